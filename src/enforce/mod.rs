@@ -1,0 +1,4 @@
+//! Where each policy is enforced: ztunnel conversion, waypoint attachment, PeerAuthentication.
+
+pub mod peerauth;
+pub mod ztunnel;

@@ -1,0 +1,204 @@
+//! PeerAuthentication in ambient (SEMANTICS.md 7): istiod turns the effective mTLS mode into
+//! DENY policies for ztunnel (`convertedSelectorPeerAuthentications` / `convertPeerAuthentication`).
+//! Istio's port-level outcomes are reproduced as they are, quirks included, and flagged.
+
+use super::ztunnel::{Clause, Match, StringMatch, ZRule};
+use crate::model::{PeerAuthentication, Pod};
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Unset,
+    Strict,
+    Permissive,
+    Disable,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "STRICT" => Mode::Strict,
+            "PERMISSIVE" => Mode::Permissive,
+            "DISABLE" => Mode::Disable,
+            _ => Mode::Unset,
+        }
+    }
+    fn of(pa: &PeerAuthentication) -> Self {
+        pa.spec.mtls.as_ref().map_or(Mode::Unset, |m| Mode::parse(&m.mode))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Mesh,
+    Namespace,
+    Workload,
+}
+
+/// The effective plaintext policy of one workload at its ztunnel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MtlsOutcome {
+    /// Plaintext rejected by default.
+    pub strict: bool,
+    /// Target ports where the opposite of `strict` holds.
+    pub exceptions: BTreeSet<u16>,
+    /// PeerAuthentications consulted: (index, level, decided the outcome).
+    pub consulted: Vec<(usize, Level, bool)>,
+    /// Set when Istio's result differs from what the policies say (SEMANTICS.md 7.3).
+    pub quirk: Option<String>,
+}
+
+impl MtlsOutcome {
+    pub fn describe(&self) -> String {
+        let ports = |s: &BTreeSet<u16>| s.iter().map(u16::to_string).collect::<Vec<_>>().join(",");
+        match (self.strict, self.exceptions.is_empty()) {
+            (true, true) => "STRICT".into(),
+            (true, false) => format!("STRICT except port {}", ports(&self.exceptions)),
+            (false, true) => "PERMISSIVE".into(),
+            (false, false) => format!("PERMISSIVE, STRICT on port {}", ports(&self.exceptions)),
+        }
+    }
+
+    /// The DENY rules ztunnel receives for this outcome.
+    pub fn deny_rules(&self) -> Vec<ZRule> {
+        let no_identity = Match { not_principals: vec![StringMatch::Presence], ..Match::default() };
+        let ports: Vec<u16> = self.exceptions.iter().copied().collect();
+        match (self.strict, ports.is_empty()) {
+            (true, true) => vec![ZRule { clauses: vec![Clause { matches: vec![no_identity] }] }],
+            (true, false) => vec![ZRule {
+                clauses: vec![
+                    Clause { matches: vec![no_identity] },
+                    Clause {
+                        matches: vec![Match { not_destination_ports: ports, ..Match::default() }],
+                    },
+                ],
+            }],
+            (false, true) => vec![],
+            (false, false) => ports
+                .into_iter()
+                .map(|p| ZRule {
+                    clauses: vec![Clause {
+                        matches: vec![Match { destination_ports: vec![p], ..no_identity.clone() }],
+                    }],
+                })
+                .collect(),
+        }
+    }
+}
+
+fn oldest<'a>(it: impl Iterator<Item = (usize, &'a PeerAuthentication)>) -> Option<(usize, &'a PeerAuthentication)> {
+    it.min_by(|a, b| {
+        (a.1.metadata.creation_timestamp.as_str(), a.1.metadata.name.as_str())
+            .cmp(&(b.1.metadata.creation_timestamp.as_str(), b.1.metadata.name.as_str()))
+    })
+}
+
+fn is_levelwide(pa: &PeerAuthentication) -> bool {
+    pa.spec
+        .selector
+        .as_ref()
+        .and_then(|s| s.match_labels.as_ref())
+        .is_none_or(|m| m.is_empty())
+}
+
+/// `fetchPeerAuthentications` + the effective-mode logic, for one pod.
+pub fn effective(pod: &Pod, pas: &[PeerAuthentication], root_ns: &str) -> MtlsOutcome {
+    let ns = &pod.metadata.namespace;
+    let mesh = oldest(
+        pas.iter().enumerate().filter(|(_, p)| p.metadata.namespace == root_ns && is_levelwide(p)),
+    );
+    let nsp = oldest(pas.iter().enumerate().filter(|(_, p)| {
+        &p.metadata.namespace == ns && ns != root_ns && is_levelwide(p)
+    }));
+    let wl = oldest(pas.iter().enumerate().filter(|(_, p)| {
+        &p.metadata.namespace == ns
+            && !is_levelwide(p)
+            && p.spec.selector.as_ref().is_some_and(|s| s.labels_match(&pod.metadata.labels))
+    }));
+    let mesh_mode = mesh.map_or(Mode::Unset, |m| Mode::of(m.1));
+    let ns_mode = nsp.map_or(Mode::Unset, |n| Mode::of(n.1));
+    let wl_mode = wl.map_or(Mode::Unset, |w| Mode::of(w.1));
+
+    let mut inherited = mesh_mode == Mode::Strict;
+    if ns_mode != Mode::Unset {
+        inherited = ns_mode == Mode::Strict;
+    }
+    let mut strict = inherited;
+    match wl_mode {
+        Mode::Strict => strict = true,
+        Mode::Permissive | Mode::Disable => strict = false,
+        Mode::Unset => {}
+    }
+    let mut out = MtlsOutcome { strict, exceptions: BTreeSet::new(), consulted: vec![], quirk: None };
+
+    let wl_decides = wl_mode != Mode::Unset;
+    let ns_decides = ns_mode != Mode::Unset && !wl_decides;
+    if let Some((i, _)) = mesh {
+        out.consulted.push((i, Level::Mesh, !ns_decides && !wl_decides && mesh_mode != Mode::Unset));
+    }
+    if let Some((i, _)) = nsp {
+        out.consulted.push((i, Level::Namespace, ns_decides));
+    }
+    let Some((wi, w)) = wl else {
+        return out;
+    };
+    let port_modes: Vec<(u16, Mode)> = w
+        .spec
+        .port_level_mtls
+        .iter()
+        .filter_map(|(p, m)| Some((p.parse::<u16>().ok()?, Mode::parse(&m.mode))))
+        .collect();
+    out.consulted.push((wi, Level::Workload, wl_decides || !port_modes.is_empty()));
+    if port_modes.is_empty() || w.metadata.namespace == root_ns {
+        return out;
+    }
+    let with = |pred: &dyn Fn(Mode) -> bool| -> BTreeSet<u16> {
+        port_modes.iter().filter(|(_, m)| pred(*m)).map(|(p, _)| *p).collect()
+    };
+    let strict_ports = with(&|m| m == Mode::Strict);
+    let open_ports = with(&|m| matches!(m, Mode::Permissive | Mode::Disable));
+    let permissive_ports = with(&|m| m == Mode::Permissive);
+    let disable_ports = with(&|m| m == Mode::Disable);
+    let list = |s: &BTreeSet<u16>| s.iter().map(u16::to_string).collect::<Vec<_>>().join(",");
+    match wl_mode {
+        Mode::Strict => out.exceptions = open_ports,
+        Mode::Permissive | Mode::Disable if !strict_ports.is_empty() => {
+            if nsp.is_none() && mesh_mode == Mode::Strict {
+                out.quirk = Some(format!(
+                    "Istio drops the STRICT port-level setting on port {} (the converted policy \
+                     is never produced when the mesh is STRICT, no namespace policy exists and \
+                     the workload policy is {:?}): plaintext is accepted there",
+                    list(&strict_ports),
+                    wl_mode
+                ));
+            } else {
+                out.exceptions = strict_ports;
+            }
+        }
+        Mode::Unset if inherited => {
+            if !disable_ports.is_empty() {
+                out.quirk = Some(format!(
+                    "port-level DISABLE on port {} is ignored when the workload inherits STRICT: \
+                     istiod only looks for PERMISSIVE ports, so the port stays STRICT",
+                    list(&disable_ports)
+                ));
+            }
+            if !permissive_ports.is_empty() {
+                if nsp.is_some() && ns_mode == Mode::Unset {
+                    out.strict = false;
+                    out.quirk = Some(format!(
+                        "Istio references a converted policy that it never produces (namespace \
+                         PeerAuthentication with mode UNSET + PERMISSIVE port {}): the whole \
+                         workload accepts plaintext",
+                        list(&permissive_ports)
+                    ));
+                } else {
+                    out.exceptions = permissive_ports;
+                }
+            }
+        }
+        Mode::Unset => out.exceptions = strict_ports,
+        _ => {}
+    }
+    out
+}

@@ -1,0 +1,235 @@
+//! The Mesh: who is enrolled, which waypoint serves what, and under which identity.
+//! A pure index over the Snapshot.
+
+pub mod enrollment;
+pub mod waypoint;
+
+pub use enrollment::{spiffe, Dataplane};
+pub use waypoint::{BindError, Binding, TrafficType, Waypoint};
+
+use crate::model::{resource_key, Pod};
+use crate::selector::Labels;
+use crate::snapshot::Snapshot;
+use waypoint::{ingress_use_waypoint, resolve, TargetKind, GATEWAY_NAME};
+
+/// What a pod is, beyond its dataplane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Workload,
+    /// An instance of waypoint `Mesh::waypoints[i]`.
+    Waypoint(usize),
+    /// An instance of a Gateway API ingress gateway `Mesh::waypoints[i]`.
+    Ingress(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct PodInfo {
+    pub dataplane: Dataplane,
+    pub reason: String,
+    pub identity: String,
+    pub role: Role,
+    /// Waypoint for pod-IP-addressed traffic.
+    pub binding: Binding,
+    /// Indices of the Services that select this pod.
+    pub services: Vec<usize>,
+    /// Indices of the ServiceEntries whose workloadSelector selects this pod.
+    pub service_entries: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceInfo {
+    pub binding: Binding,
+    pub ingress_use_waypoint: bool,
+    pub ingress_label_present: bool,
+    /// Indices of the pods it selects.
+    pub pods: Vec<usize>,
+}
+
+pub struct Mesh<'a> {
+    pub snap: &'a Snapshot,
+    pub pods: Vec<PodInfo>,
+    /// One per Gateway, waypoint or not, in Snapshot order.
+    pub waypoints: Vec<Waypoint>,
+    pub services: Vec<ServiceInfo>,
+    pub service_entries: Vec<ServiceInfo>,
+}
+
+impl<'a> Mesh<'a> {
+    pub fn build(snap: &'a Snapshot) -> Self {
+        let mesh = &snap.mesh;
+        let td = mesh.trust_domain();
+        let mut waypoints: Vec<Waypoint> = snap
+            .gateways
+            .iter()
+            .map(|g| Waypoint::from_gateway(g, &snap.gateway_classes))
+            .collect();
+        // Waypoint identities come from the actual pods (`gatewayToWaypointTransform`).
+        for (w, gw) in waypoints.iter_mut().zip(&snap.gateways) {
+            let mut ids: Vec<String> = snap
+                .pods
+                .iter()
+                .filter(|p| {
+                    p.metadata.namespace == w.namespace
+                        && p.metadata.label(GATEWAY_NAME) == Some(w.name.as_str())
+                })
+                .map(|p| spiffe(td, &w.namespace, &p.spec.service_account_name))
+                .collect();
+            if ids.is_empty() {
+                ids.push(spiffe(td, &w.namespace, &Waypoint::predicted_service_account(gw)));
+            }
+            ids.sort();
+            ids.dedup();
+            w.identities = ids;
+        }
+        let ns_labels = |ns: &str| snap.namespace_labels(ns);
+
+        let services: Vec<ServiceInfo> = snap
+            .services
+            .iter()
+            .map(|s| {
+                let m = &s.metadata;
+                let nsl = ns_labels(&m.namespace);
+                let binding = if is_gateway_managed_service(&m.labels) {
+                    Binding::default()
+                } else {
+                    resolve(m, nsl, &waypoints, TargetKind::Service)
+                };
+                let (iuw, present) = ingress_use_waypoint(m, nsl);
+                let pods = (0..snap.pods.len()).filter(|&i| s.selects(&snap.pods[i])).collect();
+                ServiceInfo { binding, ingress_use_waypoint: iuw, ingress_label_present: present, pods }
+            })
+            .collect();
+        let service_entries: Vec<ServiceInfo> = snap
+            .service_entries
+            .iter()
+            .map(|se| {
+                let m = &se.metadata;
+                let nsl = ns_labels(&m.namespace);
+                let binding = if is_gateway_managed_service(&m.labels) {
+                    Binding::default()
+                } else {
+                    resolve(m, nsl, &waypoints, TargetKind::Service)
+                };
+                let (iuw, present) = ingress_use_waypoint(m, nsl);
+                let pods = match &se.spec.workload_selector {
+                    Some(ws) if !ws.labels.is_empty() => (0..snap.pods.len())
+                        .filter(|&i| {
+                            let p = &snap.pods[i].metadata;
+                            p.namespace == m.namespace
+                                && ws.labels.iter().all(|(k, v)| p.labels.get(k) == Some(v))
+                        })
+                        .collect(),
+                    _ => vec![],
+                };
+                ServiceInfo { binding, ingress_use_waypoint: iuw, ingress_label_present: present, pods }
+            })
+            .collect();
+
+        let pods = snap
+            .pods
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let nsl = ns_labels(&p.metadata.namespace);
+                let (dataplane, reason) = enrollment::enrollment(p, nsl, mesh);
+                let role = pod_role(p, &waypoints);
+                // A waypoint's own pods never get a waypoint.
+                let binding = match role {
+                    Role::Waypoint(_) => Binding::default(),
+                    _ => resolve(&p.metadata, nsl, &waypoints, TargetKind::Workload),
+                };
+                PodInfo {
+                    dataplane,
+                    reason,
+                    identity: spiffe(td, &p.metadata.namespace, &p.spec.service_account_name),
+                    role,
+                    binding,
+                    services: (0..services.len()).filter(|&s| services[s].pods.contains(&i)).collect(),
+                    service_entries: (0..service_entries.len())
+                        .filter(|&s| service_entries[s].pods.contains(&i))
+                        .collect(),
+                }
+            })
+            .collect();
+        Mesh { snap, pods, waypoints, services, service_entries }
+    }
+
+    pub fn ns_labels(&self, ns: &str) -> Option<&Labels> {
+        self.snap.namespace_labels(ns)
+    }
+
+    pub fn pod_key(&self, i: usize) -> String {
+        let m = &self.snap.pods[i].metadata;
+        resource_key("Pod", &m.namespace, &m.name)
+    }
+
+    pub fn service_key(&self, i: usize) -> String {
+        let m = &self.snap.services[i].metadata;
+        resource_key("Service", &m.namespace, &m.name)
+    }
+
+    pub fn service_entry_key(&self, i: usize) -> String {
+        let m = &self.snap.service_entries[i].metadata;
+        resource_key("ServiceEntry", &m.namespace, &m.name)
+    }
+
+    /// Waypoints that service-addressed traffic to pod `i` can cross (one per bound Service
+    /// or ServiceEntry), with the Service keys that lead there.
+    pub fn service_waypoints_of_pod(&self, i: usize) -> Vec<(usize, Vec<String>)> {
+        let mut out: Vec<(usize, Vec<String>)> = Vec::new();
+        let pi = &self.pods[i];
+        let bound = pi
+            .services
+            .iter()
+            .filter_map(|&s| self.services[s].binding.waypoint.map(|w| (w, self.service_key(s))))
+            .chain(pi.service_entries.iter().filter_map(|&s| {
+                self.service_entries[s].binding.waypoint.map(|w| (w, self.service_entry_key(s)))
+            }));
+        for (w, key) in bound {
+            match out.iter_mut().find(|(x, _)| *x == w) {
+                Some((_, keys)) => keys.push(key),
+                None => out.push((w, vec![key])),
+            }
+        }
+        out
+    }
+
+    /// Every waypoint that any traffic to pod `i` can cross: service waypoints and its own.
+    pub fn waypoints_in_front_of(&self, i: usize) -> Vec<usize> {
+        let mut ws: Vec<usize> =
+            self.service_waypoints_of_pod(i).into_iter().map(|(w, _)| w).collect();
+        if let Some(w) = self.pods[i].binding.waypoint {
+            ws.push(w);
+        }
+        ws.sort();
+        ws.dedup();
+        ws
+    }
+
+    /// The primary identity of a waypoint, as the destination ztunnel sees it.
+    pub fn waypoint_identity(&self, w: usize) -> &str {
+        &self.waypoints[w].identities[0]
+    }
+}
+
+/// A waypoint's (or east-west gateway's) own Service never gets a waypoint.
+fn is_gateway_managed_service(labels: &Labels) -> bool {
+    matches!(
+        labels.get("gateway.istio.io/managed").map(String::as_str),
+        Some("istio.io-mesh-controller" | "istio.io-eastwest-controller")
+    )
+}
+
+fn pod_role(p: &Pod, waypoints: &[Waypoint]) -> Role {
+    let Some(gw) = p.metadata.label(GATEWAY_NAME) else {
+        return Role::Workload;
+    };
+    match waypoints
+        .iter()
+        .position(|w| w.namespace == p.metadata.namespace && w.name == gw)
+    {
+        Some(i) if waypoints[i].is_waypoint => Role::Waypoint(i),
+        Some(i) => Role::Ingress(i),
+        None => Role::Workload,
+    }
+}

@@ -1,0 +1,258 @@
+//! Waypoints and `istio.io/use-waypoint` bindings (SEMANTICS.md 3.1-3.4,
+//! `pilot/pkg/serviceregistry/ambient/waypoints.go`).
+
+use crate::model::{Gateway, GatewayClass, ObjectMeta};
+use crate::selector::Labels;
+use crate::snapshot::parse_bool;
+use serde::Serialize;
+
+pub const USE_WAYPOINT: &str = "istio.io/use-waypoint";
+pub const USE_WAYPOINT_NS: &str = "istio.io/use-waypoint-namespace";
+pub const WAYPOINT_FOR: &str = "istio.io/waypoint-for";
+pub const INGRESS_USE_WAYPOINT: &str = "istio.io/ingress-use-waypoint";
+pub const GATEWAY_NAME: &str = "gateway.networking.k8s.io/gateway-name";
+pub const MESH_CONTROLLER: &str = "istio.io/mesh-controller";
+pub const WAYPOINT_CLASS: &str = "istio-waypoint";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrafficType {
+    Service,
+    Workload,
+    All,
+    None,
+}
+
+impl TrafficType {
+    /// Unvalidated label value; anything unknown behaves like `none` (`constants.go`).
+    pub fn parse(v: &str) -> Self {
+        match v {
+            "service" => TrafficType::Service,
+            "workload" => TrafficType::Workload,
+            "all" => TrafficType::All,
+            _ => TrafficType::None,
+        }
+    }
+    pub fn serves_services(self) -> bool {
+        matches!(self, TrafficType::Service | TrafficType::All)
+    }
+    pub fn serves_workloads(self) -> bool {
+        matches!(self, TrafficType::Workload | TrafficType::All)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrafficType::Service => "service",
+            TrafficType::Workload => "workload",
+            TrafficType::All => "all",
+            TrafficType::None => "none",
+        }
+    }
+}
+
+/// Which namespaces may bind to a waypoint (`allowedRoutes` of its HBONE listener).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AllowedNamespaces {
+    Same,
+    All,
+    Selector(crate::selector::LabelSelector),
+}
+
+/// A Gateway seen as a (possible) waypoint.
+#[derive(Debug, Clone)]
+pub struct Waypoint {
+    pub namespace: String,
+    pub name: String,
+    pub class: String,
+    /// `status.addresses` non-empty: istiod only then treats it as a waypoint.
+    pub ready: bool,
+    /// Looks like a waypoint (class, controller, HBONE listener or waypoint-for label), as
+    /// opposed to an ingress gateway. Binding itself does not check this.
+    pub is_waypoint: bool,
+    pub traffic_type: TrafficType,
+    pub traffic_type_raw: String,
+    pub allowed: AllowedNamespaces,
+    /// SPIFFE identities of its pods (or the predicted one when no pod is in the input).
+    pub identities: Vec<String>,
+}
+
+impl Waypoint {
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    pub fn admits(&self, ns: &str, ns_labels: Option<&Labels>) -> bool {
+        match &self.allowed {
+            AllowedNamespaces::Same => ns == self.namespace,
+            AllowedNamespaces::All => true,
+            AllowedNamespaces::Selector(s) => s.matches(ns_labels.unwrap_or(&Labels::new())),
+        }
+    }
+
+    pub fn from_gateway(gw: &Gateway, classes: &[GatewayClass]) -> Self {
+        let class = classes.iter().find(|c| c.metadata.name == gw.spec.gateway_class_name);
+        let class_controller = class.map(|c| c.spec.controller_name.as_str());
+        // Gateway label beats GatewayClass label beats the default `service`.
+        let raw = gw
+            .metadata
+            .label(WAYPOINT_FOR)
+            .or_else(|| class.and_then(|c| c.metadata.label(WAYPOINT_FOR)))
+            .unwrap_or("service")
+            .to_string();
+        let hbone = gw
+            .spec
+            .listeners
+            .iter()
+            .find(|l| l.protocol == "HBONE" && l.port == 15008);
+        let allowed = match hbone
+            .and_then(|l| l.allowed_routes.as_ref())
+            .and_then(|a| a.namespaces.as_ref())
+        {
+            Some(n) => match n.from.as_deref() {
+                Some("All") => AllowedNamespaces::All,
+                Some("Selector") => {
+                    AllowedNamespaces::Selector(n.selector.clone().unwrap_or_default())
+                }
+                _ => AllowedNamespaces::Same,
+            },
+            None => AllowedNamespaces::Same,
+        };
+        let is_waypoint = gw.spec.gateway_class_name.contains("waypoint")
+            || class_controller == Some(MESH_CONTROLLER)
+            || hbone.is_some()
+            || gw.metadata.label(WAYPOINT_FOR).is_some();
+        Waypoint {
+            namespace: gw.metadata.namespace.clone(),
+            name: gw.metadata.name.clone(),
+            class: gw.spec.gateway_class_name.clone(),
+            ready: !gw.status.addresses.is_empty(),
+            is_waypoint,
+            traffic_type: TrafficType::parse(&raw),
+            traffic_type_raw: raw,
+            allowed,
+            identities: vec![],
+        }
+    }
+
+    /// The ServiceAccount istiod's deployment controller gives the gateway's pods
+    /// (`configureIstioGateway`, `GetDefaultName`): the Gateway name for waypoint classes,
+    /// `<name>-<class>` otherwise, unless annotated.
+    pub fn predicted_service_account(gw: &Gateway) -> String {
+        if let Some(sa) = gw.metadata.annotation("gateway.istio.io/service-account") {
+            return sa.to_string();
+        }
+        if gw.spec.gateway_class_name.contains("waypoint") {
+            gw.metadata.name.clone()
+        } else {
+            format!("{}-{}", gw.metadata.name, gw.spec.gateway_class_name)
+        }
+    }
+}
+
+/// istiod's reason names for a `use-waypoint` label that binds nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum BindError {
+    WaypointIsNotReady,
+    AttachmentDenied,
+    UnsupportedTrafficType,
+}
+
+impl BindError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BindError::WaypointIsNotReady => "WaypointIsNotReady",
+            BindError::AttachmentDenied => "AttachmentDenied",
+            BindError::UnsupportedTrafficType => "UnsupportedTrafficType",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BindingSource {
+    Object,
+    Namespace,
+}
+
+/// The outcome of resolving `use-waypoint` for one Service, ServiceEntry or Pod.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Binding {
+    /// Index into `Mesh::waypoints` when bound.
+    pub waypoint: Option<usize>,
+    /// The `ns/name` the labels asked for, bound or not.
+    pub requested: Option<String>,
+    pub source: Option<BindingSource>,
+    pub error: Option<BindError>,
+    /// `istio.io/use-waypoint: none` opted out explicitly.
+    pub opted_out: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetKind {
+    Service,
+    Workload,
+}
+
+/// `GetUseWaypoint` + `fetchWaypointForTarget` + the traffic-type checks of
+/// `fetchWaypointForService` / `fetchWaypointForWorkload`. No fallback on error.
+pub fn resolve(
+    obj: &ObjectMeta,
+    ns_labels: Option<&Labels>,
+    waypoints: &[Waypoint],
+    kind: TargetKind,
+) -> Binding {
+    let (labels, source) = if obj.labels.contains_key(USE_WAYPOINT) {
+        (&obj.labels, BindingSource::Object)
+    } else if let Some(nl) = ns_labels.filter(|l| l.contains_key(USE_WAYPOINT)) {
+        (nl, BindingSource::Namespace)
+    } else {
+        return Binding::default();
+    };
+    let name = &labels[USE_WAYPOINT];
+    let mut b = Binding { source: Some(source), ..Binding::default() };
+    if name == "none" {
+        b.opted_out = true;
+        return b;
+    }
+    // The -namespace label is read from the same object as use-waypoint.
+    let ns = labels
+        .get(USE_WAYPOINT_NS)
+        .cloned()
+        .unwrap_or_else(|| obj.namespace.clone());
+    let key = format!("{ns}/{name}");
+    b.requested = Some(key.clone());
+    let Some((idx, wp)) = waypoints
+        .iter()
+        .enumerate()
+        .find(|(_, w)| w.ready && w.key() == key)
+    else {
+        b.error = Some(BindError::WaypointIsNotReady);
+        return b;
+    };
+    if !wp.admits(&obj.namespace, ns_labels) {
+        b.error = Some(BindError::AttachmentDenied);
+        return b;
+    }
+    let ok = match kind {
+        TargetKind::Service => wp.traffic_type.serves_services(),
+        TargetKind::Workload => wp.traffic_type.serves_workloads(),
+    };
+    if ok {
+        b.waypoint = Some(idx);
+    } else if kind == TargetKind::Service || source == BindingSource::Object {
+        b.error = Some(BindError::UnsupportedTrafficType);
+    }
+    // else: a pod inheriting a service-only waypoint from its namespace is silently unbound.
+    b
+}
+
+/// `istio.io/ingress-use-waypoint` from the Service, falling back to the Namespace
+/// (`ingressUseWaypointFromLabels`): (value, label present).
+pub fn ingress_use_waypoint(obj: &ObjectMeta, ns_labels: Option<&Labels>) -> (bool, bool) {
+    let v = obj
+        .label(INGRESS_USE_WAYPOINT)
+        .or_else(|| ns_labels.and_then(|l| l.get(INGRESS_USE_WAYPOINT).map(String::as_str)));
+    match v {
+        Some(v) => (parse_bool(v).unwrap_or(false), true),
+        None => (false, false),
+    }
+}

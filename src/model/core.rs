@@ -1,0 +1,170 @@
+use super::{null_default, ConditionsStatus, ObjectMeta};
+use crate::selector::{LabelSelector, Labels};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Namespace {
+    pub metadata: ObjectMeta,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Pod {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: PodSpec,
+    #[serde(default)]
+    pub status: PodStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    #[serde(default, deserialize_with = "null_default")]
+    pub service_account_name: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub host_network: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodStatus {
+    #[serde(default, deserialize_with = "null_default")]
+    pub phase: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Service {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: ServiceSpec,
+    #[serde(default)]
+    pub status: ConditionsStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceSpec {
+    /// `None` = no selector (endpoints managed elsewhere): selects no pod.
+    #[serde(default)]
+    pub selector: Option<Labels>,
+    #[serde(rename = "type", default, deserialize_with = "null_default")]
+    pub type_: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub ports: Vec<ServicePort>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePort {
+    #[serde(default)]
+    pub port: u32,
+    #[serde(default)]
+    pub target_port: Option<serde_json::Value>,
+}
+
+impl Service {
+    /// Kubernetes semantics: a Service with a non-empty selector selects pods in its namespace
+    /// whose labels contain it.
+    pub fn selects(&self, pod: &Pod) -> bool {
+        match &self.spec.selector {
+            Some(sel) if !sel.is_empty() => {
+                pod.metadata.namespace == self.metadata.namespace
+                    && sel.iter().all(|(k, v)| pod.metadata.labels.get(k) == Some(v))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `networking.istio.io` ServiceEntry.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ServiceEntry {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: ServiceEntrySpec,
+    #[serde(default)]
+    pub status: ConditionsStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceEntrySpec {
+    #[serde(default, deserialize_with = "null_default")]
+    pub hosts: Vec<String>,
+    #[serde(default)]
+    pub workload_selector: Option<WorkloadLabels>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub location: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub resolution: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct WorkloadLabels {
+    #[serde(default, deserialize_with = "null_default")]
+    pub labels: Labels,
+}
+
+/// The `istio` ConfigMap of the istiod namespace: `data.mesh` is MeshConfig as YAML.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ConfigMap {
+    pub metadata: ObjectMeta,
+    #[serde(default, deserialize_with = "null_default")]
+    pub data: Labels,
+}
+
+/// The parts of MeshConfig the analysis uses.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeshConfig {
+    #[serde(default)]
+    pub root_namespace: Option<String>,
+    #[serde(default)]
+    pub trust_domain: Option<String>,
+}
+
+/// istiod's Deployment: its image tag gives the Istio version, its env the feature flags.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Deployment {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: DeploymentSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DeploymentSpec {
+    #[serde(default)]
+    pub template: PodTemplate,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PodTemplate {
+    #[serde(default)]
+    pub spec: PodTemplateSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PodTemplateSpec {
+    #[serde(default, deserialize_with = "null_default")]
+    pub containers: Vec<Container>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Container {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub image: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub env: Vec<EnvVar>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EnvVar {
+    pub name: String,
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// Structured selector used by Gateway `allowedRoutes.namespaces.selector`.
+pub type NamespaceSelector = LabelSelector;

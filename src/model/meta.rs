@@ -1,0 +1,38 @@
+use super::null_default;
+use crate::selector::Labels;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMeta {
+    #[serde(default)]
+    pub name: String,
+    /// Filled by the source when the manifest omits it (like `kubectl apply -n`).
+    #[serde(default, deserialize_with = "null_default")]
+    pub namespace: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub labels: Labels,
+    #[serde(default, deserialize_with = "null_default")]
+    pub annotations: Labels,
+    /// RFC 3339; compared as strings, which orders correctly for this format.
+    #[serde(default, deserialize_with = "null_default")]
+    pub creation_timestamp: String,
+}
+
+impl ObjectMeta {
+    pub fn label(&self, k: &str) -> Option<&str> {
+        self.labels.get(k).map(String::as_str)
+    }
+    pub fn annotation(&self, k: &str) -> Option<&str> {
+        self.annotations.get(k).map(String::as_str)
+    }
+}
+
+/// `Kind/namespace/name`, the resource form used in findings and `--suppress`.
+pub fn resource_key(kind: &str, ns: &str, name: &str) -> String {
+    if ns.is_empty() {
+        format!("{kind}/{name}")
+    } else {
+        format!("{kind}/{ns}/{name}")
+    }
+}

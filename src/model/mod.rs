@@ -1,0 +1,48 @@
+//! Slim serde types for the Kubernetes, Gateway API and Istio objects the analysis reads.
+//! Only the fields the analysis needs are decoded; unknown fields are ignored so that newer
+//! API versions keep working.
+
+mod core;
+mod gateway;
+mod meta;
+mod security;
+
+pub use self::core::*;
+pub use gateway::*;
+pub use meta::*;
+pub use security::*;
+
+use serde::{Deserialize, Deserializer};
+
+/// `null` (as `kubectl get -o yaml` prints for empty maps and lists) decodes like an absent field.
+pub fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A status condition, as istiod and Gateway API controllers write them.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    #[serde(rename = "type", default)]
+    pub type_: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ConditionsStatus {
+    #[serde(default, deserialize_with = "null_default")]
+    pub conditions: Vec<Condition>,
+}
+
+pub fn find_condition<'a>(conds: &'a [Condition], type_: &str) -> Option<&'a Condition> {
+    conds.iter().find(|c| c.type_ == type_)
+}

@@ -1,0 +1,162 @@
+//! The Snapshot: every object one analysis needs, plus the mesh settings and what could not
+//! be read. Both sources (files, cluster) produce it; nothing after it does I/O.
+
+use crate::model::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub namespaces: Vec<Namespace>,
+    pub pods: Vec<Pod>,
+    pub services: Vec<Service>,
+    pub service_entries: Vec<ServiceEntry>,
+    pub gateways: Vec<Gateway>,
+    pub gateway_classes: Vec<GatewayClass>,
+    pub authorization_policies: Vec<AuthorizationPolicy>,
+    pub peer_authentications: Vec<PeerAuthentication>,
+    /// RequestAuthentication, Telemetry, WasmPlugin, EnvoyFilter.
+    pub extensions: Vec<ExtensionPolicy>,
+    /// HTTPRoute, GRPCRoute, TCPRoute, TLSRoute.
+    pub routes: Vec<Route>,
+    pub mesh: MeshSettings,
+    /// Kinds read but not modelled, with their count.
+    pub skipped: BTreeMap<String, usize>,
+    /// What could not be read (cluster source), reported in the output.
+    pub incomplete: Vec<Incomplete>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Incomplete {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub reason: String,
+}
+
+/// A setting with where its value came from, so the report can state its assumptions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Setting<T> {
+    pub value: T,
+    pub source: String,
+}
+
+impl<T> Setting<T> {
+    pub fn new(value: T, source: &str) -> Self {
+        Setting { value, source: source.to_string() }
+    }
+}
+
+/// istiod feature flags from SEMANTICS.md that change where policy is enforced.
+pub const FEATURE_FLAGS: &[(&str, bool)] = &[
+    ("PILOT_AUTO_ALLOW_WAYPOINT_POLICY", false),
+    ("AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY", false),
+    ("ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES", false),
+    ("ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY", true),
+];
+
+#[derive(Debug, Clone)]
+pub struct MeshSettings {
+    pub root_namespace: Setting<String>,
+    pub trust_domain: Setting<String>,
+    pub istio_version: Option<Setting<String>>,
+    pub features: BTreeMap<String, Setting<bool>>,
+    /// istio-cni `excludeNamespaces`.
+    pub cni_exclude_namespaces: Setting<Vec<String>>,
+}
+
+impl Default for MeshSettings {
+    fn default() -> Self {
+        const DEFAULT: &str = "Istio default";
+        MeshSettings {
+            root_namespace: Setting::new("istio-system".into(), DEFAULT),
+            trust_domain: Setting::new("cluster.local".into(), DEFAULT),
+            istio_version: None,
+            features: FEATURE_FLAGS
+                .iter()
+                .map(|(k, v)| (k.to_string(), Setting::new(*v, DEFAULT)))
+                .collect(),
+            cni_exclude_namespaces: Setting::new(vec!["kube-system".into()], DEFAULT),
+        }
+    }
+}
+
+impl MeshSettings {
+    pub fn root(&self) -> &str {
+        &self.root_namespace.value
+    }
+    pub fn trust_domain(&self) -> &str {
+        &self.trust_domain.value
+    }
+    pub fn feature(&self, name: &str) -> bool {
+        self.features.get(name).is_some_and(|s| s.value)
+    }
+
+    /// Applies an istiod Deployment found in the input: version from the image tag, flags
+    /// from the container env. Explicit command-line settings are applied later and win.
+    pub fn apply_istiod(&mut self, d: &Deployment) {
+        let source = format!("Deployment {}/{}", d.metadata.namespace, d.metadata.name);
+        for c in &d.spec.template.spec.containers {
+            if c.name != "discovery" && !c.image.contains("pilot") {
+                continue;
+            }
+            if let Some((_, tag)) = c.image.rsplit_once(':') {
+                self.istio_version = Some(Setting::new(tag.to_string(), &source));
+            }
+            for e in &c.env {
+                if let (Some(s), Some(v)) = (self.features.get_mut(&e.name), &e.value) {
+                    // istiod parses booleans with strconv.ParseBool.
+                    if let Some(b) = parse_bool(v) {
+                        *s = Setting::new(b, &source);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies `data.mesh` of the `istio` ConfigMap.
+    pub fn apply_mesh_config(&mut self, mc: &MeshConfig, source: &str) {
+        if let Some(r) = mc.root_namespace.as_ref().filter(|r| !r.is_empty()) {
+            self.root_namespace = Setting::new(r.clone(), source);
+        }
+        if let Some(t) = mc.trust_domain.as_ref().filter(|t| !t.is_empty()) {
+            self.trust_domain = Setting::new(t.clone(), source);
+        }
+    }
+}
+
+/// Go's `strconv.ParseBool`, which istiod and istio-cni use for labels and annotations.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+impl Snapshot {
+    pub fn namespace_labels(&self, ns: &str) -> Option<&crate::selector::Labels> {
+        self.namespaces
+            .iter()
+            .find(|n| n.metadata.name == ns)
+            .map(|n| &n.metadata.labels)
+    }
+
+    /// Sorts every list by namespace and name so that output is deterministic whatever the
+    /// order of the input.
+    pub fn normalise(&mut self) {
+        fn key(m: &ObjectMeta) -> (String, String) {
+            (m.namespace.clone(), m.name.clone())
+        }
+        self.namespaces.sort_by_key(|o| key(&o.metadata));
+        self.pods.sort_by_key(|o| key(&o.metadata));
+        self.services.sort_by_key(|o| key(&o.metadata));
+        self.service_entries.sort_by_key(|o| key(&o.metadata));
+        self.gateways.sort_by_key(|o| key(&o.metadata));
+        self.gateway_classes.sort_by_key(|o| key(&o.metadata));
+        self.authorization_policies.sort_by_key(|o| key(&o.metadata));
+        self.peer_authentications.sort_by_key(|o| key(&o.metadata));
+        self.extensions
+            .sort_by_key(|o| (o.kind.clone(), key(&o.metadata)));
+        self.routes.sort_by_key(|o| (o.kind.clone(), key(&o.metadata)));
+    }
+}
