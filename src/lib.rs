@@ -1,5 +1,7 @@
 pub mod enforce;
 pub mod error;
+pub mod explain;
+pub mod findings;
 pub mod mesh;
 pub mod model;
 pub mod selector;

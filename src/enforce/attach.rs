@@ -1,0 +1,182 @@
+//! Waypoint-side attachment of `targetRefs` (SEMANTICS.md 6,
+//! `pilot/pkg/model/policyattachment.go#ShouldAttachPolicy`) and what istiod's
+//! `WaypointAccepted` status would say for the same reference (6.4).
+
+use crate::mesh::waypoint::{MESH_CONTROLLER, WAYPOINT_CLASS};
+use crate::mesh::Mesh;
+use crate::model::PolicyTargetRef;
+
+pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+pub const ISTIO_NETWORKING_GROUP: &str = "networking.istio.io";
+
+/// Which chains of a waypoint a policy attaches to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chain {
+    /// Every chain: Gateway and GatewayClass refs.
+    All,
+    Service(usize),
+    ServiceEntry(usize),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RefOutcome {
+    /// Attached at waypoint `Mesh::waypoints[w]`.
+    Waypoint { waypoint: usize, chain: Chain },
+    /// Attached at a Gateway API ingress gateway (a Gateway ref to a non-waypoint Gateway).
+    Ingress { gateway: usize },
+    /// The target exists but nothing enforces the policy there.
+    NotEnforced { reason: String },
+}
+
+/// One targetRef, resolved. `status_accepted`: whether istiod's `WaypointAccepted` condition
+/// would call this ref bound, so that status-versus-behaviour traps can be reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefResolution {
+    pub target: String,
+    pub outcomes: Vec<RefOutcome>,
+    pub status_accepted: bool,
+}
+
+/// Which kinds a policy kind may target at a waypoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consumer {
+    /// AuthorizationPolicy, RequestAuthentication, Telemetry, WasmPlugin.
+    Standard,
+    /// EnvoyFilter: no services are passed to the matcher, so Service refs never match.
+    EnvoyFilter,
+}
+
+pub fn resolve_ref(
+    mesh: &Mesh,
+    policy_ns: &str,
+    r: &PolicyTargetRef,
+    consumer: Consumer,
+) -> RefResolution {
+    let root = mesh.snap.mesh.root();
+    let group = r.group_or_core();
+    let target = if r.namespace.is_empty() || r.namespace == policy_ns {
+        format!("{}/{}/{}", r.kind, policy_ns, r.name)
+    } else {
+        format!("{}/{}/{}", r.kind, r.namespace, r.name)
+    };
+    let not = |reason: String, status_accepted: bool| RefResolution {
+        target: target.clone(),
+        outcomes: vec![RefOutcome::NotEnforced { reason }],
+        status_accepted,
+    };
+    if !r.namespace.is_empty() && r.namespace != policy_ns {
+        return not(
+            format!("targetRef namespace {:?} differs from the policy's; cross-namespace references are not supported", r.namespace),
+            false,
+        );
+    }
+    match r.kind.as_str() {
+        "Service" | "ServiceEntry" => {
+            let is_svc = r.kind == "Service";
+            let want_group = if is_svc { "core" } else { ISTIO_NETWORKING_GROUP };
+            let found = if is_svc {
+                mesh.snap
+                    .services
+                    .iter()
+                    .position(|s| s.metadata.namespace == policy_ns && s.metadata.name == r.name)
+                    .map(|i| (i, &mesh.services[i]))
+            } else {
+                mesh.snap
+                    .service_entries
+                    .iter()
+                    .position(|s| s.metadata.namespace == policy_ns && s.metadata.name == r.name)
+                    .map(|i| (i, &mesh.service_entries[i]))
+            };
+            let Some((i, info)) = found else {
+                return not(format!("{} {}/{} was not found", r.kind, policy_ns, r.name), false);
+            };
+            let Some(w) = info.binding.waypoint else {
+                let why = match (&info.binding.error, &info.binding.requested) {
+                    (Some(e), Some(req)) => format!("its use-waypoint {req} fails with {}", e.as_str()),
+                    _ if info.binding.opted_out => "it is labelled istio.io/use-waypoint=none".into(),
+                    _ => "neither it nor its namespace has an istio.io/use-waypoint label".into(),
+                };
+                return not(format!("{} {}/{} is not bound to a waypoint: {why}", r.kind, policy_ns, r.name), false);
+            };
+            if group != want_group {
+                return not(
+                    format!("group {:?} does not match {} (want {:?}); istiod's status checks only the kind", r.group, r.kind, if is_svc { "" } else { want_group }),
+                    true,
+                );
+            }
+            if consumer == Consumer::EnvoyFilter {
+                return not("EnvoyFilter targetRefs only match a Gateway or the GatewayClass istio-waypoint".into(), true);
+            }
+            let chain = if is_svc { Chain::Service(i) } else { Chain::ServiceEntry(i) };
+            RefResolution { target, outcomes: vec![RefOutcome::Waypoint { waypoint: w, chain }], status_accepted: true }
+        }
+        "Gateway" => {
+            let Some(g) = mesh
+                .waypoints
+                .iter()
+                .position(|w| w.namespace == policy_ns && w.name == r.name)
+            else {
+                return not(format!("Gateway {}/{} was not found", policy_ns, r.name), false);
+            };
+            let w = &mesh.waypoints[g];
+            if group != GATEWAY_GROUP {
+                return not(
+                    format!("group {:?} is not {GATEWAY_GROUP:?}, so no proxy matches it (istiod's status checks only the kind)", r.group),
+                    w.ready,
+                );
+            }
+            if !w.is_waypoint {
+                return RefResolution { target, outcomes: vec![RefOutcome::Ingress { gateway: g }], status_accepted: w.ready };
+            }
+            if !w.ready {
+                return not(format!("waypoint {} has no status.addresses (not ready)", w.key()), false);
+            }
+            RefResolution { target, outcomes: vec![RefOutcome::Waypoint { waypoint: g, chain: Chain::All }], status_accepted: true }
+        }
+        "GatewayClass" => {
+            if policy_ns != root {
+                return not(format!("a GatewayClass targetRef only works in the root namespace {root}"), false);
+            }
+            let class = mesh.snap.gateway_classes.iter().find(|c| c.metadata.name == r.name);
+            let mesh_controller = class.is_some_and(|c| c.spec.controller_name == MESH_CONTROLLER);
+            if group != GATEWAY_GROUP {
+                return not(format!("group {:?} is not {GATEWAY_GROUP:?}", r.group), mesh_controller);
+            }
+            if r.name != WAYPOINT_CLASS {
+                let why = match class {
+                    None => format!("GatewayClass {} was not found", r.name),
+                    Some(_) if mesh_controller => format!(
+                        "only the literal GatewayClass name {WAYPOINT_CLASS} attaches; {} uses the mesh controller, so istiod's status says Accepted, but no waypoint applies it",
+                        r.name
+                    ),
+                    Some(c) => format!("GatewayClass {} uses controller {:?}, not {MESH_CONTROLLER}", r.name, c.spec.controller_name),
+                };
+                return not(why, mesh_controller);
+            }
+            let outcomes: Vec<RefOutcome> = mesh
+                .waypoints
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.is_waypoint && w.ready)
+                .map(|(i, _)| RefOutcome::Waypoint { waypoint: i, chain: Chain::All })
+                .collect();
+            if outcomes.is_empty() {
+                return not("no ready waypoint exists".into(), class.is_some());
+            }
+            RefResolution { target, outcomes, status_accepted: class.is_some() }
+        }
+        other => not(format!("targetRef kind {other:?} is not supported (Service, ServiceEntry, Gateway, GatewayClass)"), false),
+    }
+}
+
+/// Does this resolution attach the policy to chain `chain` of waypoint `w`? Service-addressed
+/// chains get Gateway/GatewayClass refs and refs naming that service; the pod-IP chain
+/// (`None`) gets only Gateway/GatewayClass refs (SEMANTICS.md 6.3).
+pub fn attaches_to_chain(res: &[RefResolution], w: usize, chain: Option<Chain>) -> bool {
+    res.iter().flat_map(|r| &r.outcomes).any(|o| match o {
+        RefOutcome::Waypoint { waypoint, chain: c } if *waypoint == w => {
+            *c == Chain::All || Some(*c) == chain
+        }
+        _ => false,
+    })
+}

@@ -1,0 +1,411 @@
+//! AuthorizationPolicy: where each one is enforced, and its findings.
+
+use super::entries::Entries;
+use super::report::{PolicyReport, ZtunnelDetail};
+use super::{relevant, Ctx};
+use crate::enforce::attach::RefOutcome;
+use crate::enforce::ztunnel::{Action, Conversion, NotSent, Scope, ZtEffect};
+use crate::findings::{self as f, Finding, Severity};
+use crate::mesh::{Dataplane, Role};
+use crate::model::{resource_key, AuthorizationPolicy, Pod, WorkloadSelector};
+use serde::Serialize;
+
+/// ztunnel attachment (SEMANTICS.md 4.1): selector policies in the pod's namespace or the
+/// root namespace whose matchLabels the pod has; namespace and global policies by namespace.
+pub fn ztunnel_attaches(p: &AuthorizationPolicy, scope: Scope, pod: &Pod, root: &str) -> bool {
+    let (pns, dns) = (&p.metadata.namespace, &pod.metadata.namespace);
+    match scope {
+        Scope::Global => true,
+        Scope::Namespace => pns == dns,
+        Scope::WorkloadSelector => {
+            (pns == root || pns == dns)
+                && p.spec.attachment.selector.as_ref().is_some_and(|s| s.labels_match(&pod.metadata.labels))
+        }
+    }
+}
+
+/// Sidecar (and selector-based gateway) attachment: `ShouldAttachPolicy`'s non-targetRef
+/// branch. `selector: {}` counts as namespace-wide here.
+pub fn sidecar_attaches(policy_ns: &str, sel: Option<&WorkloadSelector>, pod: &Pod, root: &str) -> bool {
+    (policy_ns == root || policy_ns == pod.metadata.namespace)
+        && sel.is_none_or(|s| {
+            s.match_labels
+                .as_ref()
+                .is_none_or(|m| m.iter().all(|(k, v)| pod.metadata.labels.get(k) == Some(v)))
+        })
+}
+
+pub fn effect_name(e: ZtEffect) -> String {
+    match serde_json::to_value(e) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "as-written".into(),
+    }
+}
+
+fn enum_name<T: Serialize>(v: T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+pub fn attachment_name(p: &AuthorizationPolicy, root: &str) -> &'static str {
+    if !p.spec.attachment.target_refs().is_empty() {
+        "targetRefs"
+    } else if p.spec.attachment.selector.is_some() {
+        "selector"
+    } else if p.metadata.namespace == root {
+        "mesh"
+    } else {
+        "namespace"
+    }
+}
+
+/// Facts gathered while placing one policy, turned into findings afterwards.
+#[derive(Default)]
+struct Facts {
+    ztunnel_pods: Vec<String>,
+    /// (pod, waypoint) pairs where ztunnel sees the waypoint's identity.
+    via_waypoint: Vec<(String, String)>,
+    out_of_mesh: Vec<String>,
+    waypoint_pods: Vec<String>,
+    not_sent_pods: Vec<String>,
+    unbound_refs: Vec<String>,
+    status_traps: Vec<String>,
+}
+
+pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
+    let snap = ctx.snap;
+    let mut out = Vec::new();
+    for (i, p) in snap.authorization_policies.iter().enumerate() {
+        let conv = ctx.conversions[i].clone();
+        let (entries, facts) = place(ctx, i, p, &conv);
+        let enforcement = entries.finish();
+        if !relevant(ctx, &p.metadata.namespace, &enforcement) {
+            continue;
+        }
+        policy_findings(ctx, p, &conv, &facts, &enforcement);
+        out.push(PolicyReport {
+            kind: "AuthorizationPolicy".into(),
+            namespace: p.metadata.namespace.clone(),
+            name: p.metadata.name.clone(),
+            action: Some(conv.action.as_str().into()),
+            attachment: attachment_name(p, ctx.root()).into(),
+            enforcement,
+            ztunnel: Some(ZtunnelDetail {
+                scope: match conv.scope {
+                    Scope::WorkloadSelector => "WORKLOAD_SELECTOR",
+                    Scope::Namespace => "NAMESPACE",
+                    Scope::Global => "GLOBAL",
+                }
+                .into(),
+                sent: conv.not_sent.is_none(),
+                not_sent_reason: conv.not_sent.as_ref().map(enum_name),
+                http_attributes: conv.http_fields.iter().cloned().collect(),
+                ignored_attributes: conv.ignored_fields.iter().cloned().collect(),
+                rules: conv.total_rules,
+                dead_rules: conv.dead_rules.iter().map(|r| r + 1).collect(),
+            }),
+        });
+    }
+    out
+}
+
+fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (Entries, Facts) {
+    let (mesh, snap, root) = (ctx.mesh, ctx.snap, ctx.root());
+    let mut e = Entries::default();
+    let mut facts = Facts::default();
+    // Envoy-based enforcers honour dry-run themselves.
+    let envoy_effect = if conv.dry_run { "dry-run" } else { "as-written" };
+    if !p.spec.attachment.target_refs().is_empty() {
+        for res in &ctx.ap_refs[i] {
+            if res.status_accepted
+                && res.outcomes.iter().all(|o| matches!(o, RefOutcome::NotEnforced { .. }))
+            {
+                facts.status_traps.push(res.target.clone());
+            }
+            for o in &res.outcomes {
+                match o {
+                    RefOutcome::Waypoint { waypoint, chain } => {
+                        let t = ctx.chain_targets(*waypoint, *chain);
+                        if !t.is_empty() {
+                            e.add("waypoint", Some(ctx.waypoint_key(*waypoint)), "waypoint", "client", envoy_effect, t);
+                        }
+                    }
+                    RefOutcome::Ingress { gateway } => {
+                        let w = &mesh.waypoints[*gateway];
+                        if ctx.scope.ns_in(&w.namespace) {
+                            let t = resource_key("Gateway", &w.namespace, &w.name);
+                            e.add("gateway", Some(w.key()), "ingress", "client", envoy_effect, [t]);
+                        }
+                    }
+                    RefOutcome::NotEnforced { reason } => facts.unbound_refs.push(reason.clone()),
+                }
+            }
+        }
+        return (e, facts);
+    }
+    let zt_effect = if conv.dry_run { "dry-run".to_string() } else { effect_name(conv.effect) };
+    let gateway_selector = snap.mesh.feature("ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY");
+    let sel = p.spec.attachment.selector.as_ref();
+    for &d in &ctx.pods {
+        let pod = &snap.pods[d];
+        let info = &mesh.pods[d];
+        let key = mesh.pod_key(d);
+        let by_zt = ztunnel_attaches(p, conv.scope, pod, root);
+        let by_sidecar = sidecar_attaches(&p.metadata.namespace, sel, pod, root);
+        match info.role {
+            Role::Waypoint(_) => {
+                if by_sidecar && sel.is_some() {
+                    facts.waypoint_pods.push(key);
+                }
+                continue;
+            }
+            Role::Ingress(g) if gateway_selector && by_sidecar => {
+                e.add("gateway", Some(ctx.waypoint_key(g)), "ingress", "client", envoy_effect, [key.clone()]);
+            }
+            _ => {}
+        }
+        match info.dataplane {
+            Dataplane::Ambient if by_zt => {
+                if conv.not_sent.is_some() {
+                    facts.not_sent_pods.push(key);
+                    continue;
+                }
+                facts.ztunnel_pods.push(key.clone());
+                e.add("ztunnel", None, "direct", "client", &zt_effect, [key.clone()]);
+                for w in mesh.waypoints_in_front_of(d) {
+                    let wk = ctx.waypoint_key(w);
+                    facts.via_waypoint.push((key.clone(), wk.clone()));
+                    e.add("ztunnel", Some(wk), "waypoint", "waypoint", &zt_effect, [key.clone()]);
+                }
+            }
+            Dataplane::Sidecar if by_sidecar && conv.action != Action::Invalid => {
+                e.add("sidecar", None, "direct", "client", envoy_effect, [key.clone()]);
+                for w in mesh.waypoints_in_front_of(d) {
+                    e.add("sidecar", Some(ctx.waypoint_key(w)), "waypoint", "waypoint", envoy_effect, [key.clone()]);
+                }
+            }
+            Dataplane::None if by_zt || by_sidecar => {
+                if info.role == Role::Workload {
+                    facts.out_of_mesh.push(key)
+                }
+            }
+            _ => {}
+        }
+    }
+    (e, facts)
+}
+
+fn list(v: &[String]) -> String {
+    const MAX: usize = 4;
+    let mut s = v.iter().take(MAX).cloned().collect::<Vec<_>>().join(", ");
+    if v.len() > MAX {
+        s.push_str(&format!(" and {} more", v.len() - MAX));
+    }
+    s
+}
+
+fn names(v: &[String]) -> Vec<String> {
+    v.iter().map(|k| k.rsplit('/').next().unwrap_or(k).to_string()).collect()
+}
+
+fn policy_findings(
+    ctx: &mut Ctx,
+    p: &AuthorizationPolicy,
+    conv: &Conversion,
+    facts: &Facts,
+    enforcement: &[super::report::Enforcement],
+) {
+    let res = resource_key("AuthorizationPolicy", &p.metadata.namespace, &p.metadata.name);
+    let root = ctx.root().to_string();
+    let mut add = |fd: Finding| ctx.findings.push(fd);
+    let http = conv.http_fields.iter().cloned().collect::<Vec<_>>().join(", ");
+    let zt = names(&facts.ztunnel_pods);
+    if !zt.is_empty() && !conv.dry_run {
+        let who = list(&zt);
+        match conv.effect {
+            ZtEffect::DenyAll if !conv.http_fields.is_empty() => add(Finding::new(
+                &f::L7_ALLOW_DENY_ALL,
+                &res,
+                format!("ztunnel denies all traffic to {who} because every rule of this ALLOW policy needs HTTP attributes ({http}); ztunnel enforces L4 only"),
+            )),
+            ZtEffect::DenyAll if conv.total_rules > 0 => add(Finding::new(
+                &f::L7_ALLOW_DENY_ALL,
+                &res,
+                format!("ztunnel denies all traffic to {who}: no rule of this ALLOW policy can match at L4 (rules whose source entries hold only ignored attributes never match)"),
+            )),
+            ZtEffect::RulesDropped => add(Finding::new(
+                &f::L7_ALLOW_RULES_DROPPED,
+                &res,
+                format!("ztunnel ignores rule(s) {} of this ALLOW policy for {who} because they need HTTP attributes ({http}) or match nothing at L4; traffic those rules allow is denied unless another ALLOW matches",
+                    conv.dead_rules.iter().map(|r| (r + 1).to_string()).collect::<Vec<_>>().join(", ")),
+            )),
+            ZtEffect::NoEffect => add(Finding::new(
+                &f::L7_DENY_NO_EFFECT,
+                &res,
+                format!("this DENY policy never fires at ztunnel for {who}: after removing HTTP attributes ({http}) no rule can match, so the traffic it should deny is let through"),
+            )),
+            ZtEffect::L7Ignored => add(Finding::new(
+                &f::L7_DENY_BROADER,
+                &res,
+                format!("ztunnel enforces this DENY policy for {who} without its HTTP attributes ({http}): it denies every connection that matches the remaining L4 conditions, not just the requests you described"),
+            )),
+            _ => {}
+        }
+        if !conv.ignored_fields.is_empty() {
+            add(Finding::new(
+                &f::FIELD_IGNORED,
+                &res,
+                format!("ztunnel silently ignores {} for {who}; the policy is enforced as if those conditions were absent",
+                    conv.ignored_fields.iter().cloned().collect::<Vec<_>>().join(", ")),
+            ));
+        }
+    }
+    let identity_rules = conv
+        .rules
+        .iter()
+        .any(|r| r.clauses.iter().any(|c| c.matches.iter().any(|m| m.constrains_identity())));
+    if identity_rules && !facts.via_waypoint.is_empty() {
+        let mut wps: Vec<String> = facts.via_waypoint.iter().map(|(_, w)| w.clone()).collect();
+        wps.sort();
+        wps.dedup();
+        let pods: Vec<String> = names(&facts.via_waypoint.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>());
+        let mut pods = pods;
+        pods.dedup();
+        add(Finding::new(
+            &f::WAYPOINT_IDENTITY,
+            &res,
+            format!("traffic to {} through waypoint {} reaches ztunnel with the waypoint's identity, so this policy's source conditions are checked against the waypoint, not the client",
+                list(&pods), list(&wps)),
+        ));
+    }
+    if !facts.out_of_mesh.is_empty() {
+        add(Finding::new(
+            &f::OUT_OF_MESH,
+            &res,
+            format!("{} {} not in the mesh: no ztunnel or sidecar enforces this policy for {}",
+                list(&names(&facts.out_of_mesh)),
+                if facts.out_of_mesh.len() == 1 { "is" } else { "are" },
+                if facts.out_of_mesh.len() == 1 { "it" } else { "them" }),
+        ));
+    }
+    if !facts.waypoint_pods.is_empty() {
+        add(Finding::new(
+            &f::SELECTOR_ON_GATEWAY,
+            &res,
+            format!("the selector matches waypoint pod(s) {}; waypoints ignore selector policies, so nothing enforces it there", list(&names(&facts.waypoint_pods))),
+        ));
+    }
+    match &conv.not_sent {
+        Some(NotSent::UnsupportedAction(a)) if !facts.not_sent_pods.is_empty() => add(Finding::new(
+            &f::NOT_SENT,
+            &res,
+            format!("ztunnel does not support the {a} action: istiod does not send this policy, so it is not enforced for {} (status ZtunnelAccepted=False)", list(&names(&facts.not_sent_pods))),
+        )),
+        Some(NotSent::DryRun) => add(Finding::new(
+            &f::NOT_SENT,
+            &res,
+            "dry-run policy: with AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY off (the default) istiod does not send it to ztunnel at all (status ZtunnelAccepted=False), so ambient workloads neither enforce nor log it".to_string(),
+        )),
+        Some(NotSent::InvalidAction(a)) => add(Finding::new(
+            &f::INVALID_POLICY,
+            &res,
+            format!("action {a:?} is not ALLOW, DENY, AUDIT or CUSTOM; no proxy enforces this policy"),
+        )),
+        _ => {}
+    }
+    let targeted = enforcement.iter().any(|e| e.enforced_by != "none");
+    if !facts.unbound_refs.is_empty() {
+        let sev = if targeted { Severity::Warning } else { Severity::Error };
+        add(Finding::new(
+            &f::TARGET_NOT_BOUND,
+            &res,
+            format!("{}: {}; ztunnel ignores targetRefs policies, so {}",
+                if targeted { "part of this policy is not enforced" } else { "no proxy enforces this policy" },
+                facts.unbound_refs.join("; "),
+                if targeted { "that target gets no enforcement" } else { "this policy has no effect at all" }),
+        ).with_severity(sev));
+    }
+    for t in &facts.status_traps {
+        add(Finding::new(
+            &f::STATUS_DISAGREES,
+            &res,
+            format!("istiod's WaypointAccepted status reports {t} as accepted, but no proxy applies the policy through it"),
+        ));
+    }
+    status_findings(p, conv, targeted, &res, &mut add);
+    let a = &p.spec.attachment;
+    if a.selector.is_some() && !a.target_refs().is_empty() {
+        add(Finding::new(
+            &f::INVALID_POLICY,
+            &res,
+            "both selector and targetRefs are set (rejected by validation); waypoints use only the targetRefs, ztunnel and sidecars ignore the whole policy",
+        ));
+    }
+    if conv.scope == Scope::WorkloadSelector
+        && a.selector.as_ref().is_some_and(|s| s.match_labels.is_none())
+        && a.target_refs().is_empty()
+    {
+        add(Finding::new(
+            &f::EMPTY_SELECTOR,
+            &res,
+            "`selector: {}` has no matchLabels: ztunnel attaches this policy to no workload, while sidecars treat it as namespace-wide",
+        ));
+    }
+    if p.metadata.namespace == root && a.target_refs().is_empty() {
+        add(Finding::new(
+            &f::MESH_WIDE,
+            &res,
+            format!("this policy lives in the root namespace {}: it applies to {} in every namespace",
+                p.metadata.namespace,
+                if a.selector.is_some() { "matching workloads" } else { "all workloads" }),
+        ));
+    }
+    if conv.action == Action::Allow
+        && p.spec.rules.as_deref().unwrap_or(&[]).iter().any(|r| r.from.is_empty() && r.to.is_empty() && r.when.is_empty())
+    {
+        add(Finding::new(
+            &f::BROAD_ALLOW,
+            &res,
+            "a rule with no from, to or when matches every connection: this ALLOW policy allows all traffic to what it selects, from anyone",
+        ));
+    }
+    let nothing = !targeted
+        && facts.out_of_mesh.is_empty()
+        && facts.waypoint_pods.is_empty()
+        && facts.not_sent_pods.is_empty()
+        && conv.not_sent.is_none()
+        && a.target_refs().is_empty();
+    if nothing {
+        add(Finding::new(&f::SELECTS_NOTHING, &res, "no pod in scope matches this policy"));
+    }
+}
+
+/// Conditions istiod wrote on the object (when the input has them) versus the model.
+fn status_findings(p: &AuthorizationPolicy, conv: &Conversion, targeted: bool, res: &str, add: &mut impl FnMut(Finding)) {
+    use crate::model::find_condition;
+    let conds = &p.status.conditions;
+    if let Some(c) = find_condition(conds, "ZtunnelAccepted") {
+        let model = conv.not_sent.is_none();
+        if (c.status == "True") != model {
+            add(Finding::new(
+                &f::STATUS_DISAGREES,
+                res,
+                format!("status ZtunnelAccepted={} ({}) but the model says ztunnel {} this policy", c.status, c.reason,
+                    if model { "receives" } else { "does not receive" }),
+            ));
+        }
+    }
+    if let Some(c) = find_condition(conds, "WaypointAccepted") {
+        let model = targeted && !p.spec.attachment.target_refs().is_empty();
+        if (c.status == "True") != model {
+            add(Finding::new(
+                &f::STATUS_DISAGREES,
+                res,
+                format!("status WaypointAccepted={} ({}) but the model says {}", c.status, c.reason,
+                    if model { "a waypoint enforces it" } else { "no waypoint enforces it" }),
+            ));
+        }
+    }
+}

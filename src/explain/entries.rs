@@ -1,0 +1,60 @@
+//! Accumulates enforcement entries, merging those with the same component, path, identity
+//! and effect into one row with all their targets.
+
+use super::report::Enforcement;
+use std::collections::{BTreeMap, BTreeSet};
+
+type Key = (String, Option<String>, String, String, String);
+
+#[derive(Default)]
+pub struct Entries(BTreeMap<Key, BTreeSet<String>>);
+
+impl Entries {
+    pub fn add(
+        &mut self,
+        by: &str,
+        waypoint: Option<String>,
+        path: &str,
+        identity: &str,
+        effect: &str,
+        targets: impl IntoIterator<Item = String>,
+    ) {
+        self.0
+            .entry((by.into(), waypoint, path.into(), identity.into(), effect.into()))
+            .or_default()
+            .extend(targets);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The entries, or the single `none` / `not-enforced` entry when nothing enforces it.
+    pub fn finish(self) -> Vec<Enforcement> {
+        if self.0.is_empty() {
+            return vec![not_enforced()];
+        }
+        self.0
+            .into_iter()
+            .map(|((by, waypoint, path, ident, effect), targets)| Enforcement {
+                enforced_by: by,
+                waypoint,
+                path,
+                source_identity: ident,
+                effect,
+                targets: targets.into_iter().collect(),
+            })
+            .collect()
+    }
+}
+
+pub fn not_enforced() -> Enforcement {
+    Enforcement {
+        enforced_by: "none".into(),
+        waypoint: None,
+        path: "none".into(),
+        source_identity: "none".into(),
+        effect: "not-enforced".into(),
+        targets: vec![],
+    }
+}

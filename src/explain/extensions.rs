@@ -1,0 +1,183 @@
+//! RequestAuthentication, Telemetry, WasmPlugin, EnvoyFilter (SEMANTICS.md 8) and mesh routes
+//! with Service parents (section 9): consumed only by Envoy-based proxies.
+
+use super::authz::sidecar_attaches;
+use super::entries::Entries;
+use super::report::PolicyReport;
+use super::{relevant, Ctx};
+use crate::enforce::attach::{Chain, RefOutcome, GATEWAY_GROUP, ISTIO_NETWORKING_GROUP};
+use crate::findings::{self as f, Finding};
+use crate::mesh::{Dataplane, Role};
+use crate::model::resource_key;
+
+pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
+    let (snap, mesh) = (ctx.snap, ctx.mesh);
+    let root = ctx.root().to_string();
+    let gateway_selector = snap.mesh.feature("ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY");
+    let mut out = Vec::new();
+    for (i, p) in snap.extensions.iter().enumerate() {
+        let m = &p.metadata;
+        let res = resource_key(&p.kind, &m.namespace, &m.name);
+        let refs = p.spec.attachment.target_refs();
+        let sel = p.selector();
+        let mut e = Entries::default();
+        let mut unbound = Vec::new();
+        let mut ambient = Vec::new();
+        if !refs.is_empty() {
+            for r in &ctx.ext_refs[i] {
+                for o in &r.outcomes {
+                    match o {
+                        RefOutcome::Waypoint { waypoint, chain } => {
+                            let t = ctx.chain_targets(*waypoint, *chain);
+                            if !t.is_empty() {
+                                e.add("waypoint", Some(ctx.waypoint_key(*waypoint)), "waypoint", "client", "as-written", t);
+                            }
+                        }
+                        RefOutcome::Ingress { gateway } => {
+                            let w = &mesh.waypoints[*gateway];
+                            if ctx.scope.ns_in(&w.namespace) {
+                                e.add("gateway", Some(w.key()), "ingress", "client", "as-written", [resource_key("Gateway", &w.namespace, &w.name)]);
+                            }
+                        }
+                        RefOutcome::NotEnforced { reason } => unbound.push(reason.clone()),
+                    }
+                }
+            }
+        } else {
+            for &d in &ctx.pods {
+                let pod = &snap.pods[d];
+                let info = &mesh.pods[d];
+                if !sidecar_attaches(&m.namespace, sel.as_ref(), pod, &root) {
+                    continue;
+                }
+                let key = mesh.pod_key(d);
+                match (info.role, info.dataplane) {
+                    (Role::Ingress(g), _) if gateway_selector => {
+                        e.add("gateway", Some(ctx.waypoint_key(g)), "ingress", "client", "as-written", [key]);
+                    }
+                    (Role::Workload, Dataplane::Sidecar) => e.add("sidecar", None, "direct", "client", "as-written", [key]),
+                    (Role::Workload, Dataplane::Ambient) => ambient.push(key),
+                    _ => {}
+                }
+            }
+            // Namespace-wide and root Telemetry do apply at waypoints (`applicableTelemetries`):
+            // root everywhere, otherwise the waypoint's namespace or its services' namespace.
+            if p.kind == "Telemetry" && sel.is_none() {
+                for (w, wp) in mesh.waypoints.iter().enumerate().filter(|(_, w)| w.is_waypoint && w.ready) {
+                    let serves_ns = ctx.services.iter().any(|&s| {
+                        mesh.services[s].binding.waypoint == Some(w) && snap.services[s].metadata.namespace == m.namespace
+                    });
+                    if m.namespace == root || wp.namespace == m.namespace || serves_ns {
+                        let t = ctx.chain_targets(w, Chain::All);
+                        if !t.is_empty() {
+                            e.add("waypoint", Some(wp.key()), "waypoint", "client", "as-written", t);
+                        }
+                    }
+                }
+            }
+        }
+        let enforced = !e.is_empty();
+        let enforcement = e.finish();
+        if !relevant(ctx, &m.namespace, &enforcement) {
+            continue;
+        }
+        if !unbound.is_empty() {
+            ctx.findings.push(Finding::new(
+                &f::TARGET_NOT_BOUND,
+                &res,
+                format!("{}: {}", if enforced { "part of this policy is not applied" } else { "no proxy applies this policy" }, unbound.join("; ")),
+            ).with_severity(if enforced { f::Severity::Warning } else { f::Severity::Error }));
+        }
+        if !ambient.is_empty() && !(p.kind == "Telemetry" && sel.is_none()) {
+            let names: Vec<String> = ambient.iter().map(|k| k.rsplit('/').next().unwrap_or(k).to_string()).collect();
+            ctx.findings.push(Finding::new(
+                &f::NOT_CONSUMED,
+                &res,
+                format!("{} selects ambient workload(s) {}: ztunnel does not consume {} and waypoints ignore selector-based ones, so nothing applies it to them",
+                    p.kind, names.join(", "), p.kind),
+            ));
+        }
+        out.push(PolicyReport {
+            kind: p.kind.clone(),
+            namespace: m.namespace.clone(),
+            name: m.name.clone(),
+            action: None,
+            attachment: if !refs.is_empty() { "targetRefs" } else if sel.is_some() { "selector" } else if m.namespace == root { "mesh" } else { "namespace" }.into(),
+            enforcement,
+            ztunnel: None,
+        });
+    }
+    out
+}
+
+/// Mesh routes: a parentRef to a Service or ServiceEntry is applied by the waypoint serving it
+/// (when the route is in the waypoint's or the service's namespace) and by sidecar clients;
+/// ztunnel never applies routes.
+pub fn route_reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
+    let (snap, mesh) = (ctx.snap, ctx.mesh);
+    let mut out = Vec::new();
+    for r in &snap.routes {
+        let m = &r.metadata;
+        let res = resource_key(&r.kind, &m.namespace, &m.name);
+        let mut e = Entries::default();
+        let mut ignored = Vec::new();
+        let mut mesh_parent = false;
+        for pr in &r.spec.parent_refs {
+            let group = pr.group.as_deref().unwrap_or(GATEWAY_GROUP);
+            let kind = pr.kind.as_deref().unwrap_or("Gateway");
+            let ns = pr.namespace.clone().unwrap_or_else(|| m.namespace.clone());
+            let found = match (group, kind) {
+                ("" | "core", "Service") => snap
+                    .services
+                    .iter()
+                    .position(|s| s.metadata.namespace == ns && s.metadata.name == pr.name)
+                    .map(|i| (mesh.services[i].binding.waypoint, ctx.services.contains(&i), Chain::Service(i))),
+                (ISTIO_NETWORKING_GROUP, "ServiceEntry") => snap
+                    .service_entries
+                    .iter()
+                    .position(|s| s.metadata.namespace == ns && s.metadata.name == pr.name)
+                    .map(|i| (mesh.service_entries[i].binding.waypoint, ctx.service_entries.contains(&i), Chain::ServiceEntry(i))),
+                _ => continue, // an ingress parent: not a mesh route
+            };
+            mesh_parent = true;
+            let target = format!("{kind}/{ns}/{}", pr.name);
+            match found {
+                None => ignored.push(format!("parent {target} was not found")),
+                Some((Some(w), in_scope, chain)) => {
+                    let wp = &mesh.waypoints[w];
+                    if m.namespace != wp.namespace && m.namespace != ns {
+                        ignored.push(format!("waypoint {} only reads routes from its own namespace or {ns}", wp.key()));
+                    } else if in_scope {
+                        e.add("waypoint", Some(wp.key()), "waypoint", "client", "as-written", ctx.chain_targets(w, chain));
+                    }
+                }
+                Some((None, _, _)) => ignored.push(format!("{target} is not bound to a waypoint")),
+            }
+        }
+        if !mesh_parent {
+            continue;
+        }
+        let enforced = !e.is_empty();
+        let enforcement = e.finish();
+        if !relevant(ctx, &m.namespace, &enforcement) {
+            continue;
+        }
+        if !ignored.is_empty() {
+            ctx.findings.push(Finding::new(
+                &f::ROUTE_IGNORED,
+                &res,
+                format!("{}: {}; ztunnel never applies routes, only sidecar clients would", if enforced { "partly ignored by ambient clients" } else { "ambient clients ignore this route" }, ignored.join("; ")),
+            ));
+        }
+        out.push(PolicyReport {
+            kind: r.kind.clone(),
+            namespace: m.namespace.clone(),
+            name: m.name.clone(),
+            action: None,
+            attachment: "parentRefs".into(),
+            enforcement,
+            ztunnel: None,
+        });
+    }
+    out
+}

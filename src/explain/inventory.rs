@@ -1,0 +1,176 @@
+//! Assumptions, workloads, services and waypoints of the explanation, and the findings about
+//! bindings and enrollment.
+
+use super::report::*;
+use super::Ctx;
+use crate::findings::{self as f, Finding};
+use crate::mesh::waypoint::AllowedNamespaces;
+use crate::mesh::{Binding, Dataplane, Role};
+use crate::model::resource_key;
+use crate::snapshot::Snapshot;
+
+pub fn assumptions(snap: &Snapshot) -> Vec<Assumption> {
+    let m = &snap.mesh;
+    let mut v = vec![
+        Assumption { setting: "rootNamespace".into(), value: m.root_namespace.value.clone(), source: m.root_namespace.source.clone() },
+        Assumption { setting: "trustDomain".into(), value: m.trust_domain.value.clone(), source: m.trust_domain.source.clone() },
+    ];
+    v.push(match &m.istio_version {
+        Some(s) => Assumption { setting: "istioVersion".into(), value: s.value.clone(), source: s.source.clone() },
+        None => Assumption { setting: "istioVersion".into(), value: "unknown".into(), source: "not in the input; semantics of Istio 1.28+ assumed".into() },
+    });
+    for (k, s) in &m.features {
+        v.push(Assumption { setting: k.clone(), value: s.value.to_string(), source: s.source.clone() });
+    }
+    v.push(Assumption {
+        setting: "cniExcludeNamespaces".into(),
+        value: m.cni_exclude_namespaces.value.join(","),
+        source: m.cni_exclude_namespaces.source.clone(),
+    });
+    v
+}
+
+fn waypoint_of(ctx: &Ctx, b: &Binding) -> (Option<String>, Option<String>) {
+    (b.waypoint.map(|w| ctx.waypoint_key(w)), b.error.map(|e| e.as_str().to_string()))
+}
+
+pub fn workloads(ctx: &Ctx) -> Vec<WorkloadReport> {
+    ctx.pods
+        .iter()
+        .map(|&d| {
+            let (pod, info) = (&ctx.snap.pods[d], &ctx.mesh.pods[d]);
+            let (waypoint, waypoint_error) = waypoint_of(ctx, &info.binding);
+            WorkloadReport {
+                kind: "Pod".into(),
+                namespace: pod.metadata.namespace.clone(),
+                name: pod.metadata.name.clone(),
+                identity: info.identity.clone(),
+                dataplane: info.dataplane.as_str().into(),
+                dataplane_reason: info.reason.clone(),
+                role: match info.role {
+                    Role::Workload => "workload",
+                    Role::Waypoint(_) => "waypoint",
+                    Role::Ingress(_) => "ingress-gateway",
+                }
+                .into(),
+                waypoint,
+                waypoint_error,
+                mtls: ctx.mtls.get(&d).map(|o| o.describe()),
+            }
+        })
+        .collect()
+}
+
+pub fn services(ctx: &Ctx) -> Vec<ServiceReport> {
+    let report = |kind: &str, m: &crate::model::ObjectMeta, info: &crate::mesh::ServiceInfo| {
+        let (waypoint, waypoint_error) = waypoint_of(ctx, &info.binding);
+        ServiceReport {
+            kind: kind.into(),
+            namespace: m.namespace.clone(),
+            name: m.name.clone(),
+            waypoint,
+            waypoint_error,
+            requested_waypoint: info.binding.requested.clone(),
+            ingress_use_waypoint: info.binding.waypoint.is_some() && info.ingress_use_waypoint,
+        }
+    };
+    ctx.services
+        .iter()
+        .map(|&s| report("Service", &ctx.snap.services[s].metadata, &ctx.mesh.services[s]))
+        .chain(ctx.service_entries.iter().map(|&s| {
+            report("ServiceEntry", &ctx.snap.service_entries[s].metadata, &ctx.mesh.service_entries[s])
+        }))
+        .collect()
+}
+
+/// Waypoints in the explained namespaces, and those anything in scope binds to or asks for.
+pub fn waypoints(ctx: &Ctx) -> Vec<WaypointReport> {
+    let mesh = ctx.mesh;
+    let bindings = ctx
+        .services
+        .iter()
+        .map(|&s| &mesh.services[s].binding)
+        .chain(ctx.service_entries.iter().map(|&s| &mesh.service_entries[s].binding))
+        .chain(ctx.pods.iter().map(|&p| &mesh.pods[p].binding))
+        .collect::<Vec<_>>();
+    mesh.waypoints
+        .iter()
+        .enumerate()
+        .filter(|(i, w)| {
+            (w.is_waypoint && ctx.scope.ns_in(&w.namespace))
+                || bindings.iter().any(|b| b.waypoint == Some(*i) || b.requested.as_deref() == Some(&w.key()))
+        })
+        .map(|(_, w)| WaypointReport {
+            namespace: w.namespace.clone(),
+            name: w.name.clone(),
+            class: w.class.clone(),
+            for_: w.traffic_type_raw.clone(),
+            ready: w.ready,
+            identity: w.identities[0].clone(),
+            allowed_namespaces: match &w.allowed {
+                AllowedNamespaces::Same => "Same".into(),
+                AllowedNamespaces::All => "All".into(),
+                AllowedNamespaces::Selector(_) => "Selector".into(),
+            },
+        })
+        .collect()
+}
+
+/// Broken bindings (AMB008) and pods where sidecar injection beats the ambient label (AMB022).
+pub fn findings(ctx: &mut Ctx) {
+    let (snap, mesh) = (ctx.snap, ctx.mesh);
+    let mut out = Vec::new();
+    let mut check = |res: String, what: &str, b: &Binding, traffic: &str| {
+        let (Some(err), Some(req)) = (b.error, &b.requested) else { return };
+        let from = match b.source {
+            Some(crate::mesh::waypoint::BindingSource::Namespace) => "its namespace's istio.io/use-waypoint label",
+            _ => "its istio.io/use-waypoint label",
+        };
+        let why = match err {
+            crate::mesh::BindError::WaypointIsNotReady => format!("waypoint {req} does not exist or has no status.addresses (not ready)"),
+            crate::mesh::BindError::AttachmentDenied => format!("waypoint {req} does not admit this namespace (allowedRoutes of its HBONE listener)"),
+            crate::mesh::BindError::UnsupportedTrafficType => format!("waypoint {req} does not serve {traffic} traffic (istio.io/waypoint-for)"),
+        };
+        out.push(Finding::new(
+            &f::BINDING_BROKEN,
+            res,
+            format!("{what} goes through no waypoint: {from} fails with {} because {why}; there is no fallback, so waypoint policies do not apply to it", err.as_str()),
+        ));
+    };
+    for &s in &ctx.services {
+        let m = &snap.services[s].metadata;
+        check(resource_key("Service", &m.namespace, &m.name), &format!("traffic to Service {}", m.name), &mesh.services[s].binding, "service");
+    }
+    for &s in &ctx.service_entries {
+        let m = &snap.service_entries[s].metadata;
+        check(resource_key("ServiceEntry", &m.namespace, &m.name), &format!("traffic to ServiceEntry {}", m.name), &mesh.service_entries[s].binding, "service");
+    }
+    for &p in &ctx.pods {
+        let m = &snap.pods[p].metadata;
+        check(resource_key("Pod", &m.namespace, &m.name), &format!("pod-IP traffic to {}", m.name), &mesh.pods[p].binding, "workload");
+    }
+    let mut sidecar_wins: Vec<(String, String)> = ctx
+        .pods
+        .iter()
+        .filter(|&&p| {
+            let info = &mesh.pods[p];
+            let nsl = mesh.ns_labels(&snap.pods[p].metadata.namespace);
+            info.dataplane == Dataplane::Sidecar
+                && (snap.pods[p].metadata.label(crate::mesh::enrollment::DATAPLANE_MODE) == Some("ambient")
+                    || nsl.and_then(|l| l.get(crate::mesh::enrollment::DATAPLANE_MODE)).map(String::as_str) == Some("ambient"))
+        })
+        .map(|&p| (snap.pods[p].metadata.namespace.clone(), snap.pods[p].metadata.name.clone()))
+        .collect();
+    sidecar_wins.sort();
+    let mut namespaces: Vec<&String> = sidecar_wins.iter().map(|(ns, _)| ns).collect();
+    namespaces.dedup();
+    for ns in namespaces {
+        let pods: Vec<&str> = sidecar_wins.iter().filter(|(n, _)| n == ns).map(|(_, p)| p.as_str()).collect();
+        out.push(Finding::new(
+            &f::SIDECAR_WINS,
+            resource_key("Namespace", "", ns),
+            format!("{} {} labelled for ambient but sidecar-injected: the sidecar enforces policy for them, with sidecar semantics", pods.join(", "), if pods.len() == 1 { "is" } else { "are" }),
+        ));
+    }
+    ctx.findings.extend(out);
+}

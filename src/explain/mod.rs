@@ -1,0 +1,198 @@
+//! From a Snapshot to an Explanation: per-policy enforcement, inventory, paths, findings.
+//! Pure: no I/O.
+
+mod authz;
+mod entries;
+mod extensions;
+mod inventory;
+mod paths;
+mod peer;
+pub mod report;
+
+use crate::enforce::attach::{resolve_ref, Chain, Consumer, RefResolution};
+use crate::enforce::peerauth::{self, MtlsOutcome};
+use crate::enforce::ztunnel::{self, Conversion};
+use crate::findings::Finding;
+use crate::mesh::{Mesh, Role};
+use crate::model::resource_key;
+use crate::selector::LabelSelector;
+use crate::snapshot::Snapshot;
+use report::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What to explain: one namespace or all, optionally narrowed to pods matching `-l`.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// `None`: all namespaces.
+    pub namespace: Option<String>,
+    pub selector: Option<LabelSelector>,
+}
+
+impl Scope {
+    pub fn ns_in(&self, ns: &str) -> bool {
+        self.namespace.as_deref().is_none_or(|n| n == ns)
+    }
+}
+
+/// Everything the per-kind analyses share.
+pub(crate) struct Ctx<'a> {
+    pub mesh: &'a Mesh<'a>,
+    pub snap: &'a Snapshot,
+    pub scope: &'a Scope,
+    /// In-scope pods (destinations).
+    pub pods: Vec<usize>,
+    pub services: BTreeSet<usize>,
+    pub service_entries: BTreeSet<usize>,
+    pub conversions: Vec<Conversion>,
+    pub ap_refs: Vec<Vec<RefResolution>>,
+    pub ext_refs: Vec<Vec<RefResolution>>,
+    /// Effective mTLS of every in-scope pod in the mesh.
+    pub mtls: BTreeMap<usize, MtlsOutcome>,
+    pub findings: Vec<Finding>,
+}
+
+impl Ctx<'_> {
+    pub fn root(&self) -> &str {
+        self.snap.mesh.root()
+    }
+
+    pub fn waypoint_key(&self, w: usize) -> String {
+        self.mesh.waypoints[w].key()
+    }
+
+    /// Targets of a waypoint attachment that lie in scope (empty: out of scope).
+    pub fn chain_targets(&self, w: usize, chain: Chain) -> Vec<String> {
+        match chain {
+            Chain::Service(s) if self.services.contains(&s) => vec![self.mesh.service_key(s)],
+            Chain::ServiceEntry(s) if self.service_entries.contains(&s) => {
+                vec![self.mesh.service_entry_key(s)]
+            }
+            Chain::All => {
+                let wp = &self.mesh.waypoints[w];
+                let mut t: Vec<String> = self
+                    .services
+                    .iter()
+                    .filter(|&&s| self.mesh.services[s].binding.waypoint == Some(w))
+                    .map(|&s| self.mesh.service_key(s))
+                    .chain(
+                        self.service_entries
+                            .iter()
+                            .filter(|&&s| self.mesh.service_entries[s].binding.waypoint == Some(w))
+                            .map(|&s| self.mesh.service_entry_key(s)),
+                    )
+                    .chain(
+                        self.pods
+                            .iter()
+                            .filter(|&&p| self.mesh.pods[p].binding.waypoint == Some(w))
+                            .map(|&p| self.mesh.pod_key(p)),
+                    )
+                    .collect();
+                if !t.is_empty() || self.scope.ns_in(&wp.namespace) {
+                    t.insert(0, resource_key("Gateway", &wp.namespace, &wp.name));
+                }
+                t
+            }
+            _ => vec![],
+        }
+    }
+}
+
+pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
+    let mesh = Mesh::build(snap);
+    let root = snap.mesh.root().to_string();
+    let pods: Vec<usize> = (0..snap.pods.len())
+        .filter(|&i| {
+            let m = &snap.pods[i].metadata;
+            scope.ns_in(&m.namespace) && scope.selector.as_ref().is_none_or(|s| s.matches(&m.labels))
+        })
+        .collect();
+    let narrowed = scope.selector.is_some();
+    let services = (0..snap.services.len())
+        .filter(|&s| {
+            scope.ns_in(&snap.services[s].metadata.namespace)
+                && (!narrowed || mesh.services[s].pods.iter().any(|p| pods.contains(p)))
+        })
+        .collect();
+    let service_entries = (0..snap.service_entries.len())
+        .filter(|&s| {
+            scope.ns_in(&snap.service_entries[s].metadata.namespace)
+                && (!narrowed || mesh.service_entries[s].pods.iter().any(|p| pods.contains(p)))
+        })
+        .collect();
+    let dry_run_flag = snap.mesh.feature("AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY");
+    let conversions = snap
+        .authorization_policies
+        .iter()
+        .map(|p| ztunnel::convert(p, &root, dry_run_flag))
+        .collect();
+    let resolve_all = |ns: &str, refs: Vec<crate::model::PolicyTargetRef>, c: Consumer| {
+        refs.iter().map(|r| resolve_ref(&mesh, ns, r, c)).collect::<Vec<_>>()
+    };
+    let ap_refs = snap
+        .authorization_policies
+        .iter()
+        .map(|p| resolve_all(&p.metadata.namespace, p.spec.attachment.target_refs(), Consumer::Standard))
+        .collect();
+    let ext_refs = snap
+        .extensions
+        .iter()
+        .map(|p| {
+            let c = if p.kind == "EnvoyFilter" { Consumer::EnvoyFilter } else { Consumer::Standard };
+            resolve_all(&p.metadata.namespace, p.spec.attachment.target_refs(), c)
+        })
+        .collect();
+    let mtls = pods
+        .iter()
+        .filter(|&&p| {
+            mesh.pods[p].dataplane != crate::mesh::Dataplane::None
+                && matches!(mesh.pods[p].role, Role::Workload | Role::Ingress(_))
+        })
+        .map(|&p| (p, peerauth::effective(&snap.pods[p], &snap.peer_authentications, &root)))
+        .collect();
+    let mut ctx = Ctx {
+        mesh: &mesh,
+        snap,
+        scope,
+        pods,
+        services,
+        service_entries,
+        conversions,
+        ap_refs,
+        ext_refs,
+        mtls,
+        findings: vec![],
+    };
+
+    let mut policies = authz::reports(&mut ctx);
+    policies.extend(peer::reports(&mut ctx));
+    policies.extend(extensions::reports(&mut ctx));
+    policies.extend(extensions::route_reports(&mut ctx));
+    inventory::findings(&mut ctx);
+    let paths = paths::build(&ctx);
+    paths::bypass_findings(&mut ctx);
+
+    let mut findings = std::mem::take(&mut ctx.findings);
+    findings.sort();
+    findings.dedup();
+    Explanation {
+        api_version: API_VERSION,
+        kind: "Explanation",
+        namespace: scope.namespace.clone(),
+        assumptions: inventory::assumptions(snap),
+        policies,
+        findings,
+        workloads: inventory::workloads(&ctx),
+        services: inventory::services(&ctx),
+        waypoints: inventory::waypoints(&ctx),
+        paths,
+        skipped: snap.skipped.clone(),
+        incomplete: snap.incomplete.clone(),
+    }
+}
+
+/// Whether a policy found outside the explained namespace belongs in the report: only when
+/// it is enforced on something in scope.
+pub(crate) fn relevant(ctx: &Ctx, ns: &str, enforcement: &[Enforcement]) -> bool {
+    let has_targets = enforcement.iter().any(|e| !e.targets.is_empty());
+    has_targets || (ctx.scope.ns_in(ns) && ctx.scope.selector.is_none())
+}

@@ -1,0 +1,272 @@
+//! Traffic paths: for each destination workload, one path per source class of SEMANTICS.md
+//! 3.5, with the hops and, at each hop, the policies evaluated and the identity seen.
+
+use super::authz::{effect_name, sidecar_attaches, ztunnel_attaches};
+use super::report::{Hop, PathReport};
+use super::Ctx;
+use crate::enforce::attach::{attaches_to_chain, Chain};
+use crate::enforce::ztunnel::{decide, Action, Conn, Match, StringMatch, Clause, Verdict, ZRule};
+use crate::findings::{self as f, Finding};
+use crate::mesh::{Dataplane, Role};
+use crate::model::resource_key;
+
+/// A policy as the destination ztunnel holds it.
+struct ZtPolicy {
+    label: String,
+    key: String,
+    action: Action,
+    rules: Vec<ZRule>,
+}
+
+fn zt_policies(ctx: &Ctx, d: usize) -> Vec<ZtPolicy> {
+    let (snap, mesh) = (ctx.snap, ctx.mesh);
+    let pod = &snap.pods[d];
+    let mut out: Vec<ZtPolicy> = snap
+        .authorization_policies
+        .iter()
+        .zip(&ctx.conversions)
+        .filter(|(p, c)| c.not_sent.is_none() && !c.dry_run && ztunnel_attaches(p, c.scope, pod, ctx.root()))
+        .map(|(p, c)| ZtPolicy {
+            label: format!("{} ({})", resource_key("AuthorizationPolicy", &p.metadata.namespace, &p.metadata.name), effect_name(c.effect)),
+            key: resource_key("AuthorizationPolicy", &p.metadata.namespace, &p.metadata.name),
+            action: c.action,
+            rules: c.rules.clone(),
+        })
+        .collect();
+    if let Some(m) = ctx.mtls.get(&d) {
+        let rules = m.deny_rules();
+        if !rules.is_empty() {
+            out.push(ZtPolicy {
+                label: format!("PeerAuthentication mTLS {}", m.describe()),
+                key: "PeerAuthentication".into(),
+                action: Action::Deny,
+                rules,
+            });
+        }
+    }
+    // PILOT_AUTO_ALLOW_WAYPOINT_POLICY: an implicit ALLOW for the waypoints in front of it.
+    if snap.mesh.feature("PILOT_AUTO_ALLOW_WAYPOINT_POLICY") {
+        for w in mesh.waypoints_in_front_of(d) {
+            let wp = &mesh.waypoints[w];
+            let principals = wp
+                .identities
+                .iter()
+                .map(|i| StringMatch::Exact(i.trim_start_matches("spiffe://").to_string()))
+                .collect();
+            out.push(ZtPolicy {
+                label: format!("{}/istio_allow_waypoint_{}_{} (implicit)", wp.namespace, wp.namespace, wp.name),
+                key: format!("{}/istio_allow_waypoint_{}_{}", wp.namespace, wp.namespace, wp.name),
+                action: Action::Allow,
+                rules: vec![ZRule { clauses: vec![Clause { matches: vec![Match { principals, ..Match::default() }] }] }],
+            });
+        }
+    }
+    out
+}
+
+fn verdict(policies: &[ZtPolicy], identity: Option<Option<String>>) -> Option<Verdict> {
+    identity.as_ref()?;
+    let refs: Vec<(&str, Action, &[ZRule])> =
+        policies.iter().map(|p| (p.key.as_str(), p.action, p.rules.as_slice())).collect();
+    Some(decide(&refs, &Conn { identity, ..Conn::default() }))
+}
+
+fn waypoint_policies(ctx: &Ctx, w: usize, chain: Option<Chain>) -> Vec<String> {
+    let snap = ctx.snap;
+    let aps = snap.authorization_policies.iter().zip(&ctx.ap_refs).filter(|(_, r)| attaches_to_chain(r, w, chain)).map(|(p, _)| {
+        resource_key("AuthorizationPolicy", &p.metadata.namespace, &p.metadata.name)
+    });
+    let exts = snap.extensions.iter().zip(&ctx.ext_refs).filter(|(_, r)| attaches_to_chain(r, w, chain)).map(|(p, _)| {
+        resource_key(&p.kind, &p.metadata.namespace, &p.metadata.name)
+    });
+    aps.chain(exts).collect()
+}
+
+fn client_hop(component: &str) -> Hop {
+    Hop { component: component.into(), name: None, source_identity: "client".into(), spiffe: None, policies: vec![], verdict: None }
+}
+
+fn waypoint_hop(ctx: &Ctx, w: usize, chain: Option<Chain>) -> Hop {
+    Hop {
+        component: "waypoint".into(),
+        name: Some(ctx.waypoint_key(w)),
+        source_identity: "client".into(),
+        spiffe: None,
+        policies: waypoint_policies(ctx, w, chain),
+        verdict: None,
+    }
+}
+
+/// The destination hop. `via`: the waypoint the traffic crossed; `plaintext`: no identity.
+fn destination_hop(ctx: &Ctx, d: usize, via: Option<usize>, plaintext: bool) -> Hop {
+    let (mesh, snap) = (ctx.mesh, ctx.snap);
+    let info = &mesh.pods[d];
+    let (source_identity, spiffe, identity) = match (via, plaintext) {
+        (Some(w), _) => {
+            let id = mesh.waypoint_identity(w).to_string();
+            ("waypoint", Some(id.clone()), Some(Some(id.trim_start_matches("spiffe://").to_string())))
+        }
+        (None, true) => ("none", None, Some(None)),
+        (None, false) => ("client", None, None),
+    };
+    let name = Some(mesh.pod_key(d));
+    match info.dataplane {
+        Dataplane::Ambient => {
+            let ps = zt_policies(ctx, d);
+            Hop {
+                component: "ztunnel".into(),
+                name,
+                source_identity: source_identity.into(),
+                spiffe,
+                policies: ps.iter().map(|p| p.label.clone()).collect(),
+                verdict: verdict(&ps, identity),
+            }
+        }
+        Dataplane::Sidecar => Hop {
+            component: "sidecar".into(),
+            name,
+            source_identity: source_identity.into(),
+            spiffe,
+            policies: snap
+                .authorization_policies
+                .iter()
+                .filter(|p| p.spec.attachment.target_refs().is_empty()
+                    && sidecar_attaches(&p.metadata.namespace, p.spec.attachment.selector.as_ref(), &snap.pods[d], ctx.root()))
+                .map(|p| resource_key("AuthorizationPolicy", &p.metadata.namespace, &p.metadata.name))
+                .collect(),
+            verdict: None,
+        },
+        Dataplane::None => Hop {
+            component: "none".into(),
+            name,
+            source_identity: source_identity.into(),
+            spiffe,
+            policies: vec![],
+            verdict: None,
+        },
+    }
+}
+
+pub fn build(ctx: &Ctx) -> Vec<PathReport> {
+    let (snap, mesh) = (ctx.snap, ctx.mesh);
+    let mut out = Vec::new();
+    for &d in &ctx.pods {
+        let info = &mesh.pods[d];
+        if info.role != Role::Workload {
+            continue;
+        }
+        let dest = mesh.pod_key(d);
+        let path = |source: &str, via: Option<String>, hops: Vec<Hop>, note: Option<String>| PathReport {
+            destination: dest.clone(),
+            source: source.into(),
+            via,
+            hops,
+            note,
+        };
+        let not_in_mesh = (info.dataplane == Dataplane::None).then(|| format!("destination is not in the mesh ({}): no policy is enforced", info.reason));
+        // Services and ServiceEntries that address this pod.
+        let mut fronts: Vec<(String, Option<usize>, Option<Chain>, bool)> = info
+            .services
+            .iter()
+            .map(|&s| (mesh.service_key(s), mesh.services[s].binding.waypoint, Some(Chain::Service(s)), mesh.services[s].ingress_use_waypoint))
+            .chain(info.service_entries.iter().map(|&s| {
+                (mesh.service_entry_key(s), mesh.service_entries[s].binding.waypoint, Some(Chain::ServiceEntry(s)), mesh.service_entries[s].ingress_use_waypoint)
+            }))
+            .collect();
+        if fronts.is_empty() {
+            fronts.push((String::new(), None, None, false));
+        }
+        for (svc, w, chain, iuw) in &fronts {
+            let via = (!svc.is_empty()).then(|| svc.clone());
+            let note = if svc.is_empty() { Some("no Service selects this pod".to_string()) } else { not_in_mesh.clone() };
+            let mut hops = vec![client_hop("client-ztunnel")];
+            if let Some(w) = w {
+                hops.push(waypoint_hop(ctx, *w, *chain));
+            }
+            hops.push(destination_hop(ctx, d, *w, false));
+            out.push(path("ambient-service", via.clone(), hops, note));
+
+            let mut hops = vec![client_hop("ingress-gateway")];
+            let through = w.filter(|_| *iuw);
+            if let Some(w) = through {
+                hops.push(waypoint_hop(ctx, w, *chain));
+            }
+            hops.push(destination_hop(ctx, d, through, false));
+            let note = match (w, iuw) {
+                (Some(w), false) => Some(format!("ingress traffic skips waypoint {} (istio.io/ingress-use-waypoint is not true)", ctx.waypoint_key(*w))),
+                _ => not_in_mesh.clone(),
+            };
+            out.push(path("ingress", via, hops, note));
+        }
+        let mut hops = vec![client_hop("client-ztunnel")];
+        if let Some(w) = info.binding.waypoint {
+            hops.push(waypoint_hop(ctx, w, None));
+        }
+        hops.push(destination_hop(ctx, d, info.binding.waypoint, false));
+        out.push(path("ambient-pod-ip", None, hops, not_in_mesh.clone()));
+
+        let any_waypoint = !mesh.waypoints_in_front_of(d).is_empty();
+        let note = if any_waypoint { Some("sidecar clients bypass waypoints".to_string()) } else { not_in_mesh.clone() };
+        out.push(path("sidecar", None, vec![client_hop("sidecar-client"), destination_hop(ctx, d, None, false)], note));
+
+        let mut hop = client_hop("out-of-mesh-client");
+        hop.source_identity = "none".into();
+        out.push(path("out-of-mesh", None, vec![hop, destination_hop(ctx, d, None, true)], not_in_mesh));
+        let _ = snap;
+    }
+    out
+}
+
+/// AMB009: targetRef policies at a waypoint that other paths skip, when the destination
+/// ztunnel does not restrict sources to the waypoint.
+pub fn bypass_findings(ctx: &mut Ctx) {
+    let (snap, mesh) = (ctx.snap, ctx.mesh);
+    let probe = format!("{}/ns/ambient-policy-probe/sa/probe", snap.mesh.trust_domain());
+    let mut out = Vec::new();
+    for &s in &ctx.services {
+        let Some(w) = mesh.services[s].binding.waypoint else { continue };
+        let policies = waypoint_policies(ctx, w, Some(Chain::Service(s)))
+            .into_iter()
+            .filter(|p| p.starts_with("AuthorizationPolicy/"))
+            .collect::<Vec<_>>();
+        if policies.is_empty() {
+            continue;
+        }
+        let mut routes = Vec::new();
+        let pods: Vec<usize> = mesh.services[s].pods.iter().copied().filter(|p| ctx.pods.contains(p)).collect();
+        for &d in &pods {
+            let dp = mesh.pods[d].dataplane;
+            if dp == Dataplane::None {
+                routes.push(format!("every client of {} (not in the mesh)", snap.pods[d].metadata.name));
+                continue;
+            }
+            let ps = zt_policies(ctx, d);
+            let other = dp == Dataplane::Sidecar || !matches!(verdict(&ps, Some(Some(probe.clone()))), Some(Verdict::Deny(_)));
+            if other {
+                if mesh.pods[d].binding.waypoint != Some(w) {
+                    routes.push(format!("ambient clients calling {} by pod IP", snap.pods[d].metadata.name));
+                }
+                routes.push("sidecar clients".into());
+                if !mesh.services[s].ingress_use_waypoint {
+                    routes.push("ingress gateways (istio.io/ingress-use-waypoint is not true)".into());
+                }
+            }
+            if dp == Dataplane::Ambient && !matches!(verdict(&ps, Some(None)), Some(Verdict::Deny(_))) {
+                routes.push("plaintext clients outside the mesh".into());
+            }
+        }
+        routes.sort();
+        routes.dedup();
+        if routes.is_empty() {
+            continue;
+        }
+        let m = &snap.services[s].metadata;
+        out.push(Finding::new(
+            &f::WAYPOINT_BYPASS,
+            resource_key("Service", &m.namespace, &m.name),
+            format!("{} at waypoint {} only see(s) traffic addressed to Service {}; these reach the pods without crossing it: {}",
+                policies.join(", "), ctx.waypoint_key(w), m.name, routes.join("; ")),
+        ));
+    }
+    ctx.findings.extend(out);
+}

@@ -1,0 +1,114 @@
+//! PeerAuthentication: which workloads each one decides the mTLS mode for.
+
+use super::entries::Entries;
+use super::report::PolicyReport;
+use super::{relevant, Ctx};
+use crate::enforce::peerauth::Mode;
+use crate::findings::{self as f, Finding};
+use crate::mesh::Dataplane;
+use crate::model::resource_key;
+use std::collections::BTreeSet;
+
+pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
+    let (snap, mesh) = (ctx.snap, ctx.mesh);
+    let root = ctx.root().to_string();
+    let mut out = Vec::new();
+    for (i, pa) in snap.peer_authentications.iter().enumerate() {
+        let m = &pa.metadata;
+        let res = resource_key("PeerAuthentication", &m.namespace, &m.name);
+        let mode = Mode::parse(pa.spec.mtls.as_ref().map_or("", |x| x.mode.as_str()));
+        let selector = pa.spec.selector.as_ref().and_then(|s| s.match_labels.as_ref()).filter(|l| !l.is_empty());
+        let mut e = Entries::default();
+        let mut overridden = Vec::new();
+        let mut quirks = BTreeSet::new();
+        let mut open = Vec::new();
+        for (&d, outcome) in &ctx.mtls {
+            let Some(&(_, _, decides)) = outcome.consulted.iter().find(|c| c.0 == i) else {
+                continue;
+            };
+            let key = mesh.pod_key(d);
+            if !decides {
+                overridden.push(key);
+                continue;
+            }
+            let dp = mesh.pods[d].dataplane;
+            let by = if dp == Dataplane::Sidecar { "sidecar" } else { "ztunnel" };
+            let effect = if mode == Mode::Disable && dp == Dataplane::Ambient { "as-permissive" } else { "as-written" };
+            e.add(by, None, "direct", "client", effect, [key.clone()]);
+            if let Some(q) = &outcome.quirk {
+                quirks.insert(q.clone());
+            }
+            if !outcome.strict {
+                open.push(key);
+            }
+        }
+        let enforced = !e.is_empty();
+        let enforcement = e.finish();
+        if !relevant(ctx, &m.namespace, &enforcement) {
+            continue;
+        }
+        let names = |v: &[String]| v.iter().map(|k| k.rsplit('/').next().unwrap_or(k).to_string()).collect::<Vec<_>>().join(", ");
+        if m.namespace == root && selector.is_some() {
+            ctx.findings.push(Finding::new(
+                &f::ROOT_SELECTOR_PEERAUTH,
+                &res,
+                "PeerAuthentication in the root namespace with a selector is ignored in ambient: it changes nothing",
+            ));
+        } else if m.namespace == root {
+            ctx.findings.push(Finding::new(&f::MESH_WIDE, &res, format!("mesh-wide PeerAuthentication ({}): changing it changes mTLS for every namespace", pa_mode(mode))));
+        }
+        if matches!(mode, Mode::Permissive | Mode::Disable) && enforced && !open.is_empty() {
+            let extra = if mode == Mode::Disable { " (DISABLE acts as PERMISSIVE at ztunnel)" } else { "" };
+            ctx.findings.push(Finding::new(
+                &f::PLAINTEXT_ACCEPTED,
+                &res,
+                format!("{} accept(s) plaintext from clients outside the mesh{extra}", names(&open)),
+            ));
+        }
+        for q in quirks {
+            ctx.findings.push(Finding::new(&f::PEERAUTH_QUIRK, &res, q));
+        }
+        if !enforced && !overridden.is_empty() {
+            ctx.findings.push(Finding::new(
+                &f::SELECTS_NOTHING,
+                &res,
+                format!("overridden for every workload it covers ({}) by a more specific or older PeerAuthentication", names(&overridden)),
+            ));
+        }
+        out.push(PolicyReport {
+            kind: "PeerAuthentication".into(),
+            namespace: m.namespace.clone(),
+            name: m.name.clone(),
+            action: Some(pa_mode(mode).into()),
+            attachment: if selector.is_some() { "selector" } else if m.namespace == root { "mesh" } else { "namespace" }.into(),
+            enforcement,
+            ztunnel: None,
+        });
+    }
+    if snap.peer_authentications.is_empty() {
+        let mut namespaces: Vec<&str> = ctx
+            .mtls
+            .keys()
+            .filter(|&&d| mesh.pods[d].dataplane == Dataplane::Ambient)
+            .map(|&d| snap.pods[d].metadata.namespace.as_str())
+            .collect();
+        namespaces.dedup();
+        for ns in namespaces {
+            ctx.findings.push(Finding::new(
+                &f::NO_PEERAUTH,
+                resource_key("Namespace", "", ns),
+                format!("no PeerAuthentication exists: ambient workloads in {ns} accept plaintext from clients outside the mesh"),
+            ));
+        }
+    }
+    out
+}
+
+fn pa_mode(m: Mode) -> &'static str {
+    match m {
+        Mode::Unset => "UNSET",
+        Mode::Strict => "STRICT",
+        Mode::Permissive => "PERMISSIVE",
+        Mode::Disable => "DISABLE",
+    }
+}

@@ -1,0 +1,158 @@
+//! The Explanation: the versioned output contract of DESIGN.md section 3. Field names here
+//! are stable; add fields freely, never rename these.
+
+use crate::enforce::ztunnel::Verdict;
+use crate::findings::Finding;
+use crate::snapshot::Incomplete;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const API_VERSION: &str = "ambient-policy/v1alpha1";
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Explanation {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    /// The namespace explained; `null` with `--all-namespaces`.
+    pub namespace: Option<String>,
+    pub assumptions: Vec<Assumption>,
+    pub policies: Vec<PolicyReport>,
+    pub findings: Vec<Finding>,
+    pub workloads: Vec<WorkloadReport>,
+    pub services: Vec<ServiceReport>,
+    pub waypoints: Vec<WaypointReport>,
+    pub paths: Vec<PathReport>,
+    /// Kinds in the input that are not modelled, with counts.
+    pub skipped: BTreeMap<String, usize>,
+    /// What could not be read (live cluster source).
+    pub incomplete: Vec<Incomplete>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Assumption {
+    pub setting: String,
+    pub value: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyReport {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    /// AuthorizationPolicy action; PeerAuthentication mode; null for other kinds.
+    pub action: Option<String>,
+    /// selector | namespace | mesh | targetRefs
+    pub attachment: String,
+    pub enforcement: Vec<Enforcement>,
+    /// Rule-level detail of the ztunnel conversion (AuthorizationPolicy only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ztunnel: Option<ZtunnelDetail>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+pub struct Enforcement {
+    /// ztunnel | waypoint | sidecar | gateway | none
+    pub enforced_by: String,
+    /// `ns/name` of the waypoint (or ingress gateway) when one enforces or fronts it.
+    pub waypoint: Option<String>,
+    /// direct | waypoint | ingress
+    pub path: String,
+    /// client | waypoint | none
+    pub source_identity: String,
+    /// as-written | deny-all | rules-dropped | l7-ignored | no-effect | not-enforced, and
+    /// fields-ignored | dry-run | as-permissive
+    pub effect: String,
+    pub targets: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZtunnelDetail {
+    /// WORKLOAD_SELECTOR | NAMESPACE | GLOBAL
+    pub scope: String,
+    pub sent: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_sent_reason: Option<String>,
+    pub http_attributes: Vec<String>,
+    pub ignored_attributes: Vec<String>,
+    pub rules: usize,
+    /// 1-based numbers of the rules that can never match at ztunnel.
+    pub dead_rules: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadReport {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub identity: String,
+    pub dataplane: String,
+    pub dataplane_reason: String,
+    /// waypoint | ingress-gateway | workload
+    pub role: String,
+    pub waypoint: Option<String>,
+    pub waypoint_error: Option<String>,
+    /// Effective plaintext policy at its ztunnel or sidecar.
+    pub mtls: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceReport {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub waypoint: Option<String>,
+    pub waypoint_error: Option<String>,
+    /// The `ns/name` the use-waypoint labels asked for.
+    pub requested_waypoint: Option<String>,
+    pub ingress_use_waypoint: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaypointReport {
+    pub namespace: String,
+    pub name: String,
+    pub class: String,
+    #[serde(rename = "for")]
+    pub for_: String,
+    pub ready: bool,
+    pub identity: String,
+    pub allowed_namespaces: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PathReport {
+    pub destination: String,
+    /// ambient-service | ambient-pod-ip | sidecar | ingress | out-of-mesh
+    pub source: String,
+    /// The Service the client addresses, for service-addressed classes.
+    pub via: Option<String>,
+    pub hops: Vec<Hop>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hop {
+    /// client-ztunnel | sidecar-client | ingress-gateway | waypoint | ztunnel | sidecar | none
+    pub component: String,
+    pub name: Option<String>,
+    /// client | waypoint | none: whose identity this hop sees.
+    pub source_identity: String,
+    /// The SPIFFE id seen, when it is known from the input.
+    pub spiffe: Option<String>,
+    /// Policies evaluated here, as `Kind/ns/name (effect)`.
+    pub policies: Vec<String>,
+    /// ztunnel's decision for this hop where the identity is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+}

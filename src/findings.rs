@@ -1,0 +1,221 @@
+//! Findings: stable `AMBnnn` codes with severity and resolution. The README documents each
+//! code; `tests/cli.rs` checks that it does.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+    /// Whether this severity is at or above `threshold` (`--fail-on`).
+    pub fn at_least(self, threshold: Severity) -> bool {
+        self <= threshold
+    }
+}
+
+pub struct Code {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub title: &'static str,
+    pub resolution: &'static str,
+}
+
+macro_rules! codes {
+    ($($name:ident = $code:literal, $sev:ident, $title:literal, $res:literal;)*) => {
+        $(pub const $name: Code = Code {
+            code: $code, severity: Severity::$sev, title: $title, resolution: $res,
+        };)*
+        pub const CATALOGUE: &[&Code] = &[$(&$name),*];
+    };
+}
+
+codes! {
+    L7_ALLOW_DENY_ALL = "AMB001", Error,
+        "ALLOW policy with only HTTP rules makes ztunnel deny all traffic",
+        "Attach the policy to a waypoint with targetRefs (kind Service or Gateway) and bind the destination with istio.io/use-waypoint, or remove the HTTP conditions.";
+    L7_ALLOW_RULES_DROPPED = "AMB002", Warning,
+        "ALLOW rules with HTTP attributes are dropped at ztunnel",
+        "Move the HTTP rules to a policy attached to a waypoint with targetRefs; keep only L4 rules in selector or namespace policies.";
+    L7_DENY_NO_EFFECT = "AMB003", Warning,
+        "DENY policy has no effect at ztunnel",
+        "Enforce the HTTP conditions at a waypoint: attach the policy with targetRefs and bind the destination with istio.io/use-waypoint.";
+    L7_DENY_BROADER = "AMB004", Warning,
+        "DENY policy is enforced at ztunnel without its HTTP conditions (broader)",
+        "Attach the policy to a waypoint with targetRefs so that the HTTP conditions are evaluated, or split it into an L4 DENY and an L7 DENY at the waypoint.";
+    TARGET_NOT_BOUND = "AMB005", Error,
+        "targetRefs policy is not enforced by any proxy",
+        "Bind the target to a ready waypoint (istio.io/use-waypoint on the Service or its namespace) or fix the targetRef (group, kind, name).";
+    WAYPOINT_IDENTITY = "AMB006", Warning,
+        "source conditions at ztunnel see the waypoint's identity, not the client's",
+        "Attach the policy to the waypoint with targetRefs so that it sees the client identity, and at ztunnel allow the waypoint's service account.";
+    OUT_OF_MESH = "AMB007", Warning,
+        "policy selects workloads outside the mesh: nothing enforces it there",
+        "Enrol the workloads (label the namespace or pod istio.io/dataplane-mode=ambient) or inject a sidecar.";
+    BINDING_BROKEN = "AMB008", Error,
+        "istio.io/use-waypoint binds nothing (no fallback to the namespace waypoint)",
+        "Point the label at a ready waypoint that admits this namespace and serves this traffic type (istio.io/waypoint-for), or remove the label.";
+    WAYPOINT_BYPASS = "AMB009", Warning,
+        "waypoint policies can be bypassed",
+        "Add an ALLOW policy at the destination ztunnel that admits only the waypoint's identity (or enable PILOT_AUTO_ALLOW_WAYPOINT_POLICY), and set istio.io/ingress-use-waypoint=true for ingress traffic.";
+    PLAINTEXT_ACCEPTED = "AMB010", Warning,
+        "PeerAuthentication lets plaintext in (PERMISSIVE, or DISABLE acting as PERMISSIVE)",
+        "Use mtls.mode STRICT once every client is in the mesh; limit exceptions to the ports that need them.";
+    MESH_WIDE = "AMB011", Info,
+        "mesh-wide policy (root namespace): applies to every namespace",
+        "Check the blast radius before changing it; prefer namespace or workload scope for exceptions.";
+    BROAD_ALLOW = "AMB012", Warning,
+        "ALLOW policy allows all traffic",
+        "Constrain the rule with from.source principals, namespaces or serviceAccounts.";
+    NOT_CONSUMED = "AMB013", Warning,
+        "policy is not consumed by any proxy for ambient workloads",
+        "In ambient mode attach RequestAuthentication, WasmPlugin and EnvoyFilter to a waypoint with targetRefs; ztunnel never consumes them.";
+    NOT_SENT = "AMB014", Warning,
+        "policy is not sent to ztunnel (AUDIT, CUSTOM or dry-run)",
+        "Use ALLOW or DENY for ztunnel; for AUDIT, CUSTOM or dry-run attach the policy to a waypoint with targetRefs, or enable AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY for dry-run.";
+    STATUS_DISAGREES = "AMB015", Warning,
+        "istiod's status disagrees with the actual enforcement",
+        "Trust the enforcement shown here; fix the reference so that status and behaviour agree.";
+    FIELD_IGNORED = "AMB016", Warning,
+        "attribute silently ignored by ztunnel",
+        "Enforce trustDomains at a waypoint (targetRefs); use numeric ports and valid IPs or CIDRs.";
+    SELECTS_NOTHING = "AMB017", Info,
+        "policy selects no workload",
+        "Check the selector labels and the namespace.";
+    SELECTOR_ON_GATEWAY = "AMB018", Warning,
+        "selector policy selects waypoint pods: waypoints ignore it",
+        "Use targetRefs with kind Gateway to attach policy to a waypoint.";
+    PEERAUTH_QUIRK = "AMB019", Warning,
+        "Istio's port-level mTLS result differs from the PeerAuthentication",
+        "Set the workload mtls.mode explicitly (STRICT or PERMISSIVE) instead of relying on inheritance, and re-check the port-level settings.";
+    ROUTE_IGNORED = "AMB020", Warning,
+        "route on a Service that no waypoint serves: ambient clients ignore it",
+        "Bind the parent Service to a waypoint with istio.io/use-waypoint; only sidecar clients apply mesh routes without one.";
+    EMPTY_SELECTOR = "AMB021", Warning,
+        "`selector: {}` attaches to no workload at ztunnel",
+        "Remove the selector for a namespace-wide policy, or give it matchLabels.";
+    SIDECAR_WINS = "AMB022", Info,
+        "sidecar injection takes precedence over ambient for these pods",
+        "Remove the injection label (istio-injection / istio.io/rev) to move the pods to ambient, or remove the ambient label.";
+    ROOT_SELECTOR_PEERAUTH = "AMB023", Warning,
+        "root-namespace PeerAuthentication with a selector is ignored",
+        "Move the policy to the workloads' namespace, or remove the selector to make it mesh-wide.";
+    INVALID_POLICY = "AMB024", Error,
+        "policy is invalid and would be rejected or ignored",
+        "Fix the field named in the message.";
+    NO_PEERAUTH = "AMB025", Info,
+        "no PeerAuthentication applies: ambient workloads accept plaintext",
+        "Apply a STRICT PeerAuthentication in the root namespace (mesh) or this namespace once all clients are in the mesh.";
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Finding {
+    pub severity: Severity,
+    pub code: String,
+    pub resource: String,
+    pub message: String,
+    pub resolution: String,
+}
+
+impl Finding {
+    pub fn new(code: &Code, resource: impl Into<String>, message: impl Into<String>) -> Self {
+        Finding {
+            severity: code.severity,
+            code: code.code.to_string(),
+            resource: resource.into(),
+            message: message.into(),
+            resolution: code.resolution.to_string(),
+        }
+    }
+    pub fn with_severity(mut self, s: Severity) -> Self {
+        self.severity = s;
+        self
+    }
+}
+
+/// `--suppress CODE=Kind/ns/name`, with `*` wildcards in either part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    code: String,
+    resource: String,
+}
+
+impl Suppression {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (code, resource) = s.split_once('=').unwrap_or((s, "*"));
+        let code = code.trim();
+        let known = CATALOGUE.iter().any(|c| glob(code, c.code));
+        if code.is_empty() || !known {
+            return Err(format!(
+                "invalid --suppress {s:?}: {code:?} matches no finding code (AMB001..AMB{:03})",
+                CATALOGUE.len()
+            ));
+        }
+        Ok(Suppression { code: code.into(), resource: resource.trim().into() })
+    }
+    pub fn matches(&self, f: &Finding) -> bool {
+        glob(&self.code, &f.code) && glob(&self.resource, &f.resource)
+    }
+}
+
+/// `*` matches any run of characters (including `/`).
+fn glob(pattern: &str, s: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == s;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !s.starts_with(first) || s.len() < first.len() + last.len() || !s.ends_with(last) {
+        return false;
+    }
+    let mut rest = &s[first.len()..s.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(i) => rest = &rest[i + mid.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_sequential() {
+        for (i, c) in CATALOGUE.iter().enumerate() {
+            assert_eq!(c.code, format!("AMB{:03}", i + 1));
+        }
+    }
+
+    #[test]
+    fn suppression_globs() {
+        let f = Finding::new(&L7_ALLOW_DENY_ALL, "AuthorizationPolicy/default/viewer", "m");
+        let cases = [
+            ("AMB001=AuthorizationPolicy/default/viewer", true),
+            ("AMB001=AuthorizationPolicy/*/viewer", true),
+            ("AMB001=*/default/*", true),
+            ("AMB001", true),
+            ("AMB00*=*", true),
+            ("AMB002=*", false),
+            ("AMB001=AuthorizationPolicy/other/*", false),
+        ];
+        for (s, want) in cases {
+            assert_eq!(Suppression::parse(s).unwrap().matches(&f), want, "{s}");
+        }
+        assert!(Suppression::parse("XYZ=foo").is_err());
+        assert!(Suppression::parse("=foo").is_err());
+    }
+}
