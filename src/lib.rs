@@ -1,9 +1,12 @@
+pub mod app;
+pub mod cli;
 pub mod enforce;
 pub mod error;
 pub mod explain;
 pub mod findings;
 pub mod mesh;
 pub mod model;
+pub mod render;
 pub mod selector;
 pub mod snapshot;
 pub mod source;

@@ -265,6 +265,7 @@ fn policy_findings(
     let identity_rules = conv
         .rules
         .iter()
+        .filter(|r| r.can_fire())
         .any(|r| r.clauses.iter().any(|c| c.matches.iter().any(|m| m.constrains_identity())));
     if identity_rules && !facts.via_waypoint.is_empty() {
         let mut wps: Vec<String> = facts.via_waypoint.iter().map(|(_, w)| w.clone()).collect();

@@ -1,0 +1,130 @@
+//! Runs a parsed command: input validation, source, analysis, rendering, exit code.
+
+use crate::cli::{ColorChoice, Command, ExplainArgs, FailOn, Output};
+use crate::error::{Error, Result};
+use crate::explain::{explain, Scope};
+use crate::findings::{Severity, Suppression};
+use crate::render;
+use crate::selector::LabelSelector;
+use crate::snapshot::{parse_bool, Setting, Snapshot, FEATURE_FLAGS};
+use std::io::{IsTerminal, Write};
+
+const FLAG: &str = "command-line flag";
+
+/// Runs the command, writing the report to `out`. Returns the exit code.
+pub fn run(cmd: Command, out: &mut dyn Write) -> Result<u8> {
+    match cmd {
+        Command::Version => {
+            write_out(out, &format!("kubectl-ambient_policy {}\n", env!("CARGO_PKG_VERSION")))?;
+            Ok(0)
+        }
+        Command::Explain(args) => run_explain(&args, out),
+    }
+}
+
+fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
+    // Validate every flag before reading anything.
+    let selector = args
+        .selector
+        .as_deref()
+        .map(LabelSelector::parse)
+        .transpose()
+        .map_err(Error::Usage)?;
+    let suppressions = args
+        .suppress
+        .iter()
+        .map(|s| Suppression::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Usage)?;
+    let features = parse_features(&args.features)?;
+    if args.filenames.is_empty() {
+        return Err(Error::Usage(
+            "reading the live cluster is not available in this build yet; pass manifests with -f FILE|DIR (e.g. kubectl get ... -o yaml > mesh.yaml)".into(),
+        ));
+    }
+    let namespace = if args.all_namespaces {
+        None
+    } else {
+        Some(args.namespace.clone().unwrap_or_else(|| "default".into()))
+    };
+    let default_ns = namespace.clone().unwrap_or_else(|| "default".into());
+    let mut snap = crate::source::files::load(&args.filenames, &default_ns)?;
+    apply_flags(&mut snap, args, features);
+
+    let scope = Scope { namespace, selector };
+    let mut explanation = explain(&snap, &scope);
+    explanation.findings.retain(|f| !suppressions.iter().any(|s| s.matches(f)));
+
+    let text = match args.output {
+        Output::Json => render::json(&explanation),
+        Output::Yaml => render::yaml(&explanation).map_err(Error::Input)?,
+        Output::Table | Output::Wide => render::table::render(
+            &explanation,
+            &render::table::Options { wide: args.output == Output::Wide, color: use_color(args.color) },
+        ),
+    };
+    write_out(out, &text)?;
+
+    let threshold = args.fail_on.map(|f| match f {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+    });
+    let failing = threshold.is_some_and(|t| explanation.findings.iter().any(|f| f.severity.at_least(t)));
+    Ok(if failing { 1 } else { 0 })
+}
+
+fn parse_features(raw: &[String]) -> Result<Vec<(String, bool)>> {
+    raw.iter()
+        .map(|f| {
+            let (name, value) = f
+                .split_once('=')
+                .ok_or_else(|| Error::Usage(format!("invalid --feature {f:?}: want NAME=true|false")))?;
+            if !FEATURE_FLAGS.iter().any(|(k, _)| *k == name) {
+                let known = FEATURE_FLAGS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ");
+                return Err(Error::Usage(format!("unknown --feature {name:?}; known: {known}")));
+            }
+            let v = parse_bool(value)
+                .ok_or_else(|| Error::Usage(format!("invalid --feature {f:?}: {value:?} is not a boolean")))?;
+            Ok((name.to_string(), v))
+        })
+        .collect()
+}
+
+/// Explicit flags beat whatever the input said.
+fn apply_flags(snap: &mut Snapshot, args: &ExplainArgs, features: Vec<(String, bool)>) {
+    let m = &mut snap.mesh;
+    if let Some(r) = &args.root_namespace {
+        m.root_namespace = Setting::new(r.clone(), FLAG);
+    }
+    if let Some(t) = &args.trust_domain {
+        m.trust_domain = Setting::new(t.clone(), FLAG);
+    }
+    if let Some(ex) = &args.cni_exclude_namespaces {
+        m.cni_exclude_namespaces = Setting::new(ex.clone(), FLAG);
+    }
+    for (k, v) in features {
+        m.features.insert(k, Setting::new(v, FLAG));
+    }
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        }
+    }
+}
+
+/// Broken pipe (`| head`) is a normal way for a reader to stop: not an error.
+fn write_out(out: &mut dyn Write, s: &str) -> Result<()> {
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Input(format!("cannot write output: {e}"))),
+    }
+}

@@ -1,0 +1,106 @@
+//! Command-line definition: one source for help (and later completions).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl ambient-policy",
+    bin_name = "kubectl ambient-policy",
+    version,
+    about = "Explain where Istio ambient mode enforces each policy, under which identity, with what effect",
+    long_about = None,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Explain which component enforces each policy, the identity it sees, and the effect
+    Explain(ExplainArgs),
+    /// Print the version
+    Version,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Wide,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    # Explain the policies of a namespace from manifests (offline, e.g. in CI)\n  \
+    kubectl ambient-policy explain -n bookinfo -f manifests/\n\n  \
+    # Fail a pipeline on any warning, except one accepted finding\n  \
+    kubectl ambient-policy explain -f manifests/ --fail-on warning --suppress 'AMB011=*'\n\n  \
+    # Machine-readable output\n  \
+    kubectl get pods,svc,gateways,authorizationpolicies -A -o yaml > mesh.yaml\n  \
+    kubectl ambient-policy explain -A -f mesh.yaml -o json")]
+pub struct ExplainArgs {
+    /// Namespace to explain (default: "default")
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// Explain every namespace
+    #[arg(short = 'A', long, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+
+    /// Narrow the destination workloads with a label selector (e.g. app=productpage)
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+
+    /// Read manifests from files or directories instead of the cluster (repeatable; - for stdin)
+    #[arg(short = 'f', long = "filename", value_name = "FILE|DIR")]
+    pub filenames: Vec<String>,
+
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+
+    /// When to colour the table output (NO_COLOR and TERM=dumb also turn it off)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Exit with code 1 when a finding at or above this severity remains
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+
+    /// Silence findings: CODE or CODE=Kind/namespace/name, `*` wildcards (repeatable)
+    #[arg(long, value_name = "CODE=RESOURCE")]
+    pub suppress: Vec<String>,
+
+    /// Istio root namespace (default: from the istio ConfigMap, else istio-system)
+    #[arg(long, value_name = "NAMESPACE")]
+    pub root_namespace: Option<String>,
+
+    /// Mesh trust domain (default: from the istio ConfigMap, else cluster.local)
+    #[arg(long, value_name = "DOMAIN")]
+    pub trust_domain: Option<String>,
+
+    /// Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)
+    #[arg(long = "feature", value_name = "NAME=BOOL")]
+    pub features: Vec<String>,
+
+    /// Namespaces istio-cni never enrols (comma-separated; default kube-system)
+    #[arg(long, value_name = "NS,...", value_delimiter = ',')]
+    pub cni_exclude_namespaces: Option<Vec<String>>,
+}

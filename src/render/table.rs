@@ -1,0 +1,371 @@
+//! The human report: assumptions, waypoints and bindings, per-policy enforcement, paths and
+//! findings. Fits 100 columns; colour only marks what needs attention.
+
+use crate::explain::report::*;
+use crate::findings::Severity;
+use owo_colors::OwoColorize;
+use std::fmt::Write;
+use tabled::builder::Builder;
+use tabled::settings::{peaker::Priority, Padding, Style, Width};
+
+pub const WIDTH: usize = 100;
+
+pub struct Options {
+    pub wide: bool,
+    pub color: bool,
+}
+
+struct Painter {
+    on: bool,
+}
+
+impl Painter {
+    fn heading(&self, s: &str) -> String {
+        if self.on { s.bold().to_string() } else { s.to_string() }
+    }
+    fn bad(&self, s: &str) -> String {
+        if self.on { s.red().to_string() } else { s.to_string() }
+    }
+    fn warn(&self, s: &str) -> String {
+        if self.on { s.yellow().to_string() } else { s.to_string() }
+    }
+    fn good(&self, s: &str) -> String {
+        if self.on { s.green().to_string() } else { s.to_string() }
+    }
+    fn dim(&self, s: &str) -> String {
+        if self.on { s.dimmed().to_string() } else { s.to_string() }
+    }
+    fn severity(&self, s: Severity) -> String {
+        let t = s.as_str().to_uppercase();
+        match s {
+            Severity::Error => self.bad(&t),
+            Severity::Warning => self.warn(&t),
+            Severity::Info => if self.on { t.blue().to_string() } else { t },
+        }
+    }
+    fn effect(&self, e: &str) -> String {
+        match e {
+            "deny-all" | "not-enforced" => self.bad(e),
+            "rules-dropped" | "l7-ignored" | "no-effect" | "fields-ignored" | "as-permissive" | "dry-run" => self.warn(e),
+            _ => e.to_string(),
+        }
+    }
+}
+
+fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut b = Builder::default();
+    b.push_record(header.iter().map(|h| h.to_string()));
+    for r in rows {
+        b.push_record(r);
+    }
+    let mut t = b.build();
+    t.with(Style::blank())
+        .with(Padding::new(0, 2, 0, 0))
+        // The last column's padding is trimmed below, so it does not count against the width.
+        .with(Width::wrap(WIDTH + 2).priority(Priority::max(true)).keep_words(true));
+    let mut s = t.to_string();
+    // Blank style pads every line to the table width; trailing spaces are noise.
+    s = s.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
+    s.push('\n');
+    s
+}
+
+pub fn render(e: &Explanation, o: &Options) -> String {
+    let p = Painter { on: o.color };
+    let mut out = String::new();
+    let scope = match &e.namespace {
+        Some(ns) => format!("namespace {ns}"),
+        None => "all namespaces".to_string(),
+    };
+    let _ = writeln!(out, "{}", p.heading(&format!("Ambient policy enforcement for {scope}")));
+    let _ = writeln!(out);
+
+    // Assumptions.
+    let _ = writeln!(out, "{}", p.heading("ASSUMPTIONS"));
+    let rows = e
+        .assumptions
+        .iter()
+        .filter(|a| o.wide || !a.setting.chars().next().is_some_and(|c| c.is_ascii_uppercase()) || a.source != "Istio default")
+        .map(|a| vec![a.setting.clone(), a.value.clone(), p.dim(&a.source)])
+        .collect();
+    out.push_str(&table(&["SETTING", "VALUE", "SOURCE"], rows));
+    if !o.wide {
+        let _ = writeln!(out, "{}", p.dim("istiod feature flags at Istio defaults (-o wide lists them)"));
+    }
+    if !e.skipped.is_empty() {
+        let s = e.skipped.iter().map(|(k, n)| format!("{k} ({n})")).collect::<Vec<_>>().join(", ");
+        let _ = writeln!(out, "{}", p.dim(&format!("not modelled: {s}")));
+    }
+    for i in &e.incomplete {
+        let _ = writeln!(out, "{}", p.warn(&format!("could not read {} in {}: {}", i.kind, i.namespace.as_deref().unwrap_or("all namespaces"), i.reason)));
+    }
+    let _ = writeln!(out);
+
+    // Waypoints and bindings.
+    let _ = writeln!(out, "{}", p.heading("WAYPOINTS"));
+    if e.waypoints.is_empty() {
+        let _ = writeln!(out, "{}", p.dim("none"));
+    } else {
+        let rows = e
+            .waypoints
+            .iter()
+            .map(|w| {
+                vec![
+                    format!("{}/{}", w.namespace, w.name),
+                    w.for_.clone(),
+                    if w.ready { p.good("yes") } else { p.bad("no") },
+                    w.identity.trim_start_matches("spiffe://").to_string(),
+                    w.allowed_namespaces.clone(),
+                ]
+            })
+            .collect();
+        out.push_str(&table(&["WAYPOINT", "FOR", "READY", "IDENTITY", "ALLOWED NS"], rows));
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}", p.heading("BINDINGS"));
+    let mut rows: Vec<Vec<String>> = e
+        .services
+        .iter()
+        .filter(|s| o.wide || s.waypoint.is_some() || s.waypoint_error.is_some())
+        .map(|s| {
+            vec![
+                format!("{}/{}/{}", s.kind, s.namespace, s.name),
+                binding_text(&p, &s.waypoint, &s.waypoint_error, &s.requested_waypoint),
+                if s.waypoint.is_some() { if s.ingress_use_waypoint { "via waypoint".into() } else { p.warn("skips waypoint") } } else { "-".into() },
+            ]
+        })
+        .collect();
+    rows.extend(e.workloads.iter().filter(|w| w.waypoint.is_some() || w.waypoint_error.is_some()).map(|w| {
+        vec![format!("Pod/{}/{}", w.namespace, w.name), binding_text(&p, &w.waypoint, &w.waypoint_error, &None), "-".into()]
+    }));
+    if rows.is_empty() {
+        let _ = writeln!(out, "{}", p.dim("nothing in scope uses a waypoint"));
+    } else {
+        out.push_str(&table(&["TARGET", "WAYPOINT", "INGRESS"], rows));
+    }
+    let _ = writeln!(out);
+
+    // Workloads.
+    let _ = writeln!(out, "{}", p.heading("WORKLOADS"));
+    if e.workloads.is_empty() {
+        let _ = writeln!(out, "{}", p.dim("no pods in scope"));
+    } else {
+        let rows = e
+            .workloads
+            .iter()
+            .map(|w| {
+                let dp = match w.dataplane.as_str() {
+                    "none" => p.warn("none"),
+                    d => d.to_string(),
+                };
+                let mut r = vec![
+                    format!("{}/{}", w.namespace, w.name),
+                    dp,
+                    w.identity.rsplit("/sa/").next().unwrap_or("").to_string(),
+                    w.mtls.clone().unwrap_or_else(|| "-".into()),
+                ];
+                if o.wide {
+                    r.push(w.dataplane_reason.clone());
+                }
+                r
+            })
+            .collect();
+        let mut h = vec!["POD", "DATAPLANE", "SERVICE ACCOUNT", "MTLS"];
+        if o.wide {
+            h.push("WHY");
+        }
+        out.push_str(&table(&h, rows));
+    }
+    let _ = writeln!(out);
+
+    // Policies, one table per kind.
+    let _ = writeln!(out, "{}", p.heading("POLICIES"));
+    if e.policies.is_empty() {
+        let _ = writeln!(out, "{}", p.dim("no policy affects traffic in scope"));
+    }
+    let mut kinds: Vec<&str> = e.policies.iter().map(|x| x.kind.as_str()).collect();
+    kinds.dedup();
+    for kind in kinds {
+        let mut rows = Vec::new();
+        for pol in e.policies.iter().filter(|x| x.kind == kind) {
+            // Names are short where the namespace is the one explained.
+            let name = if e.namespace.as_deref() == Some(pol.namespace.as_str()) {
+                pol.name.clone()
+            } else {
+                format!("{}/{}", pol.namespace, pol.name)
+            };
+            for (i, en) in pol.enforcement.iter().enumerate() {
+                let by = en.enforced_by.clone();
+                // Where: the enforcing proxy, or the waypoint the traffic crossed first.
+                let path = match (&en.waypoint, en.enforced_by.as_str()) {
+                    (Some(w), "ztunnel" | "sidecar") => format!("via {w}"),
+                    (Some(w), _) => w.clone(),
+                    (None, "none") => "-".into(),
+                    _ => en.path.clone(),
+                };
+                let mut r = vec![
+                    if i == 0 { name.clone() } else { String::new() },
+                    if i == 0 { pol.action.clone().unwrap_or_else(|| "-".into()) } else { String::new() },
+                    if en.enforced_by == "none" { p.bad(&by) } else { by },
+                    path,
+                    en.source_identity.clone(),
+                    p.effect(&en.effect),
+                ];
+                if o.wide {
+                    r.push(en.targets.join(" "));
+                }
+                rows.push(r);
+            }
+            if let (true, Some(z)) = (o.wide, &pol.ztunnel) {
+                let mut d = vec![format!("{} attachment, ztunnel scope {}", pol.attachment, z.scope)];
+                if let Some(r) = &z.not_sent_reason {
+                    d.push(format!("not sent to ztunnel ({r})"));
+                }
+                if !z.http_attributes.is_empty() {
+                    d.push(format!("HTTP attributes: {}", z.http_attributes.join(", ")));
+                }
+                if !z.dead_rules.is_empty() {
+                    let dead = z.dead_rules.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(",");
+                    d.push(format!("rules {dead} of {} never match at ztunnel", z.rules));
+                }
+                if !z.ignored_attributes.is_empty() {
+                    d.push(format!("ignored: {}", z.ignored_attributes.join(", ")));
+                }
+                let mut r = vec![String::new(); 7];
+                r[0] = format!("  {}", p.dim(&d.join("; ")));
+                rows.push(r);
+            }
+        }
+        let mut h = vec![kind, "ACTION", "ENFORCED BY", "WHERE", "IDENTITY", "EFFECT"];
+        if o.wide {
+            h.push("TARGETS");
+        }
+        out.push_str(&table(&h, rows));
+        let _ = writeln!(out);
+    }
+
+    // Paths.
+    let _ = writeln!(out, "{}", p.heading("PATHS"));
+    if e.paths.is_empty() {
+        let _ = writeln!(out, "{}", p.dim("no destination workloads in scope"));
+    }
+    let mut last = "";
+    for path in &e.paths {
+        let outside = path.hops.last().is_some_and(|h| h.component == "none");
+        if path.destination != last {
+            last = &path.destination;
+            let _ = writeln!(out, "{}", path.destination);
+            if outside {
+                let why = path.note.as_deref().unwrap_or("destination is not in the mesh");
+                for line in wrap(&format!("every path: {why}"), WIDTH - 2) {
+                    let _ = writeln!(out, "  {}", p.warn(&line));
+                }
+            }
+        }
+        if outside {
+            continue;
+        }
+        let hops = path.hops.iter().map(|h| hop_text(&p, h, o.wide)).collect::<Vec<_>>().join(" > ");
+        let lead = format!("  {:<16} ", path.source);
+        for (i, line) in wrap(&hops, WIDTH - lead.len()).into_iter().enumerate() {
+            let _ = writeln!(out, "{}{line}", if i == 0 { lead.clone() } else { " ".repeat(lead.len() + 2) });
+        }
+        let mut extra = Vec::new();
+        if let Some(v) = &path.via {
+            extra.push(format!("addressed to {v}"));
+        }
+        if let Some(n) = &path.note {
+            extra.push(n.clone());
+        }
+        for line in wrap(&extra.join("; "), WIDTH - lead.len()) {
+            let _ = writeln!(out, "{}{}", " ".repeat(lead.len()), p.dim(&line));
+        }
+    }
+    let _ = writeln!(out);
+
+    // Findings.
+    let _ = writeln!(out, "{}", p.heading("FINDINGS"));
+    if e.findings.is_empty() {
+        let _ = writeln!(out, "{}", p.good("no findings"));
+    }
+    for sev in [Severity::Error, Severity::Warning, Severity::Info] {
+        for f in e.findings.iter().filter(|f| f.severity == sev) {
+            let _ = writeln!(out, "{} {} {}", p.severity(sev), f.code, f.resource);
+            for line in wrap(&f.message, WIDTH - 4) {
+                let _ = writeln!(out, "    {line}");
+            }
+            for (i, line) in wrap(&f.resolution, WIDTH - 9).into_iter().enumerate() {
+                let lead = if i == 0 { "fix: " } else { "     " };
+                let _ = writeln!(out, "    {}", p.dim(&format!("{lead}{line}")));
+            }
+        }
+    }
+    let count = |s: Severity| e.findings.iter().filter(|f| f.severity == s).count();
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{} policies, {} workloads, {} findings: {} errors, {} warnings, {} info",
+        e.policies.len(),
+        e.workloads.len(),
+        e.findings.len(),
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info)
+    );
+    out
+}
+
+fn binding_text(p: &Painter, wp: &Option<String>, err: &Option<String>, requested: &Option<String>) -> String {
+    match (wp, err) {
+        (Some(w), _) => w.clone(),
+        (None, Some(e)) => p.bad(&match requested {
+            Some(r) => format!("{e} ({r})"),
+            None => e.clone(),
+        }),
+        (None, None) => "-".into(),
+    }
+}
+
+fn hop_text(p: &Painter, h: &Hop, wide: bool) -> String {
+    let mut s = match (h.component.as_str(), &h.name) {
+        ("waypoint", Some(n)) => format!("waypoint {n}"),
+        (c, _) => c.to_string(),
+    };
+    if matches!(h.component.as_str(), "ztunnel" | "sidecar") {
+        s.push_str(&format!(" [{}]", h.source_identity));
+    }
+    let n = h.policies.len();
+    if wide && n > 0 {
+        s.push_str(&format!(" {{{}}}", h.policies.join(", ")));
+    } else if n > 0 {
+        s.push_str(&format!(" ({n} {})", if n == 1 { "policy" } else { "policies" }));
+    }
+    if h.component == "none" {
+        s = p.warn("not in mesh");
+    }
+    match &h.verdict {
+        Some(crate::enforce::ztunnel::Verdict::Allow) => s.push_str(&format!(" {}", p.good("=> allow"))),
+        Some(crate::enforce::ztunnel::Verdict::Deny(_)) => s.push_str(&format!(" {}", p.bad("=> deny"))),
+        _ => {}
+    }
+    s
+}
+
+/// Greedy word wrap for prose.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for w in text.split_whitespace() {
+        if !cur.is_empty() && cur.len() + 1 + w.len() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(w);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
