@@ -13,15 +13,22 @@ const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 /// Reads every `-f` argument into one Snapshot. Objects without a namespace get
 /// `default_namespace`, as `kubectl apply -n` would do.
 pub fn load(args: &[String], default_namespace: &str) -> Result<Snapshot> {
+    let mut texts = Vec::new();
+    for arg in args {
+        texts.extend(read_arg(arg)?);
+    }
+    from_texts(&texts, default_namespace)
+}
+
+/// Builds a Snapshot from (file name, contents) pairs; the name is used in error messages.
+pub fn from_texts(texts: &[(String, String)], default_namespace: &str) -> Result<Snapshot> {
     let mut snap = Snapshot::default();
     let mut configmaps = Vec::new();
     let mut istiods = Vec::new();
-    for arg in args {
-        for (name, text) in read_arg(arg)? {
-            for (doc_no, obj) in parse_documents(&name, &text)? {
-                let mut ctx = Doc { file: &name, doc_no, snap: &mut snap, default_namespace };
-                ctx.add(obj, &mut configmaps, &mut istiods)?;
-            }
+    for (name, text) in texts {
+        for (doc_no, obj) in parse_documents(name, text)? {
+            let mut ctx = Doc { file: name, doc_no, snap: &mut snap, default_namespace };
+            ctx.add(obj, &mut configmaps, &mut istiods)?;
         }
     }
     // Mesh settings: istiod's Deployment, then the `istio` ConfigMap (data.mesh).
