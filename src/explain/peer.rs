@@ -44,7 +44,12 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
         }
         let enforced = !e.is_empty();
         let enforcement = e.finish();
-        if !relevant(ctx, &m.namespace, &enforcement) {
+        // A root-namespace selector policy is ignored, but it is meant for matching pods here.
+        let meant_here = m.namespace == root
+            && selector.is_some_and(|sel| {
+                ctx.pods.iter().any(|&d| sel.iter().all(|(k, v)| snap.pods[d].metadata.labels.get(k) == Some(v)))
+            });
+        if !meant_here && !relevant(ctx, &m.namespace, &enforcement) {
             continue;
         }
         let names = |v: &[String]| v.iter().map(|k| k.rsplit('/').next().unwrap_or(k).to_string()).collect::<Vec<_>>().join(", ");
