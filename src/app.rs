@@ -15,7 +15,10 @@ const FLAG: &str = "command-line flag";
 pub fn run(cmd: Command, out: &mut dyn Write) -> Result<u8> {
     match cmd {
         Command::Version => {
-            write_out(out, &format!("kubectl-ambient_policy {}\n", env!("CARGO_PKG_VERSION")))?;
+            write_out(
+                out,
+                &format!("kubectl-ambient_policy {}\n", env!("CARGO_PKG_VERSION")),
+            )?;
             Ok(0)
         }
         Command::Explain(args) => run_explain(&args, out),
@@ -51,16 +54,24 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
     let mut snap = crate::source::files::load(&args.filenames, &default_ns)?;
     apply_flags(&mut snap, args, features);
 
-    let scope = Scope { namespace, selector };
+    let scope = Scope {
+        namespace,
+        selector,
+    };
     let mut explanation = explain(&snap, &scope);
-    explanation.findings.retain(|f| !suppressions.iter().any(|s| s.matches(f)));
+    explanation
+        .findings
+        .retain(|f| !suppressions.iter().any(|s| s.matches(f)));
 
     let text = match args.output {
         Output::Json => render::json(&explanation),
         Output::Yaml => render::yaml(&explanation).map_err(Error::Input)?,
         Output::Table | Output::Wide => render::table::render(
             &explanation,
-            &render::table::Options { wide: args.output == Output::Wide, color: use_color(args.color) },
+            &render::table::Options {
+                wide: args.output == Output::Wide,
+                color: use_color(args.color),
+            },
         ),
     };
     write_out(out, &text)?;
@@ -70,22 +81,32 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
         FailOn::Warning => Severity::Warning,
         FailOn::Info => Severity::Info,
     });
-    let failing = threshold.is_some_and(|t| explanation.findings.iter().any(|f| f.severity.at_least(t)));
+    let failing =
+        threshold.is_some_and(|t| explanation.findings.iter().any(|f| f.severity.at_least(t)));
     Ok(if failing { 1 } else { 0 })
 }
 
 fn parse_features(raw: &[String]) -> Result<Vec<(String, bool)>> {
     raw.iter()
         .map(|f| {
-            let (name, value) = f
-                .split_once('=')
-                .ok_or_else(|| Error::Usage(format!("invalid --feature {f:?}: want NAME=true|false")))?;
+            let (name, value) = f.split_once('=').ok_or_else(|| {
+                Error::Usage(format!("invalid --feature {f:?}: want NAME=true|false"))
+            })?;
             if !FEATURE_FLAGS.iter().any(|(k, _)| *k == name) {
-                let known = FEATURE_FLAGS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ");
-                return Err(Error::Usage(format!("unknown --feature {name:?}; known: {known}")));
+                let known = FEATURE_FLAGS
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(Error::Usage(format!(
+                    "unknown --feature {name:?}; known: {known}"
+                )));
             }
-            let v = parse_bool(value)
-                .ok_or_else(|| Error::Usage(format!("invalid --feature {f:?}: {value:?} is not a boolean")))?;
+            let v = parse_bool(value).ok_or_else(|| {
+                Error::Usage(format!(
+                    "invalid --feature {f:?}: {value:?} is not a boolean"
+                ))
+            })?;
             Ok((name.to_string(), v))
         })
         .collect()

@@ -162,7 +162,10 @@ impl Suppression {
                 CATALOGUE.len()
             ));
         }
-        Ok(Suppression { code: code.into(), resource: resource.trim().into() })
+        Ok(Suppression {
+            code: code.into(),
+            resource: resource.trim().into(),
+        })
     }
     pub fn matches(&self, f: &Finding) -> bool {
         glob(&self.code, &f.code) && glob(&self.resource, &f.resource)
@@ -202,7 +205,11 @@ mod tests {
 
     #[test]
     fn suppression_globs() {
-        let f = Finding::new(&L7_ALLOW_DENY_ALL, "AuthorizationPolicy/default/viewer", "m");
+        let f = Finding::new(
+            &L7_ALLOW_DENY_ALL,
+            "AuthorizationPolicy/default/viewer",
+            "m",
+        );
         let cases = [
             ("AMB001=AuthorizationPolicy/default/viewer", true),
             ("AMB001=AuthorizationPolicy/*/viewer", true),

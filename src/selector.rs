@@ -67,11 +67,13 @@ impl LabelSelector {
         for term in split_terms(input)? {
             let term = term.trim();
             if term.is_empty() {
-                return Err(format!("invalid label selector {input:?}: empty requirement"));
+                return Err(format!(
+                    "invalid label selector {input:?}: empty requirement"
+                ));
             }
-            sel.match_expressions.push(parse_term(term).map_err(|e| {
-                format!("invalid label selector {input:?}: {e}")
-            })?);
+            sel.match_expressions.push(
+                parse_term(term).map_err(|e| format!("invalid label selector {input:?}: {e}"))?,
+            );
         }
         Ok(sel)
     }
@@ -91,11 +93,15 @@ fn split_terms(input: &str) -> Result<Vec<&str>, String> {
             _ => {}
         }
         if !(0..=1).contains(&depth) {
-            return Err(format!("invalid label selector {input:?}: unbalanced parentheses"));
+            return Err(format!(
+                "invalid label selector {input:?}: unbalanced parentheses"
+            ));
         }
     }
     if depth != 0 {
-        return Err(format!("invalid label selector {input:?}: unbalanced parentheses"));
+        return Err(format!(
+            "invalid label selector {input:?}: unbalanced parentheses"
+        ));
     }
     out.push(&input[start..]);
     Ok(out)
@@ -107,7 +113,11 @@ fn parse_term(term: &str) -> Result<Requirement, String> {
         for v in &values {
             validate_value(v)?;
         }
-        Ok(Requirement { key: key.to_string(), operator, values })
+        Ok(Requirement {
+            key: key.to_string(),
+            operator,
+            values,
+        })
     };
     if let Some(key) = term.strip_prefix('!') {
         return req(key.trim(), Operator::DoesNotExist, vec![]);
@@ -126,7 +136,9 @@ fn parse_term(term: &str) -> Result<Requirement, String> {
         } else if let Some(l) = rest.strip_prefix("in") {
             (Operator::In, l)
         } else {
-            return Err(format!("unknown operator in {term:?} (want =, ==, !=, in, notin)"));
+            return Err(format!(
+                "unknown operator in {term:?} (want =, ==, !=, in, notin)"
+            ));
         };
         let list = list.trim();
         let inner = list
@@ -166,7 +178,10 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -194,7 +209,15 @@ mod tests {
 
     #[test]
     fn invalid_selectors() {
-        for s in ["app=we b", "app in web", "(app", "app,,x", "app foo (x)", "=x", "app=-x"] {
+        for s in [
+            "app=we b",
+            "app in web",
+            "(app",
+            "app,,x",
+            "app foo (x)",
+            "=x",
+            "app=-x",
+        ] {
             let err = LabelSelector::parse(s).unwrap_err();
             assert!(err.starts_with("invalid label selector"), "{s}: {err}");
         }

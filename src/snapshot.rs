@@ -42,7 +42,10 @@ pub struct Setting<T> {
 
 impl<T> Setting<T> {
     pub fn new(value: T, source: &str) -> Self {
-        Setting { value, source: source.to_string() }
+        Setting {
+            value,
+            source: source.to_string(),
+        }
     }
 }
 
@@ -153,10 +156,12 @@ impl Snapshot {
         self.service_entries.sort_by_key(|o| key(&o.metadata));
         self.gateways.sort_by_key(|o| key(&o.metadata));
         self.gateway_classes.sort_by_key(|o| key(&o.metadata));
-        self.authorization_policies.sort_by_key(|o| key(&o.metadata));
+        self.authorization_policies
+            .sort_by_key(|o| key(&o.metadata));
         self.peer_authentications.sort_by_key(|o| key(&o.metadata));
         self.extensions
             .sort_by_key(|o| (o.kind.clone(), key(&o.metadata)));
-        self.routes.sort_by_key(|o| (o.kind.clone(), key(&o.metadata)));
+        self.routes
+            .sort_by_key(|o| (o.kind.clone(), key(&o.metadata)));
     }
 }

@@ -6,12 +6,20 @@ use ambient_policy::explain::report::Explanation;
 use support::*;
 
 fn svc_binding(e: &Explanation, name: &str) -> (Option<String>, Option<String>) {
-    let s = e.services.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("service {name}"));
+    let s = e
+        .services
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("service {name}"));
     (s.waypoint.clone(), s.waypoint_error.clone())
 }
 
 fn pod_binding(e: &Explanation, name: &str) -> (Option<String>, Option<String>) {
-    let w = e.workloads.iter().find(|w| w.name == name).unwrap_or_else(|| panic!("pod {name}"));
+    let w = e
+        .workloads
+        .iter()
+        .find(|w| w.name == name)
+        .unwrap_or_else(|| panic!("pod {name}"));
     (w.waypoint.clone(), w.waypoint_error.clone())
 }
 
@@ -19,12 +27,23 @@ fn some(s: &str) -> Option<String> {
     Some(s.to_string())
 }
 
+/// (namespace labels, object labels, expected (waypoint, error))
+type Case<'a> = (
+    &'a [(&'a str, &'a str)],
+    &'a [(&'a str, &'a str)],
+    (Option<String>, Option<String>),
+);
+
 const UW: &str = "istio.io/use-waypoint";
 const UWNS: &str = "istio.io/use-waypoint-namespace";
 
 /// One world per case: namespace `app` (labels given), waypoints `ns-wp` (service) and
 /// `pod-wp` (workload) and `all-wp` (all), plus a service `s` and a pod `p` with given labels.
-fn world(ns_labels: &[(&str, &str)], svc_labels: &[(&str, &str)], pod_labels: &[(&str, &str)]) -> Explanation {
+fn world(
+    ns_labels: &[(&str, &str)],
+    svc_labels: &[(&str, &str)],
+    pod_labels: &[(&str, &str)],
+) -> Explanation {
     let mut nsl = vec![("istio.io/dataplane-mode", "ambient")];
     nsl.extend_from_slice(ns_labels);
     let mut pl = vec![("app", "p")];
@@ -49,26 +68,54 @@ fn world(ns_labels: &[(&str, &str)], svc_labels: &[(&str, &str)], pod_labels: &[
 #[test]
 fn service_precedence() {
     // (namespace labels, service labels, expected (waypoint, error))
-    let cases: &[(&[(&str, &str)], &[(&str, &str)], (Option<String>, Option<String>))] = &[
+    let cases: &[Case] = &[
         (&[], &[], (None, None)),
         (&[(UW, "ns-wp")], &[], (some("app/ns-wp"), None)),
         (&[], &[(UW, "svc-wp")], (some("app/svc-wp"), None)),
         // The object label beats the namespace label.
-        (&[(UW, "ns-wp")], &[(UW, "all-wp")], (some("app/all-wp"), None)),
+        (
+            &[(UW, "ns-wp")],
+            &[(UW, "all-wp")],
+            (some("app/all-wp"), None),
+        ),
         // `none` opts out; the namespace label is not consulted.
         (&[(UW, "ns-wp")], &[(UW, "none")], (None, None)),
         (&[(UW, "none")], &[], (None, None)),
         // `#none` (the old doc value) is a waypoint name that does not exist.
         (&[], &[(UW, "#none")], (None, some("WaypointIsNotReady"))),
         // Missing or unready waypoint: no fallback to the namespace waypoint.
-        (&[(UW, "ns-wp")], &[(UW, "missing")], (None, some("WaypointIsNotReady"))),
-        (&[(UW, "ns-wp")], &[(UW, "unready")], (None, some("WaypointIsNotReady"))),
+        (
+            &[(UW, "ns-wp")],
+            &[(UW, "missing")],
+            (None, some("WaypointIsNotReady")),
+        ),
+        (
+            &[(UW, "ns-wp")],
+            &[(UW, "unready")],
+            (None, some("WaypointIsNotReady")),
+        ),
         // A service cannot use a workload-only waypoint, even through the namespace label.
-        (&[], &[(UW, "pod-wp")], (None, some("UnsupportedTrafficType"))),
-        (&[(UW, "pod-wp")], &[], (None, some("UnsupportedTrafficType"))),
-        (&[], &[(UW, "none-wp")], (None, some("UnsupportedTrafficType"))),
+        (
+            &[],
+            &[(UW, "pod-wp")],
+            (None, some("UnsupportedTrafficType")),
+        ),
+        (
+            &[(UW, "pod-wp")],
+            &[],
+            (None, some("UnsupportedTrafficType")),
+        ),
+        (
+            &[],
+            &[(UW, "none-wp")],
+            (None, some("UnsupportedTrafficType")),
+        ),
         // waypoint-for values are case-sensitive; unknown ones behave like none.
-        (&[], &[(UW, "odd-wp")], (None, some("UnsupportedTrafficType"))),
+        (
+            &[],
+            &[(UW, "odd-wp")],
+            (None, some("UnsupportedTrafficType")),
+        ),
     ];
     for (nsl, sl, want) in cases {
         let e = world(nsl, sl, &[]);
@@ -78,14 +125,22 @@ fn service_precedence() {
 
 #[test]
 fn pod_precedence() {
-    let cases: &[(&[(&str, &str)], &[(&str, &str)], (Option<String>, Option<String>))] = &[
+    let cases: &[Case] = &[
         (&[], &[(UW, "pod-wp")], (some("app/pod-wp"), None)),
         (&[], &[(UW, "all-wp")], (some("app/all-wp"), None)),
         (&[(UW, "pod-wp")], &[], (some("app/pod-wp"), None)),
-        (&[(UW, "pod-wp")], &[(UW, "all-wp")], (some("app/all-wp"), None)),
+        (
+            &[(UW, "pod-wp")],
+            &[(UW, "all-wp")],
+            (some("app/all-wp"), None),
+        ),
         (&[(UW, "pod-wp")], &[(UW, "none")], (None, None)),
         // waypoint-for mismatch: an error from the pod's own label...
-        (&[], &[(UW, "svc-wp")], (None, some("UnsupportedTrafficType"))),
+        (
+            &[],
+            &[(UW, "svc-wp")],
+            (None, some("UnsupportedTrafficType")),
+        ),
         // ...but silence when inherited from the namespace (a service waypoint binds no pods).
         (&[(UW, "svc-wp")], &[], (None, None)),
         (&[(UW, "ns-wp")], &[], (None, None)),
@@ -104,15 +159,29 @@ fn pod_and_service_labels_are_independent() {
     let e = world(&[], &[(UW, "svc-wp")], &[(UW, "pod-wp")]);
     assert_eq!(svc_binding(&e, "s"), (some("app/svc-wp"), None));
     assert_eq!(pod_binding(&e, "p"), (some("app/pod-wp"), None));
-    let path = |src: &str| e.paths.iter().find(|p| p.destination == "Pod/app/p" && p.source == src).unwrap();
-    assert_eq!(path("ambient-service").hops[1].name.as_deref(), Some("app/svc-wp"));
-    assert_eq!(path("ambient-pod-ip").hops[1].name.as_deref(), Some("app/pod-wp"));
+    let path = |src: &str| {
+        e.paths
+            .iter()
+            .find(|p| p.destination == "Pod/app/p" && p.source == src)
+            .unwrap()
+    };
+    assert_eq!(
+        path("ambient-service").hops[1].name.as_deref(),
+        Some("app/svc-wp")
+    );
+    assert_eq!(
+        path("ambient-pod-ip").hops[1].name.as_deref(),
+        Some("app/pod-wp")
+    );
     // Sidecar clients bypass both; out-of-mesh clients too.
     assert_eq!(path("sidecar").hops.len(), 2);
     assert_eq!(path("out-of-mesh").hops.len(), 2);
 }
 
-fn cross_ns(allowed: Option<&str>, client_ns_labels: &[(&str, &str)]) -> (Option<String>, Option<String>) {
+fn cross_ns(
+    allowed: Option<&str>,
+    client_ns_labels: &[(&str, &str)],
+) -> (Option<String>, Option<String>) {
     let mut nsl = vec![("istio.io/dataplane-mode", "ambient")];
     nsl.extend_from_slice(client_ns_labels);
     let e = explain_ns(
@@ -132,11 +201,20 @@ fn cross_ns(allowed: Option<&str>, client_ns_labels: &[(&str, &str)]) -> (Option
 fn cross_namespace_waypoints() {
     // istioctl's waypoint has no allowedRoutes: Same only.
     assert_eq!(cross_ns(None, &[]), (None, some("AttachmentDenied")));
-    assert_eq!(cross_ns(Some("from: Same"), &[]), (None, some("AttachmentDenied")));
+    assert_eq!(
+        cross_ns(Some("from: Same"), &[]),
+        (None, some("AttachmentDenied"))
+    );
     assert_eq!(cross_ns(Some("from: All"), &[]), (some("shared/wp"), None));
     let sel = "from: Selector\nselector:\n  matchLabels:\n    team: a";
-    assert_eq!(cross_ns(Some(sel), &[("team", "a")]), (some("shared/wp"), None));
-    assert_eq!(cross_ns(Some(sel), &[("team", "b")]), (None, some("AttachmentDenied")));
+    assert_eq!(
+        cross_ns(Some(sel), &[("team", "a")]),
+        (some("shared/wp"), None)
+    );
+    assert_eq!(
+        cross_ns(Some(sel), &[("team", "b")]),
+        (None, some("AttachmentDenied"))
+    );
 }
 
 /// The namespace's use-waypoint-namespace label is never combined with an object's own
@@ -146,7 +224,10 @@ fn namespace_of_the_waypoint_comes_from_the_same_object() {
     let e = explain_ns(
         &[
             ns("shared", &[]),
-            ns("app", &[("istio.io/dataplane-mode", "ambient"), (UWNS, "shared")]),
+            ns(
+                "app",
+                &[("istio.io/dataplane-mode", "ambient"), (UWNS, "shared")],
+            ),
             waypoint("shared", "wp", None, true, Some("from: All")),
             svc("app", "s", "p", &[(UW, "wp")]),
             pod("app", "p", &[("app", "p")], "p"),
@@ -164,14 +245,29 @@ fn waypoint_identity_and_own_service() {
             ns("app", &[("istio.io/dataplane-mode", "ambient"), (UW, "wp")]),
             waypoint("app", "wp", None, true, None),
             // The waypoint's own Service never gets a waypoint.
-            svc("app", "wp", "wp", &[("gateway.istio.io/managed", "istio.io-mesh-controller")]),
+            svc(
+                "app",
+                "wp",
+                "wp",
+                &[("gateway.istio.io/managed", "istio.io-mesh-controller")],
+            ),
         ],
         "app",
     );
     assert_eq!(svc_binding(&e, "wp"), (None, None));
-    assert_eq!(e.waypoints[0].identity, "spiffe://cluster.local/ns/app/sa/wp");
+    assert_eq!(
+        e.waypoints[0].identity,
+        "spiffe://cluster.local/ns/app/sa/wp"
+    );
     let pod = e.workloads.iter().find(|w| w.name == "wp-pod").unwrap();
-    assert_eq!((pod.role.as_str(), pod.dataplane.as_str(), pod.waypoint.as_deref()), ("waypoint", "none", None));
+    assert_eq!(
+        (
+            pod.role.as_str(),
+            pod.dataplane.as_str(),
+            pod.waypoint.as_deref()
+        ),
+        ("waypoint", "none", None)
+    );
 }
 
 #[test]
@@ -195,11 +291,19 @@ fn ingress_use_waypoint() {
             sl.push(("istio.io/ingress-use-waypoint", v));
         }
         let e = explain_ns(
-            &[ns("app", &nsl), waypoint("app", "wp", None, true, None), svc("app", "s", "p", &sl), pod("app", "p", &[("app", "p")], "p")],
+            &[
+                ns("app", &nsl),
+                waypoint("app", "wp", None, true, None),
+                svc("app", "s", "p", &sl),
+                pod("app", "p", &[("app", "p")], "p"),
+            ],
             "app",
         );
         let s = e.services.iter().find(|s| s.name == "s").unwrap();
-        assert_eq!(s.ingress_use_waypoint, want, "svc={svc_label:?} ns={ns_label:?}");
+        assert_eq!(
+            s.ingress_use_waypoint, want,
+            "svc={svc_label:?} ns={ns_label:?}"
+        );
         let ingress = e.paths.iter().find(|p| p.source == "ingress").unwrap();
         assert_eq!(ingress.hops.iter().any(|h| h.component == "waypoint"), want);
     }

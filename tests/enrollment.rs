@@ -1,6 +1,9 @@
 //! Enrollment (SEMANTICS.md 2), sidecar-injected destinations, and which policies `-n NS`
 //! covers wherever they live.
 
+// Table tests read best as tuples.
+#![allow(clippy::type_complexity)]
+
 mod support;
 use support::*;
 
@@ -27,14 +30,35 @@ fn enrollment_rules() {
         // Case-sensitive.
         (&[(DM, "Ambient")], p(&[]), "none"),
         // Sidecar injected (annotation) wins over ambient labels.
-        (&[(DM, "ambient")], pod_annotated("app", "p", &[], &[("sidecar.istio.io/status", "{}")]), "sidecar"),
+        (
+            &[(DM, "ambient")],
+            pod_annotated("app", "p", &[], &[("sidecar.istio.io/status", "{}")]),
+            "sidecar",
+        ),
         // Injection predicted from labels; the sidecar wins.
-        (&[(DM, "ambient"), ("istio-injection", "enabled")], p(&[]), "sidecar"),
+        (
+            &[(DM, "ambient"), ("istio-injection", "enabled")],
+            p(&[]),
+            "sidecar",
+        ),
         (&[("istio.io/rev", "canary")], p(&[]), "sidecar"),
-        (&[("istio-injection", "enabled")], p(&[("sidecar.istio.io/inject", "false")]), "none"),
+        (
+            &[("istio-injection", "enabled")],
+            p(&[("sidecar.istio.io/inject", "false")]),
+            "none",
+        ),
         (&[], p(&[("sidecar.istio.io/inject", "true")]), "sidecar"),
         // Live annotation from istio-cni.
-        (&[], pod_annotated("app", "p", &[], &[("ambient.istio.io/redirection", "enabled")]), "ambient"),
+        (
+            &[],
+            pod_annotated(
+                "app",
+                "p",
+                &[],
+                &[("ambient.istio.io/redirection", "enabled")],
+            ),
+            "ambient",
+        ),
     ];
     for (nsl, doc, want) in cases {
         let (dp, why) = dataplane(nsl, doc.clone());
@@ -51,7 +75,13 @@ fn host_network_excluded_and_terminal_pods() {
     // A live pod (it has a phase) is ambient only when istio-cni annotated it.
     let live = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: app}\nstatus: {phase: Running}\n".to_string();
     assert_eq!(dataplane(&[(DM, "ambient")], live).0, "none");
-    let e = explain_ns(&[ns("kube-system", &[(DM, "ambient")]), pod("kube-system", "p", &[], "p")], "kube-system");
+    let e = explain_ns(
+        &[
+            ns("kube-system", &[(DM, "ambient")]),
+            pod("kube-system", "p", &[], "p"),
+        ],
+        "kube-system",
+    );
     assert_eq!(e.workloads[0].dataplane, "none");
 }
 
@@ -72,10 +102,25 @@ fn sidecar_destinations_use_sidecar_semantics() {
         "app",
     );
     for name in ["l7", "ns-wide"] {
-        assert_eq!(rows(policy(&e, "AuthorizationPolicy", "app", name)), vec![("sidecar".into(), "direct".into(), "client".into(), "as-written".into())], "{name}");
+        assert_eq!(
+            rows(policy(&e, "AuthorizationPolicy", "app", name)),
+            vec![(
+                "sidecar".into(),
+                "direct".into(),
+                "client".into(),
+                "as-written".into()
+            )],
+            "{name}"
+        );
     }
-    assert_eq!(policy(&e, "AuthorizationPolicy", "istio-system", "root").enforcement[0].enforced_by, "sidecar");
-    assert_eq!(policy(&e, "AuthorizationPolicy", "app", "tr").enforcement[0].enforced_by, "none");
+    assert_eq!(
+        policy(&e, "AuthorizationPolicy", "istio-system", "root").enforcement[0].enforced_by,
+        "sidecar"
+    );
+    assert_eq!(
+        policy(&e, "AuthorizationPolicy", "app", "tr").enforcement[0].enforced_by,
+        "none"
+    );
     assert!(!codes(&e).iter().any(|c| c.0 == "AMB001"));
     assert!(codes(&e).contains(&("AMB022".into(), "Namespace/app".into())));
 }
@@ -86,14 +131,29 @@ fn out_of_mesh_destinations_enforce_nothing() {
         &[
             ns("app", &[]),
             pod("app", "p", &[("app", "p")], "p"),
-            authz("app", "sel", "  selector:\n    matchLabels:\n      app: p\n  action: DENY\n  rules:\n  - {}\n"),
+            authz(
+                "app",
+                "sel",
+                "  selector:\n    matchLabels:\n      app: p\n  action: DENY\n  rules:\n  - {}\n",
+            ),
         ],
         "app",
     );
     let p = policy(&e, "AuthorizationPolicy", "app", "sel");
-    assert_eq!(rows(p), vec![("none".into(), "none".into(), "none".into(), "not-enforced".into())]);
+    assert_eq!(
+        rows(p),
+        vec![(
+            "none".into(),
+            "none".into(),
+            "none".into(),
+            "not-enforced".into()
+        )]
+    );
     assert!(codes(&e).contains(&("AMB007".into(), "AuthorizationPolicy/app/sel".into())));
-    assert!(e.paths.iter().all(|p| p.hops.last().unwrap().component == "none"));
+    assert!(e
+        .paths
+        .iter()
+        .all(|p| p.hops.last().unwrap().component == "none"));
 }
 
 /// `explain -n app` covers root-namespace policies and policies in a cross-namespace
@@ -121,12 +181,39 @@ fn policies_from_other_namespaces() {
         ],
         "app",
     );
-    let names: Vec<String> = e.policies.iter().map(|p| format!("{}/{}", p.namespace, p.name)).collect();
-    assert_eq!(names, vec!["app/wrong-ns", "istio-system/mesh-deny", "istio-system/root-selector", "shared/at-waypoint"]);
+    let names: Vec<String> = e
+        .policies
+        .iter()
+        .map(|p| format!("{}/{}", p.namespace, p.name))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "app/wrong-ns",
+            "istio-system/mesh-deny",
+            "istio-system/root-selector",
+            "shared/at-waypoint"
+        ]
+    );
     let at = policy(&e, "AuthorizationPolicy", "shared", "at-waypoint");
     assert_eq!(at.enforcement[0].enforced_by, "waypoint");
-    assert!(at.enforcement[0].targets.contains(&"Service/app/s".to_string()), "{:?}", at.enforcement);
-    assert_eq!(policy(&e, "AuthorizationPolicy", "app", "wrong-ns").enforcement[0].effect, "not-enforced");
-    assert!(codes(&e).contains(&("AMB011".into(), "AuthorizationPolicy/istio-system/mesh-deny".into())));
-    assert!(e.waypoints.iter().any(|w| w.namespace == "shared" && w.name == "wp"));
+    assert!(
+        at.enforcement[0]
+            .targets
+            .contains(&"Service/app/s".to_string()),
+        "{:?}",
+        at.enforcement
+    );
+    assert_eq!(
+        policy(&e, "AuthorizationPolicy", "app", "wrong-ns").enforcement[0].effect,
+        "not-enforced"
+    );
+    assert!(codes(&e).contains(&(
+        "AMB011".into(),
+        "AuthorizationPolicy/istio-system/mesh-deny".into()
+    )));
+    assert!(e
+        .waypoints
+        .iter()
+        .any(|w| w.namespace == "shared" && w.name == "wp"));
 }

@@ -28,18 +28,31 @@ fn wl(m: Option<&str>, ports: &[(u16, &str)]) -> String {
 
 /// Effective mTLS of pod `p` in namespace `app`, plus the finding codes.
 fn run(policies: Vec<String>) -> (String, Vec<String>) {
-    let mut docs = vec![ns("app", &[("istio.io/dataplane-mode", "ambient")]), ns("istio-system", &[]), pod("app", "p", &[("app", "p")], "p")];
+    let mut docs = vec![
+        ns("app", &[("istio.io/dataplane-mode", "ambient")]),
+        ns("istio-system", &[]),
+        pod("app", "p", &[("app", "p")], "p"),
+    ];
     docs.extend(policies);
     let e = explain_ns(&docs, "app");
     let w = e.workloads.iter().find(|w| w.name == "p").unwrap();
-    (w.mtls.clone().unwrap(), e.findings.iter().map(|f| f.code.clone()).collect())
+    (
+        w.mtls.clone().unwrap(),
+        e.findings.iter().map(|f| f.code.clone()).collect(),
+    )
 }
 
 fn mesh(m: &str) -> String {
     peer_auth("istio-system", "mesh", T0, &mode(m))
 }
 fn nspa(m: Option<&str>) -> String {
-    peer_auth("app", "ns", T0, &m.map(mode).unwrap_or_else(|| "  {}\n".replace("  {}\n", "  selector: null\n")))
+    peer_auth(
+        "app",
+        "ns",
+        T0,
+        &m.map(mode)
+            .unwrap_or_else(|| "  {}\n".replace("  {}\n", "  selector: null\n")),
+    )
 }
 fn wlpa(m: Option<&str>, ports: &[(u16, &str)]) -> String {
     peer_auth("app", "wl", T0, &wl(m, ports))
@@ -55,23 +68,62 @@ fn levels_and_precedence() {
         (vec![mesh("PERMISSIVE"), nspa(Some("STRICT"))], "STRICT"),
         // UNSET inherits.
         (vec![mesh("STRICT"), nspa(None)], "STRICT"),
-        (vec![mesh("STRICT"), wlpa(Some("PERMISSIVE"), &[])], "PERMISSIVE"),
-        (vec![nspa(Some("PERMISSIVE")), wlpa(Some("STRICT"), &[])], "STRICT"),
+        (
+            vec![mesh("STRICT"), wlpa(Some("PERMISSIVE"), &[])],
+            "PERMISSIVE",
+        ),
+        (
+            vec![nspa(Some("PERMISSIVE")), wlpa(Some("STRICT"), &[])],
+            "STRICT",
+        ),
         (vec![nspa(Some("STRICT")), wlpa(None, &[])], "STRICT"),
         // DISABLE acts as PERMISSIVE.
-        (vec![mesh("STRICT"), wlpa(Some("DISABLE"), &[])], "PERMISSIVE"),
+        (
+            vec![mesh("STRICT"), wlpa(Some("DISABLE"), &[])],
+            "PERMISSIVE",
+        ),
         (vec![mesh("STRICT"), nspa(Some("DISABLE"))], "PERMISSIVE"),
         // Port level.
-        (vec![wlpa(Some("STRICT"), &[(9090, "PERMISSIVE")])], "STRICT except port 9090"),
-        (vec![wlpa(Some("STRICT"), &[(9090, "DISABLE")])], "STRICT except port 9090"),
+        (
+            vec![wlpa(Some("STRICT"), &[(9090, "PERMISSIVE")])],
+            "STRICT except port 9090",
+        ),
+        (
+            vec![wlpa(Some("STRICT"), &[(9090, "DISABLE")])],
+            "STRICT except port 9090",
+        ),
         (vec![wlpa(Some("STRICT"), &[(9090, "STRICT")])], "STRICT"),
-        (vec![wlpa(Some("PERMISSIVE"), &[(9090, "STRICT")])], "PERMISSIVE, STRICT on port 9090"),
-        (vec![nspa(Some("STRICT")), wlpa(Some("PERMISSIVE"), &[(9090, "STRICT")])], "PERMISSIVE, STRICT on port 9090"),
-        (vec![nspa(Some("STRICT")), wlpa(None, &[(9090, "PERMISSIVE")])], "STRICT except port 9090"),
-        (vec![nspa(Some("PERMISSIVE")), wlpa(None, &[(9090, "STRICT")])], "PERMISSIVE, STRICT on port 9090"),
+        (
+            vec![wlpa(Some("PERMISSIVE"), &[(9090, "STRICT")])],
+            "PERMISSIVE, STRICT on port 9090",
+        ),
+        (
+            vec![
+                nspa(Some("STRICT")),
+                wlpa(Some("PERMISSIVE"), &[(9090, "STRICT")]),
+            ],
+            "PERMISSIVE, STRICT on port 9090",
+        ),
+        (
+            vec![nspa(Some("STRICT")), wlpa(None, &[(9090, "PERMISSIVE")])],
+            "STRICT except port 9090",
+        ),
+        (
+            vec![nspa(Some("PERMISSIVE")), wlpa(None, &[(9090, "STRICT")])],
+            "PERMISSIVE, STRICT on port 9090",
+        ),
     ];
     for (docs, want) in cases {
-        let names: Vec<String> = docs.iter().map(|d| d.lines().find(|l| l.contains("mode")).unwrap_or("").trim().to_string()).collect();
+        let names: Vec<String> = docs
+            .iter()
+            .map(|d| {
+                d.lines()
+                    .find(|l| l.contains("mode"))
+                    .unwrap_or("")
+                    .trim()
+                    .to_string()
+            })
+            .collect();
         assert_eq!(run(docs).0, want, "{names:?}");
     }
 }
@@ -81,7 +133,15 @@ fn oldest_policy_wins_at_a_level() {
     let older = peer_auth("app", "b-older", T0, &mode("STRICT"));
     let newer = peer_auth("app", "a-newer", T1, &mode("PERMISSIVE"));
     assert_eq!(run(vec![newer.clone(), older.clone()]).0, "STRICT");
-    let e = explain_ns(&[ns("app", &[("istio.io/dataplane-mode", "ambient")]), pod("app", "p", &[("app", "p")], "p"), older, newer], "app");
+    let e = explain_ns(
+        &[
+            ns("app", &[("istio.io/dataplane-mode", "ambient")]),
+            pod("app", "p", &[("app", "p")], "p"),
+            older,
+            newer,
+        ],
+        "app",
+    );
     let loser = policy(&e, "PeerAuthentication", "app", "a-newer");
     assert_eq!(loser.enforcement[0].effect, "not-enforced");
     let winner = policy(&e, "PeerAuthentication", "app", "b-older");
@@ -100,11 +160,18 @@ fn root_selector_policies_are_ignored() {
 #[test]
 fn istio_port_level_quirks_are_reproduced_and_flagged() {
     // Root STRICT + workload PERMISSIVE + STRICT port: the port accepts plaintext.
-    let (m, c) = run(vec![mesh("STRICT"), wlpa(Some("PERMISSIVE"), &[(9090, "STRICT")])]);
+    let (m, c) = run(vec![
+        mesh("STRICT"),
+        wlpa(Some("PERMISSIVE"), &[(9090, "STRICT")]),
+    ]);
     assert_eq!(m, "PERMISSIVE");
     assert!(c.contains(&"AMB019".to_string()), "{c:?}");
     // Root STRICT + namespace UNSET + workload UNSET with a PERMISSIVE port: all plaintext.
-    let (m, c) = run(vec![mesh("STRICT"), nspa(None), wlpa(None, &[(9090, "PERMISSIVE")])]);
+    let (m, c) = run(vec![
+        mesh("STRICT"),
+        nspa(None),
+        wlpa(None, &[(9090, "PERMISSIVE")]),
+    ]);
     assert_eq!(m, "PERMISSIVE");
     assert!(c.contains(&"AMB019".to_string()), "{c:?}");
     // Namespace STRICT + workload UNSET with a DISABLE port: the port stays STRICT.
@@ -112,14 +179,24 @@ fn istio_port_level_quirks_are_reproduced_and_flagged() {
     assert_eq!(m, "STRICT");
     assert!(c.contains(&"AMB019".to_string()), "{c:?}");
     // No quirk in ordinary cases.
-    let (_, c) = run(vec![nspa(Some("STRICT")), wlpa(None, &[(9090, "PERMISSIVE")])]);
+    let (_, c) = run(vec![
+        nspa(Some("STRICT")),
+        wlpa(None, &[(9090, "PERMISSIVE")]),
+    ]);
     assert!(!c.contains(&"AMB019".to_string()), "{c:?}");
 }
 
 #[test]
 fn strict_denies_plaintext_on_the_out_of_mesh_path() {
-    for (docs, denied) in [(vec![mesh("STRICT")], true), (vec![mesh("PERMISSIVE")], false), (vec![], false)] {
-        let mut all = vec![ns("app", &[("istio.io/dataplane-mode", "ambient")]), pod("app", "p", &[("app", "p")], "p")];
+    for (docs, denied) in [
+        (vec![mesh("STRICT")], true),
+        (vec![mesh("PERMISSIVE")], false),
+        (vec![], false),
+    ] {
+        let mut all = vec![
+            ns("app", &[("istio.io/dataplane-mode", "ambient")]),
+            pod("app", "p", &[("app", "p")], "p"),
+        ];
         all.extend(docs);
         let e = explain_ns(&all, "app");
         let path = e.paths.iter().find(|p| p.source == "out-of-mesh").unwrap();
@@ -131,13 +208,31 @@ fn strict_denies_plaintext_on_the_out_of_mesh_path() {
 #[test]
 fn disable_and_permissive_are_reported() {
     let e = explain_ns(
-        &[ns("app", &[("istio.io/dataplane-mode", "ambient")]), pod("app", "p", &[("app", "p")], "p"), wlpa(Some("DISABLE"), &[])],
+        &[
+            ns("app", &[("istio.io/dataplane-mode", "ambient")]),
+            pod("app", "p", &[("app", "p")], "p"),
+            wlpa(Some("DISABLE"), &[]),
+        ],
         "app",
     );
     let p = policy(&e, "PeerAuthentication", "app", "wl");
-    assert_eq!(rows(p), vec![("ztunnel".into(), "direct".into(), "client".into(), "as-permissive".into())]);
+    assert_eq!(
+        rows(p),
+        vec![(
+            "ztunnel".into(),
+            "direct".into(),
+            "client".into(),
+            "as-permissive".into()
+        )]
+    );
     assert!(codes(&e).contains(&("AMB010".into(), "PeerAuthentication/app/wl".into())));
     // No PeerAuthentication at all: ambient accepts plaintext.
-    let e = explain_ns(&[ns("app", &[("istio.io/dataplane-mode", "ambient")]), pod("app", "p", &[("app", "p")], "p")], "app");
+    let e = explain_ns(
+        &[
+            ns("app", &[("istio.io/dataplane-mode", "ambient")]),
+            pod("app", "p", &[("app", "p")], "p"),
+        ],
+        "app",
+    );
     assert!(codes(&e).contains(&("AMB025".into(), "Namespace/app".into())));
 }

@@ -16,7 +16,11 @@ enum Attach {
     TargetGateway,
 }
 
-fn world(waypoint_in_path: bool, attach: Attach, rule: &str) -> ambient_policy::explain::report::Explanation {
+fn world(
+    waypoint_in_path: bool,
+    attach: Attach,
+    rule: &str,
+) -> ambient_policy::explain::report::Explanation {
     let attachment = match attach {
         Attach::Selector => "  selector:\n    matchLabels:\n      app: server\n",
         Attach::Namespace => "",
@@ -25,7 +29,11 @@ fn world(waypoint_in_path: bool, attach: Attach, rule: &str) -> ambient_policy::
             "  targetRefs:\n  - kind: Gateway\n    group: gateway.networking.k8s.io\n    name: waypoint\n"
         }
     };
-    let svc_labels: &[(&str, &str)] = if waypoint_in_path { &[("istio.io/use-waypoint", "waypoint")] } else { &[] };
+    let svc_labels: &[(&str, &str)] = if waypoint_in_path {
+        &[("istio.io/use-waypoint", "waypoint")]
+    } else {
+        &[]
+    };
     explain_ns(
         &[
             ns("app", &[("istio.io/dataplane-mode", "ambient")]),
@@ -33,26 +41,47 @@ fn world(waypoint_in_path: bool, attach: Attach, rule: &str) -> ambient_policy::
             pod("app", "server", &[("app", "server")], "server"),
             svc("app", "server", "server", svc_labels),
             waypoint("app", "waypoint", Some("service"), true, None),
-            authz("app", "p", &format!("{attachment}  action: ALLOW\n  rules:\n{rule}")),
+            authz(
+                "app",
+                "p",
+                &format!("{attachment}  action: ALLOW\n  rules:\n{rule}"),
+            ),
         ],
         "app",
     )
 }
 
-const TCP_RULE: &str = "  - from:\n    - source:\n        principals: [\"cluster.local/ns/app/sa/client\"]\n";
+const TCP_RULE: &str =
+    "  - from:\n    - source:\n        principals: [\"cluster.local/ns/app/sa/client\"]\n";
 const HTTP_RULE: &str = "  - to:\n    - operation:\n        methods: [\"GET\"]\n";
 
 /// The entry of the path the table's row is about: through the waypoint when there is one.
-fn row_entry(e: &ambient_policy::explain::report::Explanation, waypoint_in_path: bool) -> (String, String, String) {
+fn row_entry(
+    e: &ambient_policy::explain::report::Explanation,
+    waypoint_in_path: bool,
+) -> (String, String, String) {
     let p = policy(e, "AuthorizationPolicy", "app", "p");
-    let want_path = if waypoint_in_path { "waypoint" } else { "direct" };
+    let want_path = if waypoint_in_path {
+        "waypoint"
+    } else {
+        "direct"
+    };
     let en = p
         .enforcement
         .iter()
         .find(|x| x.path == want_path)
         .unwrap_or_else(|| panic!("no {want_path} entry: {:#?}", p.enforcement));
-    assert!(en.targets.iter().any(|t| t == "Pod/app/server" || t == "Service/app/server" || t == "Gateway/app/waypoint"), "{en:?}");
-    (en.enforced_by.clone(), en.source_identity.clone(), en.effect.clone())
+    assert!(
+        en.targets.iter().any(|t| t == "Pod/app/server"
+            || t == "Service/app/server"
+            || t == "Gateway/app/waypoint"),
+        "{en:?}"
+    );
+    (
+        en.enforced_by.clone(),
+        en.source_identity.clone(),
+        en.effect.clone(),
+    )
 }
 
 fn s(a: &str, b: &str, c: &str) -> (String, String, String) {
@@ -63,23 +92,55 @@ fn s(a: &str, b: &str, c: &str) -> (String, String, String) {
 fn tcp_enforcement_table() {
     // | Waypoint | Attachment | Source Identity | Enforced By |
     let rows = [
-        (false, Attach::Selector, s("ztunnel", "client", "as-written")),
-        (true, Attach::Selector, s("ztunnel", "waypoint", "as-written")),
-        (false, Attach::Namespace, s("ztunnel", "client", "as-written")),
-        (true, Attach::Namespace, s("ztunnel", "waypoint", "as-written")),
-        (true, Attach::TargetService, s("waypoint", "client", "as-written")),
-        (true, Attach::TargetGateway, s("waypoint", "client", "as-written")),
+        (
+            false,
+            Attach::Selector,
+            s("ztunnel", "client", "as-written"),
+        ),
+        (
+            true,
+            Attach::Selector,
+            s("ztunnel", "waypoint", "as-written"),
+        ),
+        (
+            false,
+            Attach::Namespace,
+            s("ztunnel", "client", "as-written"),
+        ),
+        (
+            true,
+            Attach::Namespace,
+            s("ztunnel", "waypoint", "as-written"),
+        ),
+        (
+            true,
+            Attach::TargetService,
+            s("waypoint", "client", "as-written"),
+        ),
+        (
+            true,
+            Attach::TargetGateway,
+            s("waypoint", "client", "as-written"),
+        ),
     ];
     for (wp, attach, want) in rows {
         let e = world(wp, attach, TCP_RULE);
         assert_eq!(row_entry(&e, wp), want, "waypoint={wp} {attach:?}");
         let p = policy(&e, "AuthorizationPolicy", "app", "p");
         if !wp {
-            assert!(p.enforcement.iter().all(|x| x.path != "waypoint"), "{attach:?}: {:#?}", p.enforcement);
+            assert!(
+                p.enforcement.iter().all(|x| x.path != "waypoint"),
+                "{attach:?}: {:#?}",
+                p.enforcement
+            );
         }
         if matches!(attach, Attach::TargetService | Attach::TargetGateway) {
             // Waypoint-attached: ztunnel never sees it.
-            assert!(p.enforcement.iter().all(|x| x.enforced_by == "waypoint"), "{:#?}", p.enforcement);
+            assert!(
+                p.enforcement.iter().all(|x| x.enforced_by == "waypoint"),
+                "{:#?}",
+                p.enforcement
+            );
             assert_eq!(p.enforcement[0].waypoint.as_deref(), Some("app/waypoint"));
         }
     }
@@ -95,9 +156,21 @@ fn http_enforcement_tables() {
         (false, Attach::Selector, s("ztunnel", "client", "deny-all")),
         (true, Attach::Selector, s("ztunnel", "waypoint", "deny-all")),
         (false, Attach::Namespace, s("ztunnel", "client", "deny-all")),
-        (true, Attach::Namespace, s("ztunnel", "waypoint", "deny-all")),
-        (true, Attach::TargetService, s("waypoint", "client", "as-written")),
-        (true, Attach::TargetGateway, s("waypoint", "client", "as-written")),
+        (
+            true,
+            Attach::Namespace,
+            s("ztunnel", "waypoint", "deny-all"),
+        ),
+        (
+            true,
+            Attach::TargetService,
+            s("waypoint", "client", "as-written"),
+        ),
+        (
+            true,
+            Attach::TargetGateway,
+            s("waypoint", "client", "as-written"),
+        ),
     ];
     for (wp, attach, want) in rows {
         let e = world(wp, attach, HTTP_RULE);
@@ -105,17 +178,29 @@ fn http_enforcement_tables() {
         let ztunnel_row = want.0 == "ztunnel";
         // "DENY" with identity "n/a": whatever the identity, ztunnel denies. Where the
         // identity is known (waypoint, or none for plaintext) the path shows the verdict.
-        let server_paths: Vec<_> = e.paths.iter().filter(|p| p.destination == "Pod/app/server").collect();
+        let server_paths: Vec<_> = e
+            .paths
+            .iter()
+            .filter(|p| p.destination == "Pod/app/server")
+            .collect();
         for path in server_paths {
             let dest = path.hops.last().unwrap();
             if let Some(v) = &dest.verdict {
                 if ztunnel_row {
-                    assert!(matches!(v, Verdict::Deny(_)), "{attach:?} {}: {v:?}", path.source);
+                    assert!(
+                        matches!(v, Verdict::Deny(_)),
+                        "{attach:?} {}: {v:?}",
+                        path.source
+                    );
                 }
             }
         }
         if ztunnel_row {
-            assert!(codes(&e).contains(&("AMB001".into(), "AuthorizationPolicy/app/p".into())), "{:?}", codes(&e));
+            assert!(
+                codes(&e).contains(&("AMB001".into(), "AuthorizationPolicy/app/p".into())),
+                "{:?}",
+                codes(&e)
+            );
         } else {
             assert!(!codes(&e).iter().any(|c| c.0 == "AMB001"));
         }
@@ -132,23 +217,48 @@ fn http_deny_policies_follow_the_code() {
         ("  - from:\n    - source:\n        principals: [\"x\"]\n    when:\n    - key: request.headers[x-token]\n      values: [\"a\"]\n", "no-effect"),
         ("  - from:\n    - source:\n        principals: [\"x\"]\n        notRequestPrincipals: [\"*\"]\n", "l7-ignored"),
     ];
-    for (wp, attach) in [(false, "  selector:\n    matchLabels:\n      app: server\n"), (true, "")] {
+    for (wp, attach) in [
+        (false, "  selector:\n    matchLabels:\n      app: server\n"),
+        (true, ""),
+    ] {
         for (rule, effect) in cases {
-            let svc_labels: &[(&str, &str)] = if wp { &[("istio.io/use-waypoint", "waypoint")] } else { &[] };
+            let svc_labels: &[(&str, &str)] = if wp {
+                &[("istio.io/use-waypoint", "waypoint")]
+            } else {
+                &[]
+            };
             let e = explain_ns(
                 &[
                     ns("app", &[("istio.io/dataplane-mode", "ambient")]),
                     pod("app", "server", &[("app", "server")], "server"),
                     svc("app", "server", "server", svc_labels),
                     waypoint("app", "waypoint", None, true, None),
-                    authz("app", "p", &format!("{attach}  action: DENY\n  rules:\n{rule}")),
+                    authz(
+                        "app",
+                        "p",
+                        &format!("{attach}  action: DENY\n  rules:\n{rule}"),
+                    ),
                 ],
                 "app",
             );
             let p = policy(&e, "AuthorizationPolicy", "app", "p");
-            assert!(p.enforcement.iter().all(|x| x.enforced_by == "ztunnel" && x.effect == effect), "{rule}: {:#?}", p.enforcement);
-            let code = if effect == "no-effect" { "AMB003" } else { "AMB004" };
-            assert!(codes(&e).iter().any(|c| c.0 == code), "{rule}: {:?}", codes(&e));
+            assert!(
+                p.enforcement
+                    .iter()
+                    .all(|x| x.enforced_by == "ztunnel" && x.effect == effect),
+                "{rule}: {:#?}",
+                p.enforcement
+            );
+            let code = if effect == "no-effect" {
+                "AMB003"
+            } else {
+                "AMB004"
+            };
+            assert!(
+                codes(&e).iter().any(|c| c.0 == code),
+                "{rule}: {:?}",
+                codes(&e)
+            );
         }
     }
 }

@@ -24,7 +24,10 @@ impl Mode {
         }
     }
     fn of(pa: &PeerAuthentication) -> Self {
-        pa.spec.mtls.as_ref().map_or(Mode::Unset, |m| Mode::parse(&m.mode))
+        pa.spec
+            .mtls
+            .as_ref()
+            .map_or(Mode::Unset, |m| Mode::parse(&m.mode))
     }
 }
 
@@ -61,15 +64,27 @@ impl MtlsOutcome {
 
     /// The DENY rules ztunnel receives for this outcome.
     pub fn deny_rules(&self) -> Vec<ZRule> {
-        let no_identity = Match { not_principals: vec![StringMatch::Presence], ..Match::default() };
+        let no_identity = Match {
+            not_principals: vec![StringMatch::Presence],
+            ..Match::default()
+        };
         let ports: Vec<u16> = self.exceptions.iter().copied().collect();
         match (self.strict, ports.is_empty()) {
-            (true, true) => vec![ZRule { clauses: vec![Clause { matches: vec![no_identity] }] }],
+            (true, true) => vec![ZRule {
+                clauses: vec![Clause {
+                    matches: vec![no_identity],
+                }],
+            }],
             (true, false) => vec![ZRule {
                 clauses: vec![
-                    Clause { matches: vec![no_identity] },
                     Clause {
-                        matches: vec![Match { not_destination_ports: ports, ..Match::default() }],
+                        matches: vec![no_identity],
+                    },
+                    Clause {
+                        matches: vec![Match {
+                            not_destination_ports: ports,
+                            ..Match::default()
+                        }],
                     },
                 ],
             }],
@@ -78,7 +93,10 @@ impl MtlsOutcome {
                 .into_iter()
                 .map(|p| ZRule {
                     clauses: vec![Clause {
-                        matches: vec![Match { destination_ports: vec![p], ..no_identity.clone() }],
+                        matches: vec![Match {
+                            destination_ports: vec![p],
+                            ..no_identity.clone()
+                        }],
                     }],
                 })
                 .collect(),
@@ -86,10 +104,18 @@ impl MtlsOutcome {
     }
 }
 
-fn oldest<'a>(it: impl Iterator<Item = (usize, &'a PeerAuthentication)>) -> Option<(usize, &'a PeerAuthentication)> {
+fn oldest<'a>(
+    it: impl Iterator<Item = (usize, &'a PeerAuthentication)>,
+) -> Option<(usize, &'a PeerAuthentication)> {
     it.min_by(|a, b| {
-        (a.1.metadata.creation_timestamp.as_str(), a.1.metadata.name.as_str())
-            .cmp(&(b.1.metadata.creation_timestamp.as_str(), b.1.metadata.name.as_str()))
+        (
+            a.1.metadata.creation_timestamp.as_str(),
+            a.1.metadata.name.as_str(),
+        )
+            .cmp(&(
+                b.1.metadata.creation_timestamp.as_str(),
+                b.1.metadata.name.as_str(),
+            ))
     })
 }
 
@@ -105,15 +131,22 @@ fn is_levelwide(pa: &PeerAuthentication) -> bool {
 pub fn effective(pod: &Pod, pas: &[PeerAuthentication], root_ns: &str) -> MtlsOutcome {
     let ns = &pod.metadata.namespace;
     let mesh = oldest(
-        pas.iter().enumerate().filter(|(_, p)| p.metadata.namespace == root_ns && is_levelwide(p)),
+        pas.iter()
+            .enumerate()
+            .filter(|(_, p)| p.metadata.namespace == root_ns && is_levelwide(p)),
     );
-    let nsp = oldest(pas.iter().enumerate().filter(|(_, p)| {
-        &p.metadata.namespace == ns && ns != root_ns && is_levelwide(p)
-    }));
+    let nsp = oldest(
+        pas.iter()
+            .enumerate()
+            .filter(|(_, p)| &p.metadata.namespace == ns && ns != root_ns && is_levelwide(p)),
+    );
     let wl = oldest(pas.iter().enumerate().filter(|(_, p)| {
         &p.metadata.namespace == ns
             && !is_levelwide(p)
-            && p.spec.selector.as_ref().is_some_and(|s| s.labels_match(&pod.metadata.labels))
+            && p.spec
+                .selector
+                .as_ref()
+                .is_some_and(|s| s.labels_match(&pod.metadata.labels))
     }));
     let mesh_mode = mesh.map_or(Mode::Unset, |m| Mode::of(m.1));
     let ns_mode = nsp.map_or(Mode::Unset, |n| Mode::of(n.1));
@@ -129,12 +162,21 @@ pub fn effective(pod: &Pod, pas: &[PeerAuthentication], root_ns: &str) -> MtlsOu
         Mode::Permissive | Mode::Disable => strict = false,
         Mode::Unset => {}
     }
-    let mut out = MtlsOutcome { strict, exceptions: BTreeSet::new(), consulted: vec![], quirk: None };
+    let mut out = MtlsOutcome {
+        strict,
+        exceptions: BTreeSet::new(),
+        consulted: vec![],
+        quirk: None,
+    };
 
     let wl_decides = wl_mode != Mode::Unset;
     let ns_decides = ns_mode != Mode::Unset && !wl_decides;
     if let Some((i, _)) = mesh {
-        out.consulted.push((i, Level::Mesh, !ns_decides && !wl_decides && mesh_mode != Mode::Unset));
+        out.consulted.push((
+            i,
+            Level::Mesh,
+            !ns_decides && !wl_decides && mesh_mode != Mode::Unset,
+        ));
     }
     if let Some((i, _)) = nsp {
         out.consulted.push((i, Level::Namespace, ns_decides));
@@ -148,12 +190,17 @@ pub fn effective(pod: &Pod, pas: &[PeerAuthentication], root_ns: &str) -> MtlsOu
         .iter()
         .filter_map(|(p, m)| Some((p.parse::<u16>().ok()?, Mode::parse(&m.mode))))
         .collect();
-    out.consulted.push((wi, Level::Workload, wl_decides || !port_modes.is_empty()));
+    out.consulted
+        .push((wi, Level::Workload, wl_decides || !port_modes.is_empty()));
     if port_modes.is_empty() || w.metadata.namespace == root_ns {
         return out;
     }
     let with = |pred: &dyn Fn(Mode) -> bool| -> BTreeSet<u16> {
-        port_modes.iter().filter(|(_, m)| pred(*m)).map(|(p, _)| *p).collect()
+        port_modes
+            .iter()
+            .filter(|(_, m)| pred(*m))
+            .map(|(p, _)| *p)
+            .collect()
     };
     let strict_ports = with(&|m| m == Mode::Strict);
     let open_ports = with(&|m| matches!(m, Mode::Permissive | Mode::Disable));

@@ -226,14 +226,20 @@ pub fn convert(p: &AuthorizationPolicy, root_ns: &str, dry_run_flag: bool) -> Co
     };
     let action = Action::parse(&spec.action);
     // A dry-run value that does not parse means "not dry-run": the policy is enforced.
-    let dry_run = p.metadata.annotation(DRY_RUN).and_then(parse_bool).unwrap_or(false);
+    let dry_run = p
+        .metadata
+        .annotation(DRY_RUN)
+        .and_then(parse_bool)
+        .unwrap_or(false);
     let not_sent = if dry_run && !dry_run_flag {
         Some(NotSent::DryRun)
     } else if !spec.attachment.target_refs().is_empty() {
         Some(NotSent::TargetRefs)
     } else {
         match action {
-            Action::Audit | Action::Custom => Some(NotSent::UnsupportedAction(action.as_str().into())),
+            Action::Audit | Action::Custom => {
+                Some(NotSent::UnsupportedAction(action.as_str().into()))
+            }
             Action::Invalid => Some(NotSent::InvalidAction(spec.action.clone())),
             _ => None,
         }
@@ -288,15 +294,23 @@ fn handle_rule(
 ) -> ZRule {
     let mut clauses = Vec::new();
     if !r.to.is_empty() {
-        clauses.push(Clause { matches: r.to.iter().map(|t| to_match(t, http, ignored)).collect() });
+        clauses.push(Clause {
+            matches: r.to.iter().map(|t| to_match(t, http, ignored)).collect(),
+        });
     }
     if !r.from.is_empty() {
         clauses.push(Clause {
-            matches: r.from.iter().map(|f| from_match(f, policy_ns, http, ignored)).collect(),
+            matches: r
+                .from
+                .iter()
+                .map(|f| from_match(f, policy_ns, http, ignored))
+                .collect(),
         });
     }
     for w in &r.when {
-        clauses.push(Clause { matches: vec![when_match(w, http, ignored)] });
+        clauses.push(Clause {
+            matches: vec![when_match(w, http, ignored)],
+        });
     }
     ZRule { clauses }
 }
@@ -369,9 +383,17 @@ fn from_match(
 ) -> Match {
     let s = &f.source;
     flag(http, !s.request_principals.is_empty(), "requestPrincipals");
-    flag(http, !s.not_request_principals.is_empty(), "notRequestPrincipals");
+    flag(
+        http,
+        !s.not_request_principals.is_empty(),
+        "notRequestPrincipals",
+    );
     flag(http, !s.remote_ip_blocks.is_empty(), "remoteIpBlocks");
-    flag(http, !s.not_remote_ip_blocks.is_empty(), "notRemoteIpBlocks");
+    flag(
+        http,
+        !s.not_remote_ip_blocks.is_empty(),
+        "notRemoteIpBlocks",
+    );
     // Neither converted nor flagged: SEMANTICS.md 12.1.
     if !s.trust_domains.is_empty() {
         ignored.insert("from.source.trustDomains".into());
@@ -393,10 +415,19 @@ fn from_match(
 }
 
 /// The only `when` keys ztunnel understands (`l4WhenAttributes`).
-pub const L4_WHEN_KEYS: &[&str] =
-    &["source.ip", "source.namespace", "source.principal", "destination.ip", "destination.port"];
+pub const L4_WHEN_KEYS: &[&str] = &[
+    "source.ip",
+    "source.namespace",
+    "source.principal",
+    "destination.ip",
+    "destination.port",
+];
 
-fn when_match(w: &WhenCondition, http: &mut BTreeSet<String>, ignored: &mut BTreeSet<String>) -> Match {
+fn when_match(
+    w: &WhenCondition,
+    http: &mut BTreeSet<String>,
+    ignored: &mut BTreeSet<String>,
+) -> Match {
     let (pos, neg) = (&w.values, &w.not_values);
     match w.key.as_str() {
         "source.ip" => Match {
@@ -404,12 +435,16 @@ fn when_match(w: &WhenCondition, http: &mut BTreeSet<String>, ignored: &mut BTre
             not_source_ips: cidrs(neg, "when source.ip", ignored),
             ..Match::default()
         },
-        "source.namespace" => {
-            Match { namespaces: strings(pos), not_namespaces: strings(neg), ..Match::default() }
-        }
-        "source.principal" => {
-            Match { principals: strings(pos), not_principals: strings(neg), ..Match::default() }
-        }
+        "source.namespace" => Match {
+            namespaces: strings(pos),
+            not_namespaces: strings(neg),
+            ..Match::default()
+        },
+        "source.principal" => Match {
+            principals: strings(pos),
+            not_principals: strings(neg),
+            ..Match::default()
+        },
         "destination.ip" => Match {
             destination_ips: cidrs(pos, "when destination.ip", ignored),
             not_destination_ips: cidrs(neg, "when destination.ip", ignored),
@@ -511,15 +546,21 @@ impl Match {
 
 impl ZRule {
     pub fn eval(&self, c: &Conn) -> Option<bool> {
-        self.clauses.iter().fold(Some(true), |acc, cl| {
-            let non_empty: Vec<&Match> = cl.matches.iter().filter(|m| !m.is_empty()).collect();
+        let mut acc = Some(true);
+        for cl in &self.clauses {
+            // A clause with no matches is vacuous; otherwise its non-empty matches are ORed.
             let v = if cl.matches.is_empty() {
                 Some(true)
             } else {
-                non_empty.iter().map(|m| m.eval(c)).fold(Some(false), or3)
+                let mut any = Some(false);
+                for m in cl.matches.iter().filter(|m| !m.is_empty()) {
+                    any = or3(any, m.eval(c));
+                }
+                any
             };
-            and3(acc, v)
-        })
+            acc = and3(acc, v);
+        }
+        acc
     }
 }
 
@@ -586,11 +627,17 @@ mod tests {
     }
 
     fn id(s: &str) -> Conn {
-        Conn { identity: Some(Some(s.into())), ..Conn::default() }
+        Conn {
+            identity: Some(Some(s.into())),
+            ..Conn::default()
+        }
     }
 
     fn plain() -> Conn {
-        Conn { identity: Some(None), ..Conn::default() }
+        Conn {
+            identity: Some(None),
+            ..Conn::default()
+        }
     }
 
     fn with_port(mut c: Conn, p: u16) -> Conn {
@@ -607,54 +654,212 @@ mod tests {
     #[test]
     fn field_classification() {
         let cases: &[(&str, ZtEffect, &[&str], usize)] = &[
-            ("{rules: [{from: [{source: {principals: [a]}}]}]}", ZtEffect::AsWritten, &[], 0),
-            ("{rules: [{from: [{source: {notPrincipals: [a]}}]}]}", ZtEffect::AsWritten, &[], 0),
-            ("{rules: [{from: [{source: {namespaces: [a]}}]}]}", ZtEffect::AsWritten, &[], 0),
-            ("{rules: [{from: [{source: {notNamespaces: [a]}}]}]}", ZtEffect::AsWritten, &[], 0),
-            ("{rules: [{from: [{source: {serviceAccounts: [a]}}]}]}", ZtEffect::AsWritten, &[], 0),
-            ("{rules: [{from: [{source: {notServiceAccounts: [ns/a]}}]}]}", ZtEffect::AsWritten, &[], 0),
-            ("{rules: [{from: [{source: {ipBlocks: [10.0.0.0/8]}}]}]}", ZtEffect::AsWritten, &[], 0),
-            ("{rules: [{from: [{source: {notIpBlocks: [10.0.0.1]}}]}]}", ZtEffect::AsWritten, &[], 0),
-            ("{rules: [{from: [{source: {remoteIpBlocks: [1.2.3.4]}}]}]}", ZtEffect::DenyAll, &["remoteIpBlocks"], 0),
-            ("{rules: [{from: [{source: {notRemoteIpBlocks: [1.2.3.4]}}]}]}", ZtEffect::DenyAll, &["notRemoteIpBlocks"], 0),
-            ("{rules: [{from: [{source: {requestPrincipals: [\"*\"]}}]}]}", ZtEffect::DenyAll, &["requestPrincipals"], 0),
-            ("{rules: [{from: [{source: {notRequestPrincipals: [\"*\"]}}]}]}", ZtEffect::DenyAll, &["notRequestPrincipals"], 0),
+            (
+                "{rules: [{from: [{source: {principals: [a]}}]}]}",
+                ZtEffect::AsWritten,
+                &[],
+                0,
+            ),
+            (
+                "{rules: [{from: [{source: {notPrincipals: [a]}}]}]}",
+                ZtEffect::AsWritten,
+                &[],
+                0,
+            ),
+            (
+                "{rules: [{from: [{source: {namespaces: [a]}}]}]}",
+                ZtEffect::AsWritten,
+                &[],
+                0,
+            ),
+            (
+                "{rules: [{from: [{source: {notNamespaces: [a]}}]}]}",
+                ZtEffect::AsWritten,
+                &[],
+                0,
+            ),
+            (
+                "{rules: [{from: [{source: {serviceAccounts: [a]}}]}]}",
+                ZtEffect::AsWritten,
+                &[],
+                0,
+            ),
+            (
+                "{rules: [{from: [{source: {notServiceAccounts: [ns/a]}}]}]}",
+                ZtEffect::AsWritten,
+                &[],
+                0,
+            ),
+            (
+                "{rules: [{from: [{source: {ipBlocks: [10.0.0.0/8]}}]}]}",
+                ZtEffect::AsWritten,
+                &[],
+                0,
+            ),
+            (
+                "{rules: [{from: [{source: {notIpBlocks: [10.0.0.1]}}]}]}",
+                ZtEffect::AsWritten,
+                &[],
+                0,
+            ),
+            (
+                "{rules: [{from: [{source: {remoteIpBlocks: [1.2.3.4]}}]}]}",
+                ZtEffect::DenyAll,
+                &["remoteIpBlocks"],
+                0,
+            ),
+            (
+                "{rules: [{from: [{source: {notRemoteIpBlocks: [1.2.3.4]}}]}]}",
+                ZtEffect::DenyAll,
+                &["notRemoteIpBlocks"],
+                0,
+            ),
+            (
+                "{rules: [{from: [{source: {requestPrincipals: [\"*\"]}}]}]}",
+                ZtEffect::DenyAll,
+                &["requestPrincipals"],
+                0,
+            ),
+            (
+                "{rules: [{from: [{source: {notRequestPrincipals: [\"*\"]}}]}]}",
+                ZtEffect::DenyAll,
+                &["notRequestPrincipals"],
+                0,
+            ),
             // trustDomains: neither converted nor flagged; the entry becomes empty and never matches.
-            ("{rules: [{from: [{source: {trustDomains: [td]}}]}]}", ZtEffect::DenyAll, &[], 1),
-            ("{rules: [{from: [{source: {notTrustDomains: [td]}}]}]}", ZtEffect::DenyAll, &[], 1),
-            ("{rules: [{from: [{source: {principals: [a], trustDomains: [td]}}]}]}", ZtEffect::FieldsIgnored, &[], 1),
-            ("{rules: [{to: [{operation: {ports: [\"8080\"]}}]}]}", ZtEffect::AsWritten, &[], 0),
-            ("{rules: [{to: [{operation: {notPorts: [\"8080\"]}}]}]}", ZtEffect::AsWritten, &[], 0),
-            ("{rules: [{to: [{operation: {ports: [\"http\", \"8080\"]}}]}]}", ZtEffect::FieldsIgnored, &[], 1),
-            ("{rules: [{to: [{operation: {hosts: [a]}}]}]}", ZtEffect::DenyAll, &["hosts"], 0),
-            ("{rules: [{to: [{operation: {notHosts: [a]}}]}]}", ZtEffect::DenyAll, &["notHosts"], 0),
-            ("{rules: [{to: [{operation: {methods: [GET]}}]}]}", ZtEffect::DenyAll, &["methods"], 0),
-            ("{rules: [{to: [{operation: {notMethods: [GET]}}]}]}", ZtEffect::DenyAll, &["notMethods"], 0),
-            ("{rules: [{to: [{operation: {paths: [/a]}}]}]}", ZtEffect::DenyAll, &["paths"], 0),
-            ("{rules: [{to: [{operation: {notPaths: [/a]}}]}]}", ZtEffect::DenyAll, &["notPaths"], 0),
-            ("{rules: [{from: [{source: {ipBlocks: [not-an-ip]}}]}]}", ZtEffect::DenyAll, &[], 1),
+            (
+                "{rules: [{from: [{source: {trustDomains: [td]}}]}]}",
+                ZtEffect::DenyAll,
+                &[],
+                1,
+            ),
+            (
+                "{rules: [{from: [{source: {notTrustDomains: [td]}}]}]}",
+                ZtEffect::DenyAll,
+                &[],
+                1,
+            ),
+            (
+                "{rules: [{from: [{source: {principals: [a], trustDomains: [td]}}]}]}",
+                ZtEffect::FieldsIgnored,
+                &[],
+                1,
+            ),
+            (
+                "{rules: [{to: [{operation: {ports: [\"8080\"]}}]}]}",
+                ZtEffect::AsWritten,
+                &[],
+                0,
+            ),
+            (
+                "{rules: [{to: [{operation: {notPorts: [\"8080\"]}}]}]}",
+                ZtEffect::AsWritten,
+                &[],
+                0,
+            ),
+            (
+                "{rules: [{to: [{operation: {ports: [\"http\", \"8080\"]}}]}]}",
+                ZtEffect::FieldsIgnored,
+                &[],
+                1,
+            ),
+            (
+                "{rules: [{to: [{operation: {hosts: [a]}}]}]}",
+                ZtEffect::DenyAll,
+                &["hosts"],
+                0,
+            ),
+            (
+                "{rules: [{to: [{operation: {notHosts: [a]}}]}]}",
+                ZtEffect::DenyAll,
+                &["notHosts"],
+                0,
+            ),
+            (
+                "{rules: [{to: [{operation: {methods: [GET]}}]}]}",
+                ZtEffect::DenyAll,
+                &["methods"],
+                0,
+            ),
+            (
+                "{rules: [{to: [{operation: {notMethods: [GET]}}]}]}",
+                ZtEffect::DenyAll,
+                &["notMethods"],
+                0,
+            ),
+            (
+                "{rules: [{to: [{operation: {paths: [/a]}}]}]}",
+                ZtEffect::DenyAll,
+                &["paths"],
+                0,
+            ),
+            (
+                "{rules: [{to: [{operation: {notPaths: [/a]}}]}]}",
+                ZtEffect::DenyAll,
+                &["notPaths"],
+                0,
+            ),
+            (
+                "{rules: [{from: [{source: {ipBlocks: [not-an-ip]}}]}]}",
+                ZtEffect::DenyAll,
+                &[],
+                1,
+            ),
         ];
         for (spec, effect, http, ignored) in cases {
             let c = conv(spec);
             assert_eq!(c.effect, *effect, "{spec}");
-            assert_eq!(c.http_fields.iter().map(String::as_str).collect::<Vec<_>>(), *http, "{spec}");
-            assert_eq!(c.ignored_fields.len(), *ignored, "{spec}: {:?}", c.ignored_fields);
+            assert_eq!(
+                c.http_fields.iter().map(String::as_str).collect::<Vec<_>>(),
+                *http,
+                "{spec}"
+            );
+            assert_eq!(
+                c.ignored_fields.len(),
+                *ignored,
+                "{spec}: {:?}",
+                c.ignored_fields
+            );
         }
     }
 
     /// `when` keys: only five are L4 at ztunnel.
     #[test]
     fn when_keys() {
-        let l4 = ["source.ip", "source.namespace", "source.principal", "destination.ip", "destination.port"];
+        let l4 = [
+            "source.ip",
+            "source.namespace",
+            "source.principal",
+            "destination.ip",
+            "destination.port",
+        ];
         for k in l4 {
-            let v = if k.ends_with("ip") { "10.0.0.1" } else if k.ends_with("port") { "80" } else { "x" };
-            let c = conv(&format!("{{rules: [{{when: [{{key: {k}, values: [\"{v}\"]}}]}}]}}"));
+            let v = if k.ends_with("ip") {
+                "10.0.0.1"
+            } else if k.ends_with("port") {
+                "80"
+            } else {
+                "x"
+            };
+            let c = conv(&format!(
+                "{{rules: [{{when: [{{key: {k}, values: [\"{v}\"]}}]}}]}}"
+            ));
             assert_eq!(c.effect, ZtEffect::AsWritten, "{k}");
             assert!(c.http_fields.is_empty(), "{k}");
         }
-        let http = ["remote.ip", "source.serviceAccount", "source.trustDomain", "connection.sni", "request.headers[x]", "request.auth.claims[iss]", "experimental.envoy.filters.x"];
+        let http = [
+            "remote.ip",
+            "source.serviceAccount",
+            "source.trustDomain",
+            "connection.sni",
+            "request.headers[x]",
+            "request.auth.claims[iss]",
+            "experimental.envoy.filters.x",
+        ];
         for k in http {
-            let allow = conv(&format!("{{rules: [{{when: [{{key: \"{k}\", values: [x]}}]}}]}}"));
+            let allow = conv(&format!(
+                "{{rules: [{{when: [{{key: \"{k}\", values: [x]}}]}}]}}"
+            ));
             assert_eq!(allow.effect, ZtEffect::DenyAll, "{k}");
             assert!(allow.http_fields.contains(k), "{k}");
             // DENY with an HTTP `when`: the when-clause is empty and ANDed: a no-op.
@@ -683,10 +888,17 @@ mod tests {
         // DENY where one `to` entry is L4 still fires through it.
         let d = conv("{action: DENY, rules: [{to: [{operation: {methods: [GET]}}, {operation: {ports: [\"9090\"]}}]}]}");
         assert_eq!(d.effect, ZtEffect::L7Ignored);
-        assert_eq!(policy_matches(&d.rules, &with_port(plain(), 9090)), Some(true));
-        assert_eq!(policy_matches(&d.rules, &with_port(plain(), 80)), Some(false));
+        assert_eq!(
+            policy_matches(&d.rules, &with_port(plain(), 9090)),
+            Some(true)
+        );
+        assert_eq!(
+            policy_matches(&d.rules, &with_port(plain(), 80)),
+            Some(false)
+        );
         // DENY `rules: [{}, {from: requestPrincipals}]`: the empty rule denies everything.
-        let d = conv("{action: DENY, rules: [{}, {from: [{source: {requestPrincipals: [\"*\"]}}]}]}");
+        let d =
+            conv("{action: DENY, rules: [{}, {from: [{source: {requestPrincipals: [\"*\"]}}]}]}");
         assert_eq!(d.effect, ZtEffect::L7Ignored);
         assert_eq!(policy_matches(&d.rules, &plain()), Some(true));
     }
@@ -698,7 +910,10 @@ mod tests {
             let c = conv(spec);
             assert_eq!(c.effect, ZtEffect::DenyAll, "{spec}");
             assert_eq!(policy_matches(&c.rules, &id("a")), Some(false));
-            let d = conv(&format!("{{action: DENY, {}}}", &spec[1..spec.len() - 1]).replace("{action: DENY, }", "{action: DENY}"));
+            let d = conv(
+                &format!("{{action: DENY, {}}}", &spec[1..spec.len() - 1])
+                    .replace("{action: DENY, }", "{action: DENY}"),
+            );
             assert_eq!(d.effect, ZtEffect::NoEffect, "{spec}");
         }
         // `rules: [{}]`: one rule, no clauses: matches everything.
@@ -718,16 +933,34 @@ mod tests {
         };
         assert_eq!(conv("{}").scope, Scope::Namespace);
         assert_eq!(root("{}").scope, Scope::Global);
-        assert_eq!(root("{selector: {matchLabels: {a: b}}}").scope, Scope::WorkloadSelector);
+        assert_eq!(
+            root("{selector: {matchLabels: {a: b}}}").scope,
+            Scope::WorkloadSelector
+        );
         assert_eq!(conv("{selector: {}}").scope, Scope::WorkloadSelector);
-        assert_eq!(conv("{action: AUDIT}").not_sent, Some(NotSent::UnsupportedAction("AUDIT".into())));
-        assert_eq!(conv("{action: CUSTOM, provider: {name: x}}").not_sent, Some(NotSent::UnsupportedAction("CUSTOM".into())));
-        assert_eq!(conv("{targetRefs: [{kind: Service, name: x}]}").not_sent, Some(NotSent::TargetRefs));
-        assert_eq!(conv("{targetRef: {kind: Gateway, name: x}}").not_sent, Some(NotSent::TargetRefs));
+        assert_eq!(
+            conv("{action: AUDIT}").not_sent,
+            Some(NotSent::UnsupportedAction("AUDIT".into()))
+        );
+        assert_eq!(
+            conv("{action: CUSTOM, provider: {name: x}}").not_sent,
+            Some(NotSent::UnsupportedAction("CUSTOM".into()))
+        );
+        assert_eq!(
+            conv("{targetRefs: [{kind: Service, name: x}]}").not_sent,
+            Some(NotSent::TargetRefs)
+        );
+        assert_eq!(
+            conv("{targetRef: {kind: Gateway, name: x}}").not_sent,
+            Some(NotSent::TargetRefs)
+        );
         // Dry-run: not sent with the flag off; sent as dry-run with it on; junk means enforced.
         let mut p = policy("{}");
         p.metadata.annotations.insert(DRY_RUN.into(), "true".into());
-        assert_eq!(convert(&p, "istio-system", false).not_sent, Some(NotSent::DryRun));
+        assert_eq!(
+            convert(&p, "istio-system", false).not_sent,
+            Some(NotSent::DryRun)
+        );
         let on = convert(&p, "istio-system", true);
         assert!(on.not_sent.is_none() && on.dry_run);
         p.metadata.annotations.insert(DRY_RUN.into(), "yes".into());
@@ -752,15 +985,24 @@ mod tests {
         let c = conv("{rules: [{from: [{source: {serviceAccounts: [b, other/c]}}]}]}");
         assert_eq!(policy_matches(&c.rules, &id("any/ns/ns1/sa/b")), Some(true));
         assert_eq!(policy_matches(&c.rules, &id("td/ns/ns2/sa/b")), Some(false));
-        assert_eq!(policy_matches(&c.rules, &id("td/ns/other/sa/c")), Some(true));
+        assert_eq!(
+            policy_matches(&c.rules, &id("td/ns/other/sa/c")),
+            Some(true)
+        );
         // Namespaces are read from the identity.
         let c = conv("{rules: [{from: [{source: {namespaces: [ns2]}}]}]}");
         assert_eq!(policy_matches(&c.rules, &id("td/ns/ns2/sa/x")), Some(true));
         assert_eq!(policy_matches(&c.rules, &plain()), Some(false));
         // IP blocks: a single IP is /32.
         let c = conv("{rules: [{from: [{source: {ipBlocks: [10.1.0.0/16, 192.168.1.1]}}]}]}");
-        assert_eq!(policy_matches(&c.rules, &with_ip(plain(), "10.1.2.3")), Some(true));
-        assert_eq!(policy_matches(&c.rules, &with_ip(plain(), "192.168.1.2")), Some(false));
+        assert_eq!(
+            policy_matches(&c.rules, &with_ip(plain(), "10.1.2.3")),
+            Some(true)
+        );
+        assert_eq!(
+            policy_matches(&c.rules, &with_ip(plain(), "192.168.1.2")),
+            Some(false)
+        );
         // Unknown attributes give no answer instead of a wrong one.
         assert_eq!(policy_matches(&c.rules, &plain()), None);
     }
@@ -773,10 +1015,16 @@ mod tests {
         assert_eq!(decide(&ps, &id("a")), Verdict::Allow);
         assert_eq!(decide(&ps, &id("b")), Verdict::Deny(vec!["allow".into()]));
         // DENY wins over ALLOW.
-        let both = [("allow", Action::Allow, allow.rules.as_slice()), ("deny", Action::Deny, deny.rules.as_slice())];
+        let both = [
+            ("allow", Action::Allow, allow.rules.as_slice()),
+            ("deny", Action::Deny, deny.rules.as_slice()),
+        ];
         assert_eq!(decide(&both, &id("a")), Verdict::Deny(vec!["deny".into()]));
         // No ALLOW policy at all: allowed.
-        assert_eq!(decide(&[("deny", Action::Deny, deny.rules.as_slice())], &id("b")), Verdict::Allow);
+        assert_eq!(
+            decide(&[("deny", Action::Deny, deny.rules.as_slice())], &id("b")),
+            Verdict::Allow
+        );
         assert_eq!(decide(&ps, &Conn::default()), Verdict::Depends);
     }
 }

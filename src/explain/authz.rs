@@ -19,14 +19,23 @@ pub fn ztunnel_attaches(p: &AuthorizationPolicy, scope: Scope, pod: &Pod, root: 
         Scope::Namespace => pns == dns,
         Scope::WorkloadSelector => {
             (pns == root || pns == dns)
-                && p.spec.attachment.selector.as_ref().is_some_and(|s| s.labels_match(&pod.metadata.labels))
+                && p.spec
+                    .attachment
+                    .selector
+                    .as_ref()
+                    .is_some_and(|s| s.labels_match(&pod.metadata.labels))
         }
     }
 }
 
 /// Sidecar (and selector-based gateway) attachment: `ShouldAttachPolicy`'s non-targetRef
 /// branch. `selector: {}` counts as namespace-wide here.
-pub fn sidecar_attaches(policy_ns: &str, sel: Option<&WorkloadSelector>, pod: &Pod, root: &str) -> bool {
+pub fn sidecar_attaches(
+    policy_ns: &str,
+    sel: Option<&WorkloadSelector>,
+    pod: &Pod,
+    root: &str,
+) -> bool {
     (policy_ns == root || policy_ns == pod.metadata.namespace)
         && sel.is_none_or(|s| {
             s.match_labels
@@ -116,11 +125,18 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
     let mut e = Entries::default();
     let mut facts = Facts::default();
     // Envoy-based enforcers honour dry-run themselves.
-    let envoy_effect = if conv.dry_run { "dry-run" } else { "as-written" };
+    let envoy_effect = if conv.dry_run {
+        "dry-run"
+    } else {
+        "as-written"
+    };
     if !p.spec.attachment.target_refs().is_empty() {
         for res in &ctx.ap_refs[i] {
             if res.status_accepted
-                && res.outcomes.iter().all(|o| matches!(o, RefOutcome::NotEnforced { .. }))
+                && res
+                    .outcomes
+                    .iter()
+                    .all(|o| matches!(o, RefOutcome::NotEnforced { .. }))
             {
                 facts.status_traps.push(res.target.clone());
             }
@@ -129,14 +145,28 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
                     RefOutcome::Waypoint { waypoint, chain } => {
                         let t = ctx.chain_targets(*waypoint, *chain);
                         if !t.is_empty() {
-                            e.add("waypoint", Some(ctx.waypoint_key(*waypoint)), "waypoint", "client", envoy_effect, t);
+                            e.add(
+                                "waypoint",
+                                Some(ctx.waypoint_key(*waypoint)),
+                                "waypoint",
+                                "client",
+                                envoy_effect,
+                                t,
+                            );
                         }
                     }
                     RefOutcome::Ingress { gateway } => {
                         let w = &mesh.waypoints[*gateway];
                         if ctx.scope.ns_in(&w.namespace) {
                             let t = resource_key("Gateway", &w.namespace, &w.name);
-                            e.add("gateway", Some(w.key()), "ingress", "client", envoy_effect, [t]);
+                            e.add(
+                                "gateway",
+                                Some(w.key()),
+                                "ingress",
+                                "client",
+                                envoy_effect,
+                                [t],
+                            );
                         }
                     }
                     RefOutcome::NotEnforced { reason } => facts.unbound_refs.push(reason.clone()),
@@ -145,8 +175,14 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
         }
         return (e, facts);
     }
-    let zt_effect = if conv.dry_run { "dry-run".to_string() } else { effect_name(conv.effect) };
-    let gateway_selector = snap.mesh.feature("ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY");
+    let zt_effect = if conv.dry_run {
+        "dry-run".to_string()
+    } else {
+        effect_name(conv.effect)
+    };
+    let gateway_selector = snap
+        .mesh
+        .feature("ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY");
     let sel = p.spec.attachment.selector.as_ref();
     for &d in &ctx.pods {
         let pod = &snap.pods[d];
@@ -162,7 +198,14 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
                 continue;
             }
             Role::Ingress(g) if gateway_selector && by_sidecar => {
-                e.add("gateway", Some(ctx.waypoint_key(g)), "ingress", "client", envoy_effect, [key.clone()]);
+                e.add(
+                    "gateway",
+                    Some(ctx.waypoint_key(g)),
+                    "ingress",
+                    "client",
+                    envoy_effect,
+                    [key.clone()],
+                );
             }
             _ => {}
         }
@@ -173,23 +216,49 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
                     continue;
                 }
                 facts.ztunnel_pods.push(key.clone());
-                e.add("ztunnel", None, "direct", "client", &zt_effect, [key.clone()]);
+                e.add(
+                    "ztunnel",
+                    None,
+                    "direct",
+                    "client",
+                    &zt_effect,
+                    [key.clone()],
+                );
                 for w in mesh.waypoints_in_front_of(d) {
                     let wk = ctx.waypoint_key(w);
                     facts.via_waypoint.push((key.clone(), wk.clone()));
-                    e.add("ztunnel", Some(wk), "waypoint", "waypoint", &zt_effect, [key.clone()]);
+                    e.add(
+                        "ztunnel",
+                        Some(wk),
+                        "waypoint",
+                        "waypoint",
+                        &zt_effect,
+                        [key.clone()],
+                    );
                 }
             }
             Dataplane::Sidecar if by_sidecar && conv.action != Action::Invalid => {
-                e.add("sidecar", None, "direct", "client", envoy_effect, [key.clone()]);
+                e.add(
+                    "sidecar",
+                    None,
+                    "direct",
+                    "client",
+                    envoy_effect,
+                    [key.clone()],
+                );
                 for w in mesh.waypoints_in_front_of(d) {
-                    e.add("sidecar", Some(ctx.waypoint_key(w)), "waypoint", "waypoint", envoy_effect, [key.clone()]);
+                    e.add(
+                        "sidecar",
+                        Some(ctx.waypoint_key(w)),
+                        "waypoint",
+                        "waypoint",
+                        envoy_effect,
+                        [key.clone()],
+                    );
                 }
             }
-            Dataplane::None if by_zt || by_sidecar => {
-                if info.role == Role::Workload {
-                    facts.out_of_mesh.push(key)
-                }
+            Dataplane::None if (by_zt || by_sidecar) && info.role == Role::Workload => {
+                facts.out_of_mesh.push(key)
             }
             _ => {}
         }
@@ -207,7 +276,9 @@ fn list(v: &[String]) -> String {
 }
 
 fn names(v: &[String]) -> Vec<String> {
-    v.iter().map(|k| k.rsplit('/').next().unwrap_or(k).to_string()).collect()
+    v.iter()
+        .map(|k| k.rsplit('/').next().unwrap_or(k).to_string())
+        .collect()
 }
 
 fn policy_findings(
@@ -217,10 +288,19 @@ fn policy_findings(
     facts: &Facts,
     enforcement: &[super::report::Enforcement],
 ) {
-    let res = resource_key("AuthorizationPolicy", &p.metadata.namespace, &p.metadata.name);
+    let res = resource_key(
+        "AuthorizationPolicy",
+        &p.metadata.namespace,
+        &p.metadata.name,
+    );
     let root = ctx.root().to_string();
     let mut add = |fd: Finding| ctx.findings.push(fd);
-    let http = conv.http_fields.iter().cloned().collect::<Vec<_>>().join(", ");
+    let http = conv
+        .http_fields
+        .iter()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     let zt = names(&facts.ztunnel_pods);
     if !zt.is_empty() && !conv.dry_run {
         let who = list(&zt);
@@ -262,16 +342,22 @@ fn policy_findings(
             ));
         }
     }
-    let identity_rules = conv
-        .rules
-        .iter()
-        .filter(|r| r.can_fire())
-        .any(|r| r.clauses.iter().any(|c| c.matches.iter().any(|m| m.constrains_identity())));
+    let identity_rules = conv.rules.iter().filter(|r| r.can_fire()).any(|r| {
+        r.clauses
+            .iter()
+            .any(|c| c.matches.iter().any(|m| m.constrains_identity()))
+    });
     if identity_rules && !facts.via_waypoint.is_empty() {
         let mut wps: Vec<String> = facts.via_waypoint.iter().map(|(_, w)| w.clone()).collect();
         wps.sort();
         wps.dedup();
-        let pods: Vec<String> = names(&facts.via_waypoint.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>());
+        let pods: Vec<String> = names(
+            &facts
+                .via_waypoint
+                .iter()
+                .map(|(p, _)| p.clone())
+                .collect::<Vec<_>>(),
+        );
         let mut pods = pods;
         pods.dedup();
         add(Finding::new(
@@ -285,10 +371,20 @@ fn policy_findings(
         add(Finding::new(
             &f::OUT_OF_MESH,
             &res,
-            format!("{} {} not in the mesh: no ztunnel or sidecar enforces this policy for {}",
+            format!(
+                "{} {} not in the mesh: no ztunnel or sidecar enforces this policy for {}",
                 list(&names(&facts.out_of_mesh)),
-                if facts.out_of_mesh.len() == 1 { "is" } else { "are" },
-                if facts.out_of_mesh.len() == 1 { "it" } else { "them" }),
+                if facts.out_of_mesh.len() == 1 {
+                    "is"
+                } else {
+                    "are"
+                },
+                if facts.out_of_mesh.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            ),
         ));
     }
     if !facts.waypoint_pods.is_empty() {
@@ -318,15 +414,30 @@ fn policy_findings(
     }
     let targeted = enforcement.iter().any(|e| e.enforced_by != "none");
     if !facts.unbound_refs.is_empty() {
-        let sev = if targeted { Severity::Warning } else { Severity::Error };
+        let sev = if targeted {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
         add(Finding::new(
             &f::TARGET_NOT_BOUND,
             &res,
-            format!("{}: {}; ztunnel ignores targetRefs policies, so {}",
-                if targeted { "part of this policy is not enforced" } else { "no proxy enforces this policy" },
+            format!(
+                "{}: {}; ztunnel ignores targetRefs policies, so {}",
+                if targeted {
+                    "part of this policy is not enforced"
+                } else {
+                    "no proxy enforces this policy"
+                },
                 facts.unbound_refs.join("; "),
-                if targeted { "that target gets no enforcement" } else { "this policy has no effect at all" }),
-        ).with_severity(sev));
+                if targeted {
+                    "that target gets no enforcement"
+                } else {
+                    "this policy has no effect at all"
+                }
+            ),
+        )
+        .with_severity(sev));
     }
     for t in &facts.status_traps {
         add(Finding::new(
@@ -345,7 +456,9 @@ fn policy_findings(
         ));
     }
     if conv.scope == Scope::WorkloadSelector
-        && a.selector.as_ref().is_some_and(|s| s.match_labels.is_none())
+        && a.selector
+            .as_ref()
+            .is_some_and(|s| s.match_labels.is_none())
         && a.target_refs().is_empty()
     {
         add(Finding::new(
@@ -358,13 +471,24 @@ fn policy_findings(
         add(Finding::new(
             &f::MESH_WIDE,
             &res,
-            format!("this policy lives in the root namespace {}: it applies to {} in every namespace",
+            format!(
+                "this policy lives in the root namespace {}: it applies to {} in every namespace",
                 p.metadata.namespace,
-                if a.selector.is_some() { "matching workloads" } else { "all workloads" }),
+                if a.selector.is_some() {
+                    "matching workloads"
+                } else {
+                    "all workloads"
+                }
+            ),
         ));
     }
     if conv.action == Action::Allow
-        && p.spec.rules.as_deref().unwrap_or(&[]).iter().any(|r| r.from.is_empty() && r.to.is_empty() && r.when.is_empty())
+        && p.spec
+            .rules
+            .as_deref()
+            .unwrap_or(&[])
+            .iter()
+            .any(|r| r.from.is_empty() && r.to.is_empty() && r.when.is_empty())
     {
         add(Finding::new(
             &f::BROAD_ALLOW,
@@ -379,12 +503,22 @@ fn policy_findings(
         && conv.not_sent.is_none()
         && a.target_refs().is_empty();
     if nothing {
-        add(Finding::new(&f::SELECTS_NOTHING, &res, "no pod in scope matches this policy"));
+        add(Finding::new(
+            &f::SELECTS_NOTHING,
+            &res,
+            "no pod in scope matches this policy",
+        ));
     }
 }
 
 /// Conditions istiod wrote on the object (when the input has them) versus the model.
-fn status_findings(p: &AuthorizationPolicy, conv: &Conversion, targeted: bool, res: &str, add: &mut impl FnMut(Finding)) {
+fn status_findings(
+    p: &AuthorizationPolicy,
+    conv: &Conversion,
+    targeted: bool,
+    res: &str,
+    add: &mut impl FnMut(Finding),
+) {
     use crate::model::find_condition;
     let conds = &p.status.conditions;
     if let Some(c) = find_condition(conds, "ZtunnelAccepted") {
@@ -393,8 +527,16 @@ fn status_findings(p: &AuthorizationPolicy, conv: &Conversion, targeted: bool, r
             add(Finding::new(
                 &f::STATUS_DISAGREES,
                 res,
-                format!("status ZtunnelAccepted={} ({}) but the model says ztunnel {} this policy", c.status, c.reason,
-                    if model { "receives" } else { "does not receive" }),
+                format!(
+                    "status ZtunnelAccepted={} ({}) but the model says ztunnel {} this policy",
+                    c.status,
+                    c.reason,
+                    if model {
+                        "receives"
+                    } else {
+                        "does not receive"
+                    }
+                ),
             ));
         }
     }
@@ -404,8 +546,16 @@ fn status_findings(p: &AuthorizationPolicy, conv: &Conversion, targeted: bool, r
             add(Finding::new(
                 &f::STATUS_DISAGREES,
                 res,
-                format!("status WaypointAccepted={} ({}) but the model says {}", c.status, c.reason,
-                    if model { "a waypoint enforces it" } else { "no waypoint enforces it" }),
+                format!(
+                    "status WaypointAccepted={} ({}) but the model says {}",
+                    c.status,
+                    c.reason,
+                    if model {
+                        "a waypoint enforces it"
+                    } else {
+                        "no waypoint enforces it"
+                    }
+                ),
             ));
         }
     }

@@ -20,7 +20,13 @@ impl Entries {
         targets: impl IntoIterator<Item = String>,
     ) {
         self.0
-            .entry((by.into(), waypoint, path.into(), identity.into(), effect.into()))
+            .entry((
+                by.into(),
+                waypoint,
+                path.into(),
+                identity.into(),
+                effect.into(),
+            ))
             .or_default()
             .extend(targets);
     }
@@ -36,14 +42,16 @@ impl Entries {
         }
         self.0
             .into_iter()
-            .map(|((by, waypoint, path, ident, effect), targets)| Enforcement {
-                enforced_by: by,
-                waypoint,
-                path,
-                source_identity: ident,
-                effect,
-                targets: targets.into_iter().collect(),
-            })
+            .map(
+                |((by, waypoint, path, ident, effect), targets)| Enforcement {
+                    enforced_by: by,
+                    waypoint,
+                    path,
+                    source_identity: ident,
+                    effect,
+                    targets: targets.into_iter().collect(),
+                },
+            )
             .collect()
     }
 }

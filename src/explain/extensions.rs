@@ -13,7 +13,9 @@ use crate::model::resource_key;
 pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
     let (snap, mesh) = (ctx.snap, ctx.mesh);
     let root = ctx.root().to_string();
-    let gateway_selector = snap.mesh.feature("ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY");
+    let gateway_selector = snap
+        .mesh
+        .feature("ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY");
     let mut out = Vec::new();
     for (i, p) in snap.extensions.iter().enumerate() {
         let m = &p.metadata;
@@ -30,13 +32,27 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
                         RefOutcome::Waypoint { waypoint, chain } => {
                             let t = ctx.chain_targets(*waypoint, *chain);
                             if !t.is_empty() {
-                                e.add("waypoint", Some(ctx.waypoint_key(*waypoint)), "waypoint", "client", "as-written", t);
+                                e.add(
+                                    "waypoint",
+                                    Some(ctx.waypoint_key(*waypoint)),
+                                    "waypoint",
+                                    "client",
+                                    "as-written",
+                                    t,
+                                );
                             }
                         }
                         RefOutcome::Ingress { gateway } => {
                             let w = &mesh.waypoints[*gateway];
                             if ctx.scope.ns_in(&w.namespace) {
-                                e.add("gateway", Some(w.key()), "ingress", "client", "as-written", [resource_key("Gateway", &w.namespace, &w.name)]);
+                                e.add(
+                                    "gateway",
+                                    Some(w.key()),
+                                    "ingress",
+                                    "client",
+                                    "as-written",
+                                    [resource_key("Gateway", &w.namespace, &w.name)],
+                                );
                             }
                         }
                         RefOutcome::NotEnforced { reason } => unbound.push(reason.clone()),
@@ -53,9 +69,18 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
                 let key = mesh.pod_key(d);
                 match (info.role, info.dataplane) {
                     (Role::Ingress(g), _) if gateway_selector => {
-                        e.add("gateway", Some(ctx.waypoint_key(g)), "ingress", "client", "as-written", [key]);
+                        e.add(
+                            "gateway",
+                            Some(ctx.waypoint_key(g)),
+                            "ingress",
+                            "client",
+                            "as-written",
+                            [key],
+                        );
                     }
-                    (Role::Workload, Dataplane::Sidecar) => e.add("sidecar", None, "direct", "client", "as-written", [key]),
+                    (Role::Workload, Dataplane::Sidecar) => {
+                        e.add("sidecar", None, "direct", "client", "as-written", [key])
+                    }
                     (Role::Workload, Dataplane::Ambient) => ambient.push(key),
                     _ => {}
                 }
@@ -63,14 +88,27 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             // Namespace-wide and root Telemetry do apply at waypoints (`applicableTelemetries`):
             // root everywhere, otherwise the waypoint's namespace or its services' namespace.
             if p.kind == "Telemetry" && sel.is_none() {
-                for (w, wp) in mesh.waypoints.iter().enumerate().filter(|(_, w)| w.is_waypoint && w.ready) {
+                for (w, wp) in mesh
+                    .waypoints
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, w)| w.is_waypoint && w.ready)
+                {
                     let serves_ns = ctx.services.iter().any(|&s| {
-                        mesh.services[s].binding.waypoint == Some(w) && snap.services[s].metadata.namespace == m.namespace
+                        mesh.services[s].binding.waypoint == Some(w)
+                            && snap.services[s].metadata.namespace == m.namespace
                     });
                     if m.namespace == root || wp.namespace == m.namespace || serves_ns {
                         let t = ctx.chain_targets(w, Chain::All);
                         if !t.is_empty() {
-                            e.add("waypoint", Some(wp.key()), "waypoint", "client", "as-written", t);
+                            e.add(
+                                "waypoint",
+                                Some(wp.key()),
+                                "waypoint",
+                                "client",
+                                "as-written",
+                                t,
+                            );
                         }
                     }
                 }
@@ -82,14 +120,33 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             continue;
         }
         if !unbound.is_empty() {
-            ctx.findings.push(Finding::new(
-                &f::TARGET_NOT_BOUND,
-                &res,
-                format!("{}: {}", if enforced { "part of this policy is not applied" } else { "no proxy applies this policy" }, unbound.join("; ")),
-            ).with_severity(if enforced { f::Severity::Warning } else { f::Severity::Error }));
+            ctx.findings.push(
+                Finding::new(
+                    &f::TARGET_NOT_BOUND,
+                    &res,
+                    format!(
+                        "{}: {}",
+                        if enforced {
+                            "part of this policy is not applied"
+                        } else {
+                            "no proxy applies this policy"
+                        },
+                        unbound.join("; ")
+                    ),
+                )
+                .with_severity(if enforced {
+                    f::Severity::Warning
+                } else {
+                    f::Severity::Error
+                }),
+            );
         }
-        if !ambient.is_empty() && !(p.kind == "Telemetry" && sel.is_none()) {
-            let names: Vec<String> = ambient.iter().map(|k| k.rsplit('/').next().unwrap_or(k).to_string()).collect();
+        let applies_at_waypoints = p.kind == "Telemetry" && sel.is_none();
+        if !ambient.is_empty() && !applies_at_waypoints {
+            let names: Vec<String> = ambient
+                .iter()
+                .map(|k| k.rsplit('/').next().unwrap_or(k).to_string())
+                .collect();
             ctx.findings.push(Finding::new(
                 &f::NOT_CONSUMED,
                 &res,
@@ -102,7 +159,16 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             namespace: m.namespace.clone(),
             name: m.name.clone(),
             action: None,
-            attachment: if !refs.is_empty() { "targetRefs" } else if sel.is_some() { "selector" } else if m.namespace == root { "mesh" } else { "namespace" }.into(),
+            attachment: if !refs.is_empty() {
+                "targetRefs"
+            } else if sel.is_some() {
+                "selector"
+            } else if m.namespace == root {
+                "mesh"
+            } else {
+                "namespace"
+            }
+            .into(),
             enforcement,
             ztunnel: None,
         });
@@ -131,12 +197,24 @@ pub fn route_reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
                     .services
                     .iter()
                     .position(|s| s.metadata.namespace == ns && s.metadata.name == pr.name)
-                    .map(|i| (mesh.services[i].binding.waypoint, ctx.services.contains(&i), Chain::Service(i))),
+                    .map(|i| {
+                        (
+                            mesh.services[i].binding.waypoint,
+                            ctx.services.contains(&i),
+                            Chain::Service(i),
+                        )
+                    }),
                 (ISTIO_NETWORKING_GROUP, "ServiceEntry") => snap
                     .service_entries
                     .iter()
                     .position(|s| s.metadata.namespace == ns && s.metadata.name == pr.name)
-                    .map(|i| (mesh.service_entries[i].binding.waypoint, ctx.service_entries.contains(&i), Chain::ServiceEntry(i))),
+                    .map(|i| {
+                        (
+                            mesh.service_entries[i].binding.waypoint,
+                            ctx.service_entries.contains(&i),
+                            Chain::ServiceEntry(i),
+                        )
+                    }),
                 _ => continue, // an ingress parent: not a mesh route
             };
             mesh_parent = true;
@@ -146,9 +224,19 @@ pub fn route_reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
                 Some((Some(w), in_scope, chain)) => {
                     let wp = &mesh.waypoints[w];
                     if m.namespace != wp.namespace && m.namespace != ns {
-                        ignored.push(format!("waypoint {} only reads routes from its own namespace or {ns}", wp.key()));
+                        ignored.push(format!(
+                            "waypoint {} only reads routes from its own namespace or {ns}",
+                            wp.key()
+                        ));
                     } else if in_scope {
-                        e.add("waypoint", Some(wp.key()), "waypoint", "client", "as-written", ctx.chain_targets(w, chain));
+                        e.add(
+                            "waypoint",
+                            Some(wp.key()),
+                            "waypoint",
+                            "client",
+                            "as-written",
+                            ctx.chain_targets(w, chain),
+                        );
                     }
                 }
                 Some((None, _, _)) => ignored.push(format!("{target} is not bound to a waypoint")),
@@ -166,7 +254,15 @@ pub fn route_reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             ctx.findings.push(Finding::new(
                 &f::ROUTE_IGNORED,
                 &res,
-                format!("{}: {}; ztunnel never applies routes, only sidecar clients would", if enforced { "partly ignored by ambient clients" } else { "ambient clients ignore this route" }, ignored.join("; ")),
+                format!(
+                    "{}: {}; ztunnel never applies routes, only sidecar clients would",
+                    if enforced {
+                        "partly ignored by ambient clients"
+                    } else {
+                        "ambient clients ignore this route"
+                    },
+                    ignored.join("; ")
+                ),
             ));
         }
         out.push(PolicyReport {

@@ -12,15 +12,35 @@ use crate::snapshot::Snapshot;
 pub fn assumptions(snap: &Snapshot) -> Vec<Assumption> {
     let m = &snap.mesh;
     let mut v = vec![
-        Assumption { setting: "rootNamespace".into(), value: m.root_namespace.value.clone(), source: m.root_namespace.source.clone() },
-        Assumption { setting: "trustDomain".into(), value: m.trust_domain.value.clone(), source: m.trust_domain.source.clone() },
+        Assumption {
+            setting: "rootNamespace".into(),
+            value: m.root_namespace.value.clone(),
+            source: m.root_namespace.source.clone(),
+        },
+        Assumption {
+            setting: "trustDomain".into(),
+            value: m.trust_domain.value.clone(),
+            source: m.trust_domain.source.clone(),
+        },
     ];
     v.push(match &m.istio_version {
-        Some(s) => Assumption { setting: "istioVersion".into(), value: s.value.clone(), source: s.source.clone() },
-        None => Assumption { setting: "istioVersion".into(), value: "unknown".into(), source: "not in the input; semantics of Istio 1.28+ assumed".into() },
+        Some(s) => Assumption {
+            setting: "istioVersion".into(),
+            value: s.value.clone(),
+            source: s.source.clone(),
+        },
+        None => Assumption {
+            setting: "istioVersion".into(),
+            value: "unknown".into(),
+            source: "not in the input; semantics of Istio 1.28+ assumed".into(),
+        },
     });
     for (k, s) in &m.features {
-        v.push(Assumption { setting: k.clone(), value: s.value.to_string(), source: s.source.clone() });
+        v.push(Assumption {
+            setting: k.clone(),
+            value: s.value.to_string(),
+            source: s.source.clone(),
+        });
     }
     v.push(Assumption {
         setting: "cniExcludeNamespaces".into(),
@@ -31,7 +51,10 @@ pub fn assumptions(snap: &Snapshot) -> Vec<Assumption> {
 }
 
 fn waypoint_of(ctx: &Ctx, b: &Binding) -> (Option<String>, Option<String>) {
-    (b.waypoint.map(|w| ctx.waypoint_key(w)), b.error.map(|e| e.as_str().to_string()))
+    (
+        b.waypoint.map(|w| ctx.waypoint_key(w)),
+        b.error.map(|e| e.as_str().to_string()),
+    )
 }
 
 pub fn workloads(ctx: &Ctx) -> Vec<WorkloadReport> {
@@ -76,9 +99,19 @@ pub fn services(ctx: &Ctx) -> Vec<ServiceReport> {
     };
     ctx.services
         .iter()
-        .map(|&s| report("Service", &ctx.snap.services[s].metadata, &ctx.mesh.services[s]))
+        .map(|&s| {
+            report(
+                "Service",
+                &ctx.snap.services[s].metadata,
+                &ctx.mesh.services[s],
+            )
+        })
         .chain(ctx.service_entries.iter().map(|&s| {
-            report("ServiceEntry", &ctx.snap.service_entries[s].metadata, &ctx.mesh.service_entries[s])
+            report(
+                "ServiceEntry",
+                &ctx.snap.service_entries[s].metadata,
+                &ctx.mesh.service_entries[s],
+            )
         }))
         .collect()
 }
@@ -90,7 +123,11 @@ pub fn waypoints(ctx: &Ctx) -> Vec<WaypointReport> {
         .services
         .iter()
         .map(|&s| &mesh.services[s].binding)
-        .chain(ctx.service_entries.iter().map(|&s| &mesh.service_entries[s].binding))
+        .chain(
+            ctx.service_entries
+                .iter()
+                .map(|&s| &mesh.service_entries[s].binding),
+        )
         .chain(ctx.pods.iter().map(|&p| &mesh.pods[p].binding))
         .collect::<Vec<_>>();
     mesh.waypoints
@@ -98,7 +135,9 @@ pub fn waypoints(ctx: &Ctx) -> Vec<WaypointReport> {
         .enumerate()
         .filter(|(i, w)| {
             (w.is_waypoint && ctx.scope.ns_in(&w.namespace))
-                || bindings.iter().any(|b| b.waypoint == Some(*i) || b.requested.as_deref() == Some(&w.key()))
+                || bindings
+                    .iter()
+                    .any(|b| b.waypoint == Some(*i) || b.requested.as_deref() == Some(&w.key()))
         })
         .map(|(_, w)| WaypointReport {
             namespace: w.namespace.clone(),
@@ -121,9 +160,13 @@ pub fn findings(ctx: &mut Ctx) {
     let (snap, mesh) = (ctx.snap, ctx.mesh);
     let mut out = Vec::new();
     let mut check = |res: String, what: &str, b: &Binding, traffic: &str| {
-        let (Some(err), Some(req)) = (b.error, &b.requested) else { return };
+        let (Some(err), Some(req)) = (b.error, &b.requested) else {
+            return;
+        };
         let from = match b.source {
-            Some(crate::mesh::waypoint::BindingSource::Namespace) => "its namespace's istio.io/use-waypoint label",
+            Some(crate::mesh::waypoint::BindingSource::Namespace) => {
+                "its namespace's istio.io/use-waypoint label"
+            }
             _ => "its istio.io/use-waypoint label",
         };
         let why = match err {
@@ -139,15 +182,30 @@ pub fn findings(ctx: &mut Ctx) {
     };
     for &s in &ctx.services {
         let m = &snap.services[s].metadata;
-        check(resource_key("Service", &m.namespace, &m.name), &format!("traffic to Service {}", m.name), &mesh.services[s].binding, "service");
+        check(
+            resource_key("Service", &m.namespace, &m.name),
+            &format!("traffic to Service {}", m.name),
+            &mesh.services[s].binding,
+            "service",
+        );
     }
     for &s in &ctx.service_entries {
         let m = &snap.service_entries[s].metadata;
-        check(resource_key("ServiceEntry", &m.namespace, &m.name), &format!("traffic to ServiceEntry {}", m.name), &mesh.service_entries[s].binding, "service");
+        check(
+            resource_key("ServiceEntry", &m.namespace, &m.name),
+            &format!("traffic to ServiceEntry {}", m.name),
+            &mesh.service_entries[s].binding,
+            "service",
+        );
     }
     for &p in &ctx.pods {
         let m = &snap.pods[p].metadata;
-        check(resource_key("Pod", &m.namespace, &m.name), &format!("pod-IP traffic to {}", m.name), &mesh.pods[p].binding, "workload");
+        check(
+            resource_key("Pod", &m.namespace, &m.name),
+            &format!("pod-IP traffic to {}", m.name),
+            &mesh.pods[p].binding,
+            "workload",
+        );
     }
     let mut sidecar_wins: Vec<(String, String)> = ctx
         .pods
@@ -156,16 +214,31 @@ pub fn findings(ctx: &mut Ctx) {
             let info = &mesh.pods[p];
             let nsl = mesh.ns_labels(&snap.pods[p].metadata.namespace);
             info.dataplane == Dataplane::Sidecar
-                && (snap.pods[p].metadata.label(crate::mesh::enrollment::DATAPLANE_MODE) == Some("ambient")
-                    || nsl.and_then(|l| l.get(crate::mesh::enrollment::DATAPLANE_MODE)).map(String::as_str) == Some("ambient"))
+                && (snap.pods[p]
+                    .metadata
+                    .label(crate::mesh::enrollment::DATAPLANE_MODE)
+                    == Some("ambient")
+                    || nsl
+                        .and_then(|l| l.get(crate::mesh::enrollment::DATAPLANE_MODE))
+                        .map(String::as_str)
+                        == Some("ambient"))
         })
-        .map(|&p| (snap.pods[p].metadata.namespace.clone(), snap.pods[p].metadata.name.clone()))
+        .map(|&p| {
+            (
+                snap.pods[p].metadata.namespace.clone(),
+                snap.pods[p].metadata.name.clone(),
+            )
+        })
         .collect();
     sidecar_wins.sort();
     let mut namespaces: Vec<&String> = sidecar_wins.iter().map(|(ns, _)| ns).collect();
     namespaces.dedup();
     for ns in namespaces {
-        let pods: Vec<&str> = sidecar_wins.iter().filter(|(n, _)| n == ns).map(|(_, p)| p.as_str()).collect();
+        let pods: Vec<&str> = sidecar_wins
+            .iter()
+            .filter(|(n, _)| n == ns)
+            .map(|(_, p)| p.as_str())
+            .collect();
         out.push(Finding::new(
             &f::SIDECAR_WINS,
             resource_key("Namespace", "", ns),

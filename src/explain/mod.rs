@@ -103,7 +103,8 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     let pods: Vec<usize> = (0..snap.pods.len())
         .filter(|&i| {
             let m = &snap.pods[i].metadata;
-            scope.ns_in(&m.namespace) && scope.selector.as_ref().is_none_or(|s| s.matches(&m.labels))
+            scope.ns_in(&m.namespace)
+                && scope.selector.as_ref().is_none_or(|s| s.matches(&m.labels))
         })
         .collect();
     let narrowed = scope.selector.is_some();
@@ -116,28 +117,46 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     let service_entries = (0..snap.service_entries.len())
         .filter(|&s| {
             scope.ns_in(&snap.service_entries[s].metadata.namespace)
-                && (!narrowed || mesh.service_entries[s].pods.iter().any(|p| pods.contains(p)))
+                && (!narrowed
+                    || mesh.service_entries[s]
+                        .pods
+                        .iter()
+                        .any(|p| pods.contains(p)))
         })
         .collect();
-    let dry_run_flag = snap.mesh.feature("AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY");
+    let dry_run_flag = snap
+        .mesh
+        .feature("AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY");
     let conversions = snap
         .authorization_policies
         .iter()
         .map(|p| ztunnel::convert(p, &root, dry_run_flag))
         .collect();
     let resolve_all = |ns: &str, refs: Vec<crate::model::PolicyTargetRef>, c: Consumer| {
-        refs.iter().map(|r| resolve_ref(&mesh, ns, r, c)).collect::<Vec<_>>()
+        refs.iter()
+            .map(|r| resolve_ref(&mesh, ns, r, c))
+            .collect::<Vec<_>>()
     };
     let ap_refs = snap
         .authorization_policies
         .iter()
-        .map(|p| resolve_all(&p.metadata.namespace, p.spec.attachment.target_refs(), Consumer::Standard))
+        .map(|p| {
+            resolve_all(
+                &p.metadata.namespace,
+                p.spec.attachment.target_refs(),
+                Consumer::Standard,
+            )
+        })
         .collect();
     let ext_refs = snap
         .extensions
         .iter()
         .map(|p| {
-            let c = if p.kind == "EnvoyFilter" { Consumer::EnvoyFilter } else { Consumer::Standard };
+            let c = if p.kind == "EnvoyFilter" {
+                Consumer::EnvoyFilter
+            } else {
+                Consumer::Standard
+            };
             resolve_all(&p.metadata.namespace, p.spec.attachment.target_refs(), c)
         })
         .collect();
@@ -147,7 +166,12 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
             mesh.pods[p].dataplane != crate::mesh::Dataplane::None
                 && matches!(mesh.pods[p].role, Role::Workload | Role::Ingress(_))
         })
-        .map(|&p| (p, peerauth::effective(&snap.pods[p], &snap.peer_authentications, &root)))
+        .map(|&p| {
+            (
+                p,
+                peerauth::effective(&snap.pods[p], &snap.peer_authentications, &root),
+            )
+        })
         .collect();
     let mut ctx = Ctx {
         mesh: &mesh,

@@ -5,7 +5,7 @@ use super::authz::{effect_name, sidecar_attaches, ztunnel_attaches};
 use super::report::{Hop, PathReport};
 use super::Ctx;
 use crate::enforce::attach::{attaches_to_chain, Chain};
-use crate::enforce::ztunnel::{decide, Action, Conn, Match, StringMatch, Clause, Verdict, ZRule};
+use crate::enforce::ztunnel::{decide, Action, Clause, Conn, Match, StringMatch, Verdict, ZRule};
 use crate::findings::{self as f, Finding};
 use crate::mesh::{Dataplane, Role};
 use crate::model::resource_key;
@@ -25,10 +25,24 @@ fn zt_policies(ctx: &Ctx, d: usize) -> Vec<ZtPolicy> {
         .authorization_policies
         .iter()
         .zip(&ctx.conversions)
-        .filter(|(p, c)| c.not_sent.is_none() && !c.dry_run && ztunnel_attaches(p, c.scope, pod, ctx.root()))
+        .filter(|(p, c)| {
+            c.not_sent.is_none() && !c.dry_run && ztunnel_attaches(p, c.scope, pod, ctx.root())
+        })
         .map(|(p, c)| ZtPolicy {
-            label: format!("{} ({})", resource_key("AuthorizationPolicy", &p.metadata.namespace, &p.metadata.name), effect_name(c.effect)),
-            key: resource_key("AuthorizationPolicy", &p.metadata.namespace, &p.metadata.name),
+            label: format!(
+                "{} ({})",
+                resource_key(
+                    "AuthorizationPolicy",
+                    &p.metadata.namespace,
+                    &p.metadata.name
+                ),
+                effect_name(c.effect)
+            ),
+            key: resource_key(
+                "AuthorizationPolicy",
+                &p.metadata.namespace,
+                &p.metadata.name,
+            ),
             action: c.action,
             rules: c.rules.clone(),
         })
@@ -54,10 +68,23 @@ fn zt_policies(ctx: &Ctx, d: usize) -> Vec<ZtPolicy> {
                 .map(|i| StringMatch::Exact(i.trim_start_matches("spiffe://").to_string()))
                 .collect();
             out.push(ZtPolicy {
-                label: format!("{}/istio_allow_waypoint_{}_{} (implicit)", wp.namespace, wp.namespace, wp.name),
-                key: format!("{}/istio_allow_waypoint_{}_{}", wp.namespace, wp.namespace, wp.name),
+                label: format!(
+                    "{}/istio_allow_waypoint_{}_{} (implicit)",
+                    wp.namespace, wp.namespace, wp.name
+                ),
+                key: format!(
+                    "{}/istio_allow_waypoint_{}_{}",
+                    wp.namespace, wp.namespace, wp.name
+                ),
                 action: Action::Allow,
-                rules: vec![ZRule { clauses: vec![Clause { matches: vec![Match { principals, ..Match::default() }] }] }],
+                rules: vec![ZRule {
+                    clauses: vec![Clause {
+                        matches: vec![Match {
+                            principals,
+                            ..Match::default()
+                        }],
+                    }],
+                }],
             });
         }
     }
@@ -66,24 +93,51 @@ fn zt_policies(ctx: &Ctx, d: usize) -> Vec<ZtPolicy> {
 
 fn verdict(policies: &[ZtPolicy], identity: Option<Option<String>>) -> Option<Verdict> {
     identity.as_ref()?;
-    let refs: Vec<(&str, Action, &[ZRule])> =
-        policies.iter().map(|p| (p.key.as_str(), p.action, p.rules.as_slice())).collect();
-    Some(decide(&refs, &Conn { identity, ..Conn::default() }))
+    let refs: Vec<(&str, Action, &[ZRule])> = policies
+        .iter()
+        .map(|p| (p.key.as_str(), p.action, p.rules.as_slice()))
+        .collect();
+    Some(decide(
+        &refs,
+        &Conn {
+            identity,
+            ..Conn::default()
+        },
+    ))
 }
 
 fn waypoint_policies(ctx: &Ctx, w: usize, chain: Option<Chain>) -> Vec<String> {
     let snap = ctx.snap;
-    let aps = snap.authorization_policies.iter().zip(&ctx.ap_refs).filter(|(_, r)| attaches_to_chain(r, w, chain)).map(|(p, _)| {
-        resource_key("AuthorizationPolicy", &p.metadata.namespace, &p.metadata.name)
-    });
-    let exts = snap.extensions.iter().zip(&ctx.ext_refs).filter(|(_, r)| attaches_to_chain(r, w, chain)).map(|(p, _)| {
-        resource_key(&p.kind, &p.metadata.namespace, &p.metadata.name)
-    });
+    let aps = snap
+        .authorization_policies
+        .iter()
+        .zip(&ctx.ap_refs)
+        .filter(|(_, r)| attaches_to_chain(r, w, chain))
+        .map(|(p, _)| {
+            resource_key(
+                "AuthorizationPolicy",
+                &p.metadata.namespace,
+                &p.metadata.name,
+            )
+        });
+    let exts = snap
+        .extensions
+        .iter()
+        .zip(&ctx.ext_refs)
+        .filter(|(_, r)| attaches_to_chain(r, w, chain))
+        .map(|(p, _)| resource_key(&p.kind, &p.metadata.namespace, &p.metadata.name));
     aps.chain(exts).collect()
 }
 
 fn client_hop(component: &str) -> Hop {
-    Hop { component: component.into(), name: None, source_identity: "client".into(), spiffe: None, policies: vec![], verdict: None }
+    Hop {
+        component: component.into(),
+        name: None,
+        source_identity: "client".into(),
+        spiffe: None,
+        policies: vec![],
+        verdict: None,
+    }
 }
 
 fn waypoint_hop(ctx: &Ctx, w: usize, chain: Option<Chain>) -> Hop {
@@ -104,7 +158,11 @@ fn destination_hop(ctx: &Ctx, d: usize, via: Option<usize>, plaintext: bool) -> 
     let (source_identity, spiffe, identity) = match (via, plaintext) {
         (Some(w), _) => {
             let id = mesh.waypoint_identity(w).to_string();
-            ("waypoint", Some(id.clone()), Some(Some(id.trim_start_matches("spiffe://").to_string())))
+            (
+                "waypoint",
+                Some(id.clone()),
+                Some(Some(id.trim_start_matches("spiffe://").to_string())),
+            )
         }
         (None, true) => ("none", None, Some(None)),
         (None, false) => ("client", None, None),
@@ -130,9 +188,22 @@ fn destination_hop(ctx: &Ctx, d: usize, via: Option<usize>, plaintext: bool) -> 
             policies: snap
                 .authorization_policies
                 .iter()
-                .filter(|p| p.spec.attachment.target_refs().is_empty()
-                    && sidecar_attaches(&p.metadata.namespace, p.spec.attachment.selector.as_ref(), &snap.pods[d], ctx.root()))
-                .map(|p| resource_key("AuthorizationPolicy", &p.metadata.namespace, &p.metadata.name))
+                .filter(|p| {
+                    p.spec.attachment.target_refs().is_empty()
+                        && sidecar_attaches(
+                            &p.metadata.namespace,
+                            p.spec.attachment.selector.as_ref(),
+                            &snap.pods[d],
+                            ctx.root(),
+                        )
+                })
+                .map(|p| {
+                    resource_key(
+                        "AuthorizationPolicy",
+                        &p.metadata.namespace,
+                        &p.metadata.name,
+                    )
+                })
                 .collect(),
             verdict: None,
         },
@@ -156,21 +227,39 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
             continue;
         }
         let dest = mesh.pod_key(d);
-        let path = |source: &str, via: Option<String>, hops: Vec<Hop>, note: Option<String>| PathReport {
-            destination: dest.clone(),
-            source: source.into(),
-            via,
-            hops,
-            note,
-        };
-        let not_in_mesh = (info.dataplane == Dataplane::None).then(|| format!("destination is not in the mesh ({}): no policy is enforced", info.reason));
+        let path =
+            |source: &str, via: Option<String>, hops: Vec<Hop>, note: Option<String>| PathReport {
+                destination: dest.clone(),
+                source: source.into(),
+                via,
+                hops,
+                note,
+            };
+        let not_in_mesh = (info.dataplane == Dataplane::None).then(|| {
+            format!(
+                "destination is not in the mesh ({}): no policy is enforced",
+                info.reason
+            )
+        });
         // Services and ServiceEntries that address this pod.
         let mut fronts: Vec<(String, Option<usize>, Option<Chain>, bool)> = info
             .services
             .iter()
-            .map(|&s| (mesh.service_key(s), mesh.services[s].binding.waypoint, Some(Chain::Service(s)), mesh.services[s].ingress_use_waypoint))
+            .map(|&s| {
+                (
+                    mesh.service_key(s),
+                    mesh.services[s].binding.waypoint,
+                    Some(Chain::Service(s)),
+                    mesh.services[s].ingress_use_waypoint,
+                )
+            })
             .chain(info.service_entries.iter().map(|&s| {
-                (mesh.service_entry_key(s), mesh.service_entries[s].binding.waypoint, Some(Chain::ServiceEntry(s)), mesh.service_entries[s].ingress_use_waypoint)
+                (
+                    mesh.service_entry_key(s),
+                    mesh.service_entries[s].binding.waypoint,
+                    Some(Chain::ServiceEntry(s)),
+                    mesh.service_entries[s].ingress_use_waypoint,
+                )
             }))
             .collect();
         if fronts.is_empty() {
@@ -178,7 +267,11 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
         }
         for (svc, w, chain, iuw) in &fronts {
             let via = (!svc.is_empty()).then(|| svc.clone());
-            let note = if svc.is_empty() { Some("no Service selects this pod".to_string()) } else { not_in_mesh.clone() };
+            let note = if svc.is_empty() {
+                Some("no Service selects this pod".to_string())
+            } else {
+                not_in_mesh.clone()
+            };
             let mut hops = vec![client_hop("client-ztunnel")];
             if let Some(w) = w {
                 hops.push(waypoint_hop(ctx, *w, *chain));
@@ -193,7 +286,10 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
             }
             hops.push(destination_hop(ctx, d, through, false));
             let note = match (w, iuw) {
-                (Some(w), false) => Some(format!("ingress traffic skips waypoint {} (istio.io/ingress-use-waypoint is not true)", ctx.waypoint_key(*w))),
+                (Some(w), false) => Some(format!(
+                    "ingress traffic skips waypoint {} (istio.io/ingress-use-waypoint is not true)",
+                    ctx.waypoint_key(*w)
+                )),
                 _ => not_in_mesh.clone(),
             };
             out.push(path("ingress", via, hops, note));
@@ -206,12 +302,29 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
         out.push(path("ambient-pod-ip", None, hops, not_in_mesh.clone()));
 
         let any_waypoint = !mesh.waypoints_in_front_of(d).is_empty();
-        let note = if any_waypoint { Some("sidecar clients bypass waypoints".to_string()) } else { not_in_mesh.clone() };
-        out.push(path("sidecar", None, vec![client_hop("sidecar-client"), destination_hop(ctx, d, None, false)], note));
+        let note = if any_waypoint {
+            Some("sidecar clients bypass waypoints".to_string())
+        } else {
+            not_in_mesh.clone()
+        };
+        out.push(path(
+            "sidecar",
+            None,
+            vec![
+                client_hop("sidecar-client"),
+                destination_hop(ctx, d, None, false),
+            ],
+            note,
+        ));
 
         let mut hop = client_hop("out-of-mesh-client");
         hop.source_identity = "none".into();
-        out.push(path("out-of-mesh", None, vec![hop, destination_hop(ctx, d, None, true)], not_in_mesh));
+        out.push(path(
+            "out-of-mesh",
+            None,
+            vec![hop, destination_hop(ctx, d, None, true)],
+            not_in_mesh,
+        ));
         let _ = snap;
     }
     out
@@ -221,10 +334,15 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
 /// ztunnel does not restrict sources to the waypoint.
 pub fn bypass_findings(ctx: &mut Ctx) {
     let (snap, mesh) = (ctx.snap, ctx.mesh);
-    let probe = format!("{}/ns/ambient-policy-probe/sa/probe", snap.mesh.trust_domain());
+    let probe = format!(
+        "{}/ns/ambient-policy-probe/sa/probe",
+        snap.mesh.trust_domain()
+    );
     let mut out = Vec::new();
     for &s in &ctx.services {
-        let Some(w) = mesh.services[s].binding.waypoint else { continue };
+        let Some(w) = mesh.services[s].binding.waypoint else {
+            continue;
+        };
         let policies = waypoint_policies(ctx, w, Some(Chain::Service(s)))
             .into_iter()
             .filter(|p| p.starts_with("AuthorizationPolicy/"))
@@ -233,25 +351,44 @@ pub fn bypass_findings(ctx: &mut Ctx) {
             continue;
         }
         let mut routes = Vec::new();
-        let pods: Vec<usize> = mesh.services[s].pods.iter().copied().filter(|p| ctx.pods.contains(p)).collect();
+        let pods: Vec<usize> = mesh.services[s]
+            .pods
+            .iter()
+            .copied()
+            .filter(|p| ctx.pods.contains(p))
+            .collect();
         for &d in &pods {
             let dp = mesh.pods[d].dataplane;
             if dp == Dataplane::None {
-                routes.push(format!("every client of {} (not in the mesh)", snap.pods[d].metadata.name));
+                routes.push(format!(
+                    "every client of {} (not in the mesh)",
+                    snap.pods[d].metadata.name
+                ));
                 continue;
             }
             let ps = zt_policies(ctx, d);
-            let other = dp == Dataplane::Sidecar || !matches!(verdict(&ps, Some(Some(probe.clone()))), Some(Verdict::Deny(_)));
+            let other = dp == Dataplane::Sidecar
+                || !matches!(
+                    verdict(&ps, Some(Some(probe.clone()))),
+                    Some(Verdict::Deny(_))
+                );
             if other {
                 if mesh.pods[d].binding.waypoint != Some(w) {
-                    routes.push(format!("ambient clients calling {} by pod IP", snap.pods[d].metadata.name));
+                    routes.push(format!(
+                        "ambient clients calling {} by pod IP",
+                        snap.pods[d].metadata.name
+                    ));
                 }
                 routes.push("sidecar clients".into());
                 if !mesh.services[s].ingress_use_waypoint {
-                    routes.push("ingress gateways (istio.io/ingress-use-waypoint is not true)".into());
+                    routes.push(
+                        "ingress gateways (istio.io/ingress-use-waypoint is not true)".into(),
+                    );
                 }
             }
-            if dp == Dataplane::Ambient && !matches!(verdict(&ps, Some(None)), Some(Verdict::Deny(_))) {
+            if dp == Dataplane::Ambient
+                && !matches!(verdict(&ps, Some(None)), Some(Verdict::Deny(_)))
+            {
                 routes.push("plaintext clients outside the mesh".into());
             }
         }

@@ -17,7 +17,12 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
         let m = &pa.metadata;
         let res = resource_key("PeerAuthentication", &m.namespace, &m.name);
         let mode = Mode::parse(pa.spec.mtls.as_ref().map_or("", |x| x.mode.as_str()));
-        let selector = pa.spec.selector.as_ref().and_then(|s| s.match_labels.as_ref()).filter(|l| !l.is_empty());
+        let selector = pa
+            .spec
+            .selector
+            .as_ref()
+            .and_then(|s| s.match_labels.as_ref())
+            .filter(|l| !l.is_empty());
         let mut e = Entries::default();
         let mut overridden = Vec::new();
         let mut quirks = BTreeSet::new();
@@ -32,8 +37,16 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
                 continue;
             }
             let dp = mesh.pods[d].dataplane;
-            let by = if dp == Dataplane::Sidecar { "sidecar" } else { "ztunnel" };
-            let effect = if mode == Mode::Disable && dp == Dataplane::Ambient { "as-permissive" } else { "as-written" };
+            let by = if dp == Dataplane::Sidecar {
+                "sidecar"
+            } else {
+                "ztunnel"
+            };
+            let effect = if mode == Mode::Disable && dp == Dataplane::Ambient {
+                "as-permissive"
+            } else {
+                "as-written"
+            };
             e.add(by, None, "direct", "client", effect, [key.clone()]);
             if let Some(q) = &outcome.quirk {
                 quirks.insert(q.clone());
@@ -47,12 +60,20 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
         // A root-namespace selector policy is ignored, but it is meant for matching pods here.
         let meant_here = m.namespace == root
             && selector.is_some_and(|sel| {
-                ctx.pods.iter().any(|&d| sel.iter().all(|(k, v)| snap.pods[d].metadata.labels.get(k) == Some(v)))
+                ctx.pods.iter().any(|&d| {
+                    sel.iter()
+                        .all(|(k, v)| snap.pods[d].metadata.labels.get(k) == Some(v))
+                })
             });
         if !meant_here && !relevant(ctx, &m.namespace, &enforcement) {
             continue;
         }
-        let names = |v: &[String]| v.iter().map(|k| k.rsplit('/').next().unwrap_or(k).to_string()).collect::<Vec<_>>().join(", ");
+        let names = |v: &[String]| {
+            v.iter()
+                .map(|k| k.rsplit('/').next().unwrap_or(k).to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         if m.namespace == root && selector.is_some() {
             ctx.findings.push(Finding::new(
                 &f::ROOT_SELECTOR_PEERAUTH,
@@ -63,11 +84,18 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             ctx.findings.push(Finding::new(&f::MESH_WIDE, &res, format!("mesh-wide PeerAuthentication ({}): changing it changes mTLS for every namespace", pa_mode(mode))));
         }
         if matches!(mode, Mode::Permissive | Mode::Disable) && enforced && !open.is_empty() {
-            let extra = if mode == Mode::Disable { " (DISABLE acts as PERMISSIVE at ztunnel)" } else { "" };
+            let extra = if mode == Mode::Disable {
+                " (DISABLE acts as PERMISSIVE at ztunnel)"
+            } else {
+                ""
+            };
             ctx.findings.push(Finding::new(
                 &f::PLAINTEXT_ACCEPTED,
                 &res,
-                format!("{} accept(s) plaintext from clients outside the mesh{extra}", names(&open)),
+                format!(
+                    "{} accept(s) plaintext from clients outside the mesh{extra}",
+                    names(&open)
+                ),
             ));
         }
         for q in quirks {
@@ -85,7 +113,14 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             namespace: m.namespace.clone(),
             name: m.name.clone(),
             action: Some(pa_mode(mode).into()),
-            attachment: if selector.is_some() { "selector" } else if m.namespace == root { "mesh" } else { "namespace" }.into(),
+            attachment: if selector.is_some() {
+                "selector"
+            } else if m.namespace == root {
+                "mesh"
+            } else {
+                "namespace"
+            }
+            .into(),
             enforcement,
             ztunnel: None,
         });

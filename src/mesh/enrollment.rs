@@ -29,7 +29,11 @@ impl Dataplane {
 }
 
 /// The dataplane of a pod and the reason, in the user's terms.
-pub fn enrollment(pod: &Pod, ns_labels: Option<&Labels>, mesh: &MeshSettings) -> (Dataplane, String) {
+pub fn enrollment(
+    pod: &Pod,
+    ns_labels: Option<&Labels>,
+    mesh: &MeshSettings,
+) -> (Dataplane, String) {
     let m = &pod.metadata;
     let empty = Labels::new();
     let ns_labels = ns_labels.unwrap_or(&empty);
@@ -39,42 +43,70 @@ pub fn enrollment(pod: &Pod, ns_labels: Option<&Labels>, mesh: &MeshSettings) ->
         return (Dataplane::None, format!("pod is {}", pod.status.phase));
     }
     if m.annotation(SIDECAR_STATUS).is_some() {
-        return (Dataplane::Sidecar, format!("sidecar injected ({SIDECAR_STATUS})"));
+        return (
+            Dataplane::Sidecar,
+            format!("sidecar injected ({SIDECAR_STATUS})"),
+        );
     }
     if pod.spec.host_network {
-        return (Dataplane::None, "hostNetwork pods are never captured".into());
+        return (
+            Dataplane::None,
+            "hostNetwork pods are never captured".into(),
+        );
     }
     match m.annotation(REDIRECTION) {
         Some("enabled") => return (Dataplane::Ambient, format!("{REDIRECTION}=enabled")),
         Some("pending") => {
-            return (Dataplane::Ambient, format!("{REDIRECTION}=pending (capture not complete)"))
+            return (
+                Dataplane::Ambient,
+                format!("{REDIRECTION}=pending (capture not complete)"),
+            )
         }
         _ => {}
     }
     if mesh.cni_exclude_namespaces.value.contains(&m.namespace) {
-        return (Dataplane::None, format!("namespace {} is excluded by istio-cni", m.namespace));
+        return (
+            Dataplane::None,
+            format!("namespace {} is excluded by istio-cni", m.namespace),
+        );
     }
     if m.namespace == mesh.root() && m.label("app") == Some("ztunnel") {
         return (Dataplane::None, "ztunnel itself".into());
     }
     if !live {
         if let Some(why) = predicted_injection(pod, ns_labels) {
-            return (Dataplane::Sidecar, format!("sidecar injection predicted: {why}"));
+            return (
+                Dataplane::Sidecar,
+                format!("sidecar injection predicted: {why}"),
+            );
         }
     }
     let pod_mode = m.label(DATAPLANE_MODE);
     let ns_mode = ns_labels.get(DATAPLANE_MODE).map(String::as_str);
     let (dp, why) = match (pod_mode, ns_mode) {
-        (Some("ambient"), _) => (Dataplane::Ambient, format!("pod label {DATAPLANE_MODE}=ambient")),
-        (Some("none"), _) => (Dataplane::None, format!("pod label {DATAPLANE_MODE}=none opts out")),
-        (_, Some("ambient")) => {
-            (Dataplane::Ambient, format!("namespace label {DATAPLANE_MODE}=ambient"))
-        }
-        _ => (Dataplane::None, format!("no {DATAPLANE_MODE}=ambient label on pod or namespace")),
+        (Some("ambient"), _) => (
+            Dataplane::Ambient,
+            format!("pod label {DATAPLANE_MODE}=ambient"),
+        ),
+        (Some("none"), _) => (
+            Dataplane::None,
+            format!("pod label {DATAPLANE_MODE}=none opts out"),
+        ),
+        (_, Some("ambient")) => (
+            Dataplane::Ambient,
+            format!("namespace label {DATAPLANE_MODE}=ambient"),
+        ),
+        _ => (
+            Dataplane::None,
+            format!("no {DATAPLANE_MODE}=ambient label on pod or namespace"),
+        ),
     };
     if live && dp == Dataplane::Ambient {
         // Live pod that the selector rule would capture but CNI has not annotated.
-        return (Dataplane::None, format!("{why}, but {REDIRECTION} is not set: not captured"));
+        return (
+            Dataplane::None,
+            format!("{why}, but {REDIRECTION} is not set: not captured"),
+        );
     }
     (dp, why)
 }

@@ -75,7 +75,11 @@ impl<'a> Mesh<'a> {
                 .map(|p| spiffe(td, &w.namespace, &p.spec.service_account_name))
                 .collect();
             if ids.is_empty() {
-                ids.push(spiffe(td, &w.namespace, &Waypoint::predicted_service_account(gw)));
+                ids.push(spiffe(
+                    td,
+                    &w.namespace,
+                    &Waypoint::predicted_service_account(gw),
+                ));
             }
             ids.sort();
             ids.dedup();
@@ -95,8 +99,15 @@ impl<'a> Mesh<'a> {
                     resolve(m, nsl, &waypoints, TargetKind::Service)
                 };
                 let (iuw, present) = ingress_use_waypoint(m, nsl);
-                let pods = (0..snap.pods.len()).filter(|&i| s.selects(&snap.pods[i])).collect();
-                ServiceInfo { binding, ingress_use_waypoint: iuw, ingress_label_present: present, pods }
+                let pods = (0..snap.pods.len())
+                    .filter(|&i| s.selects(&snap.pods[i]))
+                    .collect();
+                ServiceInfo {
+                    binding,
+                    ingress_use_waypoint: iuw,
+                    ingress_label_present: present,
+                    pods,
+                }
             })
             .collect();
         let service_entries: Vec<ServiceInfo> = snap
@@ -121,7 +132,12 @@ impl<'a> Mesh<'a> {
                         .collect(),
                     _ => vec![],
                 };
-                ServiceInfo { binding, ingress_use_waypoint: iuw, ingress_label_present: present, pods }
+                ServiceInfo {
+                    binding,
+                    ingress_use_waypoint: iuw,
+                    ingress_label_present: present,
+                    pods,
+                }
             })
             .collect();
 
@@ -144,14 +160,22 @@ impl<'a> Mesh<'a> {
                     identity: spiffe(td, &p.metadata.namespace, &p.spec.service_account_name),
                     role,
                     binding,
-                    services: (0..services.len()).filter(|&s| services[s].pods.contains(&i)).collect(),
+                    services: (0..services.len())
+                        .filter(|&s| services[s].pods.contains(&i))
+                        .collect(),
                     service_entries: (0..service_entries.len())
                         .filter(|&s| service_entries[s].pods.contains(&i))
                         .collect(),
                 }
             })
             .collect();
-        Mesh { snap, pods, waypoints, services, service_entries }
+        Mesh {
+            snap,
+            pods,
+            waypoints,
+            services,
+            service_entries,
+        }
     }
 
     pub fn ns_labels(&self, ns: &str) -> Option<&Labels> {
@@ -181,9 +205,17 @@ impl<'a> Mesh<'a> {
         let bound = pi
             .services
             .iter()
-            .filter_map(|&s| self.services[s].binding.waypoint.map(|w| (w, self.service_key(s))))
+            .filter_map(|&s| {
+                self.services[s]
+                    .binding
+                    .waypoint
+                    .map(|w| (w, self.service_key(s)))
+            })
             .chain(pi.service_entries.iter().filter_map(|&s| {
-                self.service_entries[s].binding.waypoint.map(|w| (w, self.service_entry_key(s)))
+                self.service_entries[s]
+                    .binding
+                    .waypoint
+                    .map(|w| (w, self.service_entry_key(s)))
             }));
         for (w, key) in bound {
             match out.iter_mut().find(|(x, _)| *x == w) {
@@ -196,8 +228,11 @@ impl<'a> Mesh<'a> {
 
     /// Every waypoint that any traffic to pod `i` can cross: service waypoints and its own.
     pub fn waypoints_in_front_of(&self, i: usize) -> Vec<usize> {
-        let mut ws: Vec<usize> =
-            self.service_waypoints_of_pod(i).into_iter().map(|(w, _)| w).collect();
+        let mut ws: Vec<usize> = self
+            .service_waypoints_of_pod(i)
+            .into_iter()
+            .map(|(w, _)| w)
+            .collect();
         if let Some(w) = self.pods[i].binding.waypoint {
             ws.push(w);
         }

@@ -89,7 +89,9 @@ impl Waypoint {
     }
 
     pub fn from_gateway(gw: &Gateway, classes: &[GatewayClass]) -> Self {
-        let class = classes.iter().find(|c| c.metadata.name == gw.spec.gateway_class_name);
+        let class = classes
+            .iter()
+            .find(|c| c.metadata.name == gw.spec.gateway_class_name);
         let class_controller = class.map(|c| c.spec.controller_name.as_str());
         // Gateway label beats GatewayClass label beats the default `service`.
         let raw = gw
@@ -208,7 +210,10 @@ pub fn resolve(
         return Binding::default();
     };
     let name = &labels[USE_WAYPOINT];
-    let mut b = Binding { source: Some(source), ..Binding::default() };
+    let mut b = Binding {
+        source: Some(source),
+        ..Binding::default()
+    };
     if name == "none" {
         b.opted_out = true;
         return b;

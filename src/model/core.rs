@@ -69,7 +69,9 @@ impl Service {
         match &self.spec.selector {
             Some(sel) if !sel.is_empty() => {
                 pod.metadata.namespace == self.metadata.namespace
-                    && sel.iter().all(|(k, v)| pod.metadata.labels.get(k) == Some(v))
+                    && sel
+                        .iter()
+                        .all(|(k, v)| pod.metadata.labels.get(k) == Some(v))
             }
             _ => false,
         }

@@ -224,7 +224,9 @@ impl ExtensionPolicy {
             self.spec
                 .workload_selector
                 .as_ref()
-                .map(|w| WorkloadSelector { match_labels: w.labels.clone() })
+                .map(|w| WorkloadSelector {
+                    match_labels: w.labels.clone(),
+                })
         })
     }
 }

@@ -5,7 +5,8 @@ pub mod table;
 use crate::explain::report::Explanation;
 
 pub fn json(e: &Explanation) -> String {
-    let mut s = serde_json::to_string_pretty(e).unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(e).unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}"));
     s.push('\n');
     s
 }

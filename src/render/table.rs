@@ -21,32 +21,59 @@ struct Painter {
 
 impl Painter {
     fn heading(&self, s: &str) -> String {
-        if self.on { s.bold().to_string() } else { s.to_string() }
+        if self.on {
+            s.bold().to_string()
+        } else {
+            s.to_string()
+        }
     }
     fn bad(&self, s: &str) -> String {
-        if self.on { s.red().to_string() } else { s.to_string() }
+        if self.on {
+            s.red().to_string()
+        } else {
+            s.to_string()
+        }
     }
     fn warn(&self, s: &str) -> String {
-        if self.on { s.yellow().to_string() } else { s.to_string() }
+        if self.on {
+            s.yellow().to_string()
+        } else {
+            s.to_string()
+        }
     }
     fn good(&self, s: &str) -> String {
-        if self.on { s.green().to_string() } else { s.to_string() }
+        if self.on {
+            s.green().to_string()
+        } else {
+            s.to_string()
+        }
     }
     fn dim(&self, s: &str) -> String {
-        if self.on { s.dimmed().to_string() } else { s.to_string() }
+        if self.on {
+            s.dimmed().to_string()
+        } else {
+            s.to_string()
+        }
     }
     fn severity(&self, s: Severity) -> String {
         let t = s.as_str().to_uppercase();
         match s {
             Severity::Error => self.bad(&t),
             Severity::Warning => self.warn(&t),
-            Severity::Info => if self.on { t.blue().to_string() } else { t },
+            Severity::Info => {
+                if self.on {
+                    t.blue().to_string()
+                } else {
+                    t
+                }
+            }
         }
     }
     fn effect(&self, e: &str) -> String {
         match e {
             "deny-all" | "not-enforced" => self.bad(e),
-            "rules-dropped" | "l7-ignored" | "no-effect" | "fields-ignored" | "as-permissive" | "dry-run" => self.warn(e),
+            "rules-dropped" | "l7-ignored" | "no-effect" | "fields-ignored" | "as-permissive"
+            | "dry-run" => self.warn(e),
             _ => e.to_string(),
         }
     }
@@ -62,7 +89,11 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     t.with(Style::blank())
         .with(Padding::new(0, 2, 0, 0))
         // The last column's padding is trimmed below, so it does not count against the width.
-        .with(Width::wrap(WIDTH + 2).priority(Priority::max(true)).keep_words(true));
+        .with(
+            Width::wrap(WIDTH + 2)
+                .priority(Priority::max(true))
+                .keep_words(true),
+        );
     let mut s = t.to_string();
     // Blank style pads every line to the table width; trailing spaces are noise.
     s = s.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
@@ -77,7 +108,11 @@ pub fn render(e: &Explanation, o: &Options) -> String {
         Some(ns) => format!("namespace {ns}"),
         None => "all namespaces".to_string(),
     };
-    let _ = writeln!(out, "{}", p.heading(&format!("Ambient policy enforcement for {scope}")));
+    let _ = writeln!(
+        out,
+        "{}",
+        p.heading(&format!("Ambient policy enforcement for {scope}"))
+    );
     let _ = writeln!(out);
 
     // Assumptions.
@@ -85,19 +120,45 @@ pub fn render(e: &Explanation, o: &Options) -> String {
     let rows = e
         .assumptions
         .iter()
-        .filter(|a| o.wide || !a.setting.chars().next().is_some_and(|c| c.is_ascii_uppercase()) || a.source != "Istio default")
+        .filter(|a| {
+            o.wide
+                || !a
+                    .setting
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_uppercase())
+                || a.source != "Istio default"
+        })
         .map(|a| vec![a.setting.clone(), a.value.clone(), p.dim(&a.source)])
         .collect();
     out.push_str(&table(&["SETTING", "VALUE", "SOURCE"], rows));
     if !o.wide {
-        let _ = writeln!(out, "{}", p.dim("istiod feature flags at Istio defaults (-o wide lists them)"));
+        let _ = writeln!(
+            out,
+            "{}",
+            p.dim("istiod feature flags at Istio defaults (-o wide lists them)")
+        );
     }
     if !e.skipped.is_empty() {
-        let s = e.skipped.iter().map(|(k, n)| format!("{k} ({n})")).collect::<Vec<_>>().join(", ");
+        let s = e
+            .skipped
+            .iter()
+            .map(|(k, n)| format!("{k} ({n})"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let _ = writeln!(out, "{}", p.dim(&format!("not modelled: {s}")));
     }
     for i in &e.incomplete {
-        let _ = writeln!(out, "{}", p.warn(&format!("could not read {} in {}: {}", i.kind, i.namespace.as_deref().unwrap_or("all namespaces"), i.reason)));
+        let _ = writeln!(
+            out,
+            "{}",
+            p.warn(&format!(
+                "could not read {} in {}: {}",
+                i.kind,
+                i.namespace.as_deref().unwrap_or("all namespaces"),
+                i.reason
+            ))
+        );
     }
     let _ = writeln!(out);
 
@@ -119,7 +180,10 @@ pub fn render(e: &Explanation, o: &Options) -> String {
                 ]
             })
             .collect();
-        out.push_str(&table(&["WAYPOINT", "FOR", "READY", "IDENTITY", "ALLOWED NS"], rows));
+        out.push_str(&table(
+            &["WAYPOINT", "FOR", "READY", "IDENTITY", "ALLOWED NS"],
+            rows,
+        ));
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", p.heading("BINDINGS"));
@@ -131,13 +195,30 @@ pub fn render(e: &Explanation, o: &Options) -> String {
             vec![
                 format!("{}/{}/{}", s.kind, s.namespace, s.name),
                 binding_text(&p, &s.waypoint, &s.waypoint_error, &s.requested_waypoint),
-                if s.waypoint.is_some() { if s.ingress_use_waypoint { "via waypoint".into() } else { p.warn("skips waypoint") } } else { "-".into() },
+                if s.waypoint.is_some() {
+                    if s.ingress_use_waypoint {
+                        "via waypoint".into()
+                    } else {
+                        p.warn("skips waypoint")
+                    }
+                } else {
+                    "-".into()
+                },
             ]
         })
         .collect();
-    rows.extend(e.workloads.iter().filter(|w| w.waypoint.is_some() || w.waypoint_error.is_some()).map(|w| {
-        vec![format!("Pod/{}/{}", w.namespace, w.name), binding_text(&p, &w.waypoint, &w.waypoint_error, &None), "-".into()]
-    }));
+    rows.extend(
+        e.workloads
+            .iter()
+            .filter(|w| w.waypoint.is_some() || w.waypoint_error.is_some())
+            .map(|w| {
+                vec![
+                    format!("Pod/{}/{}", w.namespace, w.name),
+                    binding_text(&p, &w.waypoint, &w.waypoint_error, &None),
+                    "-".into(),
+                ]
+            }),
+    );
     if rows.is_empty() {
         let _ = writeln!(out, "{}", p.dim("nothing in scope uses a waypoint"));
     } else {
@@ -186,61 +267,33 @@ pub fn render(e: &Explanation, o: &Options) -> String {
     let mut kinds: Vec<&str> = e.policies.iter().map(|x| x.kind.as_str()).collect();
     kinds.dedup();
     for kind in kinds {
+        let pols = e.policies.iter().filter(|x| x.kind == kind);
+        if o.wide {
+            for pol in pols {
+                out.push_str(&policy_block(&p, e, pol));
+            }
+            continue;
+        }
         let mut rows = Vec::new();
-        for pol in e.policies.iter().filter(|x| x.kind == kind) {
-            // Names are short where the namespace is the one explained.
-            let name = if e.namespace.as_deref() == Some(pol.namespace.as_str()) {
-                pol.name.clone()
-            } else {
-                format!("{}/{}", pol.namespace, pol.name)
-            };
+        for pol in pols {
+            let name = short_name(e, &pol.namespace, &pol.name);
             for (i, en) in pol.enforcement.iter().enumerate() {
-                let by = en.enforced_by.clone();
-                // Where: the enforcing proxy, or the waypoint the traffic crossed first.
-                let path = match (&en.waypoint, en.enforced_by.as_str()) {
-                    (Some(w), "ztunnel" | "sidecar") => format!("via {w}"),
-                    (Some(w), _) => w.clone(),
-                    (None, "none") => "-".into(),
-                    _ => en.path.clone(),
-                };
                 let mut r = vec![
                     if i == 0 { name.clone() } else { String::new() },
-                    if i == 0 { pol.action.clone().unwrap_or_else(|| "-".into()) } else { String::new() },
-                    if en.enforced_by == "none" { p.bad(&by) } else { by },
-                    path,
-                    en.source_identity.clone(),
-                    p.effect(&en.effect),
+                    if i == 0 {
+                        pol.action.clone().unwrap_or_else(|| "-".into())
+                    } else {
+                        String::new()
+                    },
                 ];
-                if o.wide {
-                    r.push(en.targets.join(" "));
-                }
-                rows.push(r);
-            }
-            if let (true, Some(z)) = (o.wide, &pol.ztunnel) {
-                let mut d = vec![format!("{} attachment, ztunnel scope {}", pol.attachment, z.scope)];
-                if let Some(r) = &z.not_sent_reason {
-                    d.push(format!("not sent to ztunnel ({r})"));
-                }
-                if !z.http_attributes.is_empty() {
-                    d.push(format!("HTTP attributes: {}", z.http_attributes.join(", ")));
-                }
-                if !z.dead_rules.is_empty() {
-                    let dead = z.dead_rules.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(",");
-                    d.push(format!("rules {dead} of {} never match at ztunnel", z.rules));
-                }
-                if !z.ignored_attributes.is_empty() {
-                    d.push(format!("ignored: {}", z.ignored_attributes.join(", ")));
-                }
-                let mut r = vec![String::new(); 7];
-                r[0] = format!("  {}", p.dim(&d.join("; ")));
+                r.extend(enforcement_cells(&p, en));
                 rows.push(r);
             }
         }
-        let mut h = vec![kind, "ACTION", "ENFORCED BY", "WHERE", "IDENTITY", "EFFECT"];
-        if o.wide {
-            h.push("TARGETS");
-        }
-        out.push_str(&table(&h, rows));
+        out.push_str(&table(
+            &[kind, "ACTION", "ENFORCED BY", "WHERE", "IDENTITY", "EFFECT"],
+            rows,
+        ));
         let _ = writeln!(out);
     }
 
@@ -256,7 +309,10 @@ pub fn render(e: &Explanation, o: &Options) -> String {
             last = &path.destination;
             let _ = writeln!(out, "{}", path.destination);
             if outside {
-                let why = path.note.as_deref().unwrap_or("destination is not in the mesh");
+                let why = path
+                    .note
+                    .as_deref()
+                    .unwrap_or("destination is not in the mesh");
                 for line in wrap(&format!("every path: {why}"), WIDTH - 2) {
                     let _ = writeln!(out, "  {}", p.warn(&line));
                 }
@@ -265,10 +321,23 @@ pub fn render(e: &Explanation, o: &Options) -> String {
         if outside {
             continue;
         }
-        let hops = path.hops.iter().map(|h| hop_text(&p, h, o.wide)).collect::<Vec<_>>().join(" > ");
+        let hops = path
+            .hops
+            .iter()
+            .map(|h| hop_text(&p, h, o.wide))
+            .collect::<Vec<_>>()
+            .join(" > ");
         let lead = format!("  {:<16} ", path.source);
-        for (i, line) in wrap(&hops, WIDTH - lead.len()).into_iter().enumerate() {
-            let _ = writeln!(out, "{}{line}", if i == 0 { lead.clone() } else { " ".repeat(lead.len() + 2) });
+        for (i, line) in wrap(&hops, WIDTH - lead.len() - 2).into_iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{}{line}",
+                if i == 0 {
+                    lead.clone()
+                } else {
+                    " ".repeat(lead.len() + 2)
+                }
+            );
         }
         let mut extra = Vec::new();
         if let Some(v) = &path.via {
@@ -315,7 +384,139 @@ pub fn render(e: &Explanation, o: &Options) -> String {
     out
 }
 
-fn binding_text(p: &Painter, wp: &Option<String>, err: &Option<String>, requested: &Option<String>) -> String {
+/// Names are short where the namespace is the one explained.
+fn short_name(e: &Explanation, ns: &str, name: &str) -> String {
+    if e.namespace.as_deref() == Some(ns) {
+        name.to_string()
+    } else {
+        format!("{ns}/{name}")
+    }
+}
+
+/// ENFORCED BY, WHERE (the enforcing proxy, or the waypoint crossed first), IDENTITY, EFFECT.
+fn enforcement_cells(p: &Painter, en: &Enforcement) -> Vec<String> {
+    let by = if en.enforced_by == "none" {
+        p.bad("none")
+    } else {
+        en.enforced_by.clone()
+    };
+    let place = match (&en.waypoint, en.enforced_by.as_str()) {
+        (Some(w), "ztunnel" | "sidecar") => format!("via {w}"),
+        (Some(w), _) => w.clone(),
+        (None, "none") => "-".into(),
+        _ => en.path.clone(),
+    };
+    vec![by, place, en.source_identity.clone(), p.effect(&en.effect)]
+}
+
+/// `-o wide`: one block per policy with its ztunnel conversion and every target.
+fn policy_block(p: &Painter, e: &Explanation, pol: &PolicyReport) -> String {
+    let mut out = String::new();
+    let action = pol
+        .action
+        .as_deref()
+        .map(|a| format!("  {a}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{} {}{action}  ({})",
+        pol.kind,
+        short_name(e, &pol.namespace, &pol.name),
+        pol.attachment
+    );
+    if let Some(z) = pol
+        .ztunnel
+        .as_ref()
+        .filter(|_| pol.attachment != "targetRefs")
+    {
+        let mut d = vec![format!("ztunnel scope {}", z.scope)];
+        if let Some(r) = &z.not_sent_reason {
+            d.push(format!("not sent to ztunnel ({r})"));
+        }
+        if !z.http_attributes.is_empty() {
+            d.push(format!("HTTP attributes: {}", z.http_attributes.join(", ")));
+        }
+        if !z.dead_rules.is_empty() {
+            let dead = z
+                .dead_rules
+                .iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            d.push(format!(
+                "rules never matching at ztunnel: {dead} of {}",
+                z.rules
+            ));
+        }
+        if !z.ignored_attributes.is_empty() {
+            d.push(format!("ignored: {}", z.ignored_attributes.join(", ")));
+        }
+        for line in wrap(&d.join("; "), WIDTH - 2) {
+            let _ = writeln!(out, "  {}", p.dim(&line));
+        }
+    }
+    // Aligned by hand: each entry's targets go on their own lines beneath it.
+    let cells: Vec<Vec<String>> = pol
+        .enforcement
+        .iter()
+        .map(|en| enforcement_cells(&Painter { on: false }, en))
+        .collect();
+    let widths: Vec<usize> = (0..4)
+        .map(|i| {
+            cells
+                .iter()
+                .map(|c| c[i].len())
+                .chain([["ENFORCED BY", "WHERE", "IDENTITY", "EFFECT"][i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |c: [&str; 4]| {
+        format!(
+            "  {:<w0$}  {:<w1$}  {:<w2$}  {}",
+            c[0],
+            c[1],
+            c[2],
+            c[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        )
+    };
+    let _ = writeln!(
+        out,
+        "{}",
+        line(["ENFORCED BY", "WHERE", "IDENTITY", "EFFECT"]).trim_end()
+    );
+    for (en, c) in pol.enforcement.iter().zip(&cells) {
+        let by = if en.enforced_by == "none" {
+            p.bad(&format!("{:<w$}", c[0], w = widths[0]))
+        } else {
+            format!("{:<w$}", c[0], w = widths[0])
+        };
+        let _ = writeln!(
+            out,
+            "  {by}  {:<w1$}  {:<w2$}  {}",
+            c[1],
+            c[2],
+            p.effect(&c[3]),
+            w1 = widths[1],
+            w2 = widths[2]
+        );
+        for t in &en.targets {
+            let _ = writeln!(out, "  {:w$}  {}", "", p.dim(t), w = widths[0]);
+        }
+    }
+    let _ = writeln!(out);
+    out
+}
+
+fn binding_text(
+    p: &Painter,
+    wp: &Option<String>,
+    err: &Option<String>,
+    requested: &Option<String>,
+) -> String {
     match (wp, err) {
         (Some(w), _) => w.clone(),
         (None, Some(e)) => p.bad(&match requested {
@@ -338,14 +539,21 @@ fn hop_text(p: &Painter, h: &Hop, wide: bool) -> String {
     if wide && n > 0 {
         s.push_str(&format!(" {{{}}}", h.policies.join(", ")));
     } else if n > 0 {
-        s.push_str(&format!(" ({n} {})", if n == 1 { "policy" } else { "policies" }));
+        s.push_str(&format!(
+            " ({n} {})",
+            if n == 1 { "policy" } else { "policies" }
+        ));
     }
     if h.component == "none" {
         s = p.warn("not in mesh");
     }
     match &h.verdict {
-        Some(crate::enforce::ztunnel::Verdict::Allow) => s.push_str(&format!(" {}", p.good("=> allow"))),
-        Some(crate::enforce::ztunnel::Verdict::Deny(_)) => s.push_str(&format!(" {}", p.bad("=> deny"))),
+        Some(crate::enforce::ztunnel::Verdict::Allow) => {
+            s.push_str(&format!(" {}", p.good("=> allow")))
+        }
+        Some(crate::enforce::ztunnel::Verdict::Deny(_)) => {
+            s.push_str(&format!(" {}", p.bad("=> deny")))
+        }
         _ => {}
     }
     s

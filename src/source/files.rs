@@ -27,7 +27,12 @@ pub fn from_texts(texts: &[(String, String)], default_namespace: &str) -> Result
     let mut istiods = Vec::new();
     for (name, text) in texts {
         for (doc_no, obj) in parse_documents(name, text)? {
-            let mut ctx = Doc { file: name, doc_no, snap: &mut snap, default_namespace };
+            let mut ctx = Doc {
+                file: name,
+                doc_no,
+                snap: &mut snap,
+                default_namespace,
+            };
             ctx.add(obj, &mut configmaps, &mut istiods)?;
         }
     }
@@ -147,7 +152,12 @@ fn parse_documents(file: &str, text: &str) -> Result<Vec<(usize, Value)>> {
     let is_json = file.ends_with(".json") || text.trim_start().starts_with('{');
     let docs: Vec<Value> = if is_json {
         let v: Value = serde_json::from_str(text).map_err(|e| {
-            Error::Input(format!("{file}:{}:{}: invalid JSON: {}", e.line(), e.column(), e))
+            Error::Input(format!(
+                "{file}:{}:{}: invalid JSON: {}",
+                e.line(),
+                e.column(),
+                e
+            ))
         })?;
         vec![v]
     } else {
@@ -160,7 +170,10 @@ fn parse_documents(file: &str, text: &str) -> Result<Vec<(usize, Value)>> {
                 .location()
                 .map(|l| format!(" (document {})", document_at_line(text, l.line())))
                 .unwrap_or_default();
-            Error::Input(format!("{file}{at}{doc}: invalid YAML: {}", one_line(&e.to_string())))
+            Error::Input(format!(
+                "{file}{at}{doc}: invalid YAML: {}",
+                one_line(&e.to_string())
+            ))
         })?
     };
     Ok(docs
@@ -197,7 +210,10 @@ struct Doc<'a> {
 
 impl Doc<'_> {
     fn err(&self, what: &str, msg: &str) -> Error {
-        Error::Input(format!("{} (document {}{what}): {msg}", self.file, self.doc_no))
+        Error::Input(format!(
+            "{} (document {}{what}): {msg}",
+            self.file, self.doc_no
+        ))
     }
 
     fn add(
@@ -311,7 +327,11 @@ impl Doc<'_> {
                 }
                 self.snap.extensions.push(o);
             }
-            _ => self.skip(&if group.is_empty() { kind.clone() } else { format!("{kind}.{group}") }),
+            _ => self.skip(&if group.is_empty() {
+                kind.clone()
+            } else {
+                format!("{kind}.{group}")
+            }),
         }
         Ok(())
     }

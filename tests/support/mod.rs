@@ -18,7 +18,10 @@ fn labels_yaml(indent: &str, labels: &[(&str, &str)]) -> String {
 }
 
 pub fn ns(name: &str, labels: &[(&str, &str)]) -> String {
-    format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n{}", labels_yaml("  ", labels))
+    format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n{}",
+        labels_yaml("  ", labels)
+    )
 }
 
 pub fn pod(ns: &str, name: &str, labels: &[(&str, &str)], sa: &str) -> String {
@@ -28,7 +31,12 @@ pub fn pod(ns: &str, name: &str, labels: &[(&str, &str)], sa: &str) -> String {
     )
 }
 
-pub fn pod_annotated(ns: &str, name: &str, labels: &[(&str, &str)], annotations: &[(&str, &str)]) -> String {
+pub fn pod_annotated(
+    ns: &str,
+    name: &str,
+    labels: &[(&str, &str)],
+    annotations: &[(&str, &str)],
+) -> String {
     let mut a = String::from("  annotations:\n");
     for (k, v) in annotations {
         a.push_str(&format!("    {k}: \"{v}\"\n"));
@@ -49,12 +57,29 @@ pub fn svc(ns: &str, name: &str, app: &str, labels: &[(&str, &str)]) -> String {
 
 /// A waypoint Gateway (class istio-waypoint, HBONE listener) and, when ready, its pod.
 /// `allowed`: the `allowedRoutes.namespaces` body, e.g. `from: All`.
-pub fn waypoint(ns: &str, name: &str, for_: Option<&str>, ready: bool, allowed: Option<&str>) -> String {
-    let labels: Vec<(&str, &str)> = for_.map(|f| vec![("istio.io/waypoint-for", f)]).unwrap_or_default();
-    let allowed = allowed
-        .map(|a| format!("    allowedRoutes:\n      namespaces:\n        {}\n", a.replace('\n', "\n        ")))
+pub fn waypoint(
+    ns: &str,
+    name: &str,
+    for_: Option<&str>,
+    ready: bool,
+    allowed: Option<&str>,
+) -> String {
+    let labels: Vec<(&str, &str)> = for_
+        .map(|f| vec![("istio.io/waypoint-for", f)])
         .unwrap_or_default();
-    let status = if ready { "status:\n  addresses:\n  - type: IPAddress\n    value: 10.0.0.9\n" } else { "" };
+    let allowed = allowed
+        .map(|a| {
+            format!(
+                "    allowedRoutes:\n      namespaces:\n        {}\n",
+                a.replace('\n', "\n        ")
+            )
+        })
+        .unwrap_or_default();
+    let status = if ready {
+        "status:\n  addresses:\n  - type: IPAddress\n    value: 10.0.0.9\n"
+    } else {
+        ""
+    };
     let mut s = format!(
         "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: {name}\n  namespace: {ns}\n{}spec:\n  gatewayClassName: istio-waypoint\n  listeners:\n  - name: mesh\n    port: 15008\n    protocol: HBONE\n{allowed}{status}",
         labels_yaml("  ", &labels)
@@ -64,7 +89,10 @@ pub fn waypoint(ns: &str, name: &str, for_: Option<&str>, ready: bool, allowed: 
         s.push_str(&pod(
             ns,
             &format!("{name}-pod"),
-            &[("gateway.networking.k8s.io/gateway-name", name), ("istio.io/dataplane-mode", "none")],
+            &[
+                ("gateway.networking.k8s.io/gateway-name", name),
+                ("istio.io/dataplane-mode", "none"),
+            ],
             name,
         ));
     }
@@ -82,28 +110,50 @@ pub fn peer_auth(ns: &str, name: &str, created: &str, spec: &str) -> String {
 
 pub fn snapshot(docs: &[String]) -> Snapshot {
     let text = docs.join("\n---\n");
-    ambient_policy::source::files::from_texts(&[("test.yaml".into(), text)], "default").expect("fixture parses")
+    ambient_policy::source::files::from_texts(&[("test.yaml".into(), text)], "default")
+        .expect("fixture parses")
 }
 
 pub fn explain_ns(docs: &[String], ns: &str) -> Explanation {
-    explain(&snapshot(docs), &Scope { namespace: Some(ns.into()), selector: None })
+    explain(
+        &snapshot(docs),
+        &Scope {
+            namespace: Some(ns.into()),
+            selector: None,
+        },
+    )
 }
 
 pub fn policy<'a>(e: &'a Explanation, kind: &str, ns: &str, name: &str) -> &'a PolicyReport {
     e.policies
         .iter()
         .find(|p| p.kind == kind && p.namespace == ns && p.name == name)
-        .unwrap_or_else(|| panic!("{kind} {ns}/{name} not in the explanation: {:#?}", e.policies))
+        .unwrap_or_else(|| {
+            panic!(
+                "{kind} {ns}/{name} not in the explanation: {:#?}",
+                e.policies
+            )
+        })
 }
 
 /// The enforcement entries as compact tuples: (enforcedBy, path, sourceIdentity, effect).
 pub fn rows(p: &PolicyReport) -> Vec<(String, String, String, String)> {
     p.enforcement
         .iter()
-        .map(|e: &Enforcement| (e.enforced_by.clone(), e.path.clone(), e.source_identity.clone(), e.effect.clone()))
+        .map(|e: &Enforcement| {
+            (
+                e.enforced_by.clone(),
+                e.path.clone(),
+                e.source_identity.clone(),
+                e.effect.clone(),
+            )
+        })
         .collect()
 }
 
 pub fn codes(e: &Explanation) -> Vec<(String, String)> {
-    e.findings.iter().map(|f| (f.code.clone(), f.resource.clone())).collect()
+    e.findings
+        .iter()
+        .map(|f| (f.code.clone(), f.resource.clone()))
+        .collect()
 }

@@ -1,0 +1,436 @@
+//! The real binary: golden output on the bundled example, exit codes, bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kubectl-ambient_policy"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// A fresh directory under the target dir for files a test writes.
+fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const EXAMPLE: &str = "examples/bookinfo";
+
+#[test]
+fn golden_table() {
+    let o = run(&["explain", "-f", EXAMPLE, "--color", "never"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.lines().all(|l| l.chars().count() <= 100),
+        "a line is wider than 100 columns"
+    );
+    insta::assert_snapshot!("example_table", out);
+}
+
+#[test]
+fn golden_wide() {
+    let o = run(&["explain", "-f", EXAMPLE, "-o", "wide", "--color", "never"]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("example_wide", stdout(&o));
+}
+
+#[test]
+fn golden_json() {
+    let o = run(&["explain", "-f", EXAMPLE, "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("example_json", stdout(&o));
+}
+
+#[test]
+fn golden_yaml() {
+    let o = run(&["explain", "-f", EXAMPLE, "-o", "yaml"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    // The YAML says the same as the JSON.
+    let from_yaml: serde_json::Value = serde_saphyr::from_str(&out).unwrap();
+    let from_json: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&["explain", "-f", EXAMPLE, "-o", "json"]))).unwrap();
+    assert_eq!(from_yaml, from_json);
+    insta::assert_snapshot!("example_yaml", out);
+}
+
+/// DESIGN.md section 3: the stable fields and their values, for every policy kind.
+#[test]
+fn json_contract() {
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&["explain", "-f", EXAMPLE, "-o", "json"]))).unwrap();
+    assert_eq!(v["apiVersion"], "ambient-policy/v1alpha1");
+    assert_eq!(v["kind"], "Explanation");
+    assert_eq!(v["namespace"], "default");
+    let one_of = |x: &serde_json::Value, allowed: &[&str]| {
+        let s = x.as_str().unwrap_or_else(|| panic!("not a string: {x}"));
+        assert!(allowed.contains(&s), "{s} not in {allowed:?}");
+    };
+    let mut kinds = std::collections::BTreeSet::new();
+    for p in v["policies"].as_array().unwrap() {
+        kinds.insert(p["kind"].as_str().unwrap().to_string());
+        for k in ["namespace", "name", "attachment"] {
+            assert!(p[k].is_string(), "{k} in {p}");
+        }
+        assert!(p.get("action").is_some());
+        let en = p["enforcement"].as_array().unwrap();
+        assert!(!en.is_empty());
+        for e in en {
+            one_of(
+                &e["enforcedBy"],
+                &["ztunnel", "waypoint", "sidecar", "gateway", "none"],
+            );
+            one_of(&e["path"], &["direct", "waypoint", "ingress", "none"]);
+            one_of(&e["sourceIdentity"], &["client", "waypoint", "none"]);
+            one_of(
+                &e["effect"],
+                &[
+                    "as-written",
+                    "deny-all",
+                    "rules-dropped",
+                    "l7-ignored",
+                    "no-effect",
+                    "not-enforced",
+                    "fields-ignored",
+                    "dry-run",
+                    "as-permissive",
+                ],
+            );
+            assert!(e["waypoint"].is_null() || e["waypoint"].is_string());
+            assert!(e["targets"].is_array());
+            if e["enforcedBy"] == "none" {
+                assert_eq!(e["effect"], "not-enforced");
+            }
+        }
+    }
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        [
+            "AuthorizationPolicy",
+            "HTTPRoute",
+            "PeerAuthentication",
+            "RequestAuthentication"
+        ]
+    );
+    for f in v["findings"].as_array().unwrap() {
+        one_of(&f["severity"], &["error", "warning", "info"]);
+        assert!(f["code"].as_str().unwrap().starts_with("AMB"));
+        for k in ["resource", "message", "resolution"] {
+            assert!(!f[k].as_str().unwrap().is_empty());
+        }
+    }
+    for w in v["workloads"].as_array().unwrap() {
+        one_of(&w["dataplane"], &["ambient", "sidecar", "none"]);
+        assert!(w["identity"]
+            .as_str()
+            .unwrap()
+            .starts_with("spiffe://cluster.local/ns/"));
+    }
+    for s in v["services"].as_array().unwrap() {
+        assert!(s["ingressUseWaypoint"].is_boolean());
+    }
+    for w in v["waypoints"].as_array().unwrap() {
+        assert!(w["ready"].is_boolean() && w["for"].is_string());
+    }
+}
+
+#[test]
+fn fail_on_and_suppress() {
+    let code = |extra: &[&str]| {
+        let mut args = vec!["explain", "-f", EXAMPLE, "-o", "json"];
+        args.extend_from_slice(extra);
+        run(&args).status.code()
+    };
+    assert_eq!(code(&[]), Some(0));
+    assert_eq!(code(&["--fail-on", "error"]), Some(1));
+    // Suppress every error of the example: then only warnings remain.
+    let quiet = [
+        "--fail-on",
+        "error",
+        "--suppress",
+        "AMB001=AuthorizationPolicy/default/*",
+        "--suppress",
+        "AMB005",
+        "--suppress",
+        "AMB008=Service/*",
+    ];
+    assert_eq!(code(&quiet), Some(0));
+    let mut warn = quiet.to_vec();
+    warn[1] = "warning";
+    assert_eq!(code(&warn), Some(1));
+    let o = run(&[
+        "explain",
+        "-f",
+        EXAMPLE,
+        "-o",
+        "json",
+        "--suppress",
+        "AMB0*",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let plain = stdout(&run(&["explain", "-f", EXAMPLE]));
+    assert!(
+        !plain.contains('\u{1b}'),
+        "no colour when stdout is not a terminal"
+    );
+    let coloured = stdout(&run(&["explain", "-f", EXAMPLE, "--color", "always"]));
+    assert!(coloured.contains("\u{1b}["));
+    let json = stdout(&run(&[
+        "explain", "-f", EXAMPLE, "-o", "json", "--color", "always",
+    ]));
+    assert!(!json.contains('\u{1b}'));
+}
+
+#[test]
+fn selector_and_all_namespaces() {
+    let o = run(&["explain", "-f", EXAMPLE, "-l", "app=ratings", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let pods: Vec<&str> = v["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(pods, ["ratings-v1-8f7d6c5b4-pqrst"]);
+    let names: Vec<&str> = v["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"ratings-from-reviews") && !names.contains(&"reviews-get-only"),
+        "{names:?}"
+    );
+    let all = run(&["explain", "-f", EXAMPLE, "-A", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&all)).unwrap();
+    assert!(v["namespace"].is_null());
+    // -n of a namespace with nothing in it is fine, and says so.
+    let empty = run(&["explain", "-f", EXAMPLE, "-n", "nothing-here"]);
+    assert_eq!(empty.status.code(), Some(0));
+    assert!(stdout(&empty).contains("no pods in scope"));
+}
+
+/// `kubectl get -o yaml` prints a List; `-o json` prints JSON; stdin works too.
+#[test]
+fn list_json_and_stdin_inputs_agree() {
+    let dir = scratch("inputs");
+    let yaml_docs: Vec<String> = std::fs::read_dir(EXAMPLE)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    let mut items = Vec::new();
+    for text in &yaml_docs {
+        let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(text).unwrap();
+        items.extend(docs.into_iter().filter(|d| !d.is_null()));
+    }
+    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
+    std::fs::write(dir.join("list.json"), serde_json::to_string(&list).unwrap()).unwrap();
+    let from_dir = stdout(&run(&["explain", "-f", EXAMPLE, "-o", "json"]));
+    let p = dir.join("list.json");
+    let from_json = stdout(&run(&["explain", "-f", p.to_str().unwrap(), "-o", "json"]));
+    assert_eq!(from_dir, from_json);
+    // The same List as YAML, through stdin.
+    let mut child = bin()
+        .args(["explain", "-f", "-", "-o", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_saphyr::to_string(&list).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), from_dir);
+}
+
+/// Every bad input: one line on stderr naming the problem (and file), exit 2, no panic.
+#[test]
+fn bad_input() {
+    let dir = scratch("bad");
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let malformed = write("malformed.yaml", "apiVersion: v1\nkind: Pod\nmetadata: [\n");
+    let no_kind = write("no-kind.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nmetadata: {name: b}\n");
+    let bad_type = write(
+        "bad-type.yaml",
+        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: default}\nspec:\n  rules: \"everything\"\n",
+    );
+    let bad_json = write("bad.json", "{\"kind\": \"Pod\",");
+    let not_object = write("scalar.yaml", "just a string\n");
+    let empty_dir = dir.join("empty");
+    std::fs::create_dir_all(&empty_dir).unwrap();
+    std::fs::write(empty_dir.join("README.txt"), "not a manifest").unwrap();
+    let empty_dir = empty_dir.to_str().unwrap().to_string();
+    let missing = dir.join("missing.yaml").to_str().unwrap().to_string();
+
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (
+            vec!["-f", &malformed],
+            vec!["malformed.yaml:", "invalid YAML", "document 1"],
+        ),
+        (
+            vec!["-f", &no_kind],
+            vec!["no-kind.yaml (document 2)", "missing `kind`"],
+        ),
+        (
+            vec!["-f", &bad_type],
+            vec![
+                "bad-type.yaml (document 1, AuthorizationPolicy p)",
+                "spec.rules",
+                "invalid type",
+            ],
+        ),
+        (vec!["-f", &bad_json], vec!["bad.json:", "invalid JSON"]),
+        (
+            vec!["-f", &not_object],
+            vec!["scalar.yaml (document 1)", "not a Kubernetes object"],
+        ),
+        (
+            vec!["-f", &empty_dir],
+            vec!["empty: directory has no .yaml, .yml or .json files"],
+        ),
+        (
+            vec!["-f", &missing],
+            vec!["missing.yaml: cannot read: no such file or directory"],
+        ),
+        (
+            vec!["-f", EXAMPLE, "-l", "app in web"],
+            vec!["invalid label selector"],
+        ),
+        (
+            vec!["-f", EXAMPLE, "--suppress", "NOPE=x"],
+            vec!["invalid --suppress"],
+        ),
+        (
+            vec!["-f", EXAMPLE, "--feature", "NOT_A_FLAG=true"],
+            vec!["unknown --feature"],
+        ),
+        (
+            vec![
+                "-f",
+                EXAMPLE,
+                "--feature",
+                "PILOT_AUTO_ALLOW_WAYPOINT_POLICY=maybe",
+            ],
+            vec!["is not a boolean"],
+        ),
+        (vec![], vec!["pass manifests with -f"]),
+    ];
+    for (args, wants) in cases {
+        let mut full = vec!["explain"];
+        full.extend(args.iter().copied());
+        let o = run(&full);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: not one line: {err}");
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        for w in wants {
+            assert!(err.contains(w), "{args:?}: want {w:?} in {err}");
+        }
+        assert!(
+            o.stdout.is_empty(),
+            "{args:?}: printed a report despite the error"
+        );
+    }
+    // Usage errors from clap also exit 2.
+    assert_eq!(run(&["explain", "-o", "xml"]).status.code(), Some(2));
+    assert_eq!(run(&["explain", "-n", "a", "-A"]).status.code(), Some(2));
+}
+
+#[test]
+fn broken_pipe_exits_zero() {
+    let exe = env!("CARGO_BIN_EXE_kubectl-ambient_policy");
+    let o = Command::new("bash")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "-o",
+            "pipefail",
+            "-c",
+            &format!("'{exe}' explain -A -f {EXAMPLE} -o wide | head -n 1 >/dev/null"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn version_and_help() {
+    let v = run(&["version"]);
+    assert_eq!(
+        stdout(&v),
+        format!("kubectl-ambient_policy {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let h = stdout(&run(&["explain", "--help"]));
+    assert!(h.contains("kubectl ambient-policy explain"), "{h}");
+    for flag in [
+        "--namespace",
+        "--all-namespaces",
+        "--selector",
+        "--filename",
+        "--output",
+        "--color",
+        "--fail-on",
+        "--suppress",
+    ] {
+        assert!(h.contains(flag), "{flag}");
+    }
+}
+
+/// The README documents every finding code with its severity and resolution.
+#[test]
+fn readme_documents_every_finding() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for c in ambient_policy::findings::CATALOGUE {
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| {} ", c.code)))
+            .unwrap_or_else(|| panic!("README has no table row for {}", c.code));
+        assert!(row.contains(c.severity.as_str()), "{}: severity", c.code);
+        assert!(row.contains(c.title), "{}: title {:?}", c.code, c.title);
+    }
+}
