@@ -236,3 +236,32 @@ fn disable_and_permissive_are_reported() {
     );
     assert!(codes(&e).contains(&("AMB025".into(), "Namespace/app".into())));
 }
+
+/// `ambient.istio.io/bypass-inbound-capture`: plaintext skips ztunnel, STRICT included.
+#[test]
+fn bypass_inbound_capture_skips_strict() {
+    let e = explain_ns(
+        &[
+            ns("app", &[("istio.io/dataplane-mode", "ambient")]),
+            pod_annotated(
+                "app",
+                "p",
+                &[("app", "p")],
+                &[("ambient.istio.io/bypass-inbound-capture", "true")],
+            ),
+            mesh("STRICT"),
+        ],
+        "app",
+    );
+    let path = e.paths.iter().find(|p| p.source == "out-of-mesh").unwrap();
+    let hop = path.hops.last().unwrap();
+    assert_eq!(hop.component, "app (capture bypassed)");
+    assert_eq!(hop.verdict, Some(Verdict::Allow));
+    // In-mesh traffic still goes through ztunnel.
+    let ambient = e
+        .paths
+        .iter()
+        .find(|p| p.source == "ambient-pod-ip")
+        .unwrap();
+    assert_eq!(ambient.hops.last().unwrap().component, "ztunnel");
+}

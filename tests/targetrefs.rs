@@ -343,3 +343,64 @@ fn odd_but_valid_policies_become_findings() {
         "fields-ignored"
     );
 }
+
+fn istiod(env: &[(&str, &str)]) -> String {
+    let mut s = String::from("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: istiod, namespace: istio-system}\nspec:\n  template:\n    spec:\n      containers:\n      - name: discovery\n        image: docker.io/istio/pilot:1.28.1\n        env:\n");
+    for (k, v) in env {
+        s.push_str(&format!("        - name: {k}\n          value: \"{v}\"\n"));
+    }
+    s
+}
+
+/// ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES (off by default): policies selecting the
+/// waypoint's own pods are enforced (L4) by the waypoint.
+#[test]
+fn layered_waypoint_policies_follow_istiods_flag() {
+    let sel = authz("app", "on-waypoint", "  selector:\n    matchLabels:\n      gateway.networking.k8s.io/gateway-name: wp\n  rules:\n  - from:\n    - source:\n        namespaces: [app]\n");
+    for (flag, by, code) in [
+        ("false", "none", Some("AMB018")),
+        ("true", "waypoint", None),
+    ] {
+        let mut docs = base();
+        docs.push(istiod(&[(
+            "ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES",
+            flag,
+        )]));
+        docs.push(sel.clone());
+        let e = explain_ns(&docs, "app");
+        assert_eq!(
+            policy(&e, "AuthorizationPolicy", "app", "on-waypoint").enforcement[0].enforced_by,
+            by,
+            "flag={flag}"
+        );
+        assert_eq!(
+            codes(&e).iter().any(|c| c.0 == "AMB018"),
+            code.is_some(),
+            "flag={flag}"
+        );
+        let version = e
+            .assumptions
+            .iter()
+            .find(|a| a.setting == "istioVersion")
+            .unwrap();
+        assert_eq!(
+            (version.value.as_str(), version.source.as_str()),
+            ("1.28.1", "Deployment istio-system/istiod")
+        );
+    }
+}
+
+#[test]
+fn service_status_that_disagrees_is_reported() {
+    let mut docs = base();
+    docs.push("apiVersion: v1\nkind: Service\nmetadata: {name: claims-bound, namespace: app}\nspec: {selector: {app: u}}\nstatus:\n  conditions:\n  - type: istio.io/WaypointBound\n    status: \"True\"\n    reason: WaypointAccepted\n".into());
+    let e = explain_ns(&docs, "app");
+    assert!(
+        codes(&e).contains(&("AMB015".into(), "Service/app/claims-bound".into())),
+        "{:?}",
+        codes(&e)
+    );
+    assert!(!codes(&e)
+        .iter()
+        .any(|c| c.1 == "Service/app/bound" && c.0 == "AMB015"));
+}

@@ -183,6 +183,9 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
     let gateway_selector = snap
         .mesh
         .feature("ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY");
+    let layered = snap
+        .mesh
+        .feature("ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES");
     let sel = p.spec.attachment.selector.as_ref();
     for &d in &ctx.pods {
         let pod = &snap.pods[d];
@@ -191,8 +194,20 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
         let by_zt = ztunnel_attaches(p, conv.scope, pod, root);
         let by_sidecar = sidecar_attaches(&p.metadata.namespace, sel, pod, root);
         match info.role {
-            Role::Waypoint(_) => {
-                if by_sidecar && sel.is_some() {
+            Role::Waypoint(w) => {
+                // ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES: the waypoint's HBONE
+                // termination enforces the L4 parts of policies selecting its own pods.
+                if layered && by_sidecar && conv.not_sent.is_none() {
+                    let wk = ctx.waypoint_key(w);
+                    e.add(
+                        "waypoint",
+                        Some(wk),
+                        "waypoint",
+                        "client",
+                        &zt_effect,
+                        [key],
+                    );
+                } else if by_sidecar && sel.is_some() {
                     facts.waypoint_pods.push(key);
                 }
                 continue;

@@ -207,6 +207,28 @@ pub fn findings(ctx: &mut Ctx) {
             "workload",
         );
     }
+    // Ground truth written by istiod, when the input has it.
+    for &s in &ctx.services {
+        let m = &snap.services[s].metadata;
+        if let Some(c) = crate::model::find_condition(
+            &snap.services[s].status.conditions,
+            "istio.io/WaypointBound",
+        ) {
+            let bound = mesh.services[s].binding.waypoint.is_some();
+            if (c.status == "True") != bound {
+                out.push(Finding::new(
+                    &f::STATUS_DISAGREES,
+                    resource_key("Service", &m.namespace, &m.name),
+                    format!(
+                        "status istio.io/WaypointBound={} ({}) but the model says the Service is {}",
+                        c.status,
+                        c.reason,
+                        if bound { "bound to a waypoint" } else { "not bound to a waypoint" }
+                    ),
+                ));
+            }
+        }
+    }
     let mut sidecar_wins: Vec<(String, String)> = ctx
         .pods
         .iter()

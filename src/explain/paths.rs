@@ -168,6 +168,17 @@ fn destination_hop(ctx: &Ctx, d: usize, via: Option<usize>, plaintext: bool) -> 
         (None, false) => ("client", None, None),
     };
     let name = Some(mesh.pod_key(d));
+    if plaintext && info.bypass_inbound && info.dataplane == Dataplane::Ambient {
+        // SEMANTICS.md 2.1: plaintext inbound is not redirected, so no ztunnel policy applies.
+        return Hop {
+            component: "app (capture bypassed)".into(),
+            name,
+            source_identity: "none".into(),
+            spiffe: None,
+            policies: vec![],
+            verdict: Some(Verdict::Allow),
+        };
+    }
     match info.dataplane {
         Dataplane::Ambient => {
             let ps = zt_policies(ctx, d);
@@ -386,9 +397,9 @@ pub fn bypass_findings(ctx: &mut Ctx) {
                     );
                 }
             }
-            if dp == Dataplane::Ambient
-                && !matches!(verdict(&ps, Some(None)), Some(Verdict::Deny(_)))
-            {
+            let plaintext_denied = !mesh.pods[d].bypass_inbound
+                && matches!(verdict(&ps, Some(None)), Some(Verdict::Deny(_)));
+            if dp == Dataplane::Ambient && !plaintext_denied {
                 routes.push("plaintext clients outside the mesh".into());
             }
         }

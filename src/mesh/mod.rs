@@ -26,6 +26,8 @@ pub enum Role {
 pub struct PodInfo {
     pub dataplane: Dataplane,
     pub reason: String,
+    /// `ambient.istio.io/bypass-inbound-capture`: plaintext inbound skips ztunnel.
+    pub bypass_inbound: bool,
     pub identity: String,
     pub role: Role,
     /// Waypoint for pod-IP-addressed traffic.
@@ -157,6 +159,11 @@ impl<'a> Mesh<'a> {
                 PodInfo {
                     dataplane,
                     reason,
+                    bypass_inbound: p
+                        .metadata
+                        .annotation("ambient.istio.io/bypass-inbound-capture")
+                        .and_then(crate::snapshot::parse_bool)
+                        .unwrap_or(false),
                     identity: spiffe(td, &p.metadata.namespace, &p.spec.service_account_name),
                     role,
                     binding,
