@@ -74,19 +74,9 @@ pub fn resolve_ref(
         "Service" | "ServiceEntry" => {
             let is_svc = r.kind == "Service";
             let want_group = if is_svc { "core" } else { ISTIO_NETWORKING_GROUP };
-            let found = if is_svc {
-                mesh.snap
-                    .services
-                    .iter()
-                    .position(|s| s.metadata.namespace == policy_ns && s.metadata.name == r.name)
-                    .map(|i| (i, &mesh.services[i]))
-            } else {
-                mesh.snap
-                    .service_entries
-                    .iter()
-                    .position(|s| s.metadata.namespace == policy_ns && s.metadata.name == r.name)
-                    .map(|i| (i, &mesh.service_entries[i]))
-            };
+            let found = mesh.find_service(!is_svc, policy_ns, &r.name).map(|i| {
+                (i, if is_svc { &mesh.services[i] } else { &mesh.service_entries[i] })
+            });
             let Some((i, info)) = found else {
                 return not(format!("{} {}/{} was not found", r.kind, policy_ns, r.name), false);
             };

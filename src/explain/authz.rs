@@ -59,15 +59,13 @@ fn enum_name<T: Serialize>(v: T) -> String {
 }
 
 pub fn attachment_name(p: &AuthorizationPolicy, root: &str) -> &'static str {
-    if !p.spec.attachment.target_refs().is_empty() {
-        "targetRefs"
-    } else if p.spec.attachment.selector.is_some() {
-        "selector"
-    } else if p.metadata.namespace == root {
-        "mesh"
-    } else {
-        "namespace"
-    }
+    let a = &p.spec.attachment;
+    super::attachment_label(
+        !a.target_refs().is_empty(),
+        a.selector.is_some(),
+        &p.metadata.namespace,
+        root,
+    )
 }
 
 /// Facts gathered while placing one policy, turned into findings afterwards.
@@ -140,39 +138,8 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
             {
                 facts.status_traps.push(res.target.clone());
             }
-            for o in &res.outcomes {
-                match o {
-                    RefOutcome::Waypoint { waypoint, chain } => {
-                        let t = ctx.chain_targets(*waypoint, *chain);
-                        if !t.is_empty() {
-                            e.add(
-                                "waypoint",
-                                Some(ctx.waypoint_key(*waypoint)),
-                                "waypoint",
-                                "client",
-                                envoy_effect,
-                                t,
-                            );
-                        }
-                    }
-                    RefOutcome::Ingress { gateway } => {
-                        let w = &mesh.waypoints[*gateway];
-                        if ctx.scope.ns_in(&w.namespace) {
-                            let t = resource_key("Gateway", &w.namespace, &w.name);
-                            e.add(
-                                "gateway",
-                                Some(w.key()),
-                                "ingress",
-                                "client",
-                                envoy_effect,
-                                [t],
-                            );
-                        }
-                    }
-                    RefOutcome::NotEnforced { reason } => facts.unbound_refs.push(reason.clone()),
-                }
-            }
         }
+        facts.unbound_refs = ctx.place_refs(&mut e, &ctx.ap_refs[i], envoy_effect);
         return (e, facts);
     }
     let zt_effect = if conv.dry_run {

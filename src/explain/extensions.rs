@@ -4,8 +4,8 @@
 use super::authz::sidecar_attaches;
 use super::entries::Entries;
 use super::report::PolicyReport;
-use super::{relevant, Ctx};
-use crate::enforce::attach::{Chain, RefOutcome, GATEWAY_GROUP, ISTIO_NETWORKING_GROUP};
+use super::{attachment_label, relevant, Ctx};
+use crate::enforce::attach::{Chain, GATEWAY_GROUP, ISTIO_NETWORKING_GROUP};
 use crate::findings::{self as f, Finding};
 use crate::mesh::{Dataplane, Role};
 use crate::model::resource_key;
@@ -26,39 +26,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
         let mut unbound = Vec::new();
         let mut ambient = Vec::new();
         if !refs.is_empty() {
-            for r in &ctx.ext_refs[i] {
-                for o in &r.outcomes {
-                    match o {
-                        RefOutcome::Waypoint { waypoint, chain } => {
-                            let t = ctx.chain_targets(*waypoint, *chain);
-                            if !t.is_empty() {
-                                e.add(
-                                    "waypoint",
-                                    Some(ctx.waypoint_key(*waypoint)),
-                                    "waypoint",
-                                    "client",
-                                    "as-written",
-                                    t,
-                                );
-                            }
-                        }
-                        RefOutcome::Ingress { gateway } => {
-                            let w = &mesh.waypoints[*gateway];
-                            if ctx.scope.ns_in(&w.namespace) {
-                                e.add(
-                                    "gateway",
-                                    Some(w.key()),
-                                    "ingress",
-                                    "client",
-                                    "as-written",
-                                    [resource_key("Gateway", &w.namespace, &w.name)],
-                                );
-                            }
-                        }
-                        RefOutcome::NotEnforced { reason } => unbound.push(reason.clone()),
-                    }
-                }
-            }
+            unbound = ctx.place_refs(&mut e, &ctx.ext_refs[i], "as-written");
         } else {
             for &d in &ctx.pods {
                 let pod = &snap.pods[d];
@@ -159,16 +127,8 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             namespace: m.namespace.clone(),
             name: m.name.clone(),
             action: None,
-            attachment: if !refs.is_empty() {
-                "targetRefs"
-            } else if sel.is_some() {
-                "selector"
-            } else if m.namespace == root {
-                "mesh"
-            } else {
-                "namespace"
-            }
-            .into(),
+            attachment: attachment_label(!refs.is_empty(), sel.is_some(), &m.namespace, &root)
+                .into(),
             enforcement,
             ztunnel: None,
         });
@@ -192,31 +152,26 @@ pub fn route_reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             let group = pr.group.as_deref().unwrap_or(GATEWAY_GROUP);
             let kind = pr.kind.as_deref().unwrap_or("Gateway");
             let ns = pr.namespace.clone().unwrap_or_else(|| m.namespace.clone());
-            let found = match (group, kind) {
-                ("" | "core", "Service") => snap
-                    .services
-                    .iter()
-                    .position(|s| s.metadata.namespace == ns && s.metadata.name == pr.name)
-                    .map(|i| {
-                        (
-                            mesh.services[i].binding.waypoint,
-                            ctx.services.contains(&i),
-                            Chain::Service(i),
-                        )
-                    }),
-                (ISTIO_NETWORKING_GROUP, "ServiceEntry") => snap
-                    .service_entries
-                    .iter()
-                    .position(|s| s.metadata.namespace == ns && s.metadata.name == pr.name)
-                    .map(|i| {
-                        (
-                            mesh.service_entries[i].binding.waypoint,
-                            ctx.service_entries.contains(&i),
-                            Chain::ServiceEntry(i),
-                        )
-                    }),
+            let entry = match (group, kind) {
+                ("" | "core", "Service") => false,
+                (ISTIO_NETWORKING_GROUP, "ServiceEntry") => true,
                 _ => continue, // an ingress parent: not a mesh route
             };
+            let found = mesh.find_service(entry, &ns, &pr.name).map(|i| {
+                if entry {
+                    let s = (
+                        mesh.service_entries[i].binding.waypoint,
+                        ctx.service_entries.contains(&i),
+                    );
+                    (s.0, s.1, Chain::ServiceEntry(i))
+                } else {
+                    (
+                        mesh.services[i].binding.waypoint,
+                        ctx.services.contains(&i),
+                        Chain::Service(i),
+                    )
+                }
+            });
             mesh_parent = true;
             let target = format!("{kind}/{ns}/{}", pr.name);
             match found {

@@ -9,7 +9,7 @@ mod paths;
 mod peer;
 pub mod report;
 
-use crate::enforce::attach::{resolve_ref, Chain, Consumer, RefResolution};
+use crate::enforce::attach::{resolve_ref, Chain, Consumer, RefOutcome, RefResolution};
 use crate::enforce::peerauth::{self, MtlsOutcome};
 use crate::enforce::ztunnel::{self, Conversion};
 use crate::findings::Finding;
@@ -58,6 +58,43 @@ impl Ctx<'_> {
 
     pub fn waypoint_key(&self, w: usize) -> String {
         self.mesh.waypoints[w].key()
+    }
+
+    /// Adds the in-scope places where resolved targetRefs attach; returns why the others
+    /// enforce nothing.
+    pub fn place_refs(
+        &self,
+        e: &mut entries::Entries,
+        res: &[RefResolution],
+        effect: &str,
+    ) -> Vec<String> {
+        let mut not_enforced = Vec::new();
+        for o in res.iter().flat_map(|r| &r.outcomes) {
+            match o {
+                RefOutcome::Waypoint { waypoint, chain } => {
+                    let t = self.chain_targets(*waypoint, *chain);
+                    if !t.is_empty() {
+                        e.add(
+                            "waypoint",
+                            Some(self.waypoint_key(*waypoint)),
+                            "waypoint",
+                            "client",
+                            effect,
+                            t,
+                        );
+                    }
+                }
+                RefOutcome::Ingress { gateway } => {
+                    let w = &self.mesh.waypoints[*gateway];
+                    if self.scope.ns_in(&w.namespace) {
+                        let t = resource_key("Gateway", &w.namespace, &w.name);
+                        e.add("gateway", Some(w.key()), "ingress", "client", effect, [t]);
+                    }
+                }
+                RefOutcome::NotEnforced { reason } => not_enforced.push(reason.clone()),
+            }
+        }
+        not_enforced
     }
 
     /// Targets of a waypoint attachment that lie in scope (empty: out of scope).
@@ -211,6 +248,24 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
         paths,
         skipped: snap.skipped.clone(),
         incomplete: snap.incomplete.clone(),
+    }
+}
+
+/// How a policy is attached, in the words of the output contract.
+pub(crate) fn attachment_label(
+    has_refs: bool,
+    has_selector: bool,
+    ns: &str,
+    root: &str,
+) -> &'static str {
+    if has_refs {
+        "targetRefs"
+    } else if has_selector {
+        "selector"
+    } else if ns == root {
+        "mesh"
+    } else {
+        "namespace"
     }
 }
 

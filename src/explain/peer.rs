@@ -2,7 +2,7 @@
 
 use super::entries::Entries;
 use super::report::PolicyReport;
-use super::{relevant, Ctx};
+use super::{attachment_label, relevant, Ctx};
 use crate::enforce::peerauth::Mode;
 use crate::findings::{self as f, Finding};
 use crate::mesh::Dataplane;
@@ -113,14 +113,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             namespace: m.namespace.clone(),
             name: m.name.clone(),
             action: Some(pa_mode(mode).into()),
-            attachment: if selector.is_some() {
-                "selector"
-            } else if m.namespace == root {
-                "mesh"
-            } else {
-                "namespace"
-            }
-            .into(),
+            attachment: attachment_label(false, selector.is_some(), &m.namespace, &root).into(),
             enforcement,
             ztunnel: None,
         });

@@ -89,27 +89,30 @@ impl<'a> Mesh<'a> {
         }
         let ns_labels = |ns: &str| snap.namespace_labels(ns);
 
+        // Services and ServiceEntries bind the same way; only how they select pods differs.
+        let service_info = |m: &crate::model::ObjectMeta, pods: Vec<usize>| {
+            let nsl = ns_labels(&m.namespace);
+            let binding = if is_gateway_managed_service(&m.labels) {
+                Binding::default()
+            } else {
+                resolve(m, nsl, &waypoints, TargetKind::Service)
+            };
+            let (iuw, present) = ingress_use_waypoint(m, nsl);
+            ServiceInfo {
+                binding,
+                ingress_use_waypoint: iuw,
+                ingress_label_present: present,
+                pods,
+            }
+        };
         let services: Vec<ServiceInfo> = snap
             .services
             .iter()
             .map(|s| {
-                let m = &s.metadata;
-                let nsl = ns_labels(&m.namespace);
-                let binding = if is_gateway_managed_service(&m.labels) {
-                    Binding::default()
-                } else {
-                    resolve(m, nsl, &waypoints, TargetKind::Service)
-                };
-                let (iuw, present) = ingress_use_waypoint(m, nsl);
                 let pods = (0..snap.pods.len())
                     .filter(|&i| s.selects(&snap.pods[i]))
                     .collect();
-                ServiceInfo {
-                    binding,
-                    ingress_use_waypoint: iuw,
-                    ingress_label_present: present,
-                    pods,
-                }
+                service_info(&s.metadata, pods)
             })
             .collect();
         let service_entries: Vec<ServiceInfo> = snap
@@ -117,13 +120,6 @@ impl<'a> Mesh<'a> {
             .iter()
             .map(|se| {
                 let m = &se.metadata;
-                let nsl = ns_labels(&m.namespace);
-                let binding = if is_gateway_managed_service(&m.labels) {
-                    Binding::default()
-                } else {
-                    resolve(m, nsl, &waypoints, TargetKind::Service)
-                };
-                let (iuw, present) = ingress_use_waypoint(m, nsl);
                 let pods = match &se.spec.workload_selector {
                     Some(ws) if !ws.labels.is_empty() => (0..snap.pods.len())
                         .filter(|&i| {
@@ -134,12 +130,7 @@ impl<'a> Mesh<'a> {
                         .collect(),
                     _ => vec![],
                 };
-                ServiceInfo {
-                    binding,
-                    ingress_use_waypoint: iuw,
-                    ingress_label_present: present,
-                    pods,
-                }
+                service_info(m, pods)
             })
             .collect();
 
@@ -187,6 +178,19 @@ impl<'a> Mesh<'a> {
 
     pub fn ns_labels(&self, ns: &str) -> Option<&Labels> {
         self.snap.namespace_labels(ns)
+    }
+
+    /// Index of the Service (`entry: false`) or ServiceEntry (`entry: true`) `ns/name`.
+    pub fn find_service(&self, entry: bool, ns: &str, name: &str) -> Option<usize> {
+        let is = |m: &crate::model::ObjectMeta| m.namespace == ns && m.name == name;
+        if entry {
+            self.snap
+                .service_entries
+                .iter()
+                .position(|s| is(&s.metadata))
+        } else {
+            self.snap.services.iter().position(|s| is(&s.metadata))
+        }
     }
 
     pub fn pod_key(&self, i: usize) -> String {
