@@ -230,7 +230,7 @@ fn destination_hop(ctx: &Ctx, d: usize, via: Option<usize>, plaintext: bool) -> 
 }
 
 pub fn build(ctx: &Ctx) -> Vec<PathReport> {
-    let (snap, mesh) = (ctx.snap, ctx.mesh);
+    let mesh = ctx.mesh;
     let mut out = Vec::new();
     for &d in &ctx.pods {
         let info = &mesh.pods[d];
@@ -336,7 +336,6 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
             vec![hop, destination_hop(ctx, d, None, true)],
             not_in_mesh,
         ));
-        let _ = snap;
     }
     out
 }

@@ -42,7 +42,6 @@ pub struct PodInfo {
 pub struct ServiceInfo {
     pub binding: Binding,
     pub ingress_use_waypoint: bool,
-    pub ingress_label_present: bool,
     /// Indices of the pods it selects.
     pub pods: Vec<usize>,
 }
@@ -97,11 +96,10 @@ impl<'a> Mesh<'a> {
             } else {
                 resolve(m, nsl, &waypoints, TargetKind::Service)
             };
-            let (iuw, present) = ingress_use_waypoint(m, nsl);
+            let iuw = ingress_use_waypoint(m, nsl);
             ServiceInfo {
                 binding,
                 ingress_use_waypoint: iuw,
-                ingress_label_present: present,
                 pods,
             }
         };

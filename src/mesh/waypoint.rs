@@ -251,13 +251,10 @@ pub fn resolve(
 }
 
 /// `istio.io/ingress-use-waypoint` from the Service, falling back to the Namespace
-/// (`ingressUseWaypointFromLabels`): (value, label present).
-pub fn ingress_use_waypoint(obj: &ObjectMeta, ns_labels: Option<&Labels>) -> (bool, bool) {
+/// (`ingressUseWaypointFromLabels`).
+pub fn ingress_use_waypoint(obj: &ObjectMeta, ns_labels: Option<&Labels>) -> bool {
     let v = obj
         .label(INGRESS_USE_WAYPOINT)
         .or_else(|| ns_labels.and_then(|l| l.get(INGRESS_USE_WAYPOINT).map(String::as_str)));
-    match v {
-        Some(v) => (parse_bool(v).unwrap_or(false), true),
-        None => (false, false),
-    }
+    v.and_then(parse_bool).unwrap_or(false)
 }

@@ -1,5 +1,5 @@
 use super::{null_default, ConditionsStatus, ObjectMeta};
-use crate::selector::{LabelSelector, Labels};
+use crate::selector::Labels;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -167,6 +167,3 @@ pub struct EnvVar {
     #[serde(default)]
     pub value: Option<String>,
 }
-
-/// Structured selector used by Gateway `allowedRoutes.namespaces.selector`.
-pub type NamespaceSelector = LabelSelector;

@@ -41,9 +41,6 @@ impl PolicyTargetRef {
             &self.group
         }
     }
-    pub fn display(&self) -> String {
-        format!("{}/{}", self.kind, self.name)
-    }
 }
 
 /// The attachment fields shared by every Istio policy kind.
