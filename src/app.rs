@@ -40,18 +40,20 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::Usage)?;
     let features = parse_features(&args.features)?;
-    if args.filenames.is_empty() {
-        return Err(Error::Usage(
-            "reading the live cluster is not available in this build yet; pass manifests with -f FILE|DIR (e.g. kubectl get ... -o yaml > mesh.yaml)".into(),
-        ));
-    }
-    let namespace = if args.all_namespaces {
-        None
+    let (mut snap, namespace) = if args.filenames.is_empty() {
+        read_cluster(args)?
     } else {
-        Some(args.namespace.clone().unwrap_or_else(|| "default".into()))
+        let namespace = if args.all_namespaces {
+            None
+        } else {
+            Some(args.namespace.clone().unwrap_or_else(|| "default".into()))
+        };
+        let default_ns = namespace.clone().unwrap_or_else(|| "default".into());
+        (
+            crate::source::files::load(&args.filenames, &default_ns)?,
+            namespace,
+        )
     };
-    let default_ns = namespace.clone().unwrap_or_else(|| "default".into());
-    let mut snap = crate::source::files::load(&args.filenames, &default_ns)?;
     apply_flags(&mut snap, args, features);
 
     let scope = Scope {
@@ -84,6 +86,50 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
     let failing =
         threshold.is_some_and(|t| explanation.findings.iter().any(|f| f.severity.at_least(t)));
     Ok(if failing { 1 } else { 0 })
+}
+
+/// The live source: connect through the kubeconfig, read, report what could not be read.
+fn read_cluster(args: &ExplainArgs) -> Result<(Snapshot, Option<String>)> {
+    use crate::source::cluster;
+    let opts = cluster::Options {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        cluster: args.cluster.clone(),
+        user: args.user.clone(),
+        request_timeout: args.request_timeout,
+        istio_namespace: args.istio_namespace.clone(),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Cluster(format!("cannot start the async runtime: {e}")))?;
+    let overall = args.request_timeout * 6;
+    rt.block_on(async {
+        let conn = cluster::connect(&opts).await?;
+        let namespace = if args.all_namespaces {
+            None
+        } else {
+            Some(args.namespace.clone().unwrap_or_else(|| conn.default_namespace.clone()))
+        };
+        let read = cluster::load(&conn, namespace.as_deref(), args.root_namespace.as_deref(), &args.istio_namespace);
+        let snap = tokio::time::timeout(overall, read).await.map_err(|_| {
+            Error::Cluster(format!(
+                "reading the cluster of context {:?} ({}) took longer than {}s; check the connection or raise --request-timeout",
+                conn.context,
+                conn.server,
+                overall.as_secs()
+            ))
+        })??;
+        // Partial access is normal: say once per kind what could not be read.
+        let mut warned = std::collections::BTreeSet::new();
+        for i in &snap.incomplete {
+            if warned.insert(i.kind.clone()) {
+                eprintln!("warning: could not read {}: {}", i.kind, i.reason);
+            }
+        }
+        Ok((snap, namespace))
+    })
 }
 
 fn parse_features(raw: &[String]) -> Result<Vec<(String, bool)>> {

@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Explain which component enforces each policy, the identity it sees, and the effect
-    Explain(ExplainArgs),
+    Explain(Box<ExplainArgs>),
     /// Print the version
     Version,
 }
@@ -56,7 +56,7 @@ pub enum FailOn {
     kubectl get pods,svc,gateways,authorizationpolicies -A -o yaml > mesh.yaml\n  \
     kubectl ambient-policy explain -A -f mesh.yaml -o json")]
 pub struct ExplainArgs {
-    /// Namespace to explain (default: "default")
+    /// Namespace to explain (default: the kubeconfig context's namespace, else "default")
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
 
@@ -88,6 +88,31 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "CODE=RESOURCE")]
     pub suppress: Vec<String>,
 
+    /// Path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster)
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+
+    /// The kubeconfig context to use (default: the current context)
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// The kubeconfig cluster to use
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// The kubeconfig user to use
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Timeout to connect and for each API request, e.g. 5s, 500ms, 1m; the whole read is
+    /// bounded by six times it
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub request_timeout: std::time::Duration,
+
+    /// Namespace where istiod runs (its istio ConfigMap and Deployment are read there)
+    #[arg(long, value_name = "NAMESPACE", default_value = "istio-system")]
+    pub istio_namespace: String,
+
     /// Istio root namespace (default: from the istio ConfigMap, else istio-system)
     #[arg(long, value_name = "NAMESPACE")]
     pub root_namespace: Option<String>,
@@ -103,4 +128,30 @@ pub struct ExplainArgs {
     /// Namespaces istio-cni never enrols (comma-separated; default kube-system)
     #[arg(long, value_name = "NS,...", value_delimiter = ',')]
     pub cni_exclude_namespaces: Option<Vec<String>>,
+}
+
+/// kubectl-style durations: `500ms`, `5s`, `2m`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?} (e.g. 5s, 500ms, 1m)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => {
+            return Err(format!(
+                "invalid duration unit in {s:?} (use ms, s, m or h)"
+            ))
+        }
+    };
+    if secs <= 0.0 || !secs.is_finite() {
+        return Err(format!("duration {s:?} must be positive"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }

@@ -347,7 +347,6 @@ fn bad_input() {
             ],
             vec!["is not a boolean"],
         ),
-        (vec![], vec!["pass manifests with -f"]),
     ];
     for (args, wants) in cases {
         let mut full = vec!["explain"];

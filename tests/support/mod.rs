@@ -2,6 +2,8 @@
 //! returns one YAML document, fed to the same file source the CLI uses.
 #![allow(dead_code)]
 
+pub mod apiserver;
+
 use ambient_policy::explain::report::{Enforcement, Explanation, PolicyReport};
 use ambient_policy::explain::{explain, Scope};
 use ambient_policy::snapshot::Snapshot;

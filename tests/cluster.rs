@@ -1,0 +1,373 @@
+//! The live source against the test API server: the real binary, through a kubeconfig (and
+//! through kubectl itself), must explain exactly what `-f` explains for the same objects.
+
+mod support;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+use support::apiserver::{ApiServer, Faults, TOKEN};
+
+const EXE: &str = env!("CARGO_BIN_EXE_kubectl-ambient_policy");
+const EXAMPLE: &str = "examples/bookinfo";
+
+fn example_objects() -> Vec<Value> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|p| {
+            serde_saphyr::from_multiple::<Value>(&std::fs::read_to_string(p).unwrap()).unwrap()
+        })
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+struct World {
+    server: ApiServer,
+    dir: PathBuf,
+    kubeconfig: PathBuf,
+}
+
+fn world(name: &str, objects: Vec<Value>) -> World {
+    let server = ApiServer::start(objects);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cluster-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    let kc = server.kubeconfig(&[
+        ("bookinfo", Some("default"), TOKEN),
+        ("mesh", Some("istio-system"), TOKEN),
+        ("stale", None, "expired"),
+    ]);
+    std::fs::write(&kubeconfig, kc).unwrap();
+    World {
+        server,
+        dir,
+        kubeconfig,
+    }
+}
+
+impl World {
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(EXE)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HOME", &self.dir)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+fn files_json(extra: &[&str]) -> String {
+    let mut args = vec!["explain", "-f", EXAMPLE, "-o", "json"];
+    args.extend_from_slice(extra);
+    let o = Command::new(EXE)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+#[test]
+fn live_explanation_equals_files_explanation() {
+    let w = world("equal", example_objects());
+    let live = w.run(&["explain", "-o", "json"]);
+    assert_eq!(live.status.code(), Some(0), "{}", text(&live.stderr));
+    assert!(live.stderr.is_empty(), "{}", text(&live.stderr));
+    // The namespace came from the context.
+    assert_eq!(text(&live.stdout), files_json(&["-n", "default"]));
+    let all = w.run(&["explain", "-A", "-o", "json"]);
+    assert_eq!(text(&all.stdout), files_json(&["-A"]));
+    // Read-only and minimal: only GETs, never Secrets, and paginated lists.
+    let reqs = w.server.requests();
+    assert!(reqs.iter().all(|(m, _)| m == "GET"), "{reqs:?}");
+    assert!(!reqs.iter().any(|(_, p)| p.contains("secrets")), "{reqs:?}");
+    assert!(
+        reqs.iter()
+            .filter(|(_, p)| p.contains("/pods"))
+            .all(|(_, p)| p.contains("limit=")),
+        "{reqs:?}"
+    );
+}
+
+#[test]
+fn context_selection_and_namespace_default() {
+    let w = world("contexts", example_objects());
+    let ns_of = |o: &Output| -> Value {
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()["namespace"].clone()
+    };
+    assert_eq!(ns_of(&w.run(&["explain", "-o", "json"])), "default");
+    assert_eq!(
+        ns_of(&w.run(&["explain", "--context", "mesh", "-o", "json"])),
+        "istio-system"
+    );
+    assert_eq!(
+        ns_of(&w.run(&[
+            "explain",
+            "--context",
+            "mesh",
+            "-n",
+            "default",
+            "-o",
+            "json"
+        ])),
+        "default"
+    );
+    // --kubeconfig beats KUBECONFIG.
+    let o = Command::new(EXE)
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .args([
+            "explain",
+            "--kubeconfig",
+            w.kubeconfig.to_str().unwrap(),
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // Several KUBECONFIG paths are merged.
+    let other = w.dir.join("empty-config");
+    std::fs::write(&other, "apiVersion: v1\nkind: Config\n").unwrap();
+    let joined = std::env::join_paths([&other, &w.kubeconfig]).unwrap();
+    let o = Command::new(EXE)
+        .env("KUBECONFIG", joined)
+        .args(["explain", "--context", "mesh", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}
+
+#[test]
+fn through_kubectl() {
+    let w = world("kubectl", example_objects());
+    let bin_dir = Path::new(EXE).parent().unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir.to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let o = Command::new("kubectl")
+        .env("PATH", path)
+        .env("KUBECONFIG", &w.kubeconfig)
+        .env("HOME", &w.dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["ambient-policy", "explain", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), files_json(&["-n", "default"]));
+}
+
+#[test]
+fn pagination_over_many_objects() {
+    let mut objects = example_objects();
+    for i in 0..1234 {
+        objects.push(serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("filler-{i:04}"), "namespace": "default", "labels": {"app": "filler"}},
+            "spec": {"serviceAccountName": "filler"}}));
+    }
+    let w = world("pages", objects);
+    let o = w.run(&["explain", "-l", "app=filler", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["workloads"].as_array().unwrap().len(), 1234);
+    let pages = w
+        .server
+        .requests()
+        .iter()
+        .filter(|(_, p)| p.contains("/namespaces/default/pods"))
+        .count();
+    assert_eq!(pages, 3, "1242 pods in pages of 500");
+}
+
+fn assert_fails_fast(o: &Output, started: Instant, code: i32, wants: &[&str]) {
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(code), "{err}");
+    assert_eq!(err.lines().count(), 1, "not one line: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for w in wants {
+        assert!(err.contains(w), "want {w:?} in {err}");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn unauthorized_names_the_context() {
+    let w = world("401", example_objects());
+    let t = Instant::now();
+    let o = w.run(&["explain", "--context", "stale"]);
+    assert_fails_fast(&o, t, 3, &["\"stale\"", "401"]);
+    w.server.set_faults(Faults {
+        unauthorized: true,
+        ..Faults::default()
+    });
+    let o = w.run(&["explain"]);
+    assert_fails_fast(&o, t, 3, &["\"bookinfo\"", "401"]);
+}
+
+#[test]
+fn forbidden_kinds_are_reported_and_the_analysis_goes_on() {
+    let w = world("403", example_objects());
+    w.server.set_faults(Faults {
+        forbidden: ["pods".to_string(), "peerauthentications".to_string()].into(),
+        ..Faults::default()
+    });
+    let o = w.run(&["explain", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.contains("could not read Pod"))
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("could not read PeerAuthentication"), "{err}");
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let incomplete = v["incomplete"].as_array().unwrap();
+    assert!(
+        incomplete.iter().any(|i| i["kind"] == "Pod"
+            && i["namespace"] == "default"
+            && i["reason"].as_str().unwrap().starts_with("forbidden")),
+        "{incomplete:?}"
+    );
+    assert!(v["workloads"].as_array().unwrap().is_empty());
+    assert!(!v["policies"].as_array().unwrap().is_empty());
+    // The table says so too.
+    let table = text(&w.run(&["explain"]).stdout);
+    assert!(
+        table.contains("could not read Pod in default: forbidden (403)"),
+        "{table}"
+    );
+    // Forbidden on everything is an error.
+    let all: std::collections::BTreeSet<String> = ambient_policy::source::kinds::KINDS
+        .iter()
+        .map(|k| k.plural.to_string())
+        .chain(["configmaps".into(), "deployments".into()])
+        .collect();
+    w.server.set_faults(Faults {
+        forbidden: all,
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    assert_fails_fast(&w.run(&["explain"]), t, 3, &["403 on every kind"]);
+}
+
+#[test]
+fn missing_crds_are_incomplete_and_no_istio_is_one_message() {
+    let w = world("404", example_objects());
+    w.server.set_faults(Faults {
+        missing_groups: ["gateway.networking.k8s.io".to_string()].into(),
+        ..Faults::default()
+    });
+    let o = w.run(&["explain", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let kinds: Vec<&str> = v["incomplete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "GRPCRoute",
+            "Gateway",
+            "GatewayClass",
+            "HTTPRoute",
+            "TCPRoute",
+            "TLSRoute"
+        ]
+    );
+    assert!(text(&o.stderr).contains("could not read Gateway: not installed (404)"));
+    let istio: std::collections::BTreeSet<String> = [
+        "security.istio.io",
+        "networking.istio.io",
+        "telemetry.istio.io",
+        "extensions.istio.io",
+    ]
+    .map(String::from)
+    .into();
+    w.server.set_faults(Faults {
+        missing_groups: istio,
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    assert_fails_fast(&w.run(&["explain"]), t, 3, &["Istio is not installed"]);
+}
+
+#[test]
+fn throttling_is_retried_and_server_errors_fail_clearly() {
+    let w = world("429", example_objects());
+    w.server.set_faults(Faults {
+        throttle: 3,
+        ..Faults::default()
+    });
+    let o = w.run(&["explain", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), files_json(&["-n", "default"]));
+    w.server.set_faults(Faults {
+        errors: u32::MAX,
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    assert_fails_fast(&w.run(&["explain"]), t, 3, &["500", "\"bookinfo\""]);
+}
+
+#[test]
+fn slow_truncated_and_unreachable_servers() {
+    let w = world("slow", example_objects());
+    w.server.set_faults(Faults {
+        delay: Duration::from_secs(5),
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    let o = w.run(&["explain", "--request-timeout", "1s"]);
+    assert_fails_fast(&o, t, 3, &["timed out"]);
+    assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+    w.server.set_faults(Faults {
+        truncate: true,
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    assert_fails_fast(&w.run(&["explain"]), t, 3, &["\"bookinfo\""]);
+    // Nothing listens on port 1.
+    let kc = std::fs::read_to_string(&w.kubeconfig)
+        .unwrap()
+        .replace(&w.server.url(), "https://127.0.0.1:1");
+    let dead = w.dir.join("dead");
+    std::fs::write(&dead, kc).unwrap();
+    let t = Instant::now();
+    let o = Command::new(EXE)
+        .args(["explain", "--kubeconfig", dead.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_fails_fast(&o, t, 3, &["cannot reach the API server", "127.0.0.1:1"]);
+    // No kubeconfig at all.
+    let o = Command::new(EXE)
+        .env_remove("KUBECONFIG")
+        .env("HOME", &w.dir)
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .args(["explain"])
+        .output()
+        .unwrap();
+    assert_fails_fast(&o, t, 3, &["no kubeconfig found"]);
+}
