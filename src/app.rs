@@ -65,8 +65,18 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
         .findings
         .retain(|f| !suppressions.iter().any(|s| s.matches(f)));
 
+    if args.output == Output::Json {
+        // Streamed: the JSON of a big mesh is large.
+        match render::write_json(&explanation, out) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                return Err(Error::Input(format!("cannot write output: {e}")))
+            }
+            _ => {}
+        }
+        return Ok(exit_code(args, &explanation));
+    }
     let text = match args.output {
-        Output::Json => render::json(&explanation),
+        Output::Json => unreachable!("streamed above"),
         Output::Yaml => render::yaml(&explanation).map_err(Error::Input)?,
         Output::Table | Output::Wide => render::table::render(
             &explanation,
@@ -78,14 +88,17 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
     };
     write_out(out, &text)?;
 
+    Ok(exit_code(args, &explanation))
+}
+
+/// 1 when a finding at or above `--fail-on` remains.
+fn exit_code(args: &ExplainArgs, e: &crate::explain::report::Explanation) -> u8 {
     let threshold = args.fail_on.map(|f| match f {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
         FailOn::Info => Severity::Info,
     });
-    let failing =
-        threshold.is_some_and(|t| explanation.findings.iter().any(|f| f.severity.at_least(t)));
-    Ok(if failing { 1 } else { 0 })
+    u8::from(threshold.is_some_and(|t| e.findings.iter().any(|f| f.severity.at_least(t))))
 }
 
 /// The live source: connect through the kubeconfig, read, report what could not be read.

@@ -10,7 +10,7 @@ pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 pub const ISTIO_NETWORKING_GROUP: &str = "networking.istio.io";
 
 /// Which chains of a waypoint a policy attaches to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Chain {
     /// Every chain: Gateway and GatewayClass refs.
     All,

@@ -154,12 +154,15 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
         .mesh
         .feature("ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES");
     let sel = p.spec.attachment.selector.as_ref();
-    for &d in &ctx.pods {
+    for &d in ctx.candidate_pods(&p.metadata.namespace) {
         let pod = &snap.pods[d];
         let info = &mesh.pods[d];
-        let key = mesh.pod_key(d);
         let by_zt = ztunnel_attaches(p, conv.scope, pod, root);
         let by_sidecar = sidecar_attaches(&p.metadata.namespace, sel, pod, root);
+        if !by_zt && !by_sidecar {
+            continue;
+        }
+        let key = mesh.pod_key(d);
         match info.role {
             Role::Waypoint(w) => {
                 // ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES: the waypoint's HBONE

@@ -28,7 +28,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
         if !refs.is_empty() {
             unbound = ctx.place_refs(&mut e, &ctx.ext_refs[i], "as-written");
         } else {
-            for &d in &ctx.pods {
+            for &d in ctx.candidate_pods(&m.namespace) {
                 let pod = &snap.pods[d];
                 let info = &mesh.pods[d];
                 if !sidecar_attaches(&m.namespace, sel.as_ref(), pod, &root) {

@@ -41,6 +41,10 @@ pub(crate) struct Ctx<'a> {
     pub scope: &'a Scope,
     /// In-scope pods (destinations).
     pub pods: Vec<usize>,
+    /// The same, by namespace.
+    pub pods_by_ns: BTreeMap<&'a str, Vec<usize>>,
+    /// AuthorizationPolicies by namespace.
+    pub aps_by_ns: BTreeMap<&'a str, Vec<usize>>,
     pub services: BTreeSet<usize>,
     pub service_entries: BTreeSet<usize>,
     pub conversions: Vec<Conversion>,
@@ -51,9 +55,31 @@ pub(crate) struct Ctx<'a> {
     pub findings: Vec<Finding>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     pub fn root(&self) -> &str {
         self.snap.mesh.root()
+    }
+
+    /// In-scope pods a policy in `ns` can select: those of `ns`, or all for the root
+    /// namespace. Keeps placement linear in the mesh size.
+    pub fn candidate_pods(&self, ns: &str) -> &[usize] {
+        if ns == self.root() {
+            &self.pods
+        } else {
+            self.pods_by_ns.get(ns).map_or(&[], Vec::as_slice)
+        }
+    }
+
+    /// AuthorizationPolicies that can apply to a pod in `ns`: its namespace's and the root's.
+    pub fn candidate_aps(&self, ns: &str) -> impl Iterator<Item = usize> + '_ {
+        let root = self.root();
+        let own = self.aps_by_ns.get(ns).map_or(&[][..], Vec::as_slice);
+        let global = if ns == root {
+            &[][..]
+        } else {
+            self.aps_by_ns.get(root).map_or(&[][..], Vec::as_slice)
+        };
+        own.iter().chain(global).copied()
     }
 
     pub fn waypoint_key(&self, w: usize) -> String {
@@ -210,11 +236,27 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
             )
         })
         .collect();
+    let mut pods_by_ns: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for &p in &pods {
+        pods_by_ns
+            .entry(snap.pods[p].metadata.namespace.as_str())
+            .or_default()
+            .push(p);
+    }
+    let mut aps_by_ns: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, p) in snap.authorization_policies.iter().enumerate() {
+        aps_by_ns
+            .entry(p.metadata.namespace.as_str())
+            .or_default()
+            .push(i);
+    }
     let mut ctx = Ctx {
         mesh: &mesh,
         snap,
         scope,
         pods,
+        pods_by_ns,
+        aps_by_ns,
         services,
         service_entries,
         conversions,

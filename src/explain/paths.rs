@@ -11,42 +11,39 @@ use crate::mesh::{Dataplane, Role};
 use crate::model::resource_key;
 
 /// A policy as the destination ztunnel holds it.
-struct ZtPolicy {
+struct ZtPolicy<'a> {
     label: String,
     key: String,
     action: Action,
-    rules: Vec<ZRule>,
+    rules: std::borrow::Cow<'a, [ZRule]>,
 }
 
-fn zt_policies(ctx: &Ctx, d: usize) -> Vec<ZtPolicy> {
+/// What the destination ztunnel of pod `d` enforces: the AuthorizationPolicies it receives,
+/// PeerAuthentication's DENY rules, and the implicit waypoint policy when that flag is on.
+fn zt_policies<'a>(ctx: &'a Ctx, d: usize) -> Vec<ZtPolicy<'a>> {
     let (snap, mesh) = (ctx.snap, ctx.mesh);
     let pod = &snap.pods[d];
-    let mut out: Vec<ZtPolicy> = snap
-        .authorization_policies
-        .iter()
-        .zip(&ctx.conversions)
-        .filter(|(p, c)| {
-            c.not_sent.is_none() && !c.dry_run && ztunnel_attaches(p, c.scope, pod, ctx.root())
-        })
-        .map(|(p, c)| ZtPolicy {
-            label: format!(
-                "{} ({})",
-                resource_key(
+    let mut out: Vec<ZtPolicy> = ctx
+        .candidate_aps(&pod.metadata.namespace)
+        .filter_map(|i| {
+            let (p, c) = (&snap.authorization_policies[i], &ctx.conversions[i]);
+            let sent = c.not_sent.is_none() && !c.dry_run;
+            (sent && ztunnel_attaches(p, c.scope, pod, ctx.root())).then(|| {
+                let key = resource_key(
                     "AuthorizationPolicy",
                     &p.metadata.namespace,
-                    &p.metadata.name
-                ),
-                effect_name(c.effect)
-            ),
-            key: resource_key(
-                "AuthorizationPolicy",
-                &p.metadata.namespace,
-                &p.metadata.name,
-            ),
-            action: c.action,
-            rules: c.rules.clone(),
+                    &p.metadata.name,
+                );
+                ZtPolicy {
+                    label: format!("{key} ({})", effect_name(c.effect)),
+                    key,
+                    action: c.action,
+                    rules: std::borrow::Cow::Borrowed(c.rules.as_slice()),
+                }
+            })
         })
         .collect();
+    out.sort_by(|a, b| a.key.cmp(&b.key));
     if let Some(m) = ctx.mtls.get(&d) {
         let rules = m.deny_rules();
         if !rules.is_empty() {
@@ -54,7 +51,7 @@ fn zt_policies(ctx: &Ctx, d: usize) -> Vec<ZtPolicy> {
                 label: format!("PeerAuthentication mTLS {}", m.describe()),
                 key: "PeerAuthentication".into(),
                 action: Action::Deny,
-                rules,
+                rules: rules.into(),
             });
         }
     }
@@ -67,15 +64,13 @@ fn zt_policies(ctx: &Ctx, d: usize) -> Vec<ZtPolicy> {
                 .iter()
                 .map(|i| StringMatch::Exact(i.trim_start_matches("spiffe://").to_string()))
                 .collect();
+            let key = format!(
+                "{}/istio_allow_waypoint_{}_{}",
+                wp.namespace, wp.namespace, wp.name
+            );
             out.push(ZtPolicy {
-                label: format!(
-                    "{}/istio_allow_waypoint_{}_{} (implicit)",
-                    wp.namespace, wp.namespace, wp.name
-                ),
-                key: format!(
-                    "{}/istio_allow_waypoint_{}_{}",
-                    wp.namespace, wp.namespace, wp.name
-                ),
+                label: format!("{key} (implicit)"),
+                key,
                 action: Action::Allow,
                 rules: vec![ZRule {
                     clauses: vec![Clause {
@@ -84,7 +79,8 @@ fn zt_policies(ctx: &Ctx, d: usize) -> Vec<ZtPolicy> {
                             ..Match::default()
                         }],
                     }],
-                }],
+                }]
+                .into(),
             });
         }
     }
@@ -95,7 +91,7 @@ fn verdict(policies: &[ZtPolicy], identity: Option<Option<String>>) -> Option<Ve
     identity.as_ref()?;
     let refs: Vec<(&str, Action, &[ZRule])> = policies
         .iter()
-        .map(|p| (p.key.as_str(), p.action, p.rules.as_slice()))
+        .map(|p| (p.key.as_str(), p.action, &*p.rules))
         .collect();
     Some(decide(
         &refs,
@@ -140,19 +136,32 @@ fn client_hop(component: &str) -> Hop {
     }
 }
 
-fn waypoint_hop(ctx: &Ctx, w: usize, chain: Option<Chain>) -> Hop {
+/// Waypoint chains are shared by many pods: their policy lists are computed once.
+type ChainCache = std::collections::HashMap<(usize, Option<Chain>), Vec<String>>;
+
+fn waypoint_hop(ctx: &Ctx, cache: &mut ChainCache, w: usize, chain: Option<Chain>) -> Hop {
+    let policies = cache
+        .entry((w, chain))
+        .or_insert_with(|| waypoint_policies(ctx, w, chain));
     Hop {
         component: "waypoint".into(),
         name: Some(ctx.waypoint_key(w)),
         source_identity: "client".into(),
         spiffe: None,
-        policies: waypoint_policies(ctx, w, chain),
+        policies: policies.clone(),
         verdict: None,
     }
 }
 
 /// The destination hop. `via`: the waypoint the traffic crossed; `plaintext`: no identity.
-fn destination_hop(ctx: &Ctx, d: usize, via: Option<usize>, plaintext: bool) -> Hop {
+/// `zt`: what pod `d`'s ztunnel enforces (computed once per pod).
+fn destination_hop(
+    ctx: &Ctx,
+    d: usize,
+    zt: &[ZtPolicy],
+    via: Option<usize>,
+    plaintext: bool,
+) -> Hop {
     let (mesh, snap) = (ctx.mesh, ctx.snap);
     let info = &mesh.pods[d];
     let (source_identity, spiffe, identity) = match (via, plaintext) {
@@ -181,14 +190,14 @@ fn destination_hop(ctx: &Ctx, d: usize, via: Option<usize>, plaintext: bool) -> 
     }
     match info.dataplane {
         Dataplane::Ambient => {
-            let ps = zt_policies(ctx, d);
+            let ps = zt;
             Hop {
                 component: "ztunnel".into(),
                 name,
                 source_identity: source_identity.into(),
                 spiffe,
                 policies: ps.iter().map(|p| p.label.clone()).collect(),
-                verdict: verdict(&ps, identity),
+                verdict: verdict(ps, identity),
             }
         }
         Dataplane::Sidecar => Hop {
@@ -230,6 +239,7 @@ fn destination_hop(ctx: &Ctx, d: usize, via: Option<usize>, plaintext: bool) -> 
 }
 
 pub fn build(ctx: &Ctx) -> Vec<PathReport> {
+    let mut cache = ChainCache::new();
     let mesh = ctx.mesh;
     let mut out = Vec::new();
     for &d in &ctx.pods {
@@ -238,6 +248,11 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
             continue;
         }
         let dest = mesh.pod_key(d);
+        let zt = if info.dataplane == Dataplane::Ambient {
+            zt_policies(ctx, d)
+        } else {
+            vec![]
+        };
         let path =
             |source: &str, via: Option<String>, hops: Vec<Hop>, note: Option<String>| PathReport {
                 destination: dest.clone(),
@@ -285,17 +300,17 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
             };
             let mut hops = vec![client_hop("client-ztunnel")];
             if let Some(w) = w {
-                hops.push(waypoint_hop(ctx, *w, *chain));
+                hops.push(waypoint_hop(ctx, &mut cache, *w, *chain));
             }
-            hops.push(destination_hop(ctx, d, *w, false));
+            hops.push(destination_hop(ctx, d, &zt, *w, false));
             out.push(path("ambient-service", via.clone(), hops, note));
 
             let mut hops = vec![client_hop("ingress-gateway")];
             let through = w.filter(|_| *iuw);
             if let Some(w) = through {
-                hops.push(waypoint_hop(ctx, w, *chain));
+                hops.push(waypoint_hop(ctx, &mut cache, w, *chain));
             }
-            hops.push(destination_hop(ctx, d, through, false));
+            hops.push(destination_hop(ctx, d, &zt, through, false));
             let note = match (w, iuw) {
                 (Some(w), false) => Some(format!(
                     "ingress traffic skips waypoint {} (istio.io/ingress-use-waypoint is not true)",
@@ -307,9 +322,9 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
         }
         let mut hops = vec![client_hop("client-ztunnel")];
         if let Some(w) = info.binding.waypoint {
-            hops.push(waypoint_hop(ctx, w, None));
+            hops.push(waypoint_hop(ctx, &mut cache, w, None));
         }
-        hops.push(destination_hop(ctx, d, info.binding.waypoint, false));
+        hops.push(destination_hop(ctx, d, &zt, info.binding.waypoint, false));
         out.push(path("ambient-pod-ip", None, hops, not_in_mesh.clone()));
 
         let any_waypoint = !mesh.waypoints_in_front_of(d).is_empty();
@@ -323,7 +338,7 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
             None,
             vec![
                 client_hop("sidecar-client"),
-                destination_hop(ctx, d, None, false),
+                destination_hop(ctx, d, &zt, None, false),
             ],
             note,
         ));
@@ -333,7 +348,7 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
         out.push(path(
             "out-of-mesh",
             None,
-            vec![hop, destination_hop(ctx, d, None, true)],
+            vec![hop, destination_hop(ctx, d, &zt, None, true)],
             not_in_mesh,
         ));
     }

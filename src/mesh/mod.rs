@@ -10,6 +10,7 @@ pub use waypoint::{BindError, Binding, TrafficType, Waypoint};
 use crate::model::{resource_key, Pod};
 use crate::selector::Labels;
 use crate::snapshot::Snapshot;
+use std::collections::BTreeMap;
 use waypoint::{ingress_use_waypoint, resolve, TargetKind, GATEWAY_NAME};
 
 /// What a pod is, beyond its dataplane.
@@ -53,6 +54,8 @@ pub struct Mesh<'a> {
     pub waypoints: Vec<Waypoint>,
     pub services: Vec<ServiceInfo>,
     pub service_entries: Vec<ServiceInfo>,
+    /// `Pod/ns/name` of every pod, formatted once.
+    pub pod_keys: Vec<String>,
 }
 
 impl<'a> Mesh<'a> {
@@ -87,6 +90,16 @@ impl<'a> Mesh<'a> {
             w.identities = ids;
         }
         let ns_labels = |ns: &str| snap.namespace_labels(ns);
+        // Services select only pods of their own namespace: index pods by namespace so that
+        // matching stays linear in the mesh size.
+        let mut pods_by_ns: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, p) in snap.pods.iter().enumerate() {
+            pods_by_ns
+                .entry(p.metadata.namespace.as_str())
+                .or_default()
+                .push(i);
+        }
+        let in_ns = |ns: &str| pods_by_ns.get(ns).map_or(&[][..], Vec::as_slice);
 
         // Services and ServiceEntries bind the same way; only how they select pods differs.
         let service_info = |m: &crate::model::ObjectMeta, pods: Vec<usize>| {
@@ -107,7 +120,9 @@ impl<'a> Mesh<'a> {
             .services
             .iter()
             .map(|s| {
-                let pods = (0..snap.pods.len())
+                let pods = in_ns(&s.metadata.namespace)
+                    .iter()
+                    .copied()
                     .filter(|&i| s.selects(&snap.pods[i]))
                     .collect();
                 service_info(&s.metadata, pods)
@@ -119,11 +134,12 @@ impl<'a> Mesh<'a> {
             .map(|se| {
                 let m = &se.metadata;
                 let pods = match &se.spec.workload_selector {
-                    Some(ws) if !ws.labels.is_empty() => (0..snap.pods.len())
+                    Some(ws) if !ws.labels.is_empty() => in_ns(&m.namespace)
+                        .iter()
+                        .copied()
                         .filter(|&i| {
                             let p = &snap.pods[i].metadata;
-                            p.namespace == m.namespace
-                                && ws.labels.iter().all(|(k, v)| p.labels.get(k) == Some(v))
+                            ws.labels.iter().all(|(k, v)| p.labels.get(k) == Some(v))
                         })
                         .collect(),
                     _ => vec![],
@@ -132,11 +148,10 @@ impl<'a> Mesh<'a> {
             })
             .collect();
 
-        let pods = snap
+        let mut pods: Vec<PodInfo> = snap
             .pods
             .iter()
-            .enumerate()
-            .map(|(i, p)| {
+            .map(|p| {
                 let nsl = ns_labels(&p.metadata.namespace);
                 let (dataplane, reason) = enrollment::enrollment(p, nsl, mesh);
                 let role = pod_role(p, &waypoints);
@@ -156,14 +171,25 @@ impl<'a> Mesh<'a> {
                     identity: spiffe(td, &p.metadata.namespace, &p.spec.service_account_name),
                     role,
                     binding,
-                    services: (0..services.len())
-                        .filter(|&s| services[s].pods.contains(&i))
-                        .collect(),
-                    service_entries: (0..service_entries.len())
-                        .filter(|&s| service_entries[s].pods.contains(&i))
-                        .collect(),
+                    services: vec![],
+                    service_entries: vec![],
                 }
             })
+            .collect();
+        for (s, info) in services.iter().enumerate() {
+            for &p in &info.pods {
+                pods[p].services.push(s);
+            }
+        }
+        for (s, info) in service_entries.iter().enumerate() {
+            for &p in &info.pods {
+                pods[p].service_entries.push(s);
+            }
+        }
+        let pod_keys = snap
+            .pods
+            .iter()
+            .map(|p| resource_key("Pod", &p.metadata.namespace, &p.metadata.name))
             .collect();
         Mesh {
             snap,
@@ -171,6 +197,7 @@ impl<'a> Mesh<'a> {
             waypoints,
             services,
             service_entries,
+            pod_keys,
         }
     }
 
@@ -192,8 +219,7 @@ impl<'a> Mesh<'a> {
     }
 
     pub fn pod_key(&self, i: usize) -> String {
-        let m = &self.snap.pods[i].metadata;
-        resource_key("Pod", &m.namespace, &m.name)
+        self.pod_keys[i].clone()
     }
 
     pub fn service_key(&self, i: usize) -> String {

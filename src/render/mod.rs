@@ -3,12 +3,14 @@
 pub mod table;
 
 use crate::explain::report::Explanation;
+use std::io::Write;
 
-pub fn json(e: &Explanation) -> String {
-    let mut s =
-        serde_json::to_string_pretty(e).unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}"));
-    s.push('\n');
-    s
+/// Streams the JSON to `w`: a big mesh gives tens of megabytes, so no intermediate string.
+pub fn write_json(e: &Explanation, w: &mut dyn Write) -> std::io::Result<()> {
+    let mut buf = std::io::BufWriter::with_capacity(1 << 16, w);
+    serde_json::to_writer_pretty(&mut buf, e)?;
+    buf.write_all(b"\n")?;
+    buf.flush()
 }
 
 pub fn yaml(e: &Explanation) -> Result<String, String> {

@@ -200,7 +200,26 @@ fn describe(e: &kube::Error) -> String {
     }
 }
 
+/// The continue token of a list body, read without parsing it: API servers write
+/// `metadata` before `items`, so only the part before `"items"` is searched. `None` when it
+/// cannot be found there (the full parse then decides).
+fn early_continue(body: &str) -> Option<String> {
+    let head = &body[..body.find("\"items\"")?];
+    let start = head.find("\"continue\":\"")? + "\"continue\":\"".len();
+    let len = head[start..].find('"')?;
+    let token = &head[start..start + len];
+    (!token.is_empty() && !token.contains('\\')).then(|| token.to_string())
+}
+
+fn page_url(path: &str, cont: Option<&str>) -> String {
+    match cont {
+        Some(c) => format!("{path}?limit={PAGE}&continue={}", query_escape(c)),
+        None => format!("{path}?limit={PAGE}"),
+    }
+}
+
 /// Lists one kind in one namespace (or all), page by page, trying its versions in order.
+/// The next page is requested while the current one is decoded.
 async fn list_all<T: DeserializeOwned>(
     client: &kube::Client,
     spec: &KindSpec,
@@ -210,27 +229,40 @@ async fn list_all<T: DeserializeOwned>(
     for version in spec.versions {
         let path = spec.list_path(version, ns);
         let mut items = Vec::new();
-        let mut cont: Option<String> = None;
+        let mut pending: Option<tokio::task::JoinHandle<std::result::Result<String, Fail>>> = None;
+        let mut text = get_text(client, &page_url(&path, None)).await;
         let result = loop {
-            let mut url = format!("{path}?limit={PAGE}");
-            if let Some(c) = &cont {
-                url.push_str("&continue=");
-                url.push_str(&query_escape(c));
-            }
-            let text = match get_text(client, &url).await {
+            let body = match text {
                 Ok(t) => t,
                 Err(f) => break Err(f),
             };
-            let page: Page<T> = match serde_json::from_str(&text) {
+            let prefetched = early_continue(&body);
+            if let Some(c) = &prefetched {
+                let (client, url) = (client.clone(), page_url(&path, Some(c)));
+                pending = Some(tokio::spawn(async move { get_text(&client, &url).await }));
+            }
+            let page: Page<T> = match serde_json::from_str(&body) {
                 Ok(p) => p,
                 Err(e) => break Err(Fail::Other(format!("invalid response ({e})"))),
             };
             items.extend(page.items);
-            match page.metadata.cont.filter(|c| !c.is_empty()) {
-                Some(c) => cont = Some(c),
-                None => break Ok(items),
-            }
+            let cont = page.metadata.cont.filter(|c| !c.is_empty());
+            text = match (cont, pending.take()) {
+                (None, _) => break Ok(std::mem::take(&mut items)),
+                (Some(c), Some(next)) if prefetched.as_deref() == Some(c.as_str()) => next
+                    .await
+                    .unwrap_or_else(|e| Err(Fail::Other(e.to_string()))),
+                (Some(c), other) => {
+                    if let Some(h) = other {
+                        h.abort();
+                    }
+                    get_text(client, &page_url(&path, Some(&c))).await
+                }
+            };
         };
+        if let Some(h) = pending {
+            h.abort();
+        }
         match result {
             Ok(items) => return Ok(items),
             Err(Fail::NotInstalled) => last = Fail::NotInstalled,
@@ -492,4 +524,24 @@ pub async fn load(
         .sort_by(|a, b| (&a.kind, &a.namespace).cmp(&(&b.kind, &b.namespace)));
     snap.normalise();
     Ok(snap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::early_continue;
+
+    #[test]
+    fn continue_token_before_items() {
+        let body =
+            r#"{"kind":"PodList","metadata":{"continue":"abc=","resourceVersion":"1"},"items":[]}"#;
+        assert_eq!(early_continue(body).as_deref(), Some("abc="));
+        // Only metadata counts: a "continue" inside an item is ignored.
+        let body = r#"{"kind":"PodList","metadata":{},"items":[{"metadata":{"labels":{"continue":"x"}}}]}"#;
+        assert_eq!(early_continue(body), None);
+        assert_eq!(
+            early_continue(r#"{"metadata":{"continue":""},"items":[]}"#),
+            None
+        );
+        assert_eq!(early_continue("{}"), None);
+    }
 }

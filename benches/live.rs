@@ -1,0 +1,303 @@
+//! End-to-end benchmark of the live source (issue 3): a mesh of 5,000 pods, 1,000 services
+//! and 500 policies served by the test API server. In one run it times
+//!   floor:   the same lists fetched concurrently by a plain HTTPS client discarding bodies,
+//!   plugin:  `kubectl-ambient_policy explain -A -o json` end to end,
+//!   kubectl: `kubectl get <same kinds> -A -o json`,
+//! and prints the ratios. Targets: plugin <= 1.5x floor, plugin <= 0.25x kubectl.
+//! Run: `cargo bench --bench live` (add `-- --quick` for fewer rounds).
+
+#[path = "../tests/support/apiserver.rs"]
+mod apiserver;
+
+use ambient_policy::source::kinds::KINDS;
+use apiserver::{ApiServer, TOKEN};
+use serde_json::{json, Value};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_rustls::rustls;
+
+const NAMESPACES: usize = 50;
+const PODS: usize = 5000;
+const SERVICES: usize = 1000;
+const POLICIES: usize = 500;
+
+/// A pod shaped like what a real API server returns (spec, status, managed fields).
+fn pod(i: usize) -> Value {
+    let ns = format!("ns-{}", i % NAMESPACES);
+    let app = format!("app-{}", (i / NAMESPACES) % (SERVICES / NAMESPACES));
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {
+            "name": format!("{app}-{i:05}-7c9f8d6b5-abcde"), "namespace": ns,
+            "uid": format!("00000000-0000-0000-0000-{i:012}"), "resourceVersion": format!("{}", 100000 + i),
+            "creationTimestamp": "2026-01-01T00:00:00Z", "generateName": format!("{app}-7c9f8d6b5-"),
+            "labels": {"app": app, "version": "v1", "pod-template-hash": "7c9f8d6b5"},
+            "annotations": {"ambient.istio.io/redirection": "enabled", "kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": format!("{app}-7c9f8d6b5"), "uid": "1234", "controller": true, "blockOwnerDeletion": true}],
+            "managedFields": [{"manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1", "time": "2026-01-01T00:00:00Z", "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:metadata": {"f:generateName": {}, "f:labels": {".": {}, "f:app": {}, "f:version": {}}}, "f:spec": {"f:containers": {"k:{\"name\":\"app\"}": {".": {}, "f:image": {}, "f:ports": {}}}}}}]
+        },
+        "spec": {
+            "serviceAccountName": format!("sa-{app}"), "nodeName": format!("node-{}", i % 20), "restartPolicy": "Always",
+            "containers": [{"name": "app", "image": format!("registry.example.com/{app}:1.2.3"), "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                "env": [{"name": "LOG_LEVEL", "value": "info"}, {"name": "PORT", "value": "8080"}, {"name": "REGION", "value": "eu-west-1"}],
+                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+                "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10},
+                "volumeMounts": [{"name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true}]}],
+            "volumes": [{"name": "kube-api-access", "projected": {"sources": [{"serviceAccountToken": {"path": "token", "expirationSeconds": 3607}}]}}],
+            "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}]
+        },
+        "status": {
+            "phase": "Running", "podIP": format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256), "hostIP": "172.18.0.2", "qosClass": "Burstable",
+            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"}, {"type": "ContainersReady", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"}],
+            "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0, "image": format!("registry.example.com/{app}:1.2.3"), "imageID": "sha256:abcdef", "containerID": "containerd://0123456789abcdef", "started": true, "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]
+        }
+    })
+}
+
+fn mesh() -> Vec<Value> {
+    let mut o = vec![
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "istio-system"}}),
+    ];
+    for n in 0..NAMESPACES {
+        let mut labels = json!({"istio.io/dataplane-mode": "ambient"});
+        if n % 5 == 0 {
+            labels["istio.io/use-waypoint"] = json!("waypoint");
+        }
+        o.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": format!("ns-{n}"), "labels": labels}}));
+        if n % 5 == 0 {
+            o.push(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "waypoint", "namespace": format!("ns-{n}")},
+                "spec": {"gatewayClassName": "istio-waypoint", "listeners": [{"name": "mesh", "port": 15008, "protocol": "HBONE"}]},
+                "status": {"addresses": [{"type": "IPAddress", "value": "10.96.0.1"}]}}));
+        }
+    }
+    o.extend((0..PODS).map(pod));
+    for s in 0..SERVICES {
+        let ns = format!("ns-{}", s % NAMESPACES);
+        let app = format!("app-{}", s / NAMESPACES);
+        o.push(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": app, "namespace": ns, "labels": {"app": app}},
+            "spec": {"selector": {"app": app}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}], "clusterIP": "10.96.1.1", "type": "ClusterIP"}}));
+    }
+    for p in 0..POLICIES {
+        let ns = format!("ns-{}", p % NAMESPACES);
+        let app = format!("app-{}", (p / NAMESPACES) % (SERVICES / NAMESPACES));
+        let spec = match p % 4 {
+            0 => {
+                json!({"selector": {"matchLabels": {"app": app}}, "action": "ALLOW", "rules": [{"from": [{"source": {"principals": [format!("cluster.local/ns/{ns}/sa/sa-x")]}}]}]})
+            }
+            1 => {
+                json!({"selector": {"matchLabels": {"app": app}}, "rules": [{"to": [{"operation": {"methods": ["GET"]}}]}]})
+            }
+            2 => {
+                json!({"targetRefs": [{"kind": "Service", "group": "", "name": app}], "rules": [{"to": [{"operation": {"paths": ["/api/*"]}}]}]})
+            }
+            _ => {
+                json!({"action": "DENY", "rules": [{"from": [{"source": {"namespaces": ["untrusted"]}}]}]})
+            }
+        };
+        o.push(json!({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", "metadata": {"name": format!("policy-{p}"), "namespace": ns}, "spec": spec}));
+    }
+    o
+}
+
+/// The floor: every list the plugin makes (cluster-wide, paginated), concurrently, over
+/// keep-alive TLS connections, bodies discarded (only the continue token is looked for).
+async fn floor(server: &ApiServer) -> Duration {
+    let mut roots = rustls::RootCertStore::empty();
+    let der = rustls_pemfile_der(&server.ca_pem);
+    roots.add(der).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    );
+    let start = Instant::now();
+    let jobs = KINDS.iter().map(|k| {
+        let config = config.clone();
+        let addr = server.addr;
+        async move {
+            let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let mut tls = tokio_rustls::TlsConnector::from(config)
+                .connect(rustls::pki_types::ServerName::try_from("localhost").unwrap(), tcp)
+                .await
+                .unwrap();
+            let mut cont: Option<String> = None;
+            loop {
+                let mut path = format!("{}?limit=500", k.list_path(k.versions[0], None));
+                if let Some(c) = &cont {
+                    path.push_str(&format!("&continue={c}"));
+                }
+                let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {TOKEN}\r\nAccept: application/json\r\n\r\n");
+                tls.write_all(req.as_bytes()).await.unwrap();
+                let body = read_response(&mut tls).await;
+                cont = find_continue(&body);
+                if cont.is_none() {
+                    break;
+                }
+            }
+        }
+    });
+    futures::future::join_all(jobs).await;
+    start.elapsed()
+}
+
+fn rustls_pemfile_der(pem: &str) -> rustls::pki_types::CertificateDer<'static> {
+    use base64::Engine;
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap()
+        .into()
+}
+
+async fn read_response<S: tokio::io::AsyncRead + Unpin>(io: &mut S) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let (head_end, len) = loop {
+        let n = io.read(&mut chunk).await.unwrap();
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            break (i + 4, len);
+        }
+    };
+    while buf.len() < head_end + len {
+        let n = io.read(&mut chunk).await.unwrap();
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    buf.split_off(head_end)
+}
+
+/// Only the token matters; the body is otherwise discarded unparsed.
+fn find_continue(body: &[u8]) -> Option<String> {
+    let needle = b"\"continue\":\"";
+    let i = body.windows(needle.len()).position(|w| w == needle)? + needle.len();
+    let end = body[i..].iter().position(|&b| b == b'"')?;
+    Some(String::from_utf8_lossy(&body[i..i + end]).to_string())
+}
+
+fn time_command(mut c: Command) -> Duration {
+    let start = Instant::now();
+    let status = c
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let d = start.elapsed();
+    assert!(
+        status.status.success(),
+        "{:?}: {}",
+        c,
+        String::from_utf8_lossy(&status.stderr)
+    );
+    d
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let rounds = if quick { 3 } else { 7 };
+    let objects = mesh();
+    let server = ApiServer::start(objects);
+    let dir = std::env::temp_dir().join(format!("ambient-policy-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig(&[("bench", None, TOKEN)])).unwrap();
+    let exe = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/release/kubectl-ambient_policy");
+    assert!(
+        exe.exists(),
+        "build the release binary first: cargo build --release"
+    );
+    let kinds: Vec<String> = KINDS
+        .iter()
+        .map(|k| {
+            if k.group.is_empty() {
+                k.plural.to_string()
+            } else {
+                format!("{}.{}", k.plural, k.group)
+            }
+        })
+        .collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let plugin = || {
+        let mut c = Command::new(&exe);
+        c.args([
+            "explain",
+            "-A",
+            "-o",
+            "json",
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+        ]);
+        time_command(c)
+    };
+    let kubectl = || {
+        let mut c = Command::new("kubectl");
+        c.args([
+            "get",
+            &kinds.join(","),
+            "-A",
+            "-o",
+            "json",
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+        ]);
+        c.env("HOME", &dir); // fresh discovery cache per run is kubectl's usual first-run cost; keep it warm after the first
+        time_command(c)
+    };
+    // Warm-up: TLS, page cache, kubectl's discovery cache.
+    rt.block_on(floor(&server));
+    plugin();
+    kubectl();
+
+    let (mut f, mut p, mut k) = (vec![], vec![], vec![]);
+    for _ in 0..rounds {
+        f.push(rt.block_on(floor(&server)));
+        p.push(plugin());
+        k.push(kubectl());
+    }
+    let (f, p, k) = (median(f), median(p), median(k));
+    println!("live explain benchmark: {PODS} pods, {SERVICES} services, {POLICIES} AuthorizationPolicies in {NAMESPACES} namespaces, median of {rounds}");
+    println!(
+        "  floor (concurrent lists, bodies discarded): {:>8.1} ms",
+        f.as_secs_f64() * 1e3
+    );
+    println!(
+        "  plugin (explain -A -o json, end to end):    {:>8.1} ms",
+        p.as_secs_f64() * 1e3
+    );
+    println!(
+        "  kubectl get (same kinds, -A -o json):       {:>8.1} ms",
+        k.as_secs_f64() * 1e3
+    );
+    println!(
+        "  plugin / floor   = {:.2}  (target <= 1.5)",
+        p.as_secs_f64() / f.as_secs_f64()
+    );
+    println!(
+        "  plugin / kubectl = {:.2}  (target <= 0.25)",
+        p.as_secs_f64() / k.as_secs_f64()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
