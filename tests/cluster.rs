@@ -371,3 +371,86 @@ fn slow_truncated_and_unreachable_servers() {
         .unwrap();
     assert_fails_fast(&o, t, 3, &["no kubeconfig found"]);
 }
+
+/// The shipped ClusterRole grants exactly what the plugin requests: every request the server
+/// saw is allowed by a rule, and every rule is used.
+#[test]
+fn example_clusterrole_matches_the_requests() {
+    let role: Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clusterrole.yaml"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let rules = role["rules"].as_array().unwrap();
+    let w = world("rbac", example_objects());
+    assert!(w.run(&["explain"]).status.success());
+    assert!(w.run(&["explain", "-A"]).status.success());
+    let mut used = vec![false; rules.len()];
+    for (method, target) in w.server.requests() {
+        assert_eq!(method, "GET");
+        let path = target.split('?').next().unwrap();
+        let seg: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let (group, rest) = match seg.as_slice() {
+            ["api", _, rest @ ..] => ("", rest),
+            ["apis", g, _, rest @ ..] => (*g, rest),
+            _ => panic!("unexpected request {path}"),
+        };
+        let (resource, name) = match rest {
+            ["namespaces", _, r] | [r] => (*r, None),
+            ["namespaces", _, r, n] => (*r, Some(*n)),
+            other => panic!("unexpected request {other:?}"),
+        };
+        let verb = if name.is_some() { "get" } else { "list" };
+        let hit = rules.iter().position(|r| {
+            let has = |k: &str, v: &str| r[k].as_array().unwrap().iter().any(|x| x == v);
+            has("apiGroups", group)
+                && has("resources", resource)
+                && has("verbs", verb)
+                && r.get("resourceNames").is_none_or(|n| {
+                    name.is_some_and(|name| n.as_array().unwrap().iter().any(|x| x == name))
+                })
+        });
+        let hit =
+            hit.unwrap_or_else(|| panic!("no rule allows {verb} {group}/{resource} {name:?}"));
+        used[hit] = true;
+    }
+    assert!(used.iter().all(|u| *u), "unused rules: {:?}", used);
+}
+
+/// istiod's status is shown beside the model's verdict, and disagreements become findings.
+#[test]
+fn istiod_status_beside_the_model() {
+    let mut objects = example_objects();
+    for o in objects.iter_mut() {
+        match (o["kind"].as_str().unwrap(), o["metadata"]["name"].as_str().unwrap()) {
+            // Claims ztunnel rejected a policy that ztunnel does receive.
+            ("AuthorizationPolicy", "reviews-get-only") => {
+                o["status"] = serde_json::json!({"conditions": [{"type": "ZtunnelAccepted", "status": "False", "reason": "UnsupportedValue"}]})
+            }
+            // A waypoint with addresses that istiod says is not programmed.
+            ("Gateway", "waypoint") => {
+                o["status"]["conditions"] = serde_json::json!([{"type": "Programmed", "status": "False", "reason": "Invalid"}])
+            }
+            // Agrees with the model.
+            ("Service", "productpage") => {
+                o["status"] = serde_json::json!({"conditions": [{"type": "istio.io/WaypointBound", "status": "True", "reason": "WaypointAccepted"}]})
+            }
+            _ => {}
+        }
+    }
+    let w = world("status", objects);
+    let o = w.run(&["explain", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let amb015: Vec<&str> = v["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "AMB015").map(|f| f["resource"].as_str().unwrap()).collect();
+    assert_eq!(amb015, ["AuthorizationPolicy/default/reviews-get-only", "Gateway/default/waypoint"]);
+    let policy = v["policies"].as_array().unwrap().iter().find(|p| p["name"] == "reviews-get-only").unwrap();
+    assert_eq!(policy["istiodStatus"][0]["type"], "ZtunnelAccepted");
+    let svc = v["services"].as_array().unwrap().iter().find(|s| s["name"] == "productpage").unwrap();
+    assert_eq!(svc["istiodStatus"][0]["status"], "True");
+    let table = text(&w.run(&["explain"]).stdout);
+    assert!(table.contains("Programmed=False (Invalid)"), "{table}");
+    assert!(table.contains("WaypointBound=True"), "{table}");
+}

@@ -99,6 +99,10 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             action: Some(conv.action.as_str().into()),
             attachment: attachment_name(p, ctx.root()).into(),
             enforcement,
+            istiod_status: crate::model::conditions_of(
+                &p.status.conditions,
+                &["ZtunnelAccepted", "WaypointAccepted"],
+            ),
             ztunnel: Some(ZtunnelDetail {
                 scope: match conv.scope {
                     Scope::WorkloadSelector => "WORKLOAD_SELECTOR",

@@ -130,6 +130,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             attachment: attachment_label(!refs.is_empty(), sel.is_some(), &m.namespace, &root)
                 .into(),
             enforcement,
+            istiod_status: vec![],
             ztunnel: None,
         });
     }
@@ -227,6 +228,7 @@ pub fn route_reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             action: None,
             attachment: "parentRefs".into(),
             enforcement,
+            istiod_status: vec![],
             ztunnel: None,
         });
     }

@@ -85,7 +85,10 @@ pub fn workloads(ctx: &Ctx) -> Vec<WorkloadReport> {
 }
 
 pub fn services(ctx: &Ctx) -> Vec<ServiceReport> {
-    let report = |kind: &str, m: &crate::model::ObjectMeta, info: &crate::mesh::ServiceInfo| {
+    let report = |kind: &str,
+                  m: &crate::model::ObjectMeta,
+                  conds: &[crate::model::Condition],
+                  info: &crate::mesh::ServiceInfo| {
         let (waypoint, waypoint_error) = waypoint_of(ctx, &info.binding);
         ServiceReport {
             kind: kind.into(),
@@ -95,21 +98,26 @@ pub fn services(ctx: &Ctx) -> Vec<ServiceReport> {
             waypoint_error,
             requested_waypoint: info.binding.requested.clone(),
             ingress_use_waypoint: info.binding.waypoint.is_some() && info.ingress_use_waypoint,
+            istiod_status: crate::model::conditions_of(conds, &["istio.io/WaypointBound"]),
         }
     };
     ctx.services
         .iter()
         .map(|&s| {
+            let svc = &ctx.snap.services[s];
             report(
                 "Service",
-                &ctx.snap.services[s].metadata,
+                &svc.metadata,
+                &svc.status.conditions,
                 &ctx.mesh.services[s],
             )
         })
         .chain(ctx.service_entries.iter().map(|&s| {
+            let se = &ctx.snap.service_entries[s];
             report(
                 "ServiceEntry",
-                &ctx.snap.service_entries[s].metadata,
+                &se.metadata,
+                &se.status.conditions,
                 &ctx.mesh.service_entries[s],
             )
         }))
@@ -139,7 +147,11 @@ pub fn waypoints(ctx: &Ctx) -> Vec<WaypointReport> {
                     .iter()
                     .any(|b| b.waypoint == Some(*i) || b.requested.as_deref() == Some(&w.key()))
         })
-        .map(|(_, w)| WaypointReport {
+        .map(|(i, w)| WaypointReport {
+            istiod_status: crate::model::conditions_of(
+                &ctx.snap.gateways[i].status.conditions,
+                &["Accepted", "Programmed"],
+            ),
             namespace: w.namespace.clone(),
             name: w.name.clone(),
             class: w.class.clone(),
@@ -206,6 +218,32 @@ pub fn findings(ctx: &mut Ctx) {
             &mesh.pods[p].binding,
             "workload",
         );
+    }
+    // A waypoint is ready for istiod once it has addresses; its Programmed condition should agree.
+    for (w, gw) in mesh.waypoints.iter().zip(&snap.gateways) {
+        let in_scope = ctx.scope.ns_in(&w.namespace)
+            || ctx
+                .services
+                .iter()
+                .any(|&s| mesh.services[s].binding.requested.as_deref() == Some(&w.key()));
+        if let (true, Some(c)) = (
+            in_scope,
+            crate::model::find_condition(&gw.status.conditions, "Programmed"),
+        ) {
+            if (c.status == "True") != w.ready {
+                out.push(Finding::new(
+                    &f::STATUS_DISAGREES,
+                    resource_key("Gateway", &w.namespace, &w.name),
+                    format!(
+                        "status Programmed={} ({}) but the Gateway {} status.addresses, so istiod treats the waypoint as {}",
+                        c.status,
+                        c.reason,
+                        if w.ready { "has" } else { "has no" },
+                        if w.ready { "ready" } else { "not ready: bindings to it fail with WaypointIsNotReady" }
+                    ),
+                ));
+            }
+        }
     }
     // Ground truth written by istiod, when the input has it.
     for &s in &ctx.services {

@@ -115,6 +115,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             action: Some(pa_mode(mode).into()),
             attachment: attachment_label(false, selector.is_some(), &m.namespace, &root).into(),
             enforcement,
+            istiod_status: vec![],
             ztunnel: None,
         });
     }

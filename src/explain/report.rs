@@ -3,6 +3,7 @@
 
 use crate::enforce::ztunnel::Verdict;
 use crate::findings::Finding;
+use crate::model::Condition;
 use crate::snapshot::Incomplete;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -47,6 +48,9 @@ pub struct PolicyReport {
     /// selector | namespace | mesh | targetRefs
     pub attachment: String,
     pub enforcement: Vec<Enforcement>,
+    /// Conditions istiod wrote on the object (ZtunnelAccepted, WaypointAccepted), when read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub istiod_status: Vec<Condition>,
     /// Rule-level detail of the ztunnel conversion (AuthorizationPolicy only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ztunnel: Option<ZtunnelDetail>,
@@ -112,6 +116,9 @@ pub struct ServiceReport {
     /// The `ns/name` the use-waypoint labels asked for.
     pub requested_waypoint: Option<String>,
     pub ingress_use_waypoint: bool,
+    /// istiod's `istio.io/WaypointBound` condition, when read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub istiod_status: Vec<Condition>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -125,6 +132,9 @@ pub struct WaypointReport {
     pub ready: bool,
     pub identity: String,
     pub allowed_namespaces: String,
+    /// The Gateway's `Accepted` and `Programmed` conditions, when read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub istiod_status: Vec<Condition>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -43,6 +43,14 @@ pub struct ConditionsStatus {
     pub conditions: Vec<Condition>,
 }
 
+/// The conditions of the given types, in that order.
+pub fn conditions_of(conds: &[Condition], types: &[&str]) -> Vec<Condition> {
+    types
+        .iter()
+        .filter_map(|t| find_condition(conds, t).cloned())
+        .collect()
+}
+
 pub fn find_condition<'a>(conds: &'a [Condition], type_: &str) -> Option<&'a Condition> {
     conds.iter().find(|c| c.type_ == type_)
 }

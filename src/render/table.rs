@@ -175,13 +175,24 @@ pub fn render(e: &Explanation, o: &Options) -> String {
                     format!("{}/{}", w.namespace, w.name),
                     w.for_.clone(),
                     if w.ready { p.good("yes") } else { p.bad("no") },
-                    w.identity.trim_start_matches("spiffe://").to_string(),
+                    // The trust domain is among the assumptions above.
+                    w.identity
+                        .split_once("/ns/")
+                        .map_or(w.identity.clone(), |(_, r)| format!("ns/{r}")),
                     w.allowed_namespaces.clone(),
+                    conditions_text(&w.istiod_status),
                 ]
             })
             .collect();
         out.push_str(&table(
-            &["WAYPOINT", "FOR", "READY", "IDENTITY", "ALLOWED NS"],
+            &[
+                "WAYPOINT",
+                "FOR",
+                "READY",
+                "IDENTITY",
+                "ALLOWED NS",
+                "ISTIOD",
+            ],
             rows,
         ));
     }
@@ -204,6 +215,7 @@ pub fn render(e: &Explanation, o: &Options) -> String {
                 } else {
                     "-".into()
                 },
+                conditions_text(&s.istiod_status),
             ]
         })
         .collect();
@@ -216,13 +228,14 @@ pub fn render(e: &Explanation, o: &Options) -> String {
                     format!("Pod/{}/{}", w.namespace, w.name),
                     binding_text(&p, &w.waypoint, &w.waypoint_error, &None),
                     "-".into(),
+                    "-".into(),
                 ]
             }),
     );
     if rows.is_empty() {
         let _ = writeln!(out, "{}", p.dim("nothing in scope uses a waypoint"));
     } else {
-        out.push_str(&table(&["TARGET", "WAYPOINT", "INGRESS"], rows));
+        out.push_str(&table(&["TARGET", "WAYPOINT", "INGRESS", "ISTIOD"], rows));
     }
     let _ = writeln!(out);
 
@@ -424,6 +437,10 @@ fn policy_block(p: &Painter, e: &Explanation, pol: &PolicyReport) -> String {
         short_name(e, &pol.namespace, &pol.name),
         pol.attachment
     );
+    if !pol.istiod_status.is_empty() {
+        let text = format!("istiod status: {}", conditions_text(&pol.istiod_status));
+        let _ = writeln!(out, "  {}", p.dim(&text));
+    }
     if let Some(z) = pol
         .ztunnel
         .as_ref()
@@ -509,6 +526,25 @@ fn policy_block(p: &Painter, e: &Explanation, pol: &PolicyReport) -> String {
     }
     let _ = writeln!(out);
     out
+}
+
+/// istiod's conditions, compactly: `Programmed=True, Accepted=True`, or `-`.
+fn conditions_text(conds: &[crate::model::Condition]) -> String {
+    if conds.is_empty() {
+        return "-".into();
+    }
+    conds
+        .iter()
+        .map(|c| {
+            let t = c.type_.rsplit('/').next().unwrap_or(&c.type_);
+            if c.status == "True" || c.reason.is_empty() {
+                format!("{t}={}", c.status)
+            } else {
+                format!("{t}={} ({})", c.status, c.reason)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn binding_text(
