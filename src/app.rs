@@ -126,7 +126,16 @@ fn read_cluster(args: &ExplainArgs) -> Result<(Snapshot, Option<String>)> {
             Some(args.namespace.clone().unwrap_or_else(|| conn.default_namespace.clone()))
         };
         let read = cluster::load(&conn, namespace.as_deref(), args.root_namespace.as_deref(), &args.istio_namespace);
-        let snap = tokio::time::timeout(overall, read).await.map_err(|_| {
+        // A progress line on a terminal, only for the human report and only when slow.
+        let show = std::io::stderr().is_terminal() && matches!(args.output, Output::Table | Output::Wide);
+        let progress = show.then(|| tokio::spawn(progress(conn.context.clone())));
+        let result = tokio::time::timeout(overall, read).await;
+        if let Some(p) = progress {
+            p.abort();
+            let _ = p.await;
+            eprint!("\r\x1b[2K");
+        }
+        let snap = result.map_err(|_| {
             Error::Cluster(format!(
                 "reading the cluster of context {:?} ({}) took longer than {}s; check the connection or raise --request-timeout",
                 conn.context,
@@ -143,6 +152,22 @@ fn read_cluster(args: &ExplainArgs) -> Result<(Snapshot, Option<String>)> {
         }
         Ok((snap, namespace))
     })
+}
+
+/// Shows a spinner on stderr once reading takes longer than a moment; aborted when done.
+async fn progress(context: String) {
+    const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
+    let start = std::time::Instant::now();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    for i in 0.. {
+        eprint!(
+            "\r{} reading the cluster of context {context:?}... {:.1}s",
+            FRAMES[i % FRAMES.len()],
+            start.elapsed().as_secs_f64()
+        );
+        let _ = std::io::stderr().flush();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 fn parse_features(raw: &[String]) -> Result<Vec<(String, bool)>> {

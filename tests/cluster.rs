@@ -424,7 +424,10 @@ fn example_clusterrole_matches_the_requests() {
 fn istiod_status_beside_the_model() {
     let mut objects = example_objects();
     for o in objects.iter_mut() {
-        match (o["kind"].as_str().unwrap(), o["metadata"]["name"].as_str().unwrap()) {
+        match (
+            o["kind"].as_str().unwrap(),
+            o["metadata"]["name"].as_str().unwrap(),
+        ) {
             // Claims ztunnel rejected a policy that ztunnel does receive.
             ("AuthorizationPolicy", "reviews-get-only") => {
                 o["status"] = serde_json::json!({"conditions": [{"type": "ZtunnelAccepted", "status": "False", "reason": "UnsupportedValue"}]})
@@ -444,13 +447,103 @@ fn istiod_status_beside_the_model() {
     let o = w.run(&["explain", "-o", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let amb015: Vec<&str> = v["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "AMB015").map(|f| f["resource"].as_str().unwrap()).collect();
-    assert_eq!(amb015, ["AuthorizationPolicy/default/reviews-get-only", "Gateway/default/waypoint"]);
-    let policy = v["policies"].as_array().unwrap().iter().find(|p| p["name"] == "reviews-get-only").unwrap();
+    let amb015: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "AMB015")
+        .map(|f| f["resource"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        amb015,
+        [
+            "AuthorizationPolicy/default/reviews-get-only",
+            "Gateway/default/waypoint"
+        ]
+    );
+    let policy = v["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "reviews-get-only")
+        .unwrap();
     assert_eq!(policy["istiodStatus"][0]["type"], "ZtunnelAccepted");
-    let svc = v["services"].as_array().unwrap().iter().find(|s| s["name"] == "productpage").unwrap();
+    let svc = v["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "productpage")
+        .unwrap();
     assert_eq!(svc["istiodStatus"][0]["status"], "True");
     let table = text(&w.run(&["explain"]).stdout);
     assert!(table.contains("Programmed=False (Invalid)"), "{table}");
     assert!(table.contains("WaypointBound=True"), "{table}");
+}
+
+/// Credentials from an exec plugin and from a token file, as kubeconfigs often have them.
+#[test]
+fn exec_plugin_and_token_file_credentials() {
+    let w = world("auth", example_objects());
+    let kc = std::fs::read_to_string(&w.kubeconfig).unwrap();
+    let plugin = w.dir.join("credential-plugin.sh");
+    std::fs::write(
+        &plugin,
+        format!("#!/bin/sh\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{TOKEN}\"}}}}'\n"),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let token_file = w.dir.join("token");
+    std::fs::write(&token_file, TOKEN).unwrap();
+    let exec_user = format!(
+        "  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never\n",
+        plugin.display()
+    );
+    let file_user = format!("  user:\n    tokenFile: {}\n", token_file.display());
+    for (name, user) in [("exec", exec_user), ("file", file_user)] {
+        let path = w.dir.join(format!("kubeconfig-{name}"));
+        let patched = kc.replace(&format!("  user:\n    token: {TOKEN}\n"), &user);
+        assert_ne!(patched, kc);
+        std::fs::write(&path, patched).unwrap();
+        let o = Command::new(EXE)
+            .args([
+                "explain",
+                "--kubeconfig",
+                path.to_str().unwrap(),
+                "-o",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", text(&o.stderr));
+        assert_eq!(text(&o.stdout), files_json(&["-n", "default"]), "{name}");
+    }
+}
+
+/// On a terminal a progress line shows while a slow read goes on; never with -o json.
+#[test]
+fn progress_only_on_a_terminal() {
+    let w = world("progress", example_objects());
+    w.server.set_faults(Faults {
+        delay: Duration::from_millis(300),
+        ..Faults::default()
+    });
+    let run_tty = |extra: &str| {
+        let cmd = format!(
+            "KUBECONFIG='{}' '{EXE}' explain {extra} >/dev/null",
+            w.kubeconfig.display()
+        );
+        let o = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        text(&o.stdout)
+    };
+    assert!(run_tty("").contains("reading the cluster of context \"bookinfo\""));
+    assert!(!run_tty("-o json").contains("reading the cluster"));
+    // Not a terminal: nothing on stderr.
+    let o = w.run(&["explain"]);
+    assert!(o.status.success());
+    assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
 }
