@@ -4,7 +4,8 @@
 //!   plugin:  `kubectl-ambient_policy explain -A -o json` end to end,
 //!   kubectl: `kubectl get <same kinds> -A -o json`,
 //! and prints the ratios. Targets: plugin <= 1.5x floor, plugin <= 0.25x kubectl.
-//! Run: `cargo bench --bench live` (add `-- --quick` for fewer rounds).
+//! Run: `cargo bench --bench live` (add `-- --quick` for fewer rounds, `-- --serve` to only
+//! serve the mesh and print the kubeconfig path, for profiling by hand).
 
 #[path = "../tests/support/apiserver.rs"]
 mod apiserver;
@@ -225,6 +226,12 @@ fn main() {
         exe.exists(),
         "build the release binary first: cargo build --release"
     );
+    if std::env::args().any(|a| a == "--serve") {
+        // For profiling by hand: keep serving until killed.
+        println!("{}", kubeconfig.display());
+        std::thread::sleep(Duration::from_secs(600));
+        return;
+    }
     let kinds: Vec<String> = KINDS
         .iter()
         .map(|k| {

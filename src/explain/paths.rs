@@ -242,20 +242,41 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
     let mut cache = ChainCache::new();
     let mesh = ctx.mesh;
     let mut out = Vec::new();
+    // Pods enforced alike (replicas of one workload) share their paths: computed once per
+    // group, so paths grow with workloads, not pods.
+    let mut groups: Vec<(usize, Vec<usize>, Vec<ZtPolicy>)> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for &d in &ctx.pods {
         let info = &mesh.pods[d];
         if info.role != Role::Workload {
             continue;
         }
-        let dest = mesh.pod_key(d);
         let zt = if info.dataplane == Dataplane::Ambient {
             zt_policies(ctx, d)
+        } else {
+            vec![]
+        };
+        let sig = signature(ctx, d, &zt);
+        match index.get(&sig) {
+            Some(&g) => groups[g].1.push(d),
+            None => {
+                index.insert(sig, groups.len());
+                groups.push((d, vec![d], zt));
+            }
+        }
+    }
+    for (d, members, zt) in groups {
+        let info = &mesh.pods[d];
+        let dest = mesh.pod_key(d);
+        let pods: Vec<String> = if members.len() > 1 {
+            members.iter().map(|&m| mesh.pod_key(m)).collect()
         } else {
             vec![]
         };
         let path =
             |source: &str, via: Option<String>, hops: Vec<Hop>, note: Option<String>| PathReport {
                 destination: dest.clone(),
+                pods: pods.clone(),
                 source: source.into(),
                 via,
                 hops,
@@ -353,6 +374,41 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
         ));
     }
     out
+}
+
+/// Everything the paths of pod `d` depend on: pods with equal signatures get equal paths.
+fn signature(ctx: &Ctx, d: usize, zt: &[ZtPolicy]) -> String {
+    let (snap, info) = (ctx.snap, &ctx.mesh.pods[d]);
+    let sidecar: Vec<&str> = if info.dataplane == Dataplane::Sidecar {
+        snap.authorization_policies
+            .iter()
+            .filter(|p| {
+                p.spec.attachment.target_refs().is_empty()
+                    && sidecar_attaches(
+                        &p.metadata.namespace,
+                        p.spec.attachment.selector.as_ref(),
+                        &snap.pods[d],
+                        ctx.root(),
+                    )
+            })
+            .map(|p| p.metadata.name.as_str())
+            .collect()
+    } else {
+        vec![]
+    };
+    let zt: Vec<&str> = zt.iter().map(|p| p.label.as_str()).collect();
+    format!(
+        "{}|{:?}|{}|{:?}|{:?}|{:?}|{}|{:?}|{:?}",
+        snap.pods[d].metadata.namespace,
+        info.dataplane,
+        info.reason,
+        info.services,
+        info.service_entries,
+        info.binding.waypoint,
+        info.bypass_inbound,
+        zt,
+        sidecar
+    )
 }
 
 /// AMB009: targetRef policies at a waypoint that other paths skip, when the destination

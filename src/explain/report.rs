@@ -141,6 +141,10 @@ pub struct WaypointReport {
 #[serde(rename_all = "camelCase")]
 pub struct PathReport {
     pub destination: String,
+    /// Every pod these paths stand for, when several pods are enforced alike (replicas of one
+    /// workload); empty when the destination is the only one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pods: Vec<String>,
     /// ambient-service | ambient-pod-ip | sidecar | ingress | out-of-mesh
     pub source: String,
     /// The Service the client addresses, for service-addressed classes.

@@ -321,6 +321,18 @@ pub fn render(e: &Explanation, o: &Options) -> String {
         if path.destination != last {
             last = &path.destination;
             let _ = writeln!(out, "{}", path.destination);
+            if path.pods.len() > 1 {
+                let others: Vec<&str> = path
+                    .pods
+                    .iter()
+                    .filter(|p| **p != path.destination)
+                    .map(|p| p.rsplit('/').next().unwrap_or(p))
+                    .collect();
+                let line = format!("same paths for {}", others.join(", "));
+                for l in wrap(&line, WIDTH - 2) {
+                    let _ = writeln!(out, "  {}", p.dim(&l));
+                }
+            }
             if outside {
                 let why = path
                     .note
