@@ -214,6 +214,12 @@ fn unauthorized_names_the_context() {
     let t = Instant::now();
     let o = w.run(&["explain", "--context", "stale"]);
     assert_fails_fast(&o, t, 3, &["\"stale\"", "401"]);
+    // --user picks the expired credentials within the current context.
+    let o = w.run(&["explain", "--user", "stale"]);
+    assert_fails_fast(&o, t, 3, &["\"bookinfo\"", "401"]);
+    // --cluster must name a cluster of the kubeconfig.
+    let o = w.run(&["explain", "--cluster", "nope"]);
+    assert_fails_fast(&o, t, 3, &["nope"]);
     w.server.set_faults(Faults {
         unauthorized: true,
         ..Faults::default()
