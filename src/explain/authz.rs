@@ -173,14 +173,7 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
                 // termination enforces the L4 parts of policies selecting its own pods.
                 if layered && by_sidecar && conv.not_sent.is_none() {
                     let wk = ctx.waypoint_key(w);
-                    e.add(
-                        "waypoint",
-                        Some(wk),
-                        "waypoint",
-                        "client",
-                        &zt_effect,
-                        [key],
-                    );
+                    e.at_waypoint(wk, &zt_effect, [key]);
                 } else if by_sidecar && sel.is_some() {
                     facts.waypoint_pods.push(key);
                 }

@@ -31,6 +31,16 @@ impl Entries {
             .extend(targets);
     }
 
+    /// Enforced by waypoint `key` itself, which sees the client's identity.
+    pub fn at_waypoint(
+        &mut self,
+        key: String,
+        effect: &str,
+        targets: impl IntoIterator<Item = String>,
+    ) {
+        self.add("waypoint", Some(key), "waypoint", "client", effect, targets);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

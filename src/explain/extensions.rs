@@ -69,14 +69,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
                     if m.namespace == root || wp.namespace == m.namespace || serves_ns {
                         let t = ctx.chain_targets(w, Chain::All);
                         if !t.is_empty() {
-                            e.add(
-                                "waypoint",
-                                Some(wp.key()),
-                                "waypoint",
-                                "client",
-                                "as-written",
-                                t,
-                            );
+                            e.at_waypoint(wp.key(), "as-written", t);
                         }
                     }
                 }
@@ -185,14 +178,7 @@ pub fn route_reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
                             wp.key()
                         ));
                     } else if in_scope {
-                        e.add(
-                            "waypoint",
-                            Some(wp.key()),
-                            "waypoint",
-                            "client",
-                            "as-written",
-                            ctx.chain_targets(w, chain),
-                        );
+                        e.at_waypoint(wp.key(), "as-written", ctx.chain_targets(w, chain));
                     }
                 }
                 Some((None, _, _)) => ignored.push(format!("{target} is not bound to a waypoint")),

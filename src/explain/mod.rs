@@ -100,14 +100,7 @@ impl<'a> Ctx<'a> {
                 RefOutcome::Waypoint { waypoint, chain } => {
                     let t = self.chain_targets(*waypoint, *chain);
                     if !t.is_empty() {
-                        e.add(
-                            "waypoint",
-                            Some(self.waypoint_key(*waypoint)),
-                            "waypoint",
-                            "client",
-                            effect,
-                            t,
-                        );
+                        e.at_waypoint(self.waypoint_key(*waypoint), effect, t);
                     }
                 }
                 RefOutcome::Ingress { gateway } => {

@@ -162,7 +162,7 @@ fn destination_hop(
     via: Option<usize>,
     plaintext: bool,
 ) -> Hop {
-    let (mesh, snap) = (ctx.mesh, ctx.snap);
+    let mesh = ctx.mesh;
     let info = &mesh.pods[d];
     let (source_identity, spiffe, identity) = match (via, plaintext) {
         (Some(w), _) => {
@@ -205,18 +205,7 @@ fn destination_hop(
             name,
             source_identity: source_identity.into(),
             spiffe,
-            policies: snap
-                .authorization_policies
-                .iter()
-                .filter(|p| {
-                    p.spec.attachment.target_refs().is_empty()
-                        && sidecar_attaches(
-                            &p.metadata.namespace,
-                            p.spec.attachment.selector.as_ref(),
-                            &snap.pods[d],
-                            ctx.root(),
-                        )
-                })
+            policies: sidecar_policies(ctx, d)
                 .map(|p| {
                     resource_key(
                         "AuthorizationPolicy",
@@ -376,21 +365,32 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
     out
 }
 
+/// The AuthorizationPolicies a sidecar-injected pod `d` enforces itself (sidecar semantics:
+/// selector, namespace and root policies; targetRefs ignored).
+fn sidecar_policies<'a>(
+    ctx: &'a Ctx,
+    d: usize,
+) -> impl Iterator<Item = &'a crate::model::AuthorizationPolicy> + 'a {
+    let snap = ctx.snap;
+    let pod = &snap.pods[d];
+    ctx.candidate_aps(&pod.metadata.namespace)
+        .map(move |i| &snap.authorization_policies[i])
+        .filter(move |p| {
+            p.spec.attachment.target_refs().is_empty()
+                && sidecar_attaches(
+                    &p.metadata.namespace,
+                    p.spec.attachment.selector.as_ref(),
+                    pod,
+                    ctx.root(),
+                )
+        })
+}
+
 /// Everything the paths of pod `d` depend on: pods with equal signatures get equal paths.
 fn signature(ctx: &Ctx, d: usize, zt: &[ZtPolicy]) -> String {
     let (snap, info) = (ctx.snap, &ctx.mesh.pods[d]);
     let sidecar: Vec<&str> = if info.dataplane == Dataplane::Sidecar {
-        snap.authorization_policies
-            .iter()
-            .filter(|p| {
-                p.spec.attachment.target_refs().is_empty()
-                    && sidecar_attaches(
-                        &p.metadata.namespace,
-                        p.spec.attachment.selector.as_ref(),
-                        &snap.pods[d],
-                        ctx.root(),
-                    )
-            })
+        sidecar_policies(ctx, d)
             .map(|p| p.metadata.name.as_str())
             .collect()
     } else {
