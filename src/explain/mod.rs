@@ -264,8 +264,8 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     policies.extend(extensions::reports(&mut ctx));
     policies.extend(extensions::route_reports(&mut ctx));
     inventory::findings(&mut ctx);
-    let paths = paths::build(&ctx);
-    paths::bypass_findings(&mut ctx);
+    let (paths, bypass) = paths::build(&ctx);
+    ctx.findings.extend(bypass);
 
     let mut findings = std::mem::take(&mut ctx.findings);
     findings.sort();

@@ -227,34 +227,31 @@ fn destination_hop(
     }
 }
 
-pub fn build(ctx: &Ctx) -> Vec<PathReport> {
+/// The paths of every destination in scope, and the waypoint-bypass findings (AMB009).
+pub fn build(ctx: &Ctx) -> (Vec<PathReport>, Vec<Finding>) {
     let mut cache = ChainCache::new();
     let mesh = ctx.mesh;
     let mut out = Vec::new();
     // Pods enforced alike (replicas of one workload) share their paths: computed once per
     // group, so paths grow with workloads, not pods.
-    let mut groups: Vec<(usize, Vec<usize>, Vec<ZtPolicy>)> = Vec::new();
+    let zt_by_pod = zt_by_pod(ctx);
+    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for &d in &ctx.pods {
-        let info = &mesh.pods[d];
-        if info.role != Role::Workload {
+        if mesh.pods[d].role != Role::Workload {
             continue;
         }
-        let zt = if info.dataplane == Dataplane::Ambient {
-            zt_policies(ctx, d)
-        } else {
-            vec![]
-        };
-        let sig = signature(ctx, d, &zt);
+        let sig = signature(ctx, d, &zt_by_pod[&d]);
         match index.get(&sig) {
             Some(&g) => groups[g].1.push(d),
             None => {
                 index.insert(sig, groups.len());
-                groups.push((d, vec![d], zt));
+                groups.push((d, vec![d]));
             }
         }
     }
-    for (d, members, zt) in groups {
+    for (d, members) in groups {
+        let zt = &zt_by_pod[&d];
         let info = &mesh.pods[d];
         let dest = mesh.pod_key(d);
         let pods: Vec<String> = if members.len() > 1 {
@@ -312,7 +309,7 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
             if let Some(w) = w {
                 hops.push(waypoint_hop(ctx, &mut cache, *w, *chain));
             }
-            hops.push(destination_hop(ctx, d, &zt, *w, false));
+            hops.push(destination_hop(ctx, d, zt, *w, false));
             out.push(path("ambient-service", via.clone(), hops, note));
 
             let mut hops = vec![client_hop("ingress-gateway")];
@@ -320,7 +317,7 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
             if let Some(w) = through {
                 hops.push(waypoint_hop(ctx, &mut cache, w, *chain));
             }
-            hops.push(destination_hop(ctx, d, &zt, through, false));
+            hops.push(destination_hop(ctx, d, zt, through, false));
             let note = match (w, iuw) {
                 (Some(w), false) => Some(format!(
                     "ingress traffic skips waypoint {} (istio.io/ingress-use-waypoint is not true)",
@@ -334,7 +331,7 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
         if let Some(w) = info.binding.waypoint {
             hops.push(waypoint_hop(ctx, &mut cache, w, None));
         }
-        hops.push(destination_hop(ctx, d, &zt, info.binding.waypoint, false));
+        hops.push(destination_hop(ctx, d, zt, info.binding.waypoint, false));
         out.push(path("ambient-pod-ip", None, hops, not_in_mesh.clone()));
 
         let any_waypoint = !mesh.waypoints_in_front_of(d).is_empty();
@@ -348,7 +345,7 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
             None,
             vec![
                 client_hop("sidecar-client"),
-                destination_hop(ctx, d, &zt, None, false),
+                destination_hop(ctx, d, zt, None, false),
             ],
             note,
         ));
@@ -358,11 +355,12 @@ pub fn build(ctx: &Ctx) -> Vec<PathReport> {
         out.push(path(
             "out-of-mesh",
             None,
-            vec![hop, destination_hop(ctx, d, &zt, None, true)],
+            vec![hop, destination_hop(ctx, d, zt, None, true)],
             not_in_mesh,
         ));
     }
-    out
+    let findings = bypass_findings(ctx, &zt_by_pod);
+    (out, findings)
 }
 
 /// The AuthorizationPolicies a sidecar-injected pod `d` enforces itself (sidecar semantics:
@@ -384,6 +382,20 @@ fn sidecar_policies<'a>(
                     ctx.root(),
                 )
         })
+}
+
+/// What each in-scope pod's ztunnel enforces (empty outside ambient), computed once for the
+/// paths and the bypass check.
+type ZtByPod<'a> = std::collections::HashMap<usize, Vec<ZtPolicy<'a>>>;
+
+fn zt_by_pod<'a>(ctx: &'a Ctx) -> ZtByPod<'a> {
+    ctx.pods
+        .iter()
+        .map(|&d| {
+            let ambient = ctx.mesh.pods[d].dataplane == Dataplane::Ambient;
+            (d, if ambient { zt_policies(ctx, d) } else { vec![] })
+        })
+        .collect()
 }
 
 /// Everything the paths of pod `d` depend on: pods with equal signatures get equal paths.
@@ -413,7 +425,7 @@ fn signature(ctx: &Ctx, d: usize, zt: &[ZtPolicy]) -> String {
 
 /// AMB009: targetRef policies at a waypoint that other paths skip, when the destination
 /// ztunnel does not restrict sources to the waypoint.
-pub fn bypass_findings(ctx: &mut Ctx) {
+fn bypass_findings(ctx: &Ctx, zt_by_pod: &ZtByPod) -> Vec<Finding> {
     let (snap, mesh) = (ctx.snap, ctx.mesh);
     let probe = format!(
         "{}/ns/ambient-policy-probe/sa/probe",
@@ -436,7 +448,7 @@ pub fn bypass_findings(ctx: &mut Ctx) {
             .pods
             .iter()
             .copied()
-            .filter(|p| ctx.pods.contains(p))
+            .filter(|p| zt_by_pod.contains_key(p))
             .collect();
         for &d in &pods {
             let dp = mesh.pods[d].dataplane;
@@ -447,10 +459,10 @@ pub fn bypass_findings(ctx: &mut Ctx) {
                 ));
                 continue;
             }
-            let ps = zt_policies(ctx, d);
+            let ps = &zt_by_pod[&d];
             let other = dp == Dataplane::Sidecar
                 || !matches!(
-                    verdict(&ps, Some(Some(probe.clone()))),
+                    verdict(ps, Some(Some(probe.clone()))),
                     Some(Verdict::Deny(_))
                 );
             if other {
@@ -468,7 +480,7 @@ pub fn bypass_findings(ctx: &mut Ctx) {
                 }
             }
             let plaintext_denied = !mesh.pods[d].bypass_inbound
-                && matches!(verdict(&ps, Some(None)), Some(Verdict::Deny(_)));
+                && matches!(verdict(ps, Some(None)), Some(Verdict::Deny(_)));
             if dp == Dataplane::Ambient && !plaintext_denied {
                 routes.push("plaintext clients outside the mesh".into());
             }
@@ -486,5 +498,5 @@ pub fn bypass_findings(ctx: &mut Ctx) {
                 policies.join(", "), ctx.waypoint_key(w), m.name, routes.join("; ")),
         ));
     }
-    ctx.findings.extend(out);
+    out
 }
