@@ -67,12 +67,7 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
 
     if args.output == Output::Json {
         // Streamed: the JSON of a big mesh is large.
-        match render::write_json(&explanation, out) {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                return Err(Error::Input(format!("cannot write output: {e}")))
-            }
-            _ => {}
-        }
+        written(render::write_json(&explanation, out))?;
         return Ok(exit_code(args, &explanation));
     }
     let text = match args.output {
@@ -225,11 +220,16 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// Broken pipe (`| head`) is a normal way for a reader to stop: not an error.
 fn write_out(out: &mut dyn Write, s: &str) -> Result<()> {
-    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::Input(format!("cannot write output: {e}"))),
+    written(out.write_all(s.as_bytes()).and_then(|_| out.flush()))
+}
+
+/// Broken pipe (`| head`) is a normal way for a reader to stop: not an error.
+fn written(r: std::io::Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::Input(format!("cannot write output: {e}")))
+        }
+        _ => Ok(()),
     }
 }

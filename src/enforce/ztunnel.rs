@@ -184,6 +184,20 @@ pub enum ZtEffect {
     FieldsIgnored,
 }
 
+impl ZtEffect {
+    /// The output contract's name (DESIGN.md section 3).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ZtEffect::AsWritten => "as-written",
+            ZtEffect::DenyAll => "deny-all",
+            ZtEffect::RulesDropped => "rules-dropped",
+            ZtEffect::L7Ignored => "l7-ignored",
+            ZtEffect::NoEffect => "no-effect",
+            ZtEffect::FieldsIgnored => "fields-ignored",
+        }
+    }
+}
+
 /// Why istiod does not send a policy to ztunnel at all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -2,7 +2,7 @@
 
 use super::entries::Entries;
 use super::report::{PolicyReport, ZtunnelDetail};
-use super::{relevant, Ctx};
+use super::{relevant, short_names, Ctx};
 use crate::enforce::attach::RefOutcome;
 use crate::enforce::ztunnel::{Action, Conversion, NotSent, Scope, ZtEffect};
 use crate::findings::{self as f, Finding, Severity};
@@ -42,13 +42,6 @@ pub fn sidecar_attaches(
                 .as_ref()
                 .is_none_or(|m| m.iter().all(|(k, v)| pod.metadata.labels.get(k) == Some(v)))
         })
-}
-
-pub fn effect_name(e: ZtEffect) -> String {
-    match serde_json::to_value(e) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => "as-written".into(),
-    }
 }
 
 fn enum_name<T: Serialize>(v: T) -> String {
@@ -149,7 +142,7 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
     let zt_effect = if conv.dry_run {
         "dry-run".to_string()
     } else {
-        effect_name(conv.effect)
+        conv.effect.as_str().to_string()
     };
     let gateway_selector = snap
         .mesh
@@ -257,12 +250,6 @@ fn list(v: &[String]) -> String {
     s
 }
 
-fn names(v: &[String]) -> Vec<String> {
-    v.iter()
-        .map(|k| k.rsplit('/').next().unwrap_or(k).to_string())
-        .collect()
-}
-
 fn policy_findings(
     ctx: &mut Ctx,
     p: &AuthorizationPolicy,
@@ -283,7 +270,7 @@ fn policy_findings(
         .cloned()
         .collect::<Vec<_>>()
         .join(", ");
-    let zt = names(&facts.ztunnel_pods);
+    let zt = short_names(&facts.ztunnel_pods);
     if !zt.is_empty() && !conv.dry_run {
         let who = list(&zt);
         match conv.effect {
@@ -333,7 +320,7 @@ fn policy_findings(
         let mut wps: Vec<String> = facts.via_waypoint.iter().map(|(_, w)| w.clone()).collect();
         wps.sort();
         wps.dedup();
-        let pods: Vec<String> = names(
+        let pods: Vec<String> = short_names(
             &facts
                 .via_waypoint
                 .iter()
@@ -355,7 +342,7 @@ fn policy_findings(
             &res,
             format!(
                 "{} {} not in the mesh: no ztunnel or sidecar enforces this policy for {}",
-                list(&names(&facts.out_of_mesh)),
+                list(&short_names(&facts.out_of_mesh)),
                 if facts.out_of_mesh.len() == 1 {
                     "is"
                 } else {
@@ -373,14 +360,14 @@ fn policy_findings(
         add(Finding::new(
             &f::SELECTOR_ON_GATEWAY,
             &res,
-            format!("the selector matches waypoint pod(s) {}; waypoints ignore selector policies, so nothing enforces it there", list(&names(&facts.waypoint_pods))),
+            format!("the selector matches waypoint pod(s) {}; waypoints ignore selector policies, so nothing enforces it there", list(&short_names(&facts.waypoint_pods))),
         ));
     }
     match &conv.not_sent {
         Some(NotSent::UnsupportedAction(a)) if !facts.not_sent_pods.is_empty() => add(Finding::new(
             &f::NOT_SENT,
             &res,
-            format!("ztunnel does not support the {a} action: istiod does not send this policy, so it is not enforced for {} (status ZtunnelAccepted=False)", list(&names(&facts.not_sent_pods))),
+            format!("ztunnel does not support the {a} action: istiod does not send this policy, so it is not enforced for {} (status ZtunnelAccepted=False)", list(&short_names(&facts.not_sent_pods))),
         )),
         Some(NotSent::DryRun) => add(Finding::new(
             &f::NOT_SENT,

@@ -4,7 +4,7 @@
 use super::authz::sidecar_attaches;
 use super::entries::Entries;
 use super::report::PolicyReport;
-use super::{attachment_label, relevant, Ctx};
+use super::{attachment_label, relevant, short_names, Ctx};
 use crate::enforce::attach::{Chain, GATEWAY_GROUP, ISTIO_NETWORKING_GROUP};
 use crate::findings::{self as f, Finding};
 use crate::mesh::{Dataplane, Role};
@@ -104,10 +104,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
         }
         let applies_at_waypoints = p.kind == "Telemetry" && sel.is_none();
         if !ambient.is_empty() && !applies_at_waypoints {
-            let names: Vec<String> = ambient
-                .iter()
-                .map(|k| k.rsplit('/').next().unwrap_or(k).to_string())
-                .collect();
+            let names = short_names(&ambient);
             ctx.findings.push(Finding::new(
                 &f::NOT_CONSUMED,
                 &res,

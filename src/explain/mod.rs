@@ -286,6 +286,13 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     }
 }
 
+/// `Kind/ns/name` keys shortened to their names, for messages.
+pub(crate) fn short_names(keys: &[String]) -> Vec<String> {
+    keys.iter()
+        .map(|k| k.rsplit('/').next().unwrap_or(k).to_string())
+        .collect()
+}
+
 /// How a policy is attached, in the words of the output contract.
 pub(crate) fn attachment_label(
     has_refs: bool,

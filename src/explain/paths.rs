@@ -1,7 +1,7 @@
 //! Traffic paths: for each destination workload, one path per source class of SEMANTICS.md
 //! 3.5, with the hops and, at each hop, the policies evaluated and the identity seen.
 
-use super::authz::{effect_name, sidecar_attaches, ztunnel_attaches};
+use super::authz::{sidecar_attaches, ztunnel_attaches};
 use super::report::{Hop, PathReport};
 use super::Ctx;
 use crate::enforce::attach::{attaches_to_chain, Chain};
@@ -35,7 +35,7 @@ fn zt_policies<'a>(ctx: &'a Ctx, d: usize) -> Vec<ZtPolicy<'a>> {
                     &p.metadata.name,
                 );
                 ZtPolicy {
-                    label: format!("{key} ({})", effect_name(c.effect)),
+                    label: format!("{key} ({})", c.effect.as_str()),
                     key,
                     action: c.action,
                     rules: std::borrow::Cow::Borrowed(c.rules.as_slice()),

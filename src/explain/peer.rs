@@ -2,7 +2,7 @@
 
 use super::entries::Entries;
 use super::report::PolicyReport;
-use super::{attachment_label, relevant, Ctx};
+use super::{attachment_label, relevant, short_names, Ctx};
 use crate::enforce::peerauth::Mode;
 use crate::findings::{self as f, Finding};
 use crate::mesh::Dataplane;
@@ -68,12 +68,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
         if !meant_here && !relevant(ctx, &m.namespace, &enforcement) {
             continue;
         }
-        let names = |v: &[String]| {
-            v.iter()
-                .map(|k| k.rsplit('/').next().unwrap_or(k).to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let names = |v: &[String]| short_names(v).join(", ");
         if m.namespace == root && selector.is_some() {
             ctx.findings.push(Finding::new(
                 &f::ROOT_SELECTOR_PEERAUTH,
