@@ -17,6 +17,18 @@ pub struct ObjectMeta {
     /// RFC 3339; compared as strings, which orders correctly for this format.
     #[serde(default, deserialize_with = "null_default")]
     pub creation_timestamp: String,
+    /// Where a manifest object was read from (file source only), for findings that point
+    /// at a file and line (SARIF, GitHub annotations). Never decoded from the object.
+    #[serde(skip)]
+    pub origin: Option<std::sync::Arc<Origin>>,
+}
+
+/// The file, document (1-based) and first line (1-based) of an object read from a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    pub file: String,
+    pub document: usize,
+    pub line: usize,
 }
 
 impl ObjectMeta {

@@ -26,10 +26,17 @@ pub fn from_texts(texts: &[(String, String)], default_namespace: &str) -> Result
     let mut configmaps = Vec::new();
     let mut istiods = Vec::new();
     for (name, text) in texts {
+        let starts = document_start_lines(text);
         for (doc_no, obj) in parse_documents(name, text)? {
+            let line = starts.get(doc_no - 1).copied().unwrap_or(1);
             let mut ctx = Doc {
                 file: name,
                 doc_no,
+                origin: std::sync::Arc::new(Origin {
+                    file: name.clone(),
+                    document: doc_no,
+                    line,
+                }),
                 snap: &mut snap,
                 default_namespace,
             };
@@ -184,6 +191,22 @@ fn parse_documents(file: &str, text: &str) -> Result<Vec<(usize, Value)>> {
         .collect())
 }
 
+/// The first content line (1-based) of each document, indexed by document number - 1,
+/// counting documents as `document_at_line` does.
+fn document_start_lines(text: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut seen_content = false;
+    for (i, l) in text.lines().enumerate() {
+        if l.starts_with("---") {
+            seen_content = false;
+        } else if !seen_content && !l.trim().is_empty() && !l.trim_start().starts_with('#') {
+            seen_content = true;
+            starts.push(i + 1);
+        }
+    }
+    starts
+}
+
 /// The document number of a 1-based line, counting `---` separators before it.
 fn document_at_line(text: &str, line: u64) -> usize {
     let mut doc = 1;
@@ -204,6 +227,7 @@ fn document_at_line(text: &str, line: u64) -> usize {
 struct Doc<'a> {
     file: &'a str,
     doc_no: usize,
+    origin: std::sync::Arc<Origin>,
     snap: &'a mut Snapshot,
     default_namespace: &'a str,
 }
@@ -259,6 +283,7 @@ impl Doc<'_> {
         macro_rules! push {
             ($field:ident, $ty:ty, namespaced) => {{
                 let mut o: $ty = self.decode(&what, obj)?;
+                o.metadata.origin = Some(self.origin.clone());
                 if o.metadata.namespace.is_empty() {
                     o.metadata.namespace = ns;
                 }
@@ -267,7 +292,8 @@ impl Doc<'_> {
         }
         match (group, kind.as_str()) {
             ("", "Namespace") => {
-                let o: Namespace = self.decode(&what, obj)?;
+                let mut o: Namespace = self.decode(&what, obj)?;
+                o.metadata.origin = Some(self.origin.clone());
                 self.snap.namespaces.push(o);
             }
             ("", "Pod") => push!(pods, Pod, namespaced),
@@ -299,11 +325,13 @@ impl Doc<'_> {
             }
             ("gateway.networking.k8s.io", "Gateway") => push!(gateways, Gateway, namespaced),
             ("gateway.networking.k8s.io", "GatewayClass") => {
-                let o: GatewayClass = self.decode(&what, obj)?;
+                let mut o: GatewayClass = self.decode(&what, obj)?;
+                o.metadata.origin = Some(self.origin.clone());
                 self.snap.gateway_classes.push(o);
             }
             ("gateway.networking.k8s.io", "HTTPRoute" | "GRPCRoute" | "TCPRoute" | "TLSRoute") => {
                 let mut o: Route = self.decode(&what, obj)?;
+                o.metadata.origin = Some(self.origin.clone());
                 o.kind = kind.clone();
                 if o.metadata.namespace.is_empty() {
                     o.metadata.namespace = ns;
@@ -321,6 +349,7 @@ impl Doc<'_> {
             | ("extensions.istio.io", "WasmPlugin")
             | ("networking.istio.io", "EnvoyFilter") => {
                 let mut o: ExtensionPolicy = self.decode(&what, obj)?;
+                o.metadata.origin = Some(self.origin.clone());
                 o.kind = kind.clone();
                 if o.metadata.namespace.is_empty() {
                     o.metadata.namespace = ns;
@@ -365,5 +394,13 @@ mod tests {
         assert_eq!(document_at_line(text, 6), 3);
         // A leading separator does not start a second document.
         assert_eq!(document_at_line("---\na: 1\n", 2), 1);
+    }
+
+    #[test]
+    fn document_start_lines_skip_separators_and_comments() {
+        let text = "# head\na: 1\n---\n\n# c\nb: 2\n---\nc: 3\n";
+        assert_eq!(document_start_lines(text), vec![2, 6, 8]);
+        assert_eq!(document_at_line(text, 6), 2);
+        assert_eq!(document_at_line(text, 8), 3);
     }
 }
