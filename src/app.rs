@@ -9,6 +9,8 @@ use crate::selector::LabelSelector;
 use crate::snapshot::{parse_bool, Setting, Snapshot, FEATURE_FLAGS};
 use std::io::{IsTerminal, Write};
 
+mod diff;
+
 const FLAG: &str = "command-line flag";
 
 /// Runs the command, writing the report to `out`. Returns the exit code.
@@ -22,6 +24,7 @@ pub fn run(cmd: Command, out: &mut dyn Write) -> Result<u8> {
             Ok(0)
         }
         Command::Explain(args) => run_explain(&args, out),
+        Command::Diff(args) => diff::run(&args, out),
     }
 }
 
@@ -73,6 +76,12 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
     let text = match args.output {
         Output::Json => unreachable!("streamed above"),
         Output::Yaml => render::yaml(&explanation).map_err(Error::Input)?,
+        Output::Sarif => {
+            render::sarif::render(&explanation.findings, &render::origins::Origins::of(&snap))
+        }
+        Output::Github => {
+            render::github::render(&explanation.findings, &render::origins::Origins::of(&snap))
+        }
         Output::Table | Output::Wide => render::table::render(
             &explanation,
             &render::table::Options {

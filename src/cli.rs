@@ -20,6 +20,10 @@ pub struct Cli {
 pub enum Command {
     /// Explain which component enforces each policy, the identity it sees, and the effect
     Explain(Box<ExplainArgs>),
+    /// Show what a change would do: enforcement, paths and findings before and after
+    #[command(mut_arg("filenames", |a| a.help("The proposed manifests: files or directories (repeatable; - for stdin)")))]
+    #[command(mut_arg("fail_on", |a| a.help("Exit 1 only when the change introduces a finding at or above this severity")))]
+    Diff(Box<DiffArgs>),
     /// Print the version
     Version,
 }
@@ -30,6 +34,10 @@ pub enum Output {
     Wide,
     Json,
     Yaml,
+    /// SARIF 2.1.0, for code scanning (e.g. github/codeql-action/upload-sarif)
+    Sarif,
+    /// GitHub Actions annotations (::error file=...,line=...::)
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -128,6 +136,31 @@ pub struct ExplainArgs {
     /// Namespaces istio-cni never enrols (comma-separated; default kube-system)
     #[arg(long, value_name = "NS,...", value_delimiter = ',')]
     pub cni_exclude_namespaces: Option<Vec<String>>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    # What would applying these manifests change in the cluster?\n  \
+    kubectl ambient-policy diff -f proposed/\n\n  \
+    # ... and deleting a policy\n  \
+    kubectl ambient-policy diff -f proposed/ --delete AuthorizationPolicy/bookinfo/old\n\n  \
+    # A pull request, offline: main's manifests against the branch's\n  \
+    kubectl ambient-policy diff --base main/manifests/ -f manifests/ --fail-on error\n\n\
+Exit codes: 0 no difference, 1 differences (with --fail-on: a finding at or above SEVERITY\n\
+introduced), 2 usage or input error, 3 cluster error.")]
+pub struct DiffArgs {
+    /// Compare with these manifests instead of the cluster (offline; repeatable)
+    #[arg(long, value_name = "FILE|DIR")]
+    pub base: Vec<String>,
+
+    /// Remove an object from the cluster side: Kind/namespace/name, or Kind/name (repeatable)
+    #[arg(long, value_name = "KIND/NS/NAME", conflicts_with = "base")]
+    pub delete: Vec<String>,
+
+    // -f: the proposed manifests; --fail-on: exit 1 only when the change introduces a finding
+    // at or above it; the other flags as for explain.
+    #[command(flatten)]
+    pub explain: ExplainArgs,
 }
 
 /// kubectl-style durations: `500ms`, `5s`, `2m`, or a bare number of seconds.

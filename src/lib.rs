@@ -1,11 +1,13 @@
 pub mod app;
 pub mod cli;
+pub mod diff;
 pub mod enforce;
 pub mod error;
 pub mod explain;
 pub mod findings;
 pub mod mesh;
 pub mod model;
+pub mod overlay;
 pub mod render;
 pub mod selector;
 pub mod snapshot;

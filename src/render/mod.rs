@@ -1,5 +1,9 @@
 //! Pure functions from an Explanation to text.
 
+pub mod diff;
+pub mod github;
+pub mod origins;
+pub mod sarif;
 pub mod table;
 
 use crate::explain::report::Explanation;

@@ -1,0 +1,279 @@
+//! What the cluster would hold after `kubectl apply -f proposed/` (and `kubectl delete`): a
+//! Snapshot with manifests laid over it. An object of the same kind, namespace and name
+//! replaces, a new one adds, a `--delete`d one goes. Pure: both Snapshots are already read.
+
+use crate::model::{resource_key, ObjectMeta};
+use crate::snapshot::{MeshSettings, Snapshot};
+
+/// Kinds an overlay or `--delete` can name; `false`: cluster-scoped.
+const KINDS: &[(&str, bool)] = &[
+    ("Namespace", false),
+    ("Pod", true),
+    ("Service", true),
+    ("ServiceEntry", true),
+    ("Gateway", true),
+    ("GatewayClass", false),
+    ("AuthorizationPolicy", true),
+    ("PeerAuthentication", true),
+    ("RequestAuthentication", true),
+    ("Telemetry", true),
+    ("WasmPlugin", true),
+    ("EnvoyFilter", true),
+    ("HTTPRoute", true),
+    ("GRPCRoute", true),
+    ("TCPRoute", true),
+    ("TLSRoute", true),
+];
+
+/// An object named on the command line: `Kind/namespace/name`, or `Kind/name` when the kind
+/// is cluster-scoped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjectRef {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.split('/').collect();
+        let kind = parts[0];
+        let Some(&(kind, namespaced)) = KINDS.iter().find(|(k, _)| k.eq_ignore_ascii_case(kind))
+        else {
+            let known: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
+            return Err(format!(
+                "invalid --delete {s:?}: unknown kind {kind:?}; known: {}",
+                known.join(", ")
+            ));
+        };
+        let (namespace, name) = match (namespaced, &parts[1..]) {
+            (true, [ns, name]) => (*ns, *name),
+            (false, [name]) => ("", *name),
+            (true, _) => {
+                return Err(format!(
+                    "invalid --delete {s:?}: want {kind}/NAMESPACE/NAME"
+                ))
+            }
+            (false, _) => return Err(format!("invalid --delete {s:?}: want {kind}/NAME")),
+        };
+        if name.is_empty() || (namespaced && namespace.is_empty()) {
+            return Err(format!("invalid --delete {s:?}: empty namespace or name"));
+        }
+        Ok(ObjectRef {
+            kind: kind.to_string(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        })
+    }
+
+    fn matches(&self, kind: &str, m: &ObjectMeta) -> bool {
+        self.kind == kind && self.namespace == m.namespace && self.name == m.name
+    }
+}
+
+impl std::fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&resource_key(&self.kind, &self.namespace, &self.name))
+    }
+}
+
+/// Replaces the objects of `base` that `top` redefines (same key) and adds the rest.
+fn lay<T>(base: &mut Vec<T>, top: Vec<T>, key: impl Fn(&T) -> (String, String, String)) {
+    let keys: std::collections::BTreeSet<_> = top.iter().map(&key).collect();
+    base.retain(|o| !keys.contains(&key(o)));
+    base.extend(top);
+}
+
+fn key_of(kind: &str, m: &ObjectMeta) -> (String, String, String) {
+    (kind.to_string(), m.namespace.clone(), m.name.clone())
+}
+
+impl Snapshot {
+    /// Lays `top` (manifests) over this Snapshot (the cluster).
+    pub fn overlay(&mut self, top: Snapshot) {
+        // Exhaustive on purpose: a new Snapshot field must say how it overlays.
+        let Snapshot {
+            namespaces,
+            pods,
+            services,
+            service_entries,
+            gateways,
+            gateway_classes,
+            authorization_policies,
+            peer_authentications,
+            extensions,
+            routes,
+            mesh,
+            skipped,
+            incomplete: _, // manifests are complete; what the cluster could not give stays
+        } = top;
+        lay(&mut self.namespaces, namespaces, |o| {
+            key_of("Namespace", &o.metadata)
+        });
+        lay(&mut self.pods, pods, |o| key_of("Pod", &o.metadata));
+        lay(&mut self.services, services, |o| {
+            key_of("Service", &o.metadata)
+        });
+        lay(&mut self.service_entries, service_entries, |o| {
+            key_of("ServiceEntry", &o.metadata)
+        });
+        lay(&mut self.gateways, gateways, |o| {
+            key_of("Gateway", &o.metadata)
+        });
+        lay(&mut self.gateway_classes, gateway_classes, |o| {
+            key_of("GatewayClass", &o.metadata)
+        });
+        lay(
+            &mut self.authorization_policies,
+            authorization_policies,
+            |o| key_of("AuthorizationPolicy", &o.metadata),
+        );
+        lay(&mut self.peer_authentications, peer_authentications, |o| {
+            key_of("PeerAuthentication", &o.metadata)
+        });
+        lay(&mut self.extensions, extensions, |o| {
+            key_of(&o.kind, &o.metadata)
+        });
+        lay(&mut self.routes, routes, |o| key_of(&o.kind, &o.metadata));
+        self.mesh.overlay(mesh);
+        for (kind, n) in skipped {
+            *self.skipped.entry(kind).or_default() += n;
+        }
+        self.normalise();
+    }
+
+    /// Removes the object `r` names; false when there is none.
+    pub fn delete(&mut self, r: &ObjectRef) -> bool {
+        fn drop<T>(list: &mut Vec<T>, gone: impl Fn(&T) -> bool) -> usize {
+            let n = list.len();
+            list.retain(|o| !gone(o));
+            n - list.len()
+        }
+        let k = r.kind.as_str();
+        let removed = drop(&mut self.namespaces, |o| {
+            r.matches("Namespace", &o.metadata)
+        }) + drop(&mut self.pods, |o| r.matches("Pod", &o.metadata))
+            + drop(&mut self.services, |o| r.matches("Service", &o.metadata))
+            + drop(&mut self.service_entries, |o| {
+                r.matches("ServiceEntry", &o.metadata)
+            })
+            + drop(&mut self.gateways, |o| r.matches("Gateway", &o.metadata))
+            + drop(&mut self.gateway_classes, |o| {
+                r.matches("GatewayClass", &o.metadata)
+            })
+            + drop(&mut self.authorization_policies, |o| {
+                r.matches("AuthorizationPolicy", &o.metadata)
+            })
+            + drop(&mut self.peer_authentications, |o| {
+                r.matches("PeerAuthentication", &o.metadata)
+            })
+            + drop(&mut self.extensions, |o| {
+                o.kind == k && r.matches(k, &o.metadata)
+            })
+            + drop(&mut self.routes, |o| {
+                o.kind == k && r.matches(k, &o.metadata)
+            });
+        removed > 0
+    }
+}
+
+impl MeshSettings {
+    /// Settings the manifests state (an `istio` ConfigMap, an istiod Deployment) win; the
+    /// ones they leave at Istio's defaults keep the cluster's value.
+    fn overlay(&mut self, top: MeshSettings) {
+        let d = MeshSettings::default();
+        let MeshSettings {
+            root_namespace,
+            trust_domain,
+            istio_version,
+            features,
+            cni_exclude_namespaces,
+        } = top;
+        if root_namespace != d.root_namespace {
+            self.root_namespace = root_namespace;
+        }
+        if trust_domain != d.trust_domain {
+            self.trust_domain = trust_domain;
+        }
+        if istio_version.is_some() {
+            self.istio_version = istio_version;
+        }
+        for (k, v) in features {
+            if d.features.get(&k) != Some(&v) {
+                self.features.insert(k, v);
+            }
+        }
+        if cni_exclude_namespaces != d.cni_exclude_namespaces {
+            self.cni_exclude_namespaces = cni_exclude_namespaces;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::files::from_texts;
+
+    fn snap(text: &str) -> Snapshot {
+        from_texts(&[("t.yaml".into(), text.into())], "default").unwrap()
+    }
+
+    const AP: &str = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: NAME\nspec:\n  action: ACTION\n";
+
+    fn ap(name: &str, action: &str) -> String {
+        AP.replace("NAME", name).replace("ACTION", action)
+    }
+
+    #[test]
+    fn same_key_replaces_new_adds() {
+        let mut base = snap(&format!("{}---\n{}", ap("a", "ALLOW"), ap("b", "ALLOW")));
+        base.overlay(snap(&format!(
+            "{}---\n{}",
+            ap("b", "DENY"),
+            ap("c", "ALLOW")
+        )));
+        let got: Vec<(&str, &str)> = base
+            .authorization_policies
+            .iter()
+            .map(|p| (p.metadata.name.as_str(), p.spec.action.as_str()))
+            .collect();
+        assert_eq!(got, [("a", "ALLOW"), ("b", "DENY"), ("c", "ALLOW")]);
+    }
+
+    #[test]
+    fn delete_by_reference() {
+        let mut base = snap(&format!("{}---\n{}", ap("a", "ALLOW"), ap("b", "ALLOW")));
+        let r = ObjectRef::parse("authorizationpolicy/default/a").unwrap();
+        assert!(base.delete(&r));
+        assert!(!base.delete(&r), "already gone");
+        assert_eq!(base.authorization_policies.len(), 1);
+        assert!(!base.delete(&ObjectRef::parse("Pod/default/b").unwrap()));
+    }
+
+    #[test]
+    fn references_parse_or_say_why() {
+        let ok = ObjectRef::parse("Namespace/bookinfo").unwrap();
+        assert_eq!((ok.kind.as_str(), ok.namespace.as_str()), ("Namespace", ""));
+        assert_eq!(
+            ObjectRef::parse("httproute/ns/r").unwrap().to_string(),
+            "HTTPRoute/ns/r"
+        );
+        for bad in ["Secret/ns/x", "Pod/x", "Namespace/a/b", "Pod//x", "Pod/ns/"] {
+            assert!(ObjectRef::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn stated_mesh_settings_win() {
+        let mut base = Snapshot::default();
+        base.mesh.trust_domain = crate::snapshot::Setting::new("corp.example".into(), "cluster");
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-system\ndata:\n  mesh: |\n    rootNamespace: mesh-root\n";
+        base.overlay(snap(cm));
+        assert_eq!(base.mesh.root(), "mesh-root");
+        assert_eq!(
+            base.mesh.trust_domain(),
+            "corp.example",
+            "left at the default: kept"
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! The human form of a Diff: `+` added, `-` removed, `~` changed, per policy, per path, and
+//! the findings introduced and resolved.
+
+use super::table::wrap;
+use crate::diff::{Change, Diff, EntryChange, PathChange, PathState, PolicyChange};
+use crate::explain::report::Enforcement;
+use crate::findings::{Finding, Severity};
+use owo_colors::OwoColorize;
+use std::fmt::Write;
+
+pub struct Options {
+    /// List every target of added and removed entries, not only the targets that changed.
+    pub wide: bool,
+    pub color: bool,
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn mark(&self, c: Change) -> String {
+        let (m, on) = (
+            match c {
+                Change::Added => "+",
+                Change::Removed => "-",
+                Change::Changed => "~",
+            },
+            self.0,
+        );
+        match (c, on) {
+            (_, false) => m.to_string(),
+            (Change::Added, true) => m.green().to_string(),
+            (Change::Removed, true) => m.red().to_string(),
+            (Change::Changed, true) => m.yellow().to_string(),
+        }
+    }
+    fn bold(&self, s: &str) -> String {
+        if self.0 {
+            s.bold().to_string()
+        } else {
+            s.to_string()
+        }
+    }
+    fn dim(&self, s: &str) -> String {
+        if self.0 {
+            s.dimmed().to_string()
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+pub fn json(d: &Diff) -> String {
+    let mut s = serde_json::to_string_pretty(d).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+pub fn yaml(d: &Diff) -> Result<String, String> {
+    serde_saphyr::to_string(d).map_err(|err| format!("cannot render YAML: {err}"))
+}
+
+pub fn render(d: &Diff, o: &Options) -> String {
+    let p = Paint(o.color);
+    let mut out = String::new();
+    let scope = match &d.namespace {
+        Some(ns) => format!("namespace {ns}"),
+        None => "all namespaces".to_string(),
+    };
+    if !d.differs() {
+        let _ = writeln!(
+            out,
+            "No difference in enforcement, paths or findings for {scope}."
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        p.bold(&format!("Ambient policy diff for {scope}"))
+    );
+    if !d.policies.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold("POLICIES"));
+        for c in &d.policies {
+            policy(&mut out, &p, o, c);
+        }
+    }
+    if !d.paths.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold("PATHS"));
+        let mut last: Option<(&String, &Vec<String>)> = None;
+        for c in &d.paths {
+            let same = last == Some((&c.destination, &c.pods));
+            path(&mut out, &p, c, same);
+            last = Some((&c.destination, &c.pods));
+        }
+    }
+    for (title, change, list) in [
+        ("FINDINGS INTRODUCED", Change::Added, &d.findings.introduced),
+        ("FINDINGS RESOLVED", Change::Removed, &d.findings.resolved),
+    ] {
+        if !list.is_empty() {
+            let _ = writeln!(out, "\n{}", p.bold(title));
+            for f in list {
+                finding(&mut out, &p, change, f);
+            }
+        }
+    }
+    out
+}
+
+fn policy(out: &mut String, p: &Paint, o: &Options, c: &PolicyChange) {
+    let key = crate::model::resource_key(&c.kind, &c.namespace, &c.name);
+    let what = match (&c.renamed_from, c.change) {
+        (Some(old), _) => format!("renamed from {old}"),
+        (None, Change::Added) => "added".into(),
+        (None, Change::Removed) => "removed".into(),
+        (None, Change::Changed) => "changed".into(),
+    };
+    let _ = writeln!(out, "{} {key} ({what})", p.mark(c.change));
+    if c.renamed_from.is_some() {
+        let _ = writeln!(out, "    enforcement unchanged; its findings carry over");
+    }
+    for f in &c.fields {
+        let v = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());
+        let _ = writeln!(out, "    {}: {} -> {}", f.field, v(&f.before), v(&f.after));
+    }
+    for e in &c.entries {
+        entry(out, p, o, e);
+    }
+}
+
+/// `ztunnel via default/waypoint [waypoint] deny-all`: enforcer, where, identity, effect.
+fn place(e: &Enforcement) -> String {
+    let at = match (&e.waypoint, e.enforced_by.as_str()) {
+        (Some(w), "ztunnel" | "sidecar") => format!("via {w}"),
+        (Some(w), _) => w.clone(),
+        (None, "none") => "-".into(),
+        (None, _) => e.path.clone(),
+    };
+    format!("{} {at} [{}]", e.enforced_by, e.source_identity)
+}
+
+fn entry(out: &mut String, p: &Paint, o: &Options, c: &EntryChange) {
+    match (&c.before, &c.after) {
+        (Some(b), Some(a)) => {
+            let effect = if b.effect == a.effect {
+                a.effect.clone()
+            } else {
+                format!("{} -> {}", b.effect, a.effect)
+            };
+            let _ = writeln!(out, "    {} {} {effect}", p.mark(Change::Changed), place(a));
+            for t in b.targets.iter().filter(|t| !a.targets.contains(t)) {
+                let _ = writeln!(out, "        {} {}", p.mark(Change::Removed), p.dim(t));
+            }
+            for t in a.targets.iter().filter(|t| !b.targets.contains(t)) {
+                let _ = writeln!(out, "        {} {}", p.mark(Change::Added), p.dim(t));
+            }
+        }
+        (b, a) => {
+            let Some(e) = a.as_ref().or(b.as_ref()) else {
+                return;
+            };
+            let _ = writeln!(out, "    {} {} {}", p.mark(c.change), place(e), e.effect);
+            if o.wide {
+                for t in &e.targets {
+                    let _ = writeln!(out, "        {}", p.dim(t));
+                }
+            }
+        }
+    }
+}
+
+fn state(s: &Option<PathState>) -> (String, String) {
+    match s {
+        Some(s) if s.verdict == "depends" => ("depends on the client".into(), s.route.clone()),
+        Some(s) => (s.verdict.clone(), s.route.clone()),
+        None => ("absent".into(), "-".into()),
+    }
+}
+
+/// Changes of one destination share its heading.
+fn path(out: &mut String, p: &Paint, c: &PathChange, same_destination: bool) {
+    if !same_destination {
+        let mut head = c.destination.clone();
+        if !c.pods.is_empty() {
+            let names: Vec<&str> = c
+                .pods
+                .iter()
+                .map(|k| k.rsplit('/').next().unwrap_or(k))
+                .collect();
+            head.push_str(&format!(" (and {})", names.join(", ")));
+        }
+        let _ = writeln!(out, "{} {head}", p.mark(Change::Changed));
+    }
+    let via = c
+        .via
+        .as_ref()
+        .map(|v| format!(" to {v}"))
+        .unwrap_or_default();
+    let (bv, br) = state(&c.before);
+    let (av, ar) = state(&c.after);
+    let verdict = if bv == av {
+        av.clone()
+    } else {
+        format!("{bv} -> {av}")
+    };
+    let _ = writeln!(out, "    {}{via}: {verdict}", c.source);
+    if br != ar {
+        let _ = writeln!(out, "      {} {}", p.mark(Change::Removed), p.dim(&br));
+        let _ = writeln!(out, "      {} {}", p.mark(Change::Added), p.dim(&ar));
+    }
+}
+
+fn finding(out: &mut String, p: &Paint, c: Change, f: &Finding) {
+    let sev = f.severity.as_str().to_uppercase();
+    let sev = match (p.0, f.severity) {
+        (false, _) => sev,
+        (true, Severity::Error) => sev.red().to_string(),
+        (true, Severity::Warning) => sev.yellow().to_string(),
+        (true, Severity::Info) => sev.blue().to_string(),
+    };
+    let _ = writeln!(out, "{} {sev} {} {}", p.mark(c), f.code, f.resource);
+    for l in wrap(&f.message, super::table::WIDTH - 4) {
+        let _ = writeln!(out, "    {l}");
+    }
+}
