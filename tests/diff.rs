@@ -1,0 +1,602 @@
+//! `diff`, through the real binary: base/head manifest sets (a deny-all, a move to
+//! targetRefs, a rename, reordering), `--fail-on` semantics, bad input, and the live overlay
+//! against the test API server.
+
+mod support;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use support::apiserver::{ApiServer, TOKEN};
+
+const EXE: &str = env!("CARGO_BIN_EXE_kubectl-ambient_policy");
+const EXAMPLE: &str = "examples/bookinfo";
+
+fn bin() -> Command {
+    let mut c = Command::new(EXE);
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .env_remove("KUBECONFIG")
+        .env("TERM", "xterm");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", text(&o.stdout), text(&o.stderr)))
+}
+
+/// A copy of the example under the target dir, edited by `edit` (file name -> contents).
+fn head(name: &str, edit: impl FnOnce(&mut Vec<(String, String)>)) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE);
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&src)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    edit(&mut files);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("diff-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (f, s) in files {
+        std::fs::write(dir.join(f), s).unwrap();
+    }
+    dir
+}
+
+fn file<'a>(files: &'a mut [(String, String)], name: &str) -> &'a mut String {
+    &mut files.iter_mut().find(|(f, _)| f == name).unwrap().1
+}
+
+/// Replaces `old` (which must be there: the example changed otherwise) with `new`.
+fn replace(files: &mut [(String, String)], name: &str, old: &str, new: &str) {
+    let s = file(files, name);
+    assert!(s.contains(old), "{name} no longer contains {old:?}");
+    *s = s.replacen(old, new, 1);
+}
+
+const POLICIES: &str = "30-policies.yaml";
+
+/// The documented L4 deny-all: an ALLOW with no rules.
+const DENY_ALL: &str = "---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: deny-all\n  namespace: default\nspec: {}\n";
+
+/// The L7 trap: an ALLOW with only HTTP rules, bound by selector: ztunnel denies everything.
+const RATINGS_GET_ONLY: &str = "---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: ratings-get-only\n  namespace: default\nspec:\n  selector:\n    matchLabels:\n      app: ratings\n  rules:\n  - to:\n    - operation:\n        methods: [\"GET\"]\n";
+
+const FROM_INGRESS_SELECTOR: &str = "  name: productpage-from-ingress\n  namespace: default\nspec:\n  selector:\n    matchLabels:\n      app: productpage\n";
+const FROM_INGRESS_TARGETREFS: &str = "  name: productpage-from-ingress\n  namespace: default\nspec:\n  targetRefs:\n  - kind: Service\n    group: \"\"\n    name: productpage\n";
+
+fn diff(base: &str, head: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["diff", "--base", base, "-f", head.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn codes(list: &Value) -> BTreeSet<(String, String)> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["resource"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn policy<'a>(d: &'a Value, name: &str) -> &'a Value {
+    d["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in {:#}", d["policies"]))
+}
+
+/// (enforcedBy, path, sourceIdentity, effect) of a policy's entries on one side.
+fn entries(side: &Value) -> BTreeSet<(String, String, String, String)> {
+    side.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap().to_string();
+            (s("enforcedBy"), s("path"), s("sourceIdentity"), s("effect"))
+        })
+        .collect()
+}
+
+fn tuple(a: &str, b: &str, c: &str, d: &str) -> (String, String, String, String) {
+    (a.into(), b.into(), c.into(), d.into())
+}
+
+#[test]
+fn reordering_and_comments_are_no_difference() {
+    // Every document in one file, in reverse order, comments rewritten, files renamed.
+    let dir = head("reordered", |files| {
+        let mut docs: Vec<String> = files
+            .iter()
+            .flat_map(|(_, s)| s.split("\n---\n").map(str::to_string).collect::<Vec<_>>())
+            .map(|d| {
+                d.lines()
+                    .filter(|l| !l.trim_start().starts_with('#'))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .collect();
+        docs.reverse();
+        *files = vec![(
+            "all.yaml".into(),
+            format!("# one file, reordered\n{}\n", docs.join("\n---\n# moved\n")),
+        )];
+    });
+    let o = diff(EXAMPLE, &dir, &["--color", "never"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    assert_eq!(
+        text(&o.stdout),
+        "No difference in enforcement, paths or findings for namespace default.\n"
+    );
+    let d = json(&diff(EXAMPLE, &dir, &["-o", "json"]));
+    assert_eq!(d["apiVersion"], "ambient-policy/v1alpha1");
+    assert_eq!(d["kind"], "Diff");
+    assert_eq!(d["policies"], Value::Array(vec![]));
+    assert_eq!(d["findings"]["introduced"], Value::Array(vec![]));
+    assert_eq!(d["findings"]["resolved"], Value::Array(vec![]));
+    // Nothing introduced: --fail-on passes too.
+    assert_eq!(
+        diff(EXAMPLE, &dir, &["--fail-on", "info"]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn deny_all_added() {
+    let dir = head("deny-all", |f| file(f, POLICIES).push_str(DENY_ALL));
+    let o = diff(EXAMPLE, &dir, &["--color", "never"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    for want in [
+        "+ AuthorizationPolicy/default/deny-all (added)",
+        "    + ztunnel direct [client] deny-all",
+        "    + ztunnel via default/waypoint [waypoint] deny-all",
+    ] {
+        assert!(out.lines().any(|l| l == want), "no {want:?} in\n{out}");
+    }
+    let d = json(&diff(EXAMPLE, &dir, &["-o", "json"]));
+    let p = policy(&d, "deny-all");
+    assert_eq!(p["kind"], "AuthorizationPolicy");
+    assert_eq!(p["namespace"], "default");
+    assert_eq!(p["change"], "added");
+    assert!(p["before"].is_null());
+    assert!(entries(&p["after"]).contains(&tuple("ztunnel", "direct", "client", "deny-all")));
+    // Only the new policy changed.
+    assert_eq!(
+        d["policies"].as_array().unwrap().len(),
+        1,
+        "{:#}",
+        d["policies"]
+    );
+    // --fail-on says whether an error was introduced, whatever else differs.
+    let introduced_error = d["findings"]["introduced"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["severity"] == "error");
+    let fail = diff(EXAMPLE, &dir, &["--fail-on", "error"]);
+    assert_eq!(fail.status.code(), Some(i32::from(introduced_error)));
+}
+
+#[test]
+fn l7_deny_all_introduced_fails_on_error() {
+    let dir = head("l7-deny-all", |f| {
+        file(f, POLICIES).push_str(RATINGS_GET_ONLY)
+    });
+    let d = json(&diff(EXAMPLE, &dir, &["-o", "json"]));
+    let p = policy(&d, "ratings-get-only");
+    assert_eq!(p["change"], "added");
+    assert!(entries(&p["after"]).contains(&tuple("ztunnel", "direct", "client", "deny-all")));
+    assert!(codes(&d["findings"]["introduced"]).contains(&(
+        "AMB001".into(),
+        "AuthorizationPolicy/default/ratings-get-only".into()
+    )));
+    let o = diff(EXAMPLE, &dir, &["--fail-on", "error", "--color", "never"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o.stdout);
+    assert!(out.contains("FINDINGS INTRODUCED\n"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l == "+ ERROR AMB001 AuthorizationPolicy/default/ratings-get-only"),
+        "{out}"
+    );
+}
+
+#[test]
+fn moving_a_policy_to_target_refs() {
+    let dir = head("targetrefs", |f| {
+        replace(f, POLICIES, FROM_INGRESS_SELECTOR, FROM_INGRESS_TARGETREFS)
+    });
+    let o = diff(EXAMPLE, &dir, &["--color", "never"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    for want in [
+        "~ AuthorizationPolicy/default/productpage-from-ingress (changed)",
+        "    attachment: selector -> targetRefs",
+        "    + waypoint default/waypoint [client] as-written",
+        "    - ztunnel direct [client] as-written",
+        "    - ztunnel via default/waypoint [waypoint] as-written",
+    ] {
+        assert!(out.lines().any(|l| l == want), "no {want:?} in\n{out}");
+    }
+    let d = json(&diff(EXAMPLE, &dir, &["-o", "json"]));
+    let p = policy(&d, "productpage-from-ingress");
+    assert_eq!(p["change"], "changed");
+    assert_eq!(
+        p["fields"],
+        serde_json::json!([{"field": "attachment", "before": "selector", "after": "targetRefs"}])
+    );
+    assert!(entries(&p["before"]).contains(&tuple(
+        "ztunnel",
+        "waypoint",
+        "waypoint",
+        "as-written"
+    )));
+    assert_eq!(
+        entries(&p["after"]),
+        BTreeSet::from([tuple("waypoint", "waypoint", "client", "as-written")])
+    );
+    // ztunnel no longer checks the waypoint's identity against the ingress principal: the
+    // service path through the waypoint is no longer denied there.
+    let path = d["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["source"] == "ambient-service"
+                && c["destination"].as_str().unwrap().contains("productpage")
+        })
+        .unwrap_or_else(|| panic!("{:#}", d["paths"]));
+    assert_eq!(path["before"]["verdict"], "deny");
+    assert_ne!(path["after"]["verdict"], "deny");
+    assert!(codes(&d["findings"]["resolved"]).contains(&(
+        "AMB006".into(),
+        "AuthorizationPolicy/default/productpage-from-ingress".into()
+    )));
+}
+
+/// A rename (metadata.name only) is one changed policy with `renamedFrom` and unchanged
+/// enforcement; its findings carry over, so `--fail-on` ignores them.
+#[test]
+fn rename_shows_as_renamed() {
+    let dir = head("rename", |f| {
+        replace(
+            f,
+            POLICIES,
+            "name: reviews-get-only",
+            "name: reviews-read-only",
+        )
+    });
+    let o = diff(EXAMPLE, &dir, &["--color", "never"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        text(&o.stdout),
+        "Ambient policy diff for namespace default\n\nPOLICIES\n\
+         ~ AuthorizationPolicy/default/reviews-read-only (renamed from reviews-get-only)\n    \
+         enforcement unchanged; its findings carry over\n"
+    );
+    let d = json(&diff(EXAMPLE, &dir, &["-o", "json"]));
+    let p = policy(&d, "reviews-read-only");
+    assert_eq!(p["change"], "changed");
+    assert_eq!(p["renamedFrom"], "reviews-get-only");
+    assert_eq!(p["before"], p["after"]);
+    assert_eq!(p["entries"], Value::Array(vec![]));
+    assert_eq!(d["findings"]["introduced"], Value::Array(vec![]));
+    assert_eq!(d["findings"]["resolved"], Value::Array(vec![]));
+    // The renamed policy still has its AMB001 error: not introduced by the rename.
+    let explain = run(&["explain", "-f", dir.to_str().unwrap(), "--fail-on", "error"]);
+    assert_eq!(explain.status.code(), Some(1));
+    assert_eq!(
+        diff(EXAMPLE, &dir, &["--fail-on", "error"]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn fail_on_counts_only_what_the_change_introduces() {
+    // Pre-existing errors (AMB001, AMB005, AMB008 in the example) never fail a diff.
+    let moved = head("fail-on-moved", |f| {
+        replace(f, POLICIES, FROM_INGRESS_SELECTOR, FROM_INGRESS_TARGETREFS)
+    });
+    let d = json(&diff(EXAMPLE, &moved, &["-o", "json"]));
+    assert!(!d["findings"]["introduced"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["severity"] == "error"));
+    assert_eq!(
+        run(&[
+            "explain",
+            "-f",
+            moved.to_str().unwrap(),
+            "--fail-on",
+            "error"
+        ])
+        .status
+        .code(),
+        Some(1)
+    );
+    assert_eq!(
+        diff(EXAMPLE, &moved, &["--fail-on", "error"]).status.code(),
+        Some(0)
+    );
+
+    // A resolved error never fails it either.
+    let fixed = head("fail-on-fixed", |f| {
+        let s = file(f, POLICIES);
+        let docs: Vec<&str> = s
+            .split("\n---\n")
+            .filter(|d| !d.contains("name: reviews-get-only"))
+            .collect();
+        *s = docs.join("\n---\n");
+    });
+    let d = json(&diff(EXAMPLE, &fixed, &["-o", "json"]));
+    assert!(codes(&d["findings"]["resolved"]).contains(&(
+        "AMB001".into(),
+        "AuthorizationPolicy/default/reviews-get-only".into()
+    )));
+    assert_eq!(policy(&d, "reviews-get-only")["change"], "removed");
+    assert_eq!(
+        diff(EXAMPLE, &fixed, &["--fail-on", "error"]).status.code(),
+        Some(0)
+    );
+    // Without --fail-on any difference is 1.
+    assert_eq!(diff(EXAMPLE, &fixed, &[]).status.code(), Some(1));
+
+    // The other way round the same error is introduced, and fails.
+    let back = run(&[
+        "diff",
+        "--base",
+        fixed.to_str().unwrap(),
+        "-f",
+        EXAMPLE,
+        "--fail-on",
+        "error",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(back.status.code(), Some(1));
+    assert!(codes(&json(&back)["findings"]["introduced"]).contains(&(
+        "AMB001".into(),
+        "AuthorizationPolicy/default/reviews-get-only".into()
+    )));
+}
+
+#[test]
+fn ci_formats_report_introduced_findings_at_their_line() {
+    let dir = head("ci-formats", |f| {
+        file(f, POLICIES).push_str(RATINGS_GET_ONLY)
+    });
+    let policies = dir.join(POLICIES);
+    let line = std::fs::read_to_string(&policies)
+        .unwrap()
+        .lines()
+        .position(|l| l == "  name: ratings-get-only")
+        .unwrap()
+        - 2; // apiVersion, kind, metadata, name: 1-based line of apiVersion
+    let introduced = json(&diff(EXAMPLE, &dir, &["-o", "json"]))["findings"]["introduced"]
+        .as_array()
+        .unwrap()
+        .len();
+
+    let o = diff(EXAMPLE, &dir, &["-o", "github"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o.stdout);
+    assert_eq!(out.lines().count(), introduced, "{out}");
+    let want = format!(
+        "::error file={},line={line},title=AMB001 AuthorizationPolicy/default/ratings-get-only::",
+        policies.display()
+    );
+    assert!(
+        out.lines().any(|l| l.starts_with(&want)),
+        "no {want} in\n{out}"
+    );
+
+    let sarif = json(&diff(EXAMPLE, &dir, &["-o", "sarif"]));
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), introduced);
+    let r = results.iter().find(|r| r["ruleId"] == "AMB001").unwrap();
+    let loc = &r["locations"][0]["physicalLocation"];
+    assert_eq!(
+        loc["artifactLocation"]["uri"],
+        format!("file://{}", policies.display())
+    );
+    assert_eq!(loc["region"]["startLine"], line);
+}
+
+#[test]
+fn yaml_says_what_json_says() {
+    let dir = head("yaml", |f| file(f, POLICIES).push_str(DENY_ALL));
+    let y = diff(EXAMPLE, &dir, &["-o", "yaml"]);
+    assert_eq!(y.status.code(), Some(1));
+    let from_yaml: Value = serde_saphyr::from_str(&text(&y.stdout)).unwrap();
+    assert_eq!(from_yaml, json(&diff(EXAMPLE, &dir, &["-o", "json"])));
+}
+
+#[test]
+fn bad_diff_input() {
+    let one_line = |o: &Output, code: i32, wants: &[&str]| {
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "{err}");
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(err.lines().count() <= 2, "{err}");
+        for w in wants {
+            assert!(err.contains(w), "no {w:?} in {err}");
+        }
+    };
+    one_line(&run(&["diff", "--base", EXAMPLE]), 2, &["-f"]);
+    one_line(
+        &run(&["diff", "-f", EXAMPLE, "--delete", "Secret/default/x"]),
+        2,
+        &["unknown kind \"Secret\""],
+    );
+    one_line(
+        &run(&["diff", "-f", EXAMPLE, "--delete", "AuthorizationPolicy/x"]),
+        2,
+        &["AuthorizationPolicy/NAMESPACE/NAME"],
+    );
+    one_line(
+        &run(&["diff", "--base", "no/such/dir", "-f", EXAMPLE]),
+        2,
+        &["no/such/dir", "no such file"],
+    );
+    // --delete and --base do not mix (clap's usage error).
+    let o = run(&[
+        "diff", "--base", EXAMPLE, "-f", EXAMPLE, "--delete", "Pod/a/b",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).starts_with("error: "));
+}
+
+// ---- Live: manifests laid over the cluster (the test API server) ----
+
+fn example_objects() -> Vec<Value> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|p| {
+            serde_saphyr::from_multiple::<Value>(&std::fs::read_to_string(p).unwrap()).unwrap()
+        })
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+struct World {
+    _server: ApiServer,
+    dir: PathBuf,
+    kubeconfig: PathBuf,
+}
+
+fn world(name: &str) -> World {
+    let server = ApiServer::start(example_objects());
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("diff-live-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        server.kubeconfig(&[("bookinfo", Some("default"), TOKEN)]),
+    )
+    .unwrap();
+    World {
+        _server: server,
+        dir,
+        kubeconfig,
+    }
+}
+
+impl World {
+    fn run(&self, args: &[&str]) -> Output {
+        bin()
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HOME", &self.dir)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+#[test]
+fn live_overlay_replaces_adds_and_deletes() {
+    let w = world("overlay");
+    // Applying what the cluster already holds changes nothing.
+    let same = w.run(&["diff", "-f", EXAMPLE]);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}{}",
+        text(&same.stdout),
+        text(&same.stderr)
+    );
+
+    // One file: an existing policy redefined (same name: replaces) and a new one without a
+    // namespace (lands in the context's namespace, as with kubectl apply).
+    let proposed = w.dir.join("proposed.yaml");
+    let changed = format!(
+        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n{FROM_INGRESS_TARGETREFS}  action: ALLOW\n  rules:\n  - from:\n    - source:\n        principals: [\"cluster.local/ns/default/sa/bookinfo-gateway-istio\"]\n{}",
+        DENY_ALL.replace("  namespace: default\n", "")
+    );
+    std::fs::write(&proposed, &changed).unwrap();
+    let o = w.run(&["diff", "-f", proposed.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let live = json(&o);
+    assert_eq!(
+        policy(&live, "productpage-from-ingress")["change"],
+        "changed"
+    );
+    assert_eq!(policy(&live, "deny-all")["change"], "added");
+    assert_eq!(policy(&live, "deny-all")["namespace"], "default");
+    assert_eq!(live["policies"].as_array().unwrap().len(), 2);
+
+    // The comparison does not know where the sides came from: offline, the same change
+    // gives the same Diff.
+    let dir = head("live-equivalent", |f| {
+        replace(f, POLICIES, FROM_INGRESS_SELECTOR, FROM_INGRESS_TARGETREFS);
+        file(f, POLICIES).push_str(DENY_ALL);
+    });
+    assert_eq!(live, json(&diff(EXAMPLE, &dir, &["-o", "json"])));
+
+    // --delete, with or without -f.
+    let o = w.run(&[
+        "diff",
+        "--delete",
+        "AuthorizationPolicy/default/reviews-get-only",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let d = json(&o);
+    assert_eq!(policy(&d, "reviews-get-only")["change"], "removed");
+    assert!(policy(&d, "reviews-get-only")["after"].is_null());
+    assert!(codes(&d["findings"]["resolved"]).contains(&(
+        "AMB001".into(),
+        "AuthorizationPolicy/default/reviews-get-only".into()
+    )));
+    let o = w.run(&[
+        "diff",
+        "--delete",
+        "AuthorizationPolicy/default/reviews-get-only",
+        "--fail-on",
+        "error",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "a resolved error never fails");
+
+    let o = w.run(&["diff", "--delete", "AuthorizationPolicy/default/nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("AuthorizationPolicy/default/nope") && err.contains("no such object"));
+}
