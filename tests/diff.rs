@@ -600,3 +600,29 @@ fn live_overlay_replaces_adds_and_deletes() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("AuthorizationPolicy/default/nope") && err.contains("no such object"));
 }
+
+/// The README's diff example is the real output of the change it describes.
+#[test]
+fn readme_shows_real_diff_output() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let block: String = readme
+        .split("<!-- diff-example")
+        .nth(1)
+        .expect("README has the diff example")
+        .lines()
+        .skip(3) // the rest of the marker line, the fence, the command
+        .take_while(|l| *l != "```")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let dir = head("readme", |f| {
+        replace(f, POLICIES, FROM_INGRESS_SELECTOR, FROM_INGRESS_TARGETREFS)
+    });
+    let o = diff(EXAMPLE, &dir, &["--color", "never"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        block,
+        text(&o.stdout),
+        "README's diff example is stale: re-run the command it shows"
+    );
+}
