@@ -468,6 +468,7 @@ fn bad_diff_input() {
         2,
         &["no/such/dir", "no such file"],
     );
+    one_line(&run(&["diff", "--base", "-", "-f", "-"]), 2, &["stdin"]);
     // --delete and --base do not mix (clap's usage error).
     let o = run(&[
         "diff", "--base", EXAMPLE, "-f", EXAMPLE, "--delete", "Pod/a/b",
@@ -624,5 +625,55 @@ fn readme_shows_real_diff_output() {
         block,
         text(&o.stdout),
         "README's diff example is stale: re-run the command it shows"
+    );
+}
+
+/// Rendered manifests on stdin (`helm template ... | kubectl ambient-policy diff --base ... -f -`).
+#[test]
+fn head_from_stdin() {
+    use std::io::Write;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE);
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let all: Vec<String> = names
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    let feed = |text: String, extra: &[&str]| -> Output {
+        let mut child = bin()
+            .args(["diff", "--base", EXAMPLE, "-f", "-"])
+            .args(extra)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let same = feed(all.join("\n---\n"), &[]);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}{}",
+        text(&same.stdout),
+        text(&same.stderr)
+    );
+    let changed = feed(
+        format!("{}\n{RATINGS_GET_ONLY}", all.join("\n---\n")),
+        &["-o", "json"],
+    );
+    assert_eq!(changed.status.code(), Some(1));
+    assert_eq!(
+        policy(&json(&changed), "ratings-get-only")["change"],
+        "added"
     );
 }

@@ -44,6 +44,12 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         ));
     }
 
+    if args.base.iter().any(|b| b == "-") && e.filenames.iter().any(|f| f == "-") {
+        return Err(Error::Usage(
+            "stdin (-) can be read once: use it for --base or for -f, not both".into(),
+        ));
+    }
+
     let (mut before, mut after, namespace) = if args.base.is_empty() {
         let (live, namespace) = read_cluster(e)?;
         // As `kubectl apply`: objects without a namespace land in the one explained.

@@ -130,10 +130,12 @@ fn policy(out: &mut String, p: &Paint, o: &Options, c: &PolicyChange) {
 
 /// `ztunnel via default/waypoint [waypoint] deny-all`: enforcer, where, identity, effect.
 fn place(e: &Enforcement) -> String {
+    if e.enforced_by == "none" {
+        return "none".into();
+    }
     let at = match (&e.waypoint, e.enforced_by.as_str()) {
         (Some(w), "ztunnel" | "sidecar") => format!("via {w}"),
         (Some(w), _) => w.clone(),
-        (None, "none") => "-".into(),
         (None, _) => e.path.clone(),
     };
     format!("{} {at} [{}]", e.enforced_by, e.source_identity)
