@@ -189,6 +189,18 @@ fn deny_all_added() {
     assert_eq!(p["change"], "added");
     assert!(p["before"].is_null());
     assert!(entries(&p["after"]).contains(&tuple("ztunnel", "direct", "client", "deny-all")));
+    // -o wide lists the targets of added entries beneath them.
+    let wide = text(&diff(EXAMPLE, &dir, &["-o", "wide", "--color", "never"]).stdout);
+    for e in p["after"].as_array().unwrap() {
+        for t in e["targets"].as_array().unwrap() {
+            let want = format!("        {}", t.as_str().unwrap());
+            assert!(wide.lines().any(|l| l == want), "no {want:?} in\n{wide}");
+        }
+    }
+    assert!(
+        !out.contains("        Pod/"),
+        "table lists no unchanged targets"
+    );
     // Only the new policy changed.
     assert_eq!(
         d["policies"].as_array().unwrap().len(),

@@ -383,6 +383,75 @@ mod tests {
         }
     }
 
+    fn path(dest: &str, pods: &[&str], hops: Vec<Hop>) -> PathReport {
+        PathReport {
+            destination: dest.into(),
+            pods: pods.iter().map(|p| p.to_string()).collect(),
+            source: "ambient-service".into(),
+            via: Some("Service/default/web".into()),
+            hops,
+            note: None,
+        }
+    }
+
+    fn hop(component: &str, policies: &[&str], verdict: Option<Verdict>) -> Hop {
+        Hop {
+            component: component.into(),
+            name: None,
+            source_identity: "waypoint".into(),
+            spiffe: None,
+            policies: policies.iter().map(|p| p.to_string()).collect(),
+            verdict,
+        }
+    }
+
+    use crate::enforce::ztunnel::Verdict;
+
+    #[test]
+    fn paths_compare_per_pod() {
+        let allow = || {
+            vec![hop(
+                "ztunnel",
+                &["AuthorizationPolicy/default/a (as-written)"],
+                Some(Verdict::Allow),
+            )]
+        };
+        let deny = || {
+            vec![hop(
+                "ztunnel",
+                &["AuthorizationPolicy/default/b (as-written)"],
+                Some(Verdict::Deny(vec![])),
+            )]
+        };
+        let grouped = [path("p1", &["p1", "p2"], allow())];
+        // Regrouping replicas, or renaming the policies at a hop, is no difference.
+        let split = [path("p1", &[], allow()), path("p2", &[], allow())];
+        assert_eq!(paths(&grouped, &split), vec![]);
+        let renamed = [path(
+            "p1",
+            &["p1", "p2"],
+            vec![hop(
+                "ztunnel",
+                &["AuthorizationPolicy/default/a2 (as-written)"],
+                Some(Verdict::Allow),
+            )],
+        )];
+        assert_eq!(paths(&grouped, &renamed), vec![]);
+        // One replica denied now: one change, for that pod.
+        let one = [path("p1", &[], allow()), path("p2", &[], deny())];
+        let c = paths(&grouped, &one);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].destination, "p2");
+        assert_eq!(c[0].before.as_ref().unwrap().verdict, "allow");
+        assert_eq!(c[0].after.as_ref().unwrap().verdict, "deny");
+        // Both: one change naming both pods.
+        let c = paths(&grouped, &[path("p1", &["p1", "p2"], deny())]);
+        assert_eq!((c.len(), c[0].pods.clone()), (1, vec!["p2".to_string()]));
+        // A hop with policies and no verdict depends on the client; none at all allows.
+        assert_eq!(verdict(&[hop("waypoint", &["x"], None)]), "depends");
+        assert_eq!(verdict(&[hop("client-ztunnel", &[], None)]), "allow");
+    }
+
     #[test]
     fn findings_by_code_resource_and_severity() {
         let f = |code: &crate::findings::Code, r: &str, m: &str| Finding::new(code, r, m);
