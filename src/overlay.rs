@@ -142,38 +142,47 @@ impl Snapshot {
         self.normalise();
     }
 
-    /// Removes the object `r` names; false when there is none.
+    /// Removes the object `r` names; false when there is none. Deleting a Namespace deletes
+    /// what it holds, as Kubernetes does.
     pub fn delete(&mut self, r: &ObjectRef) -> bool {
-        fn drop<T>(list: &mut Vec<T>, gone: impl Fn(&T) -> bool) -> usize {
-            let n = list.len();
-            list.retain(|o| !gone(o));
-            n - list.len()
-        }
         let k = r.kind.as_str();
-        let removed = drop(&mut self.namespaces, |o| {
-            r.matches("Namespace", &o.metadata)
-        }) + drop(&mut self.pods, |o| r.matches("Pod", &o.metadata))
-            + drop(&mut self.services, |o| r.matches("Service", &o.metadata))
-            + drop(&mut self.service_entries, |o| {
-                r.matches("ServiceEntry", &o.metadata)
-            })
-            + drop(&mut self.gateways, |o| r.matches("Gateway", &o.metadata))
-            + drop(&mut self.gateway_classes, |o| {
-                r.matches("GatewayClass", &o.metadata)
-            })
-            + drop(&mut self.authorization_policies, |o| {
-                r.matches("AuthorizationPolicy", &o.metadata)
-            })
-            + drop(&mut self.peer_authentications, |o| {
-                r.matches("PeerAuthentication", &o.metadata)
-            })
-            + drop(&mut self.extensions, |o| {
-                o.kind == k && r.matches(k, &o.metadata)
-            })
-            + drop(&mut self.routes, |o| {
-                o.kind == k && r.matches(k, &o.metadata)
-            });
-        removed > 0
+        let gone = |kind: &str, m: &ObjectMeta| {
+            r.matches(kind, m) || (k == "Namespace" && m.namespace == r.name)
+        };
+        let before = self.len();
+        let had_it = self
+            .namespaces
+            .iter()
+            .any(|o| r.matches("Namespace", &o.metadata));
+        self.namespaces.retain(|o| !gone("Namespace", &o.metadata));
+        self.pods.retain(|o| !gone("Pod", &o.metadata));
+        self.services.retain(|o| !gone("Service", &o.metadata));
+        self.service_entries
+            .retain(|o| !gone("ServiceEntry", &o.metadata));
+        self.gateways.retain(|o| !gone("Gateway", &o.metadata));
+        self.gateway_classes
+            .retain(|o| !gone("GatewayClass", &o.metadata));
+        self.authorization_policies
+            .retain(|o| !gone("AuthorizationPolicy", &o.metadata));
+        self.peer_authentications
+            .retain(|o| !gone("PeerAuthentication", &o.metadata));
+        self.extensions.retain(|o| !gone(&o.kind, &o.metadata));
+        self.routes.retain(|o| !gone(&o.kind, &o.metadata));
+        had_it || self.len() < before
+    }
+
+    /// How many objects the overlayable lists hold.
+    fn len(&self) -> usize {
+        self.namespaces.len()
+            + self.pods.len()
+            + self.services.len()
+            + self.service_entries.len()
+            + self.gateways.len()
+            + self.gateway_classes.len()
+            + self.authorization_policies.len()
+            + self.peer_authentications.len()
+            + self.extensions.len()
+            + self.routes.len()
     }
 }
 
@@ -248,6 +257,11 @@ mod tests {
         assert!(!base.delete(&r), "already gone");
         assert_eq!(base.authorization_policies.len(), 1);
         assert!(!base.delete(&ObjectRef::parse("Pod/default/b").unwrap()));
+        // A namespace takes its objects with it.
+        let ns = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: default\n---\n";
+        let mut base = snap(&format!("{ns}{}", ap("a", "ALLOW")));
+        assert!(base.delete(&ObjectRef::parse("Namespace/default").unwrap()));
+        assert!(base.namespaces.is_empty() && base.authorization_policies.is_empty());
     }
 
     #[test]
