@@ -176,7 +176,7 @@ fn deny_all_added() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     for want in [
-        "+ AuthorizationPolicy/default/deny-all (added)",
+        "+ AuthorizationPolicy/default/deny-all (added: ALLOW, namespace)",
         "    + ztunnel direct [client] deny-all",
         "    + ztunnel via default/waypoint [waypoint] deny-all",
     ] {
@@ -187,6 +187,10 @@ fn deny_all_added() {
     assert_eq!(p["kind"], "AuthorizationPolicy");
     assert_eq!(p["namespace"], "default");
     assert_eq!(p["change"], "added");
+    assert_eq!(
+        (p["action"].as_str(), p["attachment"].as_str()),
+        (Some("ALLOW"), Some("namespace"))
+    );
     assert!(p["before"].is_null());
     assert!(entries(&p["after"]).contains(&tuple("ztunnel", "direct", "client", "deny-all")));
     // -o wide lists the targets of added entries beneath them.

@@ -95,6 +95,8 @@ fn change(
         namespace: p.namespace.clone(),
         name: p.name.clone(),
         change: c,
+        action: p.action.clone(),
+        attachment: p.attachment.clone(),
         renamed_from: None,
         fields,
         before: before.map(|b| b.enforcement.clone()),

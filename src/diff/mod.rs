@@ -36,6 +36,10 @@ pub struct PolicyChange {
     /// The name after the change (before it, for a removed policy).
     pub name: String,
     pub change: Change,
+    /// AuthorizationPolicy action or PeerAuthentication mode, and how it attaches, as in
+    /// explain: after the change (before it, for a removed policy).
+    pub action: Option<String>,
+    pub attachment: String,
     /// A rename: the same kind, namespace, action, attachment and enforcement under a new
     /// name. Shown as one changed policy; its findings carry over.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -111,8 +111,8 @@ fn policy(out: &mut String, p: &Paint, o: &Options, c: &PolicyChange) {
     let key = crate::model::resource_key(&c.kind, &c.namespace, &c.name);
     let what = match (&c.renamed_from, c.change) {
         (Some(old), _) => format!("renamed from {old}"),
-        (None, Change::Added) => "added".into(),
-        (None, Change::Removed) => "removed".into(),
+        (None, Change::Added) => format!("added: {}", kind_of(c)),
+        (None, Change::Removed) => format!("removed: {}", kind_of(c)),
         (None, Change::Changed) => "changed".into(),
     };
     let _ = writeln!(out, "{} {key} ({what})", p.mark(c.change));
@@ -125,6 +125,14 @@ fn policy(out: &mut String, p: &Paint, o: &Options, c: &PolicyChange) {
     }
     for e in &c.entries {
         entry(out, p, o, e);
+    }
+}
+
+/// `ALLOW, selector`: what a policy is, for one that appears or goes.
+fn kind_of(c: &PolicyChange) -> String {
+    match &c.action {
+        Some(a) => format!("{a}, {}", c.attachment),
+        None => c.attachment.clone(),
     }
 }
 
