@@ -128,6 +128,11 @@ pub struct ExplainArgs {
     /// Namespaces istio-cni never enrols (comma-separated; default kube-system)
     #[arg(long, value_name = "NS,...", value_delimiter = ',')]
     pub cni_exclude_namespaces: Option<Vec<String>>,
+
+    /// Log each API request (path, status, size, time) and the versions chosen on stderr;
+    /// credentials are never logged
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
 }
 
 /// kubectl-style durations: `500ms`, `5s`, `2m`, or a bare number of seconds.
