@@ -377,7 +377,7 @@ fn an_endpoint_answering_404_to_everything_is_no_kubernetes_api() {
             "\"bookinfo\"",
         ],
     );
-    assert!(!text(&o.stderr).contains("403"));
+    assert!(!text(&o.stderr).contains("403 on every kind"));
     // Without discovery too (a proxy forbids it): the lists' 404s say the same.
     w.fault(Faults {
         discovery_forbidden: true,

@@ -1,6 +1,6 @@
 //! One bounded GET against the API server. Every request ends within `--request-timeout`
-//! (connecting, the answer's head and its whole body: a server that trickles bytes cannot
-//! stretch it), bodies are capped, and 429/5xx are retried a bounded number of times,
+//! (connecting, the answer's head and its body, plus a second per 64 KiB received: a server
+//! that trickles bytes cannot stretch it), bodies are capped, and 429/5xx are retried a bounded number of times,
 //! honouring `Retry-After` up to the request timeout. kube's own retry layer is turned off
 //! (see `connect`): it would wait up to 1000 s on a `Retry-After`.
 
@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 pub const RETRIES: u32 = 3;
 /// The largest answer accepted: a page of 500 big objects is a few MB.
 pub const MAX_BODY: usize = 256 << 20;
+/// An answer must complete within the request timeout, plus one second per this many bytes
+/// received (a slow link still gets big pages through).
+pub const MIN_RATE: usize = 64 << 10;
 
 /// Why a request failed.
 #[derive(Debug)]
@@ -147,16 +150,19 @@ impl Requester {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let left = self.timeout.saturating_sub(started.elapsed());
-        let body = match tokio::time::timeout(left, read_body(response.into_body())).await {
-            Err(_) => {
+        let deadline = tokio::time::Instant::from_std(started + self.timeout);
+        let body = match read_body(response.into_body(), deadline).await {
+            Err(Fail::Unreachable(_)) => {
                 return Attempt::Failed(Fail::Unreachable(format!(
-                    "timed out: the answer was still arriving after {} (the server sends too slowly; --request-timeout)",
-                    seconds(self.timeout)
+                    "timed out: the answer was still arriving after {} (the server sends slower than {} KiB/s; --request-timeout)",
+                    seconds(Duration::from_millis(
+                        (started.elapsed().as_millis() as u64 + 50) / 100 * 100
+                    )),
+                    MIN_RATE >> 10
                 )))
             }
-            Ok(Err(f)) => return Attempt::Failed(f),
-            Ok(Ok(b)) => b,
+            Err(f) => return Attempt::Failed(f),
+            Ok(b) => b,
         };
         if status.is_success() {
             return Attempt::Done(body);
@@ -188,10 +194,21 @@ impl Requester {
     }
 }
 
-/// The whole body, at most `MAX_BODY` bytes.
-async fn read_body(mut body: kube::client::Body) -> Result<Vec<u8>, Fail> {
+/// The whole body, at most `MAX_BODY` bytes, by `deadline` plus one second per `MIN_RATE`
+/// bytes received: a big page on a slow link completes, a server trickling bytes does not.
+/// `Fail::Unreachable` when the deadline passes.
+async fn read_body(
+    mut body: kube::client::Body,
+    deadline: tokio::time::Instant,
+) -> Result<Vec<u8>, Fail> {
     let mut out = Vec::new();
-    while let Some(frame) = body.frame().await {
+    loop {
+        let allowed = deadline + Duration::from_secs_f64(out.len() as f64 / MIN_RATE as f64);
+        let frame = match tokio::time::timeout_at(allowed, body.frame()).await {
+            Err(_) => return Err(Fail::Unreachable(String::new())),
+            Ok(None) => return Ok(out),
+            Ok(Some(frame)) => frame,
+        };
         let frame = frame.map_err(|e| {
             Fail::Other(format!(
                 "the answer was cut off before its end ({})",
@@ -208,7 +225,6 @@ async fn read_body(mut body: kube::client::Body) -> Result<Vec<u8>, Fail> {
             out.extend_from_slice(data);
         }
     }
-    Ok(out)
 }
 
 /// The parts of a `Status` answer used here.
