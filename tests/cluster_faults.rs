@@ -524,6 +524,11 @@ fn credentials_are_never_printed() {
             silent: true,
             ..Faults::default()
         },
+        // The server quotes the token back: the remembered credential is removed.
+        Faults {
+            echo_token: true,
+            ..Faults::default()
+        },
     ];
     for f in faults {
         w.fault(f);
@@ -536,6 +541,13 @@ fn credentials_are_never_printed() {
             w.no_secrets(&o);
         }
     }
+    // The echo case did quote the token, and it was removed.
+    let o = w.run(&["explain"]);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("400 cannot use token <redacted> here"),
+        "{err}"
+    );
     w.fault(Faults::default());
     // Broken kubeconfigs that hold the secrets where a parser would quote them.
     let kc = std::fs::read_to_string(&w.kubeconfig).unwrap();

@@ -53,6 +53,9 @@ pub struct Faults {
     pub discovery_forbidden: bool,
     /// Served versions per plural, overriding the kind table (e.g. tcproutes: ["v1"]).
     pub served: BTreeMap<String, Vec<String>>,
+    /// Every request gets a 400 whose message quotes the bearer token it was sent, as a
+    /// careless proxy might.
+    pub echo_token: bool,
 }
 
 /// Which certificate the server presents.
@@ -388,6 +391,7 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             401 => "Unauthorized",
             403 => "Forbidden",
             404 => "Not Found",
+            400 => "Bad Request",
             405 => "Method Not Allowed",
             410 => "Gone",
             429 => "Too Many Requests",
@@ -429,6 +433,11 @@ fn respond(
         let mut f = st.faults.lock().unwrap();
         if f.unauthorized || !(cert_auth || auth == format!("Bearer {TOKEN}")) {
             let (c, b) = status(401, "Unauthorized", "Unauthorized");
+            return (c, b, false);
+        }
+        if f.echo_token {
+            let token = auth.trim_start_matches("Bearer ");
+            let (c, b) = status(400, "BadRequest", &format!("cannot use token {token} here"));
             return (c, b, false);
         }
         if method != "GET" {
