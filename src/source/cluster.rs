@@ -225,7 +225,12 @@ fn query_escape(s: &str) -> String {
 /// `metadata` before `items`, so only the part before `"items"` is searched. `None` when it
 /// cannot be found there (the full parse then decides).
 fn early_continue(body: &[u8]) -> Option<String> {
-    let body = std::str::from_utf8(&body[..body.len().min(64 << 10)]).ok()?;
+    let head = &body[..body.len().min(64 << 10)];
+    // The cut may split a character: keep the valid prefix.
+    let body = match std::str::from_utf8(head) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+    };
     let head = &body[..body.find("\"items\"")?];
     let start = head.find("\"continue\":\"")? + "\"continue\":\"".len();
     let len = head[start..].find('"')?;
