@@ -106,7 +106,6 @@ impl World {
             assert!(err.contains(w), "want {w:?} in {err}");
         }
         let took = started.elapsed();
-        eprintln!("MSG {took:?} {err}");
         assert!(took < bound, "took {took:?}, bound {bound:?}: {err}");
         self.no_secrets(o);
     }
@@ -598,7 +597,6 @@ fn credentials_are_never_printed() {
             assert!(o.stdout.is_empty(), "{name}");
             assert!(t.elapsed() < secs(6.0), "{name}");
             w.no_secrets(&o);
-            eprintln!("MSG {name} {}", text(&o.stderr));
             if args.len() == 1 {
                 assert_eq!(
                     text(&o.stderr).lines().count(),
