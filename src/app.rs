@@ -115,6 +115,7 @@ fn read_cluster(args: &ExplainArgs) -> Result<(Snapshot, Option<String>)> {
         user: args.user.clone(),
         request_timeout: args.request_timeout,
         istio_namespace: args.istio_namespace.clone(),
+        verbose: args.verbose,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

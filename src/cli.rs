@@ -136,6 +136,11 @@ pub struct ExplainArgs {
     /// Namespaces istio-cni never enrols (comma-separated; default kube-system)
     #[arg(long, value_name = "NS,...", value_delimiter = ',')]
     pub cni_exclude_namespaces: Option<Vec<String>>,
+
+    /// Log each API request (path, status, size, time) and the versions chosen on stderr;
+    /// credentials are never logged
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]

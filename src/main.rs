@@ -3,6 +3,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    ambient_policy::source::secrets::install_panic_hook();
     let cli = Cli::parse();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

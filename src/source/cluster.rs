@@ -1,8 +1,14 @@
 //! The live cluster through the kubeconfig context: every kind listed concurrently with
 //! pagination, decoded straight into the slim model types. Only GET requests; never Secrets.
-//! What cannot be read (403, CRD not installed) is recorded and the analysis goes on.
+//! What cannot be read (403, CRD not installed) is recorded and the analysis goes on; any
+//! other failure ends the read with one error, so no partial verdict looks complete.
+//! Versions come from API discovery (`discovery`), requests are bounded (`request`), and
+//! credentials never appear in a message (`secrets`).
 
+use super::discovery::{self, NoApi, Served};
 use super::kinds::{KindSpec, CONFIGMAP, DEPLOYMENT, KINDS, SECURITY};
+use super::request::{one_line, Fail, Requester};
+use super::secrets;
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::snapshot::{Incomplete, Snapshot};
@@ -10,13 +16,12 @@ use futures::future::join_all;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// Items per page: large enough to keep round trips few, small enough to bound memory.
 const PAGE: usize = 500;
-const RETRIES: u32 = 3;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -24,18 +29,64 @@ pub struct Options {
     pub context: Option<String>,
     pub cluster: Option<String>,
     pub user: Option<String>,
-    /// Bounds connecting and each read; the whole fetch is bounded by a multiple of it.
+    /// Bounds connecting and each request; the whole fetch is bounded by a multiple of it.
     pub request_timeout: Duration,
     /// Where istiod runs: its `istio` ConfigMap and Deployment are read there.
     pub istio_namespace: String,
+    /// Log each request on stderr (never a credential).
+    pub verbose: bool,
 }
 
 pub struct Connection {
-    client: kube::Client,
+    requester: Requester,
     pub context: String,
     pub server: String,
     /// The context's namespace, else `default`.
     pub default_namespace: String,
+}
+
+/// A kubeconfig parse error without the text it quotes: the parser shows the lines around
+/// the error (removed by `scrub`) and quotes values, and a misplaced token or key would be
+/// among them. The position and the reason remain.
+fn kubeconfig_error(e: &kube::config::KubeconfigError) -> String {
+    without_quotes(&one_line(&e.to_string()))
+}
+
+/// `expected a map, found "s3cret"` -> `expected a map, found "..."`.
+fn without_quotes(msg: &str) -> String {
+    let mut out = String::new();
+    let mut quoted = false;
+    for c in msg.chars() {
+        if c == '"' {
+            if quoted {
+                out.push_str("...\"");
+            } else {
+                out.push('"');
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// How the user authenticates, for `-v`: the method, never the value.
+fn auth_method(c: &kube::Config) -> &'static str {
+    let a = &c.auth_info;
+    if a.exec.is_some() {
+        "exec plugin"
+    } else if a.auth_provider.is_some() {
+        "auth provider"
+    } else if a.token.is_some() || a.token_file.is_some() {
+        "bearer token"
+    } else if a.client_key_data.is_some() || a.client_key.is_some() {
+        "client certificate"
+    } else if a.username.is_some() {
+        "basic auth"
+    } else {
+        "none"
+    }
 }
 
 /// Builds a client from `--kubeconfig`, else `KUBECONFIG` (several paths merged), else
@@ -51,7 +102,7 @@ pub async fn connect(o: &Options) -> Result<Connection> {
             Error::Cluster(format!(
                 "cannot read kubeconfig {}: {}",
                 p.display(),
-                one_line(&e.to_string())
+                kubeconfig_error(&e)
             ))
         })?),
         None => match Kubeconfig::read() {
@@ -60,7 +111,7 @@ pub async fn connect(o: &Options) -> Result<Connection> {
             Err(e) if std::env::var_os("KUBECONFIG").is_some() => {
                 return Err(Error::Cluster(format!(
                     "cannot read KUBECONFIG: {}",
-                    one_line(&e.to_string())
+                    kubeconfig_error(&e)
                 )))
             }
             Err(_) => None,
@@ -68,6 +119,7 @@ pub async fn connect(o: &Options) -> Result<Connection> {
     };
     let (mut config, context) = match kubeconfig {
         Some(kc) => {
+            secrets::remember_kubeconfig(&kc);
             let context = o
                 .context
                 .clone()
@@ -89,19 +141,49 @@ pub async fn connect(o: &Options) -> Result<Connection> {
                     "no kubeconfig found (set KUBECONFIG or --kubeconfig) and not running in a pod; use -f FILE to explain manifests".into(),
                 )
             })?;
+            if let Ok(token) =
+                std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/token")
+            {
+                secrets::remember(&token);
+            }
             (config, "in-cluster".to_string())
         }
     };
+    // Every request is bounded as a whole by `Requester`; kube's per-read timeouts would
+    // not catch a server that trickles bytes, and its retry layer would honour any
+    // Retry-After (up to 1000 s).
     config.connect_timeout = Some(o.request_timeout);
-    config.read_timeout = Some(o.request_timeout);
-    config.write_timeout = Some(o.request_timeout);
-    let server = config.cluster_url.to_string();
+    config.read_timeout = None;
+    config.write_timeout = None;
+    config.default_retry = false;
+    let server = secrets::scrub(config.cluster_url.to_string().as_str());
     let default_namespace = config.default_namespace.clone();
+    if o.verbose {
+        eprintln!(
+            "debug: context {context:?}, server {server}, namespace {default_namespace:?}, authentication: {}",
+            auth_method(&config)
+        );
+    }
+    // Credentials are obtained here (exec plugins run): their errors quote the plugin's
+    // command line and output, which may hold credentials.
     let client = kube::Client::try_from(config).map_err(|e| {
-        Error::Cluster(format!("context {context:?}: {}", one_line(&e.to_string())))
+        let msg = one_line(&e.to_string());
+        let msg = match msg.find("' failed with status ") {
+            Some(i) if msg.contains("auth exec command '") => {
+                let status = &msg[i + "' failed with status ".len()..];
+                let status = status.split(": <exec plugin output").next().unwrap_or_default();
+                format!("the exec credential plugin of the kubeconfig failed ({status}); its output is not shown as it may hold credentials")
+            }
+            _ => without_quotes(&msg),
+        };
+        Error::Cluster(format!("context {context:?}: {msg}"))
     })?;
     Ok(Connection {
-        client,
+        requester: Requester {
+            client,
+            timeout: o.request_timeout,
+            verbose: o.verbose,
+        },
         context,
         server,
         default_namespace,
@@ -122,20 +204,10 @@ struct PageMeta {
     cont: Option<String>,
 }
 
-/// Why a list failed.
-#[derive(Debug)]
-enum Fail {
-    Unauthorized,
-    Forbidden,
-    NotInstalled,
-    /// The server could not be reached or did not answer in time.
-    Unreachable(String),
-    Other(String),
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+/// Lists end within this many pages per kind and namespace (500,000 objects, beyond
+/// Kubernetes' tested limit of 150,000 pods per cluster): a server whose continue tokens
+/// never end cannot keep the plugin reading.
+pub const MAX_PAGES: usize = 1000;
 
 /// Percent-encodes a continue token for a query string.
 fn query_escape(s: &str) -> String {
@@ -149,61 +221,16 @@ fn query_escape(s: &str) -> String {
         .collect()
 }
 
-/// One GET with retries on 429 and 5xx (bounded, with backoff).
-async fn get_text(client: &kube::Client, url: &str) -> std::result::Result<String, Fail> {
-    let mut attempt = 0;
-    loop {
-        let req = http::Request::get(url)
-            .body(Vec::new())
-            .map_err(|e| Fail::Other(e.to_string()))?;
-        match client.request_text(req).await {
-            Ok(t) => return Ok(t),
-            Err(kube::Error::Api(s)) => match s.code {
-                401 => return Err(Fail::Unauthorized),
-                403 => return Err(Fail::Forbidden),
-                404 => return Err(Fail::NotInstalled),
-                429 | 500..=504 if attempt < RETRIES => {
-                    let hint = s
-                        .details
-                        .as_ref()
-                        .map(|d| d.retry_after_seconds)
-                        .unwrap_or(0);
-                    let wait = Duration::from_millis(
-                        (200u64 << attempt).max(u64::from(hint.min(2)) * 1000),
-                    );
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                code => return Err(Fail::Other(format!("{code} {}", one_line(&s.message)))),
-            },
-            Err(e @ (kube::Error::HyperError(_) | kube::Error::Service(_))) => {
-                return Err(Fail::Unreachable(describe(&e)))
-            }
-            Err(e) => return Err(Fail::Other(describe(&e))),
-        }
-    }
-}
-
-/// A transport error in the user's terms.
-fn describe(e: &kube::Error) -> String {
-    let mut msg = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg = s.to_string();
-        src = s.source();
-    }
-    let lower = msg.to_lowercase();
-    if lower.contains("timed out") || lower.contains("elapsed") || lower.contains("timeout") {
-        "timed out".into()
-    } else {
-        one_line(&msg)
-    }
-}
-
 /// The continue token of a list body, read without parsing it: API servers write
 /// `metadata` before `items`, so only the part before `"items"` is searched. `None` when it
 /// cannot be found there (the full parse then decides).
-fn early_continue(body: &str) -> Option<String> {
+fn early_continue(body: &[u8]) -> Option<String> {
+    let head = &body[..body.len().min(64 << 10)];
+    // The cut may split a character: keep the valid prefix.
+    let body = match std::str::from_utf8(head) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+    };
     let head = &body[..body.find("\"items\"")?];
     let start = head.find("\"continue\":\"")? + "\"continue\":\"".len();
     let len = head[start..].find('"')?;
@@ -218,75 +245,123 @@ fn page_url(path: &str, cont: Option<&str>) -> String {
     }
 }
 
-/// Lists one kind in one namespace (or all), page by page, trying its versions in order.
-/// The next page is requested while the current one is decoded.
+/// "pods in default" or "pods" (cluster-wide).
+fn what(spec: &KindSpec, ns: Option<&str>) -> String {
+    match ns {
+        Some(ns) if spec.namespaced => format!("{} in {ns}", spec.plural),
+        _ => spec.plural.to_string(),
+    }
+}
+
+/// Lists one kind in one namespace (or all), trying the served versions in order.
 async fn list_all<T: DeserializeOwned>(
-    client: &kube::Client,
+    r: &Requester,
     spec: &KindSpec,
+    versions: &[String],
     ns: Option<&str>,
 ) -> std::result::Result<Vec<T>, Fail> {
-    let mut last = Fail::NotInstalled;
-    for version in spec.versions {
+    let mut last = Fail::NotFound;
+    for version in versions {
         let path = spec.list_path(version, ns);
-        let mut items = Vec::new();
-        let mut pending: Option<tokio::task::JoinHandle<std::result::Result<String, Fail>>> = None;
-        let mut text = get_text(client, &page_url(&path, None)).await;
-        let result = loop {
-            let body = match text {
-                Ok(t) => t,
-                Err(f) => break Err(f),
-            };
-            let prefetched = early_continue(&body);
-            if let Some(c) = &prefetched {
-                let (client, url) = (client.clone(), page_url(&path, Some(c)));
-                pending = Some(tokio::spawn(async move { get_text(&client, &url).await }));
-            }
-            let page: Page<T> = match serde_json::from_str(&body) {
-                Ok(p) => p,
-                Err(e) => break Err(Fail::Other(format!("invalid response ({e})"))),
-            };
-            items.extend(page.items);
-            let cont = page.metadata.cont.filter(|c| !c.is_empty());
-            text = match (cont, pending.take()) {
-                (None, _) => break Ok(std::mem::take(&mut items)),
-                (Some(c), Some(next)) if prefetched.as_deref() == Some(c.as_str()) => next
-                    .await
-                    .unwrap_or_else(|e| Err(Fail::Other(e.to_string()))),
-                (Some(c), other) => {
-                    if let Some(h) = other {
-                        h.abort();
-                    }
-                    get_text(client, &page_url(&path, Some(&c))).await
-                }
-            };
-        };
-        if let Some(h) = pending {
-            h.abort();
+        // An expired continue token (410 Gone) restarts the list once.
+        let mut result = list_pages(r, &path).await;
+        if matches!(result, Err(Fail::Gone)) {
+            result = list_pages(r, &path).await;
         }
         match result {
             Ok(items) => return Ok(items),
-            Err(Fail::NotInstalled) => last = Fail::NotInstalled,
+            Err(Fail::NotFound) => last = Fail::NotFound,
+            Err(Fail::Gone) => {
+                return Err(Fail::Other(format!(
+                    "listing {} failed: its continue token expired twice (410 Gone); the objects change faster than they can be read, try again",
+                    what(spec, ns)
+                )))
+            }
+            Err(Fail::Other(m)) => {
+                return Err(Fail::Other(format!("listing {} failed: {m}", what(spec, ns))))
+            }
             Err(f) => return Err(f),
         }
     }
     Err(last)
 }
 
+/// One list, page by page, the next page requested while the current one is decoded.
+/// Bounded: at most `MAX_PAGES` pages, and a continue token seen before ends it at once.
+async fn list_pages<T: DeserializeOwned>(
+    r: &Requester,
+    path: &str,
+) -> std::result::Result<Vec<T>, Fail> {
+    let mut items = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut pending: Option<tokio::task::JoinHandle<std::result::Result<Vec<u8>, Fail>>> = None;
+    let mut text = r.get(&page_url(path, None)).await;
+    let result = loop {
+        let body = match text {
+            Ok(t) => t,
+            Err(f) => break Err(f),
+        };
+        let prefetched = early_continue(&body).filter(|c| !seen.contains(c));
+        if let Some(c) = &prefetched {
+            if seen.len() + 1 < MAX_PAGES {
+                let (r, url) = (r.clone(), page_url(path, Some(c)));
+                pending = Some(tokio::spawn(async move { r.get(&url).await }));
+            }
+        }
+        let page: Page<T> = match serde_json::from_slice(&body) {
+            Ok(p) => p,
+            Err(e) => break Err(Fail::Other(format!("invalid response ({e})"))),
+        };
+        drop(body);
+        items.extend(page.items);
+        let Some(c) = page.metadata.cont.filter(|c| !c.is_empty()) else {
+            break Ok(std::mem::take(&mut items));
+        };
+        if seen.contains(&c) {
+            break Err(Fail::Other(
+                "the API server sent the same continue token twice: the list never ends".into(),
+            ));
+        }
+        if seen.len() + 1 >= MAX_PAGES {
+            break Err(Fail::Other(format!(
+                "the list did not end after {MAX_PAGES} pages of {PAGE} (the API server keeps sending continue tokens)"
+            )));
+        }
+        seen.insert(c.clone());
+        text = match pending.take() {
+            Some(next) if prefetched.as_deref() == Some(c.as_str()) => next
+                .await
+                .unwrap_or_else(|e| Err(Fail::Other(e.to_string()))),
+            other => {
+                if let Some(h) = other {
+                    h.abort();
+                }
+                r.get(&page_url(path, Some(&c))).await
+            }
+        };
+    };
+    if let Some(h) = pending {
+        h.abort();
+    }
+    result
+}
+
 type Apply = Box<dyn FnOnce(&mut Snapshot) + Send>;
 
 /// Lists one kind and returns how to add it to the Snapshot.
 async fn fetch(
-    client: &kube::Client,
+    r: &Requester,
     spec: &'static KindSpec,
+    versions: &[String],
     ns: Option<&str>,
 ) -> std::result::Result<Apply, Fail> {
     macro_rules! get {
         ($ty:ty, $field:ident) => {{
-            let v: Vec<$ty> = list_all(client, spec, ns).await?;
+            let v: Vec<$ty> = list_all(r, spec, versions, ns).await?;
             Box::new(move |s: &mut Snapshot| s.$field.extend(v)) as Apply
         }};
         ($ty:ty, $field:ident, kind) => {{
-            let mut v: Vec<$ty> = list_all(client, spec, ns).await?;
+            let mut v: Vec<$ty> = list_all(r, spec, versions, ns).await?;
             v.iter_mut().for_each(|o| o.kind = spec.kind.to_string());
             Box::new(move |s: &mut Snapshot| s.$field.extend(v)) as Apply
         }};
@@ -319,19 +394,32 @@ fn consequence(kind: &str) -> &'static str {
 
 struct Fetcher<'a> {
     conn: &'a Connection,
+    served: Served,
     snap: Snapshot,
     unauthorized: bool,
     unreachable: Option<String>,
     fetched: usize,
+    forbidden: usize,
     not_installed: BTreeSet<&'static str>,
     errors: Vec<String>,
 }
 
 impl Fetcher<'_> {
+    /// Records a failed request that stops the read (401, unreachable, anything unexpected).
+    fn fail(&mut self, f: Fail, what: impl FnOnce() -> String) {
+        match f {
+            Fail::Unauthorized => self.unauthorized = true,
+            Fail::Unreachable(m) => self.unreachable = Some(m),
+            Fail::Other(m) => self.errors.push(format!("{}: {m}", what())),
+            Fail::Gone => self.errors.push(format!("{}: 410 Gone", what())),
+            Fail::Forbidden | Fail::NotFound => {}
+        }
+    }
+
     /// Lists `specs` in each of `namespaces` (`None` = cluster-wide), all concurrently.
     async fn round(&mut self, specs: &[&'static KindSpec], namespaces: &[Option<String>]) {
-        let client = &self.conn.client;
-        let jobs: Vec<(&'static KindSpec, Option<String>)> = specs
+        let r = &self.conn.requester;
+        let jobs: Vec<(&'static KindSpec, Vec<String>, Option<String>)> = specs
             .iter()
             .flat_map(|s| {
                 let nss: Vec<Option<String>> = if s.namespaced {
@@ -339,25 +427,30 @@ impl Fetcher<'_> {
                 } else {
                     vec![None]
                 };
-                nss.into_iter().map(move |n| (*s, n))
+                let versions = self.served.versions(s);
+                nss.into_iter().map(move |n| (*s, versions.clone(), n))
             })
             .collect();
-        let results = join_all(jobs.iter().map(|(s, n)| fetch(client, s, n.as_deref()))).await;
-        for ((spec, ns), r) in jobs.into_iter().zip(results) {
+        let results = join_all(
+            jobs.iter()
+                .map(|(s, versions, n)| fetch(r, s, versions, n.as_deref())),
+        )
+        .await;
+        for ((spec, _, ns), r) in jobs.into_iter().zip(results) {
             match r {
                 Ok(apply) => {
                     apply(&mut self.snap);
                     self.fetched += 1;
                 }
-                Err(Fail::Unauthorized) => self.unauthorized = true,
                 Err(Fail::Forbidden) => {
+                    self.forbidden += 1;
                     self.snap.incomplete.push(Incomplete {
                         kind: spec.kind.into(),
                         namespace: ns,
                         reason: format!("forbidden (403): {}", consequence(spec.kind)),
                     });
                 }
-                Err(Fail::NotInstalled) => {
+                Err(Fail::NotFound) => {
                     if self.not_installed.insert(spec.kind) {
                         self.snap.incomplete.push(Incomplete {
                             kind: spec.kind.into(),
@@ -366,39 +459,25 @@ impl Fetcher<'_> {
                         });
                     }
                 }
-                Err(Fail::Unreachable(m)) => self.unreachable = Some(m),
-                Err(Fail::Other(m)) => self
-                    .errors
-                    .push(format!("listing {} failed: {m}", spec.plural)),
+                Err(Fail::Other(m)) => self.errors.push(m),
+                Err(f) => self.fail(f, || format!("listing {}", what(spec, ns.as_deref()))),
             }
         }
     }
+}
 
-    /// `GET` of one object for the mesh settings; `None` when it cannot be read.
-    async fn get_one<T: DeserializeOwned>(
-        &mut self,
-        spec: &KindSpec,
-        ns: &str,
-        name: &str,
-    ) -> Option<T> {
-        let url = format!("{}/{name}", spec.list_path(spec.versions[0], Some(ns)));
-        match get_text(&self.conn.client, &url).await {
-            Ok(t) => serde_json::from_str(&t).ok(),
-            Err(Fail::Unauthorized) => {
-                self.unauthorized = true;
-                None
-            }
-            Err(Fail::Unreachable(m)) => {
-                self.unreachable = Some(m);
-                None
-            }
-            Err(Fail::Other(m)) => {
-                self.errors
-                    .push(format!("reading {} {ns}/{name} failed: {m}", spec.kind));
-                None
-            }
-            Err(_) => None,
-        }
+/// `GET` of one object for the mesh settings; `Ok(None)` when it is absent or forbidden.
+async fn get_one<T: DeserializeOwned>(
+    r: &Requester,
+    spec: &KindSpec,
+    ns: &str,
+    name: &str,
+) -> std::result::Result<Option<T>, Fail> {
+    let url = format!("{}/{name}", spec.list_path(spec.versions[0], Some(ns)));
+    match r.get(&url).await {
+        Ok(t) => Ok(serde_json::from_slice(&t).ok()),
+        Err(Fail::NotFound | Fail::Forbidden) => Ok(None),
+        Err(f) => Err(f),
     }
 }
 
@@ -427,24 +506,50 @@ pub async fn load(
     root_override: Option<&str>,
     istio_ns: &str,
 ) -> Result<Snapshot> {
+    let ctx = &conn.context;
+    let r = &conn.requester;
+    let all: Vec<&'static KindSpec> = KINDS.iter().collect();
+    // Discovery and the mesh settings first, concurrently: the served versions and the
+    // root namespace decide what else to read. An unreachable server, or one that is no
+    // Kubernetes API, shows here already: stop before issuing every list.
+    let (served, cm, istiod) = tokio::join!(
+        discovery::discover(r, &all),
+        get_one::<ConfigMap>(r, &CONFIGMAP, istio_ns, "istio"),
+        get_one::<Deployment>(r, &DEPLOYMENT, istio_ns, "istiod"),
+    );
     let mut f = Fetcher {
         conn,
+        served: Served::default(),
         snap: Snapshot::default(),
         unauthorized: false,
         unreachable: None,
         fetched: 0,
+        forbidden: 0,
         not_installed: BTreeSet::new(),
         errors: vec![],
     };
-    // Mesh settings first: the root namespace decides what else to read. An unreachable
-    // server shows here already: stop before issuing every list.
-    let unreachable = |f: &Fetcher, m: &str| {
-        Error::Cluster(format!(
-            "cannot reach the API server of context {:?} at {}: {m}",
-            f.conn.context, f.conn.server
-        ))
-    };
-    if let Some(cm) = f.get_one::<ConfigMap>(&CONFIGMAP, istio_ns, "istio").await {
+    let mut no_api = None;
+    match served {
+        Ok(s) => {
+            if conn.requester.verbose {
+                for k in &all {
+                    eprintln!("debug: {} versions to try: {:?}", k.kind, s.versions(k));
+                }
+            }
+            f.served = s;
+        }
+        Err(NoApi::NotKubernetes(m)) => no_api = Some(m),
+        Err(NoApi::Request(e)) => f.fail(e, || "discovery".into()),
+    }
+    let cm = cm.unwrap_or_else(|e| {
+        f.fail(e, || format!("reading ConfigMap {istio_ns}/istio"));
+        None
+    });
+    let istiod = istiod.unwrap_or_else(|e| {
+        f.fail(e, || format!("reading Deployment {istio_ns}/istiod"));
+        None
+    });
+    if let Some(cm) = cm {
         if let Some(mesh) = cm.data.get("mesh") {
             if let Ok(mc) = serde_saphyr::from_str::<MeshConfig>(mesh) {
                 f.snap
@@ -453,21 +558,15 @@ pub async fn load(
             }
         }
     }
-    if let Some(mut d) = f
-        .get_one::<Deployment>(&DEPLOYMENT, istio_ns, "istiod")
-        .await
-    {
+    if let Some(mut d) = istiod {
         if d.metadata.namespace.is_empty() {
             d.metadata.namespace = istio_ns.to_string();
         }
         f.snap.mesh.apply_istiod(&d);
     }
-    if let Some(m) = f.unreachable.clone() {
-        return Err(unreachable(&f, &m));
-    }
+    f.stop_early(no_api.as_deref())?;
     let root_ns = root_override.unwrap_or(f.snap.mesh.root()).to_string();
     let root_ns = root_ns.as_str();
-    let all: Vec<&'static KindSpec> = KINDS.iter().collect();
     let mut read: BTreeSet<String> = BTreeSet::new();
     match namespace {
         None => f.round(&all, &[None]).await,
@@ -489,20 +588,9 @@ pub async fn load(
             }
         }
     }
-    let ctx = &conn.context;
-    if f.unauthorized {
-        return Err(Error::Cluster(format!(
-            "the API server rejected the credentials of context {ctx:?} (401 Unauthorized); log in again or refresh the token"
-        )));
-    }
-    if let Some(m) = f.unreachable.clone() {
-        return Err(unreachable(&f, &m));
-    }
-    if let Some(e) = f.errors.first() {
-        return Err(Error::Cluster(format!(
-            "context {ctx:?} ({}): {e}",
-            conn.server
-        )));
+    f.stop_early(None)?;
+    if f.fetched == 0 && f.forbidden == 0 {
+        return Err(no_kubernetes(conn, "every list answered 404 Not Found"));
     }
     if f.fetched == 0 {
         return Err(Error::Cluster(format!(
@@ -526,6 +614,43 @@ pub async fn load(
     Ok(snap)
 }
 
+fn no_kubernetes(conn: &Connection, answered: &str) -> Error {
+    Error::Cluster(format!(
+        "no Kubernetes API at {} (context {:?}): {answered}; check the server URL in the kubeconfig",
+        conn.server, conn.context
+    ))
+}
+
+impl Fetcher<'_> {
+    /// The failures that end the read, most fundamental first.
+    fn stop_early(&self, no_api: Option<&str>) -> Result<()> {
+        let ctx = &self.conn.context;
+        if self.unauthorized {
+            return Err(Error::Cluster(format!(
+                "the API server rejected the credentials of context {ctx:?} (401 Unauthorized); log in again or refresh the token"
+            )));
+        }
+        if let Some(m) = &self.unreachable {
+            return Err(Error::Cluster(format!(
+                "cannot reach the API server of context {ctx:?} at {}: {}",
+                self.conn.server,
+                secrets::scrub(m)
+            )));
+        }
+        if let Some(m) = no_api {
+            return Err(no_kubernetes(self.conn, m));
+        }
+        if let Some(e) = self.errors.first() {
+            return Err(Error::Cluster(format!(
+                "context {ctx:?} ({}): {}",
+                self.conn.server,
+                secrets::scrub(e)
+            )));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::early_continue;
@@ -534,14 +659,14 @@ mod tests {
     fn continue_token_before_items() {
         let body =
             r#"{"kind":"PodList","metadata":{"continue":"abc=","resourceVersion":"1"},"items":[]}"#;
-        assert_eq!(early_continue(body).as_deref(), Some("abc="));
+        assert_eq!(early_continue(body.as_bytes()).as_deref(), Some("abc="));
         // Only metadata counts: a "continue" inside an item is ignored.
         let body = r#"{"kind":"PodList","metadata":{},"items":[{"metadata":{"labels":{"continue":"x"}}}]}"#;
-        assert_eq!(early_continue(body), None);
+        assert_eq!(early_continue(body.as_bytes()), None);
         assert_eq!(
-            early_continue(r#"{"metadata":{"continue":""},"items":[]}"#),
+            early_continue(br#"{"metadata":{"continue":""},"items":[]}"#),
             None
         );
-        assert_eq!(early_continue("{}"), None);
+        assert_eq!(early_continue(b"{}"), None);
     }
 }

@@ -7,6 +7,8 @@ pub struct KindSpec {
     /// Empty for the core group.
     pub group: &'static str,
     /// Preferred first; later ones are tried when the server does not serve the earlier.
+    /// Used as is for the core and apps groups, and when API discovery cannot be read;
+    /// otherwise discovery picks the newest served version (`discovery`).
     pub versions: &'static [&'static str],
     pub plural: &'static str,
     pub namespaced: bool,
@@ -75,7 +77,7 @@ pub const KINDS: &[KindSpec] = &[
     ),
     k("HTTPRoute", GATEWAY, &["v1", "v1beta1"], "httproutes", true),
     k("GRPCRoute", GATEWAY, &["v1"], "grpcroutes", true),
-    k("TCPRoute", GATEWAY, &["v1alpha2"], "tcproutes", true),
+    k("TCPRoute", GATEWAY, &["v1", "v1alpha2"], "tcproutes", true),
     k(
         "TLSRoute",
         GATEWAY,

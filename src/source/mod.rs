@@ -1,5 +1,8 @@
 //! Sources of a Snapshot. Only this module does I/O.
 
 pub mod cluster;
+pub mod discovery;
 pub mod files;
 pub mod kinds;
+pub mod request;
+pub mod secrets;

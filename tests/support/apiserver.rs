@@ -1,7 +1,8 @@
 //! A small Kubernetes API server for tests and benchmarks (DESIGN.md section 5): HTTPS on
 //! 127.0.0.1 with a generated CA, bearer-token auth, list endpoints with `limit`/`continue`
-//! pagination served from fixture objects, legacy discovery for kubectl, and fault switches.
-//! HTTP/1.1 is written by hand so that faults (truncated bodies) are exact.
+//! pagination served from fixture objects, legacy API discovery (`/api`, `/apis`,
+//! `/apis/GROUP`, `/apis/GROUP/VERSION`), client-certificate auth, and fault switches.
+//! HTTP/1.1 is written by hand so that faults (truncated bodies, slow bytes) are exact.
 #![allow(dead_code)]
 
 use ambient_policy::source::kinds::{KindSpec, CONFIGMAP, DEPLOYMENT, KINDS};
@@ -32,6 +33,41 @@ pub struct Faults {
     pub delay: Duration,
     /// List bodies are cut in half (with the full Content-Length announced).
     pub truncate: bool,
+    /// The certificate presented to new connections.
+    pub tls: Tls,
+    /// Seconds sent with each 429, as the `Retry-After` header and in the Status details.
+    pub retry_after: u32,
+    /// Plurals whose lists never end: every page carries a fresh continue token.
+    pub endless: BTreeSet<String>,
+    /// Plurals whose lists repeat the same continue token forever.
+    pub repeat_continue: BTreeSet<String>,
+    /// This many requests with a continue token get 410 Gone (expired token; u32::MAX: always).
+    pub gone: u32,
+    /// New connections are accepted and then left silent: no TLS handshake, no answer.
+    pub silent: bool,
+    /// Response bodies are sent one byte per this interval (the head at once).
+    pub drip: Duration,
+    /// Every request gets a plain-text `404 page not found`: a web server, not a Kubernetes API.
+    pub not_found: bool,
+    /// Discovery (`/api`, `/apis...`) answers 403, as behind a restrictive proxy.
+    pub discovery_forbidden: bool,
+    /// Served versions per plural, overriding the kind table (e.g. tcproutes: ["v1"]).
+    pub served: BTreeMap<String, Vec<String>>,
+    /// Every request gets a 400 whose message quotes the bearer token it was sent, as a
+    /// careless proxy might.
+    pub echo_token: bool,
+}
+
+/// Which certificate the server presents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Tls {
+    /// Signed by the kubeconfig's CA, for 127.0.0.1 and localhost.
+    #[default]
+    Valid,
+    /// Signed by the kubeconfig's CA, but for another host name.
+    WrongHost,
+    /// For the right host, signed by a CA the kubeconfig does not know.
+    UntrustedCa,
 }
 
 struct State {
@@ -44,6 +80,9 @@ struct State {
 pub struct ApiServer {
     pub addr: SocketAddr,
     pub ca_pem: String,
+    /// A client certificate (CN test-user) signed by the CA, accepted instead of the token.
+    pub client_cert_pem: String,
+    pub client_key_pem: String,
     state: Arc<State>,
     _runtime: tokio::runtime::Runtime,
 }
@@ -52,27 +91,75 @@ fn specs() -> impl Iterator<Item = &'static KindSpec> {
     KINDS.iter().chain([&CONFIGMAP, &DEPLOYMENT])
 }
 
-fn tls_config() -> (Arc<rustls::ServerConfig>, String) {
-    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
-    let mut leaf = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    leaf.subject_alt_names
-        .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
-    let key = KeyPair::generate().unwrap();
-    let cert = leaf.signed_by(&key, &ca).unwrap();
+/// Server configurations for each `Tls` fault, the CA's PEM, and a client certificate.
+struct Pki {
+    valid: Arc<rustls::ServerConfig>,
+    wrong_host: Arc<rustls::ServerConfig>,
+    untrusted: Arc<rustls::ServerConfig>,
+    ca_pem: String,
+    client_cert_pem: String,
+    client_key_pem: String,
+}
+
+fn pki() -> Pki {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
+        IsCa, KeyPair, SanType,
+    };
+    let new_ca = |name: &str| {
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.distinguished_name.push(DnType::CommonName, name);
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap()
+    };
+    let (ca, other_ca) = (new_ca("test-ca"), new_ca("untrusted-ca"));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        )
-        .unwrap();
-    (Arc::new(config), ca.pem())
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.der().clone()).unwrap();
+    // Client certificates are optional: token clients connect without one.
+    let client_verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .allow_unauthenticated()
+    .build()
+    .unwrap();
+    let server = |hosts: &[&str], issuer: &CertifiedIssuer<'static, KeyPair>| {
+        let mut leaf =
+            CertificateParams::new(hosts.iter().map(|h| h.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        if hosts.contains(&"localhost") {
+            leaf.subject_alt_names
+                .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
+        }
+        let key = KeyPair::generate().unwrap();
+        let cert = leaf.signed_by(&key, issuer).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(client_verifier.clone())
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .unwrap();
+        Arc::new(config)
+    };
+    let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
+    client
+        .distinguished_name
+        .push(DnType::CommonName, "test-user");
+    client.insert_extended_key_usage(ExtendedKeyUsagePurpose::ClientAuth);
+    let client_key = KeyPair::generate().unwrap();
+    let client_cert = client.signed_by(&client_key, &ca).unwrap();
+    Pki {
+        valid: server(&["localhost"], &ca),
+        wrong_host: server(&["wrong.example.com"], &ca),
+        untrusted: server(&["localhost"], &other_ca),
+        ca_pem: ca.pem(),
+        client_cert_pem: client_cert.pem(),
+        client_key_pem: client_key.serialize_pem(),
+    }
 }
 
 impl ApiServer {
@@ -103,29 +190,56 @@ impl ApiServer {
             .enable_all()
             .build()
             .unwrap();
-        let (config, ca_pem) = tls_config();
+        let pki = pki();
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
         let addr = listener.local_addr().unwrap();
-        let acceptor = tokio_rustls::TlsAcceptor::from(config);
         let st = state.clone();
+        let configs = [
+            (Tls::Valid, pki.valid.clone()),
+            (Tls::WrongHost, pki.wrong_host.clone()),
+            (Tls::UntrustedCa, pki.untrusted.clone()),
+        ];
         runtime.spawn(async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
                     continue;
                 };
-                let (acceptor, st) = (acceptor.clone(), st.clone());
+                // Head and body are separate writes: without this, Nagle's algorithm and
+                // delayed ACKs add 40 ms to every answer.
+                let _ = tcp.set_nodelay(true);
+                let faults = st.faults.lock().unwrap().clone();
+                if faults.silent {
+                    // Hold the connection open and say nothing.
+                    tokio::spawn(async move {
+                        let _tcp = tcp;
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                    });
+                    continue;
+                }
+                let config = configs
+                    .iter()
+                    .find(|(t, _)| *t == faults.tls)
+                    .unwrap()
+                    .1
+                    .clone();
+                let acceptor = tokio_rustls::TlsAcceptor::from(config);
+                let st = st.clone();
                 tokio::spawn(async move {
                     if let Ok(tls) = acceptor.accept(tcp).await {
-                        let _ = serve(tls, st).await;
+                        // A verified client certificate authenticates like the token.
+                        let cert_auth = tls.get_ref().1.peer_certificates().is_some();
+                        let _ = serve(tls, st, cert_auth).await;
                     }
                 });
             }
         });
         ApiServer {
             addr,
-            ca_pem,
+            ca_pem: pki.ca_pem,
+            client_cert_pem: pki.client_cert_pem,
+            client_key_pem: pki.client_key_pem,
             state,
             _runtime: runtime,
         }
@@ -167,20 +281,39 @@ impl ApiServer {
         }
         s
     }
+
+    /// A kubeconfig whose one context, `cert`, authenticates with the client certificate.
+    pub fn kubeconfig_client_cert(&self) -> String {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: cert\nclusters:\n- name: test\n  cluster:\n    server: {}\n    certificate-authority-data: {}\ncontexts:\n- name: cert\n  context:\n    cluster: test\n    user: cert\n    namespace: default\nusers:\n- name: cert\n  user:\n    client-certificate-data: {}\n    client-key-data: {}\n",
+            self.url(),
+            b64(&self.ca_pem),
+            b64(&self.client_cert_pem),
+            b64(&self.client_key_pem)
+        )
+    }
+}
+
+/// The versions a kind is served at: the kind table's, unless a fault says otherwise.
+fn served_versions(spec: &KindSpec, faults: &Faults) -> Vec<String> {
+    match faults.served.get(spec.plural) {
+        Some(vs) => vs.clone(),
+        None => spec.versions.iter().map(|v| v.to_string()).collect(),
+    }
 }
 
 fn status(code: u16, reason: &str, message: &str) -> (u16, Value) {
-    let mut v = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+    let v = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
         "message": message, "reason": reason, "code": code});
-    if code == 429 {
-        v["details"] = json!({"retryAfterSeconds": 0});
-    }
     (code, v)
 }
 
 async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     mut io: S,
     st: Arc<State>,
+    cert_auth: bool,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
     loop {
@@ -232,7 +365,21 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
         if !faults.delay.is_zero() {
             tokio::time::sleep(faults.delay).await;
         }
-        let (code, body, is_list) = respond(&st, &method, &target, &auth);
+        if faults.not_found {
+            let text = "404 page not found\n";
+            let head = format!("HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\r\n{text}", text.len());
+            io.write_all(head.as_bytes()).await?;
+            io.flush().await?;
+            continue;
+        }
+        let (code, mut body, is_list) = respond(&st, &method, &target, &auth, cert_auth);
+        let mut extra = String::new();
+        if code == 429 {
+            body["details"] = json!({"retryAfterSeconds": faults.retry_after});
+            if faults.retry_after > 0 {
+                extra = format!("Retry-After: {}\r\n", faults.retry_after);
+            }
+        }
         let mut text = serde_json::to_vec(&body).unwrap();
         let announced = text.len();
         let truncate = faults.truncate && is_list && code == 200;
@@ -244,13 +391,24 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             401 => "Unauthorized",
             403 => "Forbidden",
             404 => "Not Found",
+            400 => "Bad Request",
             405 => "Method Not Allowed",
+            410 => "Gone",
             429 => "Too Many Requests",
             _ => "Internal Server Error",
         };
-        let head = format!("HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\nContent-Length: {announced}\r\n\r\n");
+        let head = format!("HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\nContent-Length: {announced}\r\n{extra}\r\n");
         io.write_all(head.as_bytes()).await?;
-        io.write_all(&text).await?;
+        if faults.drip.is_zero() {
+            io.write_all(&text).await?;
+        } else {
+            io.flush().await?;
+            for b in &text {
+                io.write_all(std::slice::from_ref(b)).await?;
+                io.flush().await?;
+                tokio::time::sleep(faults.drip).await;
+            }
+        }
         io.flush().await?;
         if truncate {
             return Ok(()); // drop the connection mid-body
@@ -259,7 +417,13 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
 }
 
 /// (status code, body, whether it is a list)
-fn respond(st: &State, method: &str, target: &str, auth: &str) -> (u16, Value, bool) {
+fn respond(
+    st: &State,
+    method: &str,
+    target: &str,
+    auth: &str,
+    cert_auth: bool,
+) -> (u16, Value, bool) {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let q: BTreeMap<&str, &str> = query
         .split('&')
@@ -267,8 +431,13 @@ fn respond(st: &State, method: &str, target: &str, auth: &str) -> (u16, Value, b
         .collect();
     {
         let mut f = st.faults.lock().unwrap();
-        if f.unauthorized || auth != format!("Bearer {TOKEN}") {
+        if f.unauthorized || !(cert_auth || auth == format!("Bearer {TOKEN}")) {
             let (c, b) = status(401, "Unauthorized", "Unauthorized");
+            return (c, b, false);
+        }
+        if f.echo_token {
+            let token = auth.trim_start_matches("Bearer ");
+            let (c, b) = status(400, "BadRequest", &format!("cannot use token {token} here"));
             return (c, b, false);
         }
         if method != "GET" {
@@ -288,9 +457,27 @@ fn respond(st: &State, method: &str, target: &str, auth: &str) -> (u16, Value, b
             return (c, b, false);
         }
     }
+    if q.contains_key("continue") {
+        let mut f = st.faults.lock().unwrap();
+        if f.gone > 0 {
+            if f.gone != u32::MAX {
+                f.gone -= 1;
+            }
+            let (c, b) = status(410, "Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.");
+            return (c, b, false);
+        }
+    }
     let faults = st.faults.lock().unwrap().clone();
     let seg: Vec<&str> = path.trim_matches('/').split('/').collect();
-    // Discovery, for kubectl.
+    // Discovery, for kubectl and the plugin.
+    let discovery = matches!(
+        seg.as_slice(),
+        ["api"] | ["apis"] | ["api", _] | ["apis", _] | ["apis", _, _]
+    );
+    if discovery && faults.discovery_forbidden {
+        let (c, b) = status(403, "Forbidden", "discovery is forbidden");
+        return (c, b, false);
+    }
     match seg.as_slice() {
         ["api"] => {
             return (
@@ -300,9 +487,27 @@ fn respond(st: &State, method: &str, target: &str, auth: &str) -> (u16, Value, b
             )
         }
         ["apis"] => return (200, discovery_groups(&faults), false),
-        ["api", v] => return (200, resource_list("", v), false),
-        ["apis", g, v] if !faults.missing_groups.contains(*g) => {
-            return (200, resource_list(g, v), false)
+        ["api", v] => return (200, resource_list("", v, &faults), false),
+        ["apis", g] => {
+            if let Some(group) = discovery_groups(&faults)["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["name"] == *g)
+            {
+                let mut group = group.clone();
+                group["kind"] = json!("APIGroup");
+                group["apiVersion"] = json!("v1");
+                return (200, group, false);
+            }
+        }
+        ["apis", g, v]
+            if !faults.missing_groups.contains(*g)
+                && specs().any(|s| {
+                    s.group == *g && served_versions(s, &faults).iter().any(|x| x == v)
+                }) =>
+        {
+            return (200, resource_list(g, v, &faults), false)
         }
         _ => {}
     }
@@ -325,9 +530,11 @@ fn respond(st: &State, method: &str, target: &str, auth: &str) -> (u16, Value, b
             return (c, b, false);
         }
     };
-    let Some(spec) =
-        specs().find(|s| s.group == group && s.plural == plural && s.versions.contains(&version))
-    else {
+    let Some(spec) = specs().find(|s| {
+        s.group == group
+            && s.plural == plural
+            && served_versions(s, &faults).iter().any(|v| v == version)
+    }) else {
         let (c, b) = status(
             404,
             "NotFound",
@@ -391,6 +598,21 @@ fn respond(st: &State, method: &str, target: &str, auth: &str) -> (u16, Value, b
     if end < items.len() {
         meta["continue"] = json!(format!("o{end}"));
     }
+    let token = q.get("continue").copied().unwrap_or("");
+    let mut page = page;
+    if faults.endless.contains(plural) {
+        // A fresh token each time, after the real items: the list never ends.
+        let n: u64 = token.trim_start_matches('e').parse().unwrap_or(0);
+        if token.starts_with('e') {
+            page.clear();
+        }
+        meta["continue"] = json!(format!("e{}", n + 1));
+    } else if faults.repeat_continue.contains(plural) {
+        if token == "again" {
+            page.clear();
+        }
+        meta["continue"] = json!("again");
+    }
     let list_kind = format!("{}List", spec.kind);
     (
         200,
@@ -400,11 +622,11 @@ fn respond(st: &State, method: &str, target: &str, auth: &str) -> (u16, Value, b
 }
 
 fn discovery_groups(faults: &Faults) -> Value {
-    let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut groups: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for s in specs().filter(|s| !s.group.is_empty() && !faults.missing_groups.contains(s.group)) {
         let vs = groups.entry(s.group).or_default();
-        for v in s.versions {
-            if !vs.contains(v) {
+        for v in served_versions(s, faults) {
+            if !vs.contains(&v) {
                 vs.push(v);
             }
         }
@@ -422,9 +644,9 @@ fn discovery_groups(faults: &Faults) -> Value {
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
-fn resource_list(group: &str, version: &str) -> Value {
+fn resource_list(group: &str, version: &str, faults: &Faults) -> Value {
     let resources: Vec<Value> = specs()
-        .filter(|s| s.group == group && s.versions.contains(&version))
+        .filter(|s| s.group == group && served_versions(s, faults).iter().any(|v| v == version))
         .map(|s| json!({"name": s.plural, "singularName": s.kind.to_lowercase(), "namespaced": s.namespaced,
             "kind": s.kind, "verbs": ["get", "list"]}))
         .collect();

@@ -1,0 +1,610 @@
+//! Broken clusters (issue 9): each fault of the test API server ends within its documented
+//! bound with one clear `error:` line, exit code 3 and nothing on stdout (no partial verdict),
+//! and no failure ever prints a credential. API discovery picks each kind's served version.
+
+mod support;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+use support::apiserver::{ApiServer, Faults, Tls, TOKEN};
+
+const EXE: &str = env!("CARGO_BIN_EXE_kubectl-ambient_policy");
+const EXAMPLE: &str = "examples/bookinfo";
+
+fn example_objects() -> Vec<Value> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|p| {
+            serde_saphyr::from_multiple::<Value>(&std::fs::read_to_string(p).unwrap()).unwrap()
+        })
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+struct World {
+    server: ApiServer,
+    dir: PathBuf,
+    kubeconfig: PathBuf,
+}
+
+fn world(name: &str, objects: Vec<Value>) -> World {
+    let server = ApiServer::start(objects);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("faults-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        server.kubeconfig(&[("bookinfo", Some("default"), TOKEN)]),
+    )
+    .unwrap();
+    World {
+        server,
+        dir,
+        kubeconfig,
+    }
+}
+
+impl World {
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_with(&self.kubeconfig, args)
+    }
+
+    fn run_with(&self, kubeconfig: &Path, args: &[&str]) -> Output {
+        Command::new(EXE)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("KUBECONFIG", kubeconfig)
+            .env("HOME", &self.dir)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn fault(&self, f: Faults) {
+        self.server.set_faults(f);
+    }
+
+    /// Every credential the server was given, in each form it appears in a kubeconfig.
+    fn secrets(&self) -> Vec<String> {
+        use base64::Engine;
+        let key = &self.server.client_key_pem;
+        let mut s = vec![
+            TOKEN.to_string(),
+            key.clone(),
+            base64::engine::general_purpose::STANDARD.encode(key),
+            base64::engine::general_purpose::STANDARD.encode(&self.server.ca_pem),
+        ];
+        s.extend(
+            key.lines()
+                .filter(|l| !l.starts_with("-----"))
+                .map(str::to_string),
+        );
+        s
+    }
+
+    /// A failure: one `error:` line with `wants`, `code`, nothing on stdout, within `bound`,
+    /// no panic and no credential.
+    fn fails(&self, o: &Output, started: Instant, bound: Duration, code: i32, wants: &[&str]) {
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "{err}");
+        assert_eq!(err.lines().count(), 1, "not one line: {err}");
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(
+            o.stdout.is_empty(),
+            "a partial verdict: {}",
+            text(&o.stdout)
+        );
+        for w in wants {
+            assert!(err.contains(w), "want {w:?} in {err}");
+        }
+        let took = started.elapsed();
+        assert!(took < bound, "took {took:?}, bound {bound:?}: {err}");
+        self.no_secrets(o);
+    }
+
+    fn no_secrets(&self, o: &Output) {
+        let all = format!("{}{}", text(&o.stdout), text(&o.stderr));
+        for s in self.secrets() {
+            assert!(!all.contains(&s), "a credential was printed: {all}");
+        }
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+fn files_json(extra: &[&str]) -> String {
+    let mut args = vec!["explain", "-f", EXAMPLE, "-o", "json"];
+    args.extend_from_slice(extra);
+    let o = Command::new(EXE)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    text(&o.stdout)
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s)
+}
+
+fn set(items: &[&str]) -> std::collections::BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn tls_certificate_for_another_host_or_from_an_unknown_ca() {
+    let w = world("tls", example_objects());
+    w.fault(Faults {
+        tls: Tls::WrongHost,
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    let o = w.run(&["explain", "--request-timeout", "2s"]);
+    w.fails(
+        &o,
+        t,
+        secs(5.0),
+        3,
+        &["\"bookinfo\"", "not valid for this host name"],
+    );
+    w.fault(Faults {
+        tls: Tls::UntrustedCa,
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    let o = w.run(&["explain", "--request-timeout", "2s"]);
+    w.fails(
+        &o,
+        t,
+        secs(5.0),
+        3,
+        &["not signed by a CA the kubeconfig trusts"],
+    );
+    // The same server with its valid certificate works.
+    w.fault(Faults::default());
+    assert!(w.run(&["explain"]).status.success());
+}
+
+#[test]
+fn retry_after_is_honoured_and_bounded() {
+    let w = world("retry-after", example_objects());
+    // Two throttled answers asking for 1s: honoured, then the read completes.
+    w.fault(Faults {
+        throttle: 2,
+        retry_after: 1,
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    let o = w.run(&["explain", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(t.elapsed() >= secs(1.0), "Retry-After not honoured");
+    assert_eq!(text(&o.stdout), files_json(&["-n", "default"]));
+    // Throttled for ever: three retries of 1s each, then one line.
+    w.fault(Faults {
+        throttle: u32::MAX,
+        retry_after: 1,
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    let o = w.run(&["explain", "--request-timeout", "2s"]);
+    w.fails(&o, t, secs(8.0), 3, &["429", "after 3 retries"]);
+    assert!(t.elapsed() >= secs(3.0), "{:?}", t.elapsed());
+    // A Retry-After beyond --request-timeout is not waited for.
+    w.fault(Faults {
+        throttle: u32::MAX,
+        retry_after: 120,
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    let o = w.run(&["explain", "--request-timeout", "1s"]);
+    w.fails(&o, t, secs(5.0), 3, &["asks to retry after 120s"]);
+}
+
+#[test]
+fn continue_tokens_that_never_end() {
+    let w = world("endless", example_objects());
+    w.fault(Faults {
+        endless: set(&["pods"]),
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    let o = w.run(&["explain"]);
+    w.fails(
+        &o,
+        t,
+        secs(20.0),
+        3,
+        &[
+            "listing pods in default failed",
+            "did not end after 1000 pages",
+        ],
+    );
+    let pages = w
+        .server
+        .requests()
+        .iter()
+        .filter(|(_, p)| p.contains("/namespaces/default/pods"))
+        .count();
+    assert!((1000..=1001).contains(&pages), "{pages} pages");
+    // The same token again ends the list at once.
+    w.fault(Faults {
+        repeat_continue: set(&["services"]),
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    let o = w.run(&["explain"]);
+    w.fails(
+        &o,
+        t,
+        secs(5.0),
+        3,
+        &[
+            "listing services in default failed",
+            "same continue token twice",
+        ],
+    );
+}
+
+fn many_pods() -> Vec<Value> {
+    let mut objects = example_objects();
+    for i in 0..1234 {
+        objects.push(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("filler-{i:04}"), "namespace": "default", "labels": {"app": "filler"}},
+            "spec": {"serviceAccountName": "filler"}}));
+    }
+    objects
+}
+
+#[test]
+fn an_expired_continue_token_restarts_the_list_once() {
+    let w = world("gone", many_pods());
+    w.fault(Faults {
+        gone: 1,
+        ..Faults::default()
+    });
+    let o = w.run(&["explain", "-l", "app=filler", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    // Restarted from the first page: every pod once, none twice.
+    assert_eq!(v["workloads"].as_array().unwrap().len(), 1234);
+    let first_pages = w
+        .server
+        .requests()
+        .iter()
+        .filter(|(_, p)| p.ends_with("/namespaces/default/pods?limit=500"))
+        .count();
+    assert_eq!(first_pages, 2);
+    // Expired again after the restart: one line, no verdict.
+    w.fault(Faults {
+        gone: u32::MAX,
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    let o = w.run(&["explain", "-l", "app=filler"]);
+    w.fails(
+        &o,
+        t,
+        secs(5.0),
+        3,
+        &["pods in default", "expired twice (410 Gone)"],
+    );
+}
+
+#[test]
+fn a_response_cut_in_the_middle() {
+    let w = world("cut", example_objects());
+    w.fault(Faults {
+        truncate: true,
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    let o = w.run(&["explain", "-o", "json"]);
+    w.fails(
+        &o,
+        t,
+        secs(5.0),
+        3,
+        &["\"bookinfo\"", "failed: the answer was cut off"],
+    );
+}
+
+#[test]
+fn a_server_that_accepts_and_never_answers() {
+    let w = world("silent", example_objects());
+    w.fault(Faults {
+        silent: true,
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    let o = w.run(&["explain", "--request-timeout", "1s"]);
+    w.fails(
+        &o,
+        t,
+        secs(4.0),
+        3,
+        &["cannot reach the API server", "timed out"],
+    );
+    assert!(t.elapsed() >= secs(1.0));
+}
+
+#[test]
+fn a_server_that_answers_byte_by_byte() {
+    let w = world("drip", example_objects());
+    w.fault(Faults {
+        drip: Duration::from_millis(25),
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    let o = w.run(&["explain", "--request-timeout", "1s"]);
+    w.fails(
+        &o,
+        t,
+        secs(4.0),
+        3,
+        &["timed out: the answer was still arriving after 1s"],
+    );
+}
+
+#[test]
+fn an_endpoint_answering_404_to_everything_is_no_kubernetes_api() {
+    let w = world("404", example_objects());
+    w.fault(Faults {
+        not_found: true,
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    let o = w.run(&["explain"]);
+    w.fails(
+        &o,
+        t,
+        secs(5.0),
+        3,
+        &[
+            "no Kubernetes API at https://127.0.0.1",
+            "404",
+            "\"bookinfo\"",
+        ],
+    );
+    assert!(!text(&o.stderr).contains("403 on every kind"));
+    // Without discovery too (a proxy forbids it): the lists' 404s say the same.
+    w.fault(Faults {
+        discovery_forbidden: true,
+        missing_groups: set(&[
+            "",
+            "apps",
+            "gateway.networking.k8s.io",
+            "security.istio.io",
+            "networking.istio.io",
+            "telemetry.istio.io",
+            "extensions.istio.io",
+        ]),
+        ..Faults::default()
+    });
+    let t = Instant::now();
+    let o = w.run(&["explain"]);
+    w.fails(&o, t, secs(5.0), 3, &["no Kubernetes API", "404"]);
+}
+
+/// Gateway API v1.6.1 serves TCPRoute only at v1.
+fn with_tcproute(mut objects: Vec<Value>) -> Vec<Value> {
+    objects.push(
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "TCPRoute",
+        "metadata": {"name": "db", "namespace": "default"},
+        "spec": {"parentRefs": [{"group": "", "kind": "Service", "name": "reviews"}],
+                 "rules": [{"backendRefs": [{"name": "reviews", "port": 9080}]}]}}),
+    );
+    objects
+}
+
+fn requested(w: &World, part: &str) -> Vec<String> {
+    w.server
+        .requests()
+        .into_iter()
+        .map(|(_, p)| p)
+        .filter(|p| p.contains(part))
+        .collect()
+}
+
+#[test]
+fn versions_come_from_discovery() {
+    let w = world("discovery", with_tcproute(example_objects()));
+    w.fault(Faults {
+        served: [
+            ("tcproutes".to_string(), vec!["v1".to_string()]),
+            // Served only at a version the kind table does not know: discovery finds it.
+            ("httproutes".to_string(), vec!["v2".to_string()]),
+            ("tlsroutes".to_string(), vec!["v1alpha2".to_string()]),
+        ]
+        .into(),
+        ..Faults::default()
+    });
+    let o = w.run(&["explain", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["incomplete"], json!([]));
+    let tcp = requested(&w, "tcproutes");
+    assert!(
+        !tcp.is_empty() && tcp.iter().all(|p| p.contains("/v1/")),
+        "{tcp:?}"
+    );
+    let http = requested(&w, "httproutes");
+    assert!(
+        !http.is_empty() && http.iter().all(|p| p.contains("/v2/")),
+        "{http:?}"
+    );
+    // Straight to the served version: no 404 round trips through v1 and v1alpha3.
+    let tls = requested(&w, "tlsroutes");
+    assert!(
+        !tls.is_empty() && tls.iter().all(|p| p.contains("/v1alpha2/")),
+        "{tls:?}"
+    );
+    // The newest of several served versions.
+    w.fault(Faults::default());
+    let o = w.run(&["explain"]);
+    assert!(o.status.success());
+    assert!(requested(&w, "tcproutes")
+        .iter()
+        .all(|p| p.contains("/v1/")));
+    // Discovery unreadable: the kind table's order, which also finds TCPRoute at v1.
+    w.fault(Faults {
+        discovery_forbidden: true,
+        served: [("tcproutes".to_string(), vec!["v1".to_string()])].into(),
+        ..Faults::default()
+    });
+    let o = w.run(&["explain", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+    // A kind discovery does not list is not installed, without a request.
+    w.fault(Faults {
+        served: [("tcproutes".to_string(), vec![])].into(),
+        ..Faults::default()
+    });
+    let before = requested(&w, "tcproutes").len();
+    let o = w.run(&["explain", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("could not read TCPRoute: not installed"));
+    assert_eq!(requested(&w, "tcproutes").len(), before);
+}
+
+/// No token, client key or kubeconfig content in any output: failures of every kind, with
+/// the token and with a client certificate, with `-v`, and broken kubeconfigs.
+#[test]
+fn credentials_are_never_printed() {
+    let w = world("secrets", example_objects());
+    let cert_kc = w.dir.join("kubeconfig-cert");
+    std::fs::write(&cert_kc, w.server.kubeconfig_client_cert()).unwrap();
+    // The client certificate authenticates; -v logs requests but no credential.
+    let o = w.run_with(&cert_kc, &["explain", "-v", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), files_json(&["-n", "default"]));
+    let log = text(&o.stderr);
+    assert!(log.contains("authentication: client certificate"), "{log}");
+    assert!(
+        log.contains("debug: GET /api/v1/namespaces/default/pods?limit=500 -> 200"),
+        "{log}"
+    );
+    w.no_secrets(&o);
+    let o = w.run(&["explain", "-v"]);
+    assert!(text(&o.stderr).contains("authentication: bearer token"));
+    w.no_secrets(&o);
+    let faults = [
+        Faults {
+            unauthorized: true,
+            ..Faults::default()
+        },
+        Faults {
+            tls: Tls::WrongHost,
+            ..Faults::default()
+        },
+        Faults {
+            truncate: true,
+            ..Faults::default()
+        },
+        Faults {
+            errors: u32::MAX,
+            ..Faults::default()
+        },
+        Faults {
+            not_found: true,
+            ..Faults::default()
+        },
+        Faults {
+            silent: true,
+            ..Faults::default()
+        },
+        // The server quotes the token back: the remembered credential is removed.
+        Faults {
+            echo_token: true,
+            ..Faults::default()
+        },
+    ];
+    for f in faults {
+        w.fault(f);
+        for kc in [&w.kubeconfig, &cert_kc] {
+            let o = w.run_with(kc, &["explain", "--request-timeout", "1s"]);
+            assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+            w.no_secrets(&o);
+            let o = w.run_with(kc, &["explain", "-v", "--request-timeout", "1s"]);
+            assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+            w.no_secrets(&o);
+        }
+    }
+    // The echo case did quote the token, and it was removed.
+    let o = w.run(&["explain"]);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("400 cannot use token <redacted> here"),
+        "{err}"
+    );
+    w.fault(Faults::default());
+    // Broken kubeconfigs that hold the secrets where a parser would quote them.
+    let kc = std::fs::read_to_string(&w.kubeconfig).unwrap();
+    let misplaced = kc.replace(
+        "current-context: bookinfo",
+        &format!("current-context: [{TOKEN}]\nkind: {TOKEN}"),
+    );
+    let cert = std::fs::read_to_string(&cert_kc).unwrap();
+    let key_b64 = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(&w.server.client_key_pem)
+    };
+    let bad_key = cert.replace(
+        &format!("client-key-data: {key_b64}"),
+        &format!("client-key-data: [{key_b64}]"),
+    );
+    assert_ne!(bad_key, cert);
+    // An exec plugin that fails after printing the token, and one that prints garbage.
+    let plugin = |name: &str, body: &str| {
+        let path = w.dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        kc.replace(
+            &format!("  user:\n    token: {TOKEN}\n"),
+            &format!("  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never\n", path.display()),
+        )
+    };
+    let failing = plugin(
+        "fails.sh",
+        &format!("echo '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{TOKEN}\"}}}}'; echo 'Bearer {TOKEN}' >&2; exit 1"),
+    );
+    let garbage = plugin("garbage.sh", &format!("echo '{{\"status\": \"{TOKEN}\"}}'"));
+    for (name, text_) in [
+        ("misplaced", misplaced),
+        ("bad-key", bad_key),
+        ("exec-fails", failing),
+        ("exec-garbage", garbage),
+    ] {
+        let path = w.dir.join(format!("kubeconfig-{name}"));
+        std::fs::write(&path, text_).unwrap();
+        for args in [vec!["explain"], vec!["explain", "-v"]] {
+            let t = Instant::now();
+            let o = w.run_with(&path, &args);
+            assert_eq!(o.status.code(), Some(3), "{name}: {}", text(&o.stderr));
+            assert!(!text(&o.stderr).contains("panicked"), "{name}");
+            assert!(o.stdout.is_empty(), "{name}");
+            assert!(t.elapsed() < secs(6.0), "{name}");
+            w.no_secrets(&o);
+            if args.len() == 1 {
+                assert_eq!(
+                    text(&o.stderr).lines().count(),
+                    1,
+                    "{name}: {}",
+                    text(&o.stderr)
+                );
+            }
+        }
+    }
+}
