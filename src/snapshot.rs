@@ -8,7 +8,13 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     pub namespaces: Vec<Namespace>,
+    /// Pods, and (after `normalise`) the workloads that controllers' pod templates declare,
+    /// with `Pod::kind` set to the controller kind.
     pub pods: Vec<Pod>,
+    /// Workload controllers read from manifests; `normalise` turns them into workloads.
+    pub controllers: Vec<Controller>,
+    /// How controllers became workloads, for the assumptions.
+    pub controller_counts: crate::workloads::ControllerCounts,
     pub services: Vec<Service>,
     pub service_entries: Vec<ServiceEntry>,
     pub gateways: Vec<Gateway>,
@@ -98,7 +104,8 @@ impl MeshSettings {
     /// from the container env. Explicit command-line settings are applied later and win.
     pub fn apply_istiod(&mut self, d: &Deployment) {
         let source = format!("Deployment {}/{}", d.metadata.namespace, d.metadata.name);
-        for c in &d.spec.template.spec.containers {
+        let containers = d.template().map_or(&[][..], |t| t.spec.containers.as_slice());
+        for c in containers {
             if c.name != "discovery" && !c.image.contains("pilot") {
                 continue;
             }
@@ -144,14 +151,16 @@ impl Snapshot {
             .map(|n| &n.metadata.labels)
     }
 
-    /// Sorts every list by namespace and name so that output is deterministic whatever the
-    /// order of the input.
+    /// Turns controllers into workloads (`crate::workloads`), then sorts every list by
+    /// namespace and name so that output is deterministic whatever the order of the input.
     pub fn normalise(&mut self) {
+        crate::workloads::expand(self);
         fn key(m: &ObjectMeta) -> (String, String) {
             (m.namespace.clone(), m.name.clone())
         }
         self.namespaces.sort_by_key(|o| key(&o.metadata));
-        self.pods.sort_by_key(|o| key(&o.metadata));
+        self.pods
+            .sort_by_key(|o| (key(&o.metadata), o.kind.clone()));
         self.services.sort_by_key(|o| key(&o.metadata));
         self.service_entries.sort_by_key(|o| key(&o.metadata));
         self.gateways.sort_by_key(|o| key(&o.metadata));

@@ -42,6 +42,27 @@ pub fn assumptions(snap: &Snapshot) -> Vec<Assumption> {
             source: s.source.clone(),
         });
     }
+    let c = &snap.controller_counts;
+    if !c.from_templates.is_empty() || c.covered > 0 {
+        let kinds = c
+            .from_templates
+            .iter()
+            .map(|(k, n)| format!("{k} ({n})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        v.push(Assumption {
+            setting: "workloadsFromControllers".into(),
+            value: if kinds.is_empty() { "none".into() } else { kinds },
+            source: format!(
+                "pod templates, enrolled by labels (no live status){}",
+                if c.covered > 0 {
+                    format!("; {} controller(s) counted through their live pods or parent", c.covered)
+                } else {
+                    String::new()
+                }
+            ),
+        });
+    }
     v.push(Assumption {
         setting: "cniExcludeNamespaces".into(),
         value: m.cni_exclude_namespaces.value.join(","),
@@ -64,7 +85,7 @@ pub fn workloads(ctx: &Ctx) -> Vec<WorkloadReport> {
             let (pod, info) = (&ctx.snap.pods[d], &ctx.mesh.pods[d]);
             let (waypoint, waypoint_error) = waypoint_of(ctx, &info.binding);
             WorkloadReport {
-                kind: "Pod".into(),
+                kind: pod.kind().into(),
                 namespace: pod.metadata.namespace.clone(),
                 name: pod.metadata.name.clone(),
                 identity: info.identity.clone(),
@@ -213,7 +234,7 @@ pub fn findings(ctx: &mut Ctx) {
     for &p in &ctx.pods {
         let m = &snap.pods[p].metadata;
         check(
-            resource_key("Pod", &m.namespace, &m.name),
+            ctx.mesh.pod_key(p),
             &format!("pod-IP traffic to {}", m.name),
             &mesh.pods[p].binding,
             "workload",
