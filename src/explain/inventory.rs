@@ -178,6 +178,7 @@ pub fn waypoints(ctx: &Ctx) -> Vec<WaypointReport> {
             class: w.class.clone(),
             for_: w.traffic_type_raw.clone(),
             ready: w.ready,
+            declared: w.declared,
             identity: w.identities[0].clone(),
             allowed_namespaces: match &w.allowed {
                 AllowedNamespaces::Same => "Same".into(),
@@ -247,8 +248,9 @@ pub fn findings(ctx: &mut Ctx) {
                 .services
                 .iter()
                 .any(|&s| mesh.services[s].binding.requested.as_deref() == Some(&w.key()));
-        if let (true, Some(c)) = (
+        if let (true, false, Some(c)) = (
             in_scope,
+            w.declared,
             crate::model::find_condition(&gw.status.conditions, "Programmed"),
         ) {
             if (c.status == "True") != w.ready {
@@ -327,4 +329,85 @@ pub fn findings(ctx: &mut Ctx) {
         ));
     }
     ctx.findings.extend(out);
+}
+
+/// Declared versus observed state: waypoints assumed ready because the input declares them
+/// without status, namespaces the input references but does not contain (AMB026), and
+/// namespace labels given on the command line. Returns the assumptions; pushes the findings.
+pub fn input_state(ctx: &mut Ctx) -> Vec<Assumption> {
+    let (snap, mesh) = (ctx.snap, ctx.mesh);
+    let mut out = Vec::new();
+    for w in waypoints(ctx).iter().filter(|w| w.declared) {
+        out.push(Assumption {
+            setting: format!("waypoint {}/{}", w.namespace, w.name),
+            value: "ready (assumed)".into(),
+            source: "declared in the input without status: istiod deploys it and gives it addresses".into(),
+        });
+    }
+    for ns in &snap.namespace_labels_from_flag {
+        let labels = snap
+            .namespace_labels(ns)
+            .map(|l| {
+                l.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default();
+        out.push(Assumption {
+            setting: format!("namespace {ns}"),
+            value: if labels.is_empty() { "no labels".into() } else { labels },
+            source: "command-line flag --namespace-labels".into(),
+        });
+    }
+    // A live cluster lists namespaces; only when it could not, or for manifests, can one be
+    // missing.
+    if snap.incomplete.iter().any(|i| i.kind == "Namespace") {
+        return out;
+    }
+    let mut holders: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for &p in &ctx.pods {
+        let pod = &snap.pods[p];
+        holders
+            .entry(pod.metadata.namespace.as_str())
+            .or_default()
+            .push(format!("{} {}", pod.kind(), pod.metadata.name));
+    }
+    for &s in &ctx.services {
+        let m = &snap.services[s].metadata;
+        holders
+            .entry(m.namespace.as_str())
+            .or_default()
+            .push(format!("Service {}", m.name));
+    }
+    for w in &mesh.waypoints {
+        if ctx.scope.ns_in(&w.namespace) {
+            holders
+                .entry(w.namespace.as_str())
+                .or_default()
+                .push(format!("Gateway {}", w.name));
+        }
+    }
+    for (ns, what) in holders {
+        if snap.namespace_labels(ns).is_some() {
+            continue;
+        }
+        out.push(Assumption {
+            setting: format!("namespace {ns}"),
+            value: "no labels (assumed)".into(),
+            source: "not in the input; give its labels with --namespace-labels".into(),
+        });
+        let list = what.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+        let more = if what.len() > 3 {
+            format!(" and {} more", what.len() - 3)
+        } else {
+            String::new()
+        };
+        ctx.findings.push(Finding::new(
+            &f::NAMESPACE_MISSING,
+            resource_key("Namespace", "", ns),
+            format!("namespace {ns} holds {list}{more} but is not in the input: it is analysed as unlabelled (no istio.io/dataplane-mode, no istio.io/use-waypoint), so its workloads count as outside the mesh unless their own labels enrol them"),
+        ));
+    }
+    out
 }

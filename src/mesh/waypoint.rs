@@ -63,8 +63,13 @@ pub struct Waypoint {
     pub namespace: String,
     pub name: String,
     pub class: String,
-    /// `status.addresses` non-empty: istiod only then treats it as a waypoint.
+    /// `status.addresses` non-empty: istiod only then treats it as a waypoint. Also true for
+    /// a `declared` waypoint, assumed to become ready once deployed.
     pub ready: bool,
+    /// Read from a manifest without observed status (no addresses, no condition that is not
+    /// `Unknown`) and of a waypoint class: istiod will deploy it and give it addresses, so it
+    /// is assumed ready. Never set for objects read from a cluster, whose status is observed.
+    pub declared: bool,
     /// Looks like a waypoint (class, controller, HBONE listener or waypoint-for label), as
     /// opposed to an ingress gateway. Binding itself does not check this.
     pub is_waypoint: bool,
@@ -122,11 +127,13 @@ impl Waypoint {
             || class_controller == Some(MESH_CONTROLLER)
             || hbone.is_some()
             || gw.metadata.label(WAYPOINT_FOR).is_some();
+        let declared = is_declared(gw, class_controller);
         Waypoint {
             namespace: gw.metadata.namespace.clone(),
             name: gw.metadata.name.clone(),
             class: gw.spec.gateway_class_name.clone(),
-            ready: !gw.status.addresses.is_empty(),
+            ready: !gw.status.addresses.is_empty() || declared,
+            declared,
             is_waypoint,
             traffic_type: TrafficType::parse(&raw),
             traffic_type_raw: raw,
@@ -148,6 +155,24 @@ impl Waypoint {
             format!("{}-{}", gw.metadata.name, gw.spec.gateway_class_name)
         }
     }
+}
+
+/// GatewayClasses whose Gateways istiod deploys as waypoints
+/// (`gatewaycommon/classinfo.go#GetBuiltinGatewayClasses`).
+const WAYPOINT_CLASSES: &[&str] = &[WAYPOINT_CLASS, "istio-agentgateway-waypoint"];
+const WAYPOINT_CONTROLLERS: &[&str] = &[MESH_CONTROLLER, "istio.io/agentgateway-waypoint-controller"];
+
+/// Declared state: a waypoint-class Gateway from a manifest (it has an origin) whose status
+/// says nothing observed, as `istioctl waypoint generate` prints it (`status: {}`) or as the
+/// API server defaults it (conditions `Unknown`, reason `Pending`). A Gateway whose status
+/// reports a condition (e.g. `Programmed: False`) was observed and keeps its addresses rule.
+fn is_declared(gw: &Gateway, class_controller: Option<&str>) -> bool {
+    let waypoint_class = WAYPOINT_CLASSES.contains(&gw.spec.gateway_class_name.as_str())
+        || class_controller.is_some_and(|c| WAYPOINT_CONTROLLERS.contains(&c));
+    gw.metadata.origin.is_some()
+        && waypoint_class
+        && gw.status.addresses.is_empty()
+        && gw.status.conditions.iter().all(|c| c.status == "Unknown")
 }
 
 /// istiod's reason names for a `use-waypoint` label that binds nothing.

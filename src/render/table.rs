@@ -174,7 +174,11 @@ pub fn render(e: &Explanation, o: &Options) -> String {
                 vec![
                     format!("{}/{}", w.namespace, w.name),
                     w.for_.clone(),
-                    if w.ready { p.good("yes") } else { p.bad("no") },
+                    match (w.ready, w.declared) {
+                        (true, true) => p.good("assumed"),
+                        (true, false) => p.good("yes"),
+                        _ => p.bad("no"),
+                    },
                     // The trust domain is among the assumptions above.
                     w.identity
                         .split_once("/ns/")
