@@ -4,6 +4,7 @@
 mod authz;
 mod entries;
 mod extensions;
+mod identity;
 mod inventory;
 mod paths;
 mod peer;
