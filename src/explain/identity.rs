@@ -247,7 +247,10 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
                     if pr.contains('*') {
                         continue;
                     }
-                    check_id(id, pr, &known, &described, &mut unknown_ids);
+                    let td = &pr[..i];
+                    check_id(id, pr, &known, &described, &mut unknown_ids, |k| {
+                        format!("{td}/{k}")
+                    });
                 }
                 for sa in s.service_accounts.iter().chain(&s.not_service_accounts) {
                     if sa.contains('*') {
@@ -256,7 +259,9 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
                     // `ns/sa`, or a bare `sa` in the policy's namespace.
                     let (ns, name) = sa.split_once('/').unwrap_or((pns, sa));
                     let id = format!("ns/{ns}/sa/{name}");
-                    check_id(&id, sa, &known, &described, &mut unknown_ids);
+                    check_id(&id, sa, &known, &described, &mut unknown_ids, |k| {
+                        k.strip_prefix("ns/").unwrap_or(k).replacen("/sa/", "/", 1)
+                    });
                 }
                 if namespaces_known {
                     for ns in s.namespaces.iter().chain(&s.not_namespaces) {
@@ -271,7 +276,7 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
             out.push(Finding::new(
                 &f::UNKNOWN_PRINCIPAL,
                 &res,
-                format!("{written:?} matches no workload identity in the input, so this rule never matches anyone{hint}"),
+                format!("{written:?} names an identity no workload of the input runs as{hint}"),
             ));
         }
         for ns in unknown_ns {
@@ -286,13 +291,15 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
 }
 
 /// Records `written` (as the user wrote it) when `id` (`ns/<ns>/sa/<sa>`) is in a described
-/// namespace but no workload runs as it, with the closest known identity.
+/// namespace but no workload runs as it, with the closest known identity written back in
+/// the user's form by `form`.
 fn check_id(
     id: &str,
     written: &str,
     known: &BTreeSet<String>,
     described: &BTreeSet<&str>,
     out: &mut BTreeSet<(String, String)>,
+    form: impl Fn(&str) -> String,
 ) {
     let Some(ns) = id.strip_prefix("ns/").and_then(|r| r.split('/').next()) else {
         return;
@@ -306,7 +313,7 @@ fn check_id(
         .min()
         .filter(|(d, _)| *d <= id.len() / 2 + 2);
     let hint = match closest {
-        Some((_, k)) => format!("; did you mean {k:?}?"),
+        Some((_, k)) => format!("; did you mean {:?}?", form(k)),
         None => String::new(),
     };
     out.insert((written.to_string(), hint));
