@@ -106,7 +106,9 @@ impl MeshSettings {
     /// from the container env. Explicit command-line settings are applied later and win.
     pub fn apply_istiod(&mut self, d: &Deployment) {
         let source = format!("Deployment {}/{}", d.metadata.namespace, d.metadata.name);
-        let containers = d.template().map_or(&[][..], |t| t.spec.containers.as_slice());
+        let containers = d
+            .template()
+            .map_or(&[][..], |t| t.spec.containers.as_slice());
         for c in containers {
             if c.name != "discovery" && !c.image.contains("pilot") {
                 continue;
@@ -136,27 +138,6 @@ impl MeshSettings {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn namespace_labels_flag() {
-        let ok = |s: &str| parse_namespace_labels(s).map(|(n, l)| (n, l.into_iter().collect::<Vec<_>>()));
-        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
-        assert_eq!(
-            ok("bookinfo=istio.io/dataplane-mode=ambient,team=a").unwrap(),
-            ("bookinfo".into(), vec![pair("istio.io/dataplane-mode", "ambient"), pair("team", "a")])
-        );
-        assert_eq!(ok("legacy=").unwrap(), ("legacy".into(), vec![]));
-        assert_eq!(ok("a=k=").unwrap(), ("a".into(), vec![pair("k", "")]));
-        for bad in ["bookinfo", "=k=v", "Bad=k=v", "ns=k", "ns=k=v,,x=y", "ns=/k=v", "ns=k=v v", "ns=k=-v"] {
-            let e = parse_namespace_labels(bad).unwrap_err();
-            assert!(e.starts_with("invalid --namespace-labels") && !e.contains('\n'), "{bad}: {e}");
-        }
-    }
-}
-
 /// Go's `strconv.ParseBool`, which istiod and istio-cni use for labels and annotations.
 pub fn parse_bool(s: &str) -> Option<bool> {
     match s {
@@ -168,13 +149,19 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 
 /// `--namespace-labels NS=k=v,k2=v2` (or `NS=` for a namespace without labels).
 pub fn parse_namespace_labels(s: &str) -> Result<(String, crate::selector::Labels), String> {
-    let bad = |why: &str| format!("invalid --namespace-labels {s:?}: {why} (want NS=KEY=VALUE,...)");
-    let (ns, rest) = s.split_once('=').ok_or_else(|| bad("no '=' after the namespace"))?;
+    let bad =
+        |why: &str| format!("invalid --namespace-labels {s:?}: {why} (want NS=KEY=VALUE,...)");
+    let (ns, rest) = s
+        .split_once('=')
+        .ok_or_else(|| bad("no '=' after the namespace"))?;
     if !is_dns_label(ns) {
         return Err(bad(&format!("{ns:?} is not a namespace name")));
     }
     let mut labels = crate::selector::Labels::new();
-    for item in rest.split(',').filter(|i| !rest.is_empty() || !i.is_empty()) {
+    for item in rest
+        .split(',')
+        .filter(|i| !rest.is_empty() || !i.is_empty())
+    {
         let (k, v) = item
             .split_once('=')
             .ok_or_else(|| bad(&format!("label {item:?} has no '='")))?;
@@ -192,7 +179,8 @@ pub fn parse_namespace_labels(s: &str) -> Result<(String, crate::selector::Label
 fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -203,7 +191,8 @@ fn is_label_name(s: &str) -> bool {
     s.len() <= 63
         && alnum(s.chars().next())
         && alnum(s.chars().last())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 /// `[prefix/]name`, the prefix a DNS subdomain.
@@ -264,5 +253,46 @@ impl Snapshot {
             .sort_by_key(|o| (o.kind.clone(), key(&o.metadata)));
         self.routes
             .sort_by_key(|o| (o.kind.clone(), key(&o.metadata)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespace_labels_flag() {
+        let ok = |s: &str| {
+            parse_namespace_labels(s).map(|(n, l)| (n, l.into_iter().collect::<Vec<_>>()))
+        };
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        assert_eq!(
+            ok("bookinfo=istio.io/dataplane-mode=ambient,team=a").unwrap(),
+            (
+                "bookinfo".into(),
+                vec![
+                    pair("istio.io/dataplane-mode", "ambient"),
+                    pair("team", "a")
+                ]
+            )
+        );
+        assert_eq!(ok("legacy=").unwrap(), ("legacy".into(), vec![]));
+        assert_eq!(ok("a=k=").unwrap(), ("a".into(), vec![pair("k", "")]));
+        for bad in [
+            "bookinfo",
+            "=k=v",
+            "Bad=k=v",
+            "ns=k",
+            "ns=k=v,,x=y",
+            "ns=/k=v",
+            "ns=k=v v",
+            "ns=k=-v",
+        ] {
+            let e = parse_namespace_labels(bad).unwrap_err();
+            assert!(
+                e.starts_with("invalid --namespace-labels") && !e.contains('\n'),
+                "{bad}: {e}"
+            );
+        }
     }
 }

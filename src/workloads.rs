@@ -47,7 +47,10 @@ fn owners(meta: &ObjectMeta, by_key: &BTreeMap<Key, &Controller>, out: &mut Hash
         for l in TEMPLATE_HASH_LABELS {
             if let Some(h) = meta.label(l).filter(|h| !h.is_empty()) {
                 if let Some(i) = meta.name.find(&format!("-{h}-")) {
-                    refs.push(("ReplicaSet".into(), meta.name[..i + 1 + h.len()].to_string()));
+                    refs.push((
+                        "ReplicaSet".into(),
+                        meta.name[..i + 1 + h.len()].to_string(),
+                    ));
                 }
             }
         }
@@ -63,11 +66,9 @@ fn owners(meta: &ObjectMeta, by_key: &BTreeMap<Key, &Controller>, out: &mut Hash
         match kind.as_str() {
             "ReplicaSet" => {
                 for l in TEMPLATE_HASH_LABELS {
-                    let hash = meta.label(l).or_else(|| {
-                        by_key
-                            .get(&k)
-                            .and_then(|c| c.metadata.label(l))
-                    });
+                    let hash = meta
+                        .label(l)
+                        .or_else(|| by_key.get(&k).and_then(|c| c.metadata.label(l)));
                     if let Some(parent) = hash.and_then(|h| name.strip_suffix(&format!("-{h}"))) {
                         out.insert(key(ns, "Deployment", parent));
                         out.insert(key(ns, "Rollout", parent));
@@ -148,20 +149,35 @@ mod tests {
     use super::*;
     use crate::model::{OwnerReference, PodTemplate};
 
-    fn meta(ns: &str, name: &str, labels: &[(&str, &str)], owner: Option<(&str, &str)>) -> ObjectMeta {
+    fn meta(
+        ns: &str,
+        name: &str,
+        labels: &[(&str, &str)],
+        owner: Option<(&str, &str)>,
+    ) -> ObjectMeta {
         ObjectMeta {
             name: name.into(),
             namespace: ns.into(),
-            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             owner_references: owner
-                .map(|(k, n)| vec![OwnerReference { kind: k.into(), name: n.into() }])
+                .map(|(k, n)| {
+                    vec![OwnerReference {
+                        kind: k.into(),
+                        name: n.into(),
+                    }]
+                })
                 .unwrap_or_default(),
             ..ObjectMeta::default()
         }
     }
 
     fn ctrl(kind: &str, name: &str, owner: Option<(&str, &str)>, hash: Option<&str>) -> Controller {
-        let labels: Vec<(&str, &str)> = hash.map(|h| vec![("pod-template-hash", h)]).unwrap_or_default();
+        let labels: Vec<(&str, &str)> = hash
+            .map(|h| vec![("pod-template-hash", h)])
+            .unwrap_or_default();
         let mut c = Controller {
             kind: kind.into(),
             metadata: meta("default", name, &labels, owner),
@@ -183,38 +199,74 @@ mod tests {
     fn live(name: &str, labels: &[(&str, &str)], owner: Option<(&str, &str)>) -> Pod {
         Pod {
             metadata: meta("default", name, labels, owner),
-            status: PodStatus { phase: "Running".into() },
+            status: PodStatus {
+                phase: "Running".into(),
+            },
             ..Pod::default()
         }
     }
 
     /// (kind, name) of every workload after expansion.
-    fn workloads(pods: Vec<Pod>, controllers: Vec<Controller>) -> (Vec<(String, String)>, ControllerCounts) {
-        let mut s = Snapshot { pods, controllers, ..Snapshot::default() };
+    fn workloads(
+        pods: Vec<Pod>,
+        controllers: Vec<Controller>,
+    ) -> (Vec<(String, String)>, ControllerCounts) {
+        let mut s = Snapshot {
+            pods,
+            controllers,
+            ..Snapshot::default()
+        };
         expand(&mut s);
-        let mut v: Vec<_> = s.pods.iter().map(|p| (p.kind().to_string(), p.metadata.name.clone())).collect();
+        let mut v: Vec<_> = s
+            .pods
+            .iter()
+            .map(|p| (p.kind().to_string(), p.metadata.name.clone()))
+            .collect();
         v.sort();
         (v, s.controller_counts)
     }
 
     fn names(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter().map(|(k, n)| (k.to_string(), n.to_string())).collect()
+        v.iter()
+            .map(|(k, n)| (k.to_string(), n.to_string()))
+            .collect()
     }
 
     #[test]
+    #[allow(clippy::type_complexity)]
     fn controllers_and_their_live_pods_count_once() {
-        let rs = || ctrl("ReplicaSet", "web-5f7d", Some(("Deployment", "web")), Some("5f7d"));
+        let rs = || {
+            ctrl(
+                "ReplicaSet",
+                "web-5f7d",
+                Some(("Deployment", "web")),
+                Some("5f7d"),
+            )
+        };
         let cases: Vec<(&str, Vec<Pod>, Vec<Controller>, Vec<(&str, &str)>)> = vec![
-            ("deployment alone", vec![], vec![ctrl("Deployment", "web", None, None)], vec![("Deployment", "web")]),
+            (
+                "deployment alone",
+                vec![],
+                vec![ctrl("Deployment", "web", None, None)],
+                vec![("Deployment", "web")],
+            ),
             (
                 "pod owned by a ReplicaSet not in the input: name minus hash is the Deployment",
-                vec![live("web-5f7d-abcde", &[("pod-template-hash", "5f7d")], Some(("ReplicaSet", "web-5f7d")))],
+                vec![live(
+                    "web-5f7d-abcde",
+                    &[("pod-template-hash", "5f7d")],
+                    Some(("ReplicaSet", "web-5f7d")),
+                )],
                 vec![ctrl("Deployment", "web", None, None)],
                 vec![("Pod", "web-5f7d-abcde")],
             ),
             (
                 "kubectl get dump: Deployment, ReplicaSet, Pod",
-                vec![live("web-5f7d-abcde", &[("pod-template-hash", "5f7d")], Some(("ReplicaSet", "web-5f7d")))],
+                vec![live(
+                    "web-5f7d-abcde",
+                    &[("pod-template-hash", "5f7d")],
+                    Some(("ReplicaSet", "web-5f7d")),
+                )],
                 vec![ctrl("Deployment", "web", None, None), rs()],
                 vec![("Pod", "web-5f7d-abcde")],
             ),
@@ -226,33 +278,61 @@ mod tests {
             ),
             (
                 "hand-written pod without ownerReferences, with the hash label",
-                vec![live("web-5f7d-abcde", &[("pod-template-hash", "5f7d")], None)],
+                vec![live(
+                    "web-5f7d-abcde",
+                    &[("pod-template-hash", "5f7d")],
+                    None,
+                )],
                 vec![ctrl("Deployment", "web", None, None)],
                 vec![("Pod", "web-5f7d-abcde")],
             ),
             (
                 "another Deployment's pod does not cover it",
-                vec![live("api-1a2b-abcde", &[("pod-template-hash", "1a2b")], Some(("ReplicaSet", "api-1a2b")))],
+                vec![live(
+                    "api-1a2b-abcde",
+                    &[("pod-template-hash", "1a2b")],
+                    Some(("ReplicaSet", "api-1a2b")),
+                )],
                 vec![ctrl("Deployment", "web", None, None)],
                 vec![("Deployment", "web"), ("Pod", "api-1a2b-abcde")],
             ),
             (
                 "StatefulSet pod",
                 vec![live("db-0", &[], Some(("StatefulSet", "db")))],
-                vec![ctrl("StatefulSet", "db", None, None), ctrl("DaemonSet", "agent", None, None)],
+                vec![
+                    ctrl("StatefulSet", "db", None, None),
+                    ctrl("DaemonSet", "agent", None, None),
+                ],
                 vec![("DaemonSet", "agent"), ("Pod", "db-0")],
             ),
             (
                 "CronJob's Job pod",
-                vec![live("backup-28012345-xyz", &[], Some(("Job", "backup-28012345")))],
-                vec![ctrl("CronJob", "backup", None, None), ctrl("Job", "once", None, None)],
+                vec![live(
+                    "backup-28012345-xyz",
+                    &[],
+                    Some(("Job", "backup-28012345")),
+                )],
+                vec![
+                    ctrl("CronJob", "backup", None, None),
+                    ctrl("Job", "once", None, None),
+                ],
                 vec![("Job", "once"), ("Pod", "backup-28012345-xyz")],
             ),
             (
                 "Argo Rollout through its ReplicaSet",
-                vec![live("canary-77aa-abcde", &[("rollouts-pod-template-hash", "77aa")], Some(("ReplicaSet", "canary-77aa")))],
-                vec![ctrl("Rollout", "canary", None, None), ctrl("ReplicationController", "old", None, None)],
-                vec![("Pod", "canary-77aa-abcde"), ("ReplicationController", "old")],
+                vec![live(
+                    "canary-77aa-abcde",
+                    &[("rollouts-pod-template-hash", "77aa")],
+                    Some(("ReplicaSet", "canary-77aa")),
+                )],
+                vec![
+                    ctrl("Rollout", "canary", None, None),
+                    ctrl("ReplicationController", "old", None, None),
+                ],
+                vec![
+                    ("Pod", "canary-77aa-abcde"),
+                    ("ReplicationController", "old"),
+                ],
             ),
         ];
         for (what, pods, ctrls, want) in cases {
@@ -271,8 +351,14 @@ mod tests {
         expand(&mut s);
         assert_eq!(s.pods.len(), 1);
         let w = &s.pods[0];
-        assert_eq!((w.kind(), w.metadata.label("app")), ("CronJob", Some("backup")));
-        assert_eq!(w.spec.service_account_name, "legacy-sa", "serviceAccount alias");
+        assert_eq!(
+            (w.kind(), w.metadata.label("app")),
+            ("CronJob", Some("backup"))
+        );
+        assert_eq!(
+            w.spec.service_account_name, "legacy-sa",
+            "serviceAccount alias"
+        );
         assert!(w.status.phase.is_empty(), "declared, not live");
         assert_eq!(s.controller_counts.without_template, 1);
         assert_eq!(s.controller_counts.from_templates["CronJob"], 1);

@@ -124,7 +124,10 @@ pub fn findings(ctx: &Ctx, zt_by_pod: &ZtByPod) -> Vec<Finding> {
         for w in mesh.waypoints_in_front_of(d) {
             let wid = mesh.waypoint_identity(w).trim_start_matches("spiffe://");
             let overall = verdict(zt, Some(Some(wid.to_string())));
-            for p in zt.iter().filter(|p| p.key.starts_with("AuthorizationPolicy/")) {
+            for p in zt
+                .iter()
+                .filter(|p| p.key.starts_with("AuthorizationPolicy/"))
+            {
                 let Some(class) = classify(&p.key, p.action, &p.rules, wid, &probe, &overall)
                 else {
                     continue;
@@ -174,7 +177,13 @@ pub fn findings(ctx: &Ctx, zt_by_pod: &ZtByPod) -> Vec<Finding> {
 /// A short list of keys, by name only when `short` (workloads; waypoints keep `ns/name`).
 fn names<'a>(keys: impl Iterator<Item = &'a String>, short: bool) -> String {
     let mut v: Vec<&str> = keys
-        .map(|k| if short { k.rsplit('/').next().unwrap_or(k) } else { k })
+        .map(|k| {
+            if short {
+                k.rsplit('/').next().unwrap_or(k)
+            } else {
+                k
+            }
+        })
         .collect();
     v.sort();
     v.dedup();
@@ -212,18 +221,30 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
         .pods
         .iter()
         .map(|p| p.identity.as_str())
-        .chain(mesh.waypoints.iter().flat_map(|w| w.identities.iter().map(String::as_str)))
+        .chain(
+            mesh.waypoints
+                .iter()
+                .flat_map(|w| w.identities.iter().map(String::as_str)),
+        )
         .filter_map(|id| id.find("/ns/").map(|i| id[i + 1..].to_string()))
         .collect();
     known.retain(|k| !k.is_empty());
-    let described: BTreeSet<&str> = snap.pods.iter().map(|p| p.metadata.namespace.as_str()).collect();
+    let described: BTreeSet<&str> = snap
+        .pods
+        .iter()
+        .map(|p| p.metadata.namespace.as_str())
+        .collect();
     let namespaces: BTreeSet<&str> = snap
         .namespaces
         .iter()
         .map(|n| n.metadata.name.as_str())
         .chain(snap.pods.iter().map(|p| p.metadata.namespace.as_str()))
         .chain(snap.services.iter().map(|s| s.metadata.namespace.as_str()))
-        .chain(snap.authorization_policies.iter().map(|p| p.metadata.namespace.as_str()))
+        .chain(
+            snap.authorization_policies
+                .iter()
+                .map(|p| p.metadata.namespace.as_str()),
+        )
         .collect();
     let namespaces_known = !snap.incomplete.iter().any(|i| i.kind == "Namespace");
     let root = ctx.root();
@@ -335,13 +356,19 @@ mod tests {
     }
     fn principals(v: &[&str]) -> Match {
         Match {
-            principals: v.iter().map(|s| StringMatch::Exact(s.to_string())).collect(),
+            principals: v
+                .iter()
+                .map(|s| StringMatch::Exact(s.to_string()))
+                .collect(),
             ..Match::default()
         }
     }
     fn not_principals(v: &[&str]) -> Match {
         Match {
-            not_principals: v.iter().map(|s| StringMatch::Exact(s.to_string())).collect(),
+            not_principals: v
+                .iter()
+                .map(|s| StringMatch::Exact(s.to_string()))
+                .collect(),
             ..Match::default()
         }
     }
@@ -354,20 +381,81 @@ mod tests {
 
     /// One line per case: action, rules, the ztunnel's overall verdict for the waypoint.
     #[test]
+    #[allow(clippy::type_complexity)]
     fn classification() {
         let deny_by = |k: &str| Some(Verdict::Deny(vec![k.to_string()]));
         let k = "AuthorizationPolicy/app/p";
         let cases: Vec<(&str, Action, Vec<ZRule>, Option<Verdict>, Option<Class>)> = vec![
-            ("allow client only, nothing else admits W", Action::Allow, vec![rule(principals(&[C]))], deny_by(k), Some(Class::DeniesWaypoint)),
-            ("allow client only, another ALLOW admits W", Action::Allow, vec![rule(principals(&[C]))], Some(Verdict::Allow), Some(Class::ClientsHidden)),
-            ("allow client and waypoint: guard with an exception", Action::Allow, vec![rule(principals(&[C, W]))], Some(Verdict::Allow), Some(Class::Guard)),
-            ("allow anyone and waypoint (docs' step)", Action::Allow, vec![rule(principals(&[C])), ZRule::default()], Some(Verdict::Allow), None),
-            ("allow only the waypoint: guard", Action::Allow, vec![rule(principals(&[W]))], Some(Verdict::Allow), Some(Class::Guard)),
-            ("deny notPrincipals waypoint: guard", Action::Deny, vec![rule(not_principals(&[W]))], Some(Verdict::Allow), Some(Class::Guard)),
-            ("guard with a sidecar exception", Action::Deny, vec![rule(not_principals(&[W, C]))], Some(Verdict::Allow), Some(Class::Guard)),
-            ("deny a client: never fires via waypoint", Action::Deny, vec![rule(principals(&[C]))], Some(Verdict::Allow), Some(Class::ClientsHidden)),
-            ("deny all but a client: denies the waypoint", Action::Deny, vec![rule(not_principals(&[C]))], deny_by(k), Some(Class::DeniesWaypoint)),
-            ("port-only allow: no source condition", Action::Allow, vec![rule(ports(8080))], Some(Verdict::Allow), None),
+            (
+                "allow client only, nothing else admits W",
+                Action::Allow,
+                vec![rule(principals(&[C]))],
+                deny_by(k),
+                Some(Class::DeniesWaypoint),
+            ),
+            (
+                "allow client only, another ALLOW admits W",
+                Action::Allow,
+                vec![rule(principals(&[C]))],
+                Some(Verdict::Allow),
+                Some(Class::ClientsHidden),
+            ),
+            (
+                "allow client and waypoint: guard with an exception",
+                Action::Allow,
+                vec![rule(principals(&[C, W]))],
+                Some(Verdict::Allow),
+                Some(Class::Guard),
+            ),
+            (
+                "allow anyone and waypoint (docs' step)",
+                Action::Allow,
+                vec![rule(principals(&[C])), ZRule::default()],
+                Some(Verdict::Allow),
+                None,
+            ),
+            (
+                "allow only the waypoint: guard",
+                Action::Allow,
+                vec![rule(principals(&[W]))],
+                Some(Verdict::Allow),
+                Some(Class::Guard),
+            ),
+            (
+                "deny notPrincipals waypoint: guard",
+                Action::Deny,
+                vec![rule(not_principals(&[W]))],
+                Some(Verdict::Allow),
+                Some(Class::Guard),
+            ),
+            (
+                "guard with a sidecar exception",
+                Action::Deny,
+                vec![rule(not_principals(&[W, C]))],
+                Some(Verdict::Allow),
+                Some(Class::Guard),
+            ),
+            (
+                "deny a client: never fires via waypoint",
+                Action::Deny,
+                vec![rule(principals(&[C]))],
+                Some(Verdict::Allow),
+                Some(Class::ClientsHidden),
+            ),
+            (
+                "deny all but a client: denies the waypoint",
+                Action::Deny,
+                vec![rule(not_principals(&[C]))],
+                deny_by(k),
+                Some(Class::DeniesWaypoint),
+            ),
+            (
+                "port-only allow: no source condition",
+                Action::Allow,
+                vec![rule(ports(8080))],
+                Some(Verdict::Allow),
+                None,
+            ),
         ];
         for (what, action, rules, overall, want) in cases {
             assert_eq!(classify(k, action, &rules, W, P, &overall), want, "{what}");
@@ -376,7 +464,13 @@ mod tests {
 
     #[test]
     fn edit_distance() {
-        assert_eq!(distance("ns/bookinfo/sa/productpage", "ns/bookinfo/sa/bookinfo-productpage"), 9);
+        assert_eq!(
+            distance(
+                "ns/bookinfo/sa/productpage",
+                "ns/bookinfo/sa/bookinfo-productpage"
+            ),
+            9
+        );
         assert_eq!(distance("abc", "abc"), 0);
         assert_eq!(distance("", "ab"), 2);
     }

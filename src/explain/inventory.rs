@@ -52,11 +52,18 @@ pub fn assumptions(snap: &Snapshot) -> Vec<Assumption> {
             .join(", ");
         v.push(Assumption {
             setting: "workloadsFromControllers".into(),
-            value: if kinds.is_empty() { "none".into() } else { kinds },
+            value: if kinds.is_empty() {
+                "none".into()
+            } else {
+                kinds
+            },
             source: format!(
                 "pod templates, enrolled by labels (no live status){}",
                 if c.covered > 0 {
-                    format!("; {} controller(s) counted through their live pods or parent", c.covered)
+                    format!(
+                        "; {} controller(s) counted through their live pods or parent",
+                        c.covered
+                    )
                 } else {
                     String::new()
                 }
@@ -341,7 +348,9 @@ pub fn input_state(ctx: &mut Ctx) -> Vec<Assumption> {
         out.push(Assumption {
             setting: format!("waypoint {}/{}", w.namespace, w.name),
             value: "ready (assumed)".into(),
-            source: "declared in the input without status: istiod deploys it and gives it addresses".into(),
+            source:
+                "declared in the input without status: istiod deploys it and gives it addresses"
+                    .into(),
         });
     }
     for ns in &snap.namespace_labels_from_flag {
@@ -356,7 +365,11 @@ pub fn input_state(ctx: &mut Ctx) -> Vec<Assumption> {
             .unwrap_or_default();
         out.push(Assumption {
             setting: format!("namespace {ns}"),
-            value: if labels.is_empty() { "no labels".into() } else { labels },
+            value: if labels.is_empty() {
+                "no labels".into()
+            } else {
+                labels
+            },
             source: "command-line flag --namespace-labels".into(),
         });
     }

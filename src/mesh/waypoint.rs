@@ -160,7 +160,8 @@ impl Waypoint {
 /// GatewayClasses whose Gateways istiod deploys as waypoints
 /// (`gatewaycommon/classinfo.go#GetBuiltinGatewayClasses`).
 const WAYPOINT_CLASSES: &[&str] = &[WAYPOINT_CLASS, "istio-agentgateway-waypoint"];
-const WAYPOINT_CONTROLLERS: &[&str] = &[MESH_CONTROLLER, "istio.io/agentgateway-waypoint-controller"];
+const WAYPOINT_CONTROLLERS: &[&str] =
+    &[MESH_CONTROLLER, "istio.io/agentgateway-waypoint-controller"];
 
 /// Declared state: a waypoint-class Gateway from a manifest (it has an origin) whose status
 /// says nothing observed, as `istioctl waypoint generate` prints it (`status: {}`) or as the

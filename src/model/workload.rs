@@ -80,4 +80,3 @@ pub const CONTROLLER_KINDS: &[(&str, &str)] = &[
     ("batch", "CronJob"),
     ("argoproj.io", "Rollout"),
 ];
-
