@@ -284,3 +284,84 @@ pub fn ingress_use_waypoint(obj: &ObjectMeta, ns_labels: Option<&Labels>) -> boo
         .or_else(|| ns_labels.and_then(|l| l.get(INGRESS_USE_WAYPOINT).map(String::as_str)));
     v.and_then(parse_bool).unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Condition, GatewayAddress, Origin};
+    use std::sync::Arc;
+
+    fn gw(class: &str, from_file: bool, addresses: bool, conditions: &[(&str, &str)]) -> Gateway {
+        let mut g = Gateway::default();
+        g.metadata.name = "waypoint".into();
+        g.metadata.namespace = "app".into();
+        g.spec.gateway_class_name = class.into();
+        if from_file {
+            g.metadata.origin = Some(Arc::new(Origin {
+                file: "w.yaml".into(),
+                document: 1,
+                line: 1,
+            }));
+        }
+        if addresses {
+            g.status.addresses.push(GatewayAddress {
+                type_: Some("IPAddress".into()),
+                value: "10.0.0.1".into(),
+            });
+        }
+        g.status.conditions = conditions
+            .iter()
+            .map(|(t, s)| Condition {
+                type_: t.to_string(),
+                status: s.to_string(),
+                ..Condition::default()
+            })
+            .collect();
+        g
+    }
+
+    /// Declared (assumed ready) versus observed state, one line per case:
+    /// (class, read from a file, has addresses, conditions) -> (ready, declared).
+    #[test]
+    #[allow(clippy::type_complexity)]
+    fn declared_versus_observed() {
+        let pending = [("Accepted", "Unknown"), ("Programmed", "Unknown")];
+        let not_programmed = [("Programmed", "False")];
+        let cases: &[(&str, bool, bool, &[(&str, &str)], (bool, bool))] = &[
+            ("istio-waypoint", true, false, &[], (true, true)), // istioctl waypoint generate
+            ("istio-waypoint", true, false, &pending, (true, true)), // API server defaults
+            (
+                "istio-agentgateway-waypoint",
+                true,
+                false,
+                &[],
+                (true, true),
+            ),
+            (
+                "istio-waypoint",
+                true,
+                false,
+                &not_programmed,
+                (false, false),
+            ), // observed
+            ("istio-waypoint", true, true, &[], (true, false)), // observed ready
+            ("istio-waypoint", false, false, &[], (false, false)), // live: no addresses
+            ("istio", true, false, &[], (false, false)),        // ingress class
+            ("custom", true, false, &[], (false, false)),       // unknown class
+        ];
+        for (class, file, addr, conds, want) in cases {
+            let w = Waypoint::from_gateway(&gw(class, *file, *addr, conds), &[]);
+            assert_eq!(
+                (w.ready, w.declared),
+                *want,
+                "{class} file={file} addr={addr} {conds:?}"
+            );
+        }
+        // A class of the mesh controller counts as a waypoint class.
+        let mut c = GatewayClass::default();
+        c.metadata.name = "custom".into();
+        c.spec.controller_name = MESH_CONTROLLER.into();
+        let w = Waypoint::from_gateway(&gw("custom", true, false, &[]), &[c]);
+        assert!(w.declared && w.ready);
+    }
+}
