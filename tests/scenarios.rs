@@ -160,7 +160,7 @@ fn waypoint_before_updating_the_l4_policy_is_an_error() {
     let args = bookinfo(&[
         "getting-started/namespace.yaml",
         "getting-started/waypoint.yaml",
-        "getting-started/l4-policy.yaml",
+        "l4-only/l4-policy.yaml",
     ]);
     let mut a = strs(&args);
     a.extend(["--fail-on", "error"]);
@@ -173,7 +173,7 @@ fn waypoint_before_updating_the_l4_policy_is_an_error() {
     ));
     assert!(message(&v, "AMB027").contains("principals [cluster.local/ns/default/sa/waypoint]"));
     // Before the waypoint exists (L4 page), the same policy is fine.
-    let args = bookinfo(&["getting-started/l4-policy.yaml"]);
+    let args = bookinfo(&["l4-only/l4-policy.yaml"]);
     let mut a = strs(&args);
     a.extend([
         "--namespace-labels",
