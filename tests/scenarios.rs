@@ -354,6 +354,22 @@ fn every_trap_of_the_catalogue_is_reported() {
     }
 }
 
+/// AMB030 names only the namespace that exists nowhere, not the ones every cluster has.
+#[test]
+fn unknown_namespace_names_only_the_missing_one() {
+    let base = root().join(TRAPS).join("base");
+    let trap = root().join(TRAPS).join("AMB030-unknown-namespace.yaml");
+    let e = explain_files(&[base, trap]);
+    let msgs: Vec<&str> = e
+        .findings
+        .iter()
+        .filter(|f| f.code == "AMB030")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert!(msgs[0].starts_with("source namespace \"shopp\""), "{msgs:?}");
+}
+
 /// The L7-selector trap on a Deployment fails the CI gate, and names the Deployment.
 #[test]
 fn l7_selector_trap_on_a_deployment_fails_the_gate() {

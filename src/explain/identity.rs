@@ -234,6 +234,8 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
         .iter()
         .map(|p| p.metadata.namespace.as_str())
         .collect();
+    // Namespaces the input shows to exist: Namespace objects, those of any namespaced object,
+    // and the ones every Istio cluster has (root, kube-system, istio-cni's exclusions).
     let namespaces: BTreeSet<&str> = snap
         .namespaces
         .iter()
@@ -241,9 +243,34 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
         .chain(snap.pods.iter().map(|p| p.metadata.namespace.as_str()))
         .chain(snap.services.iter().map(|s| s.metadata.namespace.as_str()))
         .chain(
+            snap.service_entries
+                .iter()
+                .map(|s| s.metadata.namespace.as_str()),
+        )
+        .chain(snap.gateways.iter().map(|g| g.metadata.namespace.as_str()))
+        .chain(snap.routes.iter().map(|r| r.metadata.namespace.as_str()))
+        .chain(
+            snap.extensions
+                .iter()
+                .map(|e| e.metadata.namespace.as_str()),
+        )
+        .chain(
+            snap.peer_authentications
+                .iter()
+                .map(|p| p.metadata.namespace.as_str()),
+        )
+        .chain(
             snap.authorization_policies
                 .iter()
                 .map(|p| p.metadata.namespace.as_str()),
+        )
+        .chain([ctx.root(), "kube-system", "istio-system"])
+        .chain(
+            snap.mesh
+                .cni_exclude_namespaces
+                .value
+                .iter()
+                .map(String::as_str),
         )
         .collect();
     let namespaces_known = !snap.incomplete.iter().any(|i| i.kind == "Namespace");
