@@ -354,6 +354,40 @@ fn every_trap_of_the_catalogue_is_reported() {
     }
 }
 
+/// A rendered Istio install without its Namespace: istiod is read for the mesh settings,
+/// ztunnel, istio-cni and the gateway are workloads outside the mesh, and nothing there
+/// depends on istio-system's labels, so no AMB026.
+#[test]
+fn rendered_istio_install_raises_no_missing_namespace() {
+    let (code, v) = json(&[
+        "explain",
+        "-A",
+        "-f",
+        "tests/scenarios/istio-install",
+        "-f",
+        "tests/scenarios/traps/base",
+        "--fail-on",
+        "warning",
+    ]);
+    assert_eq!(code, Some(0), "{:?}", findings(&v));
+    let names: Vec<&str> = v["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !names.contains(&"istiod"),
+        "istiod is not a workload: {names:?}"
+    );
+    assert!(names.contains(&"ztunnel") && names.contains(&"istio-cni-node"));
+    assert!(v["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["setting"] == "istioVersion" && a["value"] == "1.28.0"));
+}
+
 /// AMB030 names only the namespace that exists nowhere, not the ones every cluster has.
 #[test]
 fn unknown_namespace_names_only_the_missing_one() {
@@ -367,7 +401,10 @@ fn unknown_namespace_names_only_the_missing_one() {
         .map(|f| f.message.as_str())
         .collect();
     assert_eq!(msgs.len(), 1, "{msgs:?}");
-    assert!(msgs[0].starts_with("source namespace \"shopp\""), "{msgs:?}");
+    assert!(
+        msgs[0].starts_with("source namespace \"shopp\""),
+        "{msgs:?}"
+    );
 }
 
 /// The L7-selector trap on a Deployment fails the CI gate, and names the Deployment.

@@ -378,27 +378,31 @@ pub fn input_state(ctx: &mut Ctx) -> Vec<Assumption> {
     if snap.incomplete.iter().any(|i| i.kind == "Namespace") {
         return out;
     }
+    // Namespaces whose labels decide something: they hold a workload whose enrollment
+    // follows the namespace label (not one that decides for itself: its own
+    // dataplane-mode label, hostNetwork, ztunnel, an istio-cni-excluded namespace), so that
+    // rendered Istio installs (istiod, ztunnel, gateways) do not raise it.
+    let excluded = &snap.mesh.cni_exclude_namespaces.value;
     let mut holders: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
     for &p in &ctx.pods {
         let pod = &snap.pods[p];
-        holders
-            .entry(pod.metadata.namespace.as_str())
-            .or_default()
-            .push(format!("{} {}", pod.kind(), pod.metadata.name));
+        let m = &pod.metadata;
+        let self_decided = m.label(crate::mesh::enrollment::DATAPLANE_MODE).is_some()
+            || pod.spec.host_network
+            || (m.namespace == snap.mesh.root() && m.label("app") == Some("ztunnel"))
+            || excluded.contains(&m.namespace)
+            || !pod.status.phase.is_empty();
+        if !self_decided && mesh.pods[p].role == Role::Workload {
+            holders
+                .entry(m.namespace.as_str())
+                .or_default()
+                .push(format!("{} {}", pod.kind(), m.name));
+        }
     }
     for &s in &ctx.services {
         let m = &snap.services[s].metadata;
-        holders
-            .entry(m.namespace.as_str())
-            .or_default()
-            .push(format!("Service {}", m.name));
-    }
-    for w in &mesh.waypoints {
-        if ctx.scope.ns_in(&w.namespace) {
-            holders
-                .entry(w.namespace.as_str())
-                .or_default()
-                .push(format!("Gateway {}", w.name));
+        if let Some(h) = holders.get_mut(m.namespace.as_str()) {
+            h.push(format!("Service {}", m.name));
         }
     }
     for (ns, what) in holders {
