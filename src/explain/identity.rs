@@ -158,7 +158,7 @@ pub fn findings(ctx: &Ctx, zt_by_pod: &ZtByPod) -> Vec<Finding> {
             c if c == Class::ClientsHidden as u8 => (
                 &f::WAYPOINT_IDENTITY,
                 if allow {
-                    format!("traffic to {dests} through waypoint {wps} reaches ztunnel with the waypoint's identity {ids}: this policy's source conditions do not apply to it, another ALLOW admits the waypoint, so any client the waypoint lets through gets in")
+                    format!("traffic to {dests} through waypoint {wps} reaches ztunnel with the waypoint's identity {ids}: this policy's client conditions never match it, so the other ALLOW policies decide, and any client the waypoint lets through is admitted if they admit the waypoint")
                 } else {
                     format!("this DENY never fires for traffic to {dests} through waypoint {wps}: ztunnel sees the waypoint's identity {ids}, not the clients the policy names, so they get through the waypoint")
                 },
