@@ -195,17 +195,18 @@ fn names<'a>(keys: impl Iterator<Item = &'a String>, short: bool) -> String {
     s
 }
 
-/// Levenshtein distance, for "did you mean".
+/// Levenshtein distance, for "did you mean". Bytewise: Kubernetes names are ASCII.
 fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
+    let (a, b) = (a.as_bytes(), b.as_bytes());
     let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
         }
-        prev = cur;
+        std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
 }
@@ -355,11 +356,31 @@ fn check_id(
     if !described.contains(ns) || known.contains(id) {
         return;
     }
+    // Candidates from the same namespace only (a contiguous range of the sorted set), compared
+    // by service account name, skipping those whose length alone puts them out of reach:
+    // cheap even with thousands of identities in one namespace.
+    let prefix = format!("ns/{ns}/sa/");
+    let sa = &id[prefix.len().min(id.len())..];
+    let reach = sa.chars().count() / 2 + 2;
     let closest = known
-        .iter()
-        .map(|k| (distance(k, id), k))
-        .min()
-        .filter(|(d, _)| *d <= id.len() / 2 + 2);
+        .range(prefix.clone()..)
+        .take_while(|k| k.starts_with(&prefix))
+        .map(|k| (&k[prefix.len()..], k))
+        // A name within a few edits, or one that contains the other (bookinfo's
+        // `productpage` runs as `bookinfo-productpage`).
+        .filter(|(name, _)| {
+            name.len().abs_diff(sa.len()) <= reach || name.contains(sa) || sa.contains(name)
+        })
+        .map(|(name, k)| {
+            (
+                distance(name, sa),
+                name.contains(sa) || sa.contains(name),
+                k,
+            )
+        })
+        .filter(|(d, contains, _)| *d <= reach || *contains)
+        .min_by_key(|(d, _, k)| (*d, *k))
+        .map(|(d, _, k)| (d, k));
     let hint = match closest {
         Some((_, k)) => format!("; did you mean {:?}?", form(k)),
         None => String::new(),
