@@ -445,3 +445,50 @@ fn l7_selector_trap_on_a_deployment_fails_the_gate() {
     );
     assert!(out.contains("Deployment/shop/httpbin"), "{out}");
 }
+
+/// istio.io's L4-policy page: its policy works as written without a waypoint, and denies
+/// every client once a waypoint enrolled by the namespace label is in the path.
+#[test]
+fn l4_policy_page_before_and_after_a_waypoint() {
+    let l4 = "tests/scenarios/l4-policy";
+    let files = [
+        format!("{l4}/namespace.yaml"),
+        format!("{l4}/samples.yaml"),
+        format!("{l4}/policy.yaml"),
+    ];
+    let mut a = vec!["explain", "-n", "ambient-demo"];
+    for f in &files {
+        a.extend(["-f", f.as_str()]);
+    }
+    a.extend(["--fail-on", "warning"]);
+    let (code, v) = json(&a);
+    assert_eq!(code, Some(0), "{:?}", findings(&v));
+    let entries = v["policies"][0]["enforcement"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        (
+            entries[0]["enforcedBy"].as_str(),
+            entries[0]["effect"].as_str()
+        ),
+        (Some("ztunnel"), Some("as-written"))
+    );
+
+    let (code, v) = json(&[
+        "explain",
+        "-n",
+        "ambient-demo",
+        "-f",
+        l4,
+        "--namespace-labels",
+        "ambient-demo=istio.io/dataplane-mode=ambient,istio.io/use-waypoint=waypoint",
+        "--fail-on",
+        "error",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(has(
+        &v,
+        "AMB027",
+        "AuthorizationPolicy/ambient-demo/allow-curl-to-httpbin"
+    ));
+    assert_eq!(v["waypoints"][0]["declared"], true);
+}
