@@ -43,6 +43,12 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::Usage)?;
     let features = parse_features(&args.features)?;
+    let namespace_labels = args
+        .namespace_labels
+        .iter()
+        .map(|s| crate::snapshot::parse_namespace_labels(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Usage)?;
     let (mut snap, namespace) = if args.filenames.is_empty() {
         read_cluster(args)?
     } else {
@@ -58,6 +64,9 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
         )
     };
     apply_flags(&mut snap, args, features);
+    for (ns, labels) in namespace_labels {
+        snap.set_namespace_labels(&ns, labels);
+    }
 
     let scope = Scope {
         namespace,

@@ -133,6 +133,11 @@ pub struct ExplainArgs {
     #[arg(long = "feature", value_name = "NAME=BOOL")]
     pub features: Vec<String>,
 
+    /// Labels of a namespace missing from the -f input, e.g.
+    /// bookinfo=istio.io/dataplane-mode=ambient (repeatable; "NS=" for none; overrides the input)
+    #[arg(long = "namespace-labels", value_name = "NS=KEY=VALUE,...")]
+    pub namespace_labels: Vec<String>,
+
     /// Namespaces istio-cni never enrols (comma-separated; default kube-system)
     #[arg(long, value_name = "NS,...", value_delimiter = ',')]
     pub cni_exclude_namespaces: Option<Vec<String>>,

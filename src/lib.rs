@@ -12,3 +12,4 @@ pub mod render;
 pub mod selector;
 pub mod snapshot;
 pub mod source;
+pub mod workloads;

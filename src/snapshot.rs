@@ -8,7 +8,13 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     pub namespaces: Vec<Namespace>,
+    /// Pods, and (after `normalise`) the workloads that controllers' pod templates declare,
+    /// with `Pod::kind` set to the controller kind.
     pub pods: Vec<Pod>,
+    /// Workload controllers read from manifests; `normalise` turns them into workloads.
+    pub controllers: Vec<Controller>,
+    /// How controllers became workloads, for the assumptions.
+    pub controller_counts: crate::workloads::ControllerCounts,
     pub services: Vec<Service>,
     pub service_entries: Vec<ServiceEntry>,
     pub gateways: Vec<Gateway>,
@@ -24,6 +30,8 @@ pub struct Snapshot {
     pub skipped: BTreeMap<String, usize>,
     /// What could not be read (cluster source), reported in the output.
     pub incomplete: Vec<Incomplete>,
+    /// Namespaces whose labels `--namespace-labels` gave.
+    pub namespace_labels_from_flag: std::collections::BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -98,7 +106,10 @@ impl MeshSettings {
     /// from the container env. Explicit command-line settings are applied later and win.
     pub fn apply_istiod(&mut self, d: &Deployment) {
         let source = format!("Deployment {}/{}", d.metadata.namespace, d.metadata.name);
-        for c in &d.spec.template.spec.containers {
+        let containers = d
+            .template()
+            .map_or(&[][..], |t| t.spec.containers.as_slice());
+        for c in containers {
             if c.name != "discovery" && !c.image.contains("pilot") {
                 continue;
             }
@@ -136,7 +147,84 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// `--namespace-labels NS=k=v,k2=v2` (or `NS=` for a namespace without labels).
+pub fn parse_namespace_labels(s: &str) -> Result<(String, crate::selector::Labels), String> {
+    let bad =
+        |why: &str| format!("invalid --namespace-labels {s:?}: {why} (want NS=KEY=VALUE,...)");
+    let (ns, rest) = s
+        .split_once('=')
+        .ok_or_else(|| bad("no '=' after the namespace"))?;
+    if !is_dns_label(ns) {
+        return Err(bad(&format!("{ns:?} is not a namespace name")));
+    }
+    let mut labels = crate::selector::Labels::new();
+    for item in rest
+        .split(',')
+        .filter(|i| !rest.is_empty() || !i.is_empty())
+    {
+        let (k, v) = item
+            .split_once('=')
+            .ok_or_else(|| bad(&format!("label {item:?} has no '='")))?;
+        if !is_label_key(k) {
+            return Err(bad(&format!("{k:?} is not a label key")));
+        }
+        if !(v.is_empty() || is_label_name(v)) {
+            return Err(bad(&format!("{v:?} is not a label value")));
+        }
+        labels.insert(k.to_string(), v.to_string());
+    }
+    Ok((ns.to_string(), labels))
+}
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// A label name or value: up to 63 of `[A-Za-z0-9-_.]`, alphanumeric at both ends.
+fn is_label_name(s: &str) -> bool {
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    s.len() <= 63
+        && alnum(s.chars().next())
+        && alnum(s.chars().last())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+/// `[prefix/]name`, the prefix a DNS subdomain.
+fn is_label_key(s: &str) -> bool {
+    match s.rsplit_once('/') {
+        Some((prefix, name)) => {
+            !prefix.is_empty()
+                && prefix.len() <= 253
+                && prefix.split('.').all(is_dns_label)
+                && is_label_name(name)
+        }
+        None => is_label_name(s),
+    }
+}
+
 impl Snapshot {
+    /// Labels given on the command line for a namespace: they replace those of the input.
+    pub fn set_namespace_labels(&mut self, ns: &str, labels: crate::selector::Labels) {
+        match self.namespaces.iter_mut().find(|n| n.metadata.name == ns) {
+            Some(n) => n.metadata.labels = labels,
+            None => {
+                let mut n = Namespace::default();
+                n.metadata.name = ns.to_string();
+                n.metadata.labels = labels;
+                self.namespaces.push(n);
+                self.namespaces
+                    .sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+            }
+        }
+        self.namespace_labels_from_flag.insert(ns.to_string());
+    }
+
     pub fn namespace_labels(&self, ns: &str) -> Option<&crate::selector::Labels> {
         self.namespaces
             .iter()
@@ -144,14 +232,16 @@ impl Snapshot {
             .map(|n| &n.metadata.labels)
     }
 
-    /// Sorts every list by namespace and name so that output is deterministic whatever the
-    /// order of the input.
+    /// Turns controllers into workloads (`crate::workloads`), then sorts every list by
+    /// namespace and name so that output is deterministic whatever the order of the input.
     pub fn normalise(&mut self) {
+        crate::workloads::expand(self);
         fn key(m: &ObjectMeta) -> (String, String) {
             (m.namespace.clone(), m.name.clone())
         }
         self.namespaces.sort_by_key(|o| key(&o.metadata));
-        self.pods.sort_by_key(|o| key(&o.metadata));
+        self.pods
+            .sort_by_key(|o| (key(&o.metadata), o.kind.clone()));
         self.services.sort_by_key(|o| key(&o.metadata));
         self.service_entries.sort_by_key(|o| key(&o.metadata));
         self.gateways.sort_by_key(|o| key(&o.metadata));
@@ -163,5 +253,46 @@ impl Snapshot {
             .sort_by_key(|o| (o.kind.clone(), key(&o.metadata)));
         self.routes
             .sort_by_key(|o| (o.kind.clone(), key(&o.metadata)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespace_labels_flag() {
+        let ok = |s: &str| {
+            parse_namespace_labels(s).map(|(n, l)| (n, l.into_iter().collect::<Vec<_>>()))
+        };
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        assert_eq!(
+            ok("bookinfo=istio.io/dataplane-mode=ambient,team=a").unwrap(),
+            (
+                "bookinfo".into(),
+                vec![
+                    pair("istio.io/dataplane-mode", "ambient"),
+                    pair("team", "a")
+                ]
+            )
+        );
+        assert_eq!(ok("legacy=").unwrap(), ("legacy".into(), vec![]));
+        assert_eq!(ok("a=k=").unwrap(), ("a".into(), vec![pair("k", "")]));
+        for bad in [
+            "bookinfo",
+            "=k=v",
+            "Bad=k=v",
+            "ns=k",
+            "ns=k=v,,x=y",
+            "ns=/k=v",
+            "ns=k=v v",
+            "ns=k=-v",
+        ] {
+            let e = parse_namespace_labels(bad).unwrap_err();
+            assert!(
+                e.starts_with("invalid --namespace-labels") && !e.contains('\n'),
+                "{bad}: {e}"
+            );
+        }
     }
 }

@@ -171,6 +171,8 @@ fn fail_on_and_suppress() {
         "AMB005",
         "--suppress",
         "AMB008=Service/*",
+        "--suppress",
+        "AMB027=AuthorizationPolicy/default/productpage-from-ingress",
     ];
     assert_eq!(code(&quiet), Some(0));
     let mut warn = quiet.to_vec();
@@ -432,4 +434,21 @@ fn readme_documents_every_finding() {
         assert!(row.contains(c.severity.as_str()), "{}: severity", c.code);
         assert!(row.contains(c.title), "{}: title {:?}", c.code, c.title);
     }
+}
+
+/// The README's minimum Rust version is the one Cargo.toml requires.
+#[test]
+fn readme_names_the_required_rust_version() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cargo = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let want = cargo
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .map(|v| v.trim_matches('"'))
+        .expect("Cargo.toml sets rust-version");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("(stable, {want} or newer)")),
+        "README does not name Rust {want}"
+    );
 }

@@ -1,6 +1,8 @@
 //! Fixtures are valid objects: the bundled example and the test builders' documents are
 //! checked against the real Istio and Gateway API CRDs in ../shared/crds (structural schema:
 //! types, known properties, enums, required fields; CEL rules are not evaluated).
+//! Without ../shared (a fresh clone) each test prints one "skipped" line and passes, unless
+//! the environment variable CI is set: then the CRDs must be there.
 
 mod support;
 use serde_json::Value;
@@ -8,13 +10,25 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn shared() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/crds");
-    assert!(
-        p.is_dir(),
-        "../shared/crds is missing beside the checkout: {}",
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/crds")
+}
+
+/// Whether the CRDs are there; says once why not. Under CI their absence is a failure.
+fn crds_present(test: &str) -> bool {
+    use std::io::Write;
+    let p = shared();
+    if p.is_dir() {
+        return true;
+    }
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+    assert!(!ci, "CI is set but {} is missing", p.display());
+    // Written to the real stderr (not the captured test output) so that it shows.
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped crds::{test}: {} not found (set CI=1 to require it)",
         p.display()
     );
-    p
+    false
 }
 
 fn yaml_docs(text: &str) -> Vec<Value> {
@@ -137,7 +151,8 @@ fn check(docs: &[Value], schemas: &BTreeMap<(String, String, String), Value>) ->
         let Some((group, version)) = av.split_once('/') else {
             continue;
         };
-        if group == "apps" {
+        // Kubernetes' own kinds and Argo's are not in ../shared/crds.
+        if matches!(group, "apps" | "batch" | "argoproj.io") {
             continue;
         }
         let key = (group.to_string(), version.to_string(), kind.to_string());
@@ -158,6 +173,9 @@ fn check(docs: &[Value], schemas: &BTreeMap<(String, String, String), Value>) ->
 
 #[test]
 fn bundled_example_is_valid() {
+    if !crds_present("bundled_example_is_valid") {
+        return;
+    }
     let schemas = schemas();
     let mut n = 0;
     for e in
@@ -173,6 +191,9 @@ fn bundled_example_is_valid() {
 
 #[test]
 fn builder_fixtures_are_valid() {
+    if !crds_present("builder_fixtures_are_valid") {
+        return;
+    }
     use support::*;
     let docs = [
         waypoint("app", "wp", Some("all"), true, Some("from: Selector\nselector:\n  matchLabels:\n    team: a")),
@@ -191,4 +212,45 @@ fn builder_fixtures_are_valid() {
     )];
     let errs = errors(&bad[0], s);
     assert_eq!(errs.len(), 2, "{errs:?}");
+}
+
+/// The scenario fixtures (tests/scenarios) are valid objects, but for the trap that is
+/// invalid on purpose (AMB024).
+#[test]
+fn scenario_fixtures_are_valid() {
+    if !crds_present("scenario_fixtures_are_valid") {
+        return;
+    }
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "yaml") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios"),
+        &mut files,
+    );
+    let schemas = schemas();
+    let mut n = 0;
+    for f in files {
+        if f.to_string_lossy().contains("invalid") {
+            continue;
+        }
+        // `kind: List` dumps hold their objects under items.
+        let docs: Vec<Value> = yaml_docs(&std::fs::read_to_string(&f).unwrap())
+            .into_iter()
+            .flat_map(|d| match d["items"].as_array() {
+                Some(items) if d["kind"] == "List" => items.clone(),
+                _ => vec![d],
+            })
+            .collect();
+        n += check(&docs, &schemas);
+    }
+    assert!(n >= 35, "only {n} CRD-backed objects checked");
 }

@@ -65,8 +65,6 @@ pub fn attachment_name(p: &AuthorizationPolicy, root: &str) -> &'static str {
 #[derive(Default)]
 struct Facts {
     ztunnel_pods: Vec<String>,
-    /// (pod, waypoint) pairs where ztunnel sees the waypoint's identity.
-    via_waypoint: Vec<(String, String)>,
     out_of_mesh: Vec<String>,
     waypoint_pods: Vec<String>,
     not_sent_pods: Vec<String>,
@@ -201,7 +199,6 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
                 );
                 for w in mesh.waypoints_in_front_of(d) {
                     let wk = ctx.waypoint_key(w);
-                    facts.via_waypoint.push((key.clone(), wk.clone()));
                     e.add(
                         "ztunnel",
                         Some(wk),
@@ -311,31 +308,7 @@ fn policy_findings(
             ));
         }
     }
-    let identity_rules = conv.rules.iter().filter(|r| r.can_fire()).any(|r| {
-        r.clauses
-            .iter()
-            .any(|c| c.matches.iter().any(|m| m.constrains_identity()))
-    });
-    if identity_rules && !facts.via_waypoint.is_empty() {
-        let mut wps: Vec<String> = facts.via_waypoint.iter().map(|(_, w)| w.clone()).collect();
-        wps.sort();
-        wps.dedup();
-        let pods: Vec<String> = short_names(
-            &facts
-                .via_waypoint
-                .iter()
-                .map(|(p, _)| p.clone())
-                .collect::<Vec<_>>(),
-        );
-        let mut pods = pods;
-        pods.dedup();
-        add(Finding::new(
-            &f::WAYPOINT_IDENTITY,
-            &res,
-            format!("traffic to {} through waypoint {} reaches ztunnel with the waypoint's identity, so this policy's source conditions are checked against the waypoint, not the client",
-                list(&pods), list(&wps)),
-        ));
-    }
+    // AMB006 (source conditions behind a waypoint) is decided per hop in `identity.rs`.
     if !facts.out_of_mesh.is_empty() {
         add(Finding::new(
             &f::OUT_OF_MESH,

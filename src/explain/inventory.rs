@@ -42,6 +42,34 @@ pub fn assumptions(snap: &Snapshot) -> Vec<Assumption> {
             source: s.source.clone(),
         });
     }
+    let c = &snap.controller_counts;
+    if !c.from_templates.is_empty() || c.covered > 0 {
+        let kinds = c
+            .from_templates
+            .iter()
+            .map(|(k, n)| format!("{k} ({n})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        v.push(Assumption {
+            setting: "workloadsFromControllers".into(),
+            value: if kinds.is_empty() {
+                "none".into()
+            } else {
+                kinds
+            },
+            source: format!(
+                "pod templates, enrolled by labels (no live status){}",
+                if c.covered > 0 {
+                    format!(
+                        "; {} controller(s) counted through their live pods or parent",
+                        c.covered
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+        });
+    }
     v.push(Assumption {
         setting: "cniExcludeNamespaces".into(),
         value: m.cni_exclude_namespaces.value.join(","),
@@ -64,7 +92,7 @@ pub fn workloads(ctx: &Ctx) -> Vec<WorkloadReport> {
             let (pod, info) = (&ctx.snap.pods[d], &ctx.mesh.pods[d]);
             let (waypoint, waypoint_error) = waypoint_of(ctx, &info.binding);
             WorkloadReport {
-                kind: "Pod".into(),
+                kind: pod.kind().into(),
                 namespace: pod.metadata.namespace.clone(),
                 name: pod.metadata.name.clone(),
                 identity: info.identity.clone(),
@@ -157,6 +185,7 @@ pub fn waypoints(ctx: &Ctx) -> Vec<WaypointReport> {
             class: w.class.clone(),
             for_: w.traffic_type_raw.clone(),
             ready: w.ready,
+            declared: w.declared,
             identity: w.identities[0].clone(),
             allowed_namespaces: match &w.allowed {
                 AllowedNamespaces::Same => "Same".into(),
@@ -213,7 +242,7 @@ pub fn findings(ctx: &mut Ctx) {
     for &p in &ctx.pods {
         let m = &snap.pods[p].metadata;
         check(
-            resource_key("Pod", &m.namespace, &m.name),
+            ctx.mesh.pod_key(p),
             &format!("pod-IP traffic to {}", m.name),
             &mesh.pods[p].binding,
             "workload",
@@ -226,8 +255,9 @@ pub fn findings(ctx: &mut Ctx) {
                 .services
                 .iter()
                 .any(|&s| mesh.services[s].binding.requested.as_deref() == Some(&w.key()));
-        if let (true, Some(c)) = (
+        if let (true, false, Some(c)) = (
             in_scope,
+            w.declared,
             crate::model::find_condition(&gw.status.conditions, "Programmed"),
         ) {
             if (c.status == "True") != w.ready {
@@ -306,4 +336,95 @@ pub fn findings(ctx: &mut Ctx) {
         ));
     }
     ctx.findings.extend(out);
+}
+
+/// Declared versus observed state: waypoints assumed ready because the input declares them
+/// without status, namespaces the input references but does not contain (AMB026), and
+/// namespace labels given on the command line. Returns the assumptions; pushes the findings.
+pub fn input_state(ctx: &mut Ctx) -> Vec<Assumption> {
+    let (snap, mesh) = (ctx.snap, ctx.mesh);
+    let mut out = Vec::new();
+    for w in waypoints(ctx).iter().filter(|w| w.declared) {
+        out.push(Assumption {
+            setting: format!("waypoint {}/{}", w.namespace, w.name),
+            value: "ready (assumed)".into(),
+            source:
+                "declared in the input without status: istiod deploys it and gives it addresses"
+                    .into(),
+        });
+    }
+    for ns in &snap.namespace_labels_from_flag {
+        let labels = snap
+            .namespace_labels(ns)
+            .map(|l| {
+                l.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default();
+        out.push(Assumption {
+            setting: format!("namespace {ns}"),
+            value: if labels.is_empty() {
+                "no labels".into()
+            } else {
+                labels
+            },
+            source: "command-line flag --namespace-labels".into(),
+        });
+    }
+    // A live cluster lists namespaces; only when it could not, or for manifests, can one be
+    // missing.
+    if snap.incomplete.iter().any(|i| i.kind == "Namespace") {
+        return out;
+    }
+    // Namespaces whose labels decide something: they hold a workload whose enrollment
+    // follows the namespace label (not one that decides for itself: its own
+    // dataplane-mode label, hostNetwork, ztunnel, an istio-cni-excluded namespace), so that
+    // rendered Istio installs (istiod, ztunnel, gateways) do not raise it.
+    let excluded = &snap.mesh.cni_exclude_namespaces.value;
+    let mut holders: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for &p in &ctx.pods {
+        let pod = &snap.pods[p];
+        let m = &pod.metadata;
+        let self_decided = m.label(crate::mesh::enrollment::DATAPLANE_MODE).is_some()
+            || pod.spec.host_network
+            || (m.namespace == snap.mesh.root() && m.label("app") == Some("ztunnel"))
+            || excluded.contains(&m.namespace)
+            || !pod.status.phase.is_empty();
+        if !self_decided && mesh.pods[p].role == Role::Workload {
+            holders
+                .entry(m.namespace.as_str())
+                .or_default()
+                .push(format!("{} {}", pod.kind(), m.name));
+        }
+    }
+    for &s in &ctx.services {
+        let m = &snap.services[s].metadata;
+        if let Some(h) = holders.get_mut(m.namespace.as_str()) {
+            h.push(format!("Service {}", m.name));
+        }
+    }
+    for (ns, what) in holders {
+        if snap.namespace_labels(ns).is_some() {
+            continue;
+        }
+        out.push(Assumption {
+            setting: format!("namespace {ns}"),
+            value: "no labels (assumed)".into(),
+            source: "not in the input; give its labels with --namespace-labels".into(),
+        });
+        let list = what.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+        let more = if what.len() > 3 {
+            format!(" and {} more", what.len() - 3)
+        } else {
+            String::new()
+        };
+        ctx.findings.push(Finding::new(
+            &f::NAMESPACE_MISSING,
+            resource_key("Namespace", "", ns),
+            format!("namespace {ns} holds {list}{more} but is not in the input: it is analysed as unlabelled (no istio.io/dataplane-mode, no istio.io/use-waypoint), so its workloads count as outside the mesh unless their own labels enrol them"),
+        ));
+    }
+    out
 }

@@ -4,6 +4,7 @@
 mod authz;
 mod entries;
 mod extensions;
+mod identity;
 mod inventory;
 mod paths;
 mod peer;
@@ -264,6 +265,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     policies.extend(extensions::reports(&mut ctx));
     policies.extend(extensions::route_reports(&mut ctx));
     inventory::findings(&mut ctx);
+    let input_assumptions = inventory::input_state(&mut ctx);
     let (paths, bypass) = paths::build(&ctx);
     ctx.findings.extend(bypass);
 
@@ -274,7 +276,11 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
         api_version: API_VERSION,
         kind: "Explanation",
         namespace: scope.namespace.clone(),
-        assumptions: inventory::assumptions(snap),
+        assumptions: {
+            let mut a = inventory::assumptions(snap);
+            a.extend(input_assumptions);
+            a
+        },
         policies,
         findings,
         workloads: inventory::workloads(&ctx),

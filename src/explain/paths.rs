@@ -11,11 +11,11 @@ use crate::mesh::{Dataplane, Role};
 use crate::model::resource_key;
 
 /// A policy as the destination ztunnel holds it.
-struct ZtPolicy<'a> {
-    label: String,
-    key: String,
-    action: Action,
-    rules: std::borrow::Cow<'a, [ZRule]>,
+pub(super) struct ZtPolicy<'a> {
+    pub label: String,
+    pub key: String,
+    pub action: Action,
+    pub rules: std::borrow::Cow<'a, [ZRule]>,
 }
 
 /// What the destination ztunnel of pod `d` enforces: the AuthorizationPolicies it receives,
@@ -87,7 +87,7 @@ fn zt_policies<'a>(ctx: &'a Ctx, d: usize) -> Vec<ZtPolicy<'a>> {
     out
 }
 
-fn verdict(policies: &[ZtPolicy], identity: Option<Option<String>>) -> Option<Verdict> {
+pub(super) fn verdict(policies: &[ZtPolicy], identity: Option<Option<String>>) -> Option<Verdict> {
     identity.as_ref()?;
     let refs: Vec<(&str, Action, &[ZRule])> = policies
         .iter()
@@ -359,7 +359,8 @@ pub fn build(ctx: &Ctx) -> (Vec<PathReport>, Vec<Finding>) {
             not_in_mesh,
         ));
     }
-    let findings = bypass_findings(ctx, &zt_by_pod);
+    let mut findings = bypass_findings(ctx, &zt_by_pod);
+    findings.extend(super::identity::findings(ctx, &zt_by_pod));
     (out, findings)
 }
 
@@ -386,7 +387,7 @@ fn sidecar_policies<'a>(
 
 /// What each in-scope pod's ztunnel enforces (empty outside ambient), computed once for the
 /// paths and the bypass check.
-type ZtByPod<'a> = std::collections::HashMap<usize, Vec<ZtPolicy<'a>>>;
+pub(super) type ZtByPod<'a> = std::collections::HashMap<usize, Vec<ZtPolicy<'a>>>;
 
 fn zt_by_pod<'a>(ctx: &'a Ctx) -> ZtByPod<'a> {
     ctx.pods

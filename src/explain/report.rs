@@ -130,6 +130,10 @@ pub struct WaypointReport {
     #[serde(rename = "for")]
     pub for_: String,
     pub ready: bool,
+    /// Declared in the input without status: assumed ready once deployed. Only present
+    /// (`true`) for such waypoints.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub declared: bool,
     pub identity: String,
     pub allowed_namespaces: String,
     /// The Gateway's `Accepted` and `Programmed` conditions, when read.

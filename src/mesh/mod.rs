@@ -54,7 +54,7 @@ pub struct Mesh<'a> {
     pub waypoints: Vec<Waypoint>,
     pub services: Vec<ServiceInfo>,
     pub service_entries: Vec<ServiceInfo>,
-    /// `Pod/ns/name` of every pod, formatted once.
+    /// `Pod/ns/name` (or `Deployment/ns/name`, ...) of every workload, formatted once.
     pub pod_keys: Vec<String>,
 }
 
@@ -189,7 +189,7 @@ impl<'a> Mesh<'a> {
         let pod_keys = snap
             .pods
             .iter()
-            .map(|p| resource_key("Pod", &p.metadata.namespace, &p.metadata.name))
+            .map(|p| resource_key(p.kind(), &p.metadata.namespace, &p.metadata.name))
             .collect();
         Mesh {
             snap,

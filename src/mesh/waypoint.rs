@@ -63,8 +63,13 @@ pub struct Waypoint {
     pub namespace: String,
     pub name: String,
     pub class: String,
-    /// `status.addresses` non-empty: istiod only then treats it as a waypoint.
+    /// `status.addresses` non-empty: istiod only then treats it as a waypoint. Also true for
+    /// a `declared` waypoint, assumed to become ready once deployed.
     pub ready: bool,
+    /// Read from a manifest without observed status (no addresses, no condition that is not
+    /// `Unknown`) and of a waypoint class: istiod will deploy it and give it addresses, so it
+    /// is assumed ready. Never set for objects read from a cluster, whose status is observed.
+    pub declared: bool,
     /// Looks like a waypoint (class, controller, HBONE listener or waypoint-for label), as
     /// opposed to an ingress gateway. Binding itself does not check this.
     pub is_waypoint: bool,
@@ -122,11 +127,13 @@ impl Waypoint {
             || class_controller == Some(MESH_CONTROLLER)
             || hbone.is_some()
             || gw.metadata.label(WAYPOINT_FOR).is_some();
+        let declared = is_declared(gw, class_controller);
         Waypoint {
             namespace: gw.metadata.namespace.clone(),
             name: gw.metadata.name.clone(),
             class: gw.spec.gateway_class_name.clone(),
-            ready: !gw.status.addresses.is_empty(),
+            ready: !gw.status.addresses.is_empty() || declared,
+            declared,
             is_waypoint,
             traffic_type: TrafficType::parse(&raw),
             traffic_type_raw: raw,
@@ -148,6 +155,25 @@ impl Waypoint {
             format!("{}-{}", gw.metadata.name, gw.spec.gateway_class_name)
         }
     }
+}
+
+/// GatewayClasses whose Gateways istiod deploys as waypoints
+/// (`gatewaycommon/classinfo.go#GetBuiltinGatewayClasses`).
+const WAYPOINT_CLASSES: &[&str] = &[WAYPOINT_CLASS, "istio-agentgateway-waypoint"];
+const WAYPOINT_CONTROLLERS: &[&str] =
+    &[MESH_CONTROLLER, "istio.io/agentgateway-waypoint-controller"];
+
+/// Declared state: a waypoint-class Gateway from a manifest (it has an origin) whose status
+/// says nothing observed, as `istioctl waypoint generate` prints it (`status: {}`) or as the
+/// API server defaults it (conditions `Unknown`, reason `Pending`). A Gateway whose status
+/// reports a condition (e.g. `Programmed: False`) was observed and keeps its addresses rule.
+fn is_declared(gw: &Gateway, class_controller: Option<&str>) -> bool {
+    let waypoint_class = WAYPOINT_CLASSES.contains(&gw.spec.gateway_class_name.as_str())
+        || class_controller.is_some_and(|c| WAYPOINT_CONTROLLERS.contains(&c));
+    gw.metadata.origin.is_some()
+        && waypoint_class
+        && gw.status.addresses.is_empty()
+        && gw.status.conditions.iter().all(|c| c.status == "Unknown")
 }
 
 /// istiod's reason names for a `use-waypoint` label that binds nothing.
@@ -257,4 +283,85 @@ pub fn ingress_use_waypoint(obj: &ObjectMeta, ns_labels: Option<&Labels>) -> boo
         .label(INGRESS_USE_WAYPOINT)
         .or_else(|| ns_labels.and_then(|l| l.get(INGRESS_USE_WAYPOINT).map(String::as_str)));
     v.and_then(parse_bool).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Condition, GatewayAddress, Origin};
+    use std::sync::Arc;
+
+    fn gw(class: &str, from_file: bool, addresses: bool, conditions: &[(&str, &str)]) -> Gateway {
+        let mut g = Gateway::default();
+        g.metadata.name = "waypoint".into();
+        g.metadata.namespace = "app".into();
+        g.spec.gateway_class_name = class.into();
+        if from_file {
+            g.metadata.origin = Some(Arc::new(Origin {
+                file: "w.yaml".into(),
+                document: 1,
+                line: 1,
+            }));
+        }
+        if addresses {
+            g.status.addresses.push(GatewayAddress {
+                type_: Some("IPAddress".into()),
+                value: "10.0.0.1".into(),
+            });
+        }
+        g.status.conditions = conditions
+            .iter()
+            .map(|(t, s)| Condition {
+                type_: t.to_string(),
+                status: s.to_string(),
+                ..Condition::default()
+            })
+            .collect();
+        g
+    }
+
+    /// Declared (assumed ready) versus observed state, one line per case:
+    /// (class, read from a file, has addresses, conditions) -> (ready, declared).
+    #[test]
+    #[allow(clippy::type_complexity)]
+    fn declared_versus_observed() {
+        let pending = [("Accepted", "Unknown"), ("Programmed", "Unknown")];
+        let not_programmed = [("Programmed", "False")];
+        let cases: &[(&str, bool, bool, &[(&str, &str)], (bool, bool))] = &[
+            ("istio-waypoint", true, false, &[], (true, true)), // istioctl waypoint generate
+            ("istio-waypoint", true, false, &pending, (true, true)), // API server defaults
+            (
+                "istio-agentgateway-waypoint",
+                true,
+                false,
+                &[],
+                (true, true),
+            ),
+            (
+                "istio-waypoint",
+                true,
+                false,
+                &not_programmed,
+                (false, false),
+            ), // observed
+            ("istio-waypoint", true, true, &[], (true, false)), // observed ready
+            ("istio-waypoint", false, false, &[], (false, false)), // live: no addresses
+            ("istio", true, false, &[], (false, false)),        // ingress class
+            ("custom", true, false, &[], (false, false)),       // unknown class
+        ];
+        for (class, file, addr, conds, want) in cases {
+            let w = Waypoint::from_gateway(&gw(class, *file, *addr, conds), &[]);
+            assert_eq!(
+                (w.ready, w.declared),
+                *want,
+                "{class} file={file} addr={addr} {conds:?}"
+            );
+        }
+        // A class of the mesh controller counts as a waypoint class.
+        let mut c = GatewayClass::default();
+        c.metadata.name = "custom".into();
+        c.spec.controller_name = MESH_CONTROLLER.into();
+        let w = Waypoint::from_gateway(&gw("custom", true, false, &[]), &[c]);
+        assert!(w.declared && w.ready);
+    }
 }

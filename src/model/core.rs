@@ -9,6 +9,10 @@ pub struct Namespace {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Pod {
+    /// Empty for a Pod; the controller kind (`Deployment`, ...) for a workload declared by
+    /// a controller's pod template. Never decoded.
+    #[serde(skip)]
+    pub kind: String,
     pub metadata: ObjectMeta,
     #[serde(default)]
     pub spec: PodSpec,
@@ -16,13 +20,30 @@ pub struct Pod {
     pub status: PodStatus,
 }
 
+impl Pod {
+    /// `Pod`, or the kind of the controller that declares this workload.
+    pub fn kind(&self) -> &str {
+        if self.kind.is_empty() {
+            "Pod"
+        } else {
+            &self.kind
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodSpec {
     #[serde(default, deserialize_with = "null_default")]
     pub service_account_name: String,
+    /// Deprecated alias of `serviceAccountName`, still accepted by the API server.
+    #[serde(default, deserialize_with = "null_default")]
+    pub service_account: String,
     #[serde(default, deserialize_with = "null_default")]
     pub host_network: bool,
+    /// Read only for istiod's Deployment (version and feature flags).
+    #[serde(default, deserialize_with = "null_default")]
+    pub containers: Vec<Container>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -126,30 +147,7 @@ pub struct MeshConfig {
 }
 
 /// istiod's Deployment: its image tag gives the Istio version, its env the feature flags.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Deployment {
-    pub metadata: ObjectMeta,
-    #[serde(default)]
-    pub spec: DeploymentSpec,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct DeploymentSpec {
-    #[serde(default)]
-    pub template: PodTemplate,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct PodTemplate {
-    #[serde(default)]
-    pub spec: PodTemplateSpec,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct PodTemplateSpec {
-    #[serde(default, deserialize_with = "null_default")]
-    pub containers: Vec<Container>,
-}
+pub type Deployment = super::Controller;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Container {

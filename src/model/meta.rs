@@ -17,6 +17,10 @@ pub struct ObjectMeta {
     /// RFC 3339; compared as strings, which orders correctly for this format.
     #[serde(default, deserialize_with = "null_default")]
     pub creation_timestamp: String,
+    /// Who created the object (a Pod's ReplicaSet, ...): live Pods and their controllers
+    /// count once.
+    #[serde(default, deserialize_with = "null_default")]
+    pub owner_references: Vec<super::OwnerReference>,
     /// Where a manifest object was read from (file source only), for findings that point
     /// at a file and line (SARIF, GitHub annotations). Never decoded from the object.
     #[serde(skip)]

@@ -6,11 +6,13 @@ mod core;
 mod gateway;
 mod meta;
 mod security;
+mod workload;
 
 pub use self::core::*;
 pub use gateway::*;
 pub use meta::*;
 pub use security::*;
+pub use workload::*;
 
 use serde::{Deserialize, Deserializer};
 

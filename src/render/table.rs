@@ -174,7 +174,11 @@ pub fn render(e: &Explanation, o: &Options) -> String {
                 vec![
                     format!("{}/{}", w.namespace, w.name),
                     w.for_.clone(),
-                    if w.ready { p.good("yes") } else { p.bad("no") },
+                    match (w.ready, w.declared) {
+                        (true, true) => p.good("assumed"),
+                        (true, false) => p.good("yes"),
+                        _ => p.bad("no"),
+                    },
                     // The trust domain is among the assumptions above.
                     w.identity
                         .split_once("/ns/")
@@ -225,7 +229,7 @@ pub fn render(e: &Explanation, o: &Options) -> String {
             .filter(|w| w.waypoint.is_some() || w.waypoint_error.is_some())
             .map(|w| {
                 vec![
-                    format!("Pod/{}/{}", w.namespace, w.name),
+                    format!("{}/{}/{}", w.kind, w.namespace, w.name),
                     binding_text(&p, &w.waypoint, &w.waypoint_error, &None),
                     "-".into(),
                     "-".into(),
@@ -252,8 +256,14 @@ pub fn render(e: &Explanation, o: &Options) -> String {
                     "none" => p.warn("none"),
                     d => d.to_string(),
                 };
+                // Controllers' templates are named by their kind; pods as before.
+                let name = if w.kind == "Pod" {
+                    format!("{}/{}", w.namespace, w.name)
+                } else {
+                    format!("{}/{}/{}", w.kind, w.namespace, w.name)
+                };
                 let mut r = vec![
-                    format!("{}/{}", w.namespace, w.name),
+                    name,
                     dp,
                     w.identity.rsplit("/sa/").next().unwrap_or("").to_string(),
                     w.mtls.clone().unwrap_or_else(|| "-".into()),
@@ -264,7 +274,13 @@ pub fn render(e: &Explanation, o: &Options) -> String {
                 r
             })
             .collect();
-        let mut h = vec!["POD", "DATAPLANE", "SERVICE ACCOUNT", "MTLS"];
+        let all_pods = e.workloads.iter().all(|w| w.kind == "Pod");
+        let mut h = vec![
+            if all_pods { "POD" } else { "WORKLOAD" },
+            "DATAPLANE",
+            "SERVICE ACCOUNT",
+            "MTLS",
+        ];
         if o.wide {
             h.push("WHY");
         }

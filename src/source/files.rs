@@ -309,15 +309,20 @@ impl Doc<'_> {
                     self.skip("ConfigMap");
                 }
             }
-            ("apps", "Deployment") => {
-                let mut d: Deployment = self.decode(&what, obj)?;
-                if d.metadata.namespace.is_empty() {
-                    d.metadata.namespace = ns;
+            (g, k) if CONTROLLER_KINDS.contains(&(g, k)) => {
+                let mut c: Controller = self.decode(&what, obj)?;
+                c.kind = kind.clone();
+                c.metadata.origin = Some(self.origin.clone());
+                if c.metadata.namespace.is_empty() {
+                    c.metadata.namespace = ns;
                 }
-                if d.metadata.name == "istiod" || d.metadata.label("app") == Some("istiod") {
-                    istiods.push(d);
+                // istiod's Deployment is read for the mesh settings, not as a workload.
+                if k == "Deployment"
+                    && (c.metadata.name == "istiod" || c.metadata.label("app") == Some("istiod"))
+                {
+                    istiods.push(c);
                 } else {
-                    self.skip("Deployment");
+                    self.snap.controllers.push(c);
                 }
             }
             ("networking.istio.io", "ServiceEntry") => {

@@ -58,6 +58,8 @@ pub fn svc(ns: &str, name: &str, app: &str, labels: &[(&str, &str)]) -> String {
 }
 
 /// A waypoint Gateway (class istio-waypoint, HBONE listener) and, when ready, its pod.
+/// Not ready: observed so (status `Programmed: False`, no addresses), as a live dump shows
+/// it; a waypoint without status would be declared, and assumed ready.
 /// `allowed`: the `allowedRoutes.namespaces` body, e.g. `from: All`.
 pub fn waypoint(
     ns: &str,
@@ -80,7 +82,7 @@ pub fn waypoint(
     let status = if ready {
         "status:\n  addresses:\n  - type: IPAddress\n    value: 10.0.0.9\n"
     } else {
-        ""
+        "status:\n  conditions:\n  - type: Programmed\n    status: \"False\"\n    reason: NoResources\n    message: waiting for the deployment\n    lastTransitionTime: \"2026-11-01T10:00:00Z\"\n"
     };
     let mut s = format!(
         "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: {name}\n  namespace: {ns}\n{}spec:\n  gatewayClassName: istio-waypoint\n  listeners:\n  - name: mesh\n    port: 15008\n    protocol: HBONE\n{allowed}{status}",
