@@ -24,6 +24,11 @@ pub struct Snapshot {
     pub skipped: BTreeMap<String, usize>,
     /// What could not be read (cluster source), reported in the output.
     pub incomplete: Vec<Incomplete>,
+    /// Inputs in `-f` directories that are not Kubernetes objects (kustomization.yaml, Helm
+    /// charts, documents without apiVersion/kind), skipped, with their count.
+    pub non_kubernetes: BTreeMap<String, usize>,
+    /// Kinds Istio installs but ambient mode never reads (IstioOperator, Sidecar), skipped.
+    pub ignored_kinds: BTreeMap<String, usize>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
