@@ -386,20 +386,36 @@ fn too_big(name: &str) -> Error {
 }
 
 /// Reads at most one byte more than the limit, so endless inputs (`/dev/zero`, a pipe that
-/// never closes its data) stop there.
-fn read_limited(r: impl Read, name: &str) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    r.take(MAX_FILE_BYTES + 1)
+/// never closes) stop there; binary data is recognised in its first block, before the rest
+/// is read.
+fn read_limited(mut r: impl Read, name: &str) -> Result<Vec<u8>> {
+    let cannot =
+        |e: std::io::Error| Error::Input(format!("{name}: cannot read: {}", io_reason(&e)));
+    let mut bytes = vec![0; SNIFF_BYTES];
+    let mut n = 0;
+    while n < SNIFF_BYTES {
+        match r.read(&mut bytes[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(cannot(e)),
+        }
+    }
+    bytes.truncate(n);
+    check_not_binary(name, &bytes)?;
+    r.take(MAX_FILE_BYTES + 1 - n as u64)
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::Input(format!("{name}: cannot read: {}", io_reason(&e))))?;
+        .map_err(cannot)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(too_big(name));
     }
     Ok(bytes)
 }
 
-/// Manifests are UTF-8 text; say clearly what else a file is.
-fn decode_text(name: &str, mut bytes: Vec<u8>) -> Result<String> {
+/// How much of an input is looked at for binary data before reading the rest (as git does).
+const SNIFF_BYTES: usize = 8192;
+
+fn check_not_binary(name: &str, bytes: &[u8]) -> Result<()> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(Error::Input(format!(
             "{name}: UTF-16 text; convert it to UTF-8"
@@ -410,6 +426,12 @@ fn decode_text(name: &str, mut bytes: Vec<u8>) -> Result<String> {
             "{name}: binary data (NUL bytes), not YAML or JSON"
         )));
     }
+    Ok(())
+}
+
+/// Manifests are UTF-8 text; say clearly what else a file is.
+fn decode_text(name: &str, mut bytes: Vec<u8>) -> Result<String> {
+    check_not_binary(name, &bytes)?;
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         bytes.drain(..3);
     }
