@@ -103,20 +103,45 @@ fn deep_nesting_is_refused() {
     let f = dir.join("flow.yaml");
     std::fs::write(&f, format!("a: {}", "[".repeat(100_000))).unwrap();
     refused(&explain_file(&f), &["flow.yaml", "invalid YAML"]);
-    // JSON: 100,000 opening brackets inside an object.
+    // JSON, in a field the plugin never reads: skipped without recursion, so handled.
+    let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let f = dir.join("unread.json");
+    std::fs::write(
+        &f,
+        format!(
+            r#"{{"apiVersion": "v1", "kind": "Namespace", "metadata": {{"name": "n"}}, "x": {}}}"#,
+            deep(100_000)
+        ),
+    )
+    .unwrap();
+    let o = explain_file(&f);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // JSON, in a field it reads: refused at serde_json's depth limit.
     let f = dir.join("deep.json");
     std::fs::write(
         &f,
         format!(
-            "{{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"spec\": {}",
-            "[".repeat(100_000)
+            r#"{{"apiVersion": "v1", "kind": "Service", "metadata": {{"name": "s"}}, "spec": {{"ports": [{{"port": 80, "targetPort": {}}}]}}}}"#,
+            deep(100_000)
         ),
     )
     .unwrap();
     refused(
         &explain_file(&f),
-        &["deep.json:1:", "nested deeper than 128"],
+        &[
+            "deep.json (document 1, Service s)",
+            "targetPort",
+            "nested deeper than 128 levels",
+        ],
     );
+    // JSON that never closes its brackets.
+    std::fs::write(&f, format!("{{\"spec\": {}", "[".repeat(100_000))).unwrap();
+    refused(&explain_file(&f), &["deep.json:1:", "invalid JSON"]);
 }
 
 #[test]

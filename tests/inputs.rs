@@ -160,6 +160,21 @@ fn explicit_files_still_error() {
         &run(&["explain", "-f", &chart]),
         &["Chart.yaml (document 1)", "missing `kind`"],
     );
+    let chart_dir = dir.join("chart");
+    write(
+        &chart_dir,
+        "Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    );
+    write(
+        &chart_dir,
+        "templates/pod.yaml",
+        "metadata:\n  name: {{ .Release.Name }}\n",
+    );
+    refused(
+        &run(&["explain", "-f", chart_dir.to_str().unwrap()]),
+        &["a Helm chart", "helm template"],
+    );
     let values = write(&dir, "values.yaml", "replicaCount: 1\n");
     refused(
         &run(&["explain", "-f", &values]),

@@ -92,6 +92,7 @@ fn yaml_options() -> serde_saphyr::Options {
             max_aliases: MAX_YAML_ALIASES,
             max_anchors: MAX_YAML_ALIASES,
             max_depth: MAX_YAML_DEPTH,
+            flow_nesting_limit: MAX_YAML_DEPTH,
             max_events: huge,
             max_nodes: huge,
             max_total_scalar_bytes: huge,

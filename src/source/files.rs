@@ -192,19 +192,23 @@ impl Loader<'_> {
     }
 }
 
-/// The parser's message, with its position (relative to the document, and given already in
-/// the error's prefix) removed and budget breaches named as the limits they are.
+/// The parser's message without its position (relative to the document, and given already
+/// in the error's prefix), and budget breaches named as the limits they are.
 fn yaml_reason(msg: &str) -> String {
-    let msg = documents::without_position(msg);
+    let msg = msg.split(" at line ").next().unwrap_or(msg).trim_end();
     let lower = msg.to_lowercase();
-    if lower.contains("alias") || lower.contains("anchor") || lower.contains("replay") {
+    let breach = lower.contains("budget breached") || lower.contains("limit");
+    if breach && (lower.contains("alias") || lower.contains("anchor") || lower.contains("replay")) {
         format!(
-            "{msg} (limit: {MAX_YAML_ALIASES} aliases, {MAX_YAML_ALIAS_EXPANSION} expanded events)"
+            "aliases expand beyond the limits ({MAX_YAML_ALIASES} aliases, {MAX_YAML_ALIAS_EXPANSION} expanded events per document)"
         )
-    } else if lower.contains("depth") || lower.contains("nesting") {
-        format!("{msg} (limit: {MAX_YAML_DEPTH} levels)")
+    } else if breach
+        && (lower.contains("depth") || lower.contains("recursion") || lower.contains("nesting"))
+    {
+        format!("nested deeper than {MAX_YAML_DEPTH} levels (limit)")
     } else {
-        msg.to_string()
+        // serde-saphyr's advice to its API users is no help to ours.
+        msg.split(", set DuplicateKeyPolicy").next().unwrap_or(msg).to_string()
     }
 }
 
@@ -230,6 +234,11 @@ impl Reader {
             .map_err(|e| Error::Input(format!("{arg}: cannot read: {}", io_reason(&e))))?;
         if !meta.is_dir() {
             return self.read_file(path, true);
+        }
+        if path.join("Chart.yaml").is_file() {
+            return Err(Error::Input(format!(
+                "{arg}: a Helm chart holds templates, not objects; render it: helm template NAME {arg} | kubectl ambient-policy explain -f -"
+            )));
         }
         let mut files = Vec::new();
         let skipped_before: usize = self.skipped.values().sum();
@@ -656,7 +665,10 @@ impl Doc<'_> {
         serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner().to_string();
-            let msg = one_line(documents::without_position(&inner));
+            let mut msg = one_line(documents::without_position(&inner));
+            if msg.starts_with("recursion limit exceeded") {
+                msg = format!("nested deeper than {MAX_JSON_DEPTH} levels (limit)");
+            }
             if path == "." {
                 self.err(what, &msg)
             } else {
