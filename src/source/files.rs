@@ -208,7 +208,10 @@ fn yaml_reason(msg: &str) -> String {
         format!("nested deeper than {MAX_YAML_DEPTH} levels (limit)")
     } else {
         // serde-saphyr's advice to its API users is no help to ours.
-        msg.split(", set DuplicateKeyPolicy").next().unwrap_or(msg).to_string()
+        msg.split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(msg)
+            .to_string()
     }
 }
 
