@@ -76,6 +76,34 @@ pub fn split_yaml<'a>(text: &'a str, budget: usize) -> Result<Vec<YamlDoc<'a>>, 
     Ok(docs)
 }
 
+/// The 1-based first line of each item of a top-level `items:` block sequence, as
+/// `kubectl get -o yaml` prints a List: a line scan, trusted by the caller only when it finds
+/// as many items as the parser did.
+pub fn yaml_list_item_lines(doc: &YamlDoc) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut lines = doc.text.lines().enumerate();
+    if !lines.any(|(_, l)| l.trim_end() == "items:") {
+        return out;
+    }
+    let mut prefix: Option<String> = None;
+    for (i, l) in lines {
+        if !is_content(l) {
+            continue;
+        }
+        let indent = l.len() - l.trim_start_matches(' ').len();
+        let p = prefix.get_or_insert_with(|| l[..indent].to_string());
+        let item = l.len() > p.len()
+            && l.starts_with(p.as_str())
+            && (l[p.len()..].starts_with("- ") || l[p.len()..].trim_end() == "-");
+        if item {
+            out.push(doc.first_line + i);
+        } else if indent <= p.len() && !l[indent..].starts_with('-') {
+            break; // back at the List's own keys
+        }
+    }
+    out
+}
+
 /// A line that holds YAML content: not blank, not a comment, not a directive.
 fn is_content(l: &str) -> bool {
     let t = l.trim_start();
@@ -462,6 +490,16 @@ mod tests {
         // `...` ends a document.
         let d = split("a: 1\n...\nb: 2\n");
         assert_eq!(d.iter().map(|d| d.1).collect::<Vec<_>>(), vec![1, 3]);
+    }
+
+    #[test]
+    fn list_item_lines() {
+        let t = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  spec:\n    containers:\n    - name: a\n- apiVersion: v1\n  kind: Service\nkind: List\n";
+        let d = &split_yaml(t, 10).unwrap()[0];
+        assert_eq!(yaml_list_item_lines(d), vec![3, 8]);
+        let t = "---\nitems:\n  # first\n  - kind: Pod\n  - kind: Pod\nkind: List\n";
+        let d = &split_yaml(t, 10).unwrap()[0];
+        assert_eq!(yaml_list_item_lines(d), vec![4, 5]);
     }
 
     #[test]

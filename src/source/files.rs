@@ -167,7 +167,11 @@ impl Loader<'_> {
             }
             let head = Head::scan(&json)
                 .map_err(|e| Error::Input(format!("{file} (document {}): {e}", d.number)))?;
-            self.doc(input, d.number, d.line).add(head, &json)?;
+            let mut doc = self.doc(input, d.number, d.line);
+            if matches!(head.items, Some(Items::Seq(_))) {
+                doc.item_lines = documents::yaml_list_item_lines(&d);
+            }
+            doc.add(head, &json)?;
         }
         Ok(())
     }
@@ -183,6 +187,7 @@ impl Loader<'_> {
                 line,
             }),
             lines: None,
+            item_lines: Vec::new(),
             name: String::new(),
             snap: &mut self.snap,
             configmaps: &mut self.configmaps,
@@ -473,6 +478,8 @@ struct Doc<'a> {
     origin: Arc<Origin>,
     /// Line numbers of raw list items, when the object text is the file's own text (JSON).
     lines: Option<LineCounter<'a>>,
+    /// Line numbers of the items of a YAML List, when a line scan found them.
+    item_lines: Vec<usize>,
     /// `metadata.name` of the object being added, for messages.
     name: String,
     snap: &'a mut Snapshot,
@@ -641,10 +648,17 @@ impl Doc<'_> {
             Some(Items::Other) => return Err(self.err("", "`items` of a List must be a sequence")),
         };
         let outer = self.origin.clone();
-        for item in items {
-            if let Some(lines) = &mut self.lines {
+        let yaml_lines = std::mem::take(&mut self.item_lines);
+        let yaml_lines = (yaml_lines.len() == items.len()).then_some(yaml_lines);
+        for (k, item) in items.into_iter().enumerate() {
+            let line = match (&mut self.lines, &yaml_lines) {
+                (Some(lines), _) => Some(lines.line_of(item.get())),
+                (None, Some(l)) => Some(l[k]),
+                _ => None,
+            };
+            if let Some(line) = line {
                 self.origin = Arc::new(Origin {
-                    line: lines.line_of(item.get()),
+                    line,
                     ..(*outer).clone()
                 });
             }
@@ -678,5 +692,46 @@ impl Doc<'_> {
                 self.err(what, &format!("{path}: {msg}"))
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origins<'a>(snap: &'a Snapshot) -> Vec<(&'a str, usize, usize)> {
+        snap.pods
+            .iter()
+            .map(|p| {
+                let o = p.metadata.origin.as_ref().unwrap();
+                (p.metadata.name.as_str(), o.document, o.line)
+            })
+            .collect()
+    }
+
+    fn pod(name: &str) -> String {
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n")
+    }
+
+    #[test]
+    fn origins_name_file_document_and_line() {
+        let yaml = format!("# head\n{}---\n\n# c\n{}", pod("a"), pod("b"));
+        let snap = from_texts(&[("m.yaml".into(), yaml)], "default").unwrap();
+        assert_eq!(origins(&snap), vec![("a", 1, 2), ("b", 2, 9)]);
+        assert_eq!(
+            snap.pods[0].metadata.origin.as_ref().unwrap().file,
+            "m.yaml"
+        );
+    }
+
+    #[test]
+    fn list_items_have_their_own_lines() {
+        let json = "{\"apiVersion\": \"v1\", \"items\": [\n{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}},\n\n{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"b\"}}\n], \"kind\": \"List\"}\n";
+        let snap = from_texts(&[("l.json".into(), json.into())], "default").unwrap();
+        assert_eq!(origins(&snap), vec![("a", 1, 2), ("b", 1, 4)]);
+        // `kubectl get -o yaml`: keys sorted, items at column 0.
+        let yaml = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: a\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: b\nkind: List\nmetadata:\n  resourceVersion: \"\"\n";
+        let snap = from_texts(&[("l.yaml".into(), yaml.into())], "default").unwrap();
+        assert_eq!(origins(&snap), vec![("a", 1, 3), ("b", 1, 7)]);
     }
 }
