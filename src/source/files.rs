@@ -699,7 +699,7 @@ impl Doc<'_> {
 mod tests {
     use super::*;
 
-    fn origins<'a>(snap: &'a Snapshot) -> Vec<(&'a str, usize, usize)> {
+    fn origins(snap: &Snapshot) -> Vec<(&str, usize, usize)> {
         snap.pods
             .iter()
             .map(|p| {
