@@ -49,7 +49,7 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
         .map(|s| crate::snapshot::parse_namespace_labels(s))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::Usage)?;
-    let (mut snap, namespace) = if args.filenames.is_empty() {
+    let (mut snap, namespace) = if args.filenames.is_empty() && args.kustomize.is_empty() {
         read_cluster(args)?
     } else {
         let namespace = if args.all_namespaces {
@@ -59,7 +59,7 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
         };
         let default_ns = namespace.clone().unwrap_or_else(|| "default".into());
         (
-            crate::source::files::load(&args.filenames, &default_ns)?,
+            crate::source::files::load_inputs(&args.filenames, &args.kustomize, &default_ns)?,
             namespace,
         )
     };

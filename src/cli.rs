@@ -80,6 +80,10 @@ pub struct ExplainArgs {
     #[arg(short = 'f', long = "filename", value_name = "FILE|DIR")]
     pub filenames: Vec<String>,
 
+    /// Read the objects `kubectl kustomize DIR` renders (repeatable; combines with -f)
+    #[arg(short = 'k', long = "kustomize", value_name = "DIR")]
+    pub kustomize: Vec<String>,
+
     /// Output format
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
     pub output: Output,

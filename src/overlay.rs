@@ -106,11 +106,27 @@ impl Snapshot {
             mesh,
             skipped,
             incomplete: _, // manifests are complete; what the cluster could not give stays
+            controllers,
+            controller_counts: _, // the overlaid Snapshot re-counts when it normalises
+            namespace_labels_from_flag,
+            non_kubernetes,
+            ignored_kinds,
         } = top;
+        // Normally empty: `top` was normalised, which turns controllers into workloads.
+        self.controllers.extend(controllers);
+        self.namespace_labels_from_flag
+            .extend(namespace_labels_from_flag);
+        for (what, n) in non_kubernetes {
+            *self.non_kubernetes.entry(what).or_default() += n;
+        }
+        for (kind, n) in ignored_kinds {
+            *self.ignored_kinds.entry(kind).or_default() += n;
+        }
         lay(&mut self.namespaces, namespaces, |o| {
             key_of("Namespace", &o.metadata)
         });
-        lay(&mut self.pods, pods, |o| key_of("Pod", &o.metadata));
+        // Workloads: Pods and controllers' templates, each keyed by its own kind.
+        lay(&mut self.pods, pods, |o| key_of(&o.kind, &o.metadata));
         lay(&mut self.services, services, |o| {
             key_of("Service", &o.metadata)
         });

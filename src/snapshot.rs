@@ -32,6 +32,11 @@ pub struct Snapshot {
     pub incomplete: Vec<Incomplete>,
     /// Namespaces whose labels `--namespace-labels` gave.
     pub namespace_labels_from_flag: std::collections::BTreeSet<String>,
+    /// Inputs in `-f` directories that are not Kubernetes objects (kustomization.yaml, Helm
+    /// charts, documents without apiVersion/kind), skipped, with their count.
+    pub non_kubernetes: BTreeMap<String, usize>,
+    /// Kinds Istio installs but ambient mode never reads (IstioOperator, Sidecar), skipped.
+    pub ignored_kinds: BTreeMap<String, usize>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

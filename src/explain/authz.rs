@@ -149,7 +149,18 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
         .mesh
         .feature("ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES");
     let sel = p.spec.attachment.selector.as_ref();
-    for &d in ctx.candidate_pods(&p.metadata.namespace) {
+    // A selector with labels attaches (for ztunnel and sidecars alike) only to pods that
+    // carry them all: look only at those.
+    let with_labels = match sel.and_then(|s| s.match_labels.as_ref()) {
+        Some(m) if !m.is_empty() && conv.scope == Scope::WorkloadSelector => {
+            Some(ctx.candidate_pods_with(&p.metadata.namespace, m))
+        }
+        _ => None,
+    };
+    let candidates = with_labels
+        .as_deref()
+        .unwrap_or_else(|| ctx.candidate_pods(&p.metadata.namespace));
+    for &d in candidates {
         let pod = &snap.pods[d];
         let info = &mesh.pods[d];
         let by_zt = ztunnel_attaches(p, conv.scope, pod, root);

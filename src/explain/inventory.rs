@@ -75,6 +75,34 @@ pub fn assumptions(snap: &Snapshot) -> Vec<Assumption> {
         value: m.cni_exclude_namespaces.value.join(","),
         source: m.cni_exclude_namespaces.source.clone(),
     });
+    v.extend(skipped_inputs(snap));
+    v
+}
+
+/// What the file source skipped without modelling it, said up front so nothing is silently
+/// missing: inputs that are not Kubernetes objects, and kinds ambient mode never reads.
+fn skipped_inputs(snap: &Snapshot) -> Vec<Assumption> {
+    let counts = |m: &std::collections::BTreeMap<String, usize>| {
+        m.iter()
+            .map(|(k, n)| format!("{k} ({n})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut v = Vec::new();
+    if !snap.non_kubernetes.is_empty() {
+        v.push(Assumption {
+            setting: "skippedInputs".into(),
+            value: counts(&snap.non_kubernetes),
+            source: "-f directories: not Kubernetes objects".into(),
+        });
+    }
+    if !snap.ignored_kinds.is_empty() {
+        v.push(Assumption {
+            setting: "ignoredKinds".into(),
+            value: counts(&snap.ignored_kinds),
+            source: "installed with Istio, never read by ambient mode".into(),
+        });
+    }
     v
 }
 

@@ -17,9 +17,10 @@ use crate::findings::Finding;
 use crate::mesh::{Mesh, Role};
 use crate::model::resource_key;
 use crate::selector::LabelSelector;
+use crate::selector::Labels;
 use crate::snapshot::Snapshot;
 use report::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What to explain: one namespace or all, optionally narrowed to pods matching `-l`.
 #[derive(Debug, Clone, Default)]
@@ -44,6 +45,8 @@ pub(crate) struct Ctx<'a> {
     pub pods: Vec<usize>,
     /// The same, by namespace.
     pub pods_by_ns: BTreeMap<&'a str, Vec<usize>>,
+    /// The same, by (label, value): see `candidate_pods_with`.
+    pub pods_by_label: HashMap<(&'a str, &'a str), Vec<usize>>,
     /// AuthorizationPolicies by namespace.
     pub aps_by_ns: BTreeMap<&'a str, Vec<usize>>,
     pub services: BTreeSet<usize>,
@@ -69,6 +72,26 @@ impl<'a> Ctx<'a> {
         } else {
             self.pods_by_ns.get(ns).map_or(&[], Vec::as_slice)
         }
+    }
+
+    /// The in-scope pods a selector requiring `labels` (non-empty) can select in `ns` (all
+    /// namespaces for the root): those carrying its rarest label, in index order. Placing N
+    /// selector policies then costs what they select, not N scans of the namespace.
+    pub fn candidate_pods_with(&self, ns: &str, labels: &Labels) -> Vec<usize> {
+        let all = ns == self.root();
+        labels
+            .iter()
+            .map(|(k, v)| {
+                self.pods_by_label
+                    .get(&(k.as_str(), v.as_str()))
+                    .map_or(&[][..], Vec::as_slice)
+            })
+            .min_by_key(|c| c.len())
+            .unwrap_or(&[])
+            .iter()
+            .copied()
+            .filter(|&d| all || self.snap.pods[d].metadata.namespace == ns)
+            .collect()
     }
 
     /// AuthorizationPolicies that can apply to a pod in `ns`: its namespace's and the root's.
@@ -237,6 +260,12 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
             .or_default()
             .push(p);
     }
+    let mut pods_by_label: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for &p in &pods {
+        for (k, v) in &snap.pods[p].metadata.labels {
+            pods_by_label.entry((k, v)).or_default().push(p);
+        }
+    }
     let mut aps_by_ns: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, p) in snap.authorization_policies.iter().enumerate() {
         aps_by_ns
@@ -250,6 +279,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
         scope,
         pods,
         pods_by_ns,
+        pods_by_label,
         aps_by_ns,
         services,
         service_entries,

@@ -4,11 +4,14 @@
 use super::authz::{sidecar_attaches, ztunnel_attaches};
 use super::report::{Hop, PathReport};
 use super::Ctx;
-use crate::enforce::attach::{attaches_to_chain, Chain};
-use crate::enforce::ztunnel::{decide, Action, Clause, Conn, Match, StringMatch, Verdict, ZRule};
+use crate::enforce::attach::{Chain, RefOutcome, RefResolution};
+use crate::enforce::ztunnel::{
+    decide, Action, Clause, Conn, Match, Scope, StringMatch, Verdict, ZRule,
+};
 use crate::findings::{self as f, Finding};
 use crate::mesh::{Dataplane, Role};
 use crate::model::resource_key;
+use std::collections::HashMap;
 
 /// A policy as the destination ztunnel holds it.
 pub(super) struct ZtPolicy<'a> {
@@ -20,15 +23,14 @@ pub(super) struct ZtPolicy<'a> {
 
 /// What the destination ztunnel of pod `d` enforces: the AuthorizationPolicies it receives,
 /// PeerAuthentication's DENY rules, and the implicit waypoint policy when that flag is on.
-fn zt_policies<'a>(ctx: &'a Ctx, d: usize) -> Vec<ZtPolicy<'a>> {
+/// `aps`: the AuthorizationPolicies that attach to `d` at ztunnel (`zt_attached`).
+fn zt_policies<'a>(ctx: &'a Ctx, d: usize, aps: &[usize]) -> Vec<ZtPolicy<'a>> {
     let (snap, mesh) = (ctx.snap, ctx.mesh);
-    let pod = &snap.pods[d];
-    let mut out: Vec<ZtPolicy> = ctx
-        .candidate_aps(&pod.metadata.namespace)
-        .filter_map(|i| {
+    let mut out: Vec<ZtPolicy> = aps
+        .iter()
+        .map(|&i| {
             let (p, c) = (&snap.authorization_policies[i], &ctx.conversions[i]);
-            let sent = c.not_sent.is_none() && !c.dry_run;
-            (sent && ztunnel_attaches(p, c.scope, pod, ctx.root())).then(|| {
+            {
                 let key = resource_key(
                     "AuthorizationPolicy",
                     &p.metadata.namespace,
@@ -40,7 +42,7 @@ fn zt_policies<'a>(ctx: &'a Ctx, d: usize) -> Vec<ZtPolicy<'a>> {
                     action: c.action,
                     rules: std::borrow::Cow::Borrowed(c.rules.as_slice()),
                 }
-            })
+            }
         })
         .collect();
     out.sort_by(|a, b| a.key.cmp(&b.key));
@@ -102,29 +104,6 @@ pub(super) fn verdict(policies: &[ZtPolicy], identity: Option<Option<String>>) -
     ))
 }
 
-fn waypoint_policies(ctx: &Ctx, w: usize, chain: Option<Chain>) -> Vec<String> {
-    let snap = ctx.snap;
-    let aps = snap
-        .authorization_policies
-        .iter()
-        .zip(&ctx.ap_refs)
-        .filter(|(_, r)| attaches_to_chain(r, w, chain))
-        .map(|(p, _)| {
-            resource_key(
-                "AuthorizationPolicy",
-                &p.metadata.namespace,
-                &p.metadata.name,
-            )
-        });
-    let exts = snap
-        .extensions
-        .iter()
-        .zip(&ctx.ext_refs)
-        .filter(|(_, r)| attaches_to_chain(r, w, chain))
-        .map(|(p, _)| resource_key(&p.kind, &p.metadata.namespace, &p.metadata.name));
-    aps.chain(exts).collect()
-}
-
 fn client_hop(component: &str) -> Hop {
     Hop {
         component: component.into(),
@@ -136,13 +115,69 @@ fn client_hop(component: &str) -> Hop {
     }
 }
 
-/// Waypoint chains are shared by many pods: their policy lists are computed once.
-type ChainCache = std::collections::HashMap<(usize, Option<Chain>), Vec<String>>;
+/// Waypoint chains are shared by many pods: their policy lists are computed once, from an
+/// index of what attaches where, built in one pass over the resolved targetRefs (scanning
+/// every policy for every Service's chain would grow as services x policies).
+struct ChainCache {
+    memo: HashMap<(usize, Option<Chain>), Vec<String>>,
+    /// (waypoint, chain) -> AuthorizationPolicy indices, and the same for extensions.
+    aps: HashMap<(usize, Chain), Vec<usize>>,
+    exts: HashMap<(usize, Chain), Vec<usize>>,
+}
+
+impl ChainCache {
+    fn new(ctx: &Ctx) -> Self {
+        fn index(refs: &[Vec<RefResolution>]) -> HashMap<(usize, Chain), Vec<usize>> {
+            let mut m: HashMap<(usize, Chain), Vec<usize>> = HashMap::new();
+            for (i, res) in refs.iter().enumerate() {
+                for o in res.iter().flat_map(|r| &r.outcomes) {
+                    if let RefOutcome::Waypoint { waypoint, chain } = o {
+                        let v = m.entry((*waypoint, *chain)).or_default();
+                        if v.last() != Some(&i) {
+                            v.push(i);
+                        }
+                    }
+                }
+            }
+            m
+        }
+        ChainCache {
+            memo: HashMap::new(),
+            aps: index(&ctx.ap_refs),
+            exts: index(&ctx.ext_refs),
+        }
+    }
+
+    /// The policies attached at waypoint `w` for `chain` (`attaches_to_chain`), in input
+    /// order: AuthorizationPolicies, then extensions.
+    fn policies(&mut self, ctx: &Ctx, w: usize, chain: Option<Chain>) -> &[String] {
+        let (aps, exts) = (&self.aps, &self.exts);
+        self.memo.entry((w, chain)).or_insert_with(|| {
+            let at = |m: &HashMap<(usize, Chain), Vec<usize>>| {
+                let mut v: Vec<usize> = m.get(&(w, Chain::All)).cloned().unwrap_or_default();
+                if let Some(c) = chain {
+                    v.extend(m.get(&(w, c)).into_iter().flatten());
+                }
+                v.sort_unstable();
+                v.dedup();
+                v
+            };
+            let snap = ctx.snap;
+            let aps = at(aps).into_iter().map(|i| {
+                let m = &snap.authorization_policies[i].metadata;
+                resource_key("AuthorizationPolicy", &m.namespace, &m.name)
+            });
+            let exts = at(exts).into_iter().map(|i| {
+                let p = &snap.extensions[i];
+                resource_key(&p.kind, &p.metadata.namespace, &p.metadata.name)
+            });
+            aps.chain(exts).collect()
+        })
+    }
+}
 
 fn waypoint_hop(ctx: &Ctx, cache: &mut ChainCache, w: usize, chain: Option<Chain>) -> Hop {
-    let policies = cache
-        .entry((w, chain))
-        .or_insert_with(|| waypoint_policies(ctx, w, chain));
+    let policies = cache.policies(ctx, w, chain).to_vec();
     Hop {
         component: "waypoint".into(),
         name: Some(ctx.waypoint_key(w)),
@@ -229,7 +264,7 @@ fn destination_hop(
 
 /// The paths of every destination in scope, and the waypoint-bypass findings (AMB009).
 pub fn build(ctx: &Ctx) -> (Vec<PathReport>, Vec<Finding>) {
-    let mut cache = ChainCache::new();
+    let mut cache = ChainCache::new(ctx);
     let mesh = ctx.mesh;
     let mut out = Vec::new();
     // Pods enforced alike (replicas of one workload) share their paths: computed once per
@@ -359,7 +394,7 @@ pub fn build(ctx: &Ctx) -> (Vec<PathReport>, Vec<Finding>) {
             not_in_mesh,
         ));
     }
-    let mut findings = bypass_findings(ctx, &zt_by_pod);
+    let mut findings = bypass_findings(ctx, &mut cache, &zt_by_pod);
     findings.extend(super::identity::findings(ctx, &zt_by_pod));
     (out, findings)
 }
@@ -390,13 +425,53 @@ fn sidecar_policies<'a>(
 pub(super) type ZtByPod<'a> = std::collections::HashMap<usize, Vec<ZtPolicy<'a>>>;
 
 fn zt_by_pod<'a>(ctx: &'a Ctx) -> ZtByPod<'a> {
+    let attached = zt_attached(ctx);
     ctx.pods
         .iter()
         .map(|&d| {
             let ambient = ctx.mesh.pods[d].dataplane == Dataplane::Ambient;
-            (d, if ambient { zt_policies(ctx, d) } else { vec![] })
+            let aps = attached.get(&d).map_or(&[][..], Vec::as_slice);
+            (
+                d,
+                if ambient {
+                    zt_policies(ctx, d, aps)
+                } else {
+                    vec![]
+                },
+            )
         })
         .collect()
+}
+
+/// The AuthorizationPolicies each in-scope pod's ztunnel receives, found from the policies'
+/// side (each looks only at the pods its selector can match): asking every pod about every
+/// policy of its namespace would grow as pods x policies.
+fn zt_attached(ctx: &Ctx) -> HashMap<usize, Vec<usize>> {
+    let snap = ctx.snap;
+    let mut out: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, p) in snap.authorization_policies.iter().enumerate() {
+        let c = &ctx.conversions[i];
+        if c.not_sent.is_some() || c.dry_run {
+            continue;
+        }
+        let ns = p.metadata.namespace.as_str();
+        let labels = p.spec.attachment.selector.as_ref();
+        let narrowed = match labels.and_then(|s| s.match_labels.as_ref()) {
+            Some(m) if !m.is_empty() && c.scope == Scope::WorkloadSelector => {
+                Some(ctx.candidate_pods_with(ns, m))
+            }
+            _ => None,
+        };
+        let candidates = narrowed
+            .as_deref()
+            .unwrap_or_else(|| ctx.candidate_pods(ns));
+        for &d in candidates {
+            if ztunnel_attaches(p, c.scope, &snap.pods[d], ctx.root()) {
+                out.entry(d).or_default().push(i);
+            }
+        }
+    }
+    out
 }
 
 /// Everything the paths of pod `d` depend on: pods with equal signatures get equal paths.
@@ -426,7 +501,7 @@ fn signature(ctx: &Ctx, d: usize, zt: &[ZtPolicy]) -> String {
 
 /// AMB009: targetRef policies at a waypoint that other paths skip, when the destination
 /// ztunnel does not restrict sources to the waypoint.
-fn bypass_findings(ctx: &Ctx, zt_by_pod: &ZtByPod) -> Vec<Finding> {
+fn bypass_findings(ctx: &Ctx, cache: &mut ChainCache, zt_by_pod: &ZtByPod) -> Vec<Finding> {
     let (snap, mesh) = (ctx.snap, ctx.mesh);
     let probe = format!(
         "{}/ns/ambient-policy-probe/sa/probe",
@@ -437,9 +512,11 @@ fn bypass_findings(ctx: &Ctx, zt_by_pod: &ZtByPod) -> Vec<Finding> {
         let Some(w) = mesh.services[s].binding.waypoint else {
             continue;
         };
-        let policies = waypoint_policies(ctx, w, Some(Chain::Service(s)))
-            .into_iter()
+        let policies = cache
+            .policies(ctx, w, Some(Chain::Service(s)))
+            .iter()
             .filter(|p| p.starts_with("AuthorizationPolicy/"))
+            .cloned()
             .collect::<Vec<_>>();
         if policies.is_empty() {
             continue;

@@ -10,7 +10,7 @@ pub use waypoint::{BindError, Binding, TrafficType, Waypoint};
 use crate::model::{resource_key, Pod};
 use crate::selector::Labels;
 use crate::snapshot::Snapshot;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use waypoint::{ingress_use_waypoint, resolve, TargetKind, GATEWAY_NAME};
 
 /// What a pod is, beyond its dataplane.
@@ -56,6 +56,8 @@ pub struct Mesh<'a> {
     pub service_entries: Vec<ServiceInfo>,
     /// `Pod/ns/name` (or `Deployment/ns/name`, ...) of every workload, formatted once.
     pub pod_keys: Vec<String>,
+    /// Services and ServiceEntries by (namespace, name), for `find_service`.
+    by_name: HashMap<(bool, &'a str, &'a str), usize>,
 }
 
 impl<'a> Mesh<'a> {
@@ -100,6 +102,30 @@ impl<'a> Mesh<'a> {
                 .push(i);
         }
         let in_ns = |ns: &str| pods_by_ns.get(ns).map_or(&[][..], Vec::as_slice);
+        // And by (namespace, label, value): a selector's candidates are the pods with its
+        // rarest label, so that N services do not each scan the namespace's pods (N^2).
+        let mut pods_by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+        for (i, p) in snap.pods.iter().enumerate() {
+            let ns = p.metadata.namespace.as_str();
+            for (k, v) in &p.metadata.labels {
+                pods_by_label.entry((ns, k, v)).or_default().push(i);
+            }
+        }
+        fn candidates<'m, 'k>(
+            by_label: &'m HashMap<(&'k str, &'k str, &'k str), Vec<usize>>,
+            all: &'m [usize],
+            ns: &'k str,
+            sel: &'k Labels,
+        ) -> &'m [usize] {
+            sel.iter()
+                .map(|(k, v)| {
+                    by_label
+                        .get(&(ns, k.as_str(), v.as_str()))
+                        .map_or(&[][..], Vec::as_slice)
+                })
+                .min_by_key(|c| c.len())
+                .unwrap_or(all)
+        }
 
         // Services and ServiceEntries bind the same way; only how they select pods differs.
         let service_info = |m: &crate::model::ObjectMeta, pods: Vec<usize>| {
@@ -120,7 +146,12 @@ impl<'a> Mesh<'a> {
             .services
             .iter()
             .map(|s| {
-                let pods = in_ns(&s.metadata.namespace)
+                let sel = s.spec.selector.as_ref();
+                let pods = sel
+                    .map_or(&[][..], |sel| {
+                        let ns = s.metadata.namespace.as_str();
+                        candidates(&pods_by_label, in_ns(ns), ns, sel)
+                    })
                     .iter()
                     .copied()
                     .filter(|&i| s.selects(&snap.pods[i]))
@@ -134,14 +165,19 @@ impl<'a> Mesh<'a> {
             .map(|se| {
                 let m = &se.metadata;
                 let pods = match &se.spec.workload_selector {
-                    Some(ws) if !ws.labels.is_empty() => in_ns(&m.namespace)
-                        .iter()
-                        .copied()
-                        .filter(|&i| {
-                            let p = &snap.pods[i].metadata;
-                            ws.labels.iter().all(|(k, v)| p.labels.get(k) == Some(v))
-                        })
-                        .collect(),
+                    Some(ws) if !ws.labels.is_empty() => candidates(
+                        &pods_by_label,
+                        in_ns(&m.namespace),
+                        &m.namespace,
+                        &ws.labels,
+                    )
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        let p = &snap.pods[i].metadata;
+                        ws.labels.iter().all(|(k, v)| p.labels.get(k) == Some(v))
+                    })
+                    .collect(),
                     _ => vec![],
                 };
                 service_info(m, pods)
@@ -191,8 +227,27 @@ impl<'a> Mesh<'a> {
             .iter()
             .map(|p| resource_key(p.kind(), &p.metadata.namespace, &p.metadata.name))
             .collect();
+        // The first of duplicates wins, as a scan would find it.
+        let mut by_name = HashMap::new();
+        let metas = (snap
+            .services
+            .iter()
+            .map(|s| (false, &s.metadata))
+            .enumerate())
+        .chain(
+            snap.service_entries
+                .iter()
+                .map(|s| (true, &s.metadata))
+                .enumerate(),
+        );
+        for (i, (entry, m)) in metas {
+            by_name
+                .entry((entry, m.namespace.as_str(), m.name.as_str()))
+                .or_insert(i);
+        }
         Mesh {
             snap,
+            by_name,
             pods,
             waypoints,
             services,
@@ -207,15 +262,7 @@ impl<'a> Mesh<'a> {
 
     /// Index of the Service (`entry: false`) or ServiceEntry (`entry: true`) `ns/name`.
     pub fn find_service(&self, entry: bool, ns: &str, name: &str) -> Option<usize> {
-        let is = |m: &crate::model::ObjectMeta| m.namespace == ns && m.name == name;
-        if entry {
-            self.snap
-                .service_entries
-                .iter()
-                .position(|s| is(&s.metadata))
-        } else {
-            self.snap.services.iter().position(|s| is(&s.metadata))
-        }
+        self.by_name.get(&(entry, ns, name)).copied()
     }
 
     pub fn pod_key(&self, i: usize) -> String {

@@ -1,48 +1,94 @@
-//! Manifests from files: multi-document YAML, JSON, `kind: List`, directories (recursive).
+//! Manifests from files: multi-document YAML, JSON, `kind: List`, directories (recursive),
+//! stdin, and kustomize directories (`-k`, rendered by `kubectl kustomize`).
+//!
+//! Objects are decoded straight from their text into the slim model types (see
+//! `documents`), so memory stays near the input size and time linear in it. Every input is
+//! bounded by the limits in `limits`.
 
+use super::documents::{self, one_line, Head, Items, LineCounter};
+use super::limits::*;
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::snapshot::Snapshot;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+
+/// The file names kustomize looks for in a directory.
+const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// Reads every `-f` argument into one Snapshot. Objects without a namespace get
 /// `default_namespace`, as `kubectl apply -n` would do.
 pub fn load(args: &[String], default_namespace: &str) -> Result<Snapshot> {
-    let mut texts = Vec::new();
-    for arg in args {
-        texts.extend(read_arg(arg)?);
+    load_inputs(args, &[], default_namespace)
+}
+
+/// Reads `-f` arguments and `-k` kustomize directories into one Snapshot.
+pub fn load_inputs(
+    files: &[String],
+    kustomize_dirs: &[String],
+    default_namespace: &str,
+) -> Result<Snapshot> {
+    let mut r = Reader::default();
+    for arg in files {
+        r.read_arg(arg)?;
     }
-    from_texts(&texts, default_namespace)
+    for dir in kustomize_dirs {
+        r.kustomize(dir)?;
+    }
+    let mut snap = build(&r.inputs, default_namespace)?;
+    for (what, n) in r.skipped {
+        *snap.non_kubernetes.entry(what).or_default() += n;
+    }
+    Ok(snap)
 }
 
 /// Builds a Snapshot from (file name, contents) pairs; the name is used in error messages.
+/// Every text counts as named explicitly: a document that is not a Kubernetes object is an
+/// error.
 pub fn from_texts(texts: &[(String, String)], default_namespace: &str) -> Result<Snapshot> {
-    let mut snap = Snapshot::default();
-    let mut configmaps = Vec::new();
-    let mut istiods = Vec::new();
-    for (name, text) in texts {
-        let starts = document_start_lines(text);
-        for (doc_no, obj) in parse_documents(name, text)? {
-            let line = starts.get(doc_no - 1).copied().unwrap_or(1);
-            let mut ctx = Doc {
-                file: name,
-                doc_no,
-                origin: std::sync::Arc::new(Origin {
-                    file: name.clone(),
-                    document: doc_no,
-                    line,
-                }),
-                snap: &mut snap,
-                default_namespace,
-            };
-            ctx.add(obj, &mut configmaps, &mut istiods)?;
-        }
+    let inputs: Vec<Input> = texts
+        .iter()
+        .map(|(name, text)| Input {
+            name: name.clone(),
+            text: text.clone(),
+            explicit: true,
+        })
+        .collect();
+    build(&inputs, default_namespace)
+}
+
+/// One input text and how it was named.
+struct Input {
+    name: String,
+    text: String,
+    /// Named on the command line (or stdin, or kustomize output) rather than found in a
+    /// directory: documents that are not Kubernetes objects are errors, not skipped.
+    explicit: bool,
+}
+
+fn build(inputs: &[Input], default_namespace: &str) -> Result<Snapshot> {
+    let mut l = Loader {
+        snap: Snapshot::default(),
+        configmaps: Vec::new(),
+        istiods: Vec::new(),
+        default_namespace,
+        documents: 0,
+    };
+    for input in inputs {
+        l.add_input(input)?;
     }
+    let Loader {
+        mut snap,
+        configmaps,
+        istiods,
+        ..
+    } = l;
     // Mesh settings: istiod's Deployment, then the `istio` ConfigMap (data.mesh).
     for d in &istiods {
         snap.mesh.apply_istiod(d);
@@ -64,65 +110,353 @@ pub fn from_texts(texts: &[(String, String)], default_namespace: &str) -> Result
     Ok(snap)
 }
 
-/// Expands one argument into (display name, contents): `-` is stdin, a directory is walked.
-fn read_arg(arg: &str) -> Result<Vec<(String, String)>> {
-    if arg == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| Error::Input(format!("<stdin>: cannot read: {}", io_reason(&e))))?;
-        return Ok(vec![("<stdin>".into(), s)]);
+struct Loader<'a> {
+    snap: Snapshot,
+    configmaps: Vec<(String, ConfigMap)>,
+    istiods: Vec<Deployment>,
+    default_namespace: &'a str,
+    /// YAML documents seen so far, against MAX_DOCUMENTS.
+    documents: usize,
+}
+
+impl Loader<'_> {
+    fn add_input(&mut self, input: &Input) -> Result<()> {
+        let (file, text) = (input.name.as_str(), input.text.as_str());
+        if file.ends_with(".json") || text.trim_start().starts_with('{') {
+            let head = Head::scan(text).map_err(|e| {
+                let msg = if e.to_string().starts_with("recursion limit exceeded") {
+                    format!("nested deeper than {MAX_JSON_DEPTH} levels (limit)")
+                } else {
+                    e.to_string()
+                };
+                Error::Input(format!(
+                    "{file}:{}:{}: invalid JSON: {msg}",
+                    e.line(),
+                    e.column()
+                ))
+            })?;
+            let line = text[..text.len() - text.trim_start().len()]
+                .matches('\n')
+                .count()
+                + 1;
+            let mut doc = self.doc(input, 1, line);
+            doc.lines = Some(LineCounter::new(text, 1));
+            return doc.add(head, text);
+        }
+        let budget = MAX_DOCUMENTS - self.documents;
+        let docs = documents::split_yaml(text, budget).map_err(|n| {
+            Error::Input(format!(
+                "{file}: more than {MAX_DOCUMENTS} YAML documents in the input (limit; document {} of this file is one too many)",
+                n
+            ))
+        })?;
+        self.documents += docs.len();
+        for d in docs {
+            let json = documents::yaml_to_json(d.text).map_err(|e| {
+                let at =
+                    e.at.map(|(l, c)| format!(":{}:{c}", l as usize + d.first_line - 1))
+                        .unwrap_or_default();
+                Error::Input(format!(
+                    "{file}{at} (document {}): invalid YAML: {}",
+                    d.number,
+                    yaml_reason(&e.message)
+                ))
+            })?;
+            if json == "null" {
+                continue;
+            }
+            let head = Head::scan(&json)
+                .map_err(|e| Error::Input(format!("{file} (document {}): {e}", d.number)))?;
+            let mut doc = self.doc(input, d.number, d.line);
+            if matches!(head.items, Some(Items::Seq(_))) {
+                doc.item_lines = documents::yaml_list_item_lines(&d);
+            }
+            doc.add(head, &json)?;
+        }
+        Ok(())
     }
-    let path = Path::new(arg);
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::Input(format!("{arg}: cannot read: {}", io_reason(&e))))?;
-    let files = if meta.is_dir() {
+
+    fn doc<'s>(&'s mut self, input: &'s Input, doc_no: usize, line: usize) -> Doc<'s> {
+        Doc {
+            file: &input.name,
+            doc_no,
+            explicit: input.explicit,
+            origin: Arc::new(Origin {
+                file: input.name.clone(),
+                document: doc_no,
+                line,
+            }),
+            lines: None,
+            item_lines: Vec::new(),
+            name: String::new(),
+            snap: &mut self.snap,
+            configmaps: &mut self.configmaps,
+            istiods: &mut self.istiods,
+            default_namespace: self.default_namespace,
+        }
+    }
+}
+
+/// The parser's message without its position (relative to the document, and given already
+/// in the error's prefix), and budget breaches named as the limits they are.
+fn yaml_reason(msg: &str) -> String {
+    let msg = msg.split(" at line ").next().unwrap_or(msg).trim_end();
+    let lower = msg.to_lowercase();
+    let breach = lower.contains("budget breached") || lower.contains("limit");
+    if breach && (lower.contains("alias") || lower.contains("anchor") || lower.contains("replay")) {
+        format!(
+            "aliases expand beyond the limits ({MAX_YAML_ALIASES} aliases, {MAX_YAML_ALIAS_EXPANSION} expanded events per document)"
+        )
+    } else if breach
+        && (lower.contains("depth") || lower.contains("recursion") || lower.contains("nesting"))
+    {
+        format!("nested deeper than {MAX_YAML_DEPTH} levels (limit)")
+    } else {
+        // serde-saphyr's advice to its API users is no help to ours.
+        msg.split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(msg)
+            .to_string()
+    }
+}
+
+/// Collects input texts within the limits, remembering what directories held that is not
+/// Kubernetes YAML.
+#[derive(Default)]
+struct Reader {
+    inputs: Vec<Input>,
+    total: u64,
+    files: usize,
+    skipped: BTreeMap<String, usize>,
+}
+
+impl Reader {
+    /// Expands one argument: `-` is stdin, a directory is walked.
+    fn read_arg(&mut self, arg: &str) -> Result<()> {
+        if arg == "-" {
+            let bytes = read_limited(std::io::stdin().lock(), "<stdin>")?;
+            return self.push("<stdin>".into(), bytes, true);
+        }
+        let path = Path::new(arg);
+        let meta = std::fs::metadata(path)
+            .map_err(|e| Error::Input(format!("{arg}: cannot read: {}", io_reason(&e))))?;
+        if !meta.is_dir() {
+            return self.read_file(path, true);
+        }
+        if path.join("Chart.yaml").is_file() {
+            return Err(Error::Input(format!(
+                "{arg}: a Helm chart holds templates, not objects; render it: helm template NAME {arg} | kubectl ambient-policy explain -f -"
+            )));
+        }
         let mut files = Vec::new();
-        walk(path, &mut files)?;
-        if files.is_empty() {
+        let skipped_before: usize = self.skipped.values().sum();
+        self.walk(path, &mut files, &mut HashSet::new())?;
+        if files.is_empty() && self.skipped.values().sum::<usize>() == skipped_before {
             return Err(Error::Input(format!(
                 "{arg}: directory has no .yaml, .yml or .json files"
             )));
         }
-        files
-    } else {
-        vec![path.to_path_buf()]
-    };
-    files
-        .into_iter()
-        .map(|p| {
-            let name = p.display().to_string();
-            let bytes = std::fs::read(&p)
-                .map_err(|e| Error::Input(format!("{name}: cannot read: {}", io_reason(&e))))?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| Error::Input(format!("{name}: not UTF-8 text")))?;
-            Ok((name, text))
-        })
-        .collect()
+        for f in files {
+            self.read_file(&f, false)?;
+        }
+        Ok(())
+    }
+
+    /// Collects manifest files under `dir`, sorted, following symbolic links but visiting
+    /// each directory once (a link loop ends there). Hidden entries (`.git`, `.github`) are
+    /// not manifests; a Helm chart (a directory with `Chart.yaml`) holds templates, not
+    /// objects, and is skipped whole.
+    fn walk(
+        &mut self,
+        dir: &Path,
+        out: &mut Vec<PathBuf>,
+        seen: &mut HashSet<PathBuf>,
+    ) -> Result<()> {
+        let read_err = |e: std::io::Error| {
+            Error::Input(format!("{}: cannot read: {}", dir.display(), io_reason(&e)))
+        };
+        if !seen.insert(dir.canonicalize().map_err(read_err)?) {
+            return Ok(());
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(read_err)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<std::io::Result<_>>()
+            .map_err(read_err)?;
+        entries.sort();
+        for p in entries {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                if p.join("Chart.yaml").is_file() {
+                    self.skip("Helm chart (render it: helm template ... | -f -)");
+                } else {
+                    self.walk(&p, out, seen)?;
+                }
+            } else if KUSTOMIZATION_FILES.contains(&name) {
+                self.skip("kustomization.yaml (render it: -k DIR)");
+            } else if p
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| EXTENSIONS.contains(&e))
+            {
+                if out.len() >= MAX_FILES {
+                    return Err(Error::Input(format!(
+                        "{}: more than {MAX_FILES} manifest files (limit)",
+                        dir.display()
+                    )));
+                }
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+
+    fn skip(&mut self, what: &str) {
+        *self.skipped.entry(what.to_string()).or_default() += 1;
+    }
+
+    fn read_file(&mut self, path: &Path, explicit: bool) -> Result<()> {
+        let name = path.display().to_string();
+        let cannot =
+            |e: std::io::Error| Error::Input(format!("{name}: cannot read: {}", io_reason(&e)));
+        let f = std::fs::File::open(path).map_err(cannot)?;
+        // Refuse a big regular file before reading it; devices and pipes are cut at the limit.
+        if f.metadata().map_err(cannot)?.len() > MAX_FILE_BYTES {
+            return Err(too_big(&name));
+        }
+        let bytes = read_limited(f, &name)?;
+        self.files += 1;
+        self.push(name, bytes, explicit)
+    }
+
+    fn push(&mut self, name: String, bytes: Vec<u8>, explicit: bool) -> Result<()> {
+        self.total += bytes.len() as u64;
+        if self.total > MAX_TOTAL_BYTES {
+            return Err(Error::Input(format!(
+                "{name}: the inputs together exceed {} MiB (limit)",
+                MAX_TOTAL_BYTES >> 20
+            )));
+        }
+        let text = decode_text(&name, bytes)?;
+        self.inputs.push(Input {
+            name,
+            text,
+            explicit,
+        });
+        Ok(())
+    }
+
+    /// `-k DIR`: the objects `kubectl kustomize DIR` renders, as kubectl would apply them.
+    fn kustomize(&mut self, dir: &str) -> Result<()> {
+        let path = Path::new(dir);
+        if !path.is_dir() {
+            return Err(Error::Input(match std::fs::metadata(path) {
+                Err(e) => format!("{dir}: cannot read: {}", io_reason(&e)),
+                Ok(_) => format!("{dir}: -k needs a kustomize directory (use -f for files)"),
+            }));
+        }
+        if !KUSTOMIZATION_FILES.iter().any(|f| path.join(f).is_file()) {
+            return Err(Error::Input(format!(
+                "{dir}: not a kustomize directory (no kustomization.yaml); use -f to read its manifests"
+            )));
+        }
+        let out = std::process::Command::new("kubectl")
+            .args(["kustomize", dir])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| {
+                Error::Input(if e.kind() == std::io::ErrorKind::NotFound {
+                    "cannot run `kubectl kustomize`: kubectl is not on PATH".to_string()
+                } else {
+                    format!("cannot run `kubectl kustomize`: {}", io_reason(&e))
+                })
+            })?;
+        let name = format!("{dir} (kustomize)");
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let reason = err
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or("no message");
+            let reason = reason.strip_prefix("error: ").unwrap_or(reason);
+            return Err(Error::Input(format!(
+                "{dir}: kubectl kustomize failed: {}",
+                one_line(reason)
+            )));
+        }
+        if out.stdout.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_big(&name));
+        }
+        self.push(name, out.stdout, true)
+    }
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let read_err = |e: std::io::Error| {
-        Error::Input(format!("{}: cannot read: {}", dir.display(), io_reason(&e)))
-    };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(read_err)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<std::io::Result<_>>()
-        .map_err(read_err)?;
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk(&p, out)?;
-        } else if p
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| EXTENSIONS.contains(&e))
-        {
-            out.push(p);
+fn too_big(name: &str) -> Error {
+    Error::Input(format!(
+        "{name}: larger than {} MiB (limit)",
+        MAX_FILE_BYTES >> 20
+    ))
+}
+
+/// Reads at most one byte more than the limit, so endless inputs (`/dev/zero`, a pipe that
+/// never closes) stop there; binary data is recognised in its first block, before the rest
+/// is read.
+fn read_limited(mut r: impl Read, name: &str) -> Result<Vec<u8>> {
+    let cannot =
+        |e: std::io::Error| Error::Input(format!("{name}: cannot read: {}", io_reason(&e)));
+    let mut bytes = vec![0; SNIFF_BYTES];
+    let mut n = 0;
+    while n < SNIFF_BYTES {
+        match r.read(&mut bytes[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(cannot(e)),
         }
     }
+    bytes.truncate(n);
+    check_not_binary(name, &bytes)?;
+    r.take(MAX_FILE_BYTES + 1 - n as u64)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big(name));
+    }
+    Ok(bytes)
+}
+
+/// How much of an input is looked at for binary data before reading the rest (as git does).
+const SNIFF_BYTES: usize = 8192;
+
+fn check_not_binary(name: &str, bytes: &[u8]) -> Result<()> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(Error::Input(format!(
+            "{name}: UTF-16 text; convert it to UTF-8"
+        )));
+    }
+    if bytes.contains(&0) {
+        return Err(Error::Input(format!(
+            "{name}: binary data (NUL bytes), not YAML or JSON"
+        )));
+    }
     Ok(())
+}
+
+/// Manifests are UTF-8 text; say clearly what else a file is.
+fn decode_text(name: &str, mut bytes: Vec<u8>) -> Result<String> {
+    check_not_binary(name, &bytes)?;
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        Error::Input(format!("{name}:{line}: not UTF-8 text (invalid byte)"))
+    })
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -136,99 +470,21 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Budgets for untrusted YAML: alias bombs and deep nesting fail fast instead of eating
-/// memory. The document cap is high because `kubectl get -o yaml` of a big mesh is legitimate.
-fn yaml_options() -> serde_saphyr::Options {
-    serde_saphyr::options! {
-        budget: serde_saphyr::budget! {
-            max_documents: 1_000_000,
-            max_aliases: 10_000,
-            max_anchors: 10_000,
-            max_depth: 64,
-        },
-        with_snippet: false,
-    }
-}
-
-/// Splits a file into numbered top-level documents (1-based), skipping empty ones.
-fn parse_documents(file: &str, text: &str) -> Result<Vec<(usize, Value)>> {
-    let is_json = file.ends_with(".json") || text.trim_start().starts_with('{');
-    let docs: Vec<Value> = if is_json {
-        let v: Value = serde_json::from_str(text).map_err(|e| {
-            Error::Input(format!(
-                "{file}:{}:{}: invalid JSON: {}",
-                e.line(),
-                e.column(),
-                e
-            ))
-        })?;
-        vec![v]
-    } else {
-        serde_saphyr::from_multiple_with_options(text, yaml_options()).map_err(|e| {
-            let at = e
-                .location()
-                .map(|l| format!(":{}:{}", l.line(), l.column()))
-                .unwrap_or_default();
-            let doc = e
-                .location()
-                .map(|l| format!(" (document {})", document_at_line(text, l.line())))
-                .unwrap_or_default();
-            Error::Input(format!(
-                "{file}{at}{doc}: invalid YAML: {}",
-                one_line(&e.to_string())
-            ))
-        })?
-    };
-    Ok(docs
-        .into_iter()
-        .enumerate()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(i, v)| (i + 1, v))
-        .collect())
-}
-
-/// The first content line (1-based) of each document, indexed by document number - 1,
-/// counting documents as `document_at_line` does.
-fn document_start_lines(text: &str) -> Vec<usize> {
-    let mut starts = Vec::new();
-    let mut seen_content = false;
-    for (i, l) in text.lines().enumerate() {
-        if l.starts_with("---") {
-            seen_content = false;
-        } else if !seen_content && !l.trim().is_empty() && !l.trim_start().starts_with('#') {
-            seen_content = true;
-            starts.push(i + 1);
-        }
-    }
-    starts
-}
-
-/// The document number of a 1-based line, counting `---` separators before it.
-fn document_at_line(text: &str, line: u64) -> usize {
-    let mut doc = 1;
-    let mut seen_content = false;
-    for l in text.lines().take(line.saturating_sub(1) as usize) {
-        if l.starts_with("---") {
-            if seen_content {
-                doc += 1;
-            }
-            seen_content = false;
-        } else if !l.trim().is_empty() && !l.trim_start().starts_with('#') {
-            seen_content = true;
-        }
-    }
-    doc
-}
-
+/// One document (or `kind: List` item) being added to the Snapshot.
 struct Doc<'a> {
     file: &'a str,
     doc_no: usize,
-    origin: std::sync::Arc<Origin>,
+    explicit: bool,
+    origin: Arc<Origin>,
+    /// Line numbers of raw list items, when the object text is the file's own text (JSON).
+    lines: Option<LineCounter<'a>>,
+    /// Line numbers of the items of a YAML List, when a line scan found them.
+    item_lines: Vec<usize>,
+    /// `metadata.name` of the object being added, for messages.
+    name: String,
     snap: &'a mut Snapshot,
+    configmaps: &'a mut Vec<(String, ConfigMap)>,
+    istiods: &'a mut Vec<Deployment>,
     default_namespace: &'a str,
 }
 
@@ -240,45 +496,43 @@ impl Doc<'_> {
         ))
     }
 
-    fn add(
-        &mut self,
-        obj: Value,
-        configmaps: &mut Vec<(String, ConfigMap)>,
-        istiods: &mut Vec<Deployment>,
-    ) -> Result<()> {
-        let Value::Object(map) = &obj else {
-            return Err(self.err("", "not a Kubernetes object (expected a mapping)"));
-        };
-        let kind = match map.get("kind") {
+    /// A document that is not a Kubernetes object: an error in a file named explicitly,
+    /// skipped and counted in a directory (kustomize patches, Helm values, CI configs).
+    fn not_an_object(&mut self, msg: &str) -> Result<()> {
+        if self.explicit {
+            return Err(self.err("", msg));
+        }
+        *self
+            .snap
+            .non_kubernetes
+            .entry("documents without apiVersion/kind".into())
+            .or_default() += 1;
+        Ok(())
+    }
+
+    /// Adds one object (or every item of a List) from its JSON text and head.
+    fn add(&mut self, head: Head, obj: &str) -> Result<()> {
+        if !head.object {
+            return self.not_an_object("not a Kubernetes object (expected a mapping)");
+        }
+        let kind = match &head.kind {
             Some(Value::String(k)) if !k.is_empty() => k.clone(),
             Some(_) => return Err(self.err("", "`kind` must be a non-empty string")),
-            None => return Err(self.err("", "missing `kind`")),
+            None => return self.not_an_object("missing `kind`"),
         };
-        let api_version = match map.get("apiVersion") {
+        let api_version = match &head.api_version {
             Some(Value::String(v)) if !v.is_empty() => v.clone(),
-            _ => return Err(self.err("", &format!("{kind} is missing `apiVersion`"))),
+            _ => return self.not_an_object(&format!("{kind} is missing `apiVersion`")),
         };
         let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
         if kind == "List" || kind.ends_with("List") && group.is_empty() {
-            let items = match map.get("items") {
-                Some(Value::Array(items)) => items.clone(),
-                None | Some(Value::Null) => vec![],
-                Some(_) => return Err(self.err("", "`items` of a List must be a sequence")),
-            };
-            for item in items {
-                self.add(item, configmaps, istiods)?;
-            }
-            return Ok(());
+            return self.add_items(head, obj);
         }
-        let name = map
-            .get("metadata")
-            .and_then(|m| m.get("name"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let what = format!(", {kind} {name}");
-        if name.is_empty() {
-            return Err(self.err(&format!(", {kind}"), "missing metadata.name"));
-        }
+        self.name = match &head.name {
+            Some(Value::String(n)) => n.clone(),
+            _ => String::new(),
+        };
+        let what = format!(", {kind} {}", self.name);
         let ns = self.default_namespace.to_string();
         macro_rules! push {
             ($field:ident, $ty:ty, namespaced) => {{
@@ -304,7 +558,7 @@ impl Doc<'_> {
                     cm.metadata.namespace = ns;
                 }
                 if cm.metadata.name == "istio" && cm.data.contains_key("mesh") {
-                    configmaps.push((self.file.to_string(), cm));
+                    self.configmaps.push((self.file.to_string(), cm));
                 } else {
                     self.skip("ConfigMap");
                 }
@@ -320,7 +574,7 @@ impl Doc<'_> {
                 if k == "Deployment"
                     && (c.metadata.name == "istiod" || c.metadata.label("app") == Some("istiod"))
                 {
-                    istiods.push(c);
+                    self.istiods.push(c);
                 } else {
                     self.snap.controllers.push(c);
                 }
@@ -361,6 +615,21 @@ impl Doc<'_> {
                 }
                 self.snap.extensions.push(o);
             }
+            // Installed with Istio but never read in ambient mode: IstioOperator only drives
+            // `istioctl install`; a Sidecar resource configures sidecar proxies and has no
+            // effect on ambient pods (SEMANTICS.md section 8; istioctl analyze IST0167).
+            // DestinationRule and VirtualService are not here: waypoints apply them.
+            ("install.istio.io", "IstioOperator") | ("networking.istio.io", "Sidecar") => {
+                *self.snap.ignored_kinds.entry(kind.clone()).or_default() += 1
+            }
+            // Kustomize's own files (Kustomization, Component) describe how to build objects.
+            ("kustomize.config.k8s.io", _) => {
+                *self
+                    .snap
+                    .non_kubernetes
+                    .entry("kustomization.yaml (render it: -k DIR)".into())
+                    .or_default() += 1
+            }
             _ => self.skip(&if group.is_empty() {
                 kind.clone()
             } else {
@@ -370,14 +639,58 @@ impl Doc<'_> {
         Ok(())
     }
 
+    /// The items of a `kind: List`, each with its own line when the text is the file's.
+    fn add_items(&mut self, head: Head, obj: &str) -> Result<()> {
+        // A List met as a list item was only peeked at: read it whole for its items.
+        let head = if head.items.is_none() {
+            Head::scan(obj).map_err(|e| self.err("", &e.to_string()))?
+        } else {
+            head
+        };
+        let items = match head.items {
+            Some(Items::Seq(items)) => items,
+            None | Some(Items::Null) => vec![],
+            Some(Items::Other) => return Err(self.err("", "`items` of a List must be a sequence")),
+        };
+        let outer = self.origin.clone();
+        let yaml_lines = std::mem::take(&mut self.item_lines);
+        let yaml_lines = (yaml_lines.len() == items.len()).then_some(yaml_lines);
+        for (k, item) in items.into_iter().enumerate() {
+            let line = match (&mut self.lines, &yaml_lines) {
+                (Some(lines), _) => Some(lines.line_of(item.get())),
+                (None, Some(l)) => Some(l[k]),
+                _ => None,
+            };
+            if let Some(line) = line {
+                self.origin = Arc::new(Origin {
+                    line,
+                    ..(*outer).clone()
+                });
+            }
+            self.add(Head::peek(item.get()), item.get())?;
+        }
+        self.origin = outer;
+        Ok(())
+    }
+
     fn skip(&mut self, kind: &str) {
         *self.snap.skipped.entry(kind.to_string()).or_default() += 1;
     }
 
-    fn decode<T: DeserializeOwned>(&self, what: &str, v: Value) -> Result<T> {
-        serde_path_to_error::deserialize(v).map_err(|e| {
+    /// Decodes a modelled object from its text; it must have a name.
+    fn decode<T: DeserializeOwned>(&self, what: &str, obj: &str) -> Result<T> {
+        if self.name.is_empty() {
+            let kind = what.trim_end();
+            return Err(self.err(kind, "missing metadata.name"));
+        }
+        let mut de = serde_json::Deserializer::from_str(obj);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
-            let msg = one_line(&e.into_inner().to_string());
+            let inner = e.into_inner().to_string();
+            let mut msg = one_line(documents::without_position(&inner));
+            if msg.starts_with("recursion limit exceeded") {
+                msg = format!("nested deeper than {MAX_JSON_DEPTH} levels (limit)");
+            }
             if path == "." {
                 self.err(what, &msg)
             } else {
@@ -391,21 +704,39 @@ impl Doc<'_> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn document_numbers_follow_separators() {
-        let text = "a: 1\n---\nb: 2\n---\n# c\nc: [\n";
-        assert_eq!(document_at_line(text, 1), 1);
-        assert_eq!(document_at_line(text, 3), 2);
-        assert_eq!(document_at_line(text, 6), 3);
-        // A leading separator does not start a second document.
-        assert_eq!(document_at_line("---\na: 1\n", 2), 1);
+    fn origins(snap: &Snapshot) -> Vec<(&str, usize, usize)> {
+        snap.pods
+            .iter()
+            .map(|p| {
+                let o = p.metadata.origin.as_ref().unwrap();
+                (p.metadata.name.as_str(), o.document, o.line)
+            })
+            .collect()
+    }
+
+    fn pod(name: &str) -> String {
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n")
     }
 
     #[test]
-    fn document_start_lines_skip_separators_and_comments() {
-        let text = "# head\na: 1\n---\n\n# c\nb: 2\n---\nc: 3\n";
-        assert_eq!(document_start_lines(text), vec![2, 6, 8]);
-        assert_eq!(document_at_line(text, 6), 2);
-        assert_eq!(document_at_line(text, 8), 3);
+    fn origins_name_file_document_and_line() {
+        let yaml = format!("# head\n{}---\n\n# c\n{}", pod("a"), pod("b"));
+        let snap = from_texts(&[("m.yaml".into(), yaml)], "default").unwrap();
+        assert_eq!(origins(&snap), vec![("a", 1, 2), ("b", 2, 9)]);
+        assert_eq!(
+            snap.pods[0].metadata.origin.as_ref().unwrap().file,
+            "m.yaml"
+        );
+    }
+
+    #[test]
+    fn list_items_have_their_own_lines() {
+        let json = "{\"apiVersion\": \"v1\", \"items\": [\n{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}},\n\n{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"b\"}}\n], \"kind\": \"List\"}\n";
+        let snap = from_texts(&[("l.json".into(), json.into())], "default").unwrap();
+        assert_eq!(origins(&snap), vec![("a", 1, 2), ("b", 1, 4)]);
+        // `kubectl get -o yaml`: keys sorted, items at column 0.
+        let yaml = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: a\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: b\nkind: List\nmetadata:\n  resourceVersion: \"\"\n";
+        let snap = from_texts(&[("l.yaml".into(), yaml.into())], "default").unwrap();
+        assert_eq!(origins(&snap), vec![("a", 1, 3), ("b", 1, 7)]);
     }
 }

@@ -2,7 +2,9 @@
 
 pub mod cluster;
 pub mod discovery;
+mod documents;
 pub mod files;
 pub mod kinds;
+pub mod limits;
 pub mod request;
 pub mod secrets;

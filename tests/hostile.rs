@@ -1,0 +1,311 @@
+//! Hostile input (issue 9.2), through the real binary: each is refused, or handled, within
+//! bounded time and memory, with one clear line on stderr and exit 2 (or a normal run).
+//! Big inputs are generated here, in a temporary directory, never committed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Generous for a debug build on a shared machine; a hang or a blow-up takes far longer.
+const BOUND: Duration = Duration::from_secs(20);
+
+fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hostile-{name}"));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Runs the binary with a deadline; kills it and fails the test when it is exceeded.
+fn run_bounded(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-ambient_policy"))
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        let mut w = child.stdin.take().unwrap();
+        let input = input.to_vec();
+        // A writer thread: the binary may refuse before reading everything.
+        std::thread::spawn(move || {
+            let _ = w.write_all(&input);
+        });
+    }
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > BOUND {
+            let _ = child.kill();
+            panic!("{args:?} ran longer than {BOUND:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Exit 2, one line starting with `error: `, containing every `want`, nothing on stdout.
+fn refused(o: &Output, wants: &[&str]) -> String {
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "not one line: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for w in wants {
+        assert!(err.contains(w), "want {w:?} in {err}");
+    }
+    assert!(o.stdout.is_empty());
+    err
+}
+
+fn explain_file(path: &Path) -> Output {
+    run_bounded(
+        &["explain", "-A", "-f", path.to_str().unwrap(), "-o", "json"],
+        None,
+    )
+}
+
+#[test]
+fn yaml_alias_bomb_is_refused() {
+    // "Billion laughs": nine levels of ten aliases each expand to 10^9 strings.
+    let mut y = String::from(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n  a0: &a0 [\"lol\"]\n",
+    );
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        y.push_str(&format!("  a{i}: &a{i} [{refs}]\n"));
+    }
+    let dir = scratch("alias");
+    let f = dir.join("bomb.yaml");
+    std::fs::write(&f, y).unwrap();
+    refused(&explain_file(&f), &["bomb.yaml", "(document 1)", "limit"]);
+}
+
+#[test]
+fn deep_nesting_is_refused() {
+    let dir = scratch("deep");
+    // YAML, block style: 200 nested mappings.
+    let mut y = String::from("apiVersion: v1\nkind: Pod\nmetadata: {name: deep}\nspec:\n");
+    for i in 0..200 {
+        y.push_str(&format!("{}k:\n", "  ".repeat(i + 1)));
+    }
+    let f = dir.join("deep.yaml");
+    std::fs::write(&f, y).unwrap();
+    refused(&explain_file(&f), &["deep.yaml", "(document 1)", "64"]);
+    // YAML, flow style: 100,000 opening brackets.
+    let f = dir.join("flow.yaml");
+    std::fs::write(&f, format!("a: {}", "[".repeat(100_000))).unwrap();
+    refused(&explain_file(&f), &["flow.yaml", "invalid YAML"]);
+    // JSON, in a field the plugin never reads: skipped without recursion, so handled.
+    let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let f = dir.join("unread.json");
+    std::fs::write(
+        &f,
+        format!(
+            r#"{{"apiVersion": "v1", "kind": "Namespace", "metadata": {{"name": "n"}}, "x": {}}}"#,
+            deep(100_000)
+        ),
+    )
+    .unwrap();
+    let o = explain_file(&f);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // JSON, in a field it reads: refused at serde_json's depth limit.
+    let f = dir.join("deep.json");
+    std::fs::write(
+        &f,
+        format!(
+            r#"{{"apiVersion": "v1", "kind": "Service", "metadata": {{"name": "s"}}, "spec": {{"ports": [{{"port": 80, "targetPort": {}}}]}}}}"#,
+            deep(100_000)
+        ),
+    )
+    .unwrap();
+    refused(
+        &explain_file(&f),
+        &[
+            "deep.json (document 1, Service s)",
+            "targetPort",
+            "nested deeper than 128 levels",
+        ],
+    );
+    // JSON that never closes its brackets.
+    std::fs::write(&f, format!("{{\"spec\": {}", "[".repeat(100_000))).unwrap();
+    refused(&explain_file(&f), &["deep.json:1:", "invalid JSON"]);
+}
+
+#[test]
+fn oversized_and_endless_inputs_are_refused() {
+    let dir = scratch("big");
+    // Over the limit: refused from its size, before reading (a sparse file: no disk used).
+    let f = dir.join("huge.yaml");
+    let file = std::fs::File::create(&f).unwrap();
+    file.set_len(ambient_policy::source::limits::MAX_FILE_BYTES + 1)
+        .unwrap();
+    refused(
+        &explain_file(&f),
+        &["huge.yaml", "larger than 512 MiB (limit)"],
+    );
+    // 100 MB under the limit, but binary: refused from its first block.
+    let f = dir.join("zeros.yaml");
+    std::fs::File::create(&f)
+        .unwrap()
+        .set_len(100 << 20)
+        .unwrap();
+    refused(&explain_file(&f), &["zeros.yaml", "binary data"]);
+    // A device that never ends.
+    if Path::new("/dev/zero").exists() {
+        refused(
+            &explain_file(Path::new("/dev/zero")),
+            &["/dev/zero", "binary data"],
+        );
+    }
+}
+
+#[test]
+fn a_hundred_megabytes_of_yaml_is_handled_in_bounded_time() {
+    // 100 MB of comments around one Namespace: read, split and skipped line by line.
+    let dir = scratch("100mb");
+    let f = dir.join("big.yaml");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&f).unwrap());
+    let line = format!("# {}\n", "x".repeat(98));
+    for _ in 0..(100 << 20) / line.len() {
+        w.write_all(line.as_bytes()).unwrap();
+    }
+    w.write_all(b"apiVersion: v1\nkind: Namespace\nmetadata: {name: big}\n")
+        .unwrap();
+    drop(w);
+    let o = explain_file(&f);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn binary_garbage_and_invalid_utf8_are_refused() {
+    let dir = scratch("garbage");
+    // Pseudo-random bytes (deterministic), NULs included.
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let bytes: Vec<u8> = (0..64 * 1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let f = dir.join("garbage.yaml");
+    std::fs::write(&f, &bytes).unwrap();
+    refused(&explain_file(&f), &["garbage.yaml", "binary data"]);
+    // Garbage without NULs is still not UTF-8.
+    let no_nul: Vec<u8> = bytes.iter().map(|b| b | 0x80).collect();
+    std::fs::write(&f, &no_nul).unwrap();
+    refused(&explain_file(&f), &["garbage.yaml:1: not UTF-8 text"]);
+    // One invalid byte in an otherwise fine manifest: the line is named.
+    let f = dir.join("latin1.yaml");
+    std::fs::write(
+        &f,
+        b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: caf\xe9\n".as_slice(),
+    )
+    .unwrap();
+    refused(&explain_file(&f), &["latin1.yaml:4: not UTF-8 text"]);
+    // Printable garbage that is not YAML either.
+    let f = dir.join("text.yaml");
+    std::fs::write(&f, "{{{ ]]] :::\n\t- - -\n").unwrap();
+    refused(&explain_file(&f), &["text.yaml"]);
+    // The same on stdin.
+    let o = run_bounded(&["explain", "-f", "-"], Some(&bytes));
+    refused(&o, &["<stdin>", "binary data"]);
+}
+
+#[test]
+fn duplicate_keys_are_refused() {
+    let dir = scratch("dup");
+    let f = dir.join("dup.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n",
+    )
+    .unwrap();
+    refused(
+        &explain_file(&f),
+        &["dup.yaml:9:", "(document 2)", "duplicate"],
+    );
+    let f = dir.join("dup.json");
+    std::fs::write(
+        &f,
+        r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}, "metadata": {"name": "b"}}"#,
+    )
+    .unwrap();
+    refused(
+        &explain_file(&f),
+        &["dup.json (document 1, Pod", "duplicate field `metadata`"],
+    );
+}
+
+#[test]
+fn a_million_tiny_documents_are_refused_quickly() {
+    let dir = scratch("million");
+    let f = dir.join("million.yaml");
+    std::fs::write(&f, "---\na: 1\n".repeat(1_000_000)).unwrap();
+    let start = Instant::now();
+    refused(
+        &explain_file(&f),
+        &["million.yaml", "more than 250000 YAML documents", "limit"],
+    );
+    assert!(start.elapsed() < BOUND);
+    // Separators alone are no documents: a million of them is an empty input, quickly.
+    std::fs::write(&f, "---\n".repeat(1_000_000)).unwrap();
+    assert_eq!(explain_file(&f).status.code(), Some(0));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_in_directories_end() {
+    use std::os::unix::fs::symlink;
+    let dir = scratch("loop");
+    let root = dir.join("manifests");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(
+        root.join("ns.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: looped}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("sub/pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: looped}\n",
+    )
+    .unwrap();
+    symlink(&root, root.join("sub/up")).unwrap(); // sub/up -> manifests
+    symlink("..", root.join("sub/parent")).unwrap(); // relative loop
+    symlink(root.join("sub"), root.join("again")).unwrap(); // the same directory twice
+    let o = explain_file(&root);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Each file read once: one pod, not one per path through the loops.
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let pods = v["workloads"].as_array().unwrap();
+    assert_eq!(pods.len(), 1, "{pods:?}");
+    // A file that is a link to itself cannot be read: one line naming it.
+    let bad = dir.join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    symlink(bad.join("self.yaml"), bad.join("self.yaml")).unwrap();
+    refused(&explain_file(&bad), &["self.yaml: cannot read"]);
+}

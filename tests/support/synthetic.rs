@@ -1,0 +1,194 @@
+//! Synthetic meshes for the scale benchmark (issue 9): N pods, N/5 Services, N/10
+//! AuthorizationPolicies, 20 waypoints in 10 namespaces, written as `kubectl get -o json`
+//! prints a List. Pods are shaped as the API server returns them (managed fields, env,
+//! volumes, status), about 2.5 KB each. Used by `benches/scale.rs` and
+//! `examples/gen_mesh.rs`; deterministic, so runs compare.
+
+use serde_json::{json, Value};
+use std::io::{self, Write};
+
+pub const NAMESPACES: usize = 10;
+/// Two per namespace.
+pub const WAYPOINTS: usize = 20;
+
+fn ns(i: usize) -> String {
+    format!("ns-{}", i % NAMESPACES)
+}
+
+/// Services per namespace; each selects five pods.
+fn apps_per_ns(pods: usize) -> usize {
+    (pods / 5 / NAMESPACES).max(1)
+}
+
+fn pod(pods: usize, i: usize) -> Value {
+    let ns = ns(i);
+    let app = format!("app-{}", (i / NAMESPACES) % apps_per_ns(pods));
+    let hash = format!(
+        "{:010x}",
+        (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 24
+    );
+    let name = format!("{app}-{}-{:05x}", &hash[..9], i % 0xfffff);
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "generateName": format!("{app}-{}-", &hash[..9]),
+            "namespace": ns,
+            "uid": format!("6f1c2a3b-{:04x}-4c5d-8e9f-{i:012}", i % 0xffff),
+            "resourceVersion": format!("{}", 1_000_000 + i),
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+            "labels": {"app": app, "version": "v1", "pod-template-hash": &hash[..9]},
+            "annotations": {
+                "ambient.istio.io/redirection": "enabled",
+                "kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"
+            },
+            "ownerReferences": [{
+                "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": format!("{app}-{}", &hash[..9]),
+                "uid": "0b6f4d1e-2c3a-4b5d-9e8f-7a6b5c4d3e2f", "controller": true, "blockOwnerDeletion": true
+            }],
+            "managedFields": [{
+                "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1",
+                "time": "2026-01-01T00:00:00Z", "fieldsType": "FieldsV1",
+                "fieldsV1": {
+                    "f:metadata": {"f:generateName": {}, "f:labels": {".": {}, "f:app": {}, "f:pod-template-hash": {}, "f:version": {}},
+                        "f:ownerReferences": {".": {}, "k:{\"uid\":\"0b6f4d1e-2c3a-4b5d-9e8f-7a6b5c4d3e2f\"}": {}}},
+                    "f:spec": {"f:containers": {"k:{\"name\":\"app\"}": {".": {}, "f:env": {}, "f:image": {}, "f:ports": {}}},
+                        "f:serviceAccountName": {}, "f:volumes": {}}
+                }
+            }, {
+                "manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": "2026-01-01T00:00:05Z",
+                "fieldsType": "FieldsV1", "subresource": "status",
+                "fieldsV1": {"f:status": {"f:conditions": {}, "f:containerStatuses": {}, "f:podIP": {}, "f:phase": {}}}
+            }]
+        },
+        "spec": {
+            "serviceAccountName": format!("sa-{app}"),
+            "nodeName": format!("node-{}", i % 20),
+            "restartPolicy": "Always",
+            "containers": [{
+                "name": "app",
+                "image": format!("registry.example.com/{app}:1.2.3"),
+                "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                "env": [
+                    {"name": "LOG_LEVEL", "value": "info"},
+                    {"name": "PORT", "value": "8080"},
+                    {"name": "POD_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}}
+                ],
+                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+                "volumeMounts": [
+                    {"name": "config", "mountPath": "/etc/app"},
+                    {"name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true}
+                ]
+            }],
+            "volumes": [
+                {"name": "config", "configMap": {"name": format!("{app}-config"), "defaultMode": 420}},
+                {"name": "kube-api-access", "projected": {"defaultMode": 420, "sources": [
+                    {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                    {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}
+                ]}}
+            ]
+        },
+        "status": {
+            "phase": "Running",
+            "podIP": format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255),
+            "hostIP": "172.18.0.2",
+            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:05Z"}],
+            "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0, "started": true,
+                "image": format!("registry.example.com/{app}:1.2.3"),
+                "state": {"running": {"startedAt": "2026-01-01T00:00:04Z"}}}]
+        }
+    })
+}
+
+fn service(pods: usize, s: usize) -> Value {
+    let ns = ns(s);
+    let app = format!("app-{}", (s / NAMESPACES) % apps_per_ns(pods));
+    let mut labels = json!({"app": app});
+    // A quarter of the services use their namespace's second waypoint.
+    if s % 4 == 1 {
+        labels["istio.io/use-waypoint"] = json!("waypoint-b");
+    }
+    json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": app, "namespace": ns, "labels": labels,
+            "resourceVersion": format!("{}", 2_000_000 + s), "creationTimestamp": "2026-01-01T00:00:00Z"},
+        "spec": {"selector": {"app": app}, "type": "ClusterIP", "clusterIP": format!("10.96.{}.{}", (s >> 8) & 255, s & 255),
+            "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080}]}
+    })
+}
+
+fn policy(pods: usize, p: usize) -> Value {
+    let ns = ns(p);
+    let app = format!("app-{}", (p / NAMESPACES) % apps_per_ns(pods));
+    // One namespace-wide DENY per namespace, as teams write them; the rest per application,
+    // so that what each policy covers stays constant as the mesh grows.
+    let spec = if p < NAMESPACES {
+        json!({"action": "DENY", "rules": [{"from": [{"source": {"namespaces": ["untrusted"]}}]}]})
+    } else {
+        match p % 4 {
+            0 => json!({"selector": {"matchLabels": {"app": app}}, "action": "ALLOW",
+                "rules": [{"from": [{"source": {"principals": [format!("cluster.local/ns/{ns}/sa/sa-{app}")]}}]}]}),
+            1 => json!({"selector": {"matchLabels": {"app": app}},
+                "rules": [{"to": [{"operation": {"methods": ["GET"]}}]}]}),
+            2 => json!({"targetRefs": [{"kind": "Service", "group": "", "name": app}],
+                "rules": [{"to": [{"operation": {"paths": ["/api/*"]}}]}]}),
+            _ => {
+                json!({"selector": {"matchLabels": {"app": app, "version": "v1"}}, "action": "DENY",
+                "rules": [{"from": [{"source": {"notPrincipals": [format!("cluster.local/ns/{ns}/sa/waypoint")]}}]}]})
+            }
+        }
+    };
+    json!({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+        "metadata": {"name": format!("policy-{p}"), "namespace": ns}, "spec": spec})
+}
+
+fn waypoint(w: usize) -> Value {
+    let ns = ns(w);
+    let name = if w < NAMESPACES {
+        "waypoint"
+    } else {
+        "waypoint-b"
+    };
+    json!({
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+        "metadata": {"name": name, "namespace": ns, "labels": {"istio.io/waypoint-for": "service"}},
+        "spec": {"gatewayClassName": "istio-waypoint",
+            "listeners": [{"name": "mesh", "port": 15008, "protocol": "HBONE"}]},
+        "status": {"addresses": [{"type": "IPAddress", "value": format!("10.96.255.{w}")}],
+            "conditions": [{"type": "Programmed", "status": "True", "reason": "Programmed"}]}
+    })
+}
+
+/// Every object of a mesh of `pods` pods, in the order `kubectl get` would list them.
+pub fn objects(pods: usize) -> impl Iterator<Item = Value> {
+    let namespaces = (0..NAMESPACES).map(|n| {
+        let mut labels = json!({"istio.io/dataplane-mode": "ambient"});
+        if n % 2 == 0 {
+            labels["istio.io/use-waypoint"] = json!("waypoint");
+        }
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": format!("ns-{n}"), "labels": labels}})
+    });
+    let root = std::iter::once(json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "istio-system"}}));
+    root.chain(namespaces)
+        .chain((0..WAYPOINTS).map(waypoint))
+        .chain((0..pods).map(move |i| pod(pods, i)))
+        .chain((0..pods / 5).map(move |s| service(pods, s)))
+        .chain((0..pods / 10).map(move |p| policy(pods, p)))
+}
+
+/// Writes the mesh as one `kind: List` with the keys in `kubectl get -o json`'s order, one
+/// compact item per line (about 2.6 KB per pod, as in the issue's measurements).
+pub fn write_list(pods: usize, w: impl Write) -> io::Result<()> {
+    let mut w = io::BufWriter::with_capacity(1 << 20, w);
+    w.write_all(b"{\"apiVersion\": \"v1\", \"items\": [\n")?;
+    for (i, o) in objects(pods).enumerate() {
+        if i > 0 {
+            w.write_all(b",\n")?;
+        }
+        serde_json::to_writer(&mut w, &o)?;
+    }
+    w.write_all(b"\n], \"kind\": \"List\", \"metadata\": {\"resourceVersion\": \"\"}}\n")?;
+    w.flush()
+}
