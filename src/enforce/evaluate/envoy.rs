@@ -103,19 +103,22 @@ fn str_kind(attr: &str, pos: &[String], neg: &[String], v: Option<&str>) -> Outc
 }
 
 fn peer_kind(attr: &str, pos: &[String], neg: &[String], r: &Request, part: usize) -> Outcome {
-    // principals (part 3: the whole identity), namespaces (1), trust domains (0).
+    // principals (part 3: the whole identity), namespaces (1), trust domains (0); the
+    // value shown in reasons is the part compared, empty for plaintext.
+    let v = principal(r).map(|p| {
+        if part == 3 {
+            p.0.unwrap_or("").to_string()
+        } else {
+            id_part(&p, part)
+        }
+    });
+    let shown = v.as_deref().map(|s| Peer(Some(s)));
     kind(
         attr,
         &strings(pos),
         &strings(neg),
-        principal(r).as_ref(),
-        |m, p| {
-            if part == 3 {
-                p.0.is_some_and(|i| m.matches(i))
-            } else {
-                p.0.is_some() && m.matches(&id_part(p, part))
-            }
-        },
+        shown.as_ref(),
+        |m, p| p.0.is_some_and(|s| !s.is_empty() && m.matches(s)),
     )
 }
 

@@ -91,8 +91,17 @@ impl Match {
     /// service-account match (SEMANTICS.md 4.4).
     pub fn outcome(&self, c: &Conn) -> Outcome {
         let id = c.identity.as_ref().map(|i| Peer(i.as_deref()));
+        // The namespace and `ns/sa` read from the identity; empty for plaintext.
+        let parts = c.identity.as_ref().map(|i| {
+            i.as_deref()
+                .and_then(identity_parts)
+                .map(|(_, ns, sa)| (ns, sa))
+        });
+        let ns = parts.map(|p| Peer(Some(p.map_or("", |x| x.0))));
         let sas: Vec<NsSa> = self.service_accounts.iter().map(NsSa).collect();
         let not_sas: Vec<NsSa> = self.not_service_accounts.iter().map(NsSa).collect();
+        let sa = parts.map(|p| p.map(|(ns, sa)| format!("{ns}/{sa}")).unwrap_or_default());
+        let sa_seen = sa.as_deref().map(|s| Peer(Some(s)));
         Outcome::all([
             kind(
                 "source.principal",
@@ -105,18 +114,15 @@ impl Match {
                 "source.namespace",
                 &self.namespaces,
                 &self.not_namespaces,
-                id.as_ref(),
-                |m, p| m.matches(p.0.and_then(identity_parts).map_or("", |x| x.1)),
+                ns.as_ref(),
+                |m, p| m.matches(p.0.unwrap_or("")),
             ),
             kind(
                 "source.serviceAccount",
                 &sas,
                 &not_sas,
-                id.as_ref(),
-                |want, p| {
-                    p.0.and_then(identity_parts)
-                        .is_some_and(|(_, ns, sa)| ns == want.0 .0 && sa == want.0 .1)
-                },
+                sa_seen.as_ref(),
+                |want, p| p.0 == Some(format!("{}/{}", want.0 .0, want.0 .1).as_str()),
             ),
             kind(
                 "source.ip",
