@@ -341,3 +341,64 @@ fn bad_input_is_one_line_exit_2() {
         assert!(stdout(&o).is_empty());
     }
 }
+
+/// The truth table of the example, and its JSON with every cell.
+#[test]
+fn matrix_on_the_example() {
+    let o = run(&[
+        "check", "-f", EXAMPLE, "--port", "9080", "--method", "GET", "--path", "/", "--color",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    insta::assert_snapshot!("matrix_table", stdout(&o));
+    let o = run(&[
+        "check",
+        "-f",
+        EXAMPLE,
+        "--to",
+        "svc/default/ratings:9080",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!("matrix_to_ratings", stdout(&o));
+
+    let o = run(&["check", "-f", EXAMPLE, "--port", "9080", "-o", "json"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["kind"], "ReachabilityMatrix");
+    let (s, d) = (
+        v["sources"].as_array().unwrap().len(),
+        v["destinations"].as_array().unwrap().len(),
+    );
+    assert_eq!(v["cells"].as_array().unwrap().len(), s * d);
+    // Each cell agrees with a single check of the same pair.
+    let cell = v["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["source"] == "deploy/default/reviews-v1"
+                && c["destination"] == "svc/default/ratings:9080"
+        })
+        .unwrap();
+    assert_eq!(cell["verdict"], "allowed");
+    assert_eq!(cell["policy"]["name"], "ratings-from-reviews");
+    let (_, one) = check_json(
+        EXAMPLE,
+        "deploy/default/reviews-v2",
+        "svc/default/ratings:9080",
+        &[],
+    );
+    assert_eq!(one["verdict"], cell["verdict"]);
+    // reviews-v2 shares reviews-v1's identity: one row for both.
+    let row = v["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["source"] == "deploy/default/reviews-v1")
+        .unwrap();
+    assert_eq!(row["members"].as_array().unwrap().len(), 2);
+    // Diagrams need one request.
+    let o = run(&["check", "-f", EXAMPLE, "-o", "mermaid"]);
+    assert_eq!(o.status.code(), Some(2));
+}

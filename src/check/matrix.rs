@@ -63,13 +63,18 @@ pub struct Cell {
     pub identities: Vec<String>,
 }
 
-/// A workload's name for humans: `deploy/NS/NAME` for a Deployment's pod, else the pod.
+/// A workload's name for humans: `deploy/NS/NAME` for a pod named like a Deployment's
+/// (`NAME-<pod-template-hash>-<5 chars>`, or the `pod-template-hash` label), else the pod.
 fn workload_label(ix: &Index, p: usize) -> String {
     let m = &ix.snap.pods[p].metadata;
-    if let Some(h) = m.label("pod-template-hash") {
-        if let Some((name, _)) = m.name.split_once(&format!("-{h}-")) {
-            return format!("deploy/{}/{name}", m.namespace);
-        }
+    let segs: Vec<&str> = m.name.rsplitn(3, '-').collect();
+    let hash_like =
+        |h: &str| (6..=10).contains(&h.len()) && h.chars().all(|c| c.is_ascii_alphanumeric());
+    let by_label = m
+        .label("pod-template-hash")
+        .filter(|h| segs.len() == 3 && segs[1] == *h);
+    if by_label.is_some() || (segs.len() == 3 && segs[0].len() == 5 && hash_like(segs[1])) {
+        return format!("deploy/{}/{}", m.namespace, segs[2]);
     }
     format!("pod/{}/{}", m.namespace, m.name)
 }

@@ -240,8 +240,29 @@ fn decided(c: &crate::check::matrix::Cell) -> String {
     match (&c.policy, c.reason.as_str()) {
         (Some(p), r) => format!("{hop}: {}/{} ({r})", p.namespace, p.name),
         (None, "needs-attributes") => format!("{hop}: needs {}", c.needs.join(", ")),
+        (None, "no-allow-matched") => format!("{hop}: no ALLOW matched"),
+        (None, "no-policy-denies") => "no policy denies".into(),
         (None, r) => format!("{hop}: {r}"),
     }
+}
+
+/// `component=ns/sa` for each hop (trust domain dropped), `none` for plaintext.
+fn identities(c: &crate::check::matrix::Cell) -> String {
+    c.identities
+        .iter()
+        .map(|i| match i.split_once('=') {
+            Some((hop, id)) => {
+                let id = id.trim_start_matches("spiffe://");
+                let short = match id.split('/').collect::<Vec<_>>().as_slice() {
+                    [_, "ns", ns, "sa", sa] => format!("{ns}/{sa}"),
+                    _ => id.to_string(),
+                };
+                format!("{hop}={short}")
+            }
+            None => i.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
@@ -274,20 +295,15 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
             for d in 0..nd {
                 let c = m.cell(s, d);
                 let who = if nd == 1 {
-                    &m.sources[s].source
+                    m.sources[s].members.join(", ")
                 } else {
-                    &m.destinations[d]
+                    m.destinations[d].clone()
                 };
-                let ids: Vec<String> = c
-                    .identities
-                    .iter()
-                    .map(|i| i.replace("spiffe://", ""))
-                    .collect();
                 rows.push(vec![
-                    who.clone(),
+                    who,
                     c.verdict.as_str().into(),
                     decided(c),
-                    ids.join(" "),
+                    identities(c),
                 ]);
                 verdicts.push(c.verdict);
             }
@@ -309,29 +325,48 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
         };
         out.insert_str(out.find('\n').map_or(0, |i| i + 1), &format!("{title}\n"));
     } else {
-        // The truth table: sources with identical rows share a line.
+        // The truth table: sources with identical rows share a row (further members on
+        // `+` lines below it).
+        let ns_of = |d: &str| d.split('/').nth(1).map(str::to_string);
+        let one_ns = m
+            .destinations
+            .iter()
+            .map(|d| ns_of(d))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            == 1;
         let names: Vec<String> = m
             .destinations
             .iter()
-            .map(|d| d.trim_start_matches("svc/").to_string())
+            .map(|d| {
+                let d = d.trim_start_matches("svc/");
+                if one_ns {
+                    d.split_once('/').map_or(d, |x| x.1).to_string()
+                } else {
+                    d.to_string()
+                }
+            })
             .collect();
         let mut groups: Vec<(Vec<String>, Vec<Verdict>)> = Vec::new();
         for s in 0..ns {
             let row: Vec<Verdict> = (0..nd).map(|d| m.cell(s, d).verdict).collect();
             match groups.iter_mut().find(|g| g.1 == row) {
-                Some(g) => g.0.push(m.sources[s].source.clone()),
-                None => groups.push((vec![m.sources[s].source.clone()], row)),
+                Some(g) => g.0.extend(m.sources[s].members.iter().cloned()),
+                None => groups.push((m.sources[s].members.clone(), row)),
             }
         }
-        let mut rows = vec![std::iter::once("SOURCE \\ DESTINATION".to_string())
+        let mut rows = vec![std::iter::once("SOURCE".to_string())
             .chain(names)
             .collect::<Vec<_>>()];
         for (srcs, row) in &groups {
             rows.push(
-                std::iter::once(srcs.join(", "))
+                std::iter::once(srcs[0].clone())
                     .chain(row.iter().map(|v| short(*v).to_string()))
                     .collect(),
             );
+            for more in &srcs[1..] {
+                rows.push(vec![format!("  + {more}")]);
+            }
         }
         out.push_str(&columns(&rows));
         let _ = writeln!(out);
