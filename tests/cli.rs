@@ -171,6 +171,8 @@ fn fail_on_and_suppress() {
         "AMB005",
         "--suppress",
         "AMB008=Service/*",
+        "--suppress",
+        "AMB003",
     ];
     assert_eq!(code(&quiet), Some(0));
     let mut warn = quiet.to_vec();
