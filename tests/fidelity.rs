@@ -36,12 +36,19 @@ fn gateway(gw_annotation: Option<&str>, class_annotation: Option<&str>) -> Vec<S
     ]
 }
 
+/// (Gateway annotation, GatewayClass annotation, expected (waypoint, error))
+type Case<'a> = (
+    Option<&'a str>,
+    Option<&'a str>,
+    &'a (Option<String>, Option<String>),
+);
+
 #[test]
 fn inbound_binding_picks_the_listener() {
     let denied = (None, Some("AttachmentDenied".to_string()));
     let bound = (Some("wp/wp".to_string()), None);
     #[rustfmt::skip]
-    let cases: &[(Option<&str>, Option<&str>, &(Option<String>, Option<String>))] = &[
+    let cases: &[Case] = &[
         (None, None, &denied),                         // HBONE listener: Same namespace only
         (Some("PROXY"), None, &bound),                 // the istio.io/PROXY listener admits all
         (Some("PROXY/15088"), None, &bound),           // by port
