@@ -27,6 +27,9 @@ pub struct MatrixReport {
     /// One per source x destination, sources in order, then destinations.
     pub cells: Vec<Cell>,
     pub assumptions: Vec<String>,
+    /// Source x destination pairs actually evaluated (groups of sources alike times groups
+    /// of destinations enforced alike); every other cell is a copy.
+    pub evaluations: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -261,11 +264,13 @@ pub fn build(
         rep.entry(k.as_str()).or_insert(i);
     }
     let mut cells = Vec::with_capacity(rows.len() * targets.len());
+    let mut evaluations = 0;
     for (row, c) in &rows {
         let mut memo: HashMap<usize, Cell> = HashMap::new();
         for (i, t) in targets.iter().enumerate() {
             let r = rep[keys[i].as_str()];
             let cell = memo.entry(r).or_insert_with(|| {
+                evaluations += 1;
                 let rep_t = &targets[r];
                 let report = check(ix, c, rep_t, q);
                 let by = &report.decided_by;
@@ -309,6 +314,7 @@ pub fn build(
         destinations: targets.into_iter().map(|t| t.label).collect(),
         cells,
         assumptions,
+        evaluations,
     })
 }
 

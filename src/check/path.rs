@@ -852,13 +852,18 @@ fn signature(ix: &Index, d: usize) -> String {
             .iter()
             .any(|r| r.when.iter().any(|w| w.key == "destination.ip"))
     });
+    // The Services in front matter only through the implicit waypoint policy.
+    let in_front = if snap.mesh.feature("PILOT_AUTO_ALLOW_WAYPOINT_POLICY") {
+        ix.mesh.waypoints_in_front_of(d)
+    } else {
+        vec![]
+    };
     format!(
-        "{}|{:?}|{}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{:?}|{}",
+        "{}|{:?}|{}|{:?}|{:?}|{:?}|{}|{:?}|{}|{:?}|{}",
         pod.metadata.namespace,
         info.dataplane,
         info.reason,
-        info.services,
-        info.service_entries,
+        in_front,
         info.binding.waypoint,
         aps,
         info.bypass_inbound,
