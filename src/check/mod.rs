@@ -34,7 +34,7 @@ pub struct Ask {
 
 pub enum Answer {
     One(Box<report::CheckReport>),
-    Matrix(matrix::MatrixReport),
+    Matrix(Box<matrix::MatrixReport>),
 }
 
 /// Validates the request attributes (before anything is read).
@@ -129,6 +129,12 @@ pub fn run(snap: &Snapshot, ask: &Ask) -> Result<Answer> {
     };
     Ok(match (client, target) {
         (Some(c), Some(t)) => Answer::One(Box::new(path::check(&ix, &force_plaintext(c), &t, &q))),
-        (c, t) => Answer::Matrix(matrix::build(&ix, c.map(force_plaintext), t, &q, ask)?),
+        (c, t) => Answer::Matrix(Box::new(matrix::build(
+            &ix,
+            c.map(force_plaintext),
+            t,
+            &q,
+            ask,
+        )?)),
     })
 }
