@@ -216,14 +216,31 @@ pub fn check(r: &CheckReport, f: Format) -> String {
         Verdict::Denied => Tone::Deny,
         Verdict::Unknown => Tone::Unknown,
     };
-    let mut lines = vec![r.verdict.as_str().to_uppercase()];
-    if let Some(p) = &r.decided_by.policy {
-        lines.push(format!("{}/{}", p.namespace, p.name));
-    } else if !r.decided_by.needs.is_empty() {
-        lines.push(format!("needs {}", r.decided_by.needs.join(", ")));
-    } else {
-        lines.push(r.decided_by.reason.clone());
-    }
+    let by = &r.decided_by;
+    let mut lines = vec![match by.hop {
+        Some(h) if r.verdict != Verdict::Allowed => {
+            format!("{} at hop {h}", r.verdict.as_str().to_uppercase())
+        }
+        _ => r.verdict.as_str().to_uppercase(),
+    }];
+    let name = |p: &crate::check::report::PolicyRef| format!("{}/{}", p.namespace, p.name);
+    lines.push(match (by.reason.as_str(), &by.policy) {
+        ("no-allow-matched", _) => format!(
+            "no ALLOW matched: {}",
+            by.allow_policies
+                .iter()
+                .map(name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        ("mtls-required", p) => format!(
+            "mTLS required: {}",
+            p.as_ref().map_or("Istio default".into(), name)
+        ),
+        (_, Some(p)) => format!("{}: {}", by.reason, name(p)),
+        (r, None) if !by.needs.is_empty() => format!("{r}: {}", by.needs.join(", ")),
+        (r, None) => r.to_string(),
+    });
     g.node("verdict", lines, tone, true);
     g.edge(&prev, "verdict", None);
     g.render(f)
