@@ -402,3 +402,54 @@ fn matrix_on_the_example() {
     let o = run(&["check", "-f", EXAMPLE, "-o", "mermaid"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// The README shows real output of the example: it must stay what the binary prints.
+#[test]
+fn readme_shows_real_output() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for args in [
+        &[
+            "--from",
+            "deploy/default/productpage-v1",
+            "--to",
+            "svc/default/reviews:9080",
+            "--method",
+            "GET",
+            "--path",
+            "/reviews/1",
+        ][..],
+        &[
+            "--from",
+            "ingress",
+            "--to",
+            "svc/default/productpage",
+            "--method",
+            "GET",
+            "--path",
+            "/productpage",
+        ],
+        &["--to", "svc/default/ratings:9080"],
+        &["--port", "9080", "--method", "GET", "--path", "/"],
+        &[
+            "--from",
+            "ingress",
+            "--to",
+            "svc/default/productpage",
+            "--method",
+            "GET",
+            "--path",
+            "/productpage",
+            "-o",
+            "mermaid",
+        ],
+    ] {
+        let mut all = vec!["check", "-f", EXAMPLE, "--color", "never"];
+        all.extend_from_slice(args);
+        let out = stdout(&run(&all));
+        assert!(
+            readme.contains(out.trim_end()),
+            "README is out of date for {args:?}:\n{out}"
+        );
+    }
+}

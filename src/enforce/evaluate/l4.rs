@@ -157,6 +157,12 @@ impl ZRule {
     /// All clauses must match; a clause with no matches is vacuous; otherwise its non-empty
     /// matches are ORed (empty matches are skipped, so a clause made of them never matches).
     pub fn outcome(&self, c: &Conn) -> Outcome {
+        // A clause made only of HTTP conditions is the reason a rule never fires: say so first.
+        if !self.can_fire() {
+            return Outcome::NoMatch(
+                "a condition ztunnel cannot evaluate (HTTP-only) never matches".into(),
+            );
+        }
         Outcome::all(self.clauses.iter().map(|cl| {
             if cl.matches.is_empty() {
                 return Outcome::Match;
