@@ -93,7 +93,13 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
 /// Exit 0 allowed, 1 denied, 4 unknown; the matrix exits 0.
 fn run_check(args: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
     use crate::check::{self, Answer, Ask};
-    let input = args.input_args();
+    let mut input = args.input_args();
+    let one_request = args.from.is_some() && args.to.is_some();
+    if one_request && args.filenames.is_empty() {
+        // Both ends, ingress gateways and waypoints can live anywhere: read every namespace.
+        input.all_namespaces = true;
+        input.namespace = None;
+    }
     let mut ask = Ask {
         from: args.from.clone(),
         to: args.to.clone(),
@@ -122,8 +128,16 @@ fn run_check(args: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
         )
     };
     apply_flags(&mut snap, &input, features);
-    // NAME-only forms use the context's namespace; `-A` widens only the matrix.
-    ask.namespace = namespace;
+    // NAME-only forms use the given (or the context's) namespace; `-A` widens only the matrix.
+    ask.namespace = if one_request {
+        Some(
+            namespace
+                .or_else(|| args.namespace.clone())
+                .unwrap_or_else(|| "default".into()),
+        )
+    } else {
+        namespace
+    };
     let color = use_color(args.color);
     let (text, code) = match check::run(&snap, &ask)? {
         Answer::One(r) => {

@@ -8,7 +8,7 @@ use super::path::{check, Index, Query};
 use super::report::{PolicyRef, Verdict};
 use super::resolve::{resolve_source, Addressed, Client, SourceSpec, Target};
 use super::Ask;
-use crate::enforce::attach::{attaches_to_chain, Chain};
+use crate::enforce::attach::Chain;
 use crate::error::Result;
 use crate::mesh::Role;
 use serde::Serialize;
@@ -208,9 +208,7 @@ fn dest_key(ix: &Index, t: &Target) -> String {
         Addressed::PodIp(p) => (mesh.pods[p].binding.waypoint, None, false),
     };
     let at_waypoint: Vec<usize> = match w {
-        Some(w) => (0..ix.snap.authorization_policies.len())
-            .filter(|&i| attaches_to_chain(&ix.ap_refs[i], w, chain))
-            .collect(),
+        Some(w) => ix.chain_policies(w, chain).to_vec(),
         None => vec![],
     };
     let mut sigs: Vec<&str> = t.endpoints.iter().map(|&d| ix.sig(d)).collect();

@@ -29,6 +29,10 @@ pub struct Index<'a> {
     aps_by_ns: BTreeMap<&'a str, Vec<usize>>,
     /// `signature` of every pod, computed on first use.
     sigs: std::cell::OnceCell<Vec<String>>,
+    /// The policies attached to each waypoint chain, computed on first use.
+    chains: std::cell::RefCell<
+        std::collections::HashMap<(usize, Option<Chain>), std::rc::Rc<Vec<usize>>>,
+    >,
 }
 
 impl<'a> Index<'a> {
@@ -69,7 +73,23 @@ impl<'a> Index<'a> {
             ap_refs,
             aps_by_ns,
             sigs: std::cell::OnceCell::new(),
+            chains: Default::default(),
         }
+    }
+
+    /// AuthorizationPolicies attached to chain `chain` of waypoint `w` (SEMANTICS.md 6).
+    pub fn chain_policies(&self, w: usize, chain: Option<Chain>) -> std::rc::Rc<Vec<usize>> {
+        self.chains
+            .borrow_mut()
+            .entry((w, chain))
+            .or_insert_with(|| {
+                std::rc::Rc::new(
+                    (0..self.snap.authorization_policies.len())
+                        .filter(|&i| attaches_to_chain(&self.ap_refs[i], w, chain))
+                        .collect(),
+                )
+            })
+            .clone()
     }
 
     /// The enforcement signature of pod `d` (see `signature`).
@@ -590,9 +610,7 @@ fn hops_for(
         ));
     }
     if let Some((w, chain)) = via {
-        let ps: Vec<usize> = (0..ix.snap.authorization_policies.len())
-            .filter(|&i| attaches_to_chain(&ix.ap_refs[i], w, chain))
-            .collect();
+        let ps = ix.chain_policies(w, chain);
         let req = Request {
             principal: Some(client_id.map(strip)),
             // Pod-IP traffic keeps the pod's port; Service traffic the Service port.
