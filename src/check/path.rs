@@ -19,6 +19,9 @@ use crate::snapshot::Snapshot;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+/// Policies per waypoint chain.
+type ChainCache = std::collections::HashMap<(usize, Option<Chain>), std::rc::Rc<Vec<usize>>>;
+
 /// What every check over one Snapshot shares: conversions and targetRef resolutions are
 /// computed once, so that the matrix costs one evaluation per pair, not one analysis.
 pub struct Index<'a> {
@@ -30,9 +33,7 @@ pub struct Index<'a> {
     /// `signature` of every pod, computed on first use.
     sigs: std::cell::OnceCell<Vec<String>>,
     /// The policies attached to each waypoint chain, computed on first use.
-    chains: std::cell::RefCell<
-        std::collections::HashMap<(usize, Option<Chain>), std::rc::Rc<Vec<usize>>>,
-    >,
+    chains: std::cell::RefCell<ChainCache>,
 }
 
 impl<'a> Index<'a> {
