@@ -453,3 +453,157 @@ fn readme_shows_real_output() {
         );
     }
 }
+
+/// Sidecar clients bypass waypoints; a sidecar destination evaluates the whole policy
+/// (HTTP included) under the identity it sees; a classic ingress Deployment is a source;
+/// `--plaintext` sends as a client outside the mesh.
+fn sidecar_fixture() -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-sidecar");
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(
+        d.join("mesh.yaml"),
+        r#"apiVersion: v1
+kind: Namespace
+metadata: {name: amb, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: side, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: istio-system}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: waypoint, namespace: amb}
+spec:
+  gatewayClassName: istio-waypoint
+  listeners: [{name: mesh, port: 15008, protocol: HBONE}]
+status: {addresses: [{type: IPAddress, value: 10.96.0.9}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: amb, labels: {istio.io/use-waypoint: waypoint}}
+spec: {selector: {app: api}, ports: [{port: 80, targetPort: 8080}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api-5d8f7c6b9-aaaaa, namespace: amb, labels: {app: api}}
+spec: {serviceAccountName: api}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: no-deletes, namespace: amb}
+spec:
+  targetRefs: [{kind: Service, group: "", name: api}]
+  action: DENY
+  rules: [{to: [{operation: {methods: [DELETE]}}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: shop, namespace: side}
+spec: {selector: {app: shop}, ports: [{port: 80, targetPort: 8080}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: shop-6c7d8e9f0-bbbbb, namespace: side, labels: {app: shop}}
+spec: {serviceAccountName: shop}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client-7d8e9f0a1-ccccc, namespace: side, labels: {app: client}}
+spec: {serviceAccountName: client}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: shop-reads, namespace: side}
+spec:
+  selector: {matchLabels: {app: shop}}
+  rules:
+  - from: [{source: {namespaces: [side, istio-system]}}]
+    to: [{operation: {methods: [GET]}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: istio-ingressgateway-8e9f0a1b2-ddddd, namespace: istio-system, labels: {istio: ingressgateway}}
+spec: {serviceAccountName: istio-ingressgateway-service-account}
+"#,
+    )
+    .unwrap();
+    d
+}
+
+#[test]
+fn sidecars_ingress_deployments_and_plaintext() {
+    let d = sidecar_fixture();
+    let dir = d.to_str().unwrap();
+    let del = ["--method", "DELETE"];
+    // A sidecar client bypasses the waypoint, so the DENY there never sees its DELETE...
+    let (c, v) = check_json(dir, "deploy/side/shop", "svc/amb/api", &del);
+    assert_eq!(
+        (c, summary(&v).1.as_str()),
+        (0, "no-policy-denies"),
+        "{v:#}"
+    );
+    assert_eq!(v["hops"][0]["component"], "sidecar");
+    assert!(v["notes"][0]
+        .as_str()
+        .unwrap()
+        .contains("does not cross waypoint amb/waypoint"));
+    // ...while an ambient client crosses it and is denied there.
+    let (c, v) = check_json(dir, "sa/amb/api", "svc/amb/api", &del);
+    assert_eq!(
+        (c, summary(&v).1.as_str(), summary(&v).3.as_str()),
+        (1, "deny-matched", "waypoint")
+    );
+    // A sidecar destination evaluates HTTP: GET from the same namespace passes, POST does not.
+    let (c, v) = check_json(
+        dir,
+        "deploy/side/client",
+        "svc/side/shop",
+        &["--method", "GET"],
+    );
+    assert_eq!(
+        (c, v["hops"][1]["component"].as_str().unwrap()),
+        (0, "sidecar")
+    );
+    let (c, v) = check_json(
+        dir,
+        "deploy/side/client",
+        "svc/side/shop",
+        &["--method", "POST"],
+    );
+    assert_eq!((c, summary(&v).1.as_str()), (1, "no-allow-matched"));
+    // The classic ingress Deployment is a source with its own identity.
+    let (c, v) = check_json(
+        dir,
+        "ingress/istio-system/istio-ingressgateway",
+        "svc/side/shop",
+        &["--method", "GET"],
+    );
+    assert_eq!(c, 0, "{v:#}");
+    assert_eq!(
+        v["request"]["sourceIdentity"],
+        "spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"
+    );
+    // Bare `ingress` without a Gateway in the input: Istio's default identity, said so.
+    let (_, v) = check_json(dir, "ingress", "svc/side/shop", &["--method", "GET"]);
+    assert!(v["assumptions"][0]
+        .as_str()
+        .unwrap()
+        .contains("istio-ingressgateway-service-account"));
+    // --plaintext: no identity, so the namespace condition fails.
+    let (c, v) = check_json(
+        dir,
+        "deploy/side/client",
+        "svc/side/shop",
+        &["--method", "GET", "--plaintext"],
+    );
+    assert_eq!(
+        (c, v["request"]["plaintext"].as_bool()),
+        (1, Some(true)),
+        "{v:#}"
+    );
+}

@@ -239,3 +239,61 @@ pub fn decide(policies: &[(&str, Action, &[ZRule])], c: &Conn) -> Verdict {
         None => Verdict::Depends,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sm(v: &[&str]) -> Vec<StringMatch> {
+        v.iter().map(|s| StringMatch::parse(s)).collect()
+    }
+
+    fn conn(
+        id: Option<Option<&str>>,
+        src: Option<&str>,
+        dst: Option<&str>,
+        port: Option<u16>,
+    ) -> Conn {
+        Conn {
+            identity: id.map(|i| i.map(str::to_string)),
+            src_ip: src.map(|s| s.parse().unwrap()),
+            dst_ip: dst.map(|s| s.parse().unwrap()),
+            dst_port: port,
+        }
+    }
+
+    const ID: Option<Option<&str>> = Some(Some("td/ns/a/sa/x"));
+    const PLAIN: Option<Option<&str>> = Some(None);
+
+    /// One line per case: a Match (one populated kind), a connection, the expected result.
+    #[test]
+    fn match_kinds() {
+        let cidr = |s: &str| vec![Cidr::parse(s).unwrap()];
+        let sa = |ns: &str, n: &str| vec![(ns.to_string(), n.to_string())];
+        #[rustfmt::skip]
+        let cases: Vec<(Match, Conn, Option<bool>)> = vec![
+            (Match { principals: sm(&["td/ns/a/sa/x"]), ..Match::default() }, conn(ID, None, None, None), Some(true)),
+            (Match { principals: sm(&["*"]), ..Match::default() }, conn(PLAIN, None, None, None), Some(false)),
+            (Match { principals: sm(&["*"]), ..Match::default() }, conn(None, None, None, None), None),
+            (Match { not_principals: sm(&["td/ns/a/*"]), ..Match::default() }, conn(ID, None, None, None), Some(false)),
+            (Match { not_principals: sm(&["*"]), ..Match::default() }, conn(PLAIN, None, None, None), Some(true)),
+            (Match { namespaces: sm(&["a"]), ..Match::default() }, conn(ID, None, None, None), Some(true)),
+            (Match { namespaces: sm(&["a"]), ..Match::default() }, conn(PLAIN, None, None, None), Some(false)),
+            (Match { not_namespaces: sm(&["a"]), ..Match::default() }, conn(PLAIN, None, None, None), Some(true)),
+            (Match { service_accounts: sa("a", "x"), ..Match::default() }, conn(ID, None, None, None), Some(true)),
+            (Match { not_service_accounts: sa("a", "x"), ..Match::default() }, conn(ID, None, None, None), Some(false)),
+            (Match { source_ips: cidr("10.0.0.0/8"), ..Match::default() }, conn(ID, Some("10.2.3.4"), None, None), Some(true)),
+            (Match { source_ips: cidr("10.0.0.0/8"), ..Match::default() }, conn(ID, None, None, None), None),
+            (Match { not_source_ips: cidr("10.0.0.0/8"), ..Match::default() }, conn(ID, Some("10.2.3.4"), None, None), Some(false)),
+            (Match { destination_ips: cidr("10.9.0.1"), ..Match::default() }, conn(ID, None, Some("10.9.0.1"), None), Some(true)),
+            (Match { destination_ports: vec![8080], ..Match::default() }, conn(ID, None, None, Some(8080)), Some(true)),
+            (Match { destination_ports: vec![8080], ..Match::default() }, conn(ID, None, None, Some(80)), Some(false)),
+            (Match { not_destination_ports: vec![8080], ..Match::default() }, conn(ID, None, None, None), None),
+            // kinds are ANDed: one certain failure decides even when another is unknown
+            (Match { principals: sm(&["td/ns/b/*"]), source_ips: cidr("10.0.0.0/8"), ..Match::default() }, conn(ID, None, None, None), Some(false)),
+        ];
+        for (i, (m, c, want)) in cases.iter().enumerate() {
+            assert_eq!(m.eval(c), *want, "case {i}: {m:?}");
+        }
+    }
+}
