@@ -93,7 +93,7 @@ fn main() {
     let denied = m
         .cells
         .iter()
-        .filter(|c| c.verdict == ambient_policy::check::report::Verdict::Denied)
+        .filter(|c| c.result.verdict == ambient_policy::check::report::Verdict::Denied)
         .count();
     assert!(
         denied > 0 && denied < m.cells.len(),

@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::mesh::Role;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub const KIND: &str = "ReachabilityMatrix";
 
@@ -50,11 +51,20 @@ pub struct SourceRow {
     pub members: Vec<String>,
 }
 
+/// One source x destination. Cells of pairs evaluated once share their result (a million
+/// cells of a big mesh would otherwise be a million copies).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Cell {
-    pub source: String,
-    pub destination: String,
+    pub source: Arc<str>,
+    pub destination: Arc<str>,
+    #[serde(flatten)]
+    pub result: Arc<CellResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CellResult {
     pub verdict: Verdict,
     /// The component of the deciding hop.
     pub hop: Option<String>,
@@ -263,18 +273,21 @@ pub fn build(
     }
     let mut cells = Vec::with_capacity(rows.len() * targets.len());
     let mut evaluations = 0;
+    let labels: Vec<Arc<str>> = targets
+        .iter()
+        .map(|t| Arc::from(t.label.as_str()))
+        .collect();
     for (row, c) in &rows {
-        let mut memo: HashMap<usize, Cell> = HashMap::new();
-        for (i, t) in targets.iter().enumerate() {
+        let source: Arc<str> = Arc::from(row.source.as_str());
+        let mut memo: HashMap<usize, Arc<CellResult>> = HashMap::new();
+        for i in 0..targets.len() {
             let r = rep[keys[i].as_str()];
             let cell = memo.entry(r).or_insert_with(|| {
                 evaluations += 1;
                 let rep_t = &targets[r];
                 let report = check(ix, c, rep_t, q);
                 let by = &report.decided_by;
-                Cell {
-                    source: String::new(),
-                    destination: String::new(),
+                Arc::new(CellResult {
                     verdict: report.verdict,
                     hop: by.hop.map(|h| report.hops[h].component.clone()),
                     policy: by.policy.clone(),
@@ -291,12 +304,13 @@ pub fn build(
                             )
                         })
                         .collect(),
-                }
+                })
             });
-            let mut cell = cell.clone();
-            cell.source = row.source.clone();
-            cell.destination = t.label.clone();
-            cells.push(cell);
+            cells.push(Cell {
+                source: source.clone(),
+                destination: labels[i].clone(),
+                result: cell.clone(),
+            });
         }
     }
     Ok(MatrixReport {

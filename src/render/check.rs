@@ -235,7 +235,7 @@ fn columns(rows: &[Vec<String>]) -> String {
     out
 }
 
-fn decided(c: &crate::check::matrix::Cell) -> String {
+fn decided(c: &crate::check::matrix::CellResult) -> String {
     let hop = c.hop.as_deref().unwrap_or("-");
     match (&c.policy, c.reason.as_str()) {
         (Some(p), r) => format!("{hop}: {}/{} ({r})", p.namespace, p.name),
@@ -247,7 +247,7 @@ fn decided(c: &crate::check::matrix::Cell) -> String {
 }
 
 /// `component=ns/sa` for each hop (trust domain dropped), `none` for plaintext.
-fn identities(c: &crate::check::matrix::Cell) -> String {
+fn identities(c: &crate::check::matrix::CellResult) -> String {
     c.identities
         .iter()
         .map(|i| match i.split_once('=') {
@@ -293,7 +293,7 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
         let mut verdicts = Vec::new();
         for s in 0..ns {
             for d in 0..nd {
-                let c = m.cell(s, d);
+                let c = &m.cell(s, d).result;
                 let who = if nd == 1 {
                     m.sources[s].members.join(", ")
                 } else {
@@ -349,7 +349,7 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
             .collect();
         let mut groups: Vec<(Vec<String>, Vec<Verdict>)> = Vec::new();
         for s in 0..ns {
-            let row: Vec<Verdict> = (0..nd).map(|d| m.cell(s, d).verdict).collect();
+            let row: Vec<Verdict> = (0..nd).map(|d| m.cell(s, d).result.verdict).collect();
             match groups.iter_mut().find(|g| g.1 == row) {
                 Some(g) => g.0.extend(m.sources[s].members.iter().cloned()),
                 None => groups.push((m.sources[s].members.clone(), row)),
