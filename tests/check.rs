@@ -305,6 +305,11 @@ fn unknown_until_the_attribute_is_given() {
     assert_eq!(o.status.code(), Some(4));
     let out = stdout(&o);
     assert!(out.contains("verdict UNKNOWN"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with(">> ALLOW") && l.contains("api-users")),
+        "the policy that cannot tell is marked: {out}"
+    );
     assert!(out.contains("request.headers[x-user]"), "{out}");
 }
 
@@ -398,6 +403,18 @@ fn matrix_on_the_example() {
         .find(|r| r["source"] == "deploy/default/reviews-v1")
         .unwrap();
     assert_eq!(row["members"].as_array().unwrap().len(), 2);
+    // --pod-ip adds every workload pod as a destination by IP.
+    let o = run(&[
+        "check", "-f", EXAMPLE, "--port", "9080", "--pod-ip", "-o", "json",
+    ]);
+    let p: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let pods = p["destinations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d.as_str().unwrap().starts_with("pod/"))
+        .count();
+    assert_eq!(pods, 6, "{}", p["destinations"]);
     // Diagrams need one request.
     let o = run(&["check", "-f", EXAMPLE, "-o", "mermaid"]);
     assert_eq!(o.status.code(), Some(2));

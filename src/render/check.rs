@@ -122,6 +122,7 @@ pub fn render(r: &CheckReport, color: bool) -> String {
     let _ = writeln!(out);
     for (i, h) in r.hops.iter().enumerate() {
         let deciding = r.decided_by.hop == Some(i) && r.verdict != Verdict::Allowed;
+        // With an unknown verdict, the policies that cannot tell are marked.
         let head = format!(
             "hop {i}  {}  {}",
             h.component,
@@ -157,7 +158,10 @@ pub fn render(r: &CheckReport, color: bool) -> String {
                 && r.decided_by.policy.as_ref() == Some(&pol.policy_ref())
                 && (pol.result == "match" || r.decided_by.reason == "no-allow-matched");
             let decides = decides
-                || (deciding && r.decided_by.reason == "no-allow-matched" && pol.action == "ALLOW");
+                || (deciding && r.decided_by.reason == "no-allow-matched" && pol.action == "ALLOW")
+                || (r.decided_by.hop == Some(i)
+                    && r.verdict == Verdict::Unknown
+                    && pol.result == "unknown");
             let effect = pol.effect.as_deref().filter(|e| *e != "as-written");
             let detail = match (&pol.reason, pol.needs.is_empty()) {
                 (Some(reason), _) => format!("{}: {reason}", pol.result),
