@@ -552,6 +552,17 @@ spec: {serviceAccountName: istio-ingressgateway-service-account}
     d
 }
 
+/// The example without its ingress Gateway and pod.
+fn no_ingress() -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-no-ingress");
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    for f in ["00-mesh.yaml", "20-workloads.yaml", "30-policies.yaml"] {
+        std::fs::copy(Path::new(EXAMPLE).join(f), d.join(f)).unwrap();
+    }
+    d
+}
+
 #[test]
 fn sidecars_ingress_deployments_and_plaintext() {
     let d = sidecar_fixture();
@@ -605,12 +616,28 @@ fn sidecars_ingress_deployments_and_plaintext() {
         v["request"]["sourceIdentity"],
         "spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"
     );
-    // Bare `ingress` without a Gateway in the input: Istio's default identity, said so.
+    // Bare `ingress`: the only ingress gateway in the input, here a classic one.
     let (_, v) = check_json(dir, "ingress", "svc/side/shop", &["--method", "GET"]);
+    assert_eq!(
+        v["request"]["source"],
+        "ingress/istio-system/istio-ingressgateway-8e9f0a1b2-ddddd"
+    );
+    assert!(v["assumptions"].as_array().unwrap().is_empty());
+    // With no ingress gateway in the input: Istio's default identity, said so.
+    let (_, v) = check_json(
+        no_ingress().to_str().unwrap(),
+        "ingress",
+        "svc/default/ratings",
+        &[],
+    );
+    assert_eq!(
+        v["request"]["sourceIdentity"],
+        "spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"
+    );
     assert!(v["assumptions"][0]
         .as_str()
         .unwrap()
-        .contains("istio-ingressgateway-service-account"));
+        .contains("no ingress gateway in the input"));
     // --plaintext: no identity, so the namespace condition fails.
     let (c, v) = check_json(
         dir,

@@ -401,8 +401,26 @@ fn resolve_ingress(mesh: &Mesh, named: Option<&(String, String)>) -> Result<Clie
         return Ok(c);
     }
     let gws = ingress_gateways(mesh);
+    // Classic Istio ingress gateways (Helm `gateway` chart / istioctl): pods labelled
+    // `istio=ingressgateway`, counted when no Gateway API ingress is in the input.
+    let classic: Vec<usize> = (0..snap.pods.len())
+        .filter(|&p| snap.pods[p].metadata.label("istio") == Some("ingressgateway"))
+        .collect();
+    let mut classic_ids: Vec<&str> = classic
+        .iter()
+        .map(|&p| mesh.pods[p].identity.as_str())
+        .collect();
+    classic_ids.dedup();
     match gws.as_slice() {
         [g] => Ok(gateway_client(mesh, *g)),
+        [] if classic_ids.len() == 1 => {
+            let p = classic[0];
+            let m = &snap.pods[p].metadata;
+            let mut c = pod_client(mesh, p, format!("ingress/{}/{}", m.namespace, m.name));
+            c.class = ClientClass::Ingress(None);
+            c.identity = Some(mesh.pods[p].identity.clone());
+            Ok(c)
+        }
         _ => {
             let many = gws.len() > 1;
             Ok(Client {
