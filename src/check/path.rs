@@ -562,14 +562,15 @@ fn hops_for(
     };
     let client_id = client.identity.as_deref();
     let mut hops = Vec::new();
+    // Client-side hops are named by the pod, when the source is one.
+    let client_name = Some(
+        client
+            .pod
+            .map_or_else(|| client.label.clone(), |p| mesh.pod_key(p)),
+    );
     match client.class {
         ClientClass::Ambient => {
-            let mut r = hop(
-                "client-ztunnel",
-                Some(client.label.clone()),
-                client_id,
-                "mtls",
-            );
+            let mut r = hop("client-ztunnel", client_name, client_id, "mtls");
             r.note = Some("the source ztunnel enforces no AuthorizationPolicy".into());
             hops.push(Hop {
                 report: r,
@@ -578,7 +579,7 @@ fn hops_for(
             });
         }
         ClientClass::Sidecar => {
-            let mut r = hop("sidecar", Some(client.label.clone()), client_id, "mtls");
+            let mut r = hop("sidecar", client_name, client_id, "mtls");
             r.note = Some("client sidecar: outbound, no policy; sidecars bypass waypoints".into());
             hops.push(Hop {
                 report: r,
