@@ -342,7 +342,7 @@ struct Seen<'s> {
 }
 
 /// The destination hop for pod `d`.
-fn destination(ix: &Index, d: usize, target: &Target, q: &Query, seen: Seen, req: &Request) -> Hop {
+fn destination(ix: &Index, d: usize, target: &Target, seen: Seen, req: &Request) -> Hop {
     let (snap, mesh) = (ix.snap, ix.mesh);
     let info = &mesh.pods[d];
     let name = Some(mesh.pod_key(d));
@@ -459,7 +459,6 @@ fn destination(ix: &Index, d: usize, target: &Target, q: &Query, seen: Seen, req
                     }
                 }
             }
-            let _ = q;
             hop
         }
     }
@@ -641,7 +640,7 @@ fn hops_for(
                 src_ip: base.source_ip,
             },
         };
-        hops.push(destination(ix, d, target, q, seen, &base));
+        hops.push(destination(ix, d, target, seen, &base));
     } else {
         notes.push(
             "no endpoint pod in the input: only the hops before the destination are shown".into(),

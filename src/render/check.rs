@@ -153,7 +153,7 @@ pub fn render(r: &CheckReport, color: bool) -> String {
                 p.dim("no AuthorizationPolicy applies here")
             );
         }
-        for (j, pol) in h.policies.iter().enumerate() {
+        for pol in &h.policies {
             let decides = deciding
                 && r.decided_by.policy.as_ref() == Some(&pol.policy_ref())
                 && (pol.result == "match" || r.decided_by.reason == "no-allow-matched");
@@ -175,7 +175,6 @@ pub fn render(r: &CheckReport, color: bool) -> String {
                 pol.name,
                 effect.map(|e| format!(" [{e}]")).unwrap_or_default(),
             );
-            let _ = j;
             if decides {
                 let _ = writeln!(out, "  {} {}", p.mark(">>"), p.mark(&line));
             } else {
