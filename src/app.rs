@@ -1,6 +1,6 @@
 //! Runs a parsed command: input validation, source, analysis, rendering, exit code.
 
-use crate::cli::{ColorChoice, Command, ExplainArgs, FailOn, Output};
+use crate::cli::{CheckArgs, ColorChoice, Command, ExplainArgs, FailOn, Output};
 use crate::error::{Error, Result};
 use crate::explain::{explain, Scope};
 use crate::findings::{Severity, Suppression};
@@ -25,6 +25,7 @@ pub fn run(cmd: Command, out: &mut dyn Write) -> Result<u8> {
         }
         Command::Explain(args) => run_explain(&args, out),
         Command::Diff(args) => diff::run(&args, out),
+        Command::Check(args) => run_check(&args, out),
     }
 }
 
@@ -91,6 +92,8 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
         Output::Github => {
             render::github::render(&explanation.findings, &render::origins::Origins::of(&snap))
         }
+        Output::Mermaid => render::diagram::explain(&explanation, render::diagram::Format::Mermaid),
+        Output::Dot => render::diagram::explain(&explanation, render::diagram::Format::Dot),
         Output::Table | Output::Wide => render::table::render(
             &explanation,
             &render::table::Options {
@@ -102,6 +105,97 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
     write_out(out, &text)?;
 
     Ok(exit_code(args, &explanation))
+}
+
+/// `check`: the same input as `explain`, then one request (or the matrix) evaluated.
+/// Exit 0 allowed, 1 denied, 4 unknown; the matrix exits 0.
+fn run_check(args: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
+    use crate::check::{self, Answer, Ask};
+    let mut input = args.input_args();
+    let one_request = args.from.is_some() && args.to.is_some();
+    if one_request && args.filenames.is_empty() {
+        // Both ends, ingress gateways and waypoints can live anywhere: read every namespace.
+        input.all_namespaces = true;
+        input.namespace = None;
+    }
+    let mut ask = Ask {
+        from: args.from.clone(),
+        to: args.to.clone(),
+        port: args.port,
+        method: args.method.clone(),
+        path: args.path.clone(),
+        headers: args.headers.clone(),
+        request_principal: args.request_principal.clone(),
+        plaintext: args.plaintext,
+        source_ip: args.source_ip.clone(),
+        namespace: args.namespace.clone(),
+        pod_ip: args.pod_ip,
+    };
+    // Validate every flag before reading anything.
+    check::validate(&ask)?;
+    let features = parse_features(&args.features)?;
+    let (mut snap, namespace) = if args.filenames.is_empty() {
+        read_cluster(&input)?
+    } else {
+        let namespace = (!args.all_namespaces)
+            .then(|| args.namespace.clone().unwrap_or_else(|| "default".into()));
+        let default_ns = namespace.clone().unwrap_or_else(|| "default".into());
+        (
+            crate::source::files::load(&args.filenames, &default_ns)?,
+            namespace,
+        )
+    };
+    apply_flags(&mut snap, &input, features);
+    // NAME-only forms use the given (or the context's) namespace; `-A` widens only the matrix.
+    ask.namespace = if one_request {
+        Some(
+            namespace
+                .or_else(|| args.namespace.clone())
+                .unwrap_or_else(|| "default".into()),
+        )
+    } else {
+        namespace
+    };
+    let color = use_color(args.color);
+    let (text, code) = match check::run(&snap, &ask)? {
+        Answer::One(r) => {
+            let code = r.verdict.exit_code();
+            let text = match args.output {
+                Output::Table | Output::Wide => render::check::render(&r, color),
+                Output::Json => to_json(&r)?,
+                Output::Yaml => serde_saphyr::to_string(&r)
+                    .map_err(|e| Error::Input(format!("cannot render YAML: {e}")))?,
+                Output::Mermaid => render::diagram::check(&r, render::diagram::Format::Mermaid),
+                Output::Dot => render::diagram::check(&r, render::diagram::Format::Dot),
+                Output::Sarif | Output::Github => return Err(sarif_is_for_findings()),
+            };
+            (text, code)
+        }
+        Answer::Matrix(m) => {
+            let text = match args.output {
+                Output::Json => to_json(&m)?,
+                Output::Yaml => serde_saphyr::to_string(&m)
+                    .map_err(|e| Error::Input(format!("cannot render YAML: {e}")))?,
+                Output::Mermaid | Output::Dot => {
+                    return Err(Error::Usage(
+                        "diagrams need one request: give both --from and --to".into(),
+                    ))
+                }
+                Output::Table | Output::Wide => render::check::render_matrix(&m, color),
+                Output::Sarif | Output::Github => return Err(sarif_is_for_findings()),
+            };
+            (text, check::matrix::exit_code(&m))
+        }
+    };
+    write_out(out, &text)?;
+    Ok(code)
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    let mut s = serde_json::to_string_pretty(v)
+        .map_err(|e| Error::Input(format!("cannot render JSON: {e}")))?;
+    s.push('\n');
+    Ok(s)
 }
 
 /// 1 when a finding at or above `--fail-on` remains.
@@ -237,6 +331,11 @@ fn use_color(choice: ColorChoice) -> bool {
                 && std::env::var("TERM").map_or(true, |t| t != "dumb")
         }
     }
+}
+
+/// SARIF and annotations report findings; check reports a verdict.
+fn sarif_is_for_findings() -> Error {
+    Error::Usage("check has no sarif or github output: use -o table|json|yaml|mermaid|dot".into())
 }
 
 fn write_out(out: &mut dyn Write, s: &str) -> Result<()> {

@@ -24,6 +24,8 @@ pub enum Command {
     #[command(mut_arg("filenames", |a| a.help("The proposed manifests: files or directories (repeatable; - for stdin)")))]
     #[command(mut_arg("fail_on", |a| a.help("Exit 1 only when the change introduces a finding at or above this severity")))]
     Diff(Box<DiffArgs>),
+    /// Will this request get through? The path hop by hop, the policy that decides, the verdict
+    Check(Box<CheckArgs>),
     /// Print the version
     Version,
 }
@@ -38,6 +40,10 @@ pub enum Output {
     Sarif,
     /// GitHub Actions annotations (::error file=...,line=...::)
     Github,
+    /// A Mermaid flowchart of the paths (renders in GitHub Markdown)
+    Mermaid,
+    /// A Graphviz DOT graph of the paths (`dot -Tsvg`)
+    Dot,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -175,6 +181,154 @@ pub struct DiffArgs {
     // at or above it; the other flags as for explain.
     #[command(flatten)]
     pub explain: ExplainArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "SOURCE: pod/NS/NAME | NS/NAME | deploy/NS/NAME (also sts, ds, rs, job) | sa/NS/NAME |\n        \
+    ingress[/NS/NAME] | external\n\
+DEST:   svc/NS/NAME[:PORT] | pod/NS/NAME[:PORT] | deploy/NS/NAME[:PORT] | HOST[:PORT]\n\n\
+Exit codes: 0 allowed, 1 denied, 4 unknown (an attribute that decides it was not given),\n\
+2 usage or input error, 3 cluster error. Without --from or --to: the reachability matrix (exit 0).\n\n\
+Examples:\n  \
+    # Can productpage call reviews, and who decides?\n  \
+    kubectl ambient-policy check --from deploy/default/productpage-v1 --to svc/default/reviews:9080 --method GET --path /reviews/1\n\n  \
+    # Who can reach ratings? (one row per source)\n  \
+    kubectl ambient-policy check --to svc/default/ratings:9080 -f manifests/\n\n  \
+    # The whole namespace as a truth table, and a diagram of one request\n  \
+    kubectl ambient-policy check -n default --port 9080\n  \
+    kubectl ambient-policy check --from ingress --to svc/default/productpage -o mermaid"
+)]
+pub struct CheckArgs {
+    /// The client: pod/NS/NAME, NS/NAME, deploy/NS/NAME, sa/NS/NAME, ingress[/NS/NAME] or external
+    #[arg(long = "from", id = "from", value_name = "SOURCE")]
+    pub from: Option<String>,
+
+    /// The destination: svc/NS/NAME[:PORT], pod/NS/NAME[:PORT], deploy/NS/NAME[:PORT] or a hostname
+    #[arg(long = "to", id = "to", value_name = "DEST")]
+    pub to: Option<String>,
+
+    /// Destination port (the Service port for a Service)
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// HTTP method (unknown when not given)
+    #[arg(long, value_name = "METHOD")]
+    pub method: Option<String>,
+
+    /// HTTP path (unknown when not given)
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+
+    /// A request header NAME:VALUE (repeatable); headers not given are unknown
+    #[arg(long = "header", value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+
+    /// The JWT principal ISSUER/SUBJECT (unknown when not given)
+    #[arg(long, value_name = "ISS/SUB")]
+    pub request_principal: Option<String>,
+
+    /// Send without mTLS, as a client outside the mesh would
+    #[arg(long)]
+    pub plaintext: bool,
+
+    /// The client's IP address (for ipBlocks and source.ip conditions)
+    #[arg(long, value_name = "IP")]
+    pub source_ip: Option<String>,
+
+    /// Matrix: also pods by IP as destinations
+    #[arg(long)]
+    pub pod_ip: bool,
+
+    /// Namespace for NAME-only forms and the matrix (default: the context's, else "default")
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// Matrix over every namespace
+    #[arg(short = 'A', long, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+
+    /// Read manifests from files or directories instead of the cluster (repeatable; - for stdin)
+    #[arg(short = 'f', long = "filename", value_name = "FILE|DIR")]
+    pub filenames: Vec<String>,
+
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+
+    /// When to colour the table output (NO_COLOR and TERM=dumb also turn it off)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster)
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+
+    /// The kubeconfig context to use (default: the current context)
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// The kubeconfig cluster to use
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// The kubeconfig user to use
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Timeout to connect and for each API request, e.g. 5s, 500ms, 1m
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub request_timeout: std::time::Duration,
+
+    /// Namespace where istiod runs
+    #[arg(long, value_name = "NAMESPACE", default_value = "istio-system")]
+    pub istio_namespace: String,
+
+    /// Istio root namespace (default: from the istio ConfigMap, else istio-system)
+    #[arg(long, value_name = "NAMESPACE")]
+    pub root_namespace: Option<String>,
+
+    /// Mesh trust domain (default: from the istio ConfigMap, else cluster.local)
+    #[arg(long, value_name = "DOMAIN")]
+    pub trust_domain: Option<String>,
+
+    /// Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)
+    #[arg(long = "feature", value_name = "NAME=BOOL")]
+    pub features: Vec<String>,
+
+    /// Namespaces istio-cni never enrols (comma-separated; default kube-system)
+    #[arg(long, value_name = "NS,...", value_delimiter = ',')]
+    pub cni_exclude_namespaces: Option<Vec<String>>,
+}
+
+impl CheckArgs {
+    /// The same input flags as `explain`, so that both read the same Snapshot.
+    pub fn input_args(&self) -> ExplainArgs {
+        ExplainArgs {
+            namespace: self.namespace.clone(),
+            all_namespaces: self.all_namespaces,
+            selector: None,
+            filenames: self.filenames.clone(),
+            output: Output::Json,
+            color: self.color,
+            fail_on: None,
+            suppress: vec![],
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            cluster: self.cluster.clone(),
+            user: self.user.clone(),
+            request_timeout: self.request_timeout,
+            istio_namespace: self.istio_namespace.clone(),
+            root_namespace: self.root_namespace.clone(),
+            trust_domain: self.trust_domain.clone(),
+            features: self.features.clone(),
+            cni_exclude_namespaces: self.cni_exclude_namespaces.clone(),
+            // Not offered by check yet.
+            kustomize: vec![],
+            namespace_labels: vec![],
+            verbose: false,
+        }
+    }
 }
 
 /// kubectl-style durations: `500ms`, `5s`, `2m`, or a bare number of seconds.

@@ -48,7 +48,7 @@ codes! {
     L7_ALLOW_RULES_DROPPED = "AMB002", Warning,
         "ALLOW rules with HTTP attributes are dropped at ztunnel",
         "Move the HTTP rules to a policy attached to a waypoint with targetRefs; keep only L4 rules in selector or namespace policies.";
-    L7_DENY_NO_EFFECT = "AMB003", Warning,
+    L7_DENY_NO_EFFECT = "AMB003", Error,
         "DENY policy has no effect at ztunnel",
         "Enforce the HTTP conditions at a waypoint: attach the policy with targetRefs and bind the destination with istio.io/use-waypoint.";
     L7_DENY_BROADER = "AMB004", Warning,

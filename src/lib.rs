@@ -1,4 +1,5 @@
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod diff;
 pub mod enforce;

@@ -201,6 +201,7 @@ mod tests {
             metadata: meta("default", name, labels, owner),
             status: PodStatus {
                 phase: "Running".into(),
+                ..PodStatus::default()
             },
             ..Pod::default()
         }

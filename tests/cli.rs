@@ -173,6 +173,8 @@ fn fail_on_and_suppress() {
         "AMB008=Service/*",
         "--suppress",
         "AMB027=AuthorizationPolicy/default/productpage-from-ingress",
+        "--suppress",
+        "AMB003",
     ];
     assert_eq!(code(&quiet), Some(0));
     let mut warn = quiet.to_vec();

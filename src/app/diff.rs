@@ -107,6 +107,11 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         // Code scanning and annotations: what the change introduces, where it was written.
         Output::Sarif => render::sarif::render(&d.findings.introduced, &Origins::of(&after)),
         Output::Github => render::github::render(&d.findings.introduced, &Origins::of(&after)),
+        Output::Mermaid | Output::Dot => {
+            return Err(Error::Usage(
+                "diff has no diagram output: use explain or check with -o mermaid|dot".into(),
+            ))
+        }
     };
     write_out(out, &text)?;
 

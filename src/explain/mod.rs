@@ -10,6 +10,9 @@ mod paths;
 mod peer;
 pub mod report;
 
+/// Which pods a selector/namespace/root policy applies to, at ztunnel and at a sidecar.
+pub use authz::{sidecar_attaches, ztunnel_attaches};
+
 use crate::enforce::attach::{resolve_ref, Chain, Consumer, RefOutcome, RefResolution};
 use crate::enforce::peerauth::{self, MtlsOutcome};
 use crate::enforce::ztunnel::{self, Conversion};

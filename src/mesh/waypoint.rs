@@ -13,6 +13,49 @@ pub const INGRESS_USE_WAYPOINT: &str = "istio.io/ingress-use-waypoint";
 pub const GATEWAY_NAME: &str = "gateway.networking.k8s.io/gateway-name";
 pub const MESH_CONTROLLER: &str = "istio.io/mesh-controller";
 pub const WAYPOINT_CLASS: &str = "istio-waypoint";
+pub const INBOUND_BINDING: &str = "ambient.istio.io/waypoint-inbound-binding";
+/// The listener protocol a `PROXY` inbound binding selects (Istio's
+/// `constants.WaypointSandwichListenerProxyProtocol`).
+pub const SANDWICH_PROXY_PROTOCOL: &str = "istio.io/PROXY";
+
+/// `ambient.istio.io/waypoint-inbound-binding` (Gateway, else GatewayClass): `PROXY` or
+/// `PROXY/PORT` (also `NONE[/PORT]`), after `pilot/pkg/serviceregistry/ambient/waypoints.go#makeInboundBinding`.
+/// `None` when absent or invalid (istiod logs and ignores it). An unparsable port counts as 0.
+pub fn inbound_binding(gw: &Gateway, class: Option<&GatewayClass>) -> Option<(String, u32)> {
+    let v = gw
+        .metadata
+        .annotation(INBOUND_BINDING)
+        .or_else(|| class.and_then(|c| c.metadata.annotation(INBOUND_BINDING)))?;
+    let parts: Vec<&str> = v.split('/').collect();
+    if parts.len() > 2 || !matches!(parts[0], "PROXY" | "NONE") {
+        return None;
+    }
+    let port = parts
+        .get(1)
+        .and_then(|p| p.parse::<u32>().ok())
+        .unwrap_or(0);
+    Some((parts[0].to_string(), port))
+}
+
+/// The listener whose `allowedRoutes` decide who may bind (`makeAllowedRoutes` /
+/// `findBoundListener`): the one the inbound binding names (by port, else for `PROXY` by the
+/// sandwich protocol), else the HBONE listener on 15008.
+fn bound_listener<'g>(
+    gw: &'g Gateway,
+    binding: Option<&(String, u32)>,
+) -> Option<&'g crate::model::Listener> {
+    let ls = &gw.spec.listeners;
+    let bound = binding.and_then(|(proto, port)| {
+        if *port != 0 {
+            ls.iter().find(|l| l.port == *port)
+        } else if proto == "PROXY" {
+            ls.iter().find(|l| l.protocol == SANDWICH_PROXY_PROTOCOL)
+        } else {
+            None
+        }
+    });
+    bound.or_else(|| ls.iter().find(|l| l.protocol == "HBONE" && l.port == 15008))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -110,7 +153,8 @@ impl Waypoint {
             .listeners
             .iter()
             .find(|l| l.protocol == "HBONE" && l.port == 15008);
-        let allowed = match hbone
+        let binding = inbound_binding(gw, class);
+        let allowed = match bound_listener(gw, binding.as_ref())
             .and_then(|l| l.allowed_routes.as_ref())
             .and_then(|a| a.namespaces.as_ref())
         {

@@ -51,6 +51,9 @@ pub struct PodSpec {
 pub struct PodStatus {
     #[serde(default, deserialize_with = "null_default")]
     pub phase: String,
+    /// Absent in manifests that were never applied: addresses are then unknown.
+    #[serde(rename = "podIP", default, deserialize_with = "null_default")]
+    pub pod_ip: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -1,5 +1,7 @@
 //! Pure functions from an Explanation to text.
 
+pub mod check;
+pub mod diagram;
 pub mod diff;
 pub mod github;
 pub mod origins;

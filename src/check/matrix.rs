@@ -1,0 +1,343 @@
+//! The reachability matrix: every source in scope against one destination, one source
+//! against every destination, or the whole source x destination table. Sources are grouped
+//! by what the path depends on (class and identity), destinations by how they are enforced
+//! (waypoint chain and the enforcement signature of their pods), and each pair of groups is
+//! evaluated once.
+
+use super::path::{check, Index, Query};
+use super::report::{PolicyRef, Verdict};
+use super::resolve::{resolve_source, Addressed, Client, SourceSpec, Target};
+use super::Ask;
+use crate::enforce::attach::Chain;
+use crate::error::Result;
+use crate::mesh::Role;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub const KIND: &str = "ReachabilityMatrix";
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MatrixReport {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub request: MatrixRequest,
+    pub sources: Vec<SourceRow>,
+    pub destinations: Vec<String>,
+    /// One per source x destination, sources in order, then destinations.
+    pub cells: Vec<Cell>,
+    pub assumptions: Vec<String>,
+    /// Source x destination pairs actually evaluated (groups of sources alike times groups
+    /// of destinations enforced alike); every other cell is a copy.
+    pub evaluations: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MatrixRequest {
+    pub port: Option<u16>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub headers: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceRow {
+    pub source: String,
+    pub identity: Option<String>,
+    /// Every workload this row stands for (same class and identity).
+    pub members: Vec<String>,
+}
+
+/// One source x destination. Cells of pairs evaluated once share their result (a million
+/// cells of a big mesh would otherwise be a million copies).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cell {
+    pub source: Arc<str>,
+    pub destination: Arc<str>,
+    #[serde(flatten)]
+    pub result: Arc<CellResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CellResult {
+    pub verdict: Verdict,
+    /// The component of the deciding hop.
+    pub hop: Option<String>,
+    pub policy: Option<PolicyRef>,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<String>,
+    /// The identity each hop sees, as `component=identity` (`none` for plaintext).
+    pub identities: Vec<String>,
+}
+
+/// A workload's name for humans: `deploy/NS/NAME` for a pod named like a Deployment's
+/// (`NAME-<pod-template-hash>-<5 chars>`, or the `pod-template-hash` label), else the pod.
+fn workload_label(ix: &Index, p: usize) -> String {
+    let m = &ix.snap.pods[p].metadata;
+    let segs: Vec<&str> = m.name.rsplitn(3, '-').collect();
+    let hash_like =
+        |h: &str| (6..=10).contains(&h.len()) && h.chars().all(|c| c.is_ascii_alphanumeric());
+    let by_label = m
+        .label("pod-template-hash")
+        .filter(|h| segs.len() == 3 && segs[1] == *h);
+    if by_label.is_some() || (segs.len() == 3 && segs[0].len() == 5 && hash_like(segs[1])) {
+        return format!("deploy/{}/{}", m.namespace, segs[2]);
+    }
+    format!("pod/{}/{}", m.namespace, m.name)
+}
+
+/// Sources in scope, grouped by class and identity, then `ingress` and `external`.
+fn sources(ix: &Index, ask: &Ask) -> Result<Vec<(SourceRow, Client)>> {
+    let mesh = ix.mesh;
+    let mut rows: Vec<(SourceRow, Client)> = Vec::new();
+    let mut index: HashMap<(String, Option<String>), usize> = HashMap::new();
+    let key = |c: &Client| (format!("{:?}", c.class), c.identity.clone());
+    let mut add = |rows: &mut Vec<(SourceRow, Client)>, label: String, mut c: Client| {
+        c.ip = None;
+        match index.get(&key(&c)) {
+            Some(&i) => {
+                if !rows[i].0.members.contains(&label) {
+                    rows[i].0.members.push(label);
+                }
+            }
+            None => {
+                index.insert(key(&c), rows.len());
+                c.label = label.clone();
+                rows.push((
+                    SourceRow {
+                        source: label.clone(),
+                        identity: c.identity.clone(),
+                        members: vec![label],
+                    },
+                    c,
+                ));
+            }
+        }
+    };
+    for (p, pod) in ix.snap.pods.iter().enumerate() {
+        let in_scope = ask
+            .namespace
+            .as_deref()
+            .is_none_or(|n| n == pod.metadata.namespace);
+        if !in_scope || mesh.pods[p].role != Role::Workload {
+            continue;
+        }
+        let spec = SourceSpec::Pod {
+            ns: pod.metadata.namespace.clone(),
+            name: pod.metadata.name.clone(),
+        };
+        let c = resolve_source(mesh, &spec)?;
+        add(&mut rows, workload_label(ix, p), c);
+    }
+    add(
+        &mut rows,
+        "ingress".into(),
+        resolve_source(mesh, &SourceSpec::Ingress(None))?,
+    );
+    add(
+        &mut rows,
+        "external".into(),
+        resolve_source(mesh, &SourceSpec::External)?,
+    );
+    Ok(rows)
+}
+
+/// Destinations in scope: Services (those exposing `--port` when given), and pods by IP
+/// with `--pod-ip`.
+fn destinations(ix: &Index, ask: &Ask) -> Vec<Target> {
+    let (snap, mesh) = (ix.snap, ix.mesh);
+    let in_scope = |ns: &str| ask.namespace.as_deref().is_none_or(|n| n == ns);
+    let mut out = Vec::new();
+    for (s, svc) in snap.services.iter().enumerate() {
+        let m = &svc.metadata;
+        if !in_scope(&m.namespace)
+            || mesh.services[s]
+                .pods
+                .iter()
+                .all(|&p| mesh.pods[p].role != Role::Workload)
+        {
+            continue;
+        }
+        let spec = super::resolve::DestSpec::Service {
+            ns: m.namespace.clone(),
+            name: m.name.clone(),
+            port: None,
+        };
+        if let Ok(t) = super::resolve::resolve_dest(mesh, &spec, ask.port) {
+            out.push(t);
+        }
+    }
+    if ask.pod_ip {
+        for (p, pod) in snap.pods.iter().enumerate() {
+            if !in_scope(&pod.metadata.namespace) || mesh.pods[p].role != Role::Workload {
+                continue;
+            }
+            let spec = super::resolve::DestSpec::Pod {
+                ns: pod.metadata.namespace.clone(),
+                name: pod.metadata.name.clone(),
+                port: None,
+            };
+            if let Ok(t) = super::resolve::resolve_dest(mesh, &spec, ask.port) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+/// What the result for a destination depends on, besides the source: destinations with
+/// equal keys get equal cells.
+fn dest_key(ix: &Index, t: &Target) -> String {
+    let mesh = ix.mesh;
+    let (w, chain, iuw) = match t.addressed {
+        Addressed::Service {
+            entry: false,
+            index,
+        } => {
+            let s = &mesh.services[index];
+            (
+                s.binding.waypoint,
+                Some(Chain::Service(index)),
+                s.ingress_use_waypoint,
+            )
+        }
+        Addressed::Service { entry: true, index } => {
+            let s = &mesh.service_entries[index];
+            (
+                s.binding.waypoint,
+                Some(Chain::ServiceEntry(index)),
+                s.ingress_use_waypoint,
+            )
+        }
+        Addressed::PodIp(p) => (mesh.pods[p].binding.waypoint, None, false),
+    };
+    let at_waypoint: Vec<usize> = match w {
+        Some(w) => ix.chain_policies(w, chain).to_vec(),
+        None => vec![],
+    };
+    let mut sigs: Vec<&str> = t.endpoints.iter().map(|&d| ix.sig(d)).collect();
+    sigs.sort();
+    sigs.dedup();
+    format!(
+        "{w:?}|{}|{iuw}|{at_waypoint:?}|{:?}|{:?}|{:?}|{sigs:?}",
+        matches!(t.addressed, Addressed::PodIp(_)),
+        t.port,
+        t.target_port,
+        t.host
+    )
+}
+
+pub fn build(
+    ix: &Index,
+    client: Option<Client>,
+    target: Option<Target>,
+    q: &Query,
+    ask: &Ask,
+) -> Result<MatrixReport> {
+    let rows: Vec<(SourceRow, Client)> = match client {
+        Some(c) => vec![(
+            SourceRow {
+                source: c.label.clone(),
+                identity: c.identity.clone(),
+                members: vec![c.label.clone()],
+            },
+            c,
+        )],
+        None => sources(ix, ask)?,
+    };
+    let targets: Vec<Target> = match target {
+        Some(t) => vec![t],
+        None => destinations(ix, ask),
+    };
+    let mut assumptions: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.1.assumption.clone())
+        .chain(targets.iter().filter_map(|t| t.assumption.clone()))
+        .collect();
+    assumptions.sort();
+    assumptions.dedup();
+    if rows.len() > 1 {
+        assumptions.push("sources are grouped by class and identity; their pod IPs are not used (give --source-ip to test ipBlocks)".into());
+    }
+    // One representative per destination group.
+    let keys: Vec<String> = targets.iter().map(|t| dest_key(ix, t)).collect();
+    let mut rep: HashMap<&str, usize> = HashMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        rep.entry(k.as_str()).or_insert(i);
+    }
+    let mut cells = Vec::with_capacity(rows.len() * targets.len());
+    let mut evaluations = 0;
+    let labels: Vec<Arc<str>> = targets
+        .iter()
+        .map(|t| Arc::from(t.label.as_str()))
+        .collect();
+    for (row, c) in &rows {
+        let source: Arc<str> = Arc::from(row.source.as_str());
+        let mut memo: HashMap<usize, Arc<CellResult>> = HashMap::new();
+        for i in 0..targets.len() {
+            let r = rep[keys[i].as_str()];
+            let cell = memo.entry(r).or_insert_with(|| {
+                evaluations += 1;
+                let rep_t = &targets[r];
+                let report = check(ix, c, rep_t, q);
+                let by = &report.decided_by;
+                Arc::new(CellResult {
+                    verdict: report.verdict,
+                    hop: by.hop.map(|h| report.hops[h].component.clone()),
+                    policy: by.policy.clone(),
+                    reason: by.reason.clone(),
+                    needs: by.needs.clone(),
+                    identities: report
+                        .hops
+                        .iter()
+                        .map(|h| {
+                            format!(
+                                "{}={}",
+                                h.component,
+                                h.source_identity.as_deref().unwrap_or("none")
+                            )
+                        })
+                        .collect(),
+                })
+            });
+            cells.push(Cell {
+                source: source.clone(),
+                destination: labels[i].clone(),
+                result: cell.clone(),
+            });
+        }
+    }
+    Ok(MatrixReport {
+        api_version: crate::explain::report::API_VERSION,
+        kind: KIND,
+        request: MatrixRequest {
+            port: ask.port,
+            method: q.method.clone(),
+            path: q.path.clone(),
+            headers: q.headers.clone(),
+        },
+        sources: rows.into_iter().map(|r| r.0).collect(),
+        destinations: targets.into_iter().map(|t| t.label).collect(),
+        cells,
+        assumptions,
+        evaluations,
+    })
+}
+
+/// Exit code of a matrix: 0 (it is a report, not a single answer).
+pub fn exit_code(_: &MatrixReport) -> u8 {
+    0
+}
+
+impl MatrixReport {
+    /// The cell of source row `s` and destination `d`.
+    pub fn cell(&self, s: usize, d: usize) -> &Cell {
+        &self.cells[s * self.destinations.len() + d]
+    }
+}
