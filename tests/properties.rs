@@ -31,7 +31,7 @@ fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|c| c.parse().ok())
-        .unwrap_or(48);
+        .unwrap_or(32);
     ProptestConfig {
         cases,
         // Generated worlds are small; shrinking stays quick.
@@ -83,8 +83,11 @@ enum Attach {
 
 #[derive(Debug, Clone)]
 struct PolicySpec {
-    /// 0 is the root namespace, 1.. the app namespaces.
+    /// 0 is the root namespace, 1.. the app namespaces. A targetRefs policy mostly lives
+    /// beside its target instead (see `PolicySpec::namespace`).
     ns: usize,
+    /// Put a targetRefs policy in its target's namespace (else in `ns`).
+    beside_target: bool,
     deny: bool,
     attach: Attach,
     rules: Vec<&'static str>,
@@ -145,7 +148,7 @@ fn world() -> impl Strategy<Value = World> {
             Just("all"),
             Just("none")
         ]),
-        any::<bool>(),
+        prop::bool::weighted(0.8),
         any::<bool>(),
     )
         .prop_map(|(ns, for_, ready, from_all)| WaypointSpec {
@@ -166,14 +169,20 @@ fn world() -> impl Strategy<Value = World> {
             dataplane,
             sa,
         });
-    let svc = (0..3usize, 0..3usize, opt(0..3usize), any::<bool>()).prop_map(
-        |(ns, app, use_waypoint, ingress_use_waypoint)| ServiceSpec {
-            ns,
-            app,
-            use_waypoint,
-            ingress_use_waypoint,
-        },
-    );
+    let svc = (
+        0..3usize,
+        0..3usize,
+        opt(0..3usize),
+        prop::bool::weighted(0.3),
+    )
+        .prop_map(
+            |(ns, app, use_waypoint, ingress_use_waypoint)| ServiceSpec {
+                ns,
+                app,
+                use_waypoint,
+                ingress_use_waypoint,
+            },
+        );
     let attach = prop_oneof![
         (0..3usize).prop_map(Attach::Selector),
         Just(Attach::Namespace),
@@ -182,12 +191,14 @@ fn world() -> impl Strategy<Value = World> {
     ];
     let policy = (
         0..4usize,
+        prop::bool::weighted(0.8),
         any::<bool>(),
         attach,
         prop::collection::vec(prop::sample::select(RULES), 0..3),
     )
-        .prop_map(|(ns, deny, attach, rules)| PolicySpec {
+        .prop_map(|(ns, beside_target, deny, attach, rules)| PolicySpec {
             ns,
+            beside_target,
             deny,
             attach,
             rules,
@@ -305,6 +316,18 @@ impl World {
         docs
     }
 
+    fn policy_namespace(&self, p: &PolicySpec) -> &'static str {
+        let target_ns = match p.attach {
+            Attach::TargetService(s) => self.services.get(s).map(|s| APP_NS[s.ns]),
+            Attach::TargetGateway(w) => self.waypoints.get(w).map(|w| APP_NS[w.ns]),
+            _ => None,
+        };
+        match target_ns {
+            Some(ns) if p.beside_target => ns,
+            _ => policy_ns(p.ns),
+        }
+    }
+
     fn policy_doc(&self, p: &PolicySpec, name: &str) -> String {
         let mut spec = String::new();
         match &p.attach {
@@ -335,7 +358,7 @@ impl World {
             // An empty spec (allow nothing); a bare `spec:` would be null.
             spec += "  {}\n";
         }
-        authz(policy_ns(p.ns), name, &spec)
+        authz(self.policy_namespace(p), name, &spec)
     }
 }
 
@@ -476,7 +499,7 @@ proptest! {
         rules in prop::collection::vec(prop::sample::select(RULES), 0..3),
     ) {
         let there = (here + elsewhere) % 3;
-        let extra = PolicySpec { ns: there + 1, deny, attach: Attach::Selector(app), rules };
+        let extra = PolicySpec { ns: there + 1, beside_target: false, deny, attach: Attach::Selector(app), rules };
         let mut docs = w.docs();
         let before = run(&one_file(&docs), Some(APP_NS[here]));
         docs.push(w.policy_doc(&extra, "extra"));
@@ -492,21 +515,33 @@ proptest! {
     #[test]
     fn adding_a_waypoint_binding_never_weakens_a_target_refs_policy(
         w in world(),
-        target in 0..8usize,
-        wp in 0..3usize,
+        pick in any::<prop::sample::Index>(),
+        wp in any::<prop::sample::Index>(),
     ) {
+        // Mostly an existing waypoint; with none, a label naming a missing one.
+        let wp = if w.waypoints.is_empty() { 0 } else { wp.index(w.waypoints.len()) };
+        // Label one of the unbound Services (Some) or unlabelled namespaces (None). A label
+        // on a Service whose namespace binds it already would rebind it, not add a binding.
+        let unlabelled: Vec<(Option<usize>, usize)> = w
+            .services
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.use_waypoint.is_none() && w.namespaces[s.ns].use_waypoint.is_none())
+            .map(|(i, _)| (Some(i), i))
+            .chain(
+                w.namespaces
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| n.use_waypoint.is_none())
+                    .map(|(i, _)| (None, i)),
+            )
+            .collect();
+        prop_assume!(!unlabelled.is_empty());
         let mut bound = w.clone();
-        // Targets 0..5 are Services, 5..8 namespaces; only unlabelled ones gain a binding.
-        let added = if target < 5 {
-            match bound.services.get_mut(target) {
-                Some(s) if s.use_waypoint.is_none() => { s.use_waypoint = Some(wp); true }
-                _ => false,
-            }
-        } else {
-            let n = &mut bound.namespaces[target - 5];
-            n.use_waypoint.is_none() && { n.use_waypoint = Some(wp); true }
-        };
-        prop_assume!(added);
+        match *pick.get(&unlabelled) {
+            (Some(_), i) => bound.services[i].use_waypoint = Some(wp),
+            (None, i) => bound.namespaces[i].use_waypoint = Some(wp),
+        }
         for ns in SCOPES {
             let before = run(&one_file(&w.docs()), ns);
             let after = run(&one_file(&bound.docs()), ns);
@@ -516,8 +551,8 @@ proptest! {
                 }
                 let name = format!("ap{i}");
                 let (b, a) = (
-                    enforced_targets(&before, policy_ns(p.ns), &name),
-                    enforced_targets(&after, policy_ns(p.ns), &name),
+                    enforced_targets(&before, w.policy_namespace(p), &name),
+                    enforced_targets(&after, w.policy_namespace(p), &name),
                 );
                 prop_assert!(
                     b.is_subset(&a),
@@ -582,7 +617,8 @@ fn schema_accepts_the_example_and_rejects_broken_contracts() {
     assert_eq!(violations(&more), "");
 
     // Breaking the stable minimum is not.
-    let broken: &[(&str, fn(&mut Value))] = &[
+    type Break = fn(&mut Value);
+    let broken: &[(&str, Break)] = &[
         ("apiVersion", |v| v["apiVersion"] = "v1".into()),
         ("policies removed", |v| {
             v.as_object_mut().unwrap().remove("policies");
