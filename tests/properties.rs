@@ -607,6 +607,11 @@ fn schema_accepts_the_example_and_rejects_broken_contracts() {
     assert_eq!(violations(&good), "");
     let all = json(&run(&files, None));
     assert_eq!(violations(&all), "");
+    // The golden file reviewers read holds to the contract too.
+    let snap = include_str!("snapshots/cli__example_json.snap");
+    let body = snap.splitn(3, "---\n").nth(2).expect("insta header");
+    let golden: Value = serde_json::from_str(body).expect("golden JSON");
+    assert_eq!(violations(&golden), "");
 
     // Additions are allowed: new fields, new finding codes, new workload kinds.
     let mut more = good.clone();

@@ -2,6 +2,8 @@
 //! within libFuzzer's -timeout and -rss_limit_mb.
 #![no_main]
 
+// Only `load` of the shared checks is used here.
+#[allow(dead_code)]
 #[path = "../../tests/support/robust.rs"]
 mod robust;
 
