@@ -36,7 +36,11 @@ fn fuzz_seeds_and_past_crashes_pass_the_fuzz_checks() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
     for p in files(&dir) {
         let data = std::fs::read(&p).unwrap();
-        assert!(robust::load(&data).is_some(), "{} does not load", p.display());
+        assert!(
+            robust::load(&data).is_some(),
+            "{} does not load",
+            p.display()
+        );
     }
     assert!(replay("fuzz/seeds") >= 2);
     replay("tests/fuzz-regressions");
