@@ -487,19 +487,38 @@ proptest! {
         }
     }
 
-    /// A selector policy in another (non-root) namespace selects no pod here, so nothing
-    /// explained here changes when it is added.
+    /// A policy in another (non-root) namespace that selects pods there, or targets a Service
+    /// there, selects nothing here: nothing explained here changes when it is added, even when
+    /// both namespaces share a waypoint. (A targetRefs to that shared waypoint itself would
+    /// change things here, rightly, so it is not generated.)
     #[test]
     fn a_policy_elsewhere_that_selects_nothing_here_changes_nothing_here(
         w in world(),
         here in 0..3usize,
         elsewhere in 1..3usize,
-        app in 0..3usize,
+        attach in prop_oneof![
+            (0..3usize).prop_map(Attach::Selector),
+            (0..5usize).prop_map(Attach::TargetService),
+        ],
         deny in any::<bool>(),
         rules in prop::collection::vec(prop::sample::select(RULES), 0..3),
+        share in any::<bool>(),
     ) {
         let there = (here + elsewhere) % 3;
-        let extra = PolicySpec { ns: there + 1, beside_target: false, deny, attach: Attach::Selector(app), rules };
+        let mut w = w;
+        if share {
+            // Services here use a ready waypoint in `there` that accepts them.
+            let wp = WaypointSpec { ns: there, for_: None, ready: true, from_all: true };
+            match w.waypoints.first_mut() {
+                Some(first) => *first = wp,
+                None => w.waypoints.push(wp),
+            }
+            for s in w.services.iter_mut().filter(|s| s.ns == here) {
+                s.use_waypoint = Some(0);
+            }
+        }
+        // Not beside its target: a targetRefs names a Service of `there`, whatever exists.
+        let extra = PolicySpec { ns: there + 1, beside_target: false, deny, attach, rules };
         let mut docs = w.docs();
         let before = run(&one_file(&docs), Some(APP_NS[here]));
         docs.push(w.policy_doc(&extra, "extra"));
