@@ -1,5 +1,6 @@
 pub mod app;
 pub mod cli;
+pub mod completion;
 pub mod enforce;
 pub mod error;
 pub mod explain;

@@ -38,6 +38,13 @@ pub struct Connection {
     pub default_namespace: String,
 }
 
+impl Connection {
+    /// The client, for small reads outside the Snapshot (shell completion).
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
+}
+
 /// Builds a client from `--kubeconfig`, else `KUBECONFIG` (several paths merged), else
 /// `~/.kube/config`, else the in-cluster service account.
 pub async fn connect(o: &Options) -> Result<Connection> {
