@@ -33,7 +33,10 @@ fn main() {
     if ours {
         for (arg, file) in [("--git-dir", "HEAD"), ("--git-common-dir", "packed-refs")] {
             if let Some(dir) = git(&["rev-parse", arg]) {
-                println!("cargo:rerun-if-changed={}", manifest_dir.join(dir).join(file).display());
+                println!(
+                    "cargo:rerun-if-changed={}",
+                    manifest_dir.join(dir).join(file).display()
+                );
             }
         }
         if let (Some(common), Some(head)) = (

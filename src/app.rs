@@ -133,12 +133,13 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
     let text = match args.output {
         Output::Json => unreachable!("streamed above"),
         Output::Yaml => render::yaml(&explanation).map_err(Error::Input)?,
-        Output::Table | Output::Wide => render::table::render(
+        Output::Table | Output::Wide => render::table::render_width(
             &explanation,
             &render::table::Options {
                 wide: args.output == Output::Wide,
                 color: use_color(args.color),
             },
+            render::table::terminal_width(),
         ),
     };
     write_out(out, &text)?;

@@ -7,7 +7,11 @@ fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // kubectl's plugin completion runs the binary as `kubectl_complete-ambient_policy`.
     let argv0 = args.first().cloned().unwrap_or_default();
-    let rest = || args.iter().skip(1).map(|a| a.to_string_lossy().into_owned());
+    let rest = || {
+        args.iter()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+    };
     if cobra::invoked_as_completer(&argv0) {
         return complete(&rest().collect::<Vec<_>>());
     }

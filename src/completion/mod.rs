@@ -85,17 +85,13 @@ fn takes_value(a: &Arg) -> bool {
 
 fn long_arg<'c>(cmd: &'c Command, name: &str) -> Option<&'c Arg> {
     cmd.get_arguments().find(|a| {
-        a.get_long() == Some(name)
-            || a.get_all_aliases()
-                .is_some_and(|al| al.iter().any(|x| *x == name))
+        a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|al| al.contains(&name))
     })
 }
 
 fn short_arg(cmd: &Command, c: char) -> Option<&Arg> {
     cmd.get_arguments().find(|a| {
-        a.get_short() == Some(c)
-            || a.get_all_short_aliases()
-                .is_some_and(|al| al.contains(&c))
+        a.get_short() == Some(c) || a.get_all_short_aliases().is_some_and(|al| al.contains(&c))
     })
 }
 
@@ -195,10 +191,7 @@ pub fn complete(root: &Command, words: &[String], current: &str) -> Completions 
         return values(&p, a, current).starting_with(current);
     }
     if !p.rest {
-        if let Some((name, v)) = current
-            .strip_prefix("--")
-            .and_then(|l| l.split_once('='))
-        {
+        if let Some((name, v)) = current.strip_prefix("--").and_then(|l| l.split_once('=')) {
             return match long_arg(p.cmd, name) {
                 Some(a) if takes_value(a) => values(&p, a, v)
                     .starting_with(v)
@@ -328,11 +321,7 @@ fn workload_refs(p: &Parsed, current: &str) -> Completions {
             .collect();
         return Completions::of(kinds, directive::NO_SPACE | directive::NO_FILE_COMP);
     };
-    let Some(kind) = WORKLOAD_KINDS
-        .iter()
-        .map(|(k, _)| *k)
-        .find(|k| *k == kind)
-    else {
+    let Some(kind) = WORKLOAD_KINDS.iter().map(|(k, _)| *k).find(|k| *k == kind) else {
         return Completions::of(vec![], directive::NO_FILE_COMP);
     };
     let live = p.live();
@@ -373,8 +362,14 @@ mod tests {
     #[test]
     fn subcommands_flags_and_values_from_the_clap_tree() {
         let (v, d) = values_of(&[], "");
-        assert!(v.contains(&"explain".into()) && v.contains(&"version".into()), "{v:?}");
-        assert!(!v.contains(&"man".into()), "hidden subcommand offered: {v:?}");
+        assert!(
+            v.contains(&"explain".into()) && v.contains(&"version".into()),
+            "{v:?}"
+        );
+        assert!(
+            !v.contains(&"man".into()),
+            "hidden subcommand offered: {v:?}"
+        );
         assert_eq!(d, directive::NO_FILE_COMP);
         assert_eq!(values_of(&[], "ex").0, ["explain"]);
 
@@ -388,14 +383,17 @@ mod tests {
             values_of(&["explain", "--color"], "").0,
             ["auto", "always", "never"]
         );
-        assert_eq!(
-            values_of(&["explain", "--fail-on"], "w").0,
-            ["warning"]
-        );
+        assert_eq!(values_of(&["explain", "--fail-on"], "w").0, ["warning"]);
         // A flag already given is not offered again, a repeatable one is.
         let (v, _) = values_of(&["explain", "-o", "json"], "-");
-        assert!(!v.contains(&"--output".into()) && !v.contains(&"-o".into()), "{v:?}");
-        assert!(v.contains(&"--namespace".into()) && v.contains(&"-n".into()), "{v:?}");
+        assert!(
+            !v.contains(&"--output".into()) && !v.contains(&"-o".into()),
+            "{v:?}"
+        );
+        assert!(
+            v.contains(&"--namespace".into()) && v.contains(&"-n".into()),
+            "{v:?}"
+        );
         let (v, _) = values_of(&["explain", "--suppress", "AMB001"], "--sup");
         assert_eq!(v, ["--suppress"]);
         // Short flag clusters and inline values are understood.
@@ -421,7 +419,10 @@ mod tests {
         let (v, _) = values_of(&["explain", "--suppress"], "AMB00");
         assert!(v.contains(&"AMB001".into()) && v.len() == 9, "{v:?}");
         // Paths fall back to the shell's file completion.
-        assert_eq!(values_of(&["explain", "-f"], ""), (vec![], directive::DEFAULT));
+        assert_eq!(
+            values_of(&["explain", "-f"], ""),
+            (vec![], directive::DEFAULT)
+        );
         assert_eq!(
             values_of(&["explain", "--kubeconfig"], ""),
             (vec![], directive::DEFAULT)

@@ -90,8 +90,7 @@ pub fn install(dir: Option<&Path>, argv0: &OsStr) -> Result<String> {
         ))
     };
     if let Ok(meta) = link.symlink_metadata() {
-        if meta.file_type().is_symlink() && std::fs::read_link(&link).ok() == Some(target.clone())
-        {
+        if meta.file_type().is_symlink() && std::fs::read_link(&link).ok() == Some(target.clone()) {
             return Ok(format!(
                 "{} already links to {}: nothing to do",
                 link.display(),
@@ -106,8 +105,8 @@ pub fn install(dir: Option<&Path>, argv0: &OsStr) -> Result<String> {
         link.display(),
         target.display()
     );
-    let on_path = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d == dir));
+    let on_path =
+        std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d == dir));
     if !on_path {
         msg.push_str(&format!(
             "\nnote: {} is not on PATH; kubectl only finds the link on PATH",

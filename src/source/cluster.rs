@@ -54,21 +54,15 @@ pub async fn connect(o: &Options) -> Result<Connection> {
         user: o.user.clone(),
     };
     let kubeconfig = match &o.kubeconfig {
-        Some(p) => Some(Kubeconfig::read_from(p).map_err(|e| {
-            Error::Cluster(format!(
-                "cannot read kubeconfig {}: {}",
-                p.display(),
-                one_line(&e.to_string())
-            ))
-        })?),
+        Some(p) => Some(
+            Kubeconfig::read_from(p)
+                .map_err(|e| Error::Cluster(kubeconfig_error("kubeconfig", Some(p), &e)))?,
+        ),
         None => match Kubeconfig::read() {
             Ok(k) => Some(k),
             Err(kube::config::KubeconfigError::FindPath) => None,
             Err(e) if std::env::var_os("KUBECONFIG").is_some() => {
-                return Err(Error::Cluster(format!(
-                    "cannot read KUBECONFIG: {}",
-                    one_line(&e.to_string())
-                )))
+                return Err(Error::Cluster(kubeconfig_error("KUBECONFIG", None, &e)))
             }
             Err(_) => None,
         },
@@ -113,6 +107,28 @@ pub async fn connect(o: &Options) -> Result<Connection> {
         server,
         default_namespace,
     })
+}
+
+/// `cannot read WHAT PATH: reason`, the path shown once (kube's own message debug-prints it
+/// inside quotes: `'"/tmp/x"'`).
+fn kubeconfig_error(
+    what: &str,
+    given: Option<&std::path::Path>,
+    e: &kube::config::KubeconfigError,
+) -> String {
+    match (e, given) {
+        (kube::config::KubeconfigError::ReadConfig(io, path), _) => {
+            let s = io.to_string();
+            let reason = s.split(" (os error").next().unwrap_or(&s).to_lowercase();
+            format!("cannot read {what} {}: {reason}", path.display())
+        }
+        (other, Some(p)) => format!(
+            "cannot read {what} {}: {}",
+            p.display(),
+            one_line(&other.to_string())
+        ),
+        (other, None) => format!("cannot read {what}: {}", one_line(&other.to_string())),
+    }
 }
 
 #[derive(Deserialize)]
