@@ -120,12 +120,10 @@ impl Live {
     /// `default` and `istio-system`.
     pub fn namespaces(&self) -> Vec<Candidate> {
         let spec = KINDS.iter().find(|k| k.kind == "Namespace");
-        if let Some(names) = spec.and_then(|s| self.list(s, None)) {
-            return names
-                .iter()
-                .filter_map(name)
-                .map(|n| Candidate::new(n, ""))
-                .collect();
+        if let Some(list) = spec.and_then(|s| self.list(s, None)) {
+            let mut names: Vec<String> = list.iter().filter_map(name).collect();
+            names.sort();
+            return names.into_iter().map(|n| Candidate::new(n, "")).collect();
         }
         let mut out = Vec::new();
         if let Some(ns) = self.context_namespace() {

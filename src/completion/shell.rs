@@ -35,7 +35,16 @@ pub fn script(shell: CompletionShell) -> Option<String> {
     let mut cmd = crate::cli::Cli::command().name(BIN).bin_name(BIN);
     let mut buf = Vec::new();
     clap_complete::generate(s, &mut cmd, BIN, &mut buf);
-    Some(String::from_utf8_lossy(&buf).into_owned())
+    let script = String::from_utf8_lossy(&buf).into_owned();
+    // clap_complete's bash script names the subcommand cases with every `-` of the binary's
+    // name turned into `__subcmd__`, but dispatches to them with `-` turned into `__`, so no
+    // subcommand of a dashed binary would ever complete: use the dispatch spelling.
+    Some(match shell {
+        CompletionShell::Bash => {
+            script.replace("kubectl__subcmd__ambient_policy", "kubectl__ambient_policy")
+        }
+        _ => script,
+    })
 }
 
 /// The plugin as kubectl found it: `argv0` when it is a path (kubectl runs plugins by their
