@@ -108,7 +108,7 @@ awk -v version="$version" -v sums="$(printf '%s\n' "${built[@]}")" '
     file = $0; sub(/.*\//, "", file); pending = (file in sum) ? sum[file] : ""
     print; next
   }
-  /^ *sha256: / && pending != "" { sub(/sha256: .*/, "sha256: " pending); pending = "" }
+  /^ *sha256: / && pending != "" { sub(/sha256: .*/, "sha256: \"" pending "\""); pending = "" }
   { print }
 ' "$manifest" >"$tmp"
 mv "$tmp" "$manifest"

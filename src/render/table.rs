@@ -744,3 +744,49 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     }
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(rows: &[&[&str]]) -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn widest_column_gives_way_but_never_below_its_longest_word() {
+        let t = cells(&[
+            &["NAME", "WHY"],
+            &["web", "namespace label istio.io/dataplane-mode=ambient"],
+        ]);
+        // Fits: no wrapping at all.
+        assert_eq!(column_widths(&t, 60), None);
+        // Three columns between them: the long column shrinks to 33.
+        assert_eq!(column_widths(&t, 40), Some(vec![4, 33]));
+        // Never below its longest word (31): the table overflows instead.
+        assert_eq!(column_widths(&t, 20), Some(vec![4, 31]));
+        let s = table(&["NAME", "WHY"], t[1..].to_vec(), 40);
+        assert!(s.lines().all(|l| visible_len(l) <= 40), "{s}");
+        assert!(s.contains("istio.io/dataplane-mode=ambient"), "{s}");
+    }
+
+    #[test]
+    fn wrapped_colour_is_closed_on_every_line() {
+        let red = "\x1b[31mWaypointIsNotReady (default/details-waypoint)\x1b[39m";
+        assert_eq!(visible_len(red), 45);
+        assert_eq!(
+            wrap_cell(red, 30),
+            "\x1b[31mWaypointIsNotReady\x1b[39m\n\x1b[31m(default/details-waypoint)\x1b[39m"
+        );
+        assert_eq!(wrap_cell("short", 30), "short");
+    }
+
+    #[test]
+    fn counts_agree_in_number() {
+        assert_eq!(counted(1, "policy", "policies"), "1 policy");
+        assert_eq!(counted(0, "policy", "policies"), "0 policies");
+        assert_eq!(counted(2, "finding", "findings"), "2 findings");
+    }
+}
