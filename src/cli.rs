@@ -108,7 +108,7 @@ pub struct CompletionArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CompletionShell {
-    /// Bash script (needs the bash-completion package)
+    /// Bash script
     Bash,
     /// Zsh script
     Zsh,

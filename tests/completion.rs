@@ -319,6 +319,7 @@ fn checked_in_scripts_match_the_generator() {
 }
 
 /// The checked-in bash script, sourced in a real bash, completes flags and values.
+#[cfg(unix)]
 #[test]
 fn bash_script_loads_and_completes() {
     let script = repo().join("completions/kubectl-ambient_policy.bash");
