@@ -30,6 +30,7 @@ manifest=${KREW_MANIFEST:-krew/ambient-policy.yaml}
 target_dir=${CARGO_TARGET_DIR:-target}
 [ -f "$manifest" ] || die "no krew manifest at $manifest"
 mkdir -p "$dist_dir"
+dist_dir=$(cd "$dist_dir" && pwd)
 
 host=$(rustc -vV | sed -n 's/^host: //p')
 installed=$(rustup target list --installed 2>/dev/null || echo "$host")
@@ -86,7 +87,7 @@ for p in "${platforms[@]}"; do
   if [ "$os" = windows ]; then
     archive="$name.zip"
     rm -f "$dist_dir/$archive"
-    (cd "$stage" && zip -q -X "$OLDPWD/$dist_dir/$archive" "kubectl-ambient_policy$exe" LICENSE README.md)
+    (cd "$stage" && zip -q -X "$dist_dir/$archive" "kubectl-ambient_policy$exe" LICENSE README.md)
   else
     archive="$name.tar.gz"
     tar -C "$stage" -czf "$dist_dir/$archive" "kubectl-ambient_policy$exe" LICENSE README.md
