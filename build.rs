@@ -29,24 +29,21 @@ fn main() {
         "cargo:rustc-env=AMBIENT_POLICY_TARGET={}",
         std::env::var("TARGET").unwrap_or_else(|_| "unknown".into())
     );
-    // Re-run when HEAD moves: HEAD itself (a branch switch) and the branch it points to.
+    // Re-run when HEAD moves: HEAD itself (a branch switch) and the branch it points to (a
+    // loose ref, else packed-refs). Only existing files: a missing one would rebuild always.
     if ours {
-        for (arg, file) in [("--git-dir", "HEAD"), ("--git-common-dir", "packed-refs")] {
-            if let Some(dir) = git(&["rev-parse", arg]) {
-                println!(
-                    "cargo:rerun-if-changed={}",
-                    manifest_dir.join(dir).join(file).display()
-                );
-            }
-        }
-        if let (Some(common), Some(head)) = (
-            git(&["rev-parse", "--git-common-dir"]),
-            git(&["symbolic-ref", "-q", "HEAD"]),
-        ) {
-            println!(
-                "cargo:rerun-if-changed={}",
-                manifest_dir.join(common).join(head).display()
-            );
+        let path = |dir: Option<String>, file: &str| dir.map(|d| manifest_dir.join(d).join(file));
+        let common = git(&["rev-parse", "--git-common-dir"]);
+        let branch = git(&["symbolic-ref", "-q", "HEAD"])
+            .and_then(|r| path(common.clone(), &r))
+            .filter(|p| p.exists())
+            .or_else(|| path(common, "packed-refs"));
+        for p in [path(git(&["rev-parse", "--git-dir"]), "HEAD"), branch]
+            .into_iter()
+            .flatten()
+            .filter(|p| p.exists())
+        {
+            println!("cargo:rerun-if-changed={}", p.display());
         }
     }
     println!("cargo:rerun-if-changed=build.rs");

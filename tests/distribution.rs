@@ -276,7 +276,26 @@ fn release_archive_installs_like_krew() {
     let dist = work.join("dist");
     let target_dir: PathBuf = tmp.parent().unwrap().join("dist-build");
 
-    let o = Command::new("bash")
+    let mut release = Command::new("bash");
+    // The nested cargo must not see what cargo set for this test (CARGO_MANIFEST_DIR,
+    // CARGO_PKG_*, ...): build scripts that watch them would rebuild on every run.
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy();
+        if [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+            "CARGO_PRIMARY_",
+        ]
+        .iter()
+        .any(|p| k.starts_with(p))
+            || k == "OUT_DIR"
+        {
+            release.env_remove(k.as_ref());
+        }
+    }
+    let o = release
         .arg(repo().join("scripts/release.sh"))
         .arg(format!("v{VERSION}"))
         .current_dir(repo())
