@@ -29,7 +29,7 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_comma
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_command" -f -a "explain" -d 'Explain which component enforces each policy, the identity it sees, and the effect'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_command" -f -a "version" -d 'Print the version, git commit and build target'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_command" -f -a "completion" -d 'Print a shell completion script, or link kubectl\'s plugin completion (install)'
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_command" -f -a "man" -d 'Print the man page (roff)'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_command" -f -a "man" -d 'Print the man page (roff), or write one page per command into DIR'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s n -l namespace -d 'Namespace to explain (default: the kubeconfig context\'s namespace, else "default")' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s l -l selector -d 'Narrow the destination workloads with a label selector (e.g. app=productpage)' -r
@@ -69,5 +69,5 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain version completion man help" -f -a "explain" -d 'Explain which component enforces each policy, the identity it sees, and the effect'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain version completion man help" -f -a "version" -d 'Print the version, git commit and build target'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain version completion man help" -f -a "completion" -d 'Print a shell completion script, or link kubectl\'s plugin completion (install)'
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain version completion man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain version completion man help" -f -a "man" -d 'Print the man page (roff), or write one page per command into DIR'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain version completion man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -28,7 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-ambient_policy' -Script
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain which component enforces each policy, the identity it sees, and the effect')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version, git commit and build target')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script, or link kubectl''s plugin completion (install)')
-            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff), or write one page per command into DIR')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -89,7 +89,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-ambient_policy' -Script
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain which component enforces each policy, the identity it sees, and the effect')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version, git commit and build target')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script, or link kubectl''s plugin completion (install)')
-            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff), or write one page per command into DIR')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }

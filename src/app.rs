@@ -19,9 +19,15 @@ pub fn run(cmd: Command, out: &mut dyn Write) -> Result<u8> {
     match cmd {
         Command::Version(args) => run_version(&args, out),
         Command::Completion(args) => run_completion(&args, out),
-        Command::Man => {
+        Command::Man(args) => {
             use clap::CommandFactory;
             let cmd = crate::cli::Cli::command().name(crate::completion::shell::BIN);
+            if let Some(dir) = &args.dir {
+                clap_mangen::generate_to(cmd, dir).map_err(|e| {
+                    Error::Usage(format!("cannot write man pages to {}: {e}", dir.display()))
+                })?;
+                return Ok(0);
+            }
             let mut buf = Vec::new();
             written(clap_mangen::Man::new(cmd).render(&mut buf))?;
             write_out(out, &String::from_utf8_lossy(&buf))?;

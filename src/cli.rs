@@ -27,9 +27,16 @@ pub enum Command {
     /// Print a shell completion script, or link kubectl's plugin completion (install)
     #[command(after_help = COMPLETION_HELP)]
     Completion(CompletionArgs),
-    /// Print the man page (roff)
+    /// Print the man page (roff), or write one page per command into DIR
     #[command(hide = true)]
-    Man,
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write kubectl-ambient_policy.1 and a page per subcommand here instead
+    #[arg(value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 /// Exit codes and where the finding codes are explained, for `--help`.

@@ -114,6 +114,15 @@ fn man_page_generated_from_the_cli() {
     for sub in ["explain", "version", "completion"] {
         assert!(page.contains(sub), "{sub} missing from the man page");
     }
+    // One page per command, as the main page's SEE ALSO list names them.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conventions-man");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = run_env(&["man", dir.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let explain = std::fs::read_to_string(dir.join("kubectl-ambient_policy-explain.1")).unwrap();
+    assert!(explain.contains("fail\\-on"), "{explain}");
+    assert!(dir.join("kubectl-ambient_policy.1").is_file());
 }
 
 fn wide_at(columns: &str) -> String {
