@@ -1,6 +1,9 @@
 //! Runs a parsed command: input validation, source, analysis, rendering, exit code.
 
-use crate::cli::{CheckArgs, ColorChoice, Command, ExplainArgs, FailOn, Output};
+use crate::cli::{
+    CheckArgs, ColorChoice, Command, CompletionArgs, CompletionShell, ExplainArgs, FailOn, Output,
+    VersionArgs, VersionOutput,
+};
 use crate::error::{Error, Result};
 use crate::explain::{explain, Scope};
 use crate::findings::{Severity, Suppression};
@@ -16,17 +19,80 @@ const FLAG: &str = "command-line flag";
 /// Runs the command, writing the report to `out`. Returns the exit code.
 pub fn run(cmd: Command, out: &mut dyn Write) -> Result<u8> {
     match cmd {
-        Command::Version => {
-            write_out(
-                out,
-                &format!("kubectl-ambient_policy {}\n", env!("CARGO_PKG_VERSION")),
-            )?;
+        Command::Version(args) => run_version(&args, out),
+        Command::Completion(args) => run_completion(&args, out),
+        Command::Man(args) => {
+            use clap::CommandFactory;
+            let cmd = crate::cli::Cli::command().name(crate::completion::shell::BIN);
+            if let Some(dir) = &args.dir {
+                clap_mangen::generate_to(cmd, dir).map_err(|e| {
+                    Error::Usage(format!("cannot write man pages to {}: {e}", dir.display()))
+                })?;
+                return Ok(0);
+            }
+            let mut buf = Vec::new();
+            written(clap_mangen::Man::new(cmd).render(&mut buf))?;
+            write_out(out, &String::from_utf8_lossy(&buf))?;
             Ok(0)
         }
         Command::Explain(args) => run_explain(&args, out),
         Command::Diff(args) => diff::run(&args, out),
         Command::Check(args) => run_check(&args, out),
     }
+}
+
+/// What `version` reports; the commit and target come from build.rs.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Version {
+    name: &'static str,
+    version: &'static str,
+    git_commit: &'static str,
+    target: &'static str,
+}
+
+const VERSION: Version = Version {
+    name: "kubectl ambient-policy",
+    version: env!("CARGO_PKG_VERSION"),
+    git_commit: env!("AMBIENT_POLICY_GIT_COMMIT"),
+    target: env!("AMBIENT_POLICY_TARGET"),
+};
+
+fn run_version(args: &VersionArgs, out: &mut dyn Write) -> Result<u8> {
+    let v = &VERSION;
+    let text = match args.output {
+        None => format!(
+            "{} {}\ngit commit: {}\nbuild target: {}\n",
+            v.name, v.version, v.git_commit, v.target
+        ),
+        Some(VersionOutput::Json) => {
+            serde_json::to_string_pretty(v).map_err(|e| Error::Input(e.to_string()))? + "\n"
+        }
+        Some(VersionOutput::Yaml) => {
+            serde_saphyr::to_string(v).map_err(|e| Error::Input(e.to_string()))?
+        }
+    };
+    write_out(out, &text)?;
+    Ok(0)
+}
+
+fn run_completion(args: &CompletionArgs, out: &mut dyn Write) -> Result<u8> {
+    use crate::completion::shell;
+    if args.shell == CompletionShell::Install {
+        let argv0 = std::env::args_os().next().unwrap_or_default();
+        let msg = shell::install(args.dir.as_deref(), &argv0)?;
+        write_out(out, &format!("{msg}\n"))?;
+        return Ok(0);
+    }
+    if let Some(dir) = &args.dir {
+        return Err(Error::Usage(format!(
+            "unexpected argument {:?}: only `completion install` takes a directory",
+            dir.display().to_string()
+        )));
+    }
+    let script = shell::script(args.shell).unwrap_or_default();
+    write_out(out, &script)?;
+    Ok(0)
 }
 
 fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
@@ -94,12 +160,13 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
         }
         Output::Mermaid => render::diagram::explain(&explanation, render::diagram::Format::Mermaid),
         Output::Dot => render::diagram::explain(&explanation, render::diagram::Format::Dot),
-        Output::Table | Output::Wide => render::table::render(
+        Output::Table | Output::Wide => render::table::render_width(
             &explanation,
             &render::table::Options {
                 wide: args.output == Output::Wide,
                 color: use_color(args.color),
             },
+            render::table::terminal_width(),
         ),
     };
     write_out(out, &text)?;

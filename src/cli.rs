@@ -1,6 +1,7 @@
-//! Command-line definition: one source for help (and later completions).
+//! Command-line definition: one source for help, completions (standalone scripts and
+//! kubectl's plugin completion) and the man page.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -9,7 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "Explain where Istio ambient mode enforces each policy, under which identity, with what effect",
     long_about = None,
-    propagate_version = true
+    propagate_version = true,
+    after_help = after_help()
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -26,8 +28,109 @@ pub enum Command {
     Diff(Box<DiffArgs>),
     /// Will this request get through? The path hop by hop, the policy that decides, the verdict
     Check(Box<CheckArgs>),
-    /// Print the version
-    Version,
+    /// Print the version, git commit and build target
+    Version(VersionArgs),
+    /// Print a shell completion script, or link kubectl's plugin completion (install)
+    #[command(after_help = COMPLETION_HELP)]
+    Completion(CompletionArgs),
+    /// Print the man page (roff), or write one page per command into DIR
+    #[command(hide = true)]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write kubectl-ambient_policy.1 and a page per subcommand here instead
+    #[arg(value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub dir: Option<std::path::PathBuf>,
+}
+
+/// Exit codes and where the finding codes are explained, for `--help`.
+fn after_help() -> String {
+    format!(
+        "Exit codes:\n  \
+        0  ran fine, and no finding at or above --fail-on\n  \
+        1  a finding at or above --fail-on remains\n  \
+        2  usage or input error (bad flag, unreadable or malformed manifest)\n  \
+        3  cluster or API error (unreachable, timed out, unauthorised, forbidden)\n\n\
+        Finding codes (AMB001...) with their resolution: {}#findings",
+        env!("CARGO_PKG_HOMEPAGE")
+    )
+}
+
+/// The `kubectl get` example: every kind the plugin reads, with its group (plain `gateways`
+/// would be ambiguous beside Istio's networking.istio.io Gateway).
+fn explain_after_help() -> String {
+    use crate::source::kinds::{CONFIGMAP, DEPLOYMENT, KINDS};
+    let resource = |s: &crate::source::kinds::KindSpec| {
+        if s.group.is_empty() {
+            s.plural.to_string()
+        } else {
+            format!("{}.{}", s.plural, s.group)
+        }
+    };
+    let kinds = KINDS.iter().map(resource).collect::<Vec<_>>().join(",");
+    format!(
+        "Examples:\n  \
+        # Explain the policies of a namespace from manifests (offline, e.g. in CI)\n  \
+        kubectl ambient-policy explain -n bookinfo -f manifests/\n\n  \
+        # Fail a pipeline on any warning, except one accepted finding\n  \
+        kubectl ambient-policy explain -f manifests/ --fail-on warning --suppress 'AMB011=*'\n\n  \
+        # Machine-readable output from a dump of every kind the plugin reads\n  \
+        kubectl get {kinds} -A -o yaml > mesh.yaml\n  \
+        kubectl get -n istio-system {}/istio {}/istiod -o yaml >> mesh.yaml\n  \
+        kubectl ambient-policy explain -A -f mesh.yaml -o json\n\n{}",
+        resource(&CONFIGMAP),
+        resource(&DEPLOYMENT),
+        after_help()
+    )
+}
+
+const COMPLETION_HELP: &str = "kubectl (1.26+) completes plugin arguments through an executable \
+`kubectl_complete-ambient_policy` on PATH: `completion install` links it next to this binary \
+(or in DIR). The shell scripts complete `kubectl-ambient_policy` run directly.
+
+Examples:
+  kubectl ambient-policy completion install
+  source <(kubectl ambient-policy completion bash)
+  kubectl ambient-policy completion zsh > \"${fpath[1]}/_kubectl-ambient_policy\"
+  kubectl ambient-policy completion fish > ~/.config/fish/completions/kubectl-ambient_policy.fish";
+
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Output format (default: text)
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<VersionOutput>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VersionOutput {
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell to print a script for, or `install`
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: CompletionShell,
+    /// With `install`: where to create the link (default: beside the binary on PATH)
+    #[arg(value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub dir: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    /// Bash script
+    Bash,
+    /// Zsh script
+    Zsh,
+    /// Fish script
+    Fish,
+    /// PowerShell script
+    Powershell,
+    /// Link kubectl_complete-ambient_policy so that `kubectl ambient-policy <TAB>` completes
+    Install,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,14 +164,7 @@ pub enum FailOn {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  \
-    # Explain the policies of a namespace from manifests (offline, e.g. in CI)\n  \
-    kubectl ambient-policy explain -n bookinfo -f manifests/\n\n  \
-    # Fail a pipeline on any warning, except one accepted finding\n  \
-    kubectl ambient-policy explain -f manifests/ --fail-on warning --suppress 'AMB011=*'\n\n  \
-    # Machine-readable output\n  \
-    kubectl get pods,svc,gateways,authorizationpolicies -A -o yaml > mesh.yaml\n  \
-    kubectl ambient-policy explain -A -f mesh.yaml -o json")]
+#[command(after_help = explain_after_help())]
 pub struct ExplainArgs {
     /// Namespace to explain (default: the kubeconfig context's namespace, else "default")
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
@@ -83,7 +179,7 @@ pub struct ExplainArgs {
     pub selector: Option<String>,
 
     /// Read manifests from files or directories instead of the cluster (repeatable; - for stdin)
-    #[arg(short = 'f', long = "filename", value_name = "FILE|DIR")]
+    #[arg(short = 'f', long = "filename", value_name = "FILE|DIR", value_hint = ValueHint::AnyPath)]
     pub filenames: Vec<String>,
 
     /// Read the objects `kubectl kustomize DIR` renders (repeatable; combines with -f)
@@ -107,7 +203,7 @@ pub struct ExplainArgs {
     pub suppress: Vec<String>,
 
     /// Path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster)
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub kubeconfig: Option<std::path::PathBuf>,
 
     /// The kubeconfig context to use (default: the current context)

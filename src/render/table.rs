@@ -1,14 +1,32 @@
 //! The human report: assumptions, waypoints and bindings, per-policy enforcement, paths and
-//! findings. Fits 100 columns; colour only marks what needs attention.
+//! findings. Fits the terminal's width (100 columns by default) without ever splitting a word;
+//! colour only marks what needs attention.
 
 use crate::explain::report::*;
 use crate::findings::Severity;
 use owo_colors::OwoColorize;
 use std::fmt::Write;
 use tabled::builder::Builder;
-use tabled::settings::{peaker::Priority, Padding, Style, Width};
+use tabled::settings::{Padding, Style};
 
+/// The width when the output is not a terminal and `COLUMNS` is not set.
 pub const WIDTH: usize = 100;
+/// Narrower terminals still get this much (lines then overflow rather than break words).
+const MIN_WIDTH: usize = 40;
+
+/// `COLUMNS` when set to a number, else the terminal's width when stdout is a terminal, else
+/// 100.
+pub fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+        .or_else(|| {
+            terminal_size::terminal_size_of(std::io::stdout())
+                .map(|(terminal_size::Width(w), _)| usize::from(w))
+        })
+        .unwrap_or(WIDTH)
+}
 
 pub struct Options {
     pub wide: bool,
@@ -79,21 +97,107 @@ impl Painter {
     }
 }
 
-fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+/// Visible length: ANSI colour sequences take no room.
+fn visible_len(s: &str) -> usize {
+    let mut n = 0;
+    let mut esc = false;
+    for c in s.chars() {
+        match (esc, c) {
+            (false, '\x1b') => esc = true,
+            (true, 'm') => esc = false,
+            (true, _) => {}
+            (false, _) => n += 1,
+        }
+    }
+    n
+}
+
+/// Column widths that fit `width` where possible: the widest columns give way first, but none
+/// below its longest word, so that wrapping never splits a word or a flag name (a table
+/// whose words cannot fit overflows instead).
+fn column_widths(cells: &[Vec<String>], width: usize) -> Option<Vec<usize>> {
+    let cols = cells.iter().map(Vec::len).max().unwrap_or(0);
+    let (mut natural, mut min) = (vec![0; cols], vec![0; cols]);
+    for row in cells {
+        for (i, c) in row.iter().enumerate() {
+            for line in c.lines() {
+                natural[i] = natural[i].max(visible_len(line));
+                for w in line.split_whitespace() {
+                    min[i] = min[i].max(visible_len(w));
+                }
+            }
+        }
+    }
+    // Between columns: two spaces of padding and the blank style's separator.
+    let avail = width.saturating_sub(3 * cols.saturating_sub(1));
+    if natural.iter().sum::<usize>() <= avail {
+        return None;
+    }
+    // Narrow the widest column first, one column at a time, never below its longest word.
+    let mut widths = natural;
+    let mut excess = widths.iter().sum::<usize>() - avail;
+    while excess > 0 {
+        let Some(i) = (0..cols)
+            .filter(|i| widths[*i] > min[*i])
+            .max_by_key(|i| (widths[*i], std::cmp::Reverse(*i)))
+        else {
+            break;
+        };
+        widths[i] -= 1;
+        excess -= 1;
+    }
+    Some(widths)
+}
+
+/// Word-wraps one cell to `width` visible columns. A cell is painted as a whole, so its colour
+/// codes are put around each line (a colour left open across lines would tint the next
+/// columns).
+fn wrap_cell(cell: &str, width: usize) -> String {
+    let mut prefix = String::new();
+    let mut inner = cell;
+    while let Some(rest) = inner.strip_prefix("\x1b[") {
+        let Some(end) = rest.find('m') else { break };
+        prefix.push_str(&inner[..end + 3]);
+        inner = &rest[end + 1..];
+    }
+    // The closing reset: `ESC[0m`, or `ESC[39m` after a foreground colour.
+    let (inner, suffix) = match inner.rfind("\x1b[") {
+        Some(i)
+            if !prefix.is_empty()
+                && inner[i + 2..]
+                    .strip_suffix('m')
+                    .is_some_and(|c| c.chars().all(|c| c.is_ascii_digit() || c == ';')) =>
+        {
+            inner.split_at(i)
+        }
+        _ => (inner, ""),
+    };
+    if visible_len(inner) <= width {
+        return cell.to_string();
+    }
+    wrap(inner, width)
+        .iter()
+        .map(|l| format!("{prefix}{l}{suffix}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn table(header: &[&str], rows: Vec<Vec<String>>, width: usize) -> String {
+    let mut cells = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    cells.extend(rows);
+    if let Some(widths) = column_widths(&cells, width) {
+        for row in &mut cells {
+            for (c, w) in row.iter_mut().zip(&widths) {
+                *c = wrap_cell(c, *w);
+            }
+        }
+    }
     let mut b = Builder::default();
-    b.push_record(header.iter().map(|h| h.to_string()));
-    for r in rows {
+    for r in cells {
         b.push_record(r);
     }
     let mut t = b.build();
-    t.with(Style::blank())
-        .with(Padding::new(0, 2, 0, 0))
-        // The last column's padding is trimmed below, so it does not count against the width.
-        .with(
-            Width::wrap(WIDTH + 2)
-                .priority(Priority::max(true))
-                .keep_words(true),
-        );
+    t.with(Style::blank()).with(Padding::new(0, 2, 0, 0));
     let mut s = t.to_string();
     // Blank style pads every line to the table width; trailing spaces are noise.
     s = s.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
@@ -101,7 +205,14 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     s
 }
 
+/// The report at 100 columns.
 pub fn render(e: &Explanation, o: &Options) -> String {
+    render_width(e, o, WIDTH)
+}
+
+/// The report for a terminal `width` columns wide.
+pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
+    let width = width.max(MIN_WIDTH);
     let p = Painter { on: o.color };
     let mut out = String::new();
     let scope = match &e.namespace {
@@ -131,7 +242,7 @@ pub fn render(e: &Explanation, o: &Options) -> String {
         })
         .map(|a| vec![a.setting.clone(), a.value.clone(), p.dim(&a.source)])
         .collect();
-    out.push_str(&table(&["SETTING", "VALUE", "SOURCE"], rows));
+    out.push_str(&table(&["SETTING", "VALUE", "SOURCE"], rows, width));
     if !o.wide {
         let _ = writeln!(
             out,
@@ -198,6 +309,7 @@ pub fn render(e: &Explanation, o: &Options) -> String {
                 "ISTIOD",
             ],
             rows,
+            width,
         ));
     }
     let _ = writeln!(out);
@@ -239,7 +351,11 @@ pub fn render(e: &Explanation, o: &Options) -> String {
     if rows.is_empty() {
         let _ = writeln!(out, "{}", p.dim("nothing in scope uses a waypoint"));
     } else {
-        out.push_str(&table(&["TARGET", "WAYPOINT", "INGRESS", "ISTIOD"], rows));
+        out.push_str(&table(
+            &["TARGET", "WAYPOINT", "INGRESS", "ISTIOD"],
+            rows,
+            width,
+        ));
     }
     let _ = writeln!(out);
 
@@ -284,7 +400,7 @@ pub fn render(e: &Explanation, o: &Options) -> String {
         if o.wide {
             h.push("WHY");
         }
-        out.push_str(&table(&h, rows));
+        out.push_str(&table(&h, rows, width));
     }
     let _ = writeln!(out);
 
@@ -299,7 +415,7 @@ pub fn render(e: &Explanation, o: &Options) -> String {
         let pols = e.policies.iter().filter(|x| x.kind == kind);
         if o.wide {
             for pol in pols {
-                out.push_str(&policy_block(&p, e, pol));
+                out.push_str(&policy_block(&p, e, pol, width));
             }
             continue;
         }
@@ -322,6 +438,7 @@ pub fn render(e: &Explanation, o: &Options) -> String {
         out.push_str(&table(
             &[kind, "ACTION", "ENFORCED BY", "WHERE", "IDENTITY", "EFFECT"],
             rows,
+            width,
         ));
         let _ = writeln!(out);
     }
@@ -345,7 +462,7 @@ pub fn render(e: &Explanation, o: &Options) -> String {
                     .map(|p| p.rsplit('/').next().unwrap_or(p))
                     .collect();
                 let line = format!("same paths for {}", others.join(", "));
-                for l in wrap(&line, WIDTH - 2) {
+                for l in wrap(&line, width - 2) {
                     let _ = writeln!(out, "  {}", p.dim(&l));
                 }
             }
@@ -354,7 +471,7 @@ pub fn render(e: &Explanation, o: &Options) -> String {
                     .note
                     .as_deref()
                     .unwrap_or("destination is not in the mesh");
-                for line in wrap(&format!("every path: {why}"), WIDTH - 2) {
+                for line in wrap(&format!("every path: {why}"), width - 2) {
                     let _ = writeln!(out, "  {}", p.warn(&line));
                 }
             }
@@ -369,7 +486,7 @@ pub fn render(e: &Explanation, o: &Options) -> String {
             .collect::<Vec<_>>()
             .join(" > ");
         let lead = format!("  {:<16} ", path.source);
-        for (i, line) in wrap(&hops, WIDTH - lead.len() - 2).into_iter().enumerate() {
+        for (i, line) in wrap(&hops, width - lead.len() - 2).into_iter().enumerate() {
             let _ = writeln!(
                 out,
                 "{}{line}",
@@ -387,7 +504,7 @@ pub fn render(e: &Explanation, o: &Options) -> String {
         if let Some(n) = &path.note {
             extra.push(n.clone());
         }
-        for line in wrap(&extra.join("; "), WIDTH - lead.len()) {
+        for line in wrap(&extra.join("; "), width - lead.len()) {
             let _ = writeln!(out, "{}{}", " ".repeat(lead.len()), p.dim(&line));
         }
     }
@@ -401,10 +518,10 @@ pub fn render(e: &Explanation, o: &Options) -> String {
     for sev in [Severity::Error, Severity::Warning, Severity::Info] {
         for f in e.findings.iter().filter(|f| f.severity == sev) {
             let _ = writeln!(out, "{} {} {}", p.severity(sev), f.code, f.resource);
-            for line in wrap(&f.message, WIDTH - 4) {
+            for line in wrap(&f.message, width - 4) {
                 let _ = writeln!(out, "    {line}");
             }
-            for (i, line) in wrap(&f.resolution, WIDTH - 9).into_iter().enumerate() {
+            for (i, line) in wrap(&f.resolution, width - 9).into_iter().enumerate() {
                 let lead = if i == 0 { "fix: " } else { "     " };
                 let _ = writeln!(out, "    {}", p.dim(&format!("{lead}{line}")));
             }
@@ -414,15 +531,20 @@ pub fn render(e: &Explanation, o: &Options) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "{} policies, {} workloads, {} findings: {} errors, {} warnings, {} info",
-        e.policies.len(),
-        e.workloads.len(),
-        e.findings.len(),
-        count(Severity::Error),
-        count(Severity::Warning),
+        "{}, {}, {}: {}, {}, {} info",
+        counted(e.policies.len(), "policy", "policies"),
+        counted(e.workloads.len(), "workload", "workloads"),
+        counted(e.findings.len(), "finding", "findings"),
+        counted(count(Severity::Error), "error", "errors"),
+        counted(count(Severity::Warning), "warning", "warnings"),
         count(Severity::Info)
     );
     out
+}
+
+/// "1 policy", "2 policies", "0 policies".
+pub fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Names are short where the namespace is the one explained.
@@ -451,7 +573,7 @@ fn enforcement_cells(p: &Painter, en: &Enforcement) -> Vec<String> {
 }
 
 /// `-o wide`: one block per policy with its ztunnel conversion and every target.
-fn policy_block(p: &Painter, e: &Explanation, pol: &PolicyReport) -> String {
+fn policy_block(p: &Painter, e: &Explanation, pol: &PolicyReport, width: usize) -> String {
     let mut out = String::new();
     let action = pol
         .action
@@ -496,7 +618,7 @@ fn policy_block(p: &Painter, e: &Explanation, pol: &PolicyReport) -> String {
         if !z.ignored_attributes.is_empty() {
             d.push(format!("ignored: {}", z.ignored_attributes.join(", ")));
         }
-        for line in wrap(&d.join("; "), WIDTH - 2) {
+        for line in wrap(&d.join("; "), width - 2) {
             let _ = writeln!(out, "  {}", p.dim(&line));
         }
     }
@@ -603,10 +725,7 @@ fn hop_text(p: &Painter, h: &Hop, wide: bool) -> String {
     if wide && n > 0 {
         s.push_str(&format!(" {{{}}}", h.policies.join(", ")));
     } else if n > 0 {
-        s.push_str(&format!(
-            " ({n} {})",
-            if n == 1 { "policy" } else { "policies" }
-        ));
+        s.push_str(&format!(" ({})", counted(n, "policy", "policies")));
     }
     if h.component == "none" {
         s = p.warn("not in mesh");
@@ -640,4 +759,50 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         lines.push(cur);
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(rows: &[&[&str]]) -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn widest_column_gives_way_but_never_below_its_longest_word() {
+        let t = cells(&[
+            &["NAME", "WHY"],
+            &["web", "namespace label istio.io/dataplane-mode=ambient"],
+        ]);
+        // Fits: no wrapping at all.
+        assert_eq!(column_widths(&t, 60), None);
+        // Three columns between them: the long column shrinks to 33.
+        assert_eq!(column_widths(&t, 40), Some(vec![4, 33]));
+        // Never below its longest word (31): the table overflows instead.
+        assert_eq!(column_widths(&t, 20), Some(vec![4, 31]));
+        let s = table(&["NAME", "WHY"], t[1..].to_vec(), 40);
+        assert!(s.lines().all(|l| visible_len(l) <= 40), "{s}");
+        assert!(s.contains("istio.io/dataplane-mode=ambient"), "{s}");
+    }
+
+    #[test]
+    fn wrapped_colour_is_closed_on_every_line() {
+        let red = "\x1b[31mWaypointIsNotReady (default/details-waypoint)\x1b[39m";
+        assert_eq!(visible_len(red), 45);
+        assert_eq!(
+            wrap_cell(red, 30),
+            "\x1b[31mWaypointIsNotReady\x1b[39m\n\x1b[31m(default/details-waypoint)\x1b[39m"
+        );
+        assert_eq!(wrap_cell("short", 30), "short");
+    }
+
+    #[test]
+    fn counts_agree_in_number() {
+        assert_eq!(counted(1, "policy", "policies"), "1 policy");
+        assert_eq!(counted(0, "policy", "policies"), "0 policies");
+        assert_eq!(counted(2, "finding", "findings"), "2 findings");
+    }
 }

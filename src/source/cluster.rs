@@ -45,6 +45,14 @@ pub struct Connection {
     pub default_namespace: String,
 }
 
+impl Connection {
+    /// A bounded GET of one API path (shell completion's small reads outside the Snapshot).
+    pub async fn get_text(&self, path: &str) -> Option<String> {
+        let body = self.requester.get(path).await.ok()?;
+        String::from_utf8(body).ok()
+    }
+}
+
 /// A kubeconfig parse error without the text it quotes: the parser shows the lines around
 /// the error (removed by `scrub`) and quotes values, and a misplaced token or key would be
 /// among them. The position and the reason remain.
@@ -98,20 +106,18 @@ pub async fn connect(o: &Options) -> Result<Connection> {
         user: o.user.clone(),
     };
     let kubeconfig = match &o.kubeconfig {
-        Some(p) => Some(Kubeconfig::read_from(p).map_err(|e| {
-            Error::Cluster(format!(
-                "cannot read kubeconfig {}: {}",
-                p.display(),
-                kubeconfig_error(&e)
-            ))
-        })?),
+        Some(p) => Some(
+            Kubeconfig::read_from(p)
+                .map_err(|e| Error::Cluster(kubeconfig_read_error("kubeconfig", Some(p), &e)))?,
+        ),
         None => match Kubeconfig::read() {
             Ok(k) => Some(k),
             Err(kube::config::KubeconfigError::FindPath) => None,
             Err(e) if std::env::var_os("KUBECONFIG").is_some() => {
-                return Err(Error::Cluster(format!(
-                    "cannot read KUBECONFIG: {}",
-                    kubeconfig_error(&e)
+                return Err(Error::Cluster(kubeconfig_read_error(
+                    "KUBECONFIG",
+                    None,
+                    &e,
                 )))
             }
             Err(_) => None,
@@ -188,6 +194,30 @@ pub async fn connect(o: &Options) -> Result<Connection> {
         server,
         default_namespace,
     })
+}
+
+/// `cannot read WHAT PATH: reason`, the path shown once (kube's own message debug-prints it
+/// inside quotes: `'"/tmp/x"'`).
+/// One line for a kubeconfig that cannot be read: the path once, and a parse error
+/// without the values it quotes (`kubeconfig_error`).
+fn kubeconfig_read_error(
+    what: &str,
+    given: Option<&std::path::Path>,
+    e: &kube::config::KubeconfigError,
+) -> String {
+    match (e, given) {
+        (kube::config::KubeconfigError::ReadConfig(io, path), _) => {
+            let s = io.to_string();
+            let reason = s.split(" (os error").next().unwrap_or(&s).to_lowercase();
+            format!("cannot read {what} {}: {reason}", path.display())
+        }
+        (other, Some(p)) => format!(
+            "cannot read {what} {}: {}",
+            p.display(),
+            kubeconfig_error(other)
+        ),
+        (other, None) => format!("cannot read {what}: {}", kubeconfig_error(other)),
+    }
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,203 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'kubectl-ambient_policy' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'kubectl-ambient_policy'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'kubectl-ambient_policy' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain which component enforces each policy, the identity it sees, and the effect')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what a change would do: enforcement, paths and findings before and after')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Will this request get through? The path hop by hop, the policy that decides, the verdict')
+            [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version, git commit and build target')
+            [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script, or link kubectl''s plugin completion (install)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff), or write one page per command into DIR')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kubectl-ambient_policy;explain' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace to explain (default: the kubeconfig context''s namespace, else "default")')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace to explain (default: the kubeconfig context''s namespace, else "default")')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Narrow the destination workloads with a label selector (e.g. app=productpage)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Narrow the destination workloads with a label selector (e.g. app=productpage)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read manifests from files or directories instead of the cluster (repeatable; - for stdin)')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Read manifests from files or directories instead of the cluster (repeatable; - for stdin)')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Read the objects `kubectl kustomize DIR` renders (repeatable; combines with -f)')
+            [CompletionResult]::new('--kustomize', '--kustomize', [CompletionResultType]::ParameterName, 'Read the objects `kubectl kustomize DIR` renders (repeatable; combines with -f)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the table output (NO_COLOR and TERM=dumb also turn it off)')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit with code 1 when a finding at or above this severity remains')
+            [CompletionResult]::new('--suppress', '--suppress', [CompletionResultType]::ParameterName, 'Silence findings: CODE or CODE=Kind/namespace/name, `*` wildcards (repeatable)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use (default: the current context)')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The kubeconfig cluster to use')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The kubeconfig user to use')
+            [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Timeout to connect and for each API request, e.g. 5s, 500ms, 1m; the whole read is bounded by six times it')
+            [CompletionResult]::new('--istio-namespace', '--istio-namespace', [CompletionResultType]::ParameterName, 'Namespace where istiod runs (its istio ConfigMap and Deployment are read there)')
+            [CompletionResult]::new('--root-namespace', '--root-namespace', [CompletionResultType]::ParameterName, 'Istio root namespace (default: from the istio ConfigMap, else istio-system)')
+            [CompletionResult]::new('--trust-domain', '--trust-domain', [CompletionResultType]::ParameterName, 'Mesh trust domain (default: from the istio ConfigMap, else cluster.local)')
+            [CompletionResult]::new('--feature', '--feature', [CompletionResultType]::ParameterName, 'Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)')
+            [CompletionResult]::new('--namespace-labels', '--namespace-labels', [CompletionResultType]::ParameterName, 'Labels of a namespace missing from the -f input, e.g. bookinfo=istio.io/dataplane-mode=ambient (repeatable; "NS=" for none; overrides the input)')
+            [CompletionResult]::new('--cni-exclude-namespaces', '--cni-exclude-namespaces', [CompletionResultType]::ParameterName, 'Namespaces istio-cni never enrols (comma-separated; default kube-system)')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Explain every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Explain every namespace')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-ambient_policy;diff' {
+            [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'Compare with these manifests instead of the cluster (offline; repeatable)')
+            [CompletionResult]::new('--delete', '--delete', [CompletionResultType]::ParameterName, 'Remove an object from the cluster side: Kind/namespace/name, or Kind/name (repeatable)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace to explain (default: the kubeconfig context''s namespace, else "default")')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace to explain (default: the kubeconfig context''s namespace, else "default")')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Narrow the destination workloads with a label selector (e.g. app=productpage)')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Narrow the destination workloads with a label selector (e.g. app=productpage)')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Read the objects `kubectl kustomize DIR` renders (repeatable; combines with -f)')
+            [CompletionResult]::new('--kustomize', '--kustomize', [CompletionResultType]::ParameterName, 'Read the objects `kubectl kustomize DIR` renders (repeatable; combines with -f)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the table output (NO_COLOR and TERM=dumb also turn it off)')
+            [CompletionResult]::new('--suppress', '--suppress', [CompletionResultType]::ParameterName, 'Silence findings: CODE or CODE=Kind/namespace/name, `*` wildcards (repeatable)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use (default: the current context)')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The kubeconfig cluster to use')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The kubeconfig user to use')
+            [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Timeout to connect and for each API request, e.g. 5s, 500ms, 1m; the whole read is bounded by six times it')
+            [CompletionResult]::new('--istio-namespace', '--istio-namespace', [CompletionResultType]::ParameterName, 'Namespace where istiod runs (its istio ConfigMap and Deployment are read there)')
+            [CompletionResult]::new('--root-namespace', '--root-namespace', [CompletionResultType]::ParameterName, 'Istio root namespace (default: from the istio ConfigMap, else istio-system)')
+            [CompletionResult]::new('--trust-domain', '--trust-domain', [CompletionResultType]::ParameterName, 'Mesh trust domain (default: from the istio ConfigMap, else cluster.local)')
+            [CompletionResult]::new('--feature', '--feature', [CompletionResultType]::ParameterName, 'Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)')
+            [CompletionResult]::new('--namespace-labels', '--namespace-labels', [CompletionResultType]::ParameterName, 'Labels of a namespace missing from the -f input, e.g. bookinfo=istio.io/dataplane-mode=ambient (repeatable; "NS=" for none; overrides the input)')
+            [CompletionResult]::new('--cni-exclude-namespaces', '--cni-exclude-namespaces', [CompletionResultType]::ParameterName, 'Namespaces istio-cni never enrols (comma-separated; default kube-system)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The proposed manifests: files or directories (repeatable; - for stdin)')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'The proposed manifests: files or directories (repeatable; - for stdin)')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit 1 only when the change introduces a finding at or above this severity')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Explain every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Explain every namespace')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-ambient_policy;check' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The client: pod/NS/NAME, NS/NAME, deploy/NS/NAME, sa/NS/NAME, ingress[/NS/NAME] or external')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The destination: svc/NS/NAME[:PORT], pod/NS/NAME[:PORT], deploy/NS/NAME[:PORT] or a hostname')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Destination port (the Service port for a Service)')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'HTTP method (unknown when not given)')
+            [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'HTTP path (unknown when not given)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'A request header NAME:VALUE (repeatable); headers not given are unknown')
+            [CompletionResult]::new('--request-principal', '--request-principal', [CompletionResultType]::ParameterName, 'The JWT principal ISSUER/SUBJECT (unknown when not given)')
+            [CompletionResult]::new('--source-ip', '--source-ip', [CompletionResultType]::ParameterName, 'The client''s IP address (for ipBlocks and source.ip conditions)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace for NAME-only forms and the matrix (default: the context''s, else "default")')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for NAME-only forms and the matrix (default: the context''s, else "default")')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read manifests from files or directories instead of the cluster (repeatable; - for stdin)')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Read manifests from files or directories instead of the cluster (repeatable; - for stdin)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the table output (NO_COLOR and TERM=dumb also turn it off)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use (default: the current context)')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The kubeconfig cluster to use')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The kubeconfig user to use')
+            [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'Timeout to connect and for each API request, e.g. 5s, 500ms, 1m')
+            [CompletionResult]::new('--istio-namespace', '--istio-namespace', [CompletionResultType]::ParameterName, 'Namespace where istiod runs')
+            [CompletionResult]::new('--root-namespace', '--root-namespace', [CompletionResultType]::ParameterName, 'Istio root namespace (default: from the istio ConfigMap, else istio-system)')
+            [CompletionResult]::new('--trust-domain', '--trust-domain', [CompletionResultType]::ParameterName, 'Mesh trust domain (default: from the istio ConfigMap, else cluster.local)')
+            [CompletionResult]::new('--feature', '--feature', [CompletionResultType]::ParameterName, 'Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)')
+            [CompletionResult]::new('--cni-exclude-namespaces', '--cni-exclude-namespaces', [CompletionResultType]::ParameterName, 'Namespaces istio-cni never enrols (comma-separated; default kube-system)')
+            [CompletionResult]::new('--plaintext', '--plaintext', [CompletionResultType]::ParameterName, 'Send without mTLS, as a client outside the mesh would')
+            [CompletionResult]::new('--pod-ip', '--pod-ip', [CompletionResultType]::ParameterName, 'Matrix: also pods by IP as destinations')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Matrix over every namespace')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Matrix over every namespace')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-ambient_policy;version' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (default: text)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (default: text)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-ambient_policy;completion' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-ambient_policy;man' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-ambient_policy;help' {
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain which component enforces each policy, the identity it sees, and the effect')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show what a change would do: enforcement, paths and findings before and after')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Will this request get through? The path hop by hop, the policy that decides, the verdict')
+            [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version, git commit and build target')
+            [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script, or link kubectl''s plugin completion (install)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff), or write one page per command into DIR')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kubectl-ambient_policy;help;explain' {
+            break
+        }
+        'kubectl-ambient_policy;help;diff' {
+            break
+        }
+        'kubectl-ambient_policy;help;check' {
+            break
+        }
+        'kubectl-ambient_policy;help;version' {
+            break
+        }
+        'kubectl-ambient_policy;help;completion' {
+            break
+        }
+        'kubectl-ambient_policy;help;man' {
+            break
+        }
+        'kubectl-ambient_policy;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,266 @@
+//! Values only the kubeconfig or the cluster knows: contexts, clusters and users (kubeconfig
+//! only, no cluster call), namespaces and workload names (a GET through the same connection
+//! code as `explain`, bounded by one deadline). Any failure yields the static candidates:
+//! completion must never print an error or hang the shell.
+
+use super::Candidate;
+use crate::source::cluster;
+use crate::source::kinds::{KindSpec, DEPLOYMENT, KINDS};
+use kube::config::Kubeconfig;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The whole live lookup, connecting included, stays under this.
+pub const BUDGET: Duration = Duration::from_secs(2);
+
+/// The connection flags typed before the word being completed.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub cluster: Option<String>,
+    pub user: Option<String>,
+    pub namespace: Option<String>,
+}
+
+pub struct Live {
+    target: Target,
+    deadline: Instant,
+}
+
+impl Live {
+    pub fn new(target: Target) -> Self {
+        Live {
+            target,
+            deadline: Instant::now() + BUDGET,
+        }
+    }
+
+    fn kubeconfig(&self) -> Option<Kubeconfig> {
+        match &self.target.kubeconfig {
+            Some(p) => Kubeconfig::read_from(p).ok(),
+            None => Kubeconfig::read().ok(),
+        }
+    }
+
+    pub fn contexts(&self) -> Vec<Candidate> {
+        let Some(kc) = self.kubeconfig() else {
+            return vec![];
+        };
+        kc.contexts
+            .iter()
+            .map(|c| {
+                let mut help = c
+                    .context
+                    .as_ref()
+                    .map(|x| match &x.namespace {
+                        Some(ns) => format!("cluster {}, namespace {ns}", x.cluster),
+                        None => format!("cluster {}", x.cluster),
+                    })
+                    .unwrap_or_default();
+                if kc.current_context.as_deref() == Some(c.name.as_str()) {
+                    help = format!("current; {help}");
+                }
+                Candidate::new(&c.name, help)
+            })
+            .collect()
+    }
+
+    pub fn clusters(&self) -> Vec<Candidate> {
+        self.kubeconfig()
+            .map(|kc| {
+                kc.clusters
+                    .iter()
+                    .map(|c| {
+                        let server = c.cluster.as_ref().and_then(|x| x.server.clone());
+                        Candidate::new(&c.name, server.unwrap_or_default())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn users(&self) -> Vec<Candidate> {
+        self.kubeconfig()
+            .map(|kc| {
+                kc.auth_infos
+                    .iter()
+                    .map(|u| Candidate::new(&u.name, ""))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The selected context's namespace from the kubeconfig, if it names one.
+    fn context_namespace(&self) -> Option<String> {
+        let kc = self.kubeconfig()?;
+        let name = self
+            .target
+            .context
+            .clone()
+            .or_else(|| kc.current_context.clone())?;
+        kc.contexts
+            .into_iter()
+            .find(|c| c.name == name)?
+            .context?
+            .namespace
+    }
+
+    /// `-n`, else the context's namespace, else `default` (as `explain` decides).
+    pub fn default_namespace(&self) -> String {
+        self.target
+            .namespace
+            .clone()
+            .or_else(|| self.context_namespace())
+            .unwrap_or_else(|| "default".into())
+    }
+
+    /// The cluster's namespaces; when it cannot be read in time, the context's namespace,
+    /// `default` and `istio-system`.
+    pub fn namespaces(&self) -> Vec<Candidate> {
+        let spec = KINDS.iter().find(|k| k.kind == "Namespace");
+        if let Some(list) = spec.and_then(|s| self.list(s, None)) {
+            let mut names: Vec<String> = list.iter().filter_map(name).collect();
+            names.sort();
+            return names.into_iter().map(|n| Candidate::new(n, "")).collect();
+        }
+        let mut out = Vec::new();
+        if let Some(ns) = self.context_namespace() {
+            out.push(Candidate::new(ns, "the context's namespace"));
+        }
+        for (ns, help) in [
+            ("default", "default namespace"),
+            ("istio-system", "Istio's namespace"),
+        ] {
+            if !out.iter().any(|c| c.value == ns) {
+                out.push(Candidate::new(ns, help));
+            }
+        }
+        out
+    }
+
+    /// Names of `kind` (`pod`, `svc`, `deploy`, `sa`) in `ns`. Deployments fall back to the
+    /// pods' ReplicaSet owners and ServiceAccounts come from the pods, so that the RBAC the
+    /// plugin already needs (pods, services) is enough.
+    pub fn workload_names(&self, kind: &str, ns: &str) -> Vec<String> {
+        let core = |k: &str| KINDS.iter().find(|s| s.kind == k);
+        let pods = || core("Pod").and_then(|s| self.list(s, Some(ns)));
+        let mut names: Vec<String> = match kind {
+            "pod" => pods().unwrap_or_default().iter().filter_map(name).collect(),
+            "svc" => core("Service")
+                .and_then(|s| self.list(s, Some(ns)))
+                .unwrap_or_default()
+                .iter()
+                .filter_map(name)
+                .collect(),
+            "deploy" => match self.list(&DEPLOYMENT, Some(ns)) {
+                Some(d) => d.iter().filter_map(name).collect(),
+                None => pods()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(deployment_of)
+                    .collect(),
+            },
+            "sa" => pods()
+                .unwrap_or_default()
+                .iter()
+                .map(|p| {
+                    p["spec"]["serviceAccountName"]
+                        .as_str()
+                        .unwrap_or("default")
+                        .to_string()
+                })
+                .collect(),
+            _ => vec![],
+        };
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// The first page of a list, or `None` on any failure or after the deadline.
+    fn list(&self, spec: &KindSpec, ns: Option<&str>) -> Option<Vec<Value>> {
+        let left = self.deadline.checked_duration_since(Instant::now())?;
+        let opts = cluster::Options {
+            verbose: false,
+            kubeconfig: self.target.kubeconfig.clone(),
+            context: self.target.context.clone(),
+            cluster: self.target.cluster.clone(),
+            user: self.target.user.clone(),
+            request_timeout: left,
+            istio_namespace: String::new(),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        let url = format!("{}?limit=500", spec.list_path(spec.versions[0], ns));
+        let body = rt.block_on(async {
+            tokio::time::timeout(left, async {
+                let conn = cluster::connect(&opts).await.ok()?;
+                conn.get_text(&url).await
+            })
+            .await
+            .ok()
+            .flatten()
+        });
+        // Do not wait for connections still closing.
+        rt.shutdown_background();
+        let list: Value = serde_json::from_str(&body?).ok()?;
+        list["items"].as_array().cloned()
+    }
+}
+
+fn name(o: &Value) -> Option<String> {
+    o["metadata"]["name"].as_str().map(str::to_string)
+}
+
+/// A Deployment's pod is owned by ReplicaSet `<deployment>-<pod-template-hash>`.
+fn deployment_of(pod: &Value) -> Option<String> {
+    let hash = pod["metadata"]["labels"]["pod-template-hash"].as_str()?;
+    pod["metadata"]["ownerReferences"]
+        .as_array()?
+        .iter()
+        .filter(|o| o["kind"] == "ReplicaSet")
+        .find_map(|o| {
+            o["name"]
+                .as_str()?
+                .strip_suffix(hash)?
+                .strip_suffix('-')
+                .map(str::to_string)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn deployment_from_the_replicaset_owner() {
+        let pod = json!({"metadata": {"name": "web-7d9f-x", "labels": {"pod-template-hash": "7d9f"},
+            "ownerReferences": [{"kind": "ReplicaSet", "name": "web-7d9f"}]}});
+        assert_eq!(deployment_of(&pod).as_deref(), Some("web"));
+        let bare = json!({"metadata": {"name": "debug"}});
+        assert_eq!(deployment_of(&bare), None);
+        let job = json!({"metadata": {"labels": {"pod-template-hash": "1"},
+            "ownerReferences": [{"kind": "Job", "name": "x-1"}]}});
+        assert_eq!(deployment_of(&job), None);
+    }
+
+    #[test]
+    fn unreadable_kubeconfig_gives_static_values_quickly() {
+        let live = Live::new(Target {
+            kubeconfig: Some("/nonexistent/kubeconfig".into()),
+            ..Target::default()
+        });
+        let started = Instant::now();
+        let ns: Vec<String> = live.namespaces().into_iter().map(|c| c.value).collect();
+        assert_eq!(ns, ["default", "istio-system"]);
+        assert!(live.contexts().is_empty());
+        assert!(live.workload_names("pod", "default").is_empty());
+        assert!(started.elapsed() < BUDGET);
+        assert_eq!(live.default_namespace(), "default");
+    }
+}
