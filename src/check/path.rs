@@ -558,6 +558,7 @@ fn hops_for(
         path: q.path.clone(),
         headers: q.headers.clone(),
         request_principal: q.request_principal.clone(),
+        trust_domain: Some(ix.snap.mesh.trust_domain().to_string()),
     };
     let client_id = client.identity.as_deref();
     let mut hops = Vec::new();
@@ -606,7 +607,7 @@ fn hops_for(
     let (via, bypassed) = waypoint_of(mesh, client, target);
     if let Some(w) = bypassed {
         notes.push(format!(
-            "this request does not cross waypoint {} (SEMANTICS.md 3.5): its policies do not apply",
+            "this request does not cross waypoint {}: its policies do not apply",
             mesh.waypoints[w].key()
         ));
     }

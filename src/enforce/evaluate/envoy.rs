@@ -30,6 +30,9 @@ pub struct Request {
     pub headers: BTreeMap<String, String>,
     /// JWT `iss/sub` (`requestPrincipals`, `request.auth.principal`).
     pub request_principal: Option<String>,
+    /// The mesh's trust domain, which the proxy reads `cluster.local` principals as
+    /// (`None`: `cluster.local` itself).
+    pub trust_domain: Option<String>,
 }
 
 /// Whether one policy's rules match the request (ALLOW: allows it; DENY: denies it).
@@ -102,7 +105,30 @@ fn str_kind(attr: &str, pos: &[String], neg: &[String], v: Option<&str>) -> Outc
     kind(attr, &strings(pos), &strings(neg), v, |m, v| m.matches(v))
 }
 
+/// A principal as istiod writes it into Envoy's RBAC filter: a `cluster.local` trust domain
+/// stands for the mesh's own (`pilot/pkg/security/trustdomain/bundle.go`
+/// `ReplaceTrustDomainAliases`, applied to every rule by the authz builder's
+/// `MigrateTrustDomain`: "cluster.local, which is a pointer to the local trust domain").
+/// Other trust domains, `*` and malformed principals are kept. ztunnel has no such step.
+fn local_principal(p: &str, trust_domain: Option<&str>) -> String {
+    let parts: Vec<&str> = p.split('/').collect();
+    match trust_domain {
+        Some(td) if parts.len() == 5 && parts[0] == "cluster.local" && td != "cluster.local" => {
+            format!("{td}/{}", parts[1..].join("/"))
+        }
+        _ => p.to_string(),
+    }
+}
+
 fn peer_kind(attr: &str, pos: &[String], neg: &[String], r: &Request, part: usize) -> Outcome {
+    let (pos, neg) = if part == 3 {
+        let td = r.trust_domain.as_deref();
+        let local = |v: &[String]| v.iter().map(|p| local_principal(p, td)).collect::<Vec<_>>();
+        (local(pos), local(neg))
+    } else {
+        (pos.to_vec(), neg.to_vec())
+    };
+    let (pos, neg) = (pos.as_slice(), neg.as_slice());
     // principals (part 3: the whole identity), namespaces (1), trust domains (0); the
     // value shown in reasons is the part compared, empty for plaintext.
     let v = principal(r).map(|p| {
@@ -259,7 +285,7 @@ mod tests {
     }
 
     /// `id=P` (or `id=-` for plaintext) `ip=` `remote=` `dip=` `port=` `host=` `method=`
-    /// `path=` `jwt=` `h:NAME=VALUE`; anything not given is unknown.
+    /// `path=` `jwt=` `td=` (mesh trust domain) `h:NAME=VALUE`; anything not given is unknown.
     fn request(s: &str) -> Request {
         let mut r = Request::default();
         for kv in s.split_whitespace() {
@@ -275,6 +301,7 @@ mod tests {
                 "method" => r.method = Some(v.into()),
                 "path" => r.path = Some(v.into()),
                 "jwt" => r.request_principal = Some(v.into()),
+                "td" => r.trust_domain = Some(v.into()),
                 h => {
                     r.headers
                         .insert(h.strip_prefix("h:").unwrap().into(), v.into());
@@ -320,6 +347,14 @@ mod tests {
             ("[{from: [{source: {serviceAccounts: [x]}}]}]", "id=td/ns/ns1/sa/x", "match"),
             ("[{from: [{source: {serviceAccounts: [a/x]}}]}]", "id=td/ns/a/sa/x", "match"),
             ("[{from: [{source: {notServiceAccounts: [a/x]}}]}]", "id=td/ns/a/sa/x", "no-match"),
+            // cluster.local principals stand for the mesh's trust domain at Envoy, in `from`
+            // and `when`, positive and negative; other trust domains are kept as written
+            ("[{from: [{source: {principals: [cluster.local/ns/a/sa/x]}}]}]", "id=corp/ns/a/sa/x td=corp", "match"),
+            ("[{from: [{source: {principals: [cluster.local/ns/a/sa/x]}}]}]", "id=cluster.local/ns/a/sa/x td=corp", "no-match"),
+            ("[{from: [{source: {principals: [other/ns/a/sa/x]}}]}]", "id=corp/ns/a/sa/x td=corp", "no-match"),
+            ("[{from: [{source: {notPrincipals: [cluster.local/ns/a/sa/x]}}]}]", "id=corp/ns/a/sa/x td=corp", "no-match"),
+            ("[{when: [{key: source.principal, values: [cluster.local/ns/a/sa/x]}]}]", "id=corp/ns/a/sa/x td=corp", "match"),
+            ("[{from: [{source: {principals: [\"cluster.local/ns/a/*\"]}}]}]", "id=corp/ns/a/sa/x td=corp", "no-match"),
             // trustDomains (Envoy only)
             ("[{from: [{source: {trustDomains: [td]}}]}]", "id=td/ns/a/sa/x", "match"),
             ("[{from: [{source: {notTrustDomains: [td]}}]}]", "id=td/ns/a/sa/x", "no-match"),
