@@ -78,6 +78,88 @@ fn live_cluster_answers_like_files() {
     }
 }
 
+/// `-v` logs each API request of the read on stderr, as for explain; the verdict is unchanged.
+#[test]
+fn verbose_logs_the_requests() {
+    let server = ApiServer::start(example_objects());
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-verbose");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig(&[("mesh", None, TOKEN)])).unwrap();
+    let o = Command::new(EXE)
+        .env("KUBECONFIG", &kubeconfig)
+        .env("HOME", &dir)
+        .args([
+            "check",
+            "-v",
+            "--from",
+            "external",
+            "--to",
+            "svc/default/reviews:9080",
+        ])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{log}");
+    assert!(log.contains("authentication: bearer token"), "{log}");
+    assert!(
+        log.contains("debug: GET /api/v1/pods?limit=500 -> 200"),
+        "{log}"
+    );
+    assert!(!log.contains(TOKEN), "{log}");
+}
+
+/// Live pods name their controller only through ownerReferences (the cluster source reads no
+/// Deployment): `deploy/NS/NAME` finds the pod its ReplicaSet owns, `sts/NS/NAME` the ordinal.
+#[test]
+fn workload_forms_find_live_pods_by_owner() {
+    let pod = |name: &str, app: &str, owner: (&str, &str), hash: Option<&str>, ip: &str| {
+        let mut labels = serde_json::json!({"app": app});
+        if let Some(h) = hash {
+            labels["pod-template-hash"] = h.into();
+        }
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "app", "labels": labels,
+                "annotations": {"ambient.istio.io/redirection": "enabled"},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": owner.0, "name": owner.1, "controller": true}]},
+            "spec": {"serviceAccountName": app},
+            "status": {"phase": "Running", "podIP": ip}
+        })
+    };
+    let server = ApiServer::start(vec![
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": "app", "labels": {"istio.io/dataplane-mode": "ambient"}}}),
+        pod(
+            "web-6b7c9d8f5-x2x4z",
+            "web",
+            ("ReplicaSet", "web-6b7c9d8f5"),
+            Some("6b7c9d8f5"),
+            "10.0.0.5",
+        ),
+        pod("db-0", "db", ("StatefulSet", "db"), None, "10.0.0.6"),
+        serde_json::json!({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+            "metadata": {"name": "db-from-web", "namespace": "app"},
+            "spec": {"selector": {"matchLabels": {"app": "db"}},
+                "rules": [{"from": [{"source": {"principals": ["cluster.local/ns/app/sa/web"]}}]}]}}),
+    ]);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-live-owners");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig(&[("mesh", None, TOKEN)])).unwrap();
+    let (code, v) = check(Some(&kubeconfig), &[], "deploy/app/web", "sts/app/db:5432");
+    assert_eq!(code, 0, "{v:#}");
+    let hops = v["hops"].as_array().unwrap();
+    assert_eq!(hops[0]["name"], "Pod/app/web-6b7c9d8f5-x2x4z", "{v:#}");
+    assert_eq!(hops.last().unwrap()["name"], "Pod/app/db-0", "{v:#}");
+    assert_eq!(
+        v["request"]["sourceIdentity"],
+        "spiffe://cluster.local/ns/app/sa/web"
+    );
+}
+
 #[test]
 fn unreachable_cluster_exits_3() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-unreachable");

@@ -3,7 +3,8 @@
 //! from. Before: `--base` manifests, or the cluster. After: `-f` manifests, or the cluster
 //! with them applied and `--delete` objects removed.
 
-use super::{apply_flags, parse_features, read_cluster, use_color, write_out};
+use super::input::Input;
+use super::{shows_progress, use_color, write_out};
 use crate::cli::{DiffArgs, FailOn, Output};
 use crate::error::{Error, Result};
 use crate::explain::report::Explanation;
@@ -31,32 +32,37 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         .map(|s| Suppression::parse(s))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::Usage)?;
-    let features = parse_features(&e.features)?;
+    let input = Input::new(&e.input)?;
     let deletes = args
         .delete
         .iter()
         .map(|d| ObjectRef::parse(d))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::Usage)?;
-    if e.filenames.is_empty() && (deletes.is_empty() || !args.base.is_empty()) {
+    let proposed = &e.input;
+    if !proposed.offline() && (deletes.is_empty() || !args.base.is_empty()) {
         return Err(Error::Usage(
-            "diff needs the proposed manifests: -f FILE|DIR (against --base or the cluster), or --delete KIND/NS/NAME".into(),
+            "diff needs the proposed manifests: -f FILE|DIR or -k DIR (against --base or the cluster), or --delete KIND/NS/NAME".into(),
         ));
     }
 
-    if args.base.iter().any(|b| b == "-") && e.filenames.iter().any(|f| f == "-") {
+    if args.base.iter().any(|b| b == "-") && proposed.filenames.iter().any(|f| f == "-") {
         return Err(Error::Usage(
             "stdin (-) can be read once: use it for --base or for -f, not both".into(),
         ));
     }
 
     let (mut before, mut after, namespace) = if args.base.is_empty() {
-        let (live, namespace) = read_cluster(e)?;
-        // As `kubectl apply`: objects without a namespace land in the one explained.
-        let default_ns = namespace.clone().unwrap_or_else(|| "default".into());
+        let (live, namespace) = input.cluster(shows_progress(e.output))?;
         let mut after = live.clone();
-        if !e.filenames.is_empty() {
-            after.overlay(files::load(&e.filenames, &default_ns)?);
+        if proposed.offline() {
+            // As `kubectl apply`: objects without a namespace land in the one explained.
+            let default_ns = namespace.clone().unwrap_or_else(|| "default".into());
+            after.overlay(files::load_inputs(
+                &proposed.filenames,
+                &proposed.kustomize,
+                &default_ns,
+            )?);
         }
         for d in &deletes {
             if !after.delete(d) {
@@ -67,20 +73,15 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         }
         (live, after, namespace)
     } else {
-        let namespace = if e.all_namespaces {
-            None
-        } else {
-            Some(e.namespace.clone().unwrap_or_else(|| "default".into()))
-        };
-        let default_ns = namespace.clone().unwrap_or_else(|| "default".into());
         (
-            files::load(&args.base, &default_ns)?,
-            files::load(&e.filenames, &default_ns)?,
-            namespace,
+            input.manifests(&args.base, &[])?,
+            input.manifests(&proposed.filenames, &proposed.kustomize)?,
+            input.offline_namespace(),
         )
     };
-    apply_flags(&mut before, e, features.clone());
-    apply_flags(&mut after, e, features);
+    // The flags beat both sides' input alike.
+    input.settle(&mut before);
+    input.settle(&mut after);
 
     let scope = Scope {
         namespace,
