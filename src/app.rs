@@ -96,18 +96,7 @@ fn run_completion(args: &CompletionArgs, out: &mut dyn Write) -> Result<u8> {
 
 fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
     // Validate every flag before reading anything.
-    let selector = args
-        .selector
-        .as_deref()
-        .map(LabelSelector::parse)
-        .transpose()
-        .map_err(Error::Usage)?;
-    let suppressions = args
-        .suppress
-        .iter()
-        .map(|s| Suppression::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::Usage)?;
+    let (selector, suppressions) = report_flags(args)?;
     let input = Input::new(&args.input)?;
     let (snap, namespace) = input.read(shows_progress(args.output))?;
 
@@ -230,13 +219,34 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
     Ok(s)
 }
 
-/// 1 when a finding at or above `--fail-on` remains.
-fn exit_code(args: &ExplainArgs, e: &crate::explain::report::Explanation) -> u8 {
-    let threshold = args.fail_on.map(|f| match f {
+/// The report flags of explain (and diff): `-l` and `--suppress`, parsed.
+fn report_flags(args: &ExplainArgs) -> Result<(Option<LabelSelector>, Vec<Suppression>)> {
+    let selector = args
+        .selector
+        .as_deref()
+        .map(LabelSelector::parse)
+        .transpose()
+        .map_err(Error::Usage)?;
+    let suppressions = args
+        .suppress
+        .iter()
+        .map(|s| Suppression::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Usage)?;
+    Ok((selector, suppressions))
+}
+
+fn severity(f: FailOn) -> Severity {
+    match f {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
         FailOn::Info => Severity::Info,
-    });
+    }
+}
+
+/// 1 when a finding at or above `--fail-on` remains.
+fn exit_code(args: &ExplainArgs, e: &crate::explain::report::Explanation) -> u8 {
+    let threshold = args.fail_on.map(severity);
     u8::from(threshold.is_some_and(|t| e.findings.iter().any(|f| f.severity.at_least(t))))
 }
 

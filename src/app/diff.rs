@@ -4,34 +4,20 @@
 //! with them applied and `--delete` objects removed.
 
 use super::input::Input;
-use super::{shows_progress, use_color, write_out};
-use crate::cli::{DiffArgs, FailOn, Output};
+use super::{report_flags, severity, shows_progress, use_color, write_out};
+use crate::cli::{DiffArgs, Output};
 use crate::error::{Error, Result};
 use crate::explain::report::Explanation;
 use crate::explain::{explain, Scope};
-use crate::findings::{Severity, Suppression};
 use crate::overlay::ObjectRef;
 use crate::render::{self, origins::Origins};
-use crate::selector::LabelSelector;
 use crate::snapshot::Snapshot;
-use crate::source::files;
 use std::io::Write;
 
 pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     let e = &args.explain;
     // Validate every flag before reading anything.
-    let selector = e
-        .selector
-        .as_deref()
-        .map(LabelSelector::parse)
-        .transpose()
-        .map_err(Error::Usage)?;
-    let suppressions = e
-        .suppress
-        .iter()
-        .map(|s| Suppression::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::Usage)?;
+    let (selector, suppressions) = report_flags(e)?;
     let input = Input::new(&e.input)?;
     let deletes = args
         .delete
@@ -56,12 +42,10 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         let (live, namespace) = input.cluster(shows_progress(e.output))?;
         let mut after = live.clone();
         if proposed.offline() {
-            // As `kubectl apply`: objects without a namespace land in the one explained.
-            let default_ns = namespace.clone().unwrap_or_else(|| "default".into());
-            after.overlay(files::load_inputs(
+            after.overlay(input.manifests(
                 &proposed.filenames,
                 &proposed.kustomize,
-                &default_ns,
+                namespace.as_deref(),
             )?);
         }
         for d in &deletes {
@@ -73,10 +57,15 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         }
         (live, after, namespace)
     } else {
+        let namespace = input.offline_namespace();
         (
-            input.manifests(&args.base, &[])?,
-            input.manifests(&proposed.filenames, &proposed.kustomize)?,
-            input.offline_namespace(),
+            input.manifests(&args.base, &[], namespace.as_deref())?,
+            input.manifests(
+                &proposed.filenames,
+                &proposed.kustomize,
+                namespace.as_deref(),
+            )?,
+            namespace,
         )
     };
     // The flags beat both sides' input alike.
@@ -122,12 +111,4 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         Some(f) => u8::from(d.introduces(severity(f))),
         None => u8::from(d.differs()),
     })
-}
-
-fn severity(f: FailOn) -> Severity {
-    match f {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
-    }
 }

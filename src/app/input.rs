@@ -37,7 +37,11 @@ impl<'a> Input<'a> {
     pub fn read(&self, progress: bool) -> Result<(Snapshot, Option<String>)> {
         let (mut snap, namespace) = if self.args.offline() {
             let namespace = self.offline_namespace();
-            let snap = self.manifests(&self.args.filenames, &self.args.kustomize)?;
+            let snap = self.manifests(
+                &self.args.filenames,
+                &self.args.kustomize,
+                namespace.as_deref(),
+            )?;
             (snap, namespace)
         } else {
             read_cluster(self.args, progress)?
@@ -51,11 +55,15 @@ impl<'a> Input<'a> {
         read_cluster(self.args, progress)
     }
 
-    /// Manifests (not settled); objects without a namespace land in the one explained, as
-    /// with `kubectl apply`.
-    pub fn manifests(&self, files: &[String], kustomize: &[String]) -> Result<Snapshot> {
-        let default_ns = self.offline_namespace().unwrap_or_else(|| "default".into());
-        crate::source::files::load_inputs(files, kustomize, &default_ns)
+    /// Manifests (not settled); objects without a namespace land in `namespace` (the one
+    /// explained; "default" for every one), as with `kubectl apply`.
+    pub fn manifests(
+        &self,
+        files: &[String],
+        kustomize: &[String],
+        namespace: Option<&str>,
+    ) -> Result<Snapshot> {
+        crate::source::files::load_inputs(files, kustomize, namespace.unwrap_or("default"))
     }
 
     /// Offline, the namespace explained: -n, else "default"; every one with -A.
