@@ -9,12 +9,11 @@ use crate::explain::{explain, Scope};
 use crate::findings::{Severity, Suppression};
 use crate::render;
 use crate::selector::LabelSelector;
-use crate::snapshot::{parse_bool, Setting, Snapshot, FEATURE_FLAGS};
+use input::Input;
 use std::io::{IsTerminal, Write};
 
 mod diff;
-
-const FLAG: &str = "command-line flag";
+mod input;
 
 /// Runs the command, writing the report to `out`. Returns the exit code.
 pub fn run(cmd: Command, out: &mut dyn Write) -> Result<u8> {
@@ -97,43 +96,9 @@ fn run_completion(args: &CompletionArgs, out: &mut dyn Write) -> Result<u8> {
 
 fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
     // Validate every flag before reading anything.
-    let selector = args
-        .selector
-        .as_deref()
-        .map(LabelSelector::parse)
-        .transpose()
-        .map_err(Error::Usage)?;
-    let suppressions = args
-        .suppress
-        .iter()
-        .map(|s| Suppression::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::Usage)?;
-    let features = parse_features(&args.features)?;
-    let namespace_labels = args
-        .namespace_labels
-        .iter()
-        .map(|s| crate::snapshot::parse_namespace_labels(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::Usage)?;
-    let (mut snap, namespace) = if args.filenames.is_empty() && args.kustomize.is_empty() {
-        read_cluster(args)?
-    } else {
-        let namespace = if args.all_namespaces {
-            None
-        } else {
-            Some(args.namespace.clone().unwrap_or_else(|| "default".into()))
-        };
-        let default_ns = namespace.clone().unwrap_or_else(|| "default".into());
-        (
-            crate::source::files::load_inputs(&args.filenames, &args.kustomize, &default_ns)?,
-            namespace,
-        )
-    };
-    apply_flags(&mut snap, args, features);
-    for (ns, labels) in namespace_labels {
-        snap.set_namespace_labels(&ns, labels);
-    }
+    let (selector, suppressions) = report_flags(args)?;
+    let input = Input::new(&args.input)?;
+    let (snap, namespace) = input.read(shows_progress(args.output))?;
 
     let scope = Scope {
         namespace,
@@ -178,12 +143,12 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
 /// Exit 0 allowed, 1 denied, 4 unknown; the matrix exits 0.
 fn run_check(args: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
     use crate::check::{self, Answer, Ask};
-    let mut input = args.input_args();
     let one_request = args.from.is_some() && args.to.is_some();
-    if one_request && args.filenames.is_empty() {
+    let mut input_args = args.input.clone();
+    if one_request && !input_args.offline() {
         // Both ends, ingress gateways and waypoints can live anywhere: read every namespace.
-        input.all_namespaces = true;
-        input.namespace = None;
+        input_args.all_namespaces = true;
+        input_args.namespace = None;
     }
     let mut ask = Ask {
         from: args.from.clone(),
@@ -195,29 +160,18 @@ fn run_check(args: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
         request_principal: args.request_principal.clone(),
         plaintext: args.plaintext,
         source_ip: args.source_ip.clone(),
-        namespace: args.namespace.clone(),
+        namespace: args.input.namespace.clone(),
         pod_ip: args.pod_ip,
     };
     // Validate every flag before reading anything.
     check::validate(&ask)?;
-    let features = parse_features(&args.features)?;
-    let (mut snap, namespace) = if args.filenames.is_empty() {
-        read_cluster(&input)?
-    } else {
-        let namespace = (!args.all_namespaces)
-            .then(|| args.namespace.clone().unwrap_or_else(|| "default".into()));
-        let default_ns = namespace.clone().unwrap_or_else(|| "default".into());
-        (
-            crate::source::files::load(&args.filenames, &default_ns)?,
-            namespace,
-        )
-    };
-    apply_flags(&mut snap, &input, features);
+    let input = Input::new(&input_args)?;
+    let (snap, namespace) = input.read(shows_progress(args.output))?;
     // NAME-only forms use the given (or the context's) namespace; `-A` widens only the matrix.
     ask.namespace = if one_request {
         Some(
             namespace
-                .or_else(|| args.namespace.clone())
+                .or_else(|| args.input.namespace.clone())
                 .unwrap_or_else(|| "default".into()),
         )
     } else {
@@ -265,127 +219,40 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
     Ok(s)
 }
 
-/// 1 when a finding at or above `--fail-on` remains.
-fn exit_code(args: &ExplainArgs, e: &crate::explain::report::Explanation) -> u8 {
-    let threshold = args.fail_on.map(|f| match f {
+/// The report flags of explain (and diff): `-l` and `--suppress`, parsed.
+fn report_flags(args: &ExplainArgs) -> Result<(Option<LabelSelector>, Vec<Suppression>)> {
+    let selector = args
+        .selector
+        .as_deref()
+        .map(LabelSelector::parse)
+        .transpose()
+        .map_err(Error::Usage)?;
+    let suppressions = args
+        .suppress
+        .iter()
+        .map(|s| Suppression::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Usage)?;
+    Ok((selector, suppressions))
+}
+
+fn severity(f: FailOn) -> Severity {
+    match f {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
         FailOn::Info => Severity::Info,
-    });
+    }
+}
+
+/// 1 when a finding at or above `--fail-on` remains.
+fn exit_code(args: &ExplainArgs, e: &crate::explain::report::Explanation) -> u8 {
+    let threshold = args.fail_on.map(severity);
     u8::from(threshold.is_some_and(|t| e.findings.iter().any(|f| f.severity.at_least(t))))
 }
 
-/// The live source: connect through the kubeconfig, read, report what could not be read.
-fn read_cluster(args: &ExplainArgs) -> Result<(Snapshot, Option<String>)> {
-    use crate::source::cluster;
-    let opts = cluster::Options {
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
-        cluster: args.cluster.clone(),
-        user: args.user.clone(),
-        request_timeout: args.request_timeout,
-        istio_namespace: args.istio_namespace.clone(),
-        verbose: args.verbose,
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Cluster(format!("cannot start the async runtime: {e}")))?;
-    let overall = args.request_timeout * 6;
-    rt.block_on(async {
-        let conn = cluster::connect(&opts).await?;
-        let namespace = if args.all_namespaces {
-            None
-        } else {
-            Some(args.namespace.clone().unwrap_or_else(|| conn.default_namespace.clone()))
-        };
-        let read = cluster::load(&conn, namespace.as_deref(), args.root_namespace.as_deref(), &args.istio_namespace);
-        // A progress line on a terminal, only for the human report and only when slow.
-        let show = std::io::stderr().is_terminal() && matches!(args.output, Output::Table | Output::Wide);
-        let progress = show.then(|| tokio::spawn(progress(conn.context.clone())));
-        let result = tokio::time::timeout(overall, read).await;
-        if let Some(p) = progress {
-            p.abort();
-            let _ = p.await;
-            eprint!("\r\x1b[2K");
-        }
-        let snap = result.map_err(|_| {
-            Error::Cluster(format!(
-                "reading the cluster of context {:?} ({}) took longer than {}s; check the connection or raise --request-timeout",
-                conn.context,
-                conn.server,
-                overall.as_secs()
-            ))
-        })??;
-        // Partial access is normal: say once per kind what could not be read.
-        let mut warned = std::collections::BTreeSet::new();
-        for i in &snap.incomplete {
-            if warned.insert(i.kind.clone()) {
-                eprintln!("warning: could not read {}: {}", i.kind, i.reason);
-            }
-        }
-        Ok((snap, namespace))
-    })
-}
-
-/// Shows a spinner on stderr once reading takes longer than a moment; aborted when done.
-async fn progress(context: String) {
-    const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
-    let start = std::time::Instant::now();
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    for i in 0.. {
-        eprint!(
-            "\r{} reading the cluster of context {context:?}... {:.1}s",
-            FRAMES[i % FRAMES.len()],
-            start.elapsed().as_secs_f64()
-        );
-        let _ = std::io::stderr().flush();
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
-fn parse_features(raw: &[String]) -> Result<Vec<(String, bool)>> {
-    raw.iter()
-        .map(|f| {
-            let (name, value) = f.split_once('=').ok_or_else(|| {
-                Error::Usage(format!("invalid --feature {f:?}: want NAME=true|false"))
-            })?;
-            if !FEATURE_FLAGS.iter().any(|(k, _)| *k == name) {
-                let known = FEATURE_FLAGS
-                    .iter()
-                    .map(|(k, _)| *k)
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                return Err(Error::Usage(format!(
-                    "unknown --feature {name:?}; known: {known}"
-                )));
-            }
-            let v = parse_bool(value).ok_or_else(|| {
-                Error::Usage(format!(
-                    "invalid --feature {f:?}: {value:?} is not a boolean"
-                ))
-            })?;
-            Ok((name.to_string(), v))
-        })
-        .collect()
-}
-
-/// Explicit flags beat whatever the input said.
-fn apply_flags(snap: &mut Snapshot, args: &ExplainArgs, features: Vec<(String, bool)>) {
-    let m = &mut snap.mesh;
-    if let Some(r) = &args.root_namespace {
-        m.root_namespace = Setting::new(r.clone(), FLAG);
-    }
-    if let Some(t) = &args.trust_domain {
-        m.trust_domain = Setting::new(t.clone(), FLAG);
-    }
-    if let Some(ex) = &args.cni_exclude_namespaces {
-        m.cni_exclude_namespaces = Setting::new(ex.clone(), FLAG);
-    }
-    for (k, v) in features {
-        m.features.insert(k, Setting::new(v, FLAG));
-    }
+/// The progress line is for a human reading the table, never for machine output.
+fn shows_progress(output: Output) -> bool {
+    matches!(output, Output::Table | Output::Wide)
 }
 
 fn use_color(choice: ColorChoice) -> bool {

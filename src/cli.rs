@@ -24,9 +24,12 @@ pub enum Command {
     Explain(Box<ExplainArgs>),
     /// Show what a change would do: enforcement, paths and findings before and after
     #[command(mut_arg("filenames", |a| a.help("The proposed manifests: files or directories (repeatable; - for stdin)")))]
+    #[command(mut_arg("kustomize", |a| a.help("The proposed manifests as `kubectl kustomize DIR` renders them (repeatable; combines with -f)")))]
     #[command(mut_arg("fail_on", |a| a.help("Exit 1 only when the change introduces a finding at or above this severity")))]
     Diff(Box<DiffArgs>),
     /// Will this request get through? The path hop by hop, the policy that decides, the verdict
+    #[command(mut_arg("namespace", |a| a.help("Namespace for NAME-only forms and the matrix (default: the context's, else \"default\")")))]
+    #[command(mut_arg("all_namespaces", |a| a.help("Matrix over every namespace")))]
     Check(Box<CheckArgs>),
     /// Print the version, git commit and build target
     Version(VersionArgs),
@@ -163,9 +166,10 @@ pub enum FailOn {
     Info,
 }
 
-#[derive(Debug, Args)]
-#[command(after_help = explain_after_help())]
-pub struct ExplainArgs {
+/// The input flags `explain`, `diff` and `check` share: where the objects come from (the
+/// cluster, or manifests), which namespace, and the mesh settings that beat the input's.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
     /// Namespace to explain (default: the kubeconfig context's namespace, else "default")
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
@@ -174,33 +178,18 @@ pub struct ExplainArgs {
     #[arg(short = 'A', long, conflicts_with = "namespace")]
     pub all_namespaces: bool,
 
-    /// Narrow the destination workloads with a label selector (e.g. app=productpage)
-    #[arg(short = 'l', long, value_name = "SELECTOR")]
-    pub selector: Option<String>,
-
     /// Read manifests from files or directories instead of the cluster (repeatable; - for stdin)
     #[arg(short = 'f', long = "filename", value_name = "FILE|DIR", value_hint = ValueHint::AnyPath)]
     pub filenames: Vec<String>,
 
     /// Read the objects `kubectl kustomize DIR` renders (repeatable; combines with -f)
-    #[arg(short = 'k', long = "kustomize", value_name = "DIR")]
+    #[arg(short = 'k', long = "kustomize", value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub kustomize: Vec<String>,
 
-    /// Output format
-    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
-    pub output: Output,
-
-    /// When to colour the table output (NO_COLOR and TERM=dumb also turn it off)
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
-
-    /// Exit with code 1 when a finding at or above this severity remains
-    #[arg(long, value_enum, value_name = "SEVERITY")]
-    pub fail_on: Option<FailOn>,
-
-    /// Silence findings: CODE or CODE=Kind/namespace/name, `*` wildcards (repeatable)
-    #[arg(long, value_name = "CODE=RESOURCE")]
-    pub suppress: Vec<String>,
+    /// Labels of a namespace missing from the -f input, e.g.
+    /// bookinfo=istio.io/dataplane-mode=ambient (repeatable; "NS=" for none; overrides the input)
+    #[arg(long = "namespace-labels", value_name = "NS=KEY=VALUE,...")]
+    pub namespace_labels: Vec<String>,
 
     /// Path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster)
     #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
@@ -239,11 +228,6 @@ pub struct ExplainArgs {
     #[arg(long = "feature", value_name = "NAME=BOOL")]
     pub features: Vec<String>,
 
-    /// Labels of a namespace missing from the -f input, e.g.
-    /// bookinfo=istio.io/dataplane-mode=ambient (repeatable; "NS=" for none; overrides the input)
-    #[arg(long = "namespace-labels", value_name = "NS=KEY=VALUE,...")]
-    pub namespace_labels: Vec<String>,
-
     /// Namespaces istio-cni never enrols (comma-separated; default kube-system)
     #[arg(long, value_name = "NS,...", value_delimiter = ',')]
     pub cni_exclude_namespaces: Option<Vec<String>>,
@@ -252,6 +236,40 @@ pub struct ExplainArgs {
     /// credentials are never logged
     #[arg(short = 'v', long)]
     pub verbose: bool,
+}
+
+impl InputArgs {
+    /// Manifests (-f, -k) rather than the cluster.
+    pub fn offline(&self) -> bool {
+        !self.filenames.is_empty() || !self.kustomize.is_empty()
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = explain_after_help())]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Narrow the destination workloads with a label selector (e.g. app=productpage)
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+
+    /// When to colour the table output (NO_COLOR and TERM=dumb also turn it off)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Exit with code 1 when a finding at or above this severity remains
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+
+    /// Silence findings: CODE or CODE=Kind/namespace/name, `*` wildcards (repeatable)
+    #[arg(long, value_name = "CODE=RESOURCE")]
+    pub suppress: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -281,8 +299,8 @@ pub struct DiffArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "SOURCE: pod/NS/NAME | NS/NAME | deploy/NS/NAME (also sts, ds, rs, job) | sa/NS/NAME |\n        \
-    ingress[/NS/NAME] | external\n\
+    after_help = "SOURCE: pod/NS/NAME | NS/NAME | deploy/NS/NAME (also sts, ds, rs, rc, job, cj, rollout) |\n        \
+    sa/NS/NAME | ingress[/NS/NAME] | external\n\
 DEST:   svc/NS/NAME[:PORT] | pod/NS/NAME[:PORT] | deploy/NS/NAME[:PORT] | HOST[:PORT]\n\n\
 Exit codes: 0 allowed, 1 denied, 4 unknown (an attribute that decides it was not given),\n\
 2 usage or input error, 3 cluster error. Without --from or --to: the reachability matrix (exit 0).\n\n\
@@ -336,18 +354,6 @@ pub struct CheckArgs {
     #[arg(long)]
     pub pod_ip: bool,
 
-    /// Namespace for NAME-only forms and the matrix (default: the context's, else "default")
-    #[arg(short = 'n', long, value_name = "NAMESPACE")]
-    pub namespace: Option<String>,
-
-    /// Matrix over every namespace
-    #[arg(short = 'A', long, conflicts_with = "namespace")]
-    pub all_namespaces: bool,
-
-    /// Read manifests from files or directories instead of the cluster (repeatable; - for stdin)
-    #[arg(short = 'f', long = "filename", value_name = "FILE|DIR")]
-    pub filenames: Vec<String>,
-
     /// Output format
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
@@ -356,75 +362,10 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
-    /// Path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster)
-    #[arg(long, value_name = "PATH")]
-    pub kubeconfig: Option<std::path::PathBuf>,
-
-    /// The kubeconfig context to use (default: the current context)
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
-
-    /// The kubeconfig cluster to use
-    #[arg(long, value_name = "NAME")]
-    pub cluster: Option<String>,
-
-    /// The kubeconfig user to use
-    #[arg(long, value_name = "NAME")]
-    pub user: Option<String>,
-
-    /// Timeout to connect and for each API request, e.g. 5s, 500ms, 1m
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
-    pub request_timeout: std::time::Duration,
-
-    /// Namespace where istiod runs
-    #[arg(long, value_name = "NAMESPACE", default_value = "istio-system")]
-    pub istio_namespace: String,
-
-    /// Istio root namespace (default: from the istio ConfigMap, else istio-system)
-    #[arg(long, value_name = "NAMESPACE")]
-    pub root_namespace: Option<String>,
-
-    /// Mesh trust domain (default: from the istio ConfigMap, else cluster.local)
-    #[arg(long, value_name = "DOMAIN")]
-    pub trust_domain: Option<String>,
-
-    /// Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)
-    #[arg(long = "feature", value_name = "NAME=BOOL")]
-    pub features: Vec<String>,
-
-    /// Namespaces istio-cni never enrols (comma-separated; default kube-system)
-    #[arg(long, value_name = "NS,...", value_delimiter = ',')]
-    pub cni_exclude_namespaces: Option<Vec<String>>,
-}
-
-impl CheckArgs {
-    /// The same input flags as `explain`, so that both read the same Snapshot.
-    pub fn input_args(&self) -> ExplainArgs {
-        ExplainArgs {
-            namespace: self.namespace.clone(),
-            all_namespaces: self.all_namespaces,
-            selector: None,
-            filenames: self.filenames.clone(),
-            output: Output::Json,
-            color: self.color,
-            fail_on: None,
-            suppress: vec![],
-            kubeconfig: self.kubeconfig.clone(),
-            context: self.context.clone(),
-            cluster: self.cluster.clone(),
-            user: self.user.clone(),
-            request_timeout: self.request_timeout,
-            istio_namespace: self.istio_namespace.clone(),
-            root_namespace: self.root_namespace.clone(),
-            trust_domain: self.trust_domain.clone(),
-            features: self.features.clone(),
-            cni_exclude_namespaces: self.cni_exclude_namespaces.clone(),
-            // Not offered by check yet.
-            kustomize: vec![],
-            namespace_labels: vec![],
-            verbose: false,
-        }
-    }
+    // -n/-A: the namespace of NAME-only forms and of the matrix; the other flags as for
+    // explain.
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 /// kubectl-style durations: `500ms`, `5s`, `2m`, or a bare number of seconds.

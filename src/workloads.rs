@@ -88,6 +88,40 @@ fn owners(meta: &ObjectMeta, by_key: &BTreeMap<Key, &Controller>, out: &mut Hash
     }
 }
 
+/// Adds `keys` to the controllers `p` stands for. A union: `expand` runs again after an
+/// overlay, when the controllers that told a ReplicaSet's parent are gone.
+fn remember<'a>(p: &mut Pod, keys: impl Iterator<Item = &'a Key>) {
+    for (ns, kind, name) in keys {
+        let k = (kind.clone(), name.clone());
+        if *ns == p.metadata.namespace && !p.controllers.contains(&k) {
+            p.controllers.push(k);
+        }
+    }
+    p.controllers.sort();
+}
+
+/// The workloads that stand for controller `kind` `ns/name`: the workload its pod template
+/// became, or the live pods it owns (through ownerReferences, a ReplicaSet's
+/// pod-template-hash, a CronJob's Job), sorted by name. Call after `Snapshot::normalise`.
+pub fn of_controller(snap: &Snapshot, kind: &str, ns: &str, name: &str) -> Vec<usize> {
+    let mut out: Vec<usize> = (0..snap.pods.len())
+        .filter(|&i| {
+            let p = &snap.pods[i];
+            p.metadata.namespace == ns
+                && p.controllers
+                    .iter()
+                    .any(|(k, n)| k.eq_ignore_ascii_case(kind) && n == name)
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        snap.pods[*a]
+            .metadata
+            .name
+            .cmp(&snap.pods[*b].metadata.name)
+    });
+    out
+}
+
 /// Turns `snap.controllers` into workloads in `snap.pods` (once: the list is drained), and
 /// reads the deprecated `serviceAccount` alias where `serviceAccountName` is unset.
 pub fn expand(snap: &mut Snapshot) {
@@ -100,14 +134,22 @@ pub fn expand(snap: &mut Snapshot) {
     // Controllers that something else in the input stands for: live pods cover their
     // owners; a parent controller covers its children (a Deployment its ReplicaSets).
     let mut covered: HashSet<Key> = HashSet::new();
-    for p in &snap.pods {
-        owners(&p.metadata, &by_key, &mut covered);
+    for p in &mut snap.pods {
+        let mut mine = HashSet::new();
+        owners(&p.metadata, &by_key, &mut mine);
+        remember(p, mine.iter());
+        covered.extend(mine);
     }
+    // A declared parent also stands for the children it covers (`rs/NS/NAME` finds the
+    // Deployment's workload when only the Deployment and its ReplicaSet are in the input).
+    let mut children: BTreeMap<Key, Vec<Key>> = BTreeMap::new();
     for c in &controllers {
         let mut parents = HashSet::new();
         owners(&c.metadata, &by_key, &mut parents);
-        if parents.iter().any(|k| by_key.contains_key(k)) {
-            covered.insert(key(&c.metadata.namespace, &c.kind, &c.metadata.name));
+        let me = key(&c.metadata.namespace, &c.kind, &c.metadata.name);
+        for parent in parents.iter().filter(|k| by_key.contains_key(*k)) {
+            children.entry(parent.clone()).or_default().push(me.clone());
+            covered.insert(me.clone());
         }
     }
     for c in &controllers {
@@ -120,8 +162,18 @@ pub fn expand(snap: &mut Snapshot) {
             continue;
         };
         *counts.from_templates.entry(c.kind.clone()).or_default() += 1;
+        let me = key(&c.metadata.namespace, &c.kind, &c.metadata.name);
+        let mut stands_for = vec![(c.kind.clone(), c.metadata.name.clone())];
+        stands_for.extend(
+            children
+                .get(&me)
+                .into_iter()
+                .flatten()
+                .map(|(_, kind, name)| (kind.clone(), name.clone())),
+        );
         snap.pods.push(Pod {
             kind: c.kind.clone(),
+            controllers: stands_for,
             metadata: ObjectMeta {
                 name: c.metadata.name.clone(),
                 namespace: c.metadata.namespace.clone(),
@@ -366,5 +418,138 @@ mod tests {
         // Idempotent: the controllers were drained.
         expand(&mut s);
         assert_eq!(s.pods.len(), 1);
+    }
+
+    /// `KIND/NS/NAME` finds the workload its pod template declared, or the live pods it owns
+    /// however they were created, and nothing of another controller.
+    #[test]
+    #[allow(clippy::type_complexity)]
+    fn controllers_find_their_workloads() {
+        let rs = ctrl(
+            "ReplicaSet",
+            "web-5f7d",
+            Some(("Deployment", "web")),
+            Some("5f7d"),
+        );
+        let web_pod = || {
+            live(
+                "web-5f7d-abcde",
+                &[("pod-template-hash", "5f7d")],
+                Some(("ReplicaSet", "web-5f7d")),
+            )
+        };
+        let cases: Vec<(&str, Vec<Pod>, Vec<Controller>, (&str, &str), Vec<&str>)> = vec![
+            (
+                "a manifest with only the Deployment",
+                vec![],
+                vec![ctrl("Deployment", "web", None, None)],
+                ("Deployment", "web"),
+                vec!["web"],
+            ),
+            (
+                "only the Deployment and its ReplicaSet: the ReplicaSet finds the Deployment's",
+                vec![],
+                vec![ctrl("Deployment", "web", None, None), rs.clone()],
+                ("ReplicaSet", "web-5f7d"),
+                vec!["web"],
+            ),
+            (
+                "live pod through a ReplicaSet that is not in the input",
+                vec![web_pod()],
+                vec![],
+                ("Deployment", "web"),
+                vec!["web-5f7d-abcde"],
+            ),
+            (
+                "kubectl get dump: Deployment, ReplicaSet, Pod",
+                vec![web_pod()],
+                vec![ctrl("Deployment", "web", None, None), rs.clone()],
+                ("Deployment", "web"),
+                vec!["web-5f7d-abcde"],
+            ),
+            (
+                "the ReplicaSet of that dump",
+                vec![web_pod()],
+                vec![ctrl("Deployment", "web", None, None), rs],
+                ("ReplicaSet", "web-5f7d"),
+                vec!["web-5f7d-abcde"],
+            ),
+            (
+                "a ReplicaSet named freely, owned through ownerReferences",
+                vec![live("p-1", &[], Some(("ReplicaSet", "custom")))],
+                vec![ctrl(
+                    "ReplicaSet",
+                    "custom",
+                    Some(("Deployment", "web")),
+                    None,
+                )],
+                ("Deployment", "web"),
+                vec!["p-1"],
+            ),
+            (
+                "StatefulSet pods by owner",
+                vec![
+                    live("db-1", &[], Some(("StatefulSet", "db"))),
+                    live("db-0", &[], Some(("StatefulSet", "db"))),
+                ],
+                vec![],
+                ("StatefulSet", "db"),
+                vec!["db-0", "db-1"],
+            ),
+            (
+                "CronJob through its Job",
+                vec![live(
+                    "backup-28012345-xyz",
+                    &[],
+                    Some(("Job", "backup-28012345")),
+                )],
+                vec![],
+                ("CronJob", "backup"),
+                vec!["backup-28012345-xyz"],
+            ),
+            (
+                "another Deployment's pod is not web's",
+                vec![live(
+                    "web-canary-1a2b-abcde",
+                    &[("pod-template-hash", "1a2b")],
+                    Some(("ReplicaSet", "web-canary-1a2b")),
+                )],
+                vec![],
+                ("Deployment", "web"),
+                vec![],
+            ),
+        ];
+        for (what, pods, controllers, (kind, name), want) in cases {
+            let mut s = Snapshot {
+                pods,
+                controllers,
+                ..Snapshot::default()
+            };
+            s.normalise();
+            let got: Vec<&str> = of_controller(&s, kind, "default", name)
+                .into_iter()
+                .map(|i| s.pods[i].metadata.name.as_str())
+                .collect();
+            assert_eq!(got, want, "{what}");
+        }
+    }
+
+    /// A second expansion (after an overlay) keeps what the first learnt from controllers
+    /// that are gone by then.
+    #[test]
+    fn ownership_survives_a_second_expansion() {
+        let mut s = Snapshot {
+            pods: vec![live("p-1", &[], Some(("ReplicaSet", "custom")))],
+            controllers: vec![ctrl(
+                "ReplicaSet",
+                "custom",
+                Some(("Deployment", "web")),
+                None,
+            )],
+            ..Snapshot::default()
+        };
+        s.normalise();
+        s.normalise();
+        assert_eq!(of_controller(&s, "Deployment", "default", "web"), vec![0]);
     }
 }

@@ -375,6 +375,51 @@ fn bad_input() {
     assert_eq!(run(&["explain", "-n", "a", "-A"]).status.code(), Some(2));
 }
 
+/// Clap's own usage errors, for every subcommand: one line (the message, its possible values
+/// and tip, without clap's usage block or "For more information" line), exit 2, nothing on
+/// stdout.
+#[test]
+fn usage_errors_are_one_line_for_every_subcommand() {
+    #[rustfmt::skip]
+    let cases: &[(&[&str], &str)] = &[
+        (&["explain", "--bogus"], "unexpected argument '--bogus' found"),
+        (&["explain", "-o", "xml"], "invalid value 'xml' for '--output <OUTPUT>' [possible values: table, wide,"),
+        (&["explain", "-n"], "a value is required for '--namespace <NAMESPACE>'"),
+        (&["explain", "-n", "a", "-A"], "cannot be used with '--all-namespaces'"),
+        (&["explain", "--nam", "x"], "tip: a similar argument exists: '--namespace'"),
+        (&["explain", "--request-timeout", "5x"], "invalid duration unit in \"5x\""),
+        (&["diff", "--base"], "a value is required for '--base <FILE|DIR>'"),
+        (&["diff", "-k"], "a value is required for '--kustomize <DIR>'"),
+        (&["diff", "--fail-on", "never"], "invalid value 'never' for '--fail-on <SEVERITY>'"),
+        (&["diff", "--base", "a", "--delete", "Pod/a/b"], "cannot be used with '--delete <KIND/NS/NAME>'"),
+        (&["check", "--from"], "a value is required for '--from <SOURCE>' but none was supplied"),
+        (&["check", "--to"], "a value is required for '--to <DEST>' but none was supplied"),
+        (&["check", "--from", "a", "--from", "b"], "cannot be used multiple times"),
+        (&["check", "--port", "99999"], "99999 is not in 0..=65535"),
+        (&["check", "--plaintext=yes"], "unexpected value 'yes' for '--plaintext'"),
+        (&["check", "extra"], "unexpected argument 'extra' found"),
+        (&["check", "--namespace-labels"], "a value is required for '--namespace-labels"),
+        (&["version", "-o", "toml"], "[possible values: json, yaml]"),
+        (&["version", "extra"], "unexpected argument 'extra' found"),
+        (&["completion"], "the following required arguments were not provided: <SHELL>"),
+        (&["completion", "tcsh"], "invalid value 'tcsh' for '<SHELL>'"),
+        (&["bogus"], "unrecognized subcommand 'bogus'"),
+    ];
+    for (args, wants) in cases {
+        let o = run(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: not one line: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        assert!(err.contains(wants), "{args:?}: want {wants:?} in {err}");
+        assert!(
+            !err.contains("Usage:") && !err.contains("For more information"),
+            "{args:?}: {err}"
+        );
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+}
+
 #[test]
 fn broken_pipe_exits_zero() {
     let exe = env!("CARGO_BIN_EXE_kubectl-ambient_policy");

@@ -3,81 +3,22 @@
 
 mod support;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-use support::apiserver::{ApiServer, Faults, TOKEN};
-
-const EXE: &str = env!("CARGO_BIN_EXE_kubectl-ambient_policy");
-const EXAMPLE: &str = "examples/bookinfo";
-
-fn example_objects() -> Vec<Value> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .flat_map(|p| {
-            serde_saphyr::from_multiple::<Value>(&std::fs::read_to_string(p).unwrap()).unwrap()
-        })
-        .filter(|v| !v.is_null())
-        .collect()
-}
-
-struct World {
-    server: ApiServer,
-    dir: PathBuf,
-    kubeconfig: PathBuf,
-}
+use support::apiserver::{Faults, TOKEN};
+use support::cluster::{example_objects, files_json, text, World, EXE};
 
 fn world(name: &str, objects: Vec<Value>) -> World {
-    let server = ApiServer::start(objects);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cluster-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    let kc = server.kubeconfig(&[
-        ("bookinfo", Some("default"), TOKEN),
-        ("mesh", Some("istio-system"), TOKEN),
-        ("stale", None, "expired"),
-    ]);
-    std::fs::write(&kubeconfig, kc).unwrap();
-    World {
-        server,
-        dir,
-        kubeconfig,
-    }
-}
-
-impl World {
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(EXE)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("HOME", &self.dir)
-            .args(args)
-            .output()
-            .unwrap()
-    }
-}
-
-fn files_json(extra: &[&str]) -> String {
-    let mut args = vec!["explain", "-f", EXAMPLE, "-o", "json"];
-    args.extend_from_slice(extra);
-    let o = Command::new(EXE)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(&args)
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).to_string()
+    World::start(
+        &format!("cluster-{name}"),
+        objects,
+        &[
+            ("bookinfo", Some("default"), TOKEN),
+            ("mesh", Some("istio-system"), TOKEN),
+            ("stale", None, "expired"),
+        ],
+    )
 }
 
 #[test]

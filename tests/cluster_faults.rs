@@ -4,69 +4,28 @@
 
 mod support;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
-use support::apiserver::{ApiServer, Faults, Tls, TOKEN};
-
-const EXE: &str = env!("CARGO_BIN_EXE_kubectl-ambient_policy");
-const EXAMPLE: &str = "examples/bookinfo";
-
-fn example_objects() -> Vec<Value> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .flat_map(|p| {
-            serde_saphyr::from_multiple::<Value>(&std::fs::read_to_string(p).unwrap()).unwrap()
-        })
-        .filter(|v| !v.is_null())
-        .collect()
-}
-
-struct World {
-    server: ApiServer,
-    dir: PathBuf,
-    kubeconfig: PathBuf,
-}
+use support::apiserver::{Faults, Tls, TOKEN};
+use support::cluster::{example_objects, files_json, text, World};
 
 fn world(name: &str, objects: Vec<Value>) -> World {
-    let server = ApiServer::start(objects);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("faults-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        server.kubeconfig(&[("bookinfo", Some("default"), TOKEN)]),
+    World::start(
+        &format!("faults-{name}"),
+        objects,
+        &[("bookinfo", Some("default"), TOKEN)],
     )
-    .unwrap();
-    World {
-        server,
-        dir,
-        kubeconfig,
-    }
 }
 
-impl World {
-    fn run(&self, args: &[&str]) -> Output {
-        self.run_with(&self.kubeconfig, args)
-    }
+/// What only these tests ask of a world: faults, and failures that print no credential.
+trait FaultWorld {
+    fn fault(&self, f: Faults);
+    fn secrets(&self) -> Vec<String>;
+    fn fails(&self, o: &Output, started: Instant, bound: Duration, code: i32, wants: &[&str]);
+    fn no_secrets(&self, o: &Output);
+}
 
-    fn run_with(&self, kubeconfig: &Path, args: &[&str]) -> Output {
-        Command::new(EXE)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("KUBECONFIG", kubeconfig)
-            .env("HOME", &self.dir)
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
+impl FaultWorld for World {
     fn fault(&self, f: Faults) {
         self.server.set_faults(f);
     }
@@ -116,22 +75,6 @@ impl World {
             assert!(!all.contains(&s), "a credential was printed: {all}");
         }
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).to_string()
-}
-
-fn files_json(extra: &[&str]) -> String {
-    let mut args = vec!["explain", "-f", EXAMPLE, "-o", "json"];
-    args.extend_from_slice(extra);
-    let o = Command::new(EXE)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(&args)
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    text(&o.stdout)
 }
 
 fn secs(s: f64) -> Duration {

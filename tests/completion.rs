@@ -128,6 +128,10 @@ fn world() -> Vec<Value> {
             "spec": {"template": {"spec": {"containers": []}}}}),
         json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "idle", "namespace": "shop"},
             "spec": {"template": {"spec": {"containers": []}}}}),
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "public", "namespace": "shop"},
+            "spec": {"gatewayClassName": "istio", "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]}}),
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "waypoint", "namespace": "shop"},
+            "spec": {"gatewayClassName": "istio-waypoint", "listeners": [{"name": "mesh", "port": 15008, "protocol": "HBONE"}]}}),
     ]
 }
 
@@ -249,7 +253,7 @@ fn workload_references_for_from_and_to() {
     }
 
     let (v, d) = values(&cmd, &with(&base, &["--from"]), "");
-    assert_eq!(v, ["pod/", "svc/", "deploy/", "sa/"]);
+    assert_eq!(v, ["pod/", "svc/", "deploy/", "sa/", "ingress/"]);
     assert_eq!(d, directive::NO_SPACE | directive::NO_FILE_COMP);
 
     // The context's namespace (shop) by default.
@@ -273,6 +277,23 @@ fn workload_references_for_from_and_to() {
     assert_eq!(v, ["pod/payments/ledger-5f7c9-d4"]);
     let (v, _) = values(&cmd, &with(&base, &["--to"]), "sa/payments/");
     assert_eq!(v, ["sa/payments/ledger"]);
+
+    // Ingress gateways (not waypoints), at the version discovery says is served: the
+    // kind table's first (v1), and a server that still serves Gateways only at v1beta1.
+    let (v, _) = values(&cmd, &with(&base, &["--from"]), "ingress/");
+    assert_eq!(v, ["ingress/shop/public"]);
+    server.set_faults(Faults {
+        served: [("gateways".to_string(), vec!["v1beta1".to_string()])].into(),
+        ..Faults::default()
+    });
+    let (v, _) = values(&cmd, &with(&base, &["--from"]), "ingress/");
+    assert_eq!(v, ["ingress/shop/public"]);
+    assert!(
+        server.requests().iter().any(|(_, path)| path
+            .starts_with("/apis/gateway.networking.k8s.io/v1beta1/namespaces/shop/gateways")),
+        "{:?}",
+        server.requests()
+    );
 
     // Without the right to list Deployments, their names come from the pods' owners.
     server.set_faults(Faults {

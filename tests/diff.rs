@@ -7,10 +7,8 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use support::apiserver::{ApiServer, TOKEN};
-
-const EXE: &str = env!("CARGO_BIN_EXE_kubectl-ambient_policy");
-const EXAMPLE: &str = "examples/bookinfo";
+use support::apiserver::TOKEN;
+use support::cluster::{example_objects, text, World, EXAMPLE, EXE};
 
 fn bin() -> Command {
     let mut c = Command::new(EXE);
@@ -23,10 +21,6 @@ fn bin() -> Command {
 
 fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).to_string()
 }
 
 fn json(o: &Output) -> Value {
@@ -495,62 +489,26 @@ fn bad_diff_input() {
 
 // ---- Live: manifests laid over the cluster (the test API server) ----
 
-fn example_objects() -> Vec<Value> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .flat_map(|p| {
-            serde_saphyr::from_multiple::<Value>(&std::fs::read_to_string(p).unwrap()).unwrap()
-        })
-        .filter(|v| !v.is_null())
-        .collect()
-}
-
-struct World {
-    _server: ApiServer,
-    dir: PathBuf,
-    kubeconfig: PathBuf,
-}
-
 fn world(name: &str) -> World {
-    let server = ApiServer::start(example_objects());
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("diff-live-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        server.kubeconfig(&[("bookinfo", Some("default"), TOKEN)]),
+    World::start(
+        &format!("diff-live-{name}"),
+        example_objects(),
+        &[("bookinfo", Some("default"), TOKEN)],
     )
-    .unwrap();
-    World {
-        _server: server,
-        dir,
-        kubeconfig,
-    }
 }
 
-impl World {
-    fn run(&self, args: &[&str]) -> Output {
-        bin()
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("HOME", &self.dir)
-            .args(args)
-            .output()
-            .unwrap()
-    }
+/// The binary against the world's cluster, in the environment of `bin`.
+fn run_live(w: &World, args: &[&str]) -> Output {
+    let mut c = w.command();
+    c.env_remove("NO_COLOR").env("TERM", "xterm");
+    c.args(args).output().unwrap()
 }
 
 #[test]
 fn live_overlay_replaces_adds_and_deletes() {
     let w = world("overlay");
     // Applying what the cluster already holds changes nothing.
-    let same = w.run(&["diff", "-f", EXAMPLE]);
+    let same = run_live(&w, &["diff", "-f", EXAMPLE]);
     assert_eq!(
         same.status.code(),
         Some(0),
@@ -567,7 +525,10 @@ fn live_overlay_replaces_adds_and_deletes() {
         DENY_ALL.replace("  namespace: default\n", "")
     );
     std::fs::write(&proposed, &changed).unwrap();
-    let o = w.run(&["diff", "-f", proposed.to_str().unwrap(), "-o", "json"]);
+    let o = run_live(
+        &w,
+        &["diff", "-f", proposed.to_str().unwrap(), "-o", "json"],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let live = json(&o);
     assert_eq!(
@@ -587,13 +548,16 @@ fn live_overlay_replaces_adds_and_deletes() {
     assert_eq!(live, json(&diff(EXAMPLE, &dir, &["-o", "json"])));
 
     // --delete, with or without -f.
-    let o = w.run(&[
-        "diff",
-        "--delete",
-        "AuthorizationPolicy/default/reviews-get-only",
-        "-o",
-        "json",
-    ]);
+    let o = run_live(
+        &w,
+        &[
+            "diff",
+            "--delete",
+            "AuthorizationPolicy/default/reviews-get-only",
+            "-o",
+            "json",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let d = json(&o);
     assert_eq!(policy(&d, "reviews-get-only")["change"], "removed");
@@ -602,16 +566,22 @@ fn live_overlay_replaces_adds_and_deletes() {
         "AMB001".into(),
         "AuthorizationPolicy/default/reviews-get-only".into()
     )));
-    let o = w.run(&[
-        "diff",
-        "--delete",
-        "AuthorizationPolicy/default/reviews-get-only",
-        "--fail-on",
-        "error",
-    ]);
+    let o = run_live(
+        &w,
+        &[
+            "diff",
+            "--delete",
+            "AuthorizationPolicy/default/reviews-get-only",
+            "--fail-on",
+            "error",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "a resolved error never fails");
 
-    let o = w.run(&["diff", "--delete", "AuthorizationPolicy/default/nope"]);
+    let o = run_live(
+        &w,
+        &["diff", "--delete", "AuthorizationPolicy/default/nope"],
+    );
     assert_eq!(o.status.code(), Some(2));
     let err = text(&o.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");

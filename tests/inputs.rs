@@ -291,6 +291,53 @@ fn kustomize_overlay_is_rendered_and_explained() {
     );
 }
 
+/// `diff` takes the proposed manifests from `-k` too: the overlay against its own rendering
+/// is no difference (0); with a new policy beside it (-f), a difference (1).
+#[test]
+fn diff_reads_kustomize_as_the_proposed_side() {
+    if !kubectl_kustomize_available() {
+        return;
+    }
+    let rendered = Command::new("kubectl")
+        .args(["kustomize", OVERLAY])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+        .stdout;
+    let dir = scratch("diff-k");
+    let base = write(
+        &dir,
+        "base/rendered.yaml",
+        &String::from_utf8(rendered).unwrap(),
+    );
+    let o = run(&["diff", "--base", &base, "-k", OVERLAY, "-n", "shop"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let extra = write(&dir, "extra.yaml", "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: deny-all, namespace: shop}\nspec: {}\n");
+    let o = run(&[
+        "diff", "--base", &base, "-k", OVERLAY, "-f", &extra, "-n", "shop", "-o", "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let added: Vec<&str> = v["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["change"] == "added")
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(added, vec!["deny-all"], "{v:#}");
+}
+
 #[test]
 fn kustomize_errors_are_one_line() {
     let dir = scratch("nokust");

@@ -3,60 +3,50 @@
 //! from. Before: `--base` manifests, or the cluster. After: `-f` manifests, or the cluster
 //! with them applied and `--delete` objects removed.
 
-use super::{apply_flags, parse_features, read_cluster, use_color, write_out};
-use crate::cli::{DiffArgs, FailOn, Output};
+use super::input::Input;
+use super::{report_flags, severity, shows_progress, use_color, write_out};
+use crate::cli::{DiffArgs, Output};
 use crate::error::{Error, Result};
 use crate::explain::report::Explanation;
 use crate::explain::{explain, Scope};
-use crate::findings::{Severity, Suppression};
 use crate::overlay::ObjectRef;
 use crate::render::{self, origins::Origins};
-use crate::selector::LabelSelector;
 use crate::snapshot::Snapshot;
-use crate::source::files;
 use std::io::Write;
 
 pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     let e = &args.explain;
     // Validate every flag before reading anything.
-    let selector = e
-        .selector
-        .as_deref()
-        .map(LabelSelector::parse)
-        .transpose()
-        .map_err(Error::Usage)?;
-    let suppressions = e
-        .suppress
-        .iter()
-        .map(|s| Suppression::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::Usage)?;
-    let features = parse_features(&e.features)?;
+    let (selector, suppressions) = report_flags(e)?;
+    let input = Input::new(&e.input)?;
     let deletes = args
         .delete
         .iter()
         .map(|d| ObjectRef::parse(d))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::Usage)?;
-    if e.filenames.is_empty() && (deletes.is_empty() || !args.base.is_empty()) {
+    let proposed = &e.input;
+    if !proposed.offline() && (deletes.is_empty() || !args.base.is_empty()) {
         return Err(Error::Usage(
-            "diff needs the proposed manifests: -f FILE|DIR (against --base or the cluster), or --delete KIND/NS/NAME".into(),
+            "diff needs the proposed manifests: -f FILE|DIR or -k DIR (against --base or the cluster), or --delete KIND/NS/NAME".into(),
         ));
     }
 
-    if args.base.iter().any(|b| b == "-") && e.filenames.iter().any(|f| f == "-") {
+    if args.base.iter().any(|b| b == "-") && proposed.filenames.iter().any(|f| f == "-") {
         return Err(Error::Usage(
             "stdin (-) can be read once: use it for --base or for -f, not both".into(),
         ));
     }
 
     let (mut before, mut after, namespace) = if args.base.is_empty() {
-        let (live, namespace) = read_cluster(e)?;
-        // As `kubectl apply`: objects without a namespace land in the one explained.
-        let default_ns = namespace.clone().unwrap_or_else(|| "default".into());
+        let (live, namespace) = input.cluster(shows_progress(e.output))?;
         let mut after = live.clone();
-        if !e.filenames.is_empty() {
-            after.overlay(files::load(&e.filenames, &default_ns)?);
+        if proposed.offline() {
+            after.overlay(input.manifests(
+                &proposed.filenames,
+                &proposed.kustomize,
+                namespace.as_deref(),
+            )?);
         }
         for d in &deletes {
             if !after.delete(d) {
@@ -67,20 +57,20 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         }
         (live, after, namespace)
     } else {
-        let namespace = if e.all_namespaces {
-            None
-        } else {
-            Some(e.namespace.clone().unwrap_or_else(|| "default".into()))
-        };
-        let default_ns = namespace.clone().unwrap_or_else(|| "default".into());
+        let namespace = input.offline_namespace();
         (
-            files::load(&args.base, &default_ns)?,
-            files::load(&e.filenames, &default_ns)?,
+            input.manifests(&args.base, &[], namespace.as_deref())?,
+            input.manifests(
+                &proposed.filenames,
+                &proposed.kustomize,
+                namespace.as_deref(),
+            )?,
             namespace,
         )
     };
-    apply_flags(&mut before, e, features.clone());
-    apply_flags(&mut after, e, features);
+    // The flags beat both sides' input alike.
+    input.settle(&mut before);
+    input.settle(&mut after);
 
     let scope = Scope {
         namespace,
@@ -121,12 +111,4 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         Some(f) => u8::from(d.introduces(severity(f))),
         None => u8::from(d.differs()),
     })
-}
-
-fn severity(f: FailOn) -> Severity {
-    match f {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
-    }
 }

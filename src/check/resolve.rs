@@ -6,6 +6,7 @@ use crate::snapshot::Snapshot;
 use std::net::IpAddr;
 
 /// Controller kinds accepted as `KIND/NS/NAME`, with their short names.
+/// The first short name of a kind is the one labels use.
 const WORKLOAD_KINDS: &[(&str, &str)] = &[
     ("deploy", "Deployment"),
     ("deployment", "Deployment"),
@@ -15,7 +16,13 @@ const WORKLOAD_KINDS: &[(&str, &str)] = &[
     ("daemonset", "DaemonSet"),
     ("rs", "ReplicaSet"),
     ("replicaset", "ReplicaSet"),
+    ("rc", "ReplicationController"),
+    ("replicationcontroller", "ReplicationController"),
     ("job", "Job"),
+    ("cj", "CronJob"),
+    ("cronjob", "CronJob"),
+    ("rollout", "Rollout"),
+    ("ro", "Rollout"),
 ];
 
 /// Istio's default ingress gateway identity, used when the input holds no ingress gateway.
@@ -199,28 +206,31 @@ pub fn parse_dest(s: &str, default_ns: &str) -> Result<DestSpec> {
     })
 }
 
-/// The live pods of a controller workload, recognised by the names its controller gives
-/// them (`NAME-<pod-template-hash>-<suffix>` for a Deployment, `NAME-<ordinal>` for a
-/// StatefulSet, `NAME-<suffix>` otherwise) and the `pod-template-hash` label when present.
-/// The one place that maps a controller to pods: point it at the Snapshot's controller
-/// workloads once they exist.
+/// The workloads of a controller: the one its pod template declares (manifests), or the
+/// live pods it owns (`crate::workloads`, which follows ownerReferences and template hashes).
+/// Pods that say nothing of an owner (hand-written, like the bundled example's) count when
+/// named as the controller names its pods: `NAME-<hash>-<suffix>` for a Deployment,
+/// `NAME-<ordinal>` for a StatefulSet, `NAME-<suffix>` otherwise.
 pub fn workload_pods(snap: &Snapshot, kind: &str, ns: &str, name: &str) -> Vec<usize> {
+    let owned = crate::workloads::of_controller(snap, kind, ns, name);
+    if !owned.is_empty() {
+        return owned;
+    }
     let prefix = format!("{name}-");
     let mut out: Vec<usize> = snap
         .pods
         .iter()
         .enumerate()
-        .filter(|(_, p)| p.metadata.namespace == ns)
+        .filter(|(_, p)| {
+            p.metadata.namespace == ns && p.kind() == "Pod" && p.controllers.is_empty()
+        })
         .filter(|(_, p)| {
             let Some(rest) = p.metadata.name.strip_prefix(&prefix) else {
                 return false;
             };
             let segs: Vec<&str> = rest.split('-').collect();
             match kind {
-                "Deployment" => match p.metadata.label("pod-template-hash") {
-                    Some(h) => segs.len() == 2 && segs[0] == h,
-                    None => segs.len() == 2,
-                },
+                "Deployment" | "Rollout" => segs.len() == 2,
                 "StatefulSet" => segs.len() == 1 && segs[0].chars().all(|c| c.is_ascii_digit()),
                 _ => segs.len() == 1,
             }
@@ -277,6 +287,12 @@ fn not_found(what: String) -> Error {
     usage(format!("{what} was not found in the input"))
 }
 
+fn controller_not_found(kind: &str, ns: &str, name: &str) -> Error {
+    usage(format!(
+        "{kind} {ns}/{name} was not found in the input: neither the {kind} nor a pod it owns"
+    ))
+}
+
 /// A client standing for pod `p`, by its dataplane.
 fn pod_client(mesh: &Mesh, p: usize, label: String) -> Client {
     let info = &mesh.pods[p];
@@ -307,9 +323,9 @@ pub fn resolve_source(mesh: &Mesh, spec: &SourceSpec) -> Result<Client> {
         }
         SourceSpec::Workload { kind, ns, name } => {
             let pods = workload_pods(snap, kind, ns, name);
-            let p = *pods.first().ok_or_else(|| {
-                not_found(format!("{kind} {ns}/{name} (no pod named {name}-...)"))
-            })?;
+            let p = *pods
+                .first()
+                .ok_or_else(|| controller_not_found(kind, ns, name))?;
             let mut c = pod_client(mesh, p, format!("{}/{ns}/{name}", short_kind(kind)));
             if pods.len() > 1 {
                 c.assumption = Some(format!(
@@ -598,9 +614,7 @@ pub fn resolve_dest(mesh: &Mesh, spec: &DestSpec, flag_port: Option<u16>) -> Res
         } => {
             let pods = workload_pods(snap, kind, ns, name);
             if pods.is_empty() {
-                return Err(not_found(format!(
-                    "{kind} {ns}/{name} (no pod named {name}-...)"
-                )));
+                return Err(controller_not_found(kind, ns, name));
             }
             let label = format!("{}/{ns}/{name}", short_kind(kind));
             Ok(pod_target(mesh, pods, label, port(p)?))
@@ -621,7 +635,7 @@ pub fn resolve_dest(mesh: &Mesh, spec: &DestSpec, flag_port: Option<u16>) -> Res
                 .position(|se| se.spec.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)));
             let Some(e) = se else {
                 return Err(not_found(format!(
-                    "no Service or ServiceEntry for host {host}"
+                    "a Service or ServiceEntry for host {host}"
                 )));
             };
             let m = &snap.service_entries[e].metadata;

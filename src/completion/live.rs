@@ -140,7 +140,7 @@ impl Live {
         out
     }
 
-    /// Names of `kind` (`pod`, `svc`, `deploy`, `sa`) in `ns`. Deployments fall back to the
+    /// Names of `kind` (`pod`, `svc`, `deploy`, `sa`, `ingress`) in `ns`. Deployments fall back to the
     /// pods' ReplicaSet owners and ServiceAccounts come from the pods, so that the RBAC the
     /// plugin already needs (pods, services) is enough.
     pub fn workload_names(&self, kind: &str, ns: &str) -> Vec<String> {
@@ -162,6 +162,15 @@ impl Live {
                     .filter_map(deployment_of)
                     .collect(),
             },
+            "ingress" => KINDS
+                .iter()
+                .find(|s| s.kind == "Gateway" && s.group == crate::source::kinds::GATEWAY)
+                .and_then(|s| self.list(s, Some(ns)))
+                .unwrap_or_default()
+                .iter()
+                .filter(|g| is_ingress_gateway(g))
+                .filter_map(name)
+                .collect(),
             "sa" => pods()
                 .unwrap_or_default()
                 .iter()
@@ -195,11 +204,18 @@ impl Live {
             .enable_all()
             .build()
             .ok()?;
-        let url = format!("{}?limit=500", spec.list_path(spec.versions[0], ns));
         let body = rt.block_on(async {
             tokio::time::timeout(left, async {
                 let conn = cluster::connect(&opts).await.ok()?;
-                conn.get_text(&url).await
+                // The first served version that answers (a group may serve a version
+                // without this kind, as Gateway API v1.6.1 serves TCPRoute only at v1).
+                for v in served_versions(&conn, spec).await {
+                    let url = format!("{}?limit=500", spec.list_path(&v, ns));
+                    if let Some(body) = conn.get_text(&url).await {
+                        return Some(body);
+                    }
+                }
+                None
             })
             .await
             .ok()
@@ -210,6 +226,39 @@ impl Live {
         let list: Value = serde_json::from_str(&body?).ok()?;
         list["items"].as_array().cloned()
     }
+}
+
+/// The versions to try for `spec`, as the cluster source decides them (src/source/
+/// discovery.rs): core and apps kinds at the kind table's stable version; other groups at the
+/// versions `/apis/GROUP` says are served, newest first; the kind table's order when
+/// discovery cannot be read. One request, so that completion stays within its budget.
+async fn served_versions(conn: &cluster::Connection, spec: &KindSpec) -> Vec<String> {
+    let table = || spec.versions.iter().map(|v| v.to_string()).collect();
+    if spec.group.is_empty() || spec.group == "apps" {
+        return table();
+    }
+    let Some(body) = conn.get_text(&format!("/apis/{}", spec.group)).await else {
+        return table();
+    };
+    let group: Value = serde_json::from_str(&body).unwrap_or_default();
+    let mut served: Vec<String> = group["versions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["version"].as_str().map(str::to_string))
+        .collect();
+    if served.is_empty() {
+        return table();
+    }
+    served.sort_by_key(|v| std::cmp::Reverse(kube::core::Version::parse(v).priority()));
+    served
+}
+
+/// Ingress gateways: Gateway API Gateways whose class is not a waypoint's.
+fn is_ingress_gateway(gw: &Value) -> bool {
+    gw["spec"]["gatewayClassName"]
+        .as_str()
+        .is_some_and(|c| !crate::mesh::waypoint::WAYPOINT_CLASSES.contains(&c))
 }
 
 fn name(o: &Value) -> Option<String> {

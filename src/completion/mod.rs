@@ -266,7 +266,7 @@ fn values(p: &Parsed, a: &Arg, current: &str) -> Completions {
         "context" => Completions::of(p.live().contexts(), directive::NO_FILE_COMP),
         "cluster" => Completions::of(p.live().clusters(), directive::NO_FILE_COMP),
         "user" => Completions::of(p.live().users(), directive::NO_FILE_COMP),
-        "from" | "to" => workload_refs(p, current),
+        "from" | "to" => workload_refs(p, current, id == "from"),
         "features" | "feature" => Completions::of(feature_values(), directive::NO_FILE_COMP),
         "suppress" => Completions::of(
             crate::findings::CATALOGUE
@@ -311,17 +311,24 @@ pub const WORKLOAD_KINDS: &[(&str, &str)] = &[
     ("sa", "a ServiceAccount (its pods)"),
 ];
 
+/// `--from` also takes an ingress gateway (a Gateway API Gateway).
+const INGRESS: (&str, &str) = ("ingress", "an ingress gateway (a Gateway)");
+
 /// `pod/`, `svc/`, ... first; once a kind is typed, `KIND/NS/NAME` read live from the
 /// namespace typed after the kind, else `-n`, else the context's namespace.
-fn workload_refs(p: &Parsed, current: &str) -> Completions {
+fn workload_refs(p: &Parsed, current: &str, source: bool) -> Completions {
+    let kinds = WORKLOAD_KINDS
+        .iter()
+        .chain(source.then_some(&INGRESS))
+        .collect::<Vec<_>>();
     let Some((kind, rest)) = current.split_once('/') else {
-        let kinds = WORKLOAD_KINDS
+        let kinds = kinds
             .iter()
             .map(|(k, h)| Candidate::new(format!("{k}/"), *h))
             .collect();
         return Completions::of(kinds, directive::NO_SPACE | directive::NO_FILE_COMP);
     };
-    let Some(kind) = WORKLOAD_KINDS.iter().map(|(k, _)| *k).find(|k| *k == kind) else {
+    let Some(kind) = kinds.iter().map(|(k, _)| *k).find(|k| *k == kind) else {
         return Completions::of(vec![], directive::NO_FILE_COMP);
     };
     let live = p.live();
@@ -455,6 +462,10 @@ mod tests {
         let c = complete(&cmd, &["check".into(), "--to".into()], "");
         let v: Vec<_> = c.candidates.iter().map(|c| c.value.as_str()).collect();
         assert_eq!(v, ["pod/", "svc/", "deploy/", "sa/"]);
+        // An ingress gateway is a client, never a destination.
+        let c = complete(&cmd, &["check".into(), "--from".into()], "");
+        let v: Vec<_> = c.candidates.iter().map(|c| c.value.as_str()).collect();
+        assert_eq!(v, ["pod/", "svc/", "deploy/", "sa/", "ingress/"]);
         assert_eq!(c.directive, directive::NO_SPACE | directive::NO_FILE_COMP);
         let c = complete(&cmd, &["check".into()], "--from=d");
         let v: Vec<_> = c.candidates.iter().map(|c| c.value.as_str()).collect();

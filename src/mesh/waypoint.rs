@@ -203,7 +203,7 @@ impl Waypoint {
 
 /// GatewayClasses whose Gateways istiod deploys as waypoints
 /// (`gatewaycommon/classinfo.go#GetBuiltinGatewayClasses`).
-const WAYPOINT_CLASSES: &[&str] = &[WAYPOINT_CLASS, "istio-agentgateway-waypoint"];
+pub const WAYPOINT_CLASSES: &[&str] = &[WAYPOINT_CLASS, "istio-agentgateway-waypoint"];
 const WAYPOINT_CONTROLLERS: &[&str] =
     &[MESH_CONTROLLER, "istio.io/agentgateway-waypoint-controller"];
 

@@ -13,6 +13,11 @@ pub struct Pod {
     /// a controller's pod template. Never decoded.
     #[serde(skip)]
     pub kind: String,
+    /// The controllers (kind, name; in the pod's namespace) this workload stands for: a
+    /// live pod's owners up the chain, or a declared workload's own controller and the
+    /// children it covers. Set by `crate::workloads::expand`; never decoded.
+    #[serde(skip)]
+    pub controllers: Vec<(String, String)>,
     pub metadata: ObjectMeta,
     #[serde(default)]
     pub spec: PodSpec,

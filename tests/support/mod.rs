@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod apiserver;
+pub mod cluster;
 
 use ambient_policy::explain::report::{Enforcement, Explanation, PolicyReport};
 use ambient_policy::explain::{explain, Scope};
