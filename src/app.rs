@@ -126,7 +126,12 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
         };
         let default_ns = namespace.clone().unwrap_or_else(|| "default".into());
         (
-            crate::source::files::load_inputs(&args.filenames, &args.kustomize, &default_ns)?,
+            crate::source::files::load_inputs(
+                &args.filenames,
+                &args.kustomize,
+                &default_ns,
+                &args.istio_namespace,
+            )?,
             namespace,
         )
     };

@@ -111,6 +111,7 @@ impl Snapshot {
             namespace_labels_from_flag,
             non_kubernetes,
             ignored_kinds,
+            input_notes,
         } = top;
         // Normally empty: `top` was normalised, which turns controllers into workloads.
         self.controllers.extend(controllers);
@@ -122,6 +123,7 @@ impl Snapshot {
         for (kind, n) in ignored_kinds {
             *self.ignored_kinds.entry(kind).or_default() += n;
         }
+        self.input_notes.extend(input_notes);
         lay(&mut self.namespaces, namespaces, |o| {
             key_of("Namespace", &o.metadata)
         });

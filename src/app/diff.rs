@@ -56,7 +56,12 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         let default_ns = namespace.clone().unwrap_or_else(|| "default".into());
         let mut after = live.clone();
         if !e.filenames.is_empty() {
-            after.overlay(files::load(&e.filenames, &default_ns)?);
+            after.overlay(files::load_inputs(
+                &e.filenames,
+                &[],
+                &default_ns,
+                &e.istio_namespace,
+            )?);
         }
         for d in &deletes {
             if !after.delete(d) {
@@ -73,11 +78,8 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
             Some(e.namespace.clone().unwrap_or_else(|| "default".into()))
         };
         let default_ns = namespace.clone().unwrap_or_else(|| "default".into());
-        (
-            files::load(&args.base, &default_ns)?,
-            files::load(&e.filenames, &default_ns)?,
-            namespace,
-        )
+        let load = |f: &[String]| files::load_inputs(f, &[], &default_ns, &e.istio_namespace);
+        (load(&args.base)?, load(&e.filenames)?, namespace)
     };
     apply_flags(&mut before, e, features.clone());
     apply_flags(&mut after, e, features);
