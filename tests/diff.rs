@@ -212,6 +212,31 @@ fn deny_all_added() {
         "{:#}",
         d["policies"]
     );
+    // Its paths: details had no ALLOW, so every mTLS client was admitted whoever it is;
+    // now none is, whoever it is: decided, not "depends on the client".
+    let details: Vec<(&str, &str, &str)> = d["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["destination"] == "Pod/default/details-v1-9e8d7c6b5-uvwxy")
+        .map(|p| {
+            (
+                p["source"].as_str().unwrap(),
+                p["before"]["verdict"].as_str().unwrap(),
+                p["after"]["verdict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for source in ["ambient-service", "ingress", "ambient-pod-ip", "sidecar"] {
+        assert!(
+            details.contains(&(source, "allow", "deny")),
+            "{source}: {details:?}"
+        );
+    }
+    assert!(
+        out.contains("~ Pod/default/details-v1-9e8d7c6b5-uvwxy\n    ambient-service to Service/default/details: allow -> deny\n"),
+        "{out}"
+    );
     // --fail-on says whether an error was introduced, whatever else differs.
     let introduced_error = d["findings"]["introduced"]
         .as_array()
