@@ -806,3 +806,53 @@ fn head_from_stdin() {
         "added"
     );
 }
+
+/// `--namespace-labels` labels a namespace missing from the input on both sides, as in
+/// explain (it was accepted and ignored by diff).
+#[test]
+fn namespace_labels_apply_to_both_sides() {
+    let shop = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shop");
+    let side = |name: &str, with_policy: bool| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("diff-nslabels-{name}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in ["web.yaml", "mesh-config.yaml"] {
+            std::fs::copy(shop.join(f), dir.join(f)).unwrap();
+        }
+        if with_policy {
+            std::fs::copy(shop.join("deny-all.yaml"), dir.join("deny-all.yaml")).unwrap();
+        }
+        dir.to_str().unwrap().to_string()
+    };
+    let (base, head) = (side("base", false), side("head", true));
+    let enforced = |extra: &[&str]| {
+        let mut args = vec![
+            "diff", "-n", "shop", "--base", &base, "-f", &head, "-o", "json",
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+        entries(&policy(&json(&o), "deny-all")["after"])
+    };
+    let unlabelled = enforced(&[]);
+    assert!(
+        unlabelled.iter().all(|e| e.0 != "ztunnel"),
+        "shop is not in the input: outside the mesh, {unlabelled:?}"
+    );
+    let labelled = enforced(&["--namespace-labels", "shop=istio.io/dataplane-mode=ambient"]);
+    assert!(
+        labelled.contains(&tuple("ztunnel", "direct", "client", "deny-all")),
+        "{labelled:?}"
+    );
+    let o = run(&[
+        "diff",
+        "--base",
+        &base,
+        "-f",
+        &head,
+        "--namespace-labels",
+        "shop",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("invalid --namespace-labels"));
+}

@@ -32,6 +32,12 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::Usage)?;
     let features = parse_features(&e.features)?;
+    let namespace_labels = e
+        .namespace_labels
+        .iter()
+        .map(|s| crate::snapshot::parse_namespace_labels(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Usage)?;
     let deletes = args
         .delete
         .iter()
@@ -83,6 +89,11 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     };
     apply_flags(&mut before, e, features.clone());
     apply_flags(&mut after, e, features);
+    // The same namespaces on both sides, so that only the change differs.
+    for (ns, labels) in namespace_labels {
+        before.set_namespace_labels(&ns, labels.clone());
+        after.set_namespace_labels(&ns, labels);
+    }
 
     let scope = Scope {
         namespace,
