@@ -261,6 +261,19 @@ fn duplicates_last_one_wins_and_say_so_once() {
     );
     assert_eq!(twice["workloads"].as_array().unwrap().len(), 1);
 
+    // A whole directory twice: the first ten are named, the rest counted.
+    let dir = scratch("many");
+    let many: String = (0..12)
+        .map(|i| format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: s{i:02}\n  namespace: shop\nspec:\n  selector:\n    app: web\n---\n"))
+        .collect();
+    let f = write(&dir, "services.yaml", &many);
+    let v = explain(&["-f", SHOP, "-f", &f, "-f", &f]);
+    let notes = assumptions(&v, "duplicate ");
+    assert_eq!(notes.len(), 11, "{notes:#?}");
+    assert_eq!(notes[0]["setting"], "duplicate Service/shop/s00");
+    assert_eq!(notes[10]["setting"], "duplicate objects");
+    assert_eq!(notes[10]["value"], "2 more");
+
     // The table says it too.
     let o = run(&[
         "explain", "-n", "shop", "-f", SHOP, "-f", &allow, "--color", "never",

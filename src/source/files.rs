@@ -95,9 +95,9 @@ fn build(inputs: &[Input], default_namespace: &str, istio_namespace: &str) -> Re
     dedupe(&mut snap);
     // Mesh settings: istiod's Deployment, then the `istio` ConfigMap (data.mesh) of
     // istiod's namespace: the one of the istiod Deployments in the input, else the flag's
-    // (as the cluster source reads it). istiod watches only its own namespace's ConfigMap
-    // (`pilot/pkg/bootstrap/mesh.go`, `--meshConfig` from `istio` in POD_NAMESPACE); one
-    // elsewhere is inert.
+    // (as the cluster source reads it). istiod reads the mesh config of its own namespace
+    // only (`pilot/pkg/bootstrap/mesh.go`: the `istio` ConfigMap in its pod's namespace);
+    // one elsewhere is inert.
     for d in &istiods {
         snap.mesh.apply_istiod(d);
     }
@@ -225,8 +225,22 @@ fn dedupe(snap: &mut Snapshot) {
     keep_last(&mut snap.extensions, |o| (o.kind.clone(), &o.metadata), n);
     keep_last(&mut snap.routes, |o| (o.kind.clone(), &o.metadata), n);
     notes.sort_by(|a, b| a.setting.cmp(&b.setting));
+    // A directory given twice repeats every object: name the first few, count the rest.
+    if notes.len() > MAX_DUPLICATE_NOTES {
+        let more = notes.len() - MAX_DUPLICATE_NOTES;
+        notes.truncate(MAX_DUPLICATE_NOTES);
+        notes.push(InputNote {
+            setting: "duplicate objects".into(),
+            value: format!("{more} more"),
+            source: "each keeps its last copy, as above (the same file or directory given twice?)"
+                .into(),
+        });
+    }
     snap.input_notes.extend(notes);
 }
+
+/// Duplicate objects named one by one in the assumptions; more are counted.
+const MAX_DUPLICATE_NOTES: usize = 10;
 
 struct Loader<'a> {
     snap: Snapshot,
