@@ -2,8 +2,9 @@
 //! Snapshot with manifests laid over it. An object of the same kind, namespace and name
 //! replaces, a new one adds, a `--delete`d one goes. Pure: both Snapshots are already read.
 
-use crate::model::{resource_key, ObjectMeta};
+use crate::model::{resource_key, ObjectMeta, Pod, CONTROLLER_KINDS};
 use crate::snapshot::{MeshSettings, Snapshot};
+use std::collections::BTreeSet;
 
 /// Kinds an overlay or `--delete` can name; `false`: cluster-scoped.
 const KINDS: &[(&str, bool)] = &[
@@ -23,7 +24,26 @@ const KINDS: &[(&str, bool)] = &[
     ("GRPCRoute", true),
     ("TCPRoute", true),
     ("TLSRoute", true),
+    // Workload controllers: deleting one deletes the live Pods it owns.
+    ("Deployment", true),
+    ("StatefulSet", true),
+    ("DaemonSet", true),
+    ("ReplicaSet", true),
+    ("ReplicationController", true),
+    ("Job", true),
+    ("CronJob", true),
+    ("Rollout", true),
 ];
+
+/// Whether `pod` is a live Pod (not a controller's template) that one of `controllers`
+/// (namespace, kind, name) owns, directly or through its ReplicaSet or Job.
+fn owned_by(pod: &Pod, controllers: &BTreeSet<(String, String, String)>) -> bool {
+    pod.kind.is_empty()
+        && !controllers.is_empty()
+        && crate::workloads::controller_chain(&pod.metadata)
+            .iter()
+            .any(|k| controllers.contains(k))
+}
 
 /// An object named on the command line: `Kind/namespace/name`, or `Kind/name` when the kind
 /// is cluster-scoped.
@@ -111,6 +131,7 @@ impl Snapshot {
             namespace_labels_from_flag,
             non_kubernetes,
             ignored_kinds,
+            input_notes,
         } = top;
         // Normally empty: `top` was normalised, which turns controllers into workloads.
         self.controllers.extend(controllers);
@@ -122,11 +143,23 @@ impl Snapshot {
         for (kind, n) in ignored_kinds {
             *self.ignored_kinds.entry(kind).or_default() += n;
         }
+        self.input_notes.extend(input_notes);
         lay(&mut self.namespaces, namespaces, |o| {
             key_of("Namespace", &o.metadata)
         });
-        // Workloads: Pods and controllers' templates, each keyed by its own kind.
-        lay(&mut self.pods, pods, |o| key_of(&o.kind, &o.metadata));
+        // Workloads: Pods and controllers' templates, each keyed by its own kind. A
+        // controller the manifests redefine rolls out its new template: the live Pods of its
+        // old one (Pod -> ReplicaSet -> Deployment) go, or both would count.
+        let redefined: BTreeSet<(String, String, String)> = pods
+            .iter()
+            .filter(|p| !p.kind.is_empty())
+            .map(|p| {
+                let m = &p.metadata;
+                (m.namespace.clone(), p.kind.clone(), m.name.clone())
+            })
+            .collect();
+        self.pods.retain(|p| !owned_by(p, &redefined));
+        lay(&mut self.pods, pods, |o| key_of(o.kind(), &o.metadata));
         lay(&mut self.services, services, |o| {
             key_of("Service", &o.metadata)
         });
@@ -159,19 +192,26 @@ impl Snapshot {
     }
 
     /// Removes the object `r` names; false when there is none. Deleting a Namespace deletes
-    /// what it holds, as Kubernetes does.
+    /// what it holds, and deleting a controller its live Pods, as Kubernetes does.
     pub fn delete(&mut self, r: &ObjectRef) -> bool {
         let k = r.kind.as_str();
         let gone = |kind: &str, m: &ObjectMeta| {
             r.matches(kind, m) || (k == "Namespace" && m.namespace == r.name)
         };
+        let controller: BTreeSet<(String, String, String)> =
+            if CONTROLLER_KINDS.iter().any(|(_, c)| *c == k) {
+                BTreeSet::from([(r.namespace.clone(), r.kind.clone(), r.name.clone())])
+            } else {
+                BTreeSet::new()
+            };
         let before = self.len();
         let had_it = self
             .namespaces
             .iter()
             .any(|o| r.matches("Namespace", &o.metadata));
         self.namespaces.retain(|o| !gone("Namespace", &o.metadata));
-        self.pods.retain(|o| !gone("Pod", &o.metadata));
+        self.pods
+            .retain(|o| !gone(o.kind(), &o.metadata) && !owned_by(o, &controller));
         self.services.retain(|o| !gone("Service", &o.metadata));
         self.service_entries
             .retain(|o| !gone("ServiceEntry", &o.metadata));
@@ -278,6 +318,54 @@ mod tests {
         let mut base = snap(&format!("{ns}{}", ap("a", "ALLOW")));
         assert!(base.delete(&ObjectRef::parse("Namespace/default").unwrap()));
         assert!(base.namespaces.is_empty() && base.authorization_policies.is_empty());
+    }
+
+    /// A live Pod as `kubectl get pod -o yaml` prints it: owned by its ReplicaSet, with the
+    /// template hash label.
+    fn live_pod(name: &str, rs: &str, hash: &str, app: &str) -> String {
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: default\n  labels:\n    app: {app}\n    pod-template-hash: {hash}\n  ownerReferences:\n  - apiVersion: apps/v1\n    kind: ReplicaSet\n    name: {rs}\n    controller: true\n    uid: 0b0e\nspec:\n  serviceAccountName: {app}\nstatus:\n  phase: Running\n  podIP: 10.0.0.1\n---\n")
+    }
+
+    fn deployment(name: &str, sa: &str) -> String {
+        format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: default\nspec:\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      serviceAccountName: {sa}\n")
+    }
+
+    fn workloads(s: &Snapshot) -> Vec<String> {
+        s.pods
+            .iter()
+            .map(|p| resource_key(p.kind(), &p.metadata.namespace, &p.metadata.name))
+            .collect()
+    }
+
+    #[test]
+    fn redefined_or_deleted_controllers_take_their_live_pods() {
+        let live = || {
+            snap(&format!(
+                "{}{}{}",
+                live_pod("web-5f7d9-abcde", "web-5f7d9", "5f7d9", "web"),
+                live_pod("web-5f7d9-fghij", "web-5f7d9", "5f7d9", "web"),
+                live_pod("api-77c4d-klmno", "api-77c4d", "77c4d", "api"),
+            ))
+        };
+        // The proposal redefines web: its new template replaces both old pods.
+        let mut after = live();
+        after.overlay(snap(&deployment("web", "web-v2")));
+        assert_eq!(
+            workloads(&after),
+            ["Pod/default/api-77c4d-klmno", "Deployment/default/web"]
+        );
+        assert_eq!(after.pods[1].spec.service_account_name, "web-v2");
+        // Deleting a Deployment deletes its pods; a Pod named like a Deployment is not one.
+        let mut after = live();
+        assert!(after.delete(&ObjectRef::parse("Deployment/default/web").unwrap()));
+        assert_eq!(workloads(&after), ["Pod/default/api-77c4d-klmno"]);
+        assert!(!after.delete(&ObjectRef::parse("Deployment/default/web").unwrap()));
+        assert!(!after.delete(&ObjectRef::parse("Pod/default/api").unwrap()));
+        // A template workload from files is deleted by its own kind, not as a Pod.
+        let mut files = snap(&deployment("web", "web"));
+        assert!(!files.delete(&ObjectRef::parse("Pod/default/web").unwrap()));
+        assert!(files.delete(&ObjectRef::parse("deployment/default/web").unwrap()));
+        assert!(files.pods.is_empty());
     }
 
     #[test]

@@ -37,7 +37,26 @@ pub struct Snapshot {
     pub non_kubernetes: BTreeMap<String, usize>,
     /// Kinds Istio installs but ambient mode never reads (IstioOperator, Sidecar), skipped.
     pub ignored_kinds: BTreeMap<String, usize>,
+    /// What the file source decided about its input, stated with the report's assumptions:
+    /// duplicate objects (the last wins), `istio` ConfigMaps outside istiod's namespace.
+    pub input_notes: Vec<InputNote>,
 }
+
+/// One decision about the input, in the shape of an assumption (setting, value, why).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputNote {
+    pub setting: String,
+    pub value: String,
+    pub source: String,
+}
+
+/// The label the API server puts on every Namespace, its value the name, and keeps there
+/// (`NamespaceDefaultLabelName`, Kubernetes 1.21+): selectors written against it must work
+/// on Namespaces read from files, which never carry it.
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// Where istiod runs unless the input or `--istio-namespace` says otherwise.
+pub const DEFAULT_ISTIO_NAMESPACE: &str = "istio-system";
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Incomplete {
@@ -214,8 +233,10 @@ fn is_label_key(s: &str) -> bool {
 }
 
 impl Snapshot {
-    /// Labels given on the command line for a namespace: they replace those of the input.
-    pub fn set_namespace_labels(&mut self, ns: &str, labels: crate::selector::Labels) {
+    /// Labels given on the command line for a namespace: they replace those of the input
+    /// (the API server's own name label stays).
+    pub fn set_namespace_labels(&mut self, ns: &str, mut labels: crate::selector::Labels) {
+        labels.insert(NAMESPACE_NAME_LABEL.into(), ns.to_string());
         match self.namespaces.iter_mut().find(|n| n.metadata.name == ns) {
             Some(n) => n.metadata.labels = labels,
             None => {

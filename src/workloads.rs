@@ -122,6 +122,16 @@ pub fn of_controller(snap: &Snapshot, kind: &str, ns: &str, name: &str) -> Vec<u
     out
 }
 
+/// The controllers (namespace, kind, name) a live Pod belongs to, followed through
+/// `ownerReferences` and the names they imply (Pod -> ReplicaSet -> Deployment by
+/// `pod-template-hash`, Job -> CronJob): what `diff` drops when a proposal replaces or
+/// deletes one of them.
+pub fn controller_chain(meta: &ObjectMeta) -> HashSet<(String, String, String)> {
+    let mut out = HashSet::new();
+    owners(meta, &BTreeMap::new(), &mut out);
+    out
+}
+
 /// Turns `snap.controllers` into workloads in `snap.pods` (once: the list is drained), and
 /// reads the deprecated `serviceAccount` alias where `serviceAccountName` is unset.
 pub fn expand(snap: &mut Snapshot) {

@@ -487,6 +487,41 @@ fn readme_documents_every_finding() {
     }
 }
 
+/// The README's Usage table has a row for every flag of explain (and so of diff).
+#[test]
+fn readme_usage_lists_every_explain_flag() {
+    use clap::CommandFactory;
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let usage: Vec<&str> = readme
+        .split("\n## Usage\n")
+        .nth(1)
+        .expect("README has a Usage section")
+        .lines()
+        .take_while(|l| !l.starts_with("## "))
+        .filter(|l| l.starts_with("| `"))
+        .collect();
+    let cli = ambient_policy::cli::Cli::command();
+    let explain = cli.find_subcommand("explain").expect("explain subcommand");
+    for arg in explain.get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        if long == "help" {
+            continue;
+        }
+        let flag = format!("--{long}");
+        // The first cell names the flags: `-n, --namespace NS`, `--context`, `--kubeconfig`.
+        let named = |row: &&str| {
+            row.split(" | ")
+                .next()
+                .is_some_and(|cell| cell.split([' ', ',', '`']).any(|t| t == flag))
+        };
+        assert!(
+            usage.iter().any(named),
+            "README Usage table has no row for --{long}"
+        );
+    }
+}
+
 /// The README's minimum Rust version is the one Cargo.toml requires.
 #[test]
 fn readme_names_the_required_rust_version() {

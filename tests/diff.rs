@@ -206,6 +206,31 @@ fn deny_all_added() {
         "{:#}",
         d["policies"]
     );
+    // Its paths: details had no ALLOW, so every mTLS client was admitted whoever it is;
+    // now none is, whoever it is: decided, not "depends on the client".
+    let details: Vec<(&str, &str, &str)> = d["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["destination"] == "Pod/default/details-v1-9e8d7c6b5-uvwxy")
+        .map(|p| {
+            (
+                p["source"].as_str().unwrap(),
+                p["before"]["verdict"].as_str().unwrap(),
+                p["after"]["verdict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for source in ["ambient-service", "ingress", "ambient-pod-ip", "sidecar"] {
+        assert!(
+            details.contains(&(source, "allow", "deny")),
+            "{source}: {details:?}"
+        );
+    }
+    assert!(
+        out.contains("~ Pod/default/details-v1-9e8d7c6b5-uvwxy\n    ambient-service to Service/default/details: allow -> deny\n"),
+        "{out}"
+    );
     // --fail-on says whether an error was introduced, whatever else differs.
     let introduced_error = d["findings"]["introduced"]
         .as_array()
@@ -490,9 +515,13 @@ fn bad_diff_input() {
 // ---- Live: manifests laid over the cluster (the test API server) ----
 
 fn world(name: &str) -> World {
+    world_of(name, example_objects())
+}
+
+fn world_of(name: &str, objects: Vec<Value>) -> World {
     World::start(
         &format!("diff-live-{name}"),
-        example_objects(),
+        objects,
         &[("bookinfo", Some("default"), TOKEN)],
     )
 }
@@ -588,6 +617,84 @@ fn live_overlay_replaces_adds_and_deletes() {
     assert!(err.contains("AuthorizationPolicy/default/nope") && err.contains("no such object"));
 }
 
+/// The example's reviews-v1 pod as the cluster holds it: created by the ReplicaSet of
+/// Deployment reviews-v1 (ownerReferences and pod-template-hash, as `kubectl get -o yaml`
+/// shows a Deployment's pod).
+fn owned_reviews_pod(objects: &mut [Value]) {
+    let pod = objects
+        .iter_mut()
+        .find(|o| o["kind"] == "Pod" && o["metadata"]["name"] == "reviews-v1-5b8f6c9d7-fghij")
+        .expect("the example has reviews-v1's pod");
+    pod["metadata"]["labels"]["pod-template-hash"] = "5b8f6c9d7".into();
+    pod["metadata"]["ownerReferences"] = serde_json::json!([{
+        "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "reviews-v1-5b8f6c9d7",
+        "uid": "7d0c3c3e-0000-4000-8000-000000000001", "controller": true,
+        "blockOwnerDeletion": true
+    }]);
+}
+
+/// The targets of every enforcement entry of a policy on one side of a Diff.
+fn targets(side: &Value) -> BTreeSet<String> {
+    side.as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["targets"].as_array().unwrap())
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn live_pods_of_a_redefined_or_deleted_deployment_go() {
+    let mut objects = example_objects();
+    owned_reviews_pod(&mut objects);
+    let w = world_of("controllers", objects);
+    const OLD_POD: &str = "Pod/default/reviews-v1-5b8f6c9d7-fghij";
+    const NEW: &str = "Deployment/default/reviews-v1";
+    // The proposal: reviews-v1 as its Deployment, now running as its own service account.
+    let proposed = w.dir.join("reviews-v1.yaml");
+    std::fs::write(
+        &proposed,
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: reviews-v1\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: reviews-v1\n  labels:\n    app: reviews\nspec:\n  replicas: 3\n  selector:\n    matchLabels:\n      app: reviews\n      version: v1\n  template:\n    metadata:\n      labels:\n        app: reviews\n        version: v1\n    spec:\n      serviceAccountName: reviews-v1\n      containers:\n      - name: reviews\n        image: docker.io/istio/examples-bookinfo-reviews-v1:1.20.2\n",
+    )
+    .unwrap();
+    let o = w.run(&["diff", "-f", proposed.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let d = json(&o);
+    // reviews-get-only selects app=reviews: before, the live pod; after, the new template
+    // alone (the old pod rolled away with its ReplicaSet).
+    let p = policy(&d, "reviews-get-only");
+    let (before, after) = (targets(&p["before"]), targets(&p["after"]));
+    assert!(
+        before.contains(OLD_POD) && !before.contains(NEW),
+        "{before:?}"
+    );
+    assert!(after.contains(NEW) && !after.contains(OLD_POD), "{after:?}");
+    let dests: BTreeSet<&str> = d["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["after"].is_object())
+        .map(|p| p["destination"].as_str().unwrap())
+        .collect();
+    assert!(!dests.contains(OLD_POD), "{dests:?}");
+
+    // --delete Deployment/NS/NAME takes the live pods it owns.
+    let o = w.run(&[
+        "diff",
+        "--delete",
+        "Deployment/default/reviews-v1",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let d = json(&o);
+    let after = targets(&policy(&d, "reviews-get-only")["after"]);
+    assert!(!after.contains(OLD_POD) && !after.is_empty(), "{after:?}");
+    // Nothing owns reviews-v2's pod under that name.
+    let o = w.run(&["diff", "--delete", "Deployment/default/reviews-v9"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+}
+
 /// The README's diff example is the real output of the change it describes.
 #[test]
 fn readme_shows_real_diff_output() {
@@ -668,4 +775,54 @@ fn head_from_stdin() {
         policy(&json(&changed), "ratings-get-only")["change"],
         "added"
     );
+}
+
+/// `--namespace-labels` labels a namespace missing from the input on both sides, as in
+/// explain (it was accepted and ignored by diff).
+#[test]
+fn namespace_labels_apply_to_both_sides() {
+    let shop = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shop");
+    let side = |name: &str, with_policy: bool| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("diff-nslabels-{name}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in ["web.yaml", "mesh-config.yaml"] {
+            std::fs::copy(shop.join(f), dir.join(f)).unwrap();
+        }
+        if with_policy {
+            std::fs::copy(shop.join("deny-all.yaml"), dir.join("deny-all.yaml")).unwrap();
+        }
+        dir.to_str().unwrap().to_string()
+    };
+    let (base, head) = (side("base", false), side("head", true));
+    let enforced = |extra: &[&str]| {
+        let mut args = vec![
+            "diff", "-n", "shop", "--base", &base, "-f", &head, "-o", "json",
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+        entries(&policy(&json(&o), "deny-all")["after"])
+    };
+    let unlabelled = enforced(&[]);
+    assert!(
+        unlabelled.iter().all(|e| e.0 != "ztunnel"),
+        "shop is not in the input: outside the mesh, {unlabelled:?}"
+    );
+    let labelled = enforced(&["--namespace-labels", "shop=istio.io/dataplane-mode=ambient"]);
+    assert!(
+        labelled.contains(&tuple("ztunnel", "direct", "client", "deny-all")),
+        "{labelled:?}"
+    );
+    let o = run(&[
+        "diff",
+        "--base",
+        &base,
+        "-f",
+        &head,
+        "--namespace-labels",
+        "shop",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("invalid --namespace-labels"));
 }

@@ -63,7 +63,12 @@ impl<'a> Input<'a> {
         kustomize: &[String],
         namespace: Option<&str>,
     ) -> Result<Snapshot> {
-        crate::source::files::load_inputs(files, kustomize, namespace.unwrap_or("default"))
+        crate::source::files::load_inputs(
+            files,
+            kustomize,
+            namespace.unwrap_or("default"),
+            &self.args.istio_namespace,
+        )
     }
 
     /// Offline, the namespace explained: -n, else "default"; every one with -A.

@@ -103,6 +103,11 @@ fn skipped_inputs(snap: &Snapshot) -> Vec<Assumption> {
             source: "installed with Istio, never read by ambient mode".into(),
         });
     }
+    v.extend(snap.input_notes.iter().map(|n| Assumption {
+        setting: n.setting.clone(),
+        value: n.value.clone(),
+        source: n.source.clone(),
+    }));
     v
 }
 
@@ -386,6 +391,8 @@ pub fn input_state(ctx: &mut Ctx) -> Vec<Assumption> {
             .namespace_labels(ns)
             .map(|l| {
                 l.iter()
+                    // As the user gave them: without the name label the API server adds.
+                    .filter(|(k, _)| *k != crate::snapshot::NAMESPACE_NAME_LABEL)
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect::<Vec<_>>()
                     .join(",")

@@ -89,19 +89,82 @@ fn zt_policies<'a>(ctx: &'a Ctx, d: usize, aps: &[usize]) -> Vec<ZtPolicy<'a>> {
     out
 }
 
+/// The destination ztunnel's verdict for a peer whose identity is `identity`:
+/// `Some(Some(id))` known, `Some(None)` plaintext, `None` an mTLS peer the path does not
+/// name (any ambient or sidecar client, an ingress gateway). That last one is still decided
+/// when no identity could change the outcome (no policy, a deny-all, an ALLOW of any
+/// authenticated peer); it is `Depends` only when a condition on the identity (or the port,
+/// or an IP) decides.
 pub(super) fn verdict(policies: &[ZtPolicy], identity: Option<Option<String>>) -> Option<Verdict> {
-    identity.as_ref()?;
+    let any_peer = identity.is_none();
+    let rules: Vec<std::borrow::Cow<[ZRule]>> = policies
+        .iter()
+        .map(|p| {
+            if any_peer {
+                std::borrow::Cow::Owned(p.rules.iter().map(for_any_peer).collect())
+            } else {
+                std::borrow::Cow::Borrowed(&*p.rules)
+            }
+        })
+        .collect();
     let refs: Vec<(&str, Action, &[ZRule])> = policies
         .iter()
-        .map(|p| (p.key.as_str(), p.action, &*p.rules))
+        .zip(&rules)
+        .map(|(p, r)| (p.key.as_str(), p.action, &**r))
         .collect();
-    Some(decide(
-        &refs,
-        &Conn {
-            identity,
-            ..Conn::default()
-        },
-    ))
+    let conn = Conn {
+        identity,
+        ..Conn::default()
+    };
+    let v = decide(&refs, &conn);
+    // `decide` stops at a DENY it cannot settle; yet when no ALLOW can admit the peer it is
+    // denied either way (`assert_rbac`: DENY first, then "no ALLOW matched").
+    if v == Verdict::Depends {
+        let allows: Vec<_> = refs
+            .iter()
+            .filter(|p| p.1 == Action::Allow)
+            .copied()
+            .collect();
+        if !allows.is_empty() {
+            if let d @ Verdict::Deny(_) = decide(&allows, &conn) {
+                return Some(d);
+            }
+        }
+    }
+    Some(v)
+}
+
+/// A rule as it applies to a peer known only to have an mTLS identity (a non-empty
+/// principal in a non-empty namespace): `principals: ["*"]` and `namespaces: ["*"]` hold for
+/// it, their `not` forms never do. Other conditions stay unknown.
+fn for_any_peer(rule: &ZRule) -> ZRule {
+    let presence = |v: &[StringMatch]| v.contains(&StringMatch::Presence);
+    let mut rule = rule.clone();
+    for clause in &mut rule.clauses {
+        let mut always = false;
+        for m in &mut clause.matches {
+            if m.is_empty() {
+                continue; // skipped by ztunnel: stays so
+            }
+            if presence(&m.not_principals) || presence(&m.not_namespaces) {
+                // Never matches: an empty match, which ztunnel skips.
+                *m = Match::default();
+                continue;
+            }
+            if presence(&m.principals) {
+                m.principals.clear();
+            }
+            if presence(&m.namespaces) {
+                m.namespaces.clear();
+            }
+            // Nothing left to test: this alternative always matches, so the clause does.
+            always |= m.is_empty();
+        }
+        if always {
+            clause.matches.clear();
+        }
+    }
+    rule
 }
 
 fn client_hop(component: &str) -> Hop {
@@ -577,4 +640,94 @@ fn bypass_findings(ctx: &Ctx, cache: &mut ChainCache, zt_by_pod: &ZtByPod) -> Ve
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(action: Action, rules: Vec<ZRule>) -> ZtPolicy<'static> {
+        ZtPolicy {
+            label: "p".into(),
+            key: format!("AuthorizationPolicy/ns/{}", action.as_str().to_lowercase()),
+            action,
+            rules: rules.into(),
+        }
+    }
+
+    /// One rule of one clause of one match.
+    fn rule(m: Match) -> ZRule {
+        ZRule {
+            clauses: vec![Clause { matches: vec![m] }],
+        }
+    }
+
+    fn principals(p: &[&str]) -> Vec<StringMatch> {
+        p.iter().map(|s| StringMatch::parse(s)).collect()
+    }
+
+    fn short(v: Option<Verdict>) -> &'static str {
+        match v {
+            Some(Verdict::Allow) => "allow",
+            Some(Verdict::Deny(_)) => "deny",
+            Some(Verdict::Depends) => "depends",
+            None => "none",
+        }
+    }
+
+    /// What the destination ztunnel decides for a client whose identity the path does not
+    /// fix: decided unless the identity (or another unknown) decides.
+    #[test]
+    fn unknown_client_is_decided_when_no_identity_changes_it() {
+        // `rules: [{}]`: a rule without clauses, which always matches.
+        let allow_any = ZRule { clauses: vec![] };
+        let from = |p: &[&str]| {
+            rule(Match {
+                principals: principals(p),
+                ..Match::default()
+            })
+        };
+        let not_from = |p: &[&str]| {
+            rule(Match {
+                not_principals: principals(p),
+                ..Match::default()
+            })
+        };
+        let port = rule(Match {
+            destination_ports: vec![9080],
+            ..Match::default()
+        });
+        let any_ns = rule(Match {
+            namespaces: principals(&["*"]),
+            ..Match::default()
+        });
+        #[rustfmt::skip]
+        let cases: Vec<(&str, Vec<ZtPolicy>, &str)> = vec![
+            ("no policy", vec![], "allow"),
+            ("deny-all: ALLOW without rules", vec![policy(Action::Allow, vec![])], "deny"),
+            ("allow-all: ALLOW rules [{}]", vec![policy(Action::Allow, vec![allow_any.clone()])], "allow"),
+            ("ALLOW of one principal", vec![policy(Action::Allow, vec![from(&["td/ns/a/sa/b"])])], "depends"),
+            ("ALLOW of any authenticated peer", vec![policy(Action::Allow, vec![from(&["*"])])], "allow"),
+            ("ALLOW of any namespace", vec![policy(Action::Allow, vec![any_ns])], "allow"),
+            ("ALLOW of no authenticated peer", vec![policy(Action::Allow, vec![not_from(&["*"])])], "deny"),
+            ("DENY of any authenticated peer", vec![policy(Action::Deny, vec![from(&["*"])])], "deny"),
+            ("DENY of plaintext only: no effect on mTLS", vec![policy(Action::Deny, vec![not_from(&["*"])])], "allow"),
+            ("DENY of one principal", vec![policy(Action::Deny, vec![from(&["td/ns/a/sa/b"])])], "depends"),
+            ("DENY of one principal beside a deny-all: denied either way",
+                vec![policy(Action::Deny, vec![from(&["td/ns/a/sa/b"])]), policy(Action::Allow, vec![])], "deny"),
+            ("DENY of one principal beside an allow-all",
+                vec![policy(Action::Deny, vec![from(&["td/ns/a/sa/b"])]), policy(Action::Allow, vec![allow_any])], "depends"),
+            ("ALLOW of a port: the port decides", vec![policy(Action::Allow, vec![port])], "depends"),
+        ];
+        for (what, ps, want) in cases {
+            assert_eq!(short(verdict(&ps, None)), want, "{what}");
+        }
+        // A known identity or plaintext is decided as before.
+        let ps = vec![policy(Action::Allow, vec![from(&["td/ns/a/sa/b"])])];
+        assert_eq!(
+            short(verdict(&ps, Some(Some("td/ns/a/sa/b".into())))),
+            "allow"
+        );
+        assert_eq!(short(verdict(&ps, Some(None))), "deny");
+    }
 }

@@ -170,7 +170,8 @@ pub struct Hop {
     pub spiffe: Option<String>,
     /// Policies evaluated here, as `Kind/ns/name (effect)`.
     pub policies: Vec<String>,
-    /// ztunnel's decision for this hop where the identity is known.
+    /// ztunnel's decision at this hop. For a client the path does not name, decided when no
+    /// client identity could change it, else `depends`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
 }

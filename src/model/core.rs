@@ -19,9 +19,9 @@ pub struct Pod {
     #[serde(skip)]
     pub controllers: Vec<(String, String)>,
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub spec: PodSpec,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub status: PodStatus,
 }
 
@@ -64,9 +64,9 @@ pub struct PodStatus {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Service {
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub spec: ServiceSpec,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub status: ConditionsStatus,
 }
 
@@ -85,7 +85,7 @@ pub struct ServiceSpec {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServicePort {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub port: u32,
     #[serde(default)]
     pub target_port: Option<serde_json::Value>,
@@ -111,9 +111,9 @@ impl Service {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ServiceEntry {
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub spec: ServiceEntrySpec,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub status: ConditionsStatus,
 }
 
@@ -159,9 +159,9 @@ pub type Deployment = super::Controller;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Container {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub image: String,
     #[serde(default, deserialize_with = "null_default")]
     pub env: Vec<EnvVar>,

@@ -5,16 +5,16 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Gateway {
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub spec: GatewaySpec,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub status: GatewayStatus,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewaySpec {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub gateway_class_name: String,
     #[serde(default, deserialize_with = "null_default")]
     pub listeners: Vec<Listener>,
@@ -23,11 +23,11 @@ pub struct GatewaySpec {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Listener {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub port: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub protocol: String,
     #[serde(default)]
     pub allowed_routes: Option<AllowedRoutes>,
@@ -59,21 +59,21 @@ pub struct GatewayStatus {
 pub struct GatewayAddress {
     #[serde(rename = "type", default)]
     pub type_: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub value: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct GatewayClass {
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub spec: GatewayClassSpec,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewayClassSpec {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub controller_name: String,
 }
 
@@ -83,7 +83,7 @@ pub struct Route {
     #[serde(skip)]
     pub kind: String,
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub spec: RouteSpec,
 }
 

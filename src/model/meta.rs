@@ -5,7 +5,7 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectMeta {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
     /// Filled by the source when the manifest omits it (like `kubectl apply -n`).
     #[serde(default, deserialize_with = "null_default")]

@@ -29,13 +29,13 @@ where
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Condition {
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type", default, deserialize_with = "null_default")]
     pub type_: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub status: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub reason: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub message: String,
 }
 

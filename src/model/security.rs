@@ -22,13 +22,13 @@ impl WorkloadSelector {
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct PolicyTargetRef {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub group: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub kind: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub namespace: String,
 }
 
@@ -69,9 +69,9 @@ impl Attachment {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct AuthorizationPolicy {
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub spec: AuthorizationPolicySpec,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub status: ConditionsStatus,
 }
 
@@ -100,13 +100,13 @@ pub struct Rule {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct From {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub source: Source,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct To {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub operation: Operation,
 }
 
@@ -154,7 +154,7 @@ string_lists!(Operation {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WhenCondition {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub key: String,
     #[serde(default, deserialize_with = "null_default")]
     pub values: Vec<String>,
@@ -165,7 +165,7 @@ pub struct WhenCondition {
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PeerAuthentication {
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub spec: PeerAuthenticationSpec,
 }
 
@@ -194,7 +194,7 @@ pub struct ExtensionPolicy {
     #[serde(skip)]
     pub kind: String,
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub spec: ExtensionSpec,
 }
 

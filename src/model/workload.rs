@@ -2,7 +2,7 @@
 //! ReplicaSet, ReplicationController, Job, CronJob, Argo Rollout), as manifests in git hold
 //! them instead of Pods. Only what the analysis reads of the template is decoded.
 
-use super::{ObjectMeta, PodSpec};
+use super::{null_default, ObjectMeta, PodSpec};
 use serde::Deserialize;
 
 /// A workload controller. `kind` is set by the source; `spec.template` (or, for a CronJob,
@@ -12,7 +12,7 @@ pub struct Controller {
     #[serde(skip)]
     pub kind: String,
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub spec: ControllerSpec,
 }
 
@@ -28,7 +28,7 @@ pub struct ControllerSpec {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct JobTemplate {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub spec: JobTemplateSpec,
 }
 
@@ -41,9 +41,9 @@ pub struct JobTemplateSpec {
 /// A pod template: the labels, annotations and pod spec every pod of the controller gets.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PodTemplate {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub metadata: ObjectMeta,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub spec: PodSpec,
 }
 
@@ -63,9 +63,9 @@ impl Controller {
 /// Deployment, a Job's CronJob).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct OwnerReference {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub kind: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
 }
 

@@ -9,7 +9,7 @@ use super::documents::{self, one_line, Head, Items, LineCounter};
 use super::limits::*;
 use crate::error::{Error, Result};
 use crate::model::*;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{InputNote, Snapshot, DEFAULT_ISTIO_NAMESPACE, NAMESPACE_NAME_LABEL};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -25,14 +25,17 @@ const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml"
 /// Reads every `-f` argument into one Snapshot. Objects without a namespace get
 /// `default_namespace`, as `kubectl apply -n` would do.
 pub fn load(args: &[String], default_namespace: &str) -> Result<Snapshot> {
-    load_inputs(args, &[], default_namespace)
+    load_inputs(args, &[], default_namespace, DEFAULT_ISTIO_NAMESPACE)
 }
 
-/// Reads `-f` arguments and `-k` kustomize directories into one Snapshot.
+/// Reads `-f` arguments and `-k` kustomize directories into one Snapshot. `istio_namespace`
+/// (`--istio-namespace`) is where istiod runs when the input holds no istiod Deployment:
+/// only the `istio` ConfigMap there is mesh config.
 pub fn load_inputs(
     files: &[String],
     kustomize_dirs: &[String],
     default_namespace: &str,
+    istio_namespace: &str,
 ) -> Result<Snapshot> {
     let mut r = Reader::default();
     for arg in files {
@@ -41,7 +44,7 @@ pub fn load_inputs(
     for dir in kustomize_dirs {
         r.kustomize(dir)?;
     }
-    let mut snap = build(&r.inputs, default_namespace)?;
+    let mut snap = build(&r.inputs, default_namespace, istio_namespace)?;
     for (what, n) in r.skipped {
         *snap.non_kubernetes.entry(what).or_default() += n;
     }
@@ -60,7 +63,7 @@ pub fn from_texts(texts: &[(String, String)], default_namespace: &str) -> Result
             explicit: true,
         })
         .collect();
-    build(&inputs, default_namespace)
+    build(&inputs, default_namespace, DEFAULT_ISTIO_NAMESPACE)
 }
 
 /// One input text and how it was named.
@@ -72,7 +75,7 @@ struct Input {
     explicit: bool,
 }
 
-fn build(inputs: &[Input], default_namespace: &str) -> Result<Snapshot> {
+fn build(inputs: &[Input], default_namespace: &str, istio_namespace: &str) -> Result<Snapshot> {
     let mut l = Loader {
         snap: Snapshot::default(),
         configmaps: Vec::new(),
@@ -89,26 +92,155 @@ fn build(inputs: &[Input], default_namespace: &str) -> Result<Snapshot> {
         istiods,
         ..
     } = l;
-    // Mesh settings: istiod's Deployment, then the `istio` ConfigMap (data.mesh).
+    dedupe(&mut snap);
+    // Mesh settings: istiod's Deployment, then the `istio` ConfigMap (data.mesh) of
+    // istiod's namespace: the one of the istiod Deployments in the input, else the flag's
+    // (as the cluster source reads it). istiod reads the mesh config of its own namespace
+    // only (`pilot/pkg/bootstrap/mesh.go`: the `istio` ConfigMap in its pod's namespace);
+    // one elsewhere is inert.
     for d in &istiods {
         snap.mesh.apply_istiod(d);
     }
+    let mut istio_namespaces: Vec<&str> = istiods
+        .iter()
+        .map(|d| d.metadata.namespace.as_str())
+        .collect();
+    if istio_namespaces.is_empty() {
+        istio_namespaces.push(istio_namespace);
+    }
+    istio_namespaces.sort_unstable();
+    istio_namespaces.dedup();
     for (file, cm) in &configmaps {
+        let ns = cm.metadata.namespace.as_str();
+        if !istio_namespaces.contains(&ns) {
+            snap.input_notes.push(InputNote {
+                setting: format!("ConfigMap {ns}/istio"),
+                value: "ignored".into(),
+                source: format!(
+                    "{file}: not in istiod's namespace ({}), whose istio ConfigMap alone is mesh config",
+                    istio_namespaces.join(", ")
+                ),
+            });
+            continue;
+        }
         if let Some(mesh) = cm.data.get("mesh") {
             let mc: MeshConfig = serde_saphyr::from_str(mesh).map_err(|e| {
                 Error::Input(format!(
-                    "{file}: ConfigMap {}/istio: data.mesh is not valid MeshConfig YAML: {}",
-                    cm.metadata.namespace,
+                    "{file}: ConfigMap {ns}/istio: data.mesh is not valid MeshConfig YAML: {}",
                     one_line(&e.to_string())
                 ))
             })?;
-            let source = format!("ConfigMap {}/istio", cm.metadata.namespace);
+            let source = format!("ConfigMap {ns}/istio");
             snap.mesh.apply_mesh_config(&mc, &source);
         }
     }
     snap.normalise();
     Ok(snap)
 }
+
+/// One object given more than once (same kind, namespace and name: the same file named
+/// twice, a kustomize base beside a rendered copy). `kubectl apply` applies documents in
+/// order and each apply replaces the object, so the cluster ends with the last copy: that
+/// is what a kubectl user expects here too, rather than a refusal that `kubectl apply`
+/// would not give. The earlier copies are dropped, so the analysis does not depend on the
+/// order they came in (only on which one is last), and the report says which one won.
+fn dedupe(snap: &mut Snapshot) {
+    fn keep_last<T>(
+        list: &mut Vec<T>,
+        key: impl Fn(&T) -> (String, &ObjectMeta),
+        notes: &mut Vec<InputNote>,
+    ) {
+        let mut last: BTreeMap<(String, &str, &str), usize> = BTreeMap::new();
+        for (i, o) in list.iter().enumerate() {
+            let (kind, m) = key(o);
+            last.insert((kind, m.namespace.as_str(), m.name.as_str()), i);
+        }
+        if last.len() == list.len() {
+            return;
+        }
+        let mut dropped: BTreeMap<(String, &str, &str), Vec<usize>> = BTreeMap::new();
+        for (i, o) in list.iter().enumerate() {
+            let (kind, m) = key(o);
+            let k = (kind, m.namespace.as_str(), m.name.as_str());
+            if last[&k] != i {
+                dropped.entry(k).or_default().push(i);
+            }
+        }
+        let at = |i: usize| {
+            key(&list[i])
+                .1
+                .origin
+                .as_ref()
+                .map_or_else(|| "?".to_string(), |o| format!("{}:{}", o.file, o.document))
+        };
+        for (k, earlier) in &dropped {
+            let earlier: Vec<String> = earlier.iter().map(|&i| at(i)).collect();
+            notes.push(InputNote {
+                setting: format!("duplicate {}", resource_key(&k.0, k.1, k.2)),
+                value: format!("kept {}", at(last[k])),
+                source: format!(
+                    "also in {} (FILE:DOCUMENT); kubectl apply keeps the last one applied",
+                    earlier.join(", ")
+                ),
+            });
+        }
+        let keep: std::collections::HashSet<usize> = last.into_values().collect();
+        let mut i = 0;
+        list.retain(|_| {
+            i += 1;
+            keep.contains(&(i - 1))
+        });
+    }
+    let mut notes = Vec::new();
+    let n = &mut notes;
+    keep_last(
+        &mut snap.namespaces,
+        |o| ("Namespace".into(), &o.metadata),
+        n,
+    );
+    keep_last(&mut snap.pods, |o| (o.kind().into(), &o.metadata), n);
+    keep_last(&mut snap.controllers, |o| (o.kind.clone(), &o.metadata), n);
+    keep_last(&mut snap.services, |o| ("Service".into(), &o.metadata), n);
+    keep_last(
+        &mut snap.service_entries,
+        |o| ("ServiceEntry".into(), &o.metadata),
+        n,
+    );
+    keep_last(&mut snap.gateways, |o| ("Gateway".into(), &o.metadata), n);
+    keep_last(
+        &mut snap.gateway_classes,
+        |o| ("GatewayClass".into(), &o.metadata),
+        n,
+    );
+    keep_last(
+        &mut snap.authorization_policies,
+        |o| ("AuthorizationPolicy".into(), &o.metadata),
+        n,
+    );
+    keep_last(
+        &mut snap.peer_authentications,
+        |o| ("PeerAuthentication".into(), &o.metadata),
+        n,
+    );
+    keep_last(&mut snap.extensions, |o| (o.kind.clone(), &o.metadata), n);
+    keep_last(&mut snap.routes, |o| (o.kind.clone(), &o.metadata), n);
+    notes.sort_by(|a, b| a.setting.cmp(&b.setting));
+    // A directory given twice repeats every object: name the first few, count the rest.
+    if notes.len() > MAX_DUPLICATE_NOTES {
+        let more = notes.len() - MAX_DUPLICATE_NOTES;
+        notes.truncate(MAX_DUPLICATE_NOTES);
+        notes.push(InputNote {
+            setting: "duplicate objects".into(),
+            value: format!("{more} more"),
+            source: "each keeps its last copy, as above (the same file or directory given twice?)"
+                .into(),
+        });
+    }
+    snap.input_notes.extend(notes);
+}
+
+/// Duplicate objects named one by one in the assumptions; more are counted.
+const MAX_DUPLICATE_NOTES: usize = 10;
 
 struct Loader<'a> {
     snap: Snapshot,
@@ -548,6 +680,10 @@ impl Doc<'_> {
             ("", "Namespace") => {
                 let mut o: Namespace = self.decode(&what, obj)?;
                 o.metadata.origin = Some(self.origin.clone());
+                // The API server sets it on every Namespace, whatever the manifest says.
+                o.metadata
+                    .labels
+                    .insert(NAMESPACE_NAME_LABEL.into(), o.metadata.name.clone());
                 self.snap.namespaces.push(o);
             }
             ("", "Pod") => push!(pods, Pod, namespaced),
