@@ -413,3 +413,33 @@ fn helm_rendered_output_on_stdin() {
         &["<stdin> (document 5)", "missing `apiVersion`"],
     );
 }
+
+/// YAML reads `name: off` as a boolean and `name: 123` as a number: the error says so and how
+/// to write it, rather than that the name is missing.
+#[test]
+fn unquoted_non_string_name_is_explained() {
+    let dir = scratch("nonstring-name");
+    for (name, shown) in [("off", "false"), ("123", "123")] {
+        let f = write(
+            &dir,
+            "ns.yaml",
+            &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"),
+        );
+        let o = run(&["explain", "-f", &f]);
+        refused(
+            &o,
+            &[
+                "ns.yaml (document 1",
+                &format!("metadata.name must be a string, not {shown}"),
+                "quote it",
+            ],
+        );
+    }
+    // A missing name is still called missing.
+    let f = write(
+        &dir,
+        "ns.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {}\n",
+    );
+    refused(&run(&["explain", "-f", &f]), &["missing metadata.name"]);
+}

@@ -321,6 +321,7 @@ impl Loader<'_> {
             lines: None,
             item_lines: Vec::new(),
             name: String::new(),
+            bad_name: None,
             snap: &mut self.snap,
             configmaps: &mut self.configmaps,
             istiods: &mut self.istiods,
@@ -614,6 +615,9 @@ struct Doc<'a> {
     item_lines: Vec<usize>,
     /// `metadata.name` of the object being added, for messages.
     name: String,
+    /// A `metadata.name` that is not a string (YAML reads `name: off` as a boolean and
+    /// `name: 123` as a number), as written, for the error.
+    bad_name: Option<String>,
     snap: &'a mut Snapshot,
     configmaps: &'a mut Vec<(String, ConfigMap)>,
     istiods: &'a mut Vec<Deployment>,
@@ -663,6 +667,10 @@ impl Doc<'_> {
         self.name = match &head.name {
             Some(Value::String(n)) => n.clone(),
             _ => String::new(),
+        };
+        self.bad_name = match &head.name {
+            Some(Value::String(_) | Value::Null) | None => None,
+            Some(v) => Some(v.to_string()),
         };
         let what = format!(", {kind} {}", self.name);
         let ns = self.default_namespace.to_string();
@@ -815,6 +823,13 @@ impl Doc<'_> {
 
     /// Decodes a modelled object from its text; it must have a name.
     fn decode<T: DeserializeOwned>(&self, what: &str, obj: &str) -> Result<T> {
+        if let Some(v) = &self.bad_name {
+            let kind = what.trim_end();
+            return Err(self.err(
+                kind,
+                &format!("metadata.name must be a string, not {v}: quote it (name: \"{v}\")"),
+            ));
+        }
         if self.name.is_empty() {
             let kind = what.trim_end();
             return Err(self.err(kind, "missing metadata.name"));
