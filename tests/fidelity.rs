@@ -129,7 +129,10 @@ fn cluster_local_principals_mean_the_local_trust_domain_at_the_waypoint() {
         Answer::One(r) => (r.verdict, r.decided_by.hop),
         Answer::Matrix(_) => panic!("one request asked"),
     };
-    for p in ["cluster.local/ns/app/sa/curl", "corp.example/ns/app/sa/curl"] {
+    for p in [
+        "cluster.local/ns/app/sa/curl",
+        "corp.example/ns/app/sa/curl",
+    ] {
         assert_eq!(verdict(p).0, Verdict::Allowed, "{p}");
     }
     // Another trust domain is kept as written: it does not name this client.

@@ -1,0 +1,127 @@
+//! Findings on the inputs of a new-user review (tests/fixtures/review/): each test runs the
+//! binary as a user would and checks the findings and the words they read.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const DIR: &str = "tests/fixtures/review";
+
+fn run_with(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kubectl-ambient_policy"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .env_remove("NO_COLOR")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    let mut input = c.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(input);
+    c.wait_with_output().unwrap()
+}
+
+/// `explain ARGS -o json`: the findings as (severity, code, resource, message, resolution).
+fn findings_with(args: &[&str], stdin: Option<&str>) -> Vec<[String; 5]> {
+    let mut a = vec!["explain"];
+    a.extend(args);
+    a.extend(["-o", "json"]);
+    let o = run_with(&a, stdin);
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            ["severity", "code", "resource", "message", "resolution"]
+                .map(|k| f[k].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+fn findings(args: &[&str]) -> Vec<[String; 5]> {
+    findings_with(args, None)
+}
+
+/// The text report, as a user reads it.
+fn text(args: &[&str]) -> String {
+    let mut a = vec!["explain"];
+    a.extend(args);
+    a.extend(["--color", "never"]);
+    let o = run_with(&a, None);
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn with_code<'a>(f: &'a [[String; 5]], code: &str) -> Vec<&'a [String; 5]> {
+    f.iter().filter(|x| x[1] == code).collect()
+}
+
+fn fixture(name: &str) -> String {
+    format!("{DIR}/{name}")
+}
+
+/// W5: a namespace label naming a waypoint the input lacks is one finding on the Namespace,
+/// listing the Services; the pods are not reported, since a namespace label binds pods only
+/// to a waypoint serving workload traffic (SEMANTICS.md 3.3).
+#[test]
+fn namespace_label_to_a_missing_waypoint_is_one_finding() {
+    let f = findings(&["-f", &fixture("nowp.yaml")]);
+    let amb008 = with_code(&f, "AMB008");
+    assert_eq!(amb008.len(), 1, "{amb008:?}");
+    assert_eq!(amb008[0][2], "Namespace/default");
+    let m = &amb008[0][3];
+    assert!(m.contains("Services curl, productpage"), "{m}");
+    assert!(!m.contains("pod-IP traffic to"), "{m}");
+    assert!(m.contains("Pod-IP traffic is unaffected unless"), "{m}");
+    let out = text(&["-f", &fixture("nowp.yaml")]);
+    assert!(out.contains("ERROR AMB008 Namespace/default"), "{out}");
+    assert!(!out.contains("AMB008 Deployment/"), "{out}");
+}
+
+/// W5: AttachmentDenied through the namespace label: one finding on the Namespace; pods are
+/// named only when the waypoint serves workload traffic.
+#[test]
+fn namespace_label_attachment_denied_names_pods_only_for_workload_waypoints() {
+    let xns = std::fs::read_to_string(fixture("xns.yaml")).unwrap();
+    let f = findings_with(&["-n", "orders", "-f", "-"], Some(&xns));
+    let amb008 = with_code(&f, "AMB008");
+    assert_eq!(amb008.len(), 1, "{amb008:?}");
+    assert_eq!(amb008[0][2], "Namespace/orders");
+    assert!(amb008[0][3].contains("AttachmentDenied"));
+    assert!(amb008[0][3].contains("Service orders goes through no waypoint"));
+    assert!(!amb008[0][3].contains("pod-IP"));
+
+    let all = xns.replace(
+        "istio.io/waypoint-for: service",
+        "istio.io/waypoint-for: all",
+    );
+    let f = findings_with(&["-n", "orders", "-f", "-"], Some(&all));
+    let amb008 = with_code(&f, "AMB008");
+    assert_eq!(amb008.len(), 1, "{amb008:?}");
+    assert!(
+        amb008[0][3].contains("Service orders, pod-IP traffic to orders"),
+        "{}",
+        amb008[0][3]
+    );
+}
+
+/// W5: an object's own label still gets its own finding.
+#[test]
+fn own_label_keeps_a_finding_per_object() {
+    let xns = std::fs::read_to_string(fixture("xns.yaml")).unwrap();
+    let own = xns.replace(
+        "metadata: {name: orders, namespace: orders}\nspec:\n  ports",
+        "metadata: {name: orders, namespace: orders, labels: {istio.io/use-waypoint: missing}}\nspec:\n  ports",
+    );
+    assert_ne!(own, xns);
+    let f = findings_with(&["-n", "orders", "-f", "-"], Some(&own));
+    let resources: Vec<&str> = with_code(&f, "AMB008")
+        .iter()
+        .map(|x| x[2].as_str())
+        .collect();
+    assert_eq!(resources, ["Service/orders/orders"], "{f:?}");
+}
