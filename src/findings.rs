@@ -132,6 +132,9 @@ codes! {
     UNKNOWN_NAMESPACE = "AMB030", Warning,
         "source namespace does not exist in the input",
         "Fix the namespace name in from.source.namespaces or notNamespaces, or add the namespace to the input.";
+    SERVICE_PORT_IN_POLICY = "AMB031", Error,
+        "policy port is a Service port: ztunnel and sidecars match the pod's target port",
+        "Write the Service's targetPort (the container port) in to.operation.ports / notPorts: ztunnel and sidecars see the port the pod listens on, not the Service port.";
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]

@@ -125,3 +125,76 @@ fn own_label_keeps_a_finding_per_object() {
         .collect();
     assert_eq!(resources, ["Service/orders/orders"], "{f:?}");
 }
+
+/// W6: a ztunnel policy whose port is the Service port (8000) and not the target port (8080)
+/// never matches: an error, with the port to write. The same policy with the target port
+/// raises nothing; with both ports it is a warning.
+#[test]
+fn service_port_in_a_ztunnel_policy() {
+    let input = std::fs::read_to_string(fixture("ports.yaml")).unwrap();
+    let f = findings_with(&["-n", "shop", "-f", "-"], Some(&input));
+    let hits = with_code(&f, "AMB031");
+    assert_eq!(hits.len(), 1, "{f:?}");
+    let [sev, _, res, msg, fix] = hits[0];
+    assert_eq!(
+        (sev.as_str(), res.as_str()),
+        ("error", "AuthorizationPolicy/shop/httpbin-port")
+    );
+    assert!(
+        msg.contains("8000 (Service httpbin port 8000 -> targetPort 8080)"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("this ALLOW does not admit that traffic"),
+        "{msg}"
+    );
+    assert!(msg.ends_with("write 8080"), "{msg}");
+    assert!(fix.contains("targetPort"), "{fix}");
+
+    let deny = input.replace("action: ALLOW", "action: DENY");
+    let f = findings_with(&["-n", "shop", "-f", "-"], Some(&deny));
+    assert!(with_code(&f, "AMB031")[0][3].contains("this DENY does not fire"));
+
+    let right = input.replace(r#"ports: ["8000"]"#, r#"ports: ["8080"]"#);
+    assert_ne!(right, input);
+    let f = findings_with(&["-n", "shop", "-f", "-"], Some(&right));
+    assert!(with_code(&f, "AMB031").is_empty(), "{f:?}");
+
+    let both = input.replace(r#"ports: ["8000"]"#, r#"ports: ["8000", "8080"]"#);
+    let f = findings_with(&["-n", "shop", "-f", "-"], Some(&both));
+    assert_eq!(with_code(&f, "AMB031")[0][0], "warning");
+
+    let not_ports = input.replace(r#"ports: ["8000"]"#, r#"notPorts: ["8000"]"#);
+    let f = findings_with(&["-n", "shop", "-f", "-"], Some(&not_ports));
+    let m = &with_code(&f, "AMB031")[0][3];
+    assert!(m.starts_with("to.operation.notPorts names 8000"), "{m}");
+    assert!(m.contains("the exclusion never applies"), "{m}");
+}
+
+/// W6: at a waypoint (targetRefs) nothing fires: there the Service port is what the
+/// waypoint's listener sees for Service traffic.
+#[test]
+fn service_port_in_a_waypoint_policy_is_not_flagged() {
+    let input = std::fs::read_to_string(fixture("ports.yaml"))
+        .unwrap()
+        .replace(
+            "  selector: {matchLabels: {app: httpbin}}\n",
+            "  targetRefs: [{kind: Service, group: \"\", name: httpbin}]\n",
+        );
+    let input = input.replace(
+        "labels: {istio.io/dataplane-mode: ambient}",
+        "labels: {istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint}",
+    ) + "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: waypoint, namespace: shop}\nspec:\n  gatewayClassName: istio-waypoint\n  listeners: [{name: mesh, port: 15008, protocol: HBONE}]\nstatus: {}\n";
+    let out = run_with(
+        &["explain", "-n", "shop", "-f", "-", "-o", "json"],
+        Some(&input),
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pol = &v["policies"][0];
+    assert_eq!(pol["enforcement"][0]["enforcedBy"], "waypoint", "{pol}");
+    assert!(
+        !v["findings"].to_string().contains("AMB031"),
+        "{}",
+        v["findings"]
+    );
+}
