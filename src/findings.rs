@@ -135,6 +135,9 @@ codes! {
     SERVICE_PORT_IN_POLICY = "AMB031", Error,
         "policy port is a Service port: ztunnel and sidecars match the pod's target port",
         "Write the Service's targetPort (the container port) in to.operation.ports / notPorts: ztunnel and sidecars see the port the pod listens on, not the Service port.";
+    FOREIGN_TRUST_DOMAIN = "AMB032", Error,
+        "cluster.local principal never matches at ztunnel when the mesh has another trust domain",
+        "Write the mesh's trust domain in the principal, or `*/ns/NS/sa/SA` to match any trust domain; waypoints and sidecars read cluster.local as the mesh's own, ztunnel does not.";
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]

@@ -198,3 +198,57 @@ fn service_port_in_a_waypoint_policy_is_not_flagged() {
         v["findings"]
     );
 }
+
+/// W7: with meshConfig trustDomain example.org, cluster.local principals never match at
+/// ztunnel: an error on the DENY, a warning on the ALLOW, with what to write. `*/ns/..`
+/// principals are fine, and nothing fires in a cluster.local mesh.
+#[test]
+fn cluster_local_principals_in_another_trust_domain() {
+    let args = [
+        "-n",
+        "shop",
+        "-f",
+        &fixture("ports.yaml"),
+        "-f",
+        &fixture("istio.yaml"),
+        "-f",
+        &fixture("td-policies.yaml"),
+    ];
+    let f = findings(&args);
+    let hits: Vec<(&str, &str)> = with_code(&f, "AMB032")
+        .iter()
+        .map(|x| (x[0].as_str(), x[2].as_str()))
+        .collect();
+    assert_eq!(
+        hits,
+        [
+            ("error", "AuthorizationPolicy/shop/deny-curl"),
+            ("warning", "AuthorizationPolicy/shop/allow-curl"),
+        ]
+    );
+    let deny = &with_code(&f, "AMB032")[0][3];
+    assert!(
+        deny.contains("\"cluster.local/ns/shop/sa/curl\" never matches, so this DENY never fires"),
+        "{deny}"
+    );
+    assert!(
+        deny.ends_with("write \"example.org/ns/shop/sa/curl\" or \"*/ns/shop/sa/curl\""),
+        "{deny}"
+    );
+    assert!(!with_code(&f, "AMB032")[1][3].contains("sa/other"));
+    let out = text(&args);
+    assert!(
+        out.contains("ERROR AMB032 AuthorizationPolicy/shop/deny-curl"),
+        "{out}"
+    );
+
+    let f = findings(&[
+        "-n",
+        "shop",
+        "-f",
+        &fixture("ports.yaml"),
+        "-f",
+        &fixture("td-policies.yaml"),
+    ]);
+    assert!(with_code(&f, "AMB032").is_empty(), "{f:?}");
+}

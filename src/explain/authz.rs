@@ -337,6 +337,13 @@ fn policy_findings(
             add(fd);
         }
     }
+    if !zt.is_empty() && !conv.dry_run {
+        if let Some(fd) =
+            trust_domain_finding(ctx_snap_mesh.0.mesh.trust_domain(), p, conv, &zt, &res)
+        {
+            add(fd);
+        }
+    }
     // AMB006 (source conditions behind a waypoint) is decided per hop in `identity.rs`.
     if !facts.out_of_mesh.is_empty() {
         add(Finding::new(
@@ -651,6 +658,91 @@ fn service_port_finding(
         format!("{field} {listed}, a Service port, but ztunnel and sidecars match the pod's target port: {outcome}; write {instead}"),
     );
     Some(if dead_entry {
+        fd
+    } else {
+        fd.with_severity(Severity::Warning)
+    })
+}
+
+/// AMB032: principals in the `cluster.local` trust domain when the mesh has another one.
+/// Waypoints and sidecars read `cluster.local` as the mesh's own (istiod's
+/// `MigrateTrustDomain`, see `enforce::evaluate::envoy`); ztunnel compares the string as
+/// written and never expands trust-domain aliases (SEMANTICS.md 4.4), so such a principal
+/// never matches there.
+fn trust_domain_finding(
+    td: &str,
+    p: &AuthorizationPolicy,
+    conv: &Conversion,
+    at: &[String],
+    res: &str,
+) -> Option<Finding> {
+    const LOCAL: &str = "cluster.local/";
+    if td == "cluster.local" || !matches!(conv.action, Action::Allow | Action::Deny) {
+        return None;
+    }
+    let rules = p.spec.rules.as_deref().unwrap_or(&[]);
+    let mut positive = BTreeSet::new();
+    let mut negative = BTreeSet::new();
+    for r in rules {
+        for s in r.from.iter().map(|f| &f.source) {
+            positive.extend(s.principals.iter().filter(|x| x.starts_with(LOCAL)));
+            negative.extend(s.not_principals.iter().filter(|x| x.starts_with(LOCAL)));
+        }
+        for w in r.when.iter().filter(|w| w.key == "source.principal") {
+            positive.extend(w.values.iter().filter(|x| x.starts_with(LOCAL)));
+            negative.extend(w.not_values.iter().filter(|x| x.starts_with(LOCAL)));
+        }
+    }
+    if positive.is_empty() && negative.is_empty() {
+        return None;
+    }
+    let quote = |v: &BTreeSet<&String>| {
+        v.iter()
+            .map(|x| format!("{x:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let deny = conv.action == Action::Deny;
+    let mut effects = Vec::new();
+    if !positive.is_empty() {
+        effects.push(format!(
+            "{} never {}, so {}",
+            quote(&positive),
+            if positive.len() == 1 {
+                "matches"
+            } else {
+                "match"
+            },
+            if deny {
+                "this DENY never fires for those clients"
+            } else {
+                "those clients are denied unless another ALLOW admits them"
+            }
+        ));
+    }
+    if !negative.is_empty() {
+        effects.push(format!(
+            "the exclusion of {} never applies, so this {} covers those clients too",
+            quote(&negative),
+            if deny { "DENY" } else { "ALLOW" }
+        ));
+    }
+    let example = positive
+        .iter()
+        .chain(&negative)
+        .next()
+        .map(|x| x.trim_start_matches(LOCAL))
+        .unwrap_or_default();
+    let fd = Finding::new(
+        &f::FOREIGN_TRUST_DOMAIN,
+        res,
+        format!(
+            "at the ztunnel of {}, {} (the mesh's trust domain is {td}; waypoints and sidecars read cluster.local as the mesh's own, ztunnel compares principals as written); write \"{td}/{example}\" or \"*/{example}\"",
+            list(at),
+            effects.join("; ")
+        ),
+    );
+    Some(if deny {
         fd
     } else {
         fd.with_severity(Severity::Warning)
