@@ -70,7 +70,7 @@ codes! {
         "waypoint policies can be bypassed",
         "Add an ALLOW policy at the destination ztunnel that admits only the waypoint's identity (or enable PILOT_AUTO_ALLOW_WAYPOINT_POLICY), and set istio.io/ingress-use-waypoint=true for ingress traffic.";
     PLAINTEXT_ACCEPTED = "AMB010", Warning,
-        "PeerAuthentication lets plaintext in (PERMISSIVE, or DISABLE acting as PERMISSIVE)",
+        "PeerAuthentication lets plaintext in (PERMISSIVE or DISABLE)",
         "Use mtls.mode STRICT once every client is in the mesh; limit exceptions to the ports that need them.";
     MESH_WIDE = "AMB011", Info,
         "mesh-wide policy (root namespace): applies to every namespace",

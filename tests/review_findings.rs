@@ -252,3 +252,23 @@ fn cluster_local_principals_in_another_trust_domain() {
     ]);
     assert!(with_code(&f, "AMB032").is_empty(), "{f:?}");
 }
+
+/// W8: DISABLE on a sidecar-injected pod is DISABLE (the sidecar applies it), not
+/// ztunnel's PERMISSIVE.
+#[test]
+fn peer_authentication_disable_on_a_sidecar_pod() {
+    let args = ["-n", "legacy", "-f", &fixture("sc.yaml")];
+    let out = text(&args);
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("Deployment/legacy/web"))
+        .unwrap();
+    assert!(row.contains("sidecar") && row.ends_with("DISABLE"), "{row}");
+    let f = findings(&args);
+    let m = &with_code(&f, "AMB010")[0][3];
+    assert!(
+        m.contains("the sidecar of web applies DISABLE as written"),
+        "{m}"
+    );
+    assert!(!m.contains("ztunnel"), "{m}");
+}
