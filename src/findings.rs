@@ -122,7 +122,7 @@ codes! {
         "Add the Namespace manifest to the input, or give its labels with --namespace-labels NS=KEY=VALUE,...";
     WAYPOINT_NOT_ADMITTED = "AMB027", Error,
         "ztunnel denies every client that comes through the waypoint",
-        "Admit the waypoint's identity at ztunnel (a rule with from.source.principals of the waypoint's service account), and check the clients with a targetRefs policy at the waypoint.";
+        "Let the waypoint's identity through at ztunnel (in an ALLOW, a rule with from.source.principals of the waypoint's service account; in a DENY, exclude it with notPrincipals), and check the clients with a targetRefs policy at the waypoint.";
     BYPASS_GUARD = "AMB028", Info,
         "policy guards the waypoint against bypass",
         "Nothing to do; clients that do not use the waypoint (sidecars, ingress gateways without istio.io/ingress-use-waypoint, pod-IP callers) are rejected, so add their principals to the exceptions while they migrate.";
@@ -161,6 +161,11 @@ impl Finding {
     }
     pub fn with_severity(mut self, s: Severity) -> Self {
         self.severity = s;
+        self
+    }
+    /// A resolution fitted to this finding (e.g. to the policy's action).
+    pub fn with_resolution(mut self, r: impl Into<String>) -> Self {
+        self.resolution = r.into();
         self
     }
 }

@@ -272,3 +272,80 @@ fn peer_authentication_disable_on_a_sidecar_pod() {
     );
     assert!(!m.contains("ztunnel"), "{m}");
 }
+
+fn overlay() -> String {
+    std::fs::read_to_string(fixture("overlay.yaml")).unwrap()
+}
+
+/// W9: AMB027's fix follows the action: a DENY excludes the waypoint (notPrincipals), an
+/// ALLOW admits it (principals); both name the identity.
+#[test]
+fn waypoint_not_admitted_fix_follows_the_action() {
+    let f = findings_with(&["-n", "bookinfo", "-f", "-"], Some(&overlay()));
+    let by = |name: &str| {
+        with_code(&f, "AMB027")
+            .into_iter()
+            .find(|x| x[2] == format!("AuthorizationPolicy/bookinfo/{name}"))
+            .unwrap_or_else(|| panic!("no AMB027 on {name}: {f:?}"))
+            .clone()
+    };
+    let deny = by("deny-waypoint-bypass");
+    assert!(deny[3].contains("exclude it (notPrincipals"), "{}", deny[3]);
+    assert!(
+        deny[4].starts_with("Exclude the waypoint's identity from this DENY (from.source.notPrincipals [cluster.local/ns/bookinfo/sa/waypoint])"),
+        "{}",
+        deny[4]
+    );
+    assert!(!deny[4].contains("Admit"), "{}", deny[4]);
+    let allow = by("productpage-viewer");
+    assert!(
+        allow[4].starts_with("Admit the waypoint's identity at ztunnel (a rule of this ALLOW with from.source.principals [cluster.local/ns/bookinfo/sa/waypoint])"),
+        "{}",
+        allow[4]
+    );
+}
+
+/// R4: once the principals name the right namespace, both policies guard the waypoint
+/// (AMB028), worded per action, and the ALLOW names the ingress gateway it admits directly.
+#[test]
+fn bypass_guard_is_worded_per_action() {
+    let fixed = overlay().replace("ns/default/sa/", "ns/bookinfo/sa/");
+    let f = findings_with(&["-n", "bookinfo", "-f", "-"], Some(&fixed));
+    assert!(with_code(&f, "AMB027").is_empty(), "{f:?}");
+    let guards = with_code(&f, "AMB028");
+    let by = |name: &str| {
+        guards
+            .iter()
+            .find(|x| x[2] == format!("AuthorizationPolicy/bookinfo/{name}"))
+            .unwrap_or_else(|| panic!("no AMB028 on {name}: {f:?}"))
+    };
+    let allow = by("productpage-viewer");
+    assert!(
+        allow[3].contains("this ALLOW admits only waypoint bookinfo/waypoint"),
+        "{}",
+        allow[3]
+    );
+    assert!(
+        allow[3].contains("except cluster.local/ns/bookinfo/sa/bookinfo-gateway-istio, which can reach it directly"),
+        "{}",
+        allow[3]
+    );
+    assert!(!allow[3].contains("DENY"), "{}", allow[3]);
+    assert!(
+        allow[4].contains("add their principals to this ALLOW"),
+        "{}",
+        allow[4]
+    );
+    let deny = by("deny-waypoint-bypass");
+    assert!(
+        deny[3].contains("this DENY rejects every in-mesh identity but waypoint"),
+        "{}",
+        deny[3]
+    );
+    assert!(!deny[3].contains("except"), "{}", deny[3]);
+    assert!(
+        deny[4].contains("add their principals to notPrincipals"),
+        "{}",
+        deny[4]
+    );
+}

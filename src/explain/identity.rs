@@ -146,7 +146,7 @@ pub fn findings(ctx: &Ctx, zt_by_pod: &ZtByPod) -> Vec<Finding> {
         let ids: BTreeSet<&str> = hits.iter().map(|h| h.2.as_str()).collect();
         let ids = ids.into_iter().collect::<Vec<_>>().join(", ");
         let allow = actions.get(&key) == Some(&Action::Allow);
-        let (code, msg) = match class {
+        let (code, msg, fix) = match class {
             c if c == Class::DeniesWaypoint as u8 => (
                 &f::WAYPOINT_NOT_ADMITTED,
                 if allow {
@@ -154,6 +154,13 @@ pub fn findings(ctx: &Ctx, zt_by_pod: &ZtByPod) -> Vec<Finding> {
                 } else {
                     format!("every client that reaches {dests} through waypoint {wps} is denied: this DENY policy matches the waypoint's identity {ids}, which is all ztunnel sees there; exclude it (notPrincipals [{ids}]) and deny the clients with a targetRefs policy at the waypoint")
                 },
+                // In a DENY, a principals rule for the waypoint would deny it: the fix follows
+                // the action.
+                Some(if allow {
+                    format!("Admit the waypoint's identity at ztunnel (a rule of this ALLOW with from.source.principals [{ids}]), and check the clients with a targetRefs policy at the waypoint.")
+                } else {
+                    format!("Exclude the waypoint's identity from this DENY (from.source.notPrincipals [{ids}]), and deny the clients with a targetRefs policy at the waypoint, which sees their identity.")
+                }),
             ),
             c if c == Class::ClientsHidden as u8 => (
                 &f::WAYPOINT_IDENTITY,
@@ -162,16 +169,96 @@ pub fn findings(ctx: &Ctx, zt_by_pod: &ZtByPod) -> Vec<Finding> {
                 } else {
                     format!("this DENY never fires for traffic to {dests} through waypoint {wps}: ztunnel sees the waypoint's identity {ids}, not the clients the policy names, so they get through the waypoint")
                 },
+                None,
             ),
-            _ => (
-                &f::BYPASS_GUARD,
-                format!("at the ztunnel of {dests} this policy admits traffic from waypoint {wps} ({ids}) and rejects other in-mesh identities (except any it names): clients cannot bypass the waypoint; it must stay a selector policy (a targetRefs DENY would deny every client at the waypoint)"),
-            ),
+            _ => {
+                let wids: Vec<&str> = hits.iter().map(|h| h.2.as_str()).collect();
+                let others = guard_exceptions(ctx, &key, allow, &wids);
+                let (plus, bypass) = if others.is_empty() {
+                    (String::new(), String::new())
+                } else {
+                    let o = others.join(", ");
+                    (
+                        format!(" and {o}"),
+                        format!(", except {o}, which can reach it directly"),
+                    )
+                };
+                if allow {
+                    (
+                        &f::BYPASS_GUARD,
+                        format!("at the ztunnel of {dests} this ALLOW admits only waypoint {wps} ({ids}){plus}: other clients cannot bypass the waypoint{bypass}; keep it a selector policy (with targetRefs the waypoint would match it against the clients' own identities and deny them)"),
+                        Some("Nothing to do; clients that do not use the waypoint (sidecars, ingress gateways without istio.io/ingress-use-waypoint, pod-IP callers) are denied, so add their principals to this ALLOW while they migrate.".to_string()),
+                    )
+                } else {
+                    (
+                        &f::BYPASS_GUARD,
+                        format!("at the ztunnel of {dests} this DENY rejects every in-mesh identity but waypoint {wps} ({ids}){plus}: other clients cannot bypass the waypoint{bypass}; keep it a selector policy (a targetRefs DENY would deny every client at the waypoint)"),
+                        Some("Nothing to do; clients that do not use the waypoint (sidecars, ingress gateways without istio.io/ingress-use-waypoint, pod-IP callers) are denied, so add their principals to notPrincipals while they migrate.".to_string()),
+                    )
+                }
+            }
         };
-        out.push(Finding::new(code, key, msg));
+        let fd = Finding::new(code, key, msg);
+        out.push(match fix {
+            Some(r) => fd.with_resolution(r),
+            None => fd,
+        });
     }
     out.extend(reference_findings(ctx));
     out
+}
+
+/// The source identities a bypass guard lets through besides the waypoint, as written: an
+/// ALLOW's principals, namespaces and serviceAccounts; a DENY's not-forms.
+fn guard_exceptions(ctx: &Ctx, key: &str, allow: bool, waypoints: &[&str]) -> Vec<String> {
+    let Some(p) = ctx.snap.authorization_policies.iter().find(|p| {
+        resource_key(
+            "AuthorizationPolicy",
+            &p.metadata.namespace,
+            &p.metadata.name,
+        ) == key
+    }) else {
+        return vec![];
+    };
+    let is_waypoint = |pr: &str| {
+        waypoints
+            .iter()
+            .any(|w| crate::enforce::ztunnel::StringMatch::parse(pr).matches(w))
+    };
+    let mut v: Vec<String> = Vec::new();
+    for s in p
+        .spec
+        .rules
+        .iter()
+        .flatten()
+        .flat_map(|r| &r.from)
+        .map(|f| &f.source)
+    {
+        let (pr, ns, sa) = if allow {
+            (&s.principals, &s.namespaces, &s.service_accounts)
+        } else {
+            (
+                &s.not_principals,
+                &s.not_namespaces,
+                &s.not_service_accounts,
+            )
+        };
+        v.extend(pr.iter().filter(|x| !is_waypoint(x)).cloned());
+        v.extend(ns.iter().map(|n| format!("namespace {n}")));
+        let pns = p.metadata.namespace.as_str();
+        v.extend(
+            sa.iter()
+                .filter(|a| {
+                    let (n, a) = a.split_once('/').unwrap_or((pns, a.as_str()));
+                    let id = format!("/ns/{n}/sa/{a}");
+                    !waypoints.iter().any(|w| w.ends_with(&id))
+                })
+                .map(|a| format!("service account {a}")),
+        );
+    }
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// A short list of keys, by name only when `short` (workloads; waypoints keep `ns/name`).
