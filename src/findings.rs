@@ -130,7 +130,7 @@ codes! {
         "principal or service account matches no workload in the input",
         "Fix the name (the message suggests the closest identity in the input), or add the workload that runs under it to the input.";
     UNKNOWN_NAMESPACE = "AMB030", Warning,
-        "source namespace does not exist in the input",
+        "source namespace is not in the input",
         "Fix the namespace name in from.source.namespaces or notNamespaces, or add the namespace to the input.";
     SERVICE_PORT_IN_POLICY = "AMB031", Error,
         "policy port is a Service port: ztunnel and sidecars match the pod's target port",

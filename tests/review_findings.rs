@@ -349,3 +349,63 @@ fn bypass_guard_is_worded_per_action() {
         deny[4]
     );
 }
+
+/// R5: the waypoint a namespace label names is a known identity even when the input lacks
+/// it; `<gateway>-istio` is recognised as an ingress identity, with no far-fetched
+/// "did you mean".
+#[test]
+fn implied_identities_and_no_far_suggestions() {
+    let f = findings(&["-f", &fixture("nowp.yaml")]);
+    let amb029: Vec<&str> = with_code(&f, "AMB029")
+        .iter()
+        .map(|x| x[3].as_str())
+        .collect();
+    assert_eq!(amb029.len(), 1, "{amb029:?}");
+    assert!(
+        amb029[0].starts_with("\"cluster.local/ns/default/sa/bookinfo-gateway-istio\""),
+        "{amb029:?}"
+    );
+    assert!(
+        amb029[0].contains("ingress gateway for Gateway bookinfo-gateway"),
+        "{amb029:?}"
+    );
+    assert!(!amb029[0].contains("did you mean"), "{amb029:?}");
+    // A typo still gets its suggestion.
+    let typo = std::fs::read_to_string(fixture("nowp.yaml"))
+        .unwrap()
+        .replace("sa/bookinfo-gateway-istio", "sa/bookinfo-productpag");
+    let f = findings_with(&["-f", "-"], Some(&typo));
+    let m = &with_code(&f, "AMB029")[0][3];
+    assert!(
+        m.ends_with("did you mean \"cluster.local/ns/default/sa/bookinfo-productpage\"?"),
+        "{m}"
+    );
+}
+
+/// R6: a namespace the input has nothing in is reported alike by AMB029 (principals, with the
+/// same service account in the input's namespace) and AMB030 (namespaces), in words that do
+/// not claim it does not exist.
+#[test]
+fn namespace_missing_from_the_input_is_reported_alike() {
+    let f = findings_with(&["-n", "bookinfo", "-f", "-"], Some(&overlay()));
+    let amb029: Vec<&str> = with_code(&f, "AMB029")
+        .iter()
+        .map(|x| x[3].as_str())
+        .collect();
+    assert!(
+        amb029.contains(&"\"cluster.local/ns/default/sa/curl\" names an identity no workload of the input runs as (namespace default is not in the input); did you mean \"cluster.local/ns/bookinfo/sa/curl\"?"),
+        "{amb029:?}"
+    );
+    let amb030 = with_code(&f, "AMB030");
+    assert_eq!(amb030.len(), 1, "{amb030:?}");
+    assert!(amb030[0][3].starts_with("source namespace \"default\" has nothing in the input"));
+
+    // Any other namespace: "not in the input", with the condition spelled out.
+    let other = overlay().replace("namespaces: [\"default\"", "namespaces: [\"frontend\"");
+    let f = findings_with(&["-n", "bookinfo", "-f", "-"], Some(&other));
+    let m = &with_code(&f, "AMB030")[0][3];
+    assert_eq!(
+        m,
+        "source namespace \"frontend\" is not in the input (if it does not exist in the cluster either, the condition matches no client, as istioctl's IST0101 warns)"
+    );
+}
