@@ -409,3 +409,32 @@ fn namespace_missing_from_the_input_is_reported_alike() {
         "source namespace \"frontend\" is not in the input (if it does not exist in the cluster either, the condition matches no client, as istioctl's IST0101 warns)"
     );
 }
+
+/// R9: a flag set on istiod is listed, and the line after it says the *other* flags are at
+/// their defaults.
+#[test]
+fn other_feature_flags_at_defaults() {
+    let out = text(&[
+        "-n",
+        "shop",
+        "-f",
+        &fixture("ports.yaml"),
+        "-f",
+        &fixture("istio.yaml"),
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    let i = lines
+        .iter()
+        .position(|l| l.starts_with("PILOT_AUTO_ALLOW_WAYPOINT_POLICY"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(lines[i].contains("true") && lines[i].contains("Deployment istio-system/istiod"));
+    assert!(
+        out.contains("\nother istiod feature flags at Istio defaults (-o wide lists them)\n"),
+        "{out}"
+    );
+    let out = text(&["-n", "shop", "-f", &fixture("ports.yaml")]);
+    assert!(
+        out.contains("\nistiod feature flags at Istio defaults (-o wide lists them)\n"),
+        "{out}"
+    );
+}
