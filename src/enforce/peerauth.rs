@@ -216,8 +216,7 @@ pub fn sidecar_effective(pod: &Pod, pas: &[PeerAuthentication], root_ns: &str) -
     );
     let mode = [modes.0, modes.1, modes.2]
         .into_iter()
-        .filter(|m| *m != Mode::Unset)
-        .next_back()
+        .rfind(|m| *m != Mode::Unset)
         .unwrap_or(Mode::Permissive);
     let ports = wl.map(|w| port_modes(w.1)).unwrap_or_default();
     let strict = mode == Mode::Strict;
