@@ -70,7 +70,7 @@ codes! {
         "waypoint policies can be bypassed",
         "Add an ALLOW policy at the destination ztunnel that admits only the waypoint's identity (or enable PILOT_AUTO_ALLOW_WAYPOINT_POLICY), and set istio.io/ingress-use-waypoint=true for ingress traffic.";
     PLAINTEXT_ACCEPTED = "AMB010", Warning,
-        "PeerAuthentication lets plaintext in (PERMISSIVE, or DISABLE acting as PERMISSIVE)",
+        "PeerAuthentication lets plaintext in (PERMISSIVE or DISABLE)",
         "Use mtls.mode STRICT once every client is in the mesh; limit exceptions to the ports that need them.";
     MESH_WIDE = "AMB011", Info,
         "mesh-wide policy (root namespace): applies to every namespace",
@@ -122,7 +122,7 @@ codes! {
         "Add the Namespace manifest to the input, or give its labels with --namespace-labels NS=KEY=VALUE,...";
     WAYPOINT_NOT_ADMITTED = "AMB027", Error,
         "ztunnel denies every client that comes through the waypoint",
-        "Admit the waypoint's identity at ztunnel (a rule with from.source.principals of the waypoint's service account), and check the clients with a targetRefs policy at the waypoint.";
+        "Let the waypoint's identity through at ztunnel (in an ALLOW, a rule with from.source.principals of the waypoint's service account; in a DENY, exclude it with notPrincipals), and check the clients with a targetRefs policy at the waypoint.";
     BYPASS_GUARD = "AMB028", Info,
         "policy guards the waypoint against bypass",
         "Nothing to do; clients that do not use the waypoint (sidecars, ingress gateways without istio.io/ingress-use-waypoint, pod-IP callers) are rejected, so add their principals to the exceptions while they migrate.";
@@ -130,8 +130,14 @@ codes! {
         "principal or service account matches no workload in the input",
         "Fix the name (the message suggests the closest identity in the input), or add the workload that runs under it to the input.";
     UNKNOWN_NAMESPACE = "AMB030", Warning,
-        "source namespace does not exist in the input",
+        "source namespace is not in the input",
         "Fix the namespace name in from.source.namespaces or notNamespaces, or add the namespace to the input.";
+    SERVICE_PORT_IN_POLICY = "AMB031", Error,
+        "policy port is a Service port: ztunnel and sidecars match the pod's target port",
+        "Write the Service's targetPort (the container port) in to.operation.ports / notPorts: ztunnel and sidecars see the port the pod listens on, not the Service port.";
+    FOREIGN_TRUST_DOMAIN = "AMB032", Error,
+        "cluster.local principal never matches at ztunnel when the mesh has another trust domain",
+        "Write the mesh's trust domain in the principal, or `*/ns/NS/sa/SA` to match any trust domain; waypoints and sidecars read cluster.local as the mesh's own, ztunnel does not.";
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -155,6 +161,11 @@ impl Finding {
     }
     pub fn with_severity(mut self, s: Severity) -> Self {
         self.severity = s;
+        self
+    }
+    /// A resolution fitted to this finding (e.g. to the policy's action).
+    pub fn with_resolution(mut self, r: impl Into<String>) -> Self {
+        self.resolution = r.into();
         self
     }
 }

@@ -265,3 +265,68 @@ fn bypass_inbound_capture_skips_strict() {
         .unwrap();
     assert_eq!(ambient.hops.last().unwrap().component, "ztunnel");
 }
+
+/// A sidecar-injected pod is not captured by ztunnel: its sidecar applies the
+/// PeerAuthentication with sidecar semantics (`ComposePeerAuthentication`). DISABLE stays
+/// DISABLE, and ambient's port-level quirks do not apply.
+#[test]
+fn sidecar_pods_apply_sidecar_semantics() {
+    let run_sidecar = |policies: Vec<String>| {
+        let mut docs = vec![
+            ns(
+                "app",
+                &[
+                    ("istio.io/dataplane-mode", "ambient"),
+                    ("istio-injection", "enabled"),
+                ],
+            ),
+            ns("istio-system", &[]),
+            pod("app", "p", &[("app", "p")], "p"),
+        ];
+        docs.extend(policies);
+        let e = explain_ns(&docs, "app");
+        let w = e.workloads.iter().find(|w| w.name == "p").unwrap();
+        assert_eq!(w.dataplane, "sidecar");
+        let amb010: Vec<String> = e
+            .findings
+            .iter()
+            .filter(|f| f.code == "AMB010")
+            .map(|f| f.message.clone())
+            .collect();
+        (
+            w.mtls.clone().unwrap(),
+            e.findings
+                .iter()
+                .map(|f| f.code.clone())
+                .collect::<Vec<_>>(),
+            amb010,
+        )
+    };
+    let (m, codes, amb010) = run_sidecar(vec![nspa(Some("DISABLE"))]);
+    assert_eq!(m, "DISABLE");
+    assert!(codes.contains(&"AMB010".to_string()));
+    assert!(
+        amb010[0].contains("applies DISABLE as written") && !amb010[0].contains("PERMISSIVE"),
+        "{amb010:?}"
+    );
+    // The same in ambient: DISABLE acts as PERMISSIVE at ztunnel.
+    let (m, _) = run(vec![nspa(Some("DISABLE"))]);
+    assert_eq!(m, "PERMISSIVE");
+
+    // Ambient drops the STRICT port here (AMB019); a sidecar applies it.
+    let quirk = || {
+        vec![
+            mesh("STRICT"),
+            wlpa(Some("PERMISSIVE"), &[(9090, "STRICT")]),
+        ]
+    };
+    let (m, codes) = run(quirk());
+    assert_eq!(m, "PERMISSIVE");
+    assert!(codes.contains(&"AMB019".to_string()));
+    let (m, codes, _) = run_sidecar(quirk());
+    assert_eq!(m, "PERMISSIVE, STRICT on port 9090");
+    assert!(!codes.contains(&"AMB019".to_string()), "{codes:?}");
+    // Port-level UNSET inherits the workload mode; STRICT everywhere.
+    let (m, _, _) = run_sidecar(vec![mesh("STRICT"), wlpa(None, &[(9090, "UNSET")])]);
+    assert_eq!(m, "STRICT");
+}

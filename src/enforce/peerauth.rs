@@ -49,16 +49,24 @@ pub struct MtlsOutcome {
     pub consulted: Vec<(usize, Level, bool)>,
     /// Set when Istio's result differs from what the policies say (SEMANTICS.md 7.3).
     pub quirk: Option<String>,
+    /// A sidecar with mode DISABLE: no mTLS at all (ztunnel has no such mode: there DISABLE
+    /// acts as PERMISSIVE).
+    pub disabled: bool,
 }
 
 impl MtlsOutcome {
     pub fn describe(&self) -> String {
         let ports = |s: &BTreeSet<u16>| s.iter().map(u16::to_string).collect::<Vec<_>>().join(",");
+        let open = if self.disabled {
+            "DISABLE"
+        } else {
+            "PERMISSIVE"
+        };
         match (self.strict, self.exceptions.is_empty()) {
             (true, true) => "STRICT".into(),
             (true, false) => format!("STRICT except port {}", ports(&self.exceptions)),
-            (false, true) => "PERMISSIVE".into(),
-            (false, false) => format!("PERMISSIVE, STRICT on port {}", ports(&self.exceptions)),
+            (false, true) => open.into(),
+            (false, false) => format!("{open}, STRICT on port {}", ports(&self.exceptions)),
         }
     }
 
@@ -127,8 +135,15 @@ fn is_levelwide(pa: &PeerAuthentication) -> bool {
         .is_none_or(|m| m.is_empty())
 }
 
-/// `fetchPeerAuthentications` + the effective-mode logic, for one pod.
-pub fn effective(pod: &Pod, pas: &[PeerAuthentication], root_ns: &str) -> MtlsOutcome {
+type Found<'a> = Option<(usize, &'a PeerAuthentication)>;
+
+/// The mesh, namespace and workload PeerAuthentication of a pod: the oldest of each level.
+/// Root-namespace selector policies count at no level.
+fn levels<'a>(
+    pod: &Pod,
+    pas: &'a [PeerAuthentication],
+    root_ns: &str,
+) -> (Found<'a>, Found<'a>, Found<'a>) {
     let ns = &pod.metadata.namespace;
     let mesh = oldest(
         pas.iter()
@@ -148,6 +163,79 @@ pub fn effective(pod: &Pod, pas: &[PeerAuthentication], root_ns: &str) -> MtlsOu
                 .as_ref()
                 .is_some_and(|s| s.labels_match(&pod.metadata.labels))
     }));
+    (mesh, nsp, wl)
+}
+
+/// Which levels were consulted, and which decided the mode (the most specific one set).
+fn consulted(
+    mesh: Found,
+    nsp: Found,
+    wl: Found,
+    modes: (Mode, Mode, Mode),
+    has_ports: bool,
+) -> Vec<(usize, Level, bool)> {
+    let (mesh_mode, ns_mode, wl_mode) = modes;
+    let wl_decides = wl_mode != Mode::Unset;
+    let ns_decides = ns_mode != Mode::Unset && !wl_decides;
+    let mut out = Vec::new();
+    if let Some((i, _)) = mesh {
+        out.push((
+            i,
+            Level::Mesh,
+            !ns_decides && !wl_decides && mesh_mode != Mode::Unset,
+        ));
+    }
+    if let Some((i, _)) = nsp {
+        out.push((i, Level::Namespace, ns_decides));
+    }
+    if let Some((i, _)) = wl {
+        out.push((i, Level::Workload, wl_decides || has_ports));
+    }
+    out
+}
+
+fn port_modes(pa: &PeerAuthentication) -> Vec<(u16, Mode)> {
+    pa.spec
+        .port_level_mtls
+        .iter()
+        .filter_map(|(p, m)| Some((p.parse::<u16>().ok()?, Mode::parse(&m.mode))))
+        .collect()
+}
+
+/// The mode a **sidecar** applies (`ComposePeerAuthentication`,
+/// `pilot/pkg/security/authn/policy_applier.go`): PERMISSIVE by default, then the mesh,
+/// namespace and workload levels, each overriding when set; the workload policy's
+/// port-level entries override per port (UNSET inherits). DISABLE stays DISABLE, and none of
+/// ambient's conversion quirks apply: ztunnel does not capture sidecar pods (SEMANTICS.md 2.1).
+pub fn sidecar_effective(pod: &Pod, pas: &[PeerAuthentication], root_ns: &str) -> MtlsOutcome {
+    let (mesh, nsp, wl) = levels(pod, pas, root_ns);
+    let modes = (
+        mesh.map_or(Mode::Unset, |m| Mode::of(m.1)),
+        nsp.map_or(Mode::Unset, |n| Mode::of(n.1)),
+        wl.map_or(Mode::Unset, |w| Mode::of(w.1)),
+    );
+    let mode = [modes.0, modes.1, modes.2]
+        .into_iter()
+        .rfind(|m| *m != Mode::Unset)
+        .unwrap_or(Mode::Permissive);
+    let ports = wl.map(|w| port_modes(w.1)).unwrap_or_default();
+    let strict = mode == Mode::Strict;
+    MtlsOutcome {
+        strict,
+        exceptions: ports
+            .iter()
+            .filter(|(_, m)| *m != Mode::Unset && (*m == Mode::Strict) != strict)
+            .map(|(p, _)| *p)
+            .collect(),
+        consulted: consulted(mesh, nsp, wl, modes, !ports.is_empty()),
+        quirk: None,
+        disabled: mode == Mode::Disable,
+    }
+}
+
+/// `fetchPeerAuthentications` + the effective-mode logic, for one pod at its ztunnel.
+pub fn effective(pod: &Pod, pas: &[PeerAuthentication], root_ns: &str) -> MtlsOutcome {
+    let (mesh, nsp, wl) = levels(pod, pas, root_ns);
     let mesh_mode = mesh.map_or(Mode::Unset, |m| Mode::of(m.1));
     let ns_mode = nsp.map_or(Mode::Unset, |n| Mode::of(n.1));
     let wl_mode = wl.map_or(Mode::Unset, |w| Mode::of(w.1));
@@ -162,36 +250,23 @@ pub fn effective(pod: &Pod, pas: &[PeerAuthentication], root_ns: &str) -> MtlsOu
         Mode::Permissive | Mode::Disable => strict = false,
         Mode::Unset => {}
     }
+    let port_modes = wl.map(|w| port_modes(w.1)).unwrap_or_default();
     let mut out = MtlsOutcome {
         strict,
         exceptions: BTreeSet::new(),
-        consulted: vec![],
+        consulted: consulted(
+            mesh,
+            nsp,
+            wl,
+            (mesh_mode, ns_mode, wl_mode),
+            !port_modes.is_empty(),
+        ),
         quirk: None,
+        disabled: false,
     };
-
-    let wl_decides = wl_mode != Mode::Unset;
-    let ns_decides = ns_mode != Mode::Unset && !wl_decides;
-    if let Some((i, _)) = mesh {
-        out.consulted.push((
-            i,
-            Level::Mesh,
-            !ns_decides && !wl_decides && mesh_mode != Mode::Unset,
-        ));
-    }
-    if let Some((i, _)) = nsp {
-        out.consulted.push((i, Level::Namespace, ns_decides));
-    }
-    let Some((wi, w)) = wl else {
+    let Some((_, w)) = wl else {
         return out;
     };
-    let port_modes: Vec<(u16, Mode)> = w
-        .spec
-        .port_level_mtls
-        .iter()
-        .filter_map(|(p, m)| Some((p.parse::<u16>().ok()?, Mode::parse(&m.mode))))
-        .collect();
-    out.consulted
-        .push((wi, Level::Workload, wl_decides || !port_modes.is_empty()));
     if port_modes.is_empty() || w.metadata.namespace == root_ns {
         return out;
     }

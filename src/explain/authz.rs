@@ -9,6 +9,7 @@ use crate::findings::{self as f, Finding, Severity};
 use crate::mesh::{Dataplane, Role};
 use crate::model::{resource_key, AuthorizationPolicy, Pod, WorkloadSelector};
 use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// ztunnel attachment (SEMANTICS.md 4.1): selector policies in the pod's namespace or the
 /// root namespace whose matchLabels the pod has; namespace and global policies by namespace.
@@ -70,6 +71,8 @@ struct Facts {
     not_sent_pods: Vec<String>,
     unbound_refs: Vec<String>,
     status_traps: Vec<String>,
+    /// Pods whose own ztunnel or sidecar enforces the policy: they match target ports.
+    port_enforced: Vec<usize>,
 }
 
 pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
@@ -200,6 +203,7 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
                     continue;
                 }
                 facts.ztunnel_pods.push(key.clone());
+                facts.port_enforced.push(d);
                 e.add(
                     "ztunnel",
                     None,
@@ -221,6 +225,7 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
                 }
             }
             Dataplane::Sidecar if by_sidecar && conv.action != Action::Invalid => {
+                facts.port_enforced.push(d);
                 e.add(
                     "sidecar",
                     None,
@@ -271,6 +276,7 @@ fn policy_findings(
         &p.metadata.name,
     );
     let root = ctx.root().to_string();
+    let ctx_snap_mesh = (ctx.snap, ctx.mesh);
     let mut add = |fd: Finding| ctx.findings.push(fd);
     let http = conv
         .http_fields
@@ -317,6 +323,25 @@ fn policy_findings(
                 format!("ztunnel silently ignores {} for {who}; the policy is enforced as if those conditions were absent",
                     conv.ignored_fields.iter().cloned().collect::<Vec<_>>().join(", ")),
             ));
+        }
+    }
+    if !conv.dry_run {
+        if let Some(fd) = service_port_finding(
+            ctx_snap_mesh.0,
+            ctx_snap_mesh.1,
+            p,
+            conv,
+            &facts.port_enforced,
+            &res,
+        ) {
+            add(fd);
+        }
+    }
+    if !zt.is_empty() && !conv.dry_run {
+        if let Some(fd) =
+            trust_domain_finding(ctx_snap_mesh.0.mesh.trust_domain(), p, conv, &zt, &res)
+        {
+            add(fd);
         }
     }
     // AMB006 (source conditions behind a waypoint) is decided per hop in `identity.rs`.
@@ -512,4 +537,214 @@ fn status_findings(
             ));
         }
     }
+}
+
+/// A Service port's target, when it is a number: absent means the port itself; a name is
+/// resolved against container ports, which the model does not read (`None`).
+fn numeric_target(p: &crate::model::ServicePort) -> Option<u32> {
+    match &p.target_port {
+        None => Some(p.port),
+        Some(serde_json::Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        Some(serde_json::Value::String(s)) => s.parse().ok(),
+        Some(_) => None,
+    }
+}
+
+/// AMB031: `to.operation.ports` / `notPorts` naming a Service port that is not a target port
+/// of the pods' Services. ztunnel matches the port carried in the HBONE target, the pod's
+/// (target) port (SEMANTICS.md 5.3, `ZT/proxy/inbound.rs#build_inbound_request`); istio/api
+/// #3075 documents the same for sidecars. Waypoints are left alone: there the Service port is
+/// probably what matches (SEMANTICS.md 12, not confirmed).
+fn service_port_finding(
+    snap: &crate::snapshot::Snapshot,
+    mesh: &crate::mesh::Mesh,
+    p: &AuthorizationPolicy,
+    conv: &Conversion,
+    pods: &[usize],
+    res: &str,
+) -> Option<Finding> {
+    let rules = p.spec.rules.as_deref().unwrap_or(&[]);
+    let written = |f: fn(&crate::model::Operation) -> &Vec<String>| -> Vec<u32> {
+        rules
+            .iter()
+            .flat_map(|r| &r.to)
+            .flat_map(|t| f(&t.operation))
+            .filter_map(|s| s.parse().ok())
+            .collect()
+    };
+    let (ports, not_ports) = (written(|o| &o.ports), written(|o| &o.not_ports));
+    if pods.is_empty() || (ports.is_empty() && not_ports.is_empty()) {
+        return None;
+    }
+    // The Services of the enforcing pods: (service name, port, numeric target).
+    let mut svc_ports: Vec<(&str, u32, Option<u32>)> = Vec::new();
+    for (s, svc) in snap.services.iter().enumerate() {
+        if mesh.services[s].pods.iter().any(|d| pods.contains(d)) {
+            for sp in &svc.spec.ports {
+                svc_ports.push((&svc.metadata.name, sp.port, numeric_target(sp)));
+            }
+        }
+    }
+    // A named target port could be any number: say nothing then.
+    if svc_ports.iter().any(|(_, _, t)| t.is_none()) {
+        return None;
+    }
+    let targets: BTreeSet<u32> = svc_ports.iter().filter_map(|x| x.2).collect();
+    // Service port -> (Service name, targetPort).
+    let mut wrong: BTreeMap<u32, BTreeSet<(&str, u32)>> = BTreeMap::new();
+    for &port in ports.iter().chain(&not_ports) {
+        if targets.contains(&port) {
+            continue;
+        }
+        for (name, sp, t) in &svc_ports {
+            if *sp == port {
+                wrong
+                    .entry(port)
+                    .or_default()
+                    .insert((name, t.unwrap_or(port)));
+            }
+        }
+    }
+    if wrong.is_empty() {
+        return None;
+    }
+    // Error when some `to` entry's ports are all wrong: that entry can never match (ALLOW:
+    // its rule admits nothing; DENY: it never fires); a warning when right ones remain.
+    let dead_entry = rules.iter().flat_map(|r| &r.to).any(|t| {
+        let v: Vec<u32> = t
+            .operation
+            .ports
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        !v.is_empty() && v.iter().all(|x| wrong.contains_key(x))
+    });
+    let listed = wrong
+        .iter()
+        .map(|(p, t)| {
+            let of = t
+                .iter()
+                .map(|(name, t)| format!("Service {name} port {p} -> targetPort {t}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("{p} ({of})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let instead: BTreeSet<u32> = wrong.values().flatten().map(|x| x.1).collect();
+    let instead = instead
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let field = match (
+        ports.iter().any(|x| wrong.contains_key(x)),
+        not_ports.iter().any(|x| wrong.contains_key(x)),
+    ) {
+        (true, true) => "to.operation.ports and notPorts name",
+        (true, false) => "to.operation.ports names",
+        _ => "to.operation.notPorts names",
+    };
+    let outcome = match (conv.action, not_ports.iter().any(|x| wrong.contains_key(x))) {
+        (_, true) if !ports.iter().any(|x| wrong.contains_key(x)) => {
+            "the exclusion never applies, so the policy also covers the traffic it meant to leave out"
+        }
+        (Action::Deny, _) => "the rule never matches on it, so this DENY does not fire for that traffic",
+        _ => "the rule never matches on it, so this ALLOW does not admit that traffic (denied unless another ALLOW admits it)",
+    };
+    let fd = Finding::new(
+        &f::SERVICE_PORT_IN_POLICY,
+        res,
+        format!("{field} {listed}, a Service port, but ztunnel and sidecars match the pod's target port: {outcome}; write {instead}"),
+    );
+    Some(if dead_entry {
+        fd
+    } else {
+        fd.with_severity(Severity::Warning)
+    })
+}
+
+/// AMB032: principals in the `cluster.local` trust domain when the mesh has another one.
+/// Waypoints and sidecars read `cluster.local` as the mesh's own (istiod's
+/// `MigrateTrustDomain`, see `enforce::evaluate::envoy`); ztunnel compares the string as
+/// written and never expands trust-domain aliases (SEMANTICS.md 4.4), so such a principal
+/// never matches there.
+fn trust_domain_finding(
+    td: &str,
+    p: &AuthorizationPolicy,
+    conv: &Conversion,
+    at: &[String],
+    res: &str,
+) -> Option<Finding> {
+    const LOCAL: &str = "cluster.local/";
+    if td == "cluster.local" || !matches!(conv.action, Action::Allow | Action::Deny) {
+        return None;
+    }
+    let rules = p.spec.rules.as_deref().unwrap_or(&[]);
+    let mut positive = BTreeSet::new();
+    let mut negative = BTreeSet::new();
+    for r in rules {
+        for s in r.from.iter().map(|f| &f.source) {
+            positive.extend(s.principals.iter().filter(|x| x.starts_with(LOCAL)));
+            negative.extend(s.not_principals.iter().filter(|x| x.starts_with(LOCAL)));
+        }
+        for w in r.when.iter().filter(|w| w.key == "source.principal") {
+            positive.extend(w.values.iter().filter(|x| x.starts_with(LOCAL)));
+            negative.extend(w.not_values.iter().filter(|x| x.starts_with(LOCAL)));
+        }
+    }
+    if positive.is_empty() && negative.is_empty() {
+        return None;
+    }
+    let quote = |v: &BTreeSet<&String>| {
+        v.iter()
+            .map(|x| format!("{x:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let deny = conv.action == Action::Deny;
+    let mut effects = Vec::new();
+    if !positive.is_empty() {
+        effects.push(format!(
+            "{} never {}, so {}",
+            quote(&positive),
+            if positive.len() == 1 {
+                "matches"
+            } else {
+                "match"
+            },
+            if deny {
+                "this DENY never fires for those clients"
+            } else {
+                "those clients are denied unless another ALLOW admits them"
+            }
+        ));
+    }
+    if !negative.is_empty() {
+        effects.push(format!(
+            "the exclusion of {} never applies, so this {} covers those clients too",
+            quote(&negative),
+            if deny { "DENY" } else { "ALLOW" }
+        ));
+    }
+    let example = positive
+        .iter()
+        .chain(&negative)
+        .next()
+        .map(|x| x.trim_start_matches(LOCAL))
+        .unwrap_or_default();
+    let fd = Finding::new(
+        &f::FOREIGN_TRUST_DOMAIN,
+        res,
+        format!(
+            "at the ztunnel of {}, {} (the mesh's trust domain is {td}; waypoints and sidecars read cluster.local as the mesh's own, ztunnel compares principals as written); write \"{td}/{example}\" or \"*/{example}\"",
+            list(at),
+            effects.join("; ")
+        ),
+    );
+    Some(if deny {
+        fd
+    } else {
+        fd.with_severity(Severity::Warning)
+    })
 }

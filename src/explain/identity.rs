@@ -146,7 +146,7 @@ pub fn findings(ctx: &Ctx, zt_by_pod: &ZtByPod) -> Vec<Finding> {
         let ids: BTreeSet<&str> = hits.iter().map(|h| h.2.as_str()).collect();
         let ids = ids.into_iter().collect::<Vec<_>>().join(", ");
         let allow = actions.get(&key) == Some(&Action::Allow);
-        let (code, msg) = match class {
+        let (code, msg, fix) = match class {
             c if c == Class::DeniesWaypoint as u8 => (
                 &f::WAYPOINT_NOT_ADMITTED,
                 if allow {
@@ -154,6 +154,13 @@ pub fn findings(ctx: &Ctx, zt_by_pod: &ZtByPod) -> Vec<Finding> {
                 } else {
                     format!("every client that reaches {dests} through waypoint {wps} is denied: this DENY policy matches the waypoint's identity {ids}, which is all ztunnel sees there; exclude it (notPrincipals [{ids}]) and deny the clients with a targetRefs policy at the waypoint")
                 },
+                // In a DENY, a principals rule for the waypoint would deny it: the fix follows
+                // the action.
+                Some(if allow {
+                    format!("Admit the waypoint's identity at ztunnel (a rule of this ALLOW with from.source.principals [{ids}]), and check the clients with a targetRefs policy at the waypoint.")
+                } else {
+                    format!("Exclude the waypoint's identity from this DENY (from.source.notPrincipals [{ids}]), and deny the clients with a targetRefs policy at the waypoint, which sees their identity.")
+                }),
             ),
             c if c == Class::ClientsHidden as u8 => (
                 &f::WAYPOINT_IDENTITY,
@@ -162,16 +169,96 @@ pub fn findings(ctx: &Ctx, zt_by_pod: &ZtByPod) -> Vec<Finding> {
                 } else {
                     format!("this DENY never fires for traffic to {dests} through waypoint {wps}: ztunnel sees the waypoint's identity {ids}, not the clients the policy names, so they get through the waypoint")
                 },
+                None,
             ),
-            _ => (
-                &f::BYPASS_GUARD,
-                format!("at the ztunnel of {dests} this policy admits traffic from waypoint {wps} ({ids}) and rejects other in-mesh identities (except any it names): clients cannot bypass the waypoint; it must stay a selector policy (a targetRefs DENY would deny every client at the waypoint)"),
-            ),
+            _ => {
+                let wids: Vec<&str> = hits.iter().map(|h| h.2.as_str()).collect();
+                let others = guard_exceptions(ctx, &key, allow, &wids);
+                let (plus, bypass) = if others.is_empty() {
+                    (String::new(), String::new())
+                } else {
+                    let o = others.join(", ");
+                    (
+                        format!(" and {o}"),
+                        format!(", except {o}, which can reach it directly"),
+                    )
+                };
+                if allow {
+                    (
+                        &f::BYPASS_GUARD,
+                        format!("at the ztunnel of {dests} this ALLOW admits only waypoint {wps} ({ids}){plus}: other clients cannot bypass the waypoint{bypass}; keep it a selector policy (with targetRefs the waypoint would match it against the clients' own identities and deny them)"),
+                        Some("Nothing to do; clients that do not use the waypoint (sidecars, ingress gateways without istio.io/ingress-use-waypoint, pod-IP callers) are denied, so add their principals to this ALLOW while they migrate.".to_string()),
+                    )
+                } else {
+                    (
+                        &f::BYPASS_GUARD,
+                        format!("at the ztunnel of {dests} this DENY rejects every in-mesh identity but waypoint {wps} ({ids}){plus}: other clients cannot bypass the waypoint{bypass}; keep it a selector policy (a targetRefs DENY would deny every client at the waypoint)"),
+                        Some("Nothing to do; clients that do not use the waypoint (sidecars, ingress gateways without istio.io/ingress-use-waypoint, pod-IP callers) are denied, so add their principals to notPrincipals while they migrate.".to_string()),
+                    )
+                }
+            }
         };
-        out.push(Finding::new(code, key, msg));
+        let fd = Finding::new(code, key, msg);
+        out.push(match fix {
+            Some(r) => fd.with_resolution(r),
+            None => fd,
+        });
     }
     out.extend(reference_findings(ctx));
     out
+}
+
+/// The source identities a bypass guard lets through besides the waypoint, as written: an
+/// ALLOW's principals, namespaces and serviceAccounts; a DENY's not-forms.
+fn guard_exceptions(ctx: &Ctx, key: &str, allow: bool, waypoints: &[&str]) -> Vec<String> {
+    let Some(p) = ctx.snap.authorization_policies.iter().find(|p| {
+        resource_key(
+            "AuthorizationPolicy",
+            &p.metadata.namespace,
+            &p.metadata.name,
+        ) == key
+    }) else {
+        return vec![];
+    };
+    let is_waypoint = |pr: &str| {
+        waypoints
+            .iter()
+            .any(|w| crate::enforce::ztunnel::StringMatch::parse(pr).matches(w))
+    };
+    let mut v: Vec<String> = Vec::new();
+    for s in p
+        .spec
+        .rules
+        .iter()
+        .flatten()
+        .flat_map(|r| &r.from)
+        .map(|f| &f.source)
+    {
+        let (pr, ns, sa) = if allow {
+            (&s.principals, &s.namespaces, &s.service_accounts)
+        } else {
+            (
+                &s.not_principals,
+                &s.not_namespaces,
+                &s.not_service_accounts,
+            )
+        };
+        v.extend(pr.iter().filter(|x| !is_waypoint(x)).cloned());
+        v.extend(ns.iter().map(|n| format!("namespace {n}")));
+        let pns = p.metadata.namespace.as_str();
+        v.extend(
+            sa.iter()
+                .filter(|a| {
+                    let (n, a) = a.split_once('/').unwrap_or((pns, a.as_str()));
+                    let id = format!("/ns/{n}/sa/{a}");
+                    !waypoints.iter().any(|w| w.ends_with(&id))
+                })
+                .map(|a| format!("service account {a}")),
+        );
+    }
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// A short list of keys, by name only when `short` (workloads; waypoints keep `ns/name`).
@@ -230,6 +317,20 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
         .filter_map(|id| id.find("/ns/").map(|i| id[i + 1..].to_string()))
         .collect();
     known.retain(|k| !k.is_empty());
+    // Identities the input implies: a waypoint that a use-waypoint label names but the input
+    // lacks runs as the Gateway's name (waypoint classes add no suffix; SEMANTICS.md 3.2).
+    let present: BTreeSet<String> = mesh.waypoints.iter().map(|w| w.key()).collect();
+    known.extend(
+        mesh.services
+            .iter()
+            .map(|s| &s.binding)
+            .chain(mesh.service_entries.iter().map(|s| &s.binding))
+            .chain(mesh.pods.iter().map(|p| &p.binding))
+            .filter_map(|b| b.requested.as_deref())
+            .filter(|r| !present.contains(*r))
+            .filter_map(|r| r.split_once('/'))
+            .map(|(ns, name)| format!("ns/{ns}/sa/{name}")),
+    );
     let described: BTreeSet<&str> = snap
         .pods
         .iter()
@@ -275,6 +376,8 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
         )
         .collect();
     let namespaces_known = !snap.incomplete.iter().any(|i| i.kind == "Namespace");
+    // Namespaces the input has nothing in: AMB029 and AMB030 both report names there.
+    let absent = |ns: &str| namespaces_known && !namespaces.contains(ns);
     let root = ctx.root();
     let mut out = Vec::new();
     for p in &snap.authorization_policies {
@@ -297,7 +400,7 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
                         continue;
                     }
                     let td = &pr[..i];
-                    check_id(id, pr, &known, &described, &mut unknown_ids, |k| {
+                    check_id(id, pr, &known, &described, &absent, &mut unknown_ids, |k| {
                         format!("{td}/{k}")
                     });
                 }
@@ -308,9 +411,15 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
                     // `ns/sa`, or a bare `sa` in the policy's namespace.
                     let (ns, name) = sa.split_once('/').unwrap_or((pns, sa));
                     let id = format!("ns/{ns}/sa/{name}");
-                    check_id(&id, sa, &known, &described, &mut unknown_ids, |k| {
-                        k.strip_prefix("ns/").unwrap_or(k).replacen("/sa/", "/", 1)
-                    });
+                    check_id(
+                        &id,
+                        sa,
+                        &known,
+                        &described,
+                        &absent,
+                        &mut unknown_ids,
+                        |k| k.strip_prefix("ns/").unwrap_or(k).replacen("/sa/", "/", 1),
+                    );
                 }
                 if namespaces_known {
                     for ns in s.namespaces.iter().chain(&s.not_namespaces) {
@@ -332,11 +441,21 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
             out.push(Finding::new(
                 &f::UNKNOWN_NAMESPACE,
                 &res,
-                format!("source namespace {ns:?} does not exist in the input (istioctl IST0101): the condition matches no client"),
+                if ns == "default" {
+                    format!("source namespace {ns:?} has nothing in the input (every cluster has it; if no client runs there, the condition matches none)")
+                } else {
+                    format!("source namespace {ns:?} is not in the input (if it does not exist in the cluster either, the condition matches no client, as istioctl's IST0101 warns)")
+                },
             ));
         }
     }
     out
+}
+
+/// One name holds the other, and the shorter is a real name (4 characters or more).
+fn contains(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short.len() >= 4 && long.contains(short)
 }
 
 /// Records `written` (as the user wrote it) when `id` (`ns/<ns>/sa/<sa>`) is in a described
@@ -347,37 +466,59 @@ fn check_id(
     written: &str,
     known: &BTreeSet<String>,
     described: &BTreeSet<&str>,
+    absent: &dyn Fn(&str) -> bool,
     out: &mut BTreeSet<(String, String)>,
     form: impl Fn(&str) -> String,
 ) {
     let Some(ns) = id.strip_prefix("ns/").and_then(|r| r.split('/').next()) else {
         return;
     };
-    if !described.contains(ns) || known.contains(id) {
+    if known.contains(id) {
+        return;
+    }
+    let sa = id.rsplit_once("/sa/").map_or("", |x| x.1);
+    // Like AMB030: a namespace the input has nothing in. The same service account elsewhere
+    // is the likely meaning (e.g. a kustomize overlay that moved the workloads).
+    if !described.contains(ns) {
+        if absent(ns) {
+            let same = known
+                .iter()
+                .find(|k| k.rsplit_once("/sa/").is_some_and(|x| x.1 == sa));
+            let hint = match same {
+                Some(k) => format!(
+                    " (namespace {ns} is not in the input); did you mean {:?}?",
+                    form(k)
+                ),
+                None => format!(" (namespace {ns} is not in the input)"),
+            };
+            out.insert((written.to_string(), hint));
+        }
+        return;
+    }
+    // `<gateway>-istio`: the identity of a Gateway-API ingress gateway of class istio
+    // (SEMANTICS.md 3.2) whose Gateway is not in the input; no near name is meant.
+    if let Some(gw) = sa.strip_suffix("-istio").filter(|g| !g.is_empty()) {
+        out.insert((
+            written.to_string(),
+            format!("; it looks like the identity of the ingress gateway for Gateway {gw} (class istio names it <gateway>-istio), and the input has no such Gateway in {ns}"),
+        ));
         return;
     }
     // Candidates from the same namespace only (a contiguous range of the sorted set), compared
     // by service account name, skipping those whose length alone puts them out of reach:
     // cheap even with thousands of identities in one namespace.
     let prefix = format!("ns/{ns}/sa/");
-    let sa = &id[prefix.len().min(id.len())..];
-    let reach = sa.chars().count() / 2 + 2;
+    // Suggest only a near name: a few edits for the name's length, or one that contains the
+    // other.
+    let reach = (sa.chars().count() / 4).max(2);
     let closest = known
         .range(prefix.clone()..)
         .take_while(|k| k.starts_with(&prefix))
         .map(|k| (&k[prefix.len()..], k))
         // A name within a few edits, or one that contains the other (bookinfo's
         // `productpage` runs as `bookinfo-productpage`).
-        .filter(|(name, _)| {
-            name.len().abs_diff(sa.len()) <= reach || name.contains(sa) || sa.contains(name)
-        })
-        .map(|(name, k)| {
-            (
-                distance(name, sa),
-                name.contains(sa) || sa.contains(name),
-                k,
-            )
-        })
+        .filter(|(name, _)| name.len().abs_diff(sa.len()) <= reach || contains(name, sa))
+        .map(|(name, k)| (distance(name, sa), contains(name, sa), k))
         .filter(|(d, contains, _)| *d <= reach || *contains)
         .min_by_key(|(d, _, k)| (*d, *k))
         .map(|(d, _, k)| (d, k));

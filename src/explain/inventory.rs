@@ -5,9 +5,11 @@ use super::report::*;
 use super::Ctx;
 use crate::findings::{self as f, Finding};
 use crate::mesh::waypoint::AllowedNamespaces;
-use crate::mesh::{Binding, Dataplane, Role};
+use crate::mesh::waypoint::{BindingSource, TargetKind};
+use crate::mesh::{BindError, Binding, Dataplane, Role};
 use crate::model::resource_key;
 use crate::snapshot::Snapshot;
+use std::collections::BTreeMap;
 
 pub fn assumptions(snap: &Snapshot) -> Vec<Assumption> {
     let m = &snap.mesh;
@@ -229,57 +231,166 @@ pub fn waypoints(ctx: &Ctx) -> Vec<WaypointReport> {
         .collect()
 }
 
+/// Why a binding to `req` fails, for messages.
+fn bind_error_reason(err: BindError, req: &str, traffic: &str) -> String {
+    match err {
+        BindError::WaypointIsNotReady => {
+            format!("waypoint {req} does not exist or has no status.addresses (not ready)")
+        }
+        BindError::AttachmentDenied => format!(
+            "waypoint {req} does not admit this namespace (allowedRoutes of its HBONE listener)"
+        ),
+        BindError::UnsupportedTrafficType => {
+            format!("waypoint {req} does not serve {traffic} traffic (istio.io/waypoint-for)")
+        }
+    }
+}
+
+/// What a broken namespace `istio.io/use-waypoint` label leaves unbound: one finding on the
+/// Namespace instead of one per Service and pod.
+#[derive(Default)]
+struct NamespaceBreak {
+    services: Vec<String>,
+    entries: Vec<String>,
+    pods: Vec<String>,
+    /// The named waypoint is not in the input: whether it would bind pods is unknown.
+    waypoint_unknown: bool,
+}
+
+fn names_list(v: &[String]) -> String {
+    const MAX: usize = 4;
+    let mut s = v.iter().take(MAX).cloned().collect::<Vec<_>>().join(", ");
+    if v.len() > MAX {
+        s.push_str(&format!(" and {} more", v.len() - MAX));
+    }
+    s
+}
+
 /// Broken bindings (AMB008) and pods where sidecar injection beats the ambient label (AMB022).
 pub fn findings(ctx: &mut Ctx) {
     let (snap, mesh) = (ctx.snap, ctx.mesh);
     let mut out = Vec::new();
-    let mut check = |res: String, what: &str, b: &Binding, traffic: &str| {
+    let mut by_ns: BTreeMap<(String, &'static str, String), (BindError, NamespaceBreak)> =
+        BTreeMap::new();
+    // A pod inherits the namespace label only onto a waypoint that serves workload traffic
+    // (`fetchWaypointForWorkload`; SEMANTICS.md 3.3 and 12.5): the default `service` waypoint
+    // leaves pods unbound by design, so their pod-IP traffic loses nothing. Unknown when the
+    // waypoint is not in the input; Istio's default is `service`.
+    let serves_workloads = |req: &str| {
+        mesh.waypoints
+            .iter()
+            .find(|w| w.key() == req)
+            .map(|w| w.traffic_type.serves_workloads())
+    };
+    let mut check = |res: String, name: &str, ns: &str, b: &Binding, target: TargetKind| {
         let (Some(err), Some(req)) = (b.error, &b.requested) else {
             return;
         };
-        let from = match b.source {
-            Some(crate::mesh::waypoint::BindingSource::Namespace) => {
-                "its namespace's istio.io/use-waypoint label"
-            }
-            _ => "its istio.io/use-waypoint label",
+        let traffic = match target {
+            TargetKind::Service => "service",
+            TargetKind::Workload => "workload",
         };
-        let why = match err {
-            crate::mesh::BindError::WaypointIsNotReady => format!("waypoint {req} does not exist or has no status.addresses (not ready)"),
-            crate::mesh::BindError::AttachmentDenied => format!("waypoint {req} does not admit this namespace (allowedRoutes of its HBONE listener)"),
-            crate::mesh::BindError::UnsupportedTrafficType => format!("waypoint {req} does not serve {traffic} traffic (istio.io/waypoint-for)"),
+        if b.source == Some(BindingSource::Namespace) {
+            let serves = serves_workloads(req);
+            let (_, g) = by_ns
+                .entry((ns.to_string(), err.as_str(), req.clone()))
+                .or_insert_with(|| (err, NamespaceBreak::default()));
+            g.waypoint_unknown = serves.is_none();
+            match target {
+                TargetKind::Service => match name.split_once(' ') {
+                    Some(("ServiceEntry", n)) => g.entries.push(n.to_string()),
+                    Some((_, n)) => g.services.push(n.to_string()),
+                    None => g.services.push(name.to_string()),
+                },
+                TargetKind::Workload if serves == Some(true) => g.pods.push(name.to_string()),
+                TargetKind::Workload => {}
+            }
+            return;
+        }
+        let what = match target {
+            TargetKind::Service => format!("traffic to {name}"),
+            TargetKind::Workload => format!("pod-IP traffic to {name}"),
         };
         out.push(Finding::new(
             &f::BINDING_BROKEN,
             res,
-            format!("{what} goes through no waypoint: {from} fails with {} because {why}; there is no fallback, so waypoint policies do not apply to it", err.as_str()),
+            format!("{what} goes through no waypoint: its istio.io/use-waypoint label fails with {} because {}; there is no fallback, so waypoint policies do not apply to it", err.as_str(), bind_error_reason(err, req, traffic)),
         ));
     };
     for &s in &ctx.services {
         let m = &snap.services[s].metadata;
         check(
             resource_key("Service", &m.namespace, &m.name),
-            &format!("traffic to Service {}", m.name),
+            &format!("Service {}", m.name),
+            &m.namespace,
             &mesh.services[s].binding,
-            "service",
+            TargetKind::Service,
         );
     }
     for &s in &ctx.service_entries {
         let m = &snap.service_entries[s].metadata;
         check(
             resource_key("ServiceEntry", &m.namespace, &m.name),
-            &format!("traffic to ServiceEntry {}", m.name),
+            &format!("ServiceEntry {}", m.name),
+            &m.namespace,
             &mesh.service_entries[s].binding,
-            "service",
+            TargetKind::Service,
         );
     }
     for &p in &ctx.pods {
         let m = &snap.pods[p].metadata;
         check(
             ctx.mesh.pod_key(p),
-            &format!("pod-IP traffic to {}", m.name),
+            &m.name,
+            &m.namespace,
             &mesh.pods[p].binding,
-            "workload",
+            TargetKind::Workload,
         );
+    }
+    for ((ns, _, req), (err, g)) in by_ns {
+        let plural = |n: usize, one: &str, many: &str| if n == 1 { one } else { many }.to_string();
+        let mut lost = Vec::new();
+        if !g.services.is_empty() {
+            lost.push(format!(
+                "{} {}",
+                plural(g.services.len(), "Service", "Services"),
+                names_list(&g.services)
+            ));
+        }
+        if !g.entries.is_empty() {
+            lost.push(format!(
+                "{} {}",
+                plural(g.entries.len(), "ServiceEntry", "ServiceEntries"),
+                names_list(&g.entries)
+            ));
+        }
+        let service_traffic = !lost.is_empty();
+        if !g.pods.is_empty() {
+            lost.push(format!("pod-IP traffic to {}", names_list(&g.pods)));
+        }
+        if lost.is_empty() {
+            continue;
+        }
+        let traffic = if service_traffic {
+            "service"
+        } else {
+            "workload"
+        };
+        let pods_note = if g.waypoint_unknown && service_traffic {
+            ". Pod-IP traffic is unaffected unless that waypoint serves workload traffic (istio.io/waypoint-for workload or all)"
+        } else {
+            ""
+        };
+        let lost = if service_traffic {
+            format!("traffic to {}", lost.join(", "))
+        } else {
+            lost.join(", ")
+        };
+        out.push(Finding::new(
+            &f::BINDING_BROKEN,
+            resource_key("Namespace", "", &ns),
+            format!("the namespace's istio.io/use-waypoint label fails with {} because {}: {lost} goes through no waypoint, with no fallback, so waypoint policies do not apply to it{pods_note}", err.as_str(), bind_error_reason(err, &req, traffic)),
+        ));
     }
     // A waypoint is ready for istiod once it has addresses; its Programmed condition should agree.
     for (w, gw) in mesh.waypoints.iter().zip(&snap.gateways) {

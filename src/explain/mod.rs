@@ -250,10 +250,14 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
                 && matches!(mesh.pods[p].role, Role::Workload | Role::Ingress(_))
         })
         .map(|&p| {
-            (
-                p,
-                peerauth::effective(&snap.pods[p], &snap.peer_authentications, &root),
-            )
+            // A sidecar pod is not captured by ztunnel (SEMANTICS.md 2.1): its sidecar applies
+            // the PeerAuthentication with sidecar semantics.
+            let decide = if mesh.pods[p].dataplane == crate::mesh::Dataplane::Sidecar {
+                peerauth::sidecar_effective
+            } else {
+                peerauth::effective
+            };
+            (p, decide(&snap.pods[p], &snap.peer_authentications, &root))
         })
         .collect();
     let mut pods_by_ns: BTreeMap<&str, Vec<usize>> = BTreeMap::new();

@@ -52,7 +52,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
                 quirks.insert(q.clone());
             }
             if !outcome.strict {
-                open.push(key);
+                open.push((key, dp, outcome.disabled));
             }
         }
         let enforced = !e.is_empty();
@@ -79,19 +79,41 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             ctx.findings.push(Finding::new(&f::MESH_WIDE, &res, format!("mesh-wide PeerAuthentication ({}): changing it changes mTLS for every namespace", pa_mode(mode))));
         }
         if matches!(mode, Mode::Permissive | Mode::Disable) && enforced && !open.is_empty() {
-            let extra = if mode == Mode::Disable {
-                " (DISABLE acts as PERMISSIVE at ztunnel)"
-            } else {
-                ""
+            let keys = |f: &dyn Fn(Dataplane, bool) -> bool| -> Vec<String> {
+                open.iter()
+                    .filter(|(_, dp, off)| f(*dp, *off))
+                    .map(|(k, _, _)| k.clone())
+                    .collect()
             };
-            ctx.findings.push(Finding::new(
-                &f::PLAINTEXT_ACCEPTED,
-                &res,
-                format!(
+            let ambient = keys(&|dp, _| dp != Dataplane::Sidecar);
+            let sidecar_open = keys(&|dp, off| dp == Dataplane::Sidecar && !off);
+            let sidecar_off = keys(&|dp, off| dp == Dataplane::Sidecar && off);
+            let mut parts = Vec::new();
+            if !ambient.is_empty() {
+                let extra = if mode == Mode::Disable {
+                    " (DISABLE acts as PERMISSIVE at ztunnel)"
+                } else {
+                    ""
+                };
+                parts.push(format!(
                     "{} accept(s) plaintext from clients outside the mesh{extra}",
-                    names(&open)
-                ),
-            ));
+                    names(&ambient)
+                ));
+            }
+            if !sidecar_open.is_empty() {
+                parts.push(format!(
+                    "{} accept(s) plaintext from clients outside the mesh (at their sidecar)",
+                    names(&sidecar_open)
+                ));
+            }
+            if !sidecar_off.is_empty() {
+                parts.push(format!(
+                    "the sidecar of {} applies DISABLE as written: mTLS is off, so it accepts plaintext from any client and no peer identity reaches its authorization policies",
+                    names(&sidecar_off)
+                ));
+            }
+            ctx.findings
+                .push(Finding::new(&f::PLAINTEXT_ACCEPTED, &res, parts.join("; ")));
         }
         for q in quirks {
             ctx.findings.push(Finding::new(&f::PEERAUTH_QUIRK, &res, q));

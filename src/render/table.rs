@@ -244,10 +244,22 @@ pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
         .collect();
     out.push_str(&table(&["SETTING", "VALUE", "SOURCE"], rows, width));
     if !o.wide {
+        // Flags (upper-case settings) not at their default are listed above.
+        let some_set = e.assumptions.iter().any(|a| {
+            a.setting
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_uppercase())
+                && a.source != "Istio default"
+        });
         let _ = writeln!(
             out,
             "{}",
-            p.dim("istiod feature flags at Istio defaults (-o wide lists them)")
+            p.dim(if some_set {
+                "other istiod feature flags at Istio defaults (-o wide lists them)"
+            } else {
+                "istiod feature flags at Istio defaults (-o wide lists them)"
+            })
         );
     }
     if !e.skipped.is_empty() {
