@@ -114,8 +114,15 @@ impl<'a> Index<'a> {
         own.iter().chain(global).copied()
     }
 
+    /// The destination's mTLS mode: a sidecar pod applies PeerAuthentication with sidecar
+    /// semantics (DISABLE stays DISABLE), an ambient pod as its ztunnel does (as `explain`).
     fn mtls(&self, d: usize) -> MtlsOutcome {
-        peerauth::effective(
+        let decide = if self.mesh.pods[d].dataplane == Dataplane::Sidecar {
+            peerauth::sidecar_effective
+        } else {
+            peerauth::effective
+        };
+        decide(
             &self.snap.pods[d],
             &self.snap.peer_authentications,
             self.snap.mesh.root(),
