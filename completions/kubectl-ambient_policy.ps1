@@ -35,8 +35,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-ambient_policy' -Script
             break
         }
         'kubectl-ambient_policy;explain' {
-            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace to explain (default: the kubeconfig context''s namespace, else "default")')
-            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace to explain (default: the kubeconfig context''s namespace, else "default")')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace to explain (default: with -f/-k, every namespace of the input, as `kubectl get -f`; else the kubeconfig context''s namespace, else "default")')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace to explain (default: with -f/-k, every namespace of the input, as `kubectl get -f`; else the kubeconfig context''s namespace, else "default")')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read manifests from files or directories instead of the cluster (repeatable; - for stdin)')
             [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Read manifests from files or directories instead of the cluster (repeatable; - for stdin)')
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Read the objects `kubectl kustomize DIR` renders (repeatable; combines with -f)')
@@ -72,8 +72,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-ambient_policy' -Script
         'kubectl-ambient_policy;diff' {
             [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'Compare with these manifests instead of the cluster (offline; repeatable)')
             [CompletionResult]::new('--delete', '--delete', [CompletionResultType]::ParameterName, 'Remove an object from the cluster side: Kind/namespace/name, or Kind/name (repeatable)')
-            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace to explain (default: the kubeconfig context''s namespace, else "default")')
-            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace to explain (default: the kubeconfig context''s namespace, else "default")')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace to explain (default: with -f/-k, every namespace of the input, as `kubectl get -f`; else the kubeconfig context''s namespace, else "default")')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace to explain (default: with -f/-k, every namespace of the input, as `kubectl get -f`; else the kubeconfig context''s namespace, else "default")')
             [CompletionResult]::new('--namespace-labels', '--namespace-labels', [CompletionResultType]::ParameterName, 'Labels of a namespace missing from the -f input, e.g. bookinfo=istio.io/dataplane-mode=ambient (repeatable; "NS=" for none; overrides the input)')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use (default: the current context)')
@@ -133,8 +133,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-ambient_policy' -Script
             [CompletionResult]::new('--trust-domain', '--trust-domain', [CompletionResultType]::ParameterName, 'Mesh trust domain (default: from the istio ConfigMap, else cluster.local)')
             [CompletionResult]::new('--feature', '--feature', [CompletionResultType]::ParameterName, 'Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)')
             [CompletionResult]::new('--cni-exclude-namespaces', '--cni-exclude-namespaces', [CompletionResultType]::ParameterName, 'Namespaces istio-cni never enrols (comma-separated; default kube-system)')
-            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace for NAME-only forms and the matrix (default: the context''s, else "default")')
-            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace for NAME-only forms and the matrix (default: the context''s, else "default")')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace of NAME-only forms and of the matrix (default: the context''s, else "default"; with -f/-k, the matrix covers every namespace of the input)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace of NAME-only forms and of the matrix (default: the context''s, else "default"; with -f/-k, the matrix covers every namespace of the input)')
             [CompletionResult]::new('--plaintext', '--plaintext', [CompletionResultType]::ParameterName, 'Send without mTLS, as a client outside the mesh would')
             [CompletionResult]::new('--pod-ip', '--pod-ip', [CompletionResultType]::ParameterName, 'Matrix: also pods by IP as destinations')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged')

@@ -14,6 +14,7 @@ use std::io::{IsTerminal, Write};
 
 mod diff;
 mod input;
+mod scope;
 
 /// Runs the command, writing the report to `out`. Returns the exit code.
 pub fn run(cmd: Command, out: &mut dyn Write) -> Result<u8> {
@@ -100,11 +101,18 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
     let input = Input::new(&args.input)?;
     let (snap, namespace) = input.read(shows_progress(args.output))?;
 
-    let scope = Scope {
-        namespace,
-        selector,
+    let mut explanation = if input.whole_input() {
+        let [report] = scope::explain_input([&snap], selector);
+        report
+    } else {
+        explain(
+            &snap,
+            &Scope {
+                namespace,
+                selector,
+            },
+        )
     };
-    let mut explanation = explain(&snap, &scope);
     explanation
         .findings
         .retain(|f| !suppressions.iter().any(|s| s.matches(f)));

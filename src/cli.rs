@@ -28,7 +28,7 @@ pub enum Command {
     #[command(mut_arg("fail_on", |a| a.help("Exit 1 only when the change introduces a finding at or above this severity")))]
     Diff(Box<DiffArgs>),
     /// Will this request get through? The path hop by hop, the policy that decides, the verdict
-    #[command(mut_arg("namespace", |a| a.help("Namespace for NAME-only forms and the matrix (default: the context's, else \"default\")")))]
+    #[command(mut_arg("namespace", |a| a.help("Namespace of NAME-only forms and of the matrix (default: the context's, else \"default\"; with -f/-k, the matrix covers every namespace of the input)")))]
     #[command(mut_arg("all_namespaces", |a| a.help("Matrix over every namespace")))]
     Check(Box<CheckArgs>),
     /// Print the version, git commit and build target
@@ -170,7 +170,8 @@ pub enum FailOn {
 /// cluster, or manifests), which namespace, and the mesh settings that beat the input's.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// Namespace to explain (default: the kubeconfig context's namespace, else "default")
+    /// Namespace to explain (default: with -f/-k, every namespace of the input, as `kubectl
+    /// get -f`; else the kubeconfig context's namespace, else "default")
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
 

@@ -11,7 +11,6 @@ use crate::explain::report::Explanation;
 use crate::explain::{explain, Scope};
 use crate::overlay::ObjectRef;
 use crate::render::{self, origins::Origins};
-use crate::snapshot::Snapshot;
 use std::io::Write;
 
 pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
@@ -72,17 +71,20 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     input.settle(&mut before);
     input.settle(&mut after);
 
-    let scope = Scope {
-        namespace,
-        selector,
+    let [mut was, mut will]: [Explanation; 2] = if input.whole_input() {
+        super::scope::explain_input([&before, &after], selector)
+    } else {
+        let scope = Scope {
+            namespace,
+            selector,
+        };
+        [explain(&before, &scope), explain(&after, &scope)]
     };
-    let side = |snap: &Snapshot| -> Explanation {
-        let mut x = explain(snap, &scope);
+    for x in [&mut was, &mut will] {
         x.findings
             .retain(|f| !suppressions.iter().any(|s| s.matches(f)));
-        x
-    };
-    let d = crate::diff::diff(&side(&before), &side(&after));
+    }
+    let d = crate::diff::diff(&was, &will);
 
     let text = match e.output {
         Output::Json => render::diff::json(&d),
