@@ -47,7 +47,6 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l trust-domain -d 'Mesh trust domain (default: from the istio ConfigMap, else cluster.local)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l feature -d 'Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l cni-exclude-namespaces -d 'Namespaces istio-cni never enrols (comma-separated; default kube-system)' -r
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s l -l selector -d 'Narrow the destination workloads with a label selector (e.g. app=productpage)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s o -l output -d 'Output format' -r -f -a "table\t''
 wide\t''
 json\t''
@@ -56,6 +55,7 @@ sarif\t'SARIF 2.1.0, for code scanning (e.g. github/codeql-action/upload-sarif)'
 github\t'GitHub Actions annotations (::error file=...,line=...::)'
 mermaid\t'A Mermaid flowchart of the paths (renders in GitHub Markdown)'
 dot\t'A Graphviz DOT graph of the paths (`dot -Tsvg`)'"
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s l -l selector -d 'Narrow the destination workloads with a label selector (e.g. app=productpage)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l color -d 'When to colour the table output (NO_COLOR and TERM=dumb also turn it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -81,15 +81,13 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l trust-domain -d 'Mesh trust domain (default: from the istio ConfigMap, else cluster.local)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l feature -d 'Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l cni-exclude-namespaces -d 'Namespaces istio-cni never enrols (comma-separated; default kube-system)' -r
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s l -l selector -d 'Narrow the destination workloads with a label selector (e.g. app=productpage)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s o -l output -d 'Output format' -r -f -a "table\t''
 wide\t''
 json\t''
 yaml\t''
-sarif\t'SARIF 2.1.0, for code scanning (e.g. github/codeql-action/upload-sarif)'
-github\t'GitHub Actions annotations (::error file=...,line=...::)'
-mermaid\t'A Mermaid flowchart of the paths (renders in GitHub Markdown)'
-dot\t'A Graphviz DOT graph of the paths (`dot -Tsvg`)'"
+sarif\t'SARIF 2.1.0 of the findings the change introduces, for code scanning'
+github\t'GitHub Actions annotations of the findings the change introduces'"
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s l -l selector -d 'Narrow the destination workloads with a label selector (e.g. app=productpage)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l color -d 'When to colour the table output (NO_COLOR and TERM=dumb also turn it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -111,14 +109,11 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l header -d 'A request header NAME:VALUE (repeatable); headers not given are unknown' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l request-principal -d 'The JWT principal ISSUER/SUBJECT (unknown when not given)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l source-ip -d 'The client\'s IP address (for ipBlocks and source.ip conditions)' -r
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s o -l output -d 'Output format' -r -f -a "table\t''
-wide\t''
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s o -l output -d 'Output format (mermaid and dot: one request, with both --from and --to)' -r -f -a "table\t''
 json\t''
 yaml\t''
-sarif\t'SARIF 2.1.0, for code scanning (e.g. github/codeql-action/upload-sarif)'
-github\t'GitHub Actions annotations (::error file=...,line=...::)'
-mermaid\t'A Mermaid flowchart of the paths (renders in GitHub Markdown)'
-dot\t'A Graphviz DOT graph of the paths (`dot -Tsvg`)'"
+mermaid\t'A Mermaid flowchart of the request\'s hops'
+dot\t'A Graphviz DOT graph of the request\'s hops (`dot -Tsvg`)'"
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l color -d 'When to colour the table output (NO_COLOR and TERM=dumb also turn it off)' -r -f -a "auto\t''
 always\t''
 never\t''"

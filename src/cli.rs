@@ -136,8 +136,12 @@ pub enum CompletionShell {
     Install,
 }
 
+// Each subcommand's -o lists exactly the formats it renders, so that help, completion and
+// clap's one-line "invalid value" error all say the same.
+
+/// `explain -o`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
+pub enum ExplainOutput {
     Table,
     Wide,
     Json,
@@ -149,6 +153,31 @@ pub enum Output {
     /// A Mermaid flowchart of the paths (renders in GitHub Markdown)
     Mermaid,
     /// A Graphviz DOT graph of the paths (`dot -Tsvg`)
+    Dot,
+}
+
+/// `diff -o`: no diagrams (they draw one state, not a change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffOutput {
+    Table,
+    Wide,
+    Json,
+    Yaml,
+    /// SARIF 2.1.0 of the findings the change introduces, for code scanning
+    Sarif,
+    /// GitHub Actions annotations of the findings the change introduces
+    Github,
+}
+
+/// `check -o`: a verdict, not findings, so no SARIF or annotations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckOutput {
+    Table,
+    Json,
+    Yaml,
+    /// A Mermaid flowchart of the request's hops
+    Mermaid,
+    /// A Graphviz DOT graph of the request's hops (`dot -Tsvg`)
     Dot,
 }
 
@@ -252,13 +281,20 @@ pub struct ExplainArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = ExplainOutput::Table)]
+    pub output: ExplainOutput,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// The report flags `explain` and `diff` share.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
     /// Narrow the destination workloads with a label selector (e.g. app=productpage)
     #[arg(short = 'l', long, value_name = "SELECTOR")]
     pub selector: Option<String>,
-
-    /// Output format
-    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
-    pub output: Output,
 
     /// When to colour the table output (NO_COLOR and TERM=dumb also turn it off)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -295,7 +331,14 @@ pub struct DiffArgs {
     // -f: the proposed manifests; --fail-on: exit 1 only when the change introduces a finding
     // at or above it; the other flags as for explain.
     #[command(flatten)]
-    pub explain: ExplainArgs,
+    pub input: InputArgs,
+
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = DiffOutput::Table)]
+    pub output: DiffOutput,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Debug, Args)]
@@ -355,9 +398,9 @@ pub struct CheckArgs {
     #[arg(long)]
     pub pod_ip: bool,
 
-    /// Output format
-    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
-    pub output: Output,
+    /// Output format (mermaid and dot: one request, with both --from and --to)
+    #[arg(short = 'o', long, value_enum, default_value_t = CheckOutput::Table)]
+    pub output: CheckOutput,
 
     /// When to colour the table output (NO_COLOR and TERM=dumb also turn it off)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]

@@ -4,8 +4,8 @@
 //! with them applied and `--delete` objects removed.
 
 use super::input::Input;
-use super::{report_flags, severity, shows_progress, use_color, write_out};
-use crate::cli::{DiffArgs, Output};
+use super::{report_flags, severity, use_color, write_out};
+use crate::cli::{DiffArgs, DiffOutput};
 use crate::error::{Error, Result};
 use crate::explain::report::Explanation;
 use crate::explain::{explain, Scope};
@@ -14,17 +14,16 @@ use crate::render::{self, origins::Origins};
 use std::io::Write;
 
 pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
-    let e = &args.explain;
     // Validate every flag before reading anything.
-    let (selector, suppressions) = report_flags(e)?;
-    let input = Input::new(&e.input)?;
+    let (selector, suppressions) = report_flags(&args.report)?;
+    let input = Input::new(&args.input)?;
     let deletes = args
         .delete
         .iter()
         .map(|d| ObjectRef::parse(d))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::Usage)?;
-    let proposed = &e.input;
+    let proposed = &args.input;
     if !proposed.offline() && (deletes.is_empty() || !args.base.is_empty()) {
         return Err(Error::Usage(
             "diff needs the proposed manifests: -f FILE|DIR or -k DIR (against --base or the cluster), or --delete KIND/NS/NAME".into(),
@@ -38,7 +37,8 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     }
 
     let (mut before, mut after, namespace) = if args.base.is_empty() {
-        let (live, namespace) = input.cluster(shows_progress(e.output))?;
+        let (live, namespace) =
+            input.cluster(matches!(args.output, DiffOutput::Table | DiffOutput::Wide))?;
         let mut after = live.clone();
         if proposed.offline() {
             after.overlay(input.manifests(
@@ -86,30 +86,25 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     }
     let d = crate::diff::diff(&was, &will);
 
-    let text = match e.output {
-        Output::Json => render::diff::json(&d),
-        Output::Yaml => render::diff::yaml(&d).map_err(Error::Input)?,
-        Output::Table | Output::Wide => render::diff::render(
+    let text = match args.output {
+        DiffOutput::Json => render::diff::json(&d),
+        DiffOutput::Yaml => render::diff::yaml(&d).map_err(Error::Input)?,
+        DiffOutput::Table | DiffOutput::Wide => render::diff::render(
             &d,
             &render::diff::Options {
-                wide: e.output == Output::Wide,
-                color: use_color(e.color),
+                wide: args.output == DiffOutput::Wide,
+                color: use_color(args.report.color),
             },
         ),
         // Code scanning and annotations: what the change introduces, where it was written.
-        Output::Sarif => render::sarif::render(&d.findings.introduced, &Origins::of(&after)),
-        Output::Github => render::github::render(&d.findings.introduced, &Origins::of(&after)),
-        Output::Mermaid | Output::Dot => {
-            return Err(Error::Usage(
-                "diff has no diagram output: use explain or check with -o mermaid|dot".into(),
-            ))
-        }
+        DiffOutput::Sarif => render::sarif::render(&d.findings.introduced, &Origins::of(&after)),
+        DiffOutput::Github => render::github::render(&d.findings.introduced, &Origins::of(&after)),
     };
     write_out(out, &text)?;
 
     // As `kubectl diff`: 1 when anything differs; with --fail-on, only when the change
     // introduces a finding at or above it (pre-existing and resolved ones never count).
-    Ok(match e.fail_on {
+    Ok(match args.report.fail_on {
         Some(f) => u8::from(d.introduces(severity(f))),
         None => u8::from(d.differs()),
     })
