@@ -479,6 +479,18 @@ fn bad_diff_input() {
         &["no/such/dir", "no such file"],
     );
     one_line(&run(&["diff", "--base", "-", "-f", "-"]), 2, &["stdin"]);
+    // No cluster to compare with: the offline way is --base (diff has -f already).
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("diff-no-kubeconfig");
+    std::fs::create_dir_all(&home).unwrap();
+    let o = bin()
+        .env_remove("KUBECONFIG")
+        .env("HOME", home)
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .args(["diff", "-f", EXAMPLE])
+        .output()
+        .unwrap();
+    one_line(&o, 3, &["no kubeconfig found", "--base DIR"]);
+    assert!(!text(&o.stderr).contains("-f FILE"), "{}", text(&o.stderr));
     // --delete and --base do not mix (clap's usage error).
     let o = run(&[
         "diff", "--base", EXAMPLE, "-f", EXAMPLE, "--delete", "Pod/a/b",

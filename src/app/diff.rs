@@ -37,8 +37,9 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     }
 
     let (mut before, mut after, namespace) = if args.base.is_empty() {
-        let (live, namespace) =
-            input.cluster(matches!(args.output, DiffOutput::Table | DiffOutput::Wide))?;
+        let (live, namespace) = input
+            .cluster(matches!(args.output, DiffOutput::Table | DiffOutput::Wide))
+            .map_err(offline_hint)?;
         let mut after = live.clone();
         if proposed.offline() {
             after.overlay(input.manifests(
@@ -108,4 +109,20 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         Some(f) => u8::from(d.introduces(severity(f))),
         None => u8::from(d.differs()),
     })
+}
+
+/// The cluster side could not be read: for diff the way out is the offline comparison
+/// (`--base`), not explain's `-f` the reader suggests (diff already has -f).
+fn offline_hint(e: Error) -> Error {
+    match e {
+        Error::Cluster(msg) => {
+            let msg = msg
+                .strip_suffix("; use -f FILE to explain manifests")
+                .unwrap_or(&msg);
+            Error::Cluster(format!(
+                "{msg}; to diff without a cluster, give the current manifests with --base DIR"
+            ))
+        }
+        e => e,
+    }
 }
