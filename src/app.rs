@@ -114,9 +114,11 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
             },
         )
     };
+    let before = explanation.findings.len();
     explanation
         .findings
         .retain(|f| !suppressions.iter().any(|s| s.matches(f)));
+    let suppressed = (!suppressions.is_empty()).then(|| before - explanation.findings.len());
 
     let text = match args.output {
         ExplainOutput::Json => {
@@ -140,6 +142,7 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
             &render::table::Options {
                 wide: args.output == ExplainOutput::Wide,
                 color: use_color(args.report.color),
+                suppressed,
             },
             render::table::terminal_width(),
         ),

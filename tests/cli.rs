@@ -194,6 +194,60 @@ fn fail_on_and_suppress() {
     assert_eq!(v["findings"].as_array().unwrap().len(), 0);
 }
 
+/// The summary says how many findings --suppress silenced, so that a stale or too wide
+/// suppression shows; without --suppress it says nothing of it.
+#[test]
+fn summary_counts_the_suppressed_findings() {
+    let summary = |extra: &[&str]| {
+        let mut args = vec!["explain", "-f", EXAMPLE];
+        args.extend_from_slice(extra);
+        stdout(&run(&args)).lines().last().unwrap().to_string()
+    };
+    let findings = |line: &str| -> usize {
+        let (head, _) = line.split_once(" finding").unwrap();
+        head.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let all = summary(&[]);
+    assert!(!all.contains("suppressed"), "{all}");
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&["explain", "-f", EXAMPLE, "-o", "json"]))).unwrap();
+    let errors = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .count();
+    assert!(errors > 1);
+    // Every error suppressed by severity-blind code patterns: the count is theirs.
+    let codes: std::collections::BTreeSet<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    let mut args = vec![];
+    for c in &codes {
+        args.extend(["--suppress", c]);
+    }
+    let silenced = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| codes.contains(f["code"].as_str().unwrap()))
+        .count();
+    let line = summary(&args);
+    assert!(line.contains("0 errors"), "{line}");
+    assert!(
+        line.ends_with(&format!(" ({silenced} suppressed)")),
+        "{line}"
+    );
+    assert_eq!(findings(&line) + silenced, findings(&all), "{line} / {all}");
+    // A suppression that matches nothing says so.
+    let none = summary(&["--suppress", "AMB001=AuthorizationPolicy/nowhere/*"]);
+    assert!(none.ends_with(" (0 suppressed)"), "{none}");
+}
+
 #[test]
 fn colour_only_when_asked_or_on_a_terminal() {
     let plain = stdout(&run(&["explain", "-f", EXAMPLE]));
