@@ -429,6 +429,22 @@ fn bad_input() {
     assert_eq!(run(&["explain", "-n", "a", "-A"]).status.code(), Some(2));
 }
 
+/// Run bare, the plugin prints its help on stdout and exits 0, as `kubectl` does with no
+/// arguments (and cobra-based plugins do): asking what it can do is not a usage error.
+#[test]
+fn no_subcommand_prints_the_help_on_stdout() {
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    let help = stdout(&o);
+    assert!(
+        help.contains("Usage: kubectl ambient-policy <COMMAND>"),
+        "{help}"
+    );
+    assert!(help.contains("explain") && help.contains("check"), "{help}");
+    assert_eq!(help, stdout(&run(&["--help"])));
+}
+
 /// Clap's own usage errors, for every subcommand: one line (the message, its possible values
 /// and tip, without clap's usage block or "For more information" line), exit 2, nothing on
 /// stdout.
