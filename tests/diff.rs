@@ -590,6 +590,22 @@ fn live_overlay_replaces_adds_and_deletes() {
     );
     assert_eq!(o.status.code(), Some(0), "a resolved error never fails");
 
+    // Against the cluster the scope stays the context's namespace (kubectl's rule): a
+    // proposed object in another namespace is out of it, unless -n or -A names it.
+    let elsewhere = w.dir.join("elsewhere.yaml");
+    std::fs::write(
+        &elsewhere,
+        DENY_ALL.replace("namespace: default", "namespace: other"),
+    )
+    .unwrap();
+    let elsewhere = elsewhere.to_str().unwrap();
+    let o = run_live(&w, &["diff", "-f", elsewhere, "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(json(&o)["namespace"], "default");
+    let o = run_live(&w, &["diff", "-f", elsewhere, "-A", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert_eq!(policy(&json(&o), "deny-all")["namespace"], "other");
+
     let o = run_live(
         &w,
         &["diff", "--delete", "AuthorizationPolicy/default/nope"],

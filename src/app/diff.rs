@@ -72,7 +72,10 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     input.settle(&mut before);
     input.settle(&mut after);
 
-    let [mut was, mut will]: [Explanation; 2] = if input.whole_input() {
+    // Offline, both sides cover the input's namespaces; against the cluster, the context's
+    // namespace (kubectl's rule), whatever namespaces the -f objects name.
+    let offline = !args.base.is_empty();
+    let [mut was, mut will]: [Explanation; 2] = if offline && input.whole_input() {
         super::scope::explain_input([&before, &after], selector)
     } else {
         let scope = Scope {
