@@ -236,7 +236,7 @@ _kubectl__ambient_policy() {
             return 0
             ;;
         kubectl__ambient_policy__subcmd__diff)
-            opts="-n -A -v -o -l -f -k -h -V --base --delete --namespace --all-namespaces --namespace-labels --kubeconfig --context --cluster --user --request-timeout --istio-namespace --root-namespace --trust-domain --feature --cni-exclude-namespaces --verbose --output --selector --color --suppress --filename --kustomize --fail-on --help --version"
+            opts="-A -v -o -l -f -k -n -h -V --base --delete --all-namespaces --namespace-labels --kubeconfig --context --cluster --user --request-timeout --istio-namespace --root-namespace --trust-domain --feature --cni-exclude-namespaces --verbose --output --selector --color --suppress --filename --kustomize --fail-on --namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -247,14 +247,6 @@ _kubectl__ambient_policy() {
                     return 0
                     ;;
                 --delete)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -361,6 +353,14 @@ _kubectl__ambient_policy() {
                     ;;
                 --fail-on)
                     COMPREPLY=($(compgen -W "error warning info" -- "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

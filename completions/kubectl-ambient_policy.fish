@@ -69,7 +69,6 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s V -l version -d 'Print version'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l base -d 'Compare with these manifests instead of the cluster (offline; repeatable)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l delete -d 'Remove an object from the cluster side: Kind/namespace/name, or Kind/name (repeatable)' -r
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s n -l namespace -d 'Namespace to explain (default: with -f/-k, every namespace of the input, as `kubectl get -f`; else the kubeconfig context\'s namespace, else "default")' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l namespace-labels -d 'Labels of a namespace missing from the -f input, e.g. bookinfo=istio.io/dataplane-mode=ambient (repeatable; "NS=" for none; overrides the input)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l kubeconfig -d 'Path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster)' -r -F
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l context -d 'The kubeconfig context to use (default: the current context)' -r
@@ -97,6 +96,7 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l fail-on -d 'Exit 1 only when the change introduces a finding at or above this severity' -r -f -a "error\t''
 warning\t''
 info\t''"
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s n -l namespace -d 'Namespace to compare (default: with --base, every namespace of the manifests; against the cluster, the context\'s namespace, else "default")' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s A -l all-namespaces -d 'Explain every namespace'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s v -l verbose -d 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -72,8 +72,6 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-ambient_policy' -Script
         'kubectl-ambient_policy;diff' {
             [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'Compare with these manifests instead of the cluster (offline; repeatable)')
             [CompletionResult]::new('--delete', '--delete', [CompletionResultType]::ParameterName, 'Remove an object from the cluster side: Kind/namespace/name, or Kind/name (repeatable)')
-            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace to explain (default: with -f/-k, every namespace of the input, as `kubectl get -f`; else the kubeconfig context''s namespace, else "default")')
-            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace to explain (default: with -f/-k, every namespace of the input, as `kubectl get -f`; else the kubeconfig context''s namespace, else "default")')
             [CompletionResult]::new('--namespace-labels', '--namespace-labels', [CompletionResultType]::ParameterName, 'Labels of a namespace missing from the -f input, e.g. bookinfo=istio.io/dataplane-mode=ambient (repeatable; "NS=" for none; overrides the input)')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use (default: the current context)')
@@ -96,6 +94,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-ambient_policy' -Script
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'The proposed manifests as `kubectl kustomize DIR` renders them (repeatable; combines with -f)')
             [CompletionResult]::new('--kustomize', '--kustomize', [CompletionResultType]::ParameterName, 'The proposed manifests as `kubectl kustomize DIR` renders them (repeatable; combines with -f)')
             [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit 1 only when the change introduces a finding at or above this severity')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace to compare (default: with --base, every namespace of the manifests; against the cluster, the context''s namespace, else "default")')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace to compare (default: with --base, every namespace of the manifests; against the cluster, the context''s namespace, else "default")')
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Explain every namespace')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Explain every namespace')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged')

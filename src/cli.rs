@@ -26,6 +26,7 @@ pub enum Command {
     #[command(mut_arg("filenames", |a| a.help("The proposed manifests: files or directories (repeatable; - for stdin)")))]
     #[command(mut_arg("kustomize", |a| a.help("The proposed manifests as `kubectl kustomize DIR` renders them (repeatable; combines with -f)")))]
     #[command(mut_arg("fail_on", |a| a.help("Exit 1 only when the change introduces a finding at or above this severity")))]
+    #[command(mut_arg("namespace", |a| a.help("Namespace to compare (default: with --base, every namespace of the manifests; against the cluster, the context's namespace, else \"default\")")))]
     Diff(Box<DiffArgs>),
     /// Will this request get through? The path hop by hop, the policy that decides, the verdict
     #[command(mut_arg("namespace", |a| a.help("Namespace of NAME-only forms and of the matrix (default: the context's, else \"default\"; with -f/-k, the matrix covers every namespace of the input)")))]
