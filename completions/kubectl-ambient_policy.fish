@@ -33,7 +33,7 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_comma
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_command" -f -a "completion" -d 'Print a shell completion script, or link kubectl\'s plugin completion (install)'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_command" -f -a "man" -d 'Print the man page (roff), or write one page per command into DIR'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s n -l namespace -d 'Namespace to explain (default: the kubeconfig context\'s namespace, else "default")' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s n -l namespace -d 'Namespace to explain (default: with -f/-k, every namespace of the input, as `kubectl get -f`; else the kubeconfig context\'s namespace, else "default")' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s f -l filename -d 'Read manifests from files or directories instead of the cluster (repeatable; - for stdin)' -r -F
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s k -l kustomize -d 'Read the objects `kubectl kustomize DIR` renders (repeatable; combines with -f)' -r -f -a "(__fish_complete_directories)"
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l namespace-labels -d 'Labels of a namespace missing from the -f input, e.g. bookinfo=istio.io/dataplane-mode=ambient (repeatable; "NS=" for none; overrides the input)' -r
@@ -47,7 +47,6 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l trust-domain -d 'Mesh trust domain (default: from the istio ConfigMap, else cluster.local)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l feature -d 'Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l cni-exclude-namespaces -d 'Namespaces istio-cni never enrols (comma-separated; default kube-system)' -r
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s l -l selector -d 'Narrow the destination workloads with a label selector (e.g. app=productpage)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s o -l output -d 'Output format' -r -f -a "table\t''
 wide\t''
 json\t''
@@ -56,6 +55,7 @@ sarif\t'SARIF 2.1.0, for code scanning (e.g. github/codeql-action/upload-sarif)'
 github\t'GitHub Actions annotations (::error file=...,line=...::)'
 mermaid\t'A Mermaid flowchart of the paths (renders in GitHub Markdown)'
 dot\t'A Graphviz DOT graph of the paths (`dot -Tsvg`)'"
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s l -l selector -d 'Narrow the destination workloads with a label selector (e.g. app=productpage)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l color -d 'When to colour the table output (NO_COLOR and TERM=dumb also turn it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -69,7 +69,6 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s V -l version -d 'Print version'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l base -d 'Compare with these manifests instead of the cluster (offline; repeatable)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l delete -d 'Remove an object from the cluster side: Kind/namespace/name, or Kind/name (repeatable)' -r
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s n -l namespace -d 'Namespace to explain (default: the kubeconfig context\'s namespace, else "default")' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l namespace-labels -d 'Labels of a namespace missing from the -f input, e.g. bookinfo=istio.io/dataplane-mode=ambient (repeatable; "NS=" for none; overrides the input)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l kubeconfig -d 'Path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster)' -r -F
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l context -d 'The kubeconfig context to use (default: the current context)' -r
@@ -81,15 +80,13 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l trust-domain -d 'Mesh trust domain (default: from the istio ConfigMap, else cluster.local)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l feature -d 'Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l cni-exclude-namespaces -d 'Namespaces istio-cni never enrols (comma-separated; default kube-system)' -r
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s l -l selector -d 'Narrow the destination workloads with a label selector (e.g. app=productpage)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s o -l output -d 'Output format' -r -f -a "table\t''
 wide\t''
 json\t''
 yaml\t''
-sarif\t'SARIF 2.1.0, for code scanning (e.g. github/codeql-action/upload-sarif)'
-github\t'GitHub Actions annotations (::error file=...,line=...::)'
-mermaid\t'A Mermaid flowchart of the paths (renders in GitHub Markdown)'
-dot\t'A Graphviz DOT graph of the paths (`dot -Tsvg`)'"
+sarif\t'SARIF 2.1.0 of the findings the change introduces, for code scanning'
+github\t'GitHub Actions annotations of the findings the change introduces'"
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s l -l selector -d 'Narrow the destination workloads with a label selector (e.g. app=productpage)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l color -d 'When to colour the table output (NO_COLOR and TERM=dumb also turn it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -99,6 +96,7 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l fail-on -d 'Exit 1 only when the change introduces a finding at or above this severity' -r -f -a "error\t''
 warning\t''
 info\t''"
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s n -l namespace -d 'Namespace to compare (default: with --base, every namespace of the manifests; against the cluster, the context\'s namespace, else "default")' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s A -l all-namespaces -d 'Explain every namespace'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s v -l verbose -d 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -111,14 +109,11 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l header -d 'A request header NAME:VALUE (repeatable); headers not given are unknown' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l request-principal -d 'The JWT principal ISSUER/SUBJECT (unknown when not given)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l source-ip -d 'The client\'s IP address (for ipBlocks and source.ip conditions)' -r
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s o -l output -d 'Output format' -r -f -a "table\t''
-wide\t''
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s o -l output -d 'Output format (mermaid and dot: one request, with both --from and --to)' -r -f -a "table\t''
 json\t''
 yaml\t''
-sarif\t'SARIF 2.1.0, for code scanning (e.g. github/codeql-action/upload-sarif)'
-github\t'GitHub Actions annotations (::error file=...,line=...::)'
-mermaid\t'A Mermaid flowchart of the paths (renders in GitHub Markdown)'
-dot\t'A Graphviz DOT graph of the paths (`dot -Tsvg`)'"
+mermaid\t'A Mermaid flowchart of the request\'s hops'
+dot\t'A Graphviz DOT graph of the request\'s hops (`dot -Tsvg`)'"
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l color -d 'When to colour the table output (NO_COLOR and TERM=dumb also turn it off)' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -135,7 +130,7 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l trust-domain -d 'Mesh trust domain (default: from the istio ConfigMap, else cluster.local)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l feature -d 'Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l cni-exclude-namespaces -d 'Namespaces istio-cni never enrols (comma-separated; default kube-system)' -r
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s n -l namespace -d 'Namespace for NAME-only forms and the matrix (default: the context\'s, else "default")' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s n -l namespace -d 'Namespace of NAME-only forms and of the matrix (default: the context\'s, else "default"; with -f/-k, the matrix covers every namespace of the input)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l plaintext -d 'Send without mTLS, as a client outside the mesh would'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l pod-ip -d 'Matrix: also pods by IP as destinations'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s v -l verbose -d 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged'

@@ -1,8 +1,8 @@
 //! Runs a parsed command: input validation, source, analysis, rendering, exit code.
 
 use crate::cli::{
-    CheckArgs, ColorChoice, Command, CompletionArgs, CompletionShell, ExplainArgs, FailOn, Output,
-    VersionArgs, VersionOutput,
+    CheckArgs, CheckOutput, ColorChoice, Command, CompletionArgs, CompletionShell, ExplainArgs,
+    ExplainOutput, FailOn, ReportArgs, VersionArgs, VersionOutput,
 };
 use crate::error::{Error, Result};
 use crate::explain::{explain, Scope};
@@ -14,6 +14,7 @@ use std::io::{IsTerminal, Write};
 
 mod diff;
 mod input;
+mod scope;
 
 /// Runs the command, writing the report to `out`. Returns the exit code.
 pub fn run(cmd: Command, out: &mut dyn Write) -> Result<u8> {
@@ -96,47 +97,59 @@ fn run_completion(args: &CompletionArgs, out: &mut dyn Write) -> Result<u8> {
 
 fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
     // Validate every flag before reading anything.
-    let (selector, suppressions) = report_flags(args)?;
+    let (selector, suppressions) = report_flags(&args.report)?;
     let input = Input::new(&args.input)?;
-    let (snap, namespace) = input.read(shows_progress(args.output))?;
+    let for_humans = matches!(args.output, ExplainOutput::Table | ExplainOutput::Wide);
+    let (snap, namespace) = input.read(for_humans)?;
 
-    let scope = Scope {
-        namespace,
-        selector,
+    let mut explanation = if input.whole_input() {
+        let [report] = scope::explain_input([&snap], selector);
+        report
+    } else {
+        explain(
+            &snap,
+            &Scope {
+                namespace,
+                selector,
+            },
+        )
     };
-    let mut explanation = explain(&snap, &scope);
+    let before = explanation.findings.len();
     explanation
         .findings
         .retain(|f| !suppressions.iter().any(|s| s.matches(f)));
+    let suppressed = (!suppressions.is_empty()).then(|| before - explanation.findings.len());
 
-    if args.output == Output::Json {
-        // Streamed: the JSON of a big mesh is large.
-        written(render::write_json(&explanation, out))?;
-        return Ok(exit_code(args, &explanation));
-    }
     let text = match args.output {
-        Output::Json => unreachable!("streamed above"),
-        Output::Yaml => render::yaml(&explanation).map_err(Error::Input)?,
-        Output::Sarif => {
+        ExplainOutput::Json => {
+            // Streamed: the JSON of a big mesh is large.
+            written(render::write_json(&explanation, out))?;
+            return Ok(exit_code(&args.report, &explanation));
+        }
+        ExplainOutput::Yaml => render::yaml(&explanation).map_err(Error::Input)?,
+        ExplainOutput::Sarif => {
             render::sarif::render(&explanation.findings, &render::origins::Origins::of(&snap))
         }
-        Output::Github => {
+        ExplainOutput::Github => {
             render::github::render(&explanation.findings, &render::origins::Origins::of(&snap))
         }
-        Output::Mermaid => render::diagram::explain(&explanation, render::diagram::Format::Mermaid),
-        Output::Dot => render::diagram::explain(&explanation, render::diagram::Format::Dot),
-        Output::Table | Output::Wide => render::table::render_width(
+        ExplainOutput::Mermaid => {
+            render::diagram::explain(&explanation, render::diagram::Format::Mermaid)
+        }
+        ExplainOutput::Dot => render::diagram::explain(&explanation, render::diagram::Format::Dot),
+        ExplainOutput::Table | ExplainOutput::Wide => render::table::render_width(
             &explanation,
             &render::table::Options {
-                wide: args.output == Output::Wide,
-                color: use_color(args.color),
+                wide: args.output == ExplainOutput::Wide,
+                color: use_color(args.report.color),
+                suppressed,
             },
             render::table::terminal_width(),
         ),
     };
     write_out(out, &text)?;
 
-    Ok(exit_code(args, &explanation))
+    Ok(exit_code(&args.report, &explanation))
 }
 
 /// `check`: the same input as `explain`, then one request (or the matrix) evaluated.
@@ -166,7 +179,7 @@ fn run_check(args: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
     // Validate every flag before reading anything.
     check::validate(&ask)?;
     let input = Input::new(&input_args)?;
-    let (snap, namespace) = input.read(shows_progress(args.output))?;
+    let (snap, namespace) = input.read(args.output == CheckOutput::Table)?;
     // NAME-only forms use the given (or the context's) namespace; `-A` widens only the matrix.
     ask.namespace = if one_request {
         Some(
@@ -182,28 +195,28 @@ fn run_check(args: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
         Answer::One(r) => {
             let code = r.verdict.exit_code();
             let text = match args.output {
-                Output::Table | Output::Wide => render::check::render(&r, color),
-                Output::Json => to_json(&r)?,
-                Output::Yaml => serde_saphyr::to_string(&r)
+                CheckOutput::Table => render::check::render(&r, color),
+                CheckOutput::Json => to_json(&r)?,
+                CheckOutput::Yaml => serde_saphyr::to_string(&r)
                     .map_err(|e| Error::Input(format!("cannot render YAML: {e}")))?,
-                Output::Mermaid => render::diagram::check(&r, render::diagram::Format::Mermaid),
-                Output::Dot => render::diagram::check(&r, render::diagram::Format::Dot),
-                Output::Sarif | Output::Github => return Err(sarif_is_for_findings()),
+                CheckOutput::Mermaid => {
+                    render::diagram::check(&r, render::diagram::Format::Mermaid)
+                }
+                CheckOutput::Dot => render::diagram::check(&r, render::diagram::Format::Dot),
             };
             (text, code)
         }
         Answer::Matrix(m) => {
             let text = match args.output {
-                Output::Json => to_json(&m)?,
-                Output::Yaml => serde_saphyr::to_string(&m)
+                CheckOutput::Json => to_json(&m)?,
+                CheckOutput::Yaml => serde_saphyr::to_string(&m)
                     .map_err(|e| Error::Input(format!("cannot render YAML: {e}")))?,
-                Output::Mermaid | Output::Dot => {
+                CheckOutput::Mermaid | CheckOutput::Dot => {
                     return Err(Error::Usage(
                         "diagrams need one request: give both --from and --to".into(),
                     ))
                 }
-                Output::Table | Output::Wide => render::check::render_matrix(&m, color),
-                Output::Sarif | Output::Github => return Err(sarif_is_for_findings()),
+                CheckOutput::Table => render::check::render_matrix(&m, color),
             };
             (text, check::matrix::exit_code(&m))
         }
@@ -220,7 +233,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
 }
 
 /// The report flags of explain (and diff): `-l` and `--suppress`, parsed.
-fn report_flags(args: &ExplainArgs) -> Result<(Option<LabelSelector>, Vec<Suppression>)> {
+fn report_flags(args: &ReportArgs) -> Result<(Option<LabelSelector>, Vec<Suppression>)> {
     let selector = args
         .selector
         .as_deref()
@@ -245,14 +258,9 @@ fn severity(f: FailOn) -> Severity {
 }
 
 /// 1 when a finding at or above `--fail-on` remains.
-fn exit_code(args: &ExplainArgs, e: &crate::explain::report::Explanation) -> u8 {
+fn exit_code(args: &ReportArgs, e: &crate::explain::report::Explanation) -> u8 {
     let threshold = args.fail_on.map(severity);
     u8::from(threshold.is_some_and(|t| e.findings.iter().any(|f| f.severity.at_least(t))))
-}
-
-/// The progress line is for a human reading the table, never for machine output.
-fn shows_progress(output: Output) -> bool {
-    matches!(output, Output::Table | Output::Wide)
 }
 
 fn use_color(choice: ColorChoice) -> bool {
@@ -265,11 +273,6 @@ fn use_color(choice: ColorChoice) -> bool {
                 && std::env::var("TERM").map_or(true, |t| t != "dumb")
         }
     }
-}
-
-/// SARIF and annotations report findings; check reports a verdict.
-fn sarif_is_for_findings() -> Error {
-    Error::Usage("check has no sarif or github output: use -o table|json|yaml|mermaid|dot".into())
 }
 
 fn write_out(out: &mut dyn Write, s: &str) -> Result<()> {

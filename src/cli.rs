@@ -26,9 +26,10 @@ pub enum Command {
     #[command(mut_arg("filenames", |a| a.help("The proposed manifests: files or directories (repeatable; - for stdin)")))]
     #[command(mut_arg("kustomize", |a| a.help("The proposed manifests as `kubectl kustomize DIR` renders them (repeatable; combines with -f)")))]
     #[command(mut_arg("fail_on", |a| a.help("Exit 1 only when the change introduces a finding at or above this severity")))]
+    #[command(mut_arg("namespace", |a| a.help("Namespace to compare (default: with --base, every namespace of the manifests; against the cluster, the context's namespace, else \"default\")")))]
     Diff(Box<DiffArgs>),
     /// Will this request get through? The path hop by hop, the policy that decides, the verdict
-    #[command(mut_arg("namespace", |a| a.help("Namespace for NAME-only forms and the matrix (default: the context's, else \"default\")")))]
+    #[command(mut_arg("namespace", |a| a.help("Namespace of NAME-only forms and of the matrix (default: the context's, else \"default\"; with -f/-k, the matrix covers every namespace of the input)")))]
     #[command(mut_arg("all_namespaces", |a| a.help("Matrix over every namespace")))]
     Check(Box<CheckArgs>),
     /// Print the version, git commit and build target
@@ -136,8 +137,12 @@ pub enum CompletionShell {
     Install,
 }
 
+// Each subcommand's -o lists exactly the formats it renders, so that help, completion and
+// clap's one-line "invalid value" error all say the same.
+
+/// `explain -o`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
+pub enum ExplainOutput {
     Table,
     Wide,
     Json,
@@ -149,6 +154,31 @@ pub enum Output {
     /// A Mermaid flowchart of the paths (renders in GitHub Markdown)
     Mermaid,
     /// A Graphviz DOT graph of the paths (`dot -Tsvg`)
+    Dot,
+}
+
+/// `diff -o`: no diagrams (they draw one state, not a change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffOutput {
+    Table,
+    Wide,
+    Json,
+    Yaml,
+    /// SARIF 2.1.0 of the findings the change introduces, for code scanning
+    Sarif,
+    /// GitHub Actions annotations of the findings the change introduces
+    Github,
+}
+
+/// `check -o`: a verdict, not findings, so no SARIF or annotations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckOutput {
+    Table,
+    Json,
+    Yaml,
+    /// A Mermaid flowchart of the request's hops
+    Mermaid,
+    /// A Graphviz DOT graph of the request's hops (`dot -Tsvg`)
     Dot,
 }
 
@@ -170,7 +200,8 @@ pub enum FailOn {
 /// cluster, or manifests), which namespace, and the mesh settings that beat the input's.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// Namespace to explain (default: the kubeconfig context's namespace, else "default")
+    /// Namespace to explain (default: with -f/-k, every namespace of the input, as `kubectl
+    /// get -f`; else the kubeconfig context's namespace, else "default")
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
 
@@ -251,13 +282,20 @@ pub struct ExplainArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = ExplainOutput::Table)]
+    pub output: ExplainOutput,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// The report flags `explain` and `diff` share.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
     /// Narrow the destination workloads with a label selector (e.g. app=productpage)
     #[arg(short = 'l', long, value_name = "SELECTOR")]
     pub selector: Option<String>,
-
-    /// Output format
-    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
-    pub output: Output,
 
     /// When to colour the table output (NO_COLOR and TERM=dumb also turn it off)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -294,7 +332,14 @@ pub struct DiffArgs {
     // -f: the proposed manifests; --fail-on: exit 1 only when the change introduces a finding
     // at or above it; the other flags as for explain.
     #[command(flatten)]
-    pub explain: ExplainArgs,
+    pub input: InputArgs,
+
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = DiffOutput::Table)]
+    pub output: DiffOutput,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Debug, Args)]
@@ -354,9 +399,9 @@ pub struct CheckArgs {
     #[arg(long)]
     pub pod_ip: bool,
 
-    /// Output format
-    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
-    pub output: Output,
+    /// Output format (mermaid and dot: one request, with both --from and --to)
+    #[arg(short = 'o', long, value_enum, default_value_t = CheckOutput::Table)]
+    pub output: CheckOutput,
 
     /// When to colour the table output (NO_COLOR and TERM=dumb also turn it off)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]

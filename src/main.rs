@@ -45,7 +45,14 @@ fn complete(args: &[String]) -> ExitCode {
 /// possible values and tips, without the usage block), exit 2.
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if !e.use_stderr() || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        // No subcommand: the help on stdout, exit 0, as `kubectl` and cobra-based plugins
+        // print it when run bare (a request for help, not a usage error).
+        use clap::CommandFactory;
+        let _ = Cli::command().print_help();
+        return ExitCode::SUCCESS;
+    }
+    if !e.use_stderr() {
         let _ = e.print();
         return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
     }

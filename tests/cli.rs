@@ -194,6 +194,60 @@ fn fail_on_and_suppress() {
     assert_eq!(v["findings"].as_array().unwrap().len(), 0);
 }
 
+/// The summary says how many findings --suppress silenced, so that a stale or too wide
+/// suppression shows; without --suppress it says nothing of it.
+#[test]
+fn summary_counts_the_suppressed_findings() {
+    let summary = |extra: &[&str]| {
+        let mut args = vec!["explain", "-f", EXAMPLE];
+        args.extend_from_slice(extra);
+        stdout(&run(&args)).lines().last().unwrap().to_string()
+    };
+    let findings = |line: &str| -> usize {
+        let (head, _) = line.split_once(" finding").unwrap();
+        head.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let all = summary(&[]);
+    assert!(!all.contains("suppressed"), "{all}");
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&["explain", "-f", EXAMPLE, "-o", "json"]))).unwrap();
+    let errors = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .count();
+    assert!(errors > 1);
+    // Every error suppressed by severity-blind code patterns: the count is theirs.
+    let codes: std::collections::BTreeSet<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    let mut args = vec![];
+    for c in &codes {
+        args.extend(["--suppress", c]);
+    }
+    let silenced = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| codes.contains(f["code"].as_str().unwrap()))
+        .count();
+    let line = summary(&args);
+    assert!(line.contains("0 errors"), "{line}");
+    assert!(
+        line.ends_with(&format!(" ({silenced} suppressed)")),
+        "{line}"
+    );
+    assert_eq!(findings(&line) + silenced, findings(&all), "{line} / {all}");
+    // A suppression that matches nothing says so.
+    let none = summary(&["--suppress", "AMB001=AuthorizationPolicy/nowhere/*"]);
+    assert!(none.ends_with(" (0 suppressed)"), "{none}");
+}
+
 #[test]
 fn colour_only_when_asked_or_on_a_terminal() {
     let plain = stdout(&run(&["explain", "-f", EXAMPLE]));
@@ -375,6 +429,22 @@ fn bad_input() {
     assert_eq!(run(&["explain", "-n", "a", "-A"]).status.code(), Some(2));
 }
 
+/// Run bare, the plugin prints its help on stdout and exits 0, as `kubectl` does with no
+/// arguments (and cobra-based plugins do): asking what it can do is not a usage error.
+#[test]
+fn no_subcommand_prints_the_help_on_stdout() {
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    let help = stdout(&o);
+    assert!(
+        help.contains("Usage: kubectl ambient-policy <COMMAND>"),
+        "{help}"
+    );
+    assert!(help.contains("explain") && help.contains("check"), "{help}");
+    assert_eq!(help, stdout(&run(&["--help"])));
+}
+
 /// Clap's own usage errors, for every subcommand: one line (the message, its possible values
 /// and tip, without clap's usage block or "For more information" line), exit 2, nothing on
 /// stdout.
@@ -392,6 +462,9 @@ fn usage_errors_are_one_line_for_every_subcommand() {
         (&["diff", "-k"], "a value is required for '--kustomize <DIR>'"),
         (&["diff", "--fail-on", "never"], "invalid value 'never' for '--fail-on <SEVERITY>'"),
         (&["diff", "--base", "a", "--delete", "Pod/a/b"], "cannot be used with '--delete <KIND/NS/NAME>'"),
+        (&["diff", "-o", "mermaid"], "invalid value 'mermaid' for '--output <OUTPUT>' [possible values: table, wide, json, yaml, sarif, github]"),
+        (&["check", "-o", "sarif"], "invalid value 'sarif' for '--output <OUTPUT>' [possible values: table, json, yaml, mermaid, dot]"),
+        (&["check", "-o", "github"], "invalid value 'github' for '--output <OUTPUT>'"),
         (&["check", "--from"], "a value is required for '--from <SOURCE>' but none was supplied"),
         (&["check", "--to"], "a value is required for '--to <DEST>' but none was supplied"),
         (&["check", "--from", "a", "--from", "b"], "cannot be used multiple times"),

@@ -253,7 +253,10 @@ fn workload_references_for_from_and_to() {
     }
 
     let (v, d) = values(&cmd, &with(&base, &["--from"]), "");
-    assert_eq!(v, ["pod/", "svc/", "deploy/", "sa/", "ingress/"]);
+    assert_eq!(
+        v,
+        ["pod/", "deploy/", "sa/", "ingress/", "ingress", "external"]
+    );
     assert_eq!(d, directive::NO_SPACE | directive::NO_FILE_COMP);
 
     // The context's namespace (shop) by default.
@@ -270,12 +273,12 @@ fn workload_references_for_from_and_to() {
     assert_eq!(v, ["svc/shop/web"]);
     let (v, _) = values(&cmd, &with(&base, &["--to"]), "deploy/shop/i");
     assert_eq!(v, ["deploy/shop/idle"]);
-    let (v, _) = values(&cmd, &with(&base, &[]), "--to=sa/");
-    assert_eq!(v, ["--to=sa/shop/cart-sa", "--to=sa/shop/web"]);
+    let (v, _) = values(&cmd, &with(&base, &[]), "--from=sa/");
+    assert_eq!(v, ["--from=sa/shop/cart-sa", "--from=sa/shop/web"]);
     // -n, or the namespace typed in the reference.
     let (v, _) = values(&cmd, &with(&base, &["-n", "payments", "--to"]), "pod/");
     assert_eq!(v, ["pod/payments/ledger-5f7c9-d4"]);
-    let (v, _) = values(&cmd, &with(&base, &["--to"]), "sa/payments/");
+    let (v, _) = values(&cmd, &with(&base, &["--from"]), "sa/payments/");
     assert_eq!(v, ["sa/payments/ledger"]);
 
     // Ingress gateways (not waypoints), at the version discovery says is served: the

@@ -49,6 +49,13 @@ fn help_documents_exit_codes_findings_and_the_kinds_read() {
         !top.contains(" man "),
         "the man subcommand is hidden: {top}"
     );
+    // ... and the README, which documents it for packagers, says so.
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(
+        readme.contains("the hidden subcommand `man`"),
+        "README does not say that `man` is hidden"
+    );
 
     let explain = stdout(&run_env(&["explain", "--help"], &[]));
     assert!(explain.contains("Exit codes:") && explain.contains(&reference));

@@ -504,6 +504,18 @@ fn bad_diff_input() {
         &["no/such/dir", "no such file"],
     );
     one_line(&run(&["diff", "--base", "-", "-f", "-"]), 2, &["stdin"]);
+    // No cluster to compare with: the offline way is --base (diff has -f already).
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("diff-no-kubeconfig");
+    std::fs::create_dir_all(&home).unwrap();
+    let o = bin()
+        .env_remove("KUBECONFIG")
+        .env("HOME", home)
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .args(["diff", "-f", EXAMPLE])
+        .output()
+        .unwrap();
+    one_line(&o, 3, &["no kubeconfig found", "--base DIR"]);
+    assert!(!text(&o.stderr).contains("-f FILE"), "{}", text(&o.stderr));
     // --delete and --base do not mix (clap's usage error).
     let o = run(&[
         "diff", "--base", EXAMPLE, "-f", EXAMPLE, "--delete", "Pod/a/b",
@@ -606,6 +618,22 @@ fn live_overlay_replaces_adds_and_deletes() {
         ],
     );
     assert_eq!(o.status.code(), Some(0), "a resolved error never fails");
+
+    // Against the cluster the scope stays the context's namespace (kubectl's rule): a
+    // proposed object in another namespace is out of it, unless -n or -A names it.
+    let elsewhere = w.dir.join("elsewhere.yaml");
+    std::fs::write(
+        &elsewhere,
+        DENY_ALL.replace("namespace: default", "namespace: other"),
+    )
+    .unwrap();
+    let elsewhere = elsewhere.to_str().unwrap();
+    let o = run_live(&w, &["diff", "-f", elsewhere, "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(json(&o)["namespace"], "default");
+    let o = run_live(&w, &["diff", "-f", elsewhere, "-A", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert_eq!(policy(&json(&o), "deny-all")["namespace"], "other");
 
     let o = run_live(
         &w,

@@ -483,7 +483,7 @@ proptest! {
             let a = run(&one_file(&docs), ns);
             let b = run(&files, ns);
             prop_assert_eq!(json(&a), json(&b), "scope {:?}", ns);
-            let opts = render::table::Options { wide: true, color: false };
+            let opts = render::table::Options { wide: true, color: false, suppressed: None };
             prop_assert_eq!(render::table::render(&a, &opts), render::table::render(&b, &opts));
         }
     }

@@ -4,28 +4,26 @@
 //! with them applied and `--delete` objects removed.
 
 use super::input::Input;
-use super::{report_flags, severity, shows_progress, use_color, write_out};
-use crate::cli::{DiffArgs, Output};
+use super::{report_flags, severity, use_color, write_out};
+use crate::cli::{DiffArgs, DiffOutput};
 use crate::error::{Error, Result};
 use crate::explain::report::Explanation;
 use crate::explain::{explain, Scope};
 use crate::overlay::ObjectRef;
 use crate::render::{self, origins::Origins};
-use crate::snapshot::Snapshot;
 use std::io::Write;
 
 pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
-    let e = &args.explain;
     // Validate every flag before reading anything.
-    let (selector, suppressions) = report_flags(e)?;
-    let input = Input::new(&e.input)?;
+    let (selector, suppressions) = report_flags(&args.report)?;
+    let input = Input::new(&args.input)?;
     let deletes = args
         .delete
         .iter()
         .map(|d| ObjectRef::parse(d))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::Usage)?;
-    let proposed = &e.input;
+    let proposed = &args.input;
     if !proposed.offline() && (deletes.is_empty() || !args.base.is_empty()) {
         return Err(Error::Usage(
             "diff needs the proposed manifests: -f FILE|DIR or -k DIR (against --base or the cluster), or --delete KIND/NS/NAME".into(),
@@ -39,7 +37,9 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     }
 
     let (mut before, mut after, namespace) = if args.base.is_empty() {
-        let (live, namespace) = input.cluster(shows_progress(e.output))?;
+        let (live, namespace) = input
+            .cluster(matches!(args.output, DiffOutput::Table | DiffOutput::Wide))
+            .map_err(offline_hint)?;
         let mut after = live.clone();
         if proposed.offline() {
             after.overlay(input.manifests(
@@ -72,43 +72,60 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     input.settle(&mut before);
     input.settle(&mut after);
 
-    let scope = Scope {
-        namespace,
-        selector,
+    // Offline, both sides cover the input's namespaces; against the cluster, the context's
+    // namespace (kubectl's rule), whatever namespaces the -f objects name.
+    let offline = !args.base.is_empty();
+    let [mut was, mut will]: [Explanation; 2] = if offline && input.whole_input() {
+        super::scope::explain_input([&before, &after], selector)
+    } else {
+        let scope = Scope {
+            namespace,
+            selector,
+        };
+        [explain(&before, &scope), explain(&after, &scope)]
     };
-    let side = |snap: &Snapshot| -> Explanation {
-        let mut x = explain(snap, &scope);
+    for x in [&mut was, &mut will] {
         x.findings
             .retain(|f| !suppressions.iter().any(|s| s.matches(f)));
-        x
-    };
-    let d = crate::diff::diff(&side(&before), &side(&after));
+    }
+    let d = crate::diff::diff(&was, &will);
 
-    let text = match e.output {
-        Output::Json => render::diff::json(&d),
-        Output::Yaml => render::diff::yaml(&d).map_err(Error::Input)?,
-        Output::Table | Output::Wide => render::diff::render(
+    let text = match args.output {
+        DiffOutput::Json => render::diff::json(&d),
+        DiffOutput::Yaml => render::diff::yaml(&d).map_err(Error::Input)?,
+        DiffOutput::Table | DiffOutput::Wide => render::diff::render(
             &d,
             &render::diff::Options {
-                wide: e.output == Output::Wide,
-                color: use_color(e.color),
+                wide: args.output == DiffOutput::Wide,
+                color: use_color(args.report.color),
             },
         ),
         // Code scanning and annotations: what the change introduces, where it was written.
-        Output::Sarif => render::sarif::render(&d.findings.introduced, &Origins::of(&after)),
-        Output::Github => render::github::render(&d.findings.introduced, &Origins::of(&after)),
-        Output::Mermaid | Output::Dot => {
-            return Err(Error::Usage(
-                "diff has no diagram output: use explain or check with -o mermaid|dot".into(),
-            ))
-        }
+        DiffOutput::Sarif => render::sarif::render(&d.findings.introduced, &Origins::of(&after)),
+        DiffOutput::Github => render::github::render(&d.findings.introduced, &Origins::of(&after)),
     };
     write_out(out, &text)?;
 
     // As `kubectl diff`: 1 when anything differs; with --fail-on, only when the change
     // introduces a finding at or above it (pre-existing and resolved ones never count).
-    Ok(match e.fail_on {
+    Ok(match args.report.fail_on {
         Some(f) => u8::from(d.introduces(severity(f))),
         None => u8::from(d.differs()),
     })
+}
+
+/// The cluster side could not be read: for diff the way out is the offline comparison
+/// (`--base`), not explain's `-f` the reader suggests (diff already has -f).
+fn offline_hint(e: Error) -> Error {
+    match e {
+        Error::Cluster(msg) => {
+            let msg = msg
+                .strip_suffix("; use -f FILE to explain manifests")
+                .unwrap_or(&msg);
+            Error::Cluster(format!(
+                "{msg}; to diff without a cluster, give the current manifests with --base DIR"
+            ))
+        }
+        e => e,
+    }
 }

@@ -56,7 +56,7 @@ impl<'a> Input<'a> {
     }
 
     /// Manifests (not settled); objects without a namespace land in `namespace` (the one
-    /// explained; "default" for every one), as with `kubectl apply`.
+    /// given with -n), else in "default", as with `kubectl apply`.
     pub fn manifests(
         &self,
         files: &[String],
@@ -71,14 +71,17 @@ impl<'a> Input<'a> {
         )
     }
 
-    /// Offline, the namespace explained: -n, else "default"; every one with -A.
+    /// Offline, the namespace explained: -n; else (and with -A) every namespace the input
+    /// holds objects in, as `kubectl get -f` and `kubectl diff -f` show every object of the
+    /// files: scoping to "default" would skip the rest without a word, and pass --fail-on.
     pub fn offline_namespace(&self) -> Option<String> {
-        (!self.args.all_namespaces).then(|| {
-            self.args
-                .namespace
-                .clone()
-                .unwrap_or_else(|| "default".into())
-        })
+        self.args.namespace.clone()
+    }
+
+    /// Manifests without -n or -A: the report covers every namespace of the input (see
+    /// `scope`).
+    pub fn whole_input(&self) -> bool {
+        self.args.offline() && self.args.namespace.is_none() && !self.args.all_namespaces
     }
 
     /// Explicit flags beat whatever the input said: mesh settings, features, namespace labels.

@@ -303,34 +303,52 @@ fn feature_values() -> Vec<Candidate> {
         .collect()
 }
 
-/// The workload kinds `--from`/`--to` accept, as `KIND/NAMESPACE/NAME`.
-pub const WORKLOAD_KINDS: &[(&str, &str)] = &[
-    ("pod", "a Pod"),
-    ("svc", "a Service"),
-    ("deploy", "a Deployment"),
-    ("sa", "a ServiceAccount (its pods)"),
+/// What `--from` takes (`crate::check::resolve::parse_source`): a kind followed by NS/NAME,
+/// or a client that needs no name.
+const SOURCES: &[(&str, &str)] = &[
+    ("pod/", "a Pod"),
+    ("deploy/", "a Deployment's pods"),
+    ("sa/", "a ServiceAccount (its pods)"),
+    ("ingress/", "an ingress gateway (a Gateway)"),
+    (
+        "ingress",
+        "the ingress gateway of the input, else Istio's default",
+    ),
+    (
+        "external",
+        "a client outside the mesh (plaintext, no identity)",
+    ),
 ];
 
-/// `--from` also takes an ingress gateway (a Gateway API Gateway).
-const INGRESS: (&str, &str) = ("ingress", "an ingress gateway (a Gateway)");
+/// What `--to` takes (`crate::check::resolve::parse_dest`), besides a hostname.
+const DESTINATIONS: &[(&str, &str)] = &[
+    ("svc/", "a Service"),
+    ("pod/", "a Pod, by its IP"),
+    ("deploy/", "a Deployment's pods, by IP"),
+];
 
-/// `pod/`, `svc/`, ... first; once a kind is typed, `KIND/NS/NAME` read live from the
-/// namespace typed after the kind, else `-n`, else the context's namespace.
+/// The forms first (a kind stays open for its NS/NAME: no space after it); once a kind is
+/// typed, `KIND/NS/NAME` read live from the namespace typed after the kind, else `-n`, else
+/// the context's namespace.
 fn workload_refs(p: &Parsed, current: &str, source: bool) -> Completions {
-    let kinds = WORKLOAD_KINDS
-        .iter()
-        .chain(source.then_some(&INGRESS))
-        .collect::<Vec<_>>();
+    let forms = if source { SOURCES } else { DESTINATIONS };
     let Some((kind, rest)) = current.split_once('/') else {
-        let kinds = kinds
+        let forms: Vec<Candidate> = forms
             .iter()
-            .map(|(k, h)| Candidate::new(format!("{k}/"), *h))
+            .filter(|(f, _)| f.starts_with(current))
+            .map(|(f, h)| Candidate::new(*f, *h))
             .collect();
-        return Completions::of(kinds, directive::NO_SPACE | directive::NO_FILE_COMP);
+        let open = forms.iter().any(|c| c.value.ends_with('/'));
+        let directive = if open {
+            directive::NO_SPACE | directive::NO_FILE_COMP
+        } else {
+            directive::NO_FILE_COMP
+        };
+        return Completions::of(forms, directive);
     };
-    let Some(kind) = kinds.iter().map(|(k, _)| *k).find(|k| *k == kind) else {
+    if !forms.iter().any(|(f, _)| f.strip_suffix('/') == Some(kind)) {
         return Completions::of(vec![], directive::NO_FILE_COMP);
-    };
+    }
     let live = p.live();
     let ns = match rest.split_once('/') {
         Some((ns, _)) => ns.to_string(),
@@ -446,6 +464,27 @@ mod tests {
         assert_eq!(values_of(&["version", "-o"], "").0, ["json", "yaml"]);
     }
 
+    /// Every -o value completion offers parses, and no other format does: completion, help
+    /// and clap's check are one list per subcommand.
+    #[test]
+    fn each_subcommand_completes_exactly_the_formats_it_accepts() {
+        use clap::Parser;
+        let all = [
+            "table", "wide", "json", "yaml", "sarif", "github", "mermaid", "dot",
+        ];
+        for (sub, want) in [
+            ("explain", &all[..]),
+            ("diff", &all[..6]),
+            ("check", &["table", "json", "yaml", "mermaid", "dot"][..]),
+        ] {
+            assert_eq!(values_of(&[sub, "-o"], "").0, want, "{sub}");
+            for f in all {
+                let parsed = crate::cli::Cli::try_parse_from(["k", sub, "-o", f]);
+                assert_eq!(parsed.is_ok(), want.contains(&f), "{sub} -o {f}");
+            }
+        }
+    }
+
     #[test]
     fn after_double_dash_nothing_is_a_flag() {
         let (v, _) = values_of(&["explain", "--"], "-");
@@ -461,17 +500,30 @@ mod tests {
         );
         let c = complete(&cmd, &["check".into(), "--to".into()], "");
         let v: Vec<_> = c.candidates.iter().map(|c| c.value.as_str()).collect();
-        assert_eq!(v, ["pod/", "svc/", "deploy/", "sa/"]);
-        // An ingress gateway is a client, never a destination.
+        assert_eq!(v, ["svc/", "pod/", "deploy/"]);
+        // An ingress gateway, external and a ServiceAccount are clients, never destinations;
+        // a Service is never a client.
         let c = complete(&cmd, &["check".into(), "--from".into()], "");
         let v: Vec<_> = c.candidates.iter().map(|c| c.value.as_str()).collect();
-        assert_eq!(v, ["pod/", "svc/", "deploy/", "sa/", "ingress/"]);
+        assert_eq!(
+            v,
+            ["pod/", "deploy/", "sa/", "ingress/", "ingress", "external"]
+        );
         assert_eq!(c.directive, directive::NO_SPACE | directive::NO_FILE_COMP);
         let c = complete(&cmd, &["check".into()], "--from=d");
         let v: Vec<_> = c.candidates.iter().map(|c| c.value.as_str()).collect();
         assert_eq!(v, ["--from=deploy/"]);
-        // An unknown kind has no names.
-        let c = complete(&cmd, &["check".into(), "--from".into()], "job/");
-        assert!(c.candidates.is_empty());
+        // A complete source ends the word.
+        let c = complete(&cmd, &["check".into(), "--from".into()], "ex");
+        let v: Vec<_> = c.candidates.iter().map(|c| c.value.as_str()).collect();
+        assert_eq!(
+            (v, c.directive),
+            (vec!["external"], directive::NO_FILE_COMP)
+        );
+        // A kind the flag does not take has no names.
+        for (flag, kind) in [("--from", "job/"), ("--from", "svc/"), ("--to", "sa/")] {
+            let c = complete(&cmd, &["check".into(), flag.into()], kind);
+            assert!(c.candidates.is_empty(), "{flag} {kind}: {:?}", c.candidates);
+        }
     }
 }

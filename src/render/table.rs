@@ -31,6 +31,8 @@ pub fn terminal_width() -> usize {
 pub struct Options {
     pub wide: bool,
     pub color: bool,
+    /// How many findings `--suppress` silenced (`None`: no --suppress given).
+    pub suppressed: Option<usize>,
 }
 
 struct Painter {
@@ -541,9 +543,14 @@ pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
     }
     let count = |s: Severity| e.findings.iter().filter(|f| f.severity == s).count();
     let _ = writeln!(out);
+    // Said even when 0: a --suppress that matches nothing is worth seeing.
+    let suppressed = o
+        .suppressed
+        .map(|n| format!(" ({n} suppressed)"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "{}, {}, {}: {}, {}, {} info",
+        "{}, {}, {}: {}, {}, {} info{suppressed}",
         counted(e.policies.len(), "policy", "policies"),
         counted(e.workloads.len(), "workload", "workloads"),
         counted(e.findings.len(), "finding", "findings"),

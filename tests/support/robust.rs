@@ -54,7 +54,14 @@ pub fn explain_all(data: &[u8]) {
         );
         render::yaml(&e).expect("YAML renders");
         for wide in [false, true] {
-            render::table::render(&e, &render::table::Options { wide, color: false });
+            render::table::render(
+                &e,
+                &render::table::Options {
+                    wide,
+                    color: false,
+                    suppressed: None,
+                },
+            );
         }
     }
 }
