@@ -462,6 +462,18 @@ pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
     if e.paths.is_empty() {
         let _ = writeln!(out, "{}", p.dim("no destination workloads in scope"));
     }
+    let decided_per_request = e.paths.iter().any(|path| {
+        path.hops.iter().any(|h| {
+            matches!(h.component.as_str(), "waypoint" | "sidecar") && !h.policies.is_empty()
+        })
+    });
+    if decided_per_request {
+        let line = "=> is the destination ztunnel's verdict; waypoints and sidecars decide per \
+                    request (see check)";
+        for l in wrap(line, width) {
+            let _ = writeln!(out, "{}", p.dim(&l));
+        }
+    }
     let mut last = "";
     for path in &e.paths {
         let outside = path.hops.last().is_some_and(|h| h.component == "none");
@@ -749,6 +761,8 @@ fn hop_text(p: &Painter, h: &Hop, wide: bool) -> String {
     if h.component == "none" {
         s = p.warn("not in mesh");
     }
+    // The verdict is this hop's (ztunnel's L4 decision), not the request's: a waypoint or
+    // sidecar before it decides per request, which `check` evaluates.
     match &h.verdict {
         Some(crate::enforce::ztunnel::Verdict::Allow) => {
             s.push_str(&format!(" {}", p.good("=> allow")))
@@ -756,7 +770,10 @@ fn hop_text(p: &Painter, h: &Hop, wide: bool) -> String {
         Some(crate::enforce::ztunnel::Verdict::Deny(_)) => {
             s.push_str(&format!(" {}", p.bad("=> deny")))
         }
-        _ => {}
+        Some(crate::enforce::ztunnel::Verdict::Depends) => {
+            s.push_str(&format!(" {}", p.warn("=> depends on the client")))
+        }
+        None => {}
     }
     s
 }
@@ -788,6 +805,34 @@ mod tests {
         rows.iter()
             .map(|r| r.iter().map(|c| c.to_string()).collect())
             .collect()
+    }
+
+    #[test]
+    fn a_hop_verdict_reads_as_the_hops_own() {
+        use crate::enforce::ztunnel::Verdict;
+        let p = Painter { on: false };
+        let hop = |verdict| Hop {
+            component: "ztunnel".into(),
+            name: None,
+            source_identity: "client".into(),
+            spiffe: None,
+            policies: vec!["AuthorizationPolicy/ns/p".into()],
+            verdict,
+        };
+        let text = |v| hop_text(&p, &hop(v), false);
+        assert_eq!(
+            text(Some(Verdict::Allow)),
+            "ztunnel [client] (1 policy) => allow"
+        );
+        assert_eq!(
+            text(Some(Verdict::Deny(vec!["p".into()]))),
+            "ztunnel [client] (1 policy) => deny"
+        );
+        assert_eq!(
+            text(Some(Verdict::Depends)),
+            "ztunnel [client] (1 policy) => depends on the client"
+        );
+        assert_eq!(text(None), "ztunnel [client] (1 policy)");
     }
 
     #[test]
