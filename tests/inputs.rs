@@ -443,3 +443,36 @@ fn unquoted_non_string_name_is_explained() {
     );
     refused(&run(&["explain", "-f", &f]), &["missing metadata.name"]);
 }
+
+/// Kinds with no bearing on enforcement (ServiceAccount, RBAC, ...) are not listed as "not
+/// modelled" on every default run; kinds that might matter (NetworkPolicy) are; `-o wide` and
+/// JSON list everything.
+#[test]
+fn not_modelled_lists_what_might_matter() {
+    let dir = scratch("not-modelled");
+    let f = write(
+        &dir,
+        "app.yaml",
+        &format!(
+            "{NS}---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: api, namespace: app}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: r, namespace: app}}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: np, namespace: app}}\nspec: {{podSelector: {{}}}}\n"
+        ),
+    );
+    let line = |args: &[&str]| -> String {
+        let o = run(args);
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .find(|l| l.starts_with("not modelled: "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let table = line(&["explain", "-f", &f]);
+    assert!(table.contains("NetworkPolicy"), "{table}");
+    assert!(!table.contains("ServiceAccount"), "{table}");
+    assert!(!table.contains("Role"), "{table}");
+    let wide = line(&["explain", "-f", &f, "-o", "wide"]);
+    for k in ["NetworkPolicy", "ServiceAccount", "Role"] {
+        assert!(wide.contains(k), "{wide}");
+    }
+    let v = json_of(&run(&["explain", "-f", &f, "-o", "json"]));
+    assert_eq!(v["skipped"]["ServiceAccount"], 1, "{}", v["skipped"]);
+}

@@ -264,13 +264,29 @@ pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
             })
         );
     }
-    if !e.skipped.is_empty() {
-        let s = e
-            .skipped
-            .iter()
-            .map(|(k, n)| format!("{k} ({n})"))
-            .collect::<Vec<_>>()
-            .join(", ");
+    // Kinds every application manifest carries that cannot change where or how a policy is
+    // enforced (identities come from the pods' serviceAccountName, not from ServiceAccount
+    // objects): listed with -o wide and in JSON, not on every default run.
+    const NO_BEARING: &[&str] = &[
+        "ServiceAccount",
+        "ConfigMap",
+        "Secret",
+        "PersistentVolumeClaim",
+        "PodDisruptionBudget.policy",
+        "HorizontalPodAutoscaler.autoscaling",
+        "Role.rbac.authorization.k8s.io",
+        "RoleBinding.rbac.authorization.k8s.io",
+        "ClusterRole.rbac.authorization.k8s.io",
+        "ClusterRoleBinding.rbac.authorization.k8s.io",
+    ];
+    let skipped: Vec<String> = e
+        .skipped
+        .iter()
+        .filter(|(k, _)| o.wide || !NO_BEARING.contains(&k.as_str()))
+        .map(|(k, n)| format!("{k} ({n})"))
+        .collect();
+    if !skipped.is_empty() {
+        let s = skipped.join(", ");
         let _ = writeln!(out, "{}", p.dim(&format!("not modelled: {s}")));
     }
     for i in &e.incomplete {
