@@ -113,13 +113,18 @@ pub fn of_controller(snap: &Snapshot, kind: &str, ns: &str, name: &str) -> Vec<u
                     .any(|(k, n)| k.eq_ignore_ascii_case(kind) && n == name)
         })
         .collect();
-    out.sort_by(|a, b| {
+    by_pod_name(snap, &mut out);
+    out
+}
+
+/// Sorts pod indexes by pod name (deterministic "any of its pods" choices).
+pub fn by_pod_name(snap: &Snapshot, pods: &mut [usize]) {
+    pods.sort_by(|a, b| {
         snap.pods[*a]
             .metadata
             .name
             .cmp(&snap.pods[*b].metadata.name)
     });
-    out
 }
 
 /// The controllers (namespace, kind, name) a live Pod belongs to, followed through

@@ -237,12 +237,7 @@ pub fn workload_pods(snap: &Snapshot, kind: &str, ns: &str, name: &str) -> Vec<u
         })
         .map(|(i, _)| i)
         .collect();
-    out.sort_by(|a, b| {
-        snap.pods[*a]
-            .metadata
-            .name
-            .cmp(&snap.pods[*b].metadata.name)
-    });
+    crate::workloads::by_pod_name(snap, &mut out);
     out
 }
 
