@@ -93,45 +93,57 @@ fn owners(meta: &ObjectMeta, by_key: &BTreeMap<Key, &Controller>, out: &mut Hash
 pub fn expand(snap: &mut Snapshot) {
     let controllers = std::mem::take(&mut snap.controllers);
     let mut counts = std::mem::take(&mut snap.controller_counts);
-    let by_key: BTreeMap<Key, &Controller> = controllers
-        .iter()
-        .map(|c| (key(&c.metadata.namespace, &c.kind, &c.metadata.name), c))
-        .collect();
     // Controllers that something else in the input stands for: live pods cover their
     // owners; a parent controller covers its children (a Deployment its ReplicaSets).
+    // Nothing to cover without controllers (a live cluster's pods, `kubectl get pods`).
     let mut covered: HashSet<Key> = HashSet::new();
-    for p in &snap.pods {
-        owners(&p.metadata, &by_key, &mut covered);
-    }
-    for c in &controllers {
-        let mut parents = HashSet::new();
-        owners(&c.metadata, &by_key, &mut parents);
-        if parents.iter().any(|k| by_key.contains_key(k)) {
-            covered.insert(key(&c.metadata.namespace, &c.kind, &c.metadata.name));
+    if !controllers.is_empty() {
+        let by_key: BTreeMap<Key, &Controller> = controllers
+            .iter()
+            .map(|c| (key(&c.metadata.namespace, &c.kind, &c.metadata.name), c))
+            .collect();
+        for p in &snap.pods {
+            owners(&p.metadata, &by_key, &mut covered);
+        }
+        for c in &controllers {
+            let mut parents = HashSet::new();
+            owners(&c.metadata, &by_key, &mut parents);
+            if parents.iter().any(|k| by_key.contains_key(k)) {
+                covered.insert(key(&c.metadata.namespace, &c.kind, &c.metadata.name));
+            }
         }
     }
-    for c in &controllers {
+    // Each controller is consumed: its template becomes the workload, moved, not copied.
+    for c in controllers {
         if covered.contains(&key(&c.metadata.namespace, &c.kind, &c.metadata.name)) {
             counts.covered += 1;
             continue;
         }
-        let Some(t) = c.template() else {
+        let Controller {
+            kind,
+            metadata,
+            spec,
+        } = c;
+        let Some(t) = spec
+            .template
+            .or_else(|| spec.job_template.and_then(|j| j.spec.template))
+        else {
             counts.without_template += 1;
             continue;
         };
-        *counts.from_templates.entry(c.kind.clone()).or_default() += 1;
+        *counts.from_templates.entry(kind.clone()).or_default() += 1;
         snap.pods.push(Pod {
-            kind: c.kind.clone(),
+            kind,
             metadata: ObjectMeta {
-                name: c.metadata.name.clone(),
-                namespace: c.metadata.namespace.clone(),
-                labels: t.metadata.labels.clone(),
-                annotations: t.metadata.annotations.clone(),
-                creation_timestamp: c.metadata.creation_timestamp.clone(),
+                name: metadata.name,
+                namespace: metadata.namespace,
+                labels: t.metadata.labels,
+                annotations: t.metadata.annotations,
+                creation_timestamp: metadata.creation_timestamp,
                 owner_references: vec![],
-                origin: c.metadata.origin.clone(),
+                origin: metadata.origin,
             },
-            spec: t.spec.clone(),
+            spec: t.spec,
             // No phase: a declared workload, enrolled by the offline rule.
             status: PodStatus::default(),
         });
