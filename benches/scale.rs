@@ -2,7 +2,9 @@
 //! `explain -A -f mesh.json -o json` on synthetic meshes of 1k, 10k, 40k and 100k pods
 //! (tests/support/synthetic.rs), side by side with CPython's `json.load` of the same file,
 //! with the peak RSS of each. Targets: at 10k pods at most 0.5x json.load's time and a peak
-//! RSS at most 3x the input; 40k/10k time at most 4.6x; 100k completes.
+//! RSS at most 3x the input; 40k/10k time at most 4.6x; 100k completes. The same meshes with
+//! Deployments instead of pods (10k and 40k) check that workloads made from pod templates
+//! scale alike.
 //! Run: `cargo bench --bench scale` (`-- --quick` for 1k and 10k only). Needs python3.
 //! Under `cargo test` it runs once on a tiny mesh, as a smoke test of itself.
 
@@ -10,6 +12,7 @@
 mod synthetic;
 
 use std::process::Command;
+use synthetic::Workloads;
 
 /// Times a child and reads its peak RSS and CPU time: a fresh python3 runs it, so
 /// RUSAGE_CHILDREN holds exactly that child. Prints wall seconds, peak RSS in bytes, CPU
@@ -59,6 +62,7 @@ fn median(mut v: Vec<Measure>) -> Measure {
 
 struct Row {
     pods: usize,
+    workloads: Workloads,
     bytes: u64,
     plugin: Measure,
     python: Measure,
@@ -67,12 +71,20 @@ struct Row {
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
     let quick = std::env::args().any(|a| a == "--quick");
-    let sizes: &[usize] = if !bench {
-        &[200]
+    use Workloads::{Deployments, Pods};
+    let sizes: &[(usize, Workloads)] = if !bench {
+        &[(200, Pods), (200, Deployments)]
     } else if quick {
-        &[1_000, 10_000]
+        &[(1_000, Pods), (10_000, Pods)]
     } else {
-        &[1_000, 10_000, 40_000, 100_000]
+        &[
+            (1_000, Pods),
+            (10_000, Pods),
+            (40_000, Pods),
+            (100_000, Pods),
+            (10_000, Deployments),
+            (40_000, Deployments),
+        ]
     };
     if Command::new("python3").arg("--version").output().is_err() {
         println!("scale benchmark skipped: python3 is not on PATH");
@@ -82,11 +94,14 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("ambient-policy-scale-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut rows = Vec::new();
-    for &pods in sizes {
-        let file = dir.join(format!("mesh-{pods}.json"));
-        synthetic::write_list(pods, std::fs::File::create(&file).unwrap()).unwrap();
+    for &(pods, workloads) in sizes {
+        let file = dir.join(format!("mesh-{pods}-{workloads:?}.json"));
+        synthetic::write_list(pods, workloads, std::fs::File::create(&file).unwrap()).unwrap();
         let path = file.to_str().unwrap();
         let bytes = std::fs::metadata(&file).unwrap().len();
+        if !bench {
+            check_workloads(exe, path, pods, workloads);
+        }
         let rounds = if !bench || pods > 10_000 { 1 } else { 5 };
         // Warm the page cache for both readers.
         let _ = std::fs::read(&file);
@@ -99,6 +114,7 @@ fn main() {
         }
         rows.push(Row {
             pods,
+            workloads,
             bytes,
             plugin: median(p),
             python: median(q),
@@ -116,20 +132,22 @@ fn mb(b: u64) -> f64 {
 
 fn report(rows: &[Row], bench: bool) {
     if !bench {
-        let r = &rows[0];
-        println!(
-            "scale benchmark smoke run ({} pods, {:.1} MB): explain {:.0} ms, json.load {:.0} ms (timings are meaningful only under `cargo bench`)",
-            r.pods, mb(r.bytes), r.plugin.0 * 1e3, r.python.0 * 1e3
-        );
+        for r in rows {
+            println!(
+                "scale benchmark smoke run ({} {}, {:.1} MB): explain {:.0} ms, json.load {:.0} ms (timings are meaningful only under `cargo bench`)",
+                r.pods, label(r.workloads), mb(r.bytes), r.plugin.0 * 1e3, r.python.0 * 1e3
+            );
+        }
         return;
     }
     println!("offline explain -A -f mesh.json -o json vs CPython json.load (median of 5 up to 10k pods, else 1 run)");
-    println!("| pods | input | explain | json.load | ratio | explain CPU | json.load CPU | explain peak RSS | RSS / input | json.load peak RSS |");
+    println!("| workloads | input | explain | json.load | ratio | explain CPU | json.load CPU | explain peak RSS | RSS / input | json.load peak RSS |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         println!(
-            "| {} | {:.0} MB | {:.2} s | {:.2} s | {:.2}x | {:.2} s | {:.2} s | {:.0} MB | {:.1}x | {:.0} MB |",
+            "| {} {} | {:.0} MB | {:.2} s | {:.2} s | {:.2}x | {:.2} s | {:.2} s | {:.0} MB | {:.1}x | {:.0} MB |",
             r.pods,
+            label(r.workloads),
             mb(r.bytes),
             r.plugin.0,
             r.python.0,
@@ -141,16 +159,19 @@ fn report(rows: &[Row], bench: bool) {
             mb(r.python.1),
         );
     }
-    let at = |n: usize| rows.iter().find(|r| r.pods == n);
-    if let (Some(a), Some(b)) = (at(10_000), at(40_000)) {
-        println!(
-            "40k/10k time: {:.2}x (CPU {:.2}x) for {:.2}x the input (target <= 4.6x)",
-            b.plugin.0 / a.plugin.0,
-            b.plugin.2 / a.plugin.2,
-            b.bytes as f64 / a.bytes as f64
-        );
+    let at = |n: usize, w: Workloads| rows.iter().find(|r| r.pods == n && r.workloads == w);
+    for w in [Workloads::Pods, Workloads::Deployments] {
+        if let (Some(a), Some(b)) = (at(10_000, w), at(40_000, w)) {
+            println!(
+                "{}: 40k/10k time {:.2}x (CPU {:.2}x) for {:.2}x the input (target <= 4.6x)",
+                label(w),
+                b.plugin.0 / a.plugin.0,
+                b.plugin.2 / a.plugin.2,
+                b.bytes as f64 / a.bytes as f64
+            );
+        }
     }
-    if let Some(a) = at(10_000) {
+    if let Some(a) = at(10_000, Workloads::Pods) {
         println!(
             "10k pods: {:.2}x json.load (target <= 0.5), peak RSS {:.1}x the input (target <= 3)",
             a.plugin.0 / a.python.0,
@@ -159,12 +180,45 @@ fn report(rows: &[Row], bench: bool) {
     }
 }
 
+/// The smoke run checks that the plugin sees every workload of the mesh, pods or
+/// Deployments, each in the ambient mesh.
+fn check_workloads(exe: &str, path: &str, pods: usize, workloads: Workloads) {
+    let out = Command::new(exe)
+        .args(["explain", "-A", "-f", path, "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let seen = v["workloads"].as_array().unwrap();
+    assert_eq!(seen.len(), pods, "{workloads:?}");
+    let kind = match workloads {
+        Workloads::Pods => "Pod",
+        Workloads::Deployments => "Deployment",
+    };
+    for w in seen {
+        assert_eq!(w["kind"], kind, "{w}");
+        assert_eq!(w["dataplane"], "ambient", "{w}");
+    }
+}
+
+fn label(w: Workloads) -> &'static str {
+    match w {
+        Workloads::Pods => "pods",
+        Workloads::Deployments => "Deployments",
+    }
+}
+
 /// The smoke run checks the benchmark measured something real.
 fn check_smoke(rows: &[Row], bench: bool) {
     if bench {
         return;
     }
-    let r = &rows[0];
-    assert!(r.bytes > 200 * 2_000, "pods are realistic in size");
-    assert!(r.plugin.0 > 0.0 && r.plugin.1 > 0 && r.python.1 > 0);
+    for r in rows {
+        assert!(r.bytes > 200 * 2_000, "workloads are realistic in size");
+        assert!(r.plugin.0 > 0.0 && r.plugin.1 > 0 && r.python.1 > 0);
+    }
 }

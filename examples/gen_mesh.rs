@@ -1,5 +1,6 @@
 //! Writes a synthetic mesh of N pods (N/5 Services, N/10 AuthorizationPolicies, 20 waypoints,
-//! 10 namespaces) as `kubectl get -o json` prints a List, for trying the plugin at scale:
+//! 10 namespaces) as `kubectl get -o json` prints a List, for trying the plugin at scale;
+//! with `--deployments`, N Deployments of one replica stand for the pods:
 //!
 //!     cargo run --release --example gen_mesh -- 10000 > mesh.json
 //!     kubectl-ambient_policy explain -A -f mesh.json -o json > /dev/null
@@ -7,15 +8,25 @@
 #[path = "../tests/support/synthetic.rs"]
 mod synthetic;
 
+use synthetic::Workloads;
+
 fn main() {
-    let pods = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse::<usize>().ok());
-    let Some(pods) = pods else {
-        eprintln!("usage: gen_mesh PODS > mesh.json");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let workloads = if args.iter().any(|a| a == "--deployments") {
+        Workloads::Deployments
+    } else {
+        Workloads::Pods
+    };
+    let pods = args
+        .iter()
+        .filter(|a| !a.starts_with("--"))
+        .map(|a| a.parse::<usize>().ok())
+        .collect::<Vec<_>>();
+    let [Some(pods)] = pods[..] else {
+        eprintln!("usage: gen_mesh N [--deployments] > mesh.json");
         std::process::exit(2);
     };
-    if let Err(e) = synthetic::write_list(pods, std::io::stdout().lock()) {
+    if let Err(e) = synthetic::write_list(pods, workloads, std::io::stdout().lock()) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }

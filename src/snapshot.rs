@@ -262,23 +262,31 @@ impl Snapshot {
     /// namespace and name so that output is deterministic whatever the order of the input.
     pub fn normalise(&mut self) {
         crate::workloads::expand(self);
-        fn key(m: &ObjectMeta) -> (String, String) {
-            (m.namespace.clone(), m.name.clone())
+        // Compared borrowed: a key made of owned strings would be built again for every
+        // comparison, which costs more than the rest of the sort with 100,000 pods.
+        fn key(m: &ObjectMeta) -> (&str, &str) {
+            (&m.namespace, &m.name)
         }
-        self.namespaces.sort_by_key(|o| key(&o.metadata));
+        self.namespaces
+            .sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));
         self.pods
-            .sort_by_key(|o| (key(&o.metadata), o.kind.clone()));
-        self.services.sort_by_key(|o| key(&o.metadata));
-        self.service_entries.sort_by_key(|o| key(&o.metadata));
-        self.gateways.sort_by_key(|o| key(&o.metadata));
-        self.gateway_classes.sort_by_key(|o| key(&o.metadata));
+            .sort_by(|a, b| (key(&a.metadata), &a.kind).cmp(&(key(&b.metadata), &b.kind)));
+        self.services
+            .sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));
+        self.service_entries
+            .sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));
+        self.gateways
+            .sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));
+        self.gateway_classes
+            .sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));
         self.authorization_policies
-            .sort_by_key(|o| key(&o.metadata));
-        self.peer_authentications.sort_by_key(|o| key(&o.metadata));
+            .sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));
+        self.peer_authentications
+            .sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));
         self.extensions
-            .sort_by_key(|o| (o.kind.clone(), key(&o.metadata)));
+            .sort_by(|a, b| (&a.kind, key(&a.metadata)).cmp(&(&b.kind, key(&b.metadata))));
         self.routes
-            .sort_by_key(|o| (o.kind.clone(), key(&o.metadata)));
+            .sort_by(|a, b| (&a.kind, key(&a.metadata)).cmp(&(&b.kind, key(&b.metadata))));
     }
 }
 

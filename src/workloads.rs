@@ -142,12 +142,14 @@ pub fn controller_chain(meta: &ObjectMeta) -> HashSet<(String, String, String)> 
 pub fn expand(snap: &mut Snapshot) {
     let controllers = std::mem::take(&mut snap.controllers);
     let mut counts = std::mem::take(&mut snap.controller_counts);
+    // Controllers that something else in the input stands for: live pods cover their
+    // owners; a parent controller covers its children (a Deployment its ReplicaSets).
+    // Pods remember their controller chain even when no controller is in the input (live
+    // pods: `check --from deploy/NS/NAME` finds them through it).
     let by_key: BTreeMap<Key, &Controller> = controllers
         .iter()
         .map(|c| (key(&c.metadata.namespace, &c.kind, &c.metadata.name), c))
         .collect();
-    // Controllers that something else in the input stands for: live pods cover their
-    // owners; a parent controller covers its children (a Deployment its ReplicaSets).
     let mut covered: HashSet<Key> = HashSet::new();
     for p in &mut snap.pods {
         let mut mine = HashSet::new();
@@ -167,18 +169,27 @@ pub fn expand(snap: &mut Snapshot) {
             covered.insert(me.clone());
         }
     }
-    for c in &controllers {
+    // Each controller is consumed: its template becomes the workload, moved, not copied.
+    for c in controllers {
         if covered.contains(&key(&c.metadata.namespace, &c.kind, &c.metadata.name)) {
             counts.covered += 1;
             continue;
         }
-        let Some(t) = c.template() else {
+        let Controller {
+            kind,
+            metadata,
+            spec,
+        } = c;
+        let Some(t) = spec
+            .template
+            .or_else(|| spec.job_template.and_then(|j| j.spec.template))
+        else {
             counts.without_template += 1;
             continue;
         };
-        *counts.from_templates.entry(c.kind.clone()).or_default() += 1;
-        let me = key(&c.metadata.namespace, &c.kind, &c.metadata.name);
-        let mut stands_for = vec![(c.kind.clone(), c.metadata.name.clone())];
+        *counts.from_templates.entry(kind.clone()).or_default() += 1;
+        let me = key(&metadata.namespace, &kind, &metadata.name);
+        let mut stands_for = vec![(kind.clone(), metadata.name.clone())];
         stands_for.extend(
             children
                 .get(&me)
@@ -187,18 +198,18 @@ pub fn expand(snap: &mut Snapshot) {
                 .map(|(_, kind, name)| (kind.clone(), name.clone())),
         );
         snap.pods.push(Pod {
-            kind: c.kind.clone(),
+            kind,
             controllers: stands_for,
             metadata: ObjectMeta {
-                name: c.metadata.name.clone(),
-                namespace: c.metadata.namespace.clone(),
-                labels: t.metadata.labels.clone(),
-                annotations: t.metadata.annotations.clone(),
-                creation_timestamp: c.metadata.creation_timestamp.clone(),
+                name: metadata.name,
+                namespace: metadata.namespace,
+                labels: t.metadata.labels,
+                annotations: t.metadata.annotations,
+                creation_timestamp: metadata.creation_timestamp,
                 owner_references: vec![],
-                origin: c.metadata.origin.clone(),
+                origin: metadata.origin,
             },
-            spec: t.spec.clone(),
+            spec: t.spec,
             // No phase: a declared workload, enrolled by the offline rule.
             status: PodStatus::default(),
         });

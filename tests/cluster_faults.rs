@@ -473,15 +473,21 @@ fn credentials_are_never_printed() {
             ..Faults::default()
         },
     ];
+    // `check` reads the cluster the same way: its failures are scanned too (it has no -v).
+    let runs: [&[&str]; 3] = [
+        &["explain"],
+        &["explain", "-v"],
+        &["check", "--from", "external", "--to", "svc/default/reviews"],
+    ];
     for f in faults {
         w.fault(f);
         for kc in [&w.kubeconfig, &cert_kc] {
-            let o = w.run_with(kc, &["explain", "--request-timeout", "1s"]);
-            assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
-            w.no_secrets(&o);
-            let o = w.run_with(kc, &["explain", "-v", "--request-timeout", "1s"]);
-            assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
-            w.no_secrets(&o);
+            for run in runs {
+                let args = [run, &["--request-timeout", "1s"]].concat();
+                let o = w.run_with(kc, &args);
+                assert_eq!(o.status.code(), Some(3), "{args:?}: {}", text(&o.stderr));
+                w.no_secrets(&o);
+            }
         }
     }
     // The echo case did quote the token, and it was removed.

@@ -10,6 +10,11 @@ use std::time::{Duration, Instant};
 /// Generous for a debug build on a shared machine; a hang or a blow-up takes far longer.
 const BOUND: Duration = Duration::from_secs(20);
 
+/// The address space the binary may use, in KiB: a memory blow-up (an alias bomb expanded,
+/// a file copied many times) fails an allocation, which aborts the process, and the test
+/// fails on its exit status. The largest input here is 100 MB.
+const MEMORY_KIB: u64 = 1 << 20;
+
 fn scratch(name: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hostile-{name}"));
     let _ = std::fs::remove_dir_all(&d);
@@ -17,9 +22,13 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
-/// Runs the binary with a deadline; kills it and fails the test when it is exceeded.
+/// Runs the binary with a deadline and a memory limit (`ulimit -v`, through `sh`); kills it
+/// and fails the test when the deadline is exceeded.
 fn run_bounded(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-ambient_policy"))
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {MEMORY_KIB} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_kubectl-ambient_policy"))
         .args(args)
         .stdin(if stdin.is_some() {
             Stdio::piped()

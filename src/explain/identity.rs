@@ -22,7 +22,7 @@ use crate::enforce::ztunnel::{Action, Conn, Match, Verdict, ZRule};
 use crate::findings::{self as f, Finding};
 use crate::mesh::Dataplane;
 use crate::model::resource_key;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// An identity no workload has: what "any other client" looks like.
 fn probe(td: &str) -> String {
@@ -305,7 +305,8 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
     let (snap, mesh) = (ctx.snap, ctx.mesh);
     // Known identities as `ns/<ns>/sa/<sa>` (trust domains vary; ztunnel's serviceAccounts
     // ignore them too).
-    let mut known: BTreeSet<String> = mesh
+    // Borrowed, and the namespace sets hashed: one entry per pod of the mesh, not sorted.
+    let mut known: BTreeSet<&str> = mesh
         .pods
         .iter()
         .map(|p| p.identity.as_str())
@@ -314,31 +315,32 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
                 .iter()
                 .flat_map(|w| w.identities.iter().map(String::as_str)),
         )
-        .filter_map(|id| id.find("/ns/").map(|i| id[i + 1..].to_string()))
+        .filter_map(|id| id.find("/ns/").map(|i| &id[i + 1..]))
         .collect();
     known.retain(|k| !k.is_empty());
     // Identities the input implies: a waypoint that a use-waypoint label names but the input
     // lacks runs as the Gateway's name (waypoint classes add no suffix; SEMANTICS.md 3.2).
-    let present: BTreeSet<String> = mesh.waypoints.iter().map(|w| w.key()).collect();
-    known.extend(
-        mesh.services
-            .iter()
-            .map(|s| &s.binding)
-            .chain(mesh.service_entries.iter().map(|s| &s.binding))
-            .chain(mesh.pods.iter().map(|p| &p.binding))
-            .filter_map(|b| b.requested.as_deref())
-            .filter(|r| !present.contains(*r))
-            .filter_map(|r| r.split_once('/'))
-            .map(|(ns, name)| format!("ns/{ns}/sa/{name}")),
-    );
-    let described: BTreeSet<&str> = snap
+    let present: HashSet<String> = mesh.waypoints.iter().map(|w| w.key()).collect();
+    let implied: Vec<String> = mesh
+        .services
+        .iter()
+        .map(|s| &s.binding)
+        .chain(mesh.service_entries.iter().map(|s| &s.binding))
+        .chain(mesh.pods.iter().map(|p| &p.binding))
+        .filter_map(|b| b.requested.as_deref())
+        .filter(|r| !present.contains(*r))
+        .filter_map(|r| r.split_once('/'))
+        .map(|(ns, name)| format!("ns/{ns}/sa/{name}"))
+        .collect();
+    known.extend(implied.iter().map(String::as_str));
+    let described: HashSet<&str> = snap
         .pods
         .iter()
         .map(|p| p.metadata.namespace.as_str())
         .collect();
     // Namespaces the input shows to exist: Namespace objects, those of any namespaced object,
     // and the ones every Istio cluster has (root, kube-system, istio-cni's exclusions).
-    let namespaces: BTreeSet<&str> = snap
+    let namespaces: HashSet<&str> = snap
         .namespaces
         .iter()
         .map(|n| n.metadata.name.as_str())
@@ -464,8 +466,8 @@ fn contains(a: &str, b: &str) -> bool {
 fn check_id(
     id: &str,
     written: &str,
-    known: &BTreeSet<String>,
-    described: &BTreeSet<&str>,
+    known: &BTreeSet<&str>,
+    described: &HashSet<&str>,
     absent: &dyn Fn(&str) -> bool,
     out: &mut BTreeSet<(String, String)>,
     form: impl Fn(&str) -> String,
@@ -512,7 +514,7 @@ fn check_id(
     // other.
     let reach = (sa.chars().count() / 4).max(2);
     let closest = known
-        .range(prefix.clone()..)
+        .range(prefix.as_str()..)
         .take_while(|k| k.starts_with(&prefix))
         .map(|k| (&k[prefix.len()..], k))
         // A name within a few edits, or one that contains the other (bookinfo's

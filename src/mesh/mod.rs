@@ -11,7 +11,7 @@ use crate::model::{resource_key, Pod};
 use crate::selector::Labels;
 use crate::snapshot::Snapshot;
 use std::collections::{BTreeMap, HashMap};
-use waypoint::{ingress_use_waypoint, resolve, TargetKind, GATEWAY_NAME};
+use waypoint::{ingress_use_waypoint, resolve, ReadyWaypoints, TargetKind, GATEWAY_NAME};
 
 /// What a pod is, beyond its dataplane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +58,8 @@ pub struct Mesh<'a> {
     pub pod_keys: Vec<String>,
     /// Services and ServiceEntries by (namespace, name), for `find_service`.
     by_name: HashMap<(bool, &'a str, &'a str), usize>,
+    /// The labels of each Namespace object (the first of duplicates), for `ns_labels`.
+    ns_labels: HashMap<&'a str, &'a Labels>,
 }
 
 impl<'a> Mesh<'a> {
@@ -69,15 +71,22 @@ impl<'a> Mesh<'a> {
             .iter()
             .map(|g| Waypoint::from_gateway(g, &snap.gateway_classes))
             .collect();
-        // Waypoint identities come from the actual pods (`gatewayToWaypointTransform`).
+        // Waypoint identities come from the actual pods (`gatewayToWaypointTransform`),
+        // found through an index of the gateway pods by (namespace, gateway name).
+        let mut gateway_pods: HashMap<(&str, &str), Vec<&Pod>> = HashMap::new();
+        for p in &snap.pods {
+            if let Some(gw) = p.metadata.label(GATEWAY_NAME) {
+                gateway_pods
+                    .entry((p.metadata.namespace.as_str(), gw))
+                    .or_default()
+                    .push(p);
+            }
+        }
         for (w, gw) in waypoints.iter_mut().zip(&snap.gateways) {
-            let mut ids: Vec<String> = snap
-                .pods
+            let mut ids: Vec<String> = gateway_pods
+                .get(&(w.namespace.as_str(), w.name.as_str()))
+                .map_or(&[][..], Vec::as_slice)
                 .iter()
-                .filter(|p| {
-                    p.metadata.namespace == w.namespace
-                        && p.metadata.label(GATEWAY_NAME) == Some(w.name.as_str())
-                })
                 .map(|p| spiffe(td, &w.namespace, &p.spec.service_account_name))
                 .collect();
             if ids.is_empty() {
@@ -91,7 +100,22 @@ impl<'a> Mesh<'a> {
             ids.dedup();
             w.identities = ids;
         }
-        let ns_labels = |ns: &str| snap.namespace_labels(ns);
+        // Namespace labels by name, and waypoints by (namespace, name), built once: every pod
+        // and Service looks them up.
+        let mut ns_index: HashMap<&str, &Labels> = HashMap::new();
+        for n in &snap.namespaces {
+            ns_index
+                .entry(n.metadata.name.as_str())
+                .or_insert(&n.metadata.labels);
+        }
+        let ns_labels = |ns: &str| ns_index.get(ns).copied();
+        let mut gateway_by_name: HashMap<(&str, &str), usize> = HashMap::new();
+        for (i, w) in waypoints.iter().enumerate() {
+            gateway_by_name
+                .entry((w.namespace.as_str(), w.name.as_str()))
+                .or_insert(i);
+        }
+        let ready = ReadyWaypoints::new(&waypoints);
         // Services select only pods of their own namespace: index pods by namespace so that
         // matching stays linear in the mesh size.
         let mut pods_by_ns: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -133,7 +157,7 @@ impl<'a> Mesh<'a> {
             let binding = if is_gateway_managed_service(&m.labels) {
                 Binding::default()
             } else {
-                resolve(m, nsl, &waypoints, TargetKind::Service)
+                resolve(m, nsl, &ready, TargetKind::Service)
             };
             let iuw = ingress_use_waypoint(m, nsl);
             ServiceInfo {
@@ -190,11 +214,11 @@ impl<'a> Mesh<'a> {
             .map(|p| {
                 let nsl = ns_labels(&p.metadata.namespace);
                 let (dataplane, reason) = enrollment::enrollment(p, nsl, mesh);
-                let role = pod_role(p, &waypoints);
+                let role = pod_role(p, &waypoints, &gateway_by_name);
                 // A waypoint's own pods never get a waypoint.
                 let binding = match role {
                     Role::Waypoint(_) => Binding::default(),
-                    _ => resolve(&p.metadata, nsl, &waypoints, TargetKind::Workload),
+                    _ => resolve(&p.metadata, nsl, &ready, TargetKind::Workload),
                 };
                 PodInfo {
                     dataplane,
@@ -248,6 +272,7 @@ impl<'a> Mesh<'a> {
         Mesh {
             snap,
             by_name,
+            ns_labels: ns_index,
             pods,
             waypoints,
             services,
@@ -257,7 +282,7 @@ impl<'a> Mesh<'a> {
     }
 
     pub fn ns_labels(&self, ns: &str) -> Option<&Labels> {
-        self.snap.namespace_labels(ns)
+        self.ns_labels.get(ns).copied()
     }
 
     /// Index of the Service (`entry: false`) or ServiceEntry (`entry: true`) `ns/name`.
@@ -337,14 +362,12 @@ fn is_gateway_managed_service(labels: &Labels) -> bool {
     )
 }
 
-fn pod_role(p: &Pod, waypoints: &[Waypoint]) -> Role {
+/// `by_name`: the first of `waypoints` of each (namespace, name).
+fn pod_role(p: &Pod, waypoints: &[Waypoint], by_name: &HashMap<(&str, &str), usize>) -> Role {
     let Some(gw) = p.metadata.label(GATEWAY_NAME) else {
         return Role::Workload;
     };
-    match waypoints
-        .iter()
-        .position(|w| w.namespace == p.metadata.namespace && w.name == gw)
-    {
+    match by_name.get(&(p.metadata.namespace.as_str(), gw)).copied() {
         Some(i) if waypoints[i].is_waypoint => Role::Waypoint(i),
         Some(i) => Role::Ingress(i),
         None => Role::Workload,

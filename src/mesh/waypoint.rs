@@ -5,6 +5,7 @@ use crate::model::{Gateway, GatewayClass, ObjectMeta};
 use crate::selector::Labels;
 use crate::snapshot::parse_bool;
 use serde::Serialize;
+use std::collections::HashMap;
 
 pub const USE_WAYPOINT: &str = "istio.io/use-waypoint";
 pub const USE_WAYPOINT_NS: &str = "istio.io/use-waypoint-namespace";
@@ -264,12 +265,36 @@ pub enum TargetKind {
     Workload,
 }
 
+/// The first ready waypoint of each (namespace, name), built once: every pod and Service
+/// looks its waypoint up here instead of scanning them all.
+pub struct ReadyWaypoints<'w> {
+    waypoints: &'w [Waypoint],
+    by_name: HashMap<(&'w str, &'w str), usize>,
+}
+
+impl<'w> ReadyWaypoints<'w> {
+    pub fn new(waypoints: &'w [Waypoint]) -> Self {
+        let mut by_name = HashMap::new();
+        for (i, w) in waypoints.iter().enumerate().filter(|(_, w)| w.ready) {
+            by_name
+                .entry((w.namespace.as_str(), w.name.as_str()))
+                .or_insert(i);
+        }
+        ReadyWaypoints { waypoints, by_name }
+    }
+
+    fn get(&self, ns: &str, name: &str) -> Option<(usize, &'w Waypoint)> {
+        let &i = self.by_name.get(&(ns, name))?;
+        Some((i, &self.waypoints[i]))
+    }
+}
+
 /// `GetUseWaypoint` + `fetchWaypointForTarget` + the traffic-type checks of
 /// `fetchWaypointForService` / `fetchWaypointForWorkload`. No fallback on error.
 pub fn resolve(
     obj: &ObjectMeta,
     ns_labels: Option<&Labels>,
-    waypoints: &[Waypoint],
+    waypoints: &ReadyWaypoints,
     kind: TargetKind,
 ) -> Binding {
     let (labels, source) = if obj.labels.contains_key(USE_WAYPOINT) {
@@ -291,15 +316,9 @@ pub fn resolve(
     // The -namespace label is read from the same object as use-waypoint.
     let ns = labels
         .get(USE_WAYPOINT_NS)
-        .cloned()
-        .unwrap_or_else(|| obj.namespace.clone());
-    let key = format!("{ns}/{name}");
-    b.requested = Some(key.clone());
-    let Some((idx, wp)) = waypoints
-        .iter()
-        .enumerate()
-        .find(|(_, w)| w.ready && w.key() == key)
-    else {
+        .map_or(obj.namespace.as_str(), String::as_str);
+    b.requested = Some(format!("{ns}/{name}"));
+    let Some((idx, wp)) = waypoints.get(ns, name) else {
         b.error = Some(BindError::WaypointIsNotReady);
         return b;
     };

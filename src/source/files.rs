@@ -44,7 +44,11 @@ pub fn load_inputs(
     for dir in kustomize_dirs {
         r.kustomize(dir)?;
     }
-    let mut snap = build(&r.inputs, default_namespace, istio_namespace)?;
+    let mut snap = build(
+        std::mem::take(&mut r.inputs),
+        default_namespace,
+        istio_namespace,
+    )?;
     for (what, n) in r.skipped {
         *snap.non_kubernetes.entry(what).or_default() += n;
     }
@@ -63,7 +67,7 @@ pub fn from_texts(texts: &[(String, String)], default_namespace: &str) -> Result
             explicit: true,
         })
         .collect();
-    build(&inputs, default_namespace, DEFAULT_ISTIO_NAMESPACE)
+    build(inputs, default_namespace, DEFAULT_ISTIO_NAMESPACE)
 }
 
 /// One input text and how it was named.
@@ -75,7 +79,9 @@ struct Input {
     explicit: bool,
 }
 
-fn build(inputs: &[Input], default_namespace: &str, istio_namespace: &str) -> Result<Snapshot> {
+/// Each input's text is dropped once its objects are decoded, before the analysis needs
+/// memory of its own.
+fn build(inputs: Vec<Input>, default_namespace: &str, istio_namespace: &str) -> Result<Snapshot> {
     let mut l = Loader {
         snap: Snapshot::default(),
         configmaps: Vec::new(),
@@ -84,7 +90,7 @@ fn build(inputs: &[Input], default_namespace: &str, istio_namespace: &str) -> Re
         documents: 0,
     };
     for input in inputs {
-        l.add_input(input)?;
+        l.add_input(&input)?;
     }
     let Loader {
         mut snap,
@@ -367,7 +373,7 @@ impl Reader {
     /// Expands one argument: `-` is stdin, a directory is walked.
     fn read_arg(&mut self, arg: &str) -> Result<()> {
         if arg == "-" {
-            let bytes = read_limited(std::io::stdin().lock(), "<stdin>")?;
+            let bytes = read_limited(std::io::stdin().lock(), "<stdin>", 0)?;
             return self.push("<stdin>".into(), bytes, true);
         }
         let path = Path::new(arg);
@@ -457,10 +463,11 @@ impl Reader {
             |e: std::io::Error| Error::Input(format!("{name}: cannot read: {}", io_reason(&e)));
         let f = std::fs::File::open(path).map_err(cannot)?;
         // Refuse a big regular file before reading it; devices and pipes are cut at the limit.
-        if f.metadata().map_err(cannot)?.len() > MAX_FILE_BYTES {
+        let len = f.metadata().map_err(cannot)?.len();
+        if len > MAX_FILE_BYTES {
             return Err(too_big(&name));
         }
-        let bytes = read_limited(f, &name)?;
+        let bytes = read_limited(f, &name, len as usize)?;
         self.files += 1;
         self.push(name, bytes, explicit)
     }
@@ -537,11 +544,13 @@ fn too_big(name: &str) -> Error {
 
 /// Reads at most one byte more than the limit, so endless inputs (`/dev/zero`, a pipe that
 /// never closes) stop there; binary data is recognised in its first block, before the rest
-/// is read.
-fn read_limited(mut r: impl Read, name: &str) -> Result<Vec<u8>> {
+/// is read. `size`: the expected size (a regular file's length, else 0), so that the text is
+/// held in one allocation of its size rather than in one grown by doubling.
+fn read_limited(mut r: impl Read, name: &str, size: usize) -> Result<Vec<u8>> {
     let cannot =
         |e: std::io::Error| Error::Input(format!("{name}: cannot read: {}", io_reason(&e)));
-    let mut bytes = vec![0; SNIFF_BYTES];
+    let mut bytes = Vec::with_capacity(size.max(SNIFF_BYTES) + 1);
+    bytes.resize(SNIFF_BYTES, 0);
     let mut n = 0;
     while n < SNIFF_BYTES {
         match r.read(&mut bytes[n..]) {

@@ -200,24 +200,32 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Panics print one scrubbed line, never a credential that reached a panic message.
+/// Panics print one scrubbed line, never a credential that reached a panic message. The
+/// process still ends as a panic does (exit code 101).
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
-        let payload = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        let at = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        eprintln!(
-            "error: internal error (a bug; please report it): {}{at}",
-            scrub(&payload.split_whitespace().collect::<Vec<_>>().join(" "))
-        );
+        eprintln!("{}", panic_line(info.payload(), info.location()));
     }));
+}
+
+/// The line a panic prints: its message without credentials (scrubbed before its lines are
+/// joined, so that a remembered multi-line secret is still recognised whole), on one line,
+/// with where it happened.
+pub fn panic_line(
+    payload: &(dyn std::any::Any + Send),
+    location: Option<&std::panic::Location<'_>>,
+) -> String {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into());
+    let message = scrub(&message);
+    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    let at = location
+        .map(|l| format!(" at {}:{}", l.file(), l.line()))
+        .unwrap_or_default();
+    format!("error: internal error (a bug; please report it): {message}{at}")
 }
 
 #[cfg(test)]
@@ -254,6 +262,47 @@ mod tests {
         assert_eq!(
             scrub("auth exec command 'x' failed with status exit status: 1: Output { status: 1, stdout: \"tok\" }"),
             "auth exec command 'x' failed with status exit status: 1: <exec plugin output <redacted>>"
+        );
+    }
+
+    #[test]
+    fn a_panic_is_one_line_without_credentials() {
+        let token = "kubeconfig-token-5f2c9a";
+        remember(token);
+        let key = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkqFSE1iCv0mB8a\nAoGCCqGSM49AwEHoUQDQgAE\n-----END EC PRIVATE KEY-----";
+        let message = format!(
+            "request failed:\n  token {token}\n  Authorization: Bearer sha256~Zm9vYmFy\n  key {key}\n  jwt eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"
+        );
+        let here = std::panic::Location::caller();
+        let line = panic_line(&message, Some(here));
+        assert_eq!(line.lines().count(), 1, "{line}");
+        assert!(
+            line.starts_with("error: internal error (a bug; please report it): request failed: token <redacted> Authorization: Bearer <redacted> key <redacted>"),
+            "{line}"
+        );
+        assert!(
+            line.ends_with(&format!(" at {}:{}", here.file(), here.line())),
+            "{line}"
+        );
+        for leak in [
+            token,
+            "sha256~Zm9vYmFy",
+            "MHcCAQEE",
+            "AoGCCqGSM49",
+            "PRIVATE KEY",
+            "eyJhbGci",
+        ] {
+            assert!(!line.contains(leak), "{leak} in {line}");
+        }
+        // `panic!("literal")` carries a &str; other payloads have no message to print.
+        let literal: &str = "index out of range";
+        assert_eq!(
+            panic_line(&literal, None),
+            "error: internal error (a bug; please report it): index out of range"
+        );
+        assert_eq!(
+            panic_line(&42_u8, None),
+            "error: internal error (a bug; please report it): (no message)"
         );
     }
 

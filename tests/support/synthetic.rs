@@ -1,7 +1,9 @@
 //! Synthetic meshes for the scale benchmark (issue 9): N pods, N/5 Services, N/10
 //! AuthorizationPolicies, 20 waypoints in 10 namespaces, written as `kubectl get -o json`
 //! prints a List. Pods are shaped as the API server returns them (managed fields, env,
-//! volumes, status), about 2.5 KB each. Used by `benches/scale.rs` and
+//! volumes, status), about 2.5 KB each. With `Workloads::Deployments` each pod is instead a
+//! Deployment of one replica (as manifests in git declare them, with no live pods), so that
+//! the analysis makes its workloads from pod templates. Used by `benches/scale.rs` and
 //! `examples/gen_mesh.rs`; deterministic, so runs compare.
 
 use serde_json::{json, Value};
@@ -10,6 +12,15 @@ use std::io::{self, Write};
 pub const NAMESPACES: usize = 10;
 /// Two per namespace.
 pub const WAYPOINTS: usize = 20;
+
+/// What stands for each of the mesh's workloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workloads {
+    /// Live pods, as `kubectl get pods -o json` prints them.
+    Pods,
+    /// Deployments, as `kubectl get deployments -o json` prints them: no pods in the input.
+    Deployments,
+}
 
 fn ns(i: usize) -> String {
     format!("ns-{}", i % NAMESPACES)
@@ -101,6 +112,61 @@ fn pod(pods: usize, i: usize) -> Value {
     })
 }
 
+/// Workload `i` as a Deployment of one replica whose template is pod `i`'s (without the
+/// pod-template-hash a ReplicaSet adds), with the metadata the API server adds.
+fn deployment(pods: usize, i: usize) -> Value {
+    let pod = pod(pods, i);
+    let ns = ns(i);
+    let app = pod["metadata"]["labels"]["app"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let name = format!("{app}-{i}");
+    let mut labels = pod["metadata"]["labels"].clone();
+    labels.as_object_mut().unwrap().remove("pod-template-hash");
+    labels["workload"] = json!(name);
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": name,
+            "namespace": ns,
+            "uid": format!("7a2d3b4c-{:04x}-4d5e-8f90-{i:012}", i % 0xffff),
+            "resourceVersion": format!("{}", 3_000_000 + i),
+            "generation": 1,
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+            "labels": {"app": app},
+            "annotations": {"deployment.kubernetes.io/revision": "1"},
+            "managedFields": [{
+                "manager": "kubectl-client-side-apply", "operation": "Update", "apiVersion": "apps/v1",
+                "time": "2026-01-01T00:00:00Z", "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:metadata": {"f:labels": {".": {}, "f:app": {}}},
+                    "f:spec": {"f:replicas": {}, "f:selector": {}, "f:template": {"f:metadata": {"f:labels": {}},
+                        "f:spec": {"f:containers": {"k:{\"name\":\"app\"}": {".": {}, "f:env": {}, "f:image": {}, "f:ports": {}}},
+                            "f:serviceAccountName": {}, "f:volumes": {}}}}}
+            }, {
+                "manager": "kube-controller-manager", "operation": "Update", "apiVersion": "apps/v1",
+                "time": "2026-01-01T00:00:05Z", "fieldsType": "FieldsV1", "subresource": "status",
+                "fieldsV1": {"f:status": {"f:availableReplicas": {}, "f:conditions": {}, "f:readyReplicas": {}, "f:replicas": {}}}
+            }]
+        },
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": app, "workload": name}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+            "template": {
+                "metadata": {"labels": labels, "annotations": {"kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"}},
+                "spec": pod["spec"].clone()
+            }
+        },
+        "status": {
+            "observedGeneration": 1, "replicas": 1, "readyReplicas": 1, "availableReplicas": 1, "updatedReplicas": 1,
+            "conditions": [{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable",
+                "lastTransitionTime": "2026-01-01T00:00:05Z"}]
+        }
+    })
+}
+
 fn service(pods: usize, s: usize) -> Value {
     let ns = ns(s);
     let app = format!("app-{}", (s / NAMESPACES) % apps_per_ns(pods));
@@ -160,8 +226,8 @@ fn waypoint(w: usize) -> Value {
     })
 }
 
-/// Every object of a mesh of `pods` pods, in the order `kubectl get` would list them.
-pub fn objects(pods: usize) -> impl Iterator<Item = Value> {
+/// Every object of a mesh of `pods` workloads, in the order `kubectl get` would list them.
+pub fn objects(pods: usize, workloads: Workloads) -> impl Iterator<Item = Value> {
     let namespaces = (0..NAMESPACES).map(|n| {
         let mut labels = json!({"istio.io/dataplane-mode": "ambient"});
         if n % 2 == 0 {
@@ -173,17 +239,20 @@ pub fn objects(pods: usize) -> impl Iterator<Item = Value> {
         "metadata": {"name": "istio-system"}}));
     root.chain(namespaces)
         .chain((0..WAYPOINTS).map(waypoint))
-        .chain((0..pods).map(move |i| pod(pods, i)))
+        .chain((0..pods).map(move |i| match workloads {
+            Workloads::Pods => pod(pods, i),
+            Workloads::Deployments => deployment(pods, i),
+        }))
         .chain((0..pods / 5).map(move |s| service(pods, s)))
         .chain((0..pods / 10).map(move |p| policy(pods, p)))
 }
 
 /// Writes the mesh as one `kind: List` with the keys in `kubectl get -o json`'s order, one
 /// compact item per line (about 2.6 KB per pod, as in the issue's measurements).
-pub fn write_list(pods: usize, w: impl Write) -> io::Result<()> {
+pub fn write_list(pods: usize, workloads: Workloads, w: impl Write) -> io::Result<()> {
     let mut w = io::BufWriter::with_capacity(1 << 20, w);
     w.write_all(b"{\"apiVersion\": \"v1\", \"items\": [\n")?;
-    for (i, o) in objects(pods).enumerate() {
+    for (i, o) in objects(pods, workloads).enumerate() {
         if i > 0 {
             w.write_all(b",\n")?;
         }
