@@ -1,0 +1,79 @@
+//! Output polish on the inputs of a new-user review (tests/fixtures/polish/, copied from the
+//! review): each test runs the binary as a user would and reads the words they read.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const DIR: &str = "tests/fixtures/polish";
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kubectl-ambient_policy"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(DIR))
+        .env_remove("NO_COLOR")
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+/// `explain ARGS -o json`.
+fn json(args: &[&str]) -> Value {
+    let mut a = vec!["explain"];
+    a.extend(args);
+    a.extend(["-o", "json"]);
+    let o = run(&a);
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
+}
+
+/// The findings of `code` as (resource, message).
+fn with_code(v: &Value, code: &str) -> Vec<(String, String)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == code)
+        .map(|f| {
+            (
+                f["resource"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The text report, as a user reads it.
+fn text(cmd: &str, args: &[&str]) -> String {
+    let mut a = vec![cmd];
+    a.extend(args);
+    a.extend(["--color", "never"]);
+    let o = run(&a);
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// R8: the docs' Gateway-targeted `viewer` covers four Services that can be bypassed: one
+/// finding for the policy, naming the Services once, not one identical warning per Service.
+#[test]
+fn waypoint_bypass_is_one_finding_per_policy() {
+    let v = json(&["-f", "base", "-f", "docs"]);
+    let amb009 = with_code(&v, "AMB009");
+    let viewer: Vec<_> = amb009
+        .iter()
+        .filter(|(r, _)| r == "AuthorizationPolicy/default/viewer")
+        .collect();
+    assert_eq!(viewer.len(), 1, "{amb009:?}");
+    let m = &viewer[0].1;
+    assert!(
+        m.contains("at waypoint default/waypoint")
+            && m.contains("Services curl, details, httpbin, ratings;"),
+        "{m}"
+    );
+    assert!(!m.contains("see(s)"), "{m}");
+    // Every AMB009 names a policy, once per policy.
+    assert!(amb009
+        .iter()
+        .all(|(r, _)| r.starts_with("AuthorizationPolicy/")));
+    let mut resources: Vec<_> = amb009.iter().map(|(r, _)| r.clone()).collect();
+    resources.dedup();
+    assert_eq!(resources.len(), amb009.len(), "{amb009:?}");
+}
