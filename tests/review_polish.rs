@@ -77,3 +77,27 @@ fn waypoint_bypass_is_one_finding_per_policy() {
     resources.dedup();
     assert_eq!(resources.len(), amb009.len(), "{amb009:?}");
 }
+
+/// R13: a Service labelled `istio.io/use-waypoint: none` has a BINDINGS row saying so.
+#[test]
+fn opted_out_service_is_listed_in_bindings() {
+    let out = text("explain", &["-f", "misc2"]);
+    let bindings = out
+        .split("BINDINGS")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .unwrap();
+    let row = bindings
+        .lines()
+        .find(|l| l.starts_with("Service/default/ratings "))
+        .unwrap_or_else(|| panic!("{bindings}"));
+    assert!(row.contains("none (opted out)"), "{row}");
+    let v = json(&["-f", "misc2"]);
+    let ratings = v["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "ratings")
+        .unwrap();
+    assert_eq!(ratings["optedOut"], true);
+}

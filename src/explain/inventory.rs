@@ -161,6 +161,7 @@ pub fn services(ctx: &Ctx) -> Vec<ServiceReport> {
             waypoint_error,
             requested_waypoint: info.binding.requested.clone(),
             ingress_use_waypoint: info.binding.waypoint.is_some() && info.ingress_use_waypoint,
+            opted_out: info.binding.opted_out,
             istiod_status: crate::model::conditions_of(conds, &["istio.io/WaypointBound"]),
         }
     };

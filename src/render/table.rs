@@ -329,11 +329,16 @@ pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
     let mut rows: Vec<Vec<String>> = e
         .services
         .iter()
-        .filter(|s| o.wide || s.waypoint.is_some() || s.waypoint_error.is_some())
+        .filter(|s| o.wide || s.waypoint.is_some() || s.waypoint_error.is_some() || s.opted_out)
         .map(|s| {
             vec![
                 format!("{}/{}/{}", s.kind, s.namespace, s.name),
-                binding_text(&p, &s.waypoint, &s.waypoint_error, &s.requested_waypoint),
+                if s.opted_out {
+                    // Shown: a Service kept off the waypoint is a choice the reader should see.
+                    "none (opted out)".into()
+                } else {
+                    binding_text(&p, &s.waypoint, &s.waypoint_error, &s.requested_waypoint)
+                },
                 if s.waypoint.is_some() {
                     if s.ingress_use_waypoint {
                         "via waypoint".into()
