@@ -101,3 +101,22 @@ fn opted_out_service_is_listed_in_bindings() {
         .unwrap();
     assert_eq!(ratings["optedOut"], true);
 }
+
+/// A waypoint admitting namespaces by `kubernetes.io/metadata.name` admits a namespace that
+/// is not in the input by its name (the API server labels every Namespace so), and only it.
+#[test]
+fn allowed_routes_by_namespace_name_without_the_namespace() {
+    let binding = |ns: &str| {
+        let v = json(&["-n", ns, "-f", "selector-waypoint.yaml"]);
+        let s = &v["services"][0];
+        (s["waypoint"].clone(), s["waypointError"].clone())
+    };
+    assert_eq!(
+        binding("orders"),
+        (Value::from("waypoints/waypoint"), Value::Null)
+    );
+    assert_eq!(
+        binding("billing"),
+        (Value::Null, Value::from("AttachmentDenied"))
+    );
+}

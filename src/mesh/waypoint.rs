@@ -3,7 +3,7 @@
 
 use crate::model::{Gateway, GatewayClass, ObjectMeta};
 use crate::selector::Labels;
-use crate::snapshot::parse_bool;
+use crate::snapshot::{parse_bool, NAMESPACE_NAME_LABEL};
 use serde::Serialize;
 
 pub const USE_WAYPOINT: &str = "istio.io/use-waypoint";
@@ -132,7 +132,16 @@ impl Waypoint {
         match &self.allowed {
             AllowedNamespaces::Same => ns == self.namespace,
             AllowedNamespaces::All => true,
-            AllowedNamespaces::Selector(s) => s.matches(ns_labels.unwrap_or(&Labels::new())),
+            AllowedNamespaces::Selector(s) => match ns_labels {
+                Some(l) if l.contains_key(NAMESPACE_NAME_LABEL) => s.matches(l),
+                // A namespace missing from the input (or read without it) still carries the
+                // API server's name label: selectors on it must admit it by name.
+                _ => {
+                    let mut l = ns_labels.cloned().unwrap_or_default();
+                    l.insert(NAMESPACE_NAME_LABEL.into(), ns.to_string());
+                    s.matches(&l)
+                }
+            },
         }
     }
 
