@@ -120,3 +120,64 @@ fn allowed_routes_by_namespace_name_without_the_namespace() {
         (Value::Null, Value::from("AttachmentDenied"))
     );
 }
+
+/// The resolution of the findings of `code` on `resource`.
+fn resolution(v: &Value, code: &str, resource: &str) -> String {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code && f["resource"] == resource)
+        .unwrap_or_else(|| panic!("no {code} on {resource}: {}", v["findings"]))["resolution"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// R7: a Gateway-targeted policy written in the Services' namespace, for a waypoint kept in
+/// `waypoints`: the finding names the waypoint's namespace and the rule (SEMANTICS.md 6.2),
+/// not only "not found" and a hint about use-waypoint.
+#[test]
+fn gateway_targetref_in_the_service_namespace_names_the_waypoint_namespace() {
+    let v = json(&["-n", "orders", "-f", "xnsok.yaml"]);
+    let amb005 = with_code(&v, "AMB005");
+    let (_, m) = amb005
+        .iter()
+        .find(|(r, _)| r == "AuthorizationPolicy/orders/orders-gw-policy")
+        .unwrap_or_else(|| panic!("{amb005:?}"));
+    assert!(
+        m.contains(
+            "waypoint waypoints/waypoint, which Services in orders use, is in namespace waypoints"
+        ) && m.contains("a Gateway targetRef must be in the waypoint's namespace"),
+        "{m}"
+    );
+    let fix = resolution(&v, "AMB005", "AuthorizationPolicy/orders/orders-gw-policy");
+    assert!(
+        fix.starts_with("Create the policy in namespace waypoints"),
+        "{fix}"
+    );
+    assert!(!fix.contains("istio.io/use-waypoint"), "{fix}");
+}
+
+/// R7: `use-waypoint` on the Service and `use-waypoint-namespace` on the Namespace are never
+/// combined (SEMANTICS.md 3.3): the finding says so and which label to add where.
+#[test]
+fn use_waypoint_namespace_on_another_object_is_explained() {
+    let v = json(&["-n", "orders", "-f", "xns2.yaml"]);
+    let amb008 = with_code(&v, "AMB008");
+    assert_eq!(amb008.len(), 1, "{amb008:?}");
+    let (r, m) = &amb008[0];
+    assert_eq!(r, "Service/orders/orders");
+    assert!(
+        m.contains("The Namespace's istio.io/use-waypoint-namespace: waypoints does not apply")
+            && m.contains(
+                "only from the object that carries istio.io/use-waypoint, here the Service"
+            ),
+        "{m}"
+    );
+    let fix = resolution(&v, "AMB008", "Service/orders/orders");
+    assert!(
+        fix.starts_with("Label the Service istio.io/use-waypoint-namespace: waypoints"),
+        "{fix}"
+    );
+}

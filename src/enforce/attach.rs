@@ -46,6 +46,50 @@ pub enum Consumer {
     EnvoyFilter,
 }
 
+/// The waypoint a Gateway targetRef most likely meant when it names no Gateway of the
+/// policy's namespace: one of that name in another namespace, preferring one that serves
+/// Services of the policy's namespace. `ShouldAttachPolicy` matches a Gateway ref only from
+/// the waypoint's own namespace (SEMANTICS.md 6.2), a common slip with shared waypoints.
+pub fn misplaced_gateway(mesh: &Mesh, policy_ns: &str, name: &str) -> Option<(usize, bool)> {
+    let found = |w: &crate::mesh::waypoint::Waypoint| w.namespace == policy_ns && w.name == name;
+    if mesh.waypoints.iter().any(found) {
+        return None;
+    }
+    let snap = mesh.snap;
+    let serves_ns = |w: usize| {
+        mesh.services
+            .iter()
+            .zip(&snap.services)
+            .any(|(i, s)| i.binding.waypoint == Some(w) && s.metadata.namespace == policy_ns)
+    };
+    let elsewhere: Vec<usize> = (0..mesh.waypoints.len())
+        .filter(|&w| {
+            let wp = &mesh.waypoints[w];
+            wp.is_waypoint && wp.name == name && wp.namespace != policy_ns
+        })
+        .collect();
+    match elsewhere.iter().copied().find(|&w| serves_ns(w)) {
+        Some(w) => Some((w, true)),
+        None => (elsewhere.len() == 1).then(|| (elsewhere[0], false)),
+    }
+}
+
+fn gateway_not_found(mesh: &Mesh, policy_ns: &str, name: &str) -> String {
+    let missing = format!("Gateway {policy_ns}/{name} was not found");
+    match misplaced_gateway(mesh, policy_ns, name) {
+        Some((w, serves)) => {
+            let wp = &mesh.waypoints[w];
+            format!(
+                "{missing}: waypoint {}{} is in namespace {}, and a Gateway targetRef must be in the waypoint's namespace",
+                wp.key(),
+                if serves { format!(", which Services in {policy_ns} use,") } else { String::new() },
+                wp.namespace
+            )
+        }
+        None => missing,
+    }
+}
+
 pub fn resolve_ref(
     mesh: &Mesh,
     policy_ns: &str,
@@ -106,7 +150,7 @@ pub fn resolve_ref(
                 .iter()
                 .position(|w| w.namespace == policy_ns && w.name == r.name)
             else {
-                return not(format!("Gateway {}/{} was not found", policy_ns, r.name), false);
+                return not(gateway_not_found(mesh, policy_ns, &r.name), false);
             };
             let w = &mesh.waypoints[g];
             if group != GATEWAY_GROUP {
