@@ -181,3 +181,134 @@ fn use_waypoint_namespace_on_another_object_is_explained() {
         "{fix}"
     );
 }
+
+/// R3: a `kubectl get -o yaml` dump beside manifests: every workload is `Kind/ns/name`,
+/// live pods `Pod/ns/name`, under one WORKLOAD header, as in PATHS and findings.
+#[test]
+fn workloads_are_named_one_way() {
+    let out = text(
+        "explain",
+        &[
+            "-f",
+            "dump-default.yaml",
+            "-f",
+            "base/bookinfo.yaml",
+            "-f",
+            "base/curl.yaml",
+        ],
+    );
+    let table = out
+        .split("\nWORKLOADS\n")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .unwrap();
+    let mut lines = table.lines();
+    assert!(lines.next().unwrap().starts_with("WORKLOAD "), "{table}");
+    let names: Vec<&str> = lines
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"Pod/default/curl-7f6d8b9c5-uvwxy"),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"Deployment/default/reviews-v2"),
+        "{names:?}"
+    );
+    assert!(names.iter().all(|n| n.split('/').count() == 3), "{names:?}");
+    // The same name heads its paths.
+    assert!(
+        out.contains("\nPod/default/curl-7f6d8b9c5-uvwxy\n"),
+        "{out}"
+    );
+}
+
+/// R3 and R2: `check` names the source as its hop does, and identities in the principal
+/// form users paste into policies (no `spiffe://`).
+#[test]
+fn check_names_the_source_as_its_hop_and_principals_plainly() {
+    let args = [
+        "-f",
+        "base",
+        "-f",
+        "docs",
+        "--from",
+        "pod/default/curl",
+        "--to",
+        "svc/default/productpage",
+    ];
+    let out = text("check", &args);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "check Deployment/default/curl -> Service/default/productpage:9080"
+    );
+    assert!(
+        out.contains("hop 0  client-ztunnel  Deployment/default/curl"),
+        "{out}"
+    );
+    assert!(
+        out.contains("identity cluster.local/ns/default/sa/curl\n"),
+        "{out}"
+    );
+    assert!(!out.contains("spiffe://"), "{out}");
+    // The matrix: Kind/ns/name rows, principals at each hop.
+    let m = text(
+        "check",
+        &[
+            "-f",
+            "base",
+            "-f",
+            "docs",
+            "--to",
+            "svc/default/productpage",
+            "--port",
+            "9080",
+        ],
+    );
+    assert!(m.contains("to Service/default/productpage:9080"), "{m}");
+    assert!(m.contains("\nDeployment/default/curl "), "{m}");
+    assert!(
+        m.contains("ztunnel=cluster.local/ns/default/sa/waypoint"),
+        "{m}"
+    );
+    assert!(!m.contains("pod/") && !m.contains("deploy/"), "{m}");
+}
+
+/// R2: the WAYPOINTS table shows the identity as a principal, trust domain included.
+#[test]
+fn waypoint_identity_is_a_principal() {
+    let out = text("explain", &["-f", "base", "-f", "docs"]);
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("default/waypoint "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        row.contains(" cluster.local/ns/default/sa/waypoint "),
+        "{row}"
+    );
+}
+
+/// A Helm chart's test hook Pod is not created by `helm install`: skipped, and counted.
+#[test]
+fn helm_test_hooks_are_skipped_with_a_count() {
+    let v = json(&["-f", "helm.yaml"]);
+    let names: Vec<&str> = v["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.is_empty());
+    assert!(
+        !names.iter().any(|n| n.contains("test-connection")),
+        "{names:?}"
+    );
+    let note = v["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["setting"] == "helmTestHooks")
+        .unwrap_or_else(|| panic!("{}", v["assumptions"]));
+    assert_eq!(note["value"], "skipped (1)");
+}
