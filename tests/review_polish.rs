@@ -175,6 +175,16 @@ fn use_waypoint_namespace_on_another_object_is_explained() {
             ),
         "{m}"
     );
+    // The policy that targets the Service says why it is unbound, too.
+    let amb005 = with_code(&v, "AMB005");
+    let (_, m) = amb005
+        .iter()
+        .find(|(r, _)| r == "AuthorizationPolicy/orders/orders-get")
+        .unwrap_or_else(|| panic!("{amb005:?}"));
+    assert!(
+        m.contains("istio.io/use-waypoint-namespace: waypoints is on the Namespace"),
+        "{m}"
+    );
     let fix = resolution(&v, "AMB008", "Service/orders/orders");
     assert!(
         fix.starts_with("Label the Service istio.io/use-waypoint-namespace: waypoints"),

@@ -125,8 +125,15 @@ pub fn resolve_ref(
                 return not(format!("{} {}/{} was not found", r.kind, policy_ns, r.name), false);
             };
             let Some(w) = info.binding.waypoint else {
+                let meta = if is_svc { &mesh.snap.services[i].metadata } else { &mesh.snap.service_entries[i].metadata };
+                let meant = crate::mesh::waypoint::meant_namespace(meta, mesh.ns_labels(policy_ns), &mesh.waypoints, &info.binding);
+                let hint = match meant {
+                    Some((wns, true)) => format!(" (istio.io/use-waypoint-namespace: {wns} is on the Namespace; istiod reads it only from the {} that carries istio.io/use-waypoint)", r.kind),
+                    Some((wns, false)) => format!(" (the waypoint is in namespace {wns}: label the {} istio.io/use-waypoint-namespace: {wns})", r.kind),
+                    None => String::new(),
+                };
                 let why = match (&info.binding.error, &info.binding.requested) {
-                    (Some(e), Some(req)) => format!("its use-waypoint {req} fails with {}", e.as_str()),
+                    (Some(e), Some(req)) => format!("its use-waypoint {req} fails with {}{hint}", e.as_str()),
                     _ if info.binding.opted_out => "it is labelled istio.io/use-waypoint=none".into(),
                     _ => "neither it nor its namespace has an istio.io/use-waypoint label".into(),
                 };
