@@ -115,18 +115,15 @@ fn visible_len(s: &str) -> usize {
 /// Column widths that fit `width` where possible: the widest columns give way first, but none
 /// below its longest word, so that wrapping never splits a word or a flag name (a table
 /// whose words cannot fit overflows instead).
-/// `break_slashes`: when whole words cannot fit, words may break after a `/`.
-fn column_widths(cells: &[Vec<String>], width: usize, break_slashes: bool) -> Option<Vec<usize>> {
+fn column_widths(cells: &[Vec<String>], width: usize) -> Option<Vec<usize>> {
     let cols = cells.iter().map(Vec::len).max().unwrap_or(0);
-    let (mut natural, mut min, mut min_split) = (vec![0; cols], vec![0; cols], vec![0; cols]);
+    let (mut natural, mut min) = (vec![0; cols], vec![0; cols]);
     for row in cells {
         for (i, c) in row.iter().enumerate() {
             for line in c.lines() {
                 natural[i] = natural[i].max(visible_len(line));
                 for w in line.split_whitespace() {
                     min[i] = min[i].max(visible_len(w));
-                    let longest_part = w.split_inclusive('/').map(visible_len).max();
-                    min_split[i] = min_split[i].max(longest_part.unwrap_or(0));
                 }
             }
         }
@@ -136,27 +133,18 @@ fn column_widths(cells: &[Vec<String>], width: usize, break_slashes: bool) -> Op
     if natural.iter().sum::<usize>() <= avail {
         return None;
     }
-    // Narrow the widest column first, one column at a time, never below its longest word;
-    // only when whole words cannot fit, below it to a break after a `/` (long paths and
-    // principals).
+    // Narrow the widest column first, one column at a time, never below its longest word.
     let mut widths = natural;
     let mut excess = widths.iter().sum::<usize>() - avail;
-    let floors = if break_slashes {
-        vec![&min, &min_split]
-    } else {
-        vec![&min]
-    };
-    for floor in floors {
-        while excess > 0 {
-            let Some(i) = (0..cols)
-                .filter(|i| widths[*i] > floor[*i])
-                .max_by_key(|i| (widths[*i], std::cmp::Reverse(*i)))
-            else {
-                break;
-            };
-            widths[i] -= 1;
-            excess -= 1;
-        }
+    while excess > 0 {
+        let Some(i) = (0..cols)
+            .filter(|i| widths[*i] > min[*i])
+            .max_by_key(|i| (widths[*i], std::cmp::Reverse(*i)))
+        else {
+            break;
+        };
+        widths[i] -= 1;
+        excess -= 1;
     }
     Some(widths)
 }
@@ -164,7 +152,7 @@ fn column_widths(cells: &[Vec<String>], width: usize, break_slashes: bool) -> Op
 /// Word-wraps one cell to `width` visible columns. A cell is painted as a whole, so its colour
 /// codes are put around each line (a colour left open across lines would tint the next
 /// columns).
-fn wrap_cell(cell: &str, width: usize, break_slashes: bool) -> String {
+fn wrap_cell(cell: &str, width: usize) -> String {
     let mut prefix = String::new();
     let mut inner = cell;
     while let Some(rest) = inner.strip_prefix("\x1b[") {
@@ -187,12 +175,7 @@ fn wrap_cell(cell: &str, width: usize, break_slashes: bool) -> String {
     if visible_len(inner) <= width {
         return cell.to_string();
     }
-    let lines = if break_slashes {
-        wrap_breaking_slashes(inner, width)
-    } else {
-        wrap(inner, width)
-    };
-    lines
+    wrap(inner, width)
         .iter()
         .map(|l| format!("{prefix}{l}{suffix}"))
         .collect::<Vec<_>>()
@@ -200,23 +183,12 @@ fn wrap_cell(cell: &str, width: usize, break_slashes: bool) -> String {
 }
 
 fn table(header: &[&str], rows: Vec<Vec<String>>, width: usize) -> String {
-    table_with(header, rows, width, false)
-}
-
-/// `break_slashes`: long paths and principals may break after a `/`, but only when whole
-/// words cannot fit `width` (a principal is best copied whole; wide tables overflow instead).
-fn table_with(
-    header: &[&str],
-    rows: Vec<Vec<String>>,
-    width: usize,
-    break_slashes: bool,
-) -> String {
     let mut cells = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
     cells.extend(rows);
-    if let Some(widths) = column_widths(&cells, width, break_slashes) {
+    if let Some(widths) = column_widths(&cells, width) {
         for row in &mut cells {
             for (c, w) in row.iter_mut().zip(&widths) {
-                *c = wrap_cell(c, *w, break_slashes);
+                *c = wrap_cell(c, *w);
             }
         }
     }
@@ -336,19 +308,19 @@ pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
                 ]
             })
             .collect();
-        // A long principal may break after a `/` rather than overflow the width.
-        out.push_str(&table_with(
+        out.push_str(&table(
             &[
                 "WAYPOINT",
                 "FOR",
                 "READY",
                 "IDENTITY",
-                "ALLOWED NS",
+                // "ADMITS" as in the findings (a waypoint admits a namespace); short
+                // enough for a whole principal beside istiod's conditions at 100 columns.
+                "ADMITS NS",
                 "ISTIOD",
             ],
             rows,
             width,
-            true,
         ));
     }
     let _ = writeln!(out);
@@ -777,41 +749,10 @@ fn hop_text(p: &Painter, h: &Hop, wide: bool) -> String {
 }
 
 /// Greedy word wrap for prose.
-/// `word` in pieces of at most `width` columns, broken after a `/` (a part longer than that
-/// stays whole).
-fn split_long(word: &str, width: usize) -> Vec<String> {
-    if word.len() <= width {
-        return vec![word.to_string()];
-    }
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for part in word.split_inclusive('/') {
-        if !cur.is_empty() && cur.len() + part.len() > width {
-            out.push(std::mem::take(&mut cur));
-        }
-        cur.push_str(part);
-    }
-    out.push(cur);
-    out
-}
-
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    wrap_words(text.split_whitespace(), width)
-}
-
-/// `wrap`, where a word wider than the line breaks after a `/` (a path or a principal).
-fn wrap_breaking_slashes(text: &str, width: usize) -> Vec<String> {
-    wrap_words(
-        text.split_whitespace().flat_map(|w| split_long(w, width)),
-        width,
-    )
-}
-
-fn wrap_words<S: AsRef<str>>(words: impl Iterator<Item = S>, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut cur = String::new();
-    for w in words {
-        let w = w.as_ref();
+    for w in text.split_whitespace() {
         if !cur.is_empty() && cur.len() + 1 + w.len() > width {
             lines.push(std::mem::take(&mut cur));
         }
@@ -837,48 +778,17 @@ mod tests {
     }
 
     #[test]
-    fn a_principal_breaks_after_a_slash_only_when_whole_words_cannot_fit() {
-        let row = [
-            "w",
-            "cluster.local/ns/default/sa/waypoint",
-            "Programmed=True",
-        ];
-        let t = cells(&[&["WAYPOINT", "IDENTITY", "ISTIOD"], &row]);
-        // 6 columns between them: whole words fit in 8 + 36 + 15 + 6 = 65.
-        assert_eq!(column_widths(&t, 65, true), None);
-        // One column short: the principal breaks after `sa/`, the other words stay whole.
-        assert_eq!(column_widths(&t, 64, true), Some(vec![8, 35, 15]));
-        // Unless breaking is off: the table overflows.
-        assert_eq!(column_widths(&t, 64, false), Some(vec![8, 36, 15]));
-        let s = table_with(
-            &["WAYPOINT", "IDENTITY", "ISTIOD"],
-            t[1..].to_vec(),
-            64,
-            true,
-        );
-        assert!(
-            s.contains("cluster.local/ns/default/sa/   Programmed=True"),
-            "{s}"
-        );
-        assert!(s.lines().last().unwrap().trim() == "waypoint", "{s}");
-        assert_eq!(
-            split_long("cluster.local/ns/default/sa/waypoint", 20),
-            ["cluster.local/ns/", "default/sa/waypoint"]
-        );
-    }
-
-    #[test]
     fn widest_column_gives_way_but_never_below_its_longest_word() {
         let t = cells(&[
             &["NAME", "WHY"],
             &["web", "namespace label istio.io/dataplane-mode=ambient"],
         ]);
         // Fits: no wrapping at all.
-        assert_eq!(column_widths(&t, 60, false), None);
+        assert_eq!(column_widths(&t, 60), None);
         // Three columns between them: the long column shrinks to 33.
-        assert_eq!(column_widths(&t, 40, false), Some(vec![4, 33]));
+        assert_eq!(column_widths(&t, 40), Some(vec![4, 33]));
         // Never below its longest word (31): the table overflows instead.
-        assert_eq!(column_widths(&t, 20, false), Some(vec![4, 31]));
+        assert_eq!(column_widths(&t, 20), Some(vec![4, 31]));
         let s = table(&["NAME", "WHY"], t[1..].to_vec(), 40);
         assert!(s.lines().all(|l| visible_len(l) <= 40), "{s}");
         assert!(s.contains("istio.io/dataplane-mode=ambient"), "{s}");
@@ -889,10 +799,10 @@ mod tests {
         let red = "\x1b[31mWaypointIsNotReady (default/details-waypoint)\x1b[39m";
         assert_eq!(visible_len(red), 45);
         assert_eq!(
-            wrap_cell(red, 30, false),
+            wrap_cell(red, 30),
             "\x1b[31mWaypointIsNotReady\x1b[39m\n\x1b[31m(default/details-waypoint)\x1b[39m"
         );
-        assert_eq!(wrap_cell("short", 30, false), "short");
+        assert_eq!(wrap_cell("short", 30), "short");
     }
 
     #[test]
