@@ -137,9 +137,32 @@ pub fn controller_chain(meta: &ObjectMeta) -> HashSet<(String, String, String)> 
     out
 }
 
+/// Helm test hooks (`helm.sh/hook: test`, Helm 2's `test-success`/`test-failure`) are
+/// rendered by `helm template` but run only by `helm test`, never by `helm install`: from
+/// manifests they are no workloads. Read from a cluster (no origin) they ran, and stay.
+fn skip_helm_test_hooks(snap: &mut Snapshot) {
+    let hook = |m: &ObjectMeta| {
+        m.origin.is_some()
+            && m.annotation("helm.sh/hook")
+                .is_some_and(|h| h.split(',').any(|h| h.trim().starts_with("test")))
+    };
+    let before = snap.pods.len() + snap.controllers.len();
+    snap.pods.retain(|p| !hook(&p.metadata));
+    snap.controllers.retain(|c| !hook(&c.metadata));
+    let skipped = before - snap.pods.len() - snap.controllers.len();
+    if skipped > 0 {
+        snap.input_notes.push(crate::snapshot::InputNote {
+            setting: "helmTestHooks".into(),
+            value: format!("skipped ({skipped})"),
+            source: "helm.sh/hook: test: run by `helm test`, not created by `helm install`".into(),
+        });
+    }
+}
+
 /// Turns `snap.controllers` into workloads in `snap.pods` (once: the list is drained), and
 /// reads the deprecated `serviceAccount` alias where `serviceAccountName` is unset.
 pub fn expand(snap: &mut Snapshot) {
+    skip_helm_test_hooks(snap);
     let controllers = std::mem::take(&mut snap.controllers);
     let mut counts = std::mem::take(&mut snap.controller_counts);
     // Controllers that something else in the input stands for: live pods cover their

@@ -204,7 +204,11 @@ fn bypass_guard_silences_amb009() {
     a.extend(["-f", &l7]);
     let (_, v) = json(&a);
     assert!(
-        has(&v, "AMB009", "Service/default/productpage"),
+        has(
+            &v,
+            "AMB009",
+            "AuthorizationPolicy/default/productpage-waypoint"
+        ),
         "{:?}",
         findings(&v)
     );

@@ -196,7 +196,7 @@ fn waypoint_bypass_is_reported_unless_ztunnel_restricts_sources() {
     };
     let e = docs(None);
     assert!(
-        codes(&e).contains(&("AMB009".into(), "Service/app/bound".into())),
+        codes(&e).contains(&("AMB009".into(), "AuthorizationPolicy/app/at-wp".into())),
         "{:?}",
         codes(&e)
     );

@@ -79,7 +79,12 @@ pub struct CellResult {
 /// A workload's name for humans: `deploy/NS/NAME` for a pod named like a Deployment's
 /// (`NAME-<pod-template-hash>-<5 chars>`, or the `pod-template-hash` label), else the pod.
 fn workload_label(ix: &Index, p: usize) -> String {
-    let m = &ix.snap.pods[p].metadata;
+    let pod = &ix.snap.pods[p];
+    let m = &pod.metadata;
+    // A controller's pod template (manifests): named by its controller.
+    if pod.kind() != "Pod" {
+        return super::resolve::short_label(pod.kind(), &m.namespace, &m.name);
+    }
     let segs: Vec<&str> = m.name.rsplitn(3, '-').collect();
     let hash_like =
         |h: &str| (6..=10).contains(&h.len()) && h.chars().all(|c| c.is_ascii_alphanumeric());

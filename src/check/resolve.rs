@@ -105,6 +105,35 @@ fn short_kind(kind: &str) -> &'static str {
         .map_or("workload", |(short, _)| *short)
 }
 
+/// A `--from`/`--to` style label (`pod/NS/NAME`, `deploy/NS/NAME`, `svc/NS/NAME:PORT`,
+/// `sa/NS/NAME`) in the form the reports name objects: `Kind/NS/NAME`. Other labels
+/// (`ingress`, `external`, hosts, IPs) are returned as they are.
+pub fn kind_form(label: &str) -> String {
+    let Some((head, rest)) = label.split_once('/') else {
+        return label.to_string();
+    };
+    let kind = match head {
+        "pod" => "Pod",
+        "svc" => "Service",
+        "se" => "ServiceEntry",
+        "sa" => "ServiceAccount",
+        k => match workload_kind(k) {
+            Some(kind) => kind,
+            None => return label.to_string(),
+        },
+    };
+    format!("{kind}/{rest}")
+}
+
+/// The short label (`deploy/NS/NAME`) of a workload kind, for labels users can paste back
+/// into `--from`.
+pub fn short_label(kind: &str, ns: &str, name: &str) -> String {
+    match kind {
+        "Pod" => format!("pod/{ns}/{name}"),
+        k => format!("{}/{ns}/{name}", short_kind(k)),
+    }
+}
+
 fn workload_kind(k: &str) -> Option<&'static str> {
     WORKLOAD_KINDS
         .iter()

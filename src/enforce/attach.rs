@@ -46,6 +46,50 @@ pub enum Consumer {
     EnvoyFilter,
 }
 
+/// The waypoint a Gateway targetRef most likely meant when it names no Gateway of the
+/// policy's namespace: one of that name in another namespace, preferring one that serves
+/// Services of the policy's namespace. `ShouldAttachPolicy` matches a Gateway ref only from
+/// the waypoint's own namespace (SEMANTICS.md 6.2), a common slip with shared waypoints.
+pub fn misplaced_gateway(mesh: &Mesh, policy_ns: &str, name: &str) -> Option<(usize, bool)> {
+    let found = |w: &crate::mesh::waypoint::Waypoint| w.namespace == policy_ns && w.name == name;
+    if mesh.waypoints.iter().any(found) {
+        return None;
+    }
+    let snap = mesh.snap;
+    let serves_ns = |w: usize| {
+        mesh.services
+            .iter()
+            .zip(&snap.services)
+            .any(|(i, s)| i.binding.waypoint == Some(w) && s.metadata.namespace == policy_ns)
+    };
+    let elsewhere: Vec<usize> = (0..mesh.waypoints.len())
+        .filter(|&w| {
+            let wp = &mesh.waypoints[w];
+            wp.is_waypoint && wp.name == name && wp.namespace != policy_ns
+        })
+        .collect();
+    match elsewhere.iter().copied().find(|&w| serves_ns(w)) {
+        Some(w) => Some((w, true)),
+        None => (elsewhere.len() == 1).then(|| (elsewhere[0], false)),
+    }
+}
+
+fn gateway_not_found(mesh: &Mesh, policy_ns: &str, name: &str) -> String {
+    let missing = format!("Gateway {policy_ns}/{name} was not found");
+    match misplaced_gateway(mesh, policy_ns, name) {
+        Some((w, serves)) => {
+            let wp = &mesh.waypoints[w];
+            format!(
+                "{missing}: waypoint {}{} is in namespace {}, and a Gateway targetRef must be in the waypoint's namespace",
+                wp.key(),
+                if serves { format!(", which Services in {policy_ns} use,") } else { String::new() },
+                wp.namespace
+            )
+        }
+        None => missing,
+    }
+}
+
 pub fn resolve_ref(
     mesh: &Mesh,
     policy_ns: &str,
@@ -81,8 +125,15 @@ pub fn resolve_ref(
                 return not(format!("{} {}/{} was not found", r.kind, policy_ns, r.name), false);
             };
             let Some(w) = info.binding.waypoint else {
+                let meta = if is_svc { &mesh.snap.services[i].metadata } else { &mesh.snap.service_entries[i].metadata };
+                let meant = crate::mesh::waypoint::meant_namespace(meta, mesh.ns_labels(policy_ns), &mesh.waypoints, &info.binding);
+                let hint = match meant {
+                    Some((wns, true)) => format!(" (istio.io/use-waypoint-namespace: {wns} is on the Namespace; istiod reads it only from the {} that carries istio.io/use-waypoint)", r.kind),
+                    Some((wns, false)) => format!(" (the waypoint is in namespace {wns}: label the {} istio.io/use-waypoint-namespace: {wns})", r.kind),
+                    None => String::new(),
+                };
                 let why = match (&info.binding.error, &info.binding.requested) {
-                    (Some(e), Some(req)) => format!("its use-waypoint {req} fails with {}", e.as_str()),
+                    (Some(e), Some(req)) => format!("its use-waypoint {req} fails with {}{hint}", e.as_str()),
                     _ if info.binding.opted_out => "it is labelled istio.io/use-waypoint=none".into(),
                     _ => "neither it nor its namespace has an istio.io/use-waypoint label".into(),
                 };
@@ -106,7 +157,7 @@ pub fn resolve_ref(
                 .iter()
                 .position(|w| w.namespace == policy_ns && w.name == r.name)
             else {
-                return not(format!("Gateway {}/{} was not found", policy_ns, r.name), false);
+                return not(gateway_not_found(mesh, policy_ns, &r.name), false);
             };
             let w = &mesh.waypoints[g];
             if group != GATEWAY_GROUP {

@@ -391,6 +391,23 @@ fn policy_findings(
         _ => {}
     }
     let targeted = enforcement.iter().any(|e| e.enforced_by != "none");
+    // A Gateway ref written in a Service's namespace for a waypoint kept elsewhere.
+    let misplaced = p
+        .spec
+        .attachment
+        .target_refs()
+        .iter()
+        .filter(|r| {
+            r.kind == "Gateway" && (r.namespace.is_empty() || r.namespace == p.metadata.namespace)
+        })
+        .find_map(|r| {
+            crate::enforce::attach::misplaced_gateway(
+                ctx_snap_mesh.1,
+                &p.metadata.namespace,
+                &r.name,
+            )
+        })
+        .map(|(w, _)| ctx_snap_mesh.1.waypoints[w].namespace.clone());
     if !facts.unbound_refs.is_empty() {
         let sev = if targeted {
             Severity::Warning
@@ -415,7 +432,11 @@ fn policy_findings(
                 }
             ),
         )
-        .with_severity(sev));
+        .with_severity(sev)
+        .with_resolution(match misplaced {
+            Some(wns) => format!("Create the policy in namespace {wns}, the waypoint's (a Gateway targetRef only matches there), or keep it in {} and target the Services with kind Service.", p.metadata.namespace),
+            None => f::TARGET_NOT_BOUND.resolution.to_string(),
+        }));
     }
     for t in &facts.status_traps {
         add(Finding::new(

@@ -161,6 +161,7 @@ pub fn services(ctx: &Ctx) -> Vec<ServiceReport> {
             waypoint_error,
             requested_waypoint: info.binding.requested.clone(),
             ingress_use_waypoint: info.binding.waypoint.is_some() && info.ingress_use_waypoint,
+            opted_out: info.binding.opted_out,
             istiod_status: crate::model::conditions_of(conds, &["istio.io/WaypointBound"]),
         }
     };
@@ -282,7 +283,13 @@ pub fn findings(ctx: &mut Ctx) {
             .find(|w| w.key() == req)
             .map(|w| w.traffic_type.serves_workloads())
     };
-    let mut check = |res: String, name: &str, ns: &str, b: &Binding, target: TargetKind| {
+    let mut check = |res: String,
+                     name: &str,
+                     ns: &str,
+                     b: &Binding,
+                     target: TargetKind,
+                     meant: Option<(String, bool)>,
+                     kind: &str| {
         let (Some(err), Some(req)) = (b.error, &b.requested) else {
             return;
         };
@@ -311,11 +318,36 @@ pub fn findings(ctx: &mut Ctx) {
             TargetKind::Service => format!("traffic to {name}"),
             TargetKind::Workload => format!("pod-IP traffic to {name}"),
         };
-        out.push(Finding::new(
+        let mut finding = Finding::new(
             &f::BINDING_BROKEN,
             res,
             format!("{what} goes through no waypoint: its istio.io/use-waypoint label fails with {} because {}; there is no fallback, so waypoint policies do not apply to it", err.as_str(), bind_error_reason(err, req, traffic)),
-        ));
+        );
+        // A waypoint in another namespace: say which label is missing, and where.
+        if let Some((wns, from_ns)) = meant {
+            let why = if from_ns {
+                format!(". The Namespace's istio.io/use-waypoint-namespace: {wns} does not apply: istiod reads it only from the object that carries istio.io/use-waypoint, here the {kind}")
+            } else {
+                format!(
+                    ". The waypoint {} is in namespace {wns}",
+                    req.rsplit('/').next().unwrap_or(req)
+                )
+            };
+            finding.message.push_str(&why);
+            finding = finding.with_resolution(format!(
+                "Label the {kind} istio.io/use-waypoint-namespace: {wns} beside its istio.io/use-waypoint{}.",
+                if from_ns { " (or move istio.io/use-waypoint to the Namespace, so that both labels are on one object)" } else { "" }
+            ));
+        }
+        out.push(finding);
+    };
+    let meant = |m: &crate::model::ObjectMeta, b: &Binding| {
+        crate::mesh::waypoint::meant_namespace(
+            m,
+            snap.namespace_labels(&m.namespace),
+            &mesh.waypoints,
+            b,
+        )
     };
     for &s in &ctx.services {
         let m = &snap.services[s].metadata;
@@ -325,6 +357,8 @@ pub fn findings(ctx: &mut Ctx) {
             &m.namespace,
             &mesh.services[s].binding,
             TargetKind::Service,
+            meant(m, &mesh.services[s].binding),
+            "Service",
         );
     }
     for &s in &ctx.service_entries {
@@ -335,6 +369,8 @@ pub fn findings(ctx: &mut Ctx) {
             &m.namespace,
             &mesh.service_entries[s].binding,
             TargetKind::Service,
+            meant(m, &mesh.service_entries[s].binding),
+            "ServiceEntry",
         );
     }
     for &p in &ctx.pods {
@@ -345,6 +381,11 @@ pub fn findings(ctx: &mut Ctx) {
             &m.namespace,
             &mesh.pods[p].binding,
             TargetKind::Workload,
+            meant(m, &mesh.pods[p].binding),
+            &match ctx.mesh.pod_key(p).split('/').next() {
+                Some(k) if k != "Pod" => format!("{k}'s pod template"),
+                _ => "Pod".to_string(),
+            },
         );
     }
     for ((ns, _, req), (err, g)) in by_ns {

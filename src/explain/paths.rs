@@ -563,14 +563,19 @@ fn signature(ctx: &Ctx, d: usize, zt: &[ZtPolicy]) -> String {
 }
 
 /// AMB009: targetRef policies at a waypoint that other paths skip, when the destination
-/// ztunnel does not restrict sources to the waypoint.
+/// ztunnel does not restrict sources to the waypoint. One finding per policy and waypoint:
+/// a Gateway-targeted policy covers every Service bound to it, and one warning per Service
+/// would repeat the same advice.
 fn bypass_findings(ctx: &Ctx, cache: &mut ChainCache, zt_by_pod: &ZtByPod) -> Vec<Finding> {
     let (snap, mesh) = (ctx.snap, ctx.mesh);
     let probe = format!(
         "{}/ns/ambient-policy-probe/sa/probe",
         snap.mesh.trust_domain()
     );
-    let mut out = Vec::new();
+    // (policy, waypoint) -> bypass route -> the Services it concerns, in input order.
+    type Routes = Vec<(String, Vec<String>)>;
+    let mut by_policy: Vec<((String, usize), Routes)> = Vec::new();
+    let mut services_of: HashMap<(String, usize), Vec<String>> = HashMap::new();
     for &s in &ctx.services {
         let Some(w) = mesh.services[s].binding.waypoint else {
             continue;
@@ -596,7 +601,7 @@ fn bypass_findings(ctx: &Ctx, cache: &mut ChainCache, zt_by_pod: &ZtByPod) -> Ve
             if dp == Dataplane::None {
                 routes.push(format!(
                     "every client of {} (not in the mesh)",
-                    snap.pods[d].metadata.name
+                    mesh.pod_key(d)
                 ));
                 continue;
             }
@@ -608,10 +613,7 @@ fn bypass_findings(ctx: &Ctx, cache: &mut ChainCache, zt_by_pod: &ZtByPod) -> Ve
                 );
             if other {
                 if mesh.pods[d].binding.waypoint != Some(w) {
-                    routes.push(format!(
-                        "ambient clients calling {} by pod IP",
-                        snap.pods[d].metadata.name
-                    ));
+                    routes.push("ambient clients calling the pods by IP".into());
                 }
                 routes.push("sidecar clients".into());
                 if !mesh.services[s].ingress_use_waypoint {
@@ -631,15 +633,72 @@ fn bypass_findings(ctx: &Ctx, cache: &mut ChainCache, zt_by_pod: &ZtByPod) -> Ve
         if routes.is_empty() {
             continue;
         }
-        let m = &snap.services[s].metadata;
-        out.push(Finding::new(
-            &f::WAYPOINT_BYPASS,
-            resource_key("Service", &m.namespace, &m.name),
-            format!("{} at waypoint {} only see(s) traffic addressed to Service {}; these reach the pods without crossing it: {}",
-                policies.join(", "), ctx.waypoint_key(w), m.name, routes.join("; ")),
-        ));
+        let name = snap.services[s].metadata.name.clone();
+        for p in policies {
+            let key = (p, w);
+            services_of
+                .entry(key.clone())
+                .or_default()
+                .push(name.clone());
+            let i = match by_policy.iter().position(|(k, _)| *k == key) {
+                Some(i) => i,
+                None => {
+                    by_policy.push((key, Vec::new()));
+                    by_policy.len() - 1
+                }
+            };
+            for r in &routes {
+                let entry = &mut by_policy[i].1;
+                match entry.iter_mut().find(|(route, _)| route == r) {
+                    Some((_, svcs)) => svcs.push(name.clone()),
+                    None => entry.push((r.clone(), vec![name.clone()])),
+                }
+            }
+        }
     }
-    out
+    by_policy
+        .into_iter()
+        .map(|((policy, w), mut routes)| {
+            let all = &services_of[&(policy.clone(), w)];
+            routes.sort();
+            let routes: Vec<String> = routes
+                .into_iter()
+                .map(|(r, svcs)| {
+                    // Name the Services only where a route concerns some of them.
+                    if svcs.len() == all.len() || all.len() == 1 {
+                        r
+                    } else {
+                        format!("{r} (to {})", compact_list(&svcs))
+                    }
+                })
+                .collect();
+            let (noun, names) = if all.len() == 1 {
+                ("Service", all[0].clone())
+            } else {
+                ("Services", compact_list(all))
+            };
+            let text = format!(
+                "at waypoint {} this policy sees only traffic addressed to {noun} {names}; \
+                 these reach the pods without crossing the waypoint: {}",
+                ctx.waypoint_key(w),
+                routes.join("; ")
+            );
+            Finding::new(&f::WAYPOINT_BYPASS, policy, text)
+        })
+        .collect()
+}
+
+/// `a, b, c, d, e and 3 more`: a list of names, cut to keep a finding short.
+fn compact_list(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    if names.len() <= SHOWN + 1 {
+        return names.join(", ");
+    }
+    format!(
+        "{} and {} more",
+        names[..SHOWN].join(", "),
+        names.len() - SHOWN
+    )
 }
 
 #[cfg(test)]

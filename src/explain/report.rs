@@ -116,6 +116,10 @@ pub struct ServiceReport {
     /// The `ns/name` the use-waypoint labels asked for.
     pub requested_waypoint: Option<String>,
     pub ingress_use_waypoint: bool,
+    /// Labelled `istio.io/use-waypoint: none`: kept off any waypoint on purpose. Only
+    /// present (`true`) for such Services.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub opted_out: bool,
     /// istiod's `istio.io/WaypointBound` condition, when read.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub istiod_status: Vec<Condition>,

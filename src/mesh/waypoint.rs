@@ -3,7 +3,7 @@
 
 use crate::model::{Gateway, GatewayClass, ObjectMeta};
 use crate::selector::Labels;
-use crate::snapshot::parse_bool;
+use crate::snapshot::{parse_bool, NAMESPACE_NAME_LABEL};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -133,7 +133,16 @@ impl Waypoint {
         match &self.allowed {
             AllowedNamespaces::Same => ns == self.namespace,
             AllowedNamespaces::All => true,
-            AllowedNamespaces::Selector(s) => s.matches(ns_labels.unwrap_or(&Labels::new())),
+            AllowedNamespaces::Selector(s) => match ns_labels {
+                Some(l) if l.contains_key(NAMESPACE_NAME_LABEL) => s.matches(l),
+                // A namespace missing from the input (or read without it) still carries the
+                // API server's name label: selectors on it must admit it by name.
+                _ => {
+                    let mut l = ns_labels.cloned().unwrap_or_default();
+                    l.insert(NAMESPACE_NAME_LABEL.into(), ns.to_string());
+                    s.matches(&l)
+                }
+            },
         }
     }
 
@@ -339,6 +348,38 @@ pub fn resolve(
     b
 }
 
+/// A `use-waypoint` label on `obj` that names a waypoint missing from `obj`'s namespace but
+/// present (or announced) in another: the namespace `obj` most likely meant, and whether its
+/// Namespace carries that `use-waypoint-namespace`, which is never combined with the object's
+/// own `use-waypoint` (SEMANTICS.md 3.3, `GetUseWaypoint` reads both from one object).
+pub fn meant_namespace(
+    obj: &ObjectMeta,
+    ns_labels: Option<&Labels>,
+    waypoints: &[Waypoint],
+    b: &Binding,
+) -> Option<(String, bool)> {
+    if b.error != Some(BindError::WaypointIsNotReady)
+        || b.source != Some(BindingSource::Object)
+        || obj.labels.contains_key(USE_WAYPOINT_NS)
+    {
+        return None;
+    }
+    let name = obj.labels.get(USE_WAYPOINT)?;
+    let elsewhere: Vec<&Waypoint> = waypoints
+        .iter()
+        .filter(|w| w.is_waypoint && &w.name == name && w.namespace != obj.namespace)
+        .collect();
+    if let Some(ns) = ns_labels.and_then(|l| l.get(USE_WAYPOINT_NS)) {
+        if *ns != obj.namespace {
+            return Some((ns.clone(), true));
+        }
+    }
+    match elsewhere.as_slice() {
+        [w] => Some((w.namespace.clone(), false)),
+        _ => None,
+    }
+}
+
 /// `istio.io/ingress-use-waypoint` from the Service, falling back to the Namespace
 /// (`ingressUseWaypointFromLabels`).
 pub fn ingress_use_waypoint(obj: &ObjectMeta, ns_labels: Option<&Labels>) -> bool {
@@ -426,5 +467,39 @@ mod tests {
         c.spec.controller_name = MESH_CONTROLLER.into();
         let w = Waypoint::from_gateway(&gw("custom", true, false, &[]), &[c]);
         assert!(w.declared && w.ready);
+    }
+
+    /// Which namespace a `use-waypoint` label that found nothing most likely meant.
+    #[test]
+    fn meant_namespace_of_a_missing_waypoint() {
+        let mut g = gw("istio-waypoint", true, false, &[]);
+        g.metadata.namespace = "waypoints".into();
+        let wps = [Waypoint::from_gateway(&g, &[])];
+        let labels = |kv: &[(&str, &str)]| -> Labels {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let svc = |kv: &[(&str, &str)]| ObjectMeta {
+            name: "orders".into(),
+            namespace: "orders".into(),
+            labels: labels(kv),
+            ..ObjectMeta::default()
+        };
+        let meant = |obj: &ObjectMeta, ns: Option<&Labels>| {
+            let b = resolve(obj, ns, &wps, TargetKind::Service);
+            meant_namespace(obj, ns, &wps, &b)
+        };
+        let own = svc(&[(USE_WAYPOINT, "waypoint")]);
+        // Only a waypoint of that name elsewhere.
+        assert_eq!(meant(&own, None), Some(("waypoints".into(), false)));
+        // The Namespace carries the -namespace label: it is never combined with the Service's.
+        let ns = labels(&[(USE_WAYPOINT_NS, "waypoints")]);
+        assert_eq!(meant(&own, Some(&ns)), Some(("waypoints".into(), true)));
+        // Both labels on the Service: bound, nothing to explain.
+        let both = svc(&[(USE_WAYPOINT, "waypoint"), (USE_WAYPOINT_NS, "waypoints")]);
+        assert_eq!(meant(&both, None), None);
+        // Another name: no guess.
+        assert_eq!(meant(&svc(&[(USE_WAYPOINT, "other")]), None), None);
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::check::matrix::MatrixReport;
 use crate::check::report::{CheckReport, DecidedBy, HopReport, PolicyRef, Verdict};
+use crate::check::resolve::kind_form;
 use owo_colors::OwoColorize;
 use std::fmt::Write;
 
@@ -99,7 +100,16 @@ pub fn render(r: &CheckReport, color: bool) -> String {
     let p = Paint { on: color };
     let mut out = String::new();
     let q = &r.request;
-    let _ = writeln!(out, "check {} -> {}", q.source, q.destination);
+    // Objects named as everywhere else (Kind/ns/name); a `pod/` source the input declares
+    // as a controller's template is named by its controller, as its hop is.
+    let source = match (
+        q.source.starts_with("pod/"),
+        r.hops.first().and_then(|h| h.name.as_deref()),
+    ) {
+        (true, Some(n)) if n.contains('/') => n.to_string(),
+        _ => kind_form(&q.source),
+    };
+    let _ = writeln!(out, "check {source} -> {}", kind_form(&q.destination));
     let mut req = vec![match (q.port, q.target_port) {
         (Some(a), Some(b)) if a != b => format!("port {a} (pod port {b})"),
         (Some(a), _) => format!("port {a}"),
@@ -117,7 +127,9 @@ pub fn render(r: &CheckReport, color: bool) -> String {
     let _ = writeln!(
         out,
         "identity {}",
-        q.source_identity.as_deref().unwrap_or("none (plaintext)")
+        q.source_identity
+            .as_deref()
+            .map_or("none (plaintext)", super::principal)
     );
     let _ = writeln!(out);
     for (i, h) in r.hops.iter().enumerate() {
@@ -144,7 +156,9 @@ pub fn render(r: &CheckReport, color: bool) -> String {
         let _ = writeln!(
             out,
             "       sees {} [{mtls}]",
-            h.source_identity.as_deref().unwrap_or("no identity")
+            h.source_identity
+                .as_deref()
+                .map_or("no identity", super::principal)
         );
         if h.policies.is_empty() && h.decision != "not-evaluated" {
             let _ = writeln!(
@@ -249,19 +263,12 @@ fn decided(c: &crate::check::matrix::CellResult) -> String {
     }
 }
 
-/// `component=ns/sa` for each hop (trust domain dropped), `none` for plaintext.
+/// `component=TD/ns/NS/sa/SA` for each hop (the principal form), `none` for plaintext.
 fn identities(c: &crate::check::matrix::CellResult) -> String {
     c.identities
         .iter()
         .map(|i| match i.split_once('=') {
-            Some((hop, id)) => {
-                let id = id.trim_start_matches("spiffe://");
-                let short = match id.split('/').collect::<Vec<_>>().as_slice() {
-                    [_, "ns", ns, "sa", sa] => format!("{ns}/{sa}"),
-                    _ => id.to_string(),
-                };
-                format!("{hop}={short}")
-            }
+            Some((hop, id)) => format!("{hop}={}", super::principal(id)),
             None => i.clone(),
         })
         .collect::<Vec<_>>()
@@ -298,9 +305,14 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
             for d in 0..nd {
                 let c = &m.cell(s, d).result;
                 let who = if nd == 1 {
-                    m.sources[s].members.join(", ")
+                    m.sources[s]
+                        .members
+                        .iter()
+                        .map(|x| kind_form(x))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 } else {
-                    m.destinations[d].clone()
+                    kind_form(&m.destinations[d])
                 };
                 rows.push(vec![
                     who,
@@ -322,9 +334,9 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
             let _ = writeln!(out, "{line}");
         }
         let title = if nd == 1 {
-            format!("to {}", m.destinations[0])
+            format!("to {}", kind_form(&m.destinations[0]))
         } else {
-            format!("from {}", m.sources[0].source)
+            format!("from {}", kind_form(&m.sources[0].source))
         };
         out.insert_str(out.find('\n').map_or(0, |i| i + 1), &format!("{title}\n"));
     } else {
@@ -341,13 +353,11 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
         let names: Vec<String> = m
             .destinations
             .iter()
-            .map(|d| {
-                let d = d.trim_start_matches("svc/");
-                if one_ns {
-                    d.split_once('/').map_or(d, |x| x.1).to_string()
-                } else {
-                    d.to_string()
-                }
+            .map(|d| match d.strip_prefix("svc/") {
+                // Services, the usual columns, by name (and namespace when several).
+                Some(d) if one_ns => d.split_once('/').map_or(d, |x| x.1).to_string(),
+                Some(d) => d.to_string(),
+                None => kind_form(d),
             })
             .collect();
         let mut groups: Vec<(Vec<String>, Vec<Verdict>)> = Vec::new();
@@ -362,6 +372,7 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
             .chain(names)
             .collect::<Vec<_>>()];
         for (srcs, row) in &groups {
+            let srcs: Vec<String> = srcs.iter().map(|x| kind_form(x)).collect();
             rows.push(
                 std::iter::once(srcs[0].clone())
                     .chain(row.iter().map(|v| short(*v).to_string()))

@@ -11,6 +11,12 @@ pub mod table;
 use crate::explain::report::Explanation;
 use std::io::Write;
 
+/// An identity as users write it in a policy's `principals` (`TD/ns/NS/sa/SA`): text output
+/// shows this one form; JSON keeps the schema's SPIFFE URIs.
+pub fn principal(identity: &str) -> &str {
+    identity.trim_start_matches("spiffe://")
+}
+
 /// Streams the JSON to `w`: a big mesh gives tens of megabytes, so no intermediate string.
 pub fn write_json(e: &Explanation, w: &mut dyn Write) -> std::io::Result<()> {
     let mut buf = std::io::BufWriter::with_capacity(1 << 16, w);

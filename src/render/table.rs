@@ -320,10 +320,7 @@ pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
                         (true, false) => p.good("yes"),
                         _ => p.bad("no"),
                     },
-                    // The trust domain is among the assumptions above.
-                    w.identity
-                        .split_once("/ns/")
-                        .map_or(w.identity.clone(), |(_, r)| format!("ns/{r}")),
+                    super::principal(&w.identity).to_string(),
                     w.allowed_namespaces.clone(),
                     conditions_text(&w.istiod_status),
                 ]
@@ -335,7 +332,9 @@ pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
                 "FOR",
                 "READY",
                 "IDENTITY",
-                "ALLOWED NS",
+                // "ADMITS" as in the findings (a waypoint admits a namespace); short
+                // enough for a whole principal beside istiod's conditions at 100 columns.
+                "ADMITS NS",
                 "ISTIOD",
             ],
             rows,
@@ -347,11 +346,16 @@ pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
     let mut rows: Vec<Vec<String>> = e
         .services
         .iter()
-        .filter(|s| o.wide || s.waypoint.is_some() || s.waypoint_error.is_some())
+        .filter(|s| o.wide || s.waypoint.is_some() || s.waypoint_error.is_some() || s.opted_out)
         .map(|s| {
             vec![
                 format!("{}/{}/{}", s.kind, s.namespace, s.name),
-                binding_text(&p, &s.waypoint, &s.waypoint_error, &s.requested_waypoint),
+                if s.opted_out {
+                    // Shown: a Service kept off the waypoint is a choice the reader should see.
+                    "none (opted out)".into()
+                } else {
+                    binding_text(&p, &s.waypoint, &s.waypoint_error, &s.requested_waypoint)
+                },
                 if s.waypoint.is_some() {
                     if s.ingress_use_waypoint {
                         "via waypoint".into()
@@ -402,12 +406,8 @@ pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
                     "none" => p.warn("none"),
                     d => d.to_string(),
                 };
-                // Controllers' templates are named by their kind; pods as before.
-                let name = if w.kind == "Pod" {
-                    format!("{}/{}", w.namespace, w.name)
-                } else {
-                    format!("{}/{}/{}", w.kind, w.namespace, w.name)
-                };
+                // One form everywhere (paths, findings, check): Kind/ns/name.
+                let name = format!("{}/{}/{}", w.kind, w.namespace, w.name);
                 let mut r = vec![
                     name,
                     dp,
@@ -420,13 +420,7 @@ pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
                 r
             })
             .collect();
-        let all_pods = e.workloads.iter().all(|w| w.kind == "Pod");
-        let mut h = vec![
-            if all_pods { "POD" } else { "WORKLOAD" },
-            "DATAPLANE",
-            "SERVICE ACCOUNT",
-            "MTLS",
-        ];
+        let mut h = vec!["WORKLOAD", "DATAPLANE", "SERVICE ACCOUNT", "MTLS"];
         if o.wide {
             h.push("WHY");
         }
