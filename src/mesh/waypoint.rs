@@ -487,7 +487,7 @@ mod tests {
             ..ObjectMeta::default()
         };
         let meant = |obj: &ObjectMeta, ns: Option<&Labels>| {
-            let b = resolve(obj, ns, &wps, TargetKind::Service);
+            let b = resolve(obj, ns, &ReadyWaypoints::new(&wps), TargetKind::Service);
             meant_namespace(obj, ns, &wps, &b)
         };
         let own = svc(&[(USE_WAYPOINT, "waypoint")]);
