@@ -122,7 +122,9 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
 
     let text = match args.output {
         ExplainOutput::Json => {
-            // Streamed: the JSON of a big mesh is large.
+            // Streamed: the JSON of a big mesh is large. The input is no longer needed: its
+            // memory goes back before the output's buffers grow (peak RSS on big meshes).
+            drop(snap);
             written(render::write_json(&explanation, out))?;
             return Ok(exit_code(&args.report, &explanation));
         }

@@ -241,6 +241,13 @@ pub fn expand(snap: &mut Snapshot) {
         if p.spec.service_account_name.is_empty() && !p.spec.service_account.is_empty() {
             p.spec.service_account_name = p.spec.service_account.clone();
         }
+        // Containers are read for istiod's Deployment only (its own list, not these): a
+        // workload's containers and their env would be held through the analysis for nothing.
+        p.spec.containers = Vec::new();
+        // One or two entries each, in lists that grew to four: on a 10,000-pod mesh this
+        // slack was a few percent of the peak memory.
+        p.controllers.shrink_to_fit();
+        p.metadata.owner_references.shrink_to_fit();
     }
     snap.controller_counts = counts;
 }

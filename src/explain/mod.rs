@@ -191,10 +191,15 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
         })
         .collect();
     let narrowed = scope.selector.is_some();
+    // `pods` is ascending (a filter of 0..n): membership by binary search.
     let services = (0..snap.services.len())
         .filter(|&s| {
             scope.ns_in(&snap.services[s].metadata.namespace)
-                && (!narrowed || mesh.services[s].pods.iter().any(|p| pods.contains(p)))
+                && (!narrowed
+                    || mesh.services[s]
+                        .pods
+                        .iter()
+                        .any(|p| pods.binary_search(p).is_ok()))
         })
         .collect();
     let service_entries = (0..snap.service_entries.len())
@@ -204,7 +209,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
                     || mesh.service_entries[s]
                         .pods
                         .iter()
-                        .any(|p| pods.contains(p)))
+                        .any(|p| pods.binary_search(p).is_ok()))
         })
         .collect();
     let dry_run_flag = snap
