@@ -328,14 +328,10 @@ pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
             .collect();
         out.push_str(&table(
             &[
-                "WAYPOINT",
-                "FOR",
-                "READY",
-                "IDENTITY",
+                "WAYPOINT", "FOR", "READY", "IDENTITY",
                 // "ADMITS" as in the findings (a waypoint admits a namespace); short
                 // enough for a whole principal beside istiod's conditions at 100 columns.
-                "ADMITS NS",
-                "ISTIOD",
+                "ADMITS", "ISTIOD",
             ],
             rows,
             width,
