@@ -20,7 +20,9 @@ mkdir -p "$corpus"
 # Seeds, named by content so that reruns do not duplicate them. `mesh` reads its input as
 # choices, not text: it starts from nothing.
 seed() {
-  [ "$target" != mesh ] || return 0 cp "$1" "$corpus/seed-$(cksum <"$1" | cut -d' ' -f1)"; }
+  [ "$target" != mesh ] || return 0
+  cp "$1" "$corpus/seed-$(cksum <"$1" | cut -d' ' -f1)"
+}
 for f in "$root"/examples/bookinfo/*.yaml "$root"/fuzz/seeds/*; do seed "$f"; done
 while IFS= read -r -d '' f; do seed "$f"; done < <(
   find "$root/tests" \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -size -64k -print0)
