@@ -4,8 +4,8 @@
 //! completion must never print an error or hang the shell.
 
 use super::Candidate;
-use crate::source::cluster;
 use crate::source::kinds::{KindSpec, DEPLOYMENT, KINDS};
+use crate::source::{cluster, discovery};
 use kube::config::Kubeconfig;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -233,8 +233,8 @@ impl Live {
 /// versions `/apis/GROUP` says are served, newest first; the kind table's order when
 /// discovery cannot be read. One request, so that completion stays within its budget.
 async fn served_versions(conn: &cluster::Connection, spec: &KindSpec) -> Vec<String> {
-    let table = || spec.versions.iter().map(|v| v.to_string()).collect();
-    if spec.group.is_empty() || spec.group == "apps" {
+    let table = || discovery::table_versions(spec);
+    if !discovery::discovered(spec) {
         return table();
     }
     let Some(body) = conn.get_text(&format!("/apis/{}", spec.group)).await else {
@@ -250,7 +250,7 @@ async fn served_versions(conn: &cluster::Connection, spec: &KindSpec) -> Vec<Str
     if served.is_empty() {
         return table();
     }
-    served.sort_by_key(|v| std::cmp::Reverse(kube::core::Version::parse(v).priority()));
+    discovery::newest_first(&mut served);
     served
 }
 

@@ -31,11 +31,28 @@ pub enum NoApi {
     Request(Fail),
 }
 
+/// Whether discovery chooses the version of `spec`: core and apps kinds stay at the kind
+/// table's stable version.
+pub fn discovered(spec: &KindSpec) -> bool {
+    !(spec.group.is_empty() || spec.group == "apps")
+}
+
+/// The kind table's versions, in its order: for core and apps kinds, and whenever discovery
+/// cannot be read.
+pub fn table_versions(spec: &KindSpec) -> Vec<String> {
+    spec.versions.iter().map(|v| v.to_string()).collect()
+}
+
+/// Orders versions newest first, as Kubernetes ranks them (v2 > v1 > v1beta1 > v1alpha3).
+pub fn newest_first<S: AsRef<str>>(vs: &mut [S]) {
+    vs.sort_by_key(|v| std::cmp::Reverse(kube::core::Version::parse(v.as_ref()).priority()));
+}
+
 impl Served {
     /// The versions to try for a kind, in order; empty when the kind is not served.
     pub fn versions(&self, spec: &KindSpec) -> Vec<String> {
-        let fixed = || spec.versions.iter().map(|v| v.to_string()).collect();
-        if spec.group.is_empty() || spec.group == "apps" || self.fallback {
+        let fixed = || table_versions(spec);
+        if !discovered(spec) || self.fallback {
             return fixed();
         }
         match self
@@ -149,7 +166,7 @@ pub async fn discover(r: &Requester, specs: &[&'static KindSpec]) -> Result<Serv
         }
     }
     for vs in served.kinds.values_mut() {
-        vs.sort_by_key(|v| std::cmp::Reverse(kube::core::Version::parse(v).priority()));
+        newest_first(vs);
     }
     served
         .kinds
@@ -169,7 +186,7 @@ mod tests {
     #[test]
     fn newest_version_first() {
         let mut vs = vec!["v1alpha2", "v1", "v1beta1", "v2", "v1alpha3"];
-        vs.sort_by_key(|v| std::cmp::Reverse(kube::core::Version::parse(v).priority()));
+        super::newest_first(&mut vs);
         assert_eq!(vs, ["v2", "v1", "v1beta1", "v1alpha3", "v1alpha2"]);
     }
 }
