@@ -2,7 +2,7 @@
 //! PERMISSIVE, oldest wins, and Istio's port-level quirks (reproduced and flagged).
 
 mod support;
-use ambient_policy::enforce::ztunnel::Verdict;
+use ambient_policy::explain::report::Verdict;
 use support::*;
 
 const T0: &str = "2024-01-01T00:00:00Z";

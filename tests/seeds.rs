@@ -5,7 +5,7 @@
 //! service`; redirection is configured (the Service carries `istio.io/use-waypoint`).
 
 mod support;
-use ambient_policy::enforce::ztunnel::Verdict;
+use ambient_policy::explain::report::Verdict;
 use support::*;
 
 #[derive(Clone, Copy, Debug)]

@@ -4,11 +4,11 @@
 //! (waypoint chain and the enforcement signature of their pods), and each pair of groups is
 //! evaluated once.
 
-use super::path::{check, Index, Query};
+use super::path::{check, Query};
 use super::report::{PolicyRef, Verdict};
 use super::resolve::{resolve_source, Addressed, Client, SourceSpec, Target};
 use super::Ask;
-use crate::enforce::attach::Chain;
+use crate::enforce::{hops, Index};
 use crate::error::Result;
 use crate::mesh::Role;
 use serde::Serialize;
@@ -199,34 +199,12 @@ fn destinations(ix: &Index, ask: &Ask) -> Vec<Target> {
 /// What the result for a destination depends on, besides the source: destinations with
 /// equal keys get equal cells.
 fn dest_key(ix: &Index, t: &Target) -> String {
-    let mesh = ix.mesh;
-    let (w, chain, iuw) = match t.addressed {
-        Addressed::Service {
-            entry: false,
-            index,
-        } => {
-            let s = &mesh.services[index];
-            (
-                s.binding.waypoint,
-                Some(Chain::Service(index)),
-                s.ingress_use_waypoint,
-            )
-        }
-        Addressed::Service { entry: true, index } => {
-            let s = &mesh.service_entries[index];
-            (
-                s.binding.waypoint,
-                Some(Chain::ServiceEntry(index)),
-                s.ingress_use_waypoint,
-            )
-        }
-        Addressed::PodIp(p) => (mesh.pods[p].binding.waypoint, None, false),
-    };
+    let (w, chain, iuw) = hops::binding(ix.mesh, t.addressed);
     let at_waypoint: Vec<usize> = match w {
-        Some(w) => ix.chain_policies(w, chain).to_vec(),
+        Some(w) => ix.chain_policies(w, chain),
         None => vec![],
     };
-    let mut sigs: Vec<&str> = t.endpoints.iter().map(|&d| ix.sig(d)).collect();
+    let mut sigs: Vec<&str> = t.endpoints.iter().map(|&d| ix.signature(d)).collect();
     sigs.sort();
     sigs.dedup();
     format!(

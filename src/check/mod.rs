@@ -2,15 +2,18 @@
 //! reachability matrix. A thin pipeline over the same Snapshot and Mesh as `explain`:
 //! resolve the two ends, build the path, evaluate each hop (`enforce::evaluate`).
 
+mod hop;
 pub mod matrix;
 pub mod path;
 pub mod report;
 pub mod resolve;
+mod verdict;
 
+use crate::enforce::Index;
 use crate::error::{Error, Result};
 use crate::mesh::Mesh;
 use crate::snapshot::Snapshot;
-use path::{Index, Query};
+use path::Query;
 use std::collections::BTreeMap;
 
 /// What the user asked, before it is resolved against the input.

@@ -1,5 +1,6 @@
 //! `--from SOURCE` and `--to DEST`: their syntax, and what they name in the Snapshot.
 
+use crate::enforce::hops::SourceClass;
 use crate::error::{Error, Result};
 use crate::mesh::{spiffe, Dataplane, Mesh, Role};
 use crate::snapshot::Snapshot;
@@ -283,6 +284,18 @@ pub enum ClientClass {
     Plaintext,
 }
 
+impl ClientClass {
+    /// The engine's source class (`enforce::hops`).
+    pub fn source_class(self) -> SourceClass {
+        match self {
+            ClientClass::Ambient => SourceClass::Ambient,
+            ClientClass::Sidecar => SourceClass::Sidecar,
+            ClientClass::Ingress(_) => SourceClass::Ingress,
+            ClientClass::Plaintext => SourceClass::Plaintext,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Client {
     /// What the user named, normalised (`pod/default/x`).
@@ -487,13 +500,7 @@ fn resolve_ingress(mesh: &Mesh, named: Option<&(String, String)>) -> Result<Clie
 }
 
 /// What the client addresses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Addressed {
-    /// A Service (`entry: false`) or ServiceEntry, by index.
-    Service { entry: bool, index: usize },
-    /// A pod's own IP.
-    PodIp(usize),
-}
+pub use crate::enforce::hops::Addressed;
 
 #[derive(Debug, Clone)]
 pub struct Target {

@@ -214,7 +214,7 @@ fn route(hops: &[Hop]) -> String {
 /// deny when a hop denies; allow when every hop that evaluates policies allows; else it
 /// depends on what the explanation cannot know (the client's identity, the request).
 fn verdict(hops: &[Hop]) -> String {
-    use crate::enforce::ztunnel::Verdict;
+    use crate::explain::report::Verdict;
     if hops
         .iter()
         .any(|h| matches!(h.verdict, Some(Verdict::Deny(_))))
@@ -407,7 +407,7 @@ mod tests {
         }
     }
 
-    use crate::enforce::ztunnel::Verdict;
+    use crate::explain::report::Verdict;
 
     #[test]
     fn paths_compare_per_pod() {

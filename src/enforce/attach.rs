@@ -2,9 +2,10 @@
 //! `pilot/pkg/model/policyattachment.go#ShouldAttachPolicy`) and what istiod's
 //! `WaypointAccepted` status would say for the same reference (6.4).
 
+use crate::enforce::ztunnel::Scope;
 use crate::mesh::waypoint::{MESH_CONTROLLER, WAYPOINT_CLASS};
 use crate::mesh::Mesh;
-use crate::model::PolicyTargetRef;
+use crate::model::{AuthorizationPolicy, Pod, PolicyTargetRef, WorkloadSelector};
 
 pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 pub const ISTIO_NETWORKING_GROUP: &str = "networking.istio.io";
@@ -220,4 +221,38 @@ pub fn attaches_to_chain(res: &[RefResolution], w: usize, chain: Option<Chain>) 
         }
         _ => false,
     })
+}
+
+/// ztunnel attachment (SEMANTICS.md 4.1): selector policies in the pod's namespace or the
+/// root namespace whose matchLabels the pod has; namespace and global policies by namespace.
+pub fn ztunnel_attaches(p: &AuthorizationPolicy, scope: Scope, pod: &Pod, root: &str) -> bool {
+    let (pns, dns) = (&p.metadata.namespace, &pod.metadata.namespace);
+    match scope {
+        Scope::Global => true,
+        Scope::Namespace => pns == dns,
+        Scope::WorkloadSelector => {
+            (pns == root || pns == dns)
+                && p.spec
+                    .attachment
+                    .selector
+                    .as_ref()
+                    .is_some_and(|s| s.labels_match(&pod.metadata.labels))
+        }
+    }
+}
+
+/// Sidecar (and selector-based gateway) attachment: `ShouldAttachPolicy`'s non-targetRef
+/// branch. `selector: {}` counts as namespace-wide here.
+pub fn sidecar_attaches(
+    policy_ns: &str,
+    sel: Option<&WorkloadSelector>,
+    pod: &Pod,
+    root: &str,
+) -> bool {
+    (policy_ns == root || policy_ns == pod.metadata.namespace)
+        && sel.is_none_or(|s| {
+            s.match_labels
+                .as_ref()
+                .is_none_or(|m| m.iter().all(|(k, v)| pod.metadata.labels.get(k) == Some(v)))
+        })
 }

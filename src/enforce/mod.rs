@@ -1,7 +1,12 @@
-//! Where each policy is enforced: ztunnel conversion, waypoint attachment, PeerAuthentication;
-//! and how one request fares against a hop's policies (`evaluate`).
+//! The engine: where each policy is enforced (ztunnel conversion, waypoint attachment,
+//! PeerAuthentication), one `Index` of them per Snapshot, which hops a request crosses
+//! (`hops`), and how one request fares at each enforcer kind (`evaluate`).
 
 pub mod attach;
 pub mod evaluate;
+pub mod hops;
+pub mod index;
 pub mod peerauth;
 pub mod ztunnel;
+
+pub use index::Index;

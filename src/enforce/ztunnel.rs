@@ -476,13 +476,11 @@ fn when_match(
     }
 }
 
-// Evaluation lives in `super::evaluate` (as ztunnel keeps `src/rbac.rs` apart); these names
-// stay importable from here for the conversion's users.
-pub use super::evaluate::l4::{decide, policy_matches, Conn, Verdict};
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::enforce::evaluate::l4::{decide, policy_matches, Conn};
+    use crate::enforce::evaluate::{Decision, Peer};
 
     /// A policy in namespace `ns1` (root is `istio-system`) from a flow-style spec.
     fn policy(spec: &str) -> AuthorizationPolicy {
@@ -495,17 +493,11 @@ mod tests {
     }
 
     fn id(s: &str) -> Conn {
-        Conn {
-            identity: Some(Some(s.into())),
-            ..Conn::default()
-        }
+        Conn::from(Peer::known(s))
     }
 
     fn plain() -> Conn {
-        Conn {
-            identity: Some(None),
-            ..Conn::default()
-        }
+        Conn::from(Peer::Plaintext)
     }
 
     fn with_port(mut c: Conn, p: u16) -> Conn {
@@ -879,20 +871,27 @@ mod tests {
     fn decision_order() {
         let allow = conv("{rules: [{from: [{source: {principals: [a]}}]}]}");
         let deny = conv("{action: DENY, rules: [{from: [{source: {principals: [a]}}]}]}");
-        let ps = [("allow", Action::Allow, allow.rules.as_slice())];
-        assert_eq!(decide(&ps, &id("a")), Verdict::Allow);
-        assert_eq!(decide(&ps, &id("b")), Verdict::Deny(vec!["allow".into()]));
+        // (decision, deciding policy, "no ALLOW matched")
+        let d = |ps: &[(Action, &[ZRule])], c: &Conn| {
+            let h = decide(ps, c).1;
+            (h.decision, h.policy, h.no_allow_matched)
+        };
+        let ps = [(Action::Allow, allow.rules.as_slice())];
+        assert_eq!(d(&ps, &id("a")), (Decision::Allow, None, false));
+        assert_eq!(d(&ps, &id("b")), (Decision::Deny, None, true));
         // DENY wins over ALLOW.
         let both = [
-            ("allow", Action::Allow, allow.rules.as_slice()),
-            ("deny", Action::Deny, deny.rules.as_slice()),
+            (Action::Allow, allow.rules.as_slice()),
+            (Action::Deny, deny.rules.as_slice()),
         ];
-        assert_eq!(decide(&both, &id("a")), Verdict::Deny(vec!["deny".into()]));
+        assert_eq!(d(&both, &id("a")), (Decision::Deny, Some(1), false));
         // No ALLOW policy at all: allowed.
-        assert_eq!(
-            decide(&[("deny", Action::Deny, deny.rules.as_slice())], &id("b")),
-            Verdict::Allow
-        );
-        assert_eq!(decide(&ps, &Conn::default()), Verdict::Depends);
+        let only_deny = [(Action::Deny, deny.rules.as_slice())];
+        assert_eq!(d(&only_deny, &id("b")), (Decision::Allow, None, false));
+        // A malformed principal `a` is no identity of any trust domain: no peer is it.
+        let any = Conn::from(Peer::Any {
+            trust_domain: "td".into(),
+        });
+        assert_eq!(d(&ps, &any), (Decision::Deny, None, true));
     }
 }

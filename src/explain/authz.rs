@@ -3,47 +3,13 @@
 use super::entries::Entries;
 use super::report::{PolicyReport, ZtunnelDetail};
 use super::{relevant, short_names, Ctx};
-use crate::enforce::attach::RefOutcome;
+use crate::enforce::attach::{sidecar_attaches, ztunnel_attaches, RefOutcome};
 use crate::enforce::ztunnel::{Action, Conversion, NotSent, Scope, ZtEffect};
 use crate::findings::{self as f, Finding, Severity};
 use crate::mesh::{Dataplane, Role};
-use crate::model::{resource_key, AuthorizationPolicy, Pod, WorkloadSelector};
+use crate::model::{resource_key, AuthorizationPolicy};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// ztunnel attachment (SEMANTICS.md 4.1): selector policies in the pod's namespace or the
-/// root namespace whose matchLabels the pod has; namespace and global policies by namespace.
-pub fn ztunnel_attaches(p: &AuthorizationPolicy, scope: Scope, pod: &Pod, root: &str) -> bool {
-    let (pns, dns) = (&p.metadata.namespace, &pod.metadata.namespace);
-    match scope {
-        Scope::Global => true,
-        Scope::Namespace => pns == dns,
-        Scope::WorkloadSelector => {
-            (pns == root || pns == dns)
-                && p.spec
-                    .attachment
-                    .selector
-                    .as_ref()
-                    .is_some_and(|s| s.labels_match(&pod.metadata.labels))
-        }
-    }
-}
-
-/// Sidecar (and selector-based gateway) attachment: `ShouldAttachPolicy`'s non-targetRef
-/// branch. `selector: {}` counts as namespace-wide here.
-pub fn sidecar_attaches(
-    policy_ns: &str,
-    sel: Option<&WorkloadSelector>,
-    pod: &Pod,
-    root: &str,
-) -> bool {
-    (policy_ns == root || policy_ns == pod.metadata.namespace)
-        && sel.is_none_or(|s| {
-            s.match_labels
-                .as_ref()
-                .is_none_or(|m| m.iter().all(|(k, v)| pod.metadata.labels.get(k) == Some(v)))
-        })
-}
 
 fn enum_name<T: Serialize>(v: T) -> String {
     match serde_json::to_value(v) {
@@ -79,7 +45,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
     let snap = ctx.snap;
     let mut out = Vec::new();
     for (i, p) in snap.authorization_policies.iter().enumerate() {
-        let conv = ctx.conversions[i].clone();
+        let conv = ctx.ix.conversions[i].clone();
         let (entries, facts) = place(ctx, i, p, &conv);
         let enforcement = entries.finish();
         if !relevant(ctx, &p.metadata.namespace, &enforcement) {
@@ -127,7 +93,7 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
         "as-written"
     };
     if !p.spec.attachment.target_refs().is_empty() {
-        for res in &ctx.ap_refs[i] {
+        for res in &ctx.ix.ap_refs[i] {
             if res.status_accepted
                 && res
                     .outcomes
@@ -137,7 +103,7 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
                 facts.status_traps.push(res.target.clone());
             }
         }
-        facts.unbound_refs = ctx.place_refs(&mut e, &ctx.ap_refs[i], envoy_effect);
+        facts.unbound_refs = ctx.place_refs(&mut e, &ctx.ix.ap_refs[i], envoy_effect);
         return (e, facts);
     }
     let zt_effect = if conv.dry_run {

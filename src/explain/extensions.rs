@@ -1,10 +1,10 @@
 //! RequestAuthentication, Telemetry, WasmPlugin, EnvoyFilter (SEMANTICS.md 8) and mesh routes
 //! with Service parents (section 9): consumed only by Envoy-based proxies.
 
-use super::authz::sidecar_attaches;
 use super::entries::Entries;
 use super::report::PolicyReport;
 use super::{attachment_label, relevant, short_names, Ctx};
+use crate::enforce::attach::sidecar_attaches;
 use crate::enforce::attach::{Chain, GATEWAY_GROUP, ISTIO_NETWORKING_GROUP};
 use crate::findings::{self as f, Finding};
 use crate::mesh::{Dataplane, Role};
@@ -26,7 +26,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
         let mut unbound = Vec::new();
         let mut ambient = Vec::new();
         if !refs.is_empty() {
-            unbound = ctx.place_refs(&mut e, &ctx.ext_refs[i], "as-written");
+            unbound = ctx.place_refs(&mut e, &ctx.ix.ext_refs[i], "as-written");
         } else {
             for &d in ctx.candidate_pods(&m.namespace) {
                 let pod = &snap.pods[d];

@@ -16,9 +16,13 @@
 //! workload identity of the input (AMB029, with the closest one), and source namespaces that
 //! do not exist (AMB030, istioctl's IST0101).
 
-use super::paths::{verdict, ZtByPod};
+use super::destination::{self, entries};
+use super::report::Verdict;
 use super::Ctx;
-use crate::enforce::ztunnel::{Action, Conn, Match, Verdict, ZRule};
+use crate::enforce::evaluate::l4::Conn;
+use crate::enforce::evaluate::Peer;
+use crate::enforce::index::Origin;
+use crate::enforce::ztunnel::{Action, Match, ZRule};
 use crate::findings::{self as f, Finding};
 use crate::mesh::Dataplane;
 use crate::model::resource_key;
@@ -45,10 +49,7 @@ fn identity_view(m: &Match) -> Match {
 /// Whether the rule's source conditions let `id` through: some connection from `id` can
 /// match it (ports and addresses are taken as matching).
 fn rule_admits(rule: &ZRule, id: &str) -> bool {
-    let conn = Conn {
-        identity: Some(Some(id.to_string())),
-        ..Conn::default()
-    };
+    let conn = Conn::from(Peer::known(id));
     rule.can_fire()
         && rule.clauses.iter().all(|cl| {
             cl.matches.is_empty()
@@ -86,12 +87,12 @@ fn classify(
     rules: &[ZRule],
     waypoint: &str,
     probe: &str,
-    overall: &Option<Verdict>,
+    overall: &Verdict,
 ) -> Option<Class> {
     if !constrains_identity(rules) {
         return None;
     }
-    let denied_by_it = matches!(overall, Some(Verdict::Deny(by)) if by.iter().any(|b| b == key));
+    let denied_by_it = matches!(overall, Verdict::Deny(by) if by.iter().any(|b| b == key));
     let admits_w = rules.iter().any(|r| rule_admits(r, waypoint));
     let admits_other = rules.iter().any(|r| rule_admits(r, probe));
     match action {
@@ -108,8 +109,8 @@ fn classify(
 /// (destination key, waypoint key, waypoint identity) per policy and class.
 type Seen = BTreeMap<(String, u8), BTreeSet<(String, String, String)>>;
 
-pub fn findings(ctx: &Ctx, zt_by_pod: &ZtByPod) -> Vec<Finding> {
-    let (snap, mesh) = (ctx.snap, ctx.mesh);
+pub fn findings(ctx: &Ctx) -> Vec<Finding> {
+    let (snap, mesh, ix) = (ctx.snap, ctx.mesh, ctx.ix);
     let td = snap.mesh.trust_domain();
     let probe = probe(td);
     let mut seen: Seen = BTreeMap::new();
@@ -118,24 +119,22 @@ pub fn findings(ctx: &Ctx, zt_by_pod: &ZtByPod) -> Vec<Finding> {
         if mesh.pods[d].dataplane != Dataplane::Ambient {
             continue;
         }
-        let Some(zt) = zt_by_pod.get(&d) else {
-            continue;
-        };
+        let zt = entries(ix, d);
         for w in mesh.waypoints_in_front_of(d) {
             let wid = mesh.waypoint_identity(w).trim_start_matches("spiffe://");
-            let overall = verdict(zt, Some(Some(wid.to_string())));
-            for p in zt
-                .iter()
-                .filter(|p| p.key.starts_with("AuthorizationPolicy/"))
-            {
-                let Some(class) = classify(&p.key, p.action, &p.rules, wid, &probe, &overall)
-                else {
+            let overall = destination::verdict(ix, d, Peer::known(wid));
+            for h in zt.iter().filter(|h| matches!(h.origin, Origin::Policy(_))) {
+                let key = destination::key(ix, h.origin);
+                let rules = ix.held_rules(d, h.origin);
+                let Some(class) = classify(&key, h.action, rules, wid, &probe, &overall) else {
                     continue;
                 };
-                actions.insert(p.key.clone(), p.action);
-                seen.entry((p.key.clone(), class as u8))
-                    .or_default()
-                    .insert((mesh.pod_key(d), ctx.waypoint_key(w), wid.to_string()));
+                actions.insert(key.clone(), h.action);
+                seen.entry((key, class as u8)).or_default().insert((
+                    mesh.pod_key(d),
+                    ctx.waypoint_key(w),
+                    wid.to_string(),
+                ));
             }
         }
     }
@@ -574,9 +573,9 @@ mod tests {
     #[test]
     #[allow(clippy::type_complexity)]
     fn classification() {
-        let deny_by = |k: &str| Some(Verdict::Deny(vec![k.to_string()]));
+        let deny_by = |k: &str| Verdict::Deny(vec![k.to_string()]);
         let k = "AuthorizationPolicy/app/p";
-        let cases: Vec<(&str, Action, Vec<ZRule>, Option<Verdict>, Option<Class>)> = vec![
+        let cases: Vec<(&str, Action, Vec<ZRule>, Verdict, Option<Class>)> = vec![
             (
                 "allow client only, nothing else admits W",
                 Action::Allow,
@@ -588,49 +587,49 @@ mod tests {
                 "allow client only, another ALLOW admits W",
                 Action::Allow,
                 vec![rule(principals(&[C]))],
-                Some(Verdict::Allow),
+                Verdict::Allow,
                 Some(Class::ClientsHidden),
             ),
             (
                 "allow client and waypoint: guard with an exception",
                 Action::Allow,
                 vec![rule(principals(&[C, W]))],
-                Some(Verdict::Allow),
+                Verdict::Allow,
                 Some(Class::Guard),
             ),
             (
                 "allow anyone and waypoint (docs' step)",
                 Action::Allow,
                 vec![rule(principals(&[C])), ZRule::default()],
-                Some(Verdict::Allow),
+                Verdict::Allow,
                 None,
             ),
             (
                 "allow only the waypoint: guard",
                 Action::Allow,
                 vec![rule(principals(&[W]))],
-                Some(Verdict::Allow),
+                Verdict::Allow,
                 Some(Class::Guard),
             ),
             (
                 "deny notPrincipals waypoint: guard",
                 Action::Deny,
                 vec![rule(not_principals(&[W]))],
-                Some(Verdict::Allow),
+                Verdict::Allow,
                 Some(Class::Guard),
             ),
             (
                 "guard with a sidecar exception",
                 Action::Deny,
                 vec![rule(not_principals(&[W, C]))],
-                Some(Verdict::Allow),
+                Verdict::Allow,
                 Some(Class::Guard),
             ),
             (
                 "deny a client: never fires via waypoint",
                 Action::Deny,
                 vec![rule(principals(&[C]))],
-                Some(Verdict::Allow),
+                Verdict::Allow,
                 Some(Class::ClientsHidden),
             ),
             (
@@ -644,7 +643,7 @@ mod tests {
                 "port-only allow: no source condition",
                 Action::Allow,
                 vec![rule(ports(8080))],
-                Some(Verdict::Allow),
+                Verdict::Allow,
                 None,
             ),
         ];

@@ -2,6 +2,8 @@
 //! Pure: no I/O.
 
 mod authz;
+mod bypass;
+mod destination;
 mod entries;
 mod extensions;
 mod identity;
@@ -10,12 +12,9 @@ mod paths;
 mod peer;
 pub mod report;
 
-/// Which pods a selector/namespace/root policy applies to, at ztunnel and at a sidecar.
-pub use authz::{sidecar_attaches, ztunnel_attaches};
-
-use crate::enforce::attach::{resolve_ref, Chain, Consumer, RefOutcome, RefResolution};
-use crate::enforce::peerauth::{self, MtlsOutcome};
-use crate::enforce::ztunnel::{self, Conversion};
+use crate::enforce::attach::{Chain, RefOutcome, RefResolution};
+use crate::enforce::peerauth::MtlsOutcome;
+use crate::enforce::Index;
 use crate::findings::Finding;
 use crate::mesh::{Mesh, Role};
 use crate::model::resource_key;
@@ -41,6 +40,8 @@ impl Scope {
 
 /// Everything the per-kind analyses share.
 pub(crate) struct Ctx<'a> {
+    /// The engine's index: conversions, targetRefs, what each enforcer holds.
+    pub ix: &'a Index<'a>,
     pub mesh: &'a Mesh<'a>,
     pub snap: &'a Snapshot,
     pub scope: &'a Scope,
@@ -50,15 +51,10 @@ pub(crate) struct Ctx<'a> {
     pub pods_by_ns: BTreeMap<&'a str, Vec<usize>>,
     /// The same, by (label, value): see `candidate_pods_with`.
     pub pods_by_label: HashMap<(&'a str, &'a str), Vec<usize>>,
-    /// AuthorizationPolicies by namespace.
-    pub aps_by_ns: BTreeMap<&'a str, Vec<usize>>,
     pub services: BTreeSet<usize>,
     pub service_entries: BTreeSet<usize>,
-    pub conversions: Vec<Conversion>,
-    pub ap_refs: Vec<Vec<RefResolution>>,
-    pub ext_refs: Vec<Vec<RefResolution>>,
     /// Effective mTLS of every in-scope pod in the mesh.
-    pub mtls: BTreeMap<usize, MtlsOutcome>,
+    pub mtls: BTreeMap<usize, &'a MtlsOutcome>,
     pub findings: Vec<Finding>,
 }
 
@@ -95,18 +91,6 @@ impl<'a> Ctx<'a> {
             .copied()
             .filter(|&d| all || self.snap.pods[d].metadata.namespace == ns)
             .collect()
-    }
-
-    /// AuthorizationPolicies that can apply to a pod in `ns`: its namespace's and the root's.
-    pub fn candidate_aps(&self, ns: &str) -> impl Iterator<Item = usize> + '_ {
-        let root = self.root();
-        let own = self.aps_by_ns.get(ns).map_or(&[][..], Vec::as_slice);
-        let global = if ns == root {
-            &[][..]
-        } else {
-            self.aps_by_ns.get(root).map_or(&[][..], Vec::as_slice)
-        };
-        own.iter().chain(global).copied()
     }
 
     pub fn waypoint_key(&self, w: usize) -> String {
@@ -182,7 +166,6 @@ impl<'a> Ctx<'a> {
 
 pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     let mesh = Mesh::build(snap);
-    let root = snap.mesh.root().to_string();
     let pods: Vec<usize> = (0..snap.pods.len())
         .filter(|&i| {
             let m = &snap.pods[i].metadata;
@@ -212,58 +195,14 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
                         .any(|p| pods.binary_search(p).is_ok()))
         })
         .collect();
-    let dry_run_flag = snap
-        .mesh
-        .feature("AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY");
-    let conversions = snap
-        .authorization_policies
-        .iter()
-        .map(|p| ztunnel::convert(p, &root, dry_run_flag))
-        .collect();
-    let resolve_all = |ns: &str, refs: Vec<crate::model::PolicyTargetRef>, c: Consumer| {
-        refs.iter()
-            .map(|r| resolve_ref(&mesh, ns, r, c))
-            .collect::<Vec<_>>()
-    };
-    let ap_refs = snap
-        .authorization_policies
-        .iter()
-        .map(|p| {
-            resolve_all(
-                &p.metadata.namespace,
-                p.spec.attachment.target_refs(),
-                Consumer::Standard,
-            )
-        })
-        .collect();
-    let ext_refs = snap
-        .extensions
-        .iter()
-        .map(|p| {
-            let c = if p.kind == "EnvoyFilter" {
-                Consumer::EnvoyFilter
-            } else {
-                Consumer::Standard
-            };
-            resolve_all(&p.metadata.namespace, p.spec.attachment.target_refs(), c)
-        })
-        .collect();
+    let ix = Index::new(&mesh);
     let mtls = pods
         .iter()
         .filter(|&&p| {
             mesh.pods[p].dataplane != crate::mesh::Dataplane::None
                 && matches!(mesh.pods[p].role, Role::Workload | Role::Ingress(_))
         })
-        .map(|&p| {
-            // A sidecar pod is not captured by ztunnel (SEMANTICS.md 2.1): its sidecar applies
-            // the PeerAuthentication with sidecar semantics.
-            let decide = if mesh.pods[p].dataplane == crate::mesh::Dataplane::Sidecar {
-                peerauth::sidecar_effective
-            } else {
-                peerauth::effective
-            };
-            (p, decide(&snap.pods[p], &snap.peer_authentications, &root))
-        })
+        .map(|&p| (p, &ix.mtls(p).outcome))
         .collect();
     let mut pods_by_ns: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for &p in &pods {
@@ -278,26 +217,16 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
             pods_by_label.entry((k, v)).or_default().push(p);
         }
     }
-    let mut aps_by_ns: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, p) in snap.authorization_policies.iter().enumerate() {
-        aps_by_ns
-            .entry(p.metadata.namespace.as_str())
-            .or_default()
-            .push(i);
-    }
     let mut ctx = Ctx {
+        ix: &ix,
         mesh: &mesh,
         snap,
         scope,
         pods,
         pods_by_ns,
         pods_by_label,
-        aps_by_ns,
         services,
         service_entries,
-        conversions,
-        ap_refs,
-        ext_refs,
         mtls,
         findings: vec![],
     };
@@ -308,8 +237,11 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     policies.extend(extensions::route_reports(&mut ctx));
     inventory::findings(&mut ctx);
     let input_assumptions = inventory::input_state(&mut ctx);
-    let (paths, bypass) = paths::build(&ctx);
+    let mut chains = paths::ChainNames::default();
+    let paths = paths::build(&ctx, &mut chains);
+    let bypass = bypass::findings(&ctx, &mut chains);
     ctx.findings.extend(bypass);
+    ctx.findings.extend(identity::findings(&ctx));
 
     let mut findings = std::mem::take(&mut ctx.findings);
     findings.sort();

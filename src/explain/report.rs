@@ -1,7 +1,6 @@
 //! The Explanation: the versioned output contract of DESIGN.md section 3. Field names here
 //! are stable; add fields freely, never rename these.
 
-use crate::enforce::ztunnel::Verdict;
 use crate::findings::Finding;
 use crate::model::Condition;
 use crate::snapshot::Incomplete;
@@ -9,6 +8,17 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub const API_VERSION: &str = "ambient-policy/v1alpha1";
+
+/// A destination ztunnel's decision on a path, as the Explanation prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "verdict", content = "by")]
+pub enum Verdict {
+    Allow,
+    /// Denied, by these policies (`ExplicitlyDenied` or `NotAllowed`).
+    Deny(Vec<String>),
+    /// Depends on attributes not known here (client identity, port, IP).
+    Depends,
+}
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -301,8 +301,8 @@ pub fn explain(e: &Explanation, f: Format) -> String {
                     .map(|s| s.trim_start_matches("AuthorizationPolicy/").to_string()),
             );
             let tone = match &h.verdict {
-                Some(crate::enforce::ztunnel::Verdict::Allow) => Tone::Allow,
-                Some(crate::enforce::ztunnel::Verdict::Deny(_)) => Tone::Deny,
+                Some(crate::explain::report::Verdict::Allow) => Tone::Allow,
+                Some(crate::explain::report::Verdict::Deny(_)) => Tone::Deny,
                 _ => Tone::Plain,
             };
             g.node(&id, lines, tone, false);

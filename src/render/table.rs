@@ -770,13 +770,13 @@ fn hop_text(p: &Painter, h: &Hop, wide: bool) -> String {
     // The verdict is this hop's (ztunnel's L4 decision), not the request's: a waypoint or
     // sidecar before it decides per request, which `check` evaluates.
     match &h.verdict {
-        Some(crate::enforce::ztunnel::Verdict::Allow) => {
+        Some(crate::explain::report::Verdict::Allow) => {
             s.push_str(&format!(" {}", p.good("=> allow")))
         }
-        Some(crate::enforce::ztunnel::Verdict::Deny(_)) => {
+        Some(crate::explain::report::Verdict::Deny(_)) => {
             s.push_str(&format!(" {}", p.bad("=> deny")))
         }
-        Some(crate::enforce::ztunnel::Verdict::Depends) => {
+        Some(crate::explain::report::Verdict::Depends) => {
             s.push_str(&format!(" {}", p.warn("=> depends on the client")))
         }
         None => {}
@@ -815,7 +815,7 @@ mod tests {
 
     #[test]
     fn a_hop_verdict_reads_as_the_hops_own() {
-        use crate::enforce::ztunnel::Verdict;
+        use crate::explain::report::Verdict;
         let p = Painter { on: false };
         let hop = |verdict| Hop {
             component: "ztunnel".into(),

@@ -5,9 +5,10 @@
 //! presence, `not*` fields exclude, `when` keys by attribute). Nothing is assumed: an
 //! attribute the request does not carry makes the result unknown.
 
-use super::l4::{kind, NsSa, Peer};
-use super::{identity_parts, Outcome};
-use crate::enforce::ztunnel::{Cidr, StringMatch};
+use super::l4::{kind, service_account_hit, service_account_shown, NsSa};
+use super::peer::{decide_for_peer, identity_kind, Peer, Subject, Witnesses};
+use super::{decide_hop, HopDecision, Outcome};
+use crate::enforce::ztunnel::{Action, Cidr, StringMatch};
 use crate::model::{AuthorizationPolicy, From, Operation, Rule, Source, To, WhenCondition};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -15,8 +16,8 @@ use std::net::IpAddr;
 /// What the proxy knows of one request. `None` is "not known".
 #[derive(Debug, Clone, Default)]
 pub struct Request {
-    /// The mTLS peer identity without `spiffe://`; `Some(None)`: plaintext, no identity.
-    pub principal: Option<Option<String>>,
+    /// The mTLS peer.
+    pub peer: Peer,
     /// The direct peer address (`source.ip`, `ipBlocks`).
     pub source_ip: Option<IpAddr>,
     /// The original client address (`remote.ip`, `remoteIpBlocks`).
@@ -33,6 +34,91 @@ pub struct Request {
     /// The mesh's trust domain, which the proxy reads `cluster.local` principals as
     /// (`None`: `cluster.local` itself).
     pub trust_domain: Option<String>,
+}
+
+/// An Envoy-based proxy's decision (waypoint, sidecar, ingress gateway) for request `r`
+/// over the policies it holds, each with the action that decides (`Audit` for a dry-run
+/// policy: Envoy's shadow rules never decide), and each policy's outcome for `r`. For a peer
+/// the question does not name, decided when every identity the policies tell apart agrees.
+pub fn decide(
+    policies: &[(&AuthorizationPolicy, Action)],
+    r: &Request,
+) -> (Vec<Outcome>, HopDecision) {
+    let outcomes =
+        |r: &Request| -> Vec<Outcome> { policies.iter().map(|(p, _)| evaluate(p, r)).collect() };
+    let decide_with = |os: &[Outcome]| {
+        let refs: Vec<(Action, &Outcome)> = policies.iter().map(|p| p.1).zip(os).collect();
+        decide_hop(&refs)
+    };
+    let base = outcomes(r);
+    let d = decide_for_peer(
+        &r.peer,
+        || {
+            let Peer::Any { trust_domain } = &r.peer else {
+                return None;
+            };
+            let mut w = Witnesses::new(trust_domain);
+            for (p, _) in policies {
+                witnesses(p, r, &mut w);
+            }
+            w.peers()
+        },
+        |peer| {
+            if *peer == r.peer {
+                return decide_with(&base);
+            }
+            let req = Request {
+                peer: peer.clone(),
+                ..r.clone()
+            };
+            decide_with(&outcomes(&req))
+        },
+    );
+    (base, d)
+}
+
+/// Adds the identities one policy's conditions tell apart.
+fn witnesses(p: &AuthorizationPolicy, r: &Request, w: &mut Witnesses) {
+    let ns = &p.metadata.namespace;
+    for rule in p.spec.rules.as_deref().unwrap_or(&[]) {
+        for s in rule.from.iter().map(|f| &f.source) {
+            for m in principals(&s.principals, r)
+                .iter()
+                .chain(&principals(&s.not_principals, r))
+            {
+                w.principal(m);
+            }
+            for m in strings(&s.namespaces)
+                .iter()
+                .chain(&strings(&s.not_namespaces))
+            {
+                w.namespace(m);
+            }
+            for (n, sa) in service_accounts(&s.service_accounts, ns)
+                .iter()
+                .chain(&service_accounts(&s.not_service_accounts, ns))
+            {
+                w.service_account(n, sa);
+            }
+        }
+        for c in &rule.when {
+            let values = c.values.iter().chain(&c.not_values).cloned();
+            match c.key.as_str() {
+                "source.principal" => {
+                    for m in principals(&values.collect::<Vec<_>>(), r) {
+                        w.principal(&m);
+                    }
+                }
+                "source.namespace" => {
+                    for m in strings(&values.collect::<Vec<_>>()) {
+                        w.namespace(&m);
+                    }
+                }
+                "source.serviceAccount" => w.opaque(),
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Whether one policy's rules match the request (ALLOW: allows it; DENY: denies it).
@@ -91,16 +177,6 @@ fn service_accounts(v: &[String], policy_ns: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn principal(r: &Request) -> Option<Peer<'_>> {
-    r.principal.as_ref().map(|p| Peer(p.as_deref()))
-}
-
-fn id_part(p: &Peer, i: usize) -> String {
-    p.0.and_then(identity_parts)
-        .map(|x| [x.0, x.1, x.2][i].to_string())
-        .unwrap_or_default()
-}
-
 fn str_kind(attr: &str, pos: &[String], neg: &[String], v: Option<&str>) -> Outcome {
     kind(attr, &strings(pos), &strings(neg), v, |m, v| m.matches(v))
 }
@@ -120,32 +196,29 @@ fn local_principal(p: &str, trust_domain: Option<&str>) -> String {
     }
 }
 
-fn peer_kind(attr: &str, pos: &[String], neg: &[String], r: &Request, part: usize) -> Outcome {
-    let (pos, neg) = if part == 3 {
-        let td = r.trust_domain.as_deref();
-        let local = |v: &[String]| v.iter().map(|p| local_principal(p, td)).collect::<Vec<_>>();
-        (local(pos), local(neg))
-    } else {
-        (pos.to_vec(), neg.to_vec())
+/// Which part of the peer's identity a condition reads.
+#[derive(Clone, Copy)]
+enum Part {
+    Principal,
+    Namespace,
+    TrustDomain,
+}
+
+/// Principals as the proxy compares them (after `local_principal`).
+fn principals(v: &[String], r: &Request) -> Vec<StringMatch> {
+    let td = r.trust_domain.as_deref();
+    v.iter()
+        .map(|p| StringMatch::parse(&local_principal(p, td)))
+        .collect()
+}
+
+fn peer_kind(attr: &str, pos: &[String], neg: &[String], r: &Request, part: Part) -> Outcome {
+    let (pos, neg, subject) = match part {
+        Part::Principal => (principals(pos, r), principals(neg, r), r.peer.principal()),
+        Part::Namespace => (strings(pos), strings(neg), r.peer.namespace()),
+        Part::TrustDomain => (strings(pos), strings(neg), r.peer.trust_domain()),
     };
-    let (pos, neg) = (pos.as_slice(), neg.as_slice());
-    // principals (part 3: the whole identity), namespaces (1), trust domains (0); the
-    // value shown in reasons is the part compared, empty for plaintext.
-    let v = principal(r).map(|p| {
-        if part == 3 {
-            p.0.unwrap_or("").to_string()
-        } else {
-            id_part(&p, part)
-        }
-    });
-    let shown = v.as_deref().map(|s| Peer(Some(s)));
-    kind(
-        attr,
-        &strings(pos),
-        &strings(neg),
-        shown.as_ref(),
-        |m, p| p.0.is_some_and(|s| !s.is_empty() && m.matches(s)),
-    )
+    identity_kind(attr, &pos, &neg, &subject, |m| m.test(&subject))
 }
 
 fn ip_kind(attr: &str, pos: &[String], neg: &[String], ip: Option<IpAddr>) -> Outcome {
@@ -163,28 +236,37 @@ fn sa_kind(pos: &[String], neg: &[String], policy_ns: &str, r: &Request) -> Outc
         pos.iter().map(NsSa).collect(),
         neg.iter().map(NsSa).collect(),
     );
-    kind(
+    identity_kind(
         "source.serviceAccount",
         &pos,
         &neg,
-        principal(r).as_ref(),
-        |want, p| {
-            p.0.and_then(identity_parts)
-                .is_some_and(|(_, ns, sa)| ns == want.0 .0 && sa == want.0 .1)
-        },
+        &service_account_shown(&r.peer),
+        |want| service_account_hit(&r.peer, want.0),
     )
 }
 
 fn source(s: &Source, policy_ns: &str, r: &Request) -> Outcome {
     Outcome::all([
-        peer_kind("source.principal", &s.principals, &s.not_principals, r, 3),
+        peer_kind(
+            "source.principal",
+            &s.principals,
+            &s.not_principals,
+            r,
+            Part::Principal,
+        ),
         str_kind(
             "request.auth.principal",
             &s.request_principals,
             &s.not_request_principals,
             r.request_principal.as_deref(),
         ),
-        peer_kind("source.namespace", &s.namespaces, &s.not_namespaces, r, 1),
+        peer_kind(
+            "source.namespace",
+            &s.namespaces,
+            &s.not_namespaces,
+            r,
+            Part::Namespace,
+        ),
         sa_kind(&s.service_accounts, &s.not_service_accounts, policy_ns, r),
         ip_kind("source.ip", &s.ip_blocks, &s.not_ip_blocks, r.source_ip),
         ip_kind(
@@ -198,7 +280,7 @@ fn source(s: &Source, policy_ns: &str, r: &Request) -> Outcome {
             &s.trust_domains,
             &s.not_trust_domains,
             r,
-            0,
+            Part::TrustDomain,
         ),
     ])
 }
@@ -255,17 +337,19 @@ fn when(w: &WhenCondition, r: &Request) -> Outcome {
     match key {
         "source.ip" => ip_kind(key, pos, neg, r.source_ip),
         "remote.ip" => ip_kind(key, pos, neg, r.remote_ip),
-        "source.namespace" => peer_kind(key, pos, neg, r, 1),
-        "source.principal" => peer_kind(key, pos, neg, r, 3),
-        "source.trustDomain" => peer_kind(key, pos, neg, r, 0),
+        "source.namespace" => peer_kind(key, pos, neg, r, Part::Namespace),
+        "source.principal" => peer_kind(key, pos, neg, r, Part::Principal),
+        "source.trustDomain" => peer_kind(key, pos, neg, r, Part::TrustDomain),
         "source.serviceAccount" => {
-            // Values are `ns/sa`.
-            let v = principal(r).map(|p| {
-                p.0.and_then(identity_parts)
-                    .map(|(_, ns, sa)| format!("{ns}/{sa}"))
-                    .unwrap_or_default()
-            });
-            str_kind(key, pos, neg, v.as_deref())
+            // Values are `ns/sa` patterns.
+            let shown = service_account_shown(&r.peer);
+            let subject = match (&r.peer, r.peer.service_account()) {
+                (_, Some(_)) => Subject::Is(&shown),
+                (Peer::Any { .. }, None) => Subject::Any(String::new()),
+                _ => Subject::Nothing,
+            };
+            let (pos, neg) = (strings(pos), strings(neg));
+            identity_kind(key, &pos, &neg, &subject, |m| m.test(&subject))
         }
         "request.auth.principal" => str_kind(key, pos, neg, r.request_principal.as_deref()),
         "destination.ip" => ip_kind(key, pos, neg, r.destination_ip),
@@ -287,12 +371,18 @@ mod tests {
     /// `id=P` (or `id=-` for plaintext) `ip=` `remote=` `dip=` `port=` `host=` `method=`
     /// `path=` `jwt=` `td=` (mesh trust domain) `h:NAME=VALUE`; anything not given is unknown.
     fn request(s: &str) -> Request {
-        let mut r = Request::default();
+        // Without `id=`: an authenticated peer the question does not name.
+        let mut r = Request {
+            peer: Peer::Any {
+                trust_domain: "td".into(),
+            },
+            ..Request::default()
+        };
         for kv in s.split_whitespace() {
             let (k, v) = kv.split_once('=').unwrap();
             match k {
-                "id" if v == "-" => r.principal = Some(None),
-                "id" => r.principal = Some(Some(v.into())),
+                "id" if v == "-" => r.peer = Peer::Plaintext,
+                "id" => r.peer = Peer::known(v),
                 "ip" => r.source_ip = v.parse().ok(),
                 "remote" => r.remote_ip = v.parse().ok(),
                 "dip" => r.destination_ip = v.parse().ok(),
@@ -334,7 +424,11 @@ mod tests {
             ("[{from: [{source: {principals: [\"*/sa/x\"]}}]}]", "id=td/ns/b/sa/x", "match"),
             ("[{from: [{source: {principals: [\"*\"]}}]}]", "id=td/ns/a/sa/x", "match"),
             ("[{from: [{source: {principals: [\"*\"]}}]}]", "id=-", "no-match"),
-            ("[{from: [{source: {principals: [\"*\"]}}]}]", "", "unknown:source.principal"),
+            ("[{from: [{source: {principals: [\"*\"]}}]}]", "", "match"),
+            ("[{from: [{source: {principals: [td/ns/a/sa/x]}}]}]", "", "unknown:source.principal"),
+            ("[{from: [{source: {principals: [cluster.local/ns/a/sa/x]}}]}]", "", "no-match"),
+            ("[{from: [{source: {principals: [cluster.local/ns/a/sa/x]}}]}]", "td=td", "unknown:source.principal"),
+            ("[{when: [{key: source.namespace, values: [\"*\"]}]}]", "", "match"),
             ("[{from: [{source: {notPrincipals: [td/ns/a/sa/x]}}]}]", "id=td/ns/a/sa/x", "no-match"),
             ("[{from: [{source: {notPrincipals: [td/ns/a/sa/x]}}]}]", "id=-", "match"),
             // namespaces from the identity; plaintext has none

@@ -1,21 +1,32 @@
 //! ztunnel's evaluation of the L4 rules it was sent (SEMANTICS.md 5.2,
 //! `ztunnel/src/rbac.rs#Authorization::matches`, `ztunnel/src/state.rs#assert_rbac`).
 
-use super::{identity_parts, Outcome};
+use super::peer::{decide_for_peer, identity_kind, Peer, Subject, Witnesses};
+use super::{decide_hop, HopDecision, Outcome};
 use crate::enforce::ztunnel::{Action, Cidr, Match, StringMatch, ZRule};
-use serde::Serialize;
 use std::fmt::Display;
 use std::net::IpAddr;
 
-/// What ztunnel knows of a connection. `identity: Some(None)` is a plaintext connection;
-/// `None` anywhere is "not known here".
-#[derive(Debug, Clone, Default)]
+/// What ztunnel knows of a connection: its peer, and where known its addresses and port
+/// (`None`: not known here).
+#[derive(Debug, Clone)]
 pub struct Conn {
-    /// Peer identity without `spiffe://`, e.g. `cluster.local/ns/a/sa/b`.
-    pub identity: Option<Option<String>>,
+    pub peer: Peer,
     pub src_ip: Option<IpAddr>,
     pub dst_ip: Option<IpAddr>,
     pub dst_port: Option<u16>,
+}
+
+impl Conn {
+    /// A connection from `peer` with nothing else known.
+    pub fn from(peer: Peer) -> Self {
+        Conn {
+            peer,
+            src_ip: None,
+            dst_ip: None,
+            dst_port: None,
+        }
+    }
 }
 
 fn list<T: Display>(v: &[T]) -> String {
@@ -39,9 +50,9 @@ impl Display for Cidr {
     }
 }
 
-/// One kind of a Match (or one field of an Envoy rule): the positive list needs a hit, the
-/// negative list needs none. `value` is the request's value (`None`: unknown), `hit` tests
-/// one entry against it, `attr` names it for reasons and needs.
+/// One kind of a Match (or one field of an Envoy rule) over a plain value: the positive list
+/// needs a hit, the negative list needs none. `value` is the request's value (`None`:
+/// unknown), `hit` tests one entry against it, `attr` names it for reasons and needs.
 pub(crate) fn kind<T: Display, V: Display + ?Sized>(
     attr: &str,
     pos: &[T],
@@ -64,18 +75,6 @@ pub(crate) fn kind<T: Display, V: Display + ?Sized>(
     Outcome::Match
 }
 
-/// How a possibly absent identity prints in reasons.
-pub(crate) struct Peer<'a>(pub Option<&'a str>);
-
-impl Display for Peer<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(s) if !s.is_empty() => write!(f, "{s}"),
-            _ => write!(f, "(none: plaintext)"),
-        }
-    }
-}
-
 /// A `ns/sa` pair for reasons.
 pub(crate) struct NsSa<'a>(pub &'a (String, String));
 
@@ -85,44 +84,53 @@ impl Display for NsSa<'_> {
     }
 }
 
+/// `source.serviceAccount` of `peer` against one `(ns, sa)`.
+pub(crate) fn service_account_hit(peer: &Peer, want: &(String, String)) -> Option<bool> {
+    match peer {
+        Peer::Known(_) => Some(peer.service_account() == Some((&want.0, &want.1))),
+        Peer::Any { .. } => None,
+        Peer::Plaintext => Some(false),
+    }
+}
+
+/// How the service account of `peer` prints in reasons.
+pub(crate) fn service_account_shown(peer: &Peer) -> String {
+    match (peer, peer.service_account()) {
+        (_, Some((ns, sa))) => format!("{ns}/{sa}"),
+        (Peer::Any { .. }, _) => Subject::Any(String::new()).to_string(),
+        _ => Subject::Nothing.to_string(),
+    }
+}
+
 impl Match {
     /// Every populated kind must pass. Principals are compared without `spiffe://`; a
     /// connection without identity never satisfies a positive principal, namespace or
     /// service-account match (SEMANTICS.md 4.4).
     pub fn outcome(&self, c: &Conn) -> Outcome {
-        let id = c.identity.as_ref().map(|i| Peer(i.as_deref()));
-        // The namespace and `ns/sa` read from the identity; empty for plaintext.
-        let parts = c.identity.as_ref().map(|i| {
-            i.as_deref()
-                .and_then(identity_parts)
-                .map(|(_, ns, sa)| (ns, sa))
-        });
-        let ns = parts.map(|p| Peer(Some(p.map_or("", |x| x.0))));
+        let (principal, namespace) = (c.peer.principal(), c.peer.namespace());
         let sas: Vec<NsSa> = self.service_accounts.iter().map(NsSa).collect();
         let not_sas: Vec<NsSa> = self.not_service_accounts.iter().map(NsSa).collect();
-        let sa = parts.map(|p| p.map(|(ns, sa)| format!("{ns}/{sa}")).unwrap_or_default());
-        let sa_seen = sa.as_deref().map(|s| Peer(Some(s)));
         Outcome::all([
-            kind(
+            identity_kind(
                 "source.principal",
                 &self.principals,
                 &self.not_principals,
-                id.as_ref(),
-                |m, p| p.0.is_some_and(|i| m.matches(i)),
+                &principal,
+                |m| m.test(&principal),
             ),
-            kind(
+            identity_kind(
                 "source.namespace",
                 &self.namespaces,
                 &self.not_namespaces,
-                ns.as_ref(),
-                |m, p| m.matches(p.0.unwrap_or("")),
+                &namespace,
+                |m| m.test(&namespace),
             ),
-            kind(
+            identity_kind(
                 "source.serviceAccount",
                 &sas,
                 &not_sas,
-                sa_seen.as_ref(),
-                |want, p| p.0 == Some(format!("{}/{}", want.0 .0, want.0 .1).as_str()),
+                &service_account_shown(&c.peer),
+                |want| service_account_hit(&c.peer, want.0),
             ),
             kind(
                 "source.ip",
@@ -150,6 +158,23 @@ impl Match {
 
     pub fn eval(&self, c: &Conn) -> Option<bool> {
         self.outcome(c).as_bool()
+    }
+
+    /// Adds the identities this match tells apart.
+    fn witnesses(&self, w: &mut Witnesses) {
+        for m in self.principals.iter().chain(&self.not_principals) {
+            w.principal(m);
+        }
+        for m in self.namespaces.iter().chain(&self.not_namespaces) {
+            w.namespace(m);
+        }
+        for (ns, sa) in self
+            .service_accounts
+            .iter()
+            .chain(&self.not_service_accounts)
+        {
+            w.service_account(ns, sa);
+        }
     }
 }
 
@@ -197,47 +222,50 @@ pub fn policy_matches(rules: &[ZRule], c: &Conn) -> Option<bool> {
     rules_outcome(rules, c).as_bool()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "verdict", content = "by")]
-pub enum Verdict {
-    Allow,
-    /// Denied, by these policies (`ExplicitlyDenied` or `NotAllowed`).
-    Deny(Vec<String>),
-    /// Depends on attributes not known here (client identity, port, IP).
-    Depends,
-}
+/// One policy as a ztunnel holds it: its action and converted rules.
+pub type Held<'a> = (Action, &'a [ZRule]);
 
-/// `assert_rbac`: DENY first, then no ALLOW => allow, then any ALLOW matching.
-/// `policies`: (key, action, rules) of the enforced (non-dry-run) policies.
-pub fn decide(policies: &[(&str, Action, &[ZRule])], c: &Conn) -> Verdict {
-    let mut unknown = false;
-    let mut denied_by = Vec::new();
-    for (key, _, rules) in policies.iter().filter(|p| p.1 == Action::Deny) {
-        match policy_matches(rules, c) {
-            Some(true) => denied_by.push(key.to_string()),
-            None => unknown = true,
-            Some(false) => {}
-        }
-    }
-    if !denied_by.is_empty() {
-        return Verdict::Deny(denied_by);
-    }
-    if unknown {
-        return Verdict::Depends;
-    }
-    let allows: Vec<_> = policies.iter().filter(|p| p.1 == Action::Allow).collect();
-    if allows.is_empty() {
-        return Verdict::Allow;
-    }
-    let any = Outcome::any(
-        allows.iter().map(|(_, _, rules)| rules_outcome(rules, c)),
-        |_| None,
+/// The destination ztunnel's decision for connection `c` (`assert_rbac`: DENY first, then
+/// no ALLOW => allow, then any ALLOW matching), with each policy's outcome for `c`. For a
+/// peer the question does not name, decided when every identity the rules tell apart
+/// agrees (`peer::decide_for_peer`).
+pub fn decide(policies: &[Held], c: &Conn) -> (Vec<Outcome>, HopDecision) {
+    let outcomes =
+        |c: &Conn| -> Vec<Outcome> { policies.iter().map(|(_, r)| rules_outcome(r, c)).collect() };
+    let decide_with = |os: &[Outcome]| {
+        let refs: Vec<(Action, &Outcome)> = policies.iter().map(|p| p.0).zip(os).collect();
+        decide_hop(&refs)
+    };
+    let base = outcomes(c);
+    let d = decide_for_peer(
+        &c.peer,
+        || {
+            let Peer::Any { trust_domain } = &c.peer else {
+                return None;
+            };
+            let mut w = Witnesses::new(trust_domain);
+            for m in policies
+                .iter()
+                .flat_map(|p| p.1)
+                .flat_map(|r| &r.clauses)
+                .flat_map(|cl| &cl.matches)
+            {
+                m.witnesses(&mut w);
+            }
+            w.peers()
+        },
+        |peer| {
+            if *peer == c.peer {
+                return decide_with(&base);
+            }
+            let conn = Conn {
+                peer: peer.clone(),
+                ..c.clone()
+            };
+            decide_with(&outcomes(&conn))
+        },
     );
-    match any.as_bool() {
-        Some(true) => Verdict::Allow,
-        Some(false) => Verdict::Deny(allows.iter().map(|p| p.0.to_string()).collect()),
-        None => Verdict::Depends,
-    }
+    (base, d)
 }
 
 #[cfg(test)]
@@ -254,8 +282,15 @@ mod tests {
         dst: Option<&str>,
         port: Option<u16>,
     ) -> Conn {
+        // `None`: an authenticated peer the question does not name.
+        let peer = match id {
+            None => Peer::Any {
+                trust_domain: "td".into(),
+            },
+            Some(i) => Peer::from_identity(i),
+        };
         Conn {
-            identity: id.map(|i| i.map(str::to_string)),
+            peer,
             src_ip: src.map(|s| s.parse().unwrap()),
             dst_ip: dst.map(|s| s.parse().unwrap()),
             dst_port: port,
@@ -274,7 +309,12 @@ mod tests {
         let cases: Vec<(Match, Conn, Option<bool>)> = vec![
             (Match { principals: sm(&["td/ns/a/sa/x"]), ..Match::default() }, conn(ID, None, None, None), Some(true)),
             (Match { principals: sm(&["*"]), ..Match::default() }, conn(PLAIN, None, None, None), Some(false)),
-            (Match { principals: sm(&["*"]), ..Match::default() }, conn(None, None, None, None), None),
+            (Match { principals: sm(&["*"]), ..Match::default() }, conn(None, None, None, None), Some(true)),
+            (Match { principals: sm(&["td/ns/a/sa/x"]), ..Match::default() }, conn(None, None, None, None), None),
+            (Match { principals: sm(&["cluster.local/ns/a/sa/x"]), ..Match::default() }, conn(None, None, None, None), Some(false)),
+            (Match { not_principals: sm(&["*"]), ..Match::default() }, conn(None, None, None, None), Some(false)),
+            (Match { namespaces: sm(&["*"]), ..Match::default() }, conn(None, None, None, None), Some(true)),
+            (Match { service_accounts: sa("a", "x"), ..Match::default() }, conn(None, None, None, None), None),
             (Match { not_principals: sm(&["td/ns/a/*"]), ..Match::default() }, conn(ID, None, None, None), Some(false)),
             (Match { not_principals: sm(&["*"]), ..Match::default() }, conn(PLAIN, None, None, None), Some(true)),
             (Match { namespaces: sm(&["a"]), ..Match::default() }, conn(ID, None, None, None), Some(true)),
@@ -295,5 +335,89 @@ mod tests {
         for (i, (m, c, want)) in cases.iter().enumerate() {
             assert_eq!(m.eval(c), *want, "case {i}: {m:?}");
         }
+    }
+
+    /// What the destination ztunnel decides for a client whose identity the question does
+    /// not fix: decided unless the identity (or another unknown) decides. One line per case.
+    #[test]
+    fn any_peer_is_decided_when_no_identity_changes_it() {
+        use crate::enforce::evaluate::Decision;
+        use crate::enforce::ztunnel::{Action, Clause};
+        let rule = |m: Match| ZRule {
+            clauses: vec![Clause { matches: vec![m] }],
+        };
+        // `rules: [{}]`: a rule without clauses, which always matches.
+        let allow_any = ZRule { clauses: vec![] };
+        let from = |p: &[&str]| {
+            rule(Match {
+                principals: sm(p),
+                ..Match::default()
+            })
+        };
+        let not_from = |p: &[&str]| {
+            rule(Match {
+                not_principals: sm(p),
+                ..Match::default()
+            })
+        };
+        let ns = |n: &[&str]| {
+            rule(Match {
+                namespaces: sm(n),
+                ..Match::default()
+            })
+        };
+        let port = rule(Match {
+            destination_ports: vec![9080],
+            ..Match::default()
+        });
+        let (allow, deny) = (Action::Allow, Action::Deny);
+        type Policy = (Action, Vec<ZRule>);
+        let waypoint = "td/ns/w/sa/waypoint";
+        #[rustfmt::skip]
+        let cases: Vec<(&str, Vec<Policy>, Decision)> = vec![
+            ("no policy", vec![], Decision::Allow),
+            ("deny-all: ALLOW without rules", vec![(allow, vec![])], Decision::Deny),
+            ("allow-all: ALLOW rules [{}]", vec![(allow, vec![allow_any.clone()])], Decision::Allow),
+            ("ALLOW of one principal", vec![(allow, vec![from(&["td/ns/a/sa/b"])])], Decision::Unknown),
+            ("ALLOW of any authenticated peer", vec![(allow, vec![from(&["*"])])], Decision::Allow),
+            ("ALLOW of any namespace", vec![(allow, vec![ns(&["*"])])], Decision::Allow),
+            ("ALLOW of no authenticated peer", vec![(allow, vec![not_from(&["*"])])], Decision::Deny),
+            ("DENY of any authenticated peer", vec![(deny, vec![from(&["*"])])], Decision::Deny),
+            ("DENY of plaintext only: no effect on mTLS", vec![(deny, vec![not_from(&["*"])])], Decision::Allow),
+            ("DENY of one principal", vec![(deny, vec![from(&["td/ns/a/sa/b"])])], Decision::Unknown),
+            ("DENY of one principal beside a deny-all: denied either way",
+                vec![(deny, vec![from(&["td/ns/a/sa/b"])]), (allow, vec![])], Decision::Deny),
+            ("DENY of one principal beside an allow-all",
+                vec![(deny, vec![from(&["td/ns/a/sa/b"])]), (allow, vec![allow_any])], Decision::Unknown),
+            ("ALLOW of a port: the port decides", vec![(allow, vec![port])], Decision::Unknown),
+            // The three cases where `explain` said "depends" and `check` gave every client
+            // one answer (issue 12):
+            ("DENY of all but the waypoint beside an ALLOW of another: nobody gets through",
+                vec![(deny, vec![not_from(&[waypoint])]), (allow, vec![from(&["td/ns/a/sa/b"])])], Decision::Deny),
+            ("ALLOW of cluster.local principals in trust domain td: ztunnel never matches them",
+                vec![(allow, vec![from(&["cluster.local/ns/a/sa/b"])])], Decision::Deny),
+            ("when source.principal [*] (converted to principals): any authenticated client",
+                vec![(allow, vec![from(&["*"])])], Decision::Allow),
+            ("when source.namespace [*]: any authenticated client", vec![(allow, vec![ns(&["*"])])], Decision::Allow),
+            // Identities the rules tell apart, all denied or all allowed:
+            ("ALLOW of a namespace beside a DENY of that namespace",
+                vec![(allow, vec![ns(&["a"])]), (deny, vec![ns(&["a"])])], Decision::Deny),
+            ("ALLOW of a prefix: some peers match, not decided",
+                vec![(allow, vec![from(&["td/ns/a/*"])])], Decision::Unknown),
+        ];
+        for (what, ps, want) in cases {
+            let held: Vec<Held> = ps.iter().map(|(a, r)| (*a, r.as_slice())).collect();
+            let any = conn(None, None, None, None);
+            assert_eq!(decide(&held, &any).1.decision, want, "{what}");
+        }
+        // A known identity or plaintext is decided as before.
+        let rules = [from(&["td/ns/a/sa/b"])];
+        let held = [(allow, &rules[..])];
+        let decision = |c: Conn| decide(&held, &c).1.decision;
+        assert_eq!(
+            decision(conn(Some(Some("td/ns/a/sa/b")), None, None, None)),
+            Decision::Allow
+        );
+        assert_eq!(decision(conn(PLAIN, None, None, None)), Decision::Deny);
     }
 }

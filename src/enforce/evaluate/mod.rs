@@ -8,6 +8,9 @@
 
 pub mod envoy;
 pub mod l4;
+pub mod peer;
+
+pub use peer::Peer;
 
 use crate::enforce::ztunnel::Action;
 use serde::Serialize;
@@ -97,9 +100,11 @@ pub enum Decision {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HopDecision {
     pub decision: Decision,
-    /// Index of the deciding policy (a DENY or CUSTOM that matched); `None` with
+    /// Index of the deciding policy (the first DENY that matched); `None` with
     /// `no_allow_matched` or when nothing decided.
     pub policy: Option<usize>,
+    /// Every DENY that matched, in order (the first is `policy`).
+    pub denied_by: Vec<usize>,
     /// ALLOW policies existed and none matched (Istio: "allow policies exist, but none allowed").
     pub no_allow_matched: bool,
     /// What would decide an unknown result.
@@ -114,6 +119,7 @@ pub fn decide_hop(policies: &[(Action, &Outcome)]) -> HopDecision {
     let mut d = HopDecision {
         decision: Decision::Deny,
         policy: None,
+        denied_by: Vec::new(),
         no_allow_matched: false,
         needs: BTreeSet::new(),
     };
@@ -126,12 +132,13 @@ pub fn decide_hop(policies: &[(Action, &Outcome)]) -> HopDecision {
                 ));
             }
             (Action::Custom | Action::Deny, Outcome::Unknown(n)) => needs.extend(n.clone()),
-            (Action::Deny, Outcome::Match) => {
-                d.policy = Some(i);
-                return d;
-            }
+            (Action::Deny, Outcome::Match) => d.denied_by.push(i),
             _ => {}
         }
+    }
+    if let Some(&first) = d.denied_by.first() {
+        d.policy = Some(first);
+        return d;
     }
     let allows: Vec<&Outcome> = policies
         .iter()

@@ -1,0 +1,517 @@
+//! The one index of a Snapshot's policies, built once and shared by every consumer (the
+//! role of linkerd2's policy-controller `index`): each AuthorizationPolicy's ztunnel
+//! conversion and resolved targetRefs, the policies per namespace and per waypoint chain,
+//! the mTLS mode per pod, what each destination ztunnel holds (with the synthesized
+//! PeerAuthentication and implicit waypoint entries), and the decision of each enforcer kind
+//! over them. `explain`, `check`, the matrix and `diff` ask here; no rule lives in them.
+
+use super::attach::{resolve_ref, sidecar_attaches, ztunnel_attaches, Chain, Consumer};
+use super::attach::{RefOutcome, RefResolution};
+use super::evaluate::envoy::{self, Request};
+use super::evaluate::l4::{self, Conn};
+use super::evaluate::{HopDecision, Outcome};
+use super::peerauth::{self, MtlsOutcome};
+use super::ztunnel::{self, Action, Clause, Conversion, Match, Scope, StringMatch, ZRule};
+use crate::mesh::{Dataplane, Mesh};
+use crate::snapshot::Snapshot;
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
+/// Where an entry of a ztunnel's policy list comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Origin {
+    /// istiod's static DENY for the pod's PeerAuthentication (plaintext where STRICT).
+    PeerAuthentication,
+    /// `Snapshot::authorization_policies[i]`, as converted for ztunnel.
+    Policy(usize),
+    /// `PILOT_AUTO_ALLOW_WAYPOINT_POLICY`: the ALLOW for waypoint `Mesh::waypoints[w]`
+    /// (SEMANTICS.md 5.4).
+    ImplicitWaypoint(usize),
+}
+
+/// One policy a destination ztunnel holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub origin: Origin,
+    pub action: Action,
+}
+
+/// A pod's effective PeerAuthentication and the DENY rules ztunnel receives for it.
+#[derive(Debug, Clone)]
+pub struct PodMtls {
+    pub outcome: MtlsOutcome,
+    pub deny_rules: Vec<ZRule>,
+}
+
+pub struct Index<'a> {
+    pub mesh: &'a Mesh<'a>,
+    pub snap: &'a Snapshot,
+    /// Per AuthorizationPolicy: what ztunnel makes of it.
+    pub conversions: Vec<Conversion>,
+    /// Per AuthorizationPolicy and per extension: its targetRefs, resolved.
+    pub ap_refs: Vec<Vec<RefResolution>>,
+    pub ext_refs: Vec<Vec<RefResolution>>,
+    aps_by_ns: HashMap<&'a str, Vec<usize>>,
+    /// (waypoint, chain) -> AuthorizationPolicy indices, and the same for extensions.
+    chain_aps: HashMap<(usize, Chain), Vec<usize>>,
+    chain_exts: HashMap<(usize, Chain), Vec<usize>>,
+    /// Pods by namespace and by (label, value), for placing selector policies.
+    pods_by_ns: HashMap<&'a str, Vec<usize>>,
+    pods_by_label: HashMap<(&'a str, &'a str), Vec<usize>>,
+    /// Per waypoint: the rules of its implicit ALLOW.
+    implicit: Vec<Vec<ZRule>>,
+    /// Per pod, computed on first use.
+    zt_attached: OnceCell<Vec<Vec<usize>>>,
+    ztunnel: Vec<OnceCell<Vec<Held>>>,
+    mtls: Vec<OnceCell<PodMtls>>,
+    sigs: Vec<OnceCell<String>>,
+}
+
+fn by_chain(refs: &[Vec<RefResolution>]) -> HashMap<(usize, Chain), Vec<usize>> {
+    let mut m: HashMap<(usize, Chain), Vec<usize>> = HashMap::new();
+    for (i, res) in refs.iter().enumerate() {
+        for o in res.iter().flat_map(|r| &r.outcomes) {
+            if let RefOutcome::Waypoint { waypoint, chain } = o {
+                let v = m.entry((*waypoint, *chain)).or_default();
+                if v.last() != Some(&i) {
+                    v.push(i);
+                }
+            }
+        }
+    }
+    m
+}
+
+impl<'a> Index<'a> {
+    pub fn new(mesh: &'a Mesh<'a>) -> Self {
+        let snap = mesh.snap;
+        let root = snap.mesh.root();
+        let dry_run_flag = snap
+            .mesh
+            .feature("AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY");
+        let conversions = snap
+            .authorization_policies
+            .iter()
+            .map(|p| ztunnel::convert(p, root, dry_run_flag))
+            .collect();
+        let resolve_all = |ns: &str, refs: Vec<crate::model::PolicyTargetRef>, c: Consumer| {
+            refs.iter()
+                .map(|r| resolve_ref(mesh, ns, r, c))
+                .collect::<Vec<_>>()
+        };
+        let ap_refs: Vec<Vec<RefResolution>> = snap
+            .authorization_policies
+            .iter()
+            .map(|p| {
+                resolve_all(
+                    &p.metadata.namespace,
+                    p.spec.attachment.target_refs(),
+                    Consumer::Standard,
+                )
+            })
+            .collect();
+        let ext_refs: Vec<Vec<RefResolution>> = snap
+            .extensions
+            .iter()
+            .map(|p| {
+                let c = if p.kind == "EnvoyFilter" {
+                    Consumer::EnvoyFilter
+                } else {
+                    Consumer::Standard
+                };
+                resolve_all(&p.metadata.namespace, p.spec.attachment.target_refs(), c)
+            })
+            .collect();
+        let mut aps_by_ns: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, p) in snap.authorization_policies.iter().enumerate() {
+            aps_by_ns
+                .entry(p.metadata.namespace.as_str())
+                .or_default()
+                .push(i);
+        }
+        let mut pods_by_ns: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut pods_by_label: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        for (d, pod) in snap.pods.iter().enumerate() {
+            pods_by_ns
+                .entry(pod.metadata.namespace.as_str())
+                .or_default()
+                .push(d);
+            for (k, v) in &pod.metadata.labels {
+                pods_by_label.entry((k, v)).or_default().push(d);
+            }
+        }
+        let implicit = mesh
+            .waypoints
+            .iter()
+            .map(|wp| {
+                let principals = wp
+                    .identities
+                    .iter()
+                    .map(|i| StringMatch::Exact(i.trim_start_matches("spiffe://").to_string()))
+                    .collect();
+                vec![ZRule {
+                    clauses: vec![Clause {
+                        matches: vec![Match {
+                            principals,
+                            ..Match::default()
+                        }],
+                    }],
+                }]
+            })
+            .collect();
+        let n = snap.pods.len();
+        Index {
+            mesh,
+            snap,
+            conversions,
+            chain_aps: by_chain(&ap_refs),
+            chain_exts: by_chain(&ext_refs),
+            ap_refs,
+            ext_refs,
+            aps_by_ns,
+            pods_by_ns,
+            pods_by_label,
+            implicit,
+            zt_attached: OnceCell::new(),
+            ztunnel: (0..n).map(|_| OnceCell::new()).collect(),
+            mtls: (0..n).map(|_| OnceCell::new()).collect(),
+            sigs: (0..n).map(|_| OnceCell::new()).collect(),
+        }
+    }
+
+    pub fn root(&self) -> &str {
+        self.snap.mesh.root()
+    }
+
+    /// AuthorizationPolicies that can apply to a pod in `ns`: its namespace's and the root's.
+    pub fn candidate_aps(&self, ns: &str) -> impl Iterator<Item = usize> + '_ {
+        let root = self.root();
+        let own = self.aps_by_ns.get(ns).map_or(&[][..], Vec::as_slice);
+        let global = if ns == root {
+            &[][..]
+        } else {
+            self.aps_by_ns.get(root).map_or(&[][..], Vec::as_slice)
+        };
+        own.iter().chain(global).copied()
+    }
+
+    /// Pods a policy in `ns` can select: those of `ns`, or every pod for the root namespace;
+    /// with `labels`, only those carrying its rarest label.
+    fn candidate_pods(&self, ns: &str, labels: Option<&crate::selector::Labels>) -> Vec<usize> {
+        let all = ns == self.root();
+        match labels.filter(|l| !l.is_empty()) {
+            Some(labels) => labels
+                .iter()
+                .map(|(k, v)| {
+                    self.pods_by_label
+                        .get(&(k.as_str(), v.as_str()))
+                        .map_or(&[][..], Vec::as_slice)
+                })
+                .min_by_key(|c| c.len())
+                .unwrap_or(&[])
+                .iter()
+                .copied()
+                .filter(|&d| all || self.snap.pods[d].metadata.namespace == ns)
+                .collect(),
+            None if all => (0..self.snap.pods.len()).collect(),
+            None => self.pods_by_ns.get(ns).cloned().unwrap_or_default(),
+        }
+    }
+
+    /// The AuthorizationPolicies istiod sends to each pod's ztunnel (SEMANTICS.md 4.1),
+    /// found from the policies' side: each looks only at the pods its selector can match
+    /// (asking every pod about every policy of its namespace would grow as their product).
+    fn zt_attached(&self) -> &[Vec<usize>] {
+        self.zt_attached.get_or_init(|| {
+            let snap = self.snap;
+            let mut out = vec![Vec::new(); snap.pods.len()];
+            for (i, p) in snap.authorization_policies.iter().enumerate() {
+                let c = &self.conversions[i];
+                if c.not_sent.is_some() || c.dry_run {
+                    continue;
+                }
+                let labels = match c.scope {
+                    Scope::WorkloadSelector => p
+                        .spec
+                        .attachment
+                        .selector
+                        .as_ref()
+                        .and_then(|s| s.match_labels.as_ref()),
+                    _ => None,
+                };
+                for d in self.candidate_pods(&p.metadata.namespace, labels) {
+                    if ztunnel_attaches(p, c.scope, &snap.pods[d], self.root()) {
+                        out[d].push(i);
+                    }
+                }
+            }
+            out
+        })
+    }
+
+    /// The effective mTLS of pod `d`: a sidecar pod applies PeerAuthentication with sidecar
+    /// semantics (DISABLE stays DISABLE), any other as its ztunnel does (SEMANTICS.md 7).
+    pub fn mtls(&self, d: usize) -> &PodMtls {
+        self.mtls[d].get_or_init(|| {
+            let decide = if self.mesh.pods[d].dataplane == Dataplane::Sidecar {
+                peerauth::sidecar_effective
+            } else {
+                peerauth::effective
+            };
+            let outcome = decide(
+                &self.snap.pods[d],
+                &self.snap.peer_authentications,
+                self.root(),
+            );
+            let deny_rules = outcome.deny_rules();
+            PodMtls {
+                outcome,
+                deny_rules,
+            }
+        })
+    }
+
+    /// Whether plaintext is rejected on `port` of pod `d` (`None`: depends on the port).
+    pub fn plaintext_rejected(&self, d: usize, port: Option<u16>) -> Option<bool> {
+        let m = &self.mtls(d).outcome;
+        match port {
+            Some(p) => Some(m.strict != m.exceptions.contains(&p)),
+            None if m.exceptions.is_empty() => Some(m.strict),
+            None => None,
+        }
+    }
+
+    /// What the destination ztunnel of pod `d` holds, in Istio's order (DENY before ALLOW,
+    /// then by namespace and name): the AuthorizationPolicies it is sent, the DENY of its
+    /// PeerAuthentication, and the implicit ALLOW of each waypoint in front of it when
+    /// `PILOT_AUTO_ALLOW_WAYPOINT_POLICY` is on. Empty for a pod outside ambient.
+    pub fn ztunnel(&self, d: usize) -> &[Held] {
+        self.ztunnel[d].get_or_init(|| {
+            if self.mesh.pods[d].dataplane != Dataplane::Ambient {
+                return Vec::new();
+            }
+            let mut out: Vec<Held> = self.zt_attached()[d]
+                .iter()
+                .map(|&i| Held {
+                    origin: Origin::Policy(i),
+                    action: self.conversions[i].action,
+                })
+                .collect();
+            if !self.mtls(d).deny_rules.is_empty() {
+                out.push(Held {
+                    origin: Origin::PeerAuthentication,
+                    action: Action::Deny,
+                });
+            }
+            if self.snap.mesh.feature("PILOT_AUTO_ALLOW_WAYPOINT_POLICY") {
+                out.extend(
+                    self.mesh
+                        .waypoints_in_front_of(d)
+                        .into_iter()
+                        .map(|w| Held {
+                            origin: Origin::ImplicitWaypoint(w),
+                            action: Action::Allow,
+                        }),
+                );
+            }
+            let rank = |a: Action| match a {
+                Action::Deny => 0,
+                _ => 1,
+            };
+            out.sort_by(|a, b| {
+                let (an, bn) = (self.held_name(a.origin), self.held_name(b.origin));
+                (rank(a.action), a.origin != Origin::PeerAuthentication, an).cmp(&(
+                    rank(b.action),
+                    b.origin != Origin::PeerAuthentication,
+                    bn,
+                ))
+            });
+            out
+        })
+    }
+
+    /// The rules of one entry of pod `d`'s ztunnel.
+    pub fn held_rules(&self, d: usize, origin: Origin) -> &[ZRule] {
+        match origin {
+            Origin::Policy(i) => &self.conversions[i].rules,
+            Origin::PeerAuthentication => &self.mtls(d).deny_rules,
+            Origin::ImplicitWaypoint(w) => &self.implicit[w],
+        }
+    }
+
+    /// (namespace, name) of an entry, as ztunnel names it.
+    pub fn held_name(&self, origin: Origin) -> (&str, String) {
+        match origin {
+            Origin::Policy(i) => {
+                let m = &self.snap.authorization_policies[i].metadata;
+                (&m.namespace, m.name.clone())
+            }
+            Origin::PeerAuthentication => ("", "PeerAuthentication".into()),
+            Origin::ImplicitWaypoint(w) => {
+                let wp = &self.mesh.waypoints[w];
+                (
+                    &wp.namespace,
+                    format!("istio_allow_waypoint_{}_{}", wp.namespace, wp.name),
+                )
+            }
+        }
+    }
+
+    /// The destination ztunnel's decision for a connection to pod `d`, with each held
+    /// policy's outcome (in `ztunnel(d)` order).
+    pub fn decide_ztunnel(&self, d: usize, c: &Conn) -> (Vec<Outcome>, HopDecision) {
+        let held: Vec<l4::Held> = self
+            .ztunnel(d)
+            .iter()
+            .map(|h| (h.action, self.held_rules(d, h.origin)))
+            .collect();
+        l4::decide(&held, c)
+    }
+
+    /// The action with which an Envoy-based proxy applies policy `i`: a dry-run policy is a
+    /// shadow rule, logged, never deciding (`AUDIT`).
+    pub fn envoy_action(&self, i: usize) -> Action {
+        let c = &self.conversions[i];
+        if c.dry_run {
+            Action::Audit
+        } else {
+            c.action
+        }
+    }
+
+    /// An Envoy-based proxy's decision over AuthorizationPolicies `policies`.
+    pub fn decide_envoy(&self, policies: &[usize], r: &Request) -> (Vec<Outcome>, HopDecision) {
+        let ps: Vec<_> = policies
+            .iter()
+            .map(|&i| (&self.snap.authorization_policies[i], self.envoy_action(i)))
+            .collect();
+        envoy::decide(&ps, r)
+    }
+
+    /// The AuthorizationPolicies a sidecar-injected pod `d` enforces itself (sidecar
+    /// semantics: selector, namespace and root policies; targetRefs ignored).
+    pub fn sidecar_policies(&self, d: usize) -> Vec<usize> {
+        let pod = &self.snap.pods[d];
+        self.candidate_aps(&pod.metadata.namespace)
+            .filter(|&i| {
+                let p = &self.snap.authorization_policies[i];
+                p.spec.attachment.target_refs().is_empty()
+                    && sidecar_attaches(
+                        &p.metadata.namespace,
+                        p.spec.attachment.selector.as_ref(),
+                        pod,
+                        self.root(),
+                    )
+            })
+            .collect()
+    }
+
+    /// Policies at ingress gateway `g` (a Gateway API Gateway): Gateway targetRefs, and
+    /// selector policies on its pod (`ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY`, on by
+    /// default; always for a classic gateway, `g` unknown).
+    pub fn ingress_policies(&self, g: Option<usize>, pod: Option<usize>) -> Vec<usize> {
+        let snap = self.snap;
+        let selector_ok = g.is_none()
+            || snap
+                .mesh
+                .feature("ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY");
+        (0..snap.authorization_policies.len())
+            .filter(|&i| {
+                let p = &snap.authorization_policies[i];
+                let by_ref = g.is_some_and(|g| {
+                    self.ap_refs[i]
+                        .iter()
+                        .flat_map(|r| &r.outcomes)
+                        .any(|o| *o == RefOutcome::Ingress { gateway: g })
+                });
+                let by_selector = selector_ok
+                    && p.spec.attachment.target_refs().is_empty()
+                    && pod.is_some_and(|d| {
+                        sidecar_attaches(
+                            &p.metadata.namespace,
+                            p.spec.attachment.selector.as_ref(),
+                            &snap.pods[d],
+                            self.root(),
+                        )
+                    });
+                by_ref || by_selector
+            })
+            .collect()
+    }
+
+    fn at_chain(
+        m: &HashMap<(usize, Chain), Vec<usize>>,
+        w: usize,
+        chain: Option<Chain>,
+    ) -> Vec<usize> {
+        let mut v: Vec<usize> = m.get(&(w, Chain::All)).cloned().unwrap_or_default();
+        if let Some(c) = chain {
+            v.extend(m.get(&(w, c)).into_iter().flatten());
+        }
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// AuthorizationPolicies attached at waypoint `w` for `chain` (a Service, a
+    /// ServiceEntry, or `None` for pod-IP traffic), in input order (SEMANTICS.md 6.3).
+    pub fn chain_policies(&self, w: usize, chain: Option<Chain>) -> Vec<usize> {
+        Self::at_chain(&self.chain_aps, w, chain)
+    }
+
+    /// The extensions (RequestAuthentication, Telemetry, WasmPlugin, EnvoyFilter) attached
+    /// at waypoint `w` for `chain`.
+    pub fn chain_extensions(&self, w: usize, chain: Option<Chain>) -> Vec<usize> {
+        Self::at_chain(&self.chain_exts, w, chain)
+    }
+
+    /// Everything the destination hop of pod `d` depends on: pods with equal signatures are
+    /// enforced alike (replicas of one workload), so a question is asked once per group.
+    pub fn signature(&self, d: usize) -> &str {
+        self.sigs[d].get_or_init(|| {
+            let (snap, info) = (self.snap, &self.mesh.pods[d]);
+            let pod = &snap.pods[d];
+            let held: Vec<Origin> = self.ztunnel(d).iter().map(|h| h.origin).collect();
+            let sidecar = if info.dataplane == Dataplane::Sidecar {
+                self.sidecar_policies(d)
+            } else {
+                vec![]
+            };
+            let m = &self.mtls(d).outcome;
+            // The pod's own IP matters only to a `destination.ip` condition.
+            let by_ip = held
+                .iter()
+                .filter_map(|o| match o {
+                    Origin::Policy(i) => Some(*i),
+                    _ => None,
+                })
+                .chain(sidecar.iter().copied())
+                .any(|i| {
+                    snap.authorization_policies[i]
+                        .spec
+                        .rules
+                        .as_deref()
+                        .unwrap_or(&[])
+                        .iter()
+                        .any(|r| r.when.iter().any(|w| w.key == "destination.ip"))
+                });
+            format!(
+                "{}|{:?}|{}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}",
+                pod.metadata.namespace,
+                info.dataplane,
+                info.reason,
+                info.binding.waypoint,
+                held,
+                sidecar,
+                info.bypass_inbound,
+                m.describe(),
+                m.consulted,
+                if by_ip {
+                    pod.status.pod_ip.as_str()
+                } else {
+                    ""
+                },
+            )
+        })
+    }
+}
