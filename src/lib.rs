@@ -2,6 +2,7 @@ pub mod app;
 pub mod check;
 pub mod cli;
 pub mod completion;
+pub mod contract;
 pub mod diff;
 pub mod enforce;
 pub mod error;

@@ -253,10 +253,9 @@ fn workload_references_for_from_and_to() {
     }
 
     let (v, d) = values(&cmd, &with(&base, &["--from"]), "");
-    assert_eq!(
-        v,
-        ["pod/", "deploy/", "sa/", "ingress/", "ingress", "external"]
-    );
+    // Every controller form `check` parses (check::grammar), then the clients.
+    #[rustfmt::skip]
+    assert_eq!(v, ["pod/", "deploy/", "sts/", "ds/", "rs/", "rc/", "job/", "cj/", "rollout/", "sa/", "ingress/", "ingress", "external"]);
     assert_eq!(d, directive::NO_SPACE | directive::NO_FILE_COMP);
 
     // The context's namespace (shop) by default.

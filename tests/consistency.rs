@@ -391,7 +391,8 @@ fn explain_check_and_the_matrix_agree_on_every_fixture() {
     for input in inputs() {
         let arg = input.display().to_string();
         // Some fixtures are deliberately broken or are kustomize bases: skip what fails.
-        let Ok(snap) = ambient_policy::source::files::load(&[arg.clone()], "default") else {
+        let Ok(snap) = ambient_policy::source::files::load(std::slice::from_ref(&arg), "default")
+        else {
             continue;
         };
         if snap.pods.is_empty() {

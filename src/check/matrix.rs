@@ -83,7 +83,7 @@ fn workload_label(ix: &Index, p: usize) -> String {
     let m = &pod.metadata;
     // A controller's pod template (manifests): named by its controller.
     if pod.kind() != "Pod" {
-        return super::resolve::short_label(pod.kind(), &m.namespace, &m.name);
+        return super::grammar::short_label(pod.kind(), &m.namespace, &m.name);
     }
     let segs: Vec<&str> = m.name.rsplitn(3, '-').collect();
     let hash_like =
@@ -297,7 +297,7 @@ pub fn build(
         }
     }
     Ok(MatrixReport {
-        api_version: crate::explain::report::API_VERSION,
+        api_version: crate::contract::API_VERSION,
         kind: KIND,
         request: MatrixRequest {
             port: ask.port,

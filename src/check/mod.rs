@@ -2,6 +2,7 @@
 //! reachability matrix. A thin pipeline over the same Snapshot and Mesh as `explain`:
 //! resolve the two ends, build the path, evaluate each hop (`enforce::evaluate`).
 
+pub mod grammar;
 mod hop;
 pub mod matrix;
 pub mod path;

@@ -190,7 +190,7 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
         .cloned()
         .collect();
     CheckReport {
-        api_version: crate::explain::report::API_VERSION,
+        api_version: crate::contract::API_VERSION,
         kind: KIND,
         request: RequestReport {
             source: client.label.clone(),

@@ -6,26 +6,6 @@ use crate::mesh::{spiffe, Dataplane, Mesh, Role};
 use crate::snapshot::Snapshot;
 use std::net::IpAddr;
 
-/// Controller kinds accepted as `KIND/NS/NAME`, with their short names.
-/// The first short name of a kind is the one labels use.
-const WORKLOAD_KINDS: &[(&str, &str)] = &[
-    ("deploy", "Deployment"),
-    ("deployment", "Deployment"),
-    ("sts", "StatefulSet"),
-    ("statefulset", "StatefulSet"),
-    ("ds", "DaemonSet"),
-    ("daemonset", "DaemonSet"),
-    ("rs", "ReplicaSet"),
-    ("replicaset", "ReplicaSet"),
-    ("rc", "ReplicationController"),
-    ("replicationcontroller", "ReplicationController"),
-    ("job", "Job"),
-    ("cj", "CronJob"),
-    ("cronjob", "CronJob"),
-    ("rollout", "Rollout"),
-    ("ro", "Rollout"),
-];
-
 /// Istio's default ingress gateway identity, used when the input holds no ingress gateway.
 pub const DEFAULT_INGRESS_NS: &str = "istio-system";
 pub const DEFAULT_INGRESS_SA: &str = "istio-ingressgateway-service-account";
@@ -77,11 +57,6 @@ fn usage(msg: String) -> Error {
     Error::Usage(msg)
 }
 
-const SOURCE_FORMS: &str =
-    "pod/NS/NAME, NS/NAME, deploy/NS/NAME, sa/NS/NAME, ingress[/NS/NAME] or external";
-const DEST_FORMS: &str =
-    "svc/NS/NAME[:PORT], pod/NS/NAME[:PORT], deploy/NS/NAME[:PORT] or a hostname like reviews.default.svc.cluster.local:9080";
-
 /// `NS/NAME` or `NAME` (in `default_ns`).
 fn ns_name(rest: &str, default_ns: &str, what: &str, forms: &str) -> Result<(String, String)> {
     let parts: Vec<&str> = rest.split('/').collect();
@@ -98,52 +73,12 @@ fn ns_name(rest: &str, default_ns: &str, what: &str, forms: &str) -> Result<(Str
     Ok((ns.to_string(), name.to_string()))
 }
 
-/// The short form used in labels: `deploy`, `sts`, ...
-fn short_kind(kind: &str) -> &'static str {
-    WORKLOAD_KINDS
-        .iter()
-        .find(|(_, k)| *k == kind)
-        .map_or("workload", |(short, _)| *short)
-}
-
-/// A `--from`/`--to` style label (`pod/NS/NAME`, `deploy/NS/NAME`, `svc/NS/NAME:PORT`,
-/// `sa/NS/NAME`) in the form the reports name objects: `Kind/NS/NAME`. Other labels
-/// (`ingress`, `external`, hosts, IPs) are returned as they are.
-pub fn kind_form(label: &str) -> String {
-    let Some((head, rest)) = label.split_once('/') else {
-        return label.to_string();
-    };
-    let kind = match head {
-        "pod" => "Pod",
-        "svc" => "Service",
-        "se" => "ServiceEntry",
-        "sa" => "ServiceAccount",
-        k => match workload_kind(k) {
-            Some(kind) => kind,
-            None => return label.to_string(),
-        },
-    };
-    format!("{kind}/{rest}")
-}
-
-/// The short label (`deploy/NS/NAME`) of a workload kind, for labels users can paste back
-/// into `--from`.
-pub fn short_label(kind: &str, ns: &str, name: &str) -> String {
-    match kind {
-        "Pod" => format!("pod/{ns}/{name}"),
-        k => format!("{}/{ns}/{name}", short_kind(k)),
-    }
-}
-
-fn workload_kind(k: &str) -> Option<&'static str> {
-    WORKLOAD_KINDS
-        .iter()
-        .find(|(short, _)| short.eq_ignore_ascii_case(k))
-        .map(|(_, kind)| *kind)
-}
+use super::grammar::{described, names, short_kind, workload_kind};
+pub use super::grammar::{kind_form, short_label};
 
 pub fn parse_source(s: &str, default_ns: &str) -> Result<SourceSpec> {
-    let bad = || usage(format!("unknown source {s:?}: want {SOURCE_FORMS}"));
+    let forms = described(true);
+    let bad = || usage(format!("unknown source {s:?}: want {forms}"));
     if s == "external" {
         return Ok(SourceSpec::External);
     }
@@ -153,13 +88,13 @@ pub fn parse_source(s: &str, default_ns: &str) -> Result<SourceSpec> {
     let Some((head, rest)) = s.split_once('/') else {
         return Err(bad());
     };
-    let nn = |rest: &str| ns_name(rest, default_ns, "source", SOURCE_FORMS);
+    let nn = |rest: &str| ns_name(rest, default_ns, "source", &forms);
     Ok(match head {
-        "pod" | "pods" | "po" => {
+        h if names(h, "Pod") => {
             let (ns, name) = nn(rest)?;
             SourceSpec::Pod { ns, name }
         }
-        "sa" | "serviceaccount" => {
+        h if names(h, "ServiceAccount") => {
             let (ns, name) = nn(rest)?;
             SourceSpec::ServiceAccount { ns, name }
         }
@@ -201,9 +136,10 @@ fn split_port(s: &str, what: &str) -> Result<(String, Option<u16>)> {
 }
 
 pub fn parse_dest(s: &str, default_ns: &str) -> Result<DestSpec> {
-    let bad = || usage(format!("unknown destination {s:?}: want {DEST_FORMS}"));
+    let forms = described(false);
+    let bad = || usage(format!("unknown destination {s:?}: want {forms}"));
     let (addr, port) = split_port(s, "destination")?;
-    let nn = |rest: &str| ns_name(rest, default_ns, "destination", DEST_FORMS);
+    let nn = |rest: &str| ns_name(rest, default_ns, "destination", &forms);
     let Some((head, rest)) = addr.split_once('/') else {
         // A hostname: at least `name.namespace`.
         if addr.contains('.') && !addr.starts_with('.') && !addr.ends_with('.') {
@@ -215,11 +151,11 @@ pub fn parse_dest(s: &str, default_ns: &str) -> Result<DestSpec> {
         return Err(bad());
     };
     Ok(match head {
-        "svc" | "service" | "services" => {
+        h if names(h, "Service") => {
             let (ns, name) = nn(rest)?;
             DestSpec::Service { ns, name, port }
         }
-        "pod" | "pods" | "po" => {
+        h if names(h, "Pod") => {
             let (ns, name) = nn(rest)?;
             DestSpec::Pod { ns, name, port }
         }

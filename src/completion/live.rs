@@ -171,6 +171,16 @@ impl Live {
                 .filter(|g| is_ingress_gateway(g))
                 .filter_map(name)
                 .collect(),
+            // Other controllers are not listed (the plugin's RBAC reads pods): their names
+            // come from the pods' owners.
+            k if crate::check::grammar::workload_kind(k).is_some() => {
+                let kind = crate::check::grammar::workload_kind(k).unwrap_or_default();
+                pods()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|p| controller_of(p, kind))
+                    .collect()
+            }
             "sa" => pods()
                 .unwrap_or_default()
                 .iter()
@@ -281,10 +291,56 @@ fn deployment_of(pod: &Value) -> Option<String> {
         })
 }
 
+/// The `kind` controller of a live pod, from its owner: the owner itself, a CronJob from
+/// its Job's `NAME-<schedule time>`, a Rollout from its ReplicaSet's
+/// `NAME-<rollouts-pod-template-hash>`.
+fn controller_of(pod: &Value, kind: &str) -> Option<String> {
+    let owners = pod["metadata"]["ownerReferences"].as_array()?;
+    let owner = |k: &str| {
+        owners
+            .iter()
+            .find(|o| o["kind"] == k)
+            .and_then(|o| o["name"].as_str())
+    };
+    match kind {
+        "CronJob" => {
+            let (name, time) = owner("Job")?.rsplit_once('-')?;
+            time.chars()
+                .all(|c| c.is_ascii_digit())
+                .then(|| name.to_string())
+        }
+        "Rollout" => {
+            let hash = pod["metadata"]["labels"]["rollouts-pod-template-hash"].as_str()?;
+            owner("ReplicaSet")?
+                .strip_suffix(hash)?
+                .strip_suffix('-')
+                .map(str::to_string)
+        }
+        k => owner(k).map(str::to_string),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn controllers_from_the_pods_owners() {
+        #[rustfmt::skip]
+        let cases: &[(&str, Value, &str, Option<&str>)] = &[
+            ("statefulset owner", json!({"metadata": {"ownerReferences": [{"kind": "StatefulSet", "name": "db"}]}}), "StatefulSet", Some("db")),
+            ("daemonset owner", json!({"metadata": {"ownerReferences": [{"kind": "DaemonSet", "name": "agent"}]}}), "DaemonSet", Some("agent")),
+            ("cronjob from its job", json!({"metadata": {"ownerReferences": [{"kind": "Job", "name": "report-29012345"}]}}), "CronJob", Some("report")),
+            ("a job not made by a cronjob", json!({"metadata": {"ownerReferences": [{"kind": "Job", "name": "migrate"}]}}), "CronJob", None),
+            ("rollout from its replicaset", json!({"metadata": {"labels": {"rollouts-pod-template-hash": "5f6c"},
+                "ownerReferences": [{"kind": "ReplicaSet", "name": "web-5f6c"}]}}), "Rollout", Some("web")),
+            ("another kind's owner", json!({"metadata": {"ownerReferences": [{"kind": "StatefulSet", "name": "db"}]}}), "DaemonSet", None),
+        ];
+        for (what, pod, kind, want) in cases {
+            assert_eq!(controller_of(pod, kind).as_deref(), *want, "{what}");
+        }
+    }
 
     #[test]
     fn deployment_from_the_replicaset_owner() {

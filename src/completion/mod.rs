@@ -303,40 +303,17 @@ fn feature_values() -> Vec<Candidate> {
         .collect()
 }
 
-/// What `--from` takes (`crate::check::resolve::parse_source`): a kind followed by NS/NAME,
-/// or a client that needs no name.
-const SOURCES: &[(&str, &str)] = &[
-    ("pod/", "a Pod"),
-    ("deploy/", "a Deployment's pods"),
-    ("sa/", "a ServiceAccount (its pods)"),
-    ("ingress/", "an ingress gateway (a Gateway)"),
-    (
-        "ingress",
-        "the ingress gateway of the input, else Istio's default",
-    ),
-    (
-        "external",
-        "a client outside the mesh (plaintext, no identity)",
-    ),
-];
-
-/// What `--to` takes (`crate::check::resolve::parse_dest`), besides a hostname.
-const DESTINATIONS: &[(&str, &str)] = &[
-    ("svc/", "a Service"),
-    ("pod/", "a Pod, by its IP"),
-    ("deploy/", "a Deployment's pods, by IP"),
-];
-
 /// The forms first (a kind stays open for its NS/NAME: no space after it); once a kind is
 /// typed, `KIND/NS/NAME` read live from the namespace typed after the kind, else `-n`, else
 /// the context's namespace.
 fn workload_refs(p: &Parsed, current: &str, source: bool) -> Completions {
-    let forms = if source { SOURCES } else { DESTINATIONS };
+    // The one grammar `check` parses (`check::grammar`).
+    let forms = crate::check::grammar::offered(source);
     let Some((kind, rest)) = current.split_once('/') else {
         let forms: Vec<Candidate> = forms
             .iter()
             .filter(|(f, _)| f.starts_with(current))
-            .map(|(f, h)| Candidate::new(*f, *h))
+            .map(|(f, h)| Candidate::new(f.as_str(), *h))
             .collect();
         let open = forms.iter().any(|c| c.value.ends_with('/'));
         let directive = if open {
@@ -500,19 +477,18 @@ mod tests {
         );
         let c = complete(&cmd, &["check".into(), "--to".into()], "");
         let v: Vec<_> = c.candidates.iter().map(|c| c.value.as_str()).collect();
-        assert_eq!(v, ["svc/", "pod/", "deploy/"]);
+        #[rustfmt::skip]
+        assert_eq!(v, ["svc/", "pod/", "deploy/", "sts/", "ds/", "rs/", "rc/", "job/", "cj/", "rollout/"]);
         // An ingress gateway, external and a ServiceAccount are clients, never destinations;
         // a Service is never a client.
         let c = complete(&cmd, &["check".into(), "--from".into()], "");
         let v: Vec<_> = c.candidates.iter().map(|c| c.value.as_str()).collect();
-        assert_eq!(
-            v,
-            ["pod/", "deploy/", "sa/", "ingress/", "ingress", "external"]
-        );
+        #[rustfmt::skip]
+        assert_eq!(v, ["pod/", "deploy/", "sts/", "ds/", "rs/", "rc/", "job/", "cj/", "rollout/", "sa/", "ingress/", "ingress", "external"]);
         assert_eq!(c.directive, directive::NO_SPACE | directive::NO_FILE_COMP);
         let c = complete(&cmd, &["check".into()], "--from=d");
         let v: Vec<_> = c.candidates.iter().map(|c| c.value.as_str()).collect();
-        assert_eq!(v, ["--from=deploy/"]);
+        assert_eq!(v, ["--from=deploy/", "--from=ds/"]);
         // A complete source ends the word.
         let c = complete(&cmd, &["check".into(), "--from".into()], "ex");
         let v: Vec<_> = c.candidates.iter().map(|c| c.value.as_str()).collect();
@@ -521,7 +497,7 @@ mod tests {
             (vec!["external"], directive::NO_FILE_COMP)
         );
         // A kind the flag does not take has no names.
-        for (flag, kind) in [("--from", "job/"), ("--from", "svc/"), ("--to", "sa/")] {
+        for (flag, kind) in [("--from", "svc/"), ("--to", "ingress/"), ("--to", "sa/")] {
             let c = complete(&cmd, &["check".into(), flag.into()], kind);
             assert!(c.candidates.is_empty(), "{flag} {kind}: {:?}", c.candidates);
         }

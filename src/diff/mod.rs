@@ -4,7 +4,8 @@
 
 mod compare;
 
-use crate::explain::report::{Enforcement, Explanation, API_VERSION};
+use crate::contract::API_VERSION;
+use crate::explain::report::{Enforcement, Explanation};
 use crate::findings::{Finding, Severity};
 use serde::Serialize;
 

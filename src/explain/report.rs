@@ -7,7 +7,7 @@ use crate::snapshot::Incomplete;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-pub const API_VERSION: &str = "ambient-policy/v1alpha1";
+pub use crate::contract::API_VERSION;
 
 /// A destination ztunnel's decision on a path, as the Explanation prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,9 +1,9 @@
 //! `check` as text: the hops as a short trace with the deciding line marked, and the
 //! reachability matrix as rows (one end fixed) or a truth table grouped by identical rows.
 
+use crate::check::grammar::kind_form;
 use crate::check::matrix::MatrixReport;
 use crate::check::report::{CheckReport, DecidedBy, HopReport, PolicyRef, Verdict};
-use crate::check::resolve::kind_form;
 use owo_colors::OwoColorize;
 use std::fmt::Write;
 
