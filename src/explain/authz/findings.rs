@@ -1,224 +1,13 @@
-//! AuthorizationPolicy: where each one is enforced, and its findings.
+//! The findings of one AuthorizationPolicy: where ztunnel drops or widens it (AMB001-AMB004),
+//! what nothing enforces, status against behaviour, ports written as the Service's, and
+//! principals of another trust domain.
 
-use super::entries::Entries;
-use super::report::{PolicyReport, ZtunnelDetail};
-use super::{relevant, short_names, Ctx};
-use crate::enforce::attach::{sidecar_attaches, ztunnel_attaches, RefOutcome};
+use super::Facts;
 use crate::enforce::ztunnel::{Action, Conversion, NotSent, Scope, ZtEffect};
+use crate::explain::{short_names, Ctx};
 use crate::findings::{self as f, Finding, Severity};
-use crate::mesh::{Dataplane, Role};
 use crate::model::{resource_key, AuthorizationPolicy};
-use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-
-fn enum_name<T: Serialize>(v: T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
-
-pub fn attachment_name(p: &AuthorizationPolicy, root: &str) -> &'static str {
-    let a = &p.spec.attachment;
-    super::attachment_label(
-        !a.target_refs().is_empty(),
-        a.selector.is_some(),
-        &p.metadata.namespace,
-        root,
-    )
-}
-
-/// Facts gathered while placing one policy, turned into findings afterwards.
-#[derive(Default)]
-struct Facts {
-    ztunnel_pods: Vec<String>,
-    out_of_mesh: Vec<String>,
-    waypoint_pods: Vec<String>,
-    not_sent_pods: Vec<String>,
-    unbound_refs: Vec<String>,
-    status_traps: Vec<String>,
-    /// Pods whose own ztunnel or sidecar enforces the policy: they match target ports.
-    port_enforced: Vec<usize>,
-}
-
-pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
-    let snap = ctx.snap;
-    let mut out = Vec::new();
-    for (i, p) in snap.authorization_policies.iter().enumerate() {
-        let conv = ctx.ix.conversions[i].clone();
-        let (entries, facts) = place(ctx, i, p, &conv);
-        let enforcement = entries.finish();
-        if !relevant(ctx, &p.metadata.namespace, &enforcement) {
-            continue;
-        }
-        policy_findings(ctx, p, &conv, &facts, &enforcement);
-        out.push(PolicyReport {
-            kind: "AuthorizationPolicy".into(),
-            namespace: p.metadata.namespace.clone(),
-            name: p.metadata.name.clone(),
-            action: Some(conv.action.as_str().into()),
-            attachment: attachment_name(p, ctx.root()).into(),
-            enforcement,
-            istiod_status: crate::model::conditions_of(
-                &p.status.conditions,
-                &["ZtunnelAccepted", "WaypointAccepted"],
-            ),
-            ztunnel: Some(ZtunnelDetail {
-                scope: match conv.scope {
-                    Scope::WorkloadSelector => "WORKLOAD_SELECTOR",
-                    Scope::Namespace => "NAMESPACE",
-                    Scope::Global => "GLOBAL",
-                }
-                .into(),
-                sent: conv.not_sent.is_none(),
-                not_sent_reason: conv.not_sent.as_ref().map(enum_name),
-                http_attributes: conv.http_fields.iter().cloned().collect(),
-                ignored_attributes: conv.ignored_fields.iter().cloned().collect(),
-                rules: conv.total_rules,
-                dead_rules: conv.dead_rules.iter().map(|r| r + 1).collect(),
-            }),
-        });
-    }
-    out
-}
-
-fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (Entries, Facts) {
-    let (mesh, snap, root) = (ctx.mesh, ctx.snap, ctx.root());
-    let mut e = Entries::default();
-    let mut facts = Facts::default();
-    // Envoy-based enforcers honour dry-run themselves.
-    let envoy_effect = if conv.dry_run {
-        "dry-run"
-    } else {
-        "as-written"
-    };
-    if !p.spec.attachment.target_refs().is_empty() {
-        for res in &ctx.ix.ap_refs[i] {
-            if res.status_accepted
-                && res
-                    .outcomes
-                    .iter()
-                    .all(|o| matches!(o, RefOutcome::NotEnforced { .. }))
-            {
-                facts.status_traps.push(res.target.clone());
-            }
-        }
-        facts.unbound_refs = ctx.place_refs(&mut e, &ctx.ix.ap_refs[i], envoy_effect);
-        return (e, facts);
-    }
-    let zt_effect = if conv.dry_run {
-        "dry-run".to_string()
-    } else {
-        conv.effect.as_str().to_string()
-    };
-    let gateway_selector = snap
-        .mesh
-        .feature("ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY");
-    let layered = snap
-        .mesh
-        .feature("ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES");
-    let sel = p.spec.attachment.selector.as_ref();
-    // A selector with labels attaches (for ztunnel and sidecars alike) only to pods that
-    // carry them all: look only at those.
-    let with_labels = match sel.and_then(|s| s.match_labels.as_ref()) {
-        Some(m) if !m.is_empty() && conv.scope == Scope::WorkloadSelector => {
-            Some(ctx.candidate_pods_with(&p.metadata.namespace, m))
-        }
-        _ => None,
-    };
-    let candidates = with_labels
-        .as_deref()
-        .unwrap_or_else(|| ctx.candidate_pods(&p.metadata.namespace));
-    for &d in candidates {
-        let pod = &snap.pods[d];
-        let info = &mesh.pods[d];
-        let by_zt = ztunnel_attaches(p, conv.scope, pod, root);
-        let by_sidecar = sidecar_attaches(&p.metadata.namespace, sel, pod, root);
-        if !by_zt && !by_sidecar {
-            continue;
-        }
-        let key = mesh.pod_key(d);
-        match info.role {
-            Role::Waypoint(w) => {
-                // ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES: the waypoint's HBONE
-                // termination enforces the L4 parts of policies selecting its own pods.
-                if layered && by_sidecar && conv.not_sent.is_none() {
-                    let wk = ctx.waypoint_key(w);
-                    e.at_waypoint(wk, &zt_effect, [key]);
-                } else if by_sidecar && sel.is_some() {
-                    facts.waypoint_pods.push(key);
-                }
-                continue;
-            }
-            Role::Ingress(g) if gateway_selector && by_sidecar => {
-                e.add(
-                    "gateway",
-                    Some(ctx.waypoint_key(g)),
-                    "ingress",
-                    "client",
-                    envoy_effect,
-                    [key.clone()],
-                );
-            }
-            _ => {}
-        }
-        match info.dataplane {
-            Dataplane::Ambient if by_zt => {
-                if conv.not_sent.is_some() {
-                    facts.not_sent_pods.push(key);
-                    continue;
-                }
-                facts.ztunnel_pods.push(key.clone());
-                facts.port_enforced.push(d);
-                e.add(
-                    "ztunnel",
-                    None,
-                    "direct",
-                    "client",
-                    &zt_effect,
-                    [key.clone()],
-                );
-                for w in mesh.waypoints_in_front_of(d) {
-                    let wk = ctx.waypoint_key(w);
-                    e.add(
-                        "ztunnel",
-                        Some(wk),
-                        "waypoint",
-                        "waypoint",
-                        &zt_effect,
-                        [key.clone()],
-                    );
-                }
-            }
-            Dataplane::Sidecar if by_sidecar && conv.action != Action::Invalid => {
-                facts.port_enforced.push(d);
-                e.add(
-                    "sidecar",
-                    None,
-                    "direct",
-                    "client",
-                    envoy_effect,
-                    [key.clone()],
-                );
-                for w in mesh.waypoints_in_front_of(d) {
-                    e.add(
-                        "sidecar",
-                        Some(ctx.waypoint_key(w)),
-                        "waypoint",
-                        "waypoint",
-                        envoy_effect,
-                        [key.clone()],
-                    );
-                }
-            }
-            Dataplane::None if (by_zt || by_sidecar) && info.role == Role::Workload => {
-                facts.out_of_mesh.push(key)
-            }
-            _ => {}
-        }
-    }
-    (e, facts)
-}
 
 fn list(v: &[String]) -> String {
     const MAX: usize = 4;
@@ -229,12 +18,12 @@ fn list(v: &[String]) -> String {
     s
 }
 
-fn policy_findings(
+pub(super) fn policy_findings(
     ctx: &mut Ctx,
     p: &AuthorizationPolicy,
     conv: &Conversion,
     facts: &Facts,
-    enforcement: &[super::report::Enforcement],
+    enforcement: &[crate::explain::report::Enforcement],
 ) {
     let res = resource_key(
         "AuthorizationPolicy",
