@@ -57,7 +57,7 @@ fn after_help() -> String {
         1  a finding at or above --fail-on remains\n  \
         2  usage or input error (bad flag, unreadable or malformed manifest)\n  \
         3  cluster or API error (unreachable, timed out, unauthorised, forbidden)\n\n\
-        Finding codes (AMB001...) with their resolution: {}#findings",
+        Finding codes (AMB001...) with their resolution: {}/blob/main/docs/findings.md",
         env!("CARGO_PKG_HOMEPAGE")
     )
 }

@@ -1,5 +1,5 @@
-//! Findings: stable `AMBnnn` codes with severity and resolution. The README documents each
-//! code; `tests/cli.rs` checks that it does.
+//! Findings: stable `AMBnnn` codes with severity and resolution. docs/findings.md documents
+//! each code and the README indexes them; `tests/cli.rs` checks that both do.
 
 use serde::Serialize;
 

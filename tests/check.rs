@@ -420,11 +420,11 @@ fn matrix_on_the_example() {
     assert_eq!(o.status.code(), Some(2));
 }
 
-/// The README shows real output of the example: it must stay what the binary prints.
+/// docs/check.md shows real output of the example: it must stay what the binary prints.
 #[test]
-fn readme_shows_real_output() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+fn docs_show_real_output() {
+    let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/check.md"))
+        .unwrap();
     for args in [
         &[
             "--from",
@@ -465,8 +465,8 @@ fn readme_shows_real_output() {
         all.extend_from_slice(args);
         let out = stdout(&run(&all));
         assert!(
-            readme.contains(out.trim_end()),
-            "README is out of date for {args:?}:\n{out}"
+            page.contains(out.trim_end()),
+            "docs/check.md is out of date for {args:?}:\n{out}"
         );
     }
 }

@@ -545,19 +545,69 @@ fn version_and_help() {
     }
 }
 
-/// The README documents every finding code with its severity and resolution.
+/// docs/findings.md documents every finding code, under a heading of its own (the anchor the
+/// README's index links to), with its title, severity, an example and its resolution.
 #[test]
-fn readme_documents_every_finding() {
+fn findings_page_documents_every_finding() {
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/findings.md"))
+            .unwrap();
+    for c in ambient_policy::findings::CATALOGUE {
+        let section = page
+            .split(&format!("\n## {}\n", c.code))
+            .nth(1)
+            .unwrap_or_else(|| panic!("docs/findings.md has no section for {}", c.code))
+            .split("\n## ")
+            .next()
+            .unwrap();
+        let head = format!("**{}** ({})", c.title, c.severity.as_str());
+        assert!(
+            section.contains(&head),
+            "{}: title and severity {head:?}",
+            c.code
+        );
+        assert!(section.contains("\nExample: "), "{}: example", c.code);
+        // The page and the catalogue quote field names in backticks differently.
+        assert!(
+            section
+                .replace('`', "")
+                .contains(&format!("Fix: {}", c.resolution.replace('`', ""))),
+            "{}: resolution {:?}",
+            c.code,
+            c.resolution
+        );
+        // The fixtures its "Try it" line runs exist (tests/scenarios.rs checks what they raise).
+        for file in section
+            .split_whitespace()
+            .map(|w| w.trim_end_matches('`'))
+            .filter(|w| w.starts_with("tests/"))
+        {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+            assert!(path.exists(), "{}: {file} does not exist", c.code);
+        }
+    }
+}
+
+/// The README's findings index has one row per code, in the catalogue's order, with its
+/// severity and title, linking to the code's section of docs/findings.md.
+#[test]
+fn readme_indexes_every_finding() {
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    for c in ambient_policy::findings::CATALOGUE {
-        let row = readme
-            .lines()
-            .find(|l| l.starts_with(&format!("| {} ", c.code)))
-            .unwrap_or_else(|| panic!("README has no table row for {}", c.code));
-        assert!(row.contains(c.severity.as_str()), "{}: severity", c.code);
-        assert!(row.contains(c.title), "{}: title {:?}", c.code, c.title);
-    }
+    let rows: Vec<&str> = readme.lines().filter(|l| l.starts_with("| [AMB")).collect();
+    let want: Vec<String> = ambient_policy::findings::CATALOGUE
+        .iter()
+        .map(|c| {
+            format!(
+                "| [{}](docs/findings.md#{}) | {} | {} |",
+                c.code,
+                c.code.to_lowercase(),
+                c.severity.as_str(),
+                c.title
+            )
+        })
+        .collect();
+    assert_eq!(rows, want, "README's findings index");
 }
 
 /// The README's Usage table has a row for every flag of explain (and so of diff).

@@ -43,7 +43,7 @@ fn help_documents_exit_codes_findings_and_the_kinds_read() {
     ] {
         assert!(top.contains(code), "exit code {code:?} missing: {top}");
     }
-    let reference = format!("{}#findings", env!("CARGO_PKG_HOMEPAGE"));
+    let reference = format!("{}/blob/main/docs/findings.md", env!("CARGO_PKG_HOMEPAGE"));
     assert!(top.contains(&reference), "{top}");
     assert!(
         !top.contains(" man "),

@@ -723,15 +723,16 @@ fn live_pods_of_a_redefined_or_deleted_deployment_go() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
 }
 
-/// The README's diff example is the real output of the change it describes.
+/// docs/diff.md's example is the real output of the change it describes.
+/// `UPDATE_DOCS=1 cargo test --test diff docs_show_real_diff_output` rewrites it.
 #[test]
-fn readme_shows_real_diff_output() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let block: String = readme
+fn docs_show_real_diff_output() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diff.md");
+    let page = std::fs::read_to_string(&path).unwrap();
+    let block: String = page
         .split("<!-- diff-example")
         .nth(1)
-        .expect("README has the diff example")
+        .expect("docs/diff.md has the diff example")
         .lines()
         .skip(3) // the rest of the marker line, the fence, the command
         .take_while(|l| *l != "```")
@@ -742,16 +743,15 @@ fn readme_shows_real_diff_output() {
     });
     let o = diff(EXAMPLE, &dir, &["--color", "never"]);
     assert_eq!(o.status.code(), Some(1));
-    if std::env::var_os("UPDATE_README").is_some() {
-        // Regenerate the README block from the real output, then read the diff.
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
-        std::fs::write(&path, readme.replacen(&block, &text(&o.stdout), 1)).unwrap();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        // Regenerate the block from the real output, then read the diff.
+        std::fs::write(&path, page.replacen(&block, &text(&o.stdout), 1)).unwrap();
         return;
     }
     assert_eq!(
         block,
         text(&o.stdout),
-        "README's diff example is stale: re-run the command it shows"
+        "docs/diff.md's example is stale: re-run the command it shows (UPDATE_DOCS=1 rewrites it)"
     );
 }
 

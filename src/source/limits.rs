@@ -1,6 +1,6 @@
 //! Limits on manifest input. The plugin runs in CI on manifests from pull requests, so every
 //! input is untrusted: each limit turns a hostile or broken input into one clear error (exit 2)
-//! instead of unbounded time or memory. Documented in the README ("Limits").
+//! instead of unbounded time or memory. Documented in docs/input.md ("Limits").
 
 /// Largest single input (file, stdin, or `kubectl kustomize` output). 100,000 pods as
 /// `kubectl get -o json` prints them are about 250 MB.
