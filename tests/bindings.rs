@@ -238,6 +238,17 @@ fn namespace_of_the_waypoint_comes_from_the_same_object() {
     assert!(codes(&e).contains(&("AMB008".into(), "Service/app/s".into())));
 }
 
+/// A waypoint admitting namespaces by `kubernetes.io/metadata.name` admits a namespace that
+/// is not in the input by its name (the API server labels every Namespace so), and only it.
+#[test]
+fn allowed_routes_by_namespace_name_without_the_namespace() {
+    let input = include_str!("fixtures/waypoints/admits-namespaces-by-name.yaml").to_string();
+    // Each namespace holds one Service of its name.
+    let binding = |ns: &str| svc_binding(&explain_ns(&[input.clone()], ns), ns);
+    assert_eq!(binding("orders"), (some("waypoints/waypoint"), None));
+    assert_eq!(binding("billing"), (None, some("AttachmentDenied")));
+}
+
 #[test]
 fn waypoint_identity_and_own_service() {
     let e = explain_ns(
