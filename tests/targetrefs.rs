@@ -1,4 +1,5 @@
-//! Waypoint-side attachment (SEMANTICS.md 6), extension policies (8) and routes (9).
+//! Waypoint-side attachment (SEMANTICS.md 6), extension policies (8) and routes (9), and how a
+//! waypoint reads `cluster.local` principals in a mesh with another trust domain.
 
 // Table tests read best as tuples.
 #![allow(clippy::type_complexity)]
@@ -403,4 +404,51 @@ fn service_status_that_disagrees_is_reported() {
     assert!(!codes(&e)
         .iter()
         .any(|c| c.1 == "Service/app/bound" && c.0 == "AMB015"));
+}
+
+/// A mesh whose trust domain is `corp.example`: a waypoint policy written with `cluster.local`
+/// principals admits the client (istiod rewrites `cluster.local` to the local trust domain for
+/// Envoy), while ztunnel compares the string as written.
+#[test]
+fn cluster_local_principals_mean_the_local_trust_domain_at_the_waypoint() {
+    use ambient_policy::check::{self, report::Verdict, Answer};
+    let mesh_config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-system\ndata:\n  mesh: |\n    trustDomain: corp.example\n".to_string();
+    let ambient = [
+        ("istio.io/dataplane-mode", "ambient"),
+        ("istio.io/use-waypoint", "waypoint"),
+    ];
+    let docs = |principal: &str| {
+        vec![
+            mesh_config.clone(),
+            ns("app", &ambient),
+            waypoint("app", "waypoint", Some("service"), true, None),
+            svc("app", "api", "api", &[]),
+            pod("app", "api-1", &[("app", "api")], "api"),
+            pod("app", "curl-1", &[("app", "curl")], "curl"),
+            authz(
+                "app",
+                "api-viewer",
+                &format!("  targetRefs:\n  - kind: Service\n    group: \"\"\n    name: api\n  rules:\n  - from:\n    - source:\n        principals: [\"{principal}\"]\n    to:\n    - operation:\n        methods: [GET]\n"),
+            ),
+        ]
+    };
+    let ask = check::Ask {
+        from: Some("pod/app/curl-1".into()),
+        to: Some("svc/app/api:80".into()),
+        method: Some("GET".into()),
+        path: Some("/".into()),
+        ..Default::default()
+    };
+    let verdict = |principal: &str| match check::run(&snapshot(&docs(principal)), &ask).unwrap() {
+        Answer::One(r) => (r.verdict, r.decided_by.hop),
+        Answer::Matrix(_) => panic!("one request asked"),
+    };
+    for p in [
+        "cluster.local/ns/app/sa/curl",
+        "corp.example/ns/app/sa/curl",
+    ] {
+        assert_eq!(verdict(p).0, Verdict::Allowed, "{p}");
+    }
+    // Another trust domain is kept as written: it does not name this client.
+    assert_eq!(verdict("other.example/ns/app/sa/curl").0, Verdict::Denied);
 }

@@ -3,6 +3,7 @@
 //! enforcement will be applied as follows" (use-layer-7-features.md).
 //! Invariants of the tables: the client is a captured pod; the waypoint is `waypoint-for:
 //! service`; redirection is configured (the Service carries `istio.io/use-waypoint`).
+//! Then where the code departs from the docs: a DENY with HTTP rules at ztunnel.
 
 mod support;
 use ambient_policy::enforce::ztunnel::Verdict;
@@ -205,6 +206,28 @@ fn http_enforcement_tables() {
             assert!(!codes(&e).iter().any(|c| c.0 == "AMB001"));
         }
     }
+}
+
+/// A DENY with only HTTP conditions, at ztunnel, never fires: an error (AMB003), since traffic
+/// the author meant to close stays open.
+#[test]
+fn deny_that_never_fires_at_ztunnel_is_an_error() {
+    let docs = vec![
+        ns("app", &[("istio.io/dataplane-mode", "ambient")]),
+        pod("app", "p", &[("app", "p")], "p"),
+        authz(
+            "app",
+            "no-admin",
+            "  selector:\n    matchLabels:\n      app: p\n  action: DENY\n  rules:\n  - to:\n    - operation:\n        paths: [\"/admin\"]\n",
+        ),
+    ];
+    let e = explain_ns(&docs, "app");
+    let f = e
+        .findings
+        .iter()
+        .find(|f| f.code == "AMB003")
+        .expect("AMB003");
+    assert_eq!(f.severity, ambient_policy::findings::Severity::Error);
 }
 
 /// Where the docs and the code disagree, the code wins (SEMANTICS.md 4.3, 12): a DENY policy
