@@ -7,7 +7,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 use support::apiserver::{Faults, TOKEN};
-use support::cluster::{example_objects, files_json, text, World, EXE};
+use support::cluster::{
+    example_objects, files_json, read_bound, text, World, DEFAULT_REQUEST_TIMEOUT, EXE,
+};
 
 fn world(name: &str, objects: Vec<Value>) -> World {
     World::start(
@@ -134,16 +136,6 @@ fn pagination_over_many_objects() {
     assert_eq!(pages, 3, "1242 pods in pages of 500");
 }
 
-/// The product ends a whole read within six times `--request-timeout` (5 s by default). A
-/// test allows that plus a minute to start the process on a loaded machine: only a hang
-/// misses it. How promptly a failure comes is counted in requests (`run_asking`), and speed
-/// is for the benchmarks.
-fn read_bound(request_timeout: Duration) -> Duration {
-    request_timeout * 6 + Duration::from_secs(60)
-}
-
-const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// One clear line and exit `code`, within the product's own bound (`read_bound`) since
 /// `started`.
 fn assert_fails_clearly(o: &Output, started: Instant, code: i32, wants: &[&str]) {
@@ -162,34 +154,22 @@ fn assert_fails_clearly(o: &Output, started: Instant, code: i32, wants: &[&str])
     );
 }
 
-/// Runs `args` against the world's server: the output, and the most times the run asked for
-/// one same path (a retry asks again; an answer that cannot change is asked for once).
-fn run_asking(w: &World, args: &[&str]) -> (Output, usize) {
-    let before = w.server.requests().len();
-    let o = w.run(args);
-    let mut asks = std::collections::BTreeMap::<String, usize>::new();
-    for (m, p) in &w.server.requests()[before..] {
-        *asks.entry(format!("{m} {p}")).or_default() += 1;
-    }
-    (o, asks.into_values().max().unwrap_or(0))
-}
-
 #[test]
 fn unauthorized_names_the_context() {
     let w = world("401", example_objects());
     // A 401 cannot change on retry: the path is asked for once.
     let t = Instant::now();
-    let (o, asks) = run_asking(&w, &["explain", "--context", "stale"]);
+    let (o, asks) = w.run_asking(&["explain", "--context", "stale"]);
     assert_fails_clearly(&o, t, 3, &["\"stale\"", "401"]);
     assert_eq!(asks, 1, "a 401 is not retried");
     // --user picks the expired credentials within the current context.
     let t = Instant::now();
-    let (o, asks) = run_asking(&w, &["explain", "--user", "stale"]);
+    let (o, asks) = w.run_asking(&["explain", "--user", "stale"]);
     assert_fails_clearly(&o, t, 3, &["\"bookinfo\"", "401"]);
     assert_eq!(asks, 1, "a 401 is not retried");
     // --cluster must name a cluster of the kubeconfig.
     let t = Instant::now();
-    let (o, asks) = run_asking(&w, &["explain", "--cluster", "nope"]);
+    let (o, asks) = w.run_asking(&["explain", "--cluster", "nope"]);
     assert_fails_clearly(&o, t, 3, &["nope"]);
     assert_eq!(asks, 0, "no such cluster, nothing to ask");
     w.server.set_faults(Faults {
@@ -197,7 +177,7 @@ fn unauthorized_names_the_context() {
         ..Faults::default()
     });
     let t = Instant::now();
-    let (o, asks) = run_asking(&w, &["explain"]);
+    let (o, asks) = w.run_asking(&["explain"]);
     assert_fails_clearly(&o, t, 3, &["\"bookinfo\"", "401"]);
     assert_eq!(asks, 1, "a 401 is not retried");
 }
@@ -247,7 +227,7 @@ fn forbidden_kinds_are_reported_and_the_analysis_goes_on() {
         ..Faults::default()
     });
     let t = Instant::now();
-    let (o, asks) = run_asking(&w, &["explain"]);
+    let (o, asks) = w.run_asking(&["explain"]);
     assert_fails_clearly(&o, t, 3, &["403 on every kind"]);
     assert_eq!(asks, 1, "a 403 is not retried");
 }
@@ -293,7 +273,7 @@ fn missing_crds_are_incomplete_and_no_istio_is_one_message() {
         ..Faults::default()
     });
     let t = Instant::now();
-    let (o, asks) = run_asking(&w, &["explain"]);
+    let (o, asks) = w.run_asking(&["explain"]);
     assert_fails_clearly(&o, t, 3, &["Istio is not installed"]);
     assert_eq!(asks, 1, "a 404 is not retried");
 }
@@ -313,7 +293,7 @@ fn throttling_is_retried_and_server_errors_fail_clearly() {
         ..Faults::default()
     });
     let t = Instant::now();
-    let (o, asks) = run_asking(&w, &["explain"]);
+    let (o, asks) = w.run_asking(&["explain"]);
     assert_fails_clearly(&o, t, 3, &["500", "\"bookinfo\""]);
     // Retried a bounded number of times, then given up.
     let most = 1 + ambient_policy::source::request::RETRIES as usize;
