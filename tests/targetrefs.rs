@@ -36,68 +36,35 @@ fn target(kind: &str, group: &str, name: &str) -> String {
 #[test]
 fn target_ref_table() {
     let gw = "gateway.networking.k8s.io";
-    let cases: &[(&str, &str, &str, &str, &str, &[&str])] = &[
-        ("app", "Service", "", "bound", "waypoint", &[]),
-        ("app", "Service", "", "unbound", "none", &["AMB005"]),
-        ("app", "Service", "", "missing", "none", &["AMB005"]),
+    // (case, policy namespace, targetRef kind, group, name, enforced by, findings on it)
+    #[rustfmt::skip]
+    let cases: &[(&str, &str, &str, &str, &str, &str, &[&str])] = &[
+        ("Service bound to a waypoint",        "app",          "Service",      "",                    "bound",           "waypoint", &[]),
+        ("Service without a waypoint",         "app",          "Service",      "",                    "unbound",         "none",     &["AMB005"]),
+        ("Service missing",                    "app",          "Service",      "",                    "missing",         "none",     &["AMB005"]),
         // Matching needs the group; istiod's status checks only the kind.
-        (
-            "app",
-            "Service",
-            "networking.istio.io",
-            "bound",
-            "none",
-            &["AMB005", "AMB015"],
-        ),
-        ("app", "Gateway", gw, "wp", "waypoint", &[]),
-        ("app", "Gateway", "", "wp", "none", &["AMB005", "AMB015"]),
-        ("app", "Gateway", gw, "missing", "none", &["AMB005"]),
-        (
-            "istio-system",
-            "GatewayClass",
-            gw,
-            "istio-waypoint",
-            "waypoint",
-            &[],
-        ),
-        (
-            "app",
-            "GatewayClass",
-            gw,
-            "istio-waypoint",
-            "none",
-            &["AMB005"],
-        ),
+        ("Service of another group",           "app",          "Service",      "networking.istio.io", "bound",           "none",     &["AMB005", "AMB015"]),
+        ("waypoint Gateway",                   "app",          "Gateway",      gw,                    "wp",              "waypoint", &[]),
+        ("Gateway without its group",          "app",          "Gateway",      "",                    "wp",              "none",     &["AMB005", "AMB015"]),
+        ("Gateway missing",                    "app",          "Gateway",      gw,                    "missing",         "none",     &["AMB005"]),
+        ("GatewayClass from the root",         "istio-system", "GatewayClass", gw,                    "istio-waypoint",  "waypoint", &[]),
+        ("GatewayClass outside the root",      "app",          "GatewayClass", gw,                    "istio-waypoint",  "none",     &["AMB005"]),
         // Status says Accepted for any mesh-controller class, but only the literal name attaches.
-        (
-            "istio-system",
-            "GatewayClass",
-            gw,
-            "custom-waypoint",
-            "none",
-            &["AMB005", "AMB015"],
-        ),
-        (
-            "istio-system",
-            "GatewayClass",
-            gw,
-            "other",
-            "none",
-            &["AMB005"],
-        ),
-        ("app", "Deployment", "apps", "x", "none", &["AMB005"]),
+        ("another mesh-controller class",      "istio-system", "GatewayClass", gw,                    "custom-waypoint", "none",     &["AMB005", "AMB015"]),
+        ("a class of no mesh controller",      "istio-system", "GatewayClass", gw,                    "other",           "none",     &["AMB005"]),
+        ("a kind policies cannot target",      "app",          "Deployment",   "apps",                "x",               "none",     &["AMB005"]),
     ];
-    for (pns, kind, group, name, by, want_codes) in cases {
+    for (case, pns, kind, group, name, by, want_codes) in cases {
         let mut docs = base();
         docs.push(authz(pns, "p", &target(kind, group, name)));
         let e = explain_ns(&docs, "app");
         let Some(p) = e.policies.iter().find(|p| p.name == "p") else {
-            assert_eq!(*by, "none", "{kind} {name}: policy missing");
+            assert_eq!(*by, "none", "{case}: {kind} {name}: policy missing");
             continue;
         };
         assert_eq!(
             p.enforcement[0].enforced_by, *by,
-            "{pns} {kind}/{group}/{name}: {:#?}",
+            "{case}: {pns} {kind}/{group}/{name}: {:#?}",
             p.enforcement
         );
         let got: Vec<String> = e
@@ -109,14 +76,17 @@ fn target_ref_table() {
         for c in *want_codes {
             assert!(
                 got.contains(&c.to_string()),
-                "{kind} {name}: want {c} in {got:?}"
+                "{case}: {kind} {name}: want {c} in {got:?}"
             );
         }
         if by == &"waypoint" {
-            assert!(p
-                .enforcement
-                .iter()
-                .all(|x| x.source_identity == "client" && x.effect == "as-written"));
+            assert!(
+                p.enforcement
+                    .iter()
+                    .all(|x| x.source_identity == "client" && x.effect == "as-written"),
+                "{case}: {:#?}",
+                p.enforcement
+            );
         }
     }
 }
@@ -319,13 +289,16 @@ fn odd_but_valid_policies_become_findings() {
     docs.push(authz("app", "tds", "  selector:\n    matchLabels:\n      app: u\n  rules:\n  - from:\n    - source:\n        principals: [a]\n        trustDomains: [other.td]\n"));
     let e = explain_ns(&docs, "app");
     let c = codes(&e);
-    for (code, name) in [
+    // (finding, the policy it is on; the policy's name is the case)
+    #[rustfmt::skip]
+    let cases = [
         ("AMB021", "empty-selector"),
         ("AMB014", "audit"),
         ("AMB024", "both"),
         ("AMB012", "allow-all"),
         ("AMB016", "tds"),
-    ] {
+    ];
+    for (code, name) in cases {
         assert!(
             c.contains(&(code.into(), format!("AuthorizationPolicy/app/{name}"))),
             "{code} {name}: {c:?}"
@@ -358,10 +331,13 @@ fn istiod(env: &[(&str, &str)]) -> String {
 #[test]
 fn layered_waypoint_policies_follow_istiods_flag() {
     let sel = authz("app", "on-waypoint", "  selector:\n    matchLabels:\n      gateway.networking.k8s.io/gateway-name: wp\n  rules:\n  - from:\n    - source:\n        namespaces: [app]\n");
-    for (flag, by, code) in [
-        ("false", "none", Some("AMB018")),
-        ("true", "waypoint", None),
-    ] {
+    // (case: the flag, enforced by, finding)
+    #[rustfmt::skip]
+    let cases = [
+        ("false", "none",     Some("AMB018")),
+        ("true",  "waypoint", None),
+    ];
+    for (flag, by, code) in cases {
         let mut docs = base();
         docs.push(istiod(&[(
             "ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES",
@@ -386,7 +362,8 @@ fn layered_waypoint_policies_follow_istiods_flag() {
             .unwrap();
         assert_eq!(
             (version.value.as_str(), version.source.as_str()),
-            ("1.28.1", "Deployment istio-system/istiod")
+            ("1.28.1", "Deployment istio-system/istiod"),
+            "flag={flag}"
         );
     }
 }
