@@ -1,4 +1,4 @@
-//! Manifests read as the API server and `kubectl apply` would store them (issue 6 review):
+//! Manifests read as the API server and `kubectl apply` would store them (issue 6):
 //! an object given twice (the last one wins, said once), the name label every Namespace
 //! gets, the mesh config only from istiod's namespace, and a bare `spec:` as an empty spec.
 //! Through the real binary, on the user-shaped fixture `tests/fixtures/shop` (Namespaces

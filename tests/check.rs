@@ -1,6 +1,9 @@
 //! `check` end to end on the bundled example: every source class, the verdict and the
 //! deciding policy, the JSON contract, exit codes, bad input; the matrix against a golden file.
 
+// Table tests read best as tuples.
+#![allow(clippy::type_complexity)]
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -54,8 +57,9 @@ fn summary(v: &Value) -> (String, String, String, String) {
     )
 }
 
-/// (from, to, extra flags, exit code, verdict, reason, deciding policy, deciding hop)
+/// (case, from, to, extra flags, exit code, verdict, reason, deciding policy, deciding hop)
 type Case<'a> = (
+    &'a str,
     &'a str,
     &'a str,
     &'a [&'a str],
@@ -71,37 +75,26 @@ type Case<'a> = (
 fn every_source_class_on_the_example() {
     #[rustfmt::skip]
     let cases: &[Case] = &[
-        // pod: HTTP-only ALLOW bound by selector: ztunnel denies all traffic to reviews (AMB001)
-        ("pod/default/productpage-v1-7c9f8d6b5-abcde", "svc/default/reviews:9080", &["--method", "GET"], 1, "denied", "no-allow-matched", "", "ztunnel"),
-        // NS/NAME is a pod too
-        ("default/productpage-v1-7c9f8d6b5-abcde", "svc/default/reviews", &[], 1, "denied", "no-allow-matched", "", "ztunnel"),
-        // deploy: reviews may call ratings (L4 ALLOW at ratings' ztunnel, no waypoint)
-        ("deploy/default/reviews-v1", "svc/default/ratings:9080", &[], 0, "allowed", "allow-matched", "ratings-from-reviews", "ztunnel"),
-        // sa: details is not the principal ratings allows
-        ("sa/default/bookinfo-details", "svc/default/ratings", &[], 1, "denied", "no-allow-matched", "", "ztunnel"),
-        // ingress: through the waypoint, productpage's ztunnel sees the waypoint identity (AMB006)
-        ("ingress", "svc/default/productpage", &["--method", "GET", "--path", "/productpage"], 1, "denied", "no-allow-matched", "", "ztunnel"),
-        ("ingress/default/bookinfo-gateway", "svc/default/productpage:9080", &[], 1, "denied", "no-allow-matched", "", "ztunnel"),
-        // external: plaintext meets the mesh-wide STRICT
-        ("external", "svc/default/reviews", &[], 1, "denied", "mtls-required", "default", "ztunnel"),
-        // external: ratings is PERMISSIVE, but its ALLOW wants the reviews identity
-        ("external", "svc/default/ratings", &[], 1, "denied", "no-allow-matched", "", "ztunnel"),
-        // a pod outside the mesh is a plaintext client
-        ("pod/default/legacy-v1-4a3b2c1d0-zzzzz", "svc/default/reviews", &[], 1, "denied", "mtls-required", "default", "ztunnel"),
-        // nothing enforces policy at a pod outside the mesh
-        ("deploy/default/productpage-v1", "svc/default/legacy:9080", &[], 0, "allowed", "no-policy-denies", "", ""),
-        // details' waypoint does not exist: no waypoint, and no ztunnel policy denies
-        ("deploy/default/productpage-v1", "details.default.svc.cluster.local:9080", &[], 0, "allowed", "no-policy-denies", "", "ztunnel"),
-        // by pod IP: reviews' pods have no waypoint, the same ztunnel denies
-        ("deploy/default/productpage-v1", "pod/default/reviews-v2-6d9c7b8f5-klmno:9080", &[], 1, "denied", "no-allow-matched", "", "ztunnel"),
+        ("pod: HTTP-only ALLOW by selector, ztunnel denies all (AMB001)", "pod/default/productpage-v1-7c9f8d6b5-abcde", "svc/default/reviews:9080", &["--method", "GET"], 1, "denied", "no-allow-matched", "", "ztunnel"),
+        ("NS/NAME is a pod too", "default/productpage-v1-7c9f8d6b5-abcde", "svc/default/reviews", &[], 1, "denied", "no-allow-matched", "", "ztunnel"),
+        ("deploy: reviews may call ratings (L4 ALLOW, no waypoint)", "deploy/default/reviews-v1", "svc/default/ratings:9080", &[], 0, "allowed", "allow-matched", "ratings-from-reviews", "ztunnel"),
+        ("sa: details is not the principal ratings allows", "sa/default/bookinfo-details", "svc/default/ratings", &[], 1, "denied", "no-allow-matched", "", "ztunnel"),
+        ("ingress through the waypoint: ztunnel sees its identity (AMB006)", "ingress", "svc/default/productpage", &["--method", "GET", "--path", "/productpage"], 1, "denied", "no-allow-matched", "", "ztunnel"),
+        ("ingress by Gateway name", "ingress/default/bookinfo-gateway", "svc/default/productpage:9080", &[], 1, "denied", "no-allow-matched", "", "ztunnel"),
+        ("external: plaintext meets the mesh-wide STRICT", "external", "svc/default/reviews", &[], 1, "denied", "mtls-required", "default", "ztunnel"),
+        ("external: ratings PERMISSIVE, its ALLOW wants reviews", "external", "svc/default/ratings", &[], 1, "denied", "no-allow-matched", "", "ztunnel"),
+        ("a pod outside the mesh is a plaintext client", "pod/default/legacy-v1-4a3b2c1d0-zzzzz", "svc/default/reviews", &[], 1, "denied", "mtls-required", "default", "ztunnel"),
+        ("nothing enforces policy at a pod outside the mesh", "deploy/default/productpage-v1", "svc/default/legacy:9080", &[], 0, "allowed", "no-policy-denies", "", ""),
+        ("details' waypoint does not exist: no ztunnel policy denies", "deploy/default/productpage-v1", "details.default.svc.cluster.local:9080", &[], 0, "allowed", "no-policy-denies", "", "ztunnel"),
+        ("by pod IP: no waypoint, the same ztunnel denies", "deploy/default/productpage-v1", "pod/default/reviews-v2-6d9c7b8f5-klmno:9080", &[], 1, "denied", "no-allow-matched", "", "ztunnel"),
     ];
-    for (from, to, extra, code, verdict, reason, policy, hop) in cases {
+    for (case, from, to, extra, code, verdict, reason, policy, hop) in cases {
         let (c, v) = check_json(EXAMPLE, from, to, extra);
         let (vd, r, p, h) = summary(&v);
         assert_eq!(
             (c, vd.as_str(), r.as_str(), p.as_str(), h.as_str()),
             (*code, *verdict, *reason, *policy, *hop),
-            "{from} -> {to}: {v:#}"
+            "{case}: {from} -> {to}: {v:#}"
         );
         if r == "no-allow-matched" {
             assert!(
@@ -109,7 +102,7 @@ fn every_source_class_on_the_example() {
                     .as_array()
                     .unwrap()
                     .is_empty(),
-                "{from} -> {to}: names the ALLOW policies"
+                "{case}: {from} -> {to}: names the ALLOW policies"
             );
         }
     }
@@ -267,25 +260,25 @@ fn unknown_until_the_attribute_is_given() {
     let dir = d.to_str().unwrap();
     let from = "deploy/shop/web";
     #[rustfmt::skip]
-    let cases: &[(&[&str], i32, &str, &[&str])] = &[
-        (&[], 4, "unknown", &["request.headers[x-user]", "request.method", "request.path"]),
-        (&["--method", "GET", "--path", "/v1/items"], 4, "unknown", &["request.headers[x-user]"]),
-        (&["--method", "GET", "--path", "/v1/items", "--header", "x-user: alice"], 0, "allowed", &[]),
-        (&["--method", "GET", "--path", "/v1/items", "--header", "X-User:bob"], 1, "denied", &[]),
-        (&["--method", "POST", "--header", "x-user:alice"], 1, "denied", &[]),
+    let cases: &[(&str, &[&str], i32, &str, &[&str])] = &[
+        ("nothing given",                   &[], 4, "unknown", &["request.headers[x-user]", "request.method", "request.path"]),
+        ("method and path, no header",      &["--method", "GET", "--path", "/v1/items"], 4, "unknown", &["request.headers[x-user]"]),
+        ("the header admitted",             &["--method", "GET", "--path", "/v1/items", "--header", "x-user: alice"], 0, "allowed", &[]),
+        ("another header value",            &["--method", "GET", "--path", "/v1/items", "--header", "X-User:bob"], 1, "denied", &[]),
+        ("another method: no path needed",  &["--method", "POST", "--header", "x-user:alice"], 1, "denied", &[]),
     ];
-    for (extra, code, verdict, needs) in cases {
+    for (case, extra, code, verdict, needs) in cases {
         let (c, v) = check_json(dir, from, "svc/shop/api:80", extra);
         assert_eq!(
             (c, v["verdict"].as_str().unwrap()),
             (*code, *verdict),
-            "{extra:?}: {v:#}"
+            "{case}: {extra:?}: {v:#}"
         );
         let got: Vec<&str> = v["decidedBy"]["needs"]
             .as_array()
             .map(|a| a.iter().map(|x| x.as_str().unwrap()).collect())
             .unwrap_or_default();
-        assert_eq!(got, *needs, "{extra:?}");
+        assert_eq!(got, *needs, "{case}: {extra:?}");
     }
     // The waypoint evaluates the Service port; ztunnel the target port.
     let (_, v) = check_json(dir, from, "svc/shop/api:80", &[]);
@@ -317,32 +310,32 @@ fn unknown_until_the_attribute_is_given() {
 #[test]
 fn bad_input_is_one_line_exit_2() {
     #[rustfmt::skip]
-    let cases: &[(&[&str], &str)] = &[
-        (&["--from", "configmap/a/b/c", "--to", "svc/default/reviews"], "unknown source"),
-        (&["--from", "nonsense", "--to", "svc/default/reviews"], "unknown source"),
-        (&["--from", "deploy/default/nope", "--to", "svc/default/reviews"], "was not found"),
-        (&["--from", "pod/default/nope", "--to", "svc/default/reviews"], "was not found"),
-        (&["--from", "external", "--to", "svc/default/nope"], "was not found"),
-        (&["--from", "external", "--to", "svc/default/reviews:80"], "does not expose port 80"),
-        (&["--from", "external", "--to", "svc/default/reviews", "--header", "x-user"], "want NAME:VALUE"),
-        (&["--from", "external", "--to", "svc/default/reviews:x"], "invalid port"),
-        (&["--from", "external", "--to", "reviews"], "unknown destination"),
-        (&["--from", "external", "--to", "svc/default/reviews:9080", "--port", "80"], "--port says 80"),
-        (&["--from", "external", "--to", "svc/default/reviews", "--source-ip", "x"], "invalid --source-ip"),
-        (&["--from", "external", "--to", "svc/default/reviews", "--path", "api"], "invalid --path"),
-        (&["--from", "external", "--to", "nosuch.example.com"], "was not found"),
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("source kind unknown",          &["--from", "configmap/a/b/c", "--to", "svc/default/reviews"], "unknown source"),
+        ("source unparsable",            &["--from", "nonsense", "--to", "svc/default/reviews"], "unknown source"),
+        ("source Deployment missing",    &["--from", "deploy/default/nope", "--to", "svc/default/reviews"], "was not found"),
+        ("source pod missing",           &["--from", "pod/default/nope", "--to", "svc/default/reviews"], "was not found"),
+        ("destination Service missing",  &["--from", "external", "--to", "svc/default/nope"], "was not found"),
+        ("destination port not exposed", &["--from", "external", "--to", "svc/default/reviews:80"], "does not expose port 80"),
+        ("header without a value",       &["--from", "external", "--to", "svc/default/reviews", "--header", "x-user"], "want NAME:VALUE"),
+        ("port not a number",            &["--from", "external", "--to", "svc/default/reviews:x"], "invalid port"),
+        ("destination bare name",        &["--from", "external", "--to", "reviews"], "unknown destination"),
+        ("--port disagrees with :port",  &["--from", "external", "--to", "svc/default/reviews:9080", "--port", "80"], "--port says 80"),
+        ("--source-ip not an IP",        &["--from", "external", "--to", "svc/default/reviews", "--source-ip", "x"], "invalid --source-ip"),
+        ("--path not absolute",          &["--from", "external", "--to", "svc/default/reviews", "--path", "api"], "invalid --path"),
+        ("destination host unknown",     &["--from", "external", "--to", "nosuch.example.com"], "was not found"),
     ];
-    for (args, msg) in cases {
+    for (case, args, msg) in cases {
         let mut all = vec!["check", "-f", EXAMPLE];
         all.extend_from_slice(args);
         let o = run(&all);
         let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(o.status.code(), Some(2), "{case}: {args:?}: {err}");
         assert!(
             err.starts_with("error: ") && err.contains(msg),
-            "{args:?}: {err}"
+            "{case}: {args:?}: {err}"
         );
-        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{case}: {args:?}: {err}");
         assert!(stdout(&o).is_empty());
     }
 }
@@ -425,48 +418,21 @@ fn matrix_on_the_example() {
 fn docs_show_real_output() {
     let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/check.md"))
         .unwrap();
-    for args in [
-        &[
-            "--from",
-            "deploy/default/productpage-v1",
-            "--to",
-            "svc/default/reviews:9080",
-            "--method",
-            "GET",
-            "--path",
-            "/reviews/1",
-        ][..],
-        &[
-            "--from",
-            "ingress",
-            "--to",
-            "svc/default/productpage",
-            "--method",
-            "GET",
-            "--path",
-            "/productpage",
-        ],
-        &["--to", "svc/default/ratings:9080"],
-        &["--port", "9080", "--method", "GET", "--path", "/"],
-        &[
-            "--from",
-            "ingress",
-            "--to",
-            "svc/default/productpage",
-            "--method",
-            "GET",
-            "--path",
-            "/productpage",
-            "-o",
-            "mermaid",
-        ],
-    ] {
+    #[rustfmt::skip]
+    let cases: &[(&str, &[&str])] = &[
+        ("productpage to reviews",         &["--from", "deploy/default/productpage-v1", "--to", "svc/default/reviews:9080", "--method", "GET", "--path", "/reviews/1"]),
+        ("ingress through the waypoint",   &["--from", "ingress", "--to", "svc/default/productpage", "--method", "GET", "--path", "/productpage"]),
+        ("matrix to one Service",          &["--to", "svc/default/ratings:9080"]),
+        ("matrix on port 9080, GET /",     &["--port", "9080", "--method", "GET", "--path", "/"]),
+        ("trace as a Mermaid diagram",     &["--from", "ingress", "--to", "svc/default/productpage", "--method", "GET", "--path", "/productpage", "-o", "mermaid"]),
+    ];
+    for (case, args) in cases {
         let mut all = vec!["check", "-f", EXAMPLE, "--color", "never"];
         all.extend_from_slice(args);
         let out = stdout(&run(&all));
         assert!(
             page.contains(out.trim_end()),
-            "docs/check.md is out of date for {args:?}:\n{out}"
+            "docs/check.md is out of date for {case} ({args:?}):\n{out}"
         );
     }
 }
@@ -798,15 +764,15 @@ spec:
     std::fs::create_dir_all(&nokust).unwrap();
     let nokust = nokust.to_str().unwrap();
     #[rustfmt::skip]
-    let cases: &[(&[&str], &str)] = &[
-        (&["-f", dir, "--namespace-labels", "app"], "invalid --namespace-labels"),
-        (&["-f", dir, "--namespace-labels", "app=k=v v"], "invalid --namespace-labels"),
-        (&["-k", nokust], "not a kustomize directory (no kustomization.yaml)"),
-        (&["-k", &format!("{dir}/app.yaml")], "-k needs a kustomize directory"),
-        (&["-f", dir, "--feature", "NOT_A_FLAG=true"], "unknown --feature"),
-        (&["-f", dir, "--request-timeout", "0"], "must be positive"),
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("--namespace-labels without a label", &["-f", dir, "--namespace-labels", "app"], "invalid --namespace-labels"),
+        ("--namespace-labels bad value",       &["-f", dir, "--namespace-labels", "app=k=v v"], "invalid --namespace-labels"),
+        ("-k without kustomization.yaml",      &["-k", nokust], "not a kustomize directory (no kustomization.yaml)"),
+        ("-k on a file",                       &["-k", &format!("{dir}/app.yaml")], "-k needs a kustomize directory"),
+        ("--feature unknown",                  &["-f", dir, "--feature", "NOT_A_FLAG=true"], "unknown --feature"),
+        ("--request-timeout zero",             &["-f", dir, "--request-timeout", "0"], "must be positive"),
     ];
-    for (args, msg) in cases {
+    for (case, args, msg) in cases {
         let mut all = vec![
             "check",
             "--from",
@@ -817,13 +783,13 @@ spec:
         all.extend_from_slice(args);
         let o = run(&all);
         let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(o.status.code(), Some(2), "{case}: {args:?}: {err}");
         assert!(
             err.starts_with("error: ") && err.contains(msg),
-            "{args:?}: {err}"
+            "{case}: {args:?}: {err}"
         );
-        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
-        assert!(stdout(&o).is_empty());
+        assert_eq!(err.lines().count(), 1, "{case}: {args:?}: {err}");
+        assert!(stdout(&o).is_empty(), "{case}");
     }
 }
 
@@ -909,18 +875,18 @@ spec:
     let file = |p: &PathBuf| p.to_str().unwrap().to_string();
     let (manifests, dump) = (file(&manifests), file(&dump));
 
-    // (input, from, to, exit code, the pod or workload each end stands for)
+    // (case, input, from, to, exit code, the pod or workload each end stands for)
     #[rustfmt::skip]
-    let cases: &[(&str, &str, &str, i32, &str, &str)] = &[
-        (&manifests, "deploy/app/web", "sts/app/db:5432", 0, "Deployment/app/web", "StatefulSet/app/db"),
-        (&manifests, "ds/app/agent", "statefulset/app/db:5432", 1, "DaemonSet/app/agent", "StatefulSet/app/db"),
-        (&manifests, "job/app/migrate", "sts/app/db:5432", 0, "Job/app/migrate", "StatefulSet/app/db"),
-        (&dump, "deploy/app/web", "sts/app/db:5432", 0, "Pod/app/web-6b7c9d8f5-x2x4z", "Pod/app/db-0"),
-        (&dump, "rs/app/web-6b7c9d8f5", "sts/app/db:5432", 0, "Pod/app/web-6b7c9d8f5-x2x4z", "Pod/app/db-0"),
-        (&dump, "daemonset/app/agent", "sts/app/db:5432", 1, "Pod/app/agent-q8r2t", "Pod/app/db-0"),
-        (&dump, "cj/app/nightly", "sts/app/db:5432", 0, "Pod/app/nightly-29412000-k7k2p", "Pod/app/db-0"),
+    let cases: &[(&str, &str, &str, &str, i32, &str, &str)] = &[
+        ("manifests: deploy to sts",      &manifests, "deploy/app/web", "sts/app/db:5432", 0, "Deployment/app/web", "StatefulSet/app/db"),
+        ("manifests: ds to statefulset",  &manifests, "ds/app/agent", "statefulset/app/db:5432", 1, "DaemonSet/app/agent", "StatefulSet/app/db"),
+        ("manifests: job to sts",         &manifests, "job/app/migrate", "sts/app/db:5432", 0, "Job/app/migrate", "StatefulSet/app/db"),
+        ("dump: deploy is its pod",       &dump, "deploy/app/web", "sts/app/db:5432", 0, "Pod/app/web-6b7c9d8f5-x2x4z", "Pod/app/db-0"),
+        ("dump: rs is its pod",           &dump, "rs/app/web-6b7c9d8f5", "sts/app/db:5432", 0, "Pod/app/web-6b7c9d8f5-x2x4z", "Pod/app/db-0"),
+        ("dump: daemonset is its pod",    &dump, "daemonset/app/agent", "sts/app/db:5432", 1, "Pod/app/agent-q8r2t", "Pod/app/db-0"),
+        ("dump: cronjob is its job's pod", &dump, "cj/app/nightly", "sts/app/db:5432", 0, "Pod/app/nightly-29412000-k7k2p", "Pod/app/db-0"),
     ];
-    for (input, from, to, code, client, server) in cases {
+    for (case, input, from, to, code, client, server) in cases {
         let (c, v) = check_json(input, from, to, &[]);
         let hops = v["hops"].as_array().unwrap();
         assert_eq!(
@@ -930,7 +896,7 @@ spec:
                 hops.last().unwrap()["name"].as_str().unwrap()
             ),
             (*code, *client, *server),
-            "{from} -> {to} in {input}: {v:#}"
+            "{case}: {from} -> {to} in {input}: {v:#}"
         );
     }
     // Not there: one line, exit 2, naming what was looked for.
@@ -945,10 +911,11 @@ spec:
             "sts/app/db",
         ]);
         let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert_eq!(o.status.code(), Some(2), "{input}: {err}");
         assert_eq!(
             err.trim_end(),
-            "error: Deployment app/db was not found in the input: neither the Deployment nor a pod it owns"
+            "error: Deployment app/db was not found in the input: neither the Deployment nor a pod it owns",
+            "{input}"
         );
     }
 }

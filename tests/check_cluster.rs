@@ -43,17 +43,23 @@ fn live_cluster_answers_like_files() {
         example_objects(),
         &[("mesh", Some("istio-system"), TOKEN)],
     );
-    for (from, to) in [
-        ("deploy/default/productpage-v1", "svc/default/reviews:9080"),
-        ("deploy/default/reviews-v1", "svc/default/ratings:9080"),
-        ("ingress", "svc/default/productpage:9080"),
-        ("external", "svc/default/reviews:9080"),
-    ] {
+    // (case, from, to)
+    #[rustfmt::skip]
+    let cases = [
+        ("a Deployment, denied",   "deploy/default/productpage-v1", "svc/default/reviews:9080"),
+        ("a Deployment, allowed",  "deploy/default/reviews-v1",     "svc/default/ratings:9080"),
+        ("ingress",                "ingress",                       "svc/default/productpage:9080"),
+        ("external",               "external",                      "svc/default/reviews:9080"),
+    ];
+    for (case, from, to) in cases {
         let (live_code, live) = check(&mut w.command(), &[], from, to);
         let (file_code, file) = check(&mut offline(), &["-f", EXAMPLE], from, to);
-        assert_eq!(live_code, file_code, "{from} -> {to}: {live:#}");
-        assert_eq!(live["decidedBy"], file["decidedBy"], "{from} -> {to}");
-        assert_eq!(live["hops"], file["hops"], "{from} -> {to}");
+        assert_eq!(live_code, file_code, "{case}: {from} -> {to}: {live:#}");
+        assert_eq!(
+            live["decidedBy"], file["decidedBy"],
+            "{case}: {from} -> {to}"
+        );
+        assert_eq!(live["hops"], file["hops"], "{case}: {from} -> {to}");
     }
 }
 

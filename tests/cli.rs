@@ -355,73 +355,40 @@ fn bad_input() {
     let empty_dir = empty_dir.to_str().unwrap().to_string();
     let missing = dir.join("missing.yaml").to_str().unwrap().to_string();
 
-    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
-        (
-            vec!["-f", &malformed],
-            vec!["malformed.yaml:", "invalid YAML", "document 1"],
-        ),
-        (
-            vec!["-f", &no_kind],
-            vec!["no-kind.yaml (document 2)", "missing `kind`"],
-        ),
-        (
-            vec!["-f", &bad_type],
-            vec![
-                "bad-type.yaml (document 1, AuthorizationPolicy p)",
-                "spec.rules",
-                "invalid type",
-            ],
-        ),
-        (vec!["-f", &bad_json], vec!["bad.json:", "invalid JSON"]),
-        (
-            vec!["-f", &not_object],
-            vec!["scalar.yaml (document 1)", "not a Kubernetes object"],
-        ),
-        (
-            vec!["-f", &empty_dir],
-            vec!["empty: directory has no .yaml, .yml or .json files"],
-        ),
-        (
-            vec!["-f", &missing],
-            vec!["missing.yaml: cannot read: no such file or directory"],
-        ),
-        (
-            vec!["-f", EXAMPLE, "-l", "app in web"],
-            vec!["invalid label selector"],
-        ),
-        (
-            vec!["-f", EXAMPLE, "--suppress", "NOPE=x"],
-            vec!["invalid --suppress"],
-        ),
-        (
-            vec!["-f", EXAMPLE, "--feature", "NOT_A_FLAG=true"],
-            vec!["unknown --feature"],
-        ),
-        (
-            vec![
-                "-f",
-                EXAMPLE,
-                "--feature",
-                "PILOT_AUTO_ALLOW_WAYPOINT_POLICY=maybe",
-            ],
-            vec!["is not a boolean"],
-        ),
+    // (case, arguments, what the one line says)
+    #[rustfmt::skip]
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        ("malformed YAML",         &["-f", &malformed], &["malformed.yaml:", "invalid YAML", "document 1"]),
+        ("a document without kind", &["-f", &no_kind], &["no-kind.yaml (document 2)", "missing `kind`"]),
+        ("a field of the wrong type", &["-f", &bad_type], &["bad-type.yaml (document 1, AuthorizationPolicy p)", "spec.rules", "invalid type"]),
+        ("malformed JSON",         &["-f", &bad_json], &["bad.json:", "invalid JSON"]),
+        ("a scalar document",      &["-f", &not_object], &["scalar.yaml (document 1)", "not a Kubernetes object"]),
+        ("a directory of no manifests", &["-f", &empty_dir], &["empty: directory has no .yaml, .yml or .json files"]),
+        ("a missing file",         &["-f", &missing], &["missing.yaml: cannot read: no such file or directory"]),
+        ("a bad label selector",   &["-f", EXAMPLE, "-l", "app in web"], &["invalid label selector"]),
+        ("--suppress unknown code", &["-f", EXAMPLE, "--suppress", "NOPE=x"], &["invalid --suppress"]),
+        ("--feature unknown",      &["-f", EXAMPLE, "--feature", "NOT_A_FLAG=true"], &["unknown --feature"]),
+        ("--feature not a boolean", &["-f", EXAMPLE, "--feature", "PILOT_AUTO_ALLOW_WAYPOINT_POLICY=maybe"], &["is not a boolean"]),
     ];
-    for (args, wants) in cases {
+    for (case, args, wants) in cases {
         let mut full = vec!["explain"];
         full.extend(args.iter().copied());
         let o = run(&full);
         let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        assert_eq!(err.lines().count(), 1, "{args:?}: not one line: {err}");
-        assert!(err.starts_with("error: "), "{err}");
-        assert!(!err.contains("panicked"), "{err}");
-        for w in wants {
-            assert!(err.contains(w), "{args:?}: want {w:?} in {err}");
+        assert_eq!(o.status.code(), Some(2), "{case}: {args:?}: {err}");
+        assert_eq!(
+            err.lines().count(),
+            1,
+            "{case}: {args:?}: not one line: {err}"
+        );
+        assert!(err.starts_with("error: "), "{case}: {err}");
+        assert!(!err.contains("panicked"), "{case}: {err}");
+        for w in *wants {
+            assert!(err.contains(w), "{case}: {args:?}: want {w:?} in {err}");
         }
         assert!(
             o.stdout.is_empty(),
-            "{args:?}: printed a report despite the error"
+            "{case}: {args:?}: printed a report despite the error"
         );
     }
     // Usage errors from clap also exit 2.
@@ -451,45 +418,52 @@ fn no_subcommand_prints_the_help_on_stdout() {
 #[test]
 fn usage_errors_are_one_line_for_every_subcommand() {
     #[rustfmt::skip]
-    let cases: &[(&[&str], &str)] = &[
-        (&["explain", "--bogus"], "unexpected argument '--bogus' found"),
-        (&["explain", "-o", "xml"], "invalid value 'xml' for '--output <OUTPUT>' [possible values: table, wide,"),
-        (&["explain", "-n"], "a value is required for '--namespace <NAMESPACE>'"),
-        (&["explain", "-n", "a", "-A"], "cannot be used with '--all-namespaces'"),
-        (&["explain", "--nam", "x"], "tip: a similar argument exists: '--namespace'"),
-        (&["explain", "--request-timeout", "5x"], "invalid duration unit in \"5x\""),
-        (&["diff", "--base"], "a value is required for '--base <FILE|DIR>'"),
-        (&["diff", "-k"], "a value is required for '--kustomize <DIR>'"),
-        (&["diff", "--fail-on", "never"], "invalid value 'never' for '--fail-on <SEVERITY>'"),
-        (&["diff", "--base", "a", "--delete", "Pod/a/b"], "cannot be used with '--delete <KIND/NS/NAME>'"),
-        (&["diff", "-o", "mermaid"], "invalid value 'mermaid' for '--output <OUTPUT>' [possible values: table, wide, json, yaml, sarif, github]"),
-        (&["check", "-o", "sarif"], "invalid value 'sarif' for '--output <OUTPUT>' [possible values: table, json, yaml, mermaid, dot]"),
-        (&["check", "-o", "github"], "invalid value 'github' for '--output <OUTPUT>'"),
-        (&["check", "--from"], "a value is required for '--from <SOURCE>' but none was supplied"),
-        (&["check", "--to"], "a value is required for '--to <DEST>' but none was supplied"),
-        (&["check", "--from", "a", "--from", "b"], "cannot be used multiple times"),
-        (&["check", "--port", "99999"], "99999 is not in 0..=65535"),
-        (&["check", "--plaintext=yes"], "unexpected value 'yes' for '--plaintext'"),
-        (&["check", "extra"], "unexpected argument 'extra' found"),
-        (&["check", "--namespace-labels"], "a value is required for '--namespace-labels"),
-        (&["version", "-o", "toml"], "[possible values: json, yaml]"),
-        (&["version", "extra"], "unexpected argument 'extra' found"),
-        (&["completion"], "the following required arguments were not provided: <SHELL>"),
-        (&["completion", "tcsh"], "invalid value 'tcsh' for '<SHELL>'"),
-        (&["bogus"], "unrecognized subcommand 'bogus'"),
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("explain: unknown flag",            &["explain", "--bogus"], "unexpected argument '--bogus' found"),
+        ("explain: unknown output",          &["explain", "-o", "xml"], "invalid value 'xml' for '--output <OUTPUT>' [possible values: table, wide,"),
+        ("explain: -n without a value",      &["explain", "-n"], "a value is required for '--namespace <NAMESPACE>'"),
+        ("explain: -n with -A",              &["explain", "-n", "a", "-A"], "cannot be used with '--all-namespaces'"),
+        ("explain: misspelt flag",           &["explain", "--nam", "x"], "tip: a similar argument exists: '--namespace'"),
+        ("explain: bad duration",            &["explain", "--request-timeout", "5x"], "invalid duration unit in \"5x\""),
+        ("diff: --base without a value",     &["diff", "--base"], "a value is required for '--base <FILE|DIR>'"),
+        ("diff: -k without a value",         &["diff", "-k"], "a value is required for '--kustomize <DIR>'"),
+        ("diff: unknown --fail-on",          &["diff", "--fail-on", "never"], "invalid value 'never' for '--fail-on <SEVERITY>'"),
+        ("diff: --base with --delete",       &["diff", "--base", "a", "--delete", "Pod/a/b"], "cannot be used with '--delete <KIND/NS/NAME>'"),
+        ("diff: check-only output",          &["diff", "-o", "mermaid"], "invalid value 'mermaid' for '--output <OUTPUT>' [possible values: table, wide, json, yaml, sarif, github]"),
+        ("check: findings-only output",      &["check", "-o", "sarif"], "invalid value 'sarif' for '--output <OUTPUT>' [possible values: table, json, yaml, mermaid, dot]"),
+        ("check: github output",             &["check", "-o", "github"], "invalid value 'github' for '--output <OUTPUT>'"),
+        ("check: --from without a value",    &["check", "--from"], "a value is required for '--from <SOURCE>' but none was supplied"),
+        ("check: --to without a value",      &["check", "--to"], "a value is required for '--to <DEST>' but none was supplied"),
+        ("check: --from twice",              &["check", "--from", "a", "--from", "b"], "cannot be used multiple times"),
+        ("check: port out of range",         &["check", "--port", "99999"], "99999 is not in 0..=65535"),
+        ("check: --plaintext with a value",  &["check", "--plaintext=yes"], "unexpected value 'yes' for '--plaintext'"),
+        ("check: extra argument",            &["check", "extra"], "unexpected argument 'extra' found"),
+        ("check: --namespace-labels empty",  &["check", "--namespace-labels"], "a value is required for '--namespace-labels"),
+        ("version: unknown output",          &["version", "-o", "toml"], "[possible values: json, yaml]"),
+        ("version: extra argument",          &["version", "extra"], "unexpected argument 'extra' found"),
+        ("completion: no shell",             &["completion"], "the following required arguments were not provided: <SHELL>"),
+        ("completion: unknown shell",        &["completion", "tcsh"], "invalid value 'tcsh' for '<SHELL>'"),
+        ("unknown subcommand",               &["bogus"], "unrecognized subcommand 'bogus'"),
     ];
-    for (args, wants) in cases {
+    for (case, args, wants) in cases {
         let o = run(args);
         let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-        assert_eq!(err.lines().count(), 1, "{args:?}: not one line: {err}");
-        assert!(err.starts_with("error: "), "{args:?}: {err}");
-        assert!(err.contains(wants), "{args:?}: want {wants:?} in {err}");
+        assert_eq!(o.status.code(), Some(2), "{case}: {args:?}: {err}");
+        assert_eq!(
+            err.lines().count(),
+            1,
+            "{case}: {args:?}: not one line: {err}"
+        );
+        assert!(err.starts_with("error: "), "{case}: {args:?}: {err}");
+        assert!(
+            err.contains(wants),
+            "{case}: {args:?}: want {wants:?} in {err}"
+        );
         assert!(
             !err.contains("Usage:") && !err.contains("For more information"),
-            "{args:?}: {err}"
+            "{case}: {args:?}: {err}"
         );
-        assert!(o.stdout.is_empty(), "{args:?}");
+        assert!(o.stdout.is_empty(), "{case}: {args:?}");
     }
 }
 

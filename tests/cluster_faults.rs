@@ -1,13 +1,18 @@
-//! Broken clusters (issue 9): each fault of the test API server ends within its documented
-//! bound with one clear `error:` line, exit code 3 and nothing on stdout (no partial verdict),
-//! and no failure ever prints a credential. API discovery picks each kind's served version.
+//! Broken clusters (issue 9): each fault of the test API server ends with one clear `error:`
+//! line, exit code 3 and nothing on stdout (no partial verdict), within the product's own
+//! bound (six times `--request-timeout`, plus a minute's allowance to start on a loaded
+//! machine: a hang misses it, slowness does not), and no failure ever prints a credential.
+//! Where the product's timing is the point (Retry-After, --request-timeout) it is asserted
+//! from below. API discovery picks each kind's served version.
 
 mod support;
 use serde_json::{json, Value};
 use std::process::Output;
 use std::time::{Duration, Instant};
 use support::apiserver::{Faults, Tls, TOKEN};
-use support::cluster::{example_objects, files_json, text, World};
+use support::cluster::{
+    example_objects, files_json, read_bound, text, World, DEFAULT_REQUEST_TIMEOUT,
+};
 
 fn world(name: &str, objects: Vec<Value>) -> World {
     World::start(
@@ -21,8 +26,12 @@ fn world(name: &str, objects: Vec<Value>) -> World {
 trait FaultWorld {
     fn fault(&self, f: Faults);
     fn secrets(&self) -> Vec<String>;
-    fn fails(&self, o: &Output, started: Instant, bound: Duration, code: i32, wants: &[&str]);
-    fn no_secrets(&self, o: &Output);
+    fn fails(&self, o: &Output, started: Instant, timeout: Duration, code: i32, wants: &[&str]);
+    fn no_secrets(&self, o: &Output) {
+        self.no_secrets_in(o, "");
+    }
+    /// No credential in `o`; `what` names the case on failure.
+    fn no_secrets_in(&self, o: &Output, what: &str);
 }
 
 impl FaultWorld for World {
@@ -48,9 +57,10 @@ impl FaultWorld for World {
         s
     }
 
-    /// A failure: one `error:` line with `wants`, `code`, nothing on stdout, within `bound`,
-    /// no panic and no credential.
-    fn fails(&self, o: &Output, started: Instant, bound: Duration, code: i32, wants: &[&str]) {
+    /// A failure: one `error:` line with `wants`, `code`, nothing on stdout, within the
+    /// product's bound for a `--request-timeout` of `timeout` (`read_bound`), no panic and no
+    /// credential.
+    fn fails(&self, o: &Output, started: Instant, timeout: Duration, code: i32, wants: &[&str]) {
         let err = text(&o.stderr);
         assert_eq!(o.status.code(), Some(code), "{err}");
         assert_eq!(err.lines().count(), 1, "not one line: {err}");
@@ -65,14 +75,15 @@ impl FaultWorld for World {
             assert!(err.contains(w), "want {w:?} in {err}");
         }
         let took = started.elapsed();
-        assert!(took < bound, "took {took:?}, bound {bound:?}: {err}");
+        let bound = read_bound(timeout);
+        assert!(took < bound, "took {took:?}, beyond {bound:?}: hung: {err}");
         self.no_secrets(o);
     }
 
-    fn no_secrets(&self, o: &Output) {
+    fn no_secrets_in(&self, o: &Output, what: &str) {
         let all = format!("{}{}", text(&o.stdout), text(&o.stderr));
         for s in self.secrets() {
-            assert!(!all.contains(&s), "a credential was printed: {all}");
+            assert!(!all.contains(&s), "{what}: a credential was printed: {all}");
         }
     }
 }
@@ -97,7 +108,7 @@ fn tls_certificate_for_another_host_or_from_an_unknown_ca() {
     w.fails(
         &o,
         t,
-        secs(5.0),
+        secs(2.0),
         3,
         &["\"bookinfo\"", "not valid for this host name"],
     );
@@ -110,7 +121,7 @@ fn tls_certificate_for_another_host_or_from_an_unknown_ca() {
     w.fails(
         &o,
         t,
-        secs(5.0),
+        secs(2.0),
         3,
         &["not signed by a CA the kubeconfig trusts"],
     );
@@ -141,9 +152,10 @@ fn retry_after_is_honoured_and_bounded() {
     });
     let t = Instant::now();
     let o = w.run(&["explain", "--request-timeout", "2s"]);
-    w.fails(&o, t, secs(8.0), 3, &["429", "after 3 retries"]);
+    w.fails(&o, t, secs(2.0), 3, &["429", "after 3 retries"]);
     assert!(t.elapsed() >= secs(3.0), "{:?}", t.elapsed());
-    // A Retry-After beyond --request-timeout is not waited for.
+    // A Retry-After beyond --request-timeout is not waited for: the message says so, and the
+    // run ends within 6 x 1 s plus the minute's allowance, short of the 120 s asked.
     w.fault(Faults {
         throttle: u32::MAX,
         retry_after: 120,
@@ -151,7 +163,8 @@ fn retry_after_is_honoured_and_bounded() {
     });
     let t = Instant::now();
     let o = w.run(&["explain", "--request-timeout", "1s"]);
-    w.fails(&o, t, secs(5.0), 3, &["asks to retry after 120s"]);
+    w.fails(&o, t, secs(1.0), 3, &["asks to retry after 120s"]);
+    assert!(read_bound(secs(1.0)) < secs(120.0));
 }
 
 #[test]
@@ -161,12 +174,15 @@ fn continue_tokens_that_never_end() {
         endless: set(&["pods"]),
         ..Faults::default()
     });
+    // The page count is the bound here. A thousand requests take seconds on a quiet machine;
+    // a long --request-timeout keeps the product's whole-read bound (6 x it) from ending a
+    // slow run first with another message.
     let t = Instant::now();
-    let o = w.run(&["explain"]);
+    let o = w.run(&["explain", "--request-timeout", "60s"]);
     w.fails(
         &o,
         t,
-        secs(20.0),
+        secs(60.0),
         3,
         &[
             "listing pods in default failed",
@@ -190,7 +206,7 @@ fn continue_tokens_that_never_end() {
     w.fails(
         &o,
         t,
-        secs(5.0),
+        DEFAULT_REQUEST_TIMEOUT,
         3,
         &[
             "listing services in default failed",
@@ -238,7 +254,7 @@ fn an_expired_continue_token_restarts_the_list_once() {
     w.fails(
         &o,
         t,
-        secs(5.0),
+        DEFAULT_REQUEST_TIMEOUT,
         3,
         &["pods in default", "expired twice (410 Gone)"],
     );
@@ -256,7 +272,7 @@ fn a_response_cut_in_the_middle() {
     w.fails(
         &o,
         t,
-        secs(5.0),
+        DEFAULT_REQUEST_TIMEOUT,
         3,
         &["\"bookinfo\"", "failed: the answer was cut off"],
     );
@@ -271,14 +287,16 @@ fn a_server_that_accepts_and_never_answers() {
     });
     let t = Instant::now();
     let o = w.run(&["explain", "--request-timeout", "1s"]);
+    // The server holds the connection for an hour: ending within the bound is the product's
+    // own timeout at work, and not before 1 s.
     w.fails(
         &o,
         t,
-        secs(4.0),
+        secs(1.0),
         3,
         &["cannot reach the API server", "timed out"],
     );
-    assert!(t.elapsed() >= secs(1.0));
+    assert!(t.elapsed() >= secs(1.0), "{:?}", t.elapsed());
 }
 
 #[test]
@@ -293,10 +311,11 @@ fn a_server_that_answers_byte_by_byte() {
     w.fails(
         &o,
         t,
-        secs(4.0),
+        secs(1.0),
         3,
         &["timed out: the answer was still arriving after 1s"],
     );
+    assert!(t.elapsed() >= secs(1.0), "{:?}", t.elapsed());
 }
 
 #[test]
@@ -311,7 +330,7 @@ fn an_endpoint_answering_404_to_everything_is_no_kubernetes_api() {
     w.fails(
         &o,
         t,
-        secs(5.0),
+        DEFAULT_REQUEST_TIMEOUT,
         3,
         &[
             "no Kubernetes API at https://127.0.0.1",
@@ -336,7 +355,13 @@ fn an_endpoint_answering_404_to_everything_is_no_kubernetes_api() {
     });
     let t = Instant::now();
     let o = w.run(&["explain"]);
-    w.fails(&o, t, secs(5.0), 3, &["no Kubernetes API", "404"]);
+    w.fails(
+        &o,
+        t,
+        DEFAULT_REQUEST_TIMEOUT,
+        3,
+        &["no Kubernetes API", "404"],
+    );
 }
 
 /// Gateway API v1.6.1 serves TCPRoute only at v1.
@@ -442,36 +467,17 @@ fn credentials_are_never_printed() {
     let o = w.run(&["explain", "-v"]);
     assert!(text(&o.stderr).contains("authentication: bearer token"));
     w.no_secrets(&o);
+    // (case, fault)
+    #[rustfmt::skip]
     let faults = [
-        Faults {
-            unauthorized: true,
-            ..Faults::default()
-        },
-        Faults {
-            tls: Tls::WrongHost,
-            ..Faults::default()
-        },
-        Faults {
-            truncate: true,
-            ..Faults::default()
-        },
-        Faults {
-            errors: u32::MAX,
-            ..Faults::default()
-        },
-        Faults {
-            not_found: true,
-            ..Faults::default()
-        },
-        Faults {
-            silent: true,
-            ..Faults::default()
-        },
+        ("401",                   Faults { unauthorized: true, ..Faults::default() }),
+        ("TLS for another host",  Faults { tls: Tls::WrongHost, ..Faults::default() }),
+        ("answer cut off",        Faults { truncate: true, ..Faults::default() }),
+        ("500 for ever",          Faults { errors: u32::MAX, ..Faults::default() }),
+        ("404 to everything",     Faults { not_found: true, ..Faults::default() }),
+        ("never answers",         Faults { silent: true, ..Faults::default() }),
         // The server quotes the token back: the remembered credential is removed.
-        Faults {
-            echo_token: true,
-            ..Faults::default()
-        },
+        ("token quoted back",     Faults { echo_token: true, ..Faults::default() }),
     ];
     // `check` reads the cluster the same way: its failures are scanned too (it has no -v).
     let runs: [&[&str]; 3] = [
@@ -479,14 +485,15 @@ fn credentials_are_never_printed() {
         &["explain", "-v"],
         &["check", "--from", "external", "--to", "svc/default/reviews"],
     ];
-    for f in faults {
+    for (case, f) in faults {
         w.fault(f);
         for kc in [&w.kubeconfig, &cert_kc] {
             for run in runs {
                 let args = [run, &["--request-timeout", "1s"]].concat();
                 let o = w.run_with(kc, &args);
-                assert_eq!(o.status.code(), Some(3), "{args:?}: {}", text(&o.stderr));
-                w.no_secrets(&o);
+                let what = format!("{case}, {}, {args:?}", kc.display());
+                assert_eq!(o.status.code(), Some(3), "{what}: {}", text(&o.stderr));
+                w.no_secrets_in(&o, &what);
             }
         }
     }
@@ -530,12 +537,14 @@ fn credentials_are_never_printed() {
         &format!("echo '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{TOKEN}\"}}}}'; echo 'Bearer {TOKEN}' >&2; exit 1"),
     );
     let garbage = plugin("garbage.sh", &format!("echo '{{\"status\": \"{TOKEN}\"}}'"));
-    for (name, text_) in [
-        ("misplaced", misplaced),
-        ("bad-key", bad_key),
-        ("exec-fails", failing),
+    #[rustfmt::skip]
+    let kubeconfigs = [
+        ("misplaced",    misplaced),
+        ("bad-key",      bad_key),
+        ("exec-fails",   failing),
         ("exec-garbage", garbage),
-    ] {
+    ];
+    for (name, text_) in kubeconfigs {
         let path = w.dir.join(format!("kubeconfig-{name}"));
         std::fs::write(&path, text_).unwrap();
         for args in [vec!["explain"], vec!["explain", "-v"]] {
@@ -544,8 +553,12 @@ fn credentials_are_never_printed() {
             assert_eq!(o.status.code(), Some(3), "{name}: {}", text(&o.stderr));
             assert!(!text(&o.stderr).contains("panicked"), "{name}");
             assert!(o.stdout.is_empty(), "{name}");
-            assert!(t.elapsed() < secs(6.0), "{name}");
-            w.no_secrets(&o);
+            let took = t.elapsed();
+            assert!(
+                took < read_bound(DEFAULT_REQUEST_TIMEOUT),
+                "{name}: {took:?}: hung"
+            );
+            w.no_secrets_in(&o, &format!("{name} {args:?}"));
             if args.len() == 1 {
                 assert_eq!(
                     text(&o.stderr).lines().count(),

@@ -210,7 +210,13 @@ fn unreachable_cluster_gives_static_candidates_in_time() {
     )
     .unwrap();
     let (v, d, took) = k.complete(&kc, &["explain", "-n", ""]);
-    assert!(took < Duration::from_secs(5), "took {took:?}");
+    // The product's own timing: it waits for the cluster until its budget runs out (the
+    // deadline is set after the process starts, so never sooner), then answers. The upper
+    // bound only stops a hang: starting kubectl and the plugin on a loaded machine must not
+    // fail it.
+    let budget = ambient_policy::completion::live::BUDGET;
+    assert!(took >= budget, "gave up before the budget: {took:?}");
+    assert!(took < budget + Duration::from_secs(60), "hung: {took:?}");
     assert_eq!(v, ["team-a", "default", "istio-system"]);
     assert_eq!(d, ":4");
     // Straight through the link too: stderr stays empty.

@@ -219,19 +219,22 @@ fn counts_agree_in_number() {
 #[test]
 fn missing_kubeconfig_is_named_once() {
     let missing = "/tmp/ambient-policy-no-such-kubeconfig";
-    for (args, env) in [
-        (vec!["explain"], vec![("KUBECONFIG", missing)]),
-        (vec!["explain", "--kubeconfig", missing], vec![]),
-    ] {
+    // (case, arguments, environment)
+    #[rustfmt::skip]
+    let cases = [
+        ("KUBECONFIG",   vec!["explain"],                         vec![("KUBECONFIG", missing)]),
+        ("--kubeconfig", vec!["explain", "--kubeconfig", missing], vec![]),
+    ];
+    for (case, args, env) in cases {
         let o = run_env(&args, &env);
         let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(3), "{err}");
-        assert_eq!(err.lines().count(), 1, "{err}");
-        assert_eq!(err.matches(missing).count(), 1, "{err}");
-        assert!(!err.contains("'\""), "{err}");
+        assert_eq!(o.status.code(), Some(3), "{case}: {err}");
+        assert_eq!(err.lines().count(), 1, "{case}: {err}");
+        assert_eq!(err.matches(missing).count(), 1, "{case}: {err}");
+        assert!(!err.contains("'\""), "{case}: {err}");
         assert!(
             err.ends_with(&format!("{missing}: no such file or directory\n")),
-            "{err}"
+            "{case}: {err}"
         );
     }
 }

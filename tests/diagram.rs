@@ -150,18 +150,22 @@ fn mermaid_parts(text: &str) -> (Vec<String>, Vec<(String, String)>) {
 fn mermaid_is_a_well_formed_flowchart() {
     let (_, check) = run_owned(&with(CHECK, &["-o", "mermaid"]));
     let (_, explain) = run(&["explain", "-f", EXAMPLE, "-o", "mermaid"]);
-    for text in [&check, &explain] {
-        assert!(text.starts_with("flowchart LR\n"));
+    for (case, text) in [("check", &check), ("explain", &explain)] {
+        assert!(text.starts_with("flowchart LR\n"), "{case}: {text}");
         let (nodes, edges) = mermaid_parts(text);
-        assert!(!edges.is_empty());
+        assert!(!edges.is_empty(), "{case}: no edges");
         for (a, b) in &edges {
             assert!(
                 nodes.contains(a) && nodes.contains(b),
-                "edge {a} -> {b} joins undeclared nodes"
+                "{case}: edge {a} -> {b} joins undeclared nodes"
             );
         }
         let unique: std::collections::BTreeSet<_> = nodes.iter().collect();
-        assert_eq!(unique.len(), nodes.len(), "a node is declared twice");
+        assert_eq!(
+            unique.len(),
+            nodes.len(),
+            "{case}: a node is declared twice"
+        );
     }
     // One request: source, three hops, the verdict, in a chain; the verdict is coloured deny.
     let (nodes, edges) = mermaid_parts(&check);

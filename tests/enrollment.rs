@@ -18,51 +18,30 @@ fn dataplane(ns_labels: &[(&str, &str)], pod_doc: String) -> (String, String) {
 #[test]
 fn enrollment_rules() {
     let p = |labels: &[(&str, &str)]| pod("app", "p", labels, "p");
-    let cases: Vec<(&[(&str, &str)], String, &str)> = vec![
-        (&[(DM, "ambient")], p(&[]), "ambient"),
-        (&[(DM, "ambient")], p(&[(DM, "none")]), "none"),
-        // Only the exact value `none` opts out.
-        (&[(DM, "ambient")], p(&[(DM, "foo")]), "ambient"),
+    let cni = |v: &str| pod_annotated("app", "p", &[], &[("ambient.istio.io/redirection", v)]);
+    let injected = pod_annotated("app", "p", &[], &[("sidecar.istio.io/status", "{}")]);
+    // (case, namespace labels, pod document, dataplane)
+    #[rustfmt::skip]
+    let cases: Vec<(&str, &[(&str, &str)], String, &str)> = vec![
+        ("namespace ambient",                      &[(DM, "ambient")], p(&[]), "ambient"),
+        ("pod none opts out",                      &[(DM, "ambient")], p(&[(DM, "none")]), "none"),
+        ("only the exact value none opts out",     &[(DM, "ambient")], p(&[(DM, "foo")]), "ambient"),
         // The pod label wins in both directions.
-        (&[], p(&[(DM, "ambient")]), "ambient"),
-        (&[(DM, "none")], p(&[(DM, "ambient")]), "ambient"),
-        (&[], p(&[]), "none"),
-        // Case-sensitive.
-        (&[(DM, "Ambient")], p(&[]), "none"),
-        // Sidecar injected (annotation) wins over ambient labels.
-        (
-            &[(DM, "ambient")],
-            pod_annotated("app", "p", &[], &[("sidecar.istio.io/status", "{}")]),
-            "sidecar",
-        ),
+        ("pod ambient, namespace unlabelled",      &[], p(&[(DM, "ambient")]), "ambient"),
+        ("pod ambient beats namespace none",       &[(DM, "none")], p(&[(DM, "ambient")]), "ambient"),
+        ("no label",                               &[], p(&[]), "none"),
+        ("values are case-sensitive",              &[(DM, "Ambient")], p(&[]), "none"),
+        ("injected sidecar beats ambient labels",  &[(DM, "ambient")], injected, "sidecar"),
         // Injection predicted from labels; the sidecar wins.
-        (
-            &[(DM, "ambient"), ("istio-injection", "enabled")],
-            p(&[]),
-            "sidecar",
-        ),
-        (&[("istio.io/rev", "canary")], p(&[]), "sidecar"),
-        (
-            &[("istio-injection", "enabled")],
-            p(&[("sidecar.istio.io/inject", "false")]),
-            "none",
-        ),
-        (&[], p(&[("sidecar.istio.io/inject", "true")]), "sidecar"),
-        // Live annotation from istio-cni.
-        (
-            &[],
-            pod_annotated(
-                "app",
-                "p",
-                &[],
-                &[("ambient.istio.io/redirection", "enabled")],
-            ),
-            "ambient",
-        ),
+        ("istio-injection beats ambient",          &[(DM, "ambient"), ("istio-injection", "enabled")], p(&[]), "sidecar"),
+        ("istio.io/rev injects",                   &[("istio.io/rev", "canary")], p(&[]), "sidecar"),
+        ("pod inject false beats namespace",       &[("istio-injection", "enabled")], p(&[("sidecar.istio.io/inject", "false")]), "none"),
+        ("pod inject true",                        &[], p(&[("sidecar.istio.io/inject", "true")]), "sidecar"),
+        ("live istio-cni redirection annotation",  &[], cni("enabled"), "ambient"),
     ];
-    for (nsl, doc, want) in cases {
+    for (case, nsl, doc, want) in cases {
         let (dp, why) = dataplane(nsl, doc.clone());
-        assert_eq!(dp, want, "ns={nsl:?}: {why}\n{doc}");
+        assert_eq!(dp, want, "{case}: ns={nsl:?}: {why}\n{doc}");
     }
 }
 

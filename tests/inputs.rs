@@ -414,6 +414,36 @@ fn helm_rendered_output_on_stdin() {
     );
 }
 
+/// A Helm chart's test hook Pod (tests/fixtures/bookinfo/helm.yaml) is not created by
+/// `helm install`: skipped, and counted.
+#[test]
+fn helm_test_hooks_are_skipped_with_a_count() {
+    let v = json_of(&run(&[
+        "explain",
+        "-f",
+        "tests/fixtures/bookinfo/helm.yaml",
+        "-o",
+        "json",
+    ]));
+    let names: Vec<&str> = v["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.is_empty());
+    assert!(
+        !names.iter().any(|n| n.contains("test-connection")),
+        "{names:?}"
+    );
+    assert_eq!(
+        assumption(&v, "helmTestHooks"),
+        Some("skipped (1)"),
+        "{}",
+        v["assumptions"]
+    );
+}
+
 /// YAML reads `name: off` as a boolean and `name: 123` as a number: the error says so and how
 /// to write it, rather than that the name is missing.
 #[test]

@@ -60,60 +60,31 @@ fn wlpa(m: Option<&str>, ports: &[(u16, &str)]) -> String {
 
 #[test]
 fn levels_and_precedence() {
-    let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec![], "PERMISSIVE"),
-        (vec![mesh("STRICT")], "STRICT"),
-        (vec![mesh("PERMISSIVE")], "PERMISSIVE"),
-        (vec![mesh("STRICT"), nspa(Some("PERMISSIVE"))], "PERMISSIVE"),
-        (vec![mesh("PERMISSIVE"), nspa(Some("STRICT"))], "STRICT"),
-        // UNSET inherits.
-        (vec![mesh("STRICT"), nspa(None)], "STRICT"),
-        (
-            vec![mesh("STRICT"), wlpa(Some("PERMISSIVE"), &[])],
-            "PERMISSIVE",
-        ),
-        (
-            vec![nspa(Some("PERMISSIVE")), wlpa(Some("STRICT"), &[])],
-            "STRICT",
-        ),
-        (vec![nspa(Some("STRICT")), wlpa(None, &[])], "STRICT"),
+    // (case, PeerAuthentications, the workload's mode)
+    #[rustfmt::skip]
+    let cases: Vec<(&str, Vec<String>, &str)> = vec![
+        ("none: PERMISSIVE",                  vec![], "PERMISSIVE"),
+        ("mesh STRICT",                       vec![mesh("STRICT")], "STRICT"),
+        ("mesh PERMISSIVE",                   vec![mesh("PERMISSIVE")], "PERMISSIVE"),
+        ("namespace beats mesh (PERMISSIVE)", vec![mesh("STRICT"), nspa(Some("PERMISSIVE"))], "PERMISSIVE"),
+        ("namespace beats mesh (STRICT)",     vec![mesh("PERMISSIVE"), nspa(Some("STRICT"))], "STRICT"),
+        ("namespace UNSET inherits",          vec![mesh("STRICT"), nspa(None)], "STRICT"),
+        ("workload beats mesh",               vec![mesh("STRICT"), wlpa(Some("PERMISSIVE"), &[])], "PERMISSIVE"),
+        ("workload beats namespace",          vec![nspa(Some("PERMISSIVE")), wlpa(Some("STRICT"), &[])], "STRICT"),
+        ("workload UNSET inherits",           vec![nspa(Some("STRICT")), wlpa(None, &[])], "STRICT"),
         // DISABLE acts as PERMISSIVE.
-        (
-            vec![mesh("STRICT"), wlpa(Some("DISABLE"), &[])],
-            "PERMISSIVE",
-        ),
-        (vec![mesh("STRICT"), nspa(Some("DISABLE"))], "PERMISSIVE"),
+        ("workload DISABLE",                  vec![mesh("STRICT"), wlpa(Some("DISABLE"), &[])], "PERMISSIVE"),
+        ("namespace DISABLE",                 vec![mesh("STRICT"), nspa(Some("DISABLE"))], "PERMISSIVE"),
         // Port level.
-        (
-            vec![wlpa(Some("STRICT"), &[(9090, "PERMISSIVE")])],
-            "STRICT except port 9090",
-        ),
-        (
-            vec![wlpa(Some("STRICT"), &[(9090, "DISABLE")])],
-            "STRICT except port 9090",
-        ),
-        (vec![wlpa(Some("STRICT"), &[(9090, "STRICT")])], "STRICT"),
-        (
-            vec![wlpa(Some("PERMISSIVE"), &[(9090, "STRICT")])],
-            "PERMISSIVE, STRICT on port 9090",
-        ),
-        (
-            vec![
-                nspa(Some("STRICT")),
-                wlpa(Some("PERMISSIVE"), &[(9090, "STRICT")]),
-            ],
-            "PERMISSIVE, STRICT on port 9090",
-        ),
-        (
-            vec![nspa(Some("STRICT")), wlpa(None, &[(9090, "PERMISSIVE")])],
-            "STRICT except port 9090",
-        ),
-        (
-            vec![nspa(Some("PERMISSIVE")), wlpa(None, &[(9090, "STRICT")])],
-            "PERMISSIVE, STRICT on port 9090",
-        ),
+        ("port PERMISSIVE in STRICT",         vec![wlpa(Some("STRICT"), &[(9090, "PERMISSIVE")])], "STRICT except port 9090"),
+        ("port DISABLE in STRICT",            vec![wlpa(Some("STRICT"), &[(9090, "DISABLE")])], "STRICT except port 9090"),
+        ("port STRICT in STRICT",             vec![wlpa(Some("STRICT"), &[(9090, "STRICT")])], "STRICT"),
+        ("port STRICT in PERMISSIVE",         vec![wlpa(Some("PERMISSIVE"), &[(9090, "STRICT")])], "PERMISSIVE, STRICT on port 9090"),
+        ("port STRICT, workload PERMISSIVE over namespace STRICT", vec![nspa(Some("STRICT")), wlpa(Some("PERMISSIVE"), &[(9090, "STRICT")])], "PERMISSIVE, STRICT on port 9090"),
+        ("port PERMISSIVE, workload UNSET, namespace STRICT", vec![nspa(Some("STRICT")), wlpa(None, &[(9090, "PERMISSIVE")])], "STRICT except port 9090"),
+        ("port STRICT, workload UNSET, namespace PERMISSIVE", vec![nspa(Some("PERMISSIVE")), wlpa(None, &[(9090, "STRICT")])], "PERMISSIVE, STRICT on port 9090"),
     ];
-    for (docs, want) in cases {
+    for (case, docs, want) in cases {
         let names: Vec<String> = docs
             .iter()
             .map(|d| {
@@ -124,7 +95,7 @@ fn levels_and_precedence() {
                     .to_string()
             })
             .collect();
-        assert_eq!(run(docs).0, want, "{names:?}");
+        assert_eq!(run(docs).0, want, "{case}: {names:?}");
     }
 }
 
@@ -188,11 +159,14 @@ fn istio_port_level_quirks_are_reproduced_and_flagged() {
 
 #[test]
 fn strict_denies_plaintext_on_the_out_of_mesh_path() {
-    for (docs, denied) in [
-        (vec![mesh("STRICT")], true),
-        (vec![mesh("PERMISSIVE")], false),
-        (vec![], false),
-    ] {
+    // (case, PeerAuthentications, plaintext denied)
+    #[rustfmt::skip]
+    let cases = [
+        ("mesh STRICT",     vec![mesh("STRICT")], true),
+        ("mesh PERMISSIVE", vec![mesh("PERMISSIVE")], false),
+        ("none",            vec![], false),
+    ];
+    for (case, docs, denied) in cases {
         let mut all = vec![
             ns("app", &[("istio.io/dataplane-mode", "ambient")]),
             pod("app", "p", &[("app", "p")], "p"),
@@ -201,7 +175,7 @@ fn strict_denies_plaintext_on_the_out_of_mesh_path() {
         let e = explain_ns(&all, "app");
         let path = e.paths.iter().find(|p| p.source == "out-of-mesh").unwrap();
         let v = path.hops.last().unwrap().verdict.clone().unwrap();
-        assert_eq!(matches!(v, Verdict::Deny(_)), denied, "{v:?}");
+        assert_eq!(matches!(v, Verdict::Deny(_)), denied, "{case}: {v:?}");
     }
 }
 

@@ -279,10 +279,10 @@ fn malformed_namespace_labels_is_a_usage_error() {
         let o = run(&["explain", "-f", TRAPS, "--namespace-labels", bad]);
         assert_eq!(o.status.code(), Some(2), "{bad}");
         let err = String::from_utf8(o.stderr).unwrap();
-        assert_eq!(err.lines().count(), 1, "{err}");
+        assert_eq!(err.lines().count(), 1, "{bad}: {err}");
         assert!(
             err.starts_with("error: invalid --namespace-labels"),
-            "{err}"
+            "{bad}: {err}"
         );
     }
 }

@@ -1,4 +1,5 @@
-//! Waypoint-side attachment (SEMANTICS.md 6), extension policies (8) and routes (9).
+//! Waypoint-side attachment (SEMANTICS.md 6), extension policies (8) and routes (9), and how a
+//! waypoint reads `cluster.local` principals in a mesh with another trust domain.
 
 // Table tests read best as tuples.
 #![allow(clippy::type_complexity)]
@@ -35,68 +36,35 @@ fn target(kind: &str, group: &str, name: &str) -> String {
 #[test]
 fn target_ref_table() {
     let gw = "gateway.networking.k8s.io";
-    let cases: &[(&str, &str, &str, &str, &str, &[&str])] = &[
-        ("app", "Service", "", "bound", "waypoint", &[]),
-        ("app", "Service", "", "unbound", "none", &["AMB005"]),
-        ("app", "Service", "", "missing", "none", &["AMB005"]),
+    // (case, policy namespace, targetRef kind, group, name, enforced by, findings on it)
+    #[rustfmt::skip]
+    let cases: &[(&str, &str, &str, &str, &str, &str, &[&str])] = &[
+        ("Service bound to a waypoint",        "app",          "Service",      "",                    "bound",           "waypoint", &[]),
+        ("Service without a waypoint",         "app",          "Service",      "",                    "unbound",         "none",     &["AMB005"]),
+        ("Service missing",                    "app",          "Service",      "",                    "missing",         "none",     &["AMB005"]),
         // Matching needs the group; istiod's status checks only the kind.
-        (
-            "app",
-            "Service",
-            "networking.istio.io",
-            "bound",
-            "none",
-            &["AMB005", "AMB015"],
-        ),
-        ("app", "Gateway", gw, "wp", "waypoint", &[]),
-        ("app", "Gateway", "", "wp", "none", &["AMB005", "AMB015"]),
-        ("app", "Gateway", gw, "missing", "none", &["AMB005"]),
-        (
-            "istio-system",
-            "GatewayClass",
-            gw,
-            "istio-waypoint",
-            "waypoint",
-            &[],
-        ),
-        (
-            "app",
-            "GatewayClass",
-            gw,
-            "istio-waypoint",
-            "none",
-            &["AMB005"],
-        ),
+        ("Service of another group",           "app",          "Service",      "networking.istio.io", "bound",           "none",     &["AMB005", "AMB015"]),
+        ("waypoint Gateway",                   "app",          "Gateway",      gw,                    "wp",              "waypoint", &[]),
+        ("Gateway without its group",          "app",          "Gateway",      "",                    "wp",              "none",     &["AMB005", "AMB015"]),
+        ("Gateway missing",                    "app",          "Gateway",      gw,                    "missing",         "none",     &["AMB005"]),
+        ("GatewayClass from the root",         "istio-system", "GatewayClass", gw,                    "istio-waypoint",  "waypoint", &[]),
+        ("GatewayClass outside the root",      "app",          "GatewayClass", gw,                    "istio-waypoint",  "none",     &["AMB005"]),
         // Status says Accepted for any mesh-controller class, but only the literal name attaches.
-        (
-            "istio-system",
-            "GatewayClass",
-            gw,
-            "custom-waypoint",
-            "none",
-            &["AMB005", "AMB015"],
-        ),
-        (
-            "istio-system",
-            "GatewayClass",
-            gw,
-            "other",
-            "none",
-            &["AMB005"],
-        ),
-        ("app", "Deployment", "apps", "x", "none", &["AMB005"]),
+        ("another mesh-controller class",      "istio-system", "GatewayClass", gw,                    "custom-waypoint", "none",     &["AMB005", "AMB015"]),
+        ("a class of no mesh controller",      "istio-system", "GatewayClass", gw,                    "other",           "none",     &["AMB005"]),
+        ("a kind policies cannot target",      "app",          "Deployment",   "apps",                "x",               "none",     &["AMB005"]),
     ];
-    for (pns, kind, group, name, by, want_codes) in cases {
+    for (case, pns, kind, group, name, by, want_codes) in cases {
         let mut docs = base();
         docs.push(authz(pns, "p", &target(kind, group, name)));
         let e = explain_ns(&docs, "app");
         let Some(p) = e.policies.iter().find(|p| p.name == "p") else {
-            assert_eq!(*by, "none", "{kind} {name}: policy missing");
+            assert_eq!(*by, "none", "{case}: {kind} {name}: policy missing");
             continue;
         };
         assert_eq!(
             p.enforcement[0].enforced_by, *by,
-            "{pns} {kind}/{group}/{name}: {:#?}",
+            "{case}: {pns} {kind}/{group}/{name}: {:#?}",
             p.enforcement
         );
         let got: Vec<String> = e
@@ -108,14 +76,17 @@ fn target_ref_table() {
         for c in *want_codes {
             assert!(
                 got.contains(&c.to_string()),
-                "{kind} {name}: want {c} in {got:?}"
+                "{case}: {kind} {name}: want {c} in {got:?}"
             );
         }
         if by == &"waypoint" {
-            assert!(p
-                .enforcement
-                .iter()
-                .all(|x| x.source_identity == "client" && x.effect == "as-written"));
+            assert!(
+                p.enforcement
+                    .iter()
+                    .all(|x| x.source_identity == "client" && x.effect == "as-written"),
+                "{case}: {:#?}",
+                p.enforcement
+            );
         }
     }
 }
@@ -318,13 +289,16 @@ fn odd_but_valid_policies_become_findings() {
     docs.push(authz("app", "tds", "  selector:\n    matchLabels:\n      app: u\n  rules:\n  - from:\n    - source:\n        principals: [a]\n        trustDomains: [other.td]\n"));
     let e = explain_ns(&docs, "app");
     let c = codes(&e);
-    for (code, name) in [
+    // (finding, the policy it is on; the policy's name is the case)
+    #[rustfmt::skip]
+    let cases = [
         ("AMB021", "empty-selector"),
         ("AMB014", "audit"),
         ("AMB024", "both"),
         ("AMB012", "allow-all"),
         ("AMB016", "tds"),
-    ] {
+    ];
+    for (code, name) in cases {
         assert!(
             c.contains(&(code.into(), format!("AuthorizationPolicy/app/{name}"))),
             "{code} {name}: {c:?}"
@@ -357,10 +331,13 @@ fn istiod(env: &[(&str, &str)]) -> String {
 #[test]
 fn layered_waypoint_policies_follow_istiods_flag() {
     let sel = authz("app", "on-waypoint", "  selector:\n    matchLabels:\n      gateway.networking.k8s.io/gateway-name: wp\n  rules:\n  - from:\n    - source:\n        namespaces: [app]\n");
-    for (flag, by, code) in [
-        ("false", "none", Some("AMB018")),
-        ("true", "waypoint", None),
-    ] {
+    // (case: the flag, enforced by, finding)
+    #[rustfmt::skip]
+    let cases = [
+        ("false", "none",     Some("AMB018")),
+        ("true",  "waypoint", None),
+    ];
+    for (flag, by, code) in cases {
         let mut docs = base();
         docs.push(istiod(&[(
             "ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES",
@@ -385,7 +362,8 @@ fn layered_waypoint_policies_follow_istiods_flag() {
             .unwrap();
         assert_eq!(
             (version.value.as_str(), version.source.as_str()),
-            ("1.28.1", "Deployment istio-system/istiod")
+            ("1.28.1", "Deployment istio-system/istiod"),
+            "flag={flag}"
         );
     }
 }
@@ -403,4 +381,51 @@ fn service_status_that_disagrees_is_reported() {
     assert!(!codes(&e)
         .iter()
         .any(|c| c.1 == "Service/app/bound" && c.0 == "AMB015"));
+}
+
+/// A mesh whose trust domain is `corp.example`: a waypoint policy written with `cluster.local`
+/// principals admits the client (istiod rewrites `cluster.local` to the local trust domain for
+/// Envoy), while ztunnel compares the string as written.
+#[test]
+fn cluster_local_principals_mean_the_local_trust_domain_at_the_waypoint() {
+    use ambient_policy::check::{self, report::Verdict, Answer};
+    let mesh_config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-system\ndata:\n  mesh: |\n    trustDomain: corp.example\n".to_string();
+    let ambient = [
+        ("istio.io/dataplane-mode", "ambient"),
+        ("istio.io/use-waypoint", "waypoint"),
+    ];
+    let docs = |principal: &str| {
+        vec![
+            mesh_config.clone(),
+            ns("app", &ambient),
+            waypoint("app", "waypoint", Some("service"), true, None),
+            svc("app", "api", "api", &[]),
+            pod("app", "api-1", &[("app", "api")], "api"),
+            pod("app", "curl-1", &[("app", "curl")], "curl"),
+            authz(
+                "app",
+                "api-viewer",
+                &format!("  targetRefs:\n  - kind: Service\n    group: \"\"\n    name: api\n  rules:\n  - from:\n    - source:\n        principals: [\"{principal}\"]\n    to:\n    - operation:\n        methods: [GET]\n"),
+            ),
+        ]
+    };
+    let ask = check::Ask {
+        from: Some("pod/app/curl-1".into()),
+        to: Some("svc/app/api:80".into()),
+        method: Some("GET".into()),
+        path: Some("/".into()),
+        ..Default::default()
+    };
+    let verdict = |principal: &str| match check::run(&snapshot(&docs(principal)), &ask).unwrap() {
+        Answer::One(r) => (r.verdict, r.decided_by.hop),
+        Answer::Matrix(_) => panic!("one request asked"),
+    };
+    for p in [
+        "cluster.local/ns/app/sa/curl",
+        "corp.example/ns/app/sa/curl",
+    ] {
+        assert_eq!(verdict(p).0, Verdict::Allowed, "{p}");
+    }
+    // Another trust domain is kept as written: it does not name this client.
+    assert_eq!(verdict("other.example/ns/app/sa/curl").0, Verdict::Denied);
 }

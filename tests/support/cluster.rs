@@ -6,9 +6,20 @@ use super::apiserver::ApiServer;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
 
 pub const EXE: &str = env!("CARGO_BIN_EXE_kubectl-ambient_policy");
 pub const EXAMPLE: &str = "examples/bookinfo";
+
+/// `--request-timeout` when none is given.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The product ends a whole read within six times `--request-timeout`. A test allows that plus
+/// a minute to start the process on a loaded machine: only a hang misses it. How promptly a
+/// failure comes is counted in requests (`World::run_asking`); speed is for the benchmarks.
+pub fn read_bound(request_timeout: Duration) -> Duration {
+    request_timeout * 6 + Duration::from_secs(60)
+}
 
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).to_string()
@@ -93,5 +104,17 @@ impl World {
 
     pub fn run_with(&self, kubeconfig: &Path, args: &[&str]) -> Output {
         self.command_with(kubeconfig).args(args).output().unwrap()
+    }
+
+    /// Runs `args`: the output, and the most times the run asked the server for one same
+    /// path (a retry asks again; an answer that cannot change is asked for once).
+    pub fn run_asking(&self, args: &[&str]) -> (Output, usize) {
+        let before = self.server.requests().len();
+        let o = self.run(args);
+        let mut asks = std::collections::BTreeMap::<String, usize>::new();
+        for (m, p) in &self.server.requests()[before..] {
+            *asks.entry(format!("{m} {p}")).or_default() += 1;
+        }
+        (o, asks.into_values().max().unwrap_or(0))
     }
 }

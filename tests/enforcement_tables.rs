@@ -3,6 +3,7 @@
 //! enforcement will be applied as follows" (use-layer-7-features.md).
 //! Invariants of the tables: the client is a captured pod; the waypoint is `waypoint-for:
 //! service`; redirection is configured (the Service carries `istio.io/use-waypoint`).
+//! Then where the code departs from the docs: a DENY with HTTP rules at ztunnel.
 
 mod support;
 use ambient_policy::explain::report::Verdict;
@@ -90,38 +91,16 @@ fn s(a: &str, b: &str, c: &str) -> (String, String, String) {
 
 #[test]
 fn tcp_enforcement_table() {
-    // | Waypoint | Attachment | Source Identity | Enforced By |
+    // | Waypoint | Attachment | Source Identity | Enforced By |: a row is named by its first two
+    // cells, which the assertions print.
+    #[rustfmt::skip]
     let rows = [
-        (
-            false,
-            Attach::Selector,
-            s("ztunnel", "client", "as-written"),
-        ),
-        (
-            true,
-            Attach::Selector,
-            s("ztunnel", "waypoint", "as-written"),
-        ),
-        (
-            false,
-            Attach::Namespace,
-            s("ztunnel", "client", "as-written"),
-        ),
-        (
-            true,
-            Attach::Namespace,
-            s("ztunnel", "waypoint", "as-written"),
-        ),
-        (
-            true,
-            Attach::TargetService,
-            s("waypoint", "client", "as-written"),
-        ),
-        (
-            true,
-            Attach::TargetGateway,
-            s("waypoint", "client", "as-written"),
-        ),
+        (false, Attach::Selector,      s("ztunnel", "client", "as-written")),
+        (true,  Attach::Selector,      s("ztunnel", "waypoint", "as-written")),
+        (false, Attach::Namespace,     s("ztunnel", "client", "as-written")),
+        (true,  Attach::Namespace,     s("ztunnel", "waypoint", "as-written")),
+        (true,  Attach::TargetService, s("waypoint", "client", "as-written")),
+        (true,  Attach::TargetGateway, s("waypoint", "client", "as-written")),
     ];
     for (wp, attach, want) in rows {
         let e = world(wp, attach, TCP_RULE);
@@ -130,7 +109,7 @@ fn tcp_enforcement_table() {
         if !wp {
             assert!(
                 p.enforcement.iter().all(|x| x.path != "waypoint"),
-                "{attach:?}: {:#?}",
+                "waypoint={wp} {attach:?}: {:#?}",
                 p.enforcement
             );
         }
@@ -138,10 +117,14 @@ fn tcp_enforcement_table() {
             // Waypoint-attached: ztunnel never sees it.
             assert!(
                 p.enforcement.iter().all(|x| x.enforced_by == "waypoint"),
-                "{:#?}",
+                "waypoint={wp} {attach:?}: {:#?}",
                 p.enforcement
             );
-            assert_eq!(p.enforcement[0].waypoint.as_deref(), Some("app/waypoint"));
+            assert_eq!(
+                p.enforcement[0].waypoint.as_deref(),
+                Some("app/waypoint"),
+                "waypoint={wp} {attach:?}"
+            );
         }
     }
 }
@@ -152,25 +135,15 @@ fn tcp_enforcement_table() {
 /// client identity.
 #[test]
 fn http_enforcement_tables() {
+    // A row is named by its waypoint and attachment cells, which the assertions print.
+    #[rustfmt::skip]
     let rows = [
-        (false, Attach::Selector, s("ztunnel", "client", "deny-all")),
-        (true, Attach::Selector, s("ztunnel", "waypoint", "deny-all")),
-        (false, Attach::Namespace, s("ztunnel", "client", "deny-all")),
-        (
-            true,
-            Attach::Namespace,
-            s("ztunnel", "waypoint", "deny-all"),
-        ),
-        (
-            true,
-            Attach::TargetService,
-            s("waypoint", "client", "as-written"),
-        ),
-        (
-            true,
-            Attach::TargetGateway,
-            s("waypoint", "client", "as-written"),
-        ),
+        (false, Attach::Selector,      s("ztunnel", "client", "deny-all")),
+        (true,  Attach::Selector,      s("ztunnel", "waypoint", "deny-all")),
+        (false, Attach::Namespace,     s("ztunnel", "client", "deny-all")),
+        (true,  Attach::Namespace,     s("ztunnel", "waypoint", "deny-all")),
+        (true,  Attach::TargetService, s("waypoint", "client", "as-written")),
+        (true,  Attach::TargetGateway, s("waypoint", "client", "as-written")),
     ];
     for (wp, attach, want) in rows {
         let e = world(wp, attach, HTTP_RULE);
@@ -189,7 +162,7 @@ fn http_enforcement_tables() {
                 if ztunnel_row {
                     assert!(
                         matches!(v, Verdict::Deny(_)),
-                        "{attach:?} {}: {v:?}",
+                        "waypoint={wp} {attach:?} {}: {v:?}",
                         path.source
                     );
                 }
@@ -198,30 +171,60 @@ fn http_enforcement_tables() {
         if ztunnel_row {
             assert!(
                 codes(&e).contains(&("AMB001".into(), "AuthorizationPolicy/app/p".into())),
-                "{:?}",
+                "waypoint={wp} {attach:?}: {:?}",
                 codes(&e)
             );
         } else {
-            assert!(!codes(&e).iter().any(|c| c.0 == "AMB001"));
+            assert!(
+                !codes(&e).iter().any(|c| c.0 == "AMB001"),
+                "waypoint={wp} {attach:?}: {:?}",
+                codes(&e)
+            );
         }
     }
+}
+
+/// A DENY with only HTTP conditions, at ztunnel, never fires: an error (AMB003), since traffic
+/// the author meant to close stays open.
+#[test]
+fn deny_that_never_fires_at_ztunnel_is_an_error() {
+    let docs = vec![
+        ns("app", &[("istio.io/dataplane-mode", "ambient")]),
+        pod("app", "p", &[("app", "p")], "p"),
+        authz(
+            "app",
+            "no-admin",
+            "  selector:\n    matchLabels:\n      app: p\n  action: DENY\n  rules:\n  - to:\n    - operation:\n        paths: [\"/admin\"]\n",
+        ),
+    ];
+    let e = explain_ns(&docs, "app");
+    let f = e
+        .findings
+        .iter()
+        .find(|f| f.code == "AMB003")
+        .expect("AMB003");
+    assert_eq!(f.severity, ambient_policy::findings::Severity::Error);
 }
 
 /// Where the docs and the code disagree, the code wins (SEMANTICS.md 4.3, 12): a DENY policy
 /// with HTTP rules is not "DENY all" at ztunnel.
 #[test]
 fn http_deny_policies_follow_the_code() {
+    #[rustfmt::skip]
     let cases = [
-        // (rule, effect at ztunnel)
-        ("  - to:\n    - operation:\n        methods: [\"GET\"]\n", "no-effect"),
-        ("  - from:\n    - source:\n        principals: [\"x\"]\n    when:\n    - key: request.headers[x-token]\n      values: [\"a\"]\n", "no-effect"),
-        ("  - from:\n    - source:\n        principals: [\"x\"]\n        notRequestPrincipals: [\"*\"]\n", "l7-ignored"),
+        // (case, rule, effect at ztunnel)
+        ("methods only",                  "  - to:\n    - operation:\n        methods: [\"GET\"]\n", "no-effect"),
+        ("principals and a header",       "  - from:\n    - source:\n        principals: [\"x\"]\n    when:\n    - key: request.headers[x-token]\n      values: [\"a\"]\n", "no-effect"),
+        ("principals, notRequestPrincipals", "  - from:\n    - source:\n        principals: [\"x\"]\n        notRequestPrincipals: [\"*\"]\n", "l7-ignored"),
     ];
-    for (wp, attach) in [
+    // (waypoint in the path, attachment)
+    #[rustfmt::skip]
+    let attachments = [
         (false, "  selector:\n    matchLabels:\n      app: server\n"),
-        (true, ""),
-    ] {
-        for (rule, effect) in cases {
+        (true,  ""),
+    ];
+    for (wp, attach) in attachments {
+        for (case, rule, effect) in cases {
             let svc_labels: &[(&str, &str)] = if wp {
                 &[("istio.io/use-waypoint", "waypoint")]
             } else {
@@ -246,7 +249,7 @@ fn http_deny_policies_follow_the_code() {
                 p.enforcement
                     .iter()
                     .all(|x| x.enforced_by == "ztunnel" && x.effect == effect),
-                "{rule}: {:#?}",
+                "{case}, waypoint={wp}: {rule}: {:#?}",
                 p.enforcement
             );
             let code = if effect == "no-effect" {
@@ -256,7 +259,7 @@ fn http_deny_policies_follow_the_code() {
             };
             assert!(
                 codes(&e).iter().any(|c| c.0 == code),
-                "{rule}: {:?}",
+                "{case}, waypoint={wp}: {rule}: {:?}",
                 codes(&e)
             );
         }
