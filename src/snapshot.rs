@@ -2,6 +2,7 @@
 //! be read. Both sources (files, cluster) produce it; nothing after it does I/O.
 
 use crate::model::*;
+use crate::workloads::{self, ControllerCounts};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -14,7 +15,7 @@ pub struct Snapshot {
     /// Workload controllers read from manifests; `normalise` turns them into workloads.
     pub controllers: Vec<Controller>,
     /// How controllers became workloads, for the assumptions.
-    pub controller_counts: crate::workloads::ControllerCounts,
+    pub controller_counts: ControllerCounts,
     pub services: Vec<Service>,
     pub service_entries: Vec<ServiceEntry>,
     pub gateways: Vec<Gateway>,
@@ -261,7 +262,20 @@ impl Snapshot {
     /// Turns controllers into workloads (`crate::workloads`), then sorts every list by
     /// namespace and name so that output is deterministic whatever the order of the input.
     pub fn normalise(&mut self) {
-        crate::workloads::expand(self);
+        let hooks = workloads::skip_helm_test_hooks(&mut self.pods, &mut self.controllers);
+        if hooks > 0 {
+            self.input_notes.push(InputNote {
+                setting: "helmTestHooks".into(),
+                value: format!("skipped ({hooks})"),
+                source: "helm.sh/hook: test: run by `helm test`, not created by `helm install`"
+                    .into(),
+            });
+        }
+        workloads::expand(
+            &mut self.pods,
+            &mut self.controllers,
+            &mut self.controller_counts,
+        );
         // Compared borrowed: a key made of owned strings would be built again for every
         // comparison, which costs more than the rest of the sort with 100,000 pods.
         fn key(m: &ObjectMeta) -> (&str, &str) {
@@ -295,6 +309,13 @@ impl Snapshot {
         self.services.shrink_to_fit();
         self.authorization_policies.shrink_to_fit();
         self.namespaces.shrink_to_fit();
+    }
+}
+
+/// The analysis indexes workloads by their place in `pods`.
+impl workloads::Workloads for Snapshot {
+    fn workloads(&self) -> &[Pod] {
+        &self.pods
     }
 }
 

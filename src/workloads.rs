@@ -3,10 +3,11 @@
 //! becomes one workload: a `Pod` built from the template (labels, annotations,
 //! serviceAccountName, hostNetwork) whose `kind` names the controller. Such a workload has no
 //! `status.phase`, so enrollment follows the offline rule of SEMANTICS.md 2.1 (labels and the
-//! injector's selectors), never the live annotations. Pure: no I/O.
+//! injector's selectors), never the live annotations. Pure: no I/O, and no Snapshot: these
+//! functions take the lists they work on, so the Snapshot (which calls `expand` when it
+//! normalises) sits above them.
 
 use crate::model::{Controller, ObjectMeta, Pod, PodStatus};
-use crate::snapshot::Snapshot;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 
@@ -100,31 +101,52 @@ fn remember<'a>(p: &mut Pod, keys: impl Iterator<Item = &'a Key>) {
     p.controllers.sort();
 }
 
+/// The workloads of an input, indexed as the analysis indexes them: a Snapshot's `pods`
+/// (after it normalised), or such a list itself.
+pub trait Workloads {
+    fn workloads(&self) -> &[Pod];
+}
+
+impl Workloads for [Pod] {
+    fn workloads(&self) -> &[Pod] {
+        self
+    }
+}
+
+impl Workloads for Vec<Pod> {
+    fn workloads(&self) -> &[Pod] {
+        self
+    }
+}
+
 /// The workloads that stand for controller `kind` `ns/name`: the workload its pod template
 /// became, or the live pods it owns (through ownerReferences, a ReplicaSet's
-/// pod-template-hash, a CronJob's Job), sorted by name. Call after `Snapshot::normalise`.
-pub fn of_controller(snap: &Snapshot, kind: &str, ns: &str, name: &str) -> Vec<usize> {
-    let mut out: Vec<usize> = (0..snap.pods.len())
+/// pod-template-hash, a CronJob's Job), sorted by name. Call after `expand`
+/// (`Snapshot::normalise`).
+pub fn of_controller(
+    input: &(impl Workloads + ?Sized),
+    kind: &str,
+    ns: &str,
+    name: &str,
+) -> Vec<usize> {
+    let pods = input.workloads();
+    let mut out: Vec<usize> = (0..pods.len())
         .filter(|&i| {
-            let p = &snap.pods[i];
+            let p = &pods[i];
             p.metadata.namespace == ns
                 && p.controllers
                     .iter()
                     .any(|(k, n)| k.eq_ignore_ascii_case(kind) && n == name)
         })
         .collect();
-    by_pod_name(snap, &mut out);
+    by_pod_name(pods, &mut out);
     out
 }
 
 /// Sorts pod indexes by pod name (deterministic "any of its pods" choices).
-pub fn by_pod_name(snap: &Snapshot, pods: &mut [usize]) {
-    pods.sort_by(|a, b| {
-        snap.pods[*a]
-            .metadata
-            .name
-            .cmp(&snap.pods[*b].metadata.name)
-    });
+pub fn by_pod_name(input: &(impl Workloads + ?Sized), indexes: &mut [usize]) {
+    let pods = input.workloads();
+    indexes.sort_by(|a, b| pods[*a].metadata.name.cmp(&pods[*b].metadata.name));
 }
 
 /// The controllers (namespace, kind, name) a live Pod belongs to, followed through
@@ -140,31 +162,29 @@ pub fn controller_chain(meta: &ObjectMeta) -> HashSet<(String, String, String)> 
 /// Helm test hooks (`helm.sh/hook: test`, Helm 2's `test-success`/`test-failure`) are
 /// rendered by `helm template` but run only by `helm test`, never by `helm install`: from
 /// manifests they are no workloads. Read from a cluster (no origin) they ran, and stay.
-fn skip_helm_test_hooks(snap: &mut Snapshot) {
+/// Returns how many were left out (pods and controllers), for the report's assumptions.
+pub fn skip_helm_test_hooks(pods: &mut Vec<Pod>, controllers: &mut Vec<Controller>) -> usize {
     let hook = |m: &ObjectMeta| {
         m.origin.is_some()
             && m.annotation("helm.sh/hook")
                 .is_some_and(|h| h.split(',').any(|h| h.trim().starts_with("test")))
     };
-    let before = snap.pods.len() + snap.controllers.len();
-    snap.pods.retain(|p| !hook(&p.metadata));
-    snap.controllers.retain(|c| !hook(&c.metadata));
-    let skipped = before - snap.pods.len() - snap.controllers.len();
-    if skipped > 0 {
-        snap.input_notes.push(crate::snapshot::InputNote {
-            setting: "helmTestHooks".into(),
-            value: format!("skipped ({skipped})"),
-            source: "helm.sh/hook: test: run by `helm test`, not created by `helm install`".into(),
-        });
-    }
+    let before = pods.len() + controllers.len();
+    pods.retain(|p| !hook(&p.metadata));
+    controllers.retain(|c| !hook(&c.metadata));
+    before - pods.len() - controllers.len()
 }
 
-/// Turns `snap.controllers` into workloads in `snap.pods` (once: the list is drained), and
-/// reads the deprecated `serviceAccount` alias where `serviceAccountName` is unset.
-pub fn expand(snap: &mut Snapshot) {
-    skip_helm_test_hooks(snap);
-    let controllers = std::mem::take(&mut snap.controllers);
-    let mut counts = std::mem::take(&mut snap.controller_counts);
+/// Turns `controllers` into workloads in `pods` (once: the list is drained), counting in
+/// `counts` what became of them, and reads the deprecated `serviceAccount` alias where
+/// `serviceAccountName` is unset. Helm test hooks are left out before
+/// (`skip_helm_test_hooks`).
+pub fn expand(
+    pods: &mut Vec<Pod>,
+    controllers: &mut Vec<Controller>,
+    counts: &mut ControllerCounts,
+) {
+    let controllers = std::mem::take(controllers);
     // Controllers that something else in the input stands for: live pods cover their
     // owners; a parent controller covers its children (a Deployment its ReplicaSets).
     // Pods remember their controller chain even when no controller is in the input (live
@@ -174,7 +194,7 @@ pub fn expand(snap: &mut Snapshot) {
         .map(|c| (key(&c.metadata.namespace, &c.kind, &c.metadata.name), c))
         .collect();
     let mut covered: HashSet<Key> = HashSet::new();
-    for p in &mut snap.pods {
+    for p in pods.iter_mut() {
         let mut mine = HashSet::new();
         owners(&p.metadata, &by_key, &mut mine);
         remember(p, mine.iter());
@@ -220,7 +240,7 @@ pub fn expand(snap: &mut Snapshot) {
                 .flatten()
                 .map(|(_, kind, name)| (kind.clone(), name.clone())),
         );
-        snap.pods.push(Pod {
+        pods.push(Pod {
             kind,
             controllers: stands_for,
             metadata: ObjectMeta {
@@ -237,7 +257,7 @@ pub fn expand(snap: &mut Snapshot) {
             status: PodStatus::default(),
         });
     }
-    for p in &mut snap.pods {
+    for p in pods.iter_mut() {
         if p.spec.service_account_name.is_empty() && !p.spec.service_account.is_empty() {
             p.spec.service_account_name = p.spec.service_account.clone();
         }
@@ -249,7 +269,6 @@ pub fn expand(snap: &mut Snapshot) {
         p.controllers.shrink_to_fit();
         p.metadata.owner_references.shrink_to_fit();
     }
-    snap.controller_counts = counts;
 }
 
 #[cfg(test)]
@@ -315,24 +334,29 @@ mod tests {
         }
     }
 
+    /// The workloads after expansion, and the counts.
+    fn expanded(
+        mut pods: Vec<Pod>,
+        mut controllers: Vec<Controller>,
+    ) -> (Vec<Pod>, ControllerCounts) {
+        let mut counts = ControllerCounts::default();
+        expand(&mut pods, &mut controllers, &mut counts);
+        assert!(controllers.is_empty(), "drained");
+        (pods, counts)
+    }
+
     /// (kind, name) of every workload after expansion.
     fn workloads(
         pods: Vec<Pod>,
         controllers: Vec<Controller>,
     ) -> (Vec<(String, String)>, ControllerCounts) {
-        let mut s = Snapshot {
-            pods,
-            controllers,
-            ..Snapshot::default()
-        };
-        expand(&mut s);
-        let mut v: Vec<_> = s
-            .pods
+        let (pods, counts) = expanded(pods, controllers);
+        let mut v: Vec<_> = pods
             .iter()
             .map(|p| (p.kind().to_string(), p.metadata.name.clone()))
             .collect();
         v.sort();
-        (v, s.controller_counts)
+        (v, counts)
     }
 
     fn names(v: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -453,13 +477,14 @@ mod tests {
     fn template_fields_and_counts() {
         let mut no_template = ctrl("Rollout", "ref", None, None);
         no_template.spec.template = None;
-        let mut s = Snapshot {
-            controllers: vec![ctrl("CronJob", "backup", None, None), no_template],
-            ..Snapshot::default()
-        };
-        expand(&mut s);
-        assert_eq!(s.pods.len(), 1);
-        let w = &s.pods[0];
+        let (mut pods, mut controllers, mut counts) = (
+            vec![],
+            vec![ctrl("CronJob", "backup", None, None), no_template],
+            ControllerCounts::default(),
+        );
+        expand(&mut pods, &mut controllers, &mut counts);
+        assert_eq!(pods.len(), 1);
+        let w = &pods[0];
         assert_eq!(
             (w.kind(), w.metadata.label("app")),
             ("CronJob", Some("backup"))
@@ -469,11 +494,11 @@ mod tests {
             "serviceAccount alias"
         );
         assert!(w.status.phase.is_empty(), "declared, not live");
-        assert_eq!(s.controller_counts.without_template, 1);
-        assert_eq!(s.controller_counts.from_templates["CronJob"], 1);
+        assert_eq!(counts.without_template, 1);
+        assert_eq!(counts.from_templates["CronJob"], 1);
         // Idempotent: the controllers were drained.
-        expand(&mut s);
-        assert_eq!(s.pods.len(), 1);
+        expand(&mut pods, &mut controllers, &mut counts);
+        assert_eq!(pods.len(), 1);
     }
 
     /// `KIND/NS/NAME` finds the workload its pod template declared, or the live pods it owns
@@ -576,15 +601,10 @@ mod tests {
             ),
         ];
         for (what, pods, controllers, (kind, name), want) in cases {
-            let mut s = Snapshot {
-                pods,
-                controllers,
-                ..Snapshot::default()
-            };
-            s.normalise();
-            let got: Vec<&str> = of_controller(&s, kind, "default", name)
+            let (pods, _) = expanded(pods, controllers);
+            let got: Vec<&str> = of_controller(&pods, kind, "default", name)
                 .into_iter()
-                .map(|i| s.pods[i].metadata.name.as_str())
+                .map(|i| pods[i].metadata.name.as_str())
                 .collect();
             assert_eq!(got, want, "{what}");
         }
@@ -594,18 +614,20 @@ mod tests {
     /// that are gone by then.
     #[test]
     fn ownership_survives_a_second_expansion() {
-        let mut s = Snapshot {
-            pods: vec![live("p-1", &[], Some(("ReplicaSet", "custom")))],
-            controllers: vec![ctrl(
+        let (pods, counts) = expanded(
+            vec![live("p-1", &[], Some(("ReplicaSet", "custom")))],
+            vec![ctrl(
                 "ReplicaSet",
                 "custom",
                 Some(("Deployment", "web")),
                 None,
             )],
-            ..Snapshot::default()
-        };
-        s.normalise();
-        s.normalise();
-        assert_eq!(of_controller(&s, "Deployment", "default", "web"), vec![0]);
+        );
+        assert_eq!(counts.covered, 1);
+        let (pods, _) = expanded(pods, vec![]);
+        assert_eq!(
+            of_controller(&pods, "Deployment", "default", "web"),
+            vec![0]
+        );
     }
 }
