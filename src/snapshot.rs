@@ -1,6 +1,7 @@
 //! The Snapshot: every object one analysis needs, plus the mesh settings and what could not
 //! be read. Both sources (files, cluster) produce it; nothing after it does I/O.
 
+use crate::model::labels::parse_bool;
 use crate::model::*;
 use crate::workloads::{self, ControllerCounts};
 use serde::Serialize;
@@ -51,10 +52,8 @@ pub struct InputNote {
     pub source: String,
 }
 
-/// The label the API server puts on every Namespace, its value the name, and keeps there
-/// (`NamespaceDefaultLabelName`, Kubernetes 1.21+): selectors written against it must work
-/// on Namespaces read from files, which never carry it.
-pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+/// `kubernetes.io/metadata.name`: every Namespace of a Snapshot carries it.
+pub use crate::model::labels::NAMESPACE_NAME_LABEL;
 
 /// Where istiod runs unless the input or `--istio-namespace` says otherwise.
 pub const DEFAULT_ISTIO_NAMESPACE: &str = "istio-system";
@@ -160,15 +159,6 @@ impl MeshSettings {
         if let Some(t) = mc.trust_domain.as_ref().filter(|t| !t.is_empty()) {
             self.trust_domain = Setting::new(t.clone(), source);
         }
-    }
-}
-
-/// Go's `strconv.ParseBool`, which istiod and istio-cni use for labels and annotations.
-pub fn parse_bool(s: &str) -> Option<bool> {
-    match s {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
-        _ => None,
     }
 }
 

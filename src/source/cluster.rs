@@ -522,7 +522,7 @@ fn waypoint_namespaces(snap: &Snapshot) -> BTreeSet<String> {
         .chain(snap.pods.iter().map(|p| &p.metadata));
     metas
         .filter_map(|m| {
-            m.label(crate::mesh::waypoint::USE_WAYPOINT_NS)
+            m.label(crate::model::labels::USE_WAYPOINT_NS)
                 .map(str::to_string)
         })
         .collect()

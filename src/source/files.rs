@@ -8,8 +8,9 @@
 use super::documents::{self, one_line, Head, Items, LineCounter};
 use super::limits::*;
 use crate::error::{Error, Result};
+use crate::model::labels::NAMESPACE_NAME_LABEL;
 use crate::model::*;
-use crate::snapshot::{InputNote, Snapshot, DEFAULT_ISTIO_NAMESPACE, NAMESPACE_NAME_LABEL};
+use crate::snapshot::{InputNote, Snapshot, DEFAULT_ISTIO_NAMESPACE};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
