@@ -10,7 +10,7 @@ use crate::findings::{Severity, Suppression};
 use crate::render;
 use crate::selector::LabelSelector;
 use input::Input;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 mod diff;
 mod input;
@@ -146,7 +146,7 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
                 color: use_color(args.report.color),
                 suppressed,
             },
-            render::table::terminal_width(),
+            render::layout::terminal_width(),
         ),
     };
     write_out(out, &text)?;
@@ -265,16 +265,14 @@ fn exit_code(args: &ReportArgs, e: &crate::explain::report::Explanation) -> u8 {
     u8::from(threshold.is_some_and(|t| e.findings.iter().any(|f| f.severity.at_least(t))))
 }
 
+/// `--color`, decided by the one rule of `render::style`.
 fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::env::var("TERM").map_or(true, |t| t != "dumb")
-        }
-    }
+    use render::style::{enabled, When};
+    enabled(match choice {
+        ColorChoice::Auto => When::Auto,
+        ColorChoice::Always => When::Always,
+        ColorChoice::Never => When::Never,
+    })
 }
 
 fn write_out(out: &mut dyn Write, s: &str) -> Result<()> {

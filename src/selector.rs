@@ -4,17 +4,28 @@
 //! Hand-written on purpose: kube-core's `Selector` builds query strings but neither parses
 //! kubectl's syntax nor matches label sets, and the crates that do are unmaintained.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 
 pub type Labels = BTreeMap<String, String>;
 
+/// `null` (as `kubectl get -o yaml` prints for empty maps and lists) decodes like an absent
+/// field: the rule of `model::null_default`, kept here because the matcher sits below the
+/// model (the model's types embed these, not the other way round).
+fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct LabelSelector {
-    #[serde(default, deserialize_with = "crate::model::null_default")]
+    #[serde(default, deserialize_with = "null_default")]
     pub match_labels: Labels,
-    #[serde(default, deserialize_with = "crate::model::null_default")]
+    #[serde(default, deserialize_with = "null_default")]
     pub match_expressions: Vec<Requirement>,
 }
 
@@ -22,7 +33,7 @@ pub struct LabelSelector {
 pub struct Requirement {
     pub key: String,
     pub operator: Operator,
-    #[serde(default, deserialize_with = "crate::model::null_default")]
+    #[serde(default, deserialize_with = "null_default")]
     pub values: Vec<String>,
 }
 

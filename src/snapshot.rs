@@ -1,7 +1,9 @@
 //! The Snapshot: every object one analysis needs, plus the mesh settings and what could not
 //! be read. Both sources (files, cluster) produce it; nothing after it does I/O.
 
+use crate::model::labels::parse_bool;
 use crate::model::*;
+use crate::workloads::{self, ControllerCounts};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -14,7 +16,7 @@ pub struct Snapshot {
     /// Workload controllers read from manifests; `normalise` turns them into workloads.
     pub controllers: Vec<Controller>,
     /// How controllers became workloads, for the assumptions.
-    pub controller_counts: crate::workloads::ControllerCounts,
+    pub controller_counts: ControllerCounts,
     pub services: Vec<Service>,
     pub service_entries: Vec<ServiceEntry>,
     pub gateways: Vec<Gateway>,
@@ -50,10 +52,8 @@ pub struct InputNote {
     pub source: String,
 }
 
-/// The label the API server puts on every Namespace, its value the name, and keeps there
-/// (`NamespaceDefaultLabelName`, Kubernetes 1.21+): selectors written against it must work
-/// on Namespaces read from files, which never carry it.
-pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+/// `kubernetes.io/metadata.name`: every Namespace of a Snapshot carries it.
+pub use crate::model::labels::NAMESPACE_NAME_LABEL;
 
 /// Where istiod runs unless the input or `--istio-namespace` says otherwise.
 pub const DEFAULT_ISTIO_NAMESPACE: &str = "istio-system";
@@ -162,15 +162,6 @@ impl MeshSettings {
     }
 }
 
-/// Go's `strconv.ParseBool`, which istiod and istio-cni use for labels and annotations.
-pub fn parse_bool(s: &str) -> Option<bool> {
-    match s {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
-        _ => None,
-    }
-}
-
 /// `--namespace-labels NS=k=v,k2=v2` (or `NS=` for a namespace without labels).
 pub fn parse_namespace_labels(s: &str) -> Result<(String, crate::selector::Labels), String> {
     let bad =
@@ -261,7 +252,20 @@ impl Snapshot {
     /// Turns controllers into workloads (`crate::workloads`), then sorts every list by
     /// namespace and name so that output is deterministic whatever the order of the input.
     pub fn normalise(&mut self) {
-        crate::workloads::expand(self);
+        let hooks = workloads::skip_helm_test_hooks(&mut self.pods, &mut self.controllers);
+        if hooks > 0 {
+            self.input_notes.push(InputNote {
+                setting: "helmTestHooks".into(),
+                value: format!("skipped ({hooks})"),
+                source: "helm.sh/hook: test: run by `helm test`, not created by `helm install`"
+                    .into(),
+            });
+        }
+        workloads::expand(
+            &mut self.pods,
+            &mut self.controllers,
+            &mut self.controller_counts,
+        );
         // Compared borrowed: a key made of owned strings would be built again for every
         // comparison, which costs more than the rest of the sort with 100,000 pods.
         fn key(m: &ObjectMeta) -> (&str, &str) {
@@ -295,6 +299,13 @@ impl Snapshot {
         self.services.shrink_to_fit();
         self.authorization_policies.shrink_to_fit();
         self.namespaces.shrink_to_fit();
+    }
+}
+
+/// The analysis indexes workloads by their place in `pods`.
+impl workloads::Workloads for Snapshot {
+    fn workloads(&self) -> &[Pod] {
+        &self.pods
     }
 }
 

@@ -4,8 +4,9 @@
 
 use crate::cli::InputArgs;
 use crate::error::{Error, Result};
+use crate::model::labels::parse_bool;
 use crate::selector::Labels;
-use crate::snapshot::{parse_bool, Setting, Snapshot, FEATURE_FLAGS};
+use crate::snapshot::{Setting, Snapshot, FEATURE_FLAGS};
 use std::io::{IsTerminal, Write};
 
 const FLAG: &str = "command-line flag";

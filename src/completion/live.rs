@@ -268,7 +268,7 @@ async fn served_versions(conn: &cluster::Connection, spec: &KindSpec) -> Vec<Str
 fn is_ingress_gateway(gw: &Value) -> bool {
     gw["spec"]["gatewayClassName"]
         .as_str()
-        .is_some_and(|c| !crate::mesh::waypoint::WAYPOINT_CLASSES.contains(&c))
+        .is_some_and(|c| !crate::model::labels::WAYPOINT_CLASSES.contains(&c))
 }
 
 fn name(o: &Value) -> Option<String> {

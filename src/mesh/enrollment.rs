@@ -1,14 +1,13 @@
 //! Which pods ztunnel captures (SEMANTICS.md 2.1): istio-cni's enablement selectors, the
 //! sidecar exclusion, and the live annotation when the pod came from a cluster.
 
+use crate::model::labels::{INJECT, INJECTION, REV};
 use crate::model::Pod;
 use crate::selector::Labels;
 use crate::snapshot::MeshSettings;
 use serde::Serialize;
 
-pub const DATAPLANE_MODE: &str = "istio.io/dataplane-mode";
-pub const SIDECAR_STATUS: &str = "sidecar.istio.io/status";
-pub const REDIRECTION: &str = "ambient.istio.io/redirection";
+pub use crate::model::labels::{DATAPLANE_MODE, REDIRECTION, SIDECAR_STATUS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -114,19 +113,19 @@ pub fn enrollment(
 /// The injector webhook's decision (SEMANTICS.md 2.1), for pods written by hand.
 fn predicted_injection(pod: &Pod, ns: &Labels) -> Option<String> {
     let m = &pod.metadata;
-    let inject_label = m.label("sidecar.istio.io/inject");
+    let inject_label = m.label(INJECT);
     if inject_label == Some("false") {
         return None;
     }
-    let ns_injection = ns.get("istio-injection").map(String::as_str);
-    let ns_rev = ns.get("istio.io/rev").filter(|r| !r.is_empty());
+    let ns_injection = ns.get(INJECTION).map(String::as_str);
+    let ns_rev = ns.get(REV).filter(|r| !r.is_empty());
     match (ns_injection, ns_rev) {
-        (Some("enabled"), _) => Some("namespace label istio-injection=enabled".into()),
+        (Some("enabled"), _) => Some(format!("namespace label {INJECTION}=enabled")),
         (Some(_), _) => None,
-        (None, Some(rev)) => Some(format!("namespace label istio.io/rev={rev}")),
-        (None, None) => match (m.label("istio.io/rev"), inject_label) {
-            (Some(rev), _) if !rev.is_empty() => Some(format!("pod label istio.io/rev={rev}")),
-            (_, Some("true")) => Some("pod label sidecar.istio.io/inject=true".into()),
+        (None, Some(rev)) => Some(format!("namespace label {REV}={rev}")),
+        (None, None) => match (m.label(REV), inject_label) {
+            (Some(rev), _) if !rev.is_empty() => Some(format!("pod label {REV}={rev}")),
+            (_, Some("true")) => Some(format!("pod label {INJECT}=true")),
             _ => None,
         },
     }

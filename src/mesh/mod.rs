@@ -7,6 +7,7 @@ pub mod waypoint;
 pub use enrollment::{spiffe, Dataplane};
 pub use waypoint::{BindError, Binding, TrafficType, Waypoint};
 
+use crate::model::labels::{parse_bool, BYPASS_INBOUND_CAPTURE, GATEWAY_MANAGED};
 use crate::model::{resource_key, Pod};
 use crate::selector::Labels;
 use crate::snapshot::Snapshot;
@@ -225,8 +226,8 @@ impl<'a> Mesh<'a> {
                     reason,
                     bypass_inbound: p
                         .metadata
-                        .annotation("ambient.istio.io/bypass-inbound-capture")
-                        .and_then(crate::snapshot::parse_bool)
+                        .annotation(BYPASS_INBOUND_CAPTURE)
+                        .and_then(parse_bool)
                         .unwrap_or(false),
                     identity: spiffe(td, &p.metadata.namespace, &p.spec.service_account_name),
                     role,
@@ -357,7 +358,7 @@ impl<'a> Mesh<'a> {
 /// A waypoint's (or east-west gateway's) own Service never gets a waypoint.
 fn is_gateway_managed_service(labels: &Labels) -> bool {
     matches!(
-        labels.get("gateway.istio.io/managed").map(String::as_str),
+        labels.get(GATEWAY_MANAGED).map(String::as_str),
         Some("istio.io-mesh-controller" | "istio.io-eastwest-controller")
     )
 }

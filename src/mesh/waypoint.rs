@@ -1,23 +1,20 @@
 //! Waypoints and `istio.io/use-waypoint` bindings (SEMANTICS.md 3.1-3.4,
 //! `pilot/pkg/serviceregistry/ambient/waypoints.go`).
 
+use crate::model::labels::{
+    parse_bool, GATEWAY_SERVICE_ACCOUNT, NAMESPACE_NAME_LABEL, WAYPOINT_CONTROLLERS,
+};
 use crate::model::{Gateway, GatewayClass, ObjectMeta};
 use crate::selector::Labels;
-use crate::snapshot::{parse_bool, NAMESPACE_NAME_LABEL};
 use serde::Serialize;
 use std::collections::HashMap;
 
-pub const USE_WAYPOINT: &str = "istio.io/use-waypoint";
-pub const USE_WAYPOINT_NS: &str = "istio.io/use-waypoint-namespace";
-pub const WAYPOINT_FOR: &str = "istio.io/waypoint-for";
-pub const INGRESS_USE_WAYPOINT: &str = "istio.io/ingress-use-waypoint";
-pub const GATEWAY_NAME: &str = "gateway.networking.k8s.io/gateway-name";
-pub const MESH_CONTROLLER: &str = "istio.io/mesh-controller";
-pub const WAYPOINT_CLASS: &str = "istio-waypoint";
-pub const INBOUND_BINDING: &str = "ambient.istio.io/waypoint-inbound-binding";
-/// The listener protocol a `PROXY` inbound binding selects (Istio's
-/// `constants.WaypointSandwichListenerProxyProtocol`).
-pub const SANDWICH_PROXY_PROTOCOL: &str = "istio.io/PROXY";
+// The names live with the model (`model::labels`), where the sources and completion read
+// them too; the mesh, which interprets them, keeps offering them here.
+pub use crate::model::labels::{
+    GATEWAY_NAME, INBOUND_BINDING, INGRESS_USE_WAYPOINT, MESH_CONTROLLER, SANDWICH_PROXY_PROTOCOL,
+    USE_WAYPOINT, USE_WAYPOINT_NS, WAYPOINT_CLASS, WAYPOINT_CLASSES, WAYPOINT_FOR,
+};
 
 /// `ambient.istio.io/waypoint-inbound-binding` (Gateway, else GatewayClass): `PROXY` or
 /// `PROXY/PORT` (also `NONE[/PORT]`), after `pilot/pkg/serviceregistry/ambient/waypoints.go#makeInboundBinding`.
@@ -200,7 +197,7 @@ impl Waypoint {
     /// (`configureIstioGateway`, `GetDefaultName`): the Gateway name for waypoint classes,
     /// `<name>-<class>` otherwise, unless annotated.
     pub fn predicted_service_account(gw: &Gateway) -> String {
-        if let Some(sa) = gw.metadata.annotation("gateway.istio.io/service-account") {
+        if let Some(sa) = gw.metadata.annotation(GATEWAY_SERVICE_ACCOUNT) {
             return sa.to_string();
         }
         if gw.spec.gateway_class_name.contains("waypoint") {
@@ -210,12 +207,6 @@ impl Waypoint {
         }
     }
 }
-
-/// GatewayClasses whose Gateways istiod deploys as waypoints
-/// (`gatewaycommon/classinfo.go#GetBuiltinGatewayClasses`).
-pub const WAYPOINT_CLASSES: &[&str] = &[WAYPOINT_CLASS, "istio-agentgateway-waypoint"];
-const WAYPOINT_CONTROLLERS: &[&str] =
-    &[MESH_CONTROLLER, "istio.io/agentgateway-waypoint-controller"];
 
 /// Declared state: a waypoint-class Gateway from a manifest (it has an origin) whose status
 /// says nothing observed, as `istioctl waypoint generate` prints it (`status: {}`) or as the

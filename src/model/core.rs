@@ -15,7 +15,7 @@ pub struct Pod {
     pub kind: String,
     /// The controllers (kind, name; in the pod's namespace) this workload stands for: a
     /// live pod's owners up the chain, or a declared workload's own controller and the
-    /// children it covers. Set by `crate::workloads::expand`; never decoded.
+    /// children it covers. Set by the workload expansion (`workloads::expand`); never decoded.
     #[serde(skip)]
     pub controllers: Vec<(String, String)>,
     pub metadata: ObjectMeta,

@@ -4,6 +4,7 @@
 
 mod core;
 mod gateway;
+pub mod labels;
 mod meta;
 mod security;
 mod workload;

@@ -4,37 +4,9 @@
 use crate::check::grammar::kind_form;
 use crate::check::matrix::MatrixReport;
 use crate::check::report::{CheckReport, DecidedBy, HopReport, PolicyRef, Verdict};
-use owo_colors::OwoColorize;
+use crate::render::layout::columns;
+use crate::render::style::Paint;
 use std::fmt::Write;
-
-struct Paint {
-    on: bool,
-}
-
-impl Paint {
-    fn verdict(&self, v: Verdict, s: &str) -> String {
-        match (self.on, v) {
-            (false, _) => s.to_string(),
-            (true, Verdict::Allowed) => s.green().bold().to_string(),
-            (true, Verdict::Denied) => s.red().bold().to_string(),
-            (true, Verdict::Unknown) => s.yellow().bold().to_string(),
-        }
-    }
-    fn mark(&self, s: &str) -> String {
-        if self.on {
-            s.red().bold().to_string()
-        } else {
-            s.to_string()
-        }
-    }
-    fn dim(&self, s: &str) -> String {
-        if self.on {
-            s.dimmed().to_string()
-        } else {
-            s.to_string()
-        }
-    }
-}
 
 fn policy_name(p: &PolicyRef) -> String {
     format!("{} {}/{}", p.kind, p.namespace, p.name)
@@ -97,7 +69,7 @@ pub fn because(r: &DecidedBy, hops: &[HopReport]) -> String {
 }
 
 pub fn render(r: &CheckReport, color: bool) -> String {
-    let p = Paint { on: color };
+    let p = Paint::new(color);
     let mut out = String::new();
     let q = &r.request;
     // Objects named as everywhere else (Kind/ns/name); a `pod/` source the input declares
@@ -141,7 +113,7 @@ pub fn render(r: &CheckReport, color: bool) -> String {
             h.name.as_deref().unwrap_or("")
         );
         let word = decision_word(&h.decision);
-        let word = if deciding { p.mark(&word) } else { word };
+        let word = if deciding { p.alarm(&word) } else { word };
         let _ = writeln!(out, "{head}  {word}");
         let mtls = match (&h.mtls.connection[..], h.mtls.required) {
             ("plaintext", Some(true)) => "plaintext; mTLS required".to_string(),
@@ -190,7 +162,7 @@ pub fn render(r: &CheckReport, color: bool) -> String {
                 effect.map(|e| format!(" [{e}]")).unwrap_or_default(),
             );
             if decides {
-                let _ = writeln!(out, "  {} {}", p.mark(">>"), p.mark(&line));
+                let _ = writeln!(out, "  {} {}", p.alarm(">>"), p.alarm(&line));
             } else {
                 let _ = writeln!(out, "       {line}");
             }
@@ -224,34 +196,6 @@ fn short(v: Verdict) -> &'static str {
     }
 }
 
-fn pad(s: &str, w: usize) -> String {
-    format!("{s}{}", " ".repeat(w.saturating_sub(s.chars().count())))
-}
-
-/// Aligned columns, two spaces apart, trailing spaces trimmed.
-fn columns(rows: &[Vec<String>]) -> String {
-    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..n)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(c, s)| pad(s, widths[c]))
-            .collect();
-        let _ = writeln!(out, "{}", line.join("  ").trim_end());
-    }
-    out
-}
-
 fn decided(c: &crate::check::matrix::CellResult) -> String {
     let hop = c.hop.as_deref().unwrap_or("-");
     match (&c.policy, c.reason.as_str()) {
@@ -276,7 +220,7 @@ fn identities(c: &crate::check::matrix::CellResult) -> String {
 }
 
 pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
-    let p = Paint { on: color };
+    let p = Paint::new(color);
     let mut out = String::new();
     let q = &m.request;
     let _ = writeln!(
@@ -325,7 +269,7 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
         }
         let text = columns(&rows);
         for (i, line) in text.lines().enumerate() {
-            let line = if i == 0 || !p.on {
+            let line = if i == 0 || !p.is_on() {
                 line.to_string()
             } else {
                 let v = verdicts[i - 1];

@@ -1,11 +1,11 @@
 //! The human form of a Diff: `+` added, `-` removed, `~` changed, per policy, per path, and
 //! the findings introduced and resolved.
 
-use super::table::wrap;
+use super::layout::{wrap, WIDTH};
+use super::style::Paint;
 use crate::diff::{Change, Diff, EntryChange, PathChange, PathState, PolicyChange};
 use crate::explain::report::Enforcement;
-use crate::findings::{Finding, Severity};
-use owo_colors::OwoColorize;
+use crate::findings::Finding;
 use std::fmt::Write;
 
 pub struct Options {
@@ -14,38 +14,12 @@ pub struct Options {
     pub color: bool,
 }
 
-struct Paint(bool);
-
-impl Paint {
-    fn mark(&self, c: Change) -> String {
-        let (m, on) = (
-            match c {
-                Change::Added => "+",
-                Change::Removed => "-",
-                Change::Changed => "~",
-            },
-            self.0,
-        );
-        match (c, on) {
-            (_, false) => m.to_string(),
-            (Change::Added, true) => m.green().to_string(),
-            (Change::Removed, true) => m.red().to_string(),
-            (Change::Changed, true) => m.yellow().to_string(),
-        }
-    }
-    fn bold(&self, s: &str) -> String {
-        if self.0 {
-            s.bold().to_string()
-        } else {
-            s.to_string()
-        }
-    }
-    fn dim(&self, s: &str) -> String {
-        if self.0 {
-            s.dimmed().to_string()
-        } else {
-            s.to_string()
-        }
+/// `+` added (green), `-` removed (red), `~` changed (yellow).
+fn mark(p: &Paint, c: Change) -> String {
+    match c {
+        Change::Added => p.good("+"),
+        Change::Removed => p.bad("-"),
+        Change::Changed => p.warn("~"),
     }
 }
 
@@ -60,7 +34,7 @@ pub fn yaml(d: &Diff) -> Result<String, String> {
 }
 
 pub fn render(d: &Diff, o: &Options) -> String {
-    let p = Paint(o.color);
+    let p = Paint::new(o.color);
     let mut out = String::new();
     let scope = match &d.namespace {
         Some(ns) => format!("namespace {ns}"),
@@ -76,16 +50,16 @@ pub fn render(d: &Diff, o: &Options) -> String {
     let _ = writeln!(
         out,
         "{}",
-        p.bold(&format!("Ambient policy diff for {scope}"))
+        p.heading(&format!("Ambient policy diff for {scope}"))
     );
     if !d.policies.is_empty() {
-        let _ = writeln!(out, "\n{}", p.bold("POLICIES"));
+        let _ = writeln!(out, "\n{}", p.heading("POLICIES"));
         for c in &d.policies {
             policy(&mut out, &p, o, c);
         }
     }
     if !d.paths.is_empty() {
-        let _ = writeln!(out, "\n{}", p.bold("PATHS"));
+        let _ = writeln!(out, "\n{}", p.heading("PATHS"));
         let mut last: Option<(&String, &Vec<String>)> = None;
         for c in &d.paths {
             let same = last == Some((&c.destination, &c.pods));
@@ -98,7 +72,7 @@ pub fn render(d: &Diff, o: &Options) -> String {
         ("FINDINGS RESOLVED", Change::Removed, &d.findings.resolved),
     ] {
         if !list.is_empty() {
-            let _ = writeln!(out, "\n{}", p.bold(title));
+            let _ = writeln!(out, "\n{}", p.heading(title));
             for f in list {
                 finding(&mut out, &p, change, f);
             }
@@ -115,7 +89,7 @@ fn policy(out: &mut String, p: &Paint, o: &Options, c: &PolicyChange) {
         (None, Change::Removed) => format!("removed: {}", kind_of(c)),
         (None, Change::Changed) => "changed".into(),
     };
-    let _ = writeln!(out, "{} {key} ({what})", p.mark(c.change));
+    let _ = writeln!(out, "{} {key} ({what})", mark(p, c.change));
     if c.renamed_from.is_some() {
         let _ = writeln!(out, "    enforcement unchanged; its findings carry over");
     }
@@ -157,19 +131,24 @@ fn entry(out: &mut String, p: &Paint, o: &Options, c: &EntryChange) {
             } else {
                 format!("{} -> {}", b.effect, a.effect)
             };
-            let _ = writeln!(out, "    {} {} {effect}", p.mark(Change::Changed), place(a));
+            let _ = writeln!(
+                out,
+                "    {} {} {effect}",
+                mark(p, Change::Changed),
+                place(a)
+            );
             for t in b.targets.iter().filter(|t| !a.targets.contains(t)) {
-                let _ = writeln!(out, "        {} {}", p.mark(Change::Removed), p.dim(t));
+                let _ = writeln!(out, "        {} {}", mark(p, Change::Removed), p.dim(t));
             }
             for t in a.targets.iter().filter(|t| !b.targets.contains(t)) {
-                let _ = writeln!(out, "        {} {}", p.mark(Change::Added), p.dim(t));
+                let _ = writeln!(out, "        {} {}", mark(p, Change::Added), p.dim(t));
             }
         }
         (b, a) => {
             let Some(e) = a.as_ref().or(b.as_ref()) else {
                 return;
             };
-            let _ = writeln!(out, "    {} {} {}", p.mark(c.change), place(e), e.effect);
+            let _ = writeln!(out, "    {} {} {}", mark(p, c.change), place(e), e.effect);
             if o.wide {
                 for t in &e.targets {
                     let _ = writeln!(out, "        {}", p.dim(t));
@@ -199,7 +178,7 @@ fn path(out: &mut String, p: &Paint, c: &PathChange, same_destination: bool) {
                 .collect();
             head.push_str(&format!(" (and {})", names.join(", ")));
         }
-        let _ = writeln!(out, "{} {head}", p.mark(Change::Changed));
+        let _ = writeln!(out, "{} {head}", mark(p, Change::Changed));
     }
     let via = c
         .via
@@ -215,21 +194,15 @@ fn path(out: &mut String, p: &Paint, c: &PathChange, same_destination: bool) {
     };
     let _ = writeln!(out, "    {}{via}: {verdict}", c.source);
     if br != ar {
-        let _ = writeln!(out, "      {} {}", p.mark(Change::Removed), p.dim(&br));
-        let _ = writeln!(out, "      {} {}", p.mark(Change::Added), p.dim(&ar));
+        let _ = writeln!(out, "      {} {}", mark(p, Change::Removed), p.dim(&br));
+        let _ = writeln!(out, "      {} {}", mark(p, Change::Added), p.dim(&ar));
     }
 }
 
 fn finding(out: &mut String, p: &Paint, c: Change, f: &Finding) {
-    let sev = f.severity.as_str().to_uppercase();
-    let sev = match (p.0, f.severity) {
-        (false, _) => sev,
-        (true, Severity::Error) => sev.red().to_string(),
-        (true, Severity::Warning) => sev.yellow().to_string(),
-        (true, Severity::Info) => sev.blue().to_string(),
-    };
-    let _ = writeln!(out, "{} {sev} {} {}", p.mark(c), f.code, f.resource);
-    for l in wrap(&f.message, super::table::WIDTH - 4) {
+    let sev = p.severity(f.severity);
+    let _ = writeln!(out, "{} {sev} {} {}", mark(p, c), f.code, f.resource);
+    for l in wrap(&f.message, WIDTH - 4) {
         let _ = writeln!(out, "    {l}");
     }
 }

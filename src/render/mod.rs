@@ -4,8 +4,10 @@ pub mod check;
 pub mod diagram;
 pub mod diff;
 pub mod github;
+pub mod layout;
 pub mod origins;
 pub mod sarif;
+pub mod style;
 pub mod table;
 
 use crate::explain::report::Explanation;

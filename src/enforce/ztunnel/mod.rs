@@ -2,8 +2,8 @@
 //! `pilot/pkg/serviceregistry/ambient/authorization.go#convertAuthorizationPolicy`/`handleRule`
 //! and `ztunnel/src/rbac.rs#Authorization::matches`.
 
+use crate::model::labels::parse_bool;
 use crate::model::{AuthorizationPolicy, From, Rule, To, WhenCondition};
-use crate::snapshot::parse_bool;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::net::IpAddr;

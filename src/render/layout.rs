@@ -1,0 +1,238 @@
+//! Layout, for every text output: the width (the terminal's, after `COLUMNS`; 100 columns
+//! otherwise), word wrap for prose, tables that fit the width without ever splitting a word
+//! (`tabled`), and plain aligned columns. Widths are visible widths: ANSI colour sequences
+//! take no room.
+
+use tabled::builder::Builder;
+use tabled::settings::{Padding, Style};
+
+/// The width when the output is not a terminal and `COLUMNS` is not set.
+pub const WIDTH: usize = 100;
+/// Narrower terminals still get this much (lines then overflow rather than break words).
+pub const MIN_WIDTH: usize = 40;
+
+/// `COLUMNS` when set to a number, else the terminal's width when stdout is a terminal, else
+/// 100.
+pub fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+        .or_else(|| {
+            terminal_size::terminal_size_of(std::io::stdout())
+                .map(|(terminal_size::Width(w), _)| usize::from(w))
+        })
+        .unwrap_or(WIDTH)
+}
+
+/// Visible length: ANSI colour sequences take no room.
+pub fn visible_len(s: &str) -> usize {
+    let mut n = 0;
+    let mut esc = false;
+    for c in s.chars() {
+        match (esc, c) {
+            (false, '\x1b') => esc = true,
+            (true, 'm') => esc = false,
+            (true, _) => {}
+            (false, _) => n += 1,
+        }
+    }
+    n
+}
+
+/// Greedy word wrap for prose.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for w in text.split_whitespace() {
+        if !cur.is_empty() && cur.len() + 1 + w.len() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(w);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+/// A table with a header row, its columns narrowed to fit `width` (`fit_widths`) and its
+/// cells wrapped to them; blank style, two spaces after each column, no trailing spaces.
+pub fn table(header: &[&str], rows: Vec<Vec<String>>, width: usize) -> String {
+    let mut cells = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    cells.extend(rows);
+    if let Some(widths) = fit_widths(&cells, width) {
+        for row in &mut cells {
+            for (c, w) in row.iter_mut().zip(&widths) {
+                *c = wrap_cell(c, *w);
+            }
+        }
+    }
+    let mut b = Builder::default();
+    for r in cells {
+        b.push_record(r);
+    }
+    let mut t = b.build();
+    t.with(Style::blank()).with(Padding::new(0, 2, 0, 0));
+    let mut s = t.to_string();
+    // Blank style pads every line to the table width; trailing spaces are noise.
+    s = s.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
+    s.push('\n');
+    s
+}
+
+/// Column widths that fit `width` where possible: the widest columns give way first, but none
+/// below its longest word, so that wrapping never splits a word or a flag name (a table
+/// whose words cannot fit overflows instead). `None` when the table fits as it is.
+fn fit_widths(cells: &[Vec<String>], width: usize) -> Option<Vec<usize>> {
+    let cols = cells.iter().map(Vec::len).max().unwrap_or(0);
+    let (mut natural, mut min) = (vec![0; cols], vec![0; cols]);
+    for row in cells {
+        for (i, c) in row.iter().enumerate() {
+            for line in c.lines() {
+                natural[i] = natural[i].max(visible_len(line));
+                for w in line.split_whitespace() {
+                    min[i] = min[i].max(visible_len(w));
+                }
+            }
+        }
+    }
+    // Between columns: two spaces of padding and the blank style's separator.
+    let avail = width.saturating_sub(3 * cols.saturating_sub(1));
+    if natural.iter().sum::<usize>() <= avail {
+        return None;
+    }
+    // Narrow the widest column first, one column at a time, never below its longest word.
+    let mut widths = natural;
+    let mut excess = widths.iter().sum::<usize>() - avail;
+    while excess > 0 {
+        let Some(i) = (0..cols)
+            .filter(|i| widths[*i] > min[*i])
+            .max_by_key(|i| (widths[*i], std::cmp::Reverse(*i)))
+        else {
+            break;
+        };
+        widths[i] -= 1;
+        excess -= 1;
+    }
+    Some(widths)
+}
+
+/// Word-wraps one cell to `width` visible columns. A cell is painted as a whole, so its colour
+/// codes are put around each line (a colour left open across lines would tint the next
+/// columns).
+fn wrap_cell(cell: &str, width: usize) -> String {
+    let mut prefix = String::new();
+    let mut inner = cell;
+    while let Some(rest) = inner.strip_prefix("\x1b[") {
+        let Some(end) = rest.find('m') else { break };
+        prefix.push_str(&inner[..end + 3]);
+        inner = &rest[end + 1..];
+    }
+    // The closing reset: `ESC[0m`, or `ESC[39m` after a foreground colour.
+    let (inner, suffix) = match inner.rfind("\x1b[") {
+        Some(i)
+            if !prefix.is_empty()
+                && inner[i + 2..]
+                    .strip_suffix('m')
+                    .is_some_and(|c| c.chars().all(|c| c.is_ascii_digit() || c == ';')) =>
+        {
+            inner.split_at(i)
+        }
+        _ => (inner, ""),
+    };
+    if visible_len(inner) <= width {
+        return cell.to_string();
+    }
+    wrap(inner, width)
+        .iter()
+        .map(|l| format!("{prefix}{l}{suffix}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The visible width of each column: its widest cell.
+pub fn widths(rows: &[Vec<String>]) -> Vec<usize> {
+    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+    (0..n)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| visible_len(s))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+/// `s` followed by spaces up to `w` visible columns.
+pub fn pad(s: &str, w: usize) -> String {
+    format!("{s}{}", " ".repeat(w.saturating_sub(visible_len(s))))
+}
+
+/// Aligned columns, two spaces apart, trailing spaces trimmed: for output whose columns are
+/// short and must not wrap (the reachability matrix).
+pub fn columns(rows: &[Vec<String>]) -> String {
+    use std::fmt::Write;
+    let widths = widths(rows);
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(c, s)| pad(s, widths[c]))
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(rows: &[&[&str]]) -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn widest_column_gives_way_but_never_below_its_longest_word() {
+        let t = cells(&[
+            &["NAME", "WHY"],
+            &["web", "namespace label istio.io/dataplane-mode=ambient"],
+        ]);
+        // Fits: no wrapping at all.
+        assert_eq!(fit_widths(&t, 60), None);
+        // Three columns between them: the long column shrinks to 33.
+        assert_eq!(fit_widths(&t, 40), Some(vec![4, 33]));
+        // Never below its longest word (31): the table overflows instead.
+        assert_eq!(fit_widths(&t, 20), Some(vec![4, 31]));
+        let s = table(&["NAME", "WHY"], t[1..].to_vec(), 40);
+        assert!(s.lines().all(|l| visible_len(l) <= 40), "{s}");
+        assert!(s.contains("istio.io/dataplane-mode=ambient"), "{s}");
+    }
+
+    #[test]
+    fn wrapped_colour_is_closed_on_every_line() {
+        let red = "\x1b[31mWaypointIsNotReady (default/details-waypoint)\x1b[39m";
+        assert_eq!(visible_len(red), 45);
+        assert_eq!(
+            wrap_cell(red, 30),
+            "\x1b[31mWaypointIsNotReady\x1b[39m\n\x1b[31m(default/details-waypoint)\x1b[39m"
+        );
+        assert_eq!(wrap_cell("short", 30), "short");
+    }
+
+    #[test]
+    fn columns_align_on_the_visible_width() {
+        let rows = cells(&[&["A", "VERDICT"], &["long name", "allow"]]);
+        assert_eq!(columns(&rows), "A          VERDICT\nlong name  allow\n");
+        assert_eq!(pad("\x1b[31mab\x1b[39m", 4), "\x1b[31mab\x1b[39m  ");
+        assert_eq!(widths(&rows), vec![9, 7]);
+    }
+}

@@ -1,0 +1,77 @@
+//! BINDINGS: which waypoint each Service and workload uses, or why its `use-waypoint` label
+//! binds nothing, and whether ingress traffic goes through it.
+
+use super::{conditions_text, Page};
+use crate::render::layout;
+use crate::render::style::Paint;
+use std::fmt::Write;
+
+pub(super) fn section(out: &mut String, page: &Page) {
+    let Page { e, o, p, width } = *page;
+    let _ = writeln!(out, "{}", p.heading("BINDINGS"));
+    let mut rows: Vec<Vec<String>> = e
+        .services
+        .iter()
+        .filter(|s| o.wide || s.waypoint.is_some() || s.waypoint_error.is_some() || s.opted_out)
+        .map(|s| {
+            vec![
+                format!("{}/{}/{}", s.kind, s.namespace, s.name),
+                if s.opted_out {
+                    // Shown: a Service kept off the waypoint is a choice the reader should see.
+                    "none (opted out)".into()
+                } else {
+                    binding_text(&p, &s.waypoint, &s.waypoint_error, &s.requested_waypoint)
+                },
+                if s.waypoint.is_some() {
+                    if s.ingress_use_waypoint {
+                        "via waypoint".into()
+                    } else {
+                        p.warn("skips waypoint")
+                    }
+                } else {
+                    "-".into()
+                },
+                conditions_text(&s.istiod_status),
+            ]
+        })
+        .collect();
+    rows.extend(
+        e.workloads
+            .iter()
+            .filter(|w| w.waypoint.is_some() || w.waypoint_error.is_some())
+            .map(|w| {
+                vec![
+                    format!("{}/{}/{}", w.kind, w.namespace, w.name),
+                    binding_text(&p, &w.waypoint, &w.waypoint_error, &None),
+                    "-".into(),
+                    "-".into(),
+                ]
+            }),
+    );
+    if rows.is_empty() {
+        let _ = writeln!(out, "{}", p.dim("nothing in scope uses a waypoint"));
+    } else {
+        out.push_str(&layout::table(
+            &["TARGET", "WAYPOINT", "INGRESS", "ISTIOD"],
+            rows,
+            width,
+        ));
+    }
+    let _ = writeln!(out);
+}
+
+fn binding_text(
+    p: &Paint,
+    wp: &Option<String>,
+    err: &Option<String>,
+    requested: &Option<String>,
+) -> String {
+    match (wp, err) {
+        (Some(w), _) => w.clone(),
+        (None, Some(e)) => p.bad(&match requested {
+            Some(r) => format!("{e} ({r})"),
+            None => e.clone(),
+        }),
+        (None, None) => "-".into(),
+    }
+}

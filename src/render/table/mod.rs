@@ -1,0 +1,109 @@
+//! The human report: assumptions, waypoints and bindings, workloads, per-policy enforcement,
+//! paths and findings, one module per section. Fits the terminal's width (100 columns by
+//! default) without ever splitting a word (`layout`); colour only marks what needs attention
+//! (`style`).
+
+mod assumptions;
+mod bindings;
+mod findings;
+mod paths;
+mod policies;
+mod waypoints;
+mod workloads;
+
+use super::style::Paint;
+use crate::explain::report::Explanation;
+use std::fmt::Write;
+
+// Where callers found them before the layout had its own module.
+pub use super::layout::{terminal_width, wrap, WIDTH};
+
+pub struct Options {
+    pub wide: bool,
+    pub color: bool,
+    /// How many findings `--suppress` silenced (`None`: no --suppress given).
+    pub suppressed: Option<usize>,
+}
+
+/// The report at 100 columns.
+pub fn render(e: &Explanation, o: &Options) -> String {
+    render_width(e, o, WIDTH)
+}
+
+/// The report for a terminal `width` columns wide.
+pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
+    let width = width.max(super::layout::MIN_WIDTH);
+    let p = Paint::new(o.color);
+    let mut out = String::new();
+    let scope = match &e.namespace {
+        Some(ns) => format!("namespace {ns}"),
+        None => "all namespaces".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "{}",
+        p.heading(&format!("Ambient policy enforcement for {scope}"))
+    );
+    let _ = writeln!(out);
+    let sections: [Section; 7] = [
+        assumptions::section,
+        waypoints::section,
+        bindings::section,
+        workloads::section,
+        policies::section,
+        paths::section,
+        findings::section,
+    ];
+    let page = Page { e, o, p, width };
+    for section in sections {
+        section(&mut out, &page);
+    }
+    out
+}
+
+/// What every section is drawn with.
+struct Page<'a> {
+    e: &'a Explanation,
+    o: &'a Options,
+    p: Paint,
+    width: usize,
+}
+
+/// A section appends its heading, its body and the blank line after it.
+type Section = fn(&mut String, &Page);
+
+/// "1 policy", "2 policies", "0 policies".
+pub fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// istiod's conditions, compactly: `Programmed=True, Accepted=True`, or `-`.
+fn conditions_text(conds: &[crate::model::Condition]) -> String {
+    if conds.is_empty() {
+        return "-".into();
+    }
+    conds
+        .iter()
+        .map(|c| {
+            let t = c.type_.rsplit('/').next().unwrap_or(&c.type_);
+            if c.status == "True" || c.reason.is_empty() {
+                format!("{t}={}", c.status)
+            } else {
+                format!("{t}={} ({})", c.status, c.reason)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_agree_in_number() {
+        assert_eq!(counted(1, "policy", "policies"), "1 policy");
+        assert_eq!(counted(0, "policy", "policies"), "0 policies");
+        assert_eq!(counted(2, "finding", "findings"), "2 findings");
+    }
+}

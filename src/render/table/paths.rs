@@ -1,0 +1,156 @@
+//! PATHS: for each destination, one line per source class with its hops, the identity each
+//! hop sees, the policies there and the destination ztunnel's verdict.
+
+use super::{counted, Page};
+use crate::explain::report::Hop;
+use crate::render::layout::wrap;
+use crate::render::style::Paint;
+use std::fmt::Write;
+
+pub(super) fn section(out: &mut String, page: &Page) {
+    let Page { e, o, p, width } = *page;
+    let _ = writeln!(out, "{}", p.heading("PATHS"));
+    if e.paths.is_empty() {
+        let _ = writeln!(out, "{}", p.dim("no destination workloads in scope"));
+    }
+    let decided_per_request = e.paths.iter().any(|path| {
+        path.hops.iter().any(|h| {
+            matches!(h.component.as_str(), "waypoint" | "sidecar") && !h.policies.is_empty()
+        })
+    });
+    if decided_per_request {
+        let line = "=> is the destination ztunnel's verdict; waypoints and sidecars decide per \
+                    request (see check)";
+        for l in wrap(line, width) {
+            let _ = writeln!(out, "{}", p.dim(&l));
+        }
+    }
+    let mut last = "";
+    for path in &e.paths {
+        let outside = path.hops.last().is_some_and(|h| h.component == "none");
+        if path.destination != last {
+            last = &path.destination;
+            let _ = writeln!(out, "{}", path.destination);
+            if path.pods.len() > 1 {
+                let others: Vec<&str> = path
+                    .pods
+                    .iter()
+                    .filter(|p| **p != path.destination)
+                    .map(|p| p.rsplit('/').next().unwrap_or(p))
+                    .collect();
+                let line = format!("same paths for {}", others.join(", "));
+                for l in wrap(&line, width - 2) {
+                    let _ = writeln!(out, "  {}", p.dim(&l));
+                }
+            }
+            if outside {
+                let why = path
+                    .note
+                    .as_deref()
+                    .unwrap_or("destination is not in the mesh");
+                for line in wrap(&format!("every path: {why}"), width - 2) {
+                    let _ = writeln!(out, "  {}", p.warn(&line));
+                }
+            }
+        }
+        if outside {
+            continue;
+        }
+        let hops = path
+            .hops
+            .iter()
+            .map(|h| hop_text(&p, h, o.wide))
+            .collect::<Vec<_>>()
+            .join(" > ");
+        let lead = format!("  {:<16} ", path.source);
+        for (i, line) in wrap(&hops, width - lead.len() - 2).into_iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{}{line}",
+                if i == 0 {
+                    lead.clone()
+                } else {
+                    " ".repeat(lead.len() + 2)
+                }
+            );
+        }
+        let mut extra = Vec::new();
+        if let Some(v) = &path.via {
+            extra.push(format!("addressed to {v}"));
+        }
+        if let Some(n) = &path.note {
+            extra.push(n.clone());
+        }
+        for line in wrap(&extra.join("; "), width - lead.len()) {
+            let _ = writeln!(out, "{}{}", " ".repeat(lead.len()), p.dim(&line));
+        }
+    }
+    let _ = writeln!(out);
+}
+
+fn hop_text(p: &Paint, h: &Hop, wide: bool) -> String {
+    let mut s = match (h.component.as_str(), &h.name) {
+        ("waypoint", Some(n)) => format!("waypoint {n}"),
+        (c, _) => c.to_string(),
+    };
+    if matches!(h.component.as_str(), "ztunnel" | "sidecar") {
+        s.push_str(&format!(" [{}]", h.source_identity));
+    }
+    let n = h.policies.len();
+    if wide && n > 0 {
+        s.push_str(&format!(" {{{}}}", h.policies.join(", ")));
+    } else if n > 0 {
+        s.push_str(&format!(" ({})", counted(n, "policy", "policies")));
+    }
+    if h.component == "none" {
+        s = p.warn("not in mesh");
+    }
+    // The verdict is this hop's (ztunnel's L4 decision), not the request's: a waypoint or
+    // sidecar before it decides per request, which `check` evaluates.
+    match &h.verdict {
+        Some(crate::explain::report::Verdict::Allow) => {
+            s.push_str(&format!(" {}", p.good("=> allow")))
+        }
+        Some(crate::explain::report::Verdict::Deny(_)) => {
+            s.push_str(&format!(" {}", p.bad("=> deny")))
+        }
+        Some(crate::explain::report::Verdict::Depends) => {
+            s.push_str(&format!(" {}", p.warn("=> depends on the client")))
+        }
+        None => {}
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hop_verdict_reads_as_the_hops_own() {
+        use crate::explain::report::Verdict;
+        let p = Paint::plain();
+        let hop = |verdict| Hop {
+            component: "ztunnel".into(),
+            name: None,
+            source_identity: "client".into(),
+            spiffe: None,
+            policies: vec!["AuthorizationPolicy/ns/p".into()],
+            verdict,
+        };
+        let text = |v| hop_text(&p, &hop(v), false);
+        assert_eq!(
+            text(Some(Verdict::Allow)),
+            "ztunnel [client] (1 policy) => allow"
+        );
+        assert_eq!(
+            text(Some(Verdict::Deny(vec!["p".into()]))),
+            "ztunnel [client] (1 policy) => deny"
+        );
+        assert_eq!(
+            text(Some(Verdict::Depends)),
+            "ztunnel [client] (1 policy) => depends on the client"
+        );
+        assert_eq!(text(None), "ztunnel [client] (1 policy)");
+    }
+}

@@ -1,0 +1,187 @@
+//! One kind listed page by page (`limit` and `continue`), the next page requested while the
+//! current one is decoded, and bounded against servers whose lists never end.
+
+use crate::source::kinds::KindSpec;
+use crate::source::request::{Fail, Requester};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::collections::HashSet;
+
+/// Items per page: large enough to keep round trips few, small enough to bound memory.
+const PAGE: usize = 500;
+
+#[derive(Deserialize)]
+struct Page<T> {
+    #[serde(default)]
+    metadata: PageMeta,
+    #[serde(default = "Vec::new")]
+    items: Vec<T>,
+}
+
+#[derive(Deserialize, Default)]
+struct PageMeta {
+    #[serde(rename = "continue", default)]
+    cont: Option<String>,
+}
+
+/// Lists end within this many pages per kind and namespace (500,000 objects, beyond
+/// Kubernetes' tested limit of 150,000 pods per cluster): a server whose continue tokens
+/// never end cannot keep the plugin reading.
+pub const MAX_PAGES: usize = 1000;
+
+/// Percent-encodes a continue token for a query string.
+fn query_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The continue token of a list body, read without parsing it: API servers write
+/// `metadata` before `items`, so only the part before `"items"` is searched. `None` when it
+/// cannot be found there (the full parse then decides).
+fn early_continue(body: &[u8]) -> Option<String> {
+    let head = &body[..body.len().min(64 << 10)];
+    // The cut may split a character: keep the valid prefix.
+    let body = match std::str::from_utf8(head) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+    };
+    let head = &body[..body.find("\"items\"")?];
+    let start = head.find("\"continue\":\"")? + "\"continue\":\"".len();
+    let len = head[start..].find('"')?;
+    let token = &head[start..start + len];
+    (!token.is_empty() && !token.contains('\\')).then(|| token.to_string())
+}
+
+fn page_url(path: &str, cont: Option<&str>) -> String {
+    match cont {
+        Some(c) => format!("{path}?limit={PAGE}&continue={}", query_escape(c)),
+        None => format!("{path}?limit={PAGE}"),
+    }
+}
+
+/// "pods in default" or "pods" (cluster-wide).
+pub(super) fn what(spec: &KindSpec, ns: Option<&str>) -> String {
+    match ns {
+        Some(ns) if spec.namespaced => format!("{} in {ns}", spec.plural),
+        _ => spec.plural.to_string(),
+    }
+}
+
+/// Lists one kind in one namespace (or all), trying the served versions in order.
+pub(super) async fn list_all<T: DeserializeOwned>(
+    r: &Requester,
+    spec: &KindSpec,
+    versions: &[String],
+    ns: Option<&str>,
+) -> std::result::Result<Vec<T>, Fail> {
+    let mut last = Fail::NotFound;
+    for version in versions {
+        let path = spec.list_path(version, ns);
+        // An expired continue token (410 Gone) restarts the list once.
+        let mut result = list_pages(r, &path).await;
+        if matches!(result, Err(Fail::Gone)) {
+            result = list_pages(r, &path).await;
+        }
+        match result {
+            Ok(items) => return Ok(items),
+            Err(Fail::NotFound) => last = Fail::NotFound,
+            Err(Fail::Gone) => {
+                return Err(Fail::Other(format!(
+                    "listing {} failed: its continue token expired twice (410 Gone); the objects change faster than they can be read, try again",
+                    what(spec, ns)
+                )))
+            }
+            Err(Fail::Other(m)) => {
+                return Err(Fail::Other(format!("listing {} failed: {m}", what(spec, ns))))
+            }
+            Err(f) => return Err(f),
+        }
+    }
+    Err(last)
+}
+
+/// One list, page by page, the next page requested while the current one is decoded.
+/// Bounded: at most `MAX_PAGES` pages, and a continue token seen before ends it at once.
+async fn list_pages<T: DeserializeOwned>(
+    r: &Requester,
+    path: &str,
+) -> std::result::Result<Vec<T>, Fail> {
+    let mut items = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut pending: Option<tokio::task::JoinHandle<std::result::Result<Vec<u8>, Fail>>> = None;
+    let mut text = r.get(&page_url(path, None)).await;
+    let result = loop {
+        let body = match text {
+            Ok(t) => t,
+            Err(f) => break Err(f),
+        };
+        let prefetched = early_continue(&body).filter(|c| !seen.contains(c));
+        if let Some(c) = &prefetched {
+            if seen.len() + 1 < MAX_PAGES {
+                let (r, url) = (r.clone(), page_url(path, Some(c)));
+                pending = Some(tokio::spawn(async move { r.get(&url).await }));
+            }
+        }
+        let page: Page<T> = match serde_json::from_slice(&body) {
+            Ok(p) => p,
+            Err(e) => break Err(Fail::Other(format!("invalid response ({e})"))),
+        };
+        drop(body);
+        items.extend(page.items);
+        let Some(c) = page.metadata.cont.filter(|c| !c.is_empty()) else {
+            break Ok(std::mem::take(&mut items));
+        };
+        if seen.contains(&c) {
+            break Err(Fail::Other(
+                "the API server sent the same continue token twice: the list never ends".into(),
+            ));
+        }
+        if seen.len() + 1 >= MAX_PAGES {
+            break Err(Fail::Other(format!(
+                "the list did not end after {MAX_PAGES} pages of {PAGE} (the API server keeps sending continue tokens)"
+            )));
+        }
+        seen.insert(c.clone());
+        text = match pending.take() {
+            Some(next) if prefetched.as_deref() == Some(c.as_str()) => next
+                .await
+                .unwrap_or_else(|e| Err(Fail::Other(e.to_string()))),
+            other => {
+                if let Some(h) = other {
+                    h.abort();
+                }
+                r.get(&page_url(path, Some(&c))).await
+            }
+        };
+    };
+    if let Some(h) = pending {
+        h.abort();
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::early_continue;
+
+    #[test]
+    fn continue_token_before_items() {
+        let body =
+            r#"{"kind":"PodList","metadata":{"continue":"abc=","resourceVersion":"1"},"items":[]}"#;
+        assert_eq!(early_continue(body.as_bytes()).as_deref(), Some("abc="));
+        // Only metadata counts: a "continue" inside an item is ignored.
+        let body = r#"{"kind":"PodList","metadata":{},"items":[{"metadata":{"labels":{"continue":"x"}}}]}"#;
+        assert_eq!(early_continue(body.as_bytes()), None);
+        assert_eq!(
+            early_continue(br#"{"metadata":{"continue":""},"items":[]}"#),
+            None
+        );
+        assert_eq!(early_continue(b"{}"), None);
+    }
+}

@@ -1,0 +1,145 @@
+//! The live cluster through the kubeconfig context: every kind listed concurrently with
+//! pagination, decoded straight into the slim model types. Only GET requests; never Secrets.
+//! What cannot be read (403, CRD not installed) is recorded and the analysis goes on; any
+//! other failure ends the read with one error, so no partial verdict looks complete.
+//! Versions come from API discovery (`discovery`), requests are bounded (`request`), and
+//! credentials never appear in a message (`secrets`).
+//!
+//! `connection` builds the client from the kubeconfig; `lists` reads one kind page by page;
+//! `fetch` runs rounds of lists into the Snapshot and decides which failures end the read.
+
+mod connection;
+mod fetch;
+mod lists;
+
+pub use connection::{connect, Connection, Options};
+pub use lists::MAX_PAGES;
+
+use super::discovery::{self, NoApi};
+use super::kinds::{KindSpec, CONFIGMAP, DEPLOYMENT, KINDS, SECURITY};
+use crate::error::{Error, Result};
+use crate::model::labels::USE_WAYPOINT_NS;
+use crate::model::{ConfigMap, Deployment, MeshConfig};
+use crate::snapshot::Snapshot;
+use fetch::{get_one, no_kubernetes, Fetcher};
+use std::collections::BTreeSet;
+
+/// Reads what one analysis needs. `namespace: None` reads every namespace.
+/// `root_override`: an explicit `--root-namespace`, which beats the mesh config.
+pub async fn load(
+    conn: &Connection,
+    namespace: Option<&str>,
+    root_override: Option<&str>,
+    istio_ns: &str,
+) -> Result<Snapshot> {
+    let ctx = &conn.context;
+    let r = &conn.requester;
+    let all: Vec<&'static KindSpec> = KINDS.iter().collect();
+    // Discovery and the mesh settings first, concurrently: the served versions and the
+    // root namespace decide what else to read. An unreachable server, or one that is no
+    // Kubernetes API, shows here already: stop before issuing every list.
+    let (served, cm, istiod) = tokio::join!(
+        discovery::discover(r, &all),
+        get_one::<ConfigMap>(r, &CONFIGMAP, istio_ns, "istio"),
+        get_one::<Deployment>(r, &DEPLOYMENT, istio_ns, "istiod"),
+    );
+    let mut f = Fetcher::new(conn);
+    let mut no_api = None;
+    match served {
+        Ok(s) => {
+            if conn.requester.verbose {
+                for k in &all {
+                    eprintln!("debug: {} versions to try: {:?}", k.kind, s.versions(k));
+                }
+            }
+            f.served = s;
+        }
+        Err(NoApi::NotKubernetes(m)) => no_api = Some(m),
+        Err(NoApi::Request(e)) => f.fail(e, || "discovery".into()),
+    }
+    let cm = cm.unwrap_or_else(|e| {
+        f.fail(e, || format!("reading ConfigMap {istio_ns}/istio"));
+        None
+    });
+    let istiod = istiod.unwrap_or_else(|e| {
+        f.fail(e, || format!("reading Deployment {istio_ns}/istiod"));
+        None
+    });
+    if let Some(cm) = cm {
+        if let Some(mesh) = cm.data.get("mesh") {
+            if let Ok(mc) = serde_saphyr::from_str::<MeshConfig>(mesh) {
+                f.snap
+                    .mesh
+                    .apply_mesh_config(&mc, &format!("ConfigMap {istio_ns}/istio"));
+            }
+        }
+    }
+    if let Some(mut d) = istiod {
+        if d.metadata.namespace.is_empty() {
+            d.metadata.namespace = istio_ns.to_string();
+        }
+        f.snap.mesh.apply_istiod(&d);
+    }
+    f.stop_early(no_api.as_deref())?;
+    let root_ns = root_override.unwrap_or(f.snap.mesh.root()).to_string();
+    let root_ns = root_ns.as_str();
+    let mut read: BTreeSet<String> = BTreeSet::new();
+    match namespace {
+        None => f.round(&all, &[None]).await,
+        Some(ns) => {
+            read.insert(ns.to_string());
+            read.insert(root_ns.to_string());
+            let first: Vec<Option<String>> = read.iter().cloned().map(Some).collect();
+            f.round(&all, &first).await;
+            // Second round: namespaces of waypoints the first round's bindings refer to.
+            let extra: Vec<Option<String>> = waypoint_namespaces(&f.snap)
+                .into_iter()
+                .filter(|n| read.insert(n.clone()))
+                .map(Some)
+                .collect();
+            if !extra.is_empty() {
+                let namespaced: Vec<&'static KindSpec> =
+                    KINDS.iter().filter(|k| k.namespaced).collect();
+                f.round(&namespaced, &extra).await;
+            }
+        }
+    }
+    f.stop_early(None)?;
+    if f.fetched == 0 && f.forbidden == 0 {
+        return Err(no_kubernetes(conn, "every list answered 404 Not Found"));
+    }
+    if f.fetched == 0 {
+        return Err(Error::Cluster(format!(
+            "context {ctx:?} may not list anything this plugin reads (403 on every kind); see examples/clusterrole.yaml for the permissions it needs"
+        )));
+    }
+    let istio_kinds = [
+        "AuthorizationPolicy",
+        "PeerAuthentication",
+        "RequestAuthentication",
+    ];
+    if istio_kinds.iter().all(|k| f.not_installed.contains(k)) {
+        return Err(Error::Cluster(format!(
+            "Istio is not installed in the cluster of context {ctx:?}: the {SECURITY} API is not served"
+        )));
+    }
+    let mut snap = f.snap;
+    snap.incomplete
+        .sort_by(|a, b| (&a.kind, &a.namespace).cmp(&(&b.kind, &b.namespace)));
+    snap.normalise();
+    Ok(snap)
+}
+
+/// Labels naming a waypoint in another namespace.
+fn waypoint_namespaces(snap: &Snapshot) -> BTreeSet<String> {
+    let metas = snap
+        .namespaces
+        .iter()
+        .map(|n| &n.metadata)
+        .chain(snap.services.iter().map(|s| &s.metadata))
+        .chain(snap.service_entries.iter().map(|s| &s.metadata))
+        .chain(snap.pods.iter().map(|p| &p.metadata));
+    metas
+        .filter_map(|m| m.label(USE_WAYPOINT_NS).map(str::to_string))
+        .collect()
+}

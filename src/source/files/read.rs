@@ -1,0 +1,219 @@
+//! Reading the inputs: `-f` files and directories (walked recursively, in order) and stdin,
+//! each within the limits of `limits`, as UTF-8 text.
+
+use super::{Input, KUSTOMIZATION_FILES};
+use crate::error::{Error, Result};
+use crate::source::limits::*;
+use std::collections::{BTreeMap, HashSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+
+/// Collects input texts within the limits, remembering what directories held that is not
+/// Kubernetes YAML.
+#[derive(Default)]
+pub(super) struct Reader {
+    pub(super) inputs: Vec<Input>,
+    total: u64,
+    files: usize,
+    pub(super) skipped: BTreeMap<String, usize>,
+}
+
+impl Reader {
+    /// Expands one argument: `-` is stdin, a directory is walked.
+    pub(super) fn read_arg(&mut self, arg: &str) -> Result<()> {
+        if arg == "-" {
+            let bytes = read_limited(std::io::stdin().lock(), "<stdin>", 0)?;
+            return self.push("<stdin>".into(), bytes, true);
+        }
+        let path = Path::new(arg);
+        let meta = std::fs::metadata(path)
+            .map_err(|e| Error::Input(format!("{arg}: cannot read: {}", io_reason(&e))))?;
+        if !meta.is_dir() {
+            return self.read_file(path, true);
+        }
+        if path.join("Chart.yaml").is_file() {
+            return Err(Error::Input(format!(
+                "{arg}: a Helm chart holds templates, not objects; render it: helm template NAME {arg} | kubectl ambient-policy explain -f -"
+            )));
+        }
+        let mut files = Vec::new();
+        let skipped_before: usize = self.skipped.values().sum();
+        self.walk(path, &mut files, &mut HashSet::new())?;
+        if files.is_empty() && self.skipped.values().sum::<usize>() == skipped_before {
+            return Err(Error::Input(format!(
+                "{arg}: directory has no .yaml, .yml or .json files"
+            )));
+        }
+        for f in files {
+            self.read_file(&f, false)?;
+        }
+        Ok(())
+    }
+
+    /// Collects manifest files under `dir`, sorted, following symbolic links but visiting
+    /// each directory once (a link loop ends there). Hidden entries (`.git`, `.github`) are
+    /// not manifests; a Helm chart (a directory with `Chart.yaml`) holds templates, not
+    /// objects, and is skipped whole.
+    fn walk(
+        &mut self,
+        dir: &Path,
+        out: &mut Vec<PathBuf>,
+        seen: &mut HashSet<PathBuf>,
+    ) -> Result<()> {
+        let read_err = |e: std::io::Error| {
+            Error::Input(format!("{}: cannot read: {}", dir.display(), io_reason(&e)))
+        };
+        if !seen.insert(dir.canonicalize().map_err(read_err)?) {
+            return Ok(());
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(read_err)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<std::io::Result<_>>()
+            .map_err(read_err)?;
+        entries.sort();
+        for p in entries {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                if p.join("Chart.yaml").is_file() {
+                    self.skip("Helm chart (render it: helm template ... | -f -)");
+                } else {
+                    self.walk(&p, out, seen)?;
+                }
+            } else if KUSTOMIZATION_FILES.contains(&name) {
+                self.skip("kustomization.yaml (render it: -k DIR)");
+            } else if p
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| EXTENSIONS.contains(&e))
+            {
+                if out.len() >= MAX_FILES {
+                    return Err(Error::Input(format!(
+                        "{}: more than {MAX_FILES} manifest files (limit)",
+                        dir.display()
+                    )));
+                }
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+
+    fn skip(&mut self, what: &str) {
+        *self.skipped.entry(what.to_string()).or_default() += 1;
+    }
+
+    fn read_file(&mut self, path: &Path, explicit: bool) -> Result<()> {
+        let name = path.display().to_string();
+        let cannot =
+            |e: std::io::Error| Error::Input(format!("{name}: cannot read: {}", io_reason(&e)));
+        let f = std::fs::File::open(path).map_err(cannot)?;
+        // Refuse a big regular file before reading it; devices and pipes are cut at the limit.
+        let len = f.metadata().map_err(cannot)?.len();
+        if len > MAX_FILE_BYTES {
+            return Err(too_big(&name));
+        }
+        let bytes = read_limited(f, &name, len as usize)?;
+        self.files += 1;
+        self.push(name, bytes, explicit)
+    }
+
+    pub(super) fn push(&mut self, name: String, bytes: Vec<u8>, explicit: bool) -> Result<()> {
+        self.total += bytes.len() as u64;
+        if self.total > MAX_TOTAL_BYTES {
+            return Err(Error::Input(format!(
+                "{name}: the inputs together exceed {} MiB (limit)",
+                MAX_TOTAL_BYTES >> 20
+            )));
+        }
+        let text = decode_text(&name, bytes)?;
+        self.inputs.push(Input {
+            name,
+            text,
+            explicit,
+        });
+        Ok(())
+    }
+}
+
+pub(super) fn too_big(name: &str) -> Error {
+    Error::Input(format!(
+        "{name}: larger than {} MiB (limit)",
+        MAX_FILE_BYTES >> 20
+    ))
+}
+
+/// Reads at most one byte more than the limit, so endless inputs (`/dev/zero`, a pipe that
+/// never closes) stop there; binary data is recognised in its first block, before the rest
+/// is read. `size`: the expected size (a regular file's length, else 0), so that the text is
+/// held in one allocation of its size rather than in one grown by doubling.
+fn read_limited(mut r: impl Read, name: &str, size: usize) -> Result<Vec<u8>> {
+    let cannot =
+        |e: std::io::Error| Error::Input(format!("{name}: cannot read: {}", io_reason(&e)));
+    let mut bytes = Vec::with_capacity(size.max(SNIFF_BYTES) + 1);
+    bytes.resize(SNIFF_BYTES, 0);
+    let mut n = 0;
+    while n < SNIFF_BYTES {
+        match r.read(&mut bytes[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(cannot(e)),
+        }
+    }
+    bytes.truncate(n);
+    check_not_binary(name, &bytes)?;
+    r.take(MAX_FILE_BYTES + 1 - n as u64)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big(name));
+    }
+    Ok(bytes)
+}
+
+/// How much of an input is looked at for binary data before reading the rest (as git does).
+const SNIFF_BYTES: usize = 8192;
+
+fn check_not_binary(name: &str, bytes: &[u8]) -> Result<()> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(Error::Input(format!(
+            "{name}: UTF-16 text; convert it to UTF-8"
+        )));
+    }
+    if bytes.contains(&0) {
+        return Err(Error::Input(format!(
+            "{name}: binary data (NUL bytes), not YAML or JSON"
+        )));
+    }
+    Ok(())
+}
+
+/// Manifests are UTF-8 text; say clearly what else a file is.
+fn decode_text(name: &str, mut bytes: Vec<u8>) -> Result<String> {
+    check_not_binary(name, &bytes)?;
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        Error::Input(format!("{name}:{line}: not UTF-8 text (invalid byte)"))
+    })
+}
+
+pub(super) fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            s.split(" (os error").next().unwrap_or(&s).to_lowercase()
+        }
+    }
+}

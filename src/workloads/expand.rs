@@ -1,0 +1,293 @@
+//! Expansion: each controller that no live pod (or parent controller) of the input stands
+//! for becomes one workload made from its pod template.
+
+use super::owners::{key, owners, remember, Key};
+use crate::model::{Controller, ObjectMeta, Pod, PodStatus};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+
+/// What `expand` did, for the report's assumptions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ControllerCounts {
+    /// Workloads made from pod templates, by controller kind.
+    pub from_templates: BTreeMap<String, usize>,
+    /// Controllers left out because live Pods (or a parent controller) of the input stand
+    /// for them: counted once.
+    pub covered: usize,
+    /// Controllers without a pod template (an Argo Rollout with `workloadRef`).
+    pub without_template: usize,
+}
+
+/// Helm test hooks (`helm.sh/hook: test`, Helm 2's `test-success`/`test-failure`) are
+/// rendered by `helm template` but run only by `helm test`, never by `helm install`: from
+/// manifests they are no workloads. Read from a cluster (no origin) they ran, and stay.
+/// Returns how many were left out (pods and controllers), for the report's assumptions.
+pub fn skip_helm_test_hooks(pods: &mut Vec<Pod>, controllers: &mut Vec<Controller>) -> usize {
+    let hook = |m: &ObjectMeta| {
+        m.origin.is_some()
+            && m.annotation("helm.sh/hook")
+                .is_some_and(|h| h.split(',').any(|h| h.trim().starts_with("test")))
+    };
+    let before = pods.len() + controllers.len();
+    pods.retain(|p| !hook(&p.metadata));
+    controllers.retain(|c| !hook(&c.metadata));
+    before - pods.len() - controllers.len()
+}
+
+/// Turns `controllers` into workloads in `pods` (once: the list is drained), counting in
+/// `counts` what became of them, and reads the deprecated `serviceAccount` alias where
+/// `serviceAccountName` is unset. Helm test hooks are left out before
+/// (`skip_helm_test_hooks`).
+pub fn expand(
+    pods: &mut Vec<Pod>,
+    controllers: &mut Vec<Controller>,
+    counts: &mut ControllerCounts,
+) {
+    let controllers = std::mem::take(controllers);
+    // Controllers that something else in the input stands for: live pods cover their
+    // owners; a parent controller covers its children (a Deployment its ReplicaSets).
+    // Pods remember their controller chain even when no controller is in the input (live
+    // pods: `check --from deploy/NS/NAME` finds them through it).
+    let by_key: BTreeMap<Key, &Controller> = controllers
+        .iter()
+        .map(|c| (key(&c.metadata.namespace, &c.kind, &c.metadata.name), c))
+        .collect();
+    let mut covered: HashSet<Key> = HashSet::new();
+    for p in pods.iter_mut() {
+        let mut mine = HashSet::new();
+        owners(&p.metadata, &by_key, &mut mine);
+        remember(p, mine.iter());
+        covered.extend(mine);
+    }
+    // A declared parent also stands for the children it covers (`rs/NS/NAME` finds the
+    // Deployment's workload when only the Deployment and its ReplicaSet are in the input).
+    let mut children: BTreeMap<Key, Vec<Key>> = BTreeMap::new();
+    for c in &controllers {
+        let mut parents = HashSet::new();
+        owners(&c.metadata, &by_key, &mut parents);
+        let me = key(&c.metadata.namespace, &c.kind, &c.metadata.name);
+        for parent in parents.iter().filter(|k| by_key.contains_key(*k)) {
+            children.entry(parent.clone()).or_default().push(me.clone());
+            covered.insert(me.clone());
+        }
+    }
+    // Each controller is consumed: its template becomes the workload, moved, not copied.
+    for c in controllers {
+        if covered.contains(&key(&c.metadata.namespace, &c.kind, &c.metadata.name)) {
+            counts.covered += 1;
+            continue;
+        }
+        let Controller {
+            kind,
+            metadata,
+            spec,
+        } = c;
+        let Some(t) = spec
+            .template
+            .or_else(|| spec.job_template.and_then(|j| j.spec.template))
+        else {
+            counts.without_template += 1;
+            continue;
+        };
+        *counts.from_templates.entry(kind.clone()).or_default() += 1;
+        let me = key(&metadata.namespace, &kind, &metadata.name);
+        let mut stands_for = vec![(kind.clone(), metadata.name.clone())];
+        stands_for.extend(
+            children
+                .get(&me)
+                .into_iter()
+                .flatten()
+                .map(|(_, kind, name)| (kind.clone(), name.clone())),
+        );
+        pods.push(Pod {
+            kind,
+            controllers: stands_for,
+            metadata: ObjectMeta {
+                name: metadata.name,
+                namespace: metadata.namespace,
+                labels: t.metadata.labels,
+                annotations: t.metadata.annotations,
+                creation_timestamp: metadata.creation_timestamp,
+                owner_references: vec![],
+                origin: metadata.origin,
+            },
+            spec: t.spec,
+            // No phase: a declared workload, enrolled by the offline rule.
+            status: PodStatus::default(),
+        });
+    }
+    for p in pods.iter_mut() {
+        if p.spec.service_account_name.is_empty() && !p.spec.service_account.is_empty() {
+            p.spec.service_account_name = p.spec.service_account.clone();
+        }
+        // Containers are read for istiod's Deployment only (its own list, not these): a
+        // workload's containers and their env would be held through the analysis for nothing.
+        p.spec.containers = Vec::new();
+        // One or two entries each, in lists that grew to four: on a 10,000-pod mesh this
+        // slack was a few percent of the peak memory.
+        p.controllers.shrink_to_fit();
+        p.metadata.owner_references.shrink_to_fit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{ctrl, expanded, live};
+    use super::*;
+
+    /// (kind, name) of every workload after expansion.
+    fn workloads(
+        pods: Vec<Pod>,
+        controllers: Vec<Controller>,
+    ) -> (Vec<(String, String)>, ControllerCounts) {
+        let (pods, counts) = expanded(pods, controllers);
+        let mut v: Vec<_> = pods
+            .iter()
+            .map(|p| (p.kind().to_string(), p.metadata.name.clone()))
+            .collect();
+        v.sort();
+        (v, counts)
+    }
+
+    fn names(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, n)| (k.to_string(), n.to_string()))
+            .collect()
+    }
+
+    #[test]
+    #[allow(clippy::type_complexity)]
+    fn controllers_and_their_live_pods_count_once() {
+        let rs = || {
+            ctrl(
+                "ReplicaSet",
+                "web-5f7d",
+                Some(("Deployment", "web")),
+                Some("5f7d"),
+            )
+        };
+        let cases: Vec<(&str, Vec<Pod>, Vec<Controller>, Vec<(&str, &str)>)> = vec![
+            (
+                "deployment alone",
+                vec![],
+                vec![ctrl("Deployment", "web", None, None)],
+                vec![("Deployment", "web")],
+            ),
+            (
+                "pod owned by a ReplicaSet not in the input: name minus hash is the Deployment",
+                vec![live(
+                    "web-5f7d-abcde",
+                    &[("pod-template-hash", "5f7d")],
+                    Some(("ReplicaSet", "web-5f7d")),
+                )],
+                vec![ctrl("Deployment", "web", None, None)],
+                vec![("Pod", "web-5f7d-abcde")],
+            ),
+            (
+                "kubectl get dump: Deployment, ReplicaSet, Pod",
+                vec![live(
+                    "web-5f7d-abcde",
+                    &[("pod-template-hash", "5f7d")],
+                    Some(("ReplicaSet", "web-5f7d")),
+                )],
+                vec![ctrl("Deployment", "web", None, None), rs()],
+                vec![("Pod", "web-5f7d-abcde")],
+            ),
+            (
+                "Deployment and its ReplicaSet, no pod: the Deployment stands for both",
+                vec![],
+                vec![ctrl("Deployment", "web", None, None), rs()],
+                vec![("Deployment", "web")],
+            ),
+            (
+                "hand-written pod without ownerReferences, with the hash label",
+                vec![live(
+                    "web-5f7d-abcde",
+                    &[("pod-template-hash", "5f7d")],
+                    None,
+                )],
+                vec![ctrl("Deployment", "web", None, None)],
+                vec![("Pod", "web-5f7d-abcde")],
+            ),
+            (
+                "another Deployment's pod does not cover it",
+                vec![live(
+                    "api-1a2b-abcde",
+                    &[("pod-template-hash", "1a2b")],
+                    Some(("ReplicaSet", "api-1a2b")),
+                )],
+                vec![ctrl("Deployment", "web", None, None)],
+                vec![("Deployment", "web"), ("Pod", "api-1a2b-abcde")],
+            ),
+            (
+                "StatefulSet pod",
+                vec![live("db-0", &[], Some(("StatefulSet", "db")))],
+                vec![
+                    ctrl("StatefulSet", "db", None, None),
+                    ctrl("DaemonSet", "agent", None, None),
+                ],
+                vec![("DaemonSet", "agent"), ("Pod", "db-0")],
+            ),
+            (
+                "CronJob's Job pod",
+                vec![live(
+                    "backup-28012345-xyz",
+                    &[],
+                    Some(("Job", "backup-28012345")),
+                )],
+                vec![
+                    ctrl("CronJob", "backup", None, None),
+                    ctrl("Job", "once", None, None),
+                ],
+                vec![("Job", "once"), ("Pod", "backup-28012345-xyz")],
+            ),
+            (
+                "Argo Rollout through its ReplicaSet",
+                vec![live(
+                    "canary-77aa-abcde",
+                    &[("rollouts-pod-template-hash", "77aa")],
+                    Some(("ReplicaSet", "canary-77aa")),
+                )],
+                vec![
+                    ctrl("Rollout", "canary", None, None),
+                    ctrl("ReplicationController", "old", None, None),
+                ],
+                vec![
+                    ("Pod", "canary-77aa-abcde"),
+                    ("ReplicationController", "old"),
+                ],
+            ),
+        ];
+        for (what, pods, ctrls, want) in cases {
+            assert_eq!(workloads(pods, ctrls).0, names(&want), "{what}");
+        }
+    }
+
+    #[test]
+    fn template_fields_and_counts() {
+        let mut no_template = ctrl("Rollout", "ref", None, None);
+        no_template.spec.template = None;
+        let (mut pods, mut controllers, mut counts) = (
+            vec![],
+            vec![ctrl("CronJob", "backup", None, None), no_template],
+            ControllerCounts::default(),
+        );
+        expand(&mut pods, &mut controllers, &mut counts);
+        assert_eq!(pods.len(), 1);
+        let w = &pods[0];
+        assert_eq!(
+            (w.kind(), w.metadata.label("app")),
+            ("CronJob", Some("backup"))
+        );
+        assert_eq!(
+            w.spec.service_account_name, "legacy-sa",
+            "serviceAccount alias"
+        );
+        assert!(w.status.phase.is_empty(), "declared, not live");
+        assert_eq!(counts.without_template, 1);
+        assert_eq!(counts.from_templates["CronJob"], 1);
+        // Idempotent: the controllers were drained.
+        expand(&mut pods, &mut controllers, &mut counts);
+        assert_eq!(pods.len(), 1);
+    }
+}
