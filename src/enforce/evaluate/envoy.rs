@@ -5,10 +5,10 @@
 //! presence, `not*` fields exclude, `when` keys by attribute). Nothing is assumed: an
 //! attribute the request does not carry makes the result unknown.
 
-use super::l4::{kind, service_account_hit, service_account_shown, NsSa};
-use super::peer::{decide_for_peer, identity_kind, Peer, Subject, Witnesses};
-use super::{decide_hop, HopDecision, Outcome};
-use crate::enforce::ztunnel::{Action, Cidr, StringMatch};
+use super::l4::{kind, service_account_hit, NsSa, ServiceAccountShown};
+use super::peer::{self, identity_kind, Peer, Subject, Witnesses};
+use super::{HopDecision, Outcome};
+use crate::enforce::ztunnel::{service_accounts, Action, Cidr, StringMatch};
 use crate::model::{AuthorizationPolicy, From, Operation, Rule, Source, To, WhenCondition};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -44,37 +44,23 @@ pub fn decide(
     policies: &[(&AuthorizationPolicy, Action)],
     r: &Request,
 ) -> (Vec<Outcome>, HopDecision) {
-    let outcomes =
-        |r: &Request| -> Vec<Outcome> { policies.iter().map(|(p, _)| evaluate(p, r)).collect() };
-    let decide_with = |os: &[Outcome]| {
-        let refs: Vec<(Action, &Outcome)> = policies.iter().map(|p| p.1).zip(os).collect();
-        decide_hop(&refs)
-    };
-    let base = outcomes(r);
-    let d = decide_for_peer(
+    let actions: Vec<Action> = policies.iter().map(|p| p.1).collect();
+    peer::decide(
         &r.peer,
-        || {
-            let Peer::Any { trust_domain } = &r.peer else {
-                return None;
-            };
-            let mut w = Witnesses::new(trust_domain);
-            for (p, _) in policies {
-                witnesses(p, r, &mut w);
-            }
-            w.peers()
-        },
+        &actions,
         |peer| {
-            if *peer == r.peer {
-                return decide_with(&base);
-            }
             let req = Request {
                 peer: peer.clone(),
                 ..r.clone()
             };
-            decide_with(&outcomes(&req))
+            policies.iter().map(|(p, _)| evaluate(p, &req)).collect()
         },
-    );
-    (base, d)
+        |w| {
+            for (p, _) in policies {
+                witnesses(p, r, w);
+            }
+        },
+    )
 }
 
 /// Adds the identities one policy's conditions tell apart.
@@ -168,15 +154,6 @@ fn cidrs(v: &[String]) -> Vec<Cidr> {
     v.iter().filter_map(|s| Cidr::parse(s)).collect()
 }
 
-fn service_accounts(v: &[String], policy_ns: &str) -> Vec<(String, String)> {
-    v.iter()
-        .map(|s| match s.split_once('/') {
-            Some((ns, sa)) => (ns.to_string(), sa.to_string()),
-            None => (policy_ns.to_string(), s.clone()),
-        })
-        .collect()
-}
-
 fn str_kind(attr: &str, pos: &[String], neg: &[String], v: Option<&str>) -> Outcome {
     kind(attr, &strings(pos), &strings(neg), v, |m, v| m.matches(v))
 }
@@ -240,7 +217,7 @@ fn sa_kind(pos: &[String], neg: &[String], policy_ns: &str, r: &Request) -> Outc
         "source.serviceAccount",
         &pos,
         &neg,
-        &service_account_shown(&r.peer),
+        &ServiceAccountShown(&r.peer),
         |want| service_account_hit(&r.peer, want.0),
     )
 }
@@ -342,7 +319,7 @@ fn when(w: &WhenCondition, r: &Request) -> Outcome {
         "source.trustDomain" => peer_kind(key, pos, neg, r, Part::TrustDomain),
         "source.serviceAccount" => {
             // Values are `ns/sa` patterns.
-            let shown = service_account_shown(&r.peer);
+            let shown = ServiceAccountShown(&r.peer).to_string();
             let subject = match (&r.peer, r.peer.service_account()) {
                 (_, Some(_)) => Subject::Is(&shown),
                 (Peer::Any { .. }, None) => Subject::Any(String::new()),

@@ -1,8 +1,8 @@
 //! ztunnel's evaluation of the L4 rules it was sent (SEMANTICS.md 5.2,
 //! `ztunnel/src/rbac.rs#Authorization::matches`, `ztunnel/src/state.rs#assert_rbac`).
 
-use super::peer::{decide_for_peer, identity_kind, Peer, Subject, Witnesses};
-use super::{decide_hop, HopDecision, Outcome};
+use super::peer::{self, identity_kind, Peer, Subject, Witnesses};
+use super::{HopDecision, Outcome};
 use crate::enforce::ztunnel::{Action, Cidr, Match, StringMatch, ZRule};
 use std::fmt::Display;
 use std::net::IpAddr;
@@ -93,12 +93,17 @@ pub(crate) fn service_account_hit(peer: &Peer, want: &(String, String)) -> Optio
     }
 }
 
-/// How the service account of `peer` prints in reasons.
-pub(crate) fn service_account_shown(peer: &Peer) -> String {
-    match (peer, peer.service_account()) {
-        (_, Some((ns, sa))) => format!("{ns}/{sa}"),
-        (Peer::Any { .. }, _) => Subject::Any(String::new()).to_string(),
-        _ => Subject::Nothing.to_string(),
+/// How the service account of a peer prints in reasons (`ns/sa`), formatted only when a
+/// reason is written.
+pub(crate) struct ServiceAccountShown<'a>(pub &'a Peer);
+
+impl Display for ServiceAccountShown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.0, self.0.service_account()) {
+            (_, Some((ns, sa))) => write!(f, "{ns}/{sa}"),
+            (Peer::Any { .. }, _) => Subject::Any(String::new()).fmt(f),
+            _ => Subject::Nothing.fmt(f),
+        }
     }
 }
 
@@ -129,7 +134,7 @@ impl Match {
                 "source.serviceAccount",
                 &sas,
                 &not_sas,
-                &service_account_shown(&c.peer),
+                &ServiceAccountShown(&c.peer),
                 |want| service_account_hit(&c.peer, want.0),
             ),
             kind(
@@ -228,44 +233,33 @@ pub type Held<'a> = (Action, &'a [ZRule]);
 /// The destination ztunnel's decision for connection `c` (`assert_rbac`: DENY first, then
 /// no ALLOW => allow, then any ALLOW matching), with each policy's outcome for `c`. For a
 /// peer the question does not name, decided when every identity the rules tell apart
-/// agrees (`peer::decide_for_peer`).
+/// agrees (`peer::decide`).
 pub fn decide(policies: &[Held], c: &Conn) -> (Vec<Outcome>, HopDecision) {
-    let outcomes =
-        |c: &Conn| -> Vec<Outcome> { policies.iter().map(|(_, r)| rules_outcome(r, c)).collect() };
-    let decide_with = |os: &[Outcome]| {
-        let refs: Vec<(Action, &Outcome)> = policies.iter().map(|p| p.0).zip(os).collect();
-        decide_hop(&refs)
-    };
-    let base = outcomes(c);
-    let d = decide_for_peer(
+    let actions: Vec<Action> = policies.iter().map(|p| p.0).collect();
+    peer::decide(
         &c.peer,
-        || {
-            let Peer::Any { trust_domain } = &c.peer else {
-                return None;
+        &actions,
+        |peer| {
+            let conn = Conn {
+                peer: peer.clone(),
+                ..c.clone()
             };
-            let mut w = Witnesses::new(trust_domain);
+            policies
+                .iter()
+                .map(|(_, r)| rules_outcome(r, &conn))
+                .collect()
+        },
+        |w| {
             for m in policies
                 .iter()
                 .flat_map(|p| p.1)
                 .flat_map(|r| &r.clauses)
                 .flat_map(|cl| &cl.matches)
             {
-                m.witnesses(&mut w);
+                m.witnesses(w);
             }
-            w.peers()
         },
-        |peer| {
-            if *peer == c.peer {
-                return decide_with(&base);
-            }
-            let conn = Conn {
-                peer: peer.clone(),
-                ..c.clone()
-            };
-            decide_with(&outcomes(&conn))
-        },
-    );
-    (base, d)
+    )
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //! domain for some. When that leaves a hop undecided, `decide_for_peer` asks every identity
 //! the policies can tell apart (`Witnesses`) and decides when they all agree.
 
-use super::{identity_parts, Decision, HopDecision};
+use super::{decide_hop, identity_parts, Decision, HopDecision, Outcome};
+use crate::enforce::ztunnel::Action;
 use crate::enforce::ztunnel::StringMatch;
 use std::collections::BTreeSet;
 use std::fmt::Display;
@@ -254,28 +255,41 @@ impl Witnesses {
     }
 }
 
-/// The decision for `peer`: for a peer the question does not name, decided when every
-/// identity the policies can tell apart gets the same decision, undecided otherwise.
-/// `eval` decides for one peer; `witnesses` lists the identities to ask.
-pub fn decide_for_peer(
+/// One hop's decision for `peer` over policies with `actions`, in Istio's order
+/// (`decide_hop`), with each policy's outcome for `peer`. `outcomes` evaluates the policies
+/// for one peer. For a peer the question does not name (`Peer::Any`) that leaves undecided,
+/// every identity the policies tell apart (`witnesses` adds them) is asked: the hop is
+/// decided when they all agree, undecided otherwise.
+pub fn decide(
     peer: &Peer,
-    witnesses: impl FnOnce() -> Option<Vec<Peer>>,
-    eval: impl Fn(&Peer) -> HopDecision,
-) -> HopDecision {
-    let base = eval(peer);
-    if base.decision != Decision::Unknown || !matches!(peer, Peer::Any { .. }) {
-        return base;
+    actions: &[Action],
+    outcomes: impl Fn(&Peer) -> Vec<Outcome>,
+    witnesses: impl FnOnce(&mut Witnesses),
+) -> (Vec<Outcome>, HopDecision) {
+    let decide_with = |os: &[Outcome]| {
+        let refs: Vec<(Action, &Outcome)> = actions.iter().copied().zip(os).collect();
+        decide_hop(&refs)
+    };
+    let own = outcomes(peer);
+    let base = decide_with(&own);
+    let Peer::Any { trust_domain } = peer else {
+        return (own, base);
+    };
+    if base.decision != Decision::Unknown {
+        return (own, base);
     }
-    let Some(peers) = witnesses() else {
-        return base;
+    let mut w = Witnesses::new(trust_domain);
+    witnesses(&mut w);
+    let Some(peers) = w.peers() else {
+        return (own, base);
     };
     let mut merged: Option<HopDecision> = None;
-    for w in &peers {
-        let d = eval(w);
+    for p in &peers {
+        let d = decide_with(&outcomes(p));
         match &mut merged {
-            _ if d.decision == Decision::Unknown => return base,
+            _ if d.decision == Decision::Unknown => return (own, base),
             None => merged = Some(d),
-            Some(m) if m.decision != d.decision => return base,
+            Some(m) if m.decision != d.decision => return (own, base),
             Some(m) => {
                 if m.policy != d.policy {
                     m.policy = None;
@@ -285,14 +299,15 @@ pub fn decide_for_peer(
             }
         }
     }
-    match merged {
+    let decided = match merged {
         Some(mut m) => {
             m.denied_by.sort_unstable();
             m.denied_by.dedup();
             m
         }
         None => base,
-    }
+    };
+    (own, decided)
 }
 
 #[cfg(test)]

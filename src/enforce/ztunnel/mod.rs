@@ -359,7 +359,7 @@ fn ports(v: &[String], field: &str, ignored: &mut BTreeSet<String>) -> Vec<u16> 
 }
 
 /// `stringToServiceAccountMatch`: `ns/sa` as is, a bare `sa` in the policy's namespace.
-fn service_accounts(v: &[String], policy_ns: &str) -> Vec<(String, String)> {
+pub(crate) fn service_accounts(v: &[String], policy_ns: &str) -> Vec<(String, String)> {
     v.iter()
         .map(|s| match s.split_once('/') {
             Some((ns, sa)) => (ns.to_string(), sa.to_string()),
