@@ -35,9 +35,6 @@ pub struct Route {
     pub waypoint: Option<(usize, Option<Chain>)>,
     /// A waypoint bound to the address that this source class does not cross.
     pub skipped: Option<usize>,
-    /// Whether the address opts ingress traffic into its waypoint
-    /// (`istio.io/ingress-use-waypoint`).
-    pub ingress_use_waypoint: bool,
 }
 
 /// The waypoint bound to an address, its chain, and whether ingress uses it.
@@ -81,11 +78,7 @@ pub fn route(mesh: &Mesh, to: Addressed, class: SourceClass) -> Route {
         Some(w) => (None, Some(w)),
         None => (None, None),
     };
-    Route {
-        waypoint,
-        skipped,
-        ingress_use_waypoint: iuw,
-    }
+    Route { waypoint, skipped }
 }
 
 /// What enforces policy at destination pod `d`.

@@ -197,7 +197,7 @@ impl<'a> Index<'a> {
 
     /// Pods a policy in `ns` can select: those of `ns`, or every pod for the root namespace;
     /// with `labels`, only those carrying its rarest label.
-    fn candidate_pods(&self, ns: &str, labels: Option<&crate::selector::Labels>) -> Vec<usize> {
+    pub fn candidate_pods(&self, ns: &str, labels: Option<&crate::selector::Labels>) -> Vec<usize> {
         let all = ns == self.root();
         match labels.filter(|l| !l.is_empty()) {
             Some(labels) => labels
@@ -314,17 +314,15 @@ impl<'a> Index<'a> {
                         }),
                 );
             }
-            let rank = |a: Action| match a {
-                Action::Deny => 0,
-                _ => 1,
-            };
-            out.sort_by(|a, b| {
-                let (an, bn) = (self.held_name(a.origin), self.held_name(b.origin));
-                (rank(a.action), a.origin != Origin::PeerAuthentication, an).cmp(&(
-                    rank(b.action),
-                    b.origin != Origin::PeerAuthentication,
-                    bn,
-                ))
+            // Istio's order: DENY (the PeerAuthentication first) before ALLOW, then by name.
+            out.sort_by_cached_key(|h| {
+                let (ns, name) = self.held_name(h.origin);
+                (
+                    h.action != Action::Deny,
+                    h.origin != Origin::PeerAuthentication,
+                    ns.to_string(),
+                    name,
+                )
             });
             out
         })

@@ -22,7 +22,7 @@ use crate::selector::LabelSelector;
 use crate::selector::Labels;
 use crate::snapshot::Snapshot;
 use report::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What to explain: one namespace or all, optionally narrowed to pods matching `-l`.
 #[derive(Debug, Clone, Default)]
@@ -49,8 +49,6 @@ pub(crate) struct Ctx<'a> {
     pub pods: Vec<usize>,
     /// The same, by namespace.
     pub pods_by_ns: BTreeMap<&'a str, Vec<usize>>,
-    /// The same, by (label, value): see `candidate_pods_with`.
-    pub pods_by_label: HashMap<(&'a str, &'a str), Vec<usize>>,
     pub services: BTreeSet<usize>,
     pub service_entries: BTreeSet<usize>,
     /// Effective mTLS of every in-scope pod in the mesh.
@@ -77,19 +75,11 @@ impl<'a> Ctx<'a> {
     /// namespaces for the root): those carrying its rarest label, in index order. Placing N
     /// selector policies then costs what they select, not N scans of the namespace.
     pub fn candidate_pods_with(&self, ns: &str, labels: &Labels) -> Vec<usize> {
-        let all = ns == self.root();
-        labels
-            .iter()
-            .map(|(k, v)| {
-                self.pods_by_label
-                    .get(&(k.as_str(), v.as_str()))
-                    .map_or(&[][..], Vec::as_slice)
-            })
-            .min_by_key(|c| c.len())
-            .unwrap_or(&[])
-            .iter()
-            .copied()
-            .filter(|&d| all || self.snap.pods[d].metadata.namespace == ns)
+        // `pods` is ascending (a filter of 0..n): membership by binary search.
+        self.ix
+            .candidate_pods(ns, Some(labels))
+            .into_iter()
+            .filter(|d| self.pods.binary_search(d).is_ok())
             .collect()
     }
 
@@ -211,12 +201,6 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
             .or_default()
             .push(p);
     }
-    let mut pods_by_label: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-    for &p in &pods {
-        for (k, v) in &snap.pods[p].metadata.labels {
-            pods_by_label.entry((k, v)).or_default().push(p);
-        }
-    }
     let mut ctx = Ctx {
         ix: &ix,
         mesh: &mesh,
@@ -224,7 +208,6 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
         scope,
         pods,
         pods_by_ns,
-        pods_by_label,
         services,
         service_entries,
         mtls,

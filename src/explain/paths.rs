@@ -60,23 +60,52 @@ fn waypoint_hop(ctx: &Ctx, names: &mut ChainNames, w: usize, chain: Option<Chain
     }
 }
 
+/// What the destination hop of a pod lists, computed once per pod: the entries its ztunnel
+/// holds (as labels) and the policies its sidecar enforces.
+struct Listed {
+    ztunnel: Vec<String>,
+    sidecar: Vec<String>,
+}
+
+fn listed(ctx: &Ctx, d: usize) -> Listed {
+    let ix = ctx.ix;
+    let ztunnel = entries(ix, d)
+        .iter()
+        .map(|h| destination::label(ix, d, h.origin))
+        .collect();
+    let sidecar = if ctx.mesh.pods[d].dataplane == Dataplane::Sidecar {
+        ix.sidecar_policies(d)
+            .into_iter()
+            .map(|i| {
+                let m = &ctx.snap.authorization_policies[i].metadata;
+                resource_key("AuthorizationPolicy", &m.namespace, &m.name)
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    Listed { ztunnel, sidecar }
+}
+
+/// The destination ztunnel's verdicts of one pod, by what it sees (the waypoint crossed, or
+/// a client, in plaintext or not): several paths ask the same.
+type Verdicts = HashMap<(Option<usize>, bool), super::report::Verdict>;
+
 /// The destination hop of pod `d` for a request through `via` (the waypoint it crossed)
 /// or straight from a client, in plaintext or not.
-fn destination_hop(ctx: &Ctx, d: usize, via: Option<usize>, plaintext: bool) -> Hop {
+fn destination_hop(
+    ctx: &Ctx,
+    d: usize,
+    listed: &Listed,
+    verdicts: &mut Verdicts,
+    via: Option<usize>,
+    plaintext: bool,
+) -> Hop {
     let (ix, mesh) = (ctx.ix, ctx.mesh);
-    let (source_identity, spiffe, peer) = match (via, plaintext) {
-        (Some(w), _) => {
-            let id = mesh.waypoint_identity(w).to_string();
-            ("waypoint", Some(id.clone()), Peer::known(&id))
-        }
-        (None, true) => ("none", None, Peer::Plaintext),
-        (None, false) => (
-            "client",
-            None,
-            Peer::Any {
-                trust_domain: ctx.snap.mesh.trust_domain().to_string(),
-            },
-        ),
+    let (source_identity, spiffe) = match (via, plaintext) {
+        (Some(w), _) => ("waypoint", Some(mesh.waypoint_identity(w).to_string())),
+        (None, true) => ("none", None),
+        (None, false) => ("client", None),
     };
     let name = Some(mesh.pod_key(d));
     let hop = |component: &str, policies: Vec<String>, verdict| Hop {
@@ -96,23 +125,19 @@ fn destination_hop(ctx: &Ctx, d: usize, via: Option<usize>, plaintext: bool) -> 
             ..hop("", vec![], Some(super::report::Verdict::Allow))
         },
         Enforcer::Ztunnel => {
-            let labels = entries(ix, d)
-                .iter()
-                .map(|h| destination::label(ix, d, h.origin))
-                .collect();
-            hop("ztunnel", labels, Some(destination::verdict(ix, d, peer)))
+            let verdict = verdicts.entry((via, plaintext)).or_insert_with(|| {
+                let peer = match (&spiffe, plaintext) {
+                    (Some(id), _) => Peer::known(id),
+                    (None, true) => Peer::Plaintext,
+                    (None, false) => Peer::Any {
+                        trust_domain: ctx.snap.mesh.trust_domain().to_string(),
+                    },
+                };
+                destination::verdict(ix, d, peer)
+            });
+            hop("ztunnel", listed.ztunnel.clone(), Some(verdict.clone()))
         }
-        Enforcer::Sidecar => {
-            let policies = ix
-                .sidecar_policies(d)
-                .into_iter()
-                .map(|i| {
-                    let m = &ctx.snap.authorization_policies[i].metadata;
-                    resource_key("AuthorizationPolicy", &m.namespace, &m.name)
-                })
-                .collect();
-            hop("sidecar", policies, None)
-        }
+        Enforcer::Sidecar => hop("sidecar", listed.sidecar.clone(), None),
         Enforcer::Nothing => hop("none", vec![], None),
     }
 }
@@ -123,22 +148,24 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
     let mut out = Vec::new();
     // Pods enforced alike (replicas of one workload) share their paths: computed once per
     // group, so paths grow with workloads, not pods.
-    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut groups: Vec<(usize, Vec<usize>, Listed)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for &d in &ctx.pods {
         if mesh.pods[d].role != Role::Workload {
             continue;
         }
-        let sig = signature(ctx, d);
+        let listed = listed(ctx, d);
+        let sig = signature(ctx, d, &listed);
         match index.get(&sig) {
             Some(&g) => groups[g].1.push(d),
             None => {
                 index.insert(sig, groups.len());
-                groups.push((d, vec![d]));
+                groups.push((d, vec![d], listed));
             }
         }
     }
-    for (d, members) in groups {
+    for (d, members, listed) in groups {
+        let mut verdicts = Verdicts::new();
         let info = &mesh.pods[d];
         let dest = mesh.pod_key(d);
         let pods: Vec<String> = if members.len() > 1 {
@@ -171,7 +198,14 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
             }
             let plaintext = class == SourceClass::Plaintext;
             let via = route.waypoint.map(|(w, _)| w);
-            hops.push(destination_hop(ctx, d, via, plaintext));
+            hops.push(destination_hop(
+                ctx,
+                d,
+                &listed,
+                &mut verdicts,
+                via,
+                plaintext,
+            ));
             (hops, route)
         };
         // Services and ServiceEntries that address this pod.
@@ -262,17 +296,8 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
 }
 
 /// Everything the paths of pod `d` depend on: pods with equal signatures get equal paths.
-fn signature(ctx: &Ctx, d: usize) -> String {
-    let (ix, info) = (ctx.ix, &ctx.mesh.pods[d]);
-    let sidecar = if info.dataplane == Dataplane::Sidecar {
-        ix.sidecar_policies(d)
-    } else {
-        vec![]
-    };
-    let zt: Vec<String> = entries(ix, d)
-        .iter()
-        .map(|h| destination::label(ix, d, h.origin))
-        .collect();
+fn signature(ctx: &Ctx, d: usize, listed: &Listed) -> String {
+    let info = &ctx.mesh.pods[d];
     format!(
         "{}|{:?}|{}|{:?}|{:?}|{:?}|{}|{:?}|{:?}",
         ctx.snap.pods[d].metadata.namespace,
@@ -282,7 +307,7 @@ fn signature(ctx: &Ctx, d: usize) -> String {
         info.service_entries,
         info.binding.waypoint,
         info.bypass_inbound,
-        zt,
-        sidecar
+        listed.ztunnel,
+        listed.sidecar
     )
 }
