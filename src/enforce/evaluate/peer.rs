@@ -4,7 +4,7 @@
 //! (`explain`'s paths: "any ambient client"). Identity conditions are three-valued against
 //! the second: `principals: ["*"]` holds for every authenticated peer, a principal of another
 //! trust domain for none (ztunnel compares literally), one principal of the mesh's trust
-//! domain for some. When that leaves a hop undecided, `decide_for_peer` asks every identity
+//! domain for some. When that leaves a hop undecided, `decide` asks every identity
 //! the policies can tell apart (`Witnesses`) and decides when they all agree.
 
 use super::{decide_hop, identity_parts, Decision, HopDecision, Outcome};
