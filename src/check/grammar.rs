@@ -123,21 +123,30 @@ pub fn offered(source: bool) -> Vec<(String, &'static str)> {
         .collect()
 }
 
-/// The forms of a flag for messages: `pod/NS/NAME, deploy/NS/NAME, ...`.
+/// The forms of a flag for messages, the controllers folded into one:
+/// `pod/NS/NAME, NS/NAME, deploy|sts|.../NS/NAME, sa/NS/NAME, ...`.
 pub fn described(source: bool) -> String {
-    let mut v: Vec<String> = offered(source)
-        .into_iter()
-        .map(|(f, _)| {
-            if f.ends_with('/') {
-                format!("{f}NS/NAME{}", if source { "" } else { "[:PORT]" })
-            } else {
-                f
-            }
-        })
+    let port = if source { "" } else { "[:PORT]" };
+    let controllers: Vec<&str> = FORMS
+        .iter()
+        .filter(|f| is_workload(f) && f.kind != "Pod")
+        .map(|f| f.names[0])
         .collect();
-    if source {
-        v.insert(1, "NS/NAME".into());
-    } else {
+    let mut v: Vec<String> = Vec::new();
+    for f in FORMS.iter().filter(|f| if source { f.from } else { f.to }) {
+        let name = f.names[0];
+        match (f.named, f.kind) {
+            (false, _) => v.push(name.to_string()),
+            (true, "Pod") if source => v.extend(["pod/NS/NAME".into(), "NS/NAME".into()]),
+            (true, "Pod") => v.push(format!("pod/NS/NAME{port}")),
+            (true, _) if controllers.first() == Some(&name) => {
+                v.push(format!("{}/NS/NAME{port}", controllers.join("|")))
+            }
+            (true, _) if controllers.contains(&name) => {}
+            (true, _) => v.push(format!("{name}/NS/NAME{port}")),
+        }
+    }
+    if !source {
         v.push("a hostname like reviews.default.svc.cluster.local:9080".into());
     }
     let last = v.pop().unwrap_or_default();
@@ -185,9 +194,14 @@ mod tests {
                 );
             }
         }
-        assert!(described(true).starts_with("pod/NS/NAME, NS/NAME, deploy/NS/NAME"));
-        assert!(
-            described(false).ends_with("or a hostname like reviews.default.svc.cluster.local:9080")
+        // Messages fold the controllers into one form.
+        assert_eq!(
+            described(true),
+            "pod/NS/NAME, NS/NAME, deploy|sts|ds|rs|rc|job|cj|rollout/NS/NAME, sa/NS/NAME, ingress/NS/NAME, ingress or external"
+        );
+        assert_eq!(
+            described(false),
+            "svc/NS/NAME[:PORT], pod/NS/NAME[:PORT], deploy|sts|ds|rs|rc|job|cj|rollout/NS/NAME[:PORT] or a hostname like reviews.default.svc.cluster.local:9080"
         );
     }
 }
