@@ -5,10 +5,17 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The crate's directory as Cargo gives it when the script runs (not `env!`, fixed when the
+/// script was compiled: a target directory copied from another checkout would report that
+/// checkout's commit).
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default())
+}
+
 fn git(args: &[&str]) -> Option<String> {
     let out = Command::new("git")
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(manifest_dir())
         .output()
         .ok()?;
     let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
@@ -16,7 +23,7 @@ fn git(args: &[&str]) -> Option<String> {
 }
 
 fn main() {
-    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest_dir = manifest_dir();
     let ours = git(&["rev-parse", "--show-toplevel"])
         .and_then(|t| Path::new(&t).canonicalize().ok())
         .is_some_and(|t| manifest_dir.canonicalize().is_ok_and(|m| m == t));
