@@ -56,9 +56,31 @@ fn after_help() -> String {
         0  ran fine, and no finding at or above --fail-on\n  \
         1  a finding at or above --fail-on remains\n  \
         2  usage or input error (bad flag, unreadable or malformed manifest)\n  \
-        3  cluster or API error (unreachable, timed out, unauthorised, forbidden)\n\n\
-        Finding codes (AMB001...) with their resolution: {}/blob/main/docs/findings.md",
+        3  cluster or API error (unreachable, timed out, unauthorised, forbidden)\n\n{}",
+        findings_link()
+    )
+}
+
+/// Where the finding codes are explained (the help of every subcommand that reports them).
+fn findings_link() -> String {
+    format!(
+        "Finding codes (AMB001...) with their resolution: {}/blob/main/docs/findings.md",
         env!("CARGO_PKG_HOMEPAGE")
+    )
+}
+
+fn diff_after_help() -> String {
+    format!(
+        "Examples:\n  \
+    # What would applying these manifests change in the cluster?\n  \
+    kubectl ambient-policy diff -f proposed/\n\n  \
+    # ... and deleting a policy\n  \
+    kubectl ambient-policy diff -f proposed/ --delete AuthorizationPolicy/bookinfo/old\n\n  \
+    # A pull request, offline: main's manifests against the branch's\n  \
+    kubectl ambient-policy diff --base main/manifests/ -f manifests/ --fail-on error\n\n\
+Exit codes: 0 no difference, 1 differences (with --fail-on: a finding at or above SEVERITY\n\
+introduced), 2 usage or input error, 3 cluster error.\n\n{}",
+        findings_link()
     )
 }
 
@@ -311,15 +333,7 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  \
-    # What would applying these manifests change in the cluster?\n  \
-    kubectl ambient-policy diff -f proposed/\n\n  \
-    # ... and deleting a policy\n  \
-    kubectl ambient-policy diff -f proposed/ --delete AuthorizationPolicy/bookinfo/old\n\n  \
-    # A pull request, offline: main's manifests against the branch's\n  \
-    kubectl ambient-policy diff --base main/manifests/ -f manifests/ --fail-on error\n\n\
-Exit codes: 0 no difference, 1 differences (with --fail-on: a finding at or above SEVERITY\n\
-introduced), 2 usage or input error, 3 cluster error.")]
+#[command(after_help = diff_after_help())]
 pub struct DiffArgs {
     /// Compare with these manifests instead of the cluster (offline; repeatable)
     #[arg(long, value_name = "FILE|DIR")]

@@ -59,6 +59,12 @@ fn help_documents_exit_codes_findings_and_the_kinds_read() {
 
     let explain = stdout(&run_env(&["explain", "--help"], &[]));
     assert!(explain.contains("Exit codes:") && explain.contains(&reference));
+    // diff reports findings too.
+    let diff = stdout(&run_env(&["diff", "--help"], &[]));
+    assert!(
+        diff.contains("Exit codes:") && diff.contains(&reference),
+        "{diff}"
+    );
     // The `kubectl get` example names every kind with its group; no bare `gateways`.
     let kinds = explain
         .split_whitespace()
