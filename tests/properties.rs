@@ -585,6 +585,15 @@ proptest! {
         }
     }
 
+    /// `explain`'s destination-ztunnel verdicts, `check`'s hops, the matrix and the enforcers
+    /// `explain` names agree on any world (issue 12: one engine).
+    #[test]
+    fn explain_check_and_the_matrix_agree(w in world()) {
+        let snap = snapshot(&w.docs());
+        let t = support::consistency::all_agree(&snap, "a generated world");
+        prop_assert!(t.failures.is_empty(), "{}", t.failures.join("\n"));
+    }
+
     /// `-o json` validates against the published schema and parses back to the same value;
     /// `-o yaml` parses back to the same value too.
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod apiserver;
 pub mod cluster;
+pub mod consistency;
 
 use ambient_policy::explain::report::{Enforcement, Explanation, PolicyReport};
 use ambient_policy::explain::{explain, Scope};
