@@ -154,13 +154,20 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
         if mesh.pods[d].role != Role::Workload {
             continue;
         }
-        let listed = listed(ctx, d);
-        let sig = signature(ctx, d, &listed);
+        // What the destination hop depends on (the engine's signature), and the addresses
+        // that front the pod, which give it its paths.
+        let info = &mesh.pods[d];
+        let sig = format!(
+            "{}|{:?}|{:?}",
+            ctx.ix.signature(d),
+            info.services,
+            info.service_entries
+        );
         match index.get(&sig) {
             Some(&g) => groups[g].1.push(d),
             None => {
                 index.insert(sig, groups.len());
-                groups.push((d, vec![d], listed));
+                groups.push((d, vec![d], listed(ctx, d)));
             }
         }
     }
@@ -293,21 +300,4 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
         out.push(path("out-of-mesh", None, hops, not_in_mesh));
     }
     out
-}
-
-/// Everything the paths of pod `d` depend on: pods with equal signatures get equal paths.
-fn signature(ctx: &Ctx, d: usize, listed: &Listed) -> String {
-    let info = &ctx.mesh.pods[d];
-    format!(
-        "{}|{:?}|{}|{:?}|{:?}|{:?}|{}|{:?}|{:?}",
-        ctx.snap.pods[d].metadata.namespace,
-        info.dataplane,
-        info.reason,
-        info.services,
-        info.service_entries,
-        info.binding.waypoint,
-        info.bypass_inbound,
-        listed.ztunnel,
-        listed.sidecar
-    )
 }
