@@ -1,7 +1,9 @@
 //! From a Snapshot to an Explanation: per-policy enforcement, inventory, paths, findings.
 //! Pure: no I/O.
 
+mod assumptions;
 mod authz;
+mod bindings;
 mod bypass;
 mod destination;
 mod entries;
@@ -218,8 +220,8 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     policies.extend(peer::reports(&mut ctx));
     policies.extend(extensions::reports(&mut ctx));
     policies.extend(extensions::route_reports(&mut ctx));
-    inventory::findings(&mut ctx);
-    let input_assumptions = inventory::input_state(&mut ctx);
+    bindings::findings(&mut ctx);
+    let input_assumptions = assumptions::input_state(&mut ctx);
     let mut chains = paths::ChainNames::default();
     let paths = paths::build(&ctx, &mut chains);
     let bypass = bypass::findings(&ctx, &mut chains);
@@ -234,7 +236,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
         kind: "Explanation",
         namespace: scope.namespace.clone(),
         assumptions: {
-            let mut a = inventory::assumptions(snap);
+            let mut a = assumptions::assumptions(snap);
             a.extend(input_assumptions);
             a
         },

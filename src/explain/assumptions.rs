@@ -1,0 +1,205 @@
+//! The assumptions of the explanation: mesh settings and where they come from, inputs
+//! skipped, and declared versus observed state (AMB026).
+
+use super::inventory::waypoints;
+use super::report::*;
+use super::Ctx;
+use crate::findings::{self as f, Finding};
+use crate::mesh::Role;
+use crate::model::resource_key;
+use crate::snapshot::Snapshot;
+
+pub fn assumptions(snap: &Snapshot) -> Vec<Assumption> {
+    let m = &snap.mesh;
+    let mut v = vec![
+        Assumption {
+            setting: "rootNamespace".into(),
+            value: m.root_namespace.value.clone(),
+            source: m.root_namespace.source.clone(),
+        },
+        Assumption {
+            setting: "trustDomain".into(),
+            value: m.trust_domain.value.clone(),
+            source: m.trust_domain.source.clone(),
+        },
+    ];
+    v.push(match &m.istio_version {
+        Some(s) => Assumption {
+            setting: "istioVersion".into(),
+            value: s.value.clone(),
+            source: s.source.clone(),
+        },
+        None => Assumption {
+            setting: "istioVersion".into(),
+            value: "unknown".into(),
+            source: "not in the input; semantics of Istio 1.28+ assumed".into(),
+        },
+    });
+    for (k, s) in &m.features {
+        v.push(Assumption {
+            setting: k.clone(),
+            value: s.value.to_string(),
+            source: s.source.clone(),
+        });
+    }
+    let c = &snap.controller_counts;
+    if !c.from_templates.is_empty() || c.covered > 0 {
+        let kinds = c
+            .from_templates
+            .iter()
+            .map(|(k, n)| format!("{k} ({n})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        v.push(Assumption {
+            setting: "workloadsFromControllers".into(),
+            value: if kinds.is_empty() {
+                "none".into()
+            } else {
+                kinds
+            },
+            source: format!(
+                "pod templates, enrolled by labels (no live status){}",
+                if c.covered > 0 {
+                    format!(
+                        "; {} controller(s) counted through their live pods or parent",
+                        c.covered
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+        });
+    }
+    v.push(Assumption {
+        setting: "cniExcludeNamespaces".into(),
+        value: m.cni_exclude_namespaces.value.join(","),
+        source: m.cni_exclude_namespaces.source.clone(),
+    });
+    v.extend(skipped_inputs(snap));
+    v
+}
+
+/// What the file source skipped without modelling it, said up front so nothing is silently
+/// missing: inputs that are not Kubernetes objects, and kinds ambient mode never reads.
+fn skipped_inputs(snap: &Snapshot) -> Vec<Assumption> {
+    let counts = |m: &std::collections::BTreeMap<String, usize>| {
+        m.iter()
+            .map(|(k, n)| format!("{k} ({n})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut v = Vec::new();
+    if !snap.non_kubernetes.is_empty() {
+        v.push(Assumption {
+            setting: "skippedInputs".into(),
+            value: counts(&snap.non_kubernetes),
+            source: "-f directories: not Kubernetes objects".into(),
+        });
+    }
+    if !snap.ignored_kinds.is_empty() {
+        v.push(Assumption {
+            setting: "ignoredKinds".into(),
+            value: counts(&snap.ignored_kinds),
+            source: "installed with Istio, never read by ambient mode".into(),
+        });
+    }
+    v.extend(snap.input_notes.iter().map(|n| Assumption {
+        setting: n.setting.clone(),
+        value: n.value.clone(),
+        source: n.source.clone(),
+    }));
+    v
+}
+
+/// Declared versus observed state: waypoints assumed ready because the input declares them
+/// without status, namespaces the input references but does not contain (AMB026), and
+/// namespace labels given on the command line. Returns the assumptions; pushes the findings.
+pub fn input_state(ctx: &mut Ctx) -> Vec<Assumption> {
+    let (snap, mesh) = (ctx.snap, ctx.mesh);
+    let mut out = Vec::new();
+    for w in waypoints(ctx).iter().filter(|w| w.declared) {
+        out.push(Assumption {
+            setting: format!("waypoint {}/{}", w.namespace, w.name),
+            value: "ready (assumed)".into(),
+            source:
+                "declared in the input without status: istiod deploys it and gives it addresses"
+                    .into(),
+        });
+    }
+    for ns in &snap.namespace_labels_from_flag {
+        let labels = snap
+            .namespace_labels(ns)
+            .map(|l| {
+                l.iter()
+                    // As the user gave them: without the name label the API server adds.
+                    .filter(|(k, _)| *k != crate::snapshot::NAMESPACE_NAME_LABEL)
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default();
+        out.push(Assumption {
+            setting: format!("namespace {ns}"),
+            value: if labels.is_empty() {
+                "no labels".into()
+            } else {
+                labels
+            },
+            source: "command-line flag --namespace-labels".into(),
+        });
+    }
+    // A live cluster lists namespaces; only when it could not, or for manifests, can one be
+    // missing.
+    if snap.incomplete.iter().any(|i| i.kind == "Namespace") {
+        return out;
+    }
+    // Namespaces whose labels decide something: they hold a workload whose enrollment
+    // follows the namespace label (not one that decides for itself: its own
+    // dataplane-mode label, hostNetwork, ztunnel, an istio-cni-excluded namespace), so that
+    // rendered Istio installs (istiod, ztunnel, gateways) do not raise it.
+    let excluded = &snap.mesh.cni_exclude_namespaces.value;
+    let mut holders: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for &p in &ctx.pods {
+        let pod = &snap.pods[p];
+        let m = &pod.metadata;
+        let self_decided = m.label(crate::mesh::enrollment::DATAPLANE_MODE).is_some()
+            || pod.spec.host_network
+            || (m.namespace == snap.mesh.root() && m.label("app") == Some("ztunnel"))
+            || excluded.contains(&m.namespace)
+            || !pod.status.phase.is_empty();
+        if !self_decided && mesh.pods[p].role == Role::Workload {
+            holders
+                .entry(m.namespace.as_str())
+                .or_default()
+                .push(format!("{} {}", pod.kind(), m.name));
+        }
+    }
+    for &s in &ctx.services {
+        let m = &snap.services[s].metadata;
+        if let Some(h) = holders.get_mut(m.namespace.as_str()) {
+            h.push(format!("Service {}", m.name));
+        }
+    }
+    for (ns, what) in holders {
+        if snap.namespace_labels(ns).is_some() {
+            continue;
+        }
+        out.push(Assumption {
+            setting: format!("namespace {ns}"),
+            value: "no labels (assumed)".into(),
+            source: "not in the input; give its labels with --namespace-labels".into(),
+        });
+        let list = what.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+        let more = if what.len() > 3 {
+            format!(" and {} more", what.len() - 3)
+        } else {
+            String::new()
+        };
+        ctx.findings.push(Finding::new(
+            &f::NAMESPACE_MISSING,
+            resource_key("Namespace", "", ns),
+            format!("namespace {ns} holds {list}{more} but is not in the input: it is analysed as unlabelled (no istio.io/dataplane-mode, no istio.io/use-waypoint), so its workloads count as outside the mesh unless their own labels enrol them"),
+        ));
+    }
+    out
+}
