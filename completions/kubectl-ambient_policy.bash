@@ -79,7 +79,7 @@ _kubectl__ambient_policy() {
             return 0
             ;;
         kubectl__ambient_policy__subcmd__check)
-            opts="-o -f -k -v -n -A -h -V --from --to --port --method --path --header --request-principal --plaintext --source-ip --pod-ip --output --color --filename --kustomize --namespace-labels --kubeconfig --context --cluster --user --request-timeout --istio-namespace --root-namespace --trust-domain --feature --cni-exclude-namespaces --verbose --namespace --all-namespaces --help --version"
+            opts="-o -f -k -v -n -A -h -V --from --to --port --method --path --header --request-principal --plaintext --source-ip --pod-ip --output --color --filename --kustomize --namespace-labels --kubeconfig --context --cluster --user --request-timeout --istio-namespace --root-namespace --trust-domain --istio-version --ztunnel-version --feature --cni-exclude-namespaces --verbose --namespace --all-namespaces --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -198,6 +198,14 @@ _kubectl__ambient_policy() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --istio-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ztunnel-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --feature)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -236,7 +244,7 @@ _kubectl__ambient_policy() {
             return 0
             ;;
         kubectl__ambient_policy__subcmd__diff)
-            opts="-A -v -o -l -f -k -n -h -V --base --delete --all-namespaces --namespace-labels --kubeconfig --context --cluster --user --request-timeout --istio-namespace --root-namespace --trust-domain --feature --cni-exclude-namespaces --verbose --output --selector --color --suppress --filename --kustomize --fail-on --namespace --help --version"
+            opts="-A -v -o -l -f -k -n -h -V --base --delete --all-namespaces --namespace-labels --kubeconfig --context --cluster --user --request-timeout --istio-namespace --root-namespace --trust-domain --istio-version --ztunnel-version --feature --cni-exclude-namespaces --verbose --output --selector --color --suppress --filename --kustomize --fail-on --namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -294,6 +302,14 @@ _kubectl__ambient_policy() {
                     return 0
                     ;;
                 --trust-domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --istio-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ztunnel-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -371,7 +387,7 @@ _kubectl__ambient_policy() {
             return 0
             ;;
         kubectl__ambient_policy__subcmd__explain)
-            opts="-n -A -f -k -v -o -l -h -V --namespace --all-namespaces --filename --kustomize --namespace-labels --kubeconfig --context --cluster --user --request-timeout --istio-namespace --root-namespace --trust-domain --feature --cni-exclude-namespaces --verbose --output --selector --color --fail-on --suppress --help --version"
+            opts="-n -A -f -k -v -o -l -h -V --namespace --all-namespaces --filename --kustomize --namespace-labels --kubeconfig --context --cluster --user --request-timeout --istio-namespace --root-namespace --trust-domain --istio-version --ztunnel-version --feature --cni-exclude-namespaces --verbose --output --selector --color --fail-on --suppress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -451,6 +467,14 @@ _kubectl__ambient_policy() {
                     return 0
                     ;;
                 --trust-domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --istio-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ztunnel-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -45,6 +45,8 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l istio-namespace -d 'Namespace where istiod runs (its istio ConfigMap and Deployment are read there)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l root-namespace -d 'Istio root namespace (default: from the istio ConfigMap, else istio-system)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l trust-domain -d 'Mesh trust domain (default: from the istio ConfigMap, else cluster.local)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l istio-version -d 'The Istio (istiod) version whose rules apply, e.g. 1.26 or 1.26.2 (default: istiod\'s image tag, else the newest release known)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l ztunnel-version -d 'ztunnel\'s version, when it differs from istiod\'s during an upgrade (default: the ztunnel DaemonSet\'s image tag, else istiod\'s version)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l feature -d 'Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l cni-exclude-namespaces -d 'Namespaces istio-cni never enrols (comma-separated; default kube-system)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s o -l output -d 'Output format' -r -f -a "table\t''
@@ -78,6 +80,8 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l istio-namespace -d 'Namespace where istiod runs (its istio ConfigMap and Deployment are read there)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l root-namespace -d 'Istio root namespace (default: from the istio ConfigMap, else istio-system)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l trust-domain -d 'Mesh trust domain (default: from the istio ConfigMap, else cluster.local)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l istio-version -d 'The Istio (istiod) version whose rules apply, e.g. 1.26 or 1.26.2 (default: istiod\'s image tag, else the newest release known)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l ztunnel-version -d 'ztunnel\'s version, when it differs from istiod\'s during an upgrade (default: the ztunnel DaemonSet\'s image tag, else istiod\'s version)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l feature -d 'Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l cni-exclude-namespaces -d 'Namespaces istio-cni never enrols (comma-separated; default kube-system)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s o -l output -d 'Output format' -r -f -a "table\t''
@@ -128,6 +132,8 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l istio-namespace -d 'Namespace where istiod runs (its istio ConfigMap and Deployment are read there)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l root-namespace -d 'Istio root namespace (default: from the istio ConfigMap, else istio-system)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l trust-domain -d 'Mesh trust domain (default: from the istio ConfigMap, else cluster.local)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l istio-version -d 'The Istio (istiod) version whose rules apply, e.g. 1.26 or 1.26.2 (default: istiod\'s image tag, else the newest release known)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l ztunnel-version -d 'ztunnel\'s version, when it differs from istiod\'s during an upgrade (default: the ztunnel DaemonSet\'s image tag, else istiod\'s version)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l feature -d 'Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l cni-exclude-namespaces -d 'Namespaces istio-cni never enrols (comma-separated; default kube-system)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s n -l namespace -d 'Namespace of NAME-only forms and of the matrix (default: the context\'s, else "default"; with -f/-k, the matrix covers every namespace of the input)' -r

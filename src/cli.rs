@@ -87,7 +87,7 @@ introduced), 2 usage or input error, 3 cluster error.\n\n{}",
 /// The `kubectl get` example: every kind the plugin reads, with its group (plain `gateways`
 /// would be ambiguous beside Istio's networking.istio.io Gateway).
 fn explain_after_help() -> String {
-    use crate::source::kinds::{CONFIGMAP, DEPLOYMENT, KINDS};
+    use crate::source::kinds::{CONFIGMAP, DAEMONSET, DEPLOYMENT, KINDS};
     let resource = |s: &crate::source::kinds::KindSpec| {
         if s.group.is_empty() {
             s.plural.to_string()
@@ -104,10 +104,11 @@ fn explain_after_help() -> String {
         kubectl ambient-policy explain -f manifests/ --fail-on warning --suppress 'AMB011=*'\n\n  \
         # Machine-readable output from a dump of every kind the plugin reads\n  \
         kubectl get {kinds} -A -o yaml > mesh.yaml\n  \
-        kubectl get -n istio-system {}/istio {}/istiod -o yaml >> mesh.yaml\n  \
+        kubectl get -n istio-system {}/istio {}/istiod {}/ztunnel -o yaml >> mesh.yaml\n  \
         kubectl ambient-policy explain -A -f mesh.yaml -o json\n\n{}",
         resource(&CONFIGMAP),
         resource(&DEPLOYMENT),
+        resource(&DAEMONSET),
         after_help()
     )
 }
@@ -277,6 +278,16 @@ pub struct InputArgs {
     #[arg(long, value_name = "DOMAIN")]
     pub trust_domain: Option<String>,
 
+    /// The Istio (istiod) version whose rules apply, e.g. 1.26 or 1.26.2 (default: istiod's
+    /// image tag, else the newest release known)
+    #[arg(long, value_name = "X.Y[.Z]", value_parser = parse_version)]
+    pub istio_version: Option<String>,
+
+    /// ztunnel's version, when it differs from istiod's during an upgrade (default: the
+    /// ztunnel DaemonSet's image tag, else istiod's version)
+    #[arg(long, value_name = "X.Y[.Z]", value_parser = parse_version)]
+    pub ztunnel_version: Option<String>,
+
     /// Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)
     #[arg(long = "feature", value_name = "NAME=BOOL")]
     pub features: Vec<String>,
@@ -425,6 +436,13 @@ pub struct CheckArgs {
     // explain.
     #[command(flatten)]
     pub input: InputArgs,
+}
+
+/// An Istio release: `1.26`, `1.26.2`, `1.26.2-distroless`.
+pub fn parse_version(s: &str) -> Result<String, String> {
+    crate::versions::Version::parse(s)
+        .map(|_| s.to_string())
+        .ok_or_else(|| format!("invalid version {s:?} (want X.Y or X.Y.Z, e.g. 1.26.2)"))
 }
 
 /// kubectl-style durations: `500ms`, `5s`, `2m`, or a bare number of seconds.

@@ -138,6 +138,10 @@ codes! {
     FOREIGN_TRUST_DOMAIN = "AMB032", Error,
         "cluster.local principal never matches at ztunnel when the mesh has another trust domain",
         "Write the mesh's trust domain in the principal, or `*/ns/NS/sa/SA` to match any trust domain; waypoints and sidecars read cluster.local as the mesh's own, ztunnel does not.";
+    // AMB040-AMB049: findings that exist because of the Istio version running.
+    DRY_RUN_ENFORCED = "AMB040", Error,
+        "dry-run policy is enforced by ztunnel on the Istio version running",
+        "Upgrade istiod to 1.25.2+ (dry-run policies are then not sent to ztunnel) or to 1.29+ with ztunnel 1.29+ and AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY (logged only), or delete the policy until it should be live.";
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]

@@ -15,4 +15,5 @@ pub mod render;
 pub mod selector;
 pub mod snapshot;
 pub mod source;
+pub mod versions;
 pub mod workloads;

@@ -251,6 +251,7 @@ impl MeshSettings {
             root_namespace,
             trust_domain,
             istio_version,
+            ztunnel_version,
             features,
             cni_exclude_namespaces,
         } = top;
@@ -262,6 +263,9 @@ impl MeshSettings {
         }
         if istio_version.is_some() {
             self.istio_version = istio_version;
+        }
+        if ztunnel_version.is_some() {
+            self.ztunnel_version = ztunnel_version;
         }
         for (k, v) in features {
             if d.features.get(&k) != Some(&v) {

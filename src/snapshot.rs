@@ -93,7 +93,10 @@ pub const FEATURE_FLAGS: &[(&str, bool)] = &[
 pub struct MeshSettings {
     pub root_namespace: Setting<String>,
     pub trust_domain: Setting<String>,
+    /// istiod's version as read (an image tag, or `--istio-version`).
     pub istio_version: Option<Setting<String>>,
+    /// ztunnel's version as read (the `ztunnel` DaemonSet's image tag, or `--ztunnel-version`).
+    pub ztunnel_version: Option<Setting<String>>,
     pub features: BTreeMap<String, Setting<bool>>,
     /// istio-cni `excludeNamespaces`.
     pub cni_exclude_namespaces: Setting<Vec<String>>,
@@ -106,6 +109,7 @@ impl Default for MeshSettings {
             root_namespace: Setting::new("istio-system".into(), DEFAULT),
             trust_domain: Setting::new("cluster.local".into(), DEFAULT),
             istio_version: None,
+            ztunnel_version: None,
             features: FEATURE_FLAGS
                 .iter()
                 .map(|(k, v)| (k.to_string(), Setting::new(*v, DEFAULT)))
@@ -137,9 +141,7 @@ impl MeshSettings {
             if c.name != "discovery" && !c.image.contains("pilot") {
                 continue;
             }
-            if let Some((_, tag)) = c.image.rsplit_once(':') {
-                self.istio_version = Some(Setting::new(tag.to_string(), &source));
-            }
+            self.istio_version = Some(Setting::new(image_version(&c.image), &source));
             for e in &c.env {
                 if let (Some(s), Some(v)) = (self.features.get_mut(&e.name), &e.value) {
                     // istiod parses booleans with strconv.ParseBool.
@@ -148,6 +150,21 @@ impl MeshSettings {
                     }
                 }
             }
+        }
+    }
+
+    /// Applies ztunnel's DaemonSet found in the input: its version from the image tag.
+    pub fn apply_ztunnel(&mut self, ds: &Controller) {
+        let source = format!("DaemonSet {}/{}", ds.metadata.namespace, ds.metadata.name);
+        let containers = ds
+            .template()
+            .map_or(&[][..], |t| t.spec.containers.as_slice());
+        if let Some(c) = containers
+            .iter()
+            .find(|c| c.image.contains("ztunnel"))
+            .or(containers.first())
+        {
+            self.ztunnel_version = Some(Setting::new(image_version(&c.image), &source));
         }
     }
 
@@ -160,6 +177,20 @@ impl MeshSettings {
             self.trust_domain = Setting::new(t.clone(), source);
         }
     }
+}
+
+/// What an image says of its version: the tag, or the whole reference when it has none (a
+/// digest), so the report can say what it could not read.
+fn image_version(image: &str) -> String {
+    crate::versions::image_tag(image)
+        .unwrap_or(image.rsplit('/').next().unwrap_or(image))
+        .to_string()
+}
+
+/// Whether a controller is ztunnel's DaemonSet (read for its version).
+pub fn is_ztunnel_daemonset(c: &Controller) -> bool {
+    c.kind == "DaemonSet"
+        && (c.metadata.name == "ztunnel" || c.metadata.label("app") == Some("ztunnel"))
 }
 
 /// `--namespace-labels NS=k=v,k2=v2` (or `NS=` for a namespace without labels).

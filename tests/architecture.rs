@@ -43,6 +43,7 @@ const RANKS: &[(&str, u8)] = &[
     ("findings", 0),
     ("error", 0),
     ("contract", 0),
+    ("versions", 0),
 ];
 
 /// Imports between two modules of the same rank: (from, to or a module above it, why).

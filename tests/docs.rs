@@ -160,3 +160,22 @@ fn readme_is_a_summary() {
         "README.md has {lines} lines; move reference text to docs/"
     );
 }
+
+/// docs/versions.md lists every row of the one rule table, as the code has it.
+#[test]
+fn versions_page_lists_every_rule_row() {
+    let page = std::fs::read_to_string(root().join("docs/versions.md")).expect("docs/versions.md");
+    for r in ambient_policy::versions::TABLE {
+        let row = format!(
+            "| `{}` | {} | {} | {} |",
+            r.rule,
+            r.range.replace('|', "\\|"),
+            r.applied.replace('|', "\\|"),
+            r.source.replace('|', "\\|")
+        );
+        assert!(
+            page.lines().any(|l| l == row),
+            "docs/versions.md lacks the row\n{row}"
+        );
+    }
+}

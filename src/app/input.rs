@@ -100,6 +100,12 @@ impl<'a> Input<'a> {
         for (k, v) in &self.features {
             m.features.insert(k.clone(), Setting::new(*v, FLAG));
         }
+        if let Some(v) = &args.istio_version {
+            m.istio_version = Some(Setting::new(v.clone(), "--istio-version"));
+        }
+        if let Some(v) = &args.ztunnel_version {
+            m.ztunnel_version = Some(Setting::new(v.clone(), "--ztunnel-version"));
+        }
         for (ns, labels) in &self.namespace_labels {
             snap.set_namespace_labels(ns, labels.clone());
         }

@@ -11,6 +11,8 @@ use crate::enforce::evaluate::Peer;
 use crate::enforce::hops;
 use crate::enforce::Index;
 use crate::mesh::Role;
+use crate::versions::rules::DryRunAtZtunnel;
+use crate::versions::{Row, RuleRow};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -189,6 +191,8 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
         .chain(&target.assumption)
         .cloned()
         .collect();
+    let hops: Vec<HopReport> = hops.into_iter().map(|h| h.report).collect();
+    let version_rules = version_notes(ix, &hops, &mut notes);
     CheckReport {
         api_version: crate::contract::API_VERSION,
         kind: KIND,
@@ -206,8 +210,38 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
         },
         verdict: v,
         decided_by: by,
-        hops: hops.into_iter().map(|h| h.report).collect(),
+        hops,
         assumptions,
         notes,
+        version_rules,
     }
+}
+
+/// The version rules that decide how a ztunnel on the path holds its policies (a dry-run
+/// policy enforced there), each said in a note.
+fn version_notes(ix: &Index, hops: &[HopReport], notes: &mut Vec<String>) -> Vec<RuleRow> {
+    let mut rows: Vec<Row> = Vec::new();
+    let at_ztunnel = hops.iter().filter(|h| h.component == "ztunnel");
+    for line in at_ztunnel.flat_map(|h| &h.policies) {
+        let Some(i) =
+            ix.snap.authorization_policies.iter().position(|p| {
+                p.metadata.namespace == line.namespace && p.metadata.name == line.name
+            })
+        else {
+            continue;
+        };
+        if let Some((DryRunAtZtunnel::Enforced, row)) = ix.conversions[i].dry_run_at_ztunnel {
+            notes.push(format!(
+                "AuthorizationPolicy {}/{} is dry-run, but {} ztunnel enforces it: {}",
+                line.namespace,
+                line.name,
+                ix.mesh.rules.versions_phrase(row),
+                row.info().applied
+            ));
+            rows.push(row);
+        }
+    }
+    rows.sort_unstable();
+    rows.dedup();
+    rows.into_iter().map(|r| *r.info()).collect()
 }

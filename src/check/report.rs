@@ -1,5 +1,6 @@
 //! The `check` output contract (`-o json|yaml`): stable field names, as in DESIGN.md 3.
 
+use crate::versions::RuleRow;
 use serde::Serialize;
 
 pub const KIND: &str = "Check";
@@ -18,6 +19,8 @@ pub struct CheckReport {
     pub assumptions: Vec<String>,
     /// What else the path shows (a waypoint this request skips, endpoints that disagree).
     pub notes: Vec<String>,
+    /// The version-dependent rules that decided something on this path (SEMANTICS.md 13).
+    pub version_rules: Vec<RuleRow>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -86,13 +86,10 @@ impl<'a> Index<'a> {
     pub fn new(mesh: &'a Mesh<'a>) -> Self {
         let snap = mesh.snap;
         let root = snap.mesh.root();
-        let dry_run_flag = snap
-            .mesh
-            .feature("AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY");
         let conversions = snap
             .authorization_policies
             .iter()
-            .map(|p| ztunnel::convert(p, root, dry_run_flag))
+            .map(|p| ztunnel::convert(p, root, &mesh.rules))
             .collect();
         let resolve_all = |ns: &str, refs: Vec<crate::model::PolicyTargetRef>, c: Consumer| {
             refs.iter()
@@ -227,7 +224,7 @@ impl<'a> Index<'a> {
             let mut out = vec![Vec::new(); snap.pods.len()];
             for (i, p) in snap.authorization_policies.iter().enumerate() {
                 let c = &self.conversions[i];
-                if c.not_sent.is_some() || c.dry_run {
+                if c.not_sent.is_some() || c.ztunnel_logs_only() {
                     continue;
                 }
                 let labels = match c.scope {

@@ -8,8 +8,9 @@ use crate::findings::{self as f, Finding};
 use crate::mesh::Role;
 use crate::model::resource_key;
 use crate::snapshot::Snapshot;
+use crate::versions::Rules;
 
-pub fn assumptions(snap: &Snapshot) -> Vec<Assumption> {
+pub fn assumptions(snap: &Snapshot, rules: &Rules) -> Vec<Assumption> {
     let m = &snap.mesh;
     let mut v = vec![
         Assumption {
@@ -23,18 +24,16 @@ pub fn assumptions(snap: &Snapshot) -> Vec<Assumption> {
             source: m.trust_domain.source.clone(),
         },
     ];
-    v.push(match &m.istio_version {
-        Some(s) => Assumption {
-            setting: "istioVersion".into(),
-            value: s.value.clone(),
-            source: s.source.clone(),
-        },
-        None => Assumption {
-            setting: "istioVersion".into(),
-            value: "unknown".into(),
-            source: "not in the input; semantics of Istio 1.28+ assumed".into(),
-        },
-    });
+    for (setting, r) in [
+        ("istioVersion", &rules.istiod),
+        ("ztunnelVersion", &rules.ztunnel),
+    ] {
+        v.push(Assumption {
+            setting: setting.into(),
+            value: r.shown(),
+            source: r.source.clone(),
+        });
+    }
     for (k, s) in &m.features {
         v.push(Assumption {
             setting: k.clone(),

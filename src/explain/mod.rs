@@ -236,7 +236,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
         kind: "Explanation",
         namespace: scope.namespace.clone(),
         assumptions: {
-            let mut a = assumptions::assumptions(snap);
+            let mut a = assumptions::assumptions(snap, &mesh.rules);
             a.extend(input_assumptions);
             a
         },
@@ -248,6 +248,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
         paths,
         skipped: snap.skipped.clone(),
         incomplete: snap.incomplete.clone(),
+        version_rules: mesh.rules.applied().iter().map(|r| *r.info()).collect(),
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::findings::Finding;
 use crate::model::Condition;
 use crate::snapshot::Incomplete;
+use crate::versions::RuleRow;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -38,6 +39,9 @@ pub struct Explanation {
     pub skipped: BTreeMap<String, usize>,
     /// What could not be read (live cluster source).
     pub incomplete: Vec<Incomplete>,
+    /// The version-dependent rules that decided something in this analysis, for the versions
+    /// in `assumptions` (`istioVersion`, `ztunnelVersion`).
+    pub version_rules: Vec<RuleRow>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -10,9 +10,25 @@ pub use waypoint::{BindError, Binding, TrafficType, Waypoint};
 use crate::model::labels::{parse_bool, BYPASS_INBOUND_CAPTURE, GATEWAY_MANAGED};
 use crate::model::{resource_key, Pod};
 use crate::selector::Labels;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{MeshSettings, Snapshot};
+use crate::versions::{Rules, Running};
 use std::collections::{BTreeMap, HashMap};
 use waypoint::{ingress_use_waypoint, resolve, ReadyWaypoints, TargetKind, GATEWAY_NAME};
+
+/// The versions running (or assumed) and the flags the version rules read.
+pub fn rules(m: &MeshSettings) -> Rules {
+    fn raw(s: &Option<crate::snapshot::Setting<String>>) -> Option<(&str, &str)> {
+        s.as_ref().map(|s| (s.value.as_str(), s.source.as_str()))
+    }
+    let istiod = Running::detect(raw(&m.istio_version), None);
+    let ztunnel = Running::detect(raw(&m.ztunnel_version), Some(&istiod));
+    Rules::new(
+        istiod,
+        ztunnel,
+        m.feature("AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY"),
+        m.feature("ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES"),
+    )
+}
 
 /// What a pod is, beyond its dataplane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +66,8 @@ pub struct ServiceInfo {
 
 pub struct Mesh<'a> {
     pub snap: &'a Snapshot,
+    /// The version rules of the Istio that runs, recording the rows they apply.
+    pub rules: Rules,
     pub pods: Vec<PodInfo>,
     /// One per Gateway, waypoint or not, in Snapshot order.
     pub waypoints: Vec<Waypoint>,
@@ -67,6 +85,7 @@ impl<'a> Mesh<'a> {
     pub fn build(snap: &'a Snapshot) -> Self {
         let mesh = &snap.mesh;
         let td = mesh.trust_domain();
+        let rules = rules(mesh);
         let mut waypoints: Vec<Waypoint> = snap
             .gateways
             .iter()
@@ -160,7 +179,7 @@ impl<'a> Mesh<'a> {
             } else {
                 resolve(m, nsl, &ready, TargetKind::Service)
             };
-            let iuw = ingress_use_waypoint(m, nsl);
+            let iuw = ingress_use_waypoint(m, nsl, &rules);
             ServiceInfo {
                 binding,
                 ingress_use_waypoint: iuw,
@@ -271,6 +290,7 @@ impl<'a> Mesh<'a> {
                 .or_insert(i);
         }
         Mesh {
+            rules,
             snap,
             by_name,
             ns_labels: ns_index,

@@ -6,6 +6,8 @@ use crate::model::labels::{
 };
 use crate::model::{Gateway, GatewayClass, ObjectMeta};
 use crate::selector::Labels;
+use crate::versions::rules::IngressLabelReading;
+use crate::versions::Rules;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -371,13 +373,21 @@ pub fn meant_namespace(
     }
 }
 
-/// `istio.io/ingress-use-waypoint` from the Service, falling back to the Namespace
-/// (`ingressUseWaypointFromLabels`).
-pub fn ingress_use_waypoint(obj: &ObjectMeta, ns_labels: Option<&Labels>) -> bool {
-    let v = obj
-        .label(INGRESS_USE_WAYPOINT)
-        .or_else(|| ns_labels.and_then(|l| l.get(INGRESS_USE_WAYPOINT).map(String::as_str)));
-    v.and_then(parse_bool).unwrap_or(false)
+/// `istio.io/ingress-use-waypoint`, read as istiod of the running version reads it
+/// (`Rules::ingress_label_reading`, SEMANTICS.md 13).
+pub fn ingress_use_waypoint(obj: &ObjectMeta, ns_labels: Option<&Labels>, rules: &Rules) -> bool {
+    let own = obj.label(INGRESS_USE_WAYPOINT);
+    let ns = ns_labels.and_then(|l| l.get(INGRESS_USE_WAYPOINT).map(String::as_str));
+    if own.is_none() && ns.is_none() {
+        return false;
+    }
+    match rules.ingress_label_reading() {
+        IngressLabelReading::ServiceExactTrue => own == Some("true"),
+        IngressLabelReading::FallbackTrueAnyCase => {
+            own.or(ns).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        }
+        IngressLabelReading::FallbackGoBool => own.or(ns).and_then(parse_bool).unwrap_or(false),
+    }
 }
 
 #[cfg(test)]

@@ -125,3 +125,4 @@ pub const KINDS: &[KindSpec] = &[
 /// Single objects read for the mesh settings (istiod's namespace).
 pub const CONFIGMAP: KindSpec = k("ConfigMap", "", &["v1"], "configmaps", true);
 pub const DEPLOYMENT: KindSpec = k("Deployment", "apps", &["v1"], "deployments", true);
+pub const DAEMONSET: KindSpec = k("DaemonSet", "apps", &["v1"], "daemonsets", true);

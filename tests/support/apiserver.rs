@@ -5,7 +5,7 @@
 //! HTTP/1.1 is written by hand so that faults (truncated bodies, slow bytes) are exact.
 #![allow(dead_code)]
 
-use ambient_policy::source::kinds::{KindSpec, CONFIGMAP, DEPLOYMENT, KINDS};
+use ambient_policy::source::kinds::{KindSpec, CONFIGMAP, DAEMONSET, DEPLOYMENT, KINDS};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -88,7 +88,7 @@ pub struct ApiServer {
 }
 
 fn specs() -> impl Iterator<Item = &'static KindSpec> {
-    KINDS.iter().chain([&CONFIGMAP, &DEPLOYMENT])
+    KINDS.iter().chain([&CONFIGMAP, &DEPLOYMENT, &DAEMONSET])
 }
 
 /// Server configurations for each `Tls` fault, the CA's PEM, and a client certificate.

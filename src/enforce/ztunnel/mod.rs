@@ -4,6 +4,8 @@
 
 use crate::model::labels::parse_bool;
 use crate::model::{AuthorizationPolicy, From, Rule, To, WhenCondition};
+use crate::versions::rules::DryRunAtZtunnel;
+use crate::versions::{Row, Rules};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -213,8 +215,11 @@ pub struct Conversion {
     pub scope: Scope,
     pub action: Action,
     pub not_sent: Option<NotSent>,
-    /// Sent with `dry_run=true`: matches are only logged.
+    /// `istio.io/dry-run` parses true: Envoy-based enforcers only log it; what ztunnel does
+    /// depends on the versions (`dry_run_at_ztunnel`).
     pub dry_run: bool,
+    /// For a dry-run policy: what ztunnel does with it, and the version rule that says so.
+    pub dry_run_at_ztunnel: Option<(DryRunAtZtunnel, Row)>,
     pub rules: Vec<ZRule>,
     pub effect: ZtEffect,
     /// HTTP-only attributes found (Istio's status lists them).
@@ -228,8 +233,15 @@ pub struct Conversion {
 
 pub const DRY_RUN: &str = "istio.io/dry-run";
 
-/// `convertAuthorizationPolicy`.
-pub fn convert(p: &AuthorizationPolicy, root_ns: &str, dry_run_flag: bool) -> Conversion {
+impl Conversion {
+    /// Sent to ztunnel, which only logs it: it never decides there.
+    pub fn ztunnel_logs_only(&self) -> bool {
+        matches!(self.dry_run_at_ztunnel, Some((DryRunAtZtunnel::Logged, _)))
+    }
+}
+
+/// `convertAuthorizationPolicy`, as the running versions do it (`istio`).
+pub fn convert(p: &AuthorizationPolicy, root_ns: &str, istio: &Rules) -> Conversion {
     let spec = &p.spec;
     let scope = if spec.attachment.selector.is_some() {
         Scope::WorkloadSelector
@@ -245,13 +257,17 @@ pub fn convert(p: &AuthorizationPolicy, root_ns: &str, dry_run_flag: bool) -> Co
         .annotation(DRY_RUN)
         .and_then(parse_bool)
         .unwrap_or(false);
-    let not_sent = if dry_run && !dry_run_flag {
+    let targeted = !spec.attachment.target_refs().is_empty();
+    // Asked only where it decides: a dry-run policy that could reach ztunnel.
+    let dry_run_at_ztunnel = (dry_run && !targeted).then(|| istio.dry_run_at_ztunnel());
+    let not_sent = if matches!(dry_run_at_ztunnel, Some((DryRunAtZtunnel::NotSent, _))) {
         Some(NotSent::DryRun)
-    } else if !spec.attachment.target_refs().is_empty() {
+    } else if targeted {
         Some(NotSent::TargetRefs)
     } else {
         match action {
             Action::Audit | Action::Custom => {
+                istio.custom_audit_not_sent();
                 Some(NotSent::UnsupportedAction(action.as_str().into()))
             }
             Action::Invalid => Some(NotSent::InvalidAction(spec.action.clone())),
@@ -290,6 +306,7 @@ pub fn convert(p: &AuthorizationPolicy, root_ns: &str, dry_run_flag: bool) -> Co
         action,
         not_sent,
         dry_run,
+        dry_run_at_ztunnel,
         rules,
         effect,
         http_fields,

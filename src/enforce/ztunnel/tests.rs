@@ -8,8 +8,16 @@ fn policy(spec: &str) -> AuthorizationPolicy {
     serde_saphyr::from_str(&yaml).unwrap()
 }
 
+/// The rules of Istio `version` (istiod and ztunnel alike), dry-run flag as given.
+fn istio(version: &str, ztunnel: Option<&str>, dry_run_flag: bool) -> Rules {
+    use crate::versions::Running;
+    let i = Running::detect(Some((version, "test")), None);
+    let z = Running::detect(ztunnel.map(|z| (z, "test")), Some(&i));
+    Rules::new(i, z, dry_run_flag, false)
+}
+
 fn conv(spec: &str) -> Conversion {
-    convert(&policy(spec), "istio-system", false)
+    convert(&policy(spec), "istio-system", &istio("1.31.0", None, false))
 }
 
 fn id(s: &str) -> Conn {
@@ -308,7 +316,7 @@ fn scope_action_and_not_sent() {
     let root = |spec: &str| {
         let mut p = policy(spec);
         p.metadata.namespace = "istio-system".into();
-        convert(&p, "istio-system", false)
+        convert(&p, "istio-system", &istio("1.31.0", None, false))
     };
     assert_eq!(conv("{}").scope, Scope::Namespace);
     assert_eq!(root("{}").scope, Scope::Global);
@@ -333,18 +341,32 @@ fn scope_action_and_not_sent() {
         conv("{targetRef: {kind: Gateway, name: x}}").not_sent,
         Some(NotSent::TargetRefs)
     );
-    // Dry-run: not sent with the flag off; sent as dry-run with it on; junk means enforced.
+    // Dry-run by version: enforced up to 1.25.1, not sent 1.25.2-1.28 and with the flag off,
+    // logged from 1.29 with the flag, enforced by a ztunnel older than 1.29; junk is no
+    // dry-run at all.
     let mut p = policy("{}");
     p.metadata.annotations.insert(DRY_RUN.into(), "true".into());
+    let at =
+        |v: &str, zt: Option<&str>, flag: bool| convert(&p, "istio-system", &istio(v, zt, flag));
+    let enforced = |c: &Conversion| c.not_sent.is_none() && !c.ztunnel_logs_only();
+    assert!(enforced(&at("1.25.1", None, false)));
+    assert_eq!(at("1.25.2", None, true).not_sent, Some(NotSent::DryRun));
+    assert_eq!(at("1.31.0", None, false).not_sent, Some(NotSent::DryRun));
+    let on = at("1.29.0", None, true);
+    assert!(on.not_sent.is_none() && on.ztunnel_logs_only());
+    assert!(enforced(&at("1.29.0", Some("1.28.3"), true)));
+    let targeted = {
+        let mut t = policy("{targetRefs: [{kind: Service, name: x}]}");
+        t.metadata.annotations.insert(DRY_RUN.into(), "true".into());
+        convert(&t, "istio-system", &istio("1.25.1", None, false))
+    };
     assert_eq!(
-        convert(&p, "istio-system", false).not_sent,
-        Some(NotSent::DryRun)
+        (targeted.not_sent, targeted.dry_run_at_ztunnel),
+        (Some(NotSent::TargetRefs), None)
     );
-    let on = convert(&p, "istio-system", true);
-    assert!(on.not_sent.is_none() && on.dry_run);
     p.metadata.annotations.insert(DRY_RUN.into(), "yes".into());
-    let junk = convert(&p, "istio-system", false);
-    assert!(junk.not_sent.is_none() && !junk.dry_run);
+    let junk = convert(&p, "istio-system", &istio("1.25.1", None, false));
+    assert!(junk.not_sent.is_none() && !junk.dry_run && junk.dry_run_at_ztunnel.is_none());
 }
 
 #[test]

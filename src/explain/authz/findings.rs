@@ -7,6 +7,8 @@ use crate::enforce::ztunnel::{Action, Conversion, NotSent, Scope, ZtEffect};
 use crate::explain::{short_names, Ctx};
 use crate::findings::{self as f, Finding, Severity};
 use crate::model::{resource_key, AuthorizationPolicy};
+use crate::versions::rules::DryRunAtZtunnel;
+use crate::versions::{Row, Rules};
 use std::collections::{BTreeMap, BTreeSet};
 
 fn list(v: &[String]) -> String {
@@ -32,6 +34,7 @@ pub(super) fn policy_findings(
     );
     let root = ctx.root().to_string();
     let ctx_snap_mesh = (ctx.snap, ctx.mesh);
+    let rules = &ctx.mesh.rules;
     let mut add = |fd: Finding| ctx.findings.push(fd);
     let http = conv
         .http_fields
@@ -40,7 +43,7 @@ pub(super) fn policy_findings(
         .collect::<Vec<_>>()
         .join(", ");
     let zt = short_names(&facts.ztunnel_pods);
-    if !zt.is_empty() && !conv.dry_run {
+    if !zt.is_empty() && !conv.ztunnel_logs_only() {
         let who = list(&zt);
         match conv.effect {
             ZtEffect::DenyAll if !conv.http_fields.is_empty() => add(Finding::new(
@@ -80,7 +83,7 @@ pub(super) fn policy_findings(
             ));
         }
     }
-    if !conv.dry_run {
+    if !conv.ztunnel_logs_only() {
         if let Some(fd) = service_port_finding(
             ctx_snap_mesh.0,
             ctx_snap_mesh.1,
@@ -92,12 +95,17 @@ pub(super) fn policy_findings(
             add(fd);
         }
     }
-    if !zt.is_empty() && !conv.dry_run {
+    if !zt.is_empty() && !conv.ztunnel_logs_only() {
         if let Some(fd) =
             trust_domain_finding(ctx_snap_mesh.0.mesh.trust_domain(), p, conv, &zt, &res)
         {
             add(fd);
         }
+    }
+    if let (Some((DryRunAtZtunnel::Enforced, row)), false) =
+        (conv.dry_run_at_ztunnel, zt.is_empty())
+    {
+        add(dry_run_enforced(rules, row, &list(&zt), &res));
     }
     // AMB006 (source conditions behind a waypoint) is decided per hop in `identity.rs`.
     if !facts.out_of_mesh.is_empty() {
@@ -133,11 +141,7 @@ pub(super) fn policy_findings(
             &res,
             format!("ztunnel does not support the {a} action: istiod does not send this policy, so it is not enforced for {} (status ZtunnelAccepted=False)", list(&short_names(&facts.not_sent_pods))),
         )),
-        Some(NotSent::DryRun) => add(Finding::new(
-            &f::NOT_SENT,
-            &res,
-            "dry-run policy: with AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY off (the default) istiod does not send it to ztunnel at all (status ZtunnelAccepted=False), so ambient workloads neither enforce nor log it".to_string(),
-        )),
+        Some(NotSent::DryRun) => add(dry_run_not_sent(rules, conv, &res)),
         Some(NotSent::InvalidAction(a)) => add(Finding::new(
             &f::INVALID_POLICY,
             &res,
@@ -523,4 +527,39 @@ fn trust_domain_finding(
     } else {
         fd.with_severity(Severity::Warning)
     })
+}
+
+/// AMB014 for a dry-run policy, in the words of the version rule that keeps it from ztunnel.
+fn dry_run_not_sent(rules: &Rules, conv: &Conversion, res: &str) -> Finding {
+    match conv.dry_run_at_ztunnel {
+        Some((_, row @ Row::DryRunNotSent)) => Finding::new(
+            &f::NOT_SENT,
+            res,
+            format!("dry-run policy: {} istiod does not send dry-run policies to ztunnel (no ZtunnelAccepted status), so ambient workloads neither enforce nor log it", rules.versions_phrase(row)),
+        )
+        .with_resolution("Attach the policy to a waypoint with targetRefs, where dry-run is logged; ztunnel logs dry-run policies from Istio 1.29 with AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY on."),
+        _ => Finding::new(
+            &f::NOT_SENT,
+            res,
+            "dry-run policy: with AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY off (the default) istiod does not send it to ztunnel at all (status ZtunnelAccepted=False), so ambient workloads neither enforce nor log it",
+        ),
+    }
+}
+
+/// AMB040: the versions running make ztunnel enforce a policy its author marked dry-run.
+fn dry_run_enforced(rules: &Rules, row: Row, who: &str, res: &str) -> Finding {
+    let fd = Finding::new(
+        &f::DRY_RUN_ENFORCED,
+        res,
+        format!(
+            "{} ztunnel enforces this dry-run policy for {who} as if it were live: {}",
+            rules.versions_phrase(row),
+            row.info().applied
+        ),
+    );
+    if row == Row::DryRunSkew {
+        fd.with_resolution("Finish the upgrade of ztunnel to 1.29+ before relying on dry-run, or turn AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY off until it is done (dry-run policies are then not sent).")
+    } else {
+        fd
+    }
 }

@@ -104,7 +104,7 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
         facts.unbound_refs = ctx.place_refs(&mut e, &ctx.ix.ap_refs[i], envoy_effect);
         return (e, facts);
     }
-    let zt_effect = if conv.dry_run {
+    let zt_effect = if conv.ztunnel_logs_only() {
         "dry-run".to_string()
     } else {
         conv.effect.as_str().to_string()
@@ -112,9 +112,6 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
     let gateway_selector = snap
         .mesh
         .feature("ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY");
-    let layered = snap
-        .mesh
-        .feature("ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES");
     let sel = p.spec.attachment.selector.as_ref();
     // A selector with labels attaches (for ztunnel and sidecars alike) only to pods that
     // carry them all: look only at those.
@@ -140,7 +137,7 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
             Role::Waypoint(w) => {
                 // ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES: the waypoint's HBONE
                 // termination enforces the L4 parts of policies selecting its own pods.
-                if layered && by_sidecar && conv.not_sent.is_none() {
+                if by_sidecar && conv.not_sent.is_none() && mesh.rules.layered_waypoint_policies() {
                     let wk = ctx.waypoint_key(w);
                     e.at_waypoint(wk, &zt_effect, [key]);
                 } else if by_sidecar && sel.is_some() {

@@ -42,6 +42,7 @@ pub(super) fn section(out: &mut String, page: &Page) {
             })
         );
     }
+    version_rules(out, page);
     // Kinds every application manifest carries that cannot change where or how a policy is
     // enforced (identities come from the pods' serviceAccountName, not from ServiceAccount
     // objects): listed with -o wide and in JSON, not on every default run.
@@ -80,4 +81,41 @@ pub(super) fn section(out: &mut String, page: &Page) {
         );
     }
     let _ = writeln!(out);
+}
+
+/// The version-dependent rules that decided something: named by default, with their
+/// behaviour and source under -o wide.
+fn version_rules(out: &mut String, page: &Page) {
+    let Page { e, o, p, width } = *page;
+    if e.version_rules.is_empty() {
+        return;
+    }
+    if o.wide {
+        let rows = e
+            .version_rules
+            .iter()
+            .map(|r| {
+                vec![
+                    r.rule.to_string(),
+                    r.range.to_string(),
+                    r.applied.to_string(),
+                    p.dim(r.source),
+                ]
+            })
+            .collect();
+        out.push_str(&layout::table(
+            &["VERSION RULE", "RANGE", "APPLIED", "SOURCE"],
+            rows,
+            width,
+        ));
+    } else {
+        let named = e
+            .version_rules
+            .iter()
+            .map(|r| format!("{} ({})", r.rule, r.range))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let line = format!("version rules applied: {named} (-o wide shows what each decided)");
+        let _ = writeln!(out, "{}", p.dim(&line));
+    }
 }

@@ -16,10 +16,10 @@ pub use connection::{connect, Connection, Options};
 pub use lists::MAX_PAGES;
 
 use super::discovery::{self, NoApi};
-use super::kinds::{KindSpec, CONFIGMAP, DEPLOYMENT, KINDS, SECURITY};
+use super::kinds::{KindSpec, CONFIGMAP, DAEMONSET, DEPLOYMENT, KINDS, SECURITY};
 use crate::error::{Error, Result};
 use crate::model::labels::USE_WAYPOINT_NS;
-use crate::model::{ConfigMap, Deployment, MeshConfig};
+use crate::model::{ConfigMap, Controller, Deployment, MeshConfig};
 use crate::snapshot::Snapshot;
 use fetch::{get_one, no_kubernetes, Fetcher};
 use std::collections::BTreeSet;
@@ -38,10 +38,11 @@ pub async fn load(
     // Discovery and the mesh settings first, concurrently: the served versions and the
     // root namespace decide what else to read. An unreachable server, or one that is no
     // Kubernetes API, shows here already: stop before issuing every list.
-    let (served, cm, istiod) = tokio::join!(
+    let (served, cm, istiod, ztunnel) = tokio::join!(
         discovery::discover(r, &all),
         get_one::<ConfigMap>(r, &CONFIGMAP, istio_ns, "istio"),
         get_one::<Deployment>(r, &DEPLOYMENT, istio_ns, "istiod"),
+        get_one::<Controller>(r, &DAEMONSET, istio_ns, "ztunnel"),
     );
     let mut f = Fetcher::new(conn);
     let mut no_api = None;
@@ -79,6 +80,16 @@ pub async fn load(
             d.metadata.namespace = istio_ns.to_string();
         }
         f.snap.mesh.apply_istiod(&d);
+    }
+    // ztunnel's version; a 403 or 404 leaves it unknown (assumed istiod's).
+    let ztunnel = ztunnel.unwrap_or_else(|e| {
+        f.fail(e, || format!("reading DaemonSet {istio_ns}/ztunnel"));
+        None
+    });
+    if let Some(mut z) = ztunnel {
+        z.metadata.namespace = istio_ns.to_string();
+        z.metadata.name = "ztunnel".into();
+        f.snap.mesh.apply_ztunnel(&z);
     }
     f.stop_early(no_api.as_deref())?;
     let root_ns = root_override.unwrap_or(f.snap.mesh.root()).to_string();

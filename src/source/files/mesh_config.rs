@@ -1,4 +1,5 @@
-//! The mesh settings the input declares: istiod's Deployment (version, feature flags), then
+//! The mesh settings the input declares: istiod's Deployment (version, feature flags),
+//! ztunnel's DaemonSet in istiod's namespace (version), then
 //! the `istio` ConfigMap (`data.mesh`) of istiod's namespace: the one of the istiod
 //! Deployments in the input, else `--istio-namespace` (as the cluster source reads it).
 //! istiod reads the mesh config of its own namespace only (`pilot/pkg/bootstrap/mesh.go`:
@@ -7,7 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{ConfigMap, Deployment, MeshConfig};
-use crate::snapshot::{InputNote, Snapshot};
+use crate::snapshot::{is_ztunnel_daemonset, InputNote, Snapshot};
 use crate::source::documents::one_line;
 
 /// Applies `istiods`, then the `istio` ConfigMaps (each with the file it came from), to the
@@ -30,6 +31,18 @@ pub(super) fn apply(
     }
     istio_namespaces.sort_unstable();
     istio_namespaces.dedup();
+    // ztunnel's DaemonSet stays a workload (its pods are, live) and gives ztunnel's version.
+    let ztunnels: Vec<_> = snap
+        .controllers
+        .iter()
+        .filter(|c| {
+            is_ztunnel_daemonset(c) && istio_namespaces.contains(&c.metadata.namespace.as_str())
+        })
+        .cloned()
+        .collect();
+    for z in &ztunnels {
+        snap.mesh.apply_ztunnel(z);
+    }
     for (file, cm) in configmaps {
         let ns = cm.metadata.namespace.as_str();
         if !istio_namespaces.contains(&ns) {

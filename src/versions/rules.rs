@@ -1,0 +1,300 @@
+//! The rule table: every behaviour of Istio that changed between 1.24 and 1.31 and that the
+//! analysis models, one row per version range, with its source (SEMANTICS.md 13). The code
+//! that depends on a version asks `Rules`, which picks the row for the versions running and
+//! remembers it, so a report can list the rows that decided something in this run.
+
+use super::{Running, Version};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+/// One row: a behaviour in a version range, and where it is defined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RuleRow {
+    pub rule: &'static str,
+    pub range: &'static str,
+    pub applied: &'static str,
+    pub source: &'static str,
+}
+
+macro_rules! rows {
+    ($($name:ident: $rule:literal, $range:literal, $applied:literal, $source:literal;)*) => {
+        /// A row of `TABLE`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Row { $($name),* }
+        /// Every version-dependent rule, in one place.
+        pub const TABLE: &[RuleRow] = &[
+            $(RuleRow { rule: $rule, range: $range, applied: $applied, source: $source }),*
+        ];
+    };
+}
+
+// "AMB" below is istio/istio `pilot/pkg/serviceregistry/kube/controller/ambient/`.
+rows! {
+    DryRunEnforced: "dry-run-at-ztunnel", "istiod <= 1.25.1",
+        "istio.io/dry-run is not read for ztunnel: the policy is sent and enforced",
+        "AMB/authorization.go at 1.25.0 (no dry-run handling); istio/istio#55414";
+    DryRunNotSent: "dry-run-at-ztunnel", "istiod 1.25.2 - 1.28",
+        "a dry-run policy is not sent to ztunnel: ambient workloads neither enforce nor log it",
+        "AMB/policies.go PolicyCollections at 1.25.2 (`if dryRun { return nil }`); istio/istio#55709";
+    DryRunFlagOff: "dry-run-at-ztunnel", "istiod >= 1.29, AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY off",
+        "a dry-run policy is not sent to ztunnel: ambient workloads neither enforce nor log it",
+        "AMB/authorization.go at 1.29.0; features.EnableWdsDryRunAuthzPol (read with PILOT_ENABLE_AMBIENT=true)";
+    DryRunLogged: "dry-run-at-ztunnel", "istiod and ztunnel >= 1.29, AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY on",
+        "a dry-run policy is sent with dryRun: ztunnel logs its matches and never enforces it",
+        "AMB/authorization.go at 1.29.0; istio/ztunnel#1659";
+    DryRunSkew: "dry-run-at-ztunnel", "istiod >= 1.29 with AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY on, ztunnel < 1.29",
+        "a dry-run policy is sent with dryRun, a field the older ztunnel does not know: it enforces the policy",
+        "Istio 1.29 upgrade notes (\"older ztunnels will fully enforce these policies\"); ztunnel ignores unknown proto fields";
+    IngressWaypointService: "ingress-use-waypoint", "istiod 1.24",
+        "istio.io/ingress-use-waypoint is read on the Service only, and only the exact value `true` counts",
+        "AMB/services.go at 1.24.0; pilot/pkg/xds/endpoints/endpoint_builder.go";
+    IngressWaypointFold: "ingress-use-waypoint", "istiod 1.25 - 1.29",
+        "istio.io/ingress-use-waypoint: the Service's label, else the namespace's; `true` in any letter case counts",
+        "ingressUseWaypoint in AMB/sidecar_interop.go at 1.25.0; istio/istio#54483";
+    IngressWaypointBool: "ingress-use-waypoint", "istiod >= 1.30",
+        "istio.io/ingress-use-waypoint: the Service's label, else the namespace's; parsed as a Go boolean (1, t, TRUE, True, true)",
+        "ingressUseWaypointFromLabels at 1.30.0; istio/istio#59147, #59671";
+    GatewayClassRefNone: "targetRefs-gatewayclass", "istiod < 1.25",
+        "a targetRef to GatewayClass istio-waypoint attaches to nothing",
+        "istio/istio#54780 (added in 1.25)";
+    GatewayClassRef: "targetRefs-gatewayclass", "istiod >= 1.25",
+        "a targetRef to GatewayClass istio-waypoint applies at every waypoint of the class (policy in the root namespace)",
+        "istio/istio#54780, backport #54910";
+    LayeredNone: "layered-waypoint-authorization", "istiod < 1.25",
+        "ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES does not exist: waypoints ignore selector policies",
+        "istio/istio#54833 (added in 1.25)";
+    Layered: "layered-waypoint-authorization", "istiod >= 1.25",
+        "ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES on: selector policies that select a waypoint's pods apply at that waypoint as L4 policy",
+        "istio/istio#54833; pilot/pkg/features/ambient.go";
+    CustomAuditNotSent: "custom-audit-at-ztunnel", "all",
+        "CUSTOM and AUDIT policies are never sent to ztunnel (ZtunnelAccepted=False)",
+        "AMB/authorization.go (\"ztunnel does not support the %s action\")";
+}
+
+impl Row {
+    pub fn info(self) -> &'static RuleRow {
+        &TABLE[self as usize]
+    }
+}
+
+/// What ztunnel does with a policy annotated `istio.io/dry-run: "true"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DryRunAtZtunnel {
+    /// Sent and enforced as if it were not dry-run.
+    Enforced,
+    /// Not sent: no effect, nothing logged.
+    NotSent,
+    /// Sent with `dryRun`: matches are logged only.
+    Logged,
+}
+
+/// How istiod reads `istio.io/ingress-use-waypoint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngressLabelReading {
+    /// The Service's label only, exact `true`.
+    ServiceExactTrue,
+    /// The Service's, else the namespace's; `true` ignoring case.
+    FallbackTrueAnyCase,
+    /// The Service's, else the namespace's; Go's `strconv.ParseBool`.
+    FallbackGoBool,
+}
+
+/// The versions running, the flags that version rules read, and the rows applied so far.
+#[derive(Debug)]
+pub struct Rules {
+    pub istiod: Running,
+    pub ztunnel: Running,
+    dry_run_flag: bool,
+    layered_flag: bool,
+    used: Mutex<BTreeSet<Row>>,
+}
+
+const fn v(minor: u32, patch: u32) -> Version {
+    Version::new(1, minor, patch)
+}
+
+impl Rules {
+    /// `dry_run_flag`: AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY; `layered_flag`:
+    /// ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES.
+    pub fn new(istiod: Running, ztunnel: Running, dry_run_flag: bool, layered_flag: bool) -> Self {
+        Rules {
+            istiod,
+            ztunnel,
+            dry_run_flag,
+            layered_flag,
+            used: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    fn apply(&self, row: Row) -> Row {
+        self.used
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(row);
+        row
+    }
+
+    /// The rows that decided something so far, in table order.
+    pub fn applied(&self) -> Vec<Row> {
+        let used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        used.iter().copied().collect()
+    }
+
+    /// `on Istio 1.25.1` / `with istiod 1.29.0 and ztunnel 1.28.3`: the versions a row
+    /// depends on, for a finding's message.
+    pub fn versions_phrase(&self, row: Row) -> String {
+        let zt = matches!(row, Row::DryRunLogged | Row::DryRunSkew);
+        if zt && self.ztunnel.version != self.istiod.version {
+            format!(
+                "with istiod {} and ztunnel {}",
+                self.istiod.shown(),
+                self.ztunnel.shown()
+            )
+        } else {
+            format!("on Istio {}", self.istiod.shown())
+        }
+    }
+
+    /// Asked only for a policy whose dry-run annotation parses true.
+    pub fn dry_run_at_ztunnel(&self) -> (DryRunAtZtunnel, Row) {
+        let (out, row) = if self.istiod.version < v(25, 2) {
+            (DryRunAtZtunnel::Enforced, Row::DryRunEnforced)
+        } else if self.istiod.version < v(29, 0) {
+            (DryRunAtZtunnel::NotSent, Row::DryRunNotSent)
+        } else if !self.dry_run_flag {
+            (DryRunAtZtunnel::NotSent, Row::DryRunFlagOff)
+        } else if self.ztunnel.version >= v(29, 0) {
+            (DryRunAtZtunnel::Logged, Row::DryRunLogged)
+        } else {
+            (DryRunAtZtunnel::Enforced, Row::DryRunSkew)
+        };
+        (out, self.apply(row))
+    }
+
+    /// Asked only where a Service or its namespace carries the label.
+    pub fn ingress_label_reading(&self) -> IngressLabelReading {
+        let (out, row) = if self.istiod.version < v(25, 0) {
+            (
+                IngressLabelReading::ServiceExactTrue,
+                Row::IngressWaypointService,
+            )
+        } else if self.istiod.version < v(30, 0) {
+            (
+                IngressLabelReading::FallbackTrueAnyCase,
+                Row::IngressWaypointFold,
+            )
+        } else {
+            (
+                IngressLabelReading::FallbackGoBool,
+                Row::IngressWaypointBool,
+            )
+        };
+        self.apply(row);
+        out
+    }
+
+    /// Asked only for a targetRef to GatewayClass `istio-waypoint`: whether it attaches.
+    pub fn gateway_class_ref(&self) -> (bool, Row) {
+        if self.istiod.version < v(25, 0) {
+            (false, self.apply(Row::GatewayClassRefNone))
+        } else {
+            (true, self.apply(Row::GatewayClassRef))
+        }
+    }
+
+    /// Whether selector policies that select a waypoint's pods apply at that waypoint.
+    /// Recorded only when it changes something: the flag is on.
+    pub fn layered_waypoint_policies(&self) -> bool {
+        if !self.layered_flag {
+            return false;
+        }
+        if self.istiod.version < v(25, 0) {
+            self.apply(Row::LayeredNone);
+            false
+        } else {
+            self.apply(Row::Layered);
+            true
+        }
+    }
+
+    /// Asked for a CUSTOM or AUDIT policy that would otherwise reach ztunnel.
+    pub fn custom_audit_not_sent(&self) -> Row {
+        self.apply(Row::CustomAuditNotSent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(istiod: &str, ztunnel: Option<&str>, dry_flag: bool) -> Rules {
+        let i = Running::detect(Some((istiod, "--istio-version")), None);
+        let z = Running::detect(ztunnel.map(|z| (z, "--ztunnel-version")), Some(&i));
+        Rules::new(i, z, dry_flag, false)
+    }
+
+    #[test]
+    fn dry_run_by_version_and_skew() {
+        use DryRunAtZtunnel::*;
+        let cases = [
+            ("1.24.3", None, false, Enforced, Row::DryRunEnforced),
+            ("1.25.1", None, true, Enforced, Row::DryRunEnforced),
+            ("1.25.2", None, true, NotSent, Row::DryRunNotSent),
+            ("1.28.3", None, true, NotSent, Row::DryRunNotSent),
+            ("1.29.0", None, false, NotSent, Row::DryRunFlagOff),
+            ("1.29.0", None, true, Logged, Row::DryRunLogged),
+            ("1.29.0", Some("1.28.3"), true, Enforced, Row::DryRunSkew),
+            ("1.29.0", Some("1.28.3"), false, NotSent, Row::DryRunFlagOff),
+            ("1.31.0", Some("1.29.0"), true, Logged, Row::DryRunLogged),
+        ];
+        for (istiod, zt, flag, want, row) in cases {
+            let r = rules(istiod, zt, flag);
+            assert_eq!(
+                r.dry_run_at_ztunnel(),
+                (want, row),
+                "{istiod} {zt:?} {flag}"
+            );
+            assert_eq!(r.applied(), vec![row]);
+        }
+    }
+
+    #[test]
+    fn ingress_label_reading_by_version() {
+        use IngressLabelReading::*;
+        for (ver, want) in [
+            ("1.24.6", ServiceExactTrue),
+            ("1.25.0", FallbackTrueAnyCase),
+            ("1.29.2", FallbackTrueAnyCase),
+            ("1.30.0", FallbackGoBool),
+        ] {
+            assert_eq!(
+                rules(ver, None, false).ingress_label_reading(),
+                want,
+                "{ver}"
+            );
+        }
+    }
+
+    #[test]
+    fn boundaries_of_the_other_rules() {
+        assert!(!rules("1.24.9", None, false).gateway_class_ref().0);
+        assert!(rules("1.25.0", None, false).gateway_class_ref().0);
+        let layered = |ver: &str, flag| {
+            let i = Running::detect(Some((ver, "flag")), None);
+            Rules::new(i.clone(), i, false, flag).layered_waypoint_policies()
+        };
+        assert!(!layered("1.24.9", true) && layered("1.25.0", true) && !layered("1.30.0", false));
+    }
+
+    #[test]
+    fn nothing_applied_until_asked_and_rows_are_named() {
+        let r = rules("1.28.0", None, false);
+        assert!(r.applied().is_empty());
+        r.custom_audit_not_sent();
+        assert_eq!(r.applied(), vec![Row::CustomAuditNotSent]);
+        for row in TABLE {
+            assert!(!row.rule.is_empty() && !row.range.is_empty() && !row.source.is_empty());
+        }
+    }
+}

@@ -1,0 +1,666 @@
+//! Version-aware verdicts (docs/versions.md): each rule of the table at its boundary versions,
+//! from manifests shaped as Helm renders Istio (istiod's Deployment, ztunnel's DaemonSet,
+//! their image tags), from the flags, and from a live API server serving the same objects.
+
+mod support;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use support::apiserver::TOKEN;
+use support::cluster::{scratch, text, World, EXE};
+
+const BASE: &str = "tests/scenarios/traps/base";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(EXE)
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn json_of(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)))
+}
+
+/// istiod's Deployment and, when given, ztunnel's DaemonSet as the Helm charts render them
+/// (trimmed to the fields that matter), with these images and istiod env.
+fn istio(istiod_image: &str, ztunnel_image: Option<&str>, env: &[(&str, &str)]) -> String {
+    let env: String = env
+        .iter()
+        .map(|(k, v)| format!("        - name: {k}\n          value: \"{v}\"\n"))
+        .collect();
+    let mut s = format!(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: istiod
+  namespace: istio-system
+  labels: {{app: istiod, istio.io/rev: default}}
+spec:
+  selector:
+    matchLabels: {{istio: pilot}}
+  template:
+    metadata:
+      labels: {{app: istiod, istio: pilot}}
+    spec:
+      serviceAccountName: istiod
+      containers:
+      - name: discovery
+        image: {istiod_image}
+        env:
+        - name: PILOT_ENABLE_AMBIENT
+          value: \"true\"
+{env}"
+    );
+    if let Some(z) = ztunnel_image {
+        s.push_str(&format!(
+            "---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: ztunnel
+  namespace: istio-system
+  labels: {{app: ztunnel}}
+spec:
+  selector:
+    matchLabels: {{app: ztunnel}}
+  template:
+    metadata:
+      labels: {{app: ztunnel, sidecar.istio.io/inject: \"false\"}}
+    spec:
+      serviceAccountName: ztunnel
+      containers:
+      - name: istio-proxy
+        image: {z}
+        args: [proxy, ztunnel]
+"
+        ));
+    }
+    s
+}
+
+/// A DENY of curl, tried out with `istio.io/dry-run`.
+const DRY_RUN_DENY: &str = "apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: deny-curl-trial
+  namespace: shop
+  annotations: {istio.io/dry-run: \"true\"}
+spec:
+  selector:
+    matchLabels: {app: httpbin}
+  action: DENY
+  rules:
+  - from:
+    - source:
+        principals: [cluster.local/ns/shop/sa/curl]
+";
+
+/// Files in a scratch directory: (name, content) each.
+fn files(dir: &str, docs: &[(&str, &str)]) -> PathBuf {
+    let d = scratch(dir);
+    for (name, content) in docs {
+        std::fs::write(d.join(name), content).unwrap();
+    }
+    d
+}
+
+fn codes(v: &Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn rule_ranges(v: &Value, rule: &str) -> Vec<String> {
+    v["versionRules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["rule"] == rule)
+        .map(|r| r["range"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn assumption<'a>(v: &'a Value, setting: &str) -> (&'a str, &'a str) {
+    let a = v["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["setting"] == setting)
+        .unwrap_or_else(|| panic!("no assumption {setting}"));
+    (a["value"].as_str().unwrap(), a["source"].as_str().unwrap())
+}
+
+/// What ztunnel does with the dry-run DENY: AMB040 (enforced), AMB014 (not sent) or neither
+/// (logged), and what `check` says of curl -> httpbin.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Want {
+    Enforced,
+    NotSent,
+    Logged,
+}
+
+/// (istiod, ztunnel, flag, expected, the row's range).
+const DRY_RUN_CASES: &[(&str, Option<&str>, bool, Want, &str)] = &[
+    ("1.24.3", None, false, Want::Enforced, "istiod <= 1.25.1"),
+    (
+        "1.25.1",
+        Some("1.25.1"),
+        true,
+        Want::Enforced,
+        "istiod <= 1.25.1",
+    ),
+    (
+        "1.25.2",
+        Some("1.25.2"),
+        true,
+        Want::NotSent,
+        "istiod 1.25.2 - 1.28",
+    ),
+    (
+        "1.28.3",
+        Some("1.28.3"),
+        true,
+        Want::NotSent,
+        "istiod 1.25.2 - 1.28",
+    ),
+    (
+        "1.29.0",
+        Some("1.29.0"),
+        false,
+        Want::NotSent,
+        "istiod >= 1.29, AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY off",
+    ),
+    (
+        "1.29.0",
+        Some("1.29.0"),
+        true,
+        Want::Logged,
+        "istiod and ztunnel >= 1.29, AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY on",
+    ),
+    (
+        "1.29.0",
+        Some("1.28.3"),
+        true,
+        Want::Enforced,
+        "istiod >= 1.29 with AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY on, ztunnel < 1.29",
+    ),
+];
+
+fn assert_dry_run(v: &Value, want: Want, range: &str, what: &str) {
+    let c = codes(v);
+    assert_eq!(
+        c.contains(&"AMB040".into()),
+        want == Want::Enforced,
+        "{what}: {c:?}"
+    );
+    assert_eq!(
+        c.contains(&"AMB014".into()),
+        want == Want::NotSent,
+        "{what}: {c:?}"
+    );
+    assert_eq!(rule_ranges(v, "dry-run-at-ztunnel"), vec![range], "{what}");
+    let policy = v["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "deny-curl-trial")
+        .unwrap();
+    let zt: Vec<&str> = policy["enforcement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["enforcedBy"] == "ztunnel")
+        .map(|e| e["effect"].as_str().unwrap())
+        .collect();
+    let expected: &[&str] = match want {
+        Want::Enforced => &["as-written"],
+        Want::Logged => &["dry-run"],
+        Want::NotSent => &[],
+    };
+    assert_eq!(zt, expected, "{what}");
+}
+
+/// The same manifests under each boundary version, the versions read from Helm-shaped
+/// istiod and ztunnel manifests; `check` agrees (denied exactly when ztunnel enforces it).
+#[test]
+fn dry_run_at_ztunnel_from_manifests() {
+    for (i, &(istiod, ztunnel, flag, want, range)) in DRY_RUN_CASES.iter().enumerate() {
+        let env: &[(&str, &str)] = if flag {
+            &[("AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY", "true")]
+        } else {
+            &[]
+        };
+        let image = format!("docker.io/istio/pilot:{istiod}");
+        let zt_image = ztunnel.map(|z| format!("gcr.io/istio-release/ztunnel:{z}-distroless"));
+        let istio_yaml = istio(&image, zt_image.as_deref(), env);
+        let dir = files(
+            &format!("versions-dry-run-{i}"),
+            &[("istio.yaml", &istio_yaml), ("policy.yaml", DRY_RUN_DENY)],
+        );
+        let d = dir.to_str().unwrap();
+        let what = format!("istiod {istiod}, ztunnel {ztunnel:?}, flag {flag}");
+        let o = run(&["explain", "-f", BASE, "-f", d, "-o", "json"]);
+        let v = json_of(&o);
+        assert_dry_run(&v, want, range, &what);
+        assert_eq!(
+            assumption(&v, "istioVersion"),
+            (istiod, "Deployment istio-system/istiod")
+        );
+        if let Some(z) = ztunnel {
+            assert_eq!(
+                assumption(&v, "ztunnelVersion"),
+                (
+                    format!("{z}-distroless").as_str(),
+                    "DaemonSet istio-system/ztunnel"
+                )
+            );
+        }
+        let c = run(&[
+            "check",
+            "--from",
+            "deploy/shop/curl",
+            "--to",
+            "svc/shop/httpbin:8000",
+            "-f",
+            BASE,
+            "-f",
+            d,
+            "-o",
+            "json",
+        ]);
+        let cv = json_of(&c);
+        let denied = want == Want::Enforced;
+        assert_eq!(
+            c.status.code(),
+            Some(if denied { 1 } else { 0 }),
+            "{what}: {cv}"
+        );
+        if denied {
+            assert_eq!(
+                cv["decidedBy"]["policy"]["name"], "deny-curl-trial",
+                "{what}"
+            );
+            assert_eq!(
+                rule_ranges(&cv, "dry-run-at-ztunnel"),
+                vec![range],
+                "{what}"
+            );
+            assert!(
+                cv["notes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|n| n.as_str().unwrap().contains("is dry-run, but")),
+                "{what}: {cv}"
+            );
+        } else {
+            assert!(cv["versionRules"].as_array().unwrap().is_empty(), "{what}");
+        }
+    }
+}
+
+/// The flags state the versions for manifests that carry none, and beat the manifests'.
+#[test]
+fn dry_run_at_ztunnel_from_flags() {
+    let dir = files("versions-flags", &[("policy.yaml", DRY_RUN_DENY)]);
+    let d = dir.to_str().unwrap();
+    for &(istiod, ztunnel, flag, want, range) in DRY_RUN_CASES {
+        let mut args = vec![
+            "explain",
+            "-f",
+            BASE,
+            "-f",
+            d,
+            "-o",
+            "json",
+            "--istio-version",
+            istiod,
+        ];
+        if let Some(z) = ztunnel {
+            args.extend(["--ztunnel-version", z]);
+        }
+        if flag {
+            args.extend([
+                "--feature",
+                "AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY=true",
+            ]);
+        }
+        let v = json_of(&run(&args));
+        assert_dry_run(&v, want, range, &format!("flags {args:?}"));
+        assert_eq!(assumption(&v, "istioVersion"), (istiod, "--istio-version"));
+    }
+    // A flag beats istiod's image tag.
+    let helm = istio("docker.io/istio/pilot:1.25.1", None, &[]);
+    let dir = files(
+        "versions-flag-wins",
+        &[("istio.yaml", &helm), ("policy.yaml", DRY_RUN_DENY)],
+    );
+    let v = json_of(&run(&[
+        "explain",
+        "-f",
+        BASE,
+        "-f",
+        dir.to_str().unwrap(),
+        "-o",
+        "json",
+        "--istio-version",
+        "1.27",
+    ]));
+    assert_dry_run(
+        &v,
+        Want::NotSent,
+        "istiod 1.25.2 - 1.28",
+        "--istio-version 1.27 over 1.25.1",
+    );
+}
+
+/// Versions from image references as registries write them; what is no version is assumed,
+/// and the report says what it assumed and why.
+#[test]
+fn versions_detected_from_image_tags() {
+    let cases = [
+        ("registry.example.com:5000/istio/pilot:1.26.2", "1.26.2", true),
+        ("gcr.io/istio-release/pilot:1.26.2-distroless", "1.26.2-distroless", true),
+        ("docker.io/istio/pilot:latest", "1.31.0 (assumed)", false),
+        ("docker.io/istio/pilot@sha256:3b1e7a1ac5e4f1b8c0a3b6d2e9f8a7c6b5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0", "1.31.0 (assumed)", false),
+    ];
+    for (i, (image, shown, known)) in cases.iter().enumerate() {
+        let dir = files(
+            &format!("versions-tag-{i}"),
+            &[("istio.yaml", &istio(image, None, &[]))],
+        );
+        let v = json_of(&run(&[
+            "explain",
+            "-f",
+            BASE,
+            "-f",
+            dir.to_str().unwrap(),
+            "-o",
+            "json",
+        ]));
+        let (value, source) = assumption(&v, "istioVersion");
+        assert_eq!(value, *shown, "{image}");
+        if !known {
+            assert!(
+                source.contains("is no version") && source.contains("newest release"),
+                "{source}"
+            );
+        }
+        // ztunnel unknown: istiod's version, said so.
+        let (zv, zs) = assumption(&v, "ztunnelVersion");
+        assert!(
+            zv.ends_with("(assumed)") && zs.contains("istiod's version"),
+            "{zv} {zs}"
+        );
+    }
+    // Nothing in the input: the newest release, with the flag that states it.
+    let v = json_of(&run(&["explain", "-f", BASE, "-o", "json"]));
+    let (value, source) = assumption(&v, "istioVersion");
+    assert_eq!(value, "1.31.0 (assumed)");
+    assert!(source.contains("--istio-version"), "{source}");
+    // A bad flag value is one line and exit 2.
+    let o = run(&["explain", "-f", BASE, "--istio-version", "latest"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("invalid version \"latest\""),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+/// A Service bound to the waypoint, labelled (or its namespace labelled) for ingress: does
+/// the ingress gateway send through the waypoint on each version?
+#[test]
+fn ingress_use_waypoint_by_version() {
+    // (service label, namespace label, version, crosses the waypoint)
+    let cases = [
+        (Some("true"), None, "1.24.0", true),
+        (Some("True"), None, "1.24.0", false),
+        (Some("True"), None, "1.25.0", true),
+        (None, Some("true"), "1.24.0", false),
+        (None, Some("true"), "1.25.0", true),
+        (None, Some("1"), "1.29.0", false),
+        (None, Some("1"), "1.30.0", true),
+        (Some("false"), Some("true"), "1.30.0", false),
+    ];
+    for (i, (svc, ns, version, crosses)) in cases.iter().enumerate() {
+        let svc_label = svc.map_or(String::new(), |v| {
+            format!("    istio.io/ingress-use-waypoint: \"{v}\"\n")
+        });
+        let ns_label = ns.map_or(String::new(), |v| {
+            format!("    istio.io/ingress-use-waypoint: \"{v}\"\n")
+        });
+        let objects = format!(
+            "apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels:
+    istio.io/dataplane-mode: ambient
+{ns_label}---
+apiVersion: v1
+kind: Service
+metadata:
+  name: httpbin
+  namespace: shop
+  labels:
+    app: httpbin
+    istio.io/use-waypoint: waypoint
+{svc_label}spec:
+  ports:
+  - {{name: http, port: 8000, targetPort: 8080}}
+  selector: {{app: httpbin}}
+"
+        );
+        let dir = files(
+            &format!("versions-ingress-{i}"),
+            &[("overrides.yaml", &objects)],
+        );
+        let o = run(&[
+            "check",
+            "--from",
+            "ingress",
+            "--to",
+            "svc/shop/httpbin:8000",
+            "-f",
+            BASE,
+            "-f",
+            dir.to_str().unwrap(),
+            "--istio-version",
+            version,
+            "-o",
+            "json",
+        ]);
+        let v = json_of(&o);
+        let through = v["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["component"] == "waypoint");
+        assert_eq!(
+            through, *crosses,
+            "service {svc:?}, namespace {ns:?}, Istio {version}: {v}"
+        );
+        let e = json_of(&run(&[
+            "explain",
+            "-f",
+            BASE,
+            "-f",
+            dir.to_str().unwrap(),
+            "--istio-version",
+            version,
+            "-o",
+            "json",
+        ]));
+        let range = match *version {
+            "1.24.0" => "istiod 1.24",
+            "1.30.0" => "istiod >= 1.30",
+            _ => "istiod 1.25 - 1.29",
+        };
+        assert_eq!(
+            rule_ranges(&e, "ingress-use-waypoint"),
+            vec![range],
+            "{version}"
+        );
+    }
+}
+
+/// A root-namespace policy attached to GatewayClass istio-waypoint: nothing before 1.25, every
+/// waypoint from 1.25.
+#[test]
+fn gateway_class_target_ref_from_1_25() {
+    let policy = "apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: all-waypoints
+  namespace: istio-system
+spec:
+  targetRefs:
+  - {group: gateway.networking.k8s.io, kind: GatewayClass, name: istio-waypoint}
+  action: DENY
+  rules:
+  - to:
+    - operation:
+        methods: [DELETE]
+";
+    let dir = files("versions-gatewayclass", &[("policy.yaml", policy)]);
+    let d = dir.to_str().unwrap();
+    let at = |version: &str| {
+        json_of(&run(&[
+            "explain",
+            "-A",
+            "-f",
+            BASE,
+            "-f",
+            d,
+            "--istio-version",
+            version,
+            "-o",
+            "json",
+        ]))
+    };
+    let enforcers = |v: &Value| -> Vec<String> {
+        let p = v["policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "all-waypoints")
+            .unwrap();
+        p["enforcement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["enforcedBy"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let old = at("1.24.6");
+    assert!(
+        !enforcers(&old).contains(&"waypoint".to_string()),
+        "{:?}",
+        enforcers(&old)
+    );
+    let amb005 = old["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "AMB005")
+        .expect("AMB005 on 1.24");
+    assert!(
+        amb005["message"].as_str().unwrap().contains("1.25"),
+        "{amb005}"
+    );
+    assert_eq!(
+        rule_ranges(&old, "targetRefs-gatewayclass"),
+        vec!["istiod < 1.25"]
+    );
+    let new = at("1.25.0");
+    assert!(
+        enforcers(&new).contains(&"waypoint".to_string()),
+        "{:?}",
+        enforcers(&new)
+    );
+    assert!(!codes(&new).contains(&"AMB005".to_string()));
+    assert_eq!(
+        rule_ranges(&new, "targetRefs-gatewayclass"),
+        vec!["istiod >= 1.25"]
+    );
+}
+
+/// Live: the versions come from the istiod Deployment and the ztunnel DaemonSet the API
+/// server holds (ztunnel's read with one GET), and decide as the manifests do.
+#[test]
+fn dry_run_at_ztunnel_live() {
+    let yaml_objects = |istio_yaml: &str| -> Vec<Value> {
+        let mut all = String::new();
+        for f in ["httpbin.yaml", "namespace.yaml"] {
+            all.push_str(&std::fs::read_to_string(root().join(BASE).join(f)).unwrap());
+            all.push_str("\n---\n");
+        }
+        all.push_str(istio_yaml);
+        all.push_str("\n---\n");
+        all.push_str(DRY_RUN_DENY);
+        serde_saphyr::from_multiple::<Value>(&all)
+            .unwrap()
+            .into_iter()
+            .filter(|v| !v.is_null())
+            .collect()
+    };
+    // Live reads pods, not controllers: give the two Deployments' pods as the server has them.
+    let pod = |name: &str, app: &str, sa: &str| -> Value {
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "shop", "labels": {"app": app},
+                "annotations": {"ambient.istio.io/redirection": "enabled"}},
+            "spec": {"serviceAccountName": sa, "containers": [{"name": app, "image": "x"}]},
+            "status": {"phase": "Running", "podIP": "10.0.0.9"}
+        })
+    };
+    for (i, &(istiod, ztunnel, flag, want, range)) in DRY_RUN_CASES.iter().enumerate() {
+        if ![0, 5, 6].contains(&i) {
+            continue;
+        }
+        let env: &[(&str, &str)] = if flag {
+            &[("AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY", "true")]
+        } else {
+            &[]
+        };
+        let zt = ztunnel.map(|z| format!("docker.io/istio/ztunnel:{z}"));
+        let mut objects = yaml_objects(&istio(
+            &format!("docker.io/istio/pilot:{istiod}"),
+            zt.as_deref(),
+            env,
+        ));
+        objects.push(pod("httpbin-7d4b9", "httpbin", "httpbin"));
+        objects.push(pod("curl-5c6f8", "curl", "curl"));
+        let w = World::start(
+            &format!("versions-live-{i}"),
+            objects,
+            &[("mesh", Some("shop"), TOKEN)],
+        );
+        let o = w.run(&["explain", "-o", "json"]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let v = json_of(&o);
+        assert_dry_run(
+            &v,
+            want,
+            range,
+            &format!("live istiod {istiod}, ztunnel {ztunnel:?}"),
+        );
+        let ds_reads = w
+            .server
+            .requests()
+            .iter()
+            .filter(|(_, p)| p.contains("/daemonsets/ztunnel"))
+            .count();
+        assert_eq!(ds_reads, 1);
+    }
+}
