@@ -244,7 +244,7 @@ _kubectl__ambient_policy() {
             return 0
             ;;
         kubectl__ambient_policy__subcmd__diff)
-            opts="-A -v -o -l -f -k -n -h -V --base --delete --all-namespaces --namespace-labels --kubeconfig --context --cluster --user --request-timeout --istio-namespace --root-namespace --trust-domain --istio-version --ztunnel-version --feature --cni-exclude-namespaces --verbose --output --selector --color --suppress --filename --kustomize --fail-on --namespace --help --version"
+            opts="-A -v -o -l -f -k -n -h -V --base --delete --base-istio-version --base-ztunnel-version --all-namespaces --namespace-labels --kubeconfig --context --cluster --user --request-timeout --istio-namespace --root-namespace --trust-domain --istio-version --ztunnel-version --feature --cni-exclude-namespaces --verbose --output --selector --color --suppress --filename --kustomize --fail-on --namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -255,6 +255,14 @@ _kubectl__ambient_policy() {
                     return 0
                     ;;
                 --delete)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-istio-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-ztunnel-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -74,6 +74,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-ambient_policy' -Script
         'kubectl-ambient_policy;diff' {
             [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'Compare with these manifests instead of the cluster (offline; repeatable)')
             [CompletionResult]::new('--delete', '--delete', [CompletionResultType]::ParameterName, 'Remove an object from the cluster side: Kind/namespace/name, or Kind/name (repeatable)')
+            [CompletionResult]::new('--base-istio-version', '--base-istio-version', [CompletionResultType]::ParameterName, 'The Istio (istiod) version of the base side, to preview an upgrade (default: as the proposed side: --istio-version, else what the base input says)')
+            [CompletionResult]::new('--base-ztunnel-version', '--base-ztunnel-version', [CompletionResultType]::ParameterName, 'ztunnel''s version on the base side (default: as the proposed side)')
             [CompletionResult]::new('--namespace-labels', '--namespace-labels', [CompletionResultType]::ParameterName, 'Labels of a namespace missing from the -f input, e.g. bookinfo=istio.io/dataplane-mode=ambient (repeatable; "NS=" for none; overrides the input)')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use (default: the current context)')

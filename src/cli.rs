@@ -354,6 +354,15 @@ pub struct DiffArgs {
     #[arg(long, value_name = "KIND/NS/NAME", conflicts_with = "base")]
     pub delete: Vec<String>,
 
+    /// The Istio (istiod) version of the base side, to preview an upgrade (default: as the
+    /// proposed side: --istio-version, else what the base input says)
+    #[arg(long, value_name = "X.Y[.Z]", value_parser = parse_version)]
+    pub base_istio_version: Option<String>,
+
+    /// ztunnel's version on the base side (default: as the proposed side)
+    #[arg(long, value_name = "X.Y[.Z]", value_parser = parse_version)]
+    pub base_ztunnel_version: Option<String>,
+
     // -f: the proposed manifests; --fail-on: exit 1 only when the change introduces a finding
     // at or above it; the other flags as for explain.
     #[command(flatten)]

@@ -664,3 +664,124 @@ fn dry_run_at_ztunnel_live() {
         assert_eq!(ds_reads, 1);
     }
 }
+
+/// `diff` takes a version per side: the same manifests before and after an upgrade show the
+/// dry-run policy that becomes live (an introduced ERROR), offline and against the cluster.
+#[test]
+fn diff_previews_an_upgrade() {
+    let dir = files("versions-diff", &[("policy.yaml", DRY_RUN_DENY)]);
+    let d = dir.to_str().unwrap();
+    let upgrade = [
+        "--base-istio-version",
+        "1.28.3",
+        "--istio-version",
+        "1.29.0",
+        "--ztunnel-version",
+        "1.28.3",
+        "--feature",
+        "AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY=true",
+    ];
+    let mut args = vec![
+        "diff", "--base", BASE, "--base", d, "-f", BASE, "-f", d, "-o", "json",
+    ];
+    args.extend(upgrade);
+    args.extend(["--fail-on", "error"]);
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let v = json_of(&o);
+    let field = |name: &str| {
+        v["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["field"] == name)
+            .map(|c| (c["before"].clone(), c["after"].clone()))
+    };
+    assert_eq!(
+        field("istioVersion"),
+        Some(("1.28.3".into(), "1.29.0".into()))
+    );
+    // --ztunnel-version states ztunnel on both sides (no --base-ztunnel-version): unchanged.
+    assert_eq!(field("ztunnelVersion"), None);
+    let introduced: Vec<&str> = v["findings"]["introduced"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(introduced, ["AMB040"]);
+    // The same versions on both sides: no difference at all.
+    let same = run(&[
+        "diff",
+        "--base",
+        BASE,
+        "--base",
+        d,
+        "-f",
+        BASE,
+        "-f",
+        d,
+        "--istio-version",
+        "1.28.3",
+    ]);
+    assert_eq!(same.status.code(), Some(0), "{}", text(&same.stdout));
+
+    // Live: the cluster as it runs (1.28.3) against the cluster on 1.29 with ztunnel behind.
+    let mut all = String::new();
+    for f in ["httpbin.yaml", "namespace.yaml"] {
+        all.push_str(&std::fs::read_to_string(root().join(BASE).join(f)).unwrap());
+        all.push_str("\n---\n");
+    }
+    all.push_str(&istio(
+        "docker.io/istio/pilot:1.28.3",
+        Some("docker.io/istio/ztunnel:1.28.3"),
+        &[],
+    ));
+    all.push_str("\n---\n");
+    all.push_str(DRY_RUN_DENY);
+    let mut objects: Vec<Value> = serde_saphyr::from_multiple::<Value>(&all)
+        .unwrap()
+        .into_iter()
+        .filter(|v| !v.is_null())
+        .collect();
+    objects.push(serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "httpbin-1", "namespace": "shop", "labels": {"app": "httpbin"},
+            "annotations": {"ambient.istio.io/redirection": "enabled"}},
+        "spec": {"serviceAccountName": "httpbin", "containers": [{"name": "httpbin", "image": "x"}]},
+        "status": {"phase": "Running", "podIP": "10.0.0.9"}
+    }));
+    let w = World::start(
+        "versions-diff-live",
+        objects,
+        &[("mesh", Some("shop"), TOKEN)],
+    );
+    let o = w.run(&[
+        "diff",
+        "--base-istio-version",
+        "1.28.3",
+        "--istio-version",
+        "1.29.0",
+        "--feature",
+        "AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY=true",
+        "-o",
+        "json",
+    ]);
+    let v = json_of(&o);
+    let introduced: Vec<&str> = v["findings"]["introduced"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    // ztunnel stays at the DaemonSet's 1.28.3 on both sides: the skew makes it live.
+    assert_eq!(introduced, ["AMB040"], "{v}");
+    // Without a version or manifests there is nothing to compare: a usage error.
+    let o = w.run(&["diff"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("--base-istio-version"),
+        "{}",
+        text(&o.stderr)
+    );
+}

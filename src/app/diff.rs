@@ -11,6 +11,7 @@ use crate::explain::report::Explanation;
 use crate::explain::{explain, Scope};
 use crate::overlay::ObjectRef;
 use crate::render::{self, origins::Origins};
+use crate::snapshot::Setting;
 use std::io::Write;
 
 pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
@@ -24,9 +25,11 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(Error::Usage)?;
     let proposed = &args.input;
-    if !proposed.offline() && (deletes.is_empty() || !args.base.is_empty()) {
+    // Against the cluster, a version change alone is a change: an upgrade preview.
+    let upgrade = args.base_istio_version.is_some() || args.base_ztunnel_version.is_some();
+    if !proposed.offline() && ((deletes.is_empty() && !upgrade) || !args.base.is_empty()) {
         return Err(Error::Usage(
-            "diff needs the proposed manifests: -f FILE|DIR or -k DIR (against --base or the cluster), or --delete KIND/NS/NAME".into(),
+            "diff needs the proposed manifests: -f FILE|DIR or -k DIR (against --base or the cluster), --delete KIND/NS/NAME, or --base-istio-version to preview an upgrade".into(),
         ));
     }
 
@@ -68,9 +71,16 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
             namespace,
         )
     };
-    // The flags beat both sides' input alike.
+    // The flags beat both sides' input alike; the base side's versions may differ.
     input.settle(&mut before);
     input.settle(&mut after);
+    let m = &mut before.mesh;
+    if let Some(v) = &args.base_istio_version {
+        m.istio_version = Some(Setting::new(v.clone(), "--base-istio-version"));
+    }
+    if let Some(v) = &args.base_ztunnel_version {
+        m.ztunnel_version = Some(Setting::new(v.clone(), "--base-ztunnel-version"));
+    }
 
     // Offline, both sides cover the input's namespaces; against the cluster, the context's
     // namespace (kubectl's rule), whatever namespaces the -f objects name.

@@ -232,7 +232,7 @@ fn version_notes(ix: &Index, hops: &[HopReport], notes: &mut Vec<String>) -> Vec
         };
         if let Some((DryRunAtZtunnel::Enforced, row)) = ix.conversions[i].dry_run_at_ztunnel {
             notes.push(format!(
-                "AuthorizationPolicy {}/{} is dry-run, but {} ztunnel enforces it: {}",
+                "AuthorizationPolicy {}/{} is dry-run, but {}, ztunnel enforces it: {}",
                 line.namespace,
                 line.name,
                 ix.mesh.rules.versions_phrase(row),

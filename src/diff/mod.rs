@@ -16,6 +16,10 @@ pub struct Diff {
     pub kind: &'static str,
     /// The namespace explained on both sides; `null` with `--all-namespaces`.
     pub namespace: Option<String>,
+    /// `istioVersion` and `ztunnelVersion` when the two sides run different versions (an
+    /// upgrade preview), with the version rules that decided something on either side.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<FieldChange>,
     pub policies: Vec<PolicyChange>,
     pub paths: Vec<PathChange>,
     pub findings: FindingChanges,
@@ -102,7 +106,8 @@ pub struct FindingChanges {
 impl Diff {
     /// Whether the two sides differ at all (exit code 1, as `kubectl diff`).
     pub fn differs(&self) -> bool {
-        !self.policies.is_empty()
+        !self.versions.is_empty()
+            || !self.policies.is_empty()
             || !self.paths.is_empty()
             || !self.findings.introduced.is_empty()
             || !self.findings.resolved.is_empty()
@@ -124,8 +129,47 @@ pub fn diff(before: &Explanation, after: &Explanation) -> Diff {
         api_version: API_VERSION,
         kind: "Diff",
         namespace: after.namespace.clone(),
+        versions: versions(before, after),
         policies,
         paths: compare::paths(&before.paths, &after.paths),
         findings: compare::findings(&before.findings, &after.findings, &renames),
     }
+}
+
+/// The versions of the two sides, when they differ (the rules then differ too).
+fn versions(before: &Explanation, after: &Explanation) -> Vec<FieldChange> {
+    let value = |e: &Explanation, setting: &str| {
+        e.assumptions
+            .iter()
+            .find(|a| a.setting == setting)
+            .map(|a| a.value.clone())
+    };
+    let mut out: Vec<FieldChange> = ["istioVersion", "ztunnelVersion"]
+        .iter()
+        .map(|s| FieldChange {
+            field: s.to_string(),
+            before: value(before, s),
+            after: value(after, s),
+        })
+        .filter(|c| c.before != c.after)
+        .collect();
+    if !out.is_empty() {
+        let rules = |e: &Explanation| {
+            let v: Vec<String> = e
+                .version_rules
+                .iter()
+                .map(|r| format!("{} ({})", r.rule, r.range))
+                .collect();
+            Some(v.join("; ")).filter(|s| !s.is_empty())
+        };
+        let (b, a) = (rules(before), rules(after));
+        if b != a {
+            out.push(FieldChange {
+                field: "versionRules".into(),
+                before: b,
+                after: a,
+            });
+        }
+    }
+    out
 }

@@ -197,7 +197,7 @@ pub fn resolve_ref(
             }
             let (attaches, row) = mesh.rules.gateway_class_ref();
             if !attaches {
-                return not(format!("{} a targetRef to a GatewayClass attaches to nothing (supported from Istio 1.25)", mesh.rules.versions_phrase(row)), false);
+                return not(format!("{}, a targetRef to a GatewayClass attaches to nothing (supported from Istio 1.25)", mesh.rules.versions_phrase(row)), false);
             }
             let outcomes: Vec<RefOutcome> = mesh
                 .waypoints

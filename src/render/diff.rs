@@ -52,6 +52,23 @@ pub fn render(d: &Diff, o: &Options) -> String {
         "{}",
         p.heading(&format!("Ambient policy diff for {scope}"))
     );
+    if !d.versions.is_empty() {
+        let _ = writeln!(out, "\n{}", p.heading("VERSIONS"));
+        for v in &d.versions {
+            let side = |s: &Option<String>| s.clone().unwrap_or_else(|| "none".into());
+            let line = format!(
+                "{} {}: {} -> {}",
+                mark(&p, Change::Changed),
+                v.field,
+                side(&v.before),
+                side(&v.after)
+            );
+            for (i, l) in wrap(&line, WIDTH - 4).iter().enumerate() {
+                let indent = if i == 0 { "" } else { "    " };
+                let _ = writeln!(out, "{indent}{l}");
+            }
+        }
+    }
     if !d.policies.is_empty() {
         let _ = writeln!(out, "\n{}", p.heading("POLICIES"));
         for c in &d.policies {

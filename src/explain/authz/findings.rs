@@ -535,7 +535,7 @@ fn dry_run_not_sent(rules: &Rules, conv: &Conversion, res: &str) -> Finding {
         Some((_, row @ Row::DryRunNotSent)) => Finding::new(
             &f::NOT_SENT,
             res,
-            format!("dry-run policy: {} istiod does not send dry-run policies to ztunnel (no ZtunnelAccepted status), so ambient workloads neither enforce nor log it", rules.versions_phrase(row)),
+            format!("dry-run policy: {}, istiod does not send dry-run policies to ztunnel (no ZtunnelAccepted status), so ambient workloads neither enforce nor log it", rules.versions_phrase(row)),
         )
         .with_resolution("Attach the policy to a waypoint with targetRefs, where dry-run is logged; ztunnel logs dry-run policies from Istio 1.29 with AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY on."),
         _ => Finding::new(
@@ -552,7 +552,7 @@ fn dry_run_enforced(rules: &Rules, row: Row, who: &str, res: &str) -> Finding {
         &f::DRY_RUN_ENFORCED,
         res,
         format!(
-            "{} ztunnel enforces this dry-run policy for {who} as if it were live: {}",
+            "{}, ztunnel enforces this dry-run policy for {who} as if it were live: {}",
             rules.versions_phrase(row),
             row.info().applied
         ),
