@@ -138,6 +138,10 @@ codes! {
     FOREIGN_TRUST_DOMAIN = "AMB032", Error,
         "cluster.local principal never matches at ztunnel when the mesh has another trust domain",
         "Write the mesh's trust domain in the principal, or `*/ns/NS/sa/SA` to match any trust domain; waypoints and sidecars read cluster.local as the mesh's own, ztunnel does not.";
+    // AMB033-AMB039: traps from users' reports.
+    SPIFFE_PREFIX = "AMB033", Error,
+        "principal written with spiffe:// never matches",
+        "Write principals as TRUST_DOMAIN/ns/NAMESPACE/sa/SERVICE_ACCOUNT, without spiffe://.";
     // AMB040-AMB049: findings that exist because of the Istio version running.
     DRY_RUN_ENFORCED = "AMB040", Error,
         "dry-run policy is enforced by ztunnel on the Istio version running",

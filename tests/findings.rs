@@ -535,3 +535,39 @@ fn cluster_local_principals_in_another_trust_domain() {
     ]);
     assert!(with_code(&f, "AMB032").is_empty(), "{f:?}");
 }
+
+/// AMB033: principals with `spiffe://`, in `from` and in `when: source.principal`, fire once
+/// per policy with the fix written out; the same names without the scheme do not.
+#[test]
+fn spiffe_prefix_in_principals() {
+    let policy = |name: &str, from: &str, when: &str| {
+        format!(
+            "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  action: DENY\n  rules:\n  - from: [{{source: {{notPrincipals: [\"{from}\"]}}}}]\n    when: [{{key: source.principal, values: [\"{when}\"]}}]\n---\n"
+        )
+    };
+    let input = policy(
+        "prefixed",
+        "spiffe://cluster.local/ns/shop/sa/curl",
+        "spiffe://cluster.local/ns/shop/sa/httpbin",
+    ) + &policy(
+        "plain",
+        "cluster.local/ns/shop/sa/curl",
+        "cluster.local/ns/shop/sa/httpbin",
+    );
+    let f = findings_with(
+        &["-f", "tests/scenarios/traps/base", "-f", "-"],
+        Some(&input),
+    );
+    let hits = with_code(&f, "AMB033");
+    assert_eq!(hits.len(), 1, "{f:?}");
+    let [sev, _, res, msg, fix] = hits[0];
+    assert_eq!(
+        (sev.as_str(), res.as_str()),
+        ("error", "AuthorizationPolicy/shop/prefixed")
+    );
+    assert!(
+        msg.contains("spiffe://cluster.local/ns/shop/sa/curl") && msg.contains("sa/httpbin"),
+        "{msg}"
+    );
+    assert!(fix.contains("\"cluster.local/ns/shop/sa/curl\""), "{fix}");
+}

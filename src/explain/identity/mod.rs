@@ -389,11 +389,27 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
         let res = resource_key("AuthorizationPolicy", pns, &p.metadata.name);
         let mut unknown_ids: BTreeSet<(String, String)> = BTreeSet::new();
         let mut unknown_ns: BTreeSet<String> = BTreeSet::new();
+        let mut prefixed: BTreeSet<&str> = BTreeSet::new();
         for rule in p.spec.rules.as_deref().unwrap_or(&[]) {
+            // `source.principal` conditions compare the same strings as `principals`.
+            let when_principals = rule
+                .when
+                .iter()
+                .filter(|w| w.key == "source.principal")
+                .flat_map(|w| w.values.iter().chain(&w.not_values));
+            prefixed.extend(
+                when_principals
+                    .map(String::as_str)
+                    .filter(|v| v.starts_with(SPIFFE)),
+            );
             for from in &rule.from {
                 let s = &from.source;
                 let principals = s.principals.iter().chain(&s.not_principals);
                 for pr in principals {
+                    if pr.starts_with(SPIFFE) {
+                        prefixed.insert(pr);
+                        continue;
+                    }
                     // `<td>/ns/<ns>/sa/<sa>`; wildcards and other forms are not checked.
                     let Some(i) = pr.find("/ns/") else { continue };
                     let id = &pr[i + 1..];
@@ -431,6 +447,9 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
                 }
             }
         }
+        if !prefixed.is_empty() {
+            out.push(spiffe_prefix_finding(&res, &prefixed));
+        }
         for (written, hint) in unknown_ids {
             out.push(Finding::new(
                 &f::UNKNOWN_PRINCIPAL,
@@ -451,6 +470,32 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Principals are compared without the scheme: ztunnel strips `spiffe://` from the peer's
+/// identity (`StringMatch::matches_principal`, ztunnel `src/rbac.rs`) and Envoy enforcers
+/// add it to the value they match (SEMANTICS.md 13), so a value written with it never matches.
+const SPIFFE: &str = "spiffe://";
+
+/// AMB033: principals written with `spiffe://`.
+fn spiffe_prefix_finding(res: &str, values: &BTreeSet<&str>) -> Finding {
+    let shown: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+    let fixed: Vec<String> = values
+        .iter()
+        .map(|v| format!("{:?}", &v[SPIFFE.len()..]))
+        .collect();
+    Finding::new(
+        &f::SPIFFE_PREFIX,
+        res,
+        format!(
+            "principal {} is written with spiffe://, which neither ztunnel nor a waypoint or sidecar ever matches: in principals or an ALLOW it admits no one, in notPrincipals or a DENY it excludes or denies no one",
+            shown.join(", ")
+        ),
+    )
+    .with_resolution(format!(
+        "Write the principal without the scheme: {}.",
+        fixed.join(", ")
+    ))
 }
 
 /// One name holds the other, and the shorter is a real name (4 characters or more).
