@@ -146,6 +146,9 @@ codes! {
     DRY_RUN_ENFORCED = "AMB040", Error,
         "dry-run policy is enforced by ztunnel on the Istio version running",
         "Upgrade istiod to 1.25.2+ (dry-run policies are then not sent to ztunnel) or to 1.29+ with ztunnel 1.29+ and AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY (logged only), or delete the policy until it should be live.";
+    TRUST_DOMAINS_DROPPED = "AMB041", Error,
+        "trustDomains are dropped at ztunnel: the rule matches no one or every trust domain",
+        "Enforce trust domains at a waypoint (targetRefs), or at ztunnel write them into principals (TRUST_DOMAIN/ns/NS/sa/SA) instead of trustDomains.";
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]

@@ -296,7 +296,7 @@ fn odd_but_valid_policies_become_findings() {
         ("AMB014", "audit"),
         ("AMB024", "both"),
         ("AMB012", "allow-all"),
-        ("AMB016", "tds"),
+        ("AMB041", "tds"),
     ];
     for (code, name) in cases {
         assert!(

@@ -785,3 +785,69 @@ fn diff_previews_an_upgrade() {
         text(&o.stderr)
     );
 }
+
+/// trustDomains: from 1.31 the field is dropped for ztunnel alone (AMB041, with what each rule
+/// becomes); before, it is one more attribute ztunnel ignores (AMB016), and no row applies.
+#[test]
+fn trust_domains_at_ztunnel_from_1_31() {
+    let trap = "tests/scenarios/traps/AMB041-trust-domains.yaml";
+    let at = |version: &str| {
+        json_of(&run(&[
+            "explain",
+            "-f",
+            BASE,
+            "-f",
+            trap,
+            "--istio-version",
+            version,
+            "-o",
+            "json",
+        ]))
+    };
+    let new = at("1.31.0");
+    let c = codes(&new);
+    assert!(
+        c.contains(&"AMB041".into()) && !c.contains(&"AMB016".into()),
+        "{c:?}"
+    );
+    let msg = new["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "AMB041")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("rule 1 matches no client"), "{msg}");
+    assert!(
+        msg.contains("rule 2 keeps namespaces only, from every trust domain"),
+        "{msg}"
+    );
+    assert_eq!(
+        rule_ranges(&new, "trust-domains-at-ztunnel"),
+        vec!["istiod >= 1.31"]
+    );
+    // ztunnel admits shop from any trust domain: curl is allowed by rule 2 there.
+    let o = run(&[
+        "check",
+        "--from",
+        "deploy/shop/curl",
+        "--to",
+        "svc/shop/httpbin:8000",
+        "-f",
+        BASE,
+        "-f",
+        trap,
+        "--istio-version",
+        "1.31.0",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let old = at("1.30.2");
+    let c = codes(&old);
+    assert!(
+        c.contains(&"AMB016".into()) && !c.contains(&"AMB041".into()),
+        "{c:?}"
+    );
+    assert!(rule_ranges(&old, "trust-domains-at-ztunnel").is_empty());
+}

@@ -120,6 +120,15 @@ macro_rules! string_lists {
                 pub $field: Vec<String>,
             )*
         }
+
+        impl $name {
+            /// The fields written (non-empty), by their names in the API.
+            pub fn populated(&self) -> Vec<&'static str> {
+                let mut v = Vec::new();
+                $(if !self.$field.is_empty() { v.push($json); })*
+                v
+            }
+        }
     };
 }
 

@@ -67,6 +67,9 @@ rows! {
     Layered: "layered-waypoint-authorization", "istiod >= 1.25",
         "ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES on: selector policies that select a waypoint's pods apply at that waypoint as L4 policy",
         "istio/istio#54833; pilot/pkg/features/ambient.go";
+    TrustDomainsDropped: "trust-domains-at-ztunnel", "istiod >= 1.31",
+        "source.trustDomains and notTrustDomains are honoured by waypoints and sidecars but dropped by the conversion for ztunnel, without a status warning",
+        "pilot/pkg/security/authz/model/model.go; handleRule in AMB/authorization.go at 1.31.0-rc.0; istio/api#3665, istio/istio#59358";
     CustomAuditNotSent: "custom-audit-at-ztunnel", "all",
         "CUSTOM and AUDIT policies are never sent to ztunnel (ZtunnelAccepted=False)",
         "AMB/authorization.go (\"ztunnel does not support the %s action\")";
@@ -216,6 +219,13 @@ impl Rules {
             self.apply(Row::Layered);
             true
         }
+    }
+
+    /// Asked for a policy with `trustDomains` that reaches ztunnel: whether the release knows
+    /// the field (1.31+), whose conversion then drops it silently. Before, the plugin keeps
+    /// its general reading of fields ztunnel ignores (AMB016).
+    pub fn trust_domains_dropped(&self) -> Option<Row> {
+        (self.istiod.version >= v(31, 0)).then(|| self.apply(Row::TrustDomainsDropped))
     }
 
     /// Asked for a CUSTOM or AUDIT policy that would otherwise reach ztunnel.

@@ -59,8 +59,13 @@ pub(super) fn policy_findings(
             ZtEffect::RulesDropped => add(Finding::new(
                 &f::L7_ALLOW_RULES_DROPPED,
                 &res,
-                format!("ztunnel ignores rule(s) {} of this ALLOW policy for {who} because they need HTTP attributes ({http}) or match nothing at L4; traffic those rules allow is denied unless another ALLOW matches",
-                    conv.dead_rules.iter().map(|r| (r + 1).to_string()).collect::<Vec<_>>().join(", ")),
+                format!("ztunnel ignores rule(s) {} of this ALLOW policy for {who} because they {}; traffic those rules allow is denied unless another ALLOW matches",
+                    conv.dead_rules.iter().map(|r| (r + 1).to_string()).collect::<Vec<_>>().join(", "),
+                    if http.is_empty() {
+                        "match nothing at L4 (their source entries hold only attributes ztunnel drops)".to_string()
+                    } else {
+                        format!("need HTTP attributes ({http}) or match nothing at L4")
+                    }),
             )),
             ZtEffect::NoEffect => add(Finding::new(
                 &f::L7_DENY_NO_EFFECT,
@@ -74,13 +79,30 @@ pub(super) fn policy_findings(
             )),
             _ => {}
         }
-        if !conv.ignored_fields.is_empty() {
+        // From 1.31 trustDomains are part of the API and dropped for ztunnel alone (AMB041).
+        let is_td = |f: &String| TRUST_DOMAIN_FIELDS.contains(&f.as_str());
+        let dropped = conv
+            .ignored_fields
+            .iter()
+            .any(is_td)
+            .then(|| rules.trust_domains_dropped())
+            .flatten();
+        let ignored: Vec<String> = conv
+            .ignored_fields
+            .iter()
+            .filter(|f| dropped.is_none() || !is_td(f))
+            .cloned()
+            .collect();
+        if !ignored.is_empty() {
             add(Finding::new(
                 &f::FIELD_IGNORED,
                 &res,
                 format!("ztunnel silently ignores {} for {who}; the policy is enforced as if those conditions were absent",
-                    conv.ignored_fields.iter().cloned().collect::<Vec<_>>().join(", ")),
+                    ignored.join(", ")),
             ));
+        }
+        if let Some(row) = dropped {
+            add(trust_domains_dropped(rules, row, p, conv, &who, &res));
         }
     }
     if !conv.ztunnel_logs_only() {
@@ -562,4 +584,57 @@ fn dry_run_enforced(rules: &Rules, row: Row, who: &str, res: &str) -> Finding {
     } else {
         fd
     }
+}
+
+const TRUST_DOMAIN_FIELDS: &[&str] = &["from.source.trustDomains", "from.source.notTrustDomains"];
+
+/// AMB041: what dropping trustDomains really does at ztunnel, rule by rule (SEMANTICS.md 13):
+/// a source entry left empty matches no client; one with other fields keeps them, for every
+/// trust domain.
+fn trust_domains_dropped(
+    rules: &Rules,
+    row: Row,
+    p: &AuthorizationPolicy,
+    conv: &Conversion,
+    who: &str,
+    res: &str,
+) -> Finding {
+    let mut parts = Vec::new();
+    for (i, rule) in p.spec.rules.as_deref().unwrap_or(&[]).iter().enumerate() {
+        for from in &rule.from {
+            let fields = from.source.populated();
+            if !fields.iter().any(|f| f.ends_with("rustDomains")) {
+                continue;
+            }
+            let kept: Vec<&str> = fields
+                .into_iter()
+                .filter(|f| !f.ends_with("rustDomains"))
+                .collect();
+            parts.push(if kept.is_empty() {
+                format!(
+                    "rule {} matches no client there (its source holds only trust domains)",
+                    i + 1
+                )
+            } else {
+                format!(
+                    "rule {} keeps {} only, from every trust domain (broader than written)",
+                    i + 1,
+                    kept.join(" and ")
+                )
+            });
+        }
+    }
+    let effect = match conv.action {
+        Action::Deny => "in a DENY, a rule that matches no client never denies, and a broader one denies clients of every trust domain",
+        _ => "in an ALLOW, a rule that matches no client admits no one, and a broader one admits clients of every trust domain",
+    };
+    Finding::new(
+        &f::TRUST_DOMAINS_DROPPED,
+        res,
+        format!(
+            "{}, ztunnel drops trustDomains from this policy for {who} with no status warning: {}; {effect}",
+            rules.versions_phrase(row),
+            parts.join("; ")
+        ),
+    )
 }
