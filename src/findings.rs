@@ -149,6 +149,9 @@ codes! {
     TRUST_DOMAINS_DROPPED = "AMB041", Error,
         "trustDomains are dropped at ztunnel: the rule matches no one or every trust domain",
         "Enforce trust domains at a waypoint (targetRefs), or at ztunnel write them into principals (TRUST_DOMAIN/ns/NS/sa/SA) instead of trustDomains.";
+    REGEX_UNESCAPED = "AMB042", Warning,
+        "waypoints and sidecars before Istio 1.30 match this value as an unescaped regex",
+        "Upgrade to Istio 1.30+, or write values without regex metacharacters (list exact service accounts and namespaces).";
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]

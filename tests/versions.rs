@@ -851,3 +851,49 @@ fn trust_domains_at_ztunnel_from_1_31() {
     );
     assert!(rule_ranges(&old, "trust-domains-at-ztunnel").is_empty());
 }
+
+/// AMB042 fires where an Envoy-based proxy older than 1.30 matches a value with a regex
+/// metacharacter; not on 1.30, and not where only ztunnel enforces the policy.
+#[test]
+fn unescaped_regex_before_1_30() {
+    let trap = "tests/scenarios/traps/AMB042-unescaped-regex.yaml";
+    let at = |extra: &[&str]| {
+        let mut a = vec!["explain", "-f", BASE, "-f", trap, "-o", "json"];
+        a.extend(extra);
+        json_of(&run(&a))
+    };
+    let old = at(&[]);
+    assert!(codes(&old).contains(&"AMB042".into()), "{:?}", codes(&old));
+    assert_eq!(
+        rule_ranges(&old, "envoy-regex-escaping"),
+        vec!["proxies < 1.30"]
+    );
+    let new = at(&["--istio-version", "1.30.0"]);
+    assert!(!codes(&new).contains(&"AMB042".into()));
+    assert!(rule_ranges(&new, "envoy-regex-escaping").is_empty());
+    // The same value in a selector policy that only ztunnel enforces: no regex anywhere.
+    let selector = "apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: l4, namespace: shop}
+spec:
+  selector:
+    matchLabels: {app: curl}
+  rules:
+  - from:
+    - source:
+        serviceAccounts: [\"api.v1\"]
+";
+    let dir = files("versions-regex-ztunnel", &[("p.yaml", selector)]);
+    let v = json_of(&run(&[
+        "explain",
+        "-f",
+        BASE,
+        "-f",
+        dir.to_str().unwrap(),
+        "--istio-version",
+        "1.29.2",
+        "-o",
+        "json",
+    ]));
+    assert!(!codes(&v).contains(&"AMB042".into()), "{:?}", codes(&v));
+}

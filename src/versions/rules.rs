@@ -70,6 +70,9 @@ rows! {
     TrustDomainsDropped: "trust-domains-at-ztunnel", "istiod >= 1.31",
         "source.trustDomains and notTrustDomains are honoured by waypoints and sidecars but dropped by the conversion for ztunnel, without a status warning",
         "pilot/pkg/security/authz/model/model.go; handleRule in AMB/authorization.go at 1.31.0-rc.0; istio/api#3665, istio/istio#59358";
+    EnvoyRegexUnescaped: "envoy-regex-escaping", "proxies < 1.30",
+        "waypoints and sidecars put serviceAccounts, namespaces and suffix principals into a regex without escaping metacharacters: they may match more than written",
+        "CVE-2026-39350; istio/istio#59700, #59992 (1.30 release notes)";
     CustomAuditNotSent: "custom-audit-at-ztunnel", "all",
         "CUSTOM and AUDIT policies are never sent to ztunnel (ZtunnelAccepted=False)",
         "AMB/authorization.go (\"ztunnel does not support the %s action\")";
@@ -226,6 +229,12 @@ impl Rules {
     /// its general reading of fields ztunnel ignores (AMB016).
     pub fn trust_domains_dropped(&self) -> Option<Row> {
         (self.istiod.version >= v(31, 0)).then(|| self.apply(Row::TrustDomainsDropped))
+    }
+
+    /// Asked for a value with regex metacharacters that an Envoy-based proxy matches: whether
+    /// the proxies (istiod's release) are older than the fix in 1.30.
+    pub fn envoy_regex_unescaped(&self) -> Option<Row> {
+        (self.istiod.version < v(30, 0)).then(|| self.apply(Row::EnvoyRegexUnescaped))
     }
 
     /// Asked for a CUSTOM or AUDIT policy that would otherwise reach ztunnel.

@@ -2,23 +2,16 @@
 //! what nothing enforces, status against behaviour, ports written as the Service's, and
 //! principals of another trust domain.
 
-use super::Facts;
+use super::versioned::{
+    dry_run_enforced, dry_run_not_sent, trust_domains_dropped, unescaped_regex, TRUST_DOMAIN_FIELDS,
+};
+use super::{list, Facts};
 use crate::enforce::ztunnel::{Action, Conversion, NotSent, Scope, ZtEffect};
 use crate::explain::{short_names, Ctx};
 use crate::findings::{self as f, Finding, Severity};
 use crate::model::{resource_key, AuthorizationPolicy};
 use crate::versions::rules::DryRunAtZtunnel;
-use crate::versions::{Row, Rules};
 use std::collections::{BTreeMap, BTreeSet};
-
-fn list(v: &[String]) -> String {
-    const MAX: usize = 4;
-    let mut s = v.iter().take(MAX).cloned().collect::<Vec<_>>().join(", ");
-    if v.len() > MAX {
-        s.push_str(&format!(" and {} more", v.len() - MAX));
-    }
-    s
-}
 
 pub(super) fn policy_findings(
     ctx: &mut Ctx,
@@ -170,6 +163,16 @@ pub(super) fn policy_findings(
             format!("action {a:?} is not ALLOW, DENY, AUDIT or CUSTOM; no proxy enforces this policy"),
         )),
         _ => {}
+    }
+    let envoys: BTreeSet<&str> = enforcement
+        .iter()
+        .filter(|e| matches!(e.enforced_by.as_str(), "waypoint" | "sidecar" | "gateway"))
+        .map(|e| e.enforced_by.as_str())
+        .collect();
+    if !envoys.is_empty() {
+        if let Some(fd) = unescaped_regex(rules, p, &envoys, &res) {
+            add(fd);
+        }
     }
     let targeted = enforcement.iter().any(|e| e.enforced_by != "none");
     // A Gateway ref written in a Service's namespace for a waypoint kept elsewhere.
@@ -549,92 +552,4 @@ fn trust_domain_finding(
     } else {
         fd.with_severity(Severity::Warning)
     })
-}
-
-/// AMB014 for a dry-run policy, in the words of the version rule that keeps it from ztunnel.
-fn dry_run_not_sent(rules: &Rules, conv: &Conversion, res: &str) -> Finding {
-    match conv.dry_run_at_ztunnel {
-        Some((_, row @ Row::DryRunNotSent)) => Finding::new(
-            &f::NOT_SENT,
-            res,
-            format!("dry-run policy: {}, istiod does not send dry-run policies to ztunnel (no ZtunnelAccepted status), so ambient workloads neither enforce nor log it", rules.versions_phrase(row)),
-        )
-        .with_resolution("Attach the policy to a waypoint with targetRefs, where dry-run is logged; ztunnel logs dry-run policies from Istio 1.29 with AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY on."),
-        _ => Finding::new(
-            &f::NOT_SENT,
-            res,
-            "dry-run policy: with AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY off (the default) istiod does not send it to ztunnel at all (status ZtunnelAccepted=False), so ambient workloads neither enforce nor log it",
-        ),
-    }
-}
-
-/// AMB040: the versions running make ztunnel enforce a policy its author marked dry-run.
-fn dry_run_enforced(rules: &Rules, row: Row, who: &str, res: &str) -> Finding {
-    let fd = Finding::new(
-        &f::DRY_RUN_ENFORCED,
-        res,
-        format!(
-            "{}, ztunnel enforces this dry-run policy for {who} as if it were live: {}",
-            rules.versions_phrase(row),
-            row.info().applied
-        ),
-    );
-    if row == Row::DryRunSkew {
-        fd.with_resolution("Finish the upgrade of ztunnel to 1.29+ before relying on dry-run, or turn AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY off until it is done (dry-run policies are then not sent).")
-    } else {
-        fd
-    }
-}
-
-const TRUST_DOMAIN_FIELDS: &[&str] = &["from.source.trustDomains", "from.source.notTrustDomains"];
-
-/// AMB041: what dropping trustDomains really does at ztunnel, rule by rule (SEMANTICS.md 13):
-/// a source entry left empty matches no client; one with other fields keeps them, for every
-/// trust domain.
-fn trust_domains_dropped(
-    rules: &Rules,
-    row: Row,
-    p: &AuthorizationPolicy,
-    conv: &Conversion,
-    who: &str,
-    res: &str,
-) -> Finding {
-    let mut parts = Vec::new();
-    for (i, rule) in p.spec.rules.as_deref().unwrap_or(&[]).iter().enumerate() {
-        for from in &rule.from {
-            let fields = from.source.populated();
-            if !fields.iter().any(|f| f.ends_with("rustDomains")) {
-                continue;
-            }
-            let kept: Vec<&str> = fields
-                .into_iter()
-                .filter(|f| !f.ends_with("rustDomains"))
-                .collect();
-            parts.push(if kept.is_empty() {
-                format!(
-                    "rule {} matches no client there (its source holds only trust domains)",
-                    i + 1
-                )
-            } else {
-                format!(
-                    "rule {} keeps {} only, from every trust domain (broader than written)",
-                    i + 1,
-                    kept.join(" and ")
-                )
-            });
-        }
-    }
-    let effect = match conv.action {
-        Action::Deny => "in a DENY, a rule that matches no client never denies, and a broader one denies clients of every trust domain",
-        _ => "in an ALLOW, a rule that matches no client admits no one, and a broader one admits clients of every trust domain",
-    };
-    Finding::new(
-        &f::TRUST_DOMAINS_DROPPED,
-        res,
-        format!(
-            "{}, ztunnel drops trustDomains from this policy for {who} with no status warning: {}; {effect}",
-            rules.versions_phrase(row),
-            parts.join("; ")
-        ),
-    )
 }

@@ -215,5 +215,16 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
     (e, facts)
 }
 
+/// Up to four names, then how many more.
+fn list(v: &[String]) -> String {
+    const MAX: usize = 4;
+    let mut s = v.iter().take(MAX).cloned().collect::<Vec<_>>().join(", ");
+    if v.len() > MAX {
+        s.push_str(&format!(" and {} more", v.len() - MAX));
+    }
+    s
+}
+
 mod findings;
+mod versioned;
 use findings::policy_findings;

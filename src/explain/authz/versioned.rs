@@ -1,0 +1,149 @@
+//! Findings that exist because of the Istio version running (docs/versions.md): what the
+//! rule table says ztunnel or the Envoy-based proxies do with one AuthorizationPolicy.
+
+use super::list;
+use crate::enforce::ztunnel::{Action, Conversion};
+use crate::findings::{self as f, Finding};
+use crate::model::AuthorizationPolicy;
+use crate::versions::{Row, Rules};
+use std::collections::BTreeSet;
+
+/// AMB014 for a dry-run policy, in the words of the version rule that keeps it from ztunnel.
+pub(super) fn dry_run_not_sent(rules: &Rules, conv: &Conversion, res: &str) -> Finding {
+    match conv.dry_run_at_ztunnel {
+        Some((_, row @ Row::DryRunNotSent)) => Finding::new(
+            &f::NOT_SENT,
+            res,
+            format!("dry-run policy: {}, istiod does not send dry-run policies to ztunnel (no ZtunnelAccepted status), so ambient workloads neither enforce nor log it", rules.versions_phrase(row)),
+        )
+        .with_resolution("Attach the policy to a waypoint with targetRefs, where dry-run is logged; ztunnel logs dry-run policies from Istio 1.29 with AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY on."),
+        _ => Finding::new(
+            &f::NOT_SENT,
+            res,
+            "dry-run policy: with AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY off (the default) istiod does not send it to ztunnel at all (status ZtunnelAccepted=False), so ambient workloads neither enforce nor log it",
+        ),
+    }
+}
+
+/// AMB040: the versions running make ztunnel enforce a policy its author marked dry-run.
+pub(super) fn dry_run_enforced(rules: &Rules, row: Row, who: &str, res: &str) -> Finding {
+    let fd = Finding::new(
+        &f::DRY_RUN_ENFORCED,
+        res,
+        format!(
+            "{}, ztunnel enforces this dry-run policy for {who} as if it were live: {}",
+            rules.versions_phrase(row),
+            row.info().applied
+        ),
+    );
+    if row == Row::DryRunSkew {
+        fd.with_resolution("Finish the upgrade of ztunnel to 1.29+ before relying on dry-run, or turn AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY off until it is done (dry-run policies are then not sent).")
+    } else {
+        fd
+    }
+}
+
+pub(super) const TRUST_DOMAIN_FIELDS: &[&str] =
+    &["from.source.trustDomains", "from.source.notTrustDomains"];
+
+/// AMB041: what dropping trustDomains really does at ztunnel, rule by rule (SEMANTICS.md 13):
+/// a source entry left empty matches no client; one with other fields keeps them, for every
+/// trust domain.
+pub(super) fn trust_domains_dropped(
+    rules: &Rules,
+    row: Row,
+    p: &AuthorizationPolicy,
+    conv: &Conversion,
+    who: &str,
+    res: &str,
+) -> Finding {
+    let mut parts = Vec::new();
+    for (i, rule) in p.spec.rules.as_deref().unwrap_or(&[]).iter().enumerate() {
+        for from in &rule.from {
+            let fields = from.source.populated();
+            if !fields.iter().any(|f| f.ends_with("rustDomains")) {
+                continue;
+            }
+            let kept: Vec<&str> = fields
+                .into_iter()
+                .filter(|f| !f.ends_with("rustDomains"))
+                .collect();
+            parts.push(if kept.is_empty() {
+                format!(
+                    "rule {} matches no client there (its source holds only trust domains)",
+                    i + 1
+                )
+            } else {
+                format!(
+                    "rule {} keeps {} only, from every trust domain (broader than written)",
+                    i + 1,
+                    kept.join(" and ")
+                )
+            });
+        }
+    }
+    let effect = match conv.action {
+        Action::Deny => "in a DENY, a rule that matches no client never denies, and a broader one denies clients of every trust domain",
+        _ => "in an ALLOW, a rule that matches no client admits no one, and a broader one admits clients of every trust domain",
+    };
+    Finding::new(
+        &f::TRUST_DOMAINS_DROPPED,
+        res,
+        format!(
+            "{}, ztunnel drops trustDomains from this policy for {who} with no status warning: {}; {effect}",
+            rules.versions_phrase(row),
+            parts.join("; ")
+        ),
+    )
+}
+
+/// AMB042: values Envoy-based proxies before 1.30 put into a regex unescaped (CVE-2026-39350):
+/// `serviceAccounts`, `namespaces` and suffix forms of `principals`.
+pub(super) fn unescaped_regex(
+    rules: &Rules,
+    p: &AuthorizationPolicy,
+    envoys: &BTreeSet<&str>,
+    res: &str,
+) -> Option<Finding> {
+    const META: &[char] = &[
+        '.', '+', '?', '(', ')', '[', ']', '{', '}', '|', '^', '$', '\\',
+    ];
+    let risky = |v: &str| v.trim_matches('*').contains(META);
+    let mut hits: Vec<String> = Vec::new();
+    for rule in p.spec.rules.as_deref().unwrap_or(&[]) {
+        for from in &rule.from {
+            let s = &from.source;
+            let fields: [(&str, &[String], bool); 6] = [
+                ("serviceAccounts", &s.service_accounts, false),
+                ("notServiceAccounts", &s.not_service_accounts, false),
+                ("namespaces", &s.namespaces, false),
+                ("notNamespaces", &s.not_namespaces, false),
+                ("principals", &s.principals, true),
+                ("notPrincipals", &s.not_principals, true),
+            ];
+            for (field, values, suffix_only) in fields {
+                for v in values {
+                    if (!suffix_only || v.starts_with('*')) && risky(v) {
+                        hits.push(format!("{field} {v:?}"));
+                    }
+                }
+            }
+        }
+    }
+    hits.sort();
+    hits.dedup();
+    if hits.is_empty() {
+        return None;
+    }
+    let row = rules.envoy_regex_unescaped()?;
+    let at = envoys.iter().copied().collect::<Vec<_>>().join(" and ");
+    Some(Finding::new(
+        &f::REGEX_UNESCAPED,
+        res,
+        format!(
+            "{}, the {at} proxies match {} through a regex without escaping it: a metacharacter such as '.' matches any character, so the rule may match more identities than written",
+            rules.versions_phrase(row),
+            list(&hits)
+        ),
+    ))
+}
