@@ -123,6 +123,7 @@ impl Snapshot {
             peer_authentications,
             extensions,
             routes,
+            network_policies,
             mesh,
             skipped,
             incomplete: _, // manifests are complete; what the cluster could not give stays
@@ -184,6 +185,9 @@ impl Snapshot {
             key_of(&o.kind, &o.metadata)
         });
         lay(&mut self.routes, routes, |o| key_of(&o.kind, &o.metadata));
+        lay(&mut self.network_policies, network_policies, |o| {
+            key_of("NetworkPolicy", &o.metadata)
+        });
         self.mesh.overlay(mesh);
         for (kind, n) in skipped {
             *self.skipped.entry(kind).or_default() += n;
@@ -224,6 +228,8 @@ impl Snapshot {
             .retain(|o| !gone("PeerAuthentication", &o.metadata));
         self.extensions.retain(|o| !gone(&o.kind, &o.metadata));
         self.routes.retain(|o| !gone(&o.kind, &o.metadata));
+        self.network_policies
+            .retain(|o| !gone("NetworkPolicy", &o.metadata));
         had_it || self.len() < before
     }
 
@@ -239,6 +245,7 @@ impl Snapshot {
             + self.peer_authentications.len()
             + self.extensions.len()
             + self.routes.len()
+            + self.network_policies.len()
     }
 }
 

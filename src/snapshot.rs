@@ -27,6 +27,8 @@ pub struct Snapshot {
     pub extensions: Vec<ExtensionPolicy>,
     /// HTTPRoute, GRPCRoute, TCPRoute, TLSRoute.
     pub routes: Vec<Route>,
+    /// Kubernetes NetworkPolicies: the CNI's gate below Istio's.
+    pub network_policies: Vec<NetworkPolicy>,
     pub mesh: MeshSettings,
     /// Kinds read but not modelled, with their count.
     pub skipped: BTreeMap<String, usize>,
@@ -319,6 +321,8 @@ impl Snapshot {
         self.authorization_policies
             .sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));
         self.peer_authentications
+            .sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));
+        self.network_policies
             .sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));
         self.extensions
             .sort_by(|a, b| (&a.kind, key(&a.metadata)).cmp(&(&b.kind, key(&b.metadata))));

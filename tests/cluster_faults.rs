@@ -348,6 +348,7 @@ fn an_endpoint_answering_404_to_everything_is_no_kubernetes_api() {
             "gateway.networking.k8s.io",
             "security.istio.io",
             "networking.istio.io",
+            "networking.k8s.io",
             "telemetry.istio.io",
             "extensions.istio.io",
         ]),

@@ -475,7 +475,7 @@ fn unquoted_non_string_name_is_explained() {
 }
 
 /// Kinds with no bearing on enforcement (ServiceAccount, RBAC, ...) are not listed as "not
-/// modelled" on every default run; kinds that might matter (NetworkPolicy) are; `-o wide` and
+/// modelled" on every default run; kinds that might matter (an Ingress) are; `-o wide` and
 /// JSON list everything.
 #[test]
 fn not_modelled_lists_what_might_matter() {
@@ -484,7 +484,7 @@ fn not_modelled_lists_what_might_matter() {
         &dir,
         "app.yaml",
         &format!(
-            "{NS}---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: api, namespace: app}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: r, namespace: app}}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: np, namespace: app}}\nspec: {{podSelector: {{}}}}\n"
+            "{NS}---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: api, namespace: app}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: r, namespace: app}}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: web, namespace: app}}\n"
         ),
     );
     let line = |args: &[&str]| -> String {
@@ -496,11 +496,11 @@ fn not_modelled_lists_what_might_matter() {
             .to_string()
     };
     let table = line(&["explain", "-f", &f]);
-    assert!(table.contains("NetworkPolicy"), "{table}");
+    assert!(table.contains("Ingress"), "{table}");
     assert!(!table.contains("ServiceAccount"), "{table}");
     assert!(!table.contains("Role"), "{table}");
     let wide = line(&["explain", "-f", &f, "-o", "wide"]);
-    for k in ["NetworkPolicy", "ServiceAccount", "Role"] {
+    for k in ["Ingress", "ServiceAccount", "Role"] {
         assert!(wide.contains(k), "{wide}");
     }
     let v = json_of(&run(&["explain", "-f", &f, "-o", "json"]));

@@ -5,6 +5,7 @@
 pub mod grammar;
 mod hop;
 pub mod matrix;
+mod netpol;
 pub mod path;
 pub mod report;
 pub mod resolve;

@@ -77,8 +77,8 @@ pub struct DecidedBy {
     /// Index into `hops`; null when no hop decided (allowed with no policy in the way).
     pub hop: Option<usize>,
     pub policy: Option<PolicyRef>,
-    /// deny-matched | no-allow-matched | mtls-required | allow-matched | no-policy-denies |
-    /// needs-attributes | ext-authz | endpoints-differ
+    /// deny-matched | no-allow-matched | mtls-required | network-policy | allow-matched |
+    /// no-policy-denies | needs-attributes | ext-authz | endpoints-differ
     pub reason: String,
     /// What would decide an `unknown` verdict, e.g. `request.headers[x-user]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -91,7 +91,7 @@ pub struct DecidedBy {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HopReport {
-    /// client-ztunnel | ztunnel | waypoint | sidecar | ingress-gateway | none
+    /// client-ztunnel | ztunnel | waypoint | sidecar | ingress-gateway | network-policy | none
     pub component: String,
     /// The waypoint `ns/name`, or the pod.
     pub name: Option<String>,

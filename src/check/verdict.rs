@@ -41,7 +41,9 @@ pub(super) fn verdict(hops: &[Hop]) -> (Verdict, DecidedBy) {
                 DecidedBy {
                     hop: Some(i),
                     policy: policy_at(h, d.policy),
-                    reason: if d.no_allow_matched {
+                    reason: if h.report.component == super::netpol::COMPONENT {
+                        "network-policy"
+                    } else if d.no_allow_matched {
                         "no-allow-matched"
                     } else {
                         "deny-matched"

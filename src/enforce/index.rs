@@ -10,6 +10,7 @@ use super::attach::{RefOutcome, RefResolution};
 use super::evaluate::envoy::{self, Request};
 use super::evaluate::l4::{self, Conn};
 use super::evaluate::{HopDecision, Outcome};
+use super::netpol::NetworkPolicies;
 use super::peerauth::{self, MtlsOutcome};
 use super::ztunnel::{self, Action, Clause, Conversion, Match, Scope, StringMatch, ZRule};
 use crate::mesh::{Dataplane, Mesh};
@@ -64,6 +65,8 @@ pub struct Index<'a> {
     zt_attached: OnceCell<Vec<Vec<usize>>>,
     ztunnel: Vec<OnceCell<Vec<Held>>>,
     mtls: Vec<OnceCell<PodMtls>>,
+    /// The NetworkPolicies, indexed on first use.
+    netpol: OnceCell<NetworkPolicies<'a>>,
     sigs: Vec<OnceCell<String>>,
 }
 
@@ -173,7 +176,13 @@ impl<'a> Index<'a> {
             ztunnel: (0..n).map(|_| OnceCell::new()).collect(),
             mtls: (0..n).map(|_| OnceCell::new()).collect(),
             sigs: (0..n).map(|_| OnceCell::new()).collect(),
+            netpol: OnceCell::new(),
         }
+    }
+
+    /// The Kubernetes NetworkPolicies, the gate below Istio's on every wire.
+    pub fn network_policies(&self) -> &NetworkPolicies<'a> {
+        self.netpol.get_or_init(|| NetworkPolicies::new(self.mesh))
     }
 
     pub fn root(&self) -> &str {

@@ -6,6 +6,7 @@ pub mod attach;
 pub mod evaluate;
 pub mod hops;
 pub mod index;
+pub mod netpol;
 pub mod peerauth;
 pub mod ztunnel;
 

@@ -46,9 +46,37 @@ pub struct PodSpec {
     pub service_account: String,
     #[serde(default, deserialize_with = "null_default")]
     pub host_network: bool,
-    /// Read only for istiod's Deployment (version and feature flags).
+    /// Read for istiod's Deployment (version and feature flags); a workload keeps only
+    /// `named_ports` and `network_probes` of them (`workloads::expand`).
     #[serde(default, deserialize_with = "null_default")]
     pub containers: Vec<Container>,
+    /// The containers' named TCP ports (name, port), for NetworkPolicy ports by name.
+    #[serde(skip)]
+    pub named_ports: Vec<(String, u32)>,
+    /// Whether kubelet probes a container over the network (`Container::network_probes`).
+    #[serde(skip)]
+    pub network_probes: bool,
+}
+
+impl PodSpec {
+    /// Keeps what the analysis needs of the containers, then drops them.
+    pub fn slim_containers(&mut self) {
+        self.named_ports = self
+            .containers
+            .iter()
+            .flat_map(|c| &c.ports)
+            .filter(|p| {
+                !p.name.is_empty()
+                    && p.protocol
+                        .as_deref()
+                        .unwrap_or("TCP")
+                        .eq_ignore_ascii_case("TCP")
+            })
+            .map(|p| (p.name.clone(), p.container_port))
+            .collect();
+        self.network_probes = self.containers.iter().any(Container::network_probes);
+        self.containers = Vec::new();
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -165,6 +193,53 @@ pub struct Container {
     pub image: String,
     #[serde(default, deserialize_with = "null_default")]
     pub env: Vec<EnvVar>,
+    /// Named ports, for NetworkPolicy ports by name.
+    #[serde(default, deserialize_with = "null_default")]
+    pub ports: Vec<ContainerPort>,
+    #[serde(default)]
+    pub liveness_probe: Option<Probe>,
+    #[serde(default)]
+    pub readiness_probe: Option<Probe>,
+    #[serde(default)]
+    pub startup_probe: Option<Probe>,
+}
+
+/// A probe's handler: kubelet reaches HTTP, TCP and gRPC probes over the pod network (under
+/// ambient from 169.254.7.127, which a NetworkPolicy must admit); exec probes run inside.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
+    #[serde(default)]
+    pub http_get: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub tcp_socket: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub grpc: Option<serde::de::IgnoredAny>,
+}
+
+impl Container {
+    /// Whether kubelet probes this container over the network.
+    pub fn network_probes(&self) -> bool {
+        [
+            &self.liveness_probe,
+            &self.readiness_probe,
+            &self.startup_probe,
+        ]
+        .iter()
+        .filter_map(|p| p.as_ref())
+        .any(|p| p.http_get.is_some() || p.tcp_socket.is_some() || p.grpc.is_some())
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerPort {
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub container_port: u32,
+    #[serde(default)]
+    pub protocol: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -6,12 +6,14 @@ mod core;
 mod gateway;
 pub mod labels;
 mod meta;
+mod netpol;
 mod security;
 mod workload;
 
 pub use self::core::*;
 pub use gateway::*;
 pub use meta::*;
+pub use netpol::*;
 pub use security::*;
 pub use workload::*;
 

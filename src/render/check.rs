@@ -62,6 +62,11 @@ pub fn because(r: &DecidedBy, hops: &[HopReport]) -> String {
             at(r.hop),
             policy.unwrap_or_default()
         ),
+        "network-policy" => format!(
+            "{}: no rule of {} admits this connection",
+            at(r.hop),
+            policy.unwrap_or_default()
+        ),
         "no-policy-denies" => ": no policy on the path denies it".into(),
         "endpoints-differ" => ": the endpoint pods are enforced differently (see below)".into(),
         _ => format!("{}: it depends on {}", at(r.hop), r.needs.join(", ")),
@@ -125,14 +130,18 @@ pub fn render(r: &CheckReport, color: bool) -> String {
             Some(pa) => format!("{mtls} ({})", policy_name(pa)),
             None => mtls,
         };
-        let _ = writeln!(
-            out,
-            "       sees {} [{mtls}]",
-            h.source_identity
-                .as_deref()
-                .map_or("no identity", super::principal)
-        );
-        if h.policies.is_empty() && h.decision != "not-evaluated" {
+        // The CNI sees addresses and ports, not identities.
+        let gate = h.component == "network-policy";
+        if !gate {
+            let _ = writeln!(
+                out,
+                "       sees {} [{mtls}]",
+                h.source_identity
+                    .as_deref()
+                    .map_or("no identity", super::principal)
+            );
+        }
+        if h.policies.is_empty() && h.decision != "not-evaluated" && !gate {
             let _ = writeln!(
                 out,
                 "       {}",

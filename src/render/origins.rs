@@ -44,6 +44,9 @@ impl Origins {
             .iter()
             .for_each(|o| add(&o.kind, &o.metadata));
         snap.routes.iter().for_each(|o| add(&o.kind, &o.metadata));
+        snap.network_policies
+            .iter()
+            .for_each(|o| add("NetworkPolicy", &o.metadata));
         Origins(m)
     }
 

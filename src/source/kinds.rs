@@ -54,6 +54,13 @@ pub const KINDS: &[KindSpec] = &[
     k("Pod", "", &["v1"], "pods", true),
     k("Service", "", &["v1"], "services", true),
     k(
+        "NetworkPolicy",
+        "networking.k8s.io",
+        &["v1"],
+        "networkpolicies",
+        true,
+    ),
+    k(
         "ServiceEntry",
         "networking.istio.io",
         &["v1", "v1beta1"],

@@ -120,9 +120,9 @@ pub fn expand(
         if p.spec.service_account_name.is_empty() && !p.spec.service_account.is_empty() {
             p.spec.service_account_name = p.spec.service_account.clone();
         }
-        // Containers are read for istiod's Deployment only (its own list, not these): a
-        // workload's containers and their env would be held through the analysis for nothing.
-        p.spec.containers = Vec::new();
+        // Of a workload's containers only named ports and probes matter (NetworkPolicy): the
+        // rest, and their env, would be held through the analysis for nothing.
+        p.spec.slim_containers();
         // One or two entries each, in lists that grew to four: on a 10,000-pod mesh this
         // slack was a few percent of the peak memory.
         p.controllers.shrink_to_fit();

@@ -45,6 +45,7 @@ async fn fetch(
         "GatewayClass" => get!(GatewayClass, gateway_classes),
         "AuthorizationPolicy" => get!(AuthorizationPolicy, authorization_policies),
         "PeerAuthentication" => get!(PeerAuthentication, peer_authentications),
+        "NetworkPolicy" => get!(NetworkPolicy, network_policies),
         "HTTPRoute" | "GRPCRoute" | "TCPRoute" | "TLSRoute" => get!(Route, routes, kind),
         _ => get!(ExtensionPolicy, extensions, kind),
     })

@@ -281,6 +281,9 @@ impl Doc<'_> {
             ("security.istio.io", "PeerAuthentication") => {
                 push!(peer_authentications, PeerAuthentication, namespaced)
             }
+            ("networking.k8s.io", "NetworkPolicy") => {
+                push!(network_policies, NetworkPolicy, namespaced)
+            }
             ("security.istio.io", "RequestAuthentication")
             | ("telemetry.istio.io", "Telemetry")
             | ("extensions.istio.io", "WasmPlugin")

@@ -90,6 +90,11 @@ pub(super) fn dedupe(snap: &mut Snapshot) {
     );
     keep_last(&mut snap.extensions, |o| (o.kind.clone(), &o.metadata), n);
     keep_last(&mut snap.routes, |o| (o.kind.clone(), &o.metadata), n);
+    keep_last(
+        &mut snap.network_policies,
+        |o| ("NetworkPolicy".into(), &o.metadata),
+        n,
+    );
     notes.sort_by(|a, b| a.setting.cmp(&b.setting));
     // A directory given twice repeats every object: name the first few, count the rest.
     if notes.len() > MAX_DUPLICATE_NOTES {

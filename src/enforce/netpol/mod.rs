@@ -1,0 +1,266 @@
+//! Kubernetes NetworkPolicy, the CNI's gate below Istio's (issue 15): for one connection on
+//! the wire (sender, receiver, port), the sender's egress policies and the receiver's
+//! ingress policies, with the Kubernetes semantics: a pod is isolated in a direction only
+//! when a policy of its namespace selects it for that direction; then some rule of those
+//! policies must admit the peer and the port (rules and policies add up).
+//!
+//! Three-valued where the input does not say: a pod without an address against an
+//! `ipBlock`, a client whose address was not given.
+
+mod matching;
+#[cfg(test)]
+mod tests;
+
+pub use matching::{ip_in_block, port_matches};
+
+use crate::mesh::Mesh;
+use crate::model::{NetworkPolicy, NetworkPolicyRule, Pod};
+use crate::snapshot::NAMESPACE_NAME_LABEL;
+use matching::peer_matches;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// One end of a connection as the CNI sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A pod of the Snapshot (its address is `status.podIP`).
+    Pod(usize),
+    /// Anything else: a client outside the cluster, kubelet's probes; the address if known.
+    Address(Option<IpAddr>),
+}
+
+/// A connection on the wire: what the CNI evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wire {
+    pub from: Endpoint,
+    pub to: Endpoint,
+    /// The destination port the packets carry: 15008 for HBONE, else the pod's port.
+    pub port: u16,
+}
+
+/// One direction's gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// The endpoint is no pod of the input: no NetworkPolicy applies to it.
+    Outside,
+    /// No NetworkPolicy selects the pod for this direction.
+    NotIsolated,
+    /// Rule `rule` (0-based, in `ingress` or `egress`) of policy `policy` admits it.
+    Admitted { policy: usize, rule: usize },
+    /// Isolated by these policies, and no rule of theirs admits it.
+    Denied { policies: Vec<usize> },
+    /// Isolated, and a rule may admit it: `needs` says what decides.
+    Unknown {
+        policy: usize,
+        rule: usize,
+        needs: String,
+    },
+}
+
+impl Gate {
+    /// true admitted, false denied, None unknown.
+    pub fn admits(&self) -> Option<bool> {
+        match self {
+            Gate::Outside | Gate::NotIsolated | Gate::Admitted { .. } => Some(true),
+            Gate::Denied { .. } => Some(false),
+            Gate::Unknown { .. } => None,
+        }
+    }
+}
+
+/// The two gates of one wire: the sender's egress, then the receiver's ingress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireVerdict {
+    pub egress: Gate,
+    pub ingress: Gate,
+}
+
+impl WireVerdict {
+    pub fn admits(&self) -> Option<bool> {
+        match (self.egress.admits(), self.ingress.admits()) {
+            (Some(false), _) | (_, Some(false)) => Some(false),
+            (Some(true), Some(true)) => Some(true),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+/// The NetworkPolicies of a Snapshot, by namespace.
+pub struct NetworkPolicies<'a> {
+    mesh: &'a Mesh<'a>,
+    by_ns: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> NetworkPolicies<'a> {
+    pub fn new(mesh: &'a Mesh<'a>) -> Self {
+        let mut by_ns: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, p) in mesh.snap.network_policies.iter().enumerate() {
+            by_ns
+                .entry(p.metadata.namespace.as_str())
+                .or_default()
+                .push(i);
+        }
+        NetworkPolicies { mesh, by_ns }
+    }
+
+    pub fn policy(&self, i: usize) -> &'a NetworkPolicy {
+        &self.mesh.snap.network_policies[i]
+    }
+
+    /// Whether the input holds any NetworkPolicy.
+    pub fn any(&self) -> bool {
+        !self.mesh.snap.network_policies.is_empty()
+    }
+
+    /// The policies that select pod `d` for `dir`, in namespace then name order.
+    pub fn selecting(&self, d: usize, dir: Direction) -> Vec<usize> {
+        let pod = &self.mesh.snap.pods[d];
+        let Some(ps) = self.by_ns.get(pod.metadata.namespace.as_str()) else {
+            return Vec::new();
+        };
+        ps.iter()
+            .copied()
+            .filter(|&i| {
+                let spec = &self.policy(i).spec;
+                let (ingress, egress) = spec.types();
+                let typed = match dir {
+                    Direction::Ingress => ingress,
+                    Direction::Egress => egress,
+                };
+                typed && spec.pod_selector.matches(&pod.metadata.labels)
+            })
+            .collect()
+    }
+
+    /// The labels of a namespace, with the name label the API server always sets.
+    pub(crate) fn ns_labels(&self, ns: &str) -> crate::selector::Labels {
+        let mut l = self.mesh.ns_labels(ns).cloned().unwrap_or_default();
+        l.entry(NAMESPACE_NAME_LABEL.into())
+            .or_insert_with(|| ns.to_string());
+        l
+    }
+
+    pub(crate) fn pod(&self, d: usize) -> &'a Pod {
+        &self.mesh.snap.pods[d]
+    }
+
+    /// The gates of one wire.
+    pub fn evaluate(&self, w: &Wire) -> WireVerdict {
+        WireVerdict {
+            egress: self.gate(w.from, w.to, w.port, Direction::Egress),
+            ingress: self.gate(w.to, w.from, w.port, Direction::Ingress),
+        }
+    }
+
+    /// The gate of `own` (the pod whose policies apply) for a connection with `peer` on
+    /// `port` (always the receiver's port; a named port is the receiver's container port).
+    fn gate(&self, own: Endpoint, peer: Endpoint, port: u16, dir: Direction) -> Gate {
+        let Endpoint::Pod(d) = own else {
+            return Gate::Outside;
+        };
+        // hostNetwork pods share the node's network: NetworkPolicy does not select them.
+        if self.pod(d).spec.host_network {
+            return Gate::Outside;
+        }
+        let selecting = self.selecting(d, dir);
+        if selecting.is_empty() {
+            return Gate::NotIsolated;
+        }
+        let receiver = match dir {
+            Direction::Ingress => Some(d),
+            Direction::Egress => match peer {
+                Endpoint::Pod(p) => Some(p),
+                Endpoint::Address(_) => None,
+            },
+        };
+        let mut unknown = None;
+        for &i in &selecting {
+            let p = self.policy(i);
+            let rules: &[NetworkPolicyRule] = match dir {
+                Direction::Ingress => &p.spec.ingress,
+                Direction::Egress => &p.spec.egress,
+            };
+            for (r, rule) in rules.iter().enumerate() {
+                match self.rule_admits(rule, &p.metadata.namespace, peer, port, receiver) {
+                    Ok(true) => return Gate::Admitted { policy: i, rule: r },
+                    Ok(false) => {}
+                    Err(needs) => {
+                        unknown.get_or_insert(Gate::Unknown {
+                            policy: i,
+                            rule: r,
+                            needs,
+                        });
+                    }
+                }
+            }
+        }
+        unknown.unwrap_or(Gate::Denied {
+            policies: selecting,
+        })
+    }
+
+    /// Whether `rule` admits `peer` on `port`: some peer entry (or none listed) and some port
+    /// entry (or none listed). `Err` says what is unknown.
+    fn rule_admits(
+        &self,
+        rule: &NetworkPolicyRule,
+        policy_ns: &str,
+        peer: Endpoint,
+        port: u16,
+        receiver: Option<usize>,
+    ) -> Result<bool, String> {
+        let ports_ok = rule.ports.is_empty()
+            || rule
+                .ports
+                .iter()
+                .any(|p| port_matches(p, port, receiver.map(|d| self.pod(d))));
+        if !ports_ok {
+            return Ok(false);
+        }
+        if rule.from.is_empty() {
+            return Ok(true);
+        }
+        let mut needs = None;
+        for entry in &rule.from {
+            match peer_matches(self, entry, policy_ns, peer) {
+                Ok(true) => return Ok(true),
+                Ok(false) => {}
+                Err(n) => needs = Some(n),
+            }
+        }
+        needs.map_or(Ok(false), Err)
+    }
+}
+
+/// HBONE's port: what the CNI sees of mesh traffic to a captured pod or a waypoint.
+pub const HBONE_PORT: u16 = 15008;
+
+/// The destination port on the wire: HBONE's when a mesh sender (ambient, sidecar, ingress
+/// gateway, waypoint) reaches a captured pod or a waypoint (SEMANTICS.md 3.5), else the pod's
+/// own port (a plaintext client keeps it).
+pub fn port_on_wire(
+    mesh: &Mesh,
+    sender_in_mesh: bool,
+    to: Endpoint,
+    pod_port: Option<u16>,
+) -> Option<u16> {
+    use crate::mesh::{Dataplane, Role};
+    let captured = match to {
+        Endpoint::Pod(d) => {
+            let p = &mesh.pods[d];
+            matches!(p.role, Role::Waypoint(_)) || p.dataplane == Dataplane::Ambient
+        }
+        Endpoint::Address(_) => false,
+    };
+    if sender_in_mesh && captured {
+        Some(HBONE_PORT)
+    } else {
+        pod_port
+    }
+}
