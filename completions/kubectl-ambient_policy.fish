@@ -66,6 +66,7 @@ warning\t''
 info\t''"
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l suppress -d 'Silence findings: CODE or CODE=Kind/namespace/name, `*` wildcards (repeatable)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s A -l all-namespaces -d 'Explain every namespace'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l no-network-policy -d 'Leave Kubernetes NetworkPolicies out: verdicts then cover Istio\'s policies only'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s v -l verbose -d 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s V -l version -d 'Print version'
@@ -104,6 +105,7 @@ warning\t''
 info\t''"
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s n -l namespace -d 'Namespace to compare (default: with --base, every namespace of the manifests; against the cluster, the context\'s namespace, else "default")' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s A -l all-namespaces -d 'Explain every namespace'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l no-network-policy -d 'Leave Kubernetes NetworkPolicies out: verdicts then cover Istio\'s policies only'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s v -l verbose -d 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s V -l version -d 'Print version'
@@ -141,6 +143,7 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s n -l namespace -d 'Namespace of NAME-only forms and of the matrix (default: the context\'s, else "default"; with -f/-k, the matrix covers every namespace of the input)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l plaintext -d 'Send without mTLS, as a client outside the mesh would'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l pod-ip -d 'Matrix: also pods by IP as destinations'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l no-network-policy -d 'Leave Kubernetes NetworkPolicies out: verdicts then cover Istio\'s policies only'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s v -l verbose -d 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s A -l all-namespaces -d 'Matrix over every namespace'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'

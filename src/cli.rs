@@ -288,6 +288,10 @@ pub struct InputArgs {
     #[arg(long, value_name = "X.Y[.Z]", value_parser = parse_version)]
     pub ztunnel_version: Option<String>,
 
+    /// Leave Kubernetes NetworkPolicies out: verdicts then cover Istio's policies only
+    #[arg(long)]
+    pub no_network_policy: bool,
+
     /// Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)
     #[arg(long = "feature", value_name = "NAME=BOOL")]
     pub features: Vec<String>,

@@ -124,6 +124,8 @@ impl Snapshot {
             extensions,
             routes,
             network_policies,
+            network_policies_off: _, // set by the flags, after the overlay
+            live: _,                 // the base side's source decides
             mesh,
             skipped,
             incomplete: _, // manifests are complete; what the cluster could not give stays

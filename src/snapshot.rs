@@ -29,6 +29,10 @@ pub struct Snapshot {
     pub routes: Vec<Route>,
     /// Kubernetes NetworkPolicies: the CNI's gate below Istio's.
     pub network_policies: Vec<NetworkPolicy>,
+    /// `--no-network-policy`: the layer is left out (the list above is then empty).
+    pub network_policies_off: bool,
+    /// Read from a cluster (an empty list then means none exist), not from manifests.
+    pub live: bool,
     pub mesh: MeshSettings,
     /// Kinds read but not modelled, with their count.
     pub skipped: BTreeMap<String, usize>,

@@ -100,6 +100,10 @@ impl<'a> Input<'a> {
         for (k, v) in &self.features {
             m.features.insert(k.clone(), Setting::new(*v, FLAG));
         }
+        if args.no_network_policy {
+            snap.network_policies.clear();
+            snap.network_policies_off = true;
+        }
         if let Some(v) = &args.istio_version {
             m.istio_version = Some(Setting::new(v.clone(), "--istio-version"));
         }

@@ -279,6 +279,8 @@ pub fn build(
                     identities: report
                         .hops
                         .iter()
+                        // The CNI's gates see addresses, not identities.
+                        .filter(|h| h.component != "network-policy")
                         .map(|h| {
                             format!(
                                 "{}={}",

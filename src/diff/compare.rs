@@ -241,6 +241,14 @@ fn expand(paths: &[PathReport]) -> BTreeMap<PathKey, PathState> {
         let state = PathState {
             route: route(&p.hops),
             verdict: verdict(&p.hops),
+            network_policy: p.network_policy.as_ref().map(|g| {
+                let what = if g.verdict == "deny" {
+                    "blocked"
+                } else {
+                    "depends on the client"
+                };
+                format!("{what} {} ({})", g.wire, g.policies.join(", "))
+            }),
         };
         let pods: BTreeSet<&String> = std::iter::once(&p.destination).chain(&p.pods).collect();
         for pod in pods {
@@ -393,6 +401,7 @@ mod tests {
             via: Some("Service/default/web".into()),
             hops,
             note: None,
+            network_policy: None,
         }
     }
 

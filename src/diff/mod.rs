@@ -93,6 +93,9 @@ pub struct PathState {
     pub route: String,
     /// allow | deny | depends (on the client's identity or the request)
     pub verdict: String,
+    /// Where Kubernetes NetworkPolicy blocks the path (or may), as explain says it.
+    #[serde(rename = "networkPolicy", skip_serializing_if = "Option::is_none")]
+    pub network_policy: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

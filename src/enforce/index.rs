@@ -499,8 +499,20 @@ impl<'a> Index<'a> {
                         .iter()
                         .any(|r| r.when.iter().any(|w| w.key == "destination.ip"))
                 });
+            // The CNI's gate in front of it: the NetworkPolicies isolating it for ingress, and
+            // its named ports they may name.
+            let np = self.network_policies();
+            let netpol = if np.any() {
+                format!(
+                    "{:?}{:?}",
+                    np.selecting(d, super::netpol::Direction::Ingress),
+                    pod.spec.named_ports
+                )
+            } else {
+                String::new()
+            };
             format!(
-                "{}|{:?}|{}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}",
+                "{}|{:?}|{}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}|{netpol}",
                 pod.metadata.namespace,
                 info.dataplane,
                 info.reason,

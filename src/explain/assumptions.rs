@@ -34,6 +34,7 @@ pub fn assumptions(snap: &Snapshot, rules: &Rules) -> Vec<Assumption> {
             source: r.source.clone(),
         });
     }
+    v.push(network_policies(snap));
     for (k, s) in &m.features {
         v.push(Assumption {
             setting: k.clone(),
@@ -201,4 +202,35 @@ pub fn input_state(ctx: &mut Ctx) -> Vec<Assumption> {
         ));
     }
     out
+}
+
+/// Whether the NetworkPolicy gate is in the verdicts, and what an empty input means.
+fn network_policies(snap: &Snapshot) -> Assumption {
+    let n = snap.network_policies.len();
+    let (value, source) = if snap.network_policies_off {
+        (
+            "left out".to_string(),
+            "--no-network-policy: verdicts cover Istio's policies only",
+        )
+    } else if n > 0 {
+        (
+            format!("{n}"),
+            "read with the input; every path passes their gate",
+        )
+    } else if snap.live {
+        (
+            "none".to_string(),
+            "none exist in the namespaces read: the CNI admits every path",
+        )
+    } else {
+        (
+            "none in the input".to_string(),
+            "offline: none given, or not exported (add `kubectl get networkpolicies -A -o yaml`)",
+        )
+    };
+    Assumption {
+        setting: "networkPolicies".into(),
+        value,
+        source: source.into(),
+    }
 }

@@ -4,11 +4,12 @@
 //! ztunnel's verdict (`destination::verdict`).
 
 use super::destination::{self, entries};
-use super::report::{Hop, PathReport};
+use super::report::{Hop, NetworkGate, PathReport};
 use super::Ctx;
 use crate::enforce::attach::Chain;
 use crate::enforce::evaluate::Peer;
 use crate::enforce::hops::{self, Addressed, Enforcer, SourceClass};
+use crate::enforce::netpol::{self, Endpoint, Gate, Wire};
 use crate::mesh::{Dataplane, Role};
 use crate::model::resource_key;
 use std::collections::HashMap;
@@ -180,15 +181,18 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
         } else {
             vec![]
         };
-        let path =
-            |source: &str, via: Option<String>, hops: Vec<Hop>, note: Option<String>| PathReport {
-                destination: dest.clone(),
-                pods: pods.clone(),
-                source: source.into(),
-                via,
-                hops,
-                note,
-            };
+        let path = |source: &str,
+                    via: Option<String>,
+                    (hops, gate): (Vec<Hop>, Option<NetworkGate>),
+                    note: Option<String>| PathReport {
+            destination: dest.clone(),
+            pods: pods.clone(),
+            source: source.into(),
+            via,
+            hops,
+            note,
+            network_policy: gate,
+        };
         let not_in_mesh = (info.dataplane == Dataplane::None).then(|| {
             format!(
                 "destination is not in the mesh ({}): no policy is enforced",
@@ -213,7 +217,8 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
                 via,
                 plaintext,
             ));
-            (hops, route)
+            let gate = network_gate(ctx, d, class, &route);
+            ((hops, gate), route)
         };
         // Services and ServiceEntries that address this pod.
         let fronts: Vec<(String, Addressed)> = info
@@ -300,4 +305,90 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
         out.push(path("out-of-mesh", None, hops, not_in_mesh));
     }
     out
+}
+
+/// The NetworkPolicy gate of a path for a class of clients: into the waypoint (or the
+/// destination) on the port the CNI sees, then from the waypoint's pod into the destination.
+fn network_gate(
+    ctx: &Ctx,
+    d: usize,
+    class: SourceClass,
+    route: &hops::Route,
+) -> Option<NetworkGate> {
+    let np = ctx.ix.network_policies();
+    if !np.any() {
+        return None;
+    }
+    let mesh = ctx.mesh;
+    let in_mesh = class != SourceClass::Plaintext;
+    let waypoint_pod = route
+        .waypoint
+        .and_then(|(w, _)| mesh.pods.iter().position(|p| p.role == Role::Waypoint(w)));
+    let shown = |port: Option<u16>| match port {
+        Some(netpol::HBONE_PORT) => format!("port {} (HBONE)", netpol::HBONE_PORT),
+        Some(p) => format!("port {p}"),
+        None => "its ports".into(),
+    };
+    let names = |ps: &[usize]| -> Vec<String> {
+        ps.iter()
+            .map(|&i| {
+                let m = &np.policy(i).metadata;
+                format!("{}/{}", m.namespace, m.name)
+            })
+            .collect()
+    };
+    let mut depends = None;
+    // Into the first receiver, from a client the path does not name.
+    let first = match (route.waypoint, waypoint_pod) {
+        (Some(_), Some(wp)) => Some(wp),
+        (Some(_), None) => None,
+        (None, _) => Some(d),
+    };
+    if let Some(r) = first {
+        let port = netpol::port_on_wire(mesh, in_mesh, Endpoint::Pod(r), None);
+        let wire = format!("into {} on {}", mesh.pod_key(r), shown(port));
+        match np.ingress_for_any(r, port) {
+            Gate::Denied { policies } => {
+                return Some(NetworkGate {
+                    verdict: "deny".into(),
+                    policies: names(&policies),
+                    wire,
+                })
+            }
+            Gate::Unknown { policy, .. } => {
+                depends = Some(NetworkGate {
+                    verdict: "depends".into(),
+                    policies: names(&[policy]),
+                    wire,
+                })
+            }
+            _ => {}
+        }
+    }
+    // From the waypoint's pod into the destination: both ends known.
+    if let Some(wp) = waypoint_pod {
+        let to = Endpoint::Pod(d);
+        if let Some(port) = netpol::port_on_wire(mesh, true, to, None) {
+            let v = np.evaluate(&Wire {
+                from: Endpoint::Pod(wp),
+                to,
+                port,
+            });
+            for g in [v.egress, v.ingress] {
+                if let Gate::Denied { policies } = g {
+                    return Some(NetworkGate {
+                        verdict: "deny".into(),
+                        policies: names(&policies),
+                        wire: format!(
+                            "from {} into {} on {}",
+                            mesh.pod_key(wp),
+                            mesh.pod_key(d),
+                            shown(Some(port))
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    depends
 }

@@ -174,6 +174,20 @@ pub struct PathReport {
     pub hops: Vec<Hop>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Where Kubernetes NetworkPolicy blocks this path, or may: absent when it admits it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_policy: Option<NetworkGate>,
+}
+
+/// The NetworkPolicy gate of a path, when it is not simply open.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NetworkGate {
+    /// deny | depends (on which client)
+    pub verdict: String,
+    /// `ns/name` of the NetworkPolicies that isolate the receiver.
+    pub policies: Vec<String>,
+    /// The wire: `into Deployment/shop/httpbin on port 15008 (HBONE)`.
+    pub wire: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -208,7 +208,14 @@ pub fn check(r: &CheckReport, f: Format) -> String {
             lines.push("mTLS required".into());
         }
         g.node(&id, lines, tone_of(&h.decision), false);
-        g.edge(&prev, &id, Some(short_id(h.source_identity.as_deref())));
+        // Into a NetworkPolicy gate the edge carries the connection (the CNI sees no
+        // identity); out of it, the identity the next hop sees.
+        let label = if h.component == "network-policy" {
+            h.mtls.connection.replace("hbone", "HBONE")
+        } else {
+            short_id(h.source_identity.as_deref())
+        };
+        g.edge(&prev, &id, Some(label));
         prev = id;
     }
     let tone = match r.verdict {

@@ -176,11 +176,18 @@ fn entry(out: &mut String, p: &Paint, o: &Options, c: &EntryChange) {
 }
 
 fn state(s: &Option<PathState>) -> (String, String) {
-    match s {
-        Some(s) if s.verdict == "depends" => ("depends on the client".into(), s.route.clone()),
-        Some(s) => (s.verdict.clone(), s.route.clone()),
-        None => ("absent".into(), "-".into()),
-    }
+    let Some(s) = s else {
+        return ("absent".into(), "-".into());
+    };
+    let verdict = match s.verdict.as_str() {
+        "depends" => "depends on the client".to_string(),
+        v => v.to_string(),
+    };
+    let verdict = match &s.network_policy {
+        Some(np) => format!("{verdict}, NetworkPolicy: {np}"),
+        None => verdict,
+    };
+    (verdict, s.route.clone())
 }
 
 /// Changes of one destination share its heading.

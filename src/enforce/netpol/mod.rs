@@ -205,6 +205,45 @@ impl<'a> NetworkPolicies<'a> {
         })
     }
 
+    /// The ingress gate of pod `d` for a client the question does not name (a class of
+    /// clients, as explain's paths have them): admitted when a rule admits every peer on
+    /// `port`, denied when no rule admits `port` from anyone, else it depends on the client.
+    /// `port: None`: any port.
+    pub fn ingress_for_any(&self, d: usize, port: Option<u16>) -> Gate {
+        if self.pod(d).spec.host_network {
+            return Gate::Outside;
+        }
+        let selecting = self.selecting(d, Direction::Ingress);
+        if selecting.is_empty() {
+            return Gate::NotIsolated;
+        }
+        let mut depends = None;
+        for &i in &selecting {
+            for (r, rule) in self.policy(i).spec.ingress.iter().enumerate() {
+                let port_ok = rule.ports.is_empty()
+                    || port.is_none_or(|port| {
+                        rule.ports
+                            .iter()
+                            .any(|p| port_matches(p, port, Some(self.pod(d))))
+                    });
+                if !port_ok {
+                    continue;
+                }
+                if rule.from.is_empty() && port.is_some() {
+                    return Gate::Admitted { policy: i, rule: r };
+                }
+                depends.get_or_insert(Gate::Unknown {
+                    policy: i,
+                    rule: r,
+                    needs: "the client".into(),
+                });
+            }
+        }
+        depends.unwrap_or(Gate::Denied {
+            policies: selecting,
+        })
+    }
+
     /// Whether `rule` admits `peer` on `port`: some peer entry (or none listed) and some port
     /// entry (or none listed). `Err` says what is unknown.
     fn rule_admits(

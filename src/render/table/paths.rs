@@ -84,6 +84,28 @@ pub(super) fn section(out: &mut String, page: &Page) {
         for line in wrap(&extra.join("; "), width - lead.len()) {
             let _ = writeln!(out, "{}{}", " ".repeat(lead.len()), p.dim(&line));
         }
+        if let Some(g) = &path.network_policy {
+            let line = match g.verdict.as_str() {
+                "deny" => format!(
+                    "NetworkPolicy blocks it {}: no rule of {} admits it",
+                    g.wire,
+                    g.policies.join(", ")
+                ),
+                _ => format!(
+                    "NetworkPolicy {} admits only the clients its rules name {}",
+                    g.policies.join(", "),
+                    g.wire
+                ),
+            };
+            for l in wrap(&line, width - lead.len()) {
+                let l = if g.verdict == "deny" {
+                    p.bad(&l)
+                } else {
+                    p.warn(&l)
+                };
+                let _ = writeln!(out, "{}{l}", " ".repeat(lead.len()));
+            }
+        }
     }
     let _ = writeln!(out);
 }

@@ -135,6 +135,7 @@ pub async fn load(
         )));
     }
     let mut snap = f.snap;
+    snap.live = true;
     snap.incomplete
         .sort_by(|a, b| (&a.kind, &a.namespace).cmp(&(&b.kind, &b.namespace)));
     snap.normalise();

@@ -1,0 +1,251 @@
+//! Kubernetes NetworkPolicy under ambient, through `check` as users run it: each trap from
+//! manifests as teams write them, then the fix proven (after the change the request passes).
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BASE: &str = "tests/scenarios/traps/base";
+
+fn run(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kubectl-ambient_policy"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    c.wait_with_output().unwrap()
+}
+
+/// `check --from FROM --to TO -f BASE -f - -o json` with `manifests` on stdin: exit code and
+/// report.
+fn check(from: &str, to: &str, manifests: &str) -> (i32, Value) {
+    let o = run(
+        &[
+            "check", "--from", from, "--to", to, "-f", BASE, "-f", "-", "-o", "json",
+        ],
+        manifests,
+    );
+    let v = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    (o.status.code().unwrap(), v)
+}
+
+/// The network-policy hops: (name, decision).
+fn gates(v: &Value) -> Vec<(String, String)> {
+    v["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["component"] == "network-policy")
+        .map(|h| {
+            (
+                h["name"].as_str().unwrap().to_string(),
+                h["decision"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+const DEFAULT_DENY: &str = "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+---
+";
+
+/// httpbin admits curl on its application port only, as written before the namespace joined
+/// the mesh.
+fn allow_curl(ports: &str) -> String {
+    format!(
+        "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: allow-curl, namespace: shop}}
+spec:
+  podSelector:
+    matchLabels: {{app: httpbin}}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels: {{app: curl}}
+    ports: {ports}
+---
+"
+    )
+}
+
+#[test]
+fn no_network_policy_no_gate() {
+    let (code, v) = check("deploy/shop/curl", "svc/shop/httpbin:8000", "");
+    assert_eq!(code, 0);
+    assert!(gates(&v).is_empty(), "{v}");
+}
+
+/// Mesh traffic reaches a captured pod on 15008: a rule that lists only the application port
+/// drops it. The fix: admit 15008 too.
+#[test]
+fn ingress_without_hbone_port() {
+    let trap = format!("{DEFAULT_DENY}{}", allow_curl("[{port: 8080}]"));
+    let (code, v) = check("deploy/shop/curl", "svc/shop/httpbin:8000", &trap);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["decidedBy"]["reason"], "network-policy");
+    assert_eq!(
+        gates(&v),
+        [(
+            "Deployment/shop/curl -> Deployment/shop/httpbin:15008 (HBONE)".to_string(),
+            "deny".to_string()
+        )]
+    );
+    let hop = &v["hops"][v["decidedBy"]["hop"].as_u64().unwrap() as usize];
+    let names: Vec<&str> = hop["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["allow-curl", "default-deny"]);
+    // The fix: admit HBONE's port as well.
+    let fixed = format!(
+        "{DEFAULT_DENY}{}",
+        allow_curl("[{port: 8080}, {port: 15008}]")
+    );
+    let (code, v) = check("deploy/shop/curl", "svc/shop/httpbin:8000", &fixed);
+    assert_eq!(code, 0, "{v}");
+    // A client outside the mesh keeps the application port: 8080 is what it needs.
+    let plain = "apiVersion: v1
+kind: Namespace
+metadata: {name: legacy}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: old, namespace: legacy, labels: {app: curl}}
+spec: {serviceAccountName: old}
+---
+";
+    let legacy = format!(
+        "{plain}{DEFAULT_DENY}{}",
+        allow_curl("[{port: 8080}]").replace(
+            "    - podSelector:\n        matchLabels: {app: curl}",
+            "    - namespaceSelector: {}\n      podSelector:\n        matchLabels: {app: curl}"
+        )
+    );
+    let (code, v) = check("pod/legacy/old", "svc/shop/httpbin:8000", &legacy);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(
+        gates(&v),
+        [(
+            "Pod/legacy/old -> Deployment/shop/httpbin:8080".to_string(),
+            "allow".to_string()
+        )]
+    );
+}
+
+/// Through a waypoint the destination sees the waypoint's pod, not the client: a rule that
+/// admits only the clients drops it. The fix: admit the waypoint's pods.
+#[test]
+fn waypoint_traffic_comes_from_the_waypoint() {
+    let waypoint = "apiVersion: v1
+kind: Service
+metadata:
+  name: httpbin
+  namespace: shop
+  labels: {app: httpbin, istio.io/use-waypoint: waypoint}
+spec:
+  ports: [{name: http, port: 8000, targetPort: 8080}]
+  selector: {app: httpbin}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: waypoint-5b8f9c7d6-x2x4k
+  namespace: shop
+  labels: {gateway.networking.k8s.io/gateway-name: waypoint, istio.io/dataplane-mode: none}
+spec: {serviceAccountName: waypoint}
+status: {phase: Running, podIP: 10.244.0.30}
+---
+";
+    let trap = format!(
+        "{waypoint}{DEFAULT_DENY}{}",
+        allow_curl("[{port: 8080}, {port: 15008}]")
+    );
+    let (code, v) = check("deploy/shop/curl", "svc/shop/httpbin:8000", &trap);
+    assert_eq!(code, 1, "{v}");
+    let g = gates(&v);
+    assert_eq!(g.len(), 2, "{g:?}");
+    // curl -> waypoint: the default deny isolates the waypoint's pod too.
+    assert_eq!(g[0].1, "deny", "{g:?}");
+    assert!(
+        g[0].0
+            .starts_with("Deployment/shop/curl -> Pod/shop/waypoint-"),
+        "{g:?}"
+    );
+    // waypoint -> httpbin: only curl's pods are admitted.
+    assert_eq!(g[1].1, "deny", "{g:?}");
+    let fix = "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-waypoint, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels: {gateway.networking.k8s.io/gateway-name: waypoint}
+    ports: [{port: 15008}]
+  - from:
+    - podSelector:
+        matchLabels: {app: curl}
+    ports: [{port: 15008}]
+---
+";
+    let (code, v) = check(
+        "deploy/shop/curl",
+        "svc/shop/httpbin:8000",
+        &format!("{trap}{fix}"),
+    );
+    assert_eq!(code, 0, "{v}");
+    assert!(gates(&v).iter().all(|(_, d)| d == "allow"), "{v}");
+}
+
+/// The client's egress must admit 15008 to its destinations too.
+#[test]
+fn egress_without_hbone_port() {
+    let egress = |ports: &str| {
+        format!(
+            "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: curl-egress, namespace: shop}}
+spec:
+  podSelector:
+    matchLabels: {{app: curl}}
+  policyTypes: [Egress]
+  egress:
+  - to:
+    - podSelector:
+        matchLabels: {{app: httpbin}}
+    ports: {ports}
+"
+        )
+    };
+    let (code, v) = check(
+        "deploy/shop/curl",
+        "svc/shop/httpbin:8000",
+        &egress("[{port: 8080}]"),
+    );
+    assert_eq!(code, 1, "{v}");
+    let hop = &v["hops"][v["decidedBy"]["hop"].as_u64().unwrap() as usize];
+    assert_eq!(hop["policies"][0]["action"], "egress");
+    let (code, _) = check(
+        "deploy/shop/curl",
+        "svc/shop/httpbin:8000",
+        &egress("[{port: 8080}, {port: 15008}]"),
+    );
+    assert_eq!(code, 0);
+}
