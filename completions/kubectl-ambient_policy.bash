@@ -236,7 +236,7 @@ _kubectl__ambient_policy() {
             return 0
             ;;
         kubectl__ambient_policy__subcmd__diff)
-            opts="-A -v -o -l -f -k -n -h -V --base --delete --all-namespaces --namespace-labels --kubeconfig --context --cluster --user --request-timeout --istio-namespace --root-namespace --trust-domain --feature --cni-exclude-namespaces --verbose --output --selector --color --suppress --filename --kustomize --fail-on --namespace --help --version"
+            opts="-A -v -o -l -f -k -n -h -V --base --delete --all-namespaces --namespace-labels --kubeconfig --context --cluster --user --request-timeout --istio-namespace --root-namespace --trust-domain --feature --cni-exclude-namespaces --verbose --output --selector --color --suppress --only --findings --filename --kustomize --fail-on --namespace --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -329,6 +329,14 @@ _kubectl__ambient_policy() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --only)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --findings)
+                    COMPREPLY=($(compgen -W "summary all none" -- "${cur}"))
+                    return 0
+                    ;;
                 --filename)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -371,7 +379,7 @@ _kubectl__ambient_policy() {
             return 0
             ;;
         kubectl__ambient_policy__subcmd__explain)
-            opts="-n -A -f -k -v -o -l -h -V --namespace --all-namespaces --filename --kustomize --namespace-labels --kubeconfig --context --cluster --user --request-timeout --istio-namespace --root-namespace --trust-domain --feature --cni-exclude-namespaces --verbose --output --selector --color --fail-on --suppress --help --version"
+            opts="-n -A -f -k -v -o -l -h -V --namespace --all-namespaces --filename --kustomize --namespace-labels --kubeconfig --context --cluster --user --request-timeout --istio-namespace --root-namespace --trust-domain --feature --cni-exclude-namespaces --verbose --output --selector --color --fail-on --suppress --only --findings --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -488,6 +496,14 @@ _kubectl__ambient_policy() {
                     ;;
                 --suppress)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --only)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --findings)
+                    COMPREPLY=($(compgen -W "summary all none" -- "${cur}"))
                     return 0
                     ;;
                 *)

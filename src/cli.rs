@@ -330,6 +330,27 @@ pub struct ReportArgs {
     /// Silence findings: CODE or CODE=Kind/namespace/name, `*` wildcards (repeatable)
     #[arg(long, value_name = "CODE=RESOURCE")]
     pub suppress: Vec<String>,
+
+    /// Keep only these findings (the inverse of --suppress): CODE or CODE=Kind/namespace/name,
+    /// `*` wildcards; comma-separated or repeatable
+    #[arg(long, value_name = "CODE[,CODE]", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// How the table lists findings (default: summary above 50 findings, else all); exit
+    /// codes count every finding whatever is listed
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub findings: Option<FindingsView>,
+}
+
+/// `--findings`: how much of the findings the table lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindingsView {
+    /// Counts per code (and per namespace across namespaces), then the first few of each code
+    Summary,
+    /// Every finding, the same finding on several resources once
+    All,
+    /// No finding, only their count
+    None,
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,7 @@
 //! The Explanation: the versioned output contract of DESIGN.md section 3. Field names here
 //! are stable; add fields freely, never rename these.
 
-use crate::findings::Finding;
+use crate::findings::{by_code, CodeSummary, Filter, Filtered, Finding};
 use crate::model::Condition;
 use crate::snapshot::Incomplete;
 use serde::Serialize;
@@ -30,6 +30,9 @@ pub struct Explanation {
     pub assumptions: Vec<Assumption>,
     pub policies: Vec<PolicyReport>,
     pub findings: Vec<Finding>,
+    /// Per code and severity, the count of `findings` (recounted whenever they are
+    /// filtered: `filter_findings`).
+    pub summary: Vec<CodeSummary>,
     pub workloads: Vec<WorkloadReport>,
     pub services: Vec<ServiceReport>,
     pub waypoints: Vec<WaypointReport>,
@@ -38,6 +41,16 @@ pub struct Explanation {
     pub skipped: BTreeMap<String, usize>,
     /// What could not be read (live cluster source).
     pub incomplete: Vec<Incomplete>,
+}
+
+impl Explanation {
+    /// Keeps the findings `filter` keeps (`--only`, `--suppress`) and counts the summary
+    /// again; says how many went.
+    pub fn filter_findings(&mut self, filter: &Filter) -> Filtered {
+        let gone = filter.apply(&mut self.findings);
+        self.summary = by_code(&self.findings);
+        gone
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -55,11 +55,24 @@ impl<'a> Group<'a> {
         self.findings.iter().map(|f| f.resource.as_str())
     }
     /// The message: as written for one finding; for several, with `<name>` and
-    /// `<namespace>` where each one's own name and namespace stand.
+    /// `<namespace>` where each one's own name and namespace stand, unless they all share
+    /// it (then each one's message is exactly what it shows).
     pub fn message(&self) -> String {
         if self.findings.len() == 1 {
             return self.first().message.clone();
         }
+        let shared = |part: fn(&Key<'a>) -> &'a str, placeholder: &'static str| {
+            let first = part(&Key::of(&self.first().resource));
+            let all = self
+                .findings
+                .iter()
+                .all(|f| part(&Key::of(&f.resource)) == first);
+            if all {
+                first
+            } else {
+                placeholder
+            }
+        };
         // A Namespace's name is a namespace.
         let name = if self.kind() == "Namespace" {
             "<namespace>"
@@ -67,8 +80,8 @@ impl<'a> Group<'a> {
             "<name>"
         };
         self.shape
-            .replace(NAME, name)
-            .replace(NAMESPACE, "<namespace>")
+            .replace(NAME, shared(|k| k.name, name))
+            .replace(NAMESPACE, shared(|k| k.namespace, "<namespace>"))
     }
 }
 
@@ -250,6 +263,9 @@ mod tests {
                 "p2",
                 "source namespace \"untrusted\" is not in the input",
             ),
+            // The same in one namespace: its name is shown.
+            ap("c", "p5", "denied in c"),
+            ap("c", "p6", "denied in c"),
             // Another namespace named: another finding.
             ap("a", "p3", "source namespace \"legacy\" is not in the input"),
             // The pods differ: kept apart.
@@ -285,6 +301,10 @@ mod tests {
                 (
                     "source namespace \"legacy\" is not in the input".into(),
                     vec!["AuthorizationPolicy/a/p3"]
+                ),
+                (
+                    "denied in c".into(),
+                    vec!["AuthorizationPolicy/c/p5", "AuthorizationPolicy/c/p6"]
                 ),
                 (
                     "source namespace \"untrusted\" is not in the input".into(),

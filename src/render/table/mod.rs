@@ -15,14 +15,21 @@ use super::style::Paint;
 use crate::explain::report::Explanation;
 use std::fmt::Write;
 
+pub use findings::{Listing, PER_CODE, SCREENFUL};
+
 // Where callers found them before the layout had its own module.
 pub use super::layout::{terminal_width, wrap, WIDTH};
 
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     pub wide: bool,
     pub color: bool,
     /// How many findings `--suppress` silenced (`None`: no --suppress given).
     pub suppressed: Option<usize>,
+    /// How many findings `--only` left out (`None`: no --only given).
+    pub not_only: Option<usize>,
+    /// `--findings`.
+    pub findings: Listing,
 }
 
 /// The report at 100 columns.
