@@ -2,8 +2,8 @@
 //! teams' copied traps (hundreds of findings), the table opens with a summary per code and,
 //! across namespaces, per namespace (worst first), lists the same finding on many resources
 //! once, folded, and the first few of each code; `--findings` and `--only` choose what is
-//! shown; the JSON's `summary` is a count over its findings. Golden files in tests/snapshots
-//! (insta).
+//! shown; the JSON's `summary` is a count over its findings; `-o github` makes one annotation
+//! per file and code. Golden files in tests/snapshots (insta).
 
 // The mesh of Pods only: Deployments are the scale benchmark's other shape.
 #[allow(dead_code)]
@@ -280,6 +280,59 @@ fn json_summary_is_a_count_over_the_findings() {
     assert!(!findings(&v)
         .iter()
         .any(|f| f["code"] == "AMB030" && namespace_of(f["resource"].as_str().unwrap()) == "ns-3"));
+}
+
+/// `-o github`: one annotation per file and code, not one per finding; the same trap copied
+/// into 60 policies of one file is one annotation that names each with its line.
+#[test]
+fn github_annotations_one_per_file_and_code() {
+    let o = run(&["explain", "-A", "-f", ".", "-o", "github"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for l in out.lines() {
+        let props = l.split("::").nth(1).unwrap();
+        let (_, props) = props.split_once(' ').unwrap();
+        let get = |k: &str| {
+            props
+                .split(',')
+                .find_map(|p| p.strip_prefix(&format!("{k}=")))
+                .unwrap_or_else(|| panic!("no {k} in {l}"))
+                .to_string()
+        };
+        let code = get("title")[..6].to_string();
+        seen.push((get("file"), code));
+    }
+    // Each finding's file: the teams' policies, or the mesh's List.
+    let v = json(&["-A"]);
+    let want: BTreeSet<(String, String)> = findings(&v)
+        .iter()
+        .map(|f| {
+            let r = f["resource"].as_str().unwrap();
+            let teams = r.contains("/legacy-allow-") || r.contains("/team-b-");
+            let file = if teams { TEAM_FILE } else { "mesh.json" };
+            (format!("./{file}"), f["code"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(seen.len(), want.len(), "one annotation per file and code");
+    assert_eq!(seen.iter().cloned().collect::<BTreeSet<_>>(), want);
+    assert!(findings(&v).len() > 3 * seen.len());
+    // Team A's copies: one annotation, at the first copy, naming each copy and its line.
+    let a = out
+        .lines()
+        .find(|l| l.contains(&format!("file=./{TEAM_FILE},")) && l.contains("title=AMB017 "))
+        .unwrap();
+    assert!(
+        a.starts_with(&format!(
+            "::notice file=./{TEAM_FILE},line=1,title=AMB017 on {TEAM_A} AuthorizationPolicies::"
+        )),
+        "{a}"
+    );
+    assert!(
+        a.contains("ns-3/legacy-allow-0 (line 1), ns-3/legacy-allow-1 (line 16)"),
+        "{a}"
+    );
+    assert!(a.contains(&format!("and {} more: ", TEAM_A - 10)), "{a}");
 }
 
 /// `--findings all` lists every finding; `none` lists none, yet `--fail-on` counts them.
