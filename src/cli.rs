@@ -102,6 +102,9 @@ fn explain_after_help() -> String {
         kubectl ambient-policy explain -n bookinfo -f manifests/\n\n  \
         # Fail a pipeline on any warning, except one accepted finding\n  \
         kubectl ambient-policy explain -f manifests/ --fail-on warning --suppress 'AMB011=*'\n\n  \
+        # Hundreds of findings: the summary by code, then every finding of one code\n  \
+        kubectl ambient-policy explain -n team-1\n  \
+        kubectl ambient-policy explain -n team-1 --only AMB001 --findings all\n\n  \
         # Machine-readable output from a dump of every kind the plugin reads\n  \
         kubectl get {kinds} -A -o yaml > mesh.yaml\n  \
         kubectl get -n istio-system {}/istio {}/istiod -o yaml >> mesh.yaml\n  \

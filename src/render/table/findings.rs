@@ -57,9 +57,10 @@ pub(super) fn section(out: &mut String, page: &Page) {
             p.dim("not listed (--findings none; --findings all lists them)")
         );
     } else {
+        let groups = group(&e.findings);
         if summarised {
             summary(out, page, listing == Listing::Summary);
-            let lead = if listing == Listing::Summary {
+            let lead = if folds(listing, &groups) {
                 format!(
                     "The first {PER_CODE} of each code (--findings all lists all {}, -o json gives them to scripts):",
                     e.findings.len()
@@ -72,7 +73,7 @@ pub(super) fn section(out: &mut String, page: &Page) {
             }
         }
         let fold = (listing == Listing::Summary).then_some(FOLD_NAMES);
-        detail(out, &p, width, &group(&e.findings), fold);
+        detail(out, &p, width, &groups, fold);
     }
     let count = |s: Severity| e.findings.iter().filter(|f| f.severity == s).count();
     let _ = writeln!(out);
@@ -89,7 +90,7 @@ pub(super) fn section(out: &mut String, page: &Page) {
     } else {
         format!(" ({})", left_out.join(", "))
     };
-    if listing == Listing::Summary {
+    if folds(listing, &group(&e.findings)) {
         let _ = writeln!(
             out,
             "{}",
@@ -106,6 +107,14 @@ pub(super) fn section(out: &mut String, page: &Page) {
         counted(count(Severity::Warning), "warning", "warnings"),
         count(Severity::Info)
     );
+}
+
+/// Whether the detail leaves something out: in summary, entries past the first few of a
+/// code, or names past the first few of an entry.
+fn folds(listing: Listing, groups: &[Group]) -> bool {
+    listing == Listing::Summary
+        && (per_code(groups).any(|run| run.len() > PER_CODE)
+            || groups.iter().any(|g| g.len() > FOLD_NAMES + 1))
 }
 
 /// Per code (severity, count, resources, title, the resources with the most), then per
