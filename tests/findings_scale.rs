@@ -445,3 +445,32 @@ fn diff_summarises_many_introduced_findings() {
         "{introduced}"
     );
 }
+
+/// Below a screenful the report is as it was (no summary); asked for, the summary of a small
+/// report hides nothing and says so.
+#[test]
+fn small_reports_keep_their_shape() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/bookinfo");
+    let report = |extra: &[&str]| {
+        let mut a = vec!["explain", "-f", example, "--color", "never"];
+        a.extend(extra);
+        String::from_utf8(run(&a).stdout).unwrap()
+    };
+    let plain = report(&[]);
+    let plain = findings_section(&plain);
+    assert!(plain.starts_with("FINDINGS\nERROR AMB001 "), "{plain}");
+    assert_eq!(plain, findings_section(&report(&["--findings", "all"])));
+    let summary = report(&["--findings", "summary"]);
+    let summary = findings_section(&summary);
+    assert!(
+        summary.starts_with("FINDINGS\n11 findings by code:\n"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("\nEvery finding, by severity, code and resource:\nERROR AMB001 "),
+        "{summary}"
+    );
+    assert!(!summary.contains("--findings all"), "{summary}");
+    // The same entries follow the summary.
+    assert!(summary.ends_with(plain.strip_prefix("FINDINGS\n").unwrap()));
+}
