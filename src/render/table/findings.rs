@@ -91,11 +91,10 @@ pub(super) fn section(out: &mut String, page: &Page) {
         format!(" ({})", left_out.join(", "))
     };
     if folds(listing, &group(&e.findings)) {
-        let _ = writeln!(
-            out,
-            "{}",
-            p.dim("The summary by code is above the detail; --findings all lists every finding.")
-        );
+        let hint = "The summary by code is above the detail; --findings all lists every finding.";
+        for line in wrap(hint, width) {
+            let _ = writeln!(out, "{}", p.dim(&line));
+        }
     }
     let _ = writeln!(
         out,
@@ -126,20 +125,22 @@ fn summary(out: &mut String, page: &Page, fold: bool) {
         "{} by code:",
         counted(e.findings.len(), "finding", "findings")
     );
+    // `WARNING  AMB001  `: what follows is indented under the counts.
     let indent = 17;
+    let room = width.saturating_sub(indent).max(20);
     for c in &e.summary {
-        let _ = writeln!(
-            out,
-            "{} {}  {}",
-            pad(&p.severity(c.severity), 8),
-            c.code,
-            on_what(c)
-        );
-        let lines = wrap(&c.title, width.saturating_sub(indent).max(20))
+        let head = format!("{} {}  ", pad(&p.severity(c.severity), 8), c.code);
+        let lines = wrap(&on_what(c), room)
             .into_iter()
-            .chain(std::iter::once(p.dim(&top(c))));
-        for line in lines {
-            let _ = writeln!(out, "{}{line}", " ".repeat(indent));
+            .chain(wrap(&c.title, room))
+            .chain(wrap(&top(c), room).into_iter().map(|l| p.dim(&l)));
+        for (i, line) in lines.enumerate() {
+            let lead = if i == 0 {
+                head.clone()
+            } else {
+                " ".repeat(indent)
+            };
+            let _ = writeln!(out, "{lead}{line}");
         }
     }
     let namespaces = crate::findings::by_namespace(&e.findings);
