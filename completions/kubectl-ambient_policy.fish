@@ -65,6 +65,10 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 warning\t''
 info\t''"
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l suppress -d 'Silence findings: CODE or CODE=Kind/namespace/name, `*` wildcards (repeatable)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l only -d 'Keep only these findings (the inverse of --suppress): CODE or CODE=Kind/namespace/name, `*` wildcards; comma-separated or repeatable' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l findings -d 'How the table lists findings (default: summary above 50 findings, else all); exit codes count every finding whatever is listed' -r -f -a "summary\t'Counts per code (and per namespace across namespaces), then the first few of each code'
+all\t'Every finding, the same finding on several resources once'
+none\t'No finding, only their count'"
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s A -l all-namespaces -d 'Explain every namespace'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l no-network-policy -d 'Leave Kubernetes NetworkPolicies out: verdicts then cover Istio\'s policies only'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s v -l verbose -d 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged'
@@ -98,6 +102,10 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 always\t''
 never\t''"
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l suppress -d 'Silence findings: CODE or CODE=Kind/namespace/name, `*` wildcards (repeatable)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l only -d 'Keep only these findings (the inverse of --suppress): CODE or CODE=Kind/namespace/name, `*` wildcards; comma-separated or repeatable' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l findings -d 'How the table lists findings (default: summary above 50 findings, else all); exit codes count every finding whatever is listed' -r -f -a "summary\t'Counts per code (and per namespace across namespaces), then the first few of each code'
+all\t'Every finding, the same finding on several resources once'
+none\t'No finding, only their count'"
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s f -l filename -d 'The proposed manifests: files or directories (repeatable; - for stdin)' -r -F
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s k -l kustomize -d 'The proposed manifests as `kubectl kustomize DIR` renders them (repeatable; combines with -f)' -r -f -a "(__fish_complete_directories)"
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l fail-on -d 'Exit 1 only when the change introduces a finding at or above this severity' -r -f -a "error\t''

@@ -2,11 +2,11 @@
 
 use crate::cli::{
     CheckArgs, CheckOutput, ColorChoice, Command, CompletionArgs, CompletionShell, ExplainArgs,
-    ExplainOutput, FailOn, ReportArgs, VersionArgs, VersionOutput,
+    ExplainOutput, FailOn, FindingsView, ReportArgs, VersionArgs, VersionOutput,
 };
 use crate::error::{Error, Result};
 use crate::explain::{explain, Scope};
-use crate::findings::{Severity, Suppression};
+use crate::findings::{Filter, Pattern, Severity};
 use crate::render;
 use crate::selector::LabelSelector;
 use input::Input;
@@ -97,7 +97,7 @@ fn run_completion(args: &CompletionArgs, out: &mut dyn Write) -> Result<u8> {
 
 fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
     // Validate every flag before reading anything.
-    let (selector, suppressions) = report_flags(&args.report)?;
+    let (selector, filter) = report_flags(&args.report)?;
     let input = Input::new(&args.input)?;
     let for_humans = matches!(args.output, ExplainOutput::Table | ExplainOutput::Wide);
     let (snap, namespace) = input.read(for_humans)?;
@@ -114,11 +114,10 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
             },
         )
     };
-    let before = explanation.findings.len();
-    explanation
-        .findings
-        .retain(|f| !suppressions.iter().any(|s| s.matches(f)));
-    let suppressed = (!suppressions.is_empty()).then(|| before - explanation.findings.len());
+    // --only and --suppress apply to every output and to --fail-on alike.
+    let gone = explanation.filter_findings(&filter);
+    let suppressed = (!filter.suppress.is_empty()).then_some(gone.suppressed);
+    let not_only = (!filter.only.is_empty()).then_some(gone.not_only);
 
     let text = match args.output {
         ExplainOutput::Json => {
@@ -145,6 +144,8 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
                 wide: args.output == ExplainOutput::Wide,
                 color: use_color(args.report.color),
                 suppressed,
+                not_only,
+                findings: listing(&args.report),
             },
             render::layout::terminal_width(),
         ),
@@ -234,21 +235,38 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
     Ok(s)
 }
 
-/// The report flags of explain (and diff): `-l` and `--suppress`, parsed.
-fn report_flags(args: &ReportArgs) -> Result<(Option<LabelSelector>, Vec<Suppression>)> {
+/// The report flags of explain (and diff): `-l`, and `--only` and `--suppress` as one
+/// filter, parsed.
+fn report_flags(args: &ReportArgs) -> Result<(Option<LabelSelector>, Filter)> {
     let selector = args
         .selector
         .as_deref()
         .map(LabelSelector::parse)
         .transpose()
         .map_err(Error::Usage)?;
-    let suppressions = args
-        .suppress
-        .iter()
-        .map(|s| Suppression::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Error::Usage)?;
-    Ok((selector, suppressions))
+    let patterns = |flag: &str, values: &[String]| {
+        values
+            .iter()
+            .map(|s| Pattern::parse_for(flag, s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Error::Usage)
+    };
+    let filter = Filter {
+        only: patterns("--only", &args.only)?,
+        suppress: patterns("--suppress", &args.suppress)?,
+    };
+    Ok((selector, filter))
+}
+
+/// `--findings`, for the table (explain's and diff's).
+fn listing(args: &ReportArgs) -> render::table::Listing {
+    use render::table::Listing;
+    match args.findings {
+        None => Listing::Auto,
+        Some(FindingsView::Summary) => Listing::Summary,
+        Some(FindingsView::All) => Listing::All,
+        Some(FindingsView::None) => Listing::None,
+    }
 }
 
 fn severity(f: FailOn) -> Severity {

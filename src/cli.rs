@@ -102,6 +102,9 @@ fn explain_after_help() -> String {
         kubectl ambient-policy explain -n bookinfo -f manifests/\n\n  \
         # Fail a pipeline on any warning, except one accepted finding\n  \
         kubectl ambient-policy explain -f manifests/ --fail-on warning --suppress 'AMB011=*'\n\n  \
+        # Hundreds of findings: the summary by code, then every finding of one code\n  \
+        kubectl ambient-policy explain -n team-1\n  \
+        kubectl ambient-policy explain -n team-1 --only AMB001 --findings all\n\n  \
         # Machine-readable output from a dump of every kind the plugin reads\n  \
         kubectl get {kinds} -A -o yaml > mesh.yaml\n  \
         kubectl get -n istio-system {}/istio {}/istiod {}/ztunnel -o yaml >> mesh.yaml\n  \
@@ -345,6 +348,27 @@ pub struct ReportArgs {
     /// Silence findings: CODE or CODE=Kind/namespace/name, `*` wildcards (repeatable)
     #[arg(long, value_name = "CODE=RESOURCE")]
     pub suppress: Vec<String>,
+
+    /// Keep only these findings (the inverse of --suppress): CODE or CODE=Kind/namespace/name,
+    /// `*` wildcards; comma-separated or repeatable
+    #[arg(long, value_name = "CODE[,CODE]", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// How the table lists findings (default: summary above 50 findings, else all); exit
+    /// codes count every finding whatever is listed
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub findings: Option<FindingsView>,
+}
+
+/// `--findings`: how much of the findings the table lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindingsView {
+    /// Counts per code (and per namespace across namespaces), then the first few of each code
+    Summary,
+    /// Every finding, the same finding on several resources once
+    All,
+    /// No finding, only their count
+    None,
 }
 
 #[derive(Debug, Args)]

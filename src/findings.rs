@@ -3,6 +3,12 @@
 
 use serde::Serialize;
 
+mod group;
+mod summary;
+
+pub use group::{group, Group, Key};
+pub use summary::{by_code, by_namespace, CodeSummary, NamespaceCount};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -184,31 +190,88 @@ impl Finding {
     }
 }
 
-/// `--suppress CODE=Kind/ns/name`, with `*` wildcards in either part.
+/// A pattern over findings, `CODE` or `CODE=Kind/ns/name` with `*` wildcards in either part:
+/// what `--suppress` silences and what `--only` keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Suppression {
+pub struct Pattern {
     code: String,
     resource: String,
 }
 
-impl Suppression {
+/// `--suppress`'s patterns, by their older name.
+pub type Suppression = Pattern;
+
+impl Pattern {
+    /// A `--suppress` pattern.
     pub fn parse(s: &str) -> Result<Self, String> {
+        Pattern::parse_for("--suppress", s)
+    }
+
+    /// A pattern given to `flag`, named in the error: the code part must match a code of
+    /// the catalogue (a typo would otherwise silence, or keep, nothing without a word).
+    pub fn parse_for(flag: &str, s: &str) -> Result<Self, String> {
         let (code, resource) = s.split_once('=').unwrap_or((s, "*"));
         let code = code.trim();
         let known = CATALOGUE.iter().any(|c| glob(code, c.code));
         if code.is_empty() || !known {
             return Err(format!(
-                "invalid --suppress {s:?}: {code:?} matches no finding code (AMB001..{})",
+                "invalid {flag} {s:?}: {code:?} matches no finding code (AMB001..{})",
                 CATALOGUE.last().map_or("", |c| c.code)
             ));
         }
-        Ok(Suppression {
+        Ok(Pattern {
             code: code.into(),
             resource: resource.trim().into(),
         })
     }
+
     pub fn matches(&self, f: &Finding) -> bool {
         glob(&self.code, &f.code) && glob(&self.resource, &f.resource)
+    }
+}
+
+/// What `--only` and `--suppress` leave of the findings: those matching an `--only` pattern
+/// (every finding when none is given) and no `--suppress` pattern.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub only: Vec<Pattern>,
+    pub suppress: Vec<Pattern>,
+}
+
+/// How many findings a `Filter` took out, and why.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Filtered {
+    /// Outside every `--only` pattern.
+    pub not_only: usize,
+    /// Kept by `--only` but silenced by `--suppress`.
+    pub suppressed: usize,
+}
+
+impl Filter {
+    pub fn in_only(&self, f: &Finding) -> bool {
+        self.only.is_empty() || self.only.iter().any(|p| p.matches(f))
+    }
+    pub fn suppressed(&self, f: &Finding) -> bool {
+        self.suppress.iter().any(|p| p.matches(f))
+    }
+    pub fn keeps(&self, f: &Finding) -> bool {
+        self.in_only(f) && !self.suppressed(f)
+    }
+    /// Keeps what the filter keeps; says how many went, and why.
+    pub fn apply(&self, findings: &mut Vec<Finding>) -> Filtered {
+        let mut out = Filtered::default();
+        findings.retain(|f| {
+            if !self.in_only(f) {
+                out.not_only += 1;
+                false
+            } else if self.suppressed(f) {
+                out.suppressed += 1;
+                false
+            } else {
+                true
+            }
+        });
+        out
     }
 }
 

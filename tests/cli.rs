@@ -367,6 +367,9 @@ fn bad_input() {
         ("a missing file",         &["-f", &missing], &["missing.yaml: cannot read: no such file or directory"]),
         ("a bad label selector",   &["-f", EXAMPLE, "-l", "app in web"], &["invalid label selector"]),
         ("--suppress unknown code", &["-f", EXAMPLE, "--suppress", "NOPE=x"], &["invalid --suppress"]),
+        ("--only unknown code",    &["-f", EXAMPLE, "--only", "AMB001,NOPE"], &["invalid --only \"NOPE\"", "matches no finding code (AMB001..AMB042)"]),
+        ("--only empty",           &["-f", EXAMPLE, "--only", ""], &["invalid --only \"\""]),
+        ("--only a pattern of no code", &["-f", EXAMPLE, "--only", "XYZ*=AuthorizationPolicy/*"], &["invalid --only"]),
         ("--feature unknown",      &["-f", EXAMPLE, "--feature", "NOT_A_FLAG=true"], &["unknown --feature"]),
         ("--feature not a boolean", &["-f", EXAMPLE, "--feature", "PILOT_AUTO_ALLOW_WAYPOINT_POLICY=maybe"], &["is not a boolean"]),
     ];
@@ -425,6 +428,8 @@ fn usage_errors_are_one_line_for_every_subcommand() {
         ("explain: -n with -A",              &["explain", "-n", "a", "-A"], "cannot be used with '--all-namespaces'"),
         ("explain: misspelt flag",           &["explain", "--nam", "x"], "tip: a similar argument exists: '--namespace'"),
         ("explain: bad duration",            &["explain", "--request-timeout", "5x"], "invalid duration unit in \"5x\""),
+        ("explain: unknown --findings",      &["explain", "--findings", "some"], "invalid value 'some' for '--findings <HOW>' [possible values: summary, all, none]"),
+        ("diff: unknown --findings",         &["diff", "--findings", "most"], "invalid value 'most' for '--findings <HOW>'"),
         ("diff: --base without a value",     &["diff", "--base"], "a value is required for '--base <FILE|DIR>'"),
         ("diff: -k without a value",         &["diff", "-k"], "a value is required for '--kustomize <DIR>'"),
         ("diff: unknown --fail-on",          &["diff", "--fail-on", "never"], "invalid value 'never' for '--fail-on <SEVERITY>'"),

@@ -460,8 +460,13 @@ fn istiod_status_beside_the_model() {
         .unwrap();
     assert_eq!(svc["istiodStatus"][0]["status"], "True");
     let table = text(&w.run(&["explain"]).stdout);
-    assert!(table.contains("Programmed=False (Invalid)"), "{table}");
-    assert!(table.contains("WaypointBound=True"), "{table}");
+    assert!(table.contains("Programmed: Invalid"), "{table}");
+    let bindings = table.split("\nBINDINGS\n").nth(1).unwrap();
+    let row = bindings
+        .lines()
+        .find(|l| l.starts_with("Service/default/productpage "))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(row.trim_end().ends_with(" WaypointBound"), "{row}");
 }
 
 /// Credentials from an exec plugin and from a token file, as kubeconfigs often have them.

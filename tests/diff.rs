@@ -405,6 +405,20 @@ fn fail_on_counts_only_what_the_change_introduces() {
     );
     // Without --fail-on any difference is 1.
     assert_eq!(diff(EXAMPLE, &fixed, &[]).status.code(), Some(1));
+    // --only and --suppress filter both sides alike: the resolved AMB001 is left out.
+    for filter in [["--only", "AMB005"], ["--suppress", "AMB001"]] {
+        let d = json(&diff(
+            EXAMPLE,
+            &fixed,
+            &[&["-o", "json"][..], &filter].concat(),
+        ));
+        assert!(
+            !codes(&d["findings"]["resolved"])
+                .iter()
+                .any(|(c, _)| c == "AMB001"),
+            "{filter:?}"
+        );
+    }
 
     // The other way round the same error is introduced, and fails.
     let back = run(&[
@@ -504,6 +518,11 @@ fn bad_diff_input() {
         &["no/such/dir", "no such file"],
     );
     one_line(&run(&["diff", "--base", "-", "-f", "-"]), 2, &["stdin"]);
+    one_line(
+        &run(&["diff", "--base", EXAMPLE, "-f", EXAMPLE, "--only", "AMB1"]),
+        2,
+        &["invalid --only \"AMB1\""],
+    );
     // No cluster to compare with: the offline way is --base (diff has -f already).
     let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("diff-no-kubeconfig");
     std::fs::create_dir_all(&home).unwrap();

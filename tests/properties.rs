@@ -483,7 +483,11 @@ proptest! {
             let a = run(&one_file(&docs), ns);
             let b = run(&files, ns);
             prop_assert_eq!(json(&a), json(&b), "scope {:?}", ns);
-            let opts = render::table::Options { wide: true, color: false, suppressed: None };
+            let opts = render::table::Options {
+                wide: true,
+                findings: render::table::Listing::All,
+                ..Default::default()
+            };
             prop_assert_eq!(render::table::render(&a, &opts), render::table::render(&b, &opts));
         }
     }
@@ -606,6 +610,14 @@ proptest! {
             let v = violations(&parsed);
             prop_assert!(v.is_empty(), "schema violations:\n{}", v);
             prop_assert_eq!(&parsed, &json(&e));
+            // `summary` counts `findings`, one entry per code and severity.
+            let mut counts = std::collections::BTreeMap::new();
+            for f in &e.findings {
+                *counts.entry((f.severity, f.code.as_str())).or_insert(0) += 1;
+            }
+            let summary: std::collections::BTreeMap<_, _> =
+                e.summary.iter().map(|c| ((c.severity, c.code.as_str()), c.count)).collect();
+            prop_assert_eq!(summary, counts);
             let yaml = render::yaml(&e).unwrap();
             let from_yaml: Value = serde_saphyr::from_str(&yaml).unwrap();
             prop_assert_eq!(&from_yaml, &parsed);
@@ -671,6 +683,12 @@ fn schema_accepts_the_example_and_rejects_broken_contracts() {
         }),
         ("identity", |v| {
             v["workloads"][0]["identity"] = "default/sa".into()
+        }),
+        ("summary count as string", |v| {
+            v["summary"][0]["count"] = "2".into()
+        }),
+        ("summary without its code", |v| {
+            v["summary"][0].as_object_mut().unwrap().remove("code");
         }),
     ];
     for (what, breaks) in broken {

@@ -213,3 +213,45 @@ fn other_feature_flags_at_defaults() {
         "{out}"
     );
 }
+
+/// Status columns show each condition compactly (`Accepted: Pending`) and never wrap one over
+/// several lines; at 100 columns the WAYPOINTS table of a waypoint istiod has not programmed
+/// yet fits.
+#[test]
+fn status_conditions_stay_whole_at_100_columns() {
+    let o = Command::new(env!("CARGO_BIN_EXE_kubectl-ambient_policy"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .env("COLUMNS", "100")
+        .args(["explain", "-f", "tests/fixtures/waypoints/pending.yaml"])
+        .args(["--color", "never"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8(o.stdout).unwrap();
+    for l in out.lines() {
+        assert!(
+            l.chars().count() <= 100,
+            "wider than 100 columns: {l}\n{out}"
+        );
+    }
+    let section = |name: &str| -> Vec<&str> {
+        out.split(&format!("\n{name}\n"))
+            .nth(1)
+            .and_then(|s| s.split("\n\n").next())
+            .unwrap_or_else(|| panic!("no {name} in {out}"))
+            .lines()
+            .collect()
+    };
+    let waypoints = section("WAYPOINTS");
+    // Each condition whole, at the end of its line (the column wraps between conditions).
+    let ends = |want: &str| waypoints.iter().any(|l| l.trim_end().ends_with(want));
+    assert!(
+        ends("Accepted: Pending,") && ends("Programmed: Pending"),
+        "{waypoints:#?}"
+    );
+    assert!(!out.contains("Unknown") && !out.contains("=False"), "{out}");
+    let bindings = section("BINDINGS");
+    assert!(
+        bindings[1].ends_with("WaypointBound: WaypointIsNotReady"),
+        "{bindings:#?}"
+    );
+}

@@ -16,7 +16,7 @@ use std::io::Write;
 
 pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
     // Validate every flag before reading anything.
-    let (selector, suppressions) = report_flags(&args.report)?;
+    let (selector, filter) = report_flags(&args.report)?;
     let input = Input::new(&args.input)?;
     let deletes = args
         .delete
@@ -95,8 +95,7 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
         [explain(&before, &scope), explain(&after, &scope)]
     };
     for x in [&mut was, &mut will] {
-        x.findings
-            .retain(|f| !suppressions.iter().any(|s| s.matches(f)));
+        x.filter_findings(&filter);
     }
     let d = crate::diff::diff(&was, &will);
 
@@ -108,6 +107,7 @@ pub(super) fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<u8> {
             &render::diff::Options {
                 wide: args.output == DiffOutput::Wide,
                 color: use_color(args.report.color),
+                findings: super::listing(&args.report),
             },
         ),
         // Code scanning and annotations: what the change introduces, where it was written.

@@ -268,13 +268,20 @@ fn values(p: &Parsed, a: &Arg, current: &str) -> Completions {
         "user" => Completions::of(p.live().users(), directive::NO_FILE_COMP),
         "from" | "to" => workload_refs(p, current, id == "from"),
         "features" | "feature" => Completions::of(feature_values(), directive::NO_FILE_COMP),
-        "suppress" => Completions::of(
-            crate::findings::CATALOGUE
-                .iter()
-                .map(|c| Candidate::new(c.code, c.title))
-                .collect(),
-            directive::NO_FILE_COMP,
-        ),
+        "suppress" | "only" => {
+            let codes = Completions::of(
+                crate::findings::CATALOGUE
+                    .iter()
+                    .map(|c| Candidate::new(c.code, c.title))
+                    .collect(),
+                directive::NO_FILE_COMP,
+            );
+            // `--only` takes a comma-separated list: complete its last code.
+            match current.rsplit_once(',').filter(|_| id == "only") {
+                Some((done, _)) => codes.prefixed(&format!("{done},")),
+                None => codes,
+            }
+        }
         _ if is_namespace => Completions::of(p.live().namespaces(), directive::NO_FILE_COMP),
         _ => match a.get_value_hint() {
             ValueHint::DirPath => Completions::of(vec![], directive::FILTER_DIRS),
@@ -423,6 +430,21 @@ mod tests {
         assert_eq!(v.len(), 2 * crate::snapshot::FEATURE_FLAGS.len());
         let (v, _) = values_of(&["explain", "--suppress"], "AMB00");
         assert!(v.contains(&"AMB001".into()) && v.len() == 9, "{v:?}");
+        // --only: codes, the last of a comma-separated list too.
+        let (v, _) = values_of(&["diff", "--only"], "AMB00");
+        assert!(v.contains(&"AMB001".into()) && v.len() == 9, "{v:?}");
+        let (v, _) = values_of(&["explain", "--only"], "AMB001,AMB03");
+        assert_eq!(
+            v,
+            [
+                "AMB001,AMB030",
+                "AMB001,AMB031",
+                "AMB001,AMB032",
+                "AMB001,AMB033"
+            ]
+        );
+        let (v, _) = values_of(&["explain", "--findings"], "");
+        assert_eq!(v, ["summary", "all", "none"]);
         // Paths fall back to the shell's file completion.
         assert_eq!(
             values_of(&["explain", "-f"], ""),

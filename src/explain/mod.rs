@@ -241,6 +241,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
             a
         },
         policies,
+        summary: crate::findings::by_code(&findings),
         findings,
         workloads: inventory::workloads(&ctx),
         services: inventory::services(&ctx),

@@ -1,7 +1,7 @@
 //! The Explanation: the versioned output contract of DESIGN.md section 3. Field names here
 //! are stable; add fields freely, never rename these.
 
-use crate::findings::Finding;
+use crate::findings::{by_code, CodeSummary, Filter, Filtered, Finding};
 use crate::model::Condition;
 use crate::snapshot::Incomplete;
 use crate::versions::RuleRow;
@@ -31,6 +31,9 @@ pub struct Explanation {
     pub assumptions: Vec<Assumption>,
     pub policies: Vec<PolicyReport>,
     pub findings: Vec<Finding>,
+    /// Per code and severity, the count of `findings` (recounted whenever they are
+    /// filtered: `filter_findings`).
+    pub summary: Vec<CodeSummary>,
     pub workloads: Vec<WorkloadReport>,
     pub services: Vec<ServiceReport>,
     pub waypoints: Vec<WaypointReport>,
@@ -42,6 +45,16 @@ pub struct Explanation {
     /// The version-dependent rules that decided something in this analysis, for the versions
     /// in `assumptions` (`istioVersion`, `ztunnelVersion`).
     pub version_rules: Vec<RuleRow>,
+}
+
+impl Explanation {
+    /// Keeps the findings `filter` keeps (`--only`, `--suppress`) and counts the summary
+    /// again; says how many went.
+    pub fn filter_findings(&mut self, filter: &Filter) -> Filtered {
+        let gone = filter.apply(&mut self.findings);
+        self.summary = by_code(&self.findings);
+        gone
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,17 +1,22 @@
 //! The human form of a Diff: `+` added, `-` removed, `~` changed, per policy, per path, and
 //! the findings introduced and resolved.
 
+use super::findings::{per_code, subject, FOLD_NAMES};
 use super::layout::{wrap, WIDTH};
 use super::style::Paint;
+use super::table::{counted, Listing, PER_CODE, SCREENFUL};
 use crate::diff::{Change, Diff, EntryChange, PathChange, PathState, PolicyChange};
 use crate::explain::report::Enforcement;
-use crate::findings::Finding;
+use crate::findings::{by_code, group, Finding, Group};
 use std::fmt::Write;
 
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// List every target of added and removed entries, not only the targets that changed.
     pub wide: bool,
     pub color: bool,
+    /// `--findings`: as for explain's table, over the findings introduced and resolved.
+    pub findings: Listing,
 }
 
 /// `+` added (green), `-` removed (red), `~` changed (yellow).
@@ -84,18 +89,69 @@ pub fn render(d: &Diff, o: &Options) -> String {
             last = Some((&c.destination, &c.pods));
         }
     }
+    let changed = d.findings.introduced.len() + d.findings.resolved.len();
+    let listing = match o.findings {
+        Listing::Auto if changed > SCREENFUL => Listing::Summary,
+        Listing::Auto => Listing::All,
+        l => l,
+    };
     for (title, change, list) in [
         ("FINDINGS INTRODUCED", Change::Added, &d.findings.introduced),
         ("FINDINGS RESOLVED", Change::Removed, &d.findings.resolved),
     ] {
         if !list.is_empty() {
             let _ = writeln!(out, "\n{}", p.heading(title));
-            for f in list {
-                finding(&mut out, &p, change, f);
-            }
+            findings(&mut out, &p, change, list, listing);
         }
     }
     out
+}
+
+/// The findings of one side of the change, the same finding on several resources once; in
+/// summary, their count per code first and the first few of each code.
+fn findings(out: &mut String, p: &Paint, change: Change, list: &[Finding], listing: Listing) {
+    let summary = by_code(list);
+    let counts: Vec<String> = summary
+        .iter()
+        .map(|c| format!("{} {} ({})", c.count, c.code, c.severity.as_str()))
+        .collect();
+    let total = counted(list.len(), "finding", "findings");
+    match listing {
+        Listing::None => {
+            let _ = writeln!(
+                out,
+                "{total}: {} (--findings all lists them)",
+                counts.join(", ")
+            );
+            return;
+        }
+        Listing::Summary => {
+            for l in wrap(&format!("{total}: {}", counts.join(", ")), WIDTH) {
+                let _ = writeln!(out, "{l}");
+            }
+        }
+        _ => {}
+    }
+    let fold = (listing == Listing::Summary).then_some(FOLD_NAMES);
+    let groups = group(list);
+    for run in per_code(&groups) {
+        let shown = if fold.is_some() {
+            PER_CODE.min(run.len())
+        } else {
+            run.len()
+        };
+        for g in &run[..shown] {
+            finding(out, p, change, g, fold);
+        }
+        let hidden: usize = run[shown..].iter().map(Group::len).sum();
+        if hidden > 0 {
+            let code = run[0].code();
+            let what = if hidden == 1 { "finding" } else { "findings" };
+            let text =
+                format!("{hidden} more {code} {what} (--only {code} --findings all lists them)");
+            let _ = writeln!(out, "    {}", p.dim(&text));
+        }
+    }
 }
 
 fn policy(out: &mut String, p: &Paint, o: &Options, c: &PolicyChange) {
@@ -223,10 +279,19 @@ fn path(out: &mut String, p: &Paint, c: &PathChange, same_destination: bool) {
     }
 }
 
-fn finding(out: &mut String, p: &Paint, c: Change, f: &Finding) {
-    let sev = p.severity(f.severity);
-    let _ = writeln!(out, "{} {sev} {} {}", mark(p, c), f.code, f.resource);
-    for l in wrap(&f.message, WIDTH - 4) {
+fn finding(out: &mut String, p: &Paint, c: Change, g: &Group, fold: Option<usize>) {
+    let sev = p.severity(g.severity());
+    let head = format!("{} {}", g.code(), subject(g, fold));
+    // `+ WARNING `: a list of resources wraps under the head, between names.
+    let lead = g.severity().as_str().len() + 3;
+    for (i, l) in wrap(&head, WIDTH - lead).into_iter().enumerate() {
+        if i == 0 {
+            let _ = writeln!(out, "{} {sev} {l}", mark(p, c));
+        } else {
+            let _ = writeln!(out, "    {l}");
+        }
+    }
+    for l in wrap(&g.message(), WIDTH - 4) {
         let _ = writeln!(out, "    {l}");
     }
 }

@@ -40,31 +40,48 @@ pub fn visible_len(s: &str) -> usize {
     n
 }
 
+/// A space that never breaks: words joined with it wrap as one (a status condition,
+/// `Accepted: Pending`, stays on one line); it is printed as a plain space.
+pub const GLUE: char = '\u{a0}';
+
+/// The words of `text`: wrapping breaks at ASCII white space only (not at `GLUE`).
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| c.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+}
+
 /// Greedy word wrap for prose.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut cur = String::new();
-    for w in text.split_whitespace() {
-        if !cur.is_empty() && cur.len() + 1 + w.len() > width {
+    let mut cur_len = 0;
+    for w in words(text) {
+        let len = w.chars().count();
+        if !cur.is_empty() && cur_len + 1 + len > width {
             lines.push(std::mem::take(&mut cur));
+            cur_len = 0;
         }
         if !cur.is_empty() {
             cur.push(' ');
+            cur_len += 1;
         }
         cur.push_str(w);
+        cur_len += len;
     }
     if !cur.is_empty() {
         lines.push(cur);
     }
-    lines
+    lines.into_iter().map(|l| l.replace(GLUE, " ")).collect()
 }
 
 /// A table with a header row, its columns narrowed to fit `width` (`fit_widths`) and its
-/// cells wrapped to them; blank style, two spaces after each column, no trailing spaces.
+/// cells wrapped to them, between words (words joined by `GLUE` stay on one line); blank
+/// style, two spaces after each column, no trailing spaces.
 pub fn table(header: &[&str], rows: Vec<Vec<String>>, width: usize) -> String {
     let mut cells = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
     cells.extend(rows);
-    if let Some(widths) = fit_widths(&cells, width) {
+    let (widths, gap) = fit_widths(&cells, width);
+    if let Some(widths) = widths {
         for row in &mut cells {
             for (c, w) in row.iter_mut().zip(&widths) {
                 *c = wrap_cell(c, *w);
@@ -76,49 +93,65 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>, width: usize) -> String {
         b.push_record(r);
     }
     let mut t = b.build();
-    t.with(Style::blank()).with(Padding::new(0, 2, 0, 0));
-    let mut s = t.to_string();
+    // The blank style's separator is one of the gap's spaces; padding the others.
+    t.with(Style::blank()).with(Padding::new(0, gap - 1, 0, 0));
+    let mut s = t.to_string().replace(GLUE, " ");
     // Blank style pads every line to the table width; trailing spaces are noise.
     s = s.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
     s.push('\n');
     s
 }
 
-/// Column widths that fit `width` where possible: the widest columns give way first, but none
-/// below its longest word, so that wrapping never splits a word or a flag name (a table
-/// whose words cannot fit overflows instead). `None` when the table fits as it is.
-fn fit_widths(cells: &[Vec<String>], width: usize) -> Option<Vec<usize>> {
+/// Spaces between columns.
+const GAP: usize = 3;
+/// Spaces between the columns of a table that fits no other way.
+const TIGHT_GAP: usize = 2;
+
+/// Column widths that fit `width` where possible, and the gap between columns: the widest
+/// columns give way first, but none below its longest word, so that wrapping never splits a
+/// word or a flag name; a table that fits only with two spaces between its columns gets
+/// them, one that fits not even so overflows. Widths are `None` when the table fits as it
+/// is.
+fn fit_widths(cells: &[Vec<String>], width: usize) -> (Option<Vec<usize>>, usize) {
     let cols = cells.iter().map(Vec::len).max().unwrap_or(0);
     let (mut natural, mut min) = (vec![0; cols], vec![0; cols]);
     for row in cells {
         for (i, c) in row.iter().enumerate() {
             for line in c.lines() {
                 natural[i] = natural[i].max(visible_len(line));
-                for w in line.split_whitespace() {
+                for w in words(line) {
                     min[i] = min[i].max(visible_len(w));
                 }
             }
         }
     }
-    // Between columns: two spaces of padding and the blank style's separator.
-    let avail = width.saturating_sub(3 * cols.saturating_sub(1));
-    if natural.iter().sum::<usize>() <= avail {
-        return None;
+    let mut narrowed = None;
+    for gap in [GAP, TIGHT_GAP] {
+        let avail = width.saturating_sub(gap * cols.saturating_sub(1));
+        if natural.iter().sum::<usize>() <= avail {
+            return (narrowed.filter(|_| gap == GAP), gap);
+        }
+        // Narrow the widest column first, one column at a time, never below its longest
+        // word.
+        let mut widths = natural.clone();
+        let mut excess = widths.iter().sum::<usize>() - avail;
+        while excess > 0 {
+            let Some(i) = (0..cols)
+                .filter(|i| widths[*i] > min[*i])
+                .max_by_key(|i| (widths[*i], std::cmp::Reverse(*i)))
+            else {
+                break;
+            };
+            widths[i] -= 1;
+            excess -= 1;
+        }
+        if excess == 0 {
+            return (Some(widths), gap);
+        }
+        narrowed.get_or_insert(widths);
     }
-    // Narrow the widest column first, one column at a time, never below its longest word.
-    let mut widths = natural;
-    let mut excess = widths.iter().sum::<usize>() - avail;
-    while excess > 0 {
-        let Some(i) = (0..cols)
-            .filter(|i| widths[*i] > min[*i])
-            .max_by_key(|i| (widths[*i], std::cmp::Reverse(*i)))
-        else {
-            break;
-        };
-        widths[i] -= 1;
-        excess -= 1;
-    }
-    Some(widths)
+    // Overflowing either way: as far apart as any other table.
+    (narrowed, GAP)
 }
 
 /// Word-wraps one cell to `width` visible columns. A cell is painted as a whole, so its colour
@@ -207,14 +240,36 @@ mod tests {
             &["web", "namespace label istio.io/dataplane-mode=ambient"],
         ]);
         // Fits: no wrapping at all.
-        assert_eq!(fit_widths(&t, 60), None);
+        assert_eq!(fit_widths(&t, 60), (None, 3));
         // Three columns between them: the long column shrinks to 33.
-        assert_eq!(fit_widths(&t, 40), Some(vec![4, 33]));
-        // Never below its longest word (31): the table overflows instead.
-        assert_eq!(fit_widths(&t, 20), Some(vec![4, 31]));
+        assert_eq!(fit_widths(&t, 40), (Some(vec![4, 33]), 3));
+        // Never below its longest word (31): two spaces between columns where that fits,
+        // else the table overflows.
+        assert_eq!(fit_widths(&t, 37), (Some(vec![4, 31]), 2));
+        assert_eq!(fit_widths(&t, 20), (Some(vec![4, 31]), 3));
         let s = table(&["NAME", "WHY"], t[1..].to_vec(), 40);
         assert!(s.lines().all(|l| visible_len(l) <= 40), "{s}");
         assert!(s.contains("istio.io/dataplane-mode=ambient"), "{s}");
+    }
+
+    #[test]
+    fn glued_words_wrap_as_one() {
+        let g = |s: &str| s.replace(' ', &GLUE.to_string());
+        let cell = format!("{}, {}", g("Accepted: Pending"), g("Programmed: False"));
+        assert_eq!(wrap(&cell, 20), ["Accepted: Pending,", "Programmed: False"]);
+        // Too narrow for one condition: it overflows rather than splits.
+        assert_eq!(wrap(&cell, 5), ["Accepted: Pending,", "Programmed: False"]);
+        let t = cells(&[&["NAME", "STATUS"], &["w", &cell]]);
+        assert_eq!(fit_widths(&t, 30), (Some(vec![4, 23]), 3));
+        let s = table(&["NAME", "STATUS"], t[1..].to_vec(), 30);
+        assert_eq!(
+            s,
+            "NAME   STATUS\nw      Accepted: Pending,\n       Programmed: False\n"
+        );
+        // Two spaces apart, one more column fits without splitting a condition.
+        let t = cells(&[&["NAME", "STATUS"], &["wide-name", &cell]]);
+        assert_eq!(fit_widths(&t, 29), (Some(vec![9, 18]), 2));
+        assert!(!s.contains(GLUE));
     }
 
     #[test]

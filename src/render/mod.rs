@@ -3,6 +3,7 @@
 pub mod check;
 pub mod diagram;
 pub mod diff;
+pub mod findings;
 pub mod github;
 pub mod layout;
 pub mod origins;

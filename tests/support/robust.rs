@@ -53,15 +53,27 @@ pub fn explain_all(data: &[u8]) {
             "JSON output round-trips"
         );
         render::yaml(&e).expect("YAML renders");
-        for wide in [false, true] {
+        use render::table::Listing;
+        for (wide, findings) in [
+            (false, Listing::Auto),
+            (true, Listing::All),
+            (false, Listing::Summary),
+            (false, Listing::None),
+        ] {
             render::table::render(
                 &e,
                 &render::table::Options {
                     wide,
-                    color: false,
-                    suppressed: None,
+                    findings,
+                    ..Default::default()
                 },
             );
         }
+        // The summary is the count of the findings.
+        assert_eq!(
+            e.summary.iter().map(|c| c.count).sum::<usize>(),
+            e.findings.len(),
+            "summary counts every finding"
+        );
     }
 }

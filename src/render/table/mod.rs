@@ -15,14 +15,21 @@ use super::style::Paint;
 use crate::explain::report::Explanation;
 use std::fmt::Write;
 
+pub use findings::{Listing, PER_CODE, SCREENFUL};
+
 // Where callers found them before the layout had its own module.
 pub use super::layout::{terminal_width, wrap, WIDTH};
 
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     pub wide: bool,
     pub color: bool,
     /// How many findings `--suppress` silenced (`None`: no --suppress given).
     pub suppressed: Option<usize>,
+    /// How many findings `--only` left out (`None`: no --only given).
+    pub not_only: Option<usize>,
+    /// `--findings`.
+    pub findings: Listing,
 }
 
 /// The report at 100 columns.
@@ -77,7 +84,10 @@ pub fn counted(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// istiod's conditions, compactly: `Programmed=True, Accepted=True`, or `-`.
+/// istiod's conditions, compactly: a True condition by its type alone, another as
+/// `Type: Reason` (`Type: Status` without a reason): `Accepted: Pending, Programmed`; `-`
+/// for none. Each condition is glued into one word, so that a narrow column wraps between
+/// conditions, never inside one.
 fn conditions_text(conds: &[crate::model::Condition]) -> String {
     if conds.is_empty() {
         return "-".into();
@@ -86,10 +96,10 @@ fn conditions_text(conds: &[crate::model::Condition]) -> String {
         .iter()
         .map(|c| {
             let t = c.type_.rsplit('/').next().unwrap_or(&c.type_);
-            if c.status == "True" || c.reason.is_empty() {
-                format!("{t}={}", c.status)
-            } else {
-                format!("{t}={} ({})", c.status, c.reason)
+            match (c.status.as_str(), c.reason.as_str()) {
+                ("True", _) => t.to_string(),
+                (status, "") => format!("{t}:{}{status}", super::layout::GLUE),
+                (_, reason) => format!("{t}:{}{reason}", super::layout::GLUE),
             }
         })
         .collect::<Vec<_>>()
@@ -99,6 +109,30 @@ fn conditions_text(conds: &[crate::model::Condition]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conditions_compactly() {
+        let c = |t: &str, s: &str, r: &str| crate::model::Condition {
+            type_: t.into(),
+            status: s.into(),
+            reason: r.into(),
+            ..Default::default()
+        };
+        #[rustfmt::skip]
+        let cases = [
+            (vec![], "-"),
+            (vec![c("Accepted", "Unknown", "Pending")], "Accepted: Pending"),
+            (vec![c("Accepted", "True", "Accepted"), c("Programmed", "False", "")], "Accepted, Programmed: False"),
+            (vec![c("Programmed", "Unknown", "")], "Programmed: Unknown"),
+            (vec![c("istio.io/WaypointBound", "False", "AncestorNotBound")], "WaypointBound: AncestorNotBound"),
+        ];
+        for (conds, want) in cases {
+            assert_eq!(
+                conditions_text(&conds).replace(super::super::layout::GLUE, " "),
+                want
+            );
+        }
+    }
 
     #[test]
     fn counts_agree_in_number() {

@@ -13,6 +13,8 @@ pub(super) fn section(out: &mut String, page: &Page) {
     let _ = writeln!(out, "{}", p.heading("POLICIES"));
     if e.policies.is_empty() {
         let _ = writeln!(out, "{}", p.dim("no policy affects traffic in scope"));
+        // Every other section ends with a blank line; the per-kind tables bring their own.
+        let _ = writeln!(out);
     }
     let mut kinds: Vec<&str> = e.policies.iter().map(|x| x.kind.as_str()).collect();
     kinds.dedup();
@@ -90,7 +92,8 @@ fn policy_block(p: &Paint, e: &Explanation, pol: &PolicyReport, width: usize) ->
         pol.attachment
     );
     if !pol.istiod_status.is_empty() {
-        let text = format!("istiod status: {}", conditions_text(&pol.istiod_status));
+        let conditions = conditions_text(&pol.istiod_status).replace(layout::GLUE, " ");
+        let text = format!("istiod status: {conditions}");
         let _ = writeln!(out, "  {}", p.dim(&text));
     }
     if let Some(z) = pol
