@@ -249,3 +249,69 @@ spec:
     );
     assert_eq!(code, 0);
 }
+
+/// A waypoint as `istioctl waypoint generate` prints it (no pods in the input) is seen as
+/// istiod's Deployment labels its pods: the same trap and the same fix.
+#[test]
+fn declared_waypoint_is_seen_by_its_labels() {
+    let svc = "apiVersion: v1
+kind: Service
+metadata:
+  name: httpbin
+  namespace: shop
+  labels: {app: httpbin, istio.io/use-waypoint: waypoint}
+spec:
+  ports: [{name: http, port: 8000, targetPort: 8080}]
+  selector: {app: httpbin}
+---
+";
+    let only_curl = "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: only-curl, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels: {app: curl}
+---
+";
+    let (code, v) = check(
+        "deploy/shop/curl",
+        "svc/shop/httpbin:8000",
+        &format!("{svc}{only_curl}"),
+    );
+    assert_eq!(code, 1, "{v}");
+    let g = gates(&v);
+    // curl reaches the waypoint (the policy admits curl on every port), but the waypoint is
+    // not curl.
+    let gate =
+        |from: &str, to: &str, d: &str| (format!("{from} -> {to}:15008 (HBONE)"), d.to_string());
+    assert_eq!(
+        g,
+        [
+            gate(
+                "Deployment/shop/curl",
+                "a pod of waypoint shop/waypoint",
+                "allow"
+            ),
+            gate(
+                "a pod of waypoint shop/waypoint",
+                "Deployment/shop/httpbin",
+                "deny"
+            ),
+        ]
+    );
+    let fixed = only_curl.replace(
+        "        matchLabels: {app: curl}\n",
+        "        matchLabels: {app: curl}\n    - podSelector:\n        matchLabels: {gateway.networking.k8s.io/gateway-name: waypoint}\n",
+    );
+    let (code, v) = check(
+        "deploy/shop/curl",
+        "svc/shop/httpbin:8000",
+        &format!("{svc}{fixed}"),
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(gates(&v).len(), 2);
+}

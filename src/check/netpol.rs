@@ -15,6 +15,7 @@ pub(super) const COMPONENT: &str = "network-policy";
 pub(super) fn endpoint_name(ix: &Index, e: Endpoint) -> String {
     match e {
         Endpoint::Pod(d) => ix.mesh.pod_key(d),
+        Endpoint::Waypoint(w) => format!("a pod of waypoint {}", ix.mesh.waypoints[w].key()),
         Endpoint::Address(Some(ip)) => ip.to_string(),
         Endpoint::Address(None) => "a client outside the cluster".into(),
     }

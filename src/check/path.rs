@@ -10,7 +10,7 @@ use super::verdict::verdict;
 use crate::enforce::evaluate::envoy::Request;
 use crate::enforce::evaluate::Peer;
 use crate::enforce::hops;
-use crate::enforce::netpol::{self, Direction, Endpoint};
+use crate::enforce::netpol::{self, Endpoint};
 use crate::enforce::Index;
 use crate::mesh::Role;
 use crate::versions::rules::DryRunAtZtunnel;
@@ -106,14 +106,11 @@ fn hops_for(
         None => Endpoint::Address(q.source_ip.or(client.ip)),
     };
     let in_mesh = !matches!(client.class, ClientClass::Plaintext);
-    let first = match (route.waypoint, waypoint_pod) {
-        (Some(_), Some(wp)) => Some(Endpoint::Pod(wp)),
-        (Some((w, _)), None) => {
-            notes.extend(unseen_waypoint(ix, sender, w));
-            None
-        }
-        (None, _) => endpoint.map(Endpoint::Pod),
-    };
+    // A waypoint whose pods the input lacks is seen as istiod's Deployment labels them.
+    let waypoint_end = route
+        .waypoint
+        .map(|(w, _)| waypoint_pod.map_or(Endpoint::Waypoint(w), Endpoint::Pod));
+    let first = waypoint_end.or(endpoint.map(Endpoint::Pod));
     if let Some(to) = first {
         let port = netpol::port_on_wire(mesh, in_mesh, to, target.target_port);
         hops.extend(np_hop::hop(ix, sender, to, port));
@@ -133,10 +130,10 @@ fn hops_for(
         let r = hop::report("waypoint", Some(mesh.waypoints[w].key()), client_id, "mtls");
         hops.push(hop::envoy(ix, &ps, &req, r));
     }
-    if let (Some(wp), Some(d)) = (waypoint_pod, endpoint) {
+    if let (Some(wp), Some(d)) = (waypoint_end, endpoint) {
         let to = Endpoint::Pod(d);
         let port = netpol::port_on_wire(mesh, true, to, target.target_port);
-        hops.extend(np_hop::hop(ix, Endpoint::Pod(wp), to, port));
+        hops.extend(np_hop::hop(ix, wp, to, port));
     }
     if let Some(d) = endpoint {
         let seen = match route.waypoint {
@@ -273,19 +270,4 @@ fn version_notes(ix: &Index, hops: &[HopReport], notes: &mut Vec<String>) -> Vec
     rows.sort_unstable();
     rows.dedup();
     rows.into_iter().map(|r| *r.info()).collect()
-}
-
-/// A waypoint whose pods the input lacks: its NetworkPolicy gate cannot be evaluated, which
-/// matters only when the client is isolated for egress.
-fn unseen_waypoint(ix: &Index, sender: Endpoint, w: usize) -> Option<String> {
-    let Endpoint::Pod(p) = sender else {
-        return None;
-    };
-    let np = ix.network_policies();
-    (!np.selecting(p, Direction::Egress).is_empty()).then(|| {
-        format!(
-            "the pods of waypoint {} are not in the input: whether the client's egress NetworkPolicies admit them on port 15008 is not checked",
-            ix.mesh.waypoints[w].key()
-        )
-    })
 }

@@ -339,15 +339,19 @@ fn network_gate(
     };
     let mut depends = None;
     // Into the first receiver, from a client the path does not name.
-    let first = match (route.waypoint, waypoint_pod) {
-        (Some(_), Some(wp)) => Some(wp),
-        (Some(_), None) => None,
-        (None, _) => Some(d),
+    let waypoint_end = route
+        .waypoint
+        .map(|(w, _)| waypoint_pod.map_or(Endpoint::Waypoint(w), Endpoint::Pod));
+    let first = waypoint_end.unwrap_or(Endpoint::Pod(d));
+    let name = |e: Endpoint| match e {
+        Endpoint::Pod(p) => mesh.pod_key(p),
+        Endpoint::Waypoint(w) => format!("the pods of waypoint {}", ctx.waypoint_key(w)),
+        Endpoint::Address(_) => String::new(),
     };
-    if let Some(r) = first {
-        let port = netpol::port_on_wire(mesh, in_mesh, Endpoint::Pod(r), None);
-        let wire = format!("into {} on {}", mesh.pod_key(r), shown(port));
-        match np.ingress_for_any(r, port) {
+    {
+        let port = netpol::port_on_wire(mesh, in_mesh, first, None);
+        let wire = format!("into {} on {}", name(first), shown(port));
+        match np.for_any_end(first, netpol::Direction::Ingress, port) {
             Gate::Denied { policies } => {
                 return Some(NetworkGate {
                     verdict: "deny".into(),
@@ -366,14 +370,10 @@ fn network_gate(
         }
     }
     // From the waypoint's pod into the destination: both ends known.
-    if let Some(wp) = waypoint_pod {
+    if let Some(wp) = waypoint_end {
         let to = Endpoint::Pod(d);
         if let Some(port) = netpol::port_on_wire(mesh, true, to, None) {
-            let v = np.evaluate(&Wire {
-                from: Endpoint::Pod(wp),
-                to,
-                port,
-            });
+            let v = np.evaluate(&Wire { from: wp, to, port });
             for g in [v.egress, v.ingress] {
                 if let Gate::Denied { policies } = g {
                     return Some(NetworkGate {
@@ -381,7 +381,7 @@ fn network_gate(
                         policies: names(&policies),
                         wire: format!(
                             "from {} into {} on {}",
-                            mesh.pod_key(wp),
+                            name(wp),
                             mesh.pod_key(d),
                             shown(Some(port))
                         ),

@@ -1,45 +1,41 @@
 //! The parts of a NetworkPolicy rule: peers (pod and namespace selectors, ipBlock with
 //! except) and ports (number, range, named container port, protocol).
 
-use super::{Endpoint, NetworkPolicies};
+use super::{NetworkPolicies, Subject};
 use crate::enforce::ztunnel::Cidr;
-use crate::model::{IpBlock, NetworkPolicyPeer, NetworkPolicyPort, Pod};
+use crate::model::{IpBlock, NetworkPolicyPeer, NetworkPolicyPort};
 use std::net::IpAddr;
 
-/// Whether one peer entry (`from` or `to` item) matches `peer`. Selectors match pods only;
-/// an `ipBlock` matches addresses, a pod's by its `status.podIP` (which CNIs may treat
+/// Whether one peer entry (`from` or `to` item) matches the peer: `pod` when it is one (or a
+/// waypoint's pod), `address` its address when known. Selectors match pods only; an
+/// `ipBlock` matches addresses, a pod's by its `status.podIP` (which CNIs may treat
 /// differently: said as an assumption). `Err`: the address is unknown.
 pub(super) fn peer_matches(
     np: &NetworkPolicies,
     entry: &NetworkPolicyPeer,
     policy_ns: &str,
-    peer: Endpoint,
+    pod: Option<&Subject>,
+    address: Option<IpAddr>,
 ) -> Result<bool, String> {
     if let Some(block) = &entry.ip_block {
-        let ip = match peer {
-            Endpoint::Pod(p) => np.pod(p).status.pod_ip.parse::<IpAddr>().ok(),
-            Endpoint::Address(ip) => ip,
-        };
-        return match ip {
+        return match address {
             Some(ip) => Ok(ip_in_block(block, ip)),
             None => Err(format!("the source address, for ipBlock {}", block.cidr)),
         };
     }
-    let Endpoint::Pod(p) = peer else {
-        // Selectors select pods; nothing else matches them.
+    // Selectors select pods; nothing else matches them.
+    let Some(pod) = pod else {
         return Ok(false);
     };
-    let pod = np.pod(p);
-    let ns = pod.metadata.namespace.as_str();
     let ns_ok = match &entry.namespace_selector {
-        Some(sel) => sel.matches(&np.ns_labels(ns)),
+        Some(sel) => sel.matches(&np.ns_labels(pod.ns)),
         // Without a namespaceSelector, the policy's own namespace.
-        None => ns == policy_ns,
+        None => pod.ns == policy_ns,
     };
     let pod_ok = entry
         .pod_selector
         .as_ref()
-        .is_none_or(|sel| sel.matches(&pod.metadata.labels));
+        .is_none_or(|sel| sel.matches(&pod.labels));
     // An entry with neither selector nor ipBlock is invalid; the API server rejects it.
     let any = entry.namespace_selector.is_some() || entry.pod_selector.is_some();
     Ok(any && ns_ok && pod_ok)
@@ -58,8 +54,8 @@ pub fn ip_in_block(b: &IpBlock, ip: IpAddr) -> bool {
 
 /// Whether a port entry matches TCP `port` on the receiving pod: every port when absent, a
 /// number (or the range up to `endPort`), or a name, which is the receiver's container port
-/// of that name (a name no container declares matches nothing).
-pub fn port_matches(p: &NetworkPolicyPort, port: u16, receiver: Option<&Pod>) -> bool {
+/// of that name (`receiver`: its named ports; a name no container declares matches nothing).
+pub fn port_matches(p: &NetworkPolicyPort, port: u16, receiver: Option<&[(String, u32)]>) -> bool {
     if !p
         .protocol
         .as_deref()
@@ -80,12 +76,9 @@ pub fn port_matches(p: &NetworkPolicyPort, port: u16, receiver: Option<&Pod>) ->
                 None => start == port,
             }
         }
-        Some(serde_json::Value::String(name)) => receiver.is_some_and(|pod| {
-            pod.spec
-                .named_ports
-                .iter()
-                .any(|(n, p)| n == name && *p == port)
-        }),
+        Some(serde_json::Value::String(name)) => {
+            receiver.is_some_and(|ports| ports.iter().any(|(n, p)| n == name && *p == port))
+        }
         Some(_) => false,
     }
 }

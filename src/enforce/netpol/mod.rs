@@ -25,8 +25,21 @@ use std::net::IpAddr;
 pub enum Endpoint {
     /// A pod of the Snapshot (its address is `status.podIP`).
     Pod(usize),
+    /// A pod of waypoint `Mesh::waypoints[w]` that the input does not hold (a waypoint as
+    /// `istioctl waypoint generate` prints it): its namespace and the label istiod's
+    /// Deployment gives it are known, its address is not.
+    Waypoint(usize),
     /// Anything else: a client outside the cluster, kubelet's probes; the address if known.
     Address(Option<IpAddr>),
+}
+
+/// What a NetworkPolicy can see of a pod: namespace, labels, address, named ports.
+pub(crate) struct Subject<'s> {
+    pub ns: &'s str,
+    pub labels: std::borrow::Cow<'s, crate::selector::Labels>,
+    pub ip: Option<IpAddr>,
+    pub named_ports: &'s [(String, u32)],
+    pub host_network: bool,
 }
 
 /// A connection on the wire: what the CNI evaluates.
@@ -120,8 +133,12 @@ impl<'a> NetworkPolicies<'a> {
 
     /// The policies that select pod `d` for `dir`, in namespace then name order.
     pub fn selecting(&self, d: usize, dir: Direction) -> Vec<usize> {
-        let pod = &self.mesh.snap.pods[d];
-        let Some(ps) = self.by_ns.get(pod.metadata.namespace.as_str()) else {
+        self.subject(Endpoint::Pod(d))
+            .map_or_else(Vec::new, |s| self.selecting_subject(&s, dir))
+    }
+
+    fn selecting_subject(&self, s: &Subject, dir: Direction) -> Vec<usize> {
+        let Some(ps) = self.by_ns.get(s.ns) else {
             return Vec::new();
         };
         ps.iter()
@@ -133,9 +150,40 @@ impl<'a> NetworkPolicies<'a> {
                     Direction::Ingress => ingress,
                     Direction::Egress => egress,
                 };
-                typed && spec.pod_selector.matches(&pod.metadata.labels)
+                typed && spec.pod_selector.matches(&s.labels)
             })
             .collect()
+    }
+
+    /// What policies see of an endpoint; `None` for an address (no policy selects it).
+    pub(crate) fn subject(&self, e: Endpoint) -> Option<Subject<'a>> {
+        match e {
+            Endpoint::Pod(d) => {
+                let pod = self.pod(d);
+                Some(Subject {
+                    ns: &pod.metadata.namespace,
+                    labels: std::borrow::Cow::Borrowed(&pod.metadata.labels),
+                    ip: pod.status.pod_ip.parse().ok(),
+                    named_ports: &pod.spec.named_ports,
+                    host_network: pod.spec.host_network,
+                })
+            }
+            Endpoint::Waypoint(w) => {
+                let wp = &self.mesh.waypoints[w];
+                let labels = crate::selector::Labels::from([(
+                    crate::model::labels::GATEWAY_NAME.to_string(),
+                    wp.name.clone(),
+                )]);
+                Some(Subject {
+                    ns: &wp.namespace,
+                    labels: std::borrow::Cow::Owned(labels),
+                    ip: None,
+                    named_ports: &[],
+                    host_network: false,
+                })
+            }
+            Endpoint::Address(_) => None,
+        }
     }
 
     /// The labels of a namespace, with the name label the API server always sets.
@@ -161,23 +209,26 @@ impl<'a> NetworkPolicies<'a> {
     /// The gate of `own` (the pod whose policies apply) for a connection with `peer` on
     /// `port` (always the receiver's port; a named port is the receiver's container port).
     fn gate(&self, own: Endpoint, peer: Endpoint, port: u16, dir: Direction) -> Gate {
-        let Endpoint::Pod(d) = own else {
+        let Some(me) = self.subject(own) else {
             return Gate::Outside;
         };
         // hostNetwork pods share the node's network: NetworkPolicy does not select them.
-        if self.pod(d).spec.host_network {
+        if me.host_network {
             return Gate::Outside;
         }
-        let selecting = self.selecting(d, dir);
+        let selecting = self.selecting_subject(&me, dir);
         if selecting.is_empty() {
             return Gate::NotIsolated;
         }
-        let receiver = match dir {
-            Direction::Ingress => Some(d),
-            Direction::Egress => match peer {
-                Endpoint::Pod(p) => Some(p),
-                Endpoint::Address(_) => None,
-            },
+        let other = self.subject(peer);
+        // A named port is the receiver's container port.
+        let receiver_ports = match dir {
+            Direction::Ingress => Some(me.named_ports),
+            Direction::Egress => other.as_ref().map(|o| o.named_ports),
+        };
+        let address = match peer {
+            Endpoint::Address(ip) => ip,
+            _ => other.as_ref().and_then(|o| o.ip),
         };
         let mut unknown = None;
         for &i in &selecting {
@@ -187,7 +238,42 @@ impl<'a> NetworkPolicies<'a> {
                 Direction::Egress => &p.spec.egress,
             };
             for (r, rule) in rules.iter().enumerate() {
-                match self.rule_admits(rule, &p.metadata.namespace, peer, port, receiver) {
+                let ports_ok = rule.ports.is_empty()
+                    || rule
+                        .ports
+                        .iter()
+                        .any(|p| port_matches(p, port, receiver_ports));
+                if !ports_ok {
+                    continue;
+                }
+                let verdict = if rule.from.is_empty() {
+                    Ok(true)
+                } else {
+                    let mut needs = None;
+                    let mut hit = false;
+                    for entry in &rule.from {
+                        match peer_matches(
+                            self,
+                            entry,
+                            &p.metadata.namespace,
+                            other.as_ref(),
+                            address,
+                        ) {
+                            Ok(true) => {
+                                hit = true;
+                                break;
+                            }
+                            Ok(false) => {}
+                            Err(n) => needs = Some(n),
+                        }
+                    }
+                    if hit {
+                        Ok(true)
+                    } else {
+                        needs.map_or(Ok(false), Err)
+                    }
+                };
+                match verdict {
                     Ok(true) => return Gate::Admitted { policy: i, rule: r },
                     Ok(false) => {}
                     Err(needs) => {
@@ -205,75 +291,96 @@ impl<'a> NetworkPolicies<'a> {
         })
     }
 
-    /// The ingress gate of pod `d` for a client the question does not name (a class of
-    /// clients, as explain's paths have them): admitted when a rule admits every peer on
-    /// `port`, denied when no rule admits `port` from anyone, else it depends on the client.
-    /// `port: None`: any port.
-    pub fn ingress_for_any(&self, d: usize, port: Option<u16>) -> Gate {
-        if self.pod(d).spec.host_network {
+    /// The gate of pod `d` in `dir` for a peer the question does not name (a class of
+    /// clients, as explain's paths have them; any destination): admitted when a rule admits
+    /// every peer on `port`, denied when no rule admits `port` at all, else it depends on the
+    /// peer. `port: None`: any port.
+    pub fn for_any(&self, d: usize, dir: Direction, port: Option<u16>) -> Gate {
+        self.for_any_end(Endpoint::Pod(d), dir, port)
+    }
+
+    /// `for_any` for any endpoint (a waypoint's pods the input lacks too).
+    pub fn for_any_end(&self, e: Endpoint, dir: Direction, port: Option<u16>) -> Gate {
+        self.for_peers(e, dir, port, |entries| {
+            if entries.is_empty() {
+                Some(true)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// The ingress gate of pod `d` for connections from address `ip` on any port (kubelet's
+    /// probes from 169.254.7.127 under ambient): only an empty `from` or an `ipBlock` admits
+    /// an address.
+    pub fn ingress_from_address(&self, d: usize, ip: IpAddr) -> Gate {
+        self.for_peers(Endpoint::Pod(d), Direction::Ingress, None, |entries| {
+            Some(
+                entries.is_empty()
+                    || entries
+                        .iter()
+                        .filter_map(|e| e.ip_block.as_ref())
+                        .any(|b| ip_in_block(b, ip)),
+            )
+        })
+    }
+
+    /// The rules of the policies isolating `d` in `dir` whose ports fit `port`, asked
+    /// `peers` about their peer entries (true admits, false never, None depends).
+    fn for_peers(
+        &self,
+        e: Endpoint,
+        dir: Direction,
+        port: Option<u16>,
+        peers: impl Fn(&[crate::model::NetworkPolicyPeer]) -> Option<bool>,
+    ) -> Gate {
+        let Some(me) = self.subject(e) else {
+            return Gate::Outside;
+        };
+        if me.host_network {
             return Gate::Outside;
         }
-        let selecting = self.selecting(d, Direction::Ingress);
+        let selecting = self.selecting_subject(&me, dir);
         if selecting.is_empty() {
             return Gate::NotIsolated;
         }
         let mut depends = None;
         for &i in &selecting {
-            for (r, rule) in self.policy(i).spec.ingress.iter().enumerate() {
+            let spec = &self.policy(i).spec;
+            let rules = match dir {
+                Direction::Ingress => &spec.ingress,
+                Direction::Egress => &spec.egress,
+            };
+            for (r, rule) in rules.iter().enumerate() {
+                // A named port is the receiver's container port: known for ingress; for
+                // egress to any destination it is some application port, never HBONE's, so
+                // the callers (which ask about 15008) may count it out.
+                let receiver = (dir == Direction::Ingress).then_some(me.named_ports);
                 let port_ok = rule.ports.is_empty()
                     || port.is_none_or(|port| {
-                        rule.ports
-                            .iter()
-                            .any(|p| port_matches(p, port, Some(self.pod(d))))
+                        rule.ports.iter().any(|p| port_matches(p, port, receiver))
                     });
                 if !port_ok {
                     continue;
                 }
-                if rule.from.is_empty() && port.is_some() {
-                    return Gate::Admitted { policy: i, rule: r };
+                match peers(&rule.from) {
+                    Some(true) if port.is_some() || rule.ports.is_empty() => {
+                        return Gate::Admitted { policy: i, rule: r }
+                    }
+                    Some(false) => {}
+                    _ => {
+                        depends.get_or_insert(Gate::Unknown {
+                            policy: i,
+                            rule: r,
+                            needs: "the peer".into(),
+                        });
+                    }
                 }
-                depends.get_or_insert(Gate::Unknown {
-                    policy: i,
-                    rule: r,
-                    needs: "the client".into(),
-                });
             }
         }
         depends.unwrap_or(Gate::Denied {
             policies: selecting,
         })
-    }
-
-    /// Whether `rule` admits `peer` on `port`: some peer entry (or none listed) and some port
-    /// entry (or none listed). `Err` says what is unknown.
-    fn rule_admits(
-        &self,
-        rule: &NetworkPolicyRule,
-        policy_ns: &str,
-        peer: Endpoint,
-        port: u16,
-        receiver: Option<usize>,
-    ) -> Result<bool, String> {
-        let ports_ok = rule.ports.is_empty()
-            || rule
-                .ports
-                .iter()
-                .any(|p| port_matches(p, port, receiver.map(|d| self.pod(d))));
-        if !ports_ok {
-            return Ok(false);
-        }
-        if rule.from.is_empty() {
-            return Ok(true);
-        }
-        let mut needs = None;
-        for entry in &rule.from {
-            match peer_matches(self, entry, policy_ns, peer) {
-                Ok(true) => return Ok(true),
-                Ok(false) => {}
-                Err(n) => needs = Some(n),
-            }
-        }
-        needs.map_or(Ok(false), Err)
     }
 }
 
@@ -295,6 +402,7 @@ pub fn port_on_wire(
             let p = &mesh.pods[d];
             matches!(p.role, Role::Waypoint(_)) || p.dataplane == Dataplane::Ambient
         }
+        Endpoint::Waypoint(_) => true,
         Endpoint::Address(_) => false,
     };
     if sender_in_mesh && captured {
