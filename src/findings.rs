@@ -158,6 +158,22 @@ codes! {
     REGEX_UNESCAPED = "AMB042", Warning,
         "waypoints and sidecars before Istio 1.30 match this value as an unescaped regex",
         "Upgrade to Istio 1.30+, or write values without regex metacharacters (list exact service accounts and namespaces).";
+    // AMB050-AMB059: Kubernetes NetworkPolicy under ambient.
+    NETPOL_NO_HBONE_INGRESS = "AMB050", Error,
+        "NetworkPolicy admits the application port but not 15008 (HBONE) into an ambient pod",
+        "Add port 15008 (TCP) to the ports of the ingress rule that admits the clients.";
+    NETPOL_WAYPOINT_NOT_ADMITTED = "AMB051", Error,
+        "NetworkPolicy admits the clients but not the waypoint's pods they come through",
+        "Add the waypoint's pods (podSelector gateway.networking.k8s.io/gateway-name: WAYPOINT) to the from of the ingress rule.";
+    NETPOL_NO_HBONE_EGRESS = "AMB052", Error,
+        "NetworkPolicy egress of an ambient client omits 15008 (HBONE)",
+        "Add port 15008 (TCP) to the ports of the egress rule that admits the destinations.";
+    NETPOL_PROBES_BLOCKED = "AMB053", Warning,
+        "NetworkPolicy blocks kubelet's probes of an ambient pod (169.254.7.127)",
+        "Add an ingress rule from ipBlock 169.254.7.127/32.";
+    NETPOL_MESH_CUT = "AMB054", Error,
+        "NetworkPolicy cuts the mesh's own pods off (waypoint or ztunnel)",
+        "Admit port 15008 into waypoint pods and port 15012 from ztunnel to istiod, or leave those pods out of the policy's podSelector.";
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]

@@ -315,3 +315,79 @@ spec:
     assert_eq!(code, 0, "{v}");
     assert_eq!(gates(&v).len(), 2);
 }
+
+/// `explain -f BASE -f - -o json`: the finding codes.
+fn codes(manifests: &str) -> Vec<String> {
+    let o = run(&["explain", "-f", BASE, "-f", "-", "-o", "json"], manifests);
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Each NetworkPolicy trap fires on its fixture and is silent once its own fix is applied:
+/// (fixture, code, text to replace, replacement).
+#[test]
+fn each_trap_goes_away_with_its_fix() {
+    let cases = [
+        (
+            "AMB050-netpol-no-hbone.yaml",
+            "AMB050",
+            "    - protocol: TCP\n      port: 8080\n",
+            "    - protocol: TCP\n      port: 8080\n    - protocol: TCP\n      port: 15008\n",
+        ),
+        (
+            "AMB051-netpol-waypoint.yaml",
+            "AMB051",
+            "          app: curl\n",
+            "          app: curl\n    - podSelector:\n        matchLabels:\n          gateway.networking.k8s.io/gateway-name: waypoint\n",
+        ),
+        (
+            "AMB052-netpol-egress.yaml",
+            "AMB052",
+            "    - port: 8080\n",
+            "    - port: 8080\n    - port: 15008\n",
+        ),
+        (
+            "AMB053-netpol-probes.yaml",
+            "AMB053",
+            "    - port: 15008\n",
+            "    - port: 15008\n  - from:\n    - ipBlock:\n        cidr: 169.254.7.127/32\n",
+        ),
+        (
+            "AMB054-netpol-mesh-cut.yaml",
+            "AMB054",
+            "  policyTypes:\n  - Ingress\n",
+            "  policyTypes:\n  - Ingress\n  ingress:\n  - from:\n    - podSelector: {}\n    ports:\n    - port: 15008\n",
+        ),
+    ];
+    for (file, code, old, new) in cases {
+        let trap = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/scenarios/traps")
+                .join(file),
+        )
+        .unwrap();
+        assert!(
+            codes(&trap).contains(&code.to_string()),
+            "{file}: {code} does not fire"
+        );
+        assert!(trap.contains(old), "{file}");
+        let fixed = trap.replace(old, new);
+        let after = codes(&fixed);
+        assert!(
+            !after.iter().any(|c| c.starts_with("AMB05")),
+            "{file} fixed: {after:?}"
+        );
+    }
+    // Near misses: a default deny with no allow at all is intended (no AMB050), an egress
+    // policy that admits DNS only is no HBONE trap (no AMB052).
+    let deny_all = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: d, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: httpbin}}\n  policyTypes: [Ingress]\n";
+    assert!(!codes(deny_all).contains(&"AMB050".to_string()));
+    let dns_only = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: e, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: curl}}\n  policyTypes: [Egress]\n  egress:\n  - ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]\n";
+    assert!(!codes(dns_only).contains(&"AMB052".to_string()));
+}

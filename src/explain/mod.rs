@@ -10,6 +10,7 @@ mod entries;
 mod extensions;
 mod identity;
 mod inventory;
+mod netpol;
 mod paths;
 mod peer;
 pub mod report;
@@ -227,6 +228,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     let bypass = bypass::findings(&ctx, &mut chains);
     ctx.findings.extend(bypass);
     ctx.findings.extend(identity::findings(&ctx));
+    ctx.findings.extend(netpol::findings(&ctx));
 
     let mut findings = std::mem::take(&mut ctx.findings);
     findings.sort();

@@ -59,8 +59,12 @@ pub struct PodSpec {
 }
 
 impl PodSpec {
-    /// Keeps what the analysis needs of the containers, then drops them.
+    /// Keeps what the analysis needs of the containers, then drops them. Idempotent: a
+    /// Snapshot normalised again keeps what the first pass kept.
     pub fn slim_containers(&mut self) {
+        if self.containers.is_empty() {
+            return;
+        }
         self.named_ports = self
             .containers
             .iter()
@@ -186,6 +190,7 @@ pub struct MeshConfig {
 pub type Deployment = super::Controller;
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Container {
     #[serde(default, deserialize_with = "null_default")]
     pub name: String,
