@@ -391,3 +391,174 @@ fn each_trap_goes_away_with_its_fix() {
     let dns_only = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: e, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: curl}}\n  policyTypes: [Egress]\n  egress:\n  - ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]\n";
     assert!(!codes(dns_only).contains(&"AMB052".to_string()));
 }
+
+/// Enrolling a namespace that has NetworkPolicies, previewed with `diff`: the paths the CNI
+/// now blocks (on 15008) and the finding that names the fix.
+#[test]
+fn diff_previews_enrolling_a_namespace_with_network_policies() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("netpol-enrol");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (before, after) = (dir.join("before"), dir.join("after"));
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join(BASE);
+    let app = std::fs::read_to_string(base.join("httpbin.yaml")).unwrap();
+    let policy = allow_curl("[{port: 8080}]");
+    for (d, labels) in [
+        (&before, "{}"),
+        (&after, "{istio.io/dataplane-mode: ambient}"),
+    ] {
+        std::fs::create_dir_all(d).unwrap();
+        let ns = format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {{name: shop, labels: {labels}}}\n---\n"
+        );
+        std::fs::write(d.join("app.yaml"), format!("{ns}{app}\n---\n{policy}")).unwrap();
+    }
+    let o = run(
+        &[
+            "diff",
+            "--base",
+            before.to_str().unwrap(),
+            "-f",
+            after.to_str().unwrap(),
+            "-o",
+            "json",
+            "--fail-on",
+            "error",
+        ],
+        "",
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let blocked: Vec<&Value> = v["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p["destination"] == "Deployment/shop/httpbin"
+                && p["after"]["networkPolicy"].as_str().is_some_and(|n| {
+                    n.starts_with("blocked into Deployment/shop/httpbin on port 15008")
+                })
+        })
+        .collect();
+    assert!(!blocked.is_empty(), "{v}");
+    assert!(
+        blocked
+            .iter()
+            // Before, outside the mesh, the policy let curl in on its application port.
+            .all(|p| !p["before"]["networkPolicy"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("blocked")),
+        "{v}"
+    );
+    let introduced: Vec<&str> = v["findings"]["introduced"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(introduced.contains(&"AMB050"), "{introduced:?}");
+}
+
+/// Bookinfo with a typical default-deny and allow-from-frontend set, written before the
+/// namespace joined the mesh: under ambient every mesh path breaks at the CNI, and the matrix
+/// says which policy at which wire; with 15008 and the waypoint admitted, Istio decides again.
+#[test]
+fn bookinfo_default_deny_under_ambient() {
+    let nps = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/netpol/bookinfo-default-deny.yaml"),
+    )
+    .unwrap();
+    let matrix = |manifests: &str| -> Value {
+        let o = run(
+            &[
+                "check",
+                "-n",
+                "default",
+                "--port",
+                "9080",
+                "-f",
+                "examples/bookinfo",
+                "-f",
+                "-",
+                "-o",
+                "json",
+            ],
+            manifests,
+        );
+        serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
+    };
+    let v = matrix(&nps);
+    let cells = v["cells"].as_array().unwrap();
+    let mesh_sources = |c: &&Value| {
+        c["source"].as_str().unwrap().starts_with("deploy/default/")
+            && !c["source"].as_str().unwrap().contains("legacy")
+    };
+    // Every mesh client is stopped by NetworkPolicy, on the way to the waypoint or the pod.
+    for c in cells.iter().filter(mesh_sources) {
+        assert_eq!(
+            (c["verdict"].as_str(), c["reason"].as_str()),
+            (Some("denied"), Some("network-policy")),
+            "{c}"
+        );
+    }
+    // The same question for one request: the first wire, into the waypoint on 15008.
+    let o = run(
+        &[
+            "check",
+            "--from",
+            "deploy/default/productpage-v1",
+            "--to",
+            "svc/default/reviews:9080",
+            "-f",
+            "examples/bookinfo",
+            "-f",
+            "-",
+            "-o",
+            "json",
+        ],
+        &nps,
+    );
+    let one: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let hop = &one["hops"][one["decidedBy"]["hop"].as_u64().unwrap() as usize];
+    assert!(
+        hop["name"].as_str().unwrap().contains("waypoint")
+            && hop["name"].as_str().unwrap().ends_with(":15008 (HBONE)"),
+        "{hop}"
+    );
+    // Fixed: 15008 next to 9080, and the waypoint's pods admitted wherever it forwards.
+    let fixed = nps.replace("[{port: 9080}]", "[{port: 9080}, {port: 15008}]").replace(
+        "    - podSelector:\n        matchLabels: {app: productpage}\n",
+        "    - podSelector:\n        matchLabels: {app: productpage}\n    - podSelector:\n        matchLabels: {gateway.networking.k8s.io/gateway-name: waypoint}\n",
+    ) + "---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: waypoint-from-mesh, namespace: default}
+spec:
+  podSelector:
+    matchLabels: {gateway.networking.k8s.io/gateway-name: waypoint}
+  ingress:
+  - ports: [{port: 15008}]
+";
+    let v = matrix(&fixed);
+    let by_np: Vec<&Value> = v["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["source"] == "deploy/default/productpage-v1"
+                && ["svc/default/reviews:9080", "svc/default/details:9080"]
+                    .contains(&c["destination"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(by_np.len(), 2, "{v}");
+    for c in by_np {
+        assert_ne!(c["reason"], "network-policy", "{c}");
+    }
+}
