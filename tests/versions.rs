@@ -256,13 +256,9 @@ fn dry_run_at_ztunnel_from_manifests() {
             (istiod, "Deployment istio-system/istiod")
         );
         if let Some(z) = ztunnel {
-            assert_eq!(
-                assumption(&v, "ztunnelVersion"),
-                (
-                    format!("{z}-distroless").as_str(),
-                    "DaemonSet istio-system/ztunnel"
-                )
-            );
+            // The version, and the tag it was read from.
+            let source = format!("DaemonSet istio-system/ztunnel ({z}-distroless)");
+            assert_eq!(assumption(&v, "ztunnelVersion"), (z, source.as_str()));
         }
         let c = run(&[
             "check",
@@ -369,7 +365,7 @@ fn dry_run_at_ztunnel_from_flags() {
 fn versions_detected_from_image_tags() {
     let cases = [
         ("registry.example.com:5000/istio/pilot:1.26.2", "1.26.2", true),
-        ("gcr.io/istio-release/pilot:1.26.2-distroless", "1.26.2-distroless", true),
+        ("gcr.io/istio-release/pilot:1.26.2-distroless", "1.26.2", true),
         ("docker.io/istio/pilot:latest", "1.31.0 (assumed)", false),
         ("docker.io/istio/pilot@sha256:3b1e7a1ac5e4f1b8c0a3b6d2e9f8a7c6b5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0", "1.31.0 (assumed)", false),
     ];
@@ -407,6 +403,27 @@ fn versions_detected_from_image_tags() {
     let (value, source) = assumption(&v, "istioVersion");
     assert_eq!(value, "1.31.0 (assumed)");
     assert!(source.contains("--istio-version"), "{source}");
+    // Beyond the table: the nearest end's rules, said.
+    let v = json_of(&run(&[
+        "explain",
+        "-f",
+        BASE,
+        "-o",
+        "json",
+        "--istio-version",
+        "1.40",
+    ]));
+    assert!(assumption(&v, "istioVersion").1.contains("newer than 1.31"));
+    let v = json_of(&run(&[
+        "explain",
+        "-f",
+        BASE,
+        "-o",
+        "json",
+        "--istio-version",
+        "1.22.1",
+    ]));
+    assert!(assumption(&v, "istioVersion").1.contains("older than 1.24"));
     // A bad flag value is one line and exit 2.
     let o = run(&["explain", "-f", BASE, "--istio-version", "latest"]);
     assert_eq!(o.status.code(), Some(2));

@@ -101,8 +101,23 @@ fn workload_label(ix: &Index, p: usize) -> String {
 fn sources(ix: &Index, ask: &Ask) -> Result<Vec<(SourceRow, Client)>> {
     let mesh = ix.mesh;
     let mut rows: Vec<(SourceRow, Client)> = Vec::new();
-    let mut index: HashMap<(String, Option<String>), usize> = HashMap::new();
-    let key = |c: &Client| (format!("{:?}", c.class), c.identity.clone());
+    let mut index: HashMap<String, usize> = HashMap::new();
+    // With NetworkPolicies, what the CNI sees of the pod counts too: its namespace, labels
+    // and address (selectors and ipBlocks).
+    let netpol = ix.network_policies().any();
+    let key = |c: &Client| {
+        let cni = match c.pod.filter(|_| netpol) {
+            Some(p) => {
+                let m = &ix.snap.pods[p];
+                format!(
+                    "{}|{:?}|{}",
+                    m.metadata.namespace, m.metadata.labels, m.status.pod_ip
+                )
+            }
+            None => String::new(),
+        };
+        format!("{:?}|{:?}|{cni}", c.class, c.identity)
+    };
     let mut add = |rows: &mut Vec<(SourceRow, Client)>, label: String, mut c: Client| {
         c.ip = None;
         match index.get(&key(&c)) {
@@ -246,7 +261,11 @@ pub fn build(
     assumptions.sort();
     assumptions.dedup();
     if rows.len() > 1 {
-        assumptions.push("sources are grouped by class and identity; their pod IPs are not used (give --source-ip to test ipBlocks)".into());
+        assumptions.push(if ix.network_policies().any() {
+            "sources are grouped by class, identity and what NetworkPolicies see of them (namespace, labels, address)".into()
+        } else {
+            "sources are grouped by class and identity; their pod IPs are not used (give --source-ip to test ipBlocks)".into()
+        });
     }
     // One representative per destination group.
     let keys: Vec<String> = targets.iter().map(|t| dest_key(ix, t)).collect();

@@ -2,6 +2,7 @@
 //! Only the fields the analysis needs are decoded; unknown fields are ignored so that newer
 //! API versions keep working.
 
+mod cidr;
 mod core;
 mod gateway;
 pub mod labels;
@@ -11,6 +12,7 @@ mod security;
 mod workload;
 
 pub use self::core::*;
+pub use cidr::Cidr;
 pub use gateway::*;
 pub use meta::*;
 pub use netpol::*;

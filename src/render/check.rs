@@ -154,6 +154,8 @@ pub fn render(r: &CheckReport, color: bool) -> String {
                 && (pol.result == "match" || r.decided_by.reason == "no-allow-matched");
             let decides = decides
                 || (deciding && r.decided_by.reason == "no-allow-matched" && pol.action == "ALLOW")
+                // Every NetworkPolicy that isolates the pod and admits nothing decides.
+                || (deciding && r.decided_by.reason == "network-policy" && pol.result == "no-match")
                 || (r.decided_by.hop == Some(i)
                     && r.verdict == Verdict::Unknown
                     && pol.result == "unknown");
@@ -208,6 +210,8 @@ fn short(v: Verdict) -> &'static str {
 fn decided(c: &crate::check::matrix::CellResult) -> String {
     let hop = c.hop.as_deref().unwrap_or("-");
     match (&c.policy, c.reason.as_str()) {
+        // The hop says it: `network-policy: ns/name`.
+        (Some(p), "network-policy") => format!("{hop}: {}/{}", p.namespace, p.name),
         (Some(p), r) => format!("{hop}: {}/{} ({r})", p.namespace, p.name),
         (None, "needs-attributes") => format!("{hop}: needs {}", c.needs.join(", ")),
         (None, "no-allow-matched") => format!("{hop}: no ALLOW matched"),

@@ -84,7 +84,8 @@ pub struct Running {
     pub version: Version,
     /// Read from the input or given with a flag; otherwise assumed.
     pub known: bool,
-    /// What was read (`1.26.2-distroless`, `latest`, `sha256:…`) or why it is assumed.
+    /// The version as shown (`1.26.2`; what was read, `1.26.2-distroless`, is in `source`),
+    /// or `unknown`.
     pub text: String,
     /// Where it was read: `Deployment istio-system/istiod`, `--istio-version`, ...
     pub source: String,
@@ -96,11 +97,27 @@ impl Running {
     pub fn detect(raw: Option<(&str, &str)>, fallback: Option<&Running>) -> Running {
         if let Some((text, source)) = raw {
             if let Some(v) = Version::parse(text) {
+                let mut source = source.to_string();
+                if v.to_string() != text {
+                    source.push_str(&format!(" ({text})"));
+                }
+                // Beyond the table, the nearest end of it applies: say so.
+                if (v.major, v.minor) > (NEWEST.major, NEWEST.minor) {
+                    source.push_str(&format!(
+                        "; newer than {}.{}, the newest release whose rules are known: its rules apply",
+                        NEWEST.major, NEWEST.minor
+                    ));
+                } else if v < OLDEST {
+                    source.push_str(&format!(
+                        "; older than {}.{}, the oldest release the rules cover",
+                        OLDEST.major, OLDEST.minor
+                    ));
+                }
                 return Running {
                     version: v,
                     known: true,
-                    text: text.to_string(),
-                    source: source.to_string(),
+                    text: v.to_string(),
+                    source,
                 };
             }
         }

@@ -21,13 +21,22 @@ pub struct Target {
     pub assumption: Option<String>,
 }
 
-/// The Service port's target port: a number, a name (unknown here: container ports are
-/// not read) or absent (the same as the port).
-fn target_port(port: &crate::model::ServicePort) -> Option<u16> {
+/// The Service port's target port: a number, a name (the container port of that name on
+/// the endpoint pods, when one declares it) or absent (the same as the port).
+fn target_port(mesh: &Mesh, s: usize, port: &crate::model::ServicePort) -> Option<u16> {
     match &port.target_port {
         None => u16::try_from(port.port).ok(),
         Some(serde_json::Value::Number(n)) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-        Some(serde_json::Value::String(s)) => s.parse().ok(),
+        Some(serde_json::Value::String(name)) => name.parse().ok().or_else(|| {
+            mesh.services[s].pods.iter().find_map(|&p| {
+                mesh.snap.pods[p]
+                    .spec
+                    .named_ports
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .and_then(|(_, port)| u16::try_from(*port).ok())
+            })
+        }),
         Some(_) => None,
     }
 }
@@ -78,7 +87,7 @@ fn service_target(
             index: s,
         },
         port: sp.and_then(|p| u16::try_from(p.port).ok()),
-        target_port: sp.and_then(target_port),
+        target_port: sp.and_then(|p| target_port(mesh, s, p)),
         host,
         endpoints: mesh.services[s].pods.clone(),
         assumption: (port.is_none() && ports.len() > 1).then(|| {

@@ -150,7 +150,7 @@ impl<'a> NetworkPolicies<'a> {
                     Direction::Ingress => ingress,
                     Direction::Egress => egress,
                 };
-                typed && spec.pod_selector.matches(&s.labels)
+                typed && spec.selects(&s.labels)
             })
             .collect()
     }

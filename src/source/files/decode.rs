@@ -282,7 +282,14 @@ impl Doc<'_> {
                 push!(peer_authentications, PeerAuthentication, namespaced)
             }
             ("networking.k8s.io", "NetworkPolicy") => {
-                push!(network_policies, NetworkPolicy, namespaced)
+                let np: NetworkPolicy = self.decode(&what, obj)?;
+                np.validate().map_err(|e| self.err(&what, &e))?;
+                let mut o = np;
+                o.metadata.origin = Some(self.origin.clone());
+                if o.metadata.namespace.is_empty() {
+                    o.metadata.namespace = ns;
+                }
+                self.snap.network_policies.push(o)
             }
             ("security.istio.io", "RequestAuthentication")
             | ("telemetry.istio.io", "Telemetry")
