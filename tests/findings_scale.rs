@@ -87,10 +87,15 @@ fn json(args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
 }
 
-/// The FINDINGS section, to the end.
-fn findings_section(out: &str) -> &str {
+/// What the report says of findings: the FINDINGS SUMMARY that opens it (in summary mode),
+/// then the FINDINGS section, to the end.
+fn findings_section(out: &str) -> String {
     let i = out.find("\nFINDINGS\n").expect("a FINDINGS section");
-    &out[i + 1..]
+    let top = out
+        .find("FINDINGS SUMMARY\n")
+        .map(|t| &out[t..t + out[t..].find("\nASSUMPTIONS\n").unwrap() + 1])
+        .unwrap_or("");
+    format!("{top}{}", &out[i + 1..])
 }
 
 fn findings(v: &Value) -> &Vec<Value> {
@@ -463,7 +468,7 @@ fn small_reports_keep_their_shape() {
     let summary = report(&["--findings", "summary"]);
     let summary = findings_section(&summary);
     assert!(
-        summary.starts_with("FINDINGS\n11 findings by code:\n"),
+        summary.starts_with("FINDINGS SUMMARY\n11 findings by code:\n"),
         "{summary}"
     );
     assert!(

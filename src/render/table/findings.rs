@@ -59,7 +59,13 @@ pub(super) fn section(out: &mut String, page: &Page) {
     } else {
         let groups = group(&e.findings);
         if summarised {
-            summary(out, page, listing == Listing::Summary);
+            // In summary mode the summary opens the report (`top`); with --findings all
+            // it heads the full list here.
+            if listing == Listing::Summary {
+                let _ = writeln!(out, "{}", p.dim("(the summary by code opens the report)"));
+            } else {
+                summary(out, page, false);
+            }
             let lead = if folds(listing, &groups) {
                 format!(
                     "The first {PER_CODE} of each code (--findings all lists all {}, -o json gives them to scripts):",
@@ -91,7 +97,7 @@ pub(super) fn section(out: &mut String, page: &Page) {
         format!(" ({})", left_out.join(", "))
     };
     if folds(listing, &group(&e.findings)) {
-        let hint = "The summary by code is above the detail; --findings all lists every finding.";
+        let hint = "The summary by code opens the report; --findings all lists every finding.";
         for line in wrap(hint, width) {
             let _ = writeln!(out, "{}", p.dim(&line));
         }
@@ -106,6 +112,18 @@ pub(super) fn section(out: &mut String, page: &Page) {
         counted(count(Severity::Warning), "warning", "warnings"),
         count(Severity::Info)
     );
+}
+
+/// Above a screenful of findings (or with `--findings summary`), their summary opens the
+/// report, so that the first screen says what is wrong and where; the detail stays last.
+pub(super) fn summary_first(out: &mut String, page: &Page) {
+    let Page { e, o, p, .. } = *page;
+    if e.findings.is_empty() || o.findings.resolve(e.findings.len()) != Listing::Summary {
+        return;
+    }
+    let _ = writeln!(out, "{}", p.heading("FINDINGS SUMMARY"));
+    // It ends with its blank line, as every section does.
+    summary(out, page, true);
 }
 
 /// Whether the detail leaves something out: in summary, entries past the first few of a

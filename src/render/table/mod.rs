@@ -52,7 +52,8 @@ pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
         p.heading(&format!("Ambient policy enforcement for {scope}"))
     );
     let _ = writeln!(out);
-    let sections: [Section; 7] = [
+    let sections: [Section; 8] = [
+        findings::summary_first,
         assumptions::section,
         waypoints::section,
         bindings::section,
