@@ -170,9 +170,8 @@ fn ingress_without_hbone(np: &NetworkPolicies, d: usize) -> Option<Hit> {
             keys(np, &policies), r + 1, key(np.policy(i))
         ),
         fix: format!(
-            "Add `- port: 15008` (protocol TCP) to the ports of ingress rule {} of NetworkPolicy {}.",
-            r + 1,
-            key(np.policy(i))
+            "Add `- port: 15008` (protocol TCP) to the ports of ingress rule {} of this NetworkPolicy.",
+            r + 1
         ),
     })
 }
@@ -221,9 +220,8 @@ fn waypoint_not_admitted(ctx: &Ctx, np: &NetworkPolicies, d: usize, w: usize) ->
             wp.key(), rule + 1, key(np.policy(policy))
         ),
         fix: format!(
-            "Add `- {peer}` to the from of ingress rule {} of NetworkPolicy {}.",
-            rule + 1,
-            key(np.policy(policy))
+            "Add `- {peer}` to the from of ingress rule {} of this NetworkPolicy.",
+            rule + 1
         ),
     })
 }
@@ -246,9 +244,8 @@ fn egress_without_hbone(np: &NetworkPolicies, c: usize) -> Option<Hit> {
             key(np.policy(i))
         ),
         fix: format!(
-            "Add `- port: 15008` (protocol TCP) to the ports of egress rule {} of NetworkPolicy {}.",
-            r + 1,
-            key(np.policy(i))
+            "Add `- port: 15008` (protocol TCP) to the ports of egress rule {} of this NetworkPolicy.",
+            r + 1
         ),
     })
 }
@@ -268,10 +265,7 @@ fn probes_blocked(np: &NetworkPolicies, d: usize) -> Option<Hit> {
             "kubelet's HTTP, TCP or gRPC probes come from 169.254.7.127 under ambient (istio-cni rewrites them), which no ingress rule of {} admits: the probes fail",
             keys(np, &policies)
         ),
-        fix: format!(
-            "Add an ingress rule `- from: [{{ipBlock: {{cidr: 169.254.7.127/32}}}}]` to NetworkPolicy {}.",
-            key(np.policy(i))
-        ),
+        fix: "Add an ingress rule `- from: [{ipBlock: {cidr: 169.254.7.127/32}}]` to this NetworkPolicy.".into(),
     })
 }
 
@@ -293,8 +287,7 @@ fn infrastructure(np: &NetworkPolicies, e: Endpoint, w: usize, ctx: &Ctx) -> Vec
             wp.key()
         ),
         fix: format!(
-            "Admit port 15008 into the waypoint's pods: add to NetworkPolicy {} an ingress rule with `ports: [{{port: 15008}}]` for podSelector {{matchLabels: {{{GATEWAY_NAME}: {}}}}}, or exclude them from its podSelector.",
-            key(np.policy(i)),
+            "Admit port 15008 into the waypoint's pods: add to this NetworkPolicy an ingress rule with `ports: [{{port: 15008}}]` for podSelector {{matchLabels: {{{GATEWAY_NAME}: {}}}}}, or exclude them from its podSelector.",
             wp.name
         ),
     }]
@@ -320,9 +313,6 @@ fn ztunnel_egress(np: &NetworkPolicies, z: usize) -> Option<Hit> {
             "no egress rule of {} admits port 15012 to istiod, where ztunnel gets its configuration and certificates: the mesh is cut off on this node",
             keys(np, &policies)
         ),
-        fix: format!(
-            "Add to NetworkPolicy {} an egress rule with `ports: [{{port: 15012}}]` to istiod (podSelector {{matchLabels: {{app: istiod}}}}).",
-            key(np.policy(i))
-        ),
+        fix: "Add to this NetworkPolicy an egress rule with `ports: [{port: 15012}]` to istiod (podSelector {matchLabels: {app: istiod}}).".into(),
     })
 }
