@@ -612,35 +612,38 @@ spec:
     );
 }
 
+/// What the API server holds for the trap base, Istio's two objects and the dry-run DENY:
+/// live, pods rather than their Deployments (the plugin reads pods).
+fn live_objects(istio_yaml: &str) -> Vec<Value> {
+    let mut all = String::new();
+    for f in ["httpbin.yaml", "namespace.yaml"] {
+        all.push_str(&std::fs::read_to_string(root().join(BASE).join(f)).unwrap());
+        all.push_str("\n---\n");
+    }
+    all.push_str(istio_yaml);
+    all.push_str("\n---\n");
+    all.push_str(DRY_RUN_DENY);
+    let mut objects: Vec<Value> = serde_saphyr::from_multiple::<Value>(&all)
+        .unwrap()
+        .into_iter()
+        .filter(|v| !v.is_null())
+        .collect();
+    for (name, app) in [("httpbin-7d4b9", "httpbin"), ("curl-5c6f8", "curl")] {
+        objects.push(serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "shop", "labels": {"app": app},
+                "annotations": {"ambient.istio.io/redirection": "enabled"}},
+            "spec": {"serviceAccountName": app, "containers": [{"name": app, "image": "x"}]},
+            "status": {"phase": "Running", "podIP": "10.0.0.9"}
+        }));
+    }
+    objects
+}
+
 /// Live: the versions come from the istiod Deployment and the ztunnel DaemonSet the API
 /// server holds (ztunnel's read with one GET), and decide as the manifests do.
 #[test]
 fn dry_run_at_ztunnel_live() {
-    let yaml_objects = |istio_yaml: &str| -> Vec<Value> {
-        let mut all = String::new();
-        for f in ["httpbin.yaml", "namespace.yaml"] {
-            all.push_str(&std::fs::read_to_string(root().join(BASE).join(f)).unwrap());
-            all.push_str("\n---\n");
-        }
-        all.push_str(istio_yaml);
-        all.push_str("\n---\n");
-        all.push_str(DRY_RUN_DENY);
-        serde_saphyr::from_multiple::<Value>(&all)
-            .unwrap()
-            .into_iter()
-            .filter(|v| !v.is_null())
-            .collect()
-    };
-    // Live reads pods, not controllers: give the two Deployments' pods as the server has them.
-    let pod = |name: &str, app: &str, sa: &str| -> Value {
-        serde_json::json!({
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": "shop", "labels": {"app": app},
-                "annotations": {"ambient.istio.io/redirection": "enabled"}},
-            "spec": {"serviceAccountName": sa, "containers": [{"name": app, "image": "x"}]},
-            "status": {"phase": "Running", "podIP": "10.0.0.9"}
-        })
-    };
     for (i, &(istiod, ztunnel, flag, want, range)) in DRY_RUN_CASES.iter().enumerate() {
         if ![0, 5, 6].contains(&i) {
             continue;
@@ -651,13 +654,11 @@ fn dry_run_at_ztunnel_live() {
             &[]
         };
         let zt = ztunnel.map(|z| format!("docker.io/istio/ztunnel:{z}"));
-        let mut objects = yaml_objects(&istio(
+        let objects = live_objects(&istio(
             &format!("docker.io/istio/pilot:{istiod}"),
             zt.as_deref(),
             env,
         ));
-        objects.push(pod("httpbin-7d4b9", "httpbin", "httpbin"));
-        objects.push(pod("curl-5c6f8", "curl", "curl"));
         let w = World::start(
             &format!("versions-live-{i}"),
             objects,
@@ -744,30 +745,11 @@ fn diff_previews_an_upgrade() {
     assert_eq!(same.status.code(), Some(0), "{}", text(&same.stdout));
 
     // Live: the cluster as it runs (1.28.3) against the cluster on 1.29 with ztunnel behind.
-    let mut all = String::new();
-    for f in ["httpbin.yaml", "namespace.yaml"] {
-        all.push_str(&std::fs::read_to_string(root().join(BASE).join(f)).unwrap());
-        all.push_str("\n---\n");
-    }
-    all.push_str(&istio(
+    let objects = live_objects(&istio(
         "docker.io/istio/pilot:1.28.3",
         Some("docker.io/istio/ztunnel:1.28.3"),
         &[],
     ));
-    all.push_str("\n---\n");
-    all.push_str(DRY_RUN_DENY);
-    let mut objects: Vec<Value> = serde_saphyr::from_multiple::<Value>(&all)
-        .unwrap()
-        .into_iter()
-        .filter(|v| !v.is_null())
-        .collect();
-    objects.push(serde_json::json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "httpbin-1", "namespace": "shop", "labels": {"app": "httpbin"},
-            "annotations": {"ambient.istio.io/redirection": "enabled"}},
-        "spec": {"serviceAccountName": "httpbin", "containers": [{"name": "httpbin", "image": "x"}]},
-        "status": {"phase": "Running", "podIP": "10.0.0.9"}
-    }));
     let w = World::start(
         "versions-diff-live",
         objects,

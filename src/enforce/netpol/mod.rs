@@ -206,20 +206,27 @@ impl<'a> NetworkPolicies<'a> {
         }
     }
 
-    /// The gate of `own` (the pod whose policies apply) for a connection with `peer` on
-    /// `port` (always the receiver's port; a named port is the receiver's container port).
-    fn gate(&self, own: Endpoint, peer: Endpoint, port: u16, dir: Direction) -> Gate {
-        let Some(me) = self.subject(own) else {
-            return Gate::Outside;
-        };
-        // hostNetwork pods share the node's network: NetworkPolicy does not select them.
+    /// What policies see of `e` and those that isolate it in `dir`; `Err`: the gate is open
+    /// (no pod, a hostNetwork pod, which shares the node's network, or no policy selects it).
+    fn isolating(&self, e: Endpoint, dir: Direction) -> Result<(Subject<'a>, Vec<usize>), Gate> {
+        let me = self.subject(e).ok_or(Gate::Outside)?;
         if me.host_network {
-            return Gate::Outside;
+            return Err(Gate::Outside);
         }
         let selecting = self.selecting_subject(&me, dir);
         if selecting.is_empty() {
-            return Gate::NotIsolated;
+            return Err(Gate::NotIsolated);
         }
+        Ok((me, selecting))
+    }
+
+    /// The gate of `own` (the pod whose policies apply) for a connection with `peer` on
+    /// `port` (always the receiver's port; a named port is the receiver's container port).
+    fn gate(&self, own: Endpoint, peer: Endpoint, port: u16, dir: Direction) -> Gate {
+        let (me, selecting) = match self.isolating(own, dir) {
+            Ok(x) => x,
+            Err(open) => return open,
+        };
         let other = self.subject(peer);
         // A named port is the receiver's container port.
         let receiver_ports = match dir {
@@ -334,16 +341,10 @@ impl<'a> NetworkPolicies<'a> {
         port: Option<u16>,
         peers: impl Fn(&[crate::model::NetworkPolicyPeer]) -> Option<bool>,
     ) -> Gate {
-        let Some(me) = self.subject(e) else {
-            return Gate::Outside;
+        let (me, selecting) = match self.isolating(e, dir) {
+            Ok(x) => x,
+            Err(open) => return open,
         };
-        if me.host_network {
-            return Gate::Outside;
-        }
-        let selecting = self.selecting_subject(&me, dir);
-        if selecting.is_empty() {
-            return Gate::NotIsolated;
-        }
         let mut depends = None;
         for &i in &selecting {
             let spec = &self.policy(i).spec;
