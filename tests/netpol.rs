@@ -562,3 +562,115 @@ spec:
         assert_ne!(c["reason"], "network-policy", "{c}");
     }
 }
+
+/// kubelet's probes come from 169.254.7.127 under ambient: `check` from that address shows
+/// the trap (AMB053's) and that its fix lets them in.
+#[test]
+fn probes_from_the_link_local_address() {
+    let trap = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/scenarios/traps/AMB053-netpol-probes.yaml"),
+    )
+    .unwrap();
+    let probe = |manifests: &str| {
+        let o = run(
+            &[
+                "check",
+                "--from",
+                "external",
+                "--source-ip",
+                "169.254.7.127",
+                "--to",
+                "deploy/shop/api:8080",
+                "-f",
+                BASE,
+                "-f",
+                "-",
+                "-o",
+                "json",
+            ],
+            manifests,
+        );
+        let v: Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+        (o.status.code().unwrap(), v)
+    };
+    let (code, v) = probe(&trap);
+    assert_eq!(
+        (code, v["decidedBy"]["reason"].as_str()),
+        (1, Some("network-policy")),
+        "{v}"
+    );
+    assert_eq!(
+        gates(&v)[0].0,
+        "169.254.7.127 -> Deployment/shop/api:8080",
+        "plaintext keeps the pod's port"
+    );
+    let fixed = trap.replace(
+        "    - port: 15008\n",
+        "    - port: 15008\n  - from:\n    - ipBlock:\n        cidr: 169.254.7.127/32\n",
+    );
+    let (code, v) = probe(&fixed);
+    assert_eq!(code, 0, "{v}");
+}
+
+/// Live: NetworkPolicies listed from the API server gate `check` as the same manifests do.
+#[test]
+fn network_policies_read_live() {
+    #[path = "support/mod.rs"]
+    mod support;
+    let mut all = String::new();
+    for f in ["httpbin.yaml", "namespace.yaml"] {
+        all.push_str(
+            &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(BASE).join(f))
+                .unwrap(),
+        );
+        all.push_str("\n---\n");
+    }
+    all.push_str(DEFAULT_DENY);
+    all.push_str(&allow_curl("[{port: 8080}]"));
+    let mut objects: Vec<Value> = serde_saphyr::from_multiple::<Value>(&all)
+        .unwrap()
+        .into_iter()
+        .filter(|v| !v.is_null())
+        .collect();
+    for (name, app, ip) in [
+        ("httpbin-1", "httpbin", "10.0.0.9"),
+        ("curl-1", "curl", "10.0.0.8"),
+    ] {
+        objects.push(serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "shop", "labels": {"app": app},
+                "annotations": {"ambient.istio.io/redirection": "enabled"}},
+            "spec": {"serviceAccountName": app, "containers": [{"name": app, "image": "x"}]},
+            "status": {"phase": "Running", "podIP": ip}
+        }));
+    }
+    let w = support::cluster::World::start(
+        "netpol-live",
+        objects,
+        &[("mesh", Some("shop"), support::apiserver::TOKEN)],
+    );
+    let o = w.run(&[
+        "check",
+        "--from",
+        "pod/shop/curl-1",
+        "--to",
+        "svc/shop/httpbin:8000",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["decidedBy"]["reason"], "network-policy");
+    assert!(w
+        .server
+        .requests()
+        .iter()
+        .any(|(_, p)| p.contains("/apis/networking.k8s.io/v1/") && p.contains("networkpolicies")));
+}

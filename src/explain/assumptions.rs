@@ -35,6 +35,7 @@ pub fn assumptions(snap: &Snapshot, rules: &Rules) -> Vec<Assumption> {
         });
     }
     v.push(network_policies(snap));
+    v.extend(cni_differences(snap));
     for (k, s) in &m.features {
         v.push(Assumption {
             setting: k.clone(),
@@ -233,4 +234,37 @@ fn network_policies(snap: &Snapshot) -> Assumption {
         value,
         source: source.into(),
     }
+}
+
+/// Where CNIs read NetworkPolicy differently, as far as the input uses it: ipBlocks against
+/// pod addresses (Calico matches them, Cilium matches pods by identity only) and named ports
+/// (resolved on the pod's container ports, which some CNIs do only for ingress).
+fn cni_differences(snap: &Snapshot) -> Vec<Assumption> {
+    let rules = || {
+        snap.network_policies
+            .iter()
+            .flat_map(|p| p.spec.ingress.iter().chain(&p.spec.egress))
+    };
+    let mut v = Vec::new();
+    if rules()
+        .flat_map(|r| &r.from)
+        .any(|peer| peer.ip_block.is_some())
+    {
+        v.push(Assumption {
+            setting: "networkPolicyIpBlocks".into(),
+            value: "pod addresses too".into(),
+            source: "Kubernetes leaves ipBlock on pod IPs to the CNI (Calico matches them; Cilium does not)".into(),
+        });
+    }
+    let named = rules()
+        .flat_map(|r| &r.ports)
+        .any(|p| matches!(p.port, Some(serde_json::Value::String(_))));
+    if named {
+        v.push(Assumption {
+            setting: "networkPolicyNamedPorts".into(),
+            value: "container ports".into(),
+            source: "as Kubernetes defines it; a name never matches 15008 (HBONE)".into(),
+        });
+    }
+    v
 }
