@@ -674,3 +674,21 @@ fn network_policies_read_live() {
         .iter()
         .any(|(_, p)| p.contains("/apis/networking.k8s.io/v1/") && p.contains("networkpolicies")));
 }
+
+/// explain's diagram carries the gate on the edges into a destination it blocks.
+#[test]
+fn explain_diagram_shows_the_gate() {
+    let trap = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/scenarios/traps/AMB050-netpol-no-hbone.yaml"),
+    )
+    .unwrap();
+    let o = run(&["explain", "-f", BASE, "-f", "-", "-o", "mermaid"], &trap);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("NetworkPolicy blocks (shop/allow-curl)"),
+        "{out}"
+    );
+    let o = run(&["explain", "-f", BASE, "-o", "mermaid"], "");
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("NetworkPolicy"));
+}

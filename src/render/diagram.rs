@@ -325,6 +325,19 @@ pub fn explain(e: &Explanation, f: Format) -> String {
                     (Some(s), _) => s.trim_start_matches("spiffe://").to_string(),
                     (None, who) => format!("{who} identity"),
                 };
+                // The CNI's gate, on the edge into the destination: where it blocks or may.
+                let label = match (&p.network_policy, last) {
+                    (Some(g), true) => format!(
+                        "{label}; NetworkPolicy {} ({})",
+                        if g.verdict == "deny" {
+                            "blocks"
+                        } else {
+                            "may block"
+                        },
+                        g.policies.join(", ")
+                    ),
+                    _ => label,
+                };
                 g.edge(prev, &id, Some(label));
             }
             prev = Some(id);
