@@ -86,8 +86,9 @@ pub(super) fn section(out: &mut String, page: &Page) {
         }
         if let Some(g) = &path.network_policy {
             let line = match g.verdict.as_str() {
+                // The verdict above is Istio's; the CNI's gate comes first on the wire.
                 "deny" => format!(
-                    "NetworkPolicy blocks it {}: no rule of {} admits it",
+                    "but NetworkPolicy blocks it first, {}: no rule of {} admits it",
                     g.wire,
                     g.policies.join(", ")
                 ),
