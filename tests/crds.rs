@@ -22,7 +22,11 @@ fn crds_present(test: &str) -> bool {
         return true;
     }
     let required = std::env::var_os("REQUIRE_SHARED").is_some_and(|v| !v.is_empty());
-    assert!(!required, "REQUIRE_SHARED is set but {} is missing", p.display());
+    assert!(
+        !required,
+        "REQUIRE_SHARED is set but {} is missing",
+        p.display()
+    );
     // Written to the real stderr (not the captured test output) so that it shows.
     let _ = writeln!(
         std::io::stderr(),
