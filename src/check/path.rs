@@ -12,7 +12,6 @@ use crate::enforce::evaluate::Peer;
 use crate::enforce::hops;
 use crate::enforce::netpol::{self, Endpoint};
 use crate::enforce::Index;
-use crate::mesh::Role;
 use crate::versions::rules::DryRunAtZtunnel;
 use crate::versions::{Row, RuleRow};
 use std::collections::BTreeMap;
@@ -98,9 +97,6 @@ fn hops_for(
     }
     // The wires the CNI sees: the client to the waypoint (or the destination), then the
     // waypoint to the destination, each through NetworkPolicy (`netpol`).
-    let waypoint_pod = route
-        .waypoint
-        .and_then(|(w, _)| mesh.pods.iter().position(|p| p.role == Role::Waypoint(w)));
     let sender = match client.pod {
         Some(p) => Endpoint::Pod(p),
         None => Endpoint::Address(q.source_ip.or(client.ip)),
@@ -109,7 +105,7 @@ fn hops_for(
     // A waypoint whose pods the input lacks is seen as istiod's Deployment labels them.
     let waypoint_end = route
         .waypoint
-        .map(|(w, _)| waypoint_pod.map_or(Endpoint::Waypoint(w), Endpoint::Pod));
+        .map(|(w, _)| ix.network_policies().waypoint_end(w));
     let first = waypoint_end.or(endpoint.map(Endpoint::Pod));
     if let Some(to) = first {
         let port = netpol::port_on_wire(mesh, in_mesh, to, target.target_port);
@@ -140,9 +136,7 @@ fn hops_for(
             Some((w, _)) => Seen {
                 peer: Peer::known(mesh.waypoint_identity(w)),
                 src_ip: mesh
-                    .pods
-                    .iter()
-                    .position(|p| p.role == Role::Waypoint(w))
+                    .waypoint_pod(w)
                     .and_then(|p| ix.snap.pods[p].status.pod_ip.parse().ok()),
             },
             None => Seen {

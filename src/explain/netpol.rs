@@ -73,8 +73,7 @@ pub(super) fn findings(ctx: &Ctx) -> Vec<Finding> {
     }
     // Declared waypoints (no pods in the input) in scope: seen by their pods' label.
     for (w, wp) in mesh.waypoints.iter().enumerate() {
-        let has_pods = mesh.pods.iter().any(|p| p.role == Role::Waypoint(w));
-        if wp.is_waypoint && !has_pods && ctx.scope.ns_in(&wp.namespace) {
+        if wp.is_waypoint && mesh.waypoint_pod(w).is_none() && ctx.scope.ns_in(&wp.namespace) {
             for h in infrastructure(np, Endpoint::Waypoint(w), w, ctx) {
                 add(h, format!("waypoint {}", wp.key()));
             }
@@ -180,13 +179,8 @@ fn ingress_without_hbone(np: &NetworkPolicies, d: usize) -> Option<Hit> {
 /// 15008 from the clients only drops it.
 fn waypoint_not_admitted(ctx: &Ctx, np: &NetworkPolicies, d: usize, w: usize) -> Option<Hit> {
     let mesh = ctx.mesh;
-    let from = mesh
-        .pods
-        .iter()
-        .position(|p| p.role == Role::Waypoint(w))
-        .map_or(Endpoint::Waypoint(w), Endpoint::Pod);
     let v = np.evaluate(&Wire {
-        from,
+        from: np.waypoint_end(w),
         to: Endpoint::Pod(d),
         port: HBONE_PORT,
     });

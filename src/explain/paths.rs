@@ -321,9 +321,6 @@ fn network_gate(
     }
     let mesh = ctx.mesh;
     let in_mesh = class != SourceClass::Plaintext;
-    let waypoint_pod = route
-        .waypoint
-        .and_then(|(w, _)| mesh.pods.iter().position(|p| p.role == Role::Waypoint(w)));
     let shown = |port: Option<u16>| match port {
         Some(netpol::HBONE_PORT) => format!("port {} (HBONE)", netpol::HBONE_PORT),
         Some(p) => format!("port {p}"),
@@ -339,9 +336,7 @@ fn network_gate(
     };
     let mut depends = None;
     // Into the first receiver, from a client the path does not name.
-    let waypoint_end = route
-        .waypoint
-        .map(|(w, _)| waypoint_pod.map_or(Endpoint::Waypoint(w), Endpoint::Pod));
+    let waypoint_end = route.waypoint.map(|(w, _)| np.waypoint_end(w));
     let first = waypoint_end.unwrap_or(Endpoint::Pod(d));
     let name = |e: Endpoint| match e {
         Endpoint::Pod(p) => mesh.pod_key(p),

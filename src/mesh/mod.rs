@@ -75,6 +75,8 @@ pub struct Mesh<'a> {
     pub service_entries: Vec<ServiceInfo>,
     /// `Pod/ns/name` (or `Deployment/ns/name`, ...) of every workload, formatted once.
     pub pod_keys: Vec<String>,
+    /// Per waypoint: its first pod in the input, for `waypoint_pod`.
+    waypoint_pods: Vec<Option<usize>>,
     /// Services and ServiceEntries by (namespace, name), for `find_service`.
     by_name: HashMap<(bool, &'a str, &'a str), usize>,
     /// The labels of each Namespace object (the first of duplicates), for `ns_labels`.
@@ -289,9 +291,16 @@ impl<'a> Mesh<'a> {
                 .entry((entry, m.namespace.as_str(), m.name.as_str()))
                 .or_insert(i);
         }
+        let mut waypoint_pods = vec![None; waypoints.len()];
+        for (i, p) in pods.iter().enumerate() {
+            if let Role::Waypoint(w) = p.role {
+                waypoint_pods[w].get_or_insert(i);
+            }
+        }
         Mesh {
             rules,
             snap,
+            waypoint_pods,
             by_name,
             ns_labels: ns_index,
             pods,
@@ -370,6 +379,12 @@ impl<'a> Mesh<'a> {
     }
 
     /// The primary identity of a waypoint, as the destination ztunnel sees it.
+    /// The first pod of waypoint `w` in the input; `None` for a waypoint declared without
+    /// pods (as `istioctl waypoint generate` prints it).
+    pub fn waypoint_pod(&self, w: usize) -> Option<usize> {
+        self.waypoint_pods[w]
+    }
+
     pub fn waypoint_identity(&self, w: usize) -> &str {
         &self.waypoints[w].identities[0]
     }

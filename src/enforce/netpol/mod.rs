@@ -198,6 +198,13 @@ impl<'a> NetworkPolicies<'a> {
         &self.mesh.snap.pods[d]
     }
 
+    /// Waypoint `w` as an end of a wire: its pod, else its pods as istiod labels them.
+    pub fn waypoint_end(&self, w: usize) -> Endpoint {
+        self.mesh
+            .waypoint_pod(w)
+            .map_or(Endpoint::Waypoint(w), Endpoint::Pod)
+    }
+
     /// The gates of one wire.
     pub fn evaluate(&self, w: &Wire) -> WireVerdict {
         WireVerdict {
