@@ -9,6 +9,8 @@
 
 #[path = "../tests/support/apiserver.rs"]
 mod apiserver;
+#[path = "../tests/support/portforward.rs"]
+mod portforward;
 
 use ambient_policy::source::kinds::KINDS;
 use apiserver::{ApiServer, TOKEN};

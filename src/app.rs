@@ -15,6 +15,7 @@ use std::io::Write;
 mod diff;
 mod input;
 mod scope;
+mod verify;
 
 /// Runs the command, writing the report to `out`. Returns the exit code.
 pub fn run(cmd: Command, out: &mut dyn Write) -> Result<u8> {
@@ -38,6 +39,7 @@ pub fn run(cmd: Command, out: &mut dyn Write) -> Result<u8> {
         Command::Explain(args) => run_explain(&args, out),
         Command::Diff(args) => diff::run(&args, out),
         Command::Check(args) => run_check(&args, out),
+        Command::Verify(args) => verify::run(&args, out),
     }
 }
 

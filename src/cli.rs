@@ -32,6 +32,10 @@ pub enum Command {
     #[command(mut_arg("namespace", |a| a.help("Namespace of NAME-only forms and of the matrix (default: the context's, else \"default\"; with -f/-k, the matrix covers every namespace of the input)")))]
     #[command(mut_arg("all_namespaces", |a| a.help("Matrix over every namespace")))]
     Check(Box<CheckArgs>),
+    /// Does each ztunnel hold what the model predicts? Its config dump against the model
+    #[command(mut_arg("namespace", |a| a.help("Namespace to verify (default: the context's, else \"default\"; with -f, every namespace of the input)")))]
+    #[command(mut_arg("all_namespaces", |a| a.help("Verify every namespace")))]
+    Verify(Box<VerifyArgs>),
     /// Print the version, git commit and build target
     Version(VersionArgs),
     /// Print a shell completion script, or link kubectl's plugin completion (install)
@@ -194,6 +198,14 @@ pub enum DiffOutput {
     Sarif,
     /// GitHub Actions annotations of the findings the change introduces
     Github,
+}
+
+/// `verify -o`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyOutput {
+    Table,
+    Json,
+    Yaml,
 }
 
 /// `check -o`: a verdict, not findings, so no SARIF or annotations.
@@ -473,6 +485,56 @@ pub struct CheckArgs {
     // explain.
     #[command(flatten)]
     pub input: InputArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = verify_after_help())]
+pub struct VerifyArgs {
+    /// A ztunnel config dump to compare instead of reading the ztunnels: its /config_dump, or
+    /// `istioctl ztunnel-config all -o json` (repeatable: one per node; - for stdin)
+    #[arg(long = "ztunnel-dump", value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub ztunnel_dumps: Vec<String>,
+
+    /// Label selector of the ztunnel pods in istiod's namespace
+    #[arg(long, value_name = "SELECTOR", default_value = "app=ztunnel")]
+    pub ztunnel_selector: String,
+
+    /// ztunnel's admin port, reached through port-forward
+    #[arg(long, value_name = "PORT", default_value_t = 15000)]
+    pub proxy_admin_port: u16,
+
+    /// Exit 1 when a disagreement at or above this severity is found
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = VerifyOutput::Table)]
+    pub output: VerifyOutput,
+
+    /// When to colour the table output (NO_COLOR and TERM=dumb also turn it off)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+fn verify_after_help() -> String {
+    format!(
+        "The model (the cluster's objects, or the manifests of -f) against each ztunnel's config
+dump, read through port-forward to its admin port (needs `create` on `pods/portforward` in
+istiod's namespace: examples/clusterrole-verify.yaml) or given with --ztunnel-dump.
+
+Examples:\n  \
+    # Does every ztunnel hold what the cluster's objects say it should?\n  \
+    kubectl ambient-policy verify -n bookinfo\n\n  \
+    # Offline: manifests against a dump taken with istioctl\n  \
+    istioctl ztunnel-config all -o json > node1.json\n  \
+    kubectl ambient-policy verify -f manifests/ --ztunnel-dump node1.json\n\n\
+Exit codes: 0 all agree, 1 a disagreement at or above --fail-on, 2 usage or input error,\n\
+3 cluster error or no ztunnel could be read.\n\n{}",
+        findings_link()
+    )
 }
 
 /// An Istio release: `1.26`, `1.26.2`, `1.26.2-distroless`.

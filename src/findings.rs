@@ -174,6 +174,37 @@ codes! {
     NETPOL_MESH_CUT = "AMB054", Error,
         "NetworkPolicy cuts the mesh's own pods off (waypoint or ztunnel)",
         "Admit port 15008 into waypoint pods and port 15012 from ztunnel to istiod, or leave those pods out of the policy's podSelector.";
+    // AMB060-AMB069: `verify`, the model against what ztunnel really holds.
+    DP_POLICY_MISSING = "AMB060", Error,
+        "ztunnel lacks a policy the model says istiod sends it",
+        "Check the policy's status (ZtunnelAccepted) and istiod's logs; if the versions running differ from those assumed, give --istio-version and --ztunnel-version.";
+    DP_POLICY_UNEXPECTED = "AMB061", Error,
+        "ztunnel holds a policy the model does not expect",
+        "Delete the policy from the cluster if it is stale, or add it to the manifests; if istiod's flags or version differ from those assumed, give --feature or --istio-version.";
+    DP_POLICY_DIFFERS = "AMB062", Error,
+        "ztunnel holds a policy whose scope, action, dryRun or rules differ from the model's conversion",
+        "Compare the policy in the cluster with the manifests (kubectl get authorizationpolicy -o yaml) and give the running versions with --istio-version and --ztunnel-version.";
+    DP_CAPTURE = "AMB063", Error,
+        "A workload's capture by ztunnel differs from the model",
+        "Restart the pod after labelling its namespace (istio-cni captures pods when they start), or check istio-cni on its node.";
+    DP_WAYPOINT = "AMB064", Error,
+        "A workload's or Service's waypoint in ztunnel differs from the model",
+        "Check istio.io/use-waypoint on the object and its namespace, and that the waypoint is Programmed with an address.";
+    DP_WORKLOAD_POLICIES = "AMB065", Error,
+        "The selector policies attached to a workload in ztunnel differ from the model",
+        "Compare the pod's labels in the cluster with the input's (kubectl get pod --show-labels).";
+    DP_IDENTITY = "AMB066", Warning,
+        "A workload's identity in ztunnel differs from the model",
+        "Check the pod's serviceAccountName and the mesh's trustDomain (meshConfig).";
+    DP_WORKLOAD_MISSING = "AMB067", Warning,
+        "A workload of the input is not in ztunnel",
+        "Check that the workload is running (kubectl get pods); a controller scaled to zero has no workload.";
+    DP_SERVICE = "AMB068", Warning,
+        "A Service is missing from ztunnel or has other addresses",
+        "Compare the Service in the cluster with the input (kubectl get service -o yaml).";
+    DP_NODE_UNREAD = "AMB069", Warning,
+        "A ztunnel could not be read: the comparison leaves its node out",
+        "Check that the ztunnel pod is ready and its admin port (--proxy-admin-port) answers, then run verify again.";
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]

@@ -3,6 +3,7 @@ pub mod check;
 pub mod cli;
 pub mod completion;
 pub mod contract;
+pub mod dataplane;
 pub mod diff;
 pub mod enforce;
 pub mod error;

@@ -32,6 +32,7 @@ const RANKS: &[(&str, u8)] = &[
     ("check", 6),
     ("diff", 6),
     ("enforce", 5),
+    ("dataplane", 5),
     ("mesh", 4),
     ("source", 4),
     ("snapshot", 3),
@@ -48,6 +49,11 @@ const RANKS: &[(&str, u8)] = &[
 
 /// Imports between two modules of the same rank: (from, to or a module above it, why).
 const SIDEWAYS: &[(&str, &str, &str)] = &[
+    (
+        "dataplane",
+        "enforce",
+        "a dump's rules are the engine's ztunnel rules, and the model's side is the engine's",
+    ),
     ("app", "cli", "app runs the command line that cli defines"),
     ("app", "completion", "app runs the `completion` subcommand"),
     (

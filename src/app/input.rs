@@ -142,10 +142,8 @@ fn parse_features(raw: &[String]) -> Result<Vec<(String, bool)>> {
         .collect()
 }
 
-/// The live source: connect through the kubeconfig, read, report what could not be read.
-fn read_cluster(args: &InputArgs, show_progress: bool) -> Result<(Snapshot, Option<String>)> {
-    use crate::source::cluster;
-    let opts = cluster::Options {
+fn options(args: &InputArgs) -> crate::source::cluster::Options {
+    crate::source::cluster::Options {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),
         cluster: args.cluster.clone(),
@@ -153,12 +151,47 @@ fn read_cluster(args: &InputArgs, show_progress: bool) -> Result<(Snapshot, Opti
         request_timeout: args.request_timeout,
         istio_namespace: args.istio_namespace.clone(),
         verbose: args.verbose,
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| Error::Cluster(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Error::Cluster(format!("cannot start the async runtime: {e}")))
+}
+
+/// Every ztunnel's config dump, through port-forward (`verify`).
+pub(super) fn ztunnel_dumps(
+    args: &InputArgs,
+    selector: &str,
+    port: u16,
+    show_progress: bool,
+) -> Result<Vec<crate::source::cluster::ztunnel::NodeRead>> {
+    use crate::source::cluster;
+    let opts = options(args);
+    let show = show_progress && std::io::stderr().is_terminal();
+    runtime()?.block_on(async {
+        let conn = cluster::connect(&opts).await?;
+        let read = cluster::ztunnel::read_dumps(&conn, &args.istio_namespace, selector, port, show);
+        tokio::time::timeout(args.request_timeout * 6, read)
+            .await
+            .map_err(|_| {
+                Error::Cluster(format!(
+                    "reading the ztunnels of context {:?} took longer than {}s; raise --request-timeout",
+                    conn.context,
+                    (args.request_timeout * 6).as_secs()
+                ))
+            })?
+    })
+}
+
+/// The live source: connect through the kubeconfig, read, report what could not be read.
+fn read_cluster(args: &InputArgs, show_progress: bool) -> Result<(Snapshot, Option<String>)> {
+    use crate::source::cluster;
+    let opts = options(args);
+    let rt = runtime()?;
     let overall = args.request_timeout * 6;
     rt.block_on(async {
         let conn = cluster::connect(&opts).await?;

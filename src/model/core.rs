@@ -112,6 +112,25 @@ pub struct ServiceSpec {
     pub type_: String,
     #[serde(default, deserialize_with = "null_default")]
     pub ports: Vec<ServicePort>,
+    /// Set by the API server (absent in most manifests); `verify` compares them with the VIPs
+    /// ztunnel holds.
+    #[serde(rename = "clusterIP", default, deserialize_with = "null_default")]
+    pub cluster_ip: String,
+    #[serde(rename = "clusterIPs", default, deserialize_with = "null_default")]
+    pub cluster_ips_: Vec<String>,
+}
+
+impl ServiceSpec {
+    /// The Service's addresses, `None`/headless excluded.
+    pub fn cluster_ips(&self) -> Vec<String> {
+        let mut v: Vec<String> = if self.cluster_ips_.is_empty() {
+            vec![self.cluster_ip.clone()]
+        } else {
+            self.cluster_ips_.clone()
+        };
+        v.retain(|ip| ip.parse::<std::net::IpAddr>().is_ok());
+        v
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -10,6 +10,7 @@ pub mod origins;
 pub mod sarif;
 pub mod style;
 pub mod table;
+pub mod verify;
 
 use crate::explain::report::Explanation;
 use std::io::Write;

@@ -2,7 +2,7 @@
 
 pub mod cluster;
 pub mod discovery;
-mod documents;
+pub(crate) mod documents;
 pub mod files;
 pub mod kinds;
 pub mod limits;

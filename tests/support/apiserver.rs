@@ -73,6 +73,8 @@ pub enum Tls {
 struct State {
     /// (group, plural) -> objects
     objects: BTreeMap<(String, String), Vec<Value>>,
+    /// The admin port behind each ztunnel pod, for port-forward.
+    admins: Mutex<BTreeMap<String, super::portforward::Admin>>,
     faults: Mutex<Faults>,
     log: Mutex<Vec<(String, String)>>,
 }
@@ -184,6 +186,7 @@ impl ApiServer {
             objects: index,
             faults: Mutex::new(Faults::default()),
             log: Mutex::new(vec![]),
+            admins: Mutex::new(BTreeMap::new()),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -243,6 +246,11 @@ impl ApiServer {
             state,
             _runtime: runtime,
         }
+    }
+
+    /// What pod `pod`'s admin port does when port-forwarded to.
+    pub fn set_admin(&self, pod: &str, a: super::portforward::Admin) {
+        self.state.admins.lock().unwrap().insert(pod.into(), a);
     }
 
     pub fn set_faults(&self, f: Faults) {
@@ -339,11 +347,14 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
         );
         let mut auth = String::new();
         let mut body_len = 0usize;
+        let (mut ws_key, mut ws_protocols) = (String::new(), String::new());
         for l in lines {
             if let Some((k, v)) = l.split_once(':') {
                 match k.trim().to_ascii_lowercase().as_str() {
                     "authorization" => auth = v.trim().to_string(),
                     "content-length" => body_len = v.trim().parse().unwrap_or(0),
+                    "sec-websocket-key" => ws_key = v.trim().to_string(),
+                    "sec-websocket-protocol" => ws_protocols = v.trim().to_string(),
                     _ => {}
                 }
             }
@@ -369,6 +380,30 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             let text = "404 page not found\n";
             let head = format!("HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\r\n{text}", text.len());
             io.write_all(head.as_bytes()).await?;
+            io.flush().await?;
+            continue;
+        }
+        if let Some((pod, port)) = portforward_target(&target) {
+            let authorised = cert_auth || auth == format!("Bearer {TOKEN}");
+            let forbidden = faults.forbidden.contains("pods/portforward");
+            if authorised && !forbidden && !ws_key.is_empty() {
+                let admins = st.admins.lock().unwrap().clone();
+                let up = super::portforward::Upgrade {
+                    key: ws_key,
+                    protocols: ws_protocols,
+                };
+                super::portforward::serve(io, &pod, port, up, &admins).await;
+                return Ok(());
+            }
+            let (code, reason, msg) = if !authorised {
+                (401, "Unauthorized", "Unauthorized".to_string())
+            } else {
+                (403, "Forbidden", format!("pods \"{pod}\" is forbidden: User \"test\" cannot create resource \"pods/portforward\" in API group \"\" in the namespace \"istio-system\""))
+            };
+            let body = serde_json::to_vec(&status(code, reason, &msg).1).unwrap();
+            let head = format!("HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len());
+            io.write_all(head.as_bytes()).await?;
+            io.write_all(&body).await?;
             io.flush().await?;
             continue;
         }
@@ -414,6 +449,37 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             return Ok(()); // drop the connection mid-body
         }
     }
+}
+
+/// `(pod, port)` of `/api/v1/namespaces/NS/pods/NAME/portforward?ports=P`.
+fn portforward_target(target: &str) -> Option<(String, u16)> {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let seg: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let ["api", "v1", "namespaces", _, "pods", pod, "portforward"] = seg.as_slice() else {
+        return None;
+    };
+    let port = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("ports="))
+        .and_then(|p| p.split("%2C").next())
+        .and_then(|p| p.parse().ok())?;
+    Some((pod.to_string(), port))
+}
+
+/// `k=v,k2=v2` of a list's `labelSelector` (equality only), percent-decoded.
+fn label_selector(q: &BTreeMap<&str, &str>) -> Vec<(String, String)> {
+    let Some(raw) = q.get("labelSelector") else {
+        return Vec::new();
+    };
+    let decoded = raw
+        .replace("%3D", "=")
+        .replace("%2C", ",")
+        .replace("%2F", "/");
+    decoded
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// (status code, body, whether it is a list)
@@ -579,7 +645,16 @@ fn respond(
             }
         };
     }
-    let items: Vec<&Value> = all.iter().filter(in_ns).collect();
+    let wanted = label_selector(&q);
+    let items: Vec<&Value> = all
+        .iter()
+        .filter(in_ns)
+        .filter(|o| {
+            wanted
+                .iter()
+                .all(|(k, v)| o["metadata"]["labels"][k] == v.as_str())
+        })
+        .collect();
     let start: usize = q
         .get("continue")
         .and_then(|c| c.trim_start_matches('o').parse().ok())

@@ -5,6 +5,7 @@
 pub mod apiserver;
 pub mod cluster;
 pub mod consistency;
+pub mod portforward;
 
 use ambient_policy::explain::report::{Enforcement, Explanation, PolicyReport};
 use ambient_policy::explain::{explain, Scope};

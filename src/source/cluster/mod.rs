@@ -11,6 +11,7 @@
 mod connection;
 mod fetch;
 mod lists;
+pub mod ztunnel;
 
 pub use connection::{connect, Connection, Options};
 pub use lists::MAX_PAGES;

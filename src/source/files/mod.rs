@@ -16,6 +16,8 @@ mod kustomize;
 mod mesh_config;
 mod read;
 
+pub use read::read_text;
+
 use crate::error::Result;
 use crate::snapshot::{Snapshot, DEFAULT_ISTIO_NAMESPACE};
 use decode::Loader;

@@ -217,3 +217,26 @@ pub(super) fn io_reason(e: &std::io::Error) -> String {
         }
     }
 }
+
+/// One input that is not a manifest (a ztunnel config dump): a file, or `-` for stdin, as
+/// text within the same limits as manifests, with the same one-line errors.
+pub fn read_text(arg: &str) -> Result<String> {
+    if arg == "-" {
+        let bytes = read_limited(std::io::stdin().lock(), "stdin", 0)?;
+        return decode_text("stdin", bytes);
+    }
+    let p = Path::new(arg);
+    let cannot = |e: std::io::Error| Error::Input(format!("{arg}: cannot read: {}", io_reason(&e)));
+    if p.is_dir() {
+        return Err(Error::Input(format!(
+            "{arg}: a directory; give one dump file per node"
+        )));
+    }
+    let f = std::fs::File::open(p).map_err(cannot)?;
+    let len = f.metadata().map_err(cannot)?.len();
+    if len > MAX_FILE_BYTES {
+        return Err(too_big(arg));
+    }
+    let bytes = read_limited(f, arg, len as usize)?;
+    decode_text(arg, bytes)
+}
