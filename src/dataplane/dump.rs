@@ -28,9 +28,12 @@ pub fn parse(name: &str, text: &str) -> Result<Dump, String> {
             // `istioctl ztunnel-config all -o yaml`.
             json = crate::source::documents::yaml_to_json(text).map_err(|e| match e.at {
                 Some((line, col)) => {
-                    format!("{name}:{line}:{col}: not JSON or YAML: {}", e.message)
+                    format!("{name}:{line}:{col}: not a ztunnel config dump (not JSON, nor one YAML document: {})", e.message)
                 }
-                None => format!("{name}: not JSON or YAML: {}", e.message),
+                None => format!(
+                    "{name}: not a ztunnel config dump (not JSON, nor one YAML document: {})",
+                    e.message
+                ),
             })?;
             &json
         }
@@ -41,9 +44,16 @@ pub fn parse(name: &str, text: &str) -> Result<Dump, String> {
         |e: serde_json::Error| format!("{name}: not a ztunnel config dump: {}", one_line(&e));
     match &value {
         serde_json::Value::Object(m) => {
-            if !["workloads", "services", "policies"]
-                .iter()
-                .any(|k| m.contains_key(*k))
+            if ![
+                "workloads",
+                "services",
+                "policies",
+                "by_uid",
+                "by_vip",
+                "by_key",
+            ]
+            .iter()
+            .any(|k| m.contains_key(*k))
             {
                 return Err(format!(
                     "{name}: not a ztunnel config dump (no workloads, services or policies; give the output of `istioctl ztunnel-config all -o json` or ztunnel's /config_dump)"
@@ -56,8 +66,12 @@ pub fn parse(name: &str, text: &str) -> Result<Dump, String> {
                 form: Form::ConfigDump,
                 workloads: raw
                     .workloads
-                    .map(|c| c.0.into_iter().map(workload).collect()),
-                services: raw.services.map(|c| c.0.into_iter().map(service).collect()),
+                    .map(|c| once_each(c.0.into_iter().map(workload), |w| w.uid.clone())),
+                services: raw.services.map(|c| {
+                    once_each(c.0.into_iter().map(service), |s| {
+                        format!("{}/{}", s.namespace, s.name)
+                    })
+                }),
                 policies: raw
                     .policies
                     .map(|c| c.0.into_iter().map(policy).collect::<Result<_, _>>())
@@ -71,6 +85,12 @@ pub fn parse(name: &str, text: &str) -> Result<Dump, String> {
             "{name}: not a ztunnel config dump (neither an object nor a list)"
         )),
     }
+}
+
+/// Maps keyed by address or VIP hold an object once per address: keep the first of each.
+fn once_each<T>(items: impl Iterator<Item = T>, key: impl Fn(&T) -> String) -> Vec<T> {
+    let mut seen = std::collections::HashSet::new();
+    items.filter(|x| seen.insert(key(x))).collect()
 }
 
 fn one_line(e: &serde_json::Error) -> String {
@@ -187,13 +207,16 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Collection<T> {
     }
 }
 
+/// The top level. Before ztunnel's camelCase pass (#920-#925, 2024-04) the stores were dumped
+/// under their Rust names: workloads `by_uid` (also `by_addr`, one entry per address),
+/// services `by_vip` (one per VIP), policies `by_key`.
 #[derive(Deserialize)]
 struct RawDump {
-    #[serde(default)]
+    #[serde(default, alias = "by_uid")]
     workloads: Option<Collection<RawWorkload>>,
-    #[serde(default)]
+    #[serde(default, alias = "by_vip")]
     services: Option<Collection<RawService>>,
-    #[serde(default)]
+    #[serde(default, alias = "by_key")]
     policies: Option<Collection<RawPolicy>>,
 }
 

@@ -167,7 +167,7 @@ fn broken_and_hostile_dumps_are_one_line_errors() {
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     let cases: &[(&str, &str)] = &[
         ("", "empty"),
-        ("not json at all: [", "not JSON or YAML"),
+        ("not json at all: [", "not JSON, nor one YAML document"),
         ("{\"kind\": \"Pod\"}", "no workloads, services or policies"),
         ("[]", "an empty list"),
         ("[1, 2]", "not of ztunnel policies"),

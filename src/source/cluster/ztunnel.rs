@@ -186,7 +186,7 @@ fn encode(s: &str) -> String {
 async fn read_one(api: &kube::Api<Pod>, pod: &str, port: u16) -> Result<String, String> {
     let mut pf = api.portforward(pod, &[port]).await.map_err(|e| {
         let text = one_line(&describe(&e));
-        if text.contains("403") {
+        if text.contains("403") || text.contains("Forbidden") || text.contains("forbidden") {
             format!("{FORBIDDEN}: port-forward needs `create` on `pods/portforward`")
         } else {
             format!("port-forward failed: {}", scrub(&text))

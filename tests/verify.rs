@@ -1,0 +1,512 @@
+//! `verify`: the model against ztunnel config dumps captured from a real ztunnel
+//! (tests/fixtures/ztunnel, see its README): each scenario agrees; one change to a dump at a
+//! time is exactly one disagreement with its code; every form of the dump reads the same;
+//! bad dumps are one-line errors; and live, through port-forward on the test API server.
+
+mod support;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use support::apiserver::{Faults, TOKEN};
+use support::cluster::{example_objects, scratch, text, World, EXE};
+use support::portforward::Admin;
+
+const FIXTURES: &str = "tests/fixtures/ztunnel";
+const TRAPS: &str = "tests/scenarios/traps";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(EXE)
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn json_of(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)))
+}
+
+fn dump(scenario: &str) -> String {
+    format!("{FIXTURES}/{scenario}/config_dump.json")
+}
+
+/// The inputs each captured dump stands for (its README says which).
+fn scenarios() -> Vec<(&'static str, Vec<String>)> {
+    let trap = |t: &str| {
+        vec![
+            "-f".into(),
+            format!("{TRAPS}/base"),
+            "-f".into(),
+            format!("{TRAPS}/{t}"),
+        ]
+    };
+    let mut amb027a = trap("AMB027-waypoint-not-admitted.yaml");
+    amb027a.extend([
+        "--feature".into(),
+        "PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true".into(),
+    ]);
+    let l4 = "tests/scenarios/l4-policy";
+    vec![
+        ("bookinfo", vec!["-f".into(), "examples/bookinfo".into()]),
+        (
+            "l4-policy",
+            ["namespace", "samples", "policy"]
+                .iter()
+                .flat_map(|f| ["-f".to_string(), format!("{l4}/{f}.yaml")])
+                .collect(),
+        ),
+        (
+            "l4-policy-waypoint",
+            vec![
+                "-f".into(),
+                l4.into(),
+                "--namespace-labels".into(),
+                "ambient-demo=istio.io/dataplane-mode=ambient,istio.io/use-waypoint=waypoint"
+                    .into(),
+            ],
+        ),
+        (
+            "live-dump",
+            vec!["-f".into(), "tests/scenarios/live-dump".into()],
+        ),
+        ("trap-AMB010", trap("AMB010-permissive.yaml")),
+        ("trap-AMB019", trap("AMB019-port-level-quirk.yaml")),
+        ("trap-AMB027", trap("AMB027-waypoint-not-admitted.yaml")),
+        ("trap-AMB027-auto-allow", amb027a),
+    ]
+}
+
+fn verify(input: &[String], dumps: &[&str]) -> (Option<i32>, Value) {
+    let mut args: Vec<&str> = vec!["verify", "-o", "json"];
+    args.extend(input.iter().map(String::as_str));
+    for d in dumps {
+        args.extend(["--ztunnel-dump", d]);
+    }
+    let o = run(&args);
+    (o.status.code(), json_of(&o))
+}
+
+fn disagreements(v: &Value) -> Vec<(String, String)> {
+    v["verification"]["disagreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().into(),
+                d["object"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_captured_scenario_agrees_with_the_model() {
+    for (name, input) in scenarios() {
+        let (code, v) = verify(&input, &[&dump(name)]);
+        assert_eq!(disagreements(&v), vec![], "{name}: {v:#}");
+        assert_eq!(code, Some(0), "{name}");
+        let agreed = v["verification"]["agreed"].as_u64().unwrap();
+        assert!(agreed >= 1, "{name}: nothing compared");
+        assert_eq!(v["findings"], json!([]), "{name}");
+    }
+}
+
+/// The bookinfo dump, changed by `f`, written to a scratch file.
+fn mutated(name: &str, f: impl FnOnce(&mut Value)) -> PathBuf {
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(dump("bookinfo"))).unwrap())
+            .unwrap();
+    f(&mut v);
+    let dir = scratch(&format!("verify-{name}"));
+    let p = dir.join("config_dump.json");
+    std::fs::write(&p, serde_json::to_string(&v).unwrap()).unwrap();
+    p
+}
+
+fn find<'a>(v: &'a mut Value, list: &str, name: &str) -> &'a mut Value {
+    v[list]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|x| x["name"] == name)
+        .unwrap_or_else(|| panic!("{list} {name}"))
+}
+
+#[test]
+fn one_change_in_the_dataplane_is_one_disagreement() {
+    let input = vec!["-f".to_string(), "examples/bookinfo".into()];
+    type Mutation = Box<dyn FnOnce(&mut Value)>;
+    let cases: Vec<(&str, Mutation, &str, &str)> = vec![
+        (
+            "policy-missing",
+            Box::new(|v| {
+                v["policies"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|p| p["name"] != "ratings-from-reviews")
+            }),
+            "AMB060",
+            "AuthorizationPolicy/default/ratings-from-reviews",
+        ),
+        (
+            "rule-changed",
+            Box::new(|v| {
+                find(v, "policies", "ratings-from-reviews")["rules"][0][0][0]["destinationPorts"] =
+                    json!([9081])
+            }),
+            "AMB062",
+            "AuthorizationPolicy/default/ratings-from-reviews",
+        ),
+        (
+            "waypoint-different",
+            Box::new(|v| {
+                find(v, "services", "reviews")
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("waypoint");
+            }),
+            "AMB064",
+            "Service/default/reviews",
+        ),
+        (
+            "not-captured",
+            Box::new(|v| {
+                find(v, "workloads", "productpage-v1-7c9f8d6b5-abcde")["protocol"] = json!("TCP")
+            }),
+            "AMB063",
+            "Pod/default/productpage-v1-7c9f8d6b5-abcde",
+        ),
+        (
+            "extra-policy",
+            Box::new(|v| {
+                v["policies"].as_array_mut().unwrap().push(json!({
+                    "action": "Allow", "dryRun": false, "name": "stale-allow", "namespace": "default",
+                    "rules": [[[{"principals": [{"Exact": "cluster.local/ns/default/sa/old"}]}]]],
+                    "scope": "Namespace"}))
+            }),
+            "AMB061",
+            "ztunnel policy default/stale-allow",
+        ),
+        (
+            "dry-run-flipped",
+            Box::new(|v| find(v, "policies", "deny-debug-header")["dryRun"] = json!(true)),
+            "AMB062",
+            "AuthorizationPolicy/default/deny-debug-header",
+        ),
+        (
+            "attached-elsewhere",
+            Box::new(|v| {
+                find(v, "workloads", "details-v1-9e8d7c6b5-uvwxy")["authorizationPolicies"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!("default/legacy-lockdown"))
+            }),
+            "AMB065",
+            "Pod/default/details-v1-9e8d7c6b5-uvwxy",
+        ),
+        (
+            "other-identity",
+            Box::new(|v| {
+                find(v, "workloads", "ratings-v1-8f7d6c5b4-pqrst")["serviceAccount"] =
+                    json!("default")
+            }),
+            "AMB066",
+            "Pod/default/ratings-v1-8f7d6c5b4-pqrst",
+        ),
+        (
+            "workload-gone",
+            Box::new(|v| {
+                v["workloads"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|w| w["name"] != "details-v1-9e8d7c6b5-uvwxy")
+            }),
+            "AMB067",
+            "Pod/default/details-v1-9e8d7c6b5-uvwxy",
+        ),
+    ];
+    for (name, f, code, object) in cases {
+        let p = mutated(name, f);
+        let (exit, v) = verify(&input, &[p.to_str().unwrap()]);
+        assert_eq!(
+            disagreements(&v),
+            vec![(code.to_string(), object.to_string())],
+            "{name}: {v:#}"
+        );
+        let severity = v["findings"][0]["severity"].as_str().unwrap();
+        assert_eq!(exit, Some(i32::from(severity == "error")), "{name}");
+        let d = &v["verification"]["disagreements"][0];
+        for k in ["model", "dataplane", "cause"] {
+            assert!(!d[k].as_str().unwrap().is_empty(), "{name}: {k}");
+        }
+    }
+}
+
+/// A rule change shows both sides in the dump's own shape.
+#[test]
+fn a_changed_rule_names_both_sides() {
+    let p = mutated("rule-sides", |v| {
+        find(v, "policies", "ratings-from-reviews")["rules"][0][0][0]["destinationPorts"] =
+            json!([9081])
+    });
+    let (_, v) = verify(
+        &["-f".into(), "examples/bookinfo".into()],
+        &[p.to_str().unwrap()],
+    );
+    let d = &v["verification"]["disagreements"][0];
+    assert!(
+        d["model"]
+            .as_str()
+            .unwrap()
+            .contains(r#""destinationPorts":[9080]"#),
+        "{d}"
+    );
+    assert!(
+        d["dataplane"]
+            .as_str()
+            .unwrap()
+            .contains(r#""destinationPorts":[9081]"#),
+        "{d}"
+    );
+}
+
+/// The lossy and older forms read to the same comparison, and say what they lack.
+#[test]
+fn every_form_of_the_bookinfo_dump_agrees() {
+    let input = vec!["-f".to_string(), "examples/bookinfo".into()];
+    for (f, lacks) in [
+        ("config_dump.json", vec![]),
+        ("config_dump-map.json", vec!["dryRun"]),
+        ("config_dump-snake.json", vec!["dryRun"]),
+        ("zc-policy.json", vec!["dryRun", "workloads", "services"]),
+        (
+            "zc-workload.json",
+            vec!["policies", "services", "workload services", "networkMode"],
+        ),
+    ] {
+        let path = format!("{FIXTURES}/bookinfo/{f}");
+        let (code, v) = verify(&input, &[&path]);
+        assert_eq!(disagreements(&v), vec![], "{f}");
+        assert_eq!(code, Some(0), "{f}");
+        let said = &v["verification"]["nodes"][0]["lacks"];
+        if lacks.is_empty() {
+            assert!(said.is_null(), "{f}: {said}");
+        } else {
+            assert_eq!(said, &json!(lacks), "{f}");
+        }
+    }
+}
+
+#[test]
+fn two_nodes_holding_the_same_difference_are_one_disagreement() {
+    let p = mutated("two-nodes", |v| {
+        v["policies"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|p| p["name"] != "legacy-lockdown")
+    });
+    let (_, v) = verify(
+        &["-f".into(), "examples/bookinfo".into()],
+        &[p.to_str().unwrap(), &dump("bookinfo")],
+    );
+    let d = v["verification"]["disagreements"].as_array().unwrap();
+    assert_eq!(d.len(), 1, "{v:#}");
+    assert_eq!(
+        d[0]["nodes"],
+        json!([p.to_str().unwrap()]),
+        "only the node that lacks it"
+    );
+}
+
+#[test]
+fn bad_dumps_and_flags_are_one_line_errors() {
+    let dir = scratch("verify-bad");
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        "{\"policies\": [{\"name\": \"p\", \"scope\": \"Everywhere\", \"action\": \"Allow\"}]}",
+    )
+    .unwrap();
+    let bin = dir.join("bin.json");
+    std::fs::write(&bin, b"\x00\x01\x02").unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["verify", "-f", "examples/bookinfo"], "--ztunnel-dump"),
+        (
+            vec![
+                "verify",
+                "-f",
+                "examples/bookinfo",
+                "--ztunnel-dump",
+                bad.to_str().unwrap(),
+            ],
+            "unknown scope",
+        ),
+        (
+            vec![
+                "verify",
+                "-f",
+                "examples/bookinfo",
+                "--ztunnel-dump",
+                bin.to_str().unwrap(),
+            ],
+            "binary data",
+        ),
+        (
+            vec![
+                "verify",
+                "-f",
+                "examples/bookinfo",
+                "--ztunnel-dump",
+                "/nonexistent/d.json",
+            ],
+            "no such file",
+        ),
+        (
+            vec![
+                "verify",
+                "-f",
+                "examples/bookinfo",
+                "--ztunnel-dump",
+                "examples",
+            ],
+            "a directory",
+        ),
+        (
+            vec![
+                "verify",
+                "-f",
+                "examples/bookinfo",
+                "--ztunnel-dump",
+                "examples/bookinfo/00-mesh.yaml",
+            ],
+            "not a ztunnel config dump",
+        ),
+        (vec!["verify", "--proxy-admin-port", "99999"], "99999"),
+    ];
+    for (args, want) in cases {
+        let o = run(&args);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
+
+/// The bundled example served by the test API server, with ztunnel pods on three nodes.
+fn live_world(name: &str) -> World {
+    let mut objects = example_objects();
+    for (pod, node) in [
+        ("ztunnel-a", "node-a"),
+        ("ztunnel-b", "node-b"),
+        ("ztunnel-c", "node-c"),
+    ] {
+        objects.push(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": pod, "namespace": "istio-system", "labels": {"app": "ztunnel"}},
+            "spec": {"nodeName": node, "serviceAccountName": "ztunnel"},
+            "status": {"phase": "Running"}}));
+    }
+    World::start(name, objects, &[("test", Some("default"), TOKEN)])
+}
+
+#[test]
+fn live_reads_every_ztunnel_through_port_forward() {
+    let w = live_world("verify-live");
+    let body = std::fs::read_to_string(root().join(dump("bookinfo"))).unwrap();
+    for pod in ["ztunnel-a", "ztunnel-b", "ztunnel-c"] {
+        w.server.set_admin(pod, Admin::Dump(body.clone()));
+    }
+    let o = w.run(&["verify", "-n", "default", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v = json_of(&o);
+    let nodes = v["verification"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3, "{v:#}");
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n["error"].is_null() && n["policies"] == 6),
+        "{v:#}"
+    );
+    assert_eq!(disagreements(&v), vec![]);
+    let forwarded = w
+        .server
+        .requests()
+        .iter()
+        .filter(|(_, p)| p.ends_with("/portforward?&ports=15000"))
+        .count();
+    assert_eq!(forwarded, 3, "{:?}", w.server.requests());
+}
+
+#[test]
+fn a_node_that_does_not_answer_is_reported_and_the_rest_compared() {
+    let w = live_world("verify-partial");
+    let body = std::fs::read_to_string(root().join(dump("bookinfo"))).unwrap();
+    let changed = std::fs::read_to_string(mutated("partial-dump", |v| {
+        find(v, "policies", "ratings-from-reviews")["rules"][0][0][0]["destinationPorts"] =
+            json!([9081])
+    }))
+    .unwrap();
+    w.server.set_admin("ztunnel-a", Admin::Dump(body));
+    w.server.set_admin("ztunnel-b", Admin::Refused);
+    w.server.set_admin("ztunnel-c", Admin::Dump(changed));
+    let o = w.run(&["verify", "-n", "default", "-o", "json"]);
+    let v = json_of(&o);
+    assert_eq!(o.status.code(), Some(1), "{v:#}");
+    let nodes = v["verification"]["nodes"].as_array().unwrap();
+    let unread: Vec<&Value> = nodes.iter().filter(|n| !n["error"].is_null()).collect();
+    assert_eq!(unread.len(), 1, "{v:#}");
+    assert!(unread[0]["node"].as_str().unwrap().starts_with("ztunnel-b"));
+    assert!(
+        unread[0]["error"].as_str().unwrap().contains("refused"),
+        "{v:#}"
+    );
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, vec!["AMB062", "AMB069"], "{v:#}");
+    assert_eq!(
+        v["verification"]["disagreements"][0]["nodes"],
+        json!(["ztunnel-c (node node-c)"])
+    );
+}
+
+#[test]
+fn forbidden_port_forward_says_which_permission_and_no_credential() {
+    let w = live_world("verify-403");
+    w.server.set_faults(Faults {
+        forbidden: ["pods/portforward".to_string()].into(),
+        ..Faults::default()
+    });
+    let o = w.run(&["verify", "-n", "default"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("pods/portforward") && err.contains("clusterrole-verify.yaml"),
+        "{err}"
+    );
+    assert!(!err.contains(TOKEN) && !text(&o.stdout).contains(TOKEN));
+}
+
+#[test]
+fn no_ztunnel_pod_is_a_cluster_error() {
+    let w = World::start(
+        "verify-none",
+        example_objects(),
+        &[("test", Some("default"), TOKEN)],
+    );
+    let o = w.run(&["verify", "-n", "default"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("no running ztunnel pod in namespace istio-system"),
+        "{err}"
+    );
+}
