@@ -184,7 +184,22 @@ fn run_check(args: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
     // Validate every flag before reading anything.
     check::validate(&ask)?;
     let input = Input::new(&input_args)?;
+    if args.from_dataplane && input_args.offline() {
+        return Err(Error::Usage(
+            "--from-dataplane reads a ztunnel of the cluster: with -f or -k, give its dump with --ztunnel-dump FILE".into(),
+        ));
+    }
+    let mut dump = match &args.ztunnel_dump {
+        Some(f) => {
+            let text = crate::source::files::read_text(f)?;
+            Some(crate::dataplane::dump::parse(f, &text).map_err(Error::Input)?)
+        }
+        None => None,
+    };
     let (snap, namespace) = input.read(args.output == CheckOutput::Table)?;
+    if args.from_dataplane {
+        dump = Some(verify::first_dump(&input_args)?);
+    }
     // NAME-only forms use the given (or the context's) namespace; `-A` widens only the matrix.
     ask.namespace = if one_request {
         Some(
@@ -196,7 +211,20 @@ fn run_check(args: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
         namespace
     };
     let color = use_color(args.color);
-    let (text, code) = match check::run(&snap, &ask)? {
+    let answer = match dump {
+        Some(d) => {
+            if d.policies.is_none() {
+                return Err(Error::Input(format!(
+                    "{}: holds no policies ({}); give `istioctl ztunnel-config all -o json` or `policy -o json`",
+                    d.source,
+                    d.lacks.join(", ")
+                )));
+            }
+            check::run_on_dataplane(&snap, &ask, crate::dataplane::held(&d))?
+        }
+        None => check::run(&snap, &ask)?,
+    };
+    let (text, code) = match answer {
         Answer::One(r) => {
             let code = r.verdict.exit_code();
             let text = match args.output {

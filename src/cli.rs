@@ -473,6 +473,17 @@ pub struct CheckArgs {
     #[arg(long)]
     pub pod_ip: bool,
 
+    /// Decide the ztunnel hops on the policies this ztunnel config dump holds (its
+    /// /config_dump, or `istioctl ztunnel-config all -o json`) rather than on the model's
+    /// conversion, and say where the model would decide otherwise
+    #[arg(long = "ztunnel-dump", value_name = "FILE", value_hint = ValueHint::FilePath, conflicts_with = "from_dataplane")]
+    pub ztunnel_dump: Option<String>,
+
+    /// As --ztunnel-dump, with the dump read from a ztunnel of the cluster through
+    /// port-forward (see `verify`)
+    #[arg(long)]
+    pub from_dataplane: bool,
+
     /// Output format (mermaid and dot: one request, with both --from and --to)
     #[arg(short = 'o', long, value_enum, default_value_t = CheckOutput::Table)]
     pub output: CheckOutput,

@@ -367,7 +367,7 @@ fn bad_input() {
         ("a missing file",         &["-f", &missing], &["missing.yaml: cannot read: no such file or directory"]),
         ("a bad label selector",   &["-f", EXAMPLE, "-l", "app in web"], &["invalid label selector"]),
         ("--suppress unknown code", &["-f", EXAMPLE, "--suppress", "NOPE=x"], &["invalid --suppress"]),
-        ("--only unknown code",    &["-f", EXAMPLE, "--only", "AMB001,NOPE"], &["invalid --only \"NOPE\"", "matches no finding code (AMB001..AMB054)"]),
+        ("--only unknown code",    &["-f", EXAMPLE, "--only", "AMB001,NOPE"], &["invalid --only \"NOPE\"", "matches no finding code (AMB001..AMB069)"]),
         ("--only empty",           &["-f", EXAMPLE, "--only", ""], &["invalid --only \"\""]),
         ("--only a pattern of no code", &["-f", EXAMPLE, "--only", "XYZ*=AuthorizationPolicy/*"], &["invalid --only"]),
         ("--feature unknown",      &["-f", EXAMPLE, "--feature", "NOT_A_FLAG=true"], &["unknown --feature"]),

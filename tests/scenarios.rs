@@ -347,8 +347,9 @@ fn every_trap_of_the_catalogue_is_reported() {
         covered.push(code);
     }
     for c in ambient_policy::findings::CATALOGUE {
-        // Every code has a trap but those whose features test them elsewhere (none yet).
-        {
+        // Every code has a trap but `verify`'s (AMB060-AMB069): they compare the model with a
+        // ztunnel's dump, and tests/verify.rs raises each from a real dump changed once.
+        if !c.code.starts_with("AMB06") {
             assert!(
                 covered.iter().any(|x| x == c.code),
                 "no trap fixture for {}",

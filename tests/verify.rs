@@ -26,8 +26,19 @@ fn run(args: &[&str]) -> Output {
         .expect("binary runs")
 }
 
+/// `-o json`, checked against schema/verification.schema.json.
 fn json_of(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)))
+    let v: Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)));
+    let schema: Value =
+        serde_json::from_str(include_str!("../schema/verification.schema.json")).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).expect("a valid draft 2020-12 schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&v)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}\n{v:#}", errors.join("\n"));
+    v
 }
 
 fn dump(scenario: &str) -> String {
@@ -229,9 +240,21 @@ fn one_change_in_the_dataplane_is_one_disagreement() {
             "AMB067",
             "Pod/default/details-v1-9e8d7c6b5-uvwxy",
         ),
+        (
+            "service-gone",
+            Box::new(|v| {
+                v["services"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|s| s["name"] != "details")
+            }),
+            "AMB068",
+            "Service/default/details",
+        ),
     ];
     for (name, f, code, object) in cases {
         let p = mutated(name, f);
+        try_it_file(code, name, &p);
         let (exit, v) = verify(&input, &[p.to_str().unwrap()]);
         assert_eq!(
             disagreements(&v),
@@ -245,6 +268,30 @@ fn one_change_in_the_dataplane_is_one_disagreement() {
             assert!(!d[k].as_str().unwrap().is_empty(), "{name}: {k}");
         }
     }
+}
+
+/// docs/findings.md's "Try it" line of each code runs a committed copy of its mutation: it
+/// must stay the mutation the test makes (`UPDATE_FIXTURES=1` rewrites it).
+fn try_it_file(code: &str, name: &str, made: &Path) {
+    let committed = root().join(format!("{FIXTURES}/disagreements/{code}-{name}.json"));
+    let made_v: Value = serde_json::from_str(&std::fs::read_to_string(made).unwrap()).unwrap();
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        std::fs::create_dir_all(committed.parent().unwrap()).unwrap();
+        std::fs::write(
+            &committed,
+            serde_json::to_string_pretty(&made_v).unwrap() + "\n",
+        )
+        .unwrap();
+        return;
+    }
+    let text = std::fs::read_to_string(&committed)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_FIXTURES=1 writes it)", committed.display()));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        v == made_v,
+        "{} is not the {name} mutation (UPDATE_FIXTURES=1 rewrites it)",
+        committed.display()
+    );
 }
 
 /// A rule change shows both sides in the dump's own shape.

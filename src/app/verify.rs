@@ -93,3 +93,18 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8> {
     write_out(out, &text)?;
     Ok(code)
 }
+
+/// The first ztunnel of the cluster whose dump reads (`check --from-dataplane`).
+pub(super) fn first_dump(args: &crate::cli::InputArgs) -> Result<Dump> {
+    let reads = input::ztunnel_dumps(args, "app=ztunnel", 15000, false)?;
+    let mut why = String::new();
+    for r in reads {
+        let name = format!("ztunnel {}", r.pod);
+        match r.dump.and_then(|t| dump::parse(&name, &t)) {
+            Ok(d) => return Ok(d),
+            Err(e) if why.is_empty() => why = e,
+            Err(_) => {}
+        }
+    }
+    Err(Error::Cluster(format!("no ztunnel could be read: {why}")))
+}

@@ -234,7 +234,9 @@ pub(super) fn destination(
             let (outcomes, dec) = ix.decide_ztunnel(d, &conn);
             let held = ix.ztunnel(d);
             if dec.decision == Decision::Deny
-                && dec.policy.map(|p| held[p].origin) == Some(Origin::PeerAuthentication)
+                && dec
+                    .policy
+                    .is_some_and(|p| ix.is_peer_authentication(held[p].origin))
             {
                 return mtls_denied(r);
             }
@@ -243,7 +245,7 @@ pub(super) fn destination(
             }
             // The PeerAuthentication entry shows as the hop's mTLS requirement, not a line.
             let kept: Vec<usize> = (0..held.len())
-                .filter(|&k| held[k].origin != Origin::PeerAuthentication)
+                .filter(|&k| !ix.is_peer_authentication(held[k].origin))
                 .collect();
             let lines = kept
                 .iter()
@@ -252,6 +254,7 @@ pub(super) fn destination(
                     let (ns, name) = ix.held_name(h.origin);
                     let effect = match h.origin {
                         Origin::Policy(i) => ix.conversions[i].effect.as_str().to_string(),
+                        Origin::Dataplane(_) => "as-held".to_string(),
                         _ => "implicit".to_string(),
                     };
                     line(ns, &name, h.action.as_str(), &outcomes[k], Some(effect))

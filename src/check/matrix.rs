@@ -31,6 +31,9 @@ pub struct MatrixReport {
     /// Source x destination pairs actually evaluated (groups of sources alike times groups
     /// of destinations enforced alike); every other cell is a copy.
     pub evaluations: usize,
+    /// Decided on a ztunnel dump (`--ztunnel-dump`): the cells the model decides otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataplane: Option<super::dataplane::MatrixDataplane>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -331,6 +334,7 @@ pub fn build(
         cells,
         assumptions,
         evaluations,
+        dataplane: None,
     })
 }
 

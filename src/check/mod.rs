@@ -2,6 +2,7 @@
 //! reachability matrix. A thin pipeline over the same Snapshot and Mesh as `explain`:
 //! resolve the two ends, build the path, evaluate each hop (`enforce::evaluate`).
 
+pub mod dataplane;
 pub mod grammar;
 mod hop;
 pub mod matrix;
@@ -112,6 +113,36 @@ pub fn run(snap: &Snapshot, ask: &Ask) -> Result<Answer> {
     let q = query(ask)?;
     let mesh = Mesh::build(snap);
     let ix = Index::new(&mesh);
+    answer(&ix, ask, &q)
+}
+
+/// `check` with the destination ztunnels deciding on `dp` (a config dump), each verdict
+/// marked with whether the model's conversion decides the same.
+pub fn run_on_dataplane(
+    snap: &Snapshot,
+    ask: &Ask,
+    dp: crate::enforce::held::DataplanePolicies,
+) -> Result<Answer> {
+    let q = query(ask)?;
+    let mesh = Mesh::build(snap);
+    let source = dp.source.clone();
+    let model = answer(&Index::new(&mesh), ask, &q)?;
+    let real = answer(&Index::new(&mesh).with_dataplane(dp), ask, &q)?;
+    Ok(match (real, model) {
+        (Answer::One(mut r), Answer::One(m)) => {
+            dataplane::one(&mut r, &m, &source);
+            Answer::One(r)
+        }
+        (Answer::Matrix(mut r), Answer::Matrix(m)) => {
+            dataplane::matrix(&mut r, &m, &source);
+            Answer::Matrix(r)
+        }
+        (real, _) => real,
+    })
+}
+
+fn answer(ix: &Index, ask: &Ask, q: &Query) -> Result<Answer> {
+    let (mesh, q) = (ix.mesh, q.clone());
     let ns = ask.namespace.as_deref().unwrap_or("default");
     let client = ask
         .from
@@ -133,9 +164,9 @@ pub fn run(snap: &Snapshot, ask: &Ask) -> Result<Answer> {
         c
     };
     Ok(match (client, target) {
-        (Some(c), Some(t)) => Answer::One(Box::new(path::check(&ix, &force_plaintext(c), &t, &q))),
+        (Some(c), Some(t)) => Answer::One(Box::new(path::check(ix, &force_plaintext(c), &t, &q))),
         (c, t) => Answer::Matrix(Box::new(matrix::build(
-            &ix,
+            ix,
             c.map(force_plaintext),
             t,
             &q,

@@ -234,6 +234,7 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
         assumptions,
         notes,
         version_rules,
+        dataplane: None,
     }
 }
 

@@ -21,6 +21,9 @@ pub struct CheckReport {
     pub notes: Vec<String>,
     /// The version-dependent rules that decided something on this path (SEMANTICS.md 13).
     pub version_rules: Vec<RuleRow>,
+    /// Decided on a ztunnel dump (`--ztunnel-dump`): the source, and the model's verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataplane: Option<super::dataplane::DataplaneCheck>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -158,7 +158,8 @@ pub fn expect(ix: &Index, ns: Option<&str>) -> Expected {
                         let m = &snap.authorization_policies[i].metadata;
                         keys.insert(format!("{}/{}", m.namespace, m.name));
                     }
-                    Origin::Policy(_) => {}
+                    // The model's prediction is never built over a dump.
+                    Origin::Policy(_) | Origin::Dataplane(_) => {}
                     Origin::PeerAuthentication => {
                         let (key, pa) = pa_policy(ix, d, &root);
                         if let Some(pa) = pa {

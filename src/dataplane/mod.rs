@@ -104,3 +104,40 @@ pub fn address_ip(dest: &str) -> Option<&str> {
     let ip = dest.rsplit_once('/').map_or(dest, |(_, ip)| ip);
     ip.parse::<std::net::IpAddr>().is_ok().then_some(ip)
 }
+
+/// What the engine decides on when `check` is given a dump: its policies, and each
+/// workload's selector keys by pod name and by `workloadName`.
+pub fn held(d: &Dump) -> crate::enforce::held::DataplanePolicies {
+    use crate::enforce::held::{DataplanePolicies, HeldPolicy};
+    let workloads = d.workloads.as_ref().map(|ws| {
+        let mut m = std::collections::HashMap::new();
+        for w in ws {
+            m.insert(
+                (w.namespace.clone(), w.name.clone()),
+                w.authorization_policies.clone(),
+            );
+            if let Some(owner) = &w.workload_name {
+                m.entry((w.namespace.clone(), owner.clone()))
+                    .or_insert_with(|| w.authorization_policies.clone());
+            }
+        }
+        m
+    });
+    DataplanePolicies {
+        source: d.source.clone(),
+        policies: d
+            .policies
+            .iter()
+            .flatten()
+            .map(|p| HeldPolicy {
+                namespace: p.namespace.clone(),
+                name: p.name.clone(),
+                scope: p.scope,
+                action: p.action,
+                dry_run: p.dry_run.unwrap_or(false),
+                rules: p.rules.clone(),
+            })
+            .collect(),
+        workloads,
+    }
+}

@@ -10,6 +10,7 @@ use super::attach::{RefOutcome, RefResolution};
 use super::evaluate::envoy::{self, Request};
 use super::evaluate::l4::{self, Conn};
 use super::evaluate::{HopDecision, Outcome};
+use super::held::DataplanePolicies;
 use super::netpol::NetworkPolicies;
 use super::peerauth::{self, MtlsOutcome};
 use super::ztunnel::{self, Action, Clause, Conversion, Match, Scope, StringMatch, ZRule};
@@ -28,6 +29,8 @@ pub enum Origin {
     /// `PILOT_AUTO_ALLOW_WAYPOINT_POLICY`: the ALLOW for waypoint `Mesh::waypoints[w]`
     /// (SEMANTICS.md 5.4).
     ImplicitWaypoint(usize),
+    /// The `k`th policy of a ztunnel's dump (`Index::with_dataplane`).
+    Dataplane(usize),
 }
 
 /// One policy a destination ztunnel holds.
@@ -68,6 +71,8 @@ pub struct Index<'a> {
     /// The NetworkPolicies, indexed on first use.
     netpol: OnceCell<NetworkPolicies<'a>>,
     sigs: Vec<OnceCell<String>>,
+    /// What ztunnel really holds, when deciding on a dump rather than on the model.
+    dataplane: Option<DataplanePolicies>,
 }
 
 fn by_chain(refs: &[Vec<RefResolution>]) -> HashMap<(usize, Chain), Vec<usize>> {
@@ -177,7 +182,69 @@ impl<'a> Index<'a> {
             mtls: (0..n).map(|_| OnceCell::new()).collect(),
             sigs: (0..n).map(|_| OnceCell::new()).collect(),
             netpol: OnceCell::new(),
+            dataplane: None,
         }
+    }
+
+    /// Destination ztunnels decide on the policies of `dp` (a config dump), not on the
+    /// model's conversion; everything else stays the model's.
+    pub fn with_dataplane(mut self, dp: DataplanePolicies) -> Self {
+        self.dataplane = Some(dp);
+        self.ztunnel = (0..self.snap.pods.len()).map(|_| OnceCell::new()).collect();
+        self
+    }
+
+    /// The dump the destination ztunnels decide on, if any.
+    pub fn dataplane(&self) -> Option<&DataplanePolicies> {
+        self.dataplane.as_ref()
+    }
+
+    /// Whether an entry is istiod's DENY of plaintext (from PeerAuthentication), in the model
+    /// or in a dump.
+    pub fn is_peer_authentication(&self, origin: Origin) -> bool {
+        match origin {
+            Origin::PeerAuthentication => true,
+            Origin::Dataplane(k) => self
+                .dataplane
+                .as_ref()
+                .is_some_and(|dp| super::held::is_peer_authentication(&dp.policies[k].name)),
+            _ => false,
+        }
+    }
+
+    /// Pod `d`'s entries in a dump (`with_dataplane`), in Istio's order.
+    fn dataplane_held(&self, dp: &DataplanePolicies, d: usize) -> Vec<Held> {
+        let pod = &self.snap.pods[d];
+        let mut names: Vec<&str> = vec![&pod.metadata.name];
+        names.extend(pod.controllers.iter().map(|(_, n)| n.as_str()));
+        let model_keys: Vec<String> = self.zt_attached()[d]
+            .iter()
+            .map(|&i| {
+                let m = &self.snap.authorization_policies[i].metadata;
+                format!("{}/{}", m.namespace, m.name)
+            })
+            .collect();
+        let mut out: Vec<Held> = dp
+            .for_workload(&pod.metadata.namespace, &names, &model_keys)
+            .into_iter()
+            .map(|k| Held {
+                origin: Origin::Dataplane(k),
+                action: dp.policies[k].action,
+            })
+            .collect();
+        out.sort_by_cached_key(|h| {
+            let Origin::Dataplane(k) = h.origin else {
+                unreachable!()
+            };
+            let p = &dp.policies[k];
+            (
+                h.action != Action::Deny,
+                !super::held::is_peer_authentication(&p.name),
+                p.namespace.clone(),
+                p.name.clone(),
+            )
+        });
+        out
     }
 
     /// The Kubernetes NetworkPolicies, the gate below Istio's on every wire.
@@ -296,6 +363,9 @@ impl<'a> Index<'a> {
             if self.mesh.pods[d].dataplane != Dataplane::Ambient {
                 return Vec::new();
             }
+            if let Some(dp) = &self.dataplane {
+                return self.dataplane_held(dp, d);
+            }
             let mut out: Vec<Held> = self.zt_attached()[d]
                 .iter()
                 .map(|&i| Held {
@@ -340,6 +410,10 @@ impl<'a> Index<'a> {
             Origin::Policy(i) => &self.conversions[i].rules,
             Origin::PeerAuthentication => &self.mtls(d).deny_rules,
             Origin::ImplicitWaypoint(w) => &self.implicit[w],
+            Origin::Dataplane(k) => self
+                .dataplane
+                .as_ref()
+                .map_or(&[][..], |dp| &dp.policies[k].rules),
         }
     }
 
@@ -358,6 +432,10 @@ impl<'a> Index<'a> {
                     format!("istio_allow_waypoint_{}_{}", wp.namespace, wp.name),
                 )
             }
+            Origin::Dataplane(k) => match &self.dataplane {
+                Some(dp) => (&dp.policies[k].namespace, dp.policies[k].name.clone()),
+                None => ("", String::new()),
+            },
         }
     }
 

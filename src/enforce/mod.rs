@@ -4,6 +4,7 @@
 
 pub mod attach;
 pub mod evaluate;
+pub mod held;
 pub mod hops;
 pub mod index;
 pub mod netpol;

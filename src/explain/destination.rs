@@ -17,7 +17,7 @@ pub(super) fn key(ix: &Index, origin: Origin) -> String {
             resource_key("AuthorizationPolicy", &m.namespace, &m.name)
         }
         Origin::PeerAuthentication => "PeerAuthentication".into(),
-        Origin::ImplicitWaypoint(_) => {
+        Origin::ImplicitWaypoint(_) | Origin::Dataplane(_) => {
             let (ns, name) = ix.held_name(origin);
             format!("{ns}/{name}")
         }
@@ -36,6 +36,7 @@ pub(super) fn label(ix: &Index, d: usize, origin: Origin) -> String {
             format!("PeerAuthentication mTLS {}", ix.mtls(d).outcome.describe())
         }
         Origin::ImplicitWaypoint(_) => format!("{} (implicit)", key(ix, origin)),
+        Origin::Dataplane(_) => format!("{} (as held)", key(ix, origin)),
     }
 }
 
@@ -47,6 +48,7 @@ pub(super) fn entries(ix: &Index, d: usize) -> Vec<Held> {
         Origin::Policy(_) => (0, key(ix, h.origin), 0),
         Origin::PeerAuthentication => (1, String::new(), 0),
         Origin::ImplicitWaypoint(w) => (2, String::new(), w),
+        Origin::Dataplane(k) => (3, String::new(), k),
     });
     held
 }
