@@ -896,3 +896,152 @@ spec:
     ]));
     assert!(!codes(&v).contains(&"AMB042".into()), "{:?}", codes(&v));
 }
+
+/// `check` from curl to httpbin with these extra arguments: (exit code, report).
+fn check_curl(extra: &[&str]) -> (Option<i32>, Value) {
+    let mut a = vec![
+        "check",
+        "--from",
+        "deploy/shop/curl",
+        "--to",
+        "svc/shop/httpbin:8000",
+        "-f",
+        BASE,
+        "-o",
+        "json",
+    ];
+    a.extend(extra);
+    let o = run(&a);
+    (o.status.code(), json_of(&o))
+}
+
+fn notes(v: &Value) -> Vec<String> {
+    v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// serviceAccounts came in 1.25: on 1.24 the DENY whose only source is serviceAccounts is
+/// refused (nothing enforces it, AMB043, check lets curl through and says why); from 1.25 it
+/// denies curl and nothing is said. A source with other fields keeps them on 1.24 (broader).
+#[test]
+fn service_accounts_from_1_25() {
+    let trap = "tests/scenarios/traps/AMB043-service-accounts-unknown.yaml";
+    for (version, refused) in [("1.24.6", true), ("1.24.0", true), ("1.25.0", false)] {
+        let v = json_of(&run(&[
+            "explain",
+            "-f",
+            BASE,
+            "-f",
+            trap,
+            "--istio-version",
+            version,
+            "-o",
+            "json",
+        ]));
+        assert_eq!(codes(&v).contains(&"AMB043".into()), refused, "{version}");
+        let ranges = rule_ranges(&v, "source-service-accounts");
+        assert_eq!(ranges.len(), usize::from(refused), "{version}");
+        let p = v["policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "deny-curl")
+            .unwrap();
+        let by: Vec<&str> = p["enforcement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["enforcedBy"].as_str().unwrap())
+            .collect();
+        assert_eq!(by, [if refused { "none" } else { "ztunnel" }], "{version}");
+        let (code, c) = check_curl(&["-f", trap, "--istio-version", version]);
+        assert_eq!(code, Some(if refused { 0 } else { 1 }), "{version}: {c}");
+        let said = notes(&c)
+            .iter()
+            .any(|n| n.contains("deny-curl is not in effect"));
+        assert_eq!(said, refused, "{version}: {c}");
+    }
+    // The version read from the trap's istiod Deployment (1.24.6).
+    let (code, _) = check_curl(&["-f", trap]);
+    assert_eq!(code, Some(0));
+
+    // Pruned, not refused: the entry keeps its ipBlocks, so on 1.24 the DENY hits every
+    // client of 10.0.0.0/8, curl included, at ztunnel and at a waypoint alike.
+    let broader = "apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-ops, namespace: shop}
+spec:
+  selector:
+    matchLabels: {app: httpbin}
+  action: DENY
+  rules:
+  - from:
+    - source:
+        serviceAccounts: [ops]
+        ipBlocks: [10.0.0.0/8]
+";
+    let waypoint_bound = broader.replace(
+        "  selector:\n    matchLabels: {app: httpbin}\n",
+        "  targetRefs:\n  - {kind: Service, group: \"\", name: httpbin}\n",
+    ) + "---
+apiVersion: v1
+kind: Service
+metadata:
+  name: httpbin
+  namespace: shop
+  labels: {app: httpbin, istio.io/use-waypoint: waypoint}
+spec:
+  ports:
+  - {name: http, port: 8000, targetPort: 8080}
+  selector: {app: httpbin}
+";
+    for (name, doc) in [
+        ("ztunnel", broader.to_string()),
+        ("waypoint", waypoint_bound),
+    ] {
+        let dir = files(&format!("versions-sa-pruned-{name}"), &[("p.yaml", &doc)]);
+        let d = dir.to_str().unwrap();
+        // (version, source IP, denied)
+        for (version, ip, denied) in [
+            ("1.24.6", "10.1.2.3", true),
+            ("1.24.6", "192.168.1.2", false),
+            ("1.25.0", "10.1.2.3", false),
+        ] {
+            let (code, c) = check_curl(&["-f", d, "--istio-version", version, "--source-ip", ip]);
+            let what = format!("{name} {version} {ip}: {c}");
+            assert_eq!(code, Some(if denied { 1 } else { 0 }), "{what}");
+            let said = notes(&c)
+                .iter()
+                .any(|n| n.contains("deny-ops is evaluated without rule 1 serviceAccounts"));
+            assert_eq!(said, version == "1.24.6", "{what}");
+        }
+        let v = json_of(&run(&[
+            "explain",
+            "-f",
+            BASE,
+            "-f",
+            d,
+            "--istio-version",
+            "1.24.6",
+            "-o",
+            "json",
+        ]));
+        let msg = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "AMB043")
+            .unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            msg.contains("this DENY denies more clients than written"),
+            "{msg}"
+        );
+    }
+}

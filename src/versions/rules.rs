@@ -61,6 +61,9 @@ rows! {
     GatewayClassRef: "targetRefs-gatewayclass", "istiod >= 1.25",
         "a targetRef to GatewayClass istio-waypoint applies at every waypoint of the class (policy in the root namespace)",
         "istio/istio#54780, backport #54910";
+    ServiceAccountsUnknown: "source-service-accounts", "istiod < 1.25",
+        "source.serviceAccounts and notServiceAccounts are not fields of AuthorizationPolicy: the API server prunes them (kubectl's strict validation refuses them) and istiod ignores them; a source left empty is refused by istiod's validation, so the policy is not in effect",
+        "manifests/charts/base/files/crd-all.gen.yaml, pkg/config/validation/validation.go (`from.source` must not be empty) and pilot/pkg/config/kube/crd/conversion.go (ApplyJSON ignores unknown fields) at 1.24.0; istio/istio#54091 (added in 1.25)";
     LayeredNone: "layered-waypoint-authorization", "istiod < 1.25",
         "ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES does not exist: waypoints ignore selector policies",
         "istio/istio#54833 (added in 1.25)";
@@ -237,6 +240,12 @@ impl Rules {
         (self.istiod.version < v(30, 0)).then(|| self.apply(Row::EnvoyRegexUnescaped))
     }
 
+    /// Asked for a policy that uses `source.serviceAccounts` or `notServiceAccounts`: the
+    /// row that says istiod does not know them (before 1.25), or `None` when it does.
+    pub fn service_accounts_unknown(&self) -> Option<Row> {
+        (self.istiod.version < v(25, 0)).then(|| self.apply(Row::ServiceAccountsUnknown))
+    }
+
     /// Asked for a CUSTOM or AUDIT policy that would otherwise reach ztunnel.
     pub fn custom_audit_not_sent(&self) -> Row {
         self.apply(Row::CustomAuditNotSent)
@@ -303,6 +312,14 @@ mod tests {
             let i = Running::detect(Some((ver, "flag")), None);
             Rules::new(i.clone(), i, false, flag).layered_waypoint_policies()
         };
+        assert_eq!(
+            rules("1.24.9", None, false).service_accounts_unknown(),
+            Some(Row::ServiceAccountsUnknown)
+        );
+        assert_eq!(
+            rules("1.25.0", None, false).service_accounts_unknown(),
+            None
+        );
         assert!(!layered("1.24.9", true) && layered("1.25.0", true) && !layered("1.30.0", false));
     }
 
