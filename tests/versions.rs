@@ -1045,3 +1045,150 @@ spec:
         );
     }
 }
+
+/// A ServiceEntry in shop and httpbin's Service, both labelled for the waypoint of namespace
+/// egress (which admits every namespace), and the mesh config's serviceEntryVisibility.
+fn cross_namespace_entry(visibility: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Namespace
+metadata:
+  name: egress
+  labels: {{istio.io/dataplane-mode: ambient}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: egress-waypoint
+  namespace: egress
+  labels: {{istio.io/waypoint-for: service}}
+spec:
+  gatewayClassName: istio-waypoint
+  listeners:
+  - name: mesh
+    port: 15008
+    protocol: HBONE
+    allowedRoutes:
+      namespaces: {{from: All}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: api
+  namespace: shop
+  labels:
+    istio.io/use-waypoint: egress-waypoint
+    istio.io/use-waypoint-namespace: egress
+spec:
+  hosts: [api.example.com]
+  ports:
+  - {{number: 443, name: tls, protocol: TLS}}
+  resolution: DNS
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: httpbin
+  namespace: shop
+  labels:
+    app: httpbin
+    istio.io/use-waypoint: egress-waypoint
+    istio.io/use-waypoint-namespace: egress
+spec:
+  ports:
+  - {{name: http, port: 8000, targetPort: 8080}}
+  selector: {{app: httpbin}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: istio
+  namespace: istio-system
+data:
+  mesh: |-
+    serviceEntryVisibility:
+{visibility}"
+    )
+}
+
+/// meshConfig.serviceEntryVisibility from 1.31: a NAMESPACE-visible ServiceEntry refuses the
+/// waypoint of another namespace (CrossNamespaceWaypointForbidden, AMB008, check crosses no
+/// waypoint); httpbin's Service keeps it; a namespace the visibility policies make PUBLIC keeps
+/// it too; before 1.31 the setting is not read, and the row says so.
+#[test]
+fn service_entry_visibility_from_1_31() {
+    let namespace = "      defaultVisibility: NAMESPACE\n";
+    let public_for_ambient = "      defaultVisibility: NAMESPACE
+      policies:
+      - visibility: PUBLIC
+        matchingRules:
+        - namespaceSelector:
+            matchLabels: {istio.io/dataplane-mode: ambient}
+";
+    // (visibility, istiod image tag, the entry's waypoint error, row range)
+    let cases = [
+        (
+            namespace,
+            "1.31.0",
+            Some("CrossNamespaceWaypointForbidden"),
+            "istiod >= 1.31",
+        ),
+        (namespace, "1.30.2", None, "istiod < 1.31"),
+        (public_for_ambient, "1.31.0", None, ""),
+    ];
+    for (i, (vis, tag, error, range)) in cases.into_iter().enumerate() {
+        let istiod = istio(&format!("docker.io/istio/pilot:{tag}"), None, &[]);
+        let dir = files(
+            &format!("versions-sev-{i}"),
+            &[
+                ("istio.yaml", &istiod),
+                ("sev.yaml", &cross_namespace_entry(vis)),
+            ],
+        );
+        let d = dir.to_str().unwrap();
+        let what = format!("{tag} {vis:?}");
+        let v = json_of(&run(&["explain", "-f", BASE, "-f", d, "-o", "json"]));
+        let svc = |name: &str| {
+            v["services"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["name"] == name)
+                .unwrap()
+                .clone()
+        };
+        let (api, httpbin) = (svc("api"), svc("httpbin"));
+        assert_eq!(api["waypointError"].as_str(), error, "{what}: {api}");
+        assert_eq!(api["waypoint"].is_null(), error.is_some(), "{what}: {api}");
+        assert_eq!(httpbin["waypoint"], "egress/egress-waypoint", "{what}");
+        assert_eq!(
+            codes(&v).contains(&"AMB008".into()),
+            error.is_some(),
+            "{what}"
+        );
+        let ranges = rule_ranges(&v, "serviceentry-visibility");
+        let want: Vec<&str> = [range].into_iter().filter(|r| !r.is_empty()).collect();
+        assert_eq!(ranges, want, "{what}");
+        let o = run(&[
+            "check",
+            "--from",
+            "deploy/shop/curl",
+            "--to",
+            "api.example.com:443",
+            "-f",
+            BASE,
+            "-f",
+            d,
+            "-o",
+            "json",
+        ]);
+        let c = json_of(&o);
+        let via_waypoint = c["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["component"] == "waypoint");
+        assert_eq!(via_waypoint, error.is_none(), "{what}: {c}");
+        assert_eq!(rule_ranges(&c, "serviceentry-visibility"), want, "{what}");
+    }
+}

@@ -258,6 +258,19 @@ fn version_notes(
         .iter()
         .map(|&d| ix.snap.pods[d].metadata.namespace.as_str())
         .collect();
+    if let crate::enforce::hops::Addressed::Service { entry: true, index } = target.addressed {
+        if let Some(row) = ix.mesh.service_entries[index].binding.rule {
+            let m = &ix.snap.service_entries[index].metadata;
+            notes.push(format!(
+                "ServiceEntry {}/{}, {}: {}",
+                m.namespace,
+                m.name,
+                ix.mesh.rules.versions_phrase(row),
+                row.info().applied
+            ));
+            rows.push(row);
+        }
+    }
     for (i, a) in ix.admitted.iter().enumerate() {
         let Some(u) = &a.unknown else { continue };
         let m = &ix.snap.authorization_policies[i].metadata;

@@ -73,6 +73,12 @@ rows! {
     TrustDomainsDropped: "trust-domains-at-ztunnel", "istiod >= 1.31",
         "source.trustDomains and notTrustDomains are honoured by waypoints and sidecars but dropped by the conversion for ztunnel, without a status warning",
         "pilot/pkg/security/authz/model/model.go; handleRule in AMB/authorization.go at 1.31.0-rc.0; istio/api#3665, istio/istio#59358";
+    ServiceEntryVisibilityUnread: "serviceentry-visibility", "istiod < 1.31",
+        "meshConfig.serviceEntryVisibility is not read: a ServiceEntry binds to a waypoint in any namespace that admits it",
+        "istio/istio#60870 (added in 1.31)";
+    ServiceEntryVisibility: "serviceentry-visibility", "istiod >= 1.31",
+        "meshConfig.serviceEntryVisibility: a ServiceEntry whose namespace resolves to NAMESPACE visibility refuses a waypoint in another namespace (CrossNamespaceWaypointForbidden); Kubernetes Services are unaffected",
+        "fetchWaypointForService in pilot/pkg/serviceregistry/ambient/waypoints.go and VisibilityFor in pilot/pkg/model/serviceentry_visibility.go at 1.31.0-rc.0; istio/istio#60870";
     EnvoyRegexUnescaped: "envoy-regex-escaping", "proxies < 1.30",
         "waypoints and sidecars put serviceAccounts, namespaces and suffix principals into a regex without escaping metacharacters: they may match more than written",
         "CVE-2026-39350; istio/istio#59700, #59992 (1.30 release notes)";
@@ -244,6 +250,16 @@ impl Rules {
     /// row that says istiod does not know them (before 1.25), or `None` when it does.
     pub fn service_accounts_unknown(&self) -> Option<Row> {
         (self.istiod.version < v(25, 0)).then(|| self.apply(Row::ServiceAccountsUnknown))
+    }
+
+    /// Asked for a ServiceEntry bound to a waypoint in another namespace while the mesh config
+    /// sets `serviceEntryVisibility`: whether istiod reads it (1.31+).
+    pub fn service_entry_visibility(&self) -> (bool, Row) {
+        if self.istiod.version < v(31, 0) {
+            (false, self.apply(Row::ServiceEntryVisibilityUnread))
+        } else {
+            (true, self.apply(Row::ServiceEntryVisibility))
+        }
     }
 
     /// Asked for a CUSTOM or AUDIT policy that would otherwise reach ztunnel.
