@@ -333,7 +333,9 @@ policies:
         )
         .unwrap();
         let labels = |kv: &[(&str, &str)]| -> Labels {
-            kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
         };
         let cases = [
             (labels(&[("tier", "secret"), ("env", "prod")]), "NONE"),
