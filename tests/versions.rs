@@ -1192,3 +1192,53 @@ fn service_entry_visibility_from_1_31() {
         assert_eq!(rule_ranges(&c, "serviceentry-visibility"), want, "{what}");
     }
 }
+
+/// AMB044 from the Helm-shaped istiod and ztunnel: ztunnel two minors behind or newer than
+/// istiod; not at one minor behind, at the same minor, or when ztunnel's version is unknown.
+#[test]
+fn unsupported_skew_between_istiod_and_ztunnel() {
+    // (istiod, ztunnel, unsupported)
+    let cases = [
+        ("1.30.1", Some("1.28.3"), true),
+        ("1.28.3", Some("1.29.0"), true),
+        ("1.29.0", Some("1.28.3"), false),
+        ("1.28.0", Some("1.28.3"), false),
+        ("1.30.1", None, false),
+    ];
+    for (i, (istiod, zt, unsupported)) in cases.into_iter().enumerate() {
+        let zt_image = zt.map(|z| format!("docker.io/istio/ztunnel:{z}"));
+        let helm = istio(
+            &format!("docker.io/istio/pilot:{istiod}"),
+            zt_image.as_deref(),
+            &[],
+        );
+        let dir = files(&format!("versions-skew-{i}"), &[("istio.yaml", &helm)]);
+        let d = dir.to_str().unwrap();
+        let what = format!("istiod {istiod}, ztunnel {zt:?}");
+        let v = json_of(&run(&["explain", "-f", BASE, "-f", d, "-o", "json"]));
+        let hit = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "AMB044");
+        assert_eq!(hit.is_some(), unsupported, "{what}");
+        if let Some(f) = hit {
+            assert_eq!(f["resource"], "DaemonSet/istio-system/ztunnel", "{what}");
+            assert!(
+                f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("with istiod {istiod} and ztunnel {}", zt.unwrap())),
+                "{f}"
+            );
+        }
+        let want: Vec<&str> = if unsupported { vec!["all"] } else { vec![] };
+        assert_eq!(rule_ranges(&v, "istiod-ztunnel-skew"), want, "{what}");
+        let (_, c) = check_curl(&["-f", d]);
+        assert_eq!(rule_ranges(&c, "istiod-ztunnel-skew"), want, "{what}");
+        let said = notes(&c)
+            .iter()
+            .any(|n| n.contains("outside Istio's supported skew"));
+        assert_eq!(said, unsupported, "{what}: {c}");
+    }
+}

@@ -258,6 +258,13 @@ fn version_notes(
         .iter()
         .map(|&d| ix.snap.pods[d].metadata.namespace.as_str())
         .collect();
+    if let Some((row, why)) = ix.mesh.rules.unsupported_skew() {
+        notes.push(format!(
+            "{}: {why}, outside Istio's supported skew; the verdict assumes each runs its own release's rules",
+            ix.mesh.rules.versions_phrase(row)
+        ));
+        rows.push(row);
+    }
     if let crate::enforce::hops::Addressed::Service { entry: true, index } = target.addressed {
         if let Some(row) = ix.mesh.service_entries[index].binding.rule {
             let m = &ix.snap.service_entries[index].metadata;

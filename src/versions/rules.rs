@@ -82,6 +82,9 @@ rows! {
     EnvoyRegexUnescaped: "envoy-regex-escaping", "proxies < 1.30",
         "waypoints and sidecars put serviceAccounts, namespaces and suffix principals into a regex without escaping metacharacters: they may match more than written",
         "CVE-2026-39350; istio/istio#59700, #59992 (1.30 release notes)";
+    SkewUnsupported: "istiod-ztunnel-skew", "all",
+        "ztunnel 1.x is supported with istiod 1.x and 1.x+1 only: a ztunnel newer than istiod, or two or more minor releases behind it, runs unsupported (verdicts assume each follows its own release)",
+        "istio.io docs/ambient/upgrade/helm (\"The ztunnel at version 1.x is generally compatible with the control plane at version 1.x+1 and 1.x\"; upgrade istiod before ztunnel)";
     CustomAuditNotSent: "custom-audit-at-ztunnel", "all",
         "CUSTOM and AUDIT policies are never sent to ztunnel (ZtunnelAccepted=False)",
         "AMB/authorization.go (\"ztunnel does not support the %s action\")";
@@ -159,7 +162,10 @@ impl Rules {
     /// `on Istio 1.25.1` / `with istiod 1.29.0 and ztunnel 1.28.3`: the versions a row
     /// depends on, for a finding's message.
     pub fn versions_phrase(&self, row: Row) -> String {
-        let zt = matches!(row, Row::DryRunLogged | Row::DryRunSkew);
+        let zt = matches!(
+            row,
+            Row::DryRunLogged | Row::DryRunSkew | Row::SkewUnsupported
+        );
         if zt && self.ztunnel.version != self.istiod.version {
             format!(
                 "with istiod {} and ztunnel {}",
@@ -262,6 +268,24 @@ impl Rules {
         }
     }
 
+    /// When both versions are known and ztunnel is newer than istiod (by minor release) or two
+    /// or more minor releases behind it: the row, and which way.
+    pub fn unsupported_skew(&self) -> Option<(Row, &'static str)> {
+        if !(self.istiod.known && self.ztunnel.known) {
+            return None;
+        }
+        let (i, z) = (self.istiod.version, self.ztunnel.version);
+        let (im, zm) = ((i.major, i.minor), (z.major, z.minor));
+        let why = if zm > im {
+            "ztunnel is newer than istiod"
+        } else if i.major != z.major || i.minor > z.minor + 1 {
+            "ztunnel is more than one minor release behind istiod"
+        } else {
+            return None;
+        };
+        Some((self.apply(Row::SkewUnsupported), why))
+    }
+
     /// Asked for a CUSTOM or AUDIT policy that would otherwise reach ztunnel.
     pub fn custom_audit_not_sent(&self) -> Row {
         self.apply(Row::CustomAuditNotSent)
@@ -337,6 +361,28 @@ mod tests {
             None
         );
         assert!(!layered("1.24.9", true) && layered("1.25.0", true) && !layered("1.30.0", false));
+    }
+
+    #[test]
+    fn supported_skew_is_ztunnel_at_istiods_minor_or_one_behind() {
+        let cases = [
+            ("1.28.3", Some("1.28.0"), false),
+            ("1.28.0", Some("1.28.3"), false),
+            ("1.29.0", Some("1.28.3"), false),
+            ("1.30.0", Some("1.28.3"), true),
+            ("1.28.3", Some("1.29.0"), true),
+            // ztunnel unknown: assumed istiod's, nothing to say.
+            ("1.30.0", None, false),
+        ];
+        for (istiod, zt, unsupported) in cases {
+            let r = rules(istiod, zt, false);
+            assert_eq!(
+                r.unsupported_skew().is_some(),
+                unsupported,
+                "{istiod} {zt:?}"
+            );
+            assert_eq!(r.applied().is_empty(), !unsupported);
+        }
     }
 
     #[test]
