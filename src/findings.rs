@@ -158,6 +158,12 @@ codes! {
     REGEX_UNESCAPED = "AMB042", Warning,
         "waypoints and sidecars before Istio 1.30 match this value as an unescaped regex",
         "Upgrade to Istio 1.30+, or write values without regex metacharacters (list exact service accounts and namespaces).";
+    SERVICE_ACCOUNTS_UNKNOWN = "AMB043", Error,
+        "source.serviceAccounts is not a field before Istio 1.25: pruned, or the policy refused",
+        "Upgrade istiod and its CRDs to 1.25+, or write the service accounts as principals (TRUST_DOMAIN/ns/NS/sa/SA).";
+    SKEW_UNSUPPORTED = "AMB044", Warning,
+        "istiod and ztunnel versions are outside Istio's supported skew",
+        "Upgrade istiod before ztunnel, one minor release at a time: ztunnel at istiod's minor release or one behind.";
     // AMB050-AMB059: Kubernetes NetworkPolicy under ambient.
     NETPOL_NO_HBONE_INGRESS = "AMB050", Error,
         "NetworkPolicy admits the application port but not 15008 (HBONE) into an ambient pod",

@@ -263,6 +263,7 @@ impl MeshSettings {
             ztunnel_version,
             features,
             cni_exclude_namespaces,
+            service_entry_visibility,
         } = top;
         if root_namespace != d.root_namespace {
             self.root_namespace = root_namespace;
@@ -283,6 +284,9 @@ impl MeshSettings {
         }
         if cni_exclude_namespaces != d.cni_exclude_namespaces {
             self.cni_exclude_namespaces = cni_exclude_namespaces;
+        }
+        if service_entry_visibility.is_some() {
+            self.service_entry_visibility = service_entry_visibility;
         }
     }
 }

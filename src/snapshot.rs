@@ -106,6 +106,8 @@ pub struct MeshSettings {
     pub features: BTreeMap<String, Setting<bool>>,
     /// istio-cni `excludeNamespaces`.
     pub cni_exclude_namespaces: Setting<Vec<String>>,
+    /// `meshConfig.serviceEntryVisibility`, when the mesh config sets it.
+    pub service_entry_visibility: Option<Setting<crate::model::ServiceEntryVisibility>>,
 }
 
 impl Default for MeshSettings {
@@ -121,6 +123,7 @@ impl Default for MeshSettings {
                 .map(|(k, v)| (k.to_string(), Setting::new(*v, DEFAULT)))
                 .collect(),
             cni_exclude_namespaces: Setting::new(vec!["kube-system".into()], DEFAULT),
+            service_entry_visibility: None,
         }
     }
 }
@@ -181,6 +184,9 @@ impl MeshSettings {
         }
         if let Some(t) = mc.trust_domain.as_ref().filter(|t| !t.is_empty()) {
             self.trust_domain = Setting::new(t.clone(), source);
+        }
+        if let Some(v) = &mc.service_entry_visibility {
+            self.service_entry_visibility = Some(Setting::new(v.clone(), source));
         }
     }
 }

@@ -896,3 +896,349 @@ spec:
     ]));
     assert!(!codes(&v).contains(&"AMB042".into()), "{:?}", codes(&v));
 }
+
+/// `check` from curl to httpbin with these extra arguments: (exit code, report).
+fn check_curl(extra: &[&str]) -> (Option<i32>, Value) {
+    let mut a = vec![
+        "check",
+        "--from",
+        "deploy/shop/curl",
+        "--to",
+        "svc/shop/httpbin:8000",
+        "-f",
+        BASE,
+        "-o",
+        "json",
+    ];
+    a.extend(extra);
+    let o = run(&a);
+    (o.status.code(), json_of(&o))
+}
+
+fn notes(v: &Value) -> Vec<String> {
+    v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// serviceAccounts came in 1.25: on 1.24 the DENY whose only source is serviceAccounts is
+/// refused (nothing enforces it, AMB043, check lets curl through and says why); from 1.25 it
+/// denies curl and nothing is said. A source with other fields keeps them on 1.24 (broader).
+#[test]
+fn service_accounts_from_1_25() {
+    let trap = "tests/scenarios/traps/AMB043-service-accounts-unknown.yaml";
+    for (version, refused) in [("1.24.6", true), ("1.24.0", true), ("1.25.0", false)] {
+        let v = json_of(&run(&[
+            "explain",
+            "-f",
+            BASE,
+            "-f",
+            trap,
+            "--istio-version",
+            version,
+            "-o",
+            "json",
+        ]));
+        assert_eq!(codes(&v).contains(&"AMB043".into()), refused, "{version}");
+        let ranges = rule_ranges(&v, "source-service-accounts");
+        assert_eq!(ranges.len(), usize::from(refused), "{version}");
+        let p = v["policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "deny-curl")
+            .unwrap();
+        let by: Vec<&str> = p["enforcement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["enforcedBy"].as_str().unwrap())
+            .collect();
+        assert_eq!(by, [if refused { "none" } else { "ztunnel" }], "{version}");
+        let (code, c) = check_curl(&["-f", trap, "--istio-version", version]);
+        assert_eq!(code, Some(if refused { 0 } else { 1 }), "{version}: {c}");
+        let said = notes(&c)
+            .iter()
+            .any(|n| n.contains("deny-curl is not in effect"));
+        assert_eq!(said, refused, "{version}: {c}");
+    }
+    // The version read from the trap's istiod Deployment (1.24.6).
+    let (code, _) = check_curl(&["-f", trap]);
+    assert_eq!(code, Some(0));
+
+    // Pruned, not refused: the entry keeps its ipBlocks, so on 1.24 the DENY hits every
+    // client of 10.0.0.0/8, curl included, at ztunnel and at a waypoint alike.
+    let broader = "apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-ops, namespace: shop}
+spec:
+  selector:
+    matchLabels: {app: httpbin}
+  action: DENY
+  rules:
+  - from:
+    - source:
+        serviceAccounts: [ops]
+        ipBlocks: [10.0.0.0/8]
+";
+    let waypoint_bound = broader.replace(
+        "  selector:\n    matchLabels: {app: httpbin}\n",
+        "  targetRefs:\n  - {kind: Service, group: \"\", name: httpbin}\n",
+    ) + "---
+apiVersion: v1
+kind: Service
+metadata:
+  name: httpbin
+  namespace: shop
+  labels: {app: httpbin, istio.io/use-waypoint: waypoint}
+spec:
+  ports:
+  - {name: http, port: 8000, targetPort: 8080}
+  selector: {app: httpbin}
+";
+    for (name, doc) in [
+        ("ztunnel", broader.to_string()),
+        ("waypoint", waypoint_bound),
+    ] {
+        let dir = files(&format!("versions-sa-pruned-{name}"), &[("p.yaml", &doc)]);
+        let d = dir.to_str().unwrap();
+        // (version, source IP, denied)
+        for (version, ip, denied) in [
+            ("1.24.6", "10.1.2.3", true),
+            ("1.24.6", "192.168.1.2", false),
+            ("1.25.0", "10.1.2.3", false),
+        ] {
+            let (code, c) = check_curl(&["-f", d, "--istio-version", version, "--source-ip", ip]);
+            let what = format!("{name} {version} {ip}: {c}");
+            assert_eq!(code, Some(if denied { 1 } else { 0 }), "{what}");
+            let said = notes(&c)
+                .iter()
+                .any(|n| n.contains("deny-ops is evaluated without rule 1 serviceAccounts"));
+            assert_eq!(said, version == "1.24.6", "{what}");
+        }
+        let v = json_of(&run(&[
+            "explain",
+            "-f",
+            BASE,
+            "-f",
+            d,
+            "--istio-version",
+            "1.24.6",
+            "-o",
+            "json",
+        ]));
+        let msg = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "AMB043")
+            .unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            msg.contains("this DENY denies more clients than written"),
+            "{msg}"
+        );
+    }
+}
+
+/// A ServiceEntry in shop and httpbin's Service, both labelled for the waypoint of namespace
+/// egress (which admits every namespace), and the mesh config's serviceEntryVisibility.
+fn cross_namespace_entry(visibility: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Namespace
+metadata:
+  name: egress
+  labels: {{istio.io/dataplane-mode: ambient}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: egress-waypoint
+  namespace: egress
+  labels: {{istio.io/waypoint-for: service}}
+spec:
+  gatewayClassName: istio-waypoint
+  listeners:
+  - name: mesh
+    port: 15008
+    protocol: HBONE
+    allowedRoutes:
+      namespaces: {{from: All}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: api
+  namespace: shop
+  labels:
+    istio.io/use-waypoint: egress-waypoint
+    istio.io/use-waypoint-namespace: egress
+spec:
+  hosts: [api.example.com]
+  ports:
+  - {{number: 443, name: tls, protocol: TLS}}
+  resolution: DNS
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: httpbin
+  namespace: shop
+  labels:
+    app: httpbin
+    istio.io/use-waypoint: egress-waypoint
+    istio.io/use-waypoint-namespace: egress
+spec:
+  ports:
+  - {{name: http, port: 8000, targetPort: 8080}}
+  selector: {{app: httpbin}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: istio
+  namespace: istio-system
+data:
+  mesh: |-
+    serviceEntryVisibility:
+{visibility}"
+    )
+}
+
+/// meshConfig.serviceEntryVisibility from 1.31: a NAMESPACE-visible ServiceEntry refuses the
+/// waypoint of another namespace (CrossNamespaceWaypointForbidden, AMB008, check crosses no
+/// waypoint); httpbin's Service keeps it; a namespace the visibility policies make PUBLIC keeps
+/// it too; before 1.31 the setting is not read, and the row says so.
+#[test]
+fn service_entry_visibility_from_1_31() {
+    let namespace = "      defaultVisibility: NAMESPACE\n";
+    let public_for_ambient = "      defaultVisibility: NAMESPACE
+      policies:
+      - visibility: PUBLIC
+        matchingRules:
+        - namespaceSelector:
+            matchLabels: {istio.io/dataplane-mode: ambient}
+";
+    // (visibility, istiod image tag, the entry's waypoint error, row range)
+    let cases = [
+        (
+            namespace,
+            "1.31.0",
+            Some("CrossNamespaceWaypointForbidden"),
+            "istiod >= 1.31",
+        ),
+        (namespace, "1.30.2", None, "istiod < 1.31"),
+        (public_for_ambient, "1.31.0", None, ""),
+    ];
+    for (i, (vis, tag, error, range)) in cases.into_iter().enumerate() {
+        let istiod = istio(&format!("docker.io/istio/pilot:{tag}"), None, &[]);
+        let dir = files(
+            &format!("versions-sev-{i}"),
+            &[
+                ("istio.yaml", &istiod),
+                ("sev.yaml", &cross_namespace_entry(vis)),
+            ],
+        );
+        let d = dir.to_str().unwrap();
+        let what = format!("{tag} {vis:?}");
+        let v = json_of(&run(&["explain", "-f", BASE, "-f", d, "-o", "json"]));
+        let svc = |name: &str| {
+            v["services"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["name"] == name)
+                .unwrap()
+                .clone()
+        };
+        let (api, httpbin) = (svc("api"), svc("httpbin"));
+        assert_eq!(api["waypointError"].as_str(), error, "{what}: {api}");
+        assert_eq!(api["waypoint"].is_null(), error.is_some(), "{what}: {api}");
+        assert_eq!(httpbin["waypoint"], "egress/egress-waypoint", "{what}");
+        assert_eq!(
+            codes(&v).contains(&"AMB008".into()),
+            error.is_some(),
+            "{what}"
+        );
+        let ranges = rule_ranges(&v, "serviceentry-visibility");
+        let want: Vec<&str> = [range].into_iter().filter(|r| !r.is_empty()).collect();
+        assert_eq!(ranges, want, "{what}");
+        let o = run(&[
+            "check",
+            "--from",
+            "deploy/shop/curl",
+            "--to",
+            "api.example.com:443",
+            "-f",
+            BASE,
+            "-f",
+            d,
+            "-o",
+            "json",
+        ]);
+        let c = json_of(&o);
+        let via_waypoint = c["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["component"] == "waypoint");
+        assert_eq!(via_waypoint, error.is_none(), "{what}: {c}");
+        assert_eq!(rule_ranges(&c, "serviceentry-visibility"), want, "{what}");
+    }
+}
+
+/// AMB044 from the Helm-shaped istiod and ztunnel: ztunnel two minors behind or newer than
+/// istiod; not at one minor behind, at the same minor, or when ztunnel's version is unknown.
+#[test]
+fn unsupported_skew_between_istiod_and_ztunnel() {
+    // (istiod, ztunnel, unsupported)
+    let cases = [
+        ("1.30.1", Some("1.28.3"), true),
+        ("1.28.3", Some("1.29.0"), true),
+        ("1.29.0", Some("1.28.3"), false),
+        ("1.28.0", Some("1.28.3"), false),
+        ("1.30.1", None, false),
+    ];
+    for (i, (istiod, zt, unsupported)) in cases.into_iter().enumerate() {
+        let zt_image = zt.map(|z| format!("docker.io/istio/ztunnel:{z}"));
+        let helm = istio(
+            &format!("docker.io/istio/pilot:{istiod}"),
+            zt_image.as_deref(),
+            &[],
+        );
+        let dir = files(&format!("versions-skew-{i}"), &[("istio.yaml", &helm)]);
+        let d = dir.to_str().unwrap();
+        let what = format!("istiod {istiod}, ztunnel {zt:?}");
+        let v = json_of(&run(&["explain", "-f", BASE, "-f", d, "-o", "json"]));
+        let hit = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "AMB044");
+        assert_eq!(hit.is_some(), unsupported, "{what}");
+        if let Some(f) = hit {
+            assert_eq!(f["resource"], "DaemonSet/istio-system/ztunnel", "{what}");
+            assert!(
+                f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("with istiod {istiod} and ztunnel {}", zt.unwrap())),
+                "{f}"
+            );
+        }
+        let want: Vec<&str> = if unsupported { vec!["all"] } else { vec![] };
+        assert_eq!(rule_ranges(&v, "istiod-ztunnel-skew"), want, "{what}");
+        let (_, c) = check_curl(&["-f", d]);
+        assert_eq!(rule_ranges(&c, "istiod-ztunnel-skew"), want, "{what}");
+        let said = notes(&c)
+            .iter()
+            .any(|n| n.contains("outside Istio's supported skew"));
+        assert_eq!(said, unsupported, "{what}: {c}");
+    }
+}

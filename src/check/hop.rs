@@ -132,7 +132,14 @@ pub(super) fn report(
 
 /// An Envoy-based hop (waypoint, sidecar, ingress gateway): the whole policy is evaluated.
 /// Dry-run policies are shown but never decide (`Index::envoy_action`).
+/// Policies the cluster refuses on the release that runs are not there.
 pub(super) fn envoy(ix: &Index, policies: &[usize], req: &Request, report: HopReport) -> Hop {
+    let policies: Vec<usize> = policies
+        .iter()
+        .copied()
+        .filter(|&i| ix.admitted_policy(i).is_some())
+        .collect();
+    let policies = policies.as_slice();
     let (outcomes, d) = ix.decide_envoy(policies, req);
     let lines = policies
         .iter()

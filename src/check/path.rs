@@ -212,7 +212,7 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
         .cloned()
         .collect();
     let hops: Vec<HopReport> = hops.into_iter().map(|h| h.report).collect();
-    let version_rules = version_notes(ix, &hops, &mut notes);
+    let version_rules = version_notes(ix, target, &hops, &mut notes);
     CheckReport {
         api_version: crate::contract::API_VERSION,
         kind: KIND,
@@ -239,9 +239,66 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
 }
 
 /// The version rules that decide how a ztunnel on the path holds its policies (a dry-run
-/// policy enforced there), each said in a note.
-fn version_notes(ix: &Index, hops: &[HopReport], notes: &mut Vec<String>) -> Vec<RuleRow> {
+/// policy enforced there), and what the cluster admits of the policies on the path (fields
+/// the release does not know: pruned, or the policy refused), each said in a note.
+fn version_notes(
+    ix: &Index,
+    target: &Target,
+    hops: &[HopReport],
+    notes: &mut Vec<String>,
+) -> Vec<RuleRow> {
     let mut rows: Vec<Row> = Vec::new();
+    let on_path = |i: usize| {
+        let m = &ix.snap.authorization_policies[i].metadata;
+        hops.iter()
+            .flat_map(|h| &h.policies)
+            .any(|l| l.namespace == m.namespace && l.name == m.name)
+    };
+    let dest_ns: Vec<&str> = target
+        .endpoints
+        .iter()
+        .map(|&d| ix.snap.pods[d].metadata.namespace.as_str())
+        .collect();
+    if let Some((row, why)) = ix.mesh.rules.unsupported_skew() {
+        notes.push(format!(
+            "{}: {why}, outside Istio's supported skew; the verdict assumes each runs its own release's rules",
+            ix.mesh.rules.versions_phrase(row)
+        ));
+        rows.push(row);
+    }
+    if let crate::enforce::hops::Addressed::Service { entry: true, index } = target.addressed {
+        if let Some(row) = ix.mesh.service_entries[index].binding.rule {
+            let m = &ix.snap.service_entries[index].metadata;
+            notes.push(format!(
+                "ServiceEntry {}/{}, {}: {}",
+                m.namespace,
+                m.name,
+                ix.mesh.rules.versions_phrase(row),
+                row.info().applied
+            ));
+            rows.push(row);
+        }
+    }
+    for (i, a) in ix.admitted.iter().enumerate() {
+        let Some(u) = &a.unknown else { continue };
+        let m = &ix.snap.authorization_policies[i].metadata;
+        let near = dest_ns
+            .iter()
+            .any(|ns| ix.candidate_aps(ns).any(|j| j == i));
+        let said = match u.refused {
+            Some(r) if near => format!(
+                "AuthorizationPolicy {}/{} is not in effect: {}, istiod ignores {} and refuses rule {}'s empty source",
+                m.namespace, m.name, ix.mesh.rules.versions_phrase(u.row), u.fields.join(", "), r + 1
+            ),
+            None if on_path(i) => format!(
+                "AuthorizationPolicy {}/{} is evaluated without {}: {}, istiod does not know them",
+                m.namespace, m.name, u.fields.join(", "), ix.mesh.rules.versions_phrase(u.row)
+            ),
+            _ => continue,
+        };
+        notes.push(said);
+        rows.push(u.row);
+    }
     let at_ztunnel = hops.iter().filter(|h| h.component == "ztunnel");
     for line in at_ztunnel.flat_map(|h| &h.policies) {
         let Some(i) =

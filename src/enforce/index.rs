@@ -5,6 +5,7 @@
 //! PeerAuthentication and implicit waypoint entries), and the decision of each enforcer kind
 //! over them. `explain`, `check`, the matrix and `diff` ask here; no rule lives in them.
 
+use super::admitted::{self, Admitted};
 use super::attach::{resolve_ref, sidecar_attaches, ztunnel_attaches, Chain, Consumer};
 use super::attach::{RefOutcome, RefResolution};
 use super::evaluate::envoy::{self, Request};
@@ -50,6 +51,8 @@ pub struct PodMtls {
 pub struct Index<'a> {
     pub mesh: &'a Mesh<'a>,
     pub snap: &'a Snapshot,
+    /// Per AuthorizationPolicy: what the cluster admits of it on the release that runs.
+    pub admitted: Vec<Admitted>,
     /// Per AuthorizationPolicy: what ztunnel makes of it.
     pub conversions: Vec<Conversion>,
     /// Per AuthorizationPolicy and per extension: its targetRefs, resolved.
@@ -94,10 +97,22 @@ impl<'a> Index<'a> {
     pub fn new(mesh: &'a Mesh<'a>) -> Self {
         let snap = mesh.snap;
         let root = snap.mesh.root();
+        let admitted: Vec<Admitted> = snap
+            .authorization_policies
+            .iter()
+            .map(|p| admitted::admit(p, &mesh.rules))
+            .collect();
         let conversions = snap
             .authorization_policies
             .iter()
-            .map(|p| ztunnel::convert(p, root, &mesh.rules))
+            .zip(&admitted)
+            .map(|(p, a)| {
+                let mut c = ztunnel::convert(a.policy(p).unwrap_or(p), root, &mesh.rules);
+                if a.refused() {
+                    c.not_sent = Some(ztunnel::NotSent::Refused);
+                }
+                c
+            })
             .collect();
         let resolve_all = |ns: &str, refs: Vec<crate::model::PolicyTargetRef>, c: Consumer| {
             refs.iter()
@@ -168,6 +183,7 @@ impl<'a> Index<'a> {
         Index {
             mesh,
             snap,
+            admitted,
             conversions,
             chain_aps: by_chain(&ap_refs),
             chain_exts: by_chain(&ext_refs),
@@ -461,11 +477,18 @@ impl<'a> Index<'a> {
         }
     }
 
-    /// An Envoy-based proxy's decision over AuthorizationPolicies `policies`.
+    /// Policy `i` as the enforcers receive it (without the fields its release does not
+    /// know), or `None` when the cluster refuses it.
+    pub fn admitted_policy(&self, i: usize) -> Option<&crate::model::AuthorizationPolicy> {
+        self.admitted[i].policy(&self.snap.authorization_policies[i])
+    }
+
+    /// An Envoy-based proxy's decision over AuthorizationPolicies `policies` (those the
+    /// cluster refuses are not there).
     pub fn decide_envoy(&self, policies: &[usize], r: &Request) -> (Vec<Outcome>, HopDecision) {
         let ps: Vec<_> = policies
             .iter()
-            .map(|&i| (&self.snap.authorization_policies[i], self.envoy_action(i)))
+            .filter_map(|&i| Some((self.admitted_policy(i)?, self.envoy_action(i))))
             .collect();
         envoy::decide(&ps, r)
     }

@@ -2,6 +2,7 @@
 //! PeerAuthentication), one `Index` of them per Snapshot, which hops a request crosses
 //! (`hops`), and how one request fares at each enforcer kind (`evaluate`).
 
+pub mod admitted;
 pub mod attach;
 pub mod evaluate;
 pub mod held;

@@ -205,6 +205,32 @@ pub fn input_state(ctx: &mut Ctx) -> Vec<Assumption> {
     out
 }
 
+/// AMB044: istiod and ztunnel outside the skew Istio supports (both versions read).
+pub fn version_skew(ctx: &mut Ctx) {
+    let rules = &ctx.mesh.rules;
+    let Some((row, why)) = rules.unsupported_skew() else {
+        return;
+    };
+    // Named by the object ztunnel's version came from, when it came from one.
+    let resource = match rules.ztunnel.source.split_once(' ') {
+        Some(("DaemonSet", rest)) => {
+            let name = rest.split(' ').next().unwrap_or(rest);
+            format!("DaemonSet/{name}")
+        }
+        _ => resource_key("DaemonSet", ctx.snap.mesh.root(), "ztunnel"),
+    };
+    let fd = Finding::new(
+        &f::SKEW_UNSUPPORTED,
+        resource,
+        format!(
+            "{}: {why}; {}",
+            rules.versions_phrase(row),
+            row.info().applied
+        ),
+    );
+    ctx.findings.push(fd);
+}
+
 /// Whether the NetworkPolicy gate is in the verdicts, and what an empty input means.
 fn network_policies(snap: &Snapshot) -> Assumption {
     let n = snap.network_policies.len();

@@ -20,6 +20,9 @@ fn bind_error_reason(err: BindError, req: &str, traffic: &str) -> String {
         BindError::UnsupportedTrafficType => {
             format!("waypoint {req} does not serve {traffic} traffic (istio.io/waypoint-for)")
         }
+        BindError::CrossNamespaceWaypointForbidden => format!(
+            "meshConfig.serviceEntryVisibility makes this ServiceEntry NAMESPACE-visible (Istio 1.31+), so it refuses waypoint {req} in another namespace"
+        ),
     }
 }
 

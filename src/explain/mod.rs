@@ -223,6 +223,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     policies.extend(extensions::route_reports(&mut ctx));
     bindings::findings(&mut ctx);
     let input_assumptions = assumptions::input_state(&mut ctx);
+    assumptions::version_skew(&mut ctx);
     let mut chains = paths::ChainNames::default();
     let paths = paths::build(&ctx, &mut chains);
     let bypass = bypass::findings(&ctx, &mut chains);

@@ -30,6 +30,35 @@ pub fn rules(m: &MeshSettings) -> Rules {
     )
 }
 
+/// `meshConfig.serviceEntryVisibility` (1.31+, `fetchWaypointForService`): a ServiceEntry whose
+/// namespace resolves to NAMESPACE visibility refuses a waypoint in another namespace.
+/// Kubernetes Services never come here.
+fn forbid_cross_namespace(
+    b: &mut Binding,
+    se: &crate::model::ObjectMeta,
+    ns_labels: Option<&Labels>,
+    waypoints: &[Waypoint],
+    settings: &MeshSettings,
+    rules: &Rules,
+) {
+    let (Some(w), Some(vis)) = (b.waypoint, &settings.service_entry_visibility) else {
+        return;
+    };
+    if waypoints[w].namespace == se.namespace {
+        return;
+    }
+    let empty = Labels::new();
+    if vis.value.visibility_for(ns_labels.unwrap_or(&empty)) != "NAMESPACE" {
+        return;
+    }
+    let (read, row) = rules.service_entry_visibility();
+    b.rule = Some(row);
+    if read {
+        b.waypoint = None;
+        b.error = Some(BindError::CrossNamespaceWaypointForbidden);
+    }
+}
+
 /// What a pod is, beyond its dataplane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -226,7 +255,16 @@ impl<'a> Mesh<'a> {
                     .collect(),
                     _ => vec![],
                 };
-                service_info(m, pods)
+                let mut info = service_info(m, pods);
+                forbid_cross_namespace(
+                    &mut info.binding,
+                    m,
+                    ns_labels(&m.namespace),
+                    &waypoints,
+                    mesh,
+                    &rules,
+                );
+                info
             })
             .collect();
 

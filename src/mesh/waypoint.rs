@@ -229,6 +229,8 @@ pub enum BindError {
     WaypointIsNotReady,
     AttachmentDenied,
     UnsupportedTrafficType,
+    /// A ServiceEntry of NAMESPACE visibility and a waypoint in another namespace (1.31+).
+    CrossNamespaceWaypointForbidden,
 }
 
 impl BindError {
@@ -237,6 +239,7 @@ impl BindError {
             BindError::WaypointIsNotReady => "WaypointIsNotReady",
             BindError::AttachmentDenied => "AttachmentDenied",
             BindError::UnsupportedTrafficType => "UnsupportedTrafficType",
+            BindError::CrossNamespaceWaypointForbidden => "CrossNamespaceWaypointForbidden",
         }
     }
 }
@@ -259,6 +262,8 @@ pub struct Binding {
     pub error: Option<BindError>,
     /// `istio.io/use-waypoint: none` opted out explicitly.
     pub opted_out: bool,
+    /// The version rule that decided the binding, when one did.
+    pub rule: Option<crate::versions::Row>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

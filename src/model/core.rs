@@ -203,6 +203,61 @@ pub struct MeshConfig {
     pub root_namespace: Option<String>,
     #[serde(default)]
     pub trust_domain: Option<String>,
+    /// From Istio 1.31 (`pilot/pkg/model/serviceentry_visibility.go`).
+    #[serde(default)]
+    pub service_entry_visibility: Option<ServiceEntryVisibility>,
+}
+
+/// `meshConfig.serviceEntryVisibility`: the visibility of ServiceEntries by their namespace's
+/// labels.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceEntryVisibility {
+    /// PUBLIC (also when unset or unknown), NAMESPACE or NONE.
+    #[serde(default, deserialize_with = "null_default")]
+    pub default_visibility: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub policies: Vec<VisibilityPolicy>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct VisibilityPolicy {
+    #[serde(default, deserialize_with = "null_default")]
+    pub visibility: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub matching_rules: Vec<VisibilityMatchRule>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct VisibilityMatchRule {
+    #[serde(default)]
+    pub namespace_selector: Option<crate::selector::LabelSelector>,
+}
+
+impl ServiceEntryVisibility {
+    /// `VisibilityFor`: the first policy all of whose rules match the namespace's labels (a
+    /// rule without a namespaceSelector never matches; a policy without rules always does),
+    /// else the default. `PUBLIC`, `NAMESPACE` or `NONE`.
+    pub fn visibility_for(&self, ns_labels: &Labels) -> &'static str {
+        let named = |v: &str| match v {
+            "NAMESPACE" => "NAMESPACE",
+            "NONE" => "NONE",
+            _ => "PUBLIC",
+        };
+        for p in &self.policies {
+            let all = p.matching_rules.iter().all(|r| {
+                r.namespace_selector
+                    .as_ref()
+                    .is_some_and(|s| s.matches(ns_labels))
+            });
+            if all {
+                return named(&p.visibility);
+            }
+        }
+        named(&self.default_visibility)
+    }
 }
 
 /// istiod's Deployment: its image tag gives the Istio version, its env the feature flags.
@@ -271,4 +326,51 @@ pub struct EnvVar {
     pub name: String,
     #[serde(default)]
     pub value: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `VisibilityFor`: first matching policy, else the default; unknown values are PUBLIC.
+    #[test]
+    fn service_entry_visibility_by_namespace_labels() {
+        let sev: ServiceEntryVisibility = serde_saphyr::from_str(
+            "defaultVisibility: NAMESPACE
+policies:
+- visibility: NONE
+  matchingRules:
+  - namespaceSelector: {matchLabels: {tier: secret}}
+  - namespaceSelector: {matchExpressions: [{key: env, operator: In, values: [prod]}]}
+- visibility: PUBLIC
+  matchingRules:
+  - {}
+- visibility: PUBLIC
+  matchingRules:
+  - namespaceSelector: {matchLabels: {tier: open}}
+",
+        )
+        .unwrap();
+        let labels = |kv: &[(&str, &str)]| -> Labels {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let cases = [
+            (labels(&[("tier", "secret"), ("env", "prod")]), "NONE"),
+            // One rule of the policy fails: the next policy (a rule without a selector never
+            // matches), then the default.
+            (labels(&[("tier", "secret")]), "NAMESPACE"),
+            (labels(&[("tier", "open")]), "PUBLIC"),
+            (labels(&[]), "NAMESPACE"),
+        ];
+        for (l, want) in cases {
+            assert_eq!(sev.visibility_for(&l), want, "{l:?}");
+        }
+        let bare: ServiceEntryVisibility =
+            serde_saphyr::from_str("policies: [{visibility: NAMESPACE}]").unwrap();
+        assert_eq!(bare.visibility_for(&labels(&[])), "NAMESPACE");
+        let unset = ServiceEntryVisibility::default();
+        assert_eq!(unset.visibility_for(&labels(&[])), "PUBLIC");
+    }
 }

@@ -61,6 +61,9 @@ rows! {
     GatewayClassRef: "targetRefs-gatewayclass", "istiod >= 1.25",
         "a targetRef to GatewayClass istio-waypoint applies at every waypoint of the class (policy in the root namespace)",
         "istio/istio#54780, backport #54910";
+    ServiceAccountsUnknown: "source-service-accounts", "istiod < 1.25",
+        "source.serviceAccounts and notServiceAccounts are not fields of AuthorizationPolicy: the API server prunes them (kubectl's strict validation refuses them) and istiod ignores them; a source left empty is refused by istiod's validation, so the policy is not in effect",
+        "manifests/charts/base/files/crd-all.gen.yaml, pkg/config/validation/validation.go (`from.source` must not be empty) and pilot/pkg/config/kube/crd/conversion.go (ApplyJSON ignores unknown fields) at 1.24.0; istio/istio#54091 (added in 1.25)";
     LayeredNone: "layered-waypoint-authorization", "istiod < 1.25",
         "ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES does not exist: waypoints ignore selector policies",
         "istio/istio#54833 (added in 1.25)";
@@ -70,9 +73,18 @@ rows! {
     TrustDomainsDropped: "trust-domains-at-ztunnel", "istiod >= 1.31",
         "source.trustDomains and notTrustDomains are honoured by waypoints and sidecars but dropped by the conversion for ztunnel, without a status warning",
         "pilot/pkg/security/authz/model/model.go; handleRule in AMB/authorization.go at 1.31.0-rc.0; istio/api#3665, istio/istio#59358";
+    ServiceEntryVisibilityUnread: "serviceentry-visibility", "istiod < 1.31",
+        "meshConfig.serviceEntryVisibility is not read: a ServiceEntry binds to a waypoint in any namespace that admits it",
+        "istio/istio#60870 (added in 1.31)";
+    ServiceEntryVisibility: "serviceentry-visibility", "istiod >= 1.31",
+        "meshConfig.serviceEntryVisibility: a ServiceEntry whose namespace resolves to NAMESPACE visibility refuses a waypoint in another namespace (CrossNamespaceWaypointForbidden); Kubernetes Services are unaffected",
+        "fetchWaypointForService in pilot/pkg/serviceregistry/ambient/waypoints.go and VisibilityFor in pilot/pkg/model/serviceentry_visibility.go at 1.31.0-rc.0; istio/istio#60870";
     EnvoyRegexUnescaped: "envoy-regex-escaping", "proxies < 1.30",
         "waypoints and sidecars put serviceAccounts, namespaces and suffix principals into a regex without escaping metacharacters: they may match more than written",
         "CVE-2026-39350; istio/istio#59700, #59992 (1.30 release notes)";
+    SkewUnsupported: "istiod-ztunnel-skew", "all",
+        "ztunnel 1.x is supported with istiod 1.x and 1.x+1 only: a ztunnel newer than istiod, or two or more minor releases behind it, runs unsupported (verdicts assume each follows its own release)",
+        "istio.io docs/ambient/upgrade/helm (\"The ztunnel at version 1.x is generally compatible with the control plane at version 1.x+1 and 1.x\"; upgrade istiod before ztunnel)";
     CustomAuditNotSent: "custom-audit-at-ztunnel", "all",
         "CUSTOM and AUDIT policies are never sent to ztunnel (ZtunnelAccepted=False)",
         "AMB/authorization.go (\"ztunnel does not support the %s action\")";
@@ -150,7 +162,10 @@ impl Rules {
     /// `on Istio 1.25.1` / `with istiod 1.29.0 and ztunnel 1.28.3`: the versions a row
     /// depends on, for a finding's message.
     pub fn versions_phrase(&self, row: Row) -> String {
-        let zt = matches!(row, Row::DryRunLogged | Row::DryRunSkew);
+        let zt = matches!(
+            row,
+            Row::DryRunLogged | Row::DryRunSkew | Row::SkewUnsupported
+        );
         if zt && self.ztunnel.version != self.istiod.version {
             format!(
                 "with istiod {} and ztunnel {}",
@@ -237,6 +252,40 @@ impl Rules {
         (self.istiod.version < v(30, 0)).then(|| self.apply(Row::EnvoyRegexUnescaped))
     }
 
+    /// Asked for a policy that uses `source.serviceAccounts` or `notServiceAccounts`: the
+    /// row that says istiod does not know them (before 1.25), or `None` when it does.
+    pub fn service_accounts_unknown(&self) -> Option<Row> {
+        (self.istiod.version < v(25, 0)).then(|| self.apply(Row::ServiceAccountsUnknown))
+    }
+
+    /// Asked for a ServiceEntry bound to a waypoint in another namespace while the mesh config
+    /// sets `serviceEntryVisibility`: whether istiod reads it (1.31+).
+    pub fn service_entry_visibility(&self) -> (bool, Row) {
+        if self.istiod.version < v(31, 0) {
+            (false, self.apply(Row::ServiceEntryVisibilityUnread))
+        } else {
+            (true, self.apply(Row::ServiceEntryVisibility))
+        }
+    }
+
+    /// When both versions are known and ztunnel is newer than istiod (by minor release) or two
+    /// or more minor releases behind it: the row, and which way.
+    pub fn unsupported_skew(&self) -> Option<(Row, &'static str)> {
+        if !(self.istiod.known && self.ztunnel.known) {
+            return None;
+        }
+        let (i, z) = (self.istiod.version, self.ztunnel.version);
+        let (im, zm) = ((i.major, i.minor), (z.major, z.minor));
+        let why = if zm > im {
+            "ztunnel is newer than istiod"
+        } else if i.major != z.major || i.minor > z.minor + 1 {
+            "ztunnel is more than one minor release behind istiod"
+        } else {
+            return None;
+        };
+        Some((self.apply(Row::SkewUnsupported), why))
+    }
+
     /// Asked for a CUSTOM or AUDIT policy that would otherwise reach ztunnel.
     pub fn custom_audit_not_sent(&self) -> Row {
         self.apply(Row::CustomAuditNotSent)
@@ -303,7 +352,37 @@ mod tests {
             let i = Running::detect(Some((ver, "flag")), None);
             Rules::new(i.clone(), i, false, flag).layered_waypoint_policies()
         };
+        assert_eq!(
+            rules("1.24.9", None, false).service_accounts_unknown(),
+            Some(Row::ServiceAccountsUnknown)
+        );
+        assert_eq!(
+            rules("1.25.0", None, false).service_accounts_unknown(),
+            None
+        );
         assert!(!layered("1.24.9", true) && layered("1.25.0", true) && !layered("1.30.0", false));
+    }
+
+    #[test]
+    fn supported_skew_is_ztunnel_at_istiods_minor_or_one_behind() {
+        let cases = [
+            ("1.28.3", Some("1.28.0"), false),
+            ("1.28.0", Some("1.28.3"), false),
+            ("1.29.0", Some("1.28.3"), false),
+            ("1.30.0", Some("1.28.3"), true),
+            ("1.28.3", Some("1.29.0"), true),
+            // ztunnel unknown: assumed istiod's, nothing to say.
+            ("1.30.0", None, false),
+        ];
+        for (istiod, zt, unsupported) in cases {
+            let r = rules(istiod, zt, false);
+            assert_eq!(
+                r.unsupported_skew().is_some(),
+                unsupported,
+                "{istiod} {zt:?}"
+            );
+            assert_eq!(r.applied().is_empty(), !unsupported);
+        }
     }
 
     #[test]

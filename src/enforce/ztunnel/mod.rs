@@ -173,6 +173,8 @@ pub enum NotSent {
     UnsupportedAction(String),
     DryRun,
     InvalidAction(String),
+    /// Refused by istiod's validation on the release that runs (`enforce::admitted`).
+    Refused,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -50,6 +50,10 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             continue;
         }
         policy_findings(ctx, p, &conv, &facts, &enforcement);
+        if let Some(u) = &ctx.ix.admitted[i].unknown {
+            let fd = versioned::unknown_fields(&ctx.mesh.rules, u, &conv, p);
+            ctx.findings.push(fd);
+        }
         out.push(PolicyReport {
             kind: "AuthorizationPolicy".into(),
             namespace: p.metadata.namespace.clone(),
@@ -84,6 +88,10 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
     let (mesh, snap, root) = (ctx.mesh, ctx.snap, ctx.root());
     let mut e = Entries::default();
     let mut facts = Facts::default();
+    // Refused by the cluster on the release that runs: nothing enforces it (AMB043).
+    if ctx.ix.admitted[i].refused() {
+        return (e, facts);
+    }
     // Envoy-based enforcers honour dry-run themselves.
     let envoy_effect = if conv.dry_run {
         "dry-run"

@@ -2,6 +2,7 @@
 //! rule table says ztunnel or the Envoy-based proxies do with one AuthorizationPolicy.
 
 use super::list;
+use crate::enforce::admitted::Unknown;
 use crate::enforce::ztunnel::{Action, Conversion};
 use crate::findings::{self as f, Finding};
 use crate::model::AuthorizationPolicy;
@@ -146,4 +147,41 @@ pub(super) fn unescaped_regex(
             list(&hits)
         ),
     ))
+}
+
+/// AMB043: fields of the policy the Istio release does not know (`enforce::admitted`): pruned
+/// and ignored, and a source left empty makes istiod refuse the whole policy.
+pub(super) fn unknown_fields(
+    rules: &Rules,
+    u: &Unknown,
+    conv: &Conversion,
+    p: &AuthorizationPolicy,
+) -> Finding {
+    let res = crate::model::resource_key(
+        "AuthorizationPolicy",
+        &p.metadata.namespace,
+        &p.metadata.name,
+    );
+    let what = format!(
+        "{}, AuthorizationPolicy has no source.serviceAccounts or notServiceAccounts (added in 1.25): the API server prunes {} (kubectl apply refuses them under strict field validation) and istiod ignores them",
+        rules.versions_phrase(u.row),
+        list(&u.fields)
+    );
+    let effect = match u.refused {
+        Some(r) => format!(
+            "rule {}'s source is then empty, which istiod's validation refuses (`from.source` must not be empty): the policy is not in effect anywhere",
+            r + 1
+        ),
+        None if conv.action == Action::Deny => {
+            "each source entry keeps its other fields only: this DENY denies more clients than written".into()
+        }
+        None => {
+            "each source entry keeps its other fields only: this ALLOW admits more clients than written".into()
+        }
+    };
+    Finding::new(
+        &f::SERVICE_ACCOUNTS_UNKNOWN,
+        &res,
+        format!("{what}; {effect}"),
+    )
 }
