@@ -557,3 +557,137 @@ fn no_ztunnel_pod_is_a_cluster_error() {
         "{err}"
     );
 }
+
+const PRODUCTPAGE: &str = "pod/default/productpage-v1-7c9f8d6b5-abcde";
+const RATINGS: &str = "pod/default/ratings-v1-8f7d6c5b4-pqrst:9080";
+
+fn check_on(dump_file: &str, extra: &[&str]) -> (Option<i32>, Value) {
+    let mut args = vec![
+        "check",
+        "-f",
+        "examples/bookinfo",
+        "-o",
+        "json",
+        "--ztunnel-dump",
+        dump_file,
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    let v: Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)));
+    (o.status.code(), v)
+}
+
+/// `check --ztunnel-dump`: the ztunnel hop decides on the policies the dump holds, and the
+/// report says whether the model decides the same.
+#[test]
+fn check_decides_on_the_policies_ztunnel_holds() {
+    let (code, v) = check_on(&dump("bookinfo"), &["--from", PRODUCTPAGE, "--to", RATINGS]);
+    assert_eq!(code, Some(1), "{v:#}");
+    assert_eq!(v["verdict"], "denied");
+    assert_eq!(v["dataplane"]["agrees"], true, "{v:#}");
+    assert_eq!(
+        v["decidedBy"]["allowPolicies"][0]["name"],
+        "ratings-from-reviews"
+    );
+
+    // The dump lacks ratings' ALLOW: ztunnel lets productpage in, the model would not.
+    let missing = format!("{FIXTURES}/disagreements/AMB060-policy-missing.json");
+    let (code, v) = check_on(&missing, &["--from", PRODUCTPAGE, "--to", RATINGS]);
+    assert_eq!(code, Some(0), "{v:#}");
+    assert_eq!(v["verdict"], "allowed");
+    assert_eq!(
+        (
+            v["dataplane"]["agrees"].as_bool(),
+            v["dataplane"]["modelVerdict"].as_str()
+        ),
+        (Some(false), Some("denied"))
+    );
+    assert!(v["notes"].to_string().contains("run `verify`"), "{v:#}");
+
+    // The matrix marks the cells the model decides otherwise, and only those.
+    let (_, m) = check_on(&missing, &["--port", "9080"]);
+    let differing = m["dataplane"]["differing"].as_array().unwrap();
+    assert!(!differing.is_empty(), "{m:#}");
+    for c in differing {
+        assert!(
+            c["destination"].as_str().unwrap().contains("ratings"),
+            "{c}"
+        );
+        // Denied on the model; on the dump allowed, or unknown where the method decides.
+        assert_eq!(c["modelVerdict"], "denied", "{c}");
+        assert_ne!(c["verdict"], "denied", "{c}");
+    }
+    let (_, same) = check_on(&dump("bookinfo"), &["--port", "9080"]);
+    assert_eq!(same["dataplane"]["differing"], json!([]), "{same:#}");
+}
+
+#[test]
+fn check_on_a_dump_without_policies_or_offline_from_dataplane_is_refused() {
+    let o = run(&[
+        "check",
+        "-f",
+        "examples/bookinfo",
+        "--from",
+        PRODUCTPAGE,
+        "--to",
+        RATINGS,
+        "--ztunnel-dump",
+        &format!("{FIXTURES}/bookinfo/zc-workload.json"),
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(
+        (o.status.code(), err.lines().count()),
+        (Some(2), 1),
+        "{err}"
+    );
+    assert!(err.contains("holds no policies"), "{err}");
+    let o = run(&[
+        "check",
+        "-f",
+        "examples/bookinfo",
+        "--from-dataplane",
+        "--to",
+        RATINGS,
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(
+        (o.status.code(), err.lines().count()),
+        (Some(2), 1),
+        "{err}"
+    );
+    assert!(err.contains("--ztunnel-dump"), "{err}");
+}
+
+#[test]
+fn check_from_dataplane_reads_a_ztunnel_of_the_cluster() {
+    let w = live_world("verify-check-live");
+    let missing = std::fs::read_to_string(root().join(format!(
+        "{FIXTURES}/disagreements/AMB060-policy-missing.json"
+    )))
+    .unwrap();
+    for pod in ["ztunnel-a", "ztunnel-b", "ztunnel-c"] {
+        w.server.set_admin(pod, Admin::Dump(missing.clone()));
+    }
+    let o = w.run(&[
+        "check",
+        "--from-dataplane",
+        "--from",
+        PRODUCTPAGE,
+        "--to",
+        RATINGS,
+        "-o",
+        "json",
+    ]);
+    let v: Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)));
+    assert_eq!(o.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["dataplane"]["modelVerdict"], "denied");
+    assert!(
+        v["dataplane"]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("ztunnel ztunnel-"),
+        "{v:#}"
+    );
+}
