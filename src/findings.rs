@@ -206,7 +206,7 @@ codes! {
         "A workload of the input is not in ztunnel",
         "Check that the workload is running (kubectl get pods); a controller scaled to zero has no workload.";
     DP_SERVICE = "AMB068", Warning,
-        "A Service is missing from ztunnel or has other addresses",
+        "A Service is missing from ztunnel, has other addresses, or selects other workloads",
         "Compare the Service in the cluster with the input (kubectl get service -o yaml).";
     DP_NODE_UNREAD = "AMB069", Warning,
         "A ztunnel could not be read: the comparison leaves its node out",

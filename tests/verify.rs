@@ -241,6 +241,19 @@ fn one_change_in_the_dataplane_is_one_disagreement() {
             "Pod/default/details-v1-9e8d7c6b5-uvwxy",
         ),
         (
+            "selected-elsewhere",
+            Box::new(|v| {
+                // What an xDS-fed ztunnel lists (the captured dumps, fed from a local config,
+                // carry none): productpage's Service, and one it is not selected by.
+                find(v, "workloads", "productpage-v1-7c9f8d6b5-abcde")["services"] = json!([
+                    "default/productpage.default.svc.cluster.local",
+                    "default/reviews.default.svc.cluster.local"
+                ])
+            }),
+            "AMB068",
+            "Pod/default/productpage-v1-7c9f8d6b5-abcde",
+        ),
+        (
             "service-gone",
             Box::new(|v| {
                 v["services"]
@@ -690,4 +703,19 @@ fn check_from_dataplane_reads_a_ztunnel_of_the_cluster() {
             .starts_with("ztunnel ztunnel-"),
         "{v:#}"
     );
+}
+
+/// A workload's Services, as an xDS-fed ztunnel lists them, agree when they are the model's.
+#[test]
+fn the_services_a_ztunnel_lists_for_a_workload_agree_when_right() {
+    let p = mutated("services-right", |v| {
+        find(v, "workloads", "productpage-v1-7c9f8d6b5-abcde")["services"] =
+            json!(["default/productpage.default.svc.cluster.local"])
+    });
+    let (code, v) = verify(
+        &["-f".into(), "examples/bookinfo".into()],
+        &[p.to_str().unwrap()],
+    );
+    assert_eq!(disagreements(&v), vec![], "{v:#}");
+    assert_eq!(code, Some(0));
 }

@@ -4,36 +4,7 @@
 //! matters: on this request, or on these cells of the matrix.
 
 use super::matrix::MatrixReport;
-use super::report::{CheckReport, Verdict};
-use serde::Serialize;
-
-/// What a check on a dump adds to its report.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DataplaneCheck {
-    /// The dump the ztunnel hops decided on.
-    pub source: String,
-    /// The verdict on the model's own conversion.
-    pub model_verdict: Verdict,
-    pub agrees: bool,
-}
-
-/// Cells whose verdict on the model differs from the one on the dump.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MatrixDataplane {
-    pub source: String,
-    pub differing: Vec<DifferingCell>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DifferingCell {
-    pub source: String,
-    pub destination: String,
-    pub verdict: Verdict,
-    pub model_verdict: Verdict,
-}
+use super::report::{CheckReport, DataplaneCheck, DifferingCell, MatrixDataplane};
 
 /// Marks `r` (decided on the dump) against `model` (the same request on the model).
 pub fn one(r: &mut CheckReport, model: &CheckReport, source: &str) {

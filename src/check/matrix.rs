@@ -33,7 +33,7 @@ pub struct MatrixReport {
     pub evaluations: usize,
     /// Decided on a ztunnel dump (`--ztunnel-dump`): the cells the model decides otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub dataplane: Option<super::dataplane::MatrixDataplane>,
+    pub dataplane: Option<super::report::MatrixDataplane>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -23,7 +23,7 @@ pub struct CheckReport {
     pub version_rules: Vec<RuleRow>,
     /// Decided on a ztunnel dump (`--ztunnel-dump`): the source, and the model's verdict.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub dataplane: Option<super::dataplane::DataplaneCheck>,
+    pub dataplane: Option<DataplaneCheck>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -145,4 +145,32 @@ impl PolicyResult {
             name: self.name.clone(),
         }
     }
+}
+
+/// What a check on a dump adds to its report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataplaneCheck {
+    /// The dump the ztunnel hops decided on.
+    pub source: String,
+    /// The verdict on the model's own conversion.
+    pub model_verdict: Verdict,
+    pub agrees: bool,
+}
+
+/// Cells whose verdict on the model differs from the one on the dump.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MatrixDataplane {
+    pub source: String,
+    pub differing: Vec<DifferingCell>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DifferingCell {
+    pub source: String,
+    pub destination: String,
+    pub verdict: Verdict,
+    pub model_verdict: Verdict,
 }

@@ -457,6 +457,34 @@ fn one_workload(
             "istiod bound the workload differently: istio.io/use-waypoint changed after its last push, the waypoint is not ready (no address) or does not take workload traffic (istio.io/waypoint-for), or the input's labels differ from the cluster's".into(),
         );
     }
+    // `services` is omitted when empty, and istioctl's workload list and ztunnels fed from a
+    // local config never carry it: compared only when the dump lists some.
+    if let Some(held) = w.services.as_ref().filter(|s| !s.is_empty()) {
+        let dp: BTreeSet<String> = held
+            .iter()
+            .map(|k| match k.split_once('/') {
+                Some((ns, host)) => format!("{ns}/{}", host.split('.').next().unwrap_or(host)),
+                None => k.clone(),
+            })
+            .collect();
+        if dp != e.services {
+            let list = |s: &BTreeSet<String>| {
+                if s.is_empty() {
+                    "none".to_string()
+                } else {
+                    s.iter().cloned().collect::<Vec<_>>().join(", ")
+                }
+            };
+            push(
+                out,
+                Kind::Service,
+                &e.key,
+                format!("selected by Services {}", list(&e.services)),
+                format!("selected by Services {}", list(&dp)),
+                "the Services' selectors match other labels in the cluster, or a Service exists only on one side".into(),
+            );
+        }
+    }
     if captured && w.captured {
         let common = |k: &String| {
             exp.policies.contains_key(k) && policies.is_none_or(|held| held.contains(k))

@@ -49,6 +49,8 @@ pub struct ExpWorkload {
     pub waypoint: Option<(String, String)>,
     /// Selector-scoped keys istiod attaches (captured workloads).
     pub policies: BTreeSet<String>,
+    /// `ns/name` of the Services that select it.
+    pub services: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -230,6 +232,14 @@ pub fn expect(ix: &Index, ns: Option<&str>) -> Expected {
             },
             waypoint,
             policies: keys,
+            services: info
+                .services
+                .iter()
+                .map(|&i| {
+                    let m = &snap.services[i].metadata;
+                    format!("{}/{}", m.namespace, m.name)
+                })
+                .collect(),
         });
     }
     let services = snap
