@@ -719,3 +719,28 @@ fn the_services_a_ztunnel_lists_for_a_workload_agree_when_right() {
     assert_eq!(disagreements(&v), vec![], "{v:#}");
     assert_eq!(code, Some(0));
 }
+
+/// istiod builds no workload for a pod that finished or has no IP yet: none is expected.
+#[test]
+fn pods_without_a_workload_are_not_expected() {
+    let dir = scratch("verify-pending");
+    let extra = dir.join("pods.yaml");
+    std::fs::write(
+        &extra,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: pending-1, namespace: default, labels: {app: x}}\nspec: {serviceAccountName: x}\nstatus: {phase: Pending}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: job-done, namespace: default}\nspec: {serviceAccountName: x}\nstatus: {phase: Succeeded, podIP: 10.244.9.9}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: running-1, namespace: default}\nspec: {serviceAccountName: x}\nstatus: {phase: Running, podIP: 10.244.9.8}\n",
+    )
+    .unwrap();
+    let input = vec![
+        "-f".into(),
+        "examples/bookinfo".into(),
+        "-f".into(),
+        extra.display().to_string(),
+    ];
+    let (_, v) = verify(&input, &[&dump("bookinfo")]);
+    // The running pod is expected (and missing from the dump); the other two are not.
+    assert_eq!(
+        disagreements(&v),
+        vec![("AMB067".to_string(), "Pod/default/running-1".to_string())],
+        "{v:#}"
+    );
+}

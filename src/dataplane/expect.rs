@@ -140,7 +140,7 @@ pub fn expect(ix: &Index, ns: Option<&str>) -> Expected {
     let mut placed_pas = BTreeSet::new();
     for (d, pod) in snap.pods.iter().enumerate() {
         let pm = &pod.metadata;
-        if !in_scope(&pm.namespace) {
+        if !in_scope(&pm.namespace) || !has_workload(pod) {
             continue;
         }
         let info = &mesh.pods[d];
@@ -275,6 +275,18 @@ pub fn expect(ix: &Index, ns: Option<&str>) -> Expected {
         trust_domain: snap.mesh.trust_domain().to_string(),
         unplaced_port_level,
         not_sent,
+    }
+}
+
+/// Whether istiod builds a Workload for this pod: not for a pod that finished (Succeeded,
+/// Failed) or has no IP yet (`workloads.go`: a pod without an IP is skipped). A pod of a
+/// manifest without status, or a controller's workload, is assumed running.
+fn has_workload(pod: &crate::model::Pod) -> bool {
+    let st = &pod.status;
+    match st.phase.as_str() {
+        "Succeeded" | "Failed" => false,
+        "" => true,
+        _ => !st.pod_ip.is_empty(),
     }
 }
 
