@@ -707,7 +707,7 @@ _kubectl__ambient_policy() {
             return 0
             ;;
         kubectl__ambient_policy__subcmd__verify)
-            opts="-o -f -k -v -n -A -h -V --ztunnel-dump --ztunnel-selector --proxy-admin-port --fail-on --output --color --filename --kustomize --namespace-labels --kubeconfig --context --cluster --user --request-timeout --istio-namespace --root-namespace --trust-domain --istio-version --ztunnel-version --no-network-policy --feature --cni-exclude-namespaces --verbose --namespace --all-namespaces --help --version"
+            opts="-o -f -k -v -n -A -h -V --ztunnel-dump --ztunnel-selector --proxy-admin-port --suppress --only --fail-on --output --color --filename --kustomize --namespace-labels --kubeconfig --context --cluster --user --request-timeout --istio-namespace --root-namespace --trust-domain --istio-version --ztunnel-version --no-network-policy --feature --cni-exclude-namespaces --verbose --namespace --all-namespaces --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -733,6 +733,14 @@ _kubectl__ambient_policy() {
                     return 0
                     ;;
                 --proxy-admin-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --suppress)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --only)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

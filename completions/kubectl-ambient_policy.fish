@@ -162,6 +162,8 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l ztunnel-dump -d 'A ztunnel config dump to compare instead of reading the ztunnels: its /config_dump, or `istioctl ztunnel-config all -o json` (repeatable: one per node; - for stdin)' -r -F
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l ztunnel-selector -d 'Label selector of the ztunnel pods in istiod\'s namespace' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l proxy-admin-port -d 'ztunnel\'s admin port, reached through port-forward' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l suppress -d 'Silence disagreements: CODE or CODE=Kind/namespace/name, `*` wildcards (repeatable)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l only -d 'Keep only these disagreements: CODE or CODE=Kind/namespace/name, `*` wildcards; comma-separated or repeatable' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l fail-on -d 'Exit 1 when a disagreement at or above this severity is found' -r -f -a "error\t''
 warning\t''
 info\t''"

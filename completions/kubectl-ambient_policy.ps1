@@ -169,6 +169,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-ambient_policy' -Script
             [CompletionResult]::new('--ztunnel-dump', '--ztunnel-dump', [CompletionResultType]::ParameterName, 'A ztunnel config dump to compare instead of reading the ztunnels: its /config_dump, or `istioctl ztunnel-config all -o json` (repeatable: one per node; - for stdin)')
             [CompletionResult]::new('--ztunnel-selector', '--ztunnel-selector', [CompletionResultType]::ParameterName, 'Label selector of the ztunnel pods in istiod''s namespace')
             [CompletionResult]::new('--proxy-admin-port', '--proxy-admin-port', [CompletionResultType]::ParameterName, 'ztunnel''s admin port, reached through port-forward')
+            [CompletionResult]::new('--suppress', '--suppress', [CompletionResultType]::ParameterName, 'Silence disagreements: CODE or CODE=Kind/namespace/name, `*` wildcards (repeatable)')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Keep only these disagreements: CODE or CODE=Kind/namespace/name, `*` wildcards; comma-separated or repeatable')
             [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit 1 when a disagreement at or above this severity is found')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')

@@ -215,9 +215,8 @@ fn run_check(args: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
         Some(d) => {
             if d.policies.is_none() {
                 return Err(Error::Input(format!(
-                    "{}: holds no policies ({}); give `istioctl ztunnel-config all -o json` or `policy -o json`",
-                    d.source,
-                    d.lacks.join(", ")
+                    "{}: this form of the dump holds no policies; give `istioctl ztunnel-config all -o json` (or `policy -o json`)",
+                    d.source
                 )));
             }
             check::run_on_dataplane(&snap, &ask, crate::dataplane::held(&d))?
@@ -274,6 +273,11 @@ fn report_flags(args: &ReportArgs) -> Result<(Option<LabelSelector>, Filter)> {
         .map(LabelSelector::parse)
         .transpose()
         .map_err(Error::Usage)?;
+    Ok((selector, filter(&args.only, &args.suppress)?))
+}
+
+/// `--only` and `--suppress`, parsed into one filter.
+fn filter(only: &[String], suppress: &[String]) -> Result<Filter> {
     let patterns = |flag: &str, values: &[String]| {
         values
             .iter()
@@ -281,11 +285,10 @@ fn report_flags(args: &ReportArgs) -> Result<(Option<LabelSelector>, Filter)> {
             .collect::<Result<Vec<_>, _>>()
             .map_err(Error::Usage)
     };
-    let filter = Filter {
-        only: patterns("--only", &args.only)?,
-        suppress: patterns("--suppress", &args.suppress)?,
-    };
-    Ok((selector, filter))
+    Ok(Filter {
+        only: patterns("--only", only)?,
+        suppress: patterns("--suppress", suppress)?,
+    })
 }
 
 /// `--findings`, for the table (explain's and diff's).

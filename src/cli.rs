@@ -511,8 +511,17 @@ pub struct VerifyArgs {
     pub ztunnel_selector: String,
 
     /// ztunnel's admin port, reached through port-forward
-    #[arg(long, value_name = "PORT", default_value_t = 15000)]
+    #[arg(long, value_name = "PORT", default_value_t = 15000, value_parser = clap::value_parser!(u16).range(1..))]
     pub proxy_admin_port: u16,
+
+    /// Silence disagreements: CODE or CODE=Kind/namespace/name, `*` wildcards (repeatable)
+    #[arg(long, value_name = "CODE=RESOURCE")]
+    pub suppress: Vec<String>,
+
+    /// Keep only these disagreements: CODE or CODE=Kind/namespace/name, `*` wildcards;
+    /// comma-separated or repeatable
+    #[arg(long, value_name = "CODE[,CODE]", value_delimiter = ',')]
+    pub only: Vec<String>,
 
     /// Exit 1 when a disagreement at or above this severity is found
     #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOn::Error)]

@@ -183,7 +183,7 @@ codes! {
     // AMB060-AMB069: `verify`, the model against what ztunnel really holds.
     DP_POLICY_MISSING = "AMB060", Error,
         "ztunnel lacks a policy the model says istiod sends it",
-        "Check the policy's status (ZtunnelAccepted) and istiod's logs; if the versions running differ from those assumed, give --istio-version and --ztunnel-version.";
+        "Check the policy's status (ZtunnelAccepted) and istiod's logs (for istio_converted_static_strict and converted_peer_authentication_*, the PeerAuthentications); if the versions running differ from those assumed, give --istio-version and --ztunnel-version.";
     DP_POLICY_UNEXPECTED = "AMB061", Error,
         "ztunnel holds a policy the model does not expect",
         "Delete the policy from the cluster if it is stale, or add it to the manifests; if istiod's flags or version differ from those assumed, give --feature or --istio-version.";
@@ -192,18 +192,18 @@ codes! {
         "Compare the policy in the cluster with the manifests (kubectl get authorizationpolicy -o yaml) and give the running versions with --istio-version and --ztunnel-version.";
     DP_CAPTURE = "AMB063", Error,
         "A workload's capture by ztunnel differs from the model",
-        "Restart the pod after labelling its namespace (istio-cni captures pods when they start), or check istio-cni on its node.";
+        "Compare the istio.io/dataplane-mode labels of the pod and its namespace in the cluster with the input's, and check istio-cni's node agent on the pod's node.";
     DP_WAYPOINT = "AMB064", Error,
         "A workload's or Service's waypoint in ztunnel differs from the model",
         "Check istio.io/use-waypoint on the object and its namespace, and that the waypoint is Programmed with an address.";
     DP_WORKLOAD_POLICIES = "AMB065", Error,
         "The selector policies attached to a workload in ztunnel differ from the model",
         "Compare the pod's labels in the cluster with the input's (kubectl get pod --show-labels).";
-    DP_IDENTITY = "AMB066", Warning,
+    DP_IDENTITY = "AMB066", Error,
         "A workload's identity in ztunnel differs from the model",
         "Check the pod's serviceAccountName and the mesh's trustDomain (meshConfig).";
     DP_WORKLOAD_MISSING = "AMB067", Warning,
-        "A workload of the input is not in ztunnel",
+        "A workload of the input is not in ztunnel, or is there with another address",
         "Check that the workload is running (kubectl get pods); a controller scaled to zero has no workload.";
     DP_SERVICE = "AMB068", Warning,
         "A Service is missing from ztunnel, has other addresses, or selects other workloads",

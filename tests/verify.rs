@@ -744,3 +744,207 @@ fn pods_without_a_workload_are_not_expected() {
         "{v:#}"
     );
 }
+
+/// What a first user met (review of 2026-12-03), each now right.
+#[test]
+fn newcomer_cases() {
+    let input = || vec!["-f".to_string(), "examples/bookinfo".into()];
+    // Gateway and waypoint pods are selected by the Services istiod makes for them, which the
+    // input has without selectors: not a disagreement.
+    let p = mutated("gateway-services", |v| {
+        find(v, "workloads", "waypoint-5d9c7b6f4-x2k8q")["services"] =
+            json!(["default/waypoint.default.svc.cluster.local"]);
+        find(v, "workloads", "bookinfo-gateway-istio-6c8f9d7b5-q9w4z")["services"] =
+            json!(["default/bookinfo-gateway-istio.default.svc.cluster.local"]);
+    });
+    let (_, v) = verify(&input(), &[p.to_str().unwrap()]);
+    assert_eq!(disagreements(&v), vec![], "{v:#}");
+
+    // Clauses in another order mean the same.
+    let p = mutated("clauses-swapped", |v| {
+        let r = &mut find(v, "policies", "ratings-from-reviews")["rules"][0];
+        r.as_array_mut().unwrap().reverse();
+    });
+    let (_, v) = verify(&input(), &[p.to_str().unwrap()]);
+    assert_eq!(disagreements(&v), vec![], "{v:#}");
+
+    // A changed rule says where it differs.
+    let p = mutated("rule-detail", |v| {
+        find(v, "policies", "ratings-from-reviews")["rules"][0][0][0]["destinationPorts"] =
+            json!([9081])
+    });
+    let (_, v) = verify(&input(), &[p.to_str().unwrap()]);
+    let d = &v["verification"]["disagreements"][0];
+    assert_eq!(
+        d["detail"],
+        "rule 1, clause 1, match 1: destinationPorts: only in the model: 9080; only in ztunnel: 9081",
+        "{d:#}"
+    );
+    assert_eq!(
+        d["dataplaneRules"][0][0][0]["destinationPorts"],
+        json!([9081])
+    );
+
+    // Every workload of a namespace uncaptured: one entry for the namespace.
+    let p = mutated("namespace-uncaptured", |v| {
+        for w in v["workloads"].as_array_mut().unwrap() {
+            if w["protocol"] == "HBONE" {
+                w["protocol"] = json!("TCP");
+            }
+        }
+    });
+    let (_, v) = verify(&input(), &[p.to_str().unwrap()]);
+    assert_eq!(
+        disagreements(&v),
+        vec![("AMB063".to_string(), "Namespace/default".to_string())],
+        "{v:#}"
+    );
+    assert!(v["verification"]["disagreements"][0]["cause"]
+        .as_str()
+        .unwrap()
+        .contains("namespace is not enrolled"));
+
+    // A pod recreated under the same name has another address (the input has pod IPs).
+    let live = vec!["-f".to_string(), "tests/scenarios/live-dump".into()];
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(dump("live-dump"))).unwrap())
+            .unwrap();
+    v["workloads"][0]["workloadIps"] = json!(["10.244.7.7"]);
+    let p = scratch("verify-new-address").join("d.json");
+    std::fs::write(&p, v.to_string()).unwrap();
+    let (_, v) = verify(&live, &[p.to_str().unwrap()]);
+    let d = &v["verification"]["disagreements"][0];
+    assert_eq!(d["code"], "AMB067", "{v:#}");
+    assert_eq!(d["dataplane"], "addresses 10.244.7.7");
+    assert_eq!(disagreements(&v).len(), 1);
+
+    // Only some ztunnels disagree: they are behind istiod.
+    let p = mutated("one-behind", |v| {
+        v["policies"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|p| p["name"] != "legacy-lockdown")
+    });
+    let (_, v) = verify(&input(), &[p.to_str().unwrap(), &dump("bookinfo")]);
+    let cause = v["verification"]["disagreements"][0]["cause"]
+        .as_str()
+        .unwrap();
+    assert!(
+        cause.starts_with("only 1 of the 2 ztunnels read hold this"),
+        "{cause}"
+    );
+
+    // A dump of another cluster, and a namespace with nothing in it, are said.
+    let (_, v) = verify(&input(), &[&dump("l4-policy")]);
+    assert!(
+        v["verification"]["notes"]
+            .to_string()
+            .contains("is this dump from the cluster"),
+        "{v:#}"
+    );
+    let mut nosuch = input();
+    nosuch.extend(["-n".into(), "nosuch".into()]);
+    let (_, v) = verify(&nosuch, &[&dump("bookinfo")]);
+    assert!(
+        v["verification"]["notes"]
+            .to_string()
+            .contains("namespace nosuch holds no"),
+        "{v:#}"
+    );
+
+    // --only and --suppress, as for explain.
+    let p = mutated("filtered", |v| {
+        v["policies"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|p| p["name"] != "legacy-lockdown");
+        find(v, "workloads", "ratings-v1-8f7d6c5b4-pqrst")["serviceAccount"] = json!("default");
+    });
+    let mut args = input();
+    args.extend(["--suppress".into(), "AMB060".into()]);
+    let (_, v) = verify(&args, &[p.to_str().unwrap()]);
+    assert_eq!(
+        disagreements(&v),
+        vec![(
+            "AMB066".to_string(),
+            "Pod/default/ratings-v1-8f7d6c5b4-pqrst".to_string()
+        )]
+    );
+    let mut args = input();
+    args.extend(["--only".into(), "AMB060".into()]);
+    let (_, v) = verify(&args, &[p.to_str().unwrap()]);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1, "{v:#}");
+    assert_eq!(v["findings"][0]["code"], "AMB060");
+}
+
+/// A Deployment's workload names the pod that disagrees.
+#[test]
+fn a_replica_that_disagrees_is_named() {
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(dump("trap-AMB027"))).unwrap())
+            .unwrap();
+    find(&mut v, "workloads", "httpbin-5f6d8c9b7d-r4t8n")["protocol"] = json!("TCP");
+    let dir = scratch("verify-replica");
+    let p = dir.join("d.json");
+    std::fs::write(&p, v.to_string()).unwrap();
+    let input: Vec<String> = scenarios()
+        .into_iter()
+        .find(|s| s.0 == "trap-AMB027")
+        .unwrap()
+        .1;
+    let (_, out) = verify(&input, &[p.to_str().unwrap()]);
+    let d = &out["verification"]["disagreements"][0];
+    assert_eq!(d["object"], "Deployment/shop/httpbin", "{out:#}");
+    assert_eq!(
+        d["dataplane"],
+        "protocol TCP (pod httpbin-5f6d8c9b7d-r4t8n)"
+    );
+}
+
+#[test]
+fn stdin_and_repeated_dumps_are_usage_errors() {
+    let d = dump("bookinfo");
+    for (args, want) in [
+        (
+            vec!["verify", "-f", "-", "--ztunnel-dump", "-"],
+            "stdin can feed only one",
+        ),
+        (
+            vec![
+                "verify",
+                "-f",
+                "examples/bookinfo",
+                "--ztunnel-dump",
+                &d,
+                "--ztunnel-dump",
+                &d,
+            ],
+            "given twice",
+        ),
+        (
+            vec!["verify", "--proxy-admin-port", "0"],
+            "--proxy-admin-port",
+        ),
+        (
+            vec![
+                "verify",
+                "-f",
+                "examples/bookinfo",
+                "--ztunnel-dump",
+                &d,
+                "--only",
+                "NOPE",
+            ],
+            "invalid --only",
+        ),
+    ] {
+        let o = run(&args);
+        let err = text(&o.stderr);
+        assert_eq!(
+            (o.status.code(), err.lines().count()),
+            (Some(2), 1),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}

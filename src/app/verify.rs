@@ -26,11 +26,25 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8> {
             "--ztunnel-dump - (stdin) can be given once".into(),
         ));
     }
+    if args.ztunnel_dumps.iter().any(|f| f == "-") && args.input.filenames.iter().any(|f| f == "-")
+    {
+        return Err(Error::Usage(
+            "stdin can feed only one of -f and --ztunnel-dump: give the other as a file".into(),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = args.ztunnel_dumps.iter().find(|f| !seen.insert(f.as_str())) {
+        return Err(Error::Usage(format!(
+            "--ztunnel-dump {twice} is given twice: give one dump per node"
+        )));
+    }
+    let filter = super::filter(&args.only, &args.suppress)?;
     // The files first: a bad dump is an input error before any cluster read.
     let mut dumps: Vec<Dump> = Vec::new();
     for f in &args.ztunnel_dumps {
         let text = crate::source::files::read_text(f)?;
-        dumps.push(dump::parse(f, &text).map_err(Error::Input)?);
+        let name = if f == "-" { "stdin" } else { f.as_str() };
+        dumps.push(dump::parse(name, &text).map_err(Error::Input)?);
     }
     let table = args.output == VerifyOutput::Table;
     let (snap, namespace) = input.read(table)?;
@@ -76,7 +90,13 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8> {
     let exp = dataplane::expect(&ix, ns.as_deref());
     let mut v = dataplane::compare(&exp, &dumps, ns.as_deref(), ix.root());
     v.nodes.extend(unread);
-    let findings = findings_of(&v);
+    // --only and --suppress take out disagreements and their findings alike.
+    v.disagreements
+        .retain(|d| filter.keeps(&crate::dataplane::report::finding_of(d)));
+    let findings: Vec<_> = findings_of(&v)
+        .into_iter()
+        .filter(|f| filter.keeps(f))
+        .collect();
     let threshold = severity(args.fail_on);
     let code = u8::from(findings.iter().any(|f| f.severity.at_least(threshold)));
     let report = Report {

@@ -38,53 +38,49 @@ pub fn parse(name: &str, text: &str) -> Result<Dump, String> {
             &json
         }
     };
-    let value: serde_json::Value = serde_json::from_str(body)
-        .map_err(|e| format!("{name}: not a ztunnel config dump: {}", one_line(&e)))?;
     let decode =
         |e: serde_json::Error| format!("{name}: not a ztunnel config dump: {}", one_line(&e));
-    match &value {
-        serde_json::Value::Object(m) => {
-            if ![
-                "workloads",
-                "services",
-                "policies",
-                "by_uid",
-                "by_vip",
-                "by_key",
-            ]
-            .iter()
-            .any(|k| m.contains_key(*k))
-            {
-                return Err(format!(
-                    "{name}: not a ztunnel config dump (no workloads, services or policies; give the output of `istioctl ztunnel-config all -o json` or ztunnel's /config_dump)"
-                ));
-            }
-            let raw: RawDump = serde_json::from_value(value).map_err(decode)?;
-            let lacks = lacks_of(&raw);
-            Ok(Dump {
-                source: name.to_string(),
-                form: Form::ConfigDump,
-                workloads: raw
-                    .workloads
-                    .map(|c| once_each(c.0.into_iter().map(workload), |w| w.uid.clone())),
-                services: raw.services.map(|c| {
-                    once_each(c.0.into_iter().map(service), |s| {
-                        format!("{}/{}", s.namespace, s.name)
-                    })
-                }),
-                policies: raw
-                    .policies
-                    .map(|c| c.0.into_iter().map(policy).collect::<Result<_, _>>())
-                    .transpose()
-                    .map_err(|e| format!("{name}: {e}"))?,
-                lacks,
-            })
-        }
-        serde_json::Value::Array(items) => list_form(name, items, decode),
-        _ => Err(format!(
-            "{name}: not a ztunnel config dump (neither an object nor a list)"
-        )),
+    if body.trim_start().starts_with('[') {
+        let items: Vec<serde_json::Value> = serde_json::from_str(body).map_err(decode)?;
+        return list_form(name, &items, decode);
     }
+    if !body.trim_start().starts_with('{') {
+        return Err(format!(
+            "{name}: not a ztunnel config dump (neither an object nor a list)"
+        ));
+    }
+    // Straight into the slim shapes, no tree of the whole dump (dumps of big meshes are
+    // hundreds of MB).
+    let raw: RawDump = serde_json::from_str(body).map_err(decode)?;
+    if raw.workloads.is_none() && raw.services.is_none() && raw.policies.is_none() {
+        let hint = if raw.kind.is_some() {
+            " (a Kubernetes object or List: give manifests with -f)"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "{name}: not a ztunnel config dump{hint}: no workloads, services or policies; give the output of `istioctl ztunnel-config all -o json` or ztunnel's /config_dump"
+        ));
+    }
+    let lacks = lacks_of(&raw);
+    Ok(Dump {
+        source: name.to_string(),
+        form: Form::ConfigDump,
+        workloads: raw
+            .workloads
+            .map(|c| once_each(c.0.into_iter().map(workload), |w| w.uid.clone())),
+        services: raw.services.map(|c| {
+            once_each(c.0.into_iter().map(service), |s| {
+                format!("{}/{}", s.namespace, s.name)
+            })
+        }),
+        policies: raw
+            .policies
+            .map(|c| c.0.into_iter().map(policy).collect::<Result<_, _>>())
+            .transpose()
+            .map_err(|e| format!("{name}: {e}"))?,
+        lacks,
+    })
 }
 
 /// Maps keyed by address or VIP hold an object once per address: keep the first of each.
@@ -218,6 +214,9 @@ struct RawDump {
     services: Option<Collection<RawService>>,
     #[serde(default, alias = "by_key")]
     policies: Option<Collection<RawPolicy>>,
+    /// A Kubernetes object's `kind`: only to say what the file is instead.
+    #[serde(default)]
+    kind: Option<de::IgnoredAny>,
 }
 
 #[derive(Deserialize, Default)]

@@ -7,7 +7,7 @@
 
 use crate::enforce::index::Origin;
 use crate::enforce::peerauth::Level;
-use crate::enforce::ztunnel::{Action, Clause, Match, Scope, StringMatch, ZRule};
+use crate::enforce::ztunnel::{Action, Clause, Match, NotSent, Scope, StringMatch, ZRule};
 use crate::enforce::Index;
 use crate::mesh::Dataplane;
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,6 +29,8 @@ pub struct Expected {
     pub unplaced_port_level: BTreeSet<String>,
     /// Policies in the input that istiod does not send to ztunnel, with the reason.
     pub not_sent: BTreeMap<String, String>,
+    /// `ns/name` of the input's Services with a selector (they say which pods they select).
+    pub selecting_services: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +53,8 @@ pub struct ExpWorkload {
     pub policies: BTreeSet<String>,
     /// `ns/name` of the Services that select it.
     pub services: BTreeSet<String>,
+    /// The pod's IP, when the input has it (a live pod, a `kubectl get` dump).
+    pub ip: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -93,7 +97,10 @@ pub fn expect(ix: &Index, ns: Option<&str>) -> Expected {
         let c = &ix.conversions[i];
         let key = format!("{}/{}", m.namespace, m.name);
         if let Some(why) = &c.not_sent {
-            not_sent.insert(key, format!("{why:?}"));
+            not_sent.insert(
+                key,
+                not_sent_text(why, c.dry_run_at_ztunnel.as_ref().map(|r| r.1)),
+            );
             continue;
         }
         policies.insert(
@@ -232,6 +239,7 @@ pub fn expect(ix: &Index, ns: Option<&str>) -> Expected {
             },
             waypoint,
             policies: keys,
+            ip: (!declared && !pod.status.pod_ip.is_empty()).then(|| pod.status.pod_ip.clone()),
             services: info
                 .services
                 .iter()
@@ -275,6 +283,26 @@ pub fn expect(ix: &Index, ns: Option<&str>) -> Expected {
         trust_domain: snap.mesh.trust_domain().to_string(),
         unplaced_port_level,
         not_sent,
+        selecting_services: snap
+            .services
+            .iter()
+            .filter(|s| s.spec.selector.as_ref().is_some_and(|l| !l.is_empty()))
+            .map(|s| format!("{}/{}", s.metadata.namespace, s.metadata.name))
+            .collect(),
+    }
+}
+
+/// Why istiod does not send a policy, in words.
+fn not_sent_text(why: &NotSent, row: Option<crate::versions::Row>) -> String {
+    match why {
+        NotSent::TargetRefs => "it has targetRefs: waypoints enforce it".into(),
+        NotSent::UnsupportedAction(a) => format!("ztunnel does not support the {a} action"),
+        NotSent::InvalidAction(a) => format!("invalid action {a:?}"),
+        NotSent::Refused => "istiod's validation refuses it on the release that runs".into(),
+        NotSent::DryRun => match row {
+            Some(r) => format!("a dry-run policy: {}", r.info().applied),
+            None => "a dry-run policy".into(),
+        },
     }
 }
 

@@ -2,7 +2,7 @@
 //! per ztunnel that could not be read (AMB069), so `--fail-on` and the finding catalogue work
 //! as for `explain`.
 
-use super::compare::Verification;
+use super::compare::{Disagreement, Verification};
 use crate::findings::{Finding, DP_NODE_UNREAD};
 use serde::Serialize;
 
@@ -16,25 +16,29 @@ pub struct Report {
     pub findings: Vec<Finding>,
 }
 
+/// The finding of one disagreement.
+pub fn finding_of(d: &Disagreement) -> Finding {
+    let c = d.kind.code();
+    let detail = d
+        .detail
+        .as_deref()
+        .map(|x| format!(" ({x})"))
+        .unwrap_or_default();
+    Finding {
+        severity: c.severity,
+        code: c.code.into(),
+        resource: d.object.clone(),
+        message: format!(
+            "{}: the model says {}; ztunnel holds {}{detail}. Likely cause: {}",
+            c.title, d.model, d.dataplane, d.cause
+        ),
+        resolution: c.resolution.into(),
+    }
+}
+
 /// One finding per disagreement, then one per ztunnel that could not be read.
 pub fn findings_of(v: &Verification) -> Vec<Finding> {
-    let mut out: Vec<Finding> = v
-        .disagreements
-        .iter()
-        .map(|d| {
-            let c = d.kind.code();
-            Finding {
-                severity: c.severity,
-                code: c.code.into(),
-                resource: d.object.clone(),
-                message: format!(
-                    "{}: the model says {}; ztunnel holds {}. Likely cause: {}",
-                    c.title, d.model, d.dataplane, d.cause
-                ),
-                resolution: c.resolution.into(),
-            }
-        })
-        .collect();
+    let mut out: Vec<Finding> = v.disagreements.iter().map(finding_of).collect();
     for n in &v.nodes {
         if let Some(e) = &n.error {
             out.push(Finding {

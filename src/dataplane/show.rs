@@ -11,10 +11,122 @@ pub fn rules(rs: &[ZRule]) -> Value {
     shape(rs, false)
 }
 
-/// The rules in a form where two equal conversions are equal values: value lists sorted,
-/// CIDRs with their host bits cleared. Rule and clause order are kept: istiod keeps them.
+/// The rules in a form where two rule sets that mean the same are equal values: value lists,
+/// matches, clauses and rules sorted (each level is an OR or an AND, whose order does not
+/// matter), CIDRs with their host bits cleared.
 pub fn canonical(rs: &[ZRule]) -> Value {
-    shape(rs, true)
+    let mut v = shape(rs, true);
+    if let Value::Array(rules) = &mut v {
+        for r in rules.iter_mut() {
+            if let Value::Array(clauses) = r {
+                clauses.sort_by_key(|c| c.to_string());
+            }
+        }
+        rules.sort_by_key(|r| r.to_string());
+    }
+    v
+}
+
+/// Where two rule sets differ, as a reader looks for it: the first rule, clause and match
+/// that differ, and per field the values only one side has.
+pub fn difference(model: &[ZRule], held: &[ZRule]) -> Option<String> {
+    if model.len() != held.len() {
+        return Some(format!(
+            "the model has {} rule(s), ztunnel {}",
+            model.len(),
+            held.len()
+        ));
+    }
+    let (m, h) = (shape(model, true), shape(held, true));
+    for (i, (mr, hr)) in arr(&m).iter().zip(arr(&h)).enumerate() {
+        let (mc, hc) = (arr(mr), arr(hr));
+        if mc.len() != hc.len() {
+            return Some(format!(
+                "rule {}: the model has {} clause(s), ztunnel {}",
+                i + 1,
+                mc.len(),
+                hc.len()
+            ));
+        }
+        for (j, (mm, hm)) in mc.iter().zip(hc).enumerate() {
+            let (ms, hs) = (arr(mm), arr(hm));
+            for (k, (a, b)) in ms.iter().zip(hs).enumerate() {
+                if a != b {
+                    return Some(format!(
+                        "rule {}, clause {}, match {}: {}",
+                        i + 1,
+                        j + 1,
+                        k + 1,
+                        fields_differ(a, b)
+                    ));
+                }
+            }
+            if ms.len() != hs.len() {
+                return Some(format!(
+                    "rule {}, clause {}: the model has {} match(es), ztunnel {}",
+                    i + 1,
+                    j + 1,
+                    ms.len(),
+                    hs.len()
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn arr(v: &Value) -> &[Value] {
+    v.as_array().map_or(&[], Vec::as_slice)
+}
+
+/// `principals: only in the model: a; only in ztunnel: b` for each field that differs.
+fn fields_differ(a: &Value, b: &Value) -> String {
+    let empty = Map::new();
+    let (a, b) = (
+        a.as_object().unwrap_or(&empty),
+        b.as_object().unwrap_or(&empty),
+    );
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Object(o) if o.len() == 1 => {
+            let (k, x) = o
+                .iter()
+                .next()
+                .map(|(k, x)| (k.as_str(), x))
+                .unwrap_or_default();
+            match x {
+                Value::String(s) => format!("{k} {s}"),
+                _ => k.to_string(),
+            }
+        }
+        other => other.to_string(),
+    };
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| {
+            let (xa, xb) = (
+                arr(a.get(k).unwrap_or(&Value::Null)),
+                arr(b.get(k).unwrap_or(&Value::Null)),
+            );
+            let only = |x: &[Value], y: &[Value]| {
+                let v: Vec<String> = x.iter().filter(|e| !y.contains(e)).map(text).collect();
+                if v.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    v.join(", ")
+                }
+            };
+            format!(
+                "{k}: only in the model: {}; only in ztunnel: {}",
+                only(xa, xb),
+                only(xb, xa)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn shape(rs: &[ZRule], canon: bool) -> Value {
