@@ -147,14 +147,12 @@ fn answer(ix: &Index, ask: &Ask, q: &Query) -> Result<Answer> {
     let client = ask
         .from
         .as_deref()
-        .map(|f| resolve::parse_source(f, ns).and_then(|s| resolve::resolve_source(&mesh, &s)))
+        .map(|f| resolve::parse_source(f, ns).and_then(|s| resolve::resolve_source(mesh, &s)))
         .transpose()?;
     let target = ask
         .to
         .as_deref()
-        .map(|t| {
-            resolve::parse_dest(t, ns).and_then(|d| resolve::resolve_dest(&mesh, &d, ask.port))
-        })
+        .map(|t| resolve::parse_dest(t, ns).and_then(|d| resolve::resolve_dest(mesh, &d, ask.port)))
         .transpose()?;
     let force_plaintext = |mut c: resolve::Client| {
         if ask.plaintext {
