@@ -156,8 +156,8 @@ codes! {
         "trustDomains are dropped at ztunnel: the rule matches no one or every trust domain",
         "Enforce trust domains at a waypoint (targetRefs), or at ztunnel write them into principals (TRUST_DOMAIN/ns/NS/sa/SA) instead of trustDomains.";
     REGEX_UNESCAPED = "AMB042", Warning,
-        "waypoints and sidecars before Istio 1.30 match this value as an unescaped regex",
-        "Upgrade to Istio 1.30+, or write values without regex metacharacters (list exact service accounts and namespaces).";
+        "waypoints and sidecars match this value as an unescaped regex on the Istio release running",
+        "Upgrade istiod to 1.28.7+, 1.29.3+ or 1.30+ (1.27.9 escapes serviceAccounts only), or write values without regex metacharacters (list exact service accounts and namespaces).";
     SERVICE_ACCOUNTS_UNKNOWN = "AMB043", Error,
         "source.serviceAccounts is not a field before Istio 1.25: pruned, or the policy refused",
         "Upgrade istiod and its CRDs to 1.25+, or write the service accounts as principals (TRUST_DOMAIN/ns/NS/sa/SA).";

@@ -851,10 +851,11 @@ fn trust_domains_at_ztunnel_from_1_31() {
     assert!(rule_ranges(&old, "trust-domains-at-ztunnel").is_empty());
 }
 
-/// AMB042 fires where an Envoy-based proxy older than 1.30 matches a value with a regex
-/// metacharacter; not on 1.30, and not where only ztunnel enforces the policy.
+/// AMB042 fires where the release leaves a value with a regex metacharacter unescaped in the
+/// proxies' regexes (serviceAccounts: before 1.29.2 on 1.29); not on 1.29.2 or 1.30, and not
+/// where only ztunnel enforces the policy.
 #[test]
-fn unescaped_regex_before_1_30() {
+fn unescaped_regex_before_the_fix() {
     let trap = "tests/scenarios/traps/AMB042-unescaped-regex.yaml";
     let at = |extra: &[&str]| {
         let mut a = vec!["explain", "-f", BASE, "-f", trap, "-o", "json"];
@@ -865,11 +866,16 @@ fn unescaped_regex_before_1_30() {
     assert!(codes(&old).contains(&"AMB042".into()), "{:?}", codes(&old));
     assert_eq!(
         rule_ranges(&old, "envoy-regex-escaping"),
-        vec!["proxies < 1.30"]
+        vec!["istiod < 1.27.9, 1.28.0 - 1.28.5, 1.29.0 - 1.29.1"]
     );
-    let new = at(&["--istio-version", "1.30.0"]);
-    assert!(!codes(&new).contains(&"AMB042".into()));
-    assert!(rule_ranges(&new, "envoy-regex-escaping").is_empty());
+    for fixed in ["1.29.2", "1.30.0"] {
+        let new = at(&["--istio-version", fixed]);
+        assert!(!codes(&new).contains(&"AMB042".into()), "{fixed}");
+        assert!(
+            rule_ranges(&new, "envoy-regex-escaping").is_empty(),
+            "{fixed}"
+        );
+    }
     // The same value in a selector policy that only ztunnel enforces: no regex anywhere.
     let selector = "apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
@@ -895,6 +901,127 @@ spec:
         "json",
     ]));
     assert!(!codes(&v).contains(&"AMB042".into()), "{:?}", codes(&v));
+}
+
+/// Clients of the AMB042 trap, each with its own service account, in `shop` and `team-a`.
+fn regex_clients() -> PathBuf {
+    let client = |ns: &str, name: &str| {
+        format!(
+            "apiVersion: v1
+kind: ServiceAccount
+metadata: {{name: {name}, namespace: {ns}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, namespace: {ns}}}
+spec:
+  selector:
+    matchLabels: {{app: {name}}}
+  template:
+    metadata:
+      labels: {{app: {name}}}
+    spec:
+      serviceAccountName: {name}
+      containers:
+      - name: c
+        image: curlimages/curl
+---
+"
+        )
+    };
+    let mut all = String::from(
+        "apiVersion: v1
+kind: Namespace
+metadata:
+  name: team-a
+  labels: {istio.io/dataplane-mode: ambient}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: allow-team-a, namespace: shop}
+spec:
+  targetRefs:
+  - {kind: Service, group: \"\", name: httpbin}
+  rules:
+  - from:
+    - source:
+        namespaces: [\"team.a\"]
+---
+",
+    );
+    for (ns, name) in [("shop", "apixv1"), ("shop", "apiv1"), ("team-a", "tester")] {
+        all.push_str(&client(ns, name));
+    }
+    files("versions-regex-clients", &[("clients.yaml", &all)])
+}
+
+/// `check` at the waypoint matches serviceAccounts and namespaces as the release's Envoy
+/// regexes do: `api.v1` admits `apixv1` before the fix (1.29.1 for serviceAccounts, 1.29.2
+/// for namespaces) and says so in the policy's line; from the fix only what is written
+/// passes. A near miss (`apiv1`: `.` needs one character) is denied on every release.
+#[test]
+fn check_matches_unescaped_regexes_as_the_release_does() {
+    let trap = "tests/scenarios/traps/AMB042-unescaped-regex.yaml";
+    let clients = regex_clients();
+    let check = |from: &str, version: &str| {
+        let o = run(&[
+            "check",
+            "--from",
+            from,
+            "--to",
+            "svc/shop/httpbin:8000",
+            "-f",
+            BASE,
+            "-f",
+            trap,
+            "-f",
+            clients.to_str().unwrap(),
+            "--istio-version",
+            version,
+            "-o",
+            "json",
+        ]);
+        json_of(&o)
+    };
+    let waypoint_line = |v: &Value, name: &str| -> Value {
+        v["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["component"] == "waypoint")
+            .flat_map(|h| h["policies"].as_array().unwrap().clone())
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no line {name}: {v}"))
+    };
+    // (client, version, verdict, the line of the policy that decides, what its effect says)
+    let cases: &[(&str, &str, &str, &str, Option<&str>)] = &[
+        ("deploy/shop/apixv1", "1.29.1", "allowed", "allow-api-clients", Some("matched as an unescaped regex on Istio 1.29.1: serviceAccounts \"api.v1\"; as written it would not match")),
+        ("deploy/shop/apixv1", "1.29.2", "denied", "allow-api-clients", None),
+        ("deploy/shop/apixv1", "1.30.0", "denied", "allow-api-clients", None),
+        ("deploy/shop/apiv1", "1.29.1", "denied", "allow-api-clients", Some("matched as an unescaped regex on Istio 1.29.1: serviceAccounts \"api.v1\"")),
+        ("deploy/shop/apiv1", "1.30.0", "denied", "allow-api-clients", None),
+        ("deploy/team-a/tester", "1.29.2", "allowed", "allow-team-a", Some("matched as an unescaped regex on Istio 1.29.2: namespaces \"team.a\"; as written it would not match")),
+        ("deploy/team-a/tester", "1.29.3", "denied", "allow-team-a", None),
+        ("deploy/team-a/tester", "1.30.0", "denied", "allow-team-a", None),
+    ];
+    for &(from, version, verdict, policy, effect) in cases {
+        let v = check(from, version);
+        let what = format!("{from} on {version}");
+        assert_eq!(v["verdict"], verdict, "{what}: {v}");
+        let line = waypoint_line(&v, policy);
+        assert_eq!(line["effect"].as_str(), effect, "{what}");
+        // Both policies sit at the waypoint: a row for each kind of value still unescaped.
+        let ranges = rule_ranges(&v, "envoy-regex-escaping");
+        let want: &[&str] = match version {
+            "1.29.1" => &[
+                "istiod < 1.27.9, 1.28.0 - 1.28.5, 1.29.0 - 1.29.1",
+                "istiod < 1.28.7, 1.29.0 - 1.29.2",
+            ],
+            "1.29.2" => &["istiod < 1.28.7, 1.29.0 - 1.29.2"],
+            _ => &[],
+        };
+        assert_eq!(ranges, want, "{what}");
+    }
 }
 
 /// `check` from curl to httpbin with these extra arguments: (exit code, report).

@@ -50,6 +50,7 @@ fn hops_for(
         headers: q.headers.clone(),
         request_principal: q.request_principal.clone(),
         trust_domain: Some(ix.snap.mesh.trust_domain().to_string()),
+        unescaped: ix.mesh.rules.envoy_unescaped(),
     };
     let client_id = client.identity.as_deref();
     let client_peer = Peer::from_identity(client_id);
@@ -211,8 +212,9 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
         .chain(&target.assumption)
         .cloned()
         .collect();
+    let hop_rows: Vec<Row> = hops.iter().flat_map(|h| h.rows.iter().copied()).collect();
     let hops: Vec<HopReport> = hops.into_iter().map(|h| h.report).collect();
-    let version_rules = version_notes(ix, target, &hops, &mut notes);
+    let version_rules = version_notes(ix, target, &hops, hop_rows, &mut notes);
     CheckReport {
         api_version: crate::contract::API_VERSION,
         kind: KIND,
@@ -240,14 +242,15 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
 
 /// The version rules that decide how a ztunnel on the path holds its policies (a dry-run
 /// policy enforced there), and what the cluster admits of the policies on the path (fields
-/// the release does not know: pruned, or the policy refused), each said in a note.
+/// the release does not know: pruned, or the policy refused), each said in a note; `rows`:
+/// those the hops' lines already say (values matched as unescaped regexes).
 fn version_notes(
     ix: &Index,
     target: &Target,
     hops: &[HopReport],
+    mut rows: Vec<Row>,
     notes: &mut Vec<String>,
 ) -> Vec<RuleRow> {
-    let mut rows: Vec<Row> = Vec::new();
     let on_path = |i: usize| {
         let m = &ix.snap.authorization_policies[i].metadata;
         hops.iter()
