@@ -198,6 +198,47 @@ pub(super) fn envoy(ix: &Index, policies: &[usize], req: &Request, report: HopRe
     hop
 }
 
+/// A waypoint's HBONE termination under ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES
+/// (`Index::layered_policies`): the L4 rules of the policies selecting its pods decide
+/// before the waypoint's own policies, on the client's identity and HBONE's port.
+pub(super) fn layered(ix: &Index, w: usize, policies: &[usize], row: Row, conn: &Conn) -> Hop {
+    let identity = match &conn.peer {
+        Peer::Known(id) => Some(format!("spiffe://{id}")),
+        _ => None,
+    };
+    let mut r = report(
+        "waypoint-termination",
+        Some(ix.mesh.waypoints[w].key()),
+        identity.as_deref(),
+        "mtls",
+    );
+    r.note = Some(format!(
+        "HBONE termination, {}: the policies selecting the waypoint's pods apply as L4 policy (ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES), on port {}",
+        ix.mesh.rules.versions_phrase(row),
+        crate::enforce::layered::HBONE_PORT
+    ));
+    let (outcomes, d) = ix.decide_layered(policies, conn);
+    let lines = policies
+        .iter()
+        .zip(&outcomes)
+        .map(|(&i, o)| {
+            let p = &ix.snap.authorization_policies[i];
+            let c = &ix.conversions[i];
+            let label = if c.dry_run {
+                format!("{} (dry-run)", c.action.as_str())
+            } else {
+                c.action.as_str().to_string()
+            };
+            let effect = Some(c.effect.as_str().to_string());
+            line(&p.metadata.namespace, &p.metadata.name, &label, o, effect)
+        })
+        .collect();
+    let kept: Vec<usize> = (0..policies.len()).collect();
+    let mut hop = finish(r, lines, d, &kept);
+    hop.rows = vec![row];
+    hop
+}
+
 /// The PeerAuthentication that decides plaintext on `port` of pod `d`, in the report.
 fn mtls_report(ix: &Index, d: usize, port: Option<u16>, report: &mut HopReport) -> Option<bool> {
     let required = ix.plaintext_rejected(d, port);

@@ -8,6 +8,7 @@ use super::report::*;
 use super::resolve::{Client, ClientClass, Target};
 use super::verdict::verdict;
 use crate::enforce::evaluate::envoy::Request;
+use crate::enforce::evaluate::l4::Conn;
 use crate::enforce::evaluate::Peer;
 use crate::enforce::hops;
 use crate::enforce::netpol::{self, Endpoint};
@@ -113,6 +114,29 @@ fn hops_for(
         hops.extend(np_hop::hop(ix, sender, to, port));
     }
     if let Some((w, chain)) = route.waypoint {
+        let mut ignored = None;
+        match ix.layered_policies(w) {
+            (ps, Some(row)) if !ps.is_empty() => {
+                let conn = Conn {
+                    peer: client_peer.clone(),
+                    src_ip: base.source_ip,
+                    dst_ip: mesh
+                        .waypoint_pod(w)
+                        .and_then(|p| ix.snap.pods[p].status.pod_ip.parse().ok()),
+                    dst_port: Some(crate::enforce::layered::HBONE_PORT),
+                };
+                hops.push(hop::layered(ix, w, &ps, row, &conn));
+            }
+            (_, Some(row)) => {
+                notes.push(format!(
+                    "waypoint {}: ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES is set, but {}, istiod does not know it: the policies selecting the waypoint's pods do not apply",
+                    mesh.waypoints[w].key(),
+                    ix.mesh.rules.versions_phrase(row)
+                ));
+                ignored = Some(row);
+            }
+            _ => {}
+        }
         let ps = ix.chain_policies(w, chain);
         let req = Request {
             peer: client_peer.clone(),
@@ -125,7 +149,9 @@ fn hops_for(
             ..base.clone()
         };
         let r = hop::report("waypoint", Some(mesh.waypoints[w].key()), client_id, "mtls");
-        hops.push(hop::envoy(ix, &ps, &req, r));
+        let mut hop = hop::envoy(ix, &ps, &req, r);
+        hop.rows.extend(ignored);
+        hops.push(hop);
     }
     if let (Some(wp), Some(d)) = (waypoint_end, endpoint) {
         let to = Endpoint::Pod(d);

@@ -69,7 +69,7 @@ rows! {
         "istio/istio#54833 (added in 1.25)";
     Layered: "layered-waypoint-authorization", "istiod >= 1.25",
         "ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES on: selector policies that select a waypoint's pods apply at that waypoint as L4 policy",
-        "istio/istio#54833; pilot/pkg/features/ambient.go";
+        "istio/istio#54833; pilot/pkg/features/ambient.go, buildHCMConnectTerminateChain (NewWaypointTerminationBuilder, BuildTCPRulesAsHTTPFilter) in pilot/pkg/networking/core/listener_waypoint.go at 1.25.0";
     TrustDomainsDropped: "trust-domains-at-ztunnel", "istiod >= 1.31",
         "source.trustDomains and notTrustDomains are honoured by waypoints and sidecars but dropped by the conversion for ztunnel, without a status warning",
         "pilot/pkg/security/authz/model/model.go; handleRule in AMB/authorization.go at 1.31.0-rc.0; istio/api#3665, istio/istio#59358";
@@ -244,16 +244,20 @@ impl Rules {
     /// Whether selector policies that select a waypoint's pods apply at that waypoint.
     /// Recorded only when it changes something: the flag is on.
     pub fn layered_waypoint_policies(&self) -> bool {
+        self.layered_waypoint_row().is_some_and(|(on, _)| on)
+    }
+
+    /// With ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES on: whether the release honours it
+    /// (1.25+), and the row that says so (recorded); `None` with the flag off.
+    pub fn layered_waypoint_row(&self) -> Option<(bool, Row)> {
         if !self.layered_flag {
-            return false;
+            return None;
         }
-        if self.istiod.version < v(25, 0) {
-            self.apply(Row::LayeredNone);
-            false
+        Some(if self.istiod.version < v(25, 0) {
+            (false, self.apply(Row::LayeredNone))
         } else {
-            self.apply(Row::Layered);
-            true
-        }
+            (true, self.apply(Row::Layered))
+        })
     }
 
     /// Asked for a policy with `trustDomains` that reaches ztunnel: whether the release knows
