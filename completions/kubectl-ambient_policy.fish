@@ -29,6 +29,7 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_comma
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_command" -f -a "explain" -d 'Explain which component enforces each policy, the identity it sees, and the effect'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_command" -f -a "diff" -d 'Show what a change would do: enforcement, paths and findings before and after'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_command" -f -a "check" -d 'Will this request get through? The path hop by hop, the policy that decides, the verdict'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_command" -f -a "verify" -d 'Does each ztunnel hold what the model predicts? Its config dump against the model'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_command" -f -a "version" -d 'Print the version, git commit and build target'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_command" -f -a "completion" -d 'Print a shell completion script, or link kubectl\'s plugin completion (install)'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_needs_command" -f -a "man" -d 'Print the man page (roff), or write one page per command into DIR'
@@ -125,6 +126,7 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l header -d 'A request header NAME:VALUE (repeatable); headers not given are unknown' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l request-principal -d 'The JWT principal ISSUER/SUBJECT (unknown when not given)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l source-ip -d 'The client\'s IP address (for ipBlocks and source.ip conditions)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l ztunnel-dump -d 'Decide the ztunnel hops on the policies this ztunnel config dump holds (its /config_dump, or `istioctl ztunnel-config all -o json`) rather than on the model\'s conversion, and say where the model would decide otherwise' -r -F
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s o -l output -d 'Output format (mermaid and dot: one request, with both --from and --to)' -r -f -a "table\t''
 json\t''
 yaml\t''
@@ -151,11 +153,45 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s n -l namespace -d 'Namespace of NAME-only forms and of the matrix (default: the context\'s, else "default"; with -f/-k, the matrix covers every namespace of the input)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l plaintext -d 'Send without mTLS, as a client outside the mesh would'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l pod-ip -d 'Matrix: also pods by IP as destinations'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l from-dataplane -d 'As --ztunnel-dump, with the dump read from a ztunnel of the cluster through port-forward (see `verify`)'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l no-network-policy -d 'Leave Kubernetes NetworkPolicies out: verdicts then cover Istio\'s policies only'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s v -l verbose -d 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s A -l all-namespaces -d 'Matrix over every namespace'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s V -l version -d 'Print version'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l ztunnel-dump -d 'A ztunnel config dump to compare instead of reading the ztunnels: its /config_dump, or `istioctl ztunnel-config all -o json` (repeatable: one per node; - for stdin)' -r -F
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l ztunnel-selector -d 'Label selector of the ztunnel pods in istiod\'s namespace' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l proxy-admin-port -d 'ztunnel\'s admin port, reached through port-forward' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l fail-on -d 'Exit 1 when a disagreement at or above this severity is found' -r -f -a "error\t''
+warning\t''
+info\t''"
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l color -d 'When to colour the table output (NO_COLOR and TERM=dumb also turn it off)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -s f -l filename -d 'Read manifests from files or directories instead of the cluster (repeatable; - for stdin)' -r -F
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -s k -l kustomize -d 'Read the objects `kubectl kustomize DIR` renders (repeatable; combines with -f)' -r -f -a "(__fish_complete_directories)"
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l namespace-labels -d 'Labels of a namespace missing from the -f input, e.g. bookinfo=istio.io/dataplane-mode=ambient (repeatable; "NS=" for none; overrides the input)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l kubeconfig -d 'Path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config, else in-cluster)' -r -F
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l context -d 'The kubeconfig context to use (default: the current context)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l request-timeout -d 'Timeout to connect and for each API request, e.g. 5s, 500ms, 1m; the whole read is bounded by six times it' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l istio-namespace -d 'Namespace where istiod runs (its istio ConfigMap and Deployment are read there)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l root-namespace -d 'Istio root namespace (default: from the istio ConfigMap, else istio-system)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l trust-domain -d 'Mesh trust domain (default: from the istio ConfigMap, else cluster.local)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l istio-version -d 'The Istio (istiod) version whose rules apply, e.g. 1.26 or 1.26.2 (default: istiod\'s image tag, else the newest release known)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l ztunnel-version -d 'ztunnel\'s version, when it differs from istiod\'s during an upgrade (default: the ztunnel DaemonSet\'s image tag, else istiod\'s version)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l feature -d 'Set an istiod feature flag, e.g. PILOT_AUTO_ALLOW_WAYPOINT_POLICY=true (repeatable)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l cni-exclude-namespaces -d 'Namespaces istio-cni never enrols (comma-separated; default kube-system)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -s n -l namespace -d 'Namespace to verify (default: the context\'s, else "default"; with -f, every namespace of the input)' -r
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l no-network-policy -d 'Leave Kubernetes NetworkPolicies out: verdicts then cover Istio\'s policies only'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -s v -l verbose -d 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -s A -l all-namespaces -d 'Verify every namespace'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -s V -l version -d 'Print version'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand version" -s o -l output -d 'Output format (default: text)' -r -f -a "json\t''
 yaml\t''"
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand version" -s h -l help -d 'Print help'
@@ -164,10 +200,11 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand completion" -s V -l version -d 'Print version'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand man" -s h -l help -d 'Print help'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand man" -s V -l version -d 'Print version'
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain diff check version completion man help" -f -a "explain" -d 'Explain which component enforces each policy, the identity it sees, and the effect'
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain diff check version completion man help" -f -a "diff" -d 'Show what a change would do: enforcement, paths and findings before and after'
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain diff check version completion man help" -f -a "check" -d 'Will this request get through? The path hop by hop, the policy that decides, the verdict'
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain diff check version completion man help" -f -a "version" -d 'Print the version, git commit and build target'
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain diff check version completion man help" -f -a "completion" -d 'Print a shell completion script, or link kubectl\'s plugin completion (install)'
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain diff check version completion man help" -f -a "man" -d 'Print the man page (roff), or write one page per command into DIR'
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain diff check version completion man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain diff check verify version completion man help" -f -a "explain" -d 'Explain which component enforces each policy, the identity it sees, and the effect'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain diff check verify version completion man help" -f -a "diff" -d 'Show what a change would do: enforcement, paths and findings before and after'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain diff check verify version completion man help" -f -a "check" -d 'Will this request get through? The path hop by hop, the policy that decides, the verdict'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain diff check verify version completion man help" -f -a "verify" -d 'Does each ztunnel hold what the model predicts? Its config dump against the model'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain diff check verify version completion man help" -f -a "version" -d 'Print the version, git commit and build target'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain diff check verify version completion man help" -f -a "completion" -d 'Print a shell completion script, or link kubectl\'s plugin completion (install)'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain diff check verify version completion man help" -f -a "man" -d 'Print the man page (roff), or write one page per command into DIR'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand help; and not __fish_seen_subcommand_from explain diff check verify version completion man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

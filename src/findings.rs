@@ -164,6 +164,9 @@ codes! {
     SKEW_UNSUPPORTED = "AMB044", Warning,
         "istiod and ztunnel versions are outside Istio's supported skew",
         "Upgrade istiod before ztunnel, one minor release at a time: ztunnel at istiod's minor release or one behind.";
+    HOST_NETWORK_ELIGIBLE = "AMB045", Warning,
+        "istio-cni 1.27 to 1.30 considers this hostNetwork pod eligible for ambient enrollment",
+        "Label the pod istio.io/dataplane-mode: none (istio-cni's selectors then skip it), or upgrade istio-cni to 1.31+.";
     // AMB050-AMB059: Kubernetes NetworkPolicy under ambient.
     NETPOL_NO_HBONE_INGRESS = "AMB050", Error,
         "NetworkPolicy admits the application port but not 15008 (HBONE) into an ambient pod",

@@ -1490,3 +1490,55 @@ fn unsupported_skew_between_istiod_and_ztunnel() {
         assert_eq!(said, unsupported, "{what}: {c}");
     }
 }
+
+/// hostNetwork pods: istio-cni 1.27 - 1.30 considers one its selectors match eligible for
+/// enrollment (AMB045); 1.26 and 1.31 exclude it. The pod stays outside the mesh on every
+/// release, and its own `istio.io/dataplane-mode: none` keeps the selectors off it.
+#[test]
+fn host_network_pods_eligible_on_1_27_to_1_30() {
+    let trap = "tests/scenarios/traps/AMB045-host-network.yaml";
+    let at = |extra: &[&str]| {
+        let mut a = vec!["explain", "-f", BASE, "-f", trap, "-o", "json"];
+        a.extend(extra);
+        json_of(&run(&a))
+    };
+    for (version, eligible) in [
+        (None, true),
+        (Some("1.26.8"), false),
+        (Some("1.27.0"), true),
+        (Some("1.30.3"), true),
+        (Some("1.31.0"), false),
+    ] {
+        let v = match version {
+            Some(ver) => at(&["--istio-version", ver]),
+            None => at(&[]),
+        };
+        let what = format!("{version:?}");
+        assert_eq!(codes(&v).contains(&"AMB045".into()), eligible, "{what}");
+        let ranges = rule_ranges(&v, "hostnetwork-enrollment");
+        assert_eq!(ranges.len(), usize::from(eligible), "{what}");
+        let w = v["workloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["name"] == "node-exporter")
+            .unwrap();
+        assert_eq!(w["dataplane"], "none", "{what}");
+    }
+    let opted_out = std::fs::read_to_string(root().join(trap)).unwrap().replace(
+        "labels: {app: node-exporter}\n    spec:",
+        "labels: {app: node-exporter, istio.io/dataplane-mode: none}\n    spec:",
+    );
+    assert!(opted_out.contains("dataplane-mode: none"));
+    let dir = files("versions-host-network-none", &[("t.yaml", &opted_out)]);
+    let v = json_of(&run(&[
+        "explain",
+        "-f",
+        BASE,
+        "-f",
+        dir.to_str().unwrap(),
+        "-o",
+        "json",
+    ]));
+    assert!(!codes(&v).contains(&"AMB045".into()), "{:?}", codes(&v));
+}

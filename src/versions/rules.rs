@@ -85,6 +85,9 @@ rows! {
     EnvoyRegexNamespacesPrincipals: "envoy-regex-escaping", "istiod < 1.28.7, 1.29.0 - 1.29.2",
         "waypoints and sidecars match namespaces as the regex `.*/ns/NS/.*` (`*` read as `.*`) and suffix principals (`*X`) as `spiffe://.*X`, with the value unescaped: a metacharacter such as '.' matches more identities than written",
         "srcNamespaceGenerator in pilot/pkg/security/authz/model/generator.go and StringMatcherWithPrefix in pilot/pkg/security/authz/matcher/string.go at 1.29.0; quoted by istio/istio#59992 (1.30.0 #60055), backports #60056 (1.28.7), #60054 (1.29.3); CVE-2026-39350";
+    HostNetworkEligible: "hostnetwork-enrollment", "istio-cni 1.27 - 1.30 (istiod's release assumed)",
+        "istio-cni's enablement selectors no longer exclude hostNetwork pods: one they match is considered eligible for ambient enrollment, although it has no network namespace of its own to capture (it is still no ambient workload)",
+        "PodRedirectionEnabled in cni/pkg/util/podutil.go at 1.26.0 (hostNetwork excluded); CompiledEnablementSelectors.Matches in cni/pkg/util/enablement_selector.go at 1.27.0 and 1.30.0 (no hostNetwork check, istio/istio#56048); restored at 1.31.0-beta.0 by istio/istio#61168 (#61187)";
     SkewUnsupported: "istiod-ztunnel-skew", "all",
         "ztunnel 1.x is supported with istiod 1.x and 1.x+1 only: a ztunnel newer than istiod, or two or more minor releases behind it, runs unsupported (verdicts assume each follows its own release)",
         "istio.io docs/ambient/upgrade/helm (\"The ztunnel at version 1.x is generally compatible with the control plane at version 1.x+1 and 1.x\"; upgrade istiod before ztunnel)";
@@ -329,6 +332,13 @@ impl Rules {
         Some((self.apply(Row::SkewUnsupported), why))
     }
 
+    /// Asked for a hostNetwork pod that istio-cni's default enablement selectors match:
+    /// whether istio-cni (assumed at istiod's release) considers it eligible (1.27 - 1.30).
+    pub fn host_network_eligible(&self) -> Option<Row> {
+        let i = self.istiod.version;
+        (i >= v(27, 0) && i < v(31, 0)).then(|| self.apply(Row::HostNetworkEligible))
+    }
+
     /// Asked for a CUSTOM or AUDIT policy that would otherwise reach ztunnel.
     pub fn custom_audit_not_sent(&self) -> Row {
         self.apply(Row::CustomAuditNotSent)
@@ -404,6 +414,15 @@ mod tests {
             None
         );
         assert!(!layered("1.24.9", true) && layered("1.25.0", true) && !layered("1.30.0", false));
+        for (ver, eligible) in [
+            ("1.26.8", false),
+            ("1.27.0", true),
+            ("1.30.3", true),
+            ("1.31.0", false),
+        ] {
+            let r = rules(ver, None, false);
+            assert_eq!(r.host_network_eligible().is_some(), eligible, "{ver}");
+        }
     }
 
     #[test]
