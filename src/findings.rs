@@ -156,14 +156,17 @@ codes! {
         "trustDomains are dropped at ztunnel: the rule matches no one or every trust domain",
         "Enforce trust domains at a waypoint (targetRefs), or at ztunnel write them into principals (TRUST_DOMAIN/ns/NS/sa/SA) instead of trustDomains.";
     REGEX_UNESCAPED = "AMB042", Warning,
-        "waypoints and sidecars before Istio 1.30 match this value as an unescaped regex",
-        "Upgrade to Istio 1.30+, or write values without regex metacharacters (list exact service accounts and namespaces).";
+        "waypoints and sidecars match this value as an unescaped regex on the Istio release running",
+        "Upgrade istiod to 1.28.7+, 1.29.3+ or 1.30+ (1.27.9 escapes serviceAccounts only), or write values without regex metacharacters (list exact service accounts and namespaces).";
     SERVICE_ACCOUNTS_UNKNOWN = "AMB043", Error,
         "source.serviceAccounts is not a field before Istio 1.25: pruned, or the policy refused",
         "Upgrade istiod and its CRDs to 1.25+, or write the service accounts as principals (TRUST_DOMAIN/ns/NS/sa/SA).";
     SKEW_UNSUPPORTED = "AMB044", Warning,
         "istiod and ztunnel versions are outside Istio's supported skew",
         "Upgrade istiod before ztunnel, one minor release at a time: ztunnel at istiod's minor release or one behind.";
+    HOST_NETWORK_ELIGIBLE = "AMB045", Warning,
+        "istio-cni 1.27 to 1.30 considers this hostNetwork pod eligible for ambient enrollment",
+        "Label the pod istio.io/dataplane-mode: none (istio-cni's selectors then skip it), or upgrade istio-cni to 1.31+.";
     // AMB050-AMB059: Kubernetes NetworkPolicy under ambient.
     NETPOL_NO_HBONE_INGRESS = "AMB050", Error,
         "NetworkPolicy admits the application port but not 15008 (HBONE) into an ambient pod",

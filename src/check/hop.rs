@@ -3,11 +3,12 @@
 //! in Istio's order, with the mTLS requirement where the request is plaintext.
 
 use super::report::*;
-use crate::enforce::evaluate::envoy::Request;
+use crate::enforce::evaluate::envoy::{self, Request};
 use crate::enforce::evaluate::l4::Conn;
 use crate::enforce::evaluate::{Decision, HopDecision, Outcome, Peer};
 use crate::enforce::hops::{self, Enforcer};
 use crate::enforce::index::{Index, Origin};
+use crate::versions::Row;
 use std::net::IpAddr;
 
 /// One hop while it is being built: the report and what it decided.
@@ -16,6 +17,8 @@ pub(super) struct Hop {
     pub decision: Option<HopDecision>,
     /// Rejected for lack of mTLS.
     pub mtls_denied: bool,
+    /// Version rows that decided something at this hop.
+    pub rows: Vec<Row>,
 }
 
 impl Hop {
@@ -25,6 +28,7 @@ impl Hop {
             report,
             decision: None,
             mtls_denied: false,
+            rows: vec![],
         }
     }
 }
@@ -106,6 +110,7 @@ pub(super) fn finish(
         report,
         decision: Some(d),
         mtls_denied: false,
+        rows: vec![],
     }
 }
 
@@ -132,7 +137,8 @@ pub(super) fn report(
 
 /// An Envoy-based hop (waypoint, sidecar, ingress gateway): the whole policy is evaluated.
 /// Dry-run policies are shown but never decide (`Index::envoy_action`).
-/// Policies the cluster refuses on the release that runs are not there.
+/// Policies the cluster refuses on the release that runs are not there. A policy whose
+/// identity values the release matches as unescaped regexes says so in its line.
 pub(super) fn envoy(ix: &Index, policies: &[usize], req: &Request, report: HopReport) -> Hop {
     let policies: Vec<usize> = policies
         .iter()
@@ -141,6 +147,9 @@ pub(super) fn envoy(ix: &Index, policies: &[usize], req: &Request, report: HopRe
         .collect();
     let policies = policies.as_slice();
     let (outcomes, d) = ix.decide_envoy(policies, req);
+    let rules = &ix.mesh.rules;
+    let unescaped = rules.envoy_unescaped();
+    let mut rows = Vec::new();
     let lines = policies
         .iter()
         .zip(&outcomes)
@@ -152,11 +161,82 @@ pub(super) fn envoy(ix: &Index, policies: &[usize], req: &Request, report: HopRe
             } else {
                 c.action.as_str().to_string()
             };
-            line(&p.metadata.namespace, &p.metadata.name, &label, o, None)
+            let admitted = ix.admitted_policy(i).unwrap_or(p);
+            let (values, kinds) = envoy::unescaped_values(admitted, unescaped);
+            let effect = (!values.is_empty()).then(|| {
+                let used = rules.envoy_regex_rows(kinds);
+                let phrase = used.first().map(|&r| rules.versions_phrase(r));
+                rows.extend(used);
+                // What an escaped reading (1.30+) would have decided, when it differs.
+                let escaped = Request {
+                    unescaped: Default::default(),
+                    ..req.clone()
+                };
+                let written = envoy::evaluate(admitted, &escaped).as_bool();
+                let differs = match (o.as_bool(), written) {
+                    (Some(a), Some(b)) if a != b => {
+                        if a {
+                            "; as written it would not match"
+                        } else {
+                            "; as written it would match"
+                        }
+                    }
+                    _ => "",
+                };
+                format!(
+                    "matched as an unescaped regex {}: {}{differs}",
+                    phrase.unwrap_or_default(),
+                    values.join(", ")
+                )
+            });
+            line(&p.metadata.namespace, &p.metadata.name, &label, o, effect)
         })
         .collect();
     let kept: Vec<usize> = (0..policies.len()).collect();
-    finish(report, lines, d, &kept)
+    let mut hop = finish(report, lines, d, &kept);
+    hop.rows = rows;
+    hop
+}
+
+/// A waypoint's HBONE termination under ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES
+/// (`Index::layered_policies`): the L4 rules of the policies selecting its pods decide
+/// before the waypoint's own policies, on the client's identity and HBONE's port.
+pub(super) fn layered(ix: &Index, w: usize, policies: &[usize], row: Row, conn: &Conn) -> Hop {
+    let identity = match &conn.peer {
+        Peer::Known(id) => Some(format!("spiffe://{id}")),
+        _ => None,
+    };
+    let mut r = report(
+        "waypoint-termination",
+        Some(ix.mesh.waypoints[w].key()),
+        identity.as_deref(),
+        "mtls",
+    );
+    r.note = Some(format!(
+        "HBONE termination, {}: the policies selecting the waypoint's pods apply as L4 policy (ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES), on port {}",
+        ix.mesh.rules.versions_phrase(row),
+        crate::enforce::layered::HBONE_PORT
+    ));
+    let (outcomes, d) = ix.decide_layered(policies, conn);
+    let lines = policies
+        .iter()
+        .zip(&outcomes)
+        .map(|(&i, o)| {
+            let p = &ix.snap.authorization_policies[i];
+            let c = &ix.conversions[i];
+            let label = if c.dry_run {
+                format!("{} (dry-run)", c.action.as_str())
+            } else {
+                c.action.as_str().to_string()
+            };
+            let effect = Some(c.effect.as_str().to_string());
+            line(&p.metadata.namespace, &p.metadata.name, &label, o, effect)
+        })
+        .collect();
+    let kept: Vec<usize> = (0..policies.len()).collect();
+    let mut hop = finish(r, lines, d, &kept);
+    hop.rows = vec![row];
+    hop
 }
 
 /// The PeerAuthentication that decides plaintext on `port` of pod `d`, in the report.
@@ -183,6 +263,7 @@ fn mtls_denied(mut r: HopReport) -> Hop {
         report: r,
         decision: None,
         mtls_denied: true,
+        rows: vec![],
     }
 }
 

@@ -169,5 +169,6 @@ fn decided(
             needs,
         }),
         mtls_denied: false,
+        rows: vec![],
     }
 }

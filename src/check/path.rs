@@ -8,6 +8,7 @@ use super::report::*;
 use super::resolve::{Client, ClientClass, Target};
 use super::verdict::verdict;
 use crate::enforce::evaluate::envoy::Request;
+use crate::enforce::evaluate::l4::Conn;
 use crate::enforce::evaluate::Peer;
 use crate::enforce::hops;
 use crate::enforce::netpol::{self, Endpoint};
@@ -50,6 +51,7 @@ fn hops_for(
         headers: q.headers.clone(),
         request_principal: q.request_principal.clone(),
         trust_domain: Some(ix.snap.mesh.trust_domain().to_string()),
+        unescaped: ix.mesh.rules.envoy_unescaped(),
     };
     let client_id = client.identity.as_deref();
     let client_peer = Peer::from_identity(client_id);
@@ -112,6 +114,29 @@ fn hops_for(
         hops.extend(np_hop::hop(ix, sender, to, port));
     }
     if let Some((w, chain)) = route.waypoint {
+        let mut ignored = None;
+        match ix.layered_policies(w) {
+            (ps, Some(row)) if !ps.is_empty() => {
+                let conn = Conn {
+                    peer: client_peer.clone(),
+                    src_ip: base.source_ip,
+                    dst_ip: mesh
+                        .waypoint_pod(w)
+                        .and_then(|p| ix.snap.pods[p].status.pod_ip.parse().ok()),
+                    dst_port: Some(crate::enforce::layered::HBONE_PORT),
+                };
+                hops.push(hop::layered(ix, w, &ps, row, &conn));
+            }
+            (_, Some(row)) => {
+                notes.push(format!(
+                    "waypoint {}: ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES is set, but {}, istiod does not know it: the policies selecting the waypoint's pods do not apply",
+                    mesh.waypoints[w].key(),
+                    ix.mesh.rules.versions_phrase(row)
+                ));
+                ignored = Some(row);
+            }
+            _ => {}
+        }
         let ps = ix.chain_policies(w, chain);
         let req = Request {
             peer: client_peer.clone(),
@@ -124,7 +149,9 @@ fn hops_for(
             ..base.clone()
         };
         let r = hop::report("waypoint", Some(mesh.waypoints[w].key()), client_id, "mtls");
-        hops.push(hop::envoy(ix, &ps, &req, r));
+        let mut hop = hop::envoy(ix, &ps, &req, r);
+        hop.rows.extend(ignored);
+        hops.push(hop);
     }
     if let (Some(wp), Some(d)) = (waypoint_end, endpoint) {
         let to = Endpoint::Pod(d);
@@ -211,8 +238,9 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
         .chain(&target.assumption)
         .cloned()
         .collect();
+    let hop_rows: Vec<Row> = hops.iter().flat_map(|h| h.rows.iter().copied()).collect();
     let hops: Vec<HopReport> = hops.into_iter().map(|h| h.report).collect();
-    let version_rules = version_notes(ix, target, &hops, &mut notes);
+    let version_rules = version_notes(ix, target, &hops, hop_rows, &mut notes);
     CheckReport {
         api_version: crate::contract::API_VERSION,
         kind: KIND,
@@ -240,14 +268,15 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
 
 /// The version rules that decide how a ztunnel on the path holds its policies (a dry-run
 /// policy enforced there), and what the cluster admits of the policies on the path (fields
-/// the release does not know: pruned, or the policy refused), each said in a note.
+/// the release does not know: pruned, or the policy refused), each said in a note; `rows`:
+/// those the hops' lines already say (values matched as unescaped regexes).
 fn version_notes(
     ix: &Index,
     target: &Target,
     hops: &[HopReport],
+    mut rows: Vec<Row>,
     notes: &mut Vec<String>,
 ) -> Vec<RuleRow> {
-    let mut rows: Vec<Row> = Vec::new();
     let on_path = |i: usize| {
         let m = &ix.snap.authorization_policies[i].metadata;
         hops.iter()

@@ -490,6 +490,17 @@ impl<'a> Index<'a> {
             .iter()
             .filter_map(|&i| Some((self.admitted_policy(i)?, self.envoy_action(i))))
             .collect();
+        // The release's regex escaping (`envoy-regex-escaping`) decides how identities match.
+        let u = self.mesh.rules.envoy_unescaped();
+        if r.unescaped != u {
+            return envoy::decide(
+                &ps,
+                &Request {
+                    unescaped: u,
+                    ..r.clone()
+                },
+            );
+        }
         envoy::decide(&ps, r)
     }
 

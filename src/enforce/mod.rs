@@ -8,6 +8,7 @@ pub mod evaluate;
 pub mod held;
 pub mod hops;
 pub mod index;
+pub mod layered;
 pub mod netpol;
 pub mod peerauth;
 pub mod ztunnel;

@@ -231,6 +231,51 @@ pub fn version_skew(ctx: &mut Ctx) {
     ctx.findings.push(fd);
 }
 
+/// AMB045: hostNetwork pods istio-cni's default enablement selectors match (the pod's
+/// `istio.io/dataplane-mode: ambient`, or its namespace's without the pod's `none`), which
+/// istio-cni 1.27 - 1.30 considers eligible for enrollment (`hostnetwork-enrollment`).
+pub fn host_network_eligible(ctx: &mut Ctx) {
+    let (snap, mesh) = (ctx.snap, ctx.mesh);
+    let mode = crate::mesh::enrollment::DATAPLANE_MODE;
+    for &p in &ctx.pods {
+        let pod = &snap.pods[p];
+        let m = &pod.metadata;
+        if !pod.spec.host_network
+            || mesh.pods[p].role != Role::Workload
+            || mesh.pods[p].dataplane != crate::mesh::Dataplane::None
+            || matches!(pod.status.phase.as_str(), "Succeeded" | "Failed")
+            || snap
+                .mesh
+                .cni_exclude_namespaces
+                .value
+                .contains(&m.namespace)
+        {
+            continue;
+        }
+        let ns_ambient = snap
+            .namespace_labels(&m.namespace)
+            .and_then(|l| l.get(mode))
+            .is_some_and(|v| v == "ambient");
+        let selected = match m.label(mode) {
+            Some("ambient") => format!("its label {mode}=ambient"),
+            Some("none") => continue,
+            _ if ns_ambient => format!("its namespace's label {mode}=ambient"),
+            _ => continue,
+        };
+        let Some(row) = mesh.rules.host_network_eligible() else {
+            return;
+        };
+        ctx.findings.push(Finding::new(
+            &f::HOST_NETWORK_ELIGIBLE,
+            resource_key(pod.kind(), &m.namespace, &m.name),
+            format!(
+                "{}, istio-cni's enablement selectors match this hostNetwork pod ({selected}) and no longer exclude hostNetwork: the node agent considers it eligible and tries to enrol it, although it has no network namespace of its own (istio/istio#61168, fixed in 1.31); it is still no ambient workload",
+                mesh.rules.versions_phrase(row)
+            ),
+        ));
+    }
+}
+
 /// Whether the NetworkPolicy gate is in the verdicts, and what an empty input means.
 fn network_policies(snap: &Snapshot) -> Assumption {
     let n = snap.network_policies.len();

@@ -224,6 +224,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     bindings::findings(&mut ctx);
     let input_assumptions = assumptions::input_state(&mut ctx);
     assumptions::version_skew(&mut ctx);
+    assumptions::host_network_eligible(&mut ctx);
     let mut chains = paths::ChainNames::default();
     let paths = paths::build(&ctx, &mut chains);
     let bypass = bypass::findings(&ctx, &mut chains);

@@ -69,7 +69,7 @@ rows! {
         "istio/istio#54833 (added in 1.25)";
     Layered: "layered-waypoint-authorization", "istiod >= 1.25",
         "ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES on: selector policies that select a waypoint's pods apply at that waypoint as L4 policy",
-        "istio/istio#54833; pilot/pkg/features/ambient.go";
+        "istio/istio#54833; pilot/pkg/features/ambient.go, buildHCMConnectTerminateChain (NewWaypointTerminationBuilder, BuildTCPRulesAsHTTPFilter) in pilot/pkg/networking/core/listener_waypoint.go at 1.25.0";
     TrustDomainsDropped: "trust-domains-at-ztunnel", "istiod >= 1.31",
         "source.trustDomains and notTrustDomains are honoured by waypoints and sidecars but dropped by the conversion for ztunnel, without a status warning",
         "pilot/pkg/security/authz/model/model.go; handleRule in AMB/authorization.go at 1.31.0-rc.0; istio/api#3665, istio/istio#59358";
@@ -79,9 +79,15 @@ rows! {
     ServiceEntryVisibility: "serviceentry-visibility", "istiod >= 1.31",
         "meshConfig.serviceEntryVisibility: a ServiceEntry whose namespace resolves to NAMESPACE visibility refuses a waypoint in another namespace (CrossNamespaceWaypointForbidden); Kubernetes Services are unaffected",
         "fetchWaypointForService in pilot/pkg/serviceregistry/ambient/waypoints.go and VisibilityFor in pilot/pkg/model/serviceentry_visibility.go at 1.31.0-rc.0; istio/istio#60870";
-    EnvoyRegexUnescaped: "envoy-regex-escaping", "proxies < 1.30",
-        "waypoints and sidecars put serviceAccounts, namespaces and suffix principals into a regex without escaping metacharacters: they may match more than written",
-        "CVE-2026-39350; istio/istio#59700, #59992 (1.30 release notes)";
+    EnvoyRegexServiceAccounts: "envoy-regex-escaping", "istiod < 1.27.9, 1.28.0 - 1.28.5, 1.29.0 - 1.29.1",
+        "waypoints and sidecars match serviceAccounts (and `when` source.serviceAccount) as the regex `spiffe://.+/ns/NS/(.+/|)sa/SA(/.+)?` with NS and SA unescaped: a metacharacter such as '.' matches more identities than written",
+        "serviceAccountRegex in pilot/pkg/security/authz/model/generator.go at 1.29.0; quoted by istio/istio#59700 (1.30.0), backports #59716 (1.27.9), #59718 (1.28.6), #59720 (1.29.2); CVE-2026-39350";
+    EnvoyRegexNamespacesPrincipals: "envoy-regex-escaping", "istiod < 1.28.7, 1.29.0 - 1.29.2",
+        "waypoints and sidecars match namespaces as the regex `.*/ns/NS/.*` (`*` read as `.*`) and suffix principals (`*X`) as `spiffe://.*X`, with the value unescaped: a metacharacter such as '.' matches more identities than written",
+        "srcNamespaceGenerator in pilot/pkg/security/authz/model/generator.go and StringMatcherWithPrefix in pilot/pkg/security/authz/matcher/string.go at 1.29.0; quoted by istio/istio#59992 (1.30.0 #60055), backports #60056 (1.28.7), #60054 (1.29.3); CVE-2026-39350";
+    HostNetworkEligible: "hostnetwork-enrollment", "istio-cni 1.27 - 1.30 (istiod's release assumed)",
+        "istio-cni's enablement selectors no longer exclude hostNetwork pods: one they match is considered eligible for ambient enrollment, although it has no network namespace of its own to capture (it is still no ambient workload)",
+        "PodRedirectionEnabled in cni/pkg/util/podutil.go at 1.26.0 (hostNetwork excluded); CompiledEnablementSelectors.Matches in cni/pkg/util/enablement_selector.go at 1.27.0 and 1.30.0 (no hostNetwork check, istio/istio#56048); restored at 1.31.0-beta.0 by istio/istio#61168 (#61187)";
     SkewUnsupported: "istiod-ztunnel-skew", "all",
         "ztunnel 1.x is supported with istiod 1.x and 1.x+1 only: a ztunnel newer than istiod, or two or more minor releases behind it, runs unsupported (verdicts assume each follows its own release)",
         "istio.io docs/ambient/upgrade/helm (\"The ztunnel at version 1.x is generally compatible with the control plane at version 1.x+1 and 1.x\"; upgrade istiod before ztunnel)";
@@ -116,6 +122,20 @@ pub enum IngressLabelReading {
     FallbackTrueAnyCase,
     /// The Service's, else the namespace's; Go's `strconv.ParseBool`.
     FallbackGoBool,
+}
+
+/// Which identity values istiod writes into Envoy's RBAC regexes without escaping them
+/// (CVE-2026-39350): `serviceAccounts`, and `namespaces` with suffix `principals`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Unescaped {
+    pub service_accounts: bool,
+    pub namespaces_principals: bool,
+}
+
+impl Unescaped {
+    pub fn any(self) -> bool {
+        self.service_accounts || self.namespaces_principals
+    }
 }
 
 /// The versions running, the flags that version rules read, and the rows applied so far.
@@ -227,16 +247,20 @@ impl Rules {
     /// Whether selector policies that select a waypoint's pods apply at that waypoint.
     /// Recorded only when it changes something: the flag is on.
     pub fn layered_waypoint_policies(&self) -> bool {
+        self.layered_waypoint_row().is_some_and(|(on, _)| on)
+    }
+
+    /// With ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES on: whether the release honours it
+    /// (1.25+), and the row that says so (recorded); `None` with the flag off.
+    pub fn layered_waypoint_row(&self) -> Option<(bool, Row)> {
         if !self.layered_flag {
-            return false;
+            return None;
         }
-        if self.istiod.version < v(25, 0) {
-            self.apply(Row::LayeredNone);
-            false
+        Some(if self.istiod.version < v(25, 0) {
+            (false, self.apply(Row::LayeredNone))
         } else {
-            self.apply(Row::Layered);
-            true
-        }
+            (true, self.apply(Row::Layered))
+        })
     }
 
     /// Asked for a policy with `trustDomains` that reaches ztunnel: whether the release knows
@@ -246,10 +270,32 @@ impl Rules {
         (self.istiod.version >= v(31, 0)).then(|| self.apply(Row::TrustDomainsDropped))
     }
 
-    /// Asked for a value with regex metacharacters that an Envoy-based proxy matches: whether
-    /// the proxies (istiod's release) are older than the fix in 1.30.
-    pub fn envoy_regex_unescaped(&self) -> Option<Row> {
-        (self.istiod.version < v(30, 0)).then(|| self.apply(Row::EnvoyRegexUnescaped))
+    /// Which identity values the Envoy-based proxies match through a regex that istiod leaves
+    /// unescaped on the release that runs (nothing is recorded: `envoy_regex_rows` records
+    /// the rows once a value was read that way).
+    pub fn envoy_unescaped(&self) -> Unescaped {
+        let i = self.istiod.version;
+        let minor = |m: u32| i >= v(m, 0) && i < v(m + 1, 0);
+        Unescaped {
+            service_accounts: i < v(27, 9)
+                || (minor(28) && i < v(28, 6))
+                || (minor(29) && i < v(29, 2)),
+            namespaces_principals: i < v(28, 7) || (minor(29) && i < v(29, 3)),
+        }
+    }
+
+    /// The rows under which values were matched as unescaped regexes: `service_accounts`,
+    /// `namespaces_principals` say which kinds of value were.
+    pub fn envoy_regex_rows(&self, read: Unescaped) -> Vec<Row> {
+        let u = self.envoy_unescaped();
+        let mut rows = Vec::new();
+        if read.service_accounts && u.service_accounts {
+            rows.push(self.apply(Row::EnvoyRegexServiceAccounts));
+        }
+        if read.namespaces_principals && u.namespaces_principals {
+            rows.push(self.apply(Row::EnvoyRegexNamespacesPrincipals));
+        }
+        rows
     }
 
     /// Asked for a policy that uses `source.serviceAccounts` or `notServiceAccounts`: the
@@ -284,6 +330,13 @@ impl Rules {
             return None;
         };
         Some((self.apply(Row::SkewUnsupported), why))
+    }
+
+    /// Asked for a hostNetwork pod that istio-cni's default enablement selectors match:
+    /// whether istio-cni (assumed at istiod's release) considers it eligible (1.27 - 1.30).
+    pub fn host_network_eligible(&self) -> Option<Row> {
+        let i = self.istiod.version;
+        (i >= v(27, 0) && i < v(31, 0)).then(|| self.apply(Row::HostNetworkEligible))
     }
 
     /// Asked for a CUSTOM or AUDIT policy that would otherwise reach ztunnel.
@@ -361,6 +414,52 @@ mod tests {
             None
         );
         assert!(!layered("1.24.9", true) && layered("1.25.0", true) && !layered("1.30.0", false));
+        for (ver, eligible) in [
+            ("1.26.8", false),
+            ("1.27.0", true),
+            ("1.30.3", true),
+            ("1.31.0", false),
+        ] {
+            let r = rules(ver, None, false);
+            assert_eq!(r.host_network_eligible().is_some(), eligible, "{ver}");
+        }
+    }
+
+    #[test]
+    fn envoy_regex_escaping_by_release_and_backport() {
+        // (istiod, serviceAccounts unescaped, namespaces and suffix principals unescaped)
+        let cases = [
+            ("1.24.0", true, true),
+            ("1.27.8", true, true),
+            ("1.27.9", false, true),
+            ("1.28.5", true, true),
+            ("1.28.6", false, true),
+            ("1.28.7", false, false),
+            ("1.29.0", true, true),
+            ("1.29.1", true, true),
+            ("1.29.2", false, true),
+            ("1.29.3", false, false),
+            ("1.30.0", false, false),
+            ("1.31.0", false, false),
+        ];
+        for (ver, sa, ns) in cases {
+            let r = rules(ver, None, false);
+            let u = r.envoy_unescaped();
+            assert_eq!(
+                (u.service_accounts, u.namespaces_principals),
+                (sa, ns),
+                "{ver}"
+            );
+            assert!(r.applied().is_empty(), "{ver}: asking records nothing");
+            let all = Unescaped {
+                service_accounts: true,
+                namespaces_principals: true,
+            };
+            assert_eq!(
+                r.envoy_regex_rows(all).len(),
+                usize::from(sa) + usize::from(ns)
+            );
+        }
     }
 
     #[test]

@@ -7,10 +7,13 @@
 
 use super::l4::{kind, service_account_hit, NsSa, ServiceAccountShown};
 use super::peer::{self, identity_kind, Peer, Subject, Witnesses};
+use super::unescaped::{Field, Pattern};
 use super::{HopDecision, Outcome};
 use crate::enforce::ztunnel::{service_accounts, Action, Cidr, StringMatch};
 use crate::model::{AuthorizationPolicy, From, Operation, Rule, Source, To, WhenCondition};
+use crate::versions::rules::Unescaped;
 use std::collections::BTreeMap;
+use std::fmt::Display;
 use std::net::IpAddr;
 
 /// What the proxy knows of one request. `None` is "not known".
@@ -34,6 +37,9 @@ pub struct Request {
     /// The mesh's trust domain, which the proxy reads `cluster.local` principals as
     /// (`None`: `cluster.local` itself).
     pub trust_domain: Option<String>,
+    /// The identity values istiod leaves unescaped in the proxy's regexes on the release
+    /// that runs (`Rules::envoy_unescaped`; `Index::decide_envoy` sets it).
+    pub unescaped: Unescaped,
 }
 
 /// An Envoy-based proxy's decision (waypoint, sidecar, ingress gateway) for request `r`
@@ -141,7 +147,7 @@ fn rule_outcome(rule: &Rule, policy_ns: &str, r: &Request) -> Outcome {
     Outcome::all(
         from.into_iter()
             .chain(to)
-            .chain(rule.when.iter().map(|w| when(w, r))),
+            .chain(rule.when.iter().map(|w| when(w, policy_ns, r))),
     )
 }
 
@@ -189,13 +195,61 @@ fn principals(v: &[String], r: &Request) -> Vec<StringMatch> {
         .collect()
 }
 
+/// An identity value as the proxy compares it: as written, or through a regex istiod left
+/// unescaped (`unescaped`).
+enum Val<T> {
+    Written(T),
+    Regex(Pattern),
+}
+
+impl<T: Display> Display for Val<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Val::Written(t) => t.fmt(f),
+            Val::Regex(p) => p.fmt(f),
+        }
+    }
+}
+
+/// Each value as written, or as the regex of `field` where the release leaves it unescaped.
+fn read<T>(
+    written: impl IntoIterator<Item = T>,
+    raw: &[String],
+    field: Option<Field>,
+    policy_ns: &str,
+    u: Unescaped,
+) -> Vec<Val<T>> {
+    written
+        .into_iter()
+        .zip(raw)
+        .map(
+            |(w, v)| match field.and_then(|f| Pattern::of(f, v, policy_ns, u)) {
+                Some(p) => Val::Regex(p),
+                None => Val::Written(w),
+            },
+        )
+        .collect()
+}
+
 fn peer_kind(attr: &str, pos: &[String], neg: &[String], r: &Request, part: Part) -> Outcome {
-    let (pos, neg, subject) = match part {
+    let (pm, nm, subject) = match part {
         Part::Principal => (principals(pos, r), principals(neg, r), r.peer.principal()),
         Part::Namespace => (strings(pos), strings(neg), r.peer.namespace()),
         Part::TrustDomain => (strings(pos), strings(neg), r.peer.trust_domain()),
     };
-    identity_kind(attr, &pos, &neg, &subject, |m| m.test(&subject))
+    let field = match part {
+        Part::Principal => Some(Field::Principal),
+        Part::Namespace => Some(Field::Namespace),
+        Part::TrustDomain => None,
+    };
+    let (pos, neg) = (
+        read(pm, pos, field, "", r.unescaped),
+        read(nm, neg, field, "", r.unescaped),
+    );
+    identity_kind(attr, &pos, &neg, &subject, |v| match v {
+        Val::Written(m) => m.test(&subject),
+        Val::Regex(p) => p.hit(&r.peer),
+    })
 }
 
 fn ip_kind(attr: &str, pos: &[String], neg: &[String], ip: Option<IpAddr>) -> Outcome {
@@ -205,20 +259,24 @@ fn ip_kind(attr: &str, pos: &[String], neg: &[String], ip: Option<IpAddr>) -> Ou
 }
 
 fn sa_kind(pos: &[String], neg: &[String], policy_ns: &str, r: &Request) -> Outcome {
-    let (pos, neg) = (
+    let (ps, ns) = (
         service_accounts(pos, policy_ns),
         service_accounts(neg, policy_ns),
     );
-    let (pos, neg): (Vec<NsSa>, Vec<NsSa>) = (
-        pos.iter().map(NsSa).collect(),
-        neg.iter().map(NsSa).collect(),
+    let sa = Some(Field::ServiceAccount);
+    let (pos, neg) = (
+        read(ps.iter().map(NsSa), pos, sa, policy_ns, r.unescaped),
+        read(ns.iter().map(NsSa), neg, sa, policy_ns, r.unescaped),
     );
     identity_kind(
         "source.serviceAccount",
         &pos,
         &neg,
         &ServiceAccountShown(&r.peer),
-        |want| service_account_hit(&r.peer, want.0),
+        |v| match v {
+            Val::Written(want) => service_account_hit(&r.peer, want.0),
+            Val::Regex(p) => p.hit(&r.peer),
+        },
     )
 }
 
@@ -301,7 +359,7 @@ fn operation(o: &Operation, r: &Request) -> Outcome {
 }
 
 /// `when` conditions by key (Istio's "Authorization Policy Conditions" reference).
-fn when(w: &WhenCondition, r: &Request) -> Outcome {
+fn when(w: &WhenCondition, policy_ns: &str, r: &Request) -> Outcome {
     let (pos, neg) = (&w.values, &w.not_values);
     let key = w.key.as_str();
     if let Some(h) = key
@@ -325,8 +383,15 @@ fn when(w: &WhenCondition, r: &Request) -> Outcome {
                 (Peer::Any { .. }, None) => Subject::Any(String::new()),
                 _ => Subject::Nothing,
             };
-            let (pos, neg) = (strings(pos), strings(neg));
-            identity_kind(key, &pos, &neg, &subject, |m| m.test(&subject))
+            let sa = Some(Field::ServiceAccount);
+            let (pos, neg) = (
+                read(strings(pos), pos, sa, policy_ns, r.unescaped),
+                read(strings(neg), neg, sa, policy_ns, r.unescaped),
+            );
+            identity_kind(key, &pos, &neg, &subject, |v| match v {
+                Val::Written(m) => m.test(&subject),
+                Val::Regex(p) => p.hit(&r.peer),
+            })
         }
         "request.auth.principal" => str_kind(key, pos, neg, r.request_principal.as_deref()),
         "destination.ip" => ip_kind(key, pos, neg, r.destination_ip),
@@ -334,6 +399,55 @@ fn when(w: &WhenCondition, r: &Request) -> Outcome {
         // JWT claims, audiences, presenter, SNI and experimental keys: nothing here knows them.
         _ => Outcome::unknown(key),
     }
+}
+
+/// The identity values of `p` a proxy matches through an unescaped regex under `u`
+/// (`field "value"`, sorted), and which kinds of value they are.
+pub fn unescaped_values(p: &AuthorizationPolicy, u: Unescaped) -> (Vec<String>, Unescaped) {
+    let ns = &p.metadata.namespace;
+    let mut out = Vec::new();
+    let mut kinds = Unescaped::default();
+    let mut note = |name: &str, field: Field, values: &[String]| {
+        for v in values {
+            if Pattern::of(field, v, ns, u).is_some() {
+                out.push(format!("{name} {v:?}"));
+                let k = field.kind();
+                kinds.service_accounts |= k.service_accounts;
+                kinds.namespaces_principals |= k.namespaces_principals;
+            }
+        }
+    };
+    for rule in p.spec.rules.as_deref().unwrap_or(&[]) {
+        for s in rule.from.iter().map(|f| &f.source) {
+            note("principals", Field::Principal, &s.principals);
+            note("notPrincipals", Field::Principal, &s.not_principals);
+            note("namespaces", Field::Namespace, &s.namespaces);
+            note("notNamespaces", Field::Namespace, &s.not_namespaces);
+            note(
+                "serviceAccounts",
+                Field::ServiceAccount,
+                &s.service_accounts,
+            );
+            note(
+                "notServiceAccounts",
+                Field::ServiceAccount,
+                &s.not_service_accounts,
+            );
+        }
+        for w in &rule.when {
+            let field = match w.key.as_str() {
+                "source.principal" => Field::Principal,
+                "source.namespace" => Field::Namespace,
+                "source.serviceAccount" => Field::ServiceAccount,
+                _ => continue,
+            };
+            note(&w.key, field, &w.values);
+            note(&w.key, field, &w.not_values);
+        }
+    }
+    out.sort();
+    out.dedup();
+    (out, kinds)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 pub mod envoy;
 pub mod l4;
 pub mod peer;
+pub mod unescaped;
 
 pub use peer::Peer;
 

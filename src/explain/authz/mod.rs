@@ -145,7 +145,7 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
             Role::Waypoint(w) => {
                 // ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES: the waypoint's HBONE
                 // termination enforces the L4 parts of policies selecting its own pods.
-                if by_sidecar && conv.not_sent.is_none() && mesh.rules.layered_waypoint_policies() {
+                if by_sidecar && ctx.ix.layered_at(i, d) {
                     let wk = ctx.waypoint_key(w);
                     e.at_waypoint(wk, &zt_effect, [key]);
                 } else if by_sidecar && sel.is_some() {

@@ -3,6 +3,7 @@
 
 use super::list;
 use crate::enforce::admitted::Unknown;
+use crate::enforce::evaluate::envoy;
 use crate::enforce::ztunnel::{Action, Conversion};
 use crate::findings::{self as f, Finding};
 use crate::model::AuthorizationPolicy;
@@ -98,45 +99,17 @@ pub(super) fn trust_domains_dropped(
     )
 }
 
-/// AMB042: values Envoy-based proxies before 1.30 put into a regex unescaped (CVE-2026-39350):
-/// `serviceAccounts`, `namespaces` and suffix forms of `principals`.
+/// AMB042: values the Envoy-based proxies match through a regex istiod leaves unescaped on
+/// the release that runs (CVE-2026-39350, `Rules::envoy_unescaped`): `serviceAccounts`,
+/// `namespaces` and suffix forms of `principals`, in `from` and in `when`.
 pub(super) fn unescaped_regex(
     rules: &Rules,
     p: &AuthorizationPolicy,
     envoys: &BTreeSet<&str>,
     res: &str,
 ) -> Option<Finding> {
-    const META: &[char] = &[
-        '.', '+', '?', '(', ')', '[', ']', '{', '}', '|', '^', '$', '\\',
-    ];
-    let risky = |v: &str| v.trim_matches('*').contains(META);
-    let mut hits: Vec<String> = Vec::new();
-    for rule in p.spec.rules.as_deref().unwrap_or(&[]) {
-        for from in &rule.from {
-            let s = &from.source;
-            let fields: [(&str, &[String], bool); 6] = [
-                ("serviceAccounts", &s.service_accounts, false),
-                ("notServiceAccounts", &s.not_service_accounts, false),
-                ("namespaces", &s.namespaces, false),
-                ("notNamespaces", &s.not_namespaces, false),
-                ("principals", &s.principals, true),
-                ("notPrincipals", &s.not_principals, true),
-            ];
-            for (field, values, suffix_only) in fields {
-                for v in values {
-                    if (!suffix_only || v.starts_with('*')) && risky(v) {
-                        hits.push(format!("{field} {v:?}"));
-                    }
-                }
-            }
-        }
-    }
-    hits.sort();
-    hits.dedup();
-    if hits.is_empty() {
-        return None;
-    }
-    let row = rules.envoy_regex_unescaped()?;
+    let (hits, kinds) = envoy::unescaped_values(p, rules.envoy_unescaped());
+    let row = *rules.envoy_regex_rows(kinds).first()?;
     let at = envoys.iter().copied().collect::<Vec<_>>().join(" and ");
     Some(Finding::new(
         &f::REGEX_UNESCAPED,
