@@ -948,3 +948,23 @@ fn stdin_and_repeated_dumps_are_usage_errors() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }
+
+/// No cluster: the way out is manifests and dumps, said in the one line.
+#[test]
+fn without_a_cluster_verify_points_at_dumps() {
+    let home = scratch("verify-no-kubeconfig");
+    let o = Command::new(EXE)
+        .current_dir(root())
+        .env_remove("KUBECONFIG")
+        .env("HOME", &home)
+        .args(["verify", "-n", "default"])
+        .output()
+        .unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(
+        (o.status.code(), err.lines().count()),
+        (Some(3), 1),
+        "{err}"
+    );
+    assert!(err.contains("--ztunnel-dump"), "{err}");
+}

@@ -47,7 +47,7 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<u8> {
         dumps.push(dump::parse(name, &text).map_err(Error::Input)?);
     }
     let table = args.output == VerifyOutput::Table;
-    let (snap, namespace) = input.read(table)?;
+    let (snap, namespace) = input.read(table).map_err(offline_hint)?;
     let mut unread = Vec::new();
     if args.ztunnel_dumps.is_empty() {
         let reads = input::ztunnel_dumps(
@@ -127,4 +127,17 @@ pub(super) fn first_dump(args: &crate::cli::InputArgs) -> Result<Dump> {
         }
     }
     Err(Error::Cluster(format!("no ztunnel could be read: {why}")))
+}
+
+/// Without a cluster, verify compares manifests with dumps: say so instead of explain's hint.
+fn offline_hint(e: Error) -> Error {
+    match e {
+        Error::Cluster(msg) => match msg.strip_suffix("; use -f FILE to explain manifests") {
+            Some(m) => Error::Cluster(format!(
+                "{m}; to verify without a cluster, give the manifests with -f and each node's dump with --ztunnel-dump FILE"
+            )),
+            None => Error::Cluster(msg),
+        },
+        e => e,
+    }
 }
