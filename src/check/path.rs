@@ -328,6 +328,30 @@ fn version_notes(
         notes.push(said);
         rows.push(u.row);
     }
+    // Labelled for another revision than ztunnel's istiod (`revision-filter-at-ztunnel`).
+    for (i, c) in ix.conversions.iter().enumerate() {
+        let Some((label, rev, filtered, row)) = &c.other_revision else {
+            continue;
+        };
+        let near = dest_ns
+            .iter()
+            .any(|ns| ix.candidate_aps(ns).any(|j| j == i));
+        let m = &ix.snap.authorization_policies[i].metadata;
+        let said = if *filtered && near {
+            "istiod does not send it to ztunnel"
+        } else if !filtered && on_path(i) {
+            "istiod sends it to ztunnel all the same, which enforces it"
+        } else {
+            continue;
+        };
+        notes.push(format!(
+            "AuthorizationPolicy {}/{} is labelled istio.io/rev={label} and ztunnel is served by revision {rev}: {}, {said}",
+            m.namespace,
+            m.name,
+            ix.mesh.rules.versions_phrase(*row)
+        ));
+        rows.push(*row);
+    }
     let at_ztunnel = hops.iter().filter(|h| h.component == "ztunnel");
     for line in at_ztunnel.flat_map(|h| &h.policies) {
         let Some(i) =

@@ -28,6 +28,7 @@ pub fn rules(m: &MeshSettings) -> Rules {
         m.feature("AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY"),
         m.feature("ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES"),
     )
+    .with_revision(m.ztunnel_revision().map(str::to_string))
 }
 
 /// `meshConfig.serviceEntryVisibility` (1.31+, `fetchWaypointForService`): a ServiceEntry whose
