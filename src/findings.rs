@@ -170,6 +170,9 @@ codes! {
     OTHER_REVISION = "AMB047", Warning,
         "policy labelled for another istiod revision than the one ztunnel connects to",
         "Label the policy istio.io/rev with the revision ztunnel's istiod runs (the exact revision name, not a tag), or remove the label so that every revision takes it.";
+    CUSTOM_PROVIDERS = "AMB048", Error,
+        "CUSTOM policies name several providers at one proxy: istiod denies the requests they match",
+        "Use one CUSTOM provider per workload and per waypoint Service, or on Istio 1.30+ set PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS=true on istiod.";
     // AMB050-AMB059: Kubernetes NetworkPolicy under ambient.
     NETPOL_NO_HBONE_INGRESS = "AMB050", Error,
         "NetworkPolicy admits the application port but not 15008 (HBONE) into an ambient pod",

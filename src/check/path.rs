@@ -288,6 +288,25 @@ fn version_notes(
         .iter()
         .map(|&d| ix.snap.pods[d].metadata.namespace.as_str())
         .collect();
+    // CUSTOM policies naming several providers at one proxy (`custom-providers`).
+    for h in hops {
+        let custom: Vec<String> = (h.policies.iter())
+            .filter(|l| l.action == super::hop::CUSTOM_AS_DENY)
+            .map(|l| format!("{}/{}", l.namespace, l.name))
+            .collect();
+        let row = rows
+            .iter()
+            .copied()
+            .find(|r| matches!(r, Row::CustomProvidersOne | Row::CustomProvidersFlagOff));
+        if let (false, Some(row)) = (custom.is_empty(), row) {
+            notes.push(format!(
+                "CUSTOM policies {} at {} name different providers: {}, istiod refuses them and turns their rules into DENY rules: a request they match is denied, no provider is asked",
+                custom.join(", "),
+                h.name.as_deref().unwrap_or(h.component.as_str()),
+                ix.mesh.rules.versions_phrase(row)
+            ));
+        }
+    }
     if let Some((row, why)) = ix.mesh.rules.unsupported_skew() {
         notes.push(format!(
             "{}: {why}, outside Istio's supported skew; the verdict assumes each runs its own release's rules",
