@@ -70,8 +70,13 @@ pub fn ztunnel_istiod(ds: &Controller) -> ((String, String), String) {
         let host = addr.split(':').next().unwrap_or(addr);
         let mut parts = host.split('.');
         let svc = parts.next().unwrap_or(host).to_string();
-        let ns = parts.next().map_or(ns, str::to_string);
-        return ((ns, svc), format!("XDS_ADDRESS of {source}"));
+        if !svc.is_empty() {
+            let ns = parts
+                .next()
+                .filter(|n| !n.is_empty())
+                .map_or(ns, str::to_string);
+            return ((ns, svc), format!("XDS_ADDRESS of {source}"));
+        }
     }
     let label = ds
         .metadata
@@ -150,6 +155,11 @@ mod tests {
                 ("istio-cp", "istiod-1-28"),
             ),
             ("labels: {istio.io/rev: canary}}", ("istio-system", "istiod-canary")),
+            // An address without a host says nothing: the label decides.
+            (
+                "labels: {istio.io/rev: canary}}\nspec: {template: {spec: {containers: [{name: istio-proxy, image: z, env: [{name: XDS_ADDRESS, value: ':15012'}]}]}}}",
+                ("istio-system", "istiod-canary"),
+            ),
             ("}", ("istio-system", "istiod")),
         ];
         for (rest, (ns, name)) in cases {

@@ -91,7 +91,7 @@ pub async fn load(
     // A ztunnel of another revision connects to `istiod-<revision>`: read that one too.
     if let Some(z) = f.snap.mesh.ztunnel_istiod.clone() {
         let (ns, name) = &z.value;
-        if name != "istiod" && !ns.is_empty() {
+        if name != "istiod" && !name.is_empty() && !ns.is_empty() {
             match get_one::<Deployment>(r, &DEPLOYMENT, ns, name).await {
                 Ok(d) => istiods.extend(d),
                 Err(e) => f.fail(e, || format!("reading Deployment {ns}/{name}")),
