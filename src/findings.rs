@@ -167,6 +167,12 @@ codes! {
     HOST_NETWORK_ELIGIBLE = "AMB045", Warning,
         "istio-cni 1.27 to 1.30 considers this hostNetwork pod eligible for ambient enrollment",
         "Label the pod istio.io/dataplane-mode: none (istio-cni's selectors then skip it), or upgrade istio-cni to 1.31+.";
+    OTHER_REVISION = "AMB047", Warning,
+        "policy labelled for another istiod revision than the one ztunnel connects to",
+        "Label the policy istio.io/rev with the revision ztunnel's istiod runs (the exact revision name, not a tag), or remove the label so that every revision takes it.";
+    CUSTOM_PROVIDERS = "AMB048", Error,
+        "CUSTOM policies name several providers at one proxy: istiod denies the requests they match",
+        "Use one CUSTOM provider per workload and per waypoint Service, or on Istio 1.30+ set PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS=true on istiod.";
     // AMB050-AMB059: Kubernetes NetworkPolicy under ambient.
     NETPOL_NO_HBONE_INGRESS = "AMB050", Error,
         "NetworkPolicy admits the application port but not 15008 (HBONE) into an ambient pod",

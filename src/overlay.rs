@@ -264,6 +264,9 @@ impl MeshSettings {
             features,
             cni_exclude_namespaces,
             service_entry_visibility,
+            revisions,
+            ztunnel_istiod,
+            revision,
         } = top;
         if root_namespace != d.root_namespace {
             self.root_namespace = root_namespace;
@@ -287,6 +290,15 @@ impl MeshSettings {
         }
         if service_entry_visibility.is_some() {
             self.service_entry_visibility = service_entry_visibility;
+        }
+        if !revisions.is_empty() {
+            self.revisions = revisions;
+        }
+        if ztunnel_istiod.is_some() {
+            self.ztunnel_istiod = ztunnel_istiod;
+        }
+        if revision.is_some() {
+            self.revision = revision;
         }
     }
 }

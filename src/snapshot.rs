@@ -7,6 +7,9 @@ use crate::workloads::{self, ControllerCounts};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+mod revisions;
+pub use revisions::{IstiodRevision, REV_LABEL};
+
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     pub namespaces: Vec<Namespace>,
@@ -93,6 +96,7 @@ pub const FEATURE_FLAGS: &[(&str, bool)] = &[
     ("AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY", false),
     ("ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES", false),
     ("ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY", true),
+    ("PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS", false),
 ];
 
 #[derive(Debug, Clone)]
@@ -108,6 +112,12 @@ pub struct MeshSettings {
     pub cni_exclude_namespaces: Setting<Vec<String>>,
     /// `meshConfig.serviceEntryVisibility`, when the mesh config sets it.
     pub service_entry_visibility: Option<Setting<crate::model::ServiceEntryVisibility>>,
+    /// Every istiod Deployment read (`revisions`).
+    pub revisions: Vec<IstiodRevision>,
+    /// The istiod ztunnel connects to: (namespace, Service/Deployment name), with how it was read.
+    pub ztunnel_istiod: Option<Setting<(String, String)>>,
+    /// The revision whose configuration ztunnel receives, when known.
+    pub revision: Option<Setting<String>>,
 }
 
 impl Default for MeshSettings {
@@ -124,6 +134,9 @@ impl Default for MeshSettings {
                 .collect(),
             cni_exclude_namespaces: Setting::new(vec!["kube-system".into()], DEFAULT),
             service_entry_visibility: None,
+            revisions: Vec::new(),
+            ztunnel_istiod: None,
+            revision: None,
         }
     }
 }
@@ -175,6 +188,8 @@ impl MeshSettings {
         {
             self.ztunnel_version = Some(Setting::new(image_version(&c.image), &source));
         }
+        let (istiod, how) = revisions::ztunnel_istiod(ds);
+        self.ztunnel_istiod = Some(Setting::new(istiod, &how));
     }
 
     /// Applies `data.mesh` of the `istio` ConfigMap.

@@ -135,6 +135,9 @@ pub(super) fn report(
     }
 }
 
+/// The action shown for a CUSTOM policy whose provider istiod refuses beside another one.
+pub(super) const CUSTOM_AS_DENY: &str = "CUSTOM as DENY";
+
 /// An Envoy-based hop (waypoint, sidecar, ingress gateway): the whole policy is evaluated.
 /// Dry-run policies are shown but never decide (`Index::envoy_action`).
 /// Policies the cluster refuses on the release that runs are not there. A policy whose
@@ -150,6 +153,10 @@ pub(super) fn envoy(ix: &Index, policies: &[usize], req: &Request, report: HopRe
     let rules = &ix.mesh.rules;
     let unescaped = rules.envoy_unescaped();
     let mut rows = Vec::new();
+    // CUSTOM policies naming several providers (`custom-providers`): refused, they deny.
+    let several = ix.several_custom_providers(policies);
+    rows.extend(several.as_ref().map(|s| s.row));
+    let refused = several.filter(|s| !s.allowed);
     let lines = policies
         .iter()
         .zip(&outcomes)
@@ -160,6 +167,12 @@ pub(super) fn envoy(ix: &Index, policies: &[usize], req: &Request, report: HopRe
                 format!("{} (dry-run)", c.action.as_str())
             } else {
                 c.action.as_str().to_string()
+            };
+            let label = match &refused {
+                Some(_) if c.action == crate::enforce::ztunnel::Action::Custom && !c.dry_run => {
+                    CUSTOM_AS_DENY.to_string()
+                }
+                _ => label,
             };
             let admitted = ix.admitted_policy(i).unwrap_or(p);
             let (values, kinds) = envoy::unescaped_values(admitted, unescaped);

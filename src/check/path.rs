@@ -288,6 +288,25 @@ fn version_notes(
         .iter()
         .map(|&d| ix.snap.pods[d].metadata.namespace.as_str())
         .collect();
+    // CUSTOM policies naming several providers at one proxy (`custom-providers`).
+    for h in hops {
+        let custom: Vec<String> = (h.policies.iter())
+            .filter(|l| l.action == super::hop::CUSTOM_AS_DENY)
+            .map(|l| format!("{}/{}", l.namespace, l.name))
+            .collect();
+        let row = rows
+            .iter()
+            .copied()
+            .find(|r| matches!(r, Row::CustomProvidersOne | Row::CustomProvidersFlagOff));
+        if let (false, Some(row)) = (custom.is_empty(), row) {
+            notes.push(format!(
+                "CUSTOM policies {} at {} name different providers: {}, istiod refuses them and turns their rules into DENY rules: a request they match is denied, no provider is asked",
+                custom.join(", "),
+                h.name.as_deref().unwrap_or(h.component.as_str()),
+                ix.mesh.rules.versions_phrase(row)
+            ));
+        }
+    }
     if let Some((row, why)) = ix.mesh.rules.unsupported_skew() {
         notes.push(format!(
             "{}: {why}, outside Istio's supported skew; the verdict assumes each runs its own release's rules",
@@ -327,6 +346,30 @@ fn version_notes(
         };
         notes.push(said);
         rows.push(u.row);
+    }
+    // Labelled for another revision than ztunnel's istiod (`revision-filter-at-ztunnel`).
+    for (i, c) in ix.conversions.iter().enumerate() {
+        let Some((label, rev, filtered, row)) = &c.other_revision else {
+            continue;
+        };
+        let near = dest_ns
+            .iter()
+            .any(|ns| ix.candidate_aps(ns).any(|j| j == i));
+        let m = &ix.snap.authorization_policies[i].metadata;
+        let said = if *filtered && near {
+            "istiod does not send it to ztunnel"
+        } else if !filtered && on_path(i) {
+            "istiod sends it to ztunnel all the same, which enforces it"
+        } else {
+            continue;
+        };
+        notes.push(format!(
+            "AuthorizationPolicy {}/{} is labelled istio.io/rev={label} and ztunnel is served by revision {rev}: {}, {said}",
+            m.namespace,
+            m.name,
+            ix.mesh.rules.versions_phrase(*row)
+        ));
+        rows.push(*row);
     }
     let at_ztunnel = hops.iter().filter(|h| h.component == "ztunnel");
     for line in at_ztunnel.flat_map(|h| &h.policies) {

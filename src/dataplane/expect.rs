@@ -299,6 +299,11 @@ fn not_sent_text(why: &NotSent, row: Option<crate::versions::Row>) -> String {
         NotSent::UnsupportedAction(a) => format!("ztunnel does not support the {a} action"),
         NotSent::InvalidAction(a) => format!("invalid action {a:?}"),
         NotSent::Refused => "istiod's validation refuses it on the release that runs".into(),
+        NotSent::OtherRevision(label, rev) => {
+            format!(
+                "labelled istio.io/rev={label}: ztunnel's istiod (revision {rev}) does not take it"
+            )
+        }
         NotSent::DryRun => match row {
             Some(r) => format!("a dry-run policy: {}", r.info().applied),
             None => "a dry-run policy".into(),

@@ -486,9 +486,9 @@ impl<'a> Index<'a> {
     /// An Envoy-based proxy's decision over AuthorizationPolicies `policies` (those the
     /// cluster refuses are not there).
     pub fn decide_envoy(&self, policies: &[usize], r: &Request) -> (Vec<Outcome>, HopDecision) {
-        let ps: Vec<_> = policies
-            .iter()
-            .filter_map(|&i| Some((self.admitted_policy(i)?, self.envoy_action(i))))
+        let acts = self.envoy_actions(policies); // CUSTOM may deny (`custom-providers`)
+        let ps: Vec<_> = (policies.iter().zip(acts))
+            .filter_map(|(&i, a)| Some((self.admitted_policy(i)?, a)))
             .collect();
         // The release's regex escaping (`envoy-regex-escaping`) decides how identities match.
         let u = self.mesh.rules.envoy_unescaped();

@@ -4,6 +4,7 @@
 
 pub mod admitted;
 pub mod attach;
+pub mod custom;
 pub mod evaluate;
 pub mod held;
 pub mod hops;

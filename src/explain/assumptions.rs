@@ -34,6 +34,29 @@ pub fn assumptions(snap: &Snapshot, rules: &Rules) -> Vec<Assumption> {
             source: r.source.clone(),
         });
     }
+    if m.revisions.len() > 1 {
+        v.push(Assumption {
+            setting: "istiodRevisions".into(),
+            value: m
+                .revisions
+                .iter()
+                .map(|r| format!("{} ({})", r.name, r.version))
+                .collect::<Vec<_>>()
+                .join(", "),
+            source: format!(
+                "Deployments {}; ztunnel takes the configuration of {}",
+                m.revisions
+                    .iter()
+                    .map(|r| r.deployment.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                m.revision.as_ref().map_or_else(
+                    || "an unknown revision (ztunnel's DaemonSet is not in the input)".into(),
+                    |r| format!("revision {} ({})", r.value, r.source)
+                )
+            ),
+        });
+    }
     v.push(network_policies(snap));
     v.extend(cni_differences(snap));
     for (k, s) in &m.features {

@@ -5,6 +5,7 @@ mod assumptions;
 mod authz;
 mod bindings;
 mod bypass;
+mod custom;
 mod destination;
 mod entries;
 mod extensions;
@@ -225,6 +226,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     let input_assumptions = assumptions::input_state(&mut ctx);
     assumptions::version_skew(&mut ctx);
     assumptions::host_network_eligible(&mut ctx);
+    custom::findings(&mut ctx);
     let mut chains = paths::ChainNames::default();
     let paths = paths::build(&ctx, &mut chains);
     let bypass = bypass::findings(&ctx, &mut chains);

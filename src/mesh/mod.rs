@@ -28,6 +28,8 @@ pub fn rules(m: &MeshSettings) -> Rules {
         m.feature("AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY"),
         m.feature("ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES"),
     )
+    .with_revision(m.ztunnel_revision().map(str::to_string))
+    .with_multiple_custom_providers(m.feature("PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS"))
 }
 
 /// `meshConfig.serviceEntryVisibility` (1.31+, `fetchWaypointForService`): a ServiceEntry whose

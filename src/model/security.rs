@@ -86,6 +86,16 @@ pub struct AuthorizationPolicySpec {
     /// `None` and `Some([])` both mean "no rules".
     #[serde(default)]
     pub rules: Option<Vec<Rule>>,
+    /// The extension provider of a CUSTOM policy.
+    #[serde(default)]
+    pub provider: Option<ExtensionProvider>,
+}
+
+/// `spec.provider` of a CUSTOM AuthorizationPolicy.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ExtensionProvider {
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -91,6 +91,21 @@ rows! {
     SkewUnsupported: "istiod-ztunnel-skew", "all",
         "ztunnel 1.x is supported with istiod 1.x and 1.x+1 only: a ztunnel newer than istiod, or two or more minor releases behind it, runs unsupported (verdicts assume each follows its own release)",
         "istio.io docs/ambient/upgrade/helm (\"The ztunnel at version 1.x is generally compatible with the control plane at version 1.x+1 and 1.x\"; upgrade istiod before ztunnel)";
+    RevisionUnfiltered: "revision-filter-at-ztunnel", "istiod < 1.25.4, 1.26.0 - 1.26.2",
+        "the ambient index does not filter by istio.io/rev: the istiod ztunnel connects to sends a policy labelled for another revision, and ztunnel enforces it (that revision's waypoints and sidecars ignore it: their config store filters by revision)",
+        "ambientindex.go New at 1.26.0 (AuthorizationPolicy informer with the namespace filter only); pilot/pkg/config/kube/crdclient/client.go (LabelsInRevision) at 1.24.0; inRevision added by istio/istio#56477 (1.27.0), backports #56689 (1.26.3), #56713 (1.25.4)";
+    RevisionFiltered: "revision-filter-at-ztunnel", "istiod 1.25.4 - 1.25.x, >= 1.26.3",
+        "the ambient index takes a policy labelled istio.io/rev only when the label equals istiod's revision (exactly: a revision tag is no match); unlabelled policies are taken by every revision: one labelled for another revision is not sent to ztunnel",
+        "inRevision in AMB/ambientindex.go and LabelsInRevision in pkg/config/model.go at 1.27.0 and 1.30.0; istio/istio#56477, backports #56689 (1.26.3), #56713 (1.25.4)";
+    CustomProvidersOne: "custom-providers", "istiod < 1.30",
+        "CUSTOM policies naming different providers where one proxy applies them (a sidecar's workload, a waypoint's Service): istiod refuses them (\"only 1 provider can be used per workload\") and turns every CUSTOM rule there into a DENY: the requests they match are denied, no provider is asked",
+        "getExtAuthz in pilot/pkg/security/authz/builder/extauthz.go and buildHTTP, buildTCP, getBadCustomDenyRules in builder.go at 1.29.0";
+    CustomProvidersFlagOff: "custom-providers", "istiod >= 1.30, PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS off",
+        "CUSTOM policies naming different providers where one proxy applies them: still refused without the flag (off by default): every CUSTOM rule there becomes a DENY",
+        "buildHTTP, buildTCP in pilot/pkg/security/authz/builder/builder.go (\"requires PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS\") and EnableMultipleCustomAuthzProviders in pilot/pkg/features/security.go at 1.30.0; istio/istio#58082";
+    CustomProvidersMany: "custom-providers", "istiod >= 1.30, PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS on",
+        "CUSTOM policies naming different providers where one proxy applies them: each provider has its own ext_authz filter and is asked for the requests its policies match",
+        "buildHTTP, buildTCP in pilot/pkg/security/authz/builder/builder.go at 1.30.0; istio/istio#58082 (1.30 release notes: multiple CUSTOM providers per workload)";
     CustomAuditNotSent: "custom-audit-at-ztunnel", "all",
         "CUSTOM and AUDIT policies are never sent to ztunnel (ZtunnelAccepted=False)",
         "AMB/authorization.go (\"ztunnel does not support the %s action\")";
@@ -145,6 +160,10 @@ pub struct Rules {
     pub ztunnel: Running,
     dry_run_flag: bool,
     layered_flag: bool,
+    /// The istiod revision ztunnel connects to, when known (`with_revision`).
+    revision: Option<String>,
+    /// PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS.
+    multiple_custom_flag: bool,
     used: Mutex<BTreeSet<Row>>,
 }
 
@@ -161,8 +180,56 @@ impl Rules {
             ztunnel,
             dry_run_flag,
             layered_flag,
+            revision: None,
+            multiple_custom_flag: false,
             used: Mutex::new(BTreeSet::new()),
         }
+    }
+
+    /// The istiod revision ztunnel connects to (`istio.io/rev`), when known.
+    pub fn with_revision(mut self, revision: Option<String>) -> Self {
+        self.revision = revision;
+        self
+    }
+
+    /// PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS.
+    pub fn with_multiple_custom_providers(mut self, on: bool) -> Self {
+        self.multiple_custom_flag = on;
+        self
+    }
+
+    /// Asked where one proxy applies CUSTOM policies naming two or more providers: whether
+    /// istiod builds one ext_authz per provider (1.30+ with the flag), else it turns their
+    /// rules into DENY rules; and the row.
+    pub fn several_custom_providers(&self) -> (bool, Row) {
+        if self.istiod.version < v(30, 0) {
+            (false, self.apply(Row::CustomProvidersOne))
+        } else if !self.multiple_custom_flag {
+            (false, self.apply(Row::CustomProvidersFlagOff))
+        } else {
+            (true, self.apply(Row::CustomProvidersMany))
+        }
+    }
+
+    pub fn revision(&self) -> Option<&str> {
+        self.revision.as_deref()
+    }
+
+    /// Asked for a policy labelled `istio.io/rev`: `None` when ztunnel's revision is unknown
+    /// or the label names it; else whether the release filters the policy out (not sent to
+    /// ztunnel) and the row that says so.
+    pub fn other_revision(&self, label: &str) -> Option<(bool, Row)> {
+        let rev = self.revision.as_deref()?;
+        if rev.is_empty() || rev == label {
+            return None;
+        }
+        let i = self.istiod.version;
+        let filters = i >= v(26, 3) || (i >= v(25, 4) && i < v(26, 0));
+        Some(if filters {
+            (true, self.apply(Row::RevisionFiltered))
+        } else {
+            (false, self.apply(Row::RevisionUnfiltered))
+        })
     }
 
     fn apply(&self, row: Row) -> Row {
@@ -481,6 +548,42 @@ mod tests {
                 "{istiod} {zt:?}"
             );
             assert_eq!(r.applied().is_empty(), !unsupported);
+        }
+    }
+
+    #[test]
+    fn revision_filter_from_1_25_4_and_1_26_3() {
+        for (ver, filters) in [
+            ("1.24.6", false),
+            ("1.25.3", false),
+            ("1.25.4", true),
+            ("1.25.5", true),
+            ("1.26.0", false),
+            ("1.26.2", false),
+            ("1.26.3", true),
+            ("1.27.0", true),
+            ("1.31.0", true),
+        ] {
+            let r = rules(ver, None, false).with_revision(Some("canary".into()));
+            assert_eq!(r.other_revision("canary"), None, "{ver}");
+            assert!(r.applied().is_empty());
+            let (filtered, row) = r.other_revision("default").unwrap();
+            assert_eq!(filtered, filters, "{ver}");
+            assert_eq!(r.applied(), vec![row]);
+        }
+        // ztunnel's revision unknown: nothing is said.
+        assert_eq!(rules("1.28.0", None, false).other_revision("x"), None);
+    }
+
+    #[test]
+    fn several_custom_providers_from_1_30_with_the_flag() {
+        for (ver, flag, allowed, row) in [
+            ("1.29.6", true, false, Row::CustomProvidersOne),
+            ("1.30.0", false, false, Row::CustomProvidersFlagOff),
+            ("1.30.0", true, true, Row::CustomProvidersMany),
+        ] {
+            let r = rules(ver, None, false).with_multiple_custom_providers(flag);
+            assert_eq!(r.several_custom_providers(), (allowed, row), "{ver} {flag}");
         }
     }
 

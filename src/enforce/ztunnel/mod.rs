@@ -175,6 +175,9 @@ pub enum NotSent {
     InvalidAction(String),
     /// Refused by istiod's validation on the release that runs (`enforce::admitted`).
     Refused,
+    /// Labelled `istio.io/rev` for another revision than the istiod ztunnel connects to,
+    /// whose ambient index filters it out: (the policy's label, ztunnel's revision).
+    OtherRevision(String, String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -196,6 +199,9 @@ pub struct Conversion {
     pub total_rules: usize,
     /// Indices (0-based) of rules that can never fire at ztunnel.
     pub dead_rules: Vec<usize>,
+    /// Labelled `istio.io/rev` for another revision than ztunnel's: the label, ztunnel's
+    /// revision, whether that release filters it out (then `not_sent`), and the row.
+    pub other_revision: Option<(String, String, bool, Row)>,
 }
 
 pub const DRY_RUN: &str = "istio.io/dry-run";
@@ -225,9 +231,22 @@ pub fn convert(p: &AuthorizationPolicy, root_ns: &str, istio: &Rules) -> Convers
         .and_then(parse_bool)
         .unwrap_or(false);
     let targeted = !spec.attachment.target_refs().is_empty();
+    // Step 1, the revision filter: asked for a labelled policy that could reach ztunnel.
+    let other_revision = p
+        .metadata
+        .label(crate::snapshot::REV_LABEL)
+        .filter(|_| !targeted)
+        .and_then(|l| {
+            let (filtered, row) = istio.other_revision(l)?;
+            Some((l.to_string(), istio.revision()?.to_string(), filtered, row))
+        });
+    let filtered = other_revision.as_ref().filter(|o| o.2);
     // Asked only where it decides: a dry-run policy that could reach ztunnel.
-    let dry_run_at_ztunnel = (dry_run && !targeted).then(|| istio.dry_run_at_ztunnel());
-    let not_sent = if matches!(dry_run_at_ztunnel, Some((DryRunAtZtunnel::NotSent, _))) {
+    let dry_run_at_ztunnel =
+        (dry_run && !targeted && filtered.is_none()).then(|| istio.dry_run_at_ztunnel());
+    let not_sent = if let Some((label, rev, ..)) = filtered {
+        Some(NotSent::OtherRevision(label.clone(), rev.clone()))
+    } else if matches!(dry_run_at_ztunnel, Some((DryRunAtZtunnel::NotSent, _))) {
         Some(NotSent::DryRun)
     } else if targeted {
         Some(NotSent::TargetRefs)
@@ -280,6 +299,7 @@ pub fn convert(p: &AuthorizationPolicy, root_ns: &str, istio: &Rules) -> Convers
         ignored_fields,
         total_rules: total,
         dead_rules,
+        other_revision,
     }
 }
 

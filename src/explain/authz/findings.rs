@@ -3,7 +3,8 @@
 //! principals of another trust domain.
 
 use super::versioned::{
-    dry_run_enforced, dry_run_not_sent, trust_domains_dropped, unescaped_regex, TRUST_DOMAIN_FIELDS,
+    dry_run_enforced, dry_run_not_sent, other_revision, trust_domains_dropped, unescaped_regex,
+    TRUST_DOMAIN_FIELDS,
 };
 use super::{list, Facts};
 use crate::enforce::ztunnel::{Action, Conversion, NotSent, Scope, ZtEffect};
@@ -149,6 +150,14 @@ pub(super) fn policy_findings(
             &res,
             format!("the selector matches waypoint pod(s) {}; waypoints ignore selector policies, so nothing enforces it there", list(&short_names(&facts.waypoint_pods))),
         ));
+    }
+    let revision_pods = if conv.not_sent.is_some() {
+        &facts.not_sent_pods
+    } else {
+        &facts.ztunnel_pods
+    };
+    if let Some(fd) = other_revision(rules, conv, &list(&short_names(revision_pods)), &res) {
+        add(fd);
     }
     match &conv.not_sent {
         Some(NotSent::UnsupportedAction(a)) if !facts.not_sent_pods.is_empty() => add(Finding::new(

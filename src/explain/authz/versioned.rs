@@ -158,3 +158,29 @@ pub(super) fn unknown_fields(
         format!("{what}; {effect}"),
     )
 }
+
+/// AMB047: a policy labelled `istio.io/rev` for another revision than the istiod ztunnel
+/// connects to (`revision-filter-at-ztunnel`). `pods`: the ambient pods it selects, not sent
+/// to (filtered) or enforced by (older releases) ztunnel.
+pub(super) fn other_revision(
+    rules: &Rules,
+    conv: &Conversion,
+    pods: &str,
+    res: &str,
+) -> Option<Finding> {
+    let (label, rev, filtered, row) = conv.other_revision.as_ref()?;
+    let head = format!(
+        "policy labelled istio.io/rev={label} but ztunnel is served by istiod revision {rev}"
+    );
+    let for_pods = if pods.is_empty() {
+        String::new()
+    } else {
+        format!(" for {pods}")
+    };
+    let text = if *filtered {
+        format!("{head}: it is not enforced there{for_pods} ({}, its ambient index takes only its own revision's policies and unlabelled ones: not sent to ztunnel)", rules.versions_phrase(*row))
+    } else {
+        format!("{head}: {}, its ambient index does not filter by revision, so ztunnel enforces it{for_pods} anyway, while that revision's waypoints and sidecars ignore it; from 1.25.4, 1.26.3 and 1.27 it is not sent to ztunnel", rules.versions_phrase(*row))
+    };
+    Some(Finding::new(&f::OTHER_REVISION, res, text))
+}

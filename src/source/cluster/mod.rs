@@ -76,13 +76,8 @@ pub async fn load(
             }
         }
     }
-    if let Some(mut d) = istiod {
-        if d.metadata.namespace.is_empty() {
-            d.metadata.namespace = istio_ns.to_string();
-        }
-        f.snap.mesh.apply_istiod(&d);
-    }
-    // ztunnel's version; a 403 or 404 leaves it unknown (assumed istiod's).
+    // ztunnel's version, and the istiod it connects to; a 403 or 404 leaves them unknown
+    // (ztunnel's version is then assumed istiod's).
     let ztunnel = ztunnel.unwrap_or_else(|e| {
         f.fail(e, || format!("reading DaemonSet {istio_ns}/ztunnel"));
         None
@@ -92,6 +87,23 @@ pub async fn load(
         z.metadata.name = "ztunnel".into();
         f.snap.mesh.apply_ztunnel(&z);
     }
+    let mut istiods: Vec<Deployment> = istiod.into_iter().collect();
+    // A ztunnel of another revision connects to `istiod-<revision>`: read that one too.
+    if let Some(z) = f.snap.mesh.ztunnel_istiod.clone() {
+        let (ns, name) = &z.value;
+        if name != "istiod" && !name.is_empty() && !ns.is_empty() {
+            match get_one::<Deployment>(r, &DEPLOYMENT, ns, name).await {
+                Ok(d) => istiods.extend(d),
+                Err(e) => f.fail(e, || format!("reading Deployment {ns}/{name}")),
+            }
+        }
+    }
+    for d in &mut istiods {
+        if d.metadata.namespace.is_empty() {
+            d.metadata.namespace = istio_ns.to_string();
+        }
+    }
+    f.snap.mesh.apply_istiods(&istiods);
     f.stop_early(no_api.as_deref())?;
     let root_ns = root_override.unwrap_or(f.snap.mesh.root()).to_string();
     let root_ns = root_ns.as_str();

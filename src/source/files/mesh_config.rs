@@ -1,5 +1,6 @@
-//! The mesh settings the input declares: istiod's Deployment (version, feature flags),
-//! ztunnel's DaemonSet in istiod's namespace (version), then
+//! The mesh settings the input declares: ztunnel's DaemonSet in istiod's namespace (version,
+//! the istiod it connects to), istiod's Deployments (revisions; the one ztunnel connects to
+//! gives the version and feature flags), then
 //! the `istio` ConfigMap (`data.mesh`) of istiod's namespace: the one of the istiod
 //! Deployments in the input, else `--istio-namespace` (as the cluster source reads it).
 //! istiod reads the mesh config of its own namespace only (`pilot/pkg/bootstrap/mesh.go`:
@@ -19,9 +20,6 @@ pub(super) fn apply(
     configmaps: &[(String, ConfigMap)],
     istio_namespace: &str,
 ) -> Result<()> {
-    for d in istiods {
-        snap.mesh.apply_istiod(d);
-    }
     let mut istio_namespaces: Vec<&str> = istiods
         .iter()
         .map(|d| d.metadata.namespace.as_str())
@@ -43,6 +41,8 @@ pub(super) fn apply(
     for z in &ztunnels {
         snap.mesh.apply_ztunnel(z);
     }
+    // Every istiod is a revision; the one ztunnel connects to gives the version and flags.
+    snap.mesh.apply_istiods(istiods);
     for (file, cm) in configmaps {
         let ns = cm.metadata.namespace.as_str();
         if !istio_namespaces.contains(&ns) {
