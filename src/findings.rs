@@ -167,6 +167,9 @@ codes! {
     HOST_NETWORK_ELIGIBLE = "AMB045", Warning,
         "istio-cni 1.27 to 1.30 considers this hostNetwork pod eligible for ambient enrollment",
         "Label the pod istio.io/dataplane-mode: none (istio-cni's selectors then skip it), or upgrade istio-cni to 1.31+.";
+    CANARY_PARTIAL_POLICY = "AMB046", Warning,
+        "policy applies at only one of a Service's weighted waypoints: to a share of its requests",
+        "Attach the policy at both waypoints: target the Service (kind Service, which both apply), or target both Gateways, each from its own namespace.";
     // AMB050-AMB059: Kubernetes NetworkPolicy under ambient.
     NETPOL_NO_HBONE_INGRESS = "AMB050", Error,
         "NetworkPolicy admits the application port but not 15008 (HBONE) into an ambient pod",

@@ -1,9 +1,11 @@
 //! The Mesh: who is enrolled, which waypoint serves what, and under which identity.
 //! A pure index over the Snapshot.
 
+pub mod canary;
 pub mod enrollment;
 pub mod waypoint;
 
+pub use canary::{Canary, CanaryError, CanaryRequest};
 pub use enrollment::{spiffe, Dataplane};
 pub use waypoint::{BindError, Binding, TrafficType, Waypoint};
 
@@ -88,6 +90,13 @@ pub struct PodInfo {
 #[derive(Debug, Clone)]
 pub struct ServiceInfo {
     pub binding: Binding,
+    /// The canary waypoint in effect beside `binding.waypoint` (1.31+): requests go to the
+    /// primary (`100 - weight` %) and to the canary (`weight` %), ztunnel's
+    /// `weightedWaypoints`.
+    pub canary: Option<Canary>,
+    /// The canary the labels declare beside a bound primary, read or not, with the reason the
+    /// primary stays alone when it does.
+    pub canary_request: Option<CanaryRequest>,
     pub ingress_use_waypoint: bool,
     /// Indices of the pods it selects.
     pub pods: Vec<usize>,
@@ -160,6 +169,13 @@ impl<'a> Mesh<'a> {
                 .or_insert(&n.metadata.labels);
         }
         let ns_labels = |ns: &str| ns_index.get(ns).copied();
+        let mut ns_metas: HashMap<&str, &crate::model::ObjectMeta> = HashMap::new();
+        for n in &snap.namespaces {
+            ns_metas
+                .entry(n.metadata.name.as_str())
+                .or_insert(&n.metadata);
+        }
+        let ns_meta = |ns: &str| ns_metas.get(ns).copied();
         let mut gateway_by_name: HashMap<(&str, &str), usize> = HashMap::new();
         for (i, w) in waypoints.iter().enumerate() {
             gateway_by_name
@@ -213,6 +229,8 @@ impl<'a> Mesh<'a> {
             let iuw = ingress_use_waypoint(m, nsl, &rules);
             ServiceInfo {
                 binding,
+                canary: None,
+                canary_request: None,
                 ingress_use_waypoint: iuw,
                 pods,
             }
@@ -231,7 +249,15 @@ impl<'a> Mesh<'a> {
                     .copied()
                     .filter(|&i| s.selects(&snap.pods[i]))
                     .collect();
-                service_info(&s.metadata, pods)
+                let mut info = service_info(&s.metadata, pods);
+                (info.canary, info.canary_request) = canary::resolve(
+                    &s.metadata,
+                    ns_meta(&s.metadata.namespace),
+                    &info.binding,
+                    &ready,
+                    &rules,
+                );
+                info
             })
             .collect();
         let service_entries: Vec<ServiceInfo> = snap
@@ -264,6 +290,8 @@ impl<'a> Mesh<'a> {
                     mesh,
                     &rules,
                 );
+                (info.canary, info.canary_request) =
+                    canary::resolve(m, ns_meta(&m.namespace), &info.binding, &ready, &rules);
                 info
             })
             .collect();
@@ -377,20 +405,19 @@ impl<'a> Mesh<'a> {
     pub fn service_waypoints_of_pod(&self, i: usize) -> Vec<(usize, Vec<String>)> {
         let mut out: Vec<(usize, Vec<String>)> = Vec::new();
         let pi = &self.pods[i];
+        // The primary and, with a canary, the canary too.
+        let both = |info: &ServiceInfo| {
+            info.binding
+                .waypoint
+                .into_iter()
+                .chain(info.canary.map(|c| c.waypoint))
+        };
         let bound = pi
             .services
             .iter()
-            .filter_map(|&s| {
-                self.services[s]
-                    .binding
-                    .waypoint
-                    .map(|w| (w, self.service_key(s)))
-            })
-            .chain(pi.service_entries.iter().filter_map(|&s| {
-                self.service_entries[s]
-                    .binding
-                    .waypoint
-                    .map(|w| (w, self.service_entry_key(s)))
+            .flat_map(|&s| both(&self.services[s]).map(move |w| (w, self.service_key(s))))
+            .chain(pi.service_entries.iter().flat_map(|&s| {
+                both(&self.service_entries[s]).map(move |w| (w, self.service_entry_key(s)))
             }));
         for (w, key) in bound {
             match out.iter_mut().find(|(x, _)| *x == w) {
@@ -421,6 +448,16 @@ impl<'a> Mesh<'a> {
     /// pods (as `istioctl waypoint generate` prints it).
     pub fn waypoint_pod(&self, w: usize) -> Option<usize> {
         self.waypoint_pods[w]
+    }
+
+    /// The waypoints requests to a Service or ServiceEntry are shared between, with each
+    /// one's share in percent: the primary alone at 100, or the primary and its canary.
+    pub fn weighted_waypoints(&self, info: &ServiceInfo) -> Vec<(usize, u32)> {
+        match (info.binding.waypoint, info.canary) {
+            (Some(p), Some(c)) => vec![(p, 100 - c.weight), (c.waypoint, c.weight)],
+            (Some(p), None) => vec![(p, 100)],
+            _ => vec![],
+        }
     }
 
     pub fn waypoint_identity(&self, w: usize) -> &str {
