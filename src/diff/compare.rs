@@ -403,6 +403,7 @@ mod tests {
             hops,
             note: None,
             network_policy: None,
+            weight: None,
         }
     }
 

@@ -199,7 +199,8 @@ pub struct PathReport {
     /// workload); empty when the destination is the only one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pods: Vec<String>,
-    /// ambient-service | ambient-pod-ip | sidecar | ingress | out-of-mesh
+    /// ambient-service | ambient-pod-ip | sidecar | ingress | out-of-mesh, and
+    /// ambient-service-canary | ingress-canary through a Service's canary waypoint
     pub source: String,
     /// The Service the client addresses, for service-addressed classes.
     pub via: Option<String>,
@@ -209,6 +210,10 @@ pub struct PathReport {
     /// Where Kubernetes NetworkPolicy blocks this path, or may: absent when it admits it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_policy: Option<NetworkGate>,
+    /// The share of the requests (percent) that take this path, when a canary waypoint splits
+    /// them with the primary: one path through each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
 }
 
 /// The NetworkPolicy gate of a path, when it is not simply open.
