@@ -27,6 +27,11 @@ fn json_of(o: &Output) -> Value {
 
 /// istiod's Deployment as the Helm chart renders it (trimmed), at this image tag.
 fn istiod(tag: &str) -> String {
+    istiod_with(tag, "")
+}
+
+/// The same with more env entries (YAML list items, indented as the chart renders them).
+fn istiod_with(tag: &str, env: &str) -> String {
     format!(
         "apiVersion: apps/v1
 kind: Deployment
@@ -48,7 +53,7 @@ spec:
         env:
         - name: PILOT_ENABLE_AMBIENT
           value: \"true\"
-"
+{env}"
     )
 }
 
@@ -695,4 +700,42 @@ fn explain_and_check_agree_through_the_canary() {
         assert!(t.compared > 0, "{refs}: nothing compared");
         support::consistency::report(&t, refs);
     }
+}
+
+/// With PILOT_AUTO_ALLOW_WAYPOINT_POLICY, the destination ztunnel holds the implicit ALLOW of
+/// the primary waypoint only (`implicitWaypointPolicies` reads each Service's primary): the
+/// requests through the canary match no ALLOW there and are denied.
+#[test]
+fn implicit_waypoint_allow_is_the_primarys_only() {
+    let auto = "        - name: PILOT_AUTO_ALLOW_WAYPOINT_POLICY\n          value: \"true\"\n";
+    let canary = waypoint("shop", "waypoint-canary", "service", false);
+    let d = world(
+        "auto-allow",
+        &[&istiod_with("1.31.0", auto), &canary, &service(SPLIT, TEN)],
+    );
+    let (code, v) = check_post(&d);
+    assert_eq!(
+        (code, v["verdict"].as_str()),
+        (Some(0), Some("allowed")),
+        "{v}"
+    );
+    assert_eq!(v["canary"]["verdict"], "denied", "{}", v["canary"]);
+    let last = v["canary"]["hops"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["component"], "ztunnel", "{last}");
+    assert_eq!(
+        last["sourceIdentity"],
+        "spiffe://cluster.local/ns/shop/sa/waypoint-canary"
+    );
+    let held: Vec<&str> = last["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(held, ["istio_allow_waypoint_shop_waypoint"], "{last}");
 }

@@ -428,7 +428,30 @@ impl<'a> Mesh<'a> {
         out
     }
 
-    /// Every waypoint that any traffic to pod `i` can cross: service waypoints and its own.
+    /// The waypoints whose implicit ALLOW (`PILOT_AUTO_ALLOW_WAYPOINT_POLICY`) pod `i`'s
+    /// ztunnel holds: its own and the primary waypoints of its Services. A canary gets none:
+    /// `implicitWaypointPolicies` (AMB/workloads.go at 1.31) reads only each Service's primary
+    /// (`Waypoint.ResourceName`), so requests through the canary need an ALLOW of their own.
+    pub fn implicit_allow_waypoints(&self, i: usize) -> Vec<usize> {
+        let pi = &self.pods[i];
+        let mut ws: Vec<usize> = pi
+            .services
+            .iter()
+            .filter_map(|&s| self.services[s].binding.waypoint)
+            .chain(
+                pi.service_entries
+                    .iter()
+                    .filter_map(|&s| self.service_entries[s].binding.waypoint),
+            )
+            .chain(pi.binding.waypoint)
+            .collect();
+        ws.sort();
+        ws.dedup();
+        ws
+    }
+
+    /// Every waypoint that any traffic to pod `i` can cross: service waypoints (canaries
+    /// included) and its own.
     pub fn waypoints_in_front_of(&self, i: usize) -> Vec<usize> {
         let mut ws: Vec<usize> = self
             .service_waypoints_of_pod(i)
