@@ -167,6 +167,9 @@ codes! {
     HOST_NETWORK_ELIGIBLE = "AMB045", Warning,
         "istio-cni 1.27 to 1.30 considers this hostNetwork pod eligible for ambient enrollment",
         "Label the pod istio.io/dataplane-mode: none (istio-cni's selectors then skip it), or upgrade istio-cni to 1.31+.";
+    CANARY_PARTIAL_POLICY = "AMB046", Warning,
+        "policy applies at only one of a Service's weighted waypoints: to a share of its requests",
+        "Attach the policy at both waypoints: target the Service (kind Service, which both apply), or target both Gateways, each from its own namespace.";
     OTHER_REVISION = "AMB047", Warning,
         "policy labelled for another istiod revision than the one ztunnel connects to",
         "Label the policy istio.io/rev with the revision ztunnel's istiod runs (the exact revision name, not a tag), or remove the label so that every revision takes it.";

@@ -36,6 +36,7 @@ fn hops_for(
     target: &Target,
     q: &Query,
     endpoint: Option<usize>,
+    canary: bool,
 ) -> (Vec<Hop>, Vec<String>) {
     let mesh = ix.mesh;
     let mut notes = Vec::new();
@@ -90,7 +91,13 @@ fn hops_for(
         }
         ClientClass::Plaintext => {}
     }
-    let route = hops::route(mesh, target.addressed, client.class.source_class());
+    // Through the canary waypoint, when asked for the requests it takes.
+    let class = client.class.source_class();
+    let route = match canary {
+        true => hops::canary_route(mesh, target.addressed, class)
+            .map_or_else(|| hops::route(mesh, target.addressed, class), |(r, _)| r),
+        false => hops::route(mesh, target.addressed, class),
+    };
     if let Some(w) = route.skipped {
         notes.push(format!(
             "this request does not cross waypoint {}: its policies do not apply",
@@ -180,9 +187,16 @@ fn hops_for(
     (hops, notes)
 }
 
-/// Checks one request. With several endpoint pods, each is evaluated; when they disagree
+/// The hops, notes and verdict of one request over every endpoint pod (through the canary
+/// waypoint with `canary`). With several endpoint pods, each is evaluated; when they disagree
 /// the verdict is unknown and says which pod decides what.
-pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckReport {
+fn decide(
+    ix: &Index,
+    client: &Client,
+    target: &Target,
+    q: &Query,
+    canary: bool,
+) -> (Vec<Hop>, Vec<String>, Verdict, DecidedBy) {
     let endpoints: Vec<Option<usize>> = if target.endpoints.is_empty() {
         vec![None]
     } else {
@@ -197,7 +211,7 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
             continue;
         }
         seen_sig.push(sig);
-        let (hops, notes) = hops_for(ix, client, target, q, *e);
+        let (hops, notes) = hops_for(ix, client, target, q, *e, canary);
         let (v, by) = verdict(&hops);
         results.push((*e, hops, notes, v, by));
     }
@@ -232,6 +246,42 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
             allow_policies: vec![],
         };
     }
+    (hops, notes, v, by)
+}
+
+/// Checks one request through the primary waypoint, and through the canary waypoint that
+/// takes a share of the requests when the Service has one (`canary`, said in a note).
+pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckReport {
+    let (hops, mut notes, v, by) = decide(ix, client, target, q, false);
+    let class = client.class.source_class();
+    let canary = hops::canary_route(ix.mesh, target.addressed, class).map(|(r, weight)| {
+        let (chops, _, cv, cby) = decide(ix, client, target, q, true);
+        let w = r.waypoint.map(|(w, _)| ix.mesh.waypoints[w].key()).unwrap_or_default();
+        let primary = hops::route(ix.mesh, target.addressed, class)
+            .waypoint
+            .map(|(p, _)| ix.mesh.waypoints[p].key())
+            .unwrap_or_default();
+        notes.push(if cv == v {
+            format!(
+                "{weight}% of the requests go through canary waypoint {w} (istio.io/use-waypoint-canary), the others through {primary}: {} there too",
+                cv.as_str()
+            )
+        } else {
+            format!(
+                "{weight}% of the requests go through canary waypoint {w} (istio.io/use-waypoint-canary), where they are {}, unlike the {}% through {primary} ({}): the verdict shown is the primary's",
+                cv.as_str(),
+                100 - weight,
+                v.as_str()
+            )
+        });
+        CanaryCheck {
+            waypoint: w,
+            weight,
+            verdict: cv,
+            decided_by: cby,
+            hops: chops.into_iter().map(|h| h.report).collect(),
+        }
+    });
     let assumptions: Vec<String> = client
         .assumption
         .iter()
@@ -262,6 +312,7 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
         assumptions,
         notes,
         version_rules,
+        canary,
         dataplane: None,
     }
 }
@@ -325,6 +376,29 @@ fn version_notes(
                 row.info().applied
             ));
             rows.push(row);
+        }
+    }
+    if let crate::enforce::hops::Addressed::Service { entry, index } = target.addressed {
+        let info = match entry {
+            true => &ix.mesh.service_entries[index],
+            false => &ix.mesh.services[index],
+        };
+        if let Some(req) = &info.canary_request {
+            let said = match (req.read, req.error) {
+                (false, _) => Some(format!(
+                    "{}, istiod does not read istio.io/use-waypoint-canary (canary {}): every request goes to the primary waypoint",
+                    ix.mesh.rules.versions_phrase(req.rule),
+                    req.requested
+                )),
+                (true, Some(e)) => Some(format!(
+                    "canary waypoint {} is not used ({}): every request goes to the primary waypoint",
+                    req.requested,
+                    e.as_str()
+                )),
+                (true, None) => None,
+            };
+            notes.extend(said);
+            rows.push(req.rule);
         }
     }
     for (i, a) in ix.admitted.iter().enumerate() {

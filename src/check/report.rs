@@ -21,9 +21,27 @@ pub struct CheckReport {
     pub notes: Vec<String>,
     /// The version-dependent rules that decided something on this path (SEMANTICS.md 13).
     pub version_rules: Vec<RuleRow>,
+    /// The same request through the canary waypoint that takes a share of the Service's
+    /// requests (`istio.io/use-waypoint-canary`, Istio 1.31+); `verdict` above is the
+    /// primary's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary: Option<CanaryCheck>,
     /// Decided on a ztunnel dump (`--ztunnel-dump`): the source, and the model's verdict.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dataplane: Option<DataplaneCheck>,
+}
+
+/// A request through a Service's canary waypoint.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanaryCheck {
+    /// `ns/name` of the canary waypoint.
+    pub waypoint: String,
+    /// Its share of the requests, in percent.
+    pub weight: u32,
+    pub verdict: Verdict,
+    pub decided_by: DecidedBy,
+    pub hops: Vec<HopReport>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

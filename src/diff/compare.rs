@@ -346,6 +346,7 @@ mod tests {
         Enforcement {
             enforced_by: by.into(),
             waypoint: None,
+            weight: None,
             path: path.into(),
             source_identity: id.into(),
             effect: effect.into(),
@@ -402,6 +403,7 @@ mod tests {
             hops,
             note: None,
             network_policy: None,
+            weight: None,
         }
     }
 

@@ -150,7 +150,12 @@ pub fn resolve_ref(
                 return not("EnvoyFilter targetRefs only match a Gateway or the GatewayClass istio-waypoint".into(), true);
             }
             let chain = if is_svc { Chain::Service(i) } else { Chain::ServiceEntry(i) };
-            RefResolution { target, outcomes: vec![RefOutcome::Waypoint { waypoint: w, chain }], status_accepted: true }
+            // A canary waypoint serves the Service too (`serviceOwningWaypoints`): both apply it.
+            let outcomes = std::iter::once(w)
+                .chain(info.canary.map(|c| c.waypoint))
+                .map(|waypoint| RefOutcome::Waypoint { waypoint, chain })
+                .collect();
+            RefResolution { target, outcomes, status_accepted: true }
         }
         "Gateway" => {
             let Some(g) = mesh

@@ -81,6 +81,31 @@ pub fn route(mesh: &Mesh, to: Addressed, class: SourceClass) -> Route {
     Route { waypoint, skipped }
 }
 
+/// The same request through the canary waypoint that shares the route's waypoint's requests
+/// (`istio.io/use-waypoint-canary`, Istio 1.31+): the route through it and the canary's share
+/// in percent. ztunnel (and an ingress gateway that uses the waypoint) picks one of the
+/// weighted waypoints per connection; `None` when the route crosses no waypoint or the address
+/// has no canary.
+pub fn canary_route(mesh: &Mesh, to: Addressed, class: SourceClass) -> Option<(Route, u32)> {
+    let (_, chain) = route(mesh, to, class).waypoint?;
+    let canary = match to {
+        Addressed::Service { entry, index } => {
+            let list = if entry {
+                &mesh.service_entries
+            } else {
+                &mesh.services
+            };
+            list[index].canary?
+        }
+        Addressed::PodIp(_) => return None,
+    };
+    let through = Route {
+        waypoint: Some((canary.waypoint, chain)),
+        skipped: None,
+    };
+    Some((through, canary.weight))
+}
+
 /// What enforces policy at destination pod `d`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Enforcer {

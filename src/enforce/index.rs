@@ -398,7 +398,7 @@ impl<'a> Index<'a> {
             if self.snap.mesh.feature("PILOT_AUTO_ALLOW_WAYPOINT_POLICY") {
                 out.extend(
                     self.mesh
-                        .waypoints_in_front_of(d)
+                        .implicit_allow_waypoints(d)
                         .into_iter()
                         .map(|w| Held {
                             origin: Origin::ImplicitWaypoint(w),

@@ -4,7 +4,8 @@
 use super::report::Enforcement;
 use std::collections::{BTreeMap, BTreeSet};
 
-type Key = (String, Option<String>, String, String, String);
+/// (enforced by, waypoint, path, identity, effect, the waypoint's share of the requests).
+type Key = (String, Option<String>, String, String, String, Option<u32>);
 
 #[derive(Default)]
 pub struct Entries(BTreeMap<Key, BTreeSet<String>>);
@@ -26,9 +27,30 @@ impl Entries {
                 path.into(),
                 identity.into(),
                 effect.into(),
+                None,
             ))
             .or_default()
             .extend(targets);
+    }
+
+    /// Enforced by waypoint `key` itself, which receives `share` percent of the requests to
+    /// the targets when a canary splits them with another waypoint (`None`: all of them).
+    pub fn at_waypoint_share(
+        &mut self,
+        key: String,
+        share: Option<u32>,
+        effect: &str,
+        targets: impl IntoIterator<Item = String>,
+    ) {
+        let k = (
+            "waypoint".into(),
+            Some(key),
+            "waypoint".into(),
+            "client".into(),
+            effect.into(),
+            share,
+        );
+        self.0.entry(k).or_default().extend(targets);
     }
 
     /// Enforced by waypoint `key` itself, which sees the client's identity.
@@ -53,9 +75,10 @@ impl Entries {
         self.0
             .into_iter()
             .map(
-                |((by, waypoint, path, ident, effect), targets)| Enforcement {
+                |((by, waypoint, path, ident, effect, weight), targets)| Enforcement {
                     enforced_by: by,
                     waypoint,
+                    weight,
                     path,
                     source_identity: ident,
                     effect,
@@ -70,6 +93,7 @@ pub fn not_enforced() -> Enforcement {
     Enforcement {
         enforced_by: "none".into(),
         waypoint: None,
+        weight: None,
         path: "none".into(),
         source_identity: "none".into(),
         effect: "not-enforced".into(),

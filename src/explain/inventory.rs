@@ -53,6 +53,15 @@ pub fn services(ctx: &Ctx) -> Vec<ServiceReport> {
             waypoint_error,
             requested_waypoint: info.binding.requested.clone(),
             ingress_use_waypoint: info.binding.waypoint.is_some() && info.ingress_use_waypoint,
+            canary: info.canary.map(|c| CanaryReport {
+                waypoint: ctx.waypoint_key(c.waypoint),
+                weight: c.weight,
+            }),
+            canary_error: info.canary_request.as_ref().and_then(|r| match r.error {
+                Some(e) => Some(e.as_str().to_string()),
+                None if !r.read => Some("NotRead".into()),
+                None => None,
+            }),
             opted_out: info.binding.opted_out,
             istiod_status: crate::model::conditions_of(conds, &["istio.io/WaypointBound"]),
         }

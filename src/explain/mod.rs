@@ -5,6 +5,7 @@ mod assumptions;
 mod authz;
 mod bindings;
 mod bypass;
+mod canary;
 mod custom;
 mod destination;
 mod entries;
@@ -103,9 +104,13 @@ impl<'a> Ctx<'a> {
         for o in res.iter().flat_map(|r| &r.outcomes) {
             match o {
                 RefOutcome::Waypoint { waypoint, chain } => {
-                    let t = self.chain_targets(*waypoint, *chain);
-                    if !t.is_empty() {
-                        e.at_waypoint(self.waypoint_key(*waypoint), effect, t);
+                    // Beside a canary, a waypoint enforces for its share of the requests.
+                    let mut by_share: BTreeMap<Option<u32>, Vec<String>> = BTreeMap::new();
+                    for (t, share) in self.weighted_chain_targets(*waypoint, *chain) {
+                        by_share.entry(share).or_default().push(t);
+                    }
+                    for (share, t) in by_share {
+                        e.at_waypoint_share(self.waypoint_key(*waypoint), share, effect, t);
                     }
                 }
                 RefOutcome::Ingress { gateway } => {
@@ -123,33 +128,53 @@ impl<'a> Ctx<'a> {
 
     /// Targets of a waypoint attachment that lie in scope (empty: out of scope).
     pub fn chain_targets(&self, w: usize, chain: Chain) -> Vec<String> {
+        self.weighted_chain_targets(w, chain)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect()
+    }
+
+    /// The same, each with waypoint `w`'s share of its requests when a canary splits them
+    /// (`canary::share`).
+    pub fn weighted_chain_targets(&self, w: usize, chain: Chain) -> Vec<(String, Option<u32>)> {
+        let (mesh, entries) = (self.mesh, &self.service_entries);
+        let svc = |s: usize| {
+            (
+                mesh.service_key(s),
+                canary::share(mesh, &mesh.services[s], w),
+            )
+        };
+        let entry = |s: usize| {
+            (
+                mesh.service_entry_key(s),
+                canary::share(mesh, &mesh.service_entries[s], w),
+            )
+        };
         match chain {
-            Chain::Service(s) if self.services.contains(&s) => vec![self.mesh.service_key(s)],
-            Chain::ServiceEntry(s) if self.service_entries.contains(&s) => {
-                vec![self.mesh.service_entry_key(s)]
-            }
+            Chain::Service(s) if self.services.contains(&s) => vec![svc(s)],
+            Chain::ServiceEntry(s) if entries.contains(&s) => vec![entry(s)],
             Chain::All => {
-                let wp = &self.mesh.waypoints[w];
-                let mut t: Vec<String> = self
+                let wp = &mesh.waypoints[w];
+                let mut t: Vec<(String, Option<u32>)> = self
                     .services
                     .iter()
-                    .filter(|&&s| self.mesh.services[s].binding.waypoint == Some(w))
-                    .map(|&s| self.mesh.service_key(s))
+                    .filter(|&&s| canary::serves(&mesh.services[s], w))
+                    .map(|&s| svc(s))
                     .chain(
-                        self.service_entries
+                        entries
                             .iter()
-                            .filter(|&&s| self.mesh.service_entries[s].binding.waypoint == Some(w))
-                            .map(|&s| self.mesh.service_entry_key(s)),
+                            .filter(|&&s| canary::serves(&mesh.service_entries[s], w))
+                            .map(|&s| entry(s)),
                     )
                     .chain(
                         self.pods
                             .iter()
-                            .filter(|&&p| self.mesh.pods[p].binding.waypoint == Some(w))
-                            .map(|&p| self.mesh.pod_key(p)),
+                            .filter(|&&p| mesh.pods[p].binding.waypoint == Some(w))
+                            .map(|&p| (mesh.pod_key(p), None)),
                     )
                     .collect();
                 if !t.is_empty() || self.scope.ns_in(&wp.namespace) {
-                    t.insert(0, resource_key("Gateway", &wp.namespace, &wp.name));
+                    t.insert(0, (resource_key("Gateway", &wp.namespace, &wp.name), None));
                 }
                 t
             }
@@ -223,6 +248,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     policies.extend(extensions::reports(&mut ctx));
     policies.extend(extensions::route_reports(&mut ctx));
     bindings::findings(&mut ctx);
+    canary::binding_findings(&mut ctx);
     let input_assumptions = assumptions::input_state(&mut ctx);
     assumptions::version_skew(&mut ctx);
     assumptions::host_network_eligible(&mut ctx);

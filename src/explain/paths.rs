@@ -192,6 +192,7 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
             hops,
             note,
             network_policy: gate,
+            weight: None,
         };
         let not_in_mesh = (info.dataplane == Dataplane::None).then(|| {
             format!(
@@ -201,8 +202,14 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
         });
         // The hops of a class towards one address (`None`: a Service that does not exist):
         // its client hop, the waypoint it crosses (if any), and the destination.
-        let mut hops_to = |client: Hop, to: Option<Addressed>, class: SourceClass| {
-            let route = to.map_or(hops::Route::default(), |to| hops::route(mesh, to, class));
+        // `canary`: through the canary waypoint that takes a share of the requests.
+        let mut hops_to = |client: Hop, to: Option<Addressed>, class: SourceClass, canary: bool| {
+            let route = match to {
+                Some(to) if canary => hops::canary_route(mesh, to, class)
+                    .map_or_else(|| hops::route(mesh, to, class), |(r, _)| r),
+                Some(to) => hops::route(mesh, to, class),
+                None => hops::Route::default(),
+            };
             let mut hops = vec![client];
             if let Some((w, chain)) = route.waypoint {
                 hops.push(waypoint_hop(ctx, names, w, chain));
@@ -246,9 +253,19 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
         if fronts.is_empty() {
             // No Service: the paths a Service would have, with no waypoint and a note.
             let note = Some("no Service selects this pod".to_string());
-            let (hops, _) = hops_to(client_hop("client-ztunnel"), None, SourceClass::Ambient);
+            let (hops, _) = hops_to(
+                client_hop("client-ztunnel"),
+                None,
+                SourceClass::Ambient,
+                false,
+            );
             out.push(path("ambient-service", None, hops, note));
-            let (hops, _) = hops_to(client_hop("ingress-gateway"), None, SourceClass::Ingress);
+            let (hops, _) = hops_to(
+                client_hop("ingress-gateway"),
+                None,
+                SourceClass::Ingress,
+                false,
+            );
             out.push(path("ingress", None, hops, not_in_mesh.clone()));
         }
         for (svc, to) in &fronts {
@@ -257,6 +274,7 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
                 client_hop("client-ztunnel"),
                 Some(*to),
                 SourceClass::Ambient,
+                false,
             );
             out.push(path(
                 "ambient-service",
@@ -264,11 +282,16 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
                 hops,
                 not_in_mesh.clone(),
             ));
+            canary_path(mesh, &mut out, *to, SourceClass::Ambient, &mut |c| {
+                let (hops, _) = hops_to(client_hop("client-ztunnel"), Some(*to), c, true);
+                path("ambient-service", via.clone(), hops, not_in_mesh.clone())
+            });
 
             let (hops, route) = hops_to(
                 client_hop("ingress-gateway"),
                 Some(*to),
                 SourceClass::Ingress,
+                false,
             );
             let note = match route.skipped {
                 Some(w) => Some(format!(
@@ -277,12 +300,17 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
                 )),
                 None => not_in_mesh.clone(),
             };
-            out.push(path("ingress", via, hops, note));
+            out.push(path("ingress", via.clone(), hops, note));
+            canary_path(mesh, &mut out, *to, SourceClass::Ingress, &mut |c| {
+                let (hops, _) = hops_to(client_hop("ingress-gateway"), Some(*to), c, true);
+                path("ingress", via.clone(), hops, not_in_mesh.clone())
+            });
         }
         let (hops, _) = hops_to(
             client_hop("client-ztunnel"),
             Some(Addressed::PodIp(d)),
             SourceClass::Ambient,
+            false,
         );
         out.push(path("ambient-pod-ip", None, hops, not_in_mesh.clone()));
 
@@ -296,15 +324,62 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
             client_hop("sidecar-client"),
             Some(Addressed::PodIp(d)),
             SourceClass::Sidecar,
+            false,
         );
         out.push(path("sidecar", None, hops, note));
 
         let mut hop = client_hop("out-of-mesh-client");
         hop.source_identity = "none".into();
-        let (hops, _) = hops_to(hop, Some(Addressed::PodIp(d)), SourceClass::Plaintext);
+        let (hops, _) = hops_to(
+            hop,
+            Some(Addressed::PodIp(d)),
+            SourceClass::Plaintext,
+            false,
+        );
         out.push(path("out-of-mesh", None, hops, not_in_mesh));
     }
     out
+}
+
+/// With a canary waypoint on the route of `class` to `to`: the last path pushed (through the
+/// primary) gets the primary's share of the requests, and the path through the canary
+/// (built by `through`) follows it with the canary's.
+fn canary_path(
+    mesh: &crate::mesh::Mesh,
+    out: &mut Vec<PathReport>,
+    to: Addressed,
+    class: SourceClass,
+    through: &mut dyn FnMut(SourceClass) -> PathReport,
+) {
+    let Some((r, weight)) = hops::canary_route(mesh, to, class) else {
+        return;
+    };
+    let w = r
+        .waypoint
+        .map(|(w, _)| mesh.waypoints[w].key())
+        .unwrap_or_default();
+    let add = |p: &mut PathReport, share: u32, said: String| {
+        p.weight = Some(share);
+        p.note = Some(match p.note.take() {
+            Some(n) => format!("{said}; {n}"),
+            None => said,
+        });
+    };
+    if let Some(last) = out.last_mut() {
+        let said = format!(
+            "{}% of the requests; the other {weight}% go through canary waypoint {w} (next path)",
+            100 - weight
+        );
+        add(last, 100 - weight, said);
+    }
+    let mut p = through(class);
+    // Its own class of path: the primary's keeps its name.
+    p.source = format!("{}-canary", p.source);
+    let said = format!(
+        "{weight}% of the requests go through canary waypoint {w} (istio.io/use-waypoint-canary)"
+    );
+    add(&mut p, weight, said);
+    out.push(p);
 }
 
 /// The NetworkPolicy gate of a path for a class of clients: into the waypoint (or the

@@ -90,6 +90,10 @@ pub struct Enforcement {
     pub enforced_by: String,
     /// `ns/name` of the waypoint (or ingress gateway) when one enforces or fronts it.
     pub waypoint: Option<String>,
+    /// The waypoint's share of the requests to the targets, in percent, when a canary
+    /// waypoint splits them with another (`istio.io/use-waypoint-canary`, Istio 1.31+).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
     /// direct | waypoint | ingress
     pub path: String,
     /// client | waypoint | none
@@ -143,6 +147,14 @@ pub struct ServiceReport {
     /// The `ns/name` the use-waypoint labels asked for.
     pub requested_waypoint: Option<String>,
     pub ingress_use_waypoint: bool,
+    /// The canary waypoint that takes a share of the requests (`istio.io/use-waypoint-canary`,
+    /// Istio 1.31+); the primary `waypoint` takes the rest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary: Option<CanaryReport>,
+    /// Why istiod leaves the declared canary out (`CanarySameAsPrimary`, ...), or
+    /// `NotRead` on a release before 1.31.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary_error: Option<String>,
     /// Labelled `istio.io/use-waypoint: none`: kept off any waypoint on purpose. Only
     /// present (`true`) for such Services.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -150,6 +162,13 @@ pub struct ServiceReport {
     /// istiod's `istio.io/WaypointBound` condition, when read.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub istiod_status: Vec<Condition>,
+}
+
+/// A Service's canary waypoint and its share of the requests, in percent.
+#[derive(Debug, Clone, Serialize)]
+pub struct CanaryReport {
+    pub waypoint: String,
+    pub weight: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -180,7 +199,8 @@ pub struct PathReport {
     /// workload); empty when the destination is the only one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pods: Vec<String>,
-    /// ambient-service | ambient-pod-ip | sidecar | ingress | out-of-mesh
+    /// ambient-service | ambient-pod-ip | sidecar | ingress | out-of-mesh, and
+    /// ambient-service-canary | ingress-canary through a Service's canary waypoint
     pub source: String,
     /// The Service the client addresses, for service-addressed classes.
     pub via: Option<String>,
@@ -190,6 +210,10 @@ pub struct PathReport {
     /// Where Kubernetes NetworkPolicy blocks this path, or may: absent when it admits it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_policy: Option<NetworkGate>,
+    /// The share of the requests (percent) that take this path, when a canary waypoint splits
+    /// them with the primary: one path through each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
 }
 
 /// The NetworkPolicy gate of a path, when it is not simply open.

@@ -1,9 +1,11 @@
 //! The Mesh: who is enrolled, which waypoint serves what, and under which identity.
 //! A pure index over the Snapshot.
 
+pub mod canary;
 pub mod enrollment;
 pub mod waypoint;
 
+pub use canary::{Canary, CanaryError, CanaryRequest};
 pub use enrollment::{spiffe, Dataplane};
 pub use waypoint::{BindError, Binding, TrafficType, Waypoint};
 
@@ -90,6 +92,13 @@ pub struct PodInfo {
 #[derive(Debug, Clone)]
 pub struct ServiceInfo {
     pub binding: Binding,
+    /// The canary waypoint in effect beside `binding.waypoint` (1.31+): requests go to the
+    /// primary (`100 - weight` %) and to the canary (`weight` %), ztunnel's
+    /// `weightedWaypoints`.
+    pub canary: Option<Canary>,
+    /// The canary the labels declare beside a bound primary, read or not, with the reason the
+    /// primary stays alone when it does.
+    pub canary_request: Option<CanaryRequest>,
     pub ingress_use_waypoint: bool,
     /// Indices of the pods it selects.
     pub pods: Vec<usize>,
@@ -162,6 +171,13 @@ impl<'a> Mesh<'a> {
                 .or_insert(&n.metadata.labels);
         }
         let ns_labels = |ns: &str| ns_index.get(ns).copied();
+        let mut ns_metas: HashMap<&str, &crate::model::ObjectMeta> = HashMap::new();
+        for n in &snap.namespaces {
+            ns_metas
+                .entry(n.metadata.name.as_str())
+                .or_insert(&n.metadata);
+        }
+        let ns_meta = |ns: &str| ns_metas.get(ns).copied();
         let mut gateway_by_name: HashMap<(&str, &str), usize> = HashMap::new();
         for (i, w) in waypoints.iter().enumerate() {
             gateway_by_name
@@ -215,6 +231,8 @@ impl<'a> Mesh<'a> {
             let iuw = ingress_use_waypoint(m, nsl, &rules);
             ServiceInfo {
                 binding,
+                canary: None,
+                canary_request: None,
                 ingress_use_waypoint: iuw,
                 pods,
             }
@@ -233,7 +251,15 @@ impl<'a> Mesh<'a> {
                     .copied()
                     .filter(|&i| s.selects(&snap.pods[i]))
                     .collect();
-                service_info(&s.metadata, pods)
+                let mut info = service_info(&s.metadata, pods);
+                (info.canary, info.canary_request) = canary::resolve(
+                    &s.metadata,
+                    ns_meta(&s.metadata.namespace),
+                    &info.binding,
+                    &ready,
+                    &rules,
+                );
+                info
             })
             .collect();
         let service_entries: Vec<ServiceInfo> = snap
@@ -266,6 +292,8 @@ impl<'a> Mesh<'a> {
                     mesh,
                     &rules,
                 );
+                (info.canary, info.canary_request) =
+                    canary::resolve(m, ns_meta(&m.namespace), &info.binding, &ready, &rules);
                 info
             })
             .collect();
@@ -379,20 +407,19 @@ impl<'a> Mesh<'a> {
     pub fn service_waypoints_of_pod(&self, i: usize) -> Vec<(usize, Vec<String>)> {
         let mut out: Vec<(usize, Vec<String>)> = Vec::new();
         let pi = &self.pods[i];
+        // The primary and, with a canary, the canary too.
+        let both = |info: &ServiceInfo| {
+            info.binding
+                .waypoint
+                .into_iter()
+                .chain(info.canary.map(|c| c.waypoint))
+        };
         let bound = pi
             .services
             .iter()
-            .filter_map(|&s| {
-                self.services[s]
-                    .binding
-                    .waypoint
-                    .map(|w| (w, self.service_key(s)))
-            })
-            .chain(pi.service_entries.iter().filter_map(|&s| {
-                self.service_entries[s]
-                    .binding
-                    .waypoint
-                    .map(|w| (w, self.service_entry_key(s)))
+            .flat_map(|&s| both(&self.services[s]).map(move |w| (w, self.service_key(s))))
+            .chain(pi.service_entries.iter().flat_map(|&s| {
+                both(&self.service_entries[s]).map(move |w| (w, self.service_entry_key(s)))
             }));
         for (w, key) in bound {
             match out.iter_mut().find(|(x, _)| *x == w) {
@@ -403,7 +430,30 @@ impl<'a> Mesh<'a> {
         out
     }
 
-    /// Every waypoint that any traffic to pod `i` can cross: service waypoints and its own.
+    /// The waypoints whose implicit ALLOW (`PILOT_AUTO_ALLOW_WAYPOINT_POLICY`) pod `i`'s
+    /// ztunnel holds: its own and the primary waypoints of its Services. A canary gets none:
+    /// `implicitWaypointPolicies` (AMB/workloads.go at 1.31) reads only each Service's primary
+    /// (`Waypoint.ResourceName`), so requests through the canary need an ALLOW of their own.
+    pub fn implicit_allow_waypoints(&self, i: usize) -> Vec<usize> {
+        let pi = &self.pods[i];
+        let mut ws: Vec<usize> = pi
+            .services
+            .iter()
+            .filter_map(|&s| self.services[s].binding.waypoint)
+            .chain(
+                pi.service_entries
+                    .iter()
+                    .filter_map(|&s| self.service_entries[s].binding.waypoint),
+            )
+            .chain(pi.binding.waypoint)
+            .collect();
+        ws.sort();
+        ws.dedup();
+        ws
+    }
+
+    /// Every waypoint that any traffic to pod `i` can cross: service waypoints (canaries
+    /// included) and its own.
     pub fn waypoints_in_front_of(&self, i: usize) -> Vec<usize> {
         let mut ws: Vec<usize> = self
             .service_waypoints_of_pod(i)
@@ -423,6 +473,16 @@ impl<'a> Mesh<'a> {
     /// pods (as `istioctl waypoint generate` prints it).
     pub fn waypoint_pod(&self, w: usize) -> Option<usize> {
         self.waypoint_pods[w]
+    }
+
+    /// The waypoints requests to a Service or ServiceEntry are shared between, with each
+    /// one's share in percent: the primary alone at 100, or the primary and its canary.
+    pub fn weighted_waypoints(&self, info: &ServiceInfo) -> Vec<(usize, u32)> {
+        match (info.binding.waypoint, info.canary) {
+            (Some(p), Some(c)) => vec![(p, 100 - c.weight), (c.waypoint, c.weight)],
+            (Some(p), None) => vec![(p, 100)],
+            _ => vec![],
+        }
     }
 
     pub fn waypoint_identity(&self, w: usize) -> &str {

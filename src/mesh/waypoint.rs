@@ -290,9 +290,14 @@ impl<'w> ReadyWaypoints<'w> {
         ReadyWaypoints { waypoints, by_name }
     }
 
-    fn get(&self, ns: &str, name: &str) -> Option<(usize, &'w Waypoint)> {
+    pub(crate) fn get(&self, ns: &str, name: &str) -> Option<(usize, &'w Waypoint)> {
         let &i = self.by_name.get(&(ns, name))?;
         Some((i, &self.waypoints[i]))
+    }
+
+    /// `Mesh::waypoints[i]`.
+    pub(crate) fn waypoint(&self, i: usize) -> &'w Waypoint {
+        &self.waypoints[i]
     }
 }
 

@@ -35,6 +35,11 @@ pub const INJECT: &str = "sidecar.istio.io/inject";
 
 pub const USE_WAYPOINT: &str = "istio.io/use-waypoint";
 pub const USE_WAYPOINT_NS: &str = "istio.io/use-waypoint-namespace";
+/// A second waypoint taking a share of a Service's requests (1.31+), its namespace, and the
+/// annotation that gives its share in percent.
+pub const USE_WAYPOINT_CANARY: &str = "istio.io/use-waypoint-canary";
+pub const USE_WAYPOINT_CANARY_NS: &str = "istio.io/use-waypoint-canary-namespace";
+pub const USE_WAYPOINT_CANARY_WEIGHT: &str = "istio.io/use-waypoint-canary-weight";
 pub const WAYPOINT_FOR: &str = "istio.io/waypoint-for";
 pub const INGRESS_USE_WAYPOINT: &str = "istio.io/ingress-use-waypoint";
 pub const INBOUND_BINDING: &str = "ambient.istio.io/waypoint-inbound-binding";

@@ -190,7 +190,10 @@ fn place(e: &Enforcement) -> String {
     }
     let at = match (&e.waypoint, e.enforced_by.as_str()) {
         (Some(w), "ztunnel" | "sidecar") => format!("via {w}"),
-        (Some(w), _) => w.clone(),
+        (Some(w), _) => match e.weight {
+            Some(share) => format!("{w} ({share}%)"),
+            None => w.clone(),
+        },
         (None, _) => e.path.clone(),
     };
     format!("{} {at} [{}]", e.enforced_by, e.source_identity)

@@ -79,6 +79,12 @@ rows! {
     ServiceEntryVisibility: "serviceentry-visibility", "istiod >= 1.31",
         "meshConfig.serviceEntryVisibility: a ServiceEntry whose namespace resolves to NAMESPACE visibility refuses a waypoint in another namespace (CrossNamespaceWaypointForbidden); Kubernetes Services are unaffected",
         "fetchWaypointForService in pilot/pkg/serviceregistry/ambient/waypoints.go and VisibilityFor in pilot/pkg/model/serviceentry_visibility.go at 1.31.0-rc.0; istio/istio#60870";
+    WaypointCanaryIgnored: "waypoint-canary", "istiod < 1.31",
+        "istio.io/use-waypoint-canary, istio.io/use-waypoint-canary-namespace and the annotation istio.io/use-waypoint-canary-weight are not read: every request goes to the primary waypoint",
+        "istio/istio#60805 (added in 1.31.0-alpha.0; absent from 1.30.3)";
+    WaypointCanary: "waypoint-canary", "istiod >= 1.31",
+        "istio.io/use-waypoint-canary (with -namespace) and the annotation istio.io/use-waypoint-canary-weight (0-100, missing = 0), read from the Service or ServiceEntry, else its namespace when it sets no istio.io/use-waypoint of its own: requests go to the primary waypoint (100 - weight %) and the canary (weight %); a canary equal to the primary, an invalid weight, or a canary not ready, not admitting the namespace or not serving Service traffic leaves the primary alone (status says why)",
+        "getUseWaypointCanary, getCanaryWeight, ResolveUseWaypointCanary, buildWeightedWaypoints in pilot/pkg/serviceregistry/ambient/waypoints.go, services.go (Services and ServiceEntries) and status.go at 1.31.0-rc.0; istio/istio#60805";
     EnvoyRegexServiceAccounts: "envoy-regex-escaping", "istiod < 1.27.9, 1.28.0 - 1.28.5, 1.29.0 - 1.29.1",
         "waypoints and sidecars match serviceAccounts (and `when` source.serviceAccount) as the regex `spiffe://.+/ns/NS/(.+/|)sa/SA(/.+)?` with NS and SA unescaped: a metacharacter such as '.' matches more identities than written",
         "serviceAccountRegex in pilot/pkg/security/authz/model/generator.go at 1.29.0; quoted by istio/istio#59700 (1.30.0), backports #59716 (1.27.9), #59718 (1.28.6), #59720 (1.29.2); CVE-2026-39350";
@@ -381,6 +387,16 @@ impl Rules {
         }
     }
 
+    /// Asked for a Service or ServiceEntry bound to a waypoint that declares a canary: whether
+    /// istiod reads the canary labels (1.31+).
+    pub fn waypoint_canary(&self) -> (bool, Row) {
+        if self.istiod.version < v(31, 0) {
+            (false, self.apply(Row::WaypointCanaryIgnored))
+        } else {
+            (true, self.apply(Row::WaypointCanary))
+        }
+    }
+
     /// When both versions are known and ztunnel is newer than istiod (by minor release) or two
     /// or more minor releases behind it: the row, and which way.
     pub fn unsupported_skew(&self) -> Option<(Row, &'static str)> {
@@ -468,6 +484,9 @@ mod tests {
     fn boundaries_of_the_other_rules() {
         assert!(!rules("1.24.9", None, false).gateway_class_ref().0);
         assert!(rules("1.25.0", None, false).gateway_class_ref().0);
+        assert!(!rules("1.30.3", None, false).waypoint_canary().0);
+        assert!(rules("1.31.0", None, false).waypoint_canary().0);
+        assert!(rules("1.31.0-alpha.0", None, false).waypoint_canary().0);
         let layered = |ver: &str, flag| {
             let i = Running::detect(Some((ver, "flag")), None);
             Rules::new(i.clone(), i, false, flag).layered_waypoint_policies()

@@ -162,10 +162,23 @@ fn paths_agree(snap: &Snapshot, e: &Explanation, t: &mut Tally, what: &str) {
         if path.source == "ambient-service" && via.is_none() {
             continue; // no Service selects the pod: nothing to address
         }
-        for c in clients.get(path.source.as_str()).into_iter().flatten() {
-            let Some(report) = check_pod(&ix, c, via, d) else {
+        // A path through a canary waypoint is check's `canary` of the same request.
+        let canary = path.source.ends_with("-canary");
+        let class = path.source.trim_end_matches("-canary");
+        for c in clients.get(class).into_iter().flatten() {
+            let Some(mut report) = check_pod(&ix, c, via, d) else {
                 continue;
             };
+            if canary {
+                let Some(cc) = report.canary.take() else {
+                    t.failures.push(format!(
+                        "{what}: explain has a path to {} through a canary ({}), check from {} has no canary",
+                        path.destination, path.source, c.label
+                    ));
+                    continue;
+                };
+                report.hops = cc.hops;
+            }
             let Some(got) = destination_hop(&report, &path.destination) else {
                 t.failures.push(format!(
                     "{what}: check {} -> {} has no hop at {}",
@@ -308,7 +321,9 @@ fn enforcers_agree(snap: &Snapshot, e: &Explanation, t: &mut Tally, what: &str) 
                     continue;
                 };
                 t.compared += 1;
-                let found = r.hops.iter().any(|h| {
+                // A waypoint sharing the requests with a canary: either one's hops.
+                let canary_hops = r.canary.iter().flat_map(|c| &c.hops);
+                let found = r.hops.iter().chain(canary_hops).any(|h| {
                     h.component == component
                         && hop_name.as_ref().is_none_or(|n| h.name.as_ref() == Some(n))
                         && h.policies

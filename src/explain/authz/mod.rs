@@ -50,6 +50,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             continue;
         }
         policy_findings(ctx, p, &conv, &facts, &enforcement);
+        super::canary::partial_policy(ctx, i, p);
         if let Some(u) = &ctx.ix.admitted[i].unknown {
             let fd = versioned::unknown_fields(&ctx.mesh.rules, u, &conv, p);
             ctx.findings.push(fd);

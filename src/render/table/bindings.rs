@@ -19,6 +19,9 @@ pub(super) fn section(out: &mut String, page: &Page) {
                 if s.opted_out {
                     // Shown: a Service kept off the waypoint is a choice the reader should see.
                     "none (opted out)".into()
+                } else if let (Some(w), Some(c)) = (&s.waypoint, &s.canary) {
+                    // Weighted waypoints: each with its share of the requests.
+                    format!("{w} ({}%), {} ({}%)", 100 - c.weight, c.waypoint, c.weight)
                 } else {
                     binding_text(&p, &s.waypoint, &s.waypoint_error, &s.requested_waypoint)
                 },

@@ -69,7 +69,10 @@ fn enforcement_cells(p: &Paint, en: &Enforcement) -> Vec<String> {
     };
     let place = match (&en.waypoint, en.enforced_by.as_str()) {
         (Some(w), "ztunnel" | "sidecar") => format!("via {w}"),
-        (Some(w), _) => w.clone(),
+        (Some(w), _) => match en.weight {
+            Some(share) => format!("{w} ({share}%)"),
+            None => w.clone(),
+        },
         (None, "none") => "-".into(),
         _ => en.path.clone(),
     };

@@ -1,0 +1,169 @@
+//! Weighted waypoint canaries (`istio.io/use-waypoint-canary`, Istio 1.31+) in the
+//! explanation: each waypoint's share of a Service's requests, policies that only one of the
+//! two applies (AMB046), and canaries that istiod leaves out or does not read (AMB008).
+
+use super::Ctx;
+use crate::enforce::attach::{attaches_to_chain, Chain};
+use crate::findings::{self as f, Finding, Severity};
+use crate::mesh::{CanaryError, Mesh, ServiceInfo};
+use crate::model::{resource_key, AuthorizationPolicy};
+
+/// Waypoint `w`'s share (percent) of the requests to a Service whose canary splits them;
+/// `None` without a canary (all of them go through its one waypoint).
+pub(super) fn share(mesh: &Mesh, info: &ServiceInfo, w: usize) -> Option<u32> {
+    info.canary?;
+    mesh.weighted_waypoints(info)
+        .into_iter()
+        .find(|&(x, _)| x == w)
+        .map(|(_, s)| s)
+}
+
+/// Whether waypoint `w` serves the Service: its primary, or its canary.
+pub(super) fn serves(info: &ServiceInfo, w: usize) -> bool {
+    info.binding.waypoint == Some(w) || info.canary.is_some_and(|c| c.waypoint == w)
+}
+
+/// The Services and ServiceEntries in scope that a canary shares with their primary:
+/// (`Kind ns/name`, their info, chain).
+fn split<'c>(ctx: &Ctx<'c>) -> Vec<(String, &'c ServiceInfo, Chain)> {
+    let (snap, mesh) = (ctx.snap, ctx.mesh);
+    let named =
+        |kind: &str, m: &crate::model::ObjectMeta| format!("{kind} {}/{}", m.namespace, m.name);
+    let svcs = ctx.services.iter().map(|&s| {
+        let info = &mesh.services[s];
+        (
+            named("Service", &snap.services[s].metadata),
+            info,
+            Chain::Service(s),
+        )
+    });
+    let entries = ctx.service_entries.iter().map(|&s| {
+        let info = &mesh.service_entries[s];
+        let m = &snap.service_entries[s].metadata;
+        (named("ServiceEntry", m), info, Chain::ServiceEntry(s))
+    });
+    svcs.chain(entries)
+        .filter(|(_, info, _)| info.canary.is_some())
+        .collect()
+}
+
+/// AMB046: AuthorizationPolicy `i` attaches at the primary or at the canary of a Service,
+/// not at both: it decides only that waypoint's share of the requests.
+pub(super) fn partial_policy(ctx: &mut Ctx, i: usize, p: &AuthorizationPolicy) {
+    if p.spec.attachment.target_refs().is_empty() || ctx.ix.admitted[i].refused() {
+        return;
+    }
+    let mesh = ctx.mesh;
+    let res = &ctx.ix.ap_refs[i];
+    let mut out = Vec::new();
+    for (key, info, chain) in split(ctx) {
+        let weighted = mesh.weighted_waypoints(info);
+        let on: Vec<bool> = weighted
+            .iter()
+            .map(|&(w, _)| attaches_to_chain(res, w, Some(chain)))
+            .collect();
+        let [(pw, ps), (cw, cs)] = weighted[..] else {
+            continue;
+        };
+        let (at, share, missed, missed_share) = match on[..] {
+            [true, false] => (pw, ps, cw, cs),
+            [false, true] => (cw, cs, pw, ps),
+            _ => continue,
+        };
+        if share == 100 {
+            continue;
+        }
+        let role = |w: usize| if w == pw { "primary" } else { "canary" };
+        out.push(Finding::new(
+            &f::CANARY_PARTIAL_POLICY,
+            resource_key("AuthorizationPolicy", &p.metadata.namespace, &p.metadata.name),
+            format!(
+                "applies to only {share}% of the requests to {key}: it attaches at its {} waypoint {} ({share}%) but not at its {} waypoint {} ({missed_share}%), which decides the other requests without it",
+                role(at),
+                ctx.waypoint_key(at),
+                role(missed),
+                ctx.waypoint_key(missed),
+            ),
+        ));
+    }
+    ctx.findings.extend(out);
+}
+
+fn reason(err: CanaryError, req: &str, weight: Option<&str>, ns: &str) -> String {
+    match err {
+        CanaryError::CanarySameAsPrimary => format!("{req} is the primary waypoint itself"),
+        CanaryError::CanaryInvalidWeight => format!(
+            "istio.io/use-waypoint-canary-weight {:?} is not an integer from 0 to 100",
+            weight.unwrap_or("")
+        ),
+        CanaryError::WaypointIsNotReady => {
+            format!("waypoint {req} does not exist or has no status.addresses (not ready)")
+        }
+        CanaryError::AttachmentDenied => format!(
+            "waypoint {req} does not admit namespace {ns} (allowedRoutes of its HBONE listener)"
+        ),
+        CanaryError::UnsupportedTrafficType => {
+            format!("waypoint {req} does not serve service traffic (istio.io/waypoint-for)")
+        }
+    }
+}
+
+/// AMB008 (a warning here): a canary istiod leaves out, whose requests go to the primary
+/// alone, or canary labels the release does not read.
+pub(super) fn binding_findings(ctx: &mut Ctx) {
+    let (snap, mesh) = (ctx.snap, ctx.mesh);
+    let mut out = Vec::new();
+    let services = ctx
+        .services
+        .iter()
+        .map(|&s| ("Service", &snap.services[s].metadata, &mesh.services[s]));
+    let entries = ctx.service_entries.iter().map(|&s| {
+        let m = &snap.service_entries[s].metadata;
+        ("ServiceEntry", m, &mesh.service_entries[s])
+    });
+    for (kind, m, info) in services.chain(entries) {
+        let (Some(req), Some(p)) = (&info.canary_request, info.binding.waypoint) else {
+            continue;
+        };
+        let primary = ctx.waypoint_key(p);
+        let from = match req.source {
+            crate::mesh::waypoint::BindingSource::Object => format!("the {kind}'s"),
+            crate::mesh::waypoint::BindingSource::Namespace => "its namespace's".into(),
+        };
+        let res = resource_key(kind, &m.namespace, &m.name);
+        if !req.read {
+            out.push(
+                Finding::new(
+                    &f::BINDING_BROKEN,
+                    res,
+                    format!(
+                        "{from} istio.io/use-waypoint-canary names waypoint {}, but {}, istiod does not read the canary labels (weighted waypoints came in Istio 1.31): every request to {kind} {} goes to the primary waypoint {primary}",
+                        req.requested,
+                        mesh.rules.versions_phrase(req.rule),
+                        m.name
+                    ),
+                )
+                .with_severity(Severity::Warning)
+                .with_resolution("Upgrade istiod to 1.31+ for weighted waypoints, or remove the istio.io/use-waypoint-canary labels and the weight annotation."),
+            );
+            continue;
+        }
+        let Some(err) = req.error else { continue };
+        out.push(
+            Finding::new(
+                &f::BINDING_BROKEN,
+                res,
+                format!(
+                    "every request to {kind} {} goes to the primary waypoint {primary}: {from} canary waypoint {} fails with {} because {}; istiod keeps the primary alone (status: Canary waypoint not attached)",
+                    m.name,
+                    req.requested,
+                    err.as_str(),
+                    reason(err, &req.requested, req.weight_written.as_deref(), &m.namespace)
+                ),
+            )
+            .with_severity(Severity::Warning)
+            .with_resolution("Point istio.io/use-waypoint-canary at a ready waypoint other than the primary that admits this namespace and serves Service traffic, with istio.io/use-waypoint-canary-weight an integer from 0 to 100, or remove the canary labels."),
+        );
+    }
+    ctx.findings.extend(out);
+}
