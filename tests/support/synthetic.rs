@@ -245,8 +245,6 @@ pub enum Shape {
 /// Replicas per application in `Shape::BigNamespaces`.
 const REPLICAS: usize = 20;
 const TIERS: [&str; 3] = ["frontend", "backend", "data"];
-/// Namespace-wide and tier-wide policies per namespace in `Shape::BigNamespaces`.
-const WIDE: usize = 4;
 
 fn big_apps_per_ns(pods: usize) -> usize {
     (pods / REPLICAS / NAMESPACES).max(1)
@@ -382,6 +380,7 @@ pub fn objects(pods: usize, workloads: Workloads, shape: Shape) -> impl Iterator
 
 /// Writes the mesh as one `kind: List` with the keys in `kubectl get -o json`'s order, one
 /// compact item per line (about 2.6 KB per pod, as in the measurements).
+#[allow(dead_code)] // the benchmark and gen_mesh choose a shape
 pub fn write_list(pods: usize, workloads: Workloads, w: impl Write) -> io::Result<()> {
     write_shaped(pods, workloads, Shape::Apps, w)
 }
