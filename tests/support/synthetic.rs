@@ -272,7 +272,7 @@ fn big_pod(pods: usize, i: usize) -> Value {
 fn big_service(pods: usize, s: usize) -> Value {
     let (app, tier) = big_app((s / NAMESPACES / 2) % big_apps_per_ns(pods));
     let mut svc = service(pods, s);
-    let name = if s % 2 == 0 {
+    let name = if s.is_multiple_of(2) {
         app.clone()
     } else {
         format!("{app}-grpc")
