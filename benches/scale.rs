@@ -1,18 +1,21 @@
-//! Scale benchmark of the file source and the analysis (issue 9): offline
-//! `explain -A -f mesh.json -o json` on synthetic meshes of 1k, 10k, 40k and 100k pods
-//! (tests/support/synthetic.rs), side by side with CPython's `json.load` of the same file,
-//! with the peak RSS of each. Targets: at 10k pods at most 0.5x json.load's time and a peak
-//! RSS at most 3x the input; 40k/10k time at most 4.6x; 100k completes. The same meshes with
-//! Deployments instead of pods (10k and 40k) check that workloads made from pod templates
-//! scale alike.
+//! Scale benchmark of the file source and the analysis (issues 9 and 16): offline
+//! `explain -A -f mesh.json -o json` on synthetic meshes (tests/support/synthetic.rs) of two
+//! shapes, applications of five pods (issue 9's) and few big namespaces (issue 16's: apps of
+//! 20 replicas sharing their namespace's labels, namespace-wide policies), each from 10k to
+//! 100k pods by doublings, side by side with CPython's `json.load` of the same file, with the
+//! peak RSS of each. Targets for both shapes: at 10k pods at most 0.4x json.load's time, each
+//! doubling of the pods at most 2.1x the time, peak RSS at most 2.5x the input from 10k pods
+//! up. The first shape with Deployments instead of pods (10k and 40k) checks that workloads
+//! made from pod templates scale alike. The machine's load average is printed before and
+//! after: on a shared machine, compare runs only at like loads.
 //! Run: `cargo bench --bench scale` (`-- --quick` for 1k and 10k only). Needs python3.
-//! Under `cargo test` it runs once on a tiny mesh, as a smoke test of itself.
+//! Under `cargo test` it runs once on tiny meshes, as a smoke test of itself.
 
 #[path = "../tests/support/synthetic.rs"]
 mod synthetic;
 
 use std::process::Command;
-use synthetic::Workloads;
+use synthetic::{Shape, Workloads};
 
 /// Times a child and reads its peak RSS and CPU time: a fresh python3 runs it, so
 /// RUSAGE_CHILDREN holds exactly that child. Prints wall seconds, peak RSS in bytes, CPU
@@ -63,6 +66,7 @@ fn median(mut v: Vec<Measure>) -> Measure {
 struct Row {
     pods: usize,
     workloads: Workloads,
+    shape: Shape,
     bytes: u64,
     plugin: Measure,
     python: Measure,
@@ -71,20 +75,28 @@ struct Row {
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
     let quick = std::env::args().any(|a| a == "--quick");
+    use Shape::{Apps, BigNamespaces as Big};
     use Workloads::{Deployments, Pods};
-    let sizes: &[(usize, Workloads)] = if !bench {
-        &[(200, Pods), (200, Deployments)]
-    } else if quick {
-        &[(1_000, Pods), (10_000, Pods)]
-    } else {
-        &[
-            (1_000, Pods),
-            (10_000, Pods),
-            (40_000, Pods),
-            (100_000, Pods),
-            (10_000, Deployments),
-            (40_000, Deployments),
+    let doublings = [10_000, 20_000, 40_000, 80_000, 100_000];
+    let sizes: Vec<(usize, Workloads, Shape)> = if !bench {
+        vec![
+            (200, Pods, Apps),
+            (200, Deployments, Apps),
+            (400, Pods, Big),
         ]
+    } else if quick {
+        vec![
+            (1_000, Pods, Apps),
+            (10_000, Pods, Apps),
+            (10_000, Pods, Big),
+        ]
+    } else {
+        let mut v = vec![(1_000, Pods, Apps)];
+        for shape in [Apps, Big] {
+            v.extend(doublings.iter().map(|&n| (n, Pods, shape)));
+        }
+        v.extend([(10_000, Deployments, Apps), (40_000, Deployments, Apps)]);
+        v
     };
     if Command::new("python3").arg("--version").output().is_err() {
         println!("scale benchmark skipped: python3 is not on PATH");
@@ -94,15 +106,17 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("ambient-policy-scale-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut rows = Vec::new();
-    for &(pods, workloads) in sizes {
-        let file = dir.join(format!("mesh-{pods}-{workloads:?}.json"));
-        synthetic::write_list(pods, workloads, std::fs::File::create(&file).unwrap()).unwrap();
+    let load_before = load_average();
+    for &(pods, workloads, shape) in &sizes {
+        let file = dir.join(format!("mesh-{pods}-{workloads:?}-{shape:?}.json"));
+        let out = std::fs::File::create(&file).unwrap();
+        synthetic::write_shaped(pods, workloads, shape, out).unwrap();
         let path = file.to_str().unwrap();
         let bytes = std::fs::metadata(&file).unwrap().len();
         if !bench {
             check_workloads(exe, path, pods, workloads);
         }
-        let rounds = if !bench || pods > 10_000 { 1 } else { 5 };
+        let rounds = if !bench || pods > 20_000 { 1 } else { 5 };
         // Warm the page cache for both readers.
         let _ = std::fs::read(&file);
         let (mut p, mut q) = (vec![], vec![]);
@@ -115,6 +129,7 @@ fn main() {
         rows.push(Row {
             pods,
             workloads,
+            shape,
             bytes,
             plugin: median(p),
             python: median(q),
@@ -123,6 +138,12 @@ fn main() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     report(&rows, bench);
+    if bench {
+        println!(
+            "load average (1, 5, 15 min) before: {load_before}; after: {}",
+            load_average()
+        );
+    }
     check_smoke(&rows, bench);
 }
 
@@ -134,20 +155,19 @@ fn report(rows: &[Row], bench: bool) {
     if !bench {
         for r in rows {
             println!(
-                "scale benchmark smoke run ({} {}, {:.1} MB): explain {:.0} ms, json.load {:.0} ms (timings are meaningful only under `cargo bench`)",
-                r.pods, label(r.workloads), mb(r.bytes), r.plugin.0 * 1e3, r.python.0 * 1e3
+                "scale benchmark smoke run ({}, {:.1} MB): explain {:.0} ms, json.load {:.0} ms (timings are meaningful only under `cargo bench`)",
+                label(r), mb(r.bytes), r.plugin.0 * 1e3, r.python.0 * 1e3
             );
         }
         return;
     }
-    println!("offline explain -A -f mesh.json -o json vs CPython json.load (median of 5 up to 10k pods, else 1 run)");
+    println!("offline explain -A -f mesh.json -o json vs CPython json.load (median of 5 up to 20k pods, else 1 run)");
     println!("| workloads | input | explain | json.load | ratio | explain CPU | json.load CPU | explain peak RSS | RSS / input | json.load peak RSS |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         println!(
-            "| {} {} | {:.0} MB | {:.2} s | {:.2} s | {:.2}x | {:.2} s | {:.2} s | {:.0} MB | {:.1}x | {:.0} MB |",
-            r.pods,
-            label(r.workloads),
+            "| {} | {:.0} MB | {:.2} s | {:.2} s | {:.2}x | {:.2} s | {:.2} s | {:.0} MB | {:.1}x | {:.0} MB |",
+            label(r),
             mb(r.bytes),
             r.plugin.0,
             r.python.0,
@@ -159,25 +179,39 @@ fn report(rows: &[Row], bench: bool) {
             mb(r.python.1),
         );
     }
-    let at = |n: usize, w: Workloads| rows.iter().find(|r| r.pods == n && r.workloads == w);
-    for w in [Workloads::Pods, Workloads::Deployments] {
-        if let (Some(a), Some(b)) = (at(10_000, w), at(40_000, w)) {
+    for shape in [Shape::Apps, Shape::BigNamespaces] {
+        let of = |r: &&Row| r.shape == shape && r.workloads == Workloads::Pods;
+        let series: Vec<&Row> = rows
+            .iter()
+            .filter(of)
+            .filter(|r| r.pods >= 10_000)
+            .collect();
+        let Some(first) = series.first().filter(|r| r.pods == 10_000) else {
+            continue;
+        };
+        println!(
+            "{shape:?}: 10k pods {:.2}x json.load (target <= 0.4); peak RSS at most {:.2}x the input from 10k up (target <= 2.5)",
+            first.plugin.0 / first.python.0,
+            series.iter().map(|r| r.plugin.1 as f64 / r.bytes as f64).fold(0.0, f64::max),
+        );
+        for w in series.windows(2).filter(|w| w[1].pods == 2 * w[0].pods) {
             println!(
-                "{}: 40k/10k time {:.2}x (CPU {:.2}x) for {:.2}x the input (target <= 4.6x)",
-                label(w),
-                b.plugin.0 / a.plugin.0,
-                b.plugin.2 / a.plugin.2,
-                b.bytes as f64 / a.bytes as f64
+                "{shape:?}: {}k -> {}k pods: time {:.2}x, CPU {:.2}x, for {:.2}x the input (target <= 2.1x)",
+                w[0].pods / 1000,
+                w[1].pods / 1000,
+                w[1].plugin.0 / w[0].plugin.0,
+                w[1].plugin.2 / w[0].plugin.2,
+                w[1].bytes as f64 / w[0].bytes as f64
             );
         }
     }
-    if let Some(a) = at(10_000, Workloads::Pods) {
-        println!(
-            "10k pods: {:.2}x json.load (target <= 0.5), peak RSS {:.1}x the input (target <= 3)",
-            a.plugin.0 / a.python.0,
-            a.plugin.1 as f64 / a.bytes as f64
-        );
-    }
+}
+
+/// /proc/loadavg's first three fields (empty where there is none).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 /// The smoke run checks that the plugin sees every workload of the mesh, pods or
@@ -205,10 +239,14 @@ fn check_workloads(exe: &str, path: &str, pods: usize, workloads: Workloads) {
     }
 }
 
-fn label(w: Workloads) -> &'static str {
-    match w {
+fn label(r: &Row) -> String {
+    let what = match r.workloads {
         Workloads::Pods => "pods",
         Workloads::Deployments => "Deployments",
+    };
+    match r.shape {
+        Shape::Apps => format!("{} {what}", r.pods),
+        Shape::BigNamespaces => format!("{} {what}, big namespaces", r.pods),
     }
 }
 

@@ -75,18 +75,20 @@ fn explain_check_and_the_matrix_agree_on_every_fixture() {
 
 #[test]
 fn explain_check_and_the_matrix_agree_on_synthetic_meshes() {
-    for workloads in [
-        synthetic::Workloads::Pods,
-        synthetic::Workloads::Deployments,
+    use synthetic::{Shape, Workloads};
+    for (pods, workloads, shape) in [
+        (120, Workloads::Pods, Shape::Apps),
+        (120, Workloads::Deployments, Shape::Apps),
+        (600, Workloads::Pods, Shape::BigNamespaces),
     ] {
         let mut text = Vec::new();
-        synthetic::write_list(120, workloads, &mut text).unwrap();
+        synthetic::write_shaped(pods, workloads, shape, &mut text).unwrap();
         let snap = ambient_policy::source::files::from_texts(
             &[("mesh.json".into(), String::from_utf8(text).unwrap())],
             "default",
         )
         .unwrap();
-        let t = all_agree(&snap, &format!("synthetic {workloads:?}"));
+        let t = all_agree(&snap, &format!("synthetic {workloads:?} {shape:?}"));
         eprintln!("synthetic: {} compared, {} decided", t.compared, t.decided);
         report(&t, "a synthetic mesh");
         assert!(t.decided >= 100, "only {} decided comparisons", t.decided);

@@ -62,9 +62,9 @@ pub struct Index<'a> {
     /// (waypoint, chain) -> AuthorizationPolicy indices, and the same for extensions.
     chain_aps: HashMap<(usize, Chain), Vec<usize>>,
     chain_exts: HashMap<(usize, Chain), Vec<usize>>,
-    /// Pods by namespace and by (label, value), for placing selector policies.
+    /// Pods by namespace and by (namespace, label, value), for placing selector policies.
     pods_by_ns: HashMap<&'a str, Vec<usize>>,
-    pods_by_label: HashMap<(&'a str, &'a str), Vec<usize>>,
+    pods_by_label: HashMap<(&'a str, &'a str, &'a str), Vec<usize>>,
     /// Per waypoint: the rules of its implicit ALLOW.
     implicit: Vec<Vec<ZRule>>,
     /// Per pod, computed on first use.
@@ -150,14 +150,12 @@ impl<'a> Index<'a> {
                 .push(i);
         }
         let mut pods_by_ns: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut pods_by_label: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        let mut pods_by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
         for (d, pod) in snap.pods.iter().enumerate() {
-            pods_by_ns
-                .entry(pod.metadata.namespace.as_str())
-                .or_default()
-                .push(d);
+            let ns = pod.metadata.namespace.as_str();
+            pods_by_ns.entry(ns).or_default().push(d);
             for (k, v) in &pod.metadata.labels {
-                pods_by_label.entry((k, v)).or_default().push(d);
+                pods_by_label.entry((ns, k, v)).or_default().push(d);
             }
         }
         let implicit = mesh
@@ -285,26 +283,39 @@ impl<'a> Index<'a> {
     }
 
     /// Pods a policy in `ns` can select: those of `ns`, or every pod for the root namespace;
-    /// with `labels`, only those carrying its rarest label.
+    /// with `labels`, only those carrying its rarest label there (in index order). The index
+    /// is per namespace, so that a label common across namespaces (`app: web` in each team's)
+    /// costs nothing outside the policy's own.
     pub fn candidate_pods(&self, ns: &str, labels: Option<&crate::selector::Labels>) -> Vec<usize> {
         let all = ns == self.root();
         match labels.filter(|l| !l.is_empty()) {
-            Some(labels) => labels
-                .iter()
-                .map(|(k, v)| {
-                    self.pods_by_label
-                        .get(&(k.as_str(), v.as_str()))
-                        .map_or(&[][..], Vec::as_slice)
-                })
-                .min_by_key(|c| c.len())
-                .unwrap_or(&[])
-                .iter()
-                .copied()
-                .filter(|&d| all || self.snap.pods[d].metadata.namespace == ns)
-                .collect(),
+            Some(labels) if all => {
+                let mut v: Vec<usize> = self
+                    .pods_by_ns
+                    .keys()
+                    .flat_map(|&ns| self.rarest(ns, labels))
+                    .copied()
+                    .collect();
+                v.sort_unstable();
+                v
+            }
+            Some(labels) => self.rarest(ns, labels).to_vec(),
             None if all => (0..self.snap.pods.len()).collect(),
             None => self.pods_by_ns.get(ns).cloned().unwrap_or_default(),
         }
+    }
+
+    /// The pods of `ns` that carry the rarest of `labels` there.
+    fn rarest<'s>(&'s self, ns: &'s str, labels: &'s crate::selector::Labels) -> &'s [usize] {
+        labels
+            .iter()
+            .map(|(k, v)| {
+                self.pods_by_label
+                    .get(&(ns, k.as_str(), v.as_str()))
+                    .map_or(&[][..], Vec::as_slice)
+            })
+            .min_by_key(|c| c.len())
+            .unwrap_or(&[])
     }
 
     /// The AuthorizationPolicies istiod sends to each pod's ztunnel (SEMANTICS.md 4.1),

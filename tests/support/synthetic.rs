@@ -32,8 +32,12 @@ fn apps_per_ns(pods: usize) -> usize {
 }
 
 fn pod(pods: usize, i: usize) -> Value {
+    pod_of(i, &format!("app-{}", (i / NAMESPACES) % apps_per_ns(pods)))
+}
+
+/// Pod `i` (in namespace `ns(i)`) of application `app`.
+fn pod_of(i: usize, app: &str) -> Value {
     let ns = ns(i);
-    let app = format!("app-{}", (i / NAMESPACES) % apps_per_ns(pods));
     let hash = format!(
         "{:010x}",
         (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 24
@@ -114,8 +118,7 @@ fn pod(pods: usize, i: usize) -> Value {
 
 /// Workload `i` as a Deployment of one replica whose template is pod `i`'s (without the
 /// pod-template-hash a ReplicaSet adds), with the metadata the API server adds.
-fn deployment(pods: usize, i: usize) -> Value {
-    let pod = pod(pods, i);
+fn deployment(pod: Value, i: usize) -> Value {
     let ns = ns(i);
     let app = pod["metadata"]["labels"]["app"]
         .as_str()
@@ -226,8 +229,119 @@ fn waypoint(w: usize) -> Value {
     })
 }
 
-/// Every object of a mesh of `pods` workloads, in the order `kubectl get` would list them.
-pub fn objects(pods: usize, workloads: Workloads) -> impl Iterator<Item = Value> {
+/// The shape of a mesh; both have 10 namespaces whose pods grow with N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Applications of five pods, one Service per application and per waypoint binding,
+    /// N/10 policies of one application each (issue 9's mesh).
+    Apps,
+    /// Few big namespaces (issue 16): applications of 20 replicas that share their
+    /// namespace's labels (`app.kubernetes.io/part-of`, a `tier`), two Services each, and
+    /// N/10 policies, most of them on one application (its `app` with a common label
+    /// beside it, or its Services), a few per namespace over the whole namespace or a tier.
+    BigNamespaces,
+}
+
+/// Replicas per application in `Shape::BigNamespaces`.
+const REPLICAS: usize = 20;
+const TIERS: [&str; 3] = ["frontend", "backend", "data"];
+
+fn big_apps_per_ns(pods: usize) -> usize {
+    (pods / REPLICAS / NAMESPACES).max(1)
+}
+
+/// Application `a` of a big namespace: its name and tier.
+fn big_app(a: usize) -> (String, &'static str) {
+    (format!("svc-{a}"), TIERS[a % TIERS.len()])
+}
+
+/// Pod `i` of a big namespace: the replicas of one application are spread over the list,
+/// as the API server returns pods sorted by name.
+fn big_pod(pods: usize, i: usize) -> Value {
+    let (app, tier) = big_app((i / NAMESPACES) % big_apps_per_ns(pods));
+    let mut pod = pod_of(i, &app);
+    let labels = &mut pod["metadata"]["labels"];
+    labels["app.kubernetes.io/part-of"] = json!("shop");
+    labels["tier"] = json!(tier);
+    if i % 10 == 9 {
+        labels["version"] = json!("v2");
+    }
+    pod
+}
+
+fn big_service(pods: usize, s: usize) -> Value {
+    let (app, tier) = big_app((s / NAMESPACES / 2) % big_apps_per_ns(pods));
+    let mut svc = service(pods, s);
+    let name = if s.is_multiple_of(2) {
+        app.clone()
+    } else {
+        format!("{app}-grpc")
+    };
+    svc["metadata"]["name"] = json!(name);
+    svc["metadata"]["labels"]["app"] = json!(app);
+    svc["metadata"]["labels"]["tier"] = json!(tier);
+    svc["spec"]["selector"] = json!({"app": app, "app.kubernetes.io/part-of": "shop"});
+    svc
+}
+
+fn big_policy(pods: usize, p: usize) -> Value {
+    let ns = ns(p);
+    let k = p / NAMESPACES;
+    let (app, tier) = big_app((k / 2) % big_apps_per_ns(pods));
+    let principal = |sa: &str| format!("cluster.local/ns/{ns}/sa/{sa}");
+    let spec = match k {
+        // The namespace's own: a DENY of another namespace, an ALLOW of the monitoring
+        // agent on every pod of the application suite, a tier-wide pair.
+        0 => {
+            json!({"action": "DENY", "rules": [{"from": [{"source": {"namespaces": ["untrusted"]}}]}]})
+        }
+        1 => {
+            json!({"selector": {"matchLabels": {"app.kubernetes.io/part-of": "shop"}}, "action": "ALLOW",
+            "rules": [{"from": [{"source": {"principals": ["cluster.local/ns/monitoring/sa/prometheus"]}}],
+                "to": [{"operation": {"ports": ["9090"]}}]}]})
+        }
+        2 => json!({"selector": {"matchLabels": {"tier": "frontend"}}, "action": "ALLOW",
+            "rules": [{"from": [{"source": {"namespaces": ["istio-system"]}}]}]}),
+        3 => {
+            json!({"selector": {"matchLabels": {"tier": "data", "app.kubernetes.io/part-of": "shop"}}, "action": "DENY",
+            "rules": [{"from": [{"source": {"notNamespaces": [ns.clone()]}}]}]})
+        }
+        _ => match k % 8 {
+            0 => {
+                json!({"selector": {"matchLabels": {"app": app, "app.kubernetes.io/part-of": "shop"}}, "action": "ALLOW",
+                "rules": [{"from": [{"source": {"principals": [principal(&format!("sa-{app}"))]}}]}]})
+            }
+            1 => json!({"selector": {"matchLabels": {"app": app, "tier": tier}},
+                "rules": [{"to": [{"operation": {"methods": ["GET"], "ports": ["8080"]}}]}]}),
+            2 => json!({"targetRefs": [{"kind": "Service", "group": "", "name": app}],
+                "rules": [{"to": [{"operation": {"paths": ["/api/*"]}}]}]}),
+            3 => {
+                json!({"selector": {"matchLabels": {"app": app, "version": "v1"}}, "action": "DENY",
+                "rules": [{"from": [{"source": {"notPrincipals": [principal("waypoint")]}}]}]})
+            }
+            4 => {
+                json!({"targetRefs": [{"kind": "Service", "group": "", "name": format!("{app}-grpc")}],
+                "action": "DENY", "rules": [{"to": [{"operation": {"methods": ["DELETE"]}}]}]})
+            }
+            5 => {
+                json!({"selector": {"matchLabels": {"app": app, "version": "v2"}}, "action": "ALLOW",
+                "rules": [{"from": [{"source": {"requestPrincipals": ["*"]}}]}]})
+            }
+            6 => json!({"selector": {"matchLabels": {"app": app}}, "action": "AUDIT",
+                "rules": [{"to": [{"operation": {"ports": ["8080"]}}]}]}),
+            _ => {
+                json!({"selector": {"matchLabels": {"app": app, "tier": tier, "app.kubernetes.io/part-of": "shop"}},
+                "action": "ALLOW", "rules": [{"from": [{"source": {"principals": [principal("waypoint")]}}]}]})
+            }
+        },
+    };
+    json!({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+        "metadata": {"name": format!("policy-{p}"), "namespace": ns}, "spec": spec})
+}
+
+/// Every object of a mesh of `pods` workloads and shape `shape`, in the order `kubectl get`
+/// would list them.
+pub fn objects(pods: usize, workloads: Workloads, shape: Shape) -> impl Iterator<Item = Value> {
     let namespaces = (0..NAMESPACES).map(|n| {
         let mut labels = json!({"istio.io/dataplane-mode": "ambient"});
         if n % 2 == 0 {
@@ -237,22 +351,50 @@ pub fn objects(pods: usize, workloads: Workloads) -> impl Iterator<Item = Value>
     });
     let root = std::iter::once(json!({"apiVersion": "v1", "kind": "Namespace",
         "metadata": {"name": "istio-system"}}));
+    let big = shape == Shape::BigNamespaces;
+    let services = if big { pods / REPLICAS * 2 } else { pods / 5 };
     root.chain(namespaces)
         .chain((0..WAYPOINTS).map(waypoint))
-        .chain((0..pods).map(move |i| match workloads {
-            Workloads::Pods => pod(pods, i),
-            Workloads::Deployments => deployment(pods, i),
+        .chain((0..pods).map(move |i| {
+            let pod = if big { big_pod(pods, i) } else { pod(pods, i) };
+            match workloads {
+                Workloads::Pods => pod,
+                Workloads::Deployments => deployment(pod, i),
+            }
         }))
-        .chain((0..pods / 5).map(move |s| service(pods, s)))
-        .chain((0..pods / 10).map(move |p| policy(pods, p)))
+        .chain((0..services).map(move |s| {
+            if big {
+                big_service(pods, s)
+            } else {
+                service(pods, s)
+            }
+        }))
+        .chain((0..pods / 10).map(move |p| {
+            if big {
+                big_policy(pods, p)
+            } else {
+                policy(pods, p)
+            }
+        }))
 }
 
 /// Writes the mesh as one `kind: List` with the keys in `kubectl get -o json`'s order, one
 /// compact item per line (about 2.6 KB per pod, as in the issue's measurements).
+#[allow(dead_code)] // the benchmark and gen_mesh choose a shape
 pub fn write_list(pods: usize, workloads: Workloads, w: impl Write) -> io::Result<()> {
+    write_shaped(pods, workloads, Shape::Apps, w)
+}
+
+/// `write_list` of a mesh of shape `shape`.
+pub fn write_shaped(
+    pods: usize,
+    workloads: Workloads,
+    shape: Shape,
+    w: impl Write,
+) -> io::Result<()> {
     let mut w = io::BufWriter::with_capacity(1 << 20, w);
     w.write_all(b"{\"apiVersion\": \"v1\", \"items\": [\n")?;
-    for (i, o) in objects(pods, workloads).enumerate() {
+    for (i, o) in objects(pods, workloads, shape).enumerate() {
         if i > 0 {
             w.write_all(b",\n")?;
         }

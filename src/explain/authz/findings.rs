@@ -390,13 +390,20 @@ fn service_port_finding(
     if pods.is_empty() || (ports.is_empty() && not_ports.is_empty()) {
         return None;
     }
-    // The Services of the enforcing pods: (service name, port, numeric target).
+    // The Services of the enforcing pods, in input order, found from the pods' side (a scan
+    // of every Service per policy would grow as their product): (service name, port,
+    // numeric target).
+    let mut services: Vec<usize> = pods
+        .iter()
+        .flat_map(|&d| &mesh.pods[d].services)
+        .copied()
+        .collect();
+    services.sort_unstable();
+    services.dedup();
     let mut svc_ports: Vec<(&str, u32, Option<u32>)> = Vec::new();
-    for (s, svc) in snap.services.iter().enumerate() {
-        if mesh.services[s].pods.iter().any(|d| pods.contains(d)) {
-            for sp in &svc.spec.ports {
-                svc_ports.push((&svc.metadata.name, sp.port, numeric_target(sp)));
-            }
+    for svc in services.into_iter().map(|s| &snap.services[s]) {
+        for sp in &svc.spec.ports {
+            svc_ports.push((&svc.metadata.name, sp.port, numeric_target(sp)));
         }
     }
     // A named target port could be any number: say nothing then.
