@@ -62,6 +62,9 @@ pub struct ExpService {
     pub namespace: String,
     pub name: String,
     pub waypoint: Option<(String, String)>,
+    /// A canary pair (1.31): `ns/name` and share of each waypoint, as istiod sends
+    /// `weightedWaypoints`; empty without a canary.
+    pub weighted: Vec<(String, u32)>,
     /// ClusterIPs when the input has them.
     pub cluster_ips: Vec<String>,
 }
@@ -262,6 +265,17 @@ pub fn expect(ix: &Index, ns: Option<&str>) -> Expected {
                 let wp = &mesh.waypoints[w];
                 (wp.namespace.clone(), wp.name.clone())
             }),
+            weighted: match mesh.services[i].canary {
+                Some(_) => mesh
+                    .weighted_waypoints(&mesh.services[i])
+                    .into_iter()
+                    .map(|(w, weight)| {
+                        let wp = &mesh.waypoints[w];
+                        (format!("{}/{}", wp.namespace, wp.name), weight)
+                    })
+                    .collect(),
+                None => Vec::new(),
+            },
             cluster_ips: s.spec.cluster_ips(),
         })
         .collect();

@@ -296,3 +296,6 @@ pub(super) fn push(
 ) {
     out.push(Disagreement::new(kind, object, model, dataplane, cause));
 }
+
+#[cfg(test)]
+mod tests;

@@ -250,6 +250,34 @@ pub(super) fn services(
                 "istiod bound the Service differently: the istio.io/use-waypoint labels of the Service or its namespace differ in the cluster (the manifests and the cluster have drifted), the waypoint is not ready (no address), refuses the namespace (allowedRoutes) or does not take service traffic (istio.io/waypoint-for), or istiod has not pushed a change yet".into(),
             );
         }
+        let shares = |v: &[(String, u32)]| {
+            let mut v: Vec<String> = v.iter().map(|(w, n)| format!("{w} {n}%")).collect();
+            v.sort();
+            v
+        };
+        let held_weighted: Vec<(String, u32)> = s
+            .weighted_waypoints
+            .iter()
+            .map(|(d, n)| (waypoint_of(d, held), *n))
+            .collect();
+        let (m, d) = (shares(&e.weighted), shares(&held_weighted));
+        if m != d {
+            let text = |v: &[String]| {
+                if v.is_empty() {
+                    "no weighted waypoints".to_string()
+                } else {
+                    format!("weighted waypoints {}", v.join(", "))
+                }
+            };
+            push(
+                out,
+                Kind::Waypoint,
+                &object,
+                text(&m),
+                text(&d),
+                "istiod splits the Service's traffic otherwise: the istio.io/use-waypoint-canary labels or the istio.io/use-waypoint-canary-weight annotation differ in the cluster, the canary fell back to the primary (see the Service's WaypointBound condition), or istiod is older than 1.31 (--istio-version)".into(),
+            );
+        }
         if !e.cluster_ips.is_empty() {
             let m: BTreeSet<&str> = e.cluster_ips.iter().map(String::as_str).collect();
             let d: BTreeSet<&str> = s.vips.iter().filter_map(|v| address_ip(v)).collect();
