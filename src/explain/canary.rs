@@ -25,38 +25,56 @@ pub(super) fn serves(info: &ServiceInfo, w: usize) -> bool {
 
 /// The Services and ServiceEntries in scope that a canary shares with their primary:
 /// (`Kind ns/name`, their info, chain).
-fn split<'c>(ctx: &Ctx<'c>) -> Vec<(String, &'c ServiceInfo, Chain)> {
+pub(super) fn split<'c>(ctx: &Ctx<'c>) -> Vec<(String, &'c ServiceInfo, Chain)> {
     let (snap, mesh) = (ctx.snap, ctx.mesh);
     let named =
         |kind: &str, m: &crate::model::ObjectMeta| format!("{kind} {}/{}", m.namespace, m.name);
-    let svcs = ctx.services.iter().map(|&s| {
-        let info = &mesh.services[s];
-        (
-            named("Service", &snap.services[s].metadata),
-            info,
-            Chain::Service(s),
-        )
-    });
-    let entries = ctx.service_entries.iter().map(|&s| {
-        let info = &mesh.service_entries[s];
-        let m = &snap.service_entries[s].metadata;
-        (named("ServiceEntry", m), info, Chain::ServiceEntry(s))
-    });
-    svcs.chain(entries)
-        .filter(|(_, info, _)| info.canary.is_some())
-        .collect()
+    // Only those with a canary are named (a string per Service would be paid by every mesh).
+    let svcs = ctx
+        .services
+        .iter()
+        .filter(|&&s| mesh.services[s].canary.is_some())
+        .map(|&s| {
+            (
+                named("Service", &snap.services[s].metadata),
+                &mesh.services[s],
+                Chain::Service(s),
+            )
+        });
+    let entries = ctx
+        .service_entries
+        .iter()
+        .filter(|&&s| mesh.service_entries[s].canary.is_some())
+        .map(|&s| {
+            let m = &snap.service_entries[s].metadata;
+            (
+                named("ServiceEntry", m),
+                &mesh.service_entries[s],
+                Chain::ServiceEntry(s),
+            )
+        });
+    svcs.chain(entries).collect()
 }
 
 /// AMB046: AuthorizationPolicy `i` attaches at the primary or at the canary of a Service,
 /// not at both: it decides only that waypoint's share of the requests.
-pub(super) fn partial_policy(ctx: &mut Ctx, i: usize, p: &AuthorizationPolicy) {
-    if p.spec.attachment.target_refs().is_empty() || ctx.ix.admitted[i].refused() {
+pub(super) fn partial_policy(
+    ctx: &mut Ctx,
+    split: &[(String, &ServiceInfo, Chain)],
+    i: usize,
+    p: &AuthorizationPolicy,
+) {
+    if split.is_empty()
+        || p.spec.attachment.target_refs().is_empty()
+        || ctx.ix.admitted[i].refused()
+    {
         return;
     }
     let mesh = ctx.mesh;
     let res = &ctx.ix.ap_refs[i];
     let mut out = Vec::new();
-    for (key, info, chain) in split(ctx) {
+    for (key, info, chain) in split {
+        let (info, chain) = (*info, *chain);
         let weighted = mesh.weighted_waypoints(info);
         let on: Vec<bool> = weighted
             .iter()

@@ -42,6 +42,8 @@ struct Facts {
 pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
     let snap = ctx.snap;
     let mut out = Vec::new();
+    // The Services a canary splits, found once: per policy it was a scan of every Service.
+    let split = super::canary::split(ctx);
     for (i, p) in snap.authorization_policies.iter().enumerate() {
         let conv = ctx.ix.conversions[i].clone();
         let (entries, facts) = place(ctx, i, p, &conv);
@@ -50,7 +52,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             continue;
         }
         policy_findings(ctx, p, &conv, &facts, &enforcement);
-        super::canary::partial_policy(ctx, i, p);
+        super::canary::partial_policy(ctx, &split, i, p);
         if let Some(u) = &ctx.ix.admitted[i].unknown {
             let fd = versioned::unknown_fields(&ctx.mesh.rules, u, &conv, p);
             ctx.findings.push(fd);
