@@ -27,34 +27,12 @@ fn json_of(o: &Output) -> Value {
 
 /// istiod's Deployment as the Helm chart renders it (trimmed), at this image tag.
 fn istiod(tag: &str) -> String {
-    istiod_with(tag, "")
+    istiod_with(tag, &[])
 }
 
-/// The same with more env entries (YAML list items, indented as the chart renders them).
-fn istiod_with(tag: &str, env: &str) -> String {
-    format!(
-        "apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: istiod
-  namespace: istio-system
-  labels: {{app: istiod, istio.io/rev: default}}
-spec:
-  selector:
-    matchLabels: {{istio: pilot}}
-  template:
-    metadata:
-      labels: {{app: istiod, istio: pilot}}
-    spec:
-      serviceAccountName: istiod
-      containers:
-      - name: discovery
-        image: docker.io/istio/pilot:{tag}
-        env:
-        - name: PILOT_ENABLE_AMBIENT
-          value: \"true\"
-{env}"
-    )
+/// The same with more env entries.
+fn istiod_with(tag: &str, env: &[(&str, &str)]) -> String {
+    support::helm::istio(&format!("docker.io/istio/pilot:{tag}"), None, env)
 }
 
 /// A waypoint as `istioctl waypoint generate --name NAME -n NS` prints it (the base brings
@@ -707,7 +685,7 @@ fn explain_and_check_agree_through_the_canary() {
 /// requests through the canary match no ALLOW there and are denied.
 #[test]
 fn implicit_waypoint_allow_is_the_primarys_only() {
-    let auto = "        - name: PILOT_AUTO_ALLOW_WAYPOINT_POLICY\n          value: \"true\"\n";
+    let auto = &[("PILOT_AUTO_ALLOW_WAYPOINT_POLICY", "true")];
     let canary = waypoint("shop", "waypoint-canary", "service", false);
     let d = world(
         "auto-allow",

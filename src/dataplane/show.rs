@@ -4,7 +4,6 @@
 
 use crate::enforce::ztunnel::{Cidr, Match, StringMatch, ZRule};
 use serde_json::{json, Map, Value};
-use std::net::IpAddr;
 
 /// The rules as ztunnel's dump writes them.
 pub fn rules(rs: &[ZRule]) -> Value {
@@ -195,21 +194,6 @@ fn string_match(s: &StringMatch) -> Value {
 }
 
 fn cidr(c: &Cidr, canon: bool) -> String {
-    let addr = if canon { masked(c) } else { c.addr };
+    let addr = if canon { c.network() } else { c.addr };
     format!("{addr}/{}", c.prefix)
-}
-
-fn masked(c: &Cidr) -> IpAddr {
-    match c.addr {
-        IpAddr::V4(a) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(c.prefix)).unwrap_or(0);
-            IpAddr::V4((u32::from(a) & mask).into())
-        }
-        IpAddr::V6(a) => {
-            let mask = u128::MAX
-                .checked_shl(128 - u32::from(c.prefix))
-                .unwrap_or(0);
-            IpAddr::V6((u128::from(a) & mask).into())
-        }
-    }
 }

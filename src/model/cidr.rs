@@ -24,17 +24,25 @@ impl Cidr {
         };
         Some(Cidr { addr, prefix })
     }
+    /// The network address: the host bits cleared (`10.1.2.3/16` -> `10.1.0.0`).
+    pub fn network(&self) -> IpAddr {
+        masked(self.addr, self.prefix)
+    }
     pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, ip) {
-            (IpAddr::V4(a), IpAddr::V4(b)) => {
-                let mask = u32::MAX.checked_shl(32 - self.prefix as u32).unwrap_or(0);
-                u32::from(a) & mask == u32::from(b) & mask
-            }
-            (IpAddr::V6(a), IpAddr::V6(b)) => {
-                let mask = u128::MAX.checked_shl(128 - self.prefix as u32).unwrap_or(0);
-                u128::from(a) & mask == u128::from(b) & mask
-            }
-            _ => false,
+        ip.is_ipv4() == self.addr.is_ipv4() && masked(ip, self.prefix) == self.network()
+    }
+}
+
+/// `ip` with all but its first `prefix` bits cleared.
+fn masked(ip: IpAddr, prefix: u8) -> IpAddr {
+    match ip {
+        IpAddr::V4(a) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V4((u32::from(a) & mask).into())
+        }
+        IpAddr::V6(a) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V6((u128::from(a) & mask).into())
         }
     }
 }

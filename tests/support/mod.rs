@@ -5,6 +5,7 @@
 pub mod apiserver;
 pub mod cluster;
 pub mod consistency;
+pub mod helm;
 pub mod portforward;
 
 use ambient_policy::explain::report::{Enforcement, Explanation, PolicyReport};

@@ -167,13 +167,6 @@ fn one_workload(
             .filter(|k| exp.selecting_services.contains(k))
             .collect();
         if dp != e.services {
-            let list = |s: &BTreeSet<String>| {
-                if s.is_empty() {
-                    "none".to_string()
-                } else {
-                    s.iter().cloned().collect::<Vec<_>>().join(", ")
-                }
-            };
             push(
                 out,
                 Kind::Service,
@@ -195,13 +188,6 @@ fn one_workload(
             .filter(|k| common(k))
             .collect();
         if model != dp {
-            let list = |s: &BTreeSet<&String>| {
-                if s.is_empty() {
-                    "none".to_string()
-                } else {
-                    s.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
-                }
-            };
             push(
                 out,
                 Kind::WorkloadPolicies,
@@ -293,5 +279,15 @@ pub(super) fn services(
                 );
             }
         }
+    }
+}
+
+/// Keys, comma-separated, or `none`.
+fn list<S: AsRef<str>>(keys: impl IntoIterator<Item = S>) -> String {
+    let v: Vec<String> = keys.into_iter().map(|k| k.as_ref().to_string()).collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
     }
 }

@@ -29,8 +29,8 @@ struct PageMeta {
 /// never end cannot keep the plugin reading.
 pub const MAX_PAGES: usize = 1000;
 
-/// Percent-encodes a continue token for a query string.
-fn query_escape(s: &str) -> String {
+/// Percent-encodes a query value (a continue token, a label selector).
+pub(super) fn query_escape(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -4,6 +4,7 @@
 //! each bounded by the request timeout and by the manifests' byte limit. Port-forward is the
 //! only non-read verb the plugin uses (`create` on `pods/portforward`), and only here.
 
+use super::lists::query_escape;
 use super::Connection;
 use crate::error::{Error, Result};
 use crate::source::limits::MAX_FILE_BYTES;
@@ -71,7 +72,7 @@ pub async fn read_dumps(
     let r = &conn.requester;
     let path = format!(
         "/api/v1/namespaces/{istio_ns}/pods?labelSelector={}",
-        encode(selector)
+        query_escape(selector)
     );
     let body = r.get(&path).await.map_err(|f| match f {
         Fail::Forbidden => Error::Cluster(format!(
@@ -169,18 +170,6 @@ fn fail_text(f: &Fail) -> String {
     }
 }
 
-/// Percent-encodes a label selector for a query.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// Port-forwards to `pod`'s `port` and GETs `/config_dump` over HTTP/1.0, so the answer is
 /// never chunked and ends when the connection closes.
 async fn read_one(api: &kube::Api<Pod>, pod: &str, port: u16) -> Result<String, String> {
@@ -268,7 +257,7 @@ mod tests {
             .contains("404"));
         assert!(http_body(b"garbage").is_err());
         assert_eq!(
-            encode("app=ztunnel,x in (a b)"),
+            query_escape("app=ztunnel,x in (a b)"),
             "app%3Dztunnel%2Cx%20in%20%28a%20b%29"
         );
     }
