@@ -48,7 +48,15 @@ pub fn render(r: &Report, color: bool) -> String {
     let kinds: Vec<String> = v
         .agreed_by_kind
         .iter()
-        .map(|(k, c)| format!("{c} {k}"))
+        .map(|(k, c)| {
+            // The JSON's keys are plural; the sentence counts each.
+            let one = match *k {
+                "policies" => "policy",
+                "services" => "service",
+                _ => "workload",
+            };
+            count_of(*c, one)
+        })
         .collect();
     let agreed = if kinds.is_empty() {
         format!("{} agree", count_of(v.agreed, "object"))
