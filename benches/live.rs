@@ -11,6 +11,8 @@
 mod apiserver;
 #[path = "../tests/support/portforward.rs"]
 mod portforward;
+#[path = "../tests/support/protobuf.rs"]
+mod protobuf;
 
 use ambient_policy::source::kinds::KINDS;
 use apiserver::{ApiServer, TOKEN};

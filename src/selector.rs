@@ -50,6 +50,19 @@ pub enum Operator {
     NotEquals,
 }
 
+impl Operator {
+    /// The operator of a `matchExpressions` entry as the API writes it; `None` for any other.
+    pub fn from_api(s: &str) -> Option<Operator> {
+        Some(match s {
+            "In" => Operator::In,
+            "NotIn" => Operator::NotIn,
+            "Exists" => Operator::Exists,
+            "DoesNotExist" => Operator::DoesNotExist,
+            _ => return None,
+        })
+    }
+}
+
 impl Requirement {
     pub fn matches(&self, labels: &Labels) -> bool {
         let v = labels.get(&self.key);

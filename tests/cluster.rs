@@ -536,3 +536,42 @@ fn progress_only_on_a_terminal() {
     assert!(o.status.success());
     assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
 }
+
+/// Built-in kinds are read as protobuf and custom resources as JSON; a server that offers
+/// no protobuf (a proxy, an aggregated API) is read as JSON. Both give the same explanation.
+#[test]
+fn built_in_kinds_are_read_as_protobuf_and_json_is_the_fallback() {
+    let mut objects = example_objects();
+    objects.push(serde_json::json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "reviews-ingress", "namespace": "default"},
+        "spec": {"podSelector": {"matchLabels": {"app": "reviews"}}, "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "productpage"}}}],
+                         "ports": [{"port": 9080}]}]}
+    }));
+    let w = world("protobuf", objects);
+    let args = ["explain", "-A", "-o", "json", "-v"];
+    let pb = w.run(&args);
+    let log = text(&pb.stderr);
+    assert_eq!(pb.status.code(), Some(0), "{log}");
+    for (path, encoding) in [
+        ("/api/v1/namespaces", "protobuf"),
+        ("/api/v1/pods", "protobuf"),
+        ("/api/v1/services", "protobuf"),
+        ("/apis/networking.k8s.io/v1/networkpolicies", "protobuf"),
+        ("/apis/security.istio.io/v1/authorizationpolicies", "JSON"),
+        ("/apis/gateway.networking.k8s.io/v1/gateways", "JSON"),
+    ] {
+        let line = format!("debug: {path} is read as {encoding}");
+        assert!(log.contains(&line), "{line} not in {log}");
+    }
+    assert!(text(&pb.stdout).contains("reviews-ingress"));
+    w.server.set_faults(Faults {
+        json_only: true,
+        ..Faults::default()
+    });
+    let json = w.run(&args);
+    let log = text(&json.stderr);
+    assert!(log.contains("debug: /api/v1/pods is read as JSON"), "{log}");
+    assert_eq!(text(&pb.stdout), text(&json.stdout));
+}

@@ -6,5 +6,6 @@ pub(crate) mod documents;
 pub mod files;
 pub mod kinds;
 pub mod limits;
+pub mod protobuf;
 pub mod request;
 pub mod secrets;

@@ -38,9 +38,15 @@ pub struct Requester {
     pub verbose: bool,
 }
 
+/// A 2xx answer's body, and whether it is protobuf (else JSON).
+pub struct Answer {
+    pub body: Vec<u8>,
+    pub protobuf: bool,
+}
+
 /// How one attempt ended.
 enum Attempt {
-    Done(Vec<u8>),
+    Done(Answer),
     /// 429 or 5xx: worth retrying, after the server's `Retry-After` if it gave one.
     Retry {
         code: u16,
@@ -64,12 +70,17 @@ pub fn seconds(d: Duration) -> String {
 }
 
 impl Requester {
-    /// GET `url` (a path with query) and return the body of a 2xx answer.
+    /// GET `url` (a path with query) and return the body of a 2xx answer (JSON).
     pub async fn get(&self, url: &str) -> Result<Vec<u8>, Fail> {
+        self.get_as(url, None).await.map(|a| a.body)
+    }
+
+    /// GET `url` with `accept` as the `Accept` header (none: the server's default, JSON).
+    pub async fn get_as(&self, url: &str, accept: Option<&'static str>) -> Result<Answer, Fail> {
         let mut attempt = 0;
         loop {
-            match self.attempt(url).await {
-                Attempt::Done(body) => return Ok(body),
+            match self.attempt(url, accept).await {
+                Attempt::Done(answer) => return Ok(answer),
                 Attempt::Failed(f) => return Err(f),
                 Attempt::Retry {
                     code,
@@ -104,12 +115,16 @@ impl Requester {
         }
     }
 
-    async fn attempt(&self, url: &str) -> Attempt {
+    async fn attempt(&self, url: &str, accept: Option<&'static str>) -> Attempt {
         let started = Instant::now();
-        let result = self.exchange(url, started).await;
+        let result = self.exchange(url, accept, started).await;
         if self.verbose {
             let outcome = match &result {
-                Attempt::Done(b) => format!("200 ({} bytes)", b.len()),
+                Attempt::Done(a) => format!(
+                    "200 ({} bytes{})",
+                    a.body.len(),
+                    if a.protobuf { ", protobuf" } else { "" }
+                ),
                 Attempt::Retry { code, .. } => code.to_string(),
                 Attempt::Failed(f) => format!("{f:?}"),
             };
@@ -122,8 +137,12 @@ impl Requester {
         result
     }
 
-    async fn exchange(&self, url: &str, started: Instant) -> Attempt {
-        let request = match http::Request::get(url).body(kube::client::Body::empty()) {
+    async fn exchange(&self, url: &str, accept: Option<&'static str>, started: Instant) -> Attempt {
+        let mut request = http::Request::get(url);
+        if let Some(a) = accept {
+            request = request.header(http::header::ACCEPT, a);
+        }
+        let request = match request.body(kube::client::Body::empty()) {
             Ok(r) => r,
             Err(e) => return Attempt::Failed(Fail::Other(one_line(&e.to_string()))),
         };
@@ -150,8 +169,20 @@ impl Requester {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
+        let protobuf = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(';').next().unwrap_or("").trim() == crate::source::protobuf::CONTENT_TYPE
+            });
+        let length = response
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<usize>().ok());
         let deadline = tokio::time::Instant::from_std(started + self.timeout);
-        let body = match read_body(response.into_body(), deadline).await {
+        let body = match read_body(response.into_body(), length, deadline).await {
             Err(Fail::Unreachable(_)) => {
                 return Attempt::Failed(Fail::Unreachable(format!(
                     "timed out: the answer was still arriving after {} (the server sends slower than {} KiB/s; --request-timeout)",
@@ -165,10 +196,19 @@ impl Requester {
             Ok(b) => b,
         };
         if status.is_success() {
-            return Attempt::Done(body);
+            return Attempt::Done(Answer { body, protobuf });
         }
         let code = status.as_u16();
-        let st = serde_json::from_slice::<ApiStatus>(&body).ok();
+        let st = if protobuf {
+            crate::source::protobuf::status(body.into()).map(|(message, retry)| ApiStatus {
+                message,
+                details: Some(StatusDetails {
+                    retry_after_seconds: retry,
+                }),
+            })
+        } else {
+            serde_json::from_slice::<ApiStatus>(&body).ok()
+        };
         let message = st
             .as_ref()
             .map(|s| one_line(&s.message))
@@ -199,9 +239,11 @@ impl Requester {
 /// `Fail::Unreachable` when the deadline passes.
 async fn read_body(
     mut body: kube::client::Body,
+    length: Option<usize>,
     deadline: tokio::time::Instant,
 ) -> Result<Vec<u8>, Fail> {
-    let mut out = Vec::new();
+    // Sized once when the server announces the length (a page is a few MB: no regrowing).
+    let mut out = Vec::with_capacity(length.unwrap_or(0).min(MAX_BODY));
     loop {
         let allowed = deadline + Duration::from_secs_f64(out.len() as f64 / MIN_RATE as f64);
         let frame = match tokio::time::timeout_at(allowed, body.frame()).await {

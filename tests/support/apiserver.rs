@@ -56,6 +56,9 @@ pub struct Faults {
     /// Every request gets a 400 whose message quotes the bearer token it was sent, as a
     /// careless proxy might.
     pub echo_token: bool,
+    /// No protobuf: every answer is JSON whatever the client accepts (an aggregated API, a
+    /// proxy that rewrites answers, an old server).
+    pub json_only: bool,
 }
 
 /// Which certificate the server presents.
@@ -70,9 +73,27 @@ pub enum Tls {
     UntrustedCa,
 }
 
+/// An object as the server sends it: JSON text, and protobuf for the built-in kinds.
+/// Encoded once at start, as the real server's watch cache keeps serialised objects.
+struct Encoded {
+    json: Vec<u8>,
+    protobuf: Option<Vec<u8>>,
+}
+
+/// A list answer: which objects, in which list, with which metadata.
+struct Page {
+    key: (String, String),
+    items: Vec<usize>,
+    api_version: String,
+    kind: String,
+    meta: Value,
+}
+
 struct State {
     /// (group, plural) -> objects
     objects: BTreeMap<(String, String), Vec<Value>>,
+    /// The same objects, encoded.
+    encoded: BTreeMap<(String, String), Vec<Encoded>>,
     /// The admin port behind each ztunnel pod, for port-forward.
     admins: Mutex<BTreeMap<String, super::portforward::Admin>>,
     faults: Mutex<Faults>,
@@ -182,8 +203,22 @@ impl ApiServer {
                     .push(o);
             }
         }
+        let encoded = index
+            .iter()
+            .map(|(k, objects)| {
+                let e = objects
+                    .iter()
+                    .map(|o| Encoded {
+                        json: serde_json::to_vec(o).unwrap(),
+                        protobuf: super::protobuf::encode_object(o),
+                    })
+                    .collect();
+                (k.clone(), e)
+            })
+            .collect();
         let state = Arc::new(State {
             objects: index,
+            encoded,
             faults: Mutex::new(Faults::default()),
             log: Mutex::new(vec![]),
             admins: Mutex::new(BTreeMap::new()),
@@ -346,12 +381,14 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             first.next().unwrap_or("").to_string(),
         );
         let mut auth = String::new();
+        let mut accept = String::new();
         let mut body_len = 0usize;
         let (mut ws_key, mut ws_protocols) = (String::new(), String::new());
         for l in lines {
             if let Some((k, v)) = l.split_once(':') {
                 match k.trim().to_ascii_lowercase().as_str() {
                     "authorization" => auth = v.trim().to_string(),
+                    "accept" => accept = v.trim().to_string(),
                     "content-length" => body_len = v.trim().parse().unwrap_or(0),
                     "sec-websocket-key" => ws_key = v.trim().to_string(),
                     "sec-websocket-protocol" => ws_protocols = v.trim().to_string(),
@@ -407,7 +444,7 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             io.flush().await?;
             continue;
         }
-        let (code, mut body, is_list) = respond(&st, &method, &target, &auth, cert_auth);
+        let (code, mut body, page) = respond(&st, &method, &target, &auth, cert_auth);
         let mut extra = String::new();
         if code == 429 {
             body["details"] = json!({"retryAfterSeconds": faults.retry_after});
@@ -415,9 +452,41 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
                 extra = format!("Retry-After: {}\r\n", faults.retry_after);
             }
         }
-        let mut text = serde_json::to_vec(&body).unwrap();
+        // Protobuf when asked for, for the built-in groups' objects (errors included), as a
+        // real server negotiates it; discovery and custom resources stay JSON.
+        let group = resource_group(&target);
+        let protobuf = !faults.json_only
+            && accept.contains(super::protobuf::CONTENT_TYPE)
+            && group.is_some_and(super::protobuf::served_for);
+        let is_list = page.is_some() && code == 200;
+        let (mut text, content_type) = match (&page, protobuf) {
+            (Some(p), _) if code == 200 => list_body(&st, p, protobuf),
+            (_, true) if code == 200 => match super::protobuf::encode_object(&body) {
+                Some(raw) => (
+                    super::protobuf::envelope(
+                        body["apiVersion"].as_str().unwrap_or("v1"),
+                        body["kind"].as_str().unwrap_or(""),
+                        raw,
+                    ),
+                    super::protobuf::CONTENT_TYPE,
+                ),
+                None => (serde_json::to_vec(&body).unwrap(), "application/json"),
+            },
+            (_, true) => (
+                super::protobuf::encode_status(
+                    code,
+                    body["reason"].as_str().unwrap_or(""),
+                    body["message"].as_str().unwrap_or(""),
+                    body["details"]["retryAfterSeconds"]
+                        .as_i64()
+                        .map(|r| r as i32),
+                ),
+                super::protobuf::CONTENT_TYPE,
+            ),
+            _ => (serde_json::to_vec(&body).unwrap(), "application/json"),
+        };
         let announced = text.len();
-        let truncate = faults.truncate && is_list && code == 200;
+        let truncate = faults.truncate && is_list;
         if truncate {
             text.truncate(announced / 2);
         }
@@ -432,7 +501,7 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             429 => "Too Many Requests",
             _ => "Internal Server Error",
         };
-        let head = format!("HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\nContent-Length: {announced}\r\n{extra}\r\n");
+        let head = format!("HTTP/1.1 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {announced}\r\n{extra}\r\n");
         io.write_all(head.as_bytes()).await?;
         if faults.drip.is_zero() {
             io.write_all(&text).await?;
@@ -449,6 +518,48 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             return Ok(()); // drop the connection mid-body
         }
     }
+}
+
+/// The API group of a resource path (`""` for `/api/v1/...`); `None` for discovery.
+fn resource_group(target: &str) -> Option<&str> {
+    let path = target.split('?').next().unwrap_or("");
+    let seg: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match seg.as_slice() {
+        ["api", _, _, ..] => Some(""),
+        ["apis", g, _, _, ..] => Some(g),
+        _ => None,
+    }
+}
+
+/// A list page's body from the encoded objects: JSON, or protobuf (`k8s\0` envelope).
+fn list_body(st: &State, p: &Page, protobuf: bool) -> (Vec<u8>, &'static str) {
+    let none = Vec::new();
+    let encoded = st.encoded.get(&p.key).unwrap_or(&none);
+    if protobuf {
+        let items: Vec<&[u8]> = p
+            .items
+            .iter()
+            .filter_map(|&i| encoded[i].protobuf.as_deref())
+            .collect();
+        let cont = p.meta["continue"].as_str();
+        let body = super::protobuf::encode_list(&p.api_version, &p.kind, cont, &items);
+        return (body, super::protobuf::CONTENT_TYPE);
+    }
+    let mut out = format!(
+        r#"{{"apiVersion":{},"kind":{},"metadata":{},"items":["#,
+        json!(p.api_version),
+        json!(p.kind),
+        p.meta
+    )
+    .into_bytes();
+    for (n, &i) in p.items.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&encoded[i].json);
+    }
+    out.extend_from_slice(b"]}");
+    (out, "application/json")
 }
 
 /// `(pod, port)` of `/api/v1/namespaces/NS/pods/NAME/portforward?ports=P`.
@@ -489,7 +600,7 @@ fn respond(
     target: &str,
     auth: &str,
     cert_auth: bool,
-) -> (u16, Value, bool) {
+) -> (u16, Value, Option<Page>) {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let q: BTreeMap<&str, &str> = query
         .split('&')
@@ -499,28 +610,28 @@ fn respond(
         let mut f = st.faults.lock().unwrap();
         if f.unauthorized || !(cert_auth || auth == format!("Bearer {TOKEN}")) {
             let (c, b) = status(401, "Unauthorized", "Unauthorized");
-            return (c, b, false);
+            return (c, b, None);
         }
         if f.echo_token {
             let token = auth.trim_start_matches("Bearer ");
             let (c, b) = status(400, "BadRequest", &format!("cannot use token {token} here"));
-            return (c, b, false);
+            return (c, b, None);
         }
         if method != "GET" {
             let (c, b) = status(405, "MethodNotAllowed", "read-only test server");
-            return (c, b, false);
+            return (c, b, None);
         }
         if f.throttle > 0 {
             f.throttle -= 1;
             let (c, b) = status(429, "TooManyRequests", "slow down");
-            return (c, b, false);
+            return (c, b, None);
         }
         if f.errors > 0 {
             if f.errors != u32::MAX {
                 f.errors -= 1;
             }
             let (c, b) = status(500, "InternalError", "etcd is unhappy");
-            return (c, b, false);
+            return (c, b, None);
         }
     }
     if q.contains_key("continue") {
@@ -530,7 +641,7 @@ fn respond(
                 f.gone -= 1;
             }
             let (c, b) = status(410, "Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.");
-            return (c, b, false);
+            return (c, b, None);
         }
     }
     let faults = st.faults.lock().unwrap().clone();
@@ -542,18 +653,18 @@ fn respond(
     );
     if discovery && faults.discovery_forbidden {
         let (c, b) = status(403, "Forbidden", "discovery is forbidden");
-        return (c, b, false);
+        return (c, b, None);
     }
     match seg.as_slice() {
         ["api"] => {
             return (
                 200,
                 json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}),
-                false,
+                None,
             )
         }
-        ["apis"] => return (200, discovery_groups(&faults), false),
-        ["api", v] => return (200, resource_list("", v, &faults), false),
+        ["apis"] => return (200, discovery_groups(&faults), None),
+        ["api", v] => return (200, resource_list("", v, &faults), None),
         ["apis", g] => {
             if let Some(group) = discovery_groups(&faults)["groups"]
                 .as_array()
@@ -564,7 +675,7 @@ fn respond(
                 let mut group = group.clone();
                 group["kind"] = json!("APIGroup");
                 group["apiVersion"] = json!("v1");
-                return (200, group, false);
+                return (200, group, None);
             }
         }
         ["apis", g, v]
@@ -573,7 +684,7 @@ fn respond(
                     s.group == *g && served_versions(s, &faults).iter().any(|x| x == v)
                 }) =>
         {
-            return (200, resource_list(g, v, &faults), false)
+            return (200, resource_list(g, v, &faults), None)
         }
         _ => {}
     }
@@ -582,7 +693,7 @@ fn respond(
         ["apis", g, v, rest @ ..] => (*g, *v, rest),
         _ => {
             let (c, b) = status(404, "NotFound", "not found");
-            return (c, b, false);
+            return (c, b, None);
         }
     };
     let (ns, plural, name) = match rest {
@@ -593,7 +704,7 @@ fn respond(
         [plural, name] => (None, *plural, Some(*name)),
         _ => {
             let (c, b) = status(404, "NotFound", "not found");
-            return (c, b, false);
+            return (c, b, None);
         }
     };
     let Some(spec) = specs().find(|s| {
@@ -608,7 +719,7 @@ fn respond(
                 "the server could not find the requested resource ({group}/{version} {plural})"
             ),
         );
-        return (c, b, false);
+        return (c, b, None);
     };
     if faults.missing_groups.contains(group) {
         let (c, b) = status(
@@ -616,7 +727,7 @@ fn respond(
             "NotFound",
             "the server could not find the requested resource",
         );
-        return (c, b, false);
+        return (c, b, None);
     }
     if faults.forbidden.contains(plural) {
         let (c, b) = status(
@@ -624,7 +735,7 @@ fn respond(
             "Forbidden",
             &format!("{plural} is forbidden: User \"test\" cannot list resource \"{plural}\""),
         );
-        return (c, b, false);
+        return (c, b, None);
     }
     let empty = Vec::new();
     let all = st
@@ -638,22 +749,24 @@ fn respond(
             .filter(in_ns)
             .find(|o| o["metadata"]["name"] == name)
         {
-            Some(o) => (200, o.clone(), false),
+            Some(o) => (200, o.clone(), None),
             None => {
                 let (c, b) = status(404, "NotFound", &format!("{plural} \"{name}\" not found"));
-                (c, b, false)
+                (c, b, None)
             }
         };
     }
     let wanted = label_selector(&q);
-    let items: Vec<&Value> = all
+    let items: Vec<usize> = all
         .iter()
-        .filter(in_ns)
-        .filter(|o| {
+        .enumerate()
+        .filter(|(_, o)| in_ns(o))
+        .filter(|(_, o)| {
             wanted
                 .iter()
                 .all(|(k, v)| o["metadata"]["labels"][k] == v.as_str())
         })
+        .map(|(i, _)| i)
         .collect();
     let start: usize = q
         .get("continue")
@@ -665,16 +778,12 @@ fn respond(
         .filter(|l| *l > 0)
         .unwrap_or(usize::MAX);
     let end = start.saturating_add(limit).min(items.len());
-    let page: Vec<Value> = items[start.min(end)..end]
-        .iter()
-        .map(|v| (*v).clone())
-        .collect();
+    let mut page: Vec<usize> = items[start.min(end)..end].to_vec();
     let mut meta = json!({"resourceVersion": "1"});
     if end < items.len() {
         meta["continue"] = json!(format!("o{end}"));
     }
     let token = q.get("continue").copied().unwrap_or("");
-    let mut page = page;
     if faults.endless.contains(plural) {
         // A fresh token each time, after the real items: the list never ends.
         let n: u64 = token.trim_start_matches('e').parse().unwrap_or(0);
@@ -688,12 +797,18 @@ fn respond(
         }
         meta["continue"] = json!("again");
     }
-    let list_kind = format!("{}List", spec.kind);
-    (
-        200,
-        json!({"apiVersion": if group.is_empty() { version.to_string() } else { format!("{group}/{version}") }, "kind": list_kind, "metadata": meta, "items": page}),
-        true,
-    )
+    let page = Page {
+        key: (group.to_string(), plural.to_string()),
+        items: page,
+        api_version: if group.is_empty() {
+            version.to_string()
+        } else {
+            format!("{group}/{version}")
+        },
+        kind: format!("{}List", spec.kind),
+        meta,
+    };
+    (200, Value::Null, Some(page))
 }
 
 fn discovery_groups(faults: &Faults) -> Value {

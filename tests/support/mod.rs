@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod consistency;
 pub mod helm;
 pub mod portforward;
+pub mod protobuf;
 
 use ambient_policy::explain::report::{Enforcement, Explanation, PolicyReport};
 use ambient_policy::explain::{explain, Scope};

@@ -2,8 +2,9 @@
 //! current one is decoded, and bounded against servers whose lists never end.
 
 use crate::source::kinds::KindSpec;
-use crate::source::request::{Fail, Requester};
-use serde::de::DeserializeOwned;
+use crate::source::protobuf::{self, Listed};
+use crate::source::request::{Answer, Fail, Requester};
+use bytes::Bytes;
 use serde::Deserialize;
 use std::collections::HashSet;
 
@@ -74,7 +75,7 @@ pub(super) fn what(spec: &KindSpec, ns: Option<&str>) -> String {
 }
 
 /// Lists one kind in one namespace (or all), trying the served versions in order.
-pub(super) async fn list_all<T: DeserializeOwned>(
+pub(super) async fn list_all<T: Listed>(
     r: &Requester,
     spec: &KindSpec,
     versions: &[String],
@@ -106,35 +107,62 @@ pub(super) async fn list_all<T: DeserializeOwned>(
     Err(last)
 }
 
+/// A page's items and continue token, from either encoding. The page's bytes are dropped
+/// here, before the next page is decoded.
+fn decode_page<T: Listed>(
+    protobuf: bool,
+    body: Bytes,
+) -> std::result::Result<(Vec<T>, Option<String>), String> {
+    if protobuf {
+        return T::decode_list(protobuf::unwrap_envelope(body)?);
+    }
+    let page: Page<T> =
+        serde_json::from_slice(&body).map_err(|e| format!("invalid response ({e})"))?;
+    Ok((page.items, page.metadata.cont))
+}
+
+/// The continue token of a page, found before the page is decoded.
+fn early_token(protobuf: bool, body: &Bytes) -> Option<String> {
+    if protobuf {
+        // Slices of the page, no copy: the envelope, then the list's head.
+        let raw = protobuf::unwrap_envelope(body.clone()).ok()?;
+        return protobuf::list_continue(&raw);
+    }
+    early_continue(body)
+}
+
 /// One list, page by page, the next page requested while the current one is decoded.
 /// Bounded: at most `MAX_PAGES` pages, and a continue token seen before ends it at once.
-async fn list_pages<T: DeserializeOwned>(
-    r: &Requester,
-    path: &str,
-) -> std::result::Result<Vec<T>, Fail> {
+async fn list_pages<T: Listed>(r: &Requester, path: &str) -> std::result::Result<Vec<T>, Fail> {
+    let accept = T::PROTOBUF.then_some(protobuf::ACCEPT);
     let mut items = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
-    let mut pending: Option<tokio::task::JoinHandle<std::result::Result<Vec<u8>, Fail>>> = None;
-    let mut text = r.get(&page_url(path, None)).await;
+    let mut pending: Option<tokio::task::JoinHandle<std::result::Result<Answer, Fail>>> = None;
+    let mut answer = r.get_as(&page_url(path, None), accept).await;
+    if r.verbose {
+        if let Ok(a) = &answer {
+            let encoding = if a.protobuf { "protobuf" } else { "JSON" };
+            eprintln!("debug: {path} is read as {encoding}");
+        }
+    }
     let result = loop {
-        let body = match text {
-            Ok(t) => t,
+        let (is_protobuf, body) = match answer {
+            Ok(a) => (a.protobuf, Bytes::from(a.body)),
             Err(f) => break Err(f),
         };
-        let prefetched = early_continue(&body).filter(|c| !seen.contains(c));
+        let prefetched = early_token(is_protobuf, &body).filter(|c| !seen.contains(c));
         if let Some(c) = &prefetched {
             if seen.len() + 1 < MAX_PAGES {
                 let (r, url) = (r.clone(), page_url(path, Some(c)));
-                pending = Some(tokio::spawn(async move { r.get(&url).await }));
+                pending = Some(tokio::spawn(async move { r.get_as(&url, accept).await }));
             }
         }
-        let page: Page<T> = match serde_json::from_slice(&body) {
+        let (page, cont) = match decode_page::<T>(is_protobuf, body) {
             Ok(p) => p,
-            Err(e) => break Err(Fail::Other(format!("invalid response ({e})"))),
+            Err(e) => break Err(Fail::Other(e)),
         };
-        drop(body);
-        items.extend(page.items);
-        let Some(c) = page.metadata.cont.filter(|c| !c.is_empty()) else {
+        items.extend(page);
+        let Some(c) = cont.filter(|c| !c.is_empty()) else {
             break Ok(std::mem::take(&mut items));
         };
         if seen.contains(&c) {
@@ -148,7 +176,7 @@ async fn list_pages<T: DeserializeOwned>(
             )));
         }
         seen.insert(c.clone());
-        text = match pending.take() {
+        answer = match pending.take() {
             Some(next) if prefetched.as_deref() == Some(c.as_str()) => next
                 .await
                 .unwrap_or_else(|e| Err(Fail::Other(e.to_string()))),
@@ -156,7 +184,7 @@ async fn list_pages<T: DeserializeOwned>(
                 if let Some(h) = other {
                     h.abort();
                 }
-                r.get(&page_url(path, Some(&c))).await
+                r.get_as(&page_url(path, Some(&c)), accept).await
             }
         };
     };

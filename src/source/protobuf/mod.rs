@@ -1,0 +1,135 @@
+//! The API server's protobuf encoding of the built-in kinds (issue 16): a list page decoded
+//! straight into the model's slim types. The answer is the magic `k8s\0` and a
+//! `runtime.Unknown` whose `raw` holds the list (apimachinery
+//! `pkg/runtime/serializer/protobuf`). Only the fields the model reads are declared
+//! (`meta`, `core`); the decoder skips the rest (managed fields, statuses, volumes) without
+//! copying them. Custom resources have no protobuf form and stay JSON.
+//!
+//! Pure decoding, no I/O: `source::cluster` asks for protobuf and hands each page here.
+
+mod core;
+mod meta;
+
+use crate::model::*;
+use bytes::Bytes;
+use prost::Message;
+use serde::de::DeserializeOwned;
+
+/// What a client sends to get protobuf where the server has it and JSON elsewhere (as
+/// client-go's `ContentConfig` does for built-in kinds).
+pub const ACCEPT: &str = "application/vnd.kubernetes.protobuf, application/json";
+/// The answer's `Content-Type` when it is protobuf.
+pub const CONTENT_TYPE: &str = "application/vnd.kubernetes.protobuf";
+const MAGIC: &[u8] = b"k8s\0";
+
+/// `runtime.Unknown`: the envelope around the encoded object.
+#[derive(Clone, PartialEq, Message)]
+struct Unknown {
+    #[prost(bytes = "bytes", tag = "2")]
+    raw: Bytes,
+    #[prost(string, tag = "3")]
+    content_encoding: String,
+}
+
+/// The encoded object of a protobuf answer; an error for anything else.
+pub fn unwrap_envelope(body: Bytes) -> Result<Bytes, String> {
+    let Some(rest) = body.strip_prefix(MAGIC) else {
+        return Err("not a Kubernetes protobuf answer (no k8s\\0 prefix)".into());
+    };
+    let rest = body.slice(body.len() - rest.len()..);
+    let u = Unknown::decode(rest).map_err(|e| format!("invalid protobuf envelope ({e})"))?;
+    if !u.content_encoding.is_empty() {
+        return Err(format!(
+            "protobuf answer in an unsupported encoding {:?}",
+            u.content_encoding
+        ));
+    }
+    Ok(u.raw)
+}
+
+/// The continue token of an encoded list, read from its head without decoding the items.
+pub fn list_continue(raw: &Bytes) -> Option<String> {
+    meta::ListHead::decode(raw.clone())
+        .ok()?
+        .metadata?
+        .cont
+        .filter(|c| !c.is_empty())
+}
+
+/// The message and `retryAfterSeconds` of a `metav1.Status` answer (an error answered in
+/// the negotiated encoding).
+pub fn status(body: Bytes) -> Option<(String, u64)> {
+    let s = meta::Status::decode(unwrap_envelope(body).ok()?).ok()?;
+    let retry = s.details.map_or(0, |d| d.retry_after_seconds.max(0) as u64);
+    Some((s.message, retry))
+}
+
+/// A kind as the cluster source reads it: JSON always, protobuf for the built-in kinds.
+pub trait Listed: DeserializeOwned + Send + 'static {
+    /// Whether the API server may send this kind as protobuf.
+    const PROTOBUF: bool = false;
+
+    /// The items and continue token of an encoded list page (the envelope's `raw`).
+    fn decode_list(_raw: Bytes) -> Result<(Vec<Self>, Option<String>), String> {
+        Err("this kind has no protobuf form".into())
+    }
+}
+
+/// The items of an encoded list (`metadata` = 1, `items` = 2), each decoded and turned into
+/// the model's type before the next is read: no page of intermediate messages is held.
+fn decode_items<P: Message + Default, T>(
+    mut raw: Bytes,
+    into_model: impl Fn(P) -> Result<T, String>,
+) -> Result<(Vec<T>, Option<String>), String> {
+    use prost::encoding::{decode_key, decode_varint, skip_field, DecodeContext, WireType};
+    let invalid = |e: prost::DecodeError| format!("invalid protobuf ({e})");
+    let (mut items, mut cont) = (Vec::new(), None);
+    while !raw.is_empty() {
+        let (tag, wire) = decode_key(&mut raw).map_err(invalid)?;
+        if !matches!((tag, wire), (1 | 2, WireType::LengthDelimited)) {
+            skip_field(wire, tag, &mut raw, DecodeContext::default()).map_err(invalid)?;
+            continue;
+        }
+        let len = decode_varint(&mut raw).map_err(invalid)?;
+        if len > raw.len() as u64 {
+            return Err("invalid protobuf (a field runs past the end of the answer)".into());
+        }
+        let field = raw.split_to(len as usize);
+        if tag == 1 {
+            cont = meta::ListMeta::decode(field).map_err(invalid)?.cont;
+        } else {
+            items.push(into_model(P::decode(field).map_err(invalid)?)?);
+        }
+    }
+    Ok((items, cont.filter(|c| !c.is_empty())))
+}
+
+macro_rules! protobuf_list {
+    ($($model:ty => $item:ty),*) => {$(
+        impl Listed for $model {
+            const PROTOBUF: bool = true;
+
+            fn decode_list(raw: Bytes) -> Result<(Vec<Self>, Option<String>), String> {
+                decode_items(raw, <$item>::into_model)
+            }
+        }
+    )*};
+}
+
+protobuf_list!(
+    Namespace => core::NamespacePb,
+    Pod => core::PodPb,
+    Service => core::ServicePb,
+    NetworkPolicy => core::NetworkPolicyPb
+);
+
+impl Listed for ServiceEntry {}
+impl Listed for Gateway {}
+impl Listed for GatewayClass {}
+impl Listed for AuthorizationPolicy {}
+impl Listed for PeerAuthentication {}
+impl Listed for Route {}
+impl Listed for ExtensionPolicy {}
+
+#[cfg(test)]
+mod tests;
