@@ -11,22 +11,14 @@
 //! Run: `cargo bench --bench scale` (`-- --quick` for 1k and 10k only). Needs python3.
 //! Under `cargo test` it runs once on tiny meshes, as a smoke test of itself.
 
+#[path = "support/measure.rs"]
+mod measure;
 #[path = "../tests/support/synthetic.rs"]
 mod synthetic;
 
+use measure::{load_average, median, python, Measure, RUN_CHILD};
 use std::process::Command;
 use synthetic::{Shape, Workloads};
-
-/// Times a child and reads its peak RSS and CPU time: a fresh python3 runs it, so
-/// RUSAGE_CHILDREN holds exactly that child. Prints wall seconds, peak RSS in bytes, CPU
-/// seconds (user + system).
-const RUN_CHILD: &str = "import resource,subprocess,sys,time\n\
-t=time.perf_counter()\n\
-r=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.PIPE)\n\
-dt=time.perf_counter()-t\n\
-if r.returncode!=0: sys.exit('exit %d: %s' % (r.returncode, r.stderr.decode()))\n\
-u=resource.getrusage(resource.RUSAGE_CHILDREN)\n\
-print(dt, u.ru_maxrss*1024, u.ru_utime+u.ru_stime)";
 
 /// json.load alone, timed inside the interpreter (its start-up is not counted).
 const JSON_LOAD: &str = "import json,resource,sys,time\n\
@@ -36,32 +28,6 @@ with open(sys.argv[1]) as f: json.load(f)\n\
 dt=time.perf_counter()-t\n\
 dc=time.process_time()-c\n\
 print(dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss*1024, dc)";
-
-/// (wall seconds, peak RSS bytes, CPU seconds)
-type Measure = (f64, u64, f64);
-
-fn python(args: &[&str]) -> Measure {
-    let out = Command::new("python3")
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "python3 {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let s = String::from_utf8(out.stdout).unwrap();
-    let mut it = s.split_whitespace();
-    let t: f64 = it.next().unwrap().parse().unwrap();
-    let rss: u64 = it.next().unwrap().parse().unwrap();
-    let cpu: f64 = it.next().unwrap().parse().unwrap();
-    (t, rss, cpu)
-}
-
-fn median(mut v: Vec<Measure>) -> Measure {
-    v.sort_by(|a, b| a.0.total_cmp(&b.0));
-    v[v.len() / 2]
-}
 
 struct Row {
     pods: usize,
@@ -208,12 +174,6 @@ fn report(rows: &[Row], bench: bool) {
 }
 
 /// /proc/loadavg's first three fields (empty where there is none).
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
-
 /// The smoke run checks that the plugin sees every workload of the mesh, pods or
 /// Deployments, each in the ambient mesh.
 fn check_workloads(exe: &str, path: &str, pods: usize, workloads: Workloads) {

@@ -74,7 +74,9 @@ pub enum Tls {
 }
 
 /// An object as the server sends it: JSON text, and protobuf for the built-in kinds.
-/// Encoded once at start, as the real server's watch cache keeps serialised objects.
+/// Encoded once at start: the test server's own encoders (serde_json, k8s-pb from JSON
+/// values) have other relative speeds than the real API server's, so answers cost it next
+/// to nothing and the benchmark's floors measure the client's side (transfer and framing).
 struct Encoded {
     json: Vec<u8>,
     protobuf: Option<Vec<u8>>,

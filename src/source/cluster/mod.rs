@@ -33,6 +33,7 @@ pub async fn load(
     root_override: Option<&str>,
     istio_ns: &str,
 ) -> Result<Snapshot> {
+    let started = std::time::Instant::now();
     let ctx = &conn.context;
     let r = &conn.requester;
     let all: Vec<&'static KindSpec> = KINDS.iter().collect();
@@ -152,6 +153,16 @@ pub async fn load(
     snap.incomplete
         .sort_by(|a, b| (&a.kind, &a.namespace).cmp(&(&b.kind, &b.namespace)));
     snap.normalise();
+    if r.verbose {
+        eprintln!(
+            "debug: read {} namespaces, {} pods, {} services, {} policies in {} ms",
+            snap.namespaces.len(),
+            snap.pods.len(),
+            snap.services.len(),
+            snap.authorization_policies.len(),
+            started.elapsed().as_millis()
+        );
+    }
     Ok(snap)
 }
 
