@@ -267,7 +267,13 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
             needs: vec![],
             allow_policies: vec![],
         };
-        notes.insert(0, x.reason());
+        notes.insert(
+            0,
+            format!(
+                "{}; the hops shown are those within one network",
+                x.reason()
+            ),
+        );
         notes.insert(1, x.l7(ix.mesh));
     }
     let class = client.class.source_class();

@@ -85,7 +85,7 @@ impl CrossNetwork {
     pub fn reason(&self) -> String {
         let to: Vec<String> = self.to.iter().map(|n| shown(n)).collect();
         format!(
-            "from {} to {}: the request crosses an east-west gateway (double HBONE), which this analysis does not model ({ISSUES}); the hops shown are those within one network",
+            "from {} to {}: the request crosses an east-west gateway (double HBONE), which this analysis does not model ({ISSUES})",
             shown(&self.from),
             to.join(" and ")
         )
