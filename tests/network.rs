@@ -392,3 +392,31 @@ fn one_network_is_silent() {
     let (found, _) = amb034(&i);
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+/// docs/check.md shows real output of the multi-network fixture.
+#[test]
+fn docs_show_real_output() {
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/check.md"),
+    )
+    .unwrap();
+    let o = run(&[
+        "check",
+        "-f",
+        BASE,
+        "-f",
+        "tests/fixtures/multi-network",
+        "--from",
+        "deploy/shop/curl",
+        "--to",
+        "svc/shop/legacy:8000",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(4));
+    let out = text(&o.stdout);
+    assert!(
+        page.contains(out.trim_end()),
+        "docs/check.md is out of date:\n{out}"
+    );
+}

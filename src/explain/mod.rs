@@ -271,6 +271,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
         namespace: scope.namespace.clone(),
         assumptions: {
             let mut a = assumptions::assumptions(snap, &mesh.rules);
+            a.extend(network::assumptions(&mesh));
             a.extend(input_assumptions);
             a
         },

@@ -2,7 +2,7 @@
 //! other networks, marked as not analysed with the reason and the waypoint that applies L7
 //! policy (`enforce::network`, the rule `check` applies too), and AMB034.
 
-use super::report::{Hop, PathReport};
+use super::report::{Assumption, Hop, PathReport};
 use super::Ctx;
 use crate::enforce::hops::Addressed;
 use crate::enforce::network::{between, ISSUES};
@@ -113,4 +113,39 @@ pub(super) fn findings(ctx: &mut Ctx) {
             ),
         ));
     }
+}
+
+/// The networks, among the assumptions, when the input names any: istiod's (its namespace's
+/// label) and every other one met (pods' labels read, `meshNetworks`).
+pub(super) fn assumptions(mesh: &crate::mesh::Mesh) -> Vec<Assumption> {
+    let n = &mesh.networks;
+    let all = n.all();
+    if n.local.is_empty() && all.iter().all(|x| x.is_empty()) {
+        return vec![];
+    }
+    let mut out = vec![Assumption {
+        setting: "network".into(),
+        value: if n.local.is_empty() {
+            "(default)".into()
+        } else {
+            n.local.clone()
+        },
+        source: format!(
+            "Namespace {} label topology.istio.io/network: istiod's network",
+            n.istio_namespace
+        ),
+    }];
+    let others: Vec<&str> = all.into_iter().filter(|x| *x != n.local).collect();
+    if !others.is_empty() {
+        let shown: Vec<&str> = others
+            .iter()
+            .map(|x| if x.is_empty() { "(default)" } else { x })
+            .collect();
+        out.push(Assumption {
+            setting: "otherNetworks".into(),
+            value: shown.join(", "),
+            source: "pods' topology.istio.io/network labels and the istio ConfigMap's meshNetworks: requests from them are not analysed (AMB034)".into(),
+        });
+    }
+    out
 }
