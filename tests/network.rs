@@ -4,6 +4,9 @@
 //! near miss on one network; which waypoint applies L7 policy at 1.27 and 1.28+; the matrix;
 //! explain's paths from the other networks and AMB034 with its near misses.
 
+// Table tests read best as tuples.
+#![allow(clippy::type_complexity)]
+
 mod support;
 use ambient_policy::mesh::Mesh;
 use serde_json::Value;

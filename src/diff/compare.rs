@@ -251,11 +251,13 @@ fn expand(paths: &[PathReport]) -> BTreeMap<PathKey, PathState> {
             }),
         };
         let pods: BTreeSet<&String> = std::iter::once(&p.destination).chain(&p.pods).collect();
+        // Paths from other networks are one per network (`other-network:NAME`).
+        let source = match &p.network {
+            Some(n) => format!("{}:{n}", p.source),
+            None => p.source.clone(),
+        };
         for pod in pods {
-            out.insert(
-                (pod.clone(), p.source.clone(), p.via.clone()),
-                state.clone(),
-            );
+            out.insert((pod.clone(), source.clone(), p.via.clone()), state.clone());
         }
     }
     out
@@ -404,6 +406,7 @@ mod tests {
             note: None,
             network_policy: None,
             weight: None,
+            network: None,
         }
     }
 
