@@ -10,7 +10,7 @@ use crate::findings::{self as f, Finding};
 use crate::mesh::network::shown;
 use crate::mesh::Role;
 use crate::model::resource_key;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The `source` of a path from another network.
 pub const SOURCE: &str = "other-network";
@@ -76,6 +76,19 @@ pub(super) fn findings(ctx: &mut Ctx) {
     }
     let all = networks.all();
     let root = ctx.snap.mesh.root();
+    // The networks of the workloads in scope, per namespace and in all, gathered once.
+    let mut by_ns: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut everywhere: BTreeSet<&str> = BTreeSet::new();
+    for &i in &ctx.pods {
+        if ctx.mesh.pods[i].role == Role::Workload {
+            let n = networks.of(i);
+            by_ns
+                .entry(ctx.snap.pods[i].metadata.namespace.as_str())
+                .or_default()
+                .insert(n);
+            everywhere.insert(n);
+        }
+    }
     for p in &ctx.snap.authorization_policies {
         let ns = p.metadata.namespace.as_str();
         if !(ctx.scope.ns_in(ns) || ns == root) {
@@ -83,15 +96,10 @@ pub(super) fn findings(ctx: &mut Ctx) {
         }
         // The networks of the workloads it can apply to in scope (its namespace's, or all
         // of them for a mesh-wide policy); istiod's when there are none.
-        let mut own: BTreeSet<&str> = ctx
-            .pods
-            .iter()
-            .filter(|&&i| {
-                ctx.mesh.pods[i].role == Role::Workload
-                    && (ns == root || ctx.snap.pods[i].metadata.namespace == ns)
-            })
-            .map(|&i| networks.of(i))
-            .collect();
+        let mut own = match ns == root {
+            true => everywhere.clone(),
+            false => by_ns.get(ns).cloned().unwrap_or_default(),
+        };
         if own.is_empty() {
             own.insert(networks.local.as_str());
         }

@@ -41,6 +41,8 @@ pub struct Networks {
     /// The `workload-network` row, when a pod's label or `meshNetworks` named a network other
     /// than the local one (read, or ignored).
     pub row: Option<Row>,
+    /// `all`, gathered once.
+    all: BTreeSet<String>,
 }
 
 /// `network NAME`, or Istio's unnamed default network.
@@ -113,6 +115,15 @@ impl Networks {
         if differs {
             n.row = Some(rules.workload_network_row());
         }
+        let used: BTreeSet<u16> = n.of_pod.iter().copied().collect();
+        let mut all: BTreeSet<String> = (used.iter())
+            .map(|&i| n.names[i as usize].clone())
+            .collect();
+        all.extend(n.declared.iter().cloned());
+        if all.is_empty() {
+            all.insert(n.local.clone());
+        }
+        n.all = all;
         n
     }
 
@@ -136,16 +147,7 @@ impl Networks {
     /// Every network of the mesh: the pods' and those `meshNetworks` declares (istiod's own
     /// counts when a pod is on it or nothing else is known).
     pub fn all(&self) -> BTreeSet<&str> {
-        let mut out: BTreeSet<&str> = self
-            .of_pod
-            .iter()
-            .map(|&i| self.names[i as usize].as_str())
-            .collect();
-        out.extend(self.declared.iter().map(String::as_str));
-        if out.is_empty() {
-            out.insert(self.local.as_str());
-        }
-        out
+        self.all.iter().map(String::as_str).collect()
     }
 
     /// Whether the mesh spans two or more networks.
