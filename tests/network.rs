@@ -213,6 +213,33 @@ fn check_between_networks_is_unknown_and_one_network_is_decided() {
         );
         if label == "network2" {
             assert!(n.contains("istio/istio#60806, #61092") && n.contains("east-west gateway"));
+            assert!(n.contains("the Service has no waypoint"), "{n}");
+        }
+    }
+    // An ambient client labelled network2: on 1.24 istiod reads the label (unknown); from
+    // 1.25 it puts the pod on its namespace's network, and the request is decided.
+    for (tag, code, verdict, range) in [
+        ("1.24.6", 4, "unknown", "istiod 1.24"),
+        ("1.25.0", 0, "allowed", "istiod >= 1.25"),
+    ] {
+        let docs = [
+            istiod(tag, &[]),
+            istio_ns("network1"),
+            pod(false, "network2", "10.8.1.7"),
+        ];
+        let i = input("ambient-label", &docs);
+        let (c, v) = check(&i, "pod/shop/legacy", "svc/shop/httpbin:8000");
+        assert_eq!(
+            (c, v["verdict"].as_str().unwrap()),
+            (code, verdict),
+            "{tag}: {v}"
+        );
+        if code == 4 {
+            let rows: Vec<&str> = (v["versionRules"].as_array().unwrap().iter())
+                .filter(|r| r["rule"] == "workload-network")
+                .map(|r| r["range"].as_str().unwrap())
+                .collect();
+            assert_eq!(rows, vec![range], "{tag}");
         }
     }
 }

@@ -30,6 +30,8 @@ pub struct CrossNetwork {
     pub remote_waypoint: Option<usize>,
     /// The `multi-network-waypoint` row, asked when the Service has a waypoint.
     pub row: Option<Row>,
+    /// Addressed to a Service (or ServiceEntry), not a pod IP.
+    pub by_service: bool,
 }
 
 /// The network waypoint `w` runs on: its pods', else istiod's.
@@ -77,6 +79,7 @@ pub fn between(
         source_waypoint: local_side.filter(|_| applies),
         remote_waypoint: waypoint.filter(|_| local_side.is_none()),
         row,
+        by_service: matches!(to, Addressed::Service { .. }),
     })
 }
 
@@ -96,7 +99,13 @@ impl CrossNetwork {
     pub fn l7(&self, mesh: &Mesh) -> String {
         let key = |w: usize| mesh.waypoints[w].key();
         let Some(row) = self.row else {
-            return "the destination is addressed without a Service waypoint: no waypoint applies L7 policy on either network".into();
+            return match self.by_service {
+                true => {
+                    "the Service has no waypoint: no waypoint applies L7 policy on either network"
+                }
+                false => "addressed by pod IP: no Service waypoint applies L7 policy",
+            }
+            .into();
         };
         let phrase = mesh.rules.versions_phrase(row);
         match (self.source_waypoint, self.remote_waypoint, row) {
