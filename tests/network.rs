@@ -360,6 +360,12 @@ fn explain_marks_paths_from_other_networks_and_raises_amb034() {
         .filter(|p| p["source"] == "other-network")
         .collect();
     assert!(!other.is_empty());
+    // The output holds to the contract, the new field included.
+    let schema: Value =
+        serde_json::from_str(include_str!("../schema/explanation.schema.json")).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
     for p in other {
         assert_eq!(p["network"], "network2");
         assert!(p["note"]
