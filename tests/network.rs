@@ -456,3 +456,18 @@ fn docs_show_real_output() {
         "docs/check.md is out of date:\n{out}"
     );
 }
+
+/// diff: the paths a second network adds are one per network, not analysed (never "allow").
+#[test]
+fn diff_shows_other_network_paths_as_not_analysed() {
+    let o = run(&["diff", "--base", BASE, "-f", BASE, "-f", TRAP, "-o", "json"]);
+    let v = json_of(&o);
+    let added: Vec<&Value> = (v["paths"].as_array().unwrap().iter())
+        .filter(|p| p["source"] == "other-network:network2")
+        .collect();
+    assert!(!added.is_empty(), "{v}");
+    for p in added {
+        assert_eq!(p["before"], Value::Null);
+        assert_eq!(p["after"]["verdict"], "not analysed");
+    }
+}

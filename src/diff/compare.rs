@@ -240,7 +240,11 @@ fn expand(paths: &[PathReport]) -> BTreeMap<PathKey, PathState> {
     for p in paths {
         let state = PathState {
             route: route(&p.hops),
-            verdict: verdict(&p.hops),
+            // A path from another network is not analysed (`enforce::network`).
+            verdict: match p.network {
+                Some(_) => "not analysed".into(),
+                None => verdict(&p.hops),
+            },
             network_policy: p.network_policy.as_ref().map(|g| {
                 let what = if g.verdict == "deny" {
                     "blocked"
