@@ -267,6 +267,8 @@ impl MeshSettings {
             revisions,
             ztunnel_istiod,
             revision,
+            mesh_networks,
+            cluster_id,
         } = top;
         if root_namespace != d.root_namespace {
             self.root_namespace = root_namespace;
@@ -296,6 +298,12 @@ impl MeshSettings {
         }
         if ztunnel_istiod.is_some() {
             self.ztunnel_istiod = ztunnel_istiod;
+        }
+        if mesh_networks.is_some() {
+            self.mesh_networks = mesh_networks;
+        }
+        if cluster_id.is_some() {
+            self.cluster_id = cluster_id;
         }
         if revision.is_some() {
             self.revision = revision;

@@ -97,6 +97,7 @@ pub const FEATURE_FLAGS: &[(&str, bool)] = &[
     ("ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES", false),
     ("ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY", true),
     ("PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS", false),
+    ("AMBIENT_ENABLE_MULTI_NETWORK", false),
 ];
 
 #[derive(Debug, Clone)]
@@ -118,6 +119,11 @@ pub struct MeshSettings {
     pub ztunnel_istiod: Option<Setting<(String, String)>>,
     /// The revision whose configuration ztunnel receives, when known.
     pub revision: Option<Setting<String>>,
+    /// `meshNetworks` of the `istio` ConfigMap, when it declares networks.
+    pub mesh_networks: Option<Setting<crate::model::MeshNetworks>>,
+    /// istiod's `CLUSTER_ID` env (its registry's name for `meshNetworks` `fromRegistry`;
+    /// `Kubernetes` when unset, `pilot/pkg/features`' default).
+    pub cluster_id: Option<Setting<String>>,
 }
 
 impl Default for MeshSettings {
@@ -137,6 +143,8 @@ impl Default for MeshSettings {
             revisions: Vec::new(),
             ztunnel_istiod: None,
             revision: None,
+            mesh_networks: None,
+            cluster_id: None,
         }
     }
 }
@@ -165,6 +173,9 @@ impl MeshSettings {
             }
             self.istio_version = Some(Setting::new(image_version(&c.image), &source));
             for e in &c.env {
+                if let (true, Some(v)) = (e.name == "CLUSTER_ID", &e.value) {
+                    self.cluster_id = Some(Setting::new(v.clone(), &source));
+                }
                 if let (Some(s), Some(v)) = (self.features.get_mut(&e.name), &e.value) {
                     // istiod parses booleans with strconv.ParseBool.
                     if let Some(b) = parse_bool(v) {
@@ -203,6 +214,17 @@ impl MeshSettings {
         if let Some(v) = &mc.service_entry_visibility {
             self.service_entry_visibility = Some(Setting::new(v.clone(), source));
         }
+    }
+
+    /// Applies `data.meshNetworks` of the `istio` ConfigMap (YAML); an empty `networks` (the
+    /// Helm chart's default) leaves it unset. `Err`: the text is not MeshNetworks.
+    pub fn apply_mesh_networks(&mut self, yaml: &str, source: &str) -> Result<(), String> {
+        let mn: crate::model::MeshNetworks =
+            serde_saphyr::from_str(yaml).map_err(|e| e.to_string())?;
+        if !mn.networks.is_empty() {
+            self.mesh_networks = Some(Setting::new(mn, source));
+        }
+        Ok(())
     }
 }
 

@@ -119,7 +119,8 @@ fn sources(ix: &Index, ask: &Ask) -> Result<Vec<(SourceRow, Client)>> {
             }
             None => String::new(),
         };
-        format!("{:?}|{:?}|{cni}", c.class, c.identity)
+        let network = c.pod.map_or("", |p| mesh.networks.of(p));
+        format!("{:?}|{:?}|{cni}|{network}", c.class, c.identity)
     };
     let mut add = |rows: &mut Vec<(SourceRow, Client)>, label: String, mut c: Client| {
         c.ip = None;
@@ -222,7 +223,11 @@ fn dest_key(ix: &Index, t: &Target) -> String {
         Some(w) => ix.chain_policies(w, chain),
         None => vec![],
     };
-    let mut sigs: Vec<&str> = t.endpoints.iter().map(|&d| ix.signature(d)).collect();
+    let mut sigs: Vec<(&str, &str)> = t
+        .endpoints
+        .iter()
+        .map(|&d| (ix.signature(d), ix.mesh.networks.of(d)))
+        .collect();
     sigs.sort();
     sigs.dedup();
     format!(

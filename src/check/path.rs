@@ -206,7 +206,10 @@ fn decide(
     let mut seen_sig: Vec<String> = Vec::new();
     for e in &endpoints {
         // Replicas enforced alike give the same answer: evaluate each distinct pod once.
-        let sig = e.map(|d| ix.signature(d).to_string()).unwrap_or_default();
+        // Replicas on different networks differ (`enforce::network`).
+        let sig = e
+            .map(|d| format!("{}|{}", ix.signature(d), ix.mesh.networks.of(d)))
+            .unwrap_or_default();
         if seen_sig.contains(&sig) {
             continue;
         }
@@ -252,7 +255,27 @@ fn decide(
 /// Checks one request through the primary waypoint, and through the canary waypoint that
 /// takes a share of the requests when the Service has one (`canary`, said in a note).
 pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckReport {
-    let (hops, mut notes, v, by) = decide(ix, client, target, q, false);
+    let (hops, mut notes, mut v, mut by) = decide(ix, client, target, q, false);
+    let cross = cross_network(ix, client, target);
+    if let Some(x) = &cross {
+        // Never allowed or denied: the path through the east-west gateway is not modelled.
+        v = Verdict::Unknown;
+        by = DecidedBy {
+            hop: None,
+            policy: None,
+            reason: "cross-network".into(),
+            needs: vec![],
+            allow_policies: vec![],
+        };
+        notes.insert(
+            0,
+            format!(
+                "{}; the hops shown are those within one network",
+                x.reason()
+            ),
+        );
+        notes.insert(1, x.l7(ix.mesh));
+    }
     let class = client.class.source_class();
     let canary = hops::canary_route(ix.mesh, target.addressed, class).map(|(r, weight)| {
         let (chops, _, cv, cby) = decide(ix, client, target, q, true);
@@ -288,7 +311,11 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
         .chain(&target.assumption)
         .cloned()
         .collect();
-    let hop_rows: Vec<Row> = hops.iter().flat_map(|h| h.rows.iter().copied()).collect();
+    let mut hop_rows: Vec<Row> = hops.iter().flat_map(|h| h.rows.iter().copied()).collect();
+    if let Some(x) = &cross {
+        hop_rows.extend(x.row);
+        hop_rows.extend(ix.mesh.networks.row);
+    }
     let hops: Vec<HopReport> = hops.into_iter().map(|h| h.report).collect();
     let version_rules = version_notes(ix, target, &hops, hop_rows, &mut notes);
     CheckReport {
@@ -468,4 +495,21 @@ fn version_notes(
     rows.sort_unstable();
     rows.dedup();
     rows.into_iter().map(|r| *r.info()).collect()
+}
+
+/// The request between two networks, when the client and some endpoint are on different
+/// ones (`enforce::network`). A client that is no pod of the input (an ingress gateway
+/// without pods, a service account, outside the mesh) counts as on istiod's network.
+fn cross_network(
+    ix: &Index,
+    client: &Client,
+    target: &Target,
+) -> Option<crate::enforce::network::CrossNetwork> {
+    let mesh = ix.mesh;
+    let from = match (client.pod, client.class) {
+        (Some(p), _) => mesh.networks.of(p),
+        (None, ClientClass::Ingress(Some(g))) => crate::enforce::network::waypoint_network(mesh, g),
+        _ => mesh.networks.local.as_str(),
+    };
+    crate::enforce::network::between(mesh, from, &target.endpoints, target.addressed)
 }

@@ -440,7 +440,8 @@ mod tests {
                 "AMB001,AMB030",
                 "AMB001,AMB031",
                 "AMB001,AMB032",
-                "AMB001,AMB033"
+                "AMB001,AMB033",
+                "AMB001,AMB034"
             ]
         );
         let (v, _) = values_of(&["explain", "--findings"], "");

@@ -240,7 +240,11 @@ fn expand(paths: &[PathReport]) -> BTreeMap<PathKey, PathState> {
     for p in paths {
         let state = PathState {
             route: route(&p.hops),
-            verdict: verdict(&p.hops),
+            // A path from another network is not analysed (`enforce::network`).
+            verdict: match p.network {
+                Some(_) => "not analysed".into(),
+                None => verdict(&p.hops),
+            },
             network_policy: p.network_policy.as_ref().map(|g| {
                 let what = if g.verdict == "deny" {
                     "blocked"
@@ -251,11 +255,13 @@ fn expand(paths: &[PathReport]) -> BTreeMap<PathKey, PathState> {
             }),
         };
         let pods: BTreeSet<&String> = std::iter::once(&p.destination).chain(&p.pods).collect();
+        // Paths from other networks are one per network (`other-network:NAME`).
+        let source = match &p.network {
+            Some(n) => format!("{}:{n}", p.source),
+            None => p.source.clone(),
+        };
         for pod in pods {
-            out.insert(
-                (pod.clone(), p.source.clone(), p.via.clone()),
-                state.clone(),
-            );
+            out.insert((pod.clone(), source.clone(), p.via.clone()), state.clone());
         }
     }
     out
@@ -404,6 +410,7 @@ mod tests {
             note: None,
             network_policy: None,
             weight: None,
+            network: None,
         }
     }
 

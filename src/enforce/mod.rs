@@ -11,6 +11,7 @@ pub mod hops;
 pub mod index;
 pub mod layered;
 pub mod netpol;
+pub mod network;
 pub mod peerauth;
 pub mod ztunnel;
 

@@ -13,6 +13,7 @@ mod extensions;
 mod identity;
 mod inventory;
 mod netpol;
+mod network;
 mod paths;
 mod peer;
 pub mod report;
@@ -252,6 +253,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     let input_assumptions = assumptions::input_state(&mut ctx);
     assumptions::version_skew(&mut ctx);
     assumptions::host_network_eligible(&mut ctx);
+    network::findings(&mut ctx);
     custom::findings(&mut ctx);
     let mut chains = paths::ChainNames::default();
     let paths = paths::build(&ctx, &mut chains);
@@ -269,6 +271,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
         namespace: scope.namespace.clone(),
         assumptions: {
             let mut a = assumptions::assumptions(snap, &mesh.rules);
+            a.extend(network::assumptions(&mesh));
             a.extend(input_assumptions);
             a
         },

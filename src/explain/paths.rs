@@ -159,10 +159,11 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
         // that front the pod, which give it its paths.
         let info = &mesh.pods[d];
         let sig = format!(
-            "{}|{:?}|{:?}",
+            "{}|{:?}|{:?}|{}",
             ctx.ix.signature(d),
             info.services,
-            info.service_entries
+            info.service_entries,
+            mesh.networks.of(d)
         );
         match index.get(&sig) {
             Some(&g) => groups[g].1.push(d),
@@ -193,6 +194,7 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
             note,
             network_policy: gate,
             weight: None,
+            network: None,
         };
         let not_in_mesh = (info.dataplane == Dataplane::None).then(|| {
             format!(
@@ -337,6 +339,7 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
             false,
         );
         out.push(path("out-of-mesh", None, hops, not_in_mesh));
+        out.extend(super::network::paths(ctx, d, &dest, &pods, &fronts));
     }
     out
 }

@@ -214,6 +214,10 @@ pub struct PathReport {
     /// them with the primary: one path through each.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<u32>,
+    /// The clients' network, for a path from another network than the destination's
+    /// (`source: other-network`), which is not analysed ("" is Istio's unnamed default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
 }
 
 /// The NetworkPolicy gate of a path, when it is not simply open.

@@ -3,6 +3,7 @@
 
 pub mod canary;
 pub mod enrollment;
+pub mod network;
 pub mod waypoint;
 
 pub use canary::{Canary, CanaryError, CanaryRequest};
@@ -32,6 +33,7 @@ pub fn rules(m: &MeshSettings) -> Rules {
     )
     .with_revision(m.ztunnel_revision().map(str::to_string))
     .with_multiple_custom_providers(m.feature("PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS"))
+    .with_multi_network(m.feature("AMBIENT_ENABLE_MULTI_NETWORK"))
 }
 
 /// `meshConfig.serviceEntryVisibility` (1.31+, `fetchWaypointForService`): a ServiceEntry whose
@@ -113,6 +115,8 @@ pub struct Mesh<'a> {
     pub waypoints: Vec<Waypoint>,
     pub services: Vec<ServiceInfo>,
     pub service_entries: Vec<ServiceInfo>,
+    /// The network of every pod, and istiod's (`network`).
+    pub networks: network::Networks,
     /// `Pod/ns/name` (or `Deployment/ns/name`, ...) of every workload, formatted once.
     pub pod_keys: Vec<String>,
     /// Per waypoint: its first pod in the input, for `waypoint_pod`.
@@ -365,7 +369,9 @@ impl<'a> Mesh<'a> {
                 waypoint_pods[w].get_or_insert(i);
             }
         }
+        let networks = network::Networks::build(snap, &pods, &rules);
         Mesh {
+            networks,
             rules,
             snap,
             waypoint_pods,

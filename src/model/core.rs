@@ -208,6 +208,32 @@ pub struct MeshConfig {
     pub service_entry_visibility: Option<ServiceEntryVisibility>,
 }
 
+/// `meshNetworks` of the `istio` ConfigMap (MeshNetworks, `mesh/v1alpha1/network.proto`):
+/// the networks of the mesh and which endpoints belong to each. Only `endpoints` is read;
+/// the gateways are not modelled.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct MeshNetworks {
+    #[serde(default, deserialize_with = "null_default")]
+    pub networks: std::collections::BTreeMap<String, MeshNetwork>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct MeshNetwork {
+    #[serde(default, deserialize_with = "null_default")]
+    pub endpoints: Vec<NetworkEndpoints>,
+}
+
+/// One of `fromCidr` (endpoints whose IP it holds) or `fromRegistry` (every endpoint of the
+/// registry, a cluster ID).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkEndpoints {
+    #[serde(default)]
+    pub from_cidr: Option<String>,
+    #[serde(default)]
+    pub from_registry: Option<String>,
+}
+
 /// `meshConfig.serviceEntryVisibility`: the visibility of ServiceEntries by their namespace's
 /// labels.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

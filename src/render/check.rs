@@ -69,6 +69,9 @@ pub fn because(r: &DecidedBy, hops: &[HopReport]) -> String {
         ),
         "no-policy-denies" => ": no policy on the path denies it".into(),
         "endpoints-differ" => ": the endpoint pods are enforced differently (see below)".into(),
+        "cross-network" => {
+            ": the source and the destination are on different networks (see the notes)".into()
+        }
         _ => format!("{}: it depends on {}", at(r.hop), r.needs.join(", ")),
     }
 }

@@ -8,6 +8,8 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
+mod network;
+
 /// One row: a behaviour in a version range, and where it is defined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RuleRow {
@@ -115,6 +117,21 @@ rows! {
     CustomAuditNotSent: "custom-audit-at-ztunnel", "all",
         "CUSTOM and AUDIT policies are never sent to ztunnel (ZtunnelAccepted=False)",
         "AMB/authorization.go (\"ztunnel does not support the %s action\")";
+    NetworkFromPodLabel: "workload-network", "istiod 1.24",
+        "a pod is on the network of its topology.istio.io/network label, else of istiod's namespace's label, else the meshNetworks network of istiod's registry (fromRegistry: CLUSTER_ID) or of a fromCidr holding its IP",
+        "Controller.Network in pilot/pkg/serviceregistry/kube/controller/controller.go and its call in AMB/workloads.go (a.Network(p.Status.PodIP, p.Labels)) at 1.24.0";
+    NetworkFromSystemNamespace: "workload-network", "istiod >= 1.25",
+        "ambient and plain pods are on the network of istiod's namespace's topology.istio.io/network label, whatever their own label; a sidecar's endpoint keeps the 1.24 reading (its label, that namespace's, meshNetworks)",
+        "SystemNamespaceNetwork in AMB/networks.go at 1.25.0; LocalSystemNamespaceNetwork and podWorkloadBuilder (networkGetter) at 1.28.0; Controller.Network for sidecar endpoints";
+    MultiNetworkWaypointNone: "multi-network-waypoint", "istiod < 1.28",
+        "waypoints do not route to another network: which waypoint applies L7 policy to a request between networks is not modelled",
+        "istio/istio#57963 (routing to remote networks, 1.28 backport #58092)";
+    MultiNetworkWaypointOff: "multi-network-waypoint", "istiod >= 1.28, AMBIENT_ENABLE_MULTI_NETWORK off",
+        "ambient multi-network is off (the default): waypoints keep requests on their own network",
+        "EnableAmbientMultiNetwork and EnableAmbientWaypointMultiNetwork in pilot/pkg/features/ambient.go at 1.28.0";
+    MultiNetworkWaypoint: "multi-network-waypoint", "istiod >= 1.28, AMBIENT_ENABLE_MULTI_NETWORK on",
+        "for a destination on another network, the source-side waypoint of the Service applies its L7 policy and marks the request (istio-l7-policies-applied); the east-west gateway then skips the remote waypoint (AMBIENT_ENABLE_MULTI_NETWORK_WAYPOINT, on by default)",
+        "istio/istio#57537, #57963 (backport #58092), #58065 (backport #58107); RequestSourceFilter in pilot/pkg/xds/filters/filters.go and pilot/pkg/features/ambient.go at 1.28.0";
 }
 
 impl Row {
@@ -170,6 +187,8 @@ pub struct Rules {
     revision: Option<String>,
     /// PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS.
     multiple_custom_flag: bool,
+    /// AMBIENT_ENABLE_MULTI_NETWORK (`network`).
+    multi_network_flag: bool,
     used: Mutex<BTreeSet<Row>>,
 }
 
@@ -188,6 +207,7 @@ impl Rules {
             layered_flag,
             revision: None,
             multiple_custom_flag: false,
+            multi_network_flag: false,
             used: Mutex::new(BTreeSet::new()),
         }
     }

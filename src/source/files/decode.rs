@@ -235,7 +235,9 @@ impl Doc<'_> {
                 if cm.metadata.namespace.is_empty() {
                     cm.metadata.namespace = ns;
                 }
-                if cm.metadata.name == "istio" && cm.data.contains_key("mesh") {
+                if cm.metadata.name == "istio"
+                    && (cm.data.contains_key("mesh") || cm.data.contains_key("meshNetworks"))
+                {
                     self.configmaps.push((self.file.to_string(), cm));
                 } else {
                     self.skip("ConfigMap");

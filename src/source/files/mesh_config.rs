@@ -56,6 +56,17 @@ pub(super) fn apply(
             });
             continue;
         }
+        if let Some(networks) = cm.data.get("meshNetworks") {
+            let source = format!("ConfigMap {ns}/istio");
+            snap.mesh
+                .apply_mesh_networks(networks, &source)
+                .map_err(|e| {
+                    Error::Input(format!(
+                        "{file}: ConfigMap {ns}/istio: data.meshNetworks is not valid MeshNetworks YAML: {}",
+                        one_line(&e)
+                    ))
+                })?;
+        }
         if let Some(mesh) = cm.data.get("mesh") {
             let mc: MeshConfig = serde_saphyr::from_str(mesh).map_err(|e| {
                 Error::Input(format!(

@@ -1,0 +1,473 @@
+//! Multi-network meshes (`topology.istio.io/network`, `meshNetworks`; rows `workload-network`
+//! and `multi-network-waypoint`, AMB034): the network istiod puts each pod on, by release and
+//! dataplane; check's verdict between networks (unknown, never allowed or denied) and its
+//! near miss on one network; which waypoint applies L7 policy at 1.27 and 1.28+; the matrix;
+//! explain's paths from the other networks and AMB034 with its near misses.
+
+// Table tests read best as tuples.
+#![allow(clippy::type_complexity)]
+
+mod support;
+use ambient_policy::mesh::Mesh;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use support::cluster::{scratch, text, EXE};
+
+const BASE: &str = "tests/scenarios/traps/base";
+const TRAP: &str = "tests/scenarios/traps/AMB034-multi-network.yaml";
+
+fn run(args: &[&str]) -> Output {
+    Command::new(EXE)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn json_of(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)))
+}
+
+/// istiod's Deployment as Helm renders it (trimmed), at this tag, with more env.
+fn istiod(tag: &str, env: &[(&str, &str)]) -> String {
+    support::helm::istio(&format!("docker.io/istio/pilot:{tag}"), None, env)
+}
+
+/// istiod's namespace with this network label (none for "").
+fn istio_ns(network: &str) -> String {
+    let labels = match network {
+        "" => "{}".to_string(),
+        n => format!("{{topology.istio.io/network: {n}}}"),
+    };
+    format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: istio-system\n  labels: {labels}\n"
+    )
+}
+
+/// The `istio` ConfigMap with `meshNetworks` (`(network, fromRegistry or fromCidr)`).
+fn mesh_networks(nets: &[(&str, &str)]) -> String {
+    let mut s = String::from(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-system\ndata:\n  mesh: |-\n    trustDomain: cluster.local\n  meshNetworks: |-\n    networks:\n",
+    );
+    for (name, from) in nets {
+        let ep = if from.contains('/') {
+            format!("fromCidr: {from}")
+        } else {
+            format!("fromRegistry: {from}")
+        };
+        s.push_str(&format!(
+            "      {name}:\n        endpoints:\n        - {ep}\n"
+        ));
+    }
+    s
+}
+
+/// A live pod `legacy` in shop, with a sidecar or in ambient, labelled with a network (none
+/// for ""), at this IP; as `kubectl get pod -o yaml` prints it (trimmed).
+fn pod(sidecar: bool, network: &str, ip: &str) -> String {
+    let mut labels = String::from("app: legacy");
+    if sidecar {
+        labels.push_str(", sidecar.istio.io/inject: \"true\", security.istio.io/tlsMode: istio");
+    }
+    if !network.is_empty() {
+        labels.push_str(&format!(", topology.istio.io/network: {network}"));
+    }
+    let ann = if sidecar {
+        "\n  annotations: {sidecar.istio.io/status: '{\"containers\":[\"istio-proxy\"]}'}"
+    } else {
+        ""
+    };
+    format!(
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: legacy
+  namespace: shop
+  labels: {{{labels}}}{ann}
+spec:
+  serviceAccountName: legacy
+  containers:
+  - {{name: legacy, image: curlimages/curl}}
+status: {{phase: Running, podIP: {ip}}}
+"
+    )
+}
+
+/// Service `legacy` in shop, bound to shop's waypoint or not.
+fn service(waypoint: bool) -> String {
+    let labels = if waypoint {
+        "{istio.io/use-waypoint: waypoint}"
+    } else {
+        "{}"
+    };
+    format!(
+        "apiVersion: v1
+kind: Service
+metadata:
+  name: legacy
+  namespace: shop
+  labels: {labels}
+spec:
+  ports:
+  - {{name: http, port: 8000, targetPort: 8080}}
+  selector: {{app: legacy}}
+"
+    )
+}
+
+/// The documents written to a scratch file, with the base: the `-f` arguments.
+fn input(name: &str, docs: &[String]) -> Vec<String> {
+    let dir: PathBuf = scratch(&format!("network-{name}"));
+    let f = dir.join("input.yaml");
+    std::fs::write(&f, docs.join("---\n")).unwrap();
+    vec![
+        "-f".into(),
+        BASE.into(),
+        "-f".into(),
+        f.display().to_string(),
+    ]
+}
+
+fn args<'a>(head: &[&'a str], input: &'a [String], tail: &[&'a str]) -> Vec<&'a str> {
+    let mut a = head.to_vec();
+    a.extend(input.iter().map(String::as_str));
+    a.extend_from_slice(tail);
+    a
+}
+
+/// istiod's network choice for pod shop/legacy, one line per case.
+#[test]
+fn the_network_of_a_pod_by_release_and_dataplane() {
+    #[rustfmt::skip]
+    let cases: &[(&str, &str, &[(&str, &str)], bool, &str, &str, &str)] = &[
+        // (case, istiod, istiod env, sidecar, pod label, istio-system label, network)
+        ("1.24: the pod's label first", "1.24.6", &[], false, "net-pod", "net-ns", "net-pod"),
+        ("1.24: else istiod's namespace's", "1.24.6", &[], false, "", "net-ns", "net-ns"),
+        ("1.25+: ambient pods take istiod's namespace's, whatever their label", "1.25.0", &[], false, "net-pod", "net-ns", "net-ns"),
+        ("1.28: the same", "1.28.0", &[], false, "net-pod", "", ""),
+        ("1.28: a sidecar's label still counts", "1.28.0", &[], true, "net-pod", "net-ns", "net-pod"),
+        ("1.24: meshNetworks fromRegistry names istiod's CLUSTER_ID", "1.24.6", &[("CLUSTER_ID", "east")], false, "", "", "from-registry"),
+        ("1.24: else fromCidr holding the pod's IP", "1.24.6", &[], false, "", "", "from-cidr"),
+    ];
+    for (case, tag, env, sidecar, label, ns_label, want) in cases {
+        let docs = [
+            istiod(tag, env),
+            istio_ns(ns_label),
+            mesh_networks(&[("from-registry", "east"), ("from-cidr", "10.8.0.0/16")]),
+            pod(*sidecar, label, "10.8.1.7"),
+        ];
+        let a = input("resolve", &docs);
+        let files: Vec<String> = a.iter().filter(|x| *x != "-f").cloned().collect();
+        let snap = ambient_policy::source::files::load(&files, "default").expect("loads");
+        let mesh = Mesh::build(&snap);
+        let p = (snap.pods.iter())
+            .position(|p| p.metadata.name == "legacy")
+            .unwrap();
+        assert_eq!(mesh.networks.of(p), *want, "{case}");
+    }
+}
+
+fn check(input: &[String], from: &str, to: &str) -> (i32, Value) {
+    let o = run(&args(
+        &["check", "--from", from, "--to", to, "-o", "json"],
+        input,
+        &[],
+    ));
+    (o.status.code().unwrap(), json_of(&o))
+}
+
+fn notes(v: &Value) -> String {
+    (v["notes"].as_array().unwrap().iter())
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A sidecar client injected for network2 calls httpbin on network1: unknown (exit 4),
+/// whatever its hops decide; injected for network1, the same request is allowed.
+#[test]
+fn check_between_networks_is_unknown_and_one_network_is_decided() {
+    for (label, code, verdict, reason) in [
+        ("network2", 4, "unknown", "cross-network"),
+        ("network1", 0, "allowed", "no-policy-denies"),
+    ] {
+        let docs = [
+            istiod("1.28.0", &[("AMBIENT_ENABLE_MULTI_NETWORK", "true")]),
+            istio_ns("network1"),
+            pod(true, label, "10.8.1.7"),
+        ];
+        let i = input("check", &docs);
+        let (c, v) = check(&i, "pod/shop/legacy", "svc/shop/httpbin:8000");
+        assert_eq!(
+            (c, v["verdict"].as_str().unwrap()),
+            (code, verdict),
+            "{label}: {v}"
+        );
+        assert_eq!(v["decidedBy"]["reason"], reason, "{label}");
+        let n = notes(&v);
+        assert_eq!(
+            n.contains("from network network2 to network network1"),
+            label == "network2",
+            "{n}"
+        );
+        if label == "network2" {
+            assert!(n.contains("istio/istio#60806, #61092") && n.contains("east-west gateway"));
+            assert!(n.contains("the Service has no waypoint"), "{n}");
+        }
+    }
+    // An ambient client labelled network2: on 1.24 istiod reads the label (unknown); from
+    // 1.25 it puts the pod on its namespace's network, and the request is decided.
+    for (tag, code, verdict, range) in [
+        ("1.24.6", 4, "unknown", "istiod 1.24"),
+        ("1.25.0", 0, "allowed", "istiod >= 1.25"),
+    ] {
+        let docs = [
+            istiod(tag, &[]),
+            istio_ns("network1"),
+            pod(false, "network2", "10.8.1.7"),
+        ];
+        let i = input("ambient-label", &docs);
+        let (c, v) = check(&i, "pod/shop/legacy", "svc/shop/httpbin:8000");
+        assert_eq!(
+            (c, v["verdict"].as_str().unwrap()),
+            (code, verdict),
+            "{tag}: {v}"
+        );
+        if code == 4 {
+            let rows: Vec<&str> = (v["versionRules"].as_array().unwrap().iter())
+                .filter(|r| r["rule"] == "workload-network")
+                .map(|r| r["range"].as_str().unwrap())
+                .collect();
+            assert_eq!(rows, vec![range], "{tag}");
+        }
+    }
+}
+
+/// An ambient client on network1 calls Service legacy (bound to shop's waypoint on network1)
+/// whose sidecar endpoint is on network2: which waypoint applies L7 policy, by release.
+#[test]
+fn source_side_waypoint_from_1_28_with_multi_network() {
+    #[rustfmt::skip]
+    let cases: &[(&str, &str, &str, &str)] = &[
+        // (istiod, AMBIENT_ENABLE_MULTI_NETWORK, note says, row range)
+        ("1.27.9", "true", "waypoints do not route to another network", "istiod < 1.28"),
+        ("1.28.0", "false", "AMBIENT_ENABLE_MULTI_NETWORK is off", "istiod >= 1.28, AMBIENT_ENABLE_MULTI_NETWORK off"),
+        ("1.28.0", "true", "the source-side waypoint shop/waypoint applies the Service's L7 policy", "istiod >= 1.28, AMBIENT_ENABLE_MULTI_NETWORK on"),
+        ("1.31.0", "true", "the source-side waypoint shop/waypoint applies the Service's L7 policy", "istiod >= 1.28, AMBIENT_ENABLE_MULTI_NETWORK on"),
+    ];
+    for (tag, flag, says, range) in cases {
+        let docs = [
+            istiod(tag, &[("AMBIENT_ENABLE_MULTI_NETWORK", flag)]),
+            istio_ns("network1"),
+            pod(true, "network2", "10.8.1.7"),
+            service(true),
+        ];
+        let i = input("waypoint", &docs);
+        let (c, v) = check(&i, "deploy/shop/curl", "svc/shop/legacy:8000");
+        assert_eq!((c, v["verdict"].as_str().unwrap()), (4, "unknown"), "{tag}");
+        let n = notes(&v);
+        assert!(n.contains(says), "{tag} {flag}: {n}");
+        let rows: Vec<&str> = (v["versionRules"].as_array().unwrap().iter())
+            .filter(|r| r["rule"] == "multi-network-waypoint")
+            .map(|r| r["range"].as_str().unwrap())
+            .collect();
+        assert_eq!(rows, vec![*range], "{tag} {flag}");
+    }
+    // The waypoint on the destination's network: the east-west gateway sends the request
+    // through it (a client on network2, the Service's waypoint and endpoint on network1).
+    let docs = [
+        istiod("1.28.0", &[("AMBIENT_ENABLE_MULTI_NETWORK", "true")]),
+        istio_ns("network1"),
+        pod(true, "network2", "10.8.1.7"),
+        service(true)
+            .replace("app: legacy", "app: httpbin")
+            .replace("legacy", "httpbin-l7"),
+    ];
+    let i = input("remote-waypoint", &docs);
+    let (_, v) = check(&i, "pod/shop/legacy", "svc/shop/httpbin-l7:8000");
+    assert!(
+        notes(&v).contains("the Service's waypoint shop/waypoint is on network network1"),
+        "{}",
+        notes(&v)
+    );
+}
+
+/// The matrix: the network2 client's cells are unknown, curl's (network1) are decided.
+#[test]
+fn matrix_keeps_clients_of_each_network_apart() {
+    let docs = [
+        istiod("1.28.0", &[]),
+        istio_ns("network1"),
+        pod(true, "network2", "10.8.1.7"),
+    ];
+    let i = input("matrix", &docs);
+    let o = run(&args(&["check", "-n", "shop", "-o", "json"], &i, &[]));
+    let v = json_of(&o);
+    let cell = |src: &str, dst: &str| {
+        (v["cells"].as_array().unwrap().iter())
+            .find(|c| c["source"] == src && c["destination"] == dst)
+            .unwrap_or_else(|| panic!("{src} -> {dst}: {v}"))
+            .clone()
+    };
+    let remote = cell("pod/shop/legacy", "svc/shop/httpbin:8000");
+    assert_eq!(
+        (remote["verdict"].as_str(), remote["reason"].as_str()),
+        (Some("unknown"), Some("cross-network"))
+    );
+    assert_eq!(
+        cell("deploy/shop/curl", "svc/shop/httpbin:8000")["verdict"],
+        "allowed"
+    );
+}
+
+fn amb034(input: &[String]) -> (Vec<String>, Value) {
+    let o = run(&args(&["explain", "-o", "json"], input, &[]));
+    let v = json_of(&o);
+    let found = (v["findings"].as_array().unwrap().iter())
+        .filter(|f| f["code"] == "AMB034")
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["resource"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    (found, v)
+}
+
+/// The trap: two networks in meshNetworks; AMB034 on the policy and one `other-network` path
+/// per destination address, not analysed.
+#[test]
+fn explain_marks_paths_from_other_networks_and_raises_amb034() {
+    let o = run(&["explain", "-f", BASE, "-f", TRAP, "-o", "json"]);
+    let v = json_of(&o);
+    let f: Vec<&Value> = (v["findings"].as_array().unwrap().iter())
+        .filter(|f| f["code"] == "AMB034")
+        .collect();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(
+        f[0]["resource"],
+        "AuthorizationPolicy/shop/httpbin-from-curl"
+    );
+    assert_eq!(f[0]["severity"], "warning");
+    assert!(f[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("requests from network network2"));
+    let other: Vec<&Value> = (v["paths"].as_array().unwrap().iter())
+        .filter(|p| p["source"] == "other-network")
+        .collect();
+    assert!(!other.is_empty());
+    // The output holds to the contract, the new field included.
+    let schema: Value =
+        serde_json::from_str(include_str!("../schema/explanation.schema.json")).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    for p in other {
+        assert_eq!(p["network"], "network2");
+        assert!(p["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("not analysed: from network network2"));
+        assert_eq!(p["hops"][1]["component"], "east-west-gateway");
+    }
+}
+
+/// Near misses: one network everywhere (meshNetworks naming istiod's own, a pod labelled
+/// with it, a sidecar labelled with it): no AMB034, no other-network path.
+#[test]
+fn one_network_is_silent() {
+    let policy =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(TRAP))
+            .unwrap();
+    let policy = policy.split("---\n").last().unwrap().to_string();
+    for (case, docs) in [
+        (
+            "meshNetworks names istiod's network only",
+            vec![
+                istio_ns("network1"),
+                mesh_networks(&[("network1", "cluster1")]),
+            ],
+        ),
+        (
+            "a sidecar labelled with istiod's network",
+            vec![istio_ns("network1"), pod(true, "network1", "10.8.1.7")],
+        ),
+        (
+            "1.28: an ambient pod's other label is not read",
+            vec![
+                istiod("1.28.0", &[]),
+                istio_ns("network1"),
+                pod(false, "network2", "10.8.1.7"),
+            ],
+        ),
+        ("no network anywhere", vec![pod(true, "", "10.8.1.7")]),
+    ] {
+        let mut docs = docs;
+        docs.push(policy.clone());
+        let i = input("near-miss", &docs);
+        let (found, v) = amb034(&i);
+        assert!(found.is_empty(), "{case}: {found:?}");
+        assert!(
+            !(v["paths"].as_array().unwrap().iter()).any(|p| p["source"] == "other-network"),
+            "{case}"
+        );
+    }
+    // The same sidecar labelled network2 makes two networks: AMB034.
+    let i = input(
+        "two",
+        &[
+            istio_ns("network1"),
+            pod(true, "network2", "10.8.1.7"),
+            policy,
+        ],
+    );
+    let (found, _) = amb034(&i);
+    assert_eq!(found.len(), 1, "{found:?}");
+}
+
+/// docs/check.md shows real output of the multi-network fixture.
+#[test]
+fn docs_show_real_output() {
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/check.md"),
+    )
+    .unwrap();
+    let o = run(&[
+        "check",
+        "-f",
+        BASE,
+        "-f",
+        "tests/fixtures/multi-network",
+        "--from",
+        "deploy/shop/curl",
+        "--to",
+        "svc/shop/legacy:8000",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(4));
+    let out = text(&o.stdout);
+    assert!(
+        page.contains(out.trim_end()),
+        "docs/check.md is out of date:\n{out}"
+    );
+}
+
+/// diff: the paths a second network adds are one per network, not analysed (never "allow").
+#[test]
+fn diff_shows_other_network_paths_as_not_analysed() {
+    let o = run(&["diff", "--base", BASE, "-f", BASE, "-f", TRAP, "-o", "json"]);
+    let v = json_of(&o);
+    let added: Vec<&Value> = (v["paths"].as_array().unwrap().iter())
+        .filter(|p| p["source"] == "other-network:network2")
+        .collect();
+    assert!(!added.is_empty(), "{v}");
+    for p in added {
+        assert_eq!(p["before"], Value::Null);
+        assert_eq!(p["after"]["verdict"], "not analysed");
+    }
+}
