@@ -256,6 +256,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     let mut chains = paths::ChainNames::default();
     let paths = paths::build(&ctx, &mut chains);
     let bypass = bypass::findings(&ctx, &mut chains);
+    canary::denied_at_destination(&mut ctx);
     ctx.findings.extend(bypass);
     ctx.findings.extend(identity::findings(&ctx));
     ctx.findings.extend(netpol::findings(&ctx));
