@@ -324,9 +324,10 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
             })
             .collect();
         // A cell is its primary waypoint's verdict, marked `*` when the canary's differs.
-        let mut groups: Vec<(Vec<String>, Vec<(Verdict, bool)>)> = Vec::new();
+        type Row = Vec<(Verdict, bool)>;
+        let mut groups: Vec<(Vec<String>, Row)> = Vec::new();
         for s in 0..ns {
-            let row: Vec<(Verdict, bool)> = (0..nd)
+            let row: Row = (0..nd)
                 .map(|d| {
                     let c = &m.cell(s, d).result;
                     (c.verdict, c.canary_differs())
