@@ -386,7 +386,17 @@ fn the_canary_refused_by_the_destination_ztunnel() {
     let primary_only = ztunnel_allow("cluster.local/ns/shop/sa/waypoint");
     let admits_both = ztunnel_allow(both);
     // (case, istiod, env, canary shape, weight, extra, AMB049 fires, implicit named)
-    let cases: &[(&str, &str, &[(&str, &str)], &str, &str, &str, bool, bool)] = &[
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        &'a str,
+        &'a str,
+        &'a str,
+        bool,
+        bool,
+    );
+    let cases: &[Case] = &[
         (
             "auto",
             "1.31.0",
