@@ -195,6 +195,11 @@ codes! {
     NETPOL_MESH_CUT = "AMB054", Error,
         "NetworkPolicy cuts the mesh's own pods off (waypoint or ztunnel)",
         "Admit port 15008 into waypoint pods and port 15012 from ztunnel to istiod, or leave those pods out of the policy's podSelector.";
+    // AMB055: the istiod revision of a waypoint (AMB040-AMB049, the version findings, are
+    // taken).
+    WAYPOINT_REVISION = "AMB055", Warning,
+        "waypoint is deployed and configured by another istiod revision than ztunnel's, or by none in the input",
+        "Label the waypoint's Gateway istio.io/rev with the revision ztunnel's istiod runs (or the revision meant to program it, with an istiod of that revision running), and label the policies that target it for that revision or not at all.";
     // AMB060-AMB069: `verify`, the model against what ztunnel really holds.
     DP_POLICY_MISSING = "AMB060", Error,
         "ztunnel lacks a policy the model says istiod sends it",

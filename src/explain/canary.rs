@@ -238,8 +238,10 @@ pub(super) fn denied_at_destination(ctx: &mut Ctx) {
         by.sort();
         by.dedup();
         let why = if implicit {
+            let row = mesh.rules.implicit_allow_primary_only();
             format!(
-                "with PILOT_AUTO_ALLOW_WAYPOINT_POLICY istiod attaches the implicit ALLOW of the Service's primary waypoint only, never its canary's, and no ALLOW there admits {}",
+                "{}, with PILOT_AUTO_ALLOW_WAYPOINT_POLICY istiod attaches the implicit ALLOW of the Service's primary waypoint only, never its canary's, and no ALLOW there admits {}",
+                mesh.rules.versions_phrase(row),
                 cid.trim_start_matches("spiffe://")
             )
         } else {

@@ -16,6 +16,7 @@ mod netpol;
 mod paths;
 mod peer;
 pub mod report;
+mod revision;
 
 use crate::enforce::attach::{Chain, RefOutcome, RefResolution};
 use crate::enforce::peerauth::MtlsOutcome;
@@ -249,6 +250,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     policies.extend(extensions::route_reports(&mut ctx));
     bindings::findings(&mut ctx);
     canary::binding_findings(&mut ctx);
+    revision::findings(&mut ctx);
     let input_assumptions = assumptions::input_state(&mut ctx);
     assumptions::version_skew(&mut ctx);
     assumptions::host_network_eligible(&mut ctx);

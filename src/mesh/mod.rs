@@ -3,6 +3,7 @@
 
 pub mod canary;
 pub mod enrollment;
+pub mod revision;
 pub mod waypoint;
 
 pub use canary::{Canary, CanaryError, CanaryRequest};
