@@ -242,6 +242,14 @@ impl Rules {
         })
     }
 
+    /// `other_revision` for an object's `istio.io/rev` label, when it has one: (the label,
+    /// ztunnel's revision, whether the release filters the object out, the row).
+    pub fn labelled_for_other(&self, label: Option<&str>) -> Option<(String, String, bool, Row)> {
+        let l = label?;
+        let (filtered, row) = self.other_revision(l)?;
+        Some((l.to_string(), self.revision()?.to_string(), filtered, row))
+    }
+
     fn apply(&self, row: Row) -> Row {
         self.used
             .lock()
