@@ -171,8 +171,8 @@ codes! {
         "policy applies at only one of a Service's weighted waypoints: to a share of its requests",
         "Attach the policy at both waypoints: target the Service (kind Service, which both apply), or target both Gateways, each from its own namespace.";
     OTHER_REVISION = "AMB047", Warning,
-        "policy labelled for another istiod revision than the one ztunnel connects to",
-        "Label the policy istio.io/rev with the revision ztunnel's istiod runs (the exact revision name, not a tag), or remove the label so that every revision takes it.";
+        "policy or ServiceEntry labelled for another istiod revision than the one ztunnel connects to",
+        "Label the object istio.io/rev with the revision ztunnel's istiod runs (the exact revision name, not a tag), or remove the label so that every revision takes it.";
     CUSTOM_PROVIDERS = "AMB048", Error,
         "CUSTOM policies name several providers at one proxy: istiod denies the requests they match",
         "Use one CUSTOM provider per workload and per waypoint Service, or on Istio 1.30+ set PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS=true on istiod.";

@@ -251,6 +251,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     bindings::findings(&mut ctx);
     canary::binding_findings(&mut ctx);
     revision::findings(&mut ctx);
+    revision::service_entries(&mut ctx);
     let input_assumptions = assumptions::input_state(&mut ctx);
     assumptions::version_skew(&mut ctx);
     assumptions::host_network_eligible(&mut ctx);

@@ -128,3 +128,42 @@ pub(super) fn findings(ctx: &mut Ctx) {
     }
     ctx.findings.extend(out);
 }
+
+/// AMB047 for a ServiceEntry labelled `istio.io/rev` for another revision than ztunnel's
+/// istiod (`revision-filter-at-ztunnel`): from 1.25.4 and 1.26.3 its ambient index does not
+/// take it (`configFilter` on the ServiceEntry informer, AMB/ambientindex.go at 1.27.0), so it
+/// is no ambient service: ztunnel sends its traffic to no waypoint. Before, it is taken.
+pub(super) fn service_entries(ctx: &mut Ctx) {
+    let (snap, mesh) = (ctx.snap, ctx.mesh);
+    let mut out = Vec::new();
+    for &s in &ctx.service_entries {
+        let Some((label, rev, filtered, row)) = &mesh.service_entries[s].other_revision else {
+            continue;
+        };
+        let m = &snap.service_entries[s].metadata;
+        let asked = m
+            .label(crate::mesh::waypoint::USE_WAYPOINT)
+            .map(|w| format!(" (its istio.io/use-waypoint {w} is not applied)"))
+            .unwrap_or_default();
+        let head = format!(
+            "ServiceEntry labelled istio.io/rev={label} but ztunnel is served by istiod revision {rev}"
+        );
+        let text = if *filtered {
+            format!(
+                "{head}: {}, its ambient index takes only its own revision's ServiceEntries and unlabelled ones: for ambient clients it is no ambient service, so its traffic goes to no waypoint{asked} and policies that target it are not enforced",
+                mesh.rules.versions_phrase(*row)
+            )
+        } else {
+            format!(
+                "{head}: {}, its ambient index does not filter by revision, so ztunnel takes it anyway, while that revision's sidecars and waypoints ignore it; from 1.25.4, 1.26.3 and 1.27 ztunnel's istiod ignores it",
+                mesh.rules.versions_phrase(*row)
+            )
+        };
+        out.push(Finding::new(
+            &f::OTHER_REVISION,
+            resource_key("ServiceEntry", &m.namespace, &m.name),
+            text,
+        ));
+    }
+    ctx.findings.extend(out);
+}
