@@ -186,3 +186,34 @@ fn nothing_applied_until_asked_and_rows_are_named() {
         assert!(!row.rule.is_empty() && !row.range.is_empty() && !row.source.is_empty());
     }
 }
+
+#[test]
+fn labelled_for_another_revision_and_the_rows_asked_by_findings() {
+    let r = rules("1.26.3", None, false).with_revision(Some("canary".into()));
+    assert_eq!(r.labelled_for_other(None), None);
+    assert_eq!(r.labelled_for_other(Some("canary")), None);
+    assert_eq!(
+        r.labelled_for_other(Some("default")),
+        Some((
+            "default".into(),
+            "canary".into(),
+            true,
+            Row::RevisionFiltered
+        ))
+    );
+    let old = rules("1.26.2", None, false).with_revision(Some("canary".into()));
+    assert!(!old.filters_revisions() && r.filters_revisions());
+    assert!(
+        old.applied().is_empty(),
+        "asking whether it filters records nothing"
+    );
+    assert_eq!(old.waypoint_revision(), Row::WaypointRevision);
+    assert_eq!(
+        old.implicit_allow_primary_only(),
+        Row::CanaryImplicitAllowPrimary
+    );
+    assert_eq!(
+        old.applied(),
+        vec![Row::CanaryImplicitAllowPrimary, Row::WaypointRevision]
+    );
+}
