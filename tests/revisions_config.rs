@@ -278,6 +278,17 @@ fn check_follows_the_peer_authentication_filter() {
             .unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)));
         let want = if strict_applied { "denied" } else { "allowed" };
         assert_eq!(v["verdict"], want, "{ver}: {v}");
+        let said = if strict_applied {
+            "istiod takes it all the same"
+        } else {
+            "istiod does not take it: the destination ztunnel's mTLS mode ignores it"
+        };
+        let notes = v["notes"].to_string();
+        assert!(
+            notes.contains("PeerAuthentication shop/strict is labelled istio.io/rev=default and ztunnel is served by revision canary")
+                && notes.contains(said),
+            "{ver}: {notes}"
+        );
     }
 }
 
