@@ -174,11 +174,14 @@ codes! {
         "policy applies at only one of a Service's weighted waypoints: to a share of its requests",
         "Attach the policy at both waypoints: target the Service (kind Service, which both apply), or target both Gateways, each from its own namespace.";
     OTHER_REVISION = "AMB047", Warning,
-        "policy labelled for another istiod revision than the one ztunnel connects to",
-        "Label the policy istio.io/rev with the revision ztunnel's istiod runs (the exact revision name, not a tag), or remove the label so that every revision takes it.";
+        "policy or ServiceEntry labelled for another istiod revision than the one ztunnel connects to",
+        "Label the object istio.io/rev with the revision ztunnel's istiod runs (the exact revision name, not a tag), or remove the label so that every revision takes it.";
     CUSTOM_PROVIDERS = "AMB048", Error,
         "CUSTOM policies name several providers at one proxy: istiod denies the requests they match",
         "Use one CUSTOM provider per workload and per waypoint Service, or on Istio 1.30+ set PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS=true on istiod.";
+    CANARY_DENIED = "AMB049", Warning,
+        "destination ztunnel admits the primary waypoint but denies the canary waypoint's share of the requests",
+        "Add an ALLOW at the destination ztunnel (selector or namespace policy) whose principals include the canary waypoint's identity (TRUST_DOMAIN/ns/NS/sa/CANARY_SA), or set istio.io/use-waypoint-canary-weight to 0 until it is admitted: PILOT_AUTO_ALLOW_WAYPOINT_POLICY allows the primary waypoint only.";
     // AMB050-AMB059: Kubernetes NetworkPolicy under ambient.
     NETPOL_NO_HBONE_INGRESS = "AMB050", Error,
         "NetworkPolicy admits the application port but not 15008 (HBONE) into an ambient pod",
@@ -195,6 +198,11 @@ codes! {
     NETPOL_MESH_CUT = "AMB054", Error,
         "NetworkPolicy cuts the mesh's own pods off (waypoint or ztunnel)",
         "Admit port 15008 into waypoint pods and port 15012 from ztunnel to istiod, or leave those pods out of the policy's podSelector.";
+    // AMB055: the istiod revision of a waypoint (AMB040-AMB049, the version findings, are
+    // taken).
+    WAYPOINT_REVISION = "AMB055", Warning,
+        "waypoint is deployed and configured by another istiod revision than ztunnel's, or by none in the input",
+        "Label the waypoint's Gateway istio.io/rev with the revision ztunnel's istiod runs (or the revision meant to program it, with an istiod of that revision running), and label the policies that target it for that revision or not at all.";
     // AMB060-AMB069: `verify`, the model against what ztunnel really holds.
     DP_POLICY_MISSING = "AMB060", Error,
         "ztunnel lacks a policy the model says istiod sends it",

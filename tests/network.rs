@@ -471,3 +471,61 @@ fn diff_shows_other_network_paths_as_not_analysed() {
         assert_eq!(p["after"]["verdict"], "not analysed");
     }
 }
+
+/// Live: the `istio` ConfigMap's `meshNetworks` is read as from `-f`, so the same trap served
+/// by an API server gives the same AMB034 and the same networks among the assumptions (the
+/// base declares Deployments, which a live read takes from their pods: paths differ).
+#[test]
+fn live_reads_mesh_networks_like_files() {
+    let objects: Vec<Value> = [BASE, TRAP]
+        .iter()
+        .flat_map(|p| {
+            let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p);
+            let files: Vec<PathBuf> = if p.is_dir() {
+                let mut v: Vec<PathBuf> = std::fs::read_dir(&p)
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .collect();
+                v.sort();
+                v
+            } else {
+                vec![p]
+            };
+            files
+                .into_iter()
+                .flat_map(|f| {
+                    serde_saphyr::from_multiple::<Value>(&std::fs::read_to_string(f).unwrap())
+                        .unwrap()
+                })
+                .filter(|v| !v.is_null())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let w = support::cluster::World::start(
+        "network-live",
+        objects,
+        &[("mesh", None, support::apiserver::TOKEN)],
+    );
+    let live = w.run(&["explain", "-A", "-o", "json"]);
+    let files = run(&["explain", "-A", "-f", BASE, "-f", TRAP, "-o", "json"]);
+    assert_eq!(live.status.code(), files.status.code(), "{}", text(&live.stderr));
+    let pick = |o: &Output| -> (Vec<Value>, Vec<Value>) {
+        let v = json_of(o);
+        let amb034 = (v["findings"].as_array().unwrap().iter())
+            .filter(|f| f["code"] == "AMB034")
+            .cloned()
+            .collect();
+        let networks = (v["assumptions"].as_array().unwrap().iter())
+            .filter(|a| a["setting"] == "network" || a["setting"] == "otherNetworks")
+            .cloned()
+            .collect();
+        (amb034, networks)
+    };
+    let (live_f, live_n) = pick(&live);
+    assert_eq!(live_f.len(), 1, "{live_f:?}");
+    assert!(
+        live_n.iter().any(|a| a.to_string().contains("network2")),
+        "{live_n:?}"
+    );
+    assert_eq!((live_f, live_n), pick(&files));
+}

@@ -77,6 +77,36 @@ pub struct CellResult {
     pub needs: Vec<String>,
     /// The identity each hop sees, as `component=identity` (`none` for plaintext).
     pub identities: Vec<String>,
+    /// The same request through the canary waypoint that takes a share of the destination's
+    /// requests (`istio.io/use-waypoint-canary`, Istio 1.31+). `verdict` and the fields above
+    /// follow the primary waypoint only, as `check`'s single request does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary: Option<CanaryCell>,
+}
+
+/// A cell's request through the canary waypoint.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanaryCell {
+    /// `ns/name` of the canary waypoint.
+    pub waypoint: String,
+    /// Its share of the requests, in percent.
+    pub weight: u32,
+    pub verdict: Verdict,
+    /// The component of the deciding hop on the canary's path.
+    pub hop: Option<String>,
+    pub policy: Option<PolicyRef>,
+    pub reason: String,
+}
+
+impl CellResult {
+    /// Whether the requests through the canary waypoint get another verdict than the
+    /// primary's.
+    pub fn canary_differs(&self) -> bool {
+        self.canary
+            .as_ref()
+            .is_some_and(|c| c.verdict != self.verdict)
+    }
 }
 
 /// A workload's name for humans: `deploy/NS/NAME` for a pod named like a Deployment's
@@ -223,6 +253,8 @@ fn dest_key(ix: &Index, t: &Target) -> String {
         Some(w) => ix.chain_policies(w, chain),
         None => vec![],
     };
+    // A canary splits the requests: its waypoint, share and policies count too.
+    let canary = canary_of(ix, t.addressed).map(|c| (c, ix.chain_policies(c.waypoint, chain)));
     let mut sigs: Vec<(&str, &str)> = t
         .endpoints
         .iter()
@@ -231,12 +263,24 @@ fn dest_key(ix: &Index, t: &Target) -> String {
     sigs.sort();
     sigs.dedup();
     format!(
-        "{w:?}|{}|{iuw}|{at_waypoint:?}|{:?}|{:?}|{:?}|{sigs:?}",
+        "{w:?}|{}|{iuw}|{at_waypoint:?}|{canary:?}|{:?}|{:?}|{:?}|{sigs:?}",
         matches!(t.addressed, Addressed::PodIp(_)),
         t.port,
         t.target_port,
         t.host
     )
+}
+
+/// The canary in effect for an address (a Service or ServiceEntry), if any.
+fn canary_of(ix: &Index, to: Addressed) -> Option<crate::mesh::Canary> {
+    match to {
+        Addressed::Service {
+            entry: false,
+            index,
+        } => ix.mesh.services[index].canary,
+        Addressed::Service { entry: true, index } => ix.mesh.service_entries[index].canary,
+        Addressed::PodIp(_) => None,
+    }
 }
 
 pub fn build(
@@ -274,6 +318,21 @@ pub fn build(
         } else {
             "sources are grouped by class and identity; their pod IPs are not used (give --source-ip to test ipBlocks)".into()
         });
+    }
+    let split: Vec<&str> = targets
+        .iter()
+        .filter(|t| canary_of(ix, t.addressed).is_some())
+        .map(|t| t.label.as_str())
+        .collect();
+    if !split.is_empty() {
+        let named = match split.len() {
+            1 => split[0].to_string(),
+            n if n <= 5 => split.join(", "),
+            n => format!("{}, ... ({n} destinations)", split[..5].join(", ")),
+        };
+        assumptions.push(format!(
+            "verdicts follow each destination's primary waypoint; a share of the requests to {named} goes through a canary waypoint (istio.io/use-waypoint-canary), whose verdict is said beside the cell (-o json: cells[].canary)"
+        ));
     }
     // One representative per destination group.
     let keys: Vec<String> = targets.iter().map(|t| dest_key(ix, t)).collect();
@@ -316,6 +375,14 @@ pub fn build(
                             )
                         })
                         .collect(),
+                    canary: report.canary.as_ref().map(|c| CanaryCell {
+                        waypoint: c.waypoint.clone(),
+                        weight: c.weight,
+                        verdict: c.verdict,
+                        hop: c.decided_by.hop.map(|h| c.hops[h].component.clone()),
+                        policy: c.decided_by.policy.clone(),
+                        reason: c.decided_by.reason.clone(),
+                    }),
                 })
             });
             cells.push(Cell {

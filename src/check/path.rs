@@ -472,6 +472,43 @@ fn version_notes(
         ));
         rows.push(*row);
     }
+    // PeerAuthentications of the destination's namespace or the root namespace, labelled for
+    // another revision: filtered, ztunnel's mTLS mode ignores them (`configFilter` on the
+    // PeerAuthentication informer, AMB/ambientindex.go at 1.27.0).
+    let root = ix.root();
+    for (i, o) in ix.pa_revision.iter().enumerate() {
+        let Some((label, rev, filtered, row)) = o else {
+            continue;
+        };
+        let m = &ix.snap.peer_authentications[i].metadata;
+        if m.namespace != root && !dest_ns.contains(&m.namespace.as_str()) {
+            continue;
+        }
+        let said = if *filtered {
+            "istiod does not take it: the destination ztunnel's mTLS mode ignores it"
+        } else {
+            "istiod takes it all the same: the destination ztunnel applies its mTLS mode"
+        };
+        notes.push(format!(
+            "PeerAuthentication {}/{} is labelled istio.io/rev={label} and ztunnel is served by revision {rev}: {}, {said}",
+            m.namespace,
+            m.name,
+            ix.mesh.rules.versions_phrase(*row)
+        ));
+        rows.push(*row);
+    }
+    if let crate::enforce::hops::Addressed::Service { entry: true, index } = target.addressed {
+        if let Some((label, rev, true, row)) = &ix.mesh.service_entries[index].other_revision {
+            let m = &ix.snap.service_entries[index].metadata;
+            notes.push(format!(
+                "ServiceEntry {}/{} is labelled istio.io/rev={label} and ztunnel is served by revision {rev}: {}, istiod does not take it: it is no ambient service and its traffic crosses no waypoint",
+                m.namespace,
+                m.name,
+                ix.mesh.rules.versions_phrase(*row)
+            ));
+            rows.push(*row);
+        }
+    }
     let at_ztunnel = hops.iter().filter(|h| h.component == "ztunnel");
     for line in at_ztunnel.flat_map(|h| &h.policies) {
         let Some(i) =

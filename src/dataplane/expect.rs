@@ -123,8 +123,9 @@ pub fn expect(ix: &Index, ns: Option<&str>) -> Expected {
             },
         );
     }
-    if !snap.peer_authentications.is_empty() {
-        // Pushed whenever any PeerAuthentication exists (`DefaultPolicy`), referenced or not.
+    if ix.any_peer_authentication_taken() {
+        // Pushed whenever the ambient index holds any PeerAuthentication (`DefaultPolicy`),
+        // referenced or not: those of ztunnel's istiod's revision (its `configFilter`).
         policies.insert(
             format!("{root}/{STATIC_STRICT}"),
             ExpPolicy {

@@ -17,6 +17,7 @@ use super::peerauth::{self, MtlsOutcome};
 use super::ztunnel::{self, Action, Clause, Conversion, Match, Scope, StringMatch, ZRule};
 use crate::mesh::{Dataplane, Mesh};
 use crate::snapshot::Snapshot;
+use crate::versions::Row;
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
@@ -67,6 +68,11 @@ pub struct Index<'a> {
     pods_by_label: HashMap<(&'a str, &'a str, &'a str), Vec<usize>>,
     /// Per waypoint: the rules of its implicit ALLOW.
     implicit: Vec<Vec<ZRule>>,
+    /// Per PeerAuthentication labelled `istio.io/rev` for another revision than ztunnel's
+    /// istiod: (label, ztunnel's revision, filtered out of its ambient index, row).
+    pub pa_revision: Vec<Option<(String, String, bool, Row)>>,
+    /// Per PeerAuthentication: whether ztunnel's istiod takes it.
+    pa_taken: Vec<bool>,
     /// Per pod, computed on first use.
     zt_attached: OnceCell<Vec<Vec<usize>>>,
     ztunnel: Vec<OnceCell<Vec<Held>>>,
@@ -177,8 +183,24 @@ impl<'a> Index<'a> {
                 }]
             })
             .collect();
+        // The revision filter of the ambient index (`configFilter` on the PeerAuthentication
+        // informer, AMB/ambientindex.go at 1.27.0): ztunnel's mTLS ignores those filtered out.
+        let pa_revision: Vec<_> = snap
+            .peer_authentications
+            .iter()
+            .map(|pa| {
+                mesh.rules
+                    .labelled_for_other(pa.metadata.label(crate::snapshot::REV_LABEL))
+            })
+            .collect();
+        let pa_taken = pa_revision
+            .iter()
+            .map(|r| !r.as_ref().is_some_and(|r| r.2))
+            .collect();
         let n = snap.pods.len();
         Index {
+            pa_revision,
+            pa_taken,
             mesh,
             snap,
             admitted,
@@ -292,22 +314,24 @@ impl<'a> Index<'a> {
     /// semantics (DISABLE stays DISABLE), any other as its ztunnel does (SEMANTICS.md 7).
     pub fn mtls(&self, d: usize) -> &PodMtls {
         self.mtls[d].get_or_init(|| {
-            let decide = if self.mesh.pods[d].dataplane == Dataplane::Sidecar {
-                peerauth::sidecar_effective
+            let (pod, pas) = (&self.snap.pods[d], &self.snap.peer_authentications);
+            let outcome = if self.mesh.pods[d].dataplane == Dataplane::Sidecar {
+                peerauth::sidecar_effective(pod, pas, self.root())
             } else {
-                peerauth::effective
+                peerauth::effective(pod, pas, self.root(), Some(&self.pa_taken))
             };
-            let outcome = decide(
-                &self.snap.pods[d],
-                &self.snap.peer_authentications,
-                self.root(),
-            );
             let deny_rules = outcome.deny_rules();
             PodMtls {
                 outcome,
                 deny_rules,
             }
         })
+    }
+
+    /// Whether ztunnel's istiod takes any PeerAuthentication (then it also sends its static
+    /// STRICT DENY, `DefaultPolicy` in AMB/policies.go).
+    pub fn any_peer_authentication_taken(&self) -> bool {
+        self.pa_taken.iter().any(|&t| t)
     }
 
     /// Whether plaintext is rejected on `port` of pod `d` (`None`: depends on the port).

@@ -137,25 +137,31 @@ fn is_levelwide(pa: &PeerAuthentication) -> bool {
 
 type Found<'a> = Option<(usize, &'a PeerAuthentication)>;
 
+/// Per PeerAuthentication, whether the istiod that decides takes it; `None`: all of them.
+/// ztunnel's istiod leaves out those labelled for another revision from 1.25.4 and 1.26.3
+/// (`configFilter` on the PeerAuthentication informer in AMB/ambientindex.go at 1.27.0).
+pub type Taken<'t> = Option<&'t [bool]>;
+
 /// The mesh, namespace and workload PeerAuthentication of a pod: the oldest of each level.
 /// Root-namespace selector policies count at no level.
+/// `taken`: the PeerAuthentications the deciding istiod takes (its revision's: `Taken`).
 fn levels<'a>(
     pod: &Pod,
     pas: &'a [PeerAuthentication],
     root_ns: &str,
+    taken: Taken,
 ) -> (Found<'a>, Found<'a>, Found<'a>) {
     let ns = &pod.metadata.namespace;
-    let mesh = oldest(
+    let all = || {
         pas.iter()
             .enumerate()
-            .filter(|(_, p)| p.metadata.namespace == root_ns && is_levelwide(p)),
-    );
+            .filter(move |(i, _)| taken.is_none_or(|t| t[*i]))
+    };
+    let mesh = oldest(all().filter(|(_, p)| p.metadata.namespace == root_ns && is_levelwide(p)));
     let nsp = oldest(
-        pas.iter()
-            .enumerate()
-            .filter(|(_, p)| &p.metadata.namespace == ns && ns != root_ns && is_levelwide(p)),
+        all().filter(|(_, p)| &p.metadata.namespace == ns && ns != root_ns && is_levelwide(p)),
     );
-    let wl = oldest(pas.iter().enumerate().filter(|(_, p)| {
+    let wl = oldest(all().filter(|(_, p)| {
         &p.metadata.namespace == ns
             && !is_levelwide(p)
             && p.spec
@@ -208,7 +214,7 @@ fn port_modes(pa: &PeerAuthentication) -> Vec<(u16, Mode)> {
 /// port-level entries override per port (UNSET inherits). DISABLE stays DISABLE, and none of
 /// ambient's conversion quirks apply: ztunnel does not capture sidecar pods (SEMANTICS.md 2.1).
 pub fn sidecar_effective(pod: &Pod, pas: &[PeerAuthentication], root_ns: &str) -> MtlsOutcome {
-    let (mesh, nsp, wl) = levels(pod, pas, root_ns);
+    let (mesh, nsp, wl) = levels(pod, pas, root_ns, None);
     let modes = (
         mesh.map_or(Mode::Unset, |m| Mode::of(m.1)),
         nsp.map_or(Mode::Unset, |n| Mode::of(n.1)),
@@ -234,8 +240,13 @@ pub fn sidecar_effective(pod: &Pod, pas: &[PeerAuthentication], root_ns: &str) -
 }
 
 /// `fetchPeerAuthentications` + the effective-mode logic, for one pod at its ztunnel.
-pub fn effective(pod: &Pod, pas: &[PeerAuthentication], root_ns: &str) -> MtlsOutcome {
-    let (mesh, nsp, wl) = levels(pod, pas, root_ns);
+pub fn effective(
+    pod: &Pod,
+    pas: &[PeerAuthentication],
+    root_ns: &str,
+    taken: Taken,
+) -> MtlsOutcome {
+    let (mesh, nsp, wl) = levels(pod, pas, root_ns, taken);
     let mesh_mode = mesh.map_or(Mode::Unset, |m| Mode::of(m.1));
     let ns_mode = nsp.map_or(Mode::Unset, |n| Mode::of(n.1));
     let wl_mode = wl.map_or(Mode::Unset, |w| Mode::of(w.1));

@@ -1,11 +1,15 @@
 //! Weighted waypoint canaries (`istio.io/use-waypoint-canary`, Istio 1.31+) in the
 //! explanation: each waypoint's share of a Service's requests, policies that only one of the
-//! two applies (AMB046), and canaries that istiod leaves out or does not read (AMB008).
+//! two applies (AMB046), canaries that istiod leaves out or does not read (AMB008), and
+//! canaries whose identity the destination ztunnel refuses (AMB049).
 
+use super::destination;
+use super::report::Verdict;
 use super::Ctx;
 use crate::enforce::attach::{attaches_to_chain, Chain};
+use crate::enforce::evaluate::Peer;
 use crate::findings::{self as f, Finding, Severity};
-use crate::mesh::{CanaryError, Mesh, ServiceInfo};
+use crate::mesh::{CanaryError, Dataplane, Mesh, ServiceInfo};
 use crate::model::{resource_key, AuthorizationPolicy};
 
 /// Waypoint `w`'s share (percent) of the requests to a Service whose canary splits them;
@@ -182,6 +186,83 @@ pub(super) fn binding_findings(ctx: &mut Ctx) {
             .with_severity(Severity::Warning)
             .with_resolution("Point istio.io/use-waypoint-canary at a ready waypoint other than the primary that admits this namespace and serves Service traffic, with istio.io/use-waypoint-canary-weight an integer from 0 to 100, or remove the canary labels."),
         );
+    }
+    ctx.findings.extend(out);
+}
+
+/// AMB049: the destination ztunnel admits the primary waypoint's identity and denies the
+/// canary's, so the canary's share of the requests is refused after the canary decided
+/// them. With `PILOT_AUTO_ALLOW_WAYPOINT_POLICY` this is the default: the implicit ALLOW
+/// names the primary alone (`implicitWaypointPolicies` in AMB/workloads.go at 1.31.0-rc.0
+/// reads each Service's `Waypoint.ResourceName`, the primary; `buildWeightedWaypoints` puts
+/// the canary in `weightedWaypoints` only), and an ALLOW written to admit only the primary
+/// (AMB009's advice) does the same. A canary running as the primary's identity, or of
+/// weight 0, is not concerned.
+pub(super) fn denied_at_destination(ctx: &mut Ctx) {
+    let (mesh, ix) = (ctx.mesh, ctx.ix);
+    let auto = ctx.snap.mesh.feature("PILOT_AUTO_ALLOW_WAYPOINT_POLICY");
+    let mut out = Vec::new();
+    for (key, info, _) in split(ctx) {
+        let (Some(p), Some(c)) = (info.binding.waypoint, info.canary) else {
+            continue;
+        };
+        let (pid, cid) = (
+            mesh.waypoint_identity(p),
+            mesh.waypoint_identity(c.waypoint),
+        );
+        if c.weight == 0 || pid == cid {
+            continue;
+        }
+        let mut pods = Vec::new();
+        let mut by: Vec<String> = Vec::new();
+        let mut implicit = false;
+        for &d in &info.pods {
+            if ctx.pods.binary_search(&d).is_err() || mesh.pods[d].dataplane != Dataplane::Ambient {
+                continue;
+            }
+            if matches!(
+                destination::verdict(ix, d, Peer::known(pid)),
+                Verdict::Deny(_)
+            ) {
+                continue;
+            }
+            if let Verdict::Deny(ps) = destination::verdict(ix, d, Peer::known(cid)) {
+                pods.push(mesh.pod_key(d));
+                implicit |= auto && mesh.implicit_allow_waypoints(d).contains(&p);
+                by.extend(ps);
+            }
+        }
+        if pods.is_empty() {
+            continue;
+        }
+        by.sort();
+        by.dedup();
+        let why = if implicit {
+            let row = mesh.rules.implicit_allow_primary_only();
+            format!(
+                "{}, with PILOT_AUTO_ALLOW_WAYPOINT_POLICY istiod attaches the implicit ALLOW of the Service's primary waypoint only, never its canary's, and no ALLOW there admits {}",
+                mesh.rules.versions_phrase(row),
+                cid.trim_start_matches("spiffe://")
+            )
+        } else {
+            format!(
+                "its ALLOW policies admit the primary's identity but not {}",
+                cid.trim_start_matches("spiffe://")
+            )
+        };
+        let (kind, rest) = key.split_once(' ').unwrap_or(("Service", &key));
+        let (ns, name) = rest.split_once('/').unwrap_or(("", rest));
+        out.push(Finding::new(
+            &f::CANARY_DENIED,
+            resource_key(kind, ns, name),
+            format!(
+                "the {}% of the requests to {key} that go through canary waypoint {} are denied by the destination ztunnel of {}: {why} (denied by {})",
+                c.weight,
+                ctx.waypoint_key(c.waypoint),
+                super::short_names(&pods).join(", "),
+                by.join(", ")
+            ),
+        ));
     }
     ctx.findings.extend(out);
 }

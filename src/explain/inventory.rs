@@ -113,6 +113,7 @@ pub fn waypoints(ctx: &Ctx) -> Vec<WaypointReport> {
                     .any(|b| b.waypoint == Some(*i) || b.requested.as_deref() == Some(&w.key()))
         })
         .map(|(i, w)| WaypointReport {
+            revision: super::revision::report(ctx, i),
             istiod_status: crate::model::conditions_of(
                 &ctx.snap.gateways[i].status.conditions,
                 &["Accepted", "Programmed"],

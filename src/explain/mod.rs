@@ -17,6 +17,7 @@ mod network;
 mod paths;
 mod peer;
 pub mod report;
+mod revision;
 
 use crate::enforce::attach::{Chain, RefOutcome, RefResolution};
 use crate::enforce::peerauth::MtlsOutcome;
@@ -250,6 +251,8 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     policies.extend(extensions::route_reports(&mut ctx));
     bindings::findings(&mut ctx);
     canary::binding_findings(&mut ctx);
+    revision::findings(&mut ctx);
+    revision::service_entries(&mut ctx);
     let input_assumptions = assumptions::input_state(&mut ctx);
     assumptions::version_skew(&mut ctx);
     assumptions::host_network_eligible(&mut ctx);
@@ -258,6 +261,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     let mut chains = paths::ChainNames::default();
     let paths = paths::build(&ctx, &mut chains);
     let bypass = bypass::findings(&ctx, &mut chains);
+    canary::denied_at_destination(&mut ctx);
     ctx.findings.extend(bypass);
     ctx.findings.extend(identity::findings(&ctx));
     ctx.findings.extend(netpol::findings(&ctx));

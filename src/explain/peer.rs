@@ -57,6 +57,11 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
         }
         let enforced = !e.is_empty();
         let enforcement = e.finish();
+        if m.namespace == root || ctx.scope.ns_in(&m.namespace) {
+            if let Some(fd) = other_revision(ctx, i, &res) {
+                ctx.findings.push(fd);
+            }
+        }
         // A root-namespace selector policy is ignored, but it is meant for matching pods here.
         let meant_here = m.namespace == root
             && selector.is_some_and(|sel| {
@@ -162,4 +167,28 @@ fn pa_mode(m: Mode) -> &'static str {
         Mode::Permissive => "PERMISSIVE",
         Mode::Disable => "DISABLE",
     }
+}
+
+/// AMB047 for a PeerAuthentication labelled `istio.io/rev` for another revision than
+/// ztunnel's istiod (`revision-filter-at-ztunnel`): from 1.25.4 and 1.26.3 its ambient index
+/// does not take it (`configFilter` on the PeerAuthentication informer, AMB/ambientindex.go at
+/// 1.27.0), so ztunnel does not apply its mode; before, ztunnel applies it anyway.
+fn other_revision(ctx: &Ctx, i: usize, res: &str) -> Option<Finding> {
+    let (label, rev, filtered, row) = ctx.ix.pa_revision[i].as_ref()?;
+    let rules = &ctx.mesh.rules;
+    let head = format!(
+        "PeerAuthentication labelled istio.io/rev={label} but ztunnel is served by istiod revision {rev}"
+    );
+    let text = if *filtered {
+        format!(
+            "{head}: {}, its ambient index takes only its own revision's PeerAuthentications and unlabelled ones: ztunnel does not apply this mTLS mode to ambient workloads (the mode it applies comes from the others, else PERMISSIVE)",
+            rules.versions_phrase(*row)
+        )
+    } else {
+        format!(
+            "{head}: {}, its ambient index does not filter by revision, so ztunnel applies this mTLS mode anyway, while that revision's sidecars ignore it; from 1.25.4, 1.26.3 and 1.27 it is not sent to ztunnel",
+            rules.versions_phrase(*row)
+        )
+    };
+    Some(Finding::new(&f::OTHER_REVISION, res, text))
 }

@@ -189,6 +189,24 @@ pub struct WaypointReport {
     /// The Gateway's `Accepted` and `Programmed` conditions, when read.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub istiod_status: Vec<Condition>,
+    /// The istiod revision that deploys and configures it; present when the input runs
+    /// several revisions, a label names it, or it is not ztunnel's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<WaypointRevisionReport>,
+}
+
+/// A waypoint's istiod revision (`istio.io/rev` on the Gateway, else on its namespace).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaypointRevisionReport {
+    /// The revision (or tag) named; `default` without a label.
+    pub name: String,
+    /// gateway | namespace | default: where it was read.
+    pub from: crate::mesh::revision::RevisionFrom,
+    /// `ns/name` of that revision's istiod Deployment in the input, when there is one.
+    pub istiod: Option<String>,
+    /// Its version (image tag), when there is one.
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -4,6 +4,7 @@
 pub mod canary;
 pub mod enrollment;
 pub mod network;
+pub mod revision;
 pub mod waypoint;
 
 pub use canary::{Canary, CanaryError, CanaryRequest};
@@ -13,7 +14,7 @@ pub use waypoint::{BindError, Binding, TrafficType, Waypoint};
 use crate::model::labels::{parse_bool, BYPASS_INBOUND_CAPTURE, GATEWAY_MANAGED};
 use crate::model::{resource_key, Pod};
 use crate::selector::Labels;
-use crate::snapshot::{MeshSettings, Snapshot};
+use crate::snapshot::{MeshSettings, Snapshot, REV_LABEL};
 use crate::versions::{Rules, Running};
 use std::collections::{BTreeMap, HashMap};
 use waypoint::{ingress_use_waypoint, resolve, ReadyWaypoints, TargetKind, GATEWAY_NAME};
@@ -104,6 +105,10 @@ pub struct ServiceInfo {
     pub ingress_use_waypoint: bool,
     /// Indices of the pods it selects.
     pub pods: Vec<usize>,
+    /// A ServiceEntry labelled `istio.io/rev` for another revision than ztunnel's istiod:
+    /// (label, ztunnel's revision, filtered out of its ambient index, row). Filtered, it is no
+    /// ambient service: no waypoint, no canary.
+    pub other_revision: Option<(String, String, bool, crate::versions::Row)>,
 }
 
 pub struct Mesh<'a> {
@@ -239,6 +244,7 @@ impl<'a> Mesh<'a> {
                 canary_request: None,
                 ingress_use_waypoint: iuw,
                 pods,
+                other_revision: None,
             }
         };
         let services: Vec<ServiceInfo> = snap
@@ -288,6 +294,14 @@ impl<'a> Mesh<'a> {
                     _ => vec![],
                 };
                 let mut info = service_info(m, pods);
+                // The revision filter (`configFilter` on the ServiceEntry informer,
+                // AMB/ambientindex.go at 1.27.0): ztunnel's istiod never sees a ServiceEntry
+                // labelled for another revision, so ztunnel sends its traffic to no waypoint.
+                info.other_revision = rules.labelled_for_other(m.label(REV_LABEL));
+                if info.other_revision.as_ref().is_some_and(|o| o.2) {
+                    info.binding = Binding::default();
+                    return info;
+                }
                 forbid_cross_namespace(
                     &mut info.binding,
                     m,

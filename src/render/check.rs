@@ -274,12 +274,18 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
                 } else {
                     kind_form(&m.destinations[d])
                 };
-                rows.push(vec![
-                    who,
-                    c.verdict.as_str().into(),
-                    decided(c),
-                    identities(c),
-                ]);
+                // The verdict is the primary waypoint's; a canary that decides otherwise is
+                // said beside it.
+                let verdict = match &c.canary {
+                    Some(k) if c.canary_differs() => format!(
+                        "{} (canary {}%: {})",
+                        c.verdict.as_str(),
+                        k.weight,
+                        k.verdict.as_str()
+                    ),
+                    _ => c.verdict.as_str().into(),
+                };
+                rows.push(vec![who, verdict, decided(c), identities(c)]);
                 verdicts.push(c.verdict);
             }
         }
@@ -320,9 +326,16 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
                 None => kind_form(d),
             })
             .collect();
-        let mut groups: Vec<(Vec<String>, Vec<Verdict>)> = Vec::new();
+        // A cell is its primary waypoint's verdict, marked `*` when the canary's differs.
+        type Row = Vec<(Verdict, bool)>;
+        let mut groups: Vec<(Vec<String>, Row)> = Vec::new();
         for s in 0..ns {
-            let row: Vec<Verdict> = (0..nd).map(|d| m.cell(s, d).result.verdict).collect();
+            let row: Row = (0..nd)
+                .map(|d| {
+                    let c = &m.cell(s, d).result;
+                    (c.verdict, c.canary_differs())
+                })
+                .collect();
             match groups.iter_mut().find(|g| g.1 == row) {
                 Some(g) => g.0.extend(m.sources[s].members.iter().cloned()),
                 None => groups.push((m.sources[s].members.clone(), row)),
@@ -335,7 +348,9 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
             let srcs: Vec<String> = srcs.iter().map(|x| kind_form(x)).collect();
             rows.push(
                 std::iter::once(srcs[0].clone())
-                    .chain(row.iter().map(|v| short(*v).to_string()))
+                    .chain(row.iter().map(|&(v, differs)| {
+                        format!("{}{}", short(v), if differs { "*" } else { "" })
+                    }))
                     .collect(),
             );
             for more in &srcs[1..] {
@@ -349,6 +364,13 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
             "{}",
             p.dim("allow: allowed, DENY: denied, ?: unknown (an attribute decides it); -o json lists every cell and its deciding policy")
         );
+        if groups.iter().any(|g| g.1.iter().any(|c| c.1)) {
+            let _ = writeln!(
+                out,
+                "{}",
+                p.dim("*: the primary waypoint's verdict; the share of the requests through the canary waypoint gets the other one (-o json: cells[].canary)")
+            );
+        }
     }
     for a in &m.assumptions {
         let _ = writeln!(out, "note: {a}");

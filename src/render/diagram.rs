@@ -248,6 +248,19 @@ pub fn check(r: &CheckReport, f: Format) -> String {
         (r, None) if !by.needs.is_empty() => format!("{r}: {}", by.needs.join(", ")),
         (r, None) => r.to_string(),
     });
+    // The diagram draws the primary waypoint's path; the canary's share is said here.
+    if let Some(c) = &r.canary {
+        lines.push(format!(
+            "drawn: the primary waypoint's {}% of the requests",
+            100 - c.weight
+        ));
+        lines.push(format!(
+            "canary {} ({}%): {}",
+            c.waypoint,
+            c.weight,
+            c.verdict.as_str()
+        ));
+    }
     g.node("verdict", lines, tone, true);
     g.edge(&prev, "verdict", None);
     g.render(f)

@@ -87,6 +87,9 @@ rows! {
     WaypointCanary: "waypoint-canary", "istiod >= 1.31",
         "istio.io/use-waypoint-canary (with -namespace) and the annotation istio.io/use-waypoint-canary-weight (0-100, missing = 0), read from the Service or ServiceEntry, else its namespace when it sets no istio.io/use-waypoint of its own: requests go to the primary waypoint (100 - weight %) and the canary (weight %); a canary equal to the primary, an invalid weight, or a canary not ready, not admitting the namespace or not serving Service traffic leaves the primary alone (status says why)",
         "getUseWaypointCanary, getCanaryWeight, ResolveUseWaypointCanary, buildWeightedWaypoints in pilot/pkg/serviceregistry/ambient/waypoints.go, services.go (Services and ServiceEntries) and status.go at 1.31.0-rc.0; istio/istio#60805";
+    CanaryImplicitAllowPrimary: "implicit-waypoint-allow-canary", "istiod >= 1.31, PILOT_AUTO_ALLOW_WAYPOINT_POLICY on",
+        "a workload's ztunnel gets the implicit ALLOW of its own waypoint and of its Services' primary waypoints, never of a canary: the canary waypoint's identity is denied there unless another ALLOW admits it",
+        "implicitWaypointPolicies in AMB/workloads.go (ServiceInfo.Waypoint.ResourceName, the primary) and buildWeightedWaypoints in AMB/waypoints.go at 1.31.0-rc.0 (pilot/pkg/serviceregistry/ambient/); istio/istio#60805";
     EnvoyRegexServiceAccounts: "envoy-regex-escaping", "istiod < 1.27.9, 1.28.0 - 1.28.5, 1.29.0 - 1.29.1",
         "waypoints and sidecars match serviceAccounts (and `when` source.serviceAccount) as the regex `spiffe://.+/ns/NS/(.+/|)sa/SA(/.+)?` with NS and SA unescaped: a metacharacter such as '.' matches more identities than written",
         "serviceAccountRegex in pilot/pkg/security/authz/model/generator.go at 1.29.0; quoted by istio/istio#59700 (1.30.0), backports #59716 (1.27.9), #59718 (1.28.6), #59720 (1.29.2); CVE-2026-39350";
@@ -100,11 +103,14 @@ rows! {
         "ztunnel 1.x is supported with istiod 1.x and 1.x+1 only: a ztunnel newer than istiod, or two or more minor releases behind it, runs unsupported (verdicts assume each follows its own release)",
         "istio.io docs/ambient/upgrade/helm (\"The ztunnel at version 1.x is generally compatible with the control plane at version 1.x+1 and 1.x\"; upgrade istiod before ztunnel)";
     RevisionUnfiltered: "revision-filter-at-ztunnel", "istiod < 1.25.4, 1.26.0 - 1.26.2",
-        "the ambient index does not filter by istio.io/rev: the istiod ztunnel connects to sends a policy labelled for another revision, and ztunnel enforces it (that revision's waypoints and sidecars ignore it: their config store filters by revision)",
-        "ambientindex.go New at 1.26.0 (AuthorizationPolicy informer with the namespace filter only); pilot/pkg/config/kube/crdclient/client.go (LabelsInRevision) at 1.24.0; inRevision added by istio/istio#56477 (1.27.0), backports #56689 (1.26.3), #56713 (1.25.4)";
+        "the ambient index does not filter by istio.io/rev: the istiod ztunnel connects to takes AuthorizationPolicies, PeerAuthentications and ServiceEntries labelled for another revision, and ztunnel enforces them (that revision's waypoints and sidecars ignore them: their config store filters by revision)",
+        "ambientindex.go New at 1.26.0 (AuthorizationPolicy, PeerAuthentication, ServiceEntry and WorkloadEntry informers with the namespace filter only); pilot/pkg/config/kube/crdclient/client.go (LabelsInRevision) at 1.24.0; inRevision added by istio/istio#56477 (1.27.0), backports #56689 (1.26.3), #56713 (1.25.4)";
     RevisionFiltered: "revision-filter-at-ztunnel", "istiod 1.25.4 - 1.25.x, >= 1.26.3",
-        "the ambient index takes a policy labelled istio.io/rev only when the label equals istiod's revision (exactly: a revision tag is no match); unlabelled policies are taken by every revision: one labelled for another revision is not sent to ztunnel",
-        "inRevision in AMB/ambientindex.go and LabelsInRevision in pkg/config/model.go at 1.27.0 and 1.30.0; istio/istio#56477, backports #56689 (1.26.3), #56713 (1.25.4)";
+        "the ambient index takes an AuthorizationPolicy, PeerAuthentication or ServiceEntry labelled istio.io/rev only when the label equals istiod's revision (exactly: a revision tag is no match); unlabelled ones are taken by every revision: a policy labelled for another revision is not sent to ztunnel, and such a ServiceEntry is no ambient service (no waypoint, no canary); Services, Gateways and namespaces are not filtered",
+        "inRevision and the configFilter of the AuthorizationPolicy, PeerAuthentication, ServiceEntry and WorkloadEntry informers in AMB/ambientindex.go New, and LabelsInRevision in pkg/config/model.go, at 1.25.4, 1.26.3, 1.27.0 and 1.30.0 (pilot/pkg/serviceregistry/ambient/); istio/istio#56477, backports #56689 (1.26.3), #56713 (1.25.4)";
+    WaypointRevision: "waypoint-revision", "all",
+        "a waypoint is deployed and configured by the istiod whose revision (or revision tag) the Gateway's istio.io/rev label names, else its namespace's, else the one holding the default tag; it applies the policies that istiod takes (unlabelled, or labelled for its revision), while ztunnel's ambient index takes every waypoint Gateway whatever its label",
+        "tagWatcher.IsMine in pkg/revisions/tag_watcher.go and the Gateway reconcile in pilot/pkg/config/kube/gateway/deploymentcontroller.go at 1.27.0 (gatewaycommon/deploymentcontroller.go at 1.31.0-rc.0); the Gateways informer without inRevision in AMB/ambientindex.go at 1.27.0";
     CustomProvidersOne: "custom-providers", "istiod < 1.30",
         "CUSTOM policies naming different providers where one proxy applies them (a sidecar's workload, a waypoint's Service): istiod refuses them (\"only 1 provider can be used per workload\") and turns every CUSTOM rule there into a DENY: the requests they match are denied, no provider is asked",
         "getExtAuthz in pilot/pkg/security/authz/builder/extauthz.go and buildHTTP, buildTCP, getBadCustomDenyRules in builder.go at 1.29.0";
@@ -249,13 +255,19 @@ impl Rules {
         if rev.is_empty() || rev == label {
             return None;
         }
-        let i = self.istiod.version;
-        let filters = i >= v(26, 3) || (i >= v(25, 4) && i < v(26, 0));
-        Some(if filters {
+        Some(if self.filters_revisions() {
             (true, self.apply(Row::RevisionFiltered))
         } else {
             (false, self.apply(Row::RevisionUnfiltered))
         })
+    }
+
+    /// `other_revision` for an object's `istio.io/rev` label, when it has one: (the label,
+    /// ztunnel's revision, whether the release filters the object out, the row).
+    pub fn labelled_for_other(&self, label: Option<&str>) -> Option<(String, String, bool, Row)> {
+        let l = label?;
+        let (filtered, row) = self.other_revision(l)?;
+        Some((l.to_string(), self.revision()?.to_string(), filtered, row))
     }
 
     fn apply(&self, row: Row) -> Row {
@@ -417,6 +429,25 @@ impl Rules {
         }
     }
 
+    /// Asked where a ztunnel holding the implicit ALLOW of a Service's primary waypoint denies
+    /// the Service's canary waypoint (the canary exists: 1.31+).
+    pub fn implicit_allow_primary_only(&self) -> Row {
+        self.apply(Row::CanaryImplicitAllowPrimary)
+    }
+
+    /// Asked where a waypoint's revision decides something (another revision than ztunnel's,
+    /// or one no istiod of the input runs).
+    pub fn waypoint_revision(&self) -> Row {
+        self.apply(Row::WaypointRevision)
+    }
+
+    /// Whether the release filters configuration labelled for another revision out of the
+    /// ambient index (1.25.4 - 1.25.x, 1.26.3+; not recorded).
+    pub fn filters_revisions(&self) -> bool {
+        let i = self.istiod.version;
+        i >= v(26, 3) || (i >= v(25, 4) && i < v(26, 0))
+    }
+
     /// When both versions are known and ztunnel is newer than istiod (by minor release) or two
     /// or more minor releases behind it: the row, and which way.
     pub fn unsupported_skew(&self) -> Option<(Row, &'static str)> {
@@ -449,191 +480,4 @@ impl Rules {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rules(istiod: &str, ztunnel: Option<&str>, dry_flag: bool) -> Rules {
-        let i = Running::detect(Some((istiod, "--istio-version")), None);
-        let z = Running::detect(ztunnel.map(|z| (z, "--ztunnel-version")), Some(&i));
-        Rules::new(i, z, dry_flag, false)
-    }
-
-    #[test]
-    fn dry_run_by_version_and_skew() {
-        use DryRunAtZtunnel::*;
-        let cases = [
-            ("1.24.3", None, false, Enforced, Row::DryRunEnforced),
-            ("1.25.1", None, true, Enforced, Row::DryRunEnforced),
-            ("1.25.2", None, true, NotSent, Row::DryRunNotSent),
-            ("1.28.3", None, true, NotSent, Row::DryRunNotSent),
-            ("1.29.0", None, false, NotSent, Row::DryRunFlagOff),
-            ("1.29.0", None, true, Logged, Row::DryRunLogged),
-            ("1.29.0", Some("1.28.3"), true, Enforced, Row::DryRunSkew),
-            ("1.29.0", Some("1.28.3"), false, NotSent, Row::DryRunFlagOff),
-            ("1.31.0", Some("1.29.0"), true, Logged, Row::DryRunLogged),
-        ];
-        for (istiod, zt, flag, want, row) in cases {
-            let r = rules(istiod, zt, flag);
-            assert_eq!(
-                r.dry_run_at_ztunnel(),
-                (want, row),
-                "{istiod} {zt:?} {flag}"
-            );
-            assert_eq!(r.applied(), vec![row]);
-        }
-    }
-
-    #[test]
-    fn ingress_label_reading_by_version() {
-        use IngressLabelReading::*;
-        for (ver, want) in [
-            ("1.24.6", ServiceExactTrue),
-            ("1.25.0", FallbackTrueAnyCase),
-            ("1.29.2", FallbackTrueAnyCase),
-            ("1.30.0", FallbackGoBool),
-        ] {
-            assert_eq!(
-                rules(ver, None, false).ingress_label_reading(),
-                want,
-                "{ver}"
-            );
-        }
-    }
-
-    #[test]
-    fn boundaries_of_the_other_rules() {
-        assert!(!rules("1.24.9", None, false).gateway_class_ref().0);
-        assert!(rules("1.25.0", None, false).gateway_class_ref().0);
-        assert!(!rules("1.30.3", None, false).waypoint_canary().0);
-        assert!(rules("1.31.0", None, false).waypoint_canary().0);
-        assert!(rules("1.31.0-alpha.0", None, false).waypoint_canary().0);
-        let layered = |ver: &str, flag| {
-            let i = Running::detect(Some((ver, "flag")), None);
-            Rules::new(i.clone(), i, false, flag).layered_waypoint_policies()
-        };
-        assert_eq!(
-            rules("1.24.9", None, false).service_accounts_unknown(),
-            Some(Row::ServiceAccountsUnknown)
-        );
-        assert_eq!(
-            rules("1.25.0", None, false).service_accounts_unknown(),
-            None
-        );
-        assert!(!layered("1.24.9", true) && layered("1.25.0", true) && !layered("1.30.0", false));
-        for (ver, eligible) in [
-            ("1.26.8", false),
-            ("1.27.0", true),
-            ("1.30.3", true),
-            ("1.31.0", false),
-        ] {
-            let r = rules(ver, None, false);
-            assert_eq!(r.host_network_eligible().is_some(), eligible, "{ver}");
-        }
-    }
-
-    #[test]
-    fn envoy_regex_escaping_by_release_and_backport() {
-        // (istiod, serviceAccounts unescaped, namespaces and suffix principals unescaped)
-        let cases = [
-            ("1.24.0", true, true),
-            ("1.27.8", true, true),
-            ("1.27.9", false, true),
-            ("1.28.5", true, true),
-            ("1.28.6", false, true),
-            ("1.28.7", false, false),
-            ("1.29.0", true, true),
-            ("1.29.1", true, true),
-            ("1.29.2", false, true),
-            ("1.29.3", false, false),
-            ("1.30.0", false, false),
-            ("1.31.0", false, false),
-        ];
-        for (ver, sa, ns) in cases {
-            let r = rules(ver, None, false);
-            let u = r.envoy_unescaped();
-            assert_eq!(
-                (u.service_accounts, u.namespaces_principals),
-                (sa, ns),
-                "{ver}"
-            );
-            assert!(r.applied().is_empty(), "{ver}: asking records nothing");
-            let all = Unescaped {
-                service_accounts: true,
-                namespaces_principals: true,
-            };
-            assert_eq!(
-                r.envoy_regex_rows(all).len(),
-                usize::from(sa) + usize::from(ns)
-            );
-        }
-    }
-
-    #[test]
-    fn supported_skew_is_ztunnel_at_istiods_minor_or_one_behind() {
-        let cases = [
-            ("1.28.3", Some("1.28.0"), false),
-            ("1.28.0", Some("1.28.3"), false),
-            ("1.29.0", Some("1.28.3"), false),
-            ("1.30.0", Some("1.28.3"), true),
-            ("1.28.3", Some("1.29.0"), true),
-            // ztunnel unknown: assumed istiod's, nothing to say.
-            ("1.30.0", None, false),
-        ];
-        for (istiod, zt, unsupported) in cases {
-            let r = rules(istiod, zt, false);
-            assert_eq!(
-                r.unsupported_skew().is_some(),
-                unsupported,
-                "{istiod} {zt:?}"
-            );
-            assert_eq!(r.applied().is_empty(), !unsupported);
-        }
-    }
-
-    #[test]
-    fn revision_filter_from_1_25_4_and_1_26_3() {
-        for (ver, filters) in [
-            ("1.24.6", false),
-            ("1.25.3", false),
-            ("1.25.4", true),
-            ("1.25.5", true),
-            ("1.26.0", false),
-            ("1.26.2", false),
-            ("1.26.3", true),
-            ("1.27.0", true),
-            ("1.31.0", true),
-        ] {
-            let r = rules(ver, None, false).with_revision(Some("canary".into()));
-            assert_eq!(r.other_revision("canary"), None, "{ver}");
-            assert!(r.applied().is_empty());
-            let (filtered, row) = r.other_revision("default").unwrap();
-            assert_eq!(filtered, filters, "{ver}");
-            assert_eq!(r.applied(), vec![row]);
-        }
-        // ztunnel's revision unknown: nothing is said.
-        assert_eq!(rules("1.28.0", None, false).other_revision("x"), None);
-    }
-
-    #[test]
-    fn several_custom_providers_from_1_30_with_the_flag() {
-        for (ver, flag, allowed, row) in [
-            ("1.29.6", true, false, Row::CustomProvidersOne),
-            ("1.30.0", false, false, Row::CustomProvidersFlagOff),
-            ("1.30.0", true, true, Row::CustomProvidersMany),
-        ] {
-            let r = rules(ver, None, false).with_multiple_custom_providers(flag);
-            assert_eq!(r.several_custom_providers(), (allowed, row), "{ver} {flag}");
-        }
-    }
-
-    #[test]
-    fn nothing_applied_until_asked_and_rows_are_named() {
-        let r = rules("1.28.0", None, false);
-        assert!(r.applied().is_empty());
-        r.custom_audit_not_sent();
-        assert_eq!(r.applied(), vec![Row::CustomAuditNotSent]);
-        for row in TABLE {
-            assert!(!row.rule.is_empty() && !row.range.is_empty() && !row.source.is_empty());
-        }
-    }
-}
+mod tests;

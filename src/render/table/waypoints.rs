@@ -1,5 +1,6 @@
 //! WAYPOINTS: each waypoint in reach with what it serves, whether it is ready, its identity,
-//! the namespaces it admits and istiod's status.
+//! the namespaces it admits and istiod's status (with the istiod revision that programs it,
+//! when the input names revisions).
 
 use super::{conditions_text, Page};
 use crate::render::layout;
@@ -25,7 +26,12 @@ pub(super) fn section(out: &mut String, page: &Page) {
                     },
                     crate::render::principal(&w.identity).to_string(),
                     w.allowed_namespaces.clone(),
-                    conditions_text(&w.istiod_status),
+                    // The revision that programs it, when the input names revisions.
+                    match (&w.revision, conditions_text(&w.istiod_status)) {
+                        (Some(r), c) if c == "-" => format!("rev{}{}", layout::GLUE, r.name),
+                        (Some(r), c) => format!("rev{}{}, {c}", layout::GLUE, r.name),
+                        (None, c) => c,
+                    },
                 ]
             })
             .collect();

@@ -69,6 +69,13 @@ pub async fn load(
         None
     });
     if let Some(cm) = cm {
+        // Like the `mesh` key: a value istiod could not read either leaves the defaults.
+        if let Some(networks) = cm.data.get("meshNetworks") {
+            let _ = f
+                .snap
+                .mesh
+                .apply_mesh_networks(networks, &format!("ConfigMap {istio_ns}/istio"));
+        }
         if let Some(mesh) = cm.data.get("mesh") {
             if let Ok(mc) = serde_saphyr::from_str::<MeshConfig>(mesh) {
                 f.snap
