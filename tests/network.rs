@@ -508,7 +508,12 @@ fn live_reads_mesh_networks_like_files() {
     );
     let live = w.run(&["explain", "-A", "-o", "json"]);
     let files = run(&["explain", "-A", "-f", BASE, "-f", TRAP, "-o", "json"]);
-    assert_eq!(live.status.code(), files.status.code(), "{}", text(&live.stderr));
+    assert_eq!(
+        live.status.code(),
+        files.status.code(),
+        "{}",
+        text(&live.stderr)
+    );
     let pick = |o: &Output| -> (Vec<Value>, Vec<Value>) {
         let v = json_of(o);
         let amb034 = (v["findings"].as_array().unwrap().iter())
