@@ -350,6 +350,14 @@ fn main() {
     let k = kubectl();
     let (fp, fj, p) = (median(fp), median(fj), median(p));
     let read = read_phase(exe, &kc);
+    // The same plugin against a server that answers JSON only: what protobuf saves.
+    server.set_faults(apiserver::Faults {
+        json_only: true,
+        ..Default::default()
+    });
+    let pj = median((0..rounds).map(|_| plugin()).collect());
+    let read_json = read_phase(exe, &kc);
+    server.set_faults(apiserver::Faults::default());
     let load_after = load_average();
     if !bench {
         println!("live benchmark smoke run ({} pods): plugin {:.0} ms (read phase {:.0} ms), protobuf floor {:.0} ms, JSON floor {:.0} ms, kubectl {:.0} ms (timings are meaningful only under `cargo bench`)",
@@ -383,6 +391,17 @@ fn main() {
     println!(
         "| plugin's read phase (`-v`: discovery and every list decoded, before the analysis) | {read:.2} s | | | {:.2}x |",
         read / fp.0
+    );
+    println!(
+        "| plugin, server answering JSON only (end to end) | {:.2} s | {:.2} s | {:.0} MB | {:.2}x |",
+        pj.0,
+        pj.2,
+        mb(&pj),
+        pj.0 / fp.0
+    );
+    println!(
+        "| plugin's read phase, JSON only | {read_json:.2} s | | | {:.2}x |",
+        read_json / fp.0
     );
     println!(
         "plugin: {:.2}x the protobuf floor end to end (target <= 1.2), its read phase {:.2}x; {:.0} MB peak RSS (target <= 150); {:.2}x the JSON floor, {:.3}x kubectl",
