@@ -72,7 +72,7 @@ all\t'Every finding, the same finding on several resources once'
 none\t'No finding, only their count'"
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s A -l all-namespaces -d 'Explain every namespace'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -l no-network-policy -d 'Leave Kubernetes NetworkPolicies out: verdicts then cover Istio\'s policies only'
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s v -l verbose -d 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s v -l verbose -d 'Log each API request (path, status, size, time), each list\'s encoding (protobuf or JSON) and the versions chosen on stderr; credentials are never logged'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand explain" -s V -l version -d 'Print version'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l base -d 'Compare with these manifests instead of the cluster (offline; repeatable)' -r
@@ -115,7 +115,7 @@ info\t''"
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s n -l namespace -d 'Namespace to compare (default: with --base, every namespace of the manifests; against the cluster, the context\'s namespace, else "default")' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s A -l all-namespaces -d 'Explain every namespace'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -l no-network-policy -d 'Leave Kubernetes NetworkPolicies out: verdicts then cover Istio\'s policies only'
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s v -l verbose -d 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s v -l verbose -d 'Log each API request (path, status, size, time), each list\'s encoding (protobuf or JSON) and the versions chosen on stderr; credentials are never logged'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l from -d 'The client: pod/NS/NAME, NS/NAME, deploy/NS/NAME, sa/NS/NAME, ingress[/NS/NAME] or external' -r
@@ -155,7 +155,7 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l pod-ip -d 'Matrix: also pods by IP as destinations'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l from-dataplane -d 'As --ztunnel-dump, with the dump read from a ztunnel of the cluster through port-forward (see `verify`)'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -l no-network-policy -d 'Leave Kubernetes NetworkPolicies out: verdicts then cover Istio\'s policies only'
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s v -l verbose -d 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s v -l verbose -d 'Log each API request (path, status, size, time), each list\'s encoding (protobuf or JSON) and the versions chosen on stderr; credentials are never logged'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s A -l all-namespaces -d 'Matrix over every namespace'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand check" -s V -l version -d 'Print version'
@@ -190,7 +190,7 @@ complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subco
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l cni-exclude-namespaces -d 'Namespaces istio-cni never enrols (comma-separated; default kube-system)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -s n -l namespace -d 'Namespace to verify (default: the context\'s, else "default"; with -f, every namespace of the input)' -r
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -l no-network-policy -d 'Leave Kubernetes NetworkPolicies out: verdicts then cover Istio\'s policies only'
-complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -s v -l verbose -d 'Log each API request (path, status, size, time) and the versions chosen on stderr; credentials are never logged'
+complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -s v -l verbose -d 'Log each API request (path, status, size, time), each list\'s encoding (protobuf or JSON) and the versions chosen on stderr; credentials are never logged'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -s A -l all-namespaces -d 'Verify every namespace'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c kubectl-ambient_policy -n "__fish_kubectl_ambient_policy_using_subcommand verify" -s V -l version -d 'Print version'

@@ -315,8 +315,8 @@ pub struct InputArgs {
     #[arg(long, value_name = "NS,...", value_delimiter = ',')]
     pub cni_exclude_namespaces: Option<Vec<String>>,
 
-    /// Log each API request (path, status, size, time) and the versions chosen on stderr;
-    /// credentials are never logged
+    /// Log each API request (path, status, size, time), each list's encoding (protobuf or
+    /// JSON) and the versions chosen on stderr; credentials are never logged
     #[arg(short = 'v', long)]
     pub verbose: bool,
 }
