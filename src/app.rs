@@ -156,8 +156,10 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
         ),
     };
     write_out(out, &text)?;
-
-    Ok(exit_code(&args.report, &explanation))
+    let code = exit_code(&args.report, &explanation);
+    // As for JSON above: the exit frees this memory at once.
+    std::mem::forget((snap, explanation));
+    Ok(code)
 }
 
 /// `check`: the same input as `explain`, then one request (or the matrix) evaluated.
