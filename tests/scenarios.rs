@@ -359,9 +359,9 @@ fn every_trap_of_the_catalogue_is_reported() {
     }
 }
 
-/// A rendered Istio install without its Namespace: istiod is read for the mesh settings,
-/// ztunnel, istio-cni and the gateway are workloads outside the mesh, and nothing there
-/// depends on istio-system's labels, so no AMB026.
+/// A rendered Istio install without its Namespace: istiod is read for the mesh settings;
+/// ztunnel, istio-cni and the gateway are Istio's own pods, named in the assumptions and no
+/// workloads; nothing there depends on istio-system's labels, so no AMB026.
 #[test]
 fn rendered_istio_install_raises_no_missing_namespace() {
     let (code, v) = json(&[
@@ -375,30 +375,97 @@ fn rendered_istio_install_raises_no_missing_namespace() {
         "warning",
     ]);
     assert_eq!(code, Some(0), "{:?}", findings(&v));
-    let names: Vec<&str> = v["workloads"]
+    let names = workload_names(&v);
+    for component in [
+        "istiod",
+        "ztunnel",
+        "istio-cni-node",
+        "istio-ingressgateway",
+    ] {
+        assert!(!names.contains(&component), "{component}: {names:?}");
+    }
+    let setting = |name: &str| {
+        v["assumptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["setting"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    assert_eq!(
+        setting("istioComponents")["value"],
+        "ztunnel: DaemonSet/istio-system/ztunnel; istio-cni: DaemonSet/istio-system/istio-cni-node; \
+         istio-gateway: Deployment/istio-system/istio-ingressgateway"
+    );
+    assert_eq!(setting("istioVersion")["value"], "1.28.0");
+    // ztunnel's DaemonSet gives ztunnel's version.
+    let z = setting("ztunnelVersion");
+    assert_eq!(
+        (z["value"].as_str(), z["source"].as_str()),
+        (Some("1.28.0"), Some("DaemonSet istio-system/ztunnel"))
+    );
+}
+
+fn workload_names(v: &Value) -> Vec<&str> {
+    v["workloads"]
         .as_array()
         .unwrap()
         .iter()
         .map(|w| w["name"].as_str().unwrap())
+        .collect()
+}
+
+/// A root-namespace policy selects Istio's own pods too: no AMB007 ("enrol the workloads")
+/// for ztunnel, istio-cni or the gateway, while an application outside the mesh still gets it.
+#[test]
+fn root_policy_does_not_ask_to_enrol_istio_components() {
+    let (_, v) = json(&[
+        "explain",
+        "-A",
+        "-f",
+        "tests/scenarios/istio-install",
+        "-f",
+        "tests/fixtures/istio-components",
+    ]);
+    let amb007: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "AMB007")
+        .map(|f| f["message"].as_str().unwrap())
         .collect();
+    assert_eq!(amb007.len(), 1, "{amb007:?}");
     assert!(
-        !names.contains(&"istiod"),
-        "istiod is not a workload: {names:?}"
+        amb007[0].starts_with("legacy is not in the mesh"),
+        "{amb007:?}"
     );
-    assert!(names.contains(&"ztunnel") && names.contains(&"istio-cni-node"));
-    assert!(v["assumptions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|a| a["setting"] == "istioVersion" && a["value"] == "1.28.0"));
-    // ztunnel's DaemonSet stays a workload and gives ztunnel's version.
-    assert!(v["assumptions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|a| a["setting"] == "ztunnelVersion"
-            && a["value"] == "1.28.0"
-            && a["source"] == "DaemonSet istio-system/ztunnel"));
+    assert_eq!(workload_names(&v), ["legacy", "web"]);
+    // Nor are they destinations of a path, or rows of check's matrix.
+    let o = run(&[
+        "check",
+        "-A",
+        "-f",
+        "tests/scenarios/istio-install",
+        "-f",
+        "tests/fixtures/istio-components",
+        "-o",
+        "json",
+    ]);
+    let m: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let text = m.to_string();
+    assert!(text.contains("web"), "{text}");
+    // The gateway is the ingress client (its identity), never a destination.
+    for component in [
+        "ztunnel",
+        "istio-cni-node",
+        "Deployment/istio-system/istio-ingressgateway",
+    ] {
+        assert!(
+            !text.contains(component),
+            "{component} in the matrix: {text}"
+        );
+    }
 }
 
 /// AMB030 names only the namespace that exists nowhere, not the ones every cluster has.

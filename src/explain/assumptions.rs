@@ -188,7 +188,6 @@ pub fn input_state(ctx: &mut Ctx) -> Vec<Assumption> {
         let m = &pod.metadata;
         let self_decided = m.label(crate::mesh::enrollment::DATAPLANE_MODE).is_some()
             || pod.spec.host_network
-            || (m.namespace == snap.mesh.root() && m.label("app") == Some("ztunnel"))
             || excluded.contains(&m.namespace)
             || !pod.status.phase.is_empty();
         if !self_decided && mesh.pods[p].role == Role::Workload {
@@ -226,6 +225,36 @@ pub fn input_state(ctx: &mut Ctx) -> Vec<Assumption> {
         ));
     }
     out
+}
+
+/// Istio's own pods in scope (`mesh::component`), by component: not analysed as workloads.
+pub fn istio_components(mesh: &crate::mesh::Mesh, pods: &[usize]) -> Option<Assumption> {
+    let mut by: std::collections::BTreeMap<crate::mesh::Component, Vec<String>> =
+        Default::default();
+    for &p in pods {
+        if let Role::Istio(c) = mesh.pods[p].role {
+            by.entry(c).or_default().push(mesh.pod_key(p));
+        }
+    }
+    if by.is_empty() {
+        return None;
+    }
+    let value = by
+        .iter()
+        .map(|(c, keys)| {
+            let shown = keys.iter().take(2).cloned().collect::<Vec<_>>().join(", ");
+            match keys.len() {
+                n if n > 2 => format!("{}: {shown} and {} more", c.as_str(), n - 2),
+                _ => format!("{}: {shown}", c.as_str()),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Some(Assumption {
+        setting: "istioComponents".into(),
+        value,
+        source: "Istio's own pods (by the labels of its charts): not workloads, left out of paths, matrix and findings".into(),
+    })
 }
 
 /// AMB044: istiod and ztunnel outside the skew Istio supports (both versions read).

@@ -29,6 +29,7 @@ pub fn workloads(ctx: &Ctx) -> Vec<WorkloadReport> {
                     Role::Workload => "workload",
                     Role::Waypoint(_) => "waypoint",
                     Role::Ingress(_) => "ingress-gateway",
+                    Role::Istio(c) => c.as_str(),
                 }
                 .into(),
                 waypoint,

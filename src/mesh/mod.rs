@@ -2,12 +2,14 @@
 //! A pure index over the Snapshot.
 
 pub mod canary;
+pub mod component;
 pub mod enrollment;
 pub mod network;
 pub mod revision;
 pub mod waypoint;
 
 pub use canary::{Canary, CanaryError, CanaryRequest};
+pub use component::Component;
 pub use enrollment::{spiffe, Dataplane};
 pub use waypoint::{BindError, Binding, TrafficType, Waypoint};
 
@@ -74,6 +76,8 @@ pub enum Role {
     Waypoint(usize),
     /// An instance of a Gateway API ingress gateway `Mesh::waypoints[i]`.
     Ingress(usize),
+    /// One of Istio's own pods (`component`): not a workload of the mesh.
+    Istio(Component),
 }
 
 #[derive(Debug, Clone)]
@@ -521,7 +525,7 @@ fn is_gateway_managed_service(labels: &Labels) -> bool {
 /// `by_name`: the first of `waypoints` of each (namespace, name).
 fn pod_role(p: &Pod, waypoints: &[Waypoint], by_name: &HashMap<(&str, &str), usize>) -> Role {
     let Some(gw) = p.metadata.label(GATEWAY_NAME) else {
-        return Role::Workload;
+        return component::component(p).map_or(Role::Workload, Role::Istio);
     };
     match by_name.get(&(p.metadata.namespace.as_str(), gw)).copied() {
         Some(i) if waypoints[i].is_waypoint => Role::Waypoint(i),
