@@ -477,3 +477,58 @@ fn the_waypoints_revision_live() {
     let f = found(&v, "AMB055");
     assert_eq!(f.len(), 1, "{f:?}");
 }
+
+/// The engine, not only AMB055, leaves a policy labelled for another revision out of the
+/// waypoint whose istiod ignores it: explain enforces it nowhere (AMB005 with the reason) and
+/// check lets a POST through that waypoint. Near misses: the waypoint of the policy's own
+/// revision enforces it, and an unlabelled waypoint (its revision unknown) keeps it.
+#[test]
+fn a_policy_for_another_revision_is_not_enforced_at_the_waypoint() {
+    // (case, waypoint's revision label, enforced at the waypoint)
+    for (case, wp_rev, enforced) in [
+        ("other", "default", false),
+        ("own", "canary", true),
+        ("unlabelled", "", true),
+    ] {
+        let mut docs = upgrade("1.28.0");
+        docs.extend(waypoint_world(wp_rev, "canary"));
+        let v = run(&format!("rev-wp-engine-{case}"), &docs);
+        let p = by_name(&v, "policies", "get-only");
+        let at_waypoint = p["enforcement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["waypoint"] == "shop/waypoint-v1");
+        assert_eq!(at_waypoint, enforced, "{case}: {p}");
+        let amb005 = found(&v, "AMB005");
+        if enforced {
+            assert!(amb005.is_empty(), "{case}: {amb005:?}");
+        } else {
+            assert_eq!(amb005.len(), 1, "{case}: {amb005:?}");
+            assert!(
+                amb005[0].1.contains("the policy is labelled istio.io/rev=canary, but waypoint shop/waypoint-v1 is programmed by istiod revision default"),
+                "{}",
+                amb005[0].1
+            );
+        }
+        let d = scratch(&format!("rev-wp-engine-check-{case}"));
+        std::fs::write(d.join("in.yaml"), docs.join("---\n")).unwrap();
+        let o = Command::new(EXE)
+            .current_dir(root())
+            .args([
+                "check",
+                "--from",
+                "pod/shop/curl",
+                "--to",
+                "svc/shop/httpbin-v1:8000",
+            ])
+            .args(["--method", "POST", "-o", "json", "-f", BASE, "-f"])
+            .arg(d.join("in.yaml"))
+            .output()
+            .expect("binary runs");
+        let c: Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)));
+        let want = if enforced { "denied" } else { "allowed" };
+        assert_eq!(c["verdict"], want, "{case}: {c}");
+    }
+}

@@ -14,6 +14,7 @@ use super::evaluate::{HopDecision, Outcome};
 use super::held::DataplanePolicies;
 use super::netpol::NetworkPolicies;
 use super::peerauth::{self, MtlsOutcome};
+use super::revision::drop_other_revision;
 use super::ztunnel::{self, Action, Clause, Conversion, Match, Scope, StringMatch, ZRule};
 use crate::mesh::{Dataplane, Mesh};
 use crate::snapshot::Snapshot;
@@ -58,6 +59,9 @@ pub struct Index<'a> {
     pub conversions: Vec<Conversion>,
     /// Per AuthorizationPolicy and per extension: its targetRefs, resolved.
     pub ap_refs: Vec<Vec<RefResolution>>,
+    /// Per AuthorizationPolicy: the waypoints its targetRefs reach whose istiod revision
+    /// ignores it (`revision::drop_other_revision`), already left out of `ap_refs`.
+    pub ap_other_revision: Vec<Vec<usize>>,
     pub ext_refs: Vec<Vec<RefResolution>>,
     aps_by_ns: HashMap<&'a str, Vec<usize>>,
     /// (waypoint, chain) -> AuthorizationPolicy indices, and the same for extensions.
@@ -125,15 +129,18 @@ impl<'a> Index<'a> {
                 .map(|r| resolve_ref(mesh, ns, r, c))
                 .collect::<Vec<_>>()
         };
+        let mut ap_other_revision = Vec::with_capacity(snap.authorization_policies.len());
         let ap_refs: Vec<Vec<RefResolution>> = snap
             .authorization_policies
             .iter()
             .map(|p| {
-                resolve_all(
+                let mut refs = resolve_all(
                     &p.metadata.namespace,
                     p.spec.attachment.target_refs(),
                     Consumer::Standard,
-                )
+                );
+                ap_other_revision.push(drop_other_revision(mesh, &p.metadata, &mut refs));
+                refs
             })
             .collect();
         let ext_refs: Vec<Vec<RefResolution>> = snap
@@ -145,7 +152,10 @@ impl<'a> Index<'a> {
                 } else {
                     Consumer::Standard
                 };
-                resolve_all(&p.metadata.namespace, p.spec.attachment.target_refs(), c)
+                let mut refs =
+                    resolve_all(&p.metadata.namespace, p.spec.attachment.target_refs(), c);
+                drop_other_revision(mesh, &p.metadata, &mut refs);
+                refs
             })
             .collect();
         let mut aps_by_ns: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -208,6 +218,7 @@ impl<'a> Index<'a> {
             chain_aps: by_chain(&ap_refs),
             chain_exts: by_chain(&ext_refs),
             ap_refs,
+            ap_other_revision,
             ext_refs,
             aps_by_ns,
             pods_by_ns,

@@ -13,6 +13,7 @@ pub mod layered;
 pub mod netpol;
 pub mod network;
 pub mod peerauth;
+pub mod revision;
 pub mod ztunnel;
 
 pub use index::Index;

@@ -7,11 +7,9 @@
 
 use super::report::WaypointRevisionReport;
 use super::Ctx;
-use crate::enforce::attach::RefOutcome;
 use crate::findings::{self as f, Finding};
 use crate::mesh::revision::{RevisionFrom, WaypointRevision};
 use crate::model::resource_key;
-use crate::snapshot::REV_LABEL;
 
 /// Waypoint `w`'s revision for its report: present when the input runs several istiod
 /// revisions, when a label names the revision, or when it is not ztunnel's.
@@ -87,19 +85,13 @@ pub(super) fn findings(ctx: &mut Ctx) {
         };
         mesh.rules.waypoint_revision();
         let istiod = &revisions[i];
-        // targetRefs policies at this waypoint that its istiod does not take.
+        // targetRefs policies at this waypoint that its istiod does not take (the engine
+        // leaves them out: `enforce::revision`).
         let ignored: Vec<String> = snap
             .authorization_policies
             .iter()
             .enumerate()
-            .filter(|(p, ap)| {
-                ap.metadata
-                    .label(REV_LABEL)
-                    .is_some_and(|l| !l.is_empty() && l != r.name)
-                    && ctx.ix.ap_refs[*p].iter().flat_map(|x| &x.outcomes).any(
-                        |o| matches!(o, RefOutcome::Waypoint { waypoint, .. } if *waypoint == w),
-                    )
-            })
+            .filter(|(p, _)| ctx.ix.ap_other_revision[*p].contains(&w))
             .map(|(_, ap)| format!("{}/{}", ap.metadata.namespace, ap.metadata.name))
             .collect();
         let consequence = if ignored.is_empty() {
@@ -109,7 +101,7 @@ pub(super) fn findings(ctx: &mut Ctx) {
             )
         } else {
             format!(
-                "it ignores the policies that target it labelled for another revision ({}), which the model otherwise shows at this waypoint",
+                "it ignores the policies that target it labelled for another revision ({}): they are not enforced there",
                 ignored.join(", ")
             )
         };
