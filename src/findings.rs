@@ -149,8 +149,8 @@ codes! {
         "principal written with spiffe:// never matches",
         "Write principals as TRUST_DOMAIN/ns/NAMESPACE/sa/SERVICE_ACCOUNT, without spiffe://.";
     MULTI_NETWORK = "AMB034", Warning,
-        "policy on a multi-network mesh: requests from the other networks are not analysed",
-        "Check requests from each other network with that cluster's input (its istiod, waypoints and policies), and apply the same policies on every network: from Istio 1.28 with AMBIENT_ENABLE_MULTI_NETWORK the waypoint on the client's network applies the Service's L7 policy and the destination's waypoint skips it.";
+        "namespace on a multi-network mesh: requests from the other networks to its workloads are not analysed",
+        "Run explain and check against each other network's cluster too (--context), keep the same policies on every network, and from Istio 1.28 set AMBIENT_ENABLE_MULTI_NETWORK=true on istiod so that the waypoint on the client's network applies the Service's L7 policy.";
     // AMB040-AMB049: findings that exist because of the Istio version running.
     DRY_RUN_ENFORCED = "AMB040", Error,
         "dry-run policy is enforced by ztunnel on the Istio version running",

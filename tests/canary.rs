@@ -621,6 +621,57 @@ fn check_through_the_primary_and_the_canary() {
     );
 }
 
+/// The verdict is that of the waypoint taking the requests: at weight 100 every request goes
+/// through the canary (its hops, its verdict, its exit code), at weight 0 none does (the
+/// primary's, and the note says the canary takes nothing). The matrix cell follows too.
+#[test]
+fn the_verdict_follows_the_waypoint_that_takes_the_requests() {
+    let canary = waypoint("shop", "waypoint-canary", "service", false);
+    let all = "istio.io/use-waypoint-canary-weight: \"100\"";
+    let none = "istio.io/use-waypoint-canary-weight: \"0\"";
+    let notes = |v: &Value| v["notes"].to_string();
+    // The GET-only policy at the primary alone: a POST is denied there, allowed at the canary.
+    for (case, weight, verdict, code, note) in [
+        ("all", all, "allowed", 0, "every request goes through canary waypoint shop/waypoint-canary (istio.io/use-waypoint-canary, weight 100), none through shop/waypoint (through it they would be denied): the hops and verdict shown are the canary's"),
+        ("none", none, "denied", 1, "canary waypoint shop/waypoint-canary (istio.io/use-waypoint-canary) has weight 0: it takes no requests, all go through shop/waypoint (through the canary they would be allowed)"),
+    ] {
+        let d = world(
+            &format!("check-weight-{case}"),
+            &[
+                &istiod("1.31.0"),
+                &canary,
+                &service(SPLIT, weight),
+                &get_only("shop", TO_PRIMARY),
+            ],
+        );
+        let (c, v) = check_post(&d);
+        assert_eq!((c, v["verdict"].as_str()), (Some(code), Some(verdict)), "{case}: {v}");
+        assert!(notes(&v).contains(note), "{case}: {}", notes(&v));
+        let through: Vec<&str> = v["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["component"] == "waypoint")
+            .map(|h| h["name"].as_str().unwrap())
+            .collect();
+        let want = if case == "all" { "shop/waypoint-canary" } else { "shop/waypoint" };
+        assert_eq!(through, [want], "{case}");
+        // The matrix's cell for the same request.
+        let o = run(&[
+            "check", "-n", "shop", "--method", "POST", "-f", BASE, "-f",
+            d.to_str().unwrap(), "-o", "json",
+        ]);
+        let m = json_of(&o);
+        let cell = m["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["source"] == "deploy/shop/curl" && c["destination"] == "svc/shop/httpbin-split:8000")
+            .unwrap_or_else(|| panic!("{case}: no cell in {}", m["cells"]));
+        assert_eq!(cell["verdict"], verdict, "{case}: {cell}");
+    }
+}
+
 /// A ServiceEntry splits its requests the same way (`services.go` builds the weighted
 /// waypoints for ServiceEntries too).
 #[test]

@@ -260,7 +260,7 @@ fn the_matrix_follows_the_primary_and_gives_the_canary() {
         assert!(cell("deploy/shop/curl", "svc/shop/httpbin:8000")["canary"].is_null());
         let notes = m["assumptions"].to_string();
         assert!(
-            notes.contains("verdicts follow each destination's primary waypoint; a share of the requests to svc/shop/httpbin-split:8000 goes through a canary waypoint"),
+            notes.contains("a share of the requests to svc/shop/httpbin-split:8000 goes through a canary waypoint (istio.io/use-waypoint-canary): a cell's verdict is the primary waypoint's, or the canary's when it takes every request (weight 100)"),
             "{notes}"
         );
         let table = text(&check(&d, &["-n", "shop", "--port", "8000", "--method", "POST"]).stdout);

@@ -10,7 +10,7 @@
 mod support;
 use ambient_policy::mesh::Mesh;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use support::cluster::{scratch, text, EXE};
 
@@ -76,7 +76,7 @@ fn pod(sidecar: bool, network: &str, ip: &str) -> String {
     let ann = if sidecar {
         "\n  annotations: {sidecar.istio.io/status: '{\"containers\":[\"istio-proxy\"]}'}"
     } else {
-        ""
+        "\n  annotations: {ambient.istio.io/redirection: enabled}"
     };
     format!(
         "apiVersion: v1
@@ -274,23 +274,30 @@ fn source_side_waypoint_from_1_28_with_multi_network() {
             .collect();
         assert_eq!(rows, vec![*range], "{tag} {flag}");
     }
-    // The waypoint on the destination's network: the east-west gateway sends the request
-    // through it (a client on network2, the Service's waypoint and endpoint on network1).
-    let docs = [
-        istiod("1.28.0", &[("AMBIENT_ENABLE_MULTI_NETWORK", "true")]),
-        istio_ns("network1"),
-        pod(true, "network2", "10.8.1.7"),
-        service(true)
-            .replace("app: legacy", "app: httpbin")
-            .replace("legacy", "httpbin-l7"),
-    ];
-    let i = input("remote-waypoint", &docs);
-    let (_, v) = check(&i, "pod/shop/legacy", "svc/shop/httpbin-l7:8000");
-    assert!(
-        notes(&v).contains("the Service's waypoint shop/waypoint is on network network1"),
-        "{}",
-        notes(&v)
-    );
+    // The waypoint on the destination's network (a client on network2, the Service's
+    // waypoint and endpoint on network1): an ambient client's request goes through it (1.24
+    // reads an ambient pod's network label); a sidecar client bypasses waypoints, so none
+    // applies L7 policy, and no note says otherwise.
+    for (sidecar, tag, says) in [
+        (false, "1.24.6", "the Service's waypoint shop/waypoint is on network network1: the east-west gateway sends the request through it"),
+        (true, "1.28.0", "the request does not cross the Service's waypoint shop/waypoint (sidecar clients bypass waypoints): no waypoint applies its L7 policy on either network"),
+    ] {
+        let docs = [
+            istiod(tag, &[("AMBIENT_ENABLE_MULTI_NETWORK", "true")]),
+            istio_ns("network1"),
+            pod(sidecar, "network2", "10.8.1.7"),
+            service(true)
+                .replace("app: legacy", "app: httpbin")
+                .replace("legacy", "httpbin-l7"),
+        ];
+        let i = input("remote-waypoint", &docs);
+        let (c, v) = check(&i, "pod/shop/legacy", "svc/shop/httpbin-l7:8000");
+        assert_eq!(c, 4, "{v}");
+        let n = notes(&v);
+        assert!(n.contains(says), "sidecar {sidecar}: {n}");
+        let contradicts = if sidecar { "sends the request through it" } else { "does not cross" };
+        assert!(!n.contains(contradicts), "sidecar {sidecar}: {n}");
+    }
 }
 
 /// The matrix: the network2 client's cells are unknown, curl's (network1) are decided.
@@ -347,15 +354,12 @@ fn explain_marks_paths_from_other_networks_and_raises_amb034() {
         .filter(|f| f["code"] == "AMB034")
         .collect();
     assert_eq!(f.len(), 1, "{f:?}");
-    assert_eq!(
-        f[0]["resource"],
-        "AuthorizationPolicy/shop/httpbin-from-curl"
-    );
+    assert_eq!(f[0]["resource"], "Namespace/shop");
     assert_eq!(f[0]["severity"], "warning");
     assert!(f[0]["message"]
         .as_str()
         .unwrap()
-        .contains("requests from network network2"));
+        .contains("requests from network network2 to the workloads of shop (on network network1)"));
     let other: Vec<&Value> = (v["paths"].as_array().unwrap().iter())
         .filter(|p| p["source"] == "other-network")
         .collect();
@@ -376,13 +380,43 @@ fn explain_marks_paths_from_other_networks_and_raises_amb034() {
     }
 }
 
+/// AMB034 is said once per namespace, naming the policies that apply there (a second ALLOW
+/// joins the first's finding), and never for a policy enforced on nothing (a selector that
+/// matches no pod).
+#[test]
+fn amb034_once_per_namespace_and_not_for_a_policy_on_nothing() {
+    let trap = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(TRAP)).unwrap();
+    let policy = trap.split("---\n").last().unwrap().to_string();
+    let second = policy
+        .replace("httpbin-from-curl", "httpbin-from-sleep")
+        .replace("sa/curl", "sa/sleep");
+    let nothing = policy
+        .replace("httpbin-from-curl", "ghost-from-curl")
+        .replace("app: httpbin", "app: ghost");
+    let base: Vec<String> = trap.split("---\n").map(str::to_string).collect();
+    let mut docs = base.clone();
+    docs.push(second);
+    let (found, _) = amb034(&input("amb034-two", &docs));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("Namespace/shop ")
+            && found[0].contains(
+                "the 2 policies applying there (shop/httpbin-from-curl, shop/httpbin-from-sleep)"
+            ),
+        "{found:?}"
+    );
+    // Only a policy that selects nothing: no finding.
+    let mut docs: Vec<String> = base[..base.len() - 1].to_vec();
+    docs.push(nothing);
+    let (found, _) = amb034(&input("amb034-nothing", &docs));
+    assert!(found.is_empty(), "{found:?}");
+}
+
 /// Near misses: one network everywhere (meshNetworks naming istiod's own, a pod labelled
 /// with it, a sidecar labelled with it): no AMB034, no other-network path.
 #[test]
 fn one_network_is_silent() {
-    let policy =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(TRAP))
-            .unwrap();
+    let policy = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(TRAP)).unwrap();
     let policy = policy.split("---\n").last().unwrap().to_string();
     for (case, docs) in [
         (
@@ -474,9 +508,26 @@ fn diff_shows_other_network_paths_as_not_analysed() {
 
 /// Live: the `istio` ConfigMap's `meshNetworks` is read as from `-f`, so the same trap served
 /// by an API server gives the same AMB034 and the same networks among the assumptions (the
-/// base declares Deployments, which a live read takes from their pods: paths differ).
+/// base declares Deployments, which a live read takes from their pods: an httpbin pod is
+/// served, and given to `-f` too; paths differ).
 #[test]
 fn live_reads_mesh_networks_like_files() {
+    let pod_yaml = "apiVersion: v1
+kind: Pod
+metadata:
+  name: httpbin-7d9c-x2x4q
+  namespace: shop
+  labels: {app: httpbin}
+  annotations: {ambient.istio.io/redirection: enabled}
+spec:
+  serviceAccountName: httpbin
+  containers:
+  - {name: httpbin, image: kong/httpbin}
+status: {phase: Running, podIP: 10.8.0.9}
+";
+    let pod_file = scratch("network-live-pod").join("pod.yaml");
+    std::fs::write(&pod_file, pod_yaml).unwrap();
+    let pod: Value = serde_saphyr::from_str(pod_yaml).unwrap();
     let objects: Vec<Value> = [BASE, TRAP]
         .iter()
         .flat_map(|p| {
@@ -500,6 +551,7 @@ fn live_reads_mesh_networks_like_files() {
                 .filter(|v| !v.is_null())
                 .collect::<Vec<_>>()
         })
+        .chain([pod])
         .collect();
     let w = support::cluster::World::start(
         "network-live",
@@ -507,7 +559,10 @@ fn live_reads_mesh_networks_like_files() {
         &[("mesh", None, support::apiserver::TOKEN)],
     );
     let live = w.run(&["explain", "-A", "-o", "json"]);
-    let files = run(&["explain", "-A", "-f", BASE, "-f", TRAP, "-o", "json"]);
+    let pod_arg = pod_file.display().to_string();
+    let files = run(&[
+        "explain", "-A", "-f", BASE, "-f", TRAP, "-f", &pod_arg, "-o", "json",
+    ]);
     assert_eq!(
         live.status.code(),
         files.status.code(),

@@ -79,7 +79,8 @@ pub struct CellResult {
     pub identities: Vec<String>,
     /// The same request through the canary waypoint that takes a share of the destination's
     /// requests (`istio.io/use-waypoint-canary`, Istio 1.31+). `verdict` and the fields above
-    /// follow the primary waypoint only, as `check`'s single request does.
+    /// follow the primary waypoint, or the canary when it takes every request (weight 100),
+    /// as `check`'s single request does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub canary: Option<CanaryCell>,
 }
@@ -331,7 +332,7 @@ pub fn build(
             n => format!("{}, ... ({n} destinations)", split[..5].join(", ")),
         };
         assumptions.push(format!(
-            "verdicts follow each destination's primary waypoint; a share of the requests to {named} goes through a canary waypoint (istio.io/use-waypoint-canary), whose verdict is said beside the cell (-o json: cells[].canary)"
+            "a share of the requests to {named} goes through a canary waypoint (istio.io/use-waypoint-canary): a cell's verdict is the primary waypoint's, or the canary's when it takes every request (weight 100); the other's is said beside the cell (-o json: cells[].canary)"
         ));
     }
     // One representative per destination group.

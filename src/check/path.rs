@@ -255,7 +255,63 @@ fn decide(
 /// Checks one request through the primary waypoint, and through the canary waypoint that
 /// takes a share of the requests when the Service has one (`canary`, said in a note).
 pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckReport {
-    let (hops, mut notes, mut v, mut by) = decide(ix, client, target, q, false);
+    let (mut hops, mut notes, mut v, mut by) = decide(ix, client, target, q, false);
+    let class = client.class.source_class();
+    // A canary takes `weight` % of the requests; the verdict is that of the waypoint that
+    // takes them: the canary's when it takes them all (weight 100), else the primary's, the
+    // canary's said beside it.
+    let canary = hops::canary_route(ix.mesh, target.addressed, class).map(|(r, weight)| {
+        let (mut chops, _, mut cv, mut cby) = decide(ix, client, target, q, true);
+        let w = r.waypoint.map(|(w, _)| ix.mesh.waypoints[w].key()).unwrap_or_default();
+        let primary = hops::route(ix.mesh, target.addressed, class)
+            .waypoint
+            .map(|(p, _)| ix.mesh.waypoints[p].key())
+            .unwrap_or_default();
+        let reports: Vec<HopReport> = chops.iter().map(|h| h.report.clone()).collect();
+        let canary = CanaryCheck {
+            waypoint: w.clone(),
+            weight,
+            verdict: cv,
+            decided_by: cby.clone(),
+            hops: reports,
+        };
+        let label = "istio.io/use-waypoint-canary";
+        notes.push(match weight {
+            100 => {
+                let through_primary = if cv == v {
+                    String::new()
+                } else {
+                    format!(" (through it they would be {})", v.as_str())
+                };
+                // The canary's hops and verdict become the request's.
+                std::mem::swap(&mut hops, &mut chops);
+                std::mem::swap(&mut v, &mut cv);
+                std::mem::swap(&mut by, &mut cby);
+                format!(
+                    "every request goes through canary waypoint {w} ({label}, weight 100), none through {primary}{through_primary}: the hops and verdict shown are the canary's"
+                )
+            }
+            0 => format!(
+                "canary waypoint {w} ({label}) has weight 0: it takes no requests, all go through {primary}{}",
+                if cv == v {
+                    String::new()
+                } else {
+                    format!(" (through the canary they would be {})", cv.as_str())
+                }
+            ),
+            _ if cv == v => format!(
+                "{weight}% of the requests go through canary waypoint {w} ({label}), the others through {primary}: {} there too",
+                cv.as_str()
+            ),
+            _ => format!(
+                "{weight}% of the requests go through canary waypoint {w} ({label}), where they are {}, unlike the {}% through {primary} ({}): the verdict shown is the primary's",
+                cv.as_str(),
+                100 - weight,
+                v.as_str()
+            ),
+        });
+        canary
+    });
     let cross = cross_network(ix, client, target);
     if let Some(x) = &cross {
         // Never allowed or denied: the path through the east-west gateway is not modelled.
@@ -275,36 +331,11 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
             ),
         );
         notes.insert(1, x.l7(ix.mesh));
-    }
-    let class = client.class.source_class();
-    let canary = hops::canary_route(ix.mesh, target.addressed, class).map(|(r, weight)| {
-        let (chops, _, cv, cby) = decide(ix, client, target, q, true);
-        let w = r.waypoint.map(|(w, _)| ix.mesh.waypoints[w].key()).unwrap_or_default();
-        let primary = hops::route(ix.mesh, target.addressed, class)
-            .waypoint
-            .map(|(p, _)| ix.mesh.waypoints[p].key())
-            .unwrap_or_default();
-        notes.push(if cv == v {
-            format!(
-                "{weight}% of the requests go through canary waypoint {w} (istio.io/use-waypoint-canary), the others through {primary}: {} there too",
-                cv.as_str()
-            )
-        } else {
-            format!(
-                "{weight}% of the requests go through canary waypoint {w} (istio.io/use-waypoint-canary), where they are {}, unlike the {}% through {primary} ({}): the verdict shown is the primary's",
-                cv.as_str(),
-                100 - weight,
-                v.as_str()
-            )
-        });
-        CanaryCheck {
-            waypoint: w,
-            weight,
-            verdict: cv,
-            decided_by: cby,
-            hops: chops.into_iter().map(|h| h.report).collect(),
+        if x.skipped_waypoint.is_some() {
+            // Said by the line above, with the networks.
+            notes.retain(|n| !n.starts_with("this request does not cross waypoint"));
         }
-    });
+    }
     let assumptions: Vec<String> = client
         .assumption
         .iter()
@@ -548,5 +579,11 @@ fn cross_network(
         (None, ClientClass::Ingress(Some(g))) => crate::enforce::network::waypoint_network(mesh, g),
         _ => mesh.networks.local.as_str(),
     };
-    crate::enforce::network::between(mesh, from, &target.endpoints, target.addressed)
+    crate::enforce::network::between(
+        mesh,
+        from,
+        &target.endpoints,
+        target.addressed,
+        client.class.source_class(),
+    )
 }

@@ -9,7 +9,7 @@
 //! (istio/istio#58065, `RequestSourceFilter` in pilot/pkg/xds/filters/filters.go at 1.28.0).
 //! `check`, its matrix and `explain` all ask here.
 
-use super::hops::{self, Addressed};
+use super::hops::{self, Addressed, SourceClass};
 use crate::mesh::network::shown;
 use crate::mesh::Mesh;
 use crate::versions::Row;
@@ -32,6 +32,11 @@ pub struct CrossNetwork {
     pub row: Option<Row>,
     /// Addressed to a Service (or ServiceEntry), not a pod IP.
     pub by_service: bool,
+    /// The Service's waypoint, which this source class does not cross (a sidecar client, an
+    /// ingress without `istio.io/ingress-use-waypoint`): no waypoint applies L7 policy.
+    pub skipped_waypoint: Option<usize>,
+    /// The client's class, for saying why it skips the waypoint.
+    pub class: SourceClass,
 }
 
 /// The network waypoint `w` runs on: its pods', else istiod's.
@@ -42,13 +47,14 @@ pub fn waypoint_network<'m>(mesh: &'m Mesh, w: usize) -> &'m str {
     }
 }
 
-/// A request from network `from` to `endpoints` (addressed as `to`), when some endpoint is on
-/// another network; `None` within one network.
+/// A request of a `class` client from network `from` to `endpoints` (addressed as `to`), when
+/// some endpoint is on another network; `None` within one network.
 pub fn between(
     mesh: &Mesh,
     from: &str,
     endpoints: &[usize],
     to: Addressed,
+    class: SourceClass,
 ) -> Option<CrossNetwork> {
     let mut others: Vec<String> = endpoints
         .iter()
@@ -61,10 +67,12 @@ pub fn between(
     }
     others.sort();
     others.dedup();
-    let waypoint = match to {
-        Addressed::Service { .. } => hops::binding(mesh, to).0,
-        Addressed::PodIp(_) => None,
+    // Only a waypoint the client's request crosses can apply L7 policy.
+    let route = match to {
+        Addressed::Service { .. } => hops::route(mesh, to, class),
+        Addressed::PodIp(_) => hops::Route::default(),
     };
+    let waypoint = route.waypoint.map(|(w, _)| w);
     let (applies, row) = match waypoint {
         Some(_) => {
             let (applies, row) = mesh.rules.multi_network_waypoint();
@@ -80,6 +88,8 @@ pub fn between(
         remote_waypoint: waypoint.filter(|_| local_side.is_none()),
         row,
         by_service: matches!(to, Addressed::Service { .. }),
+        skipped_waypoint: route.skipped,
+        class,
     })
 }
 
@@ -98,6 +108,17 @@ impl CrossNetwork {
     /// release says (`multi-network-waypoint`).
     pub fn l7(&self, mesh: &Mesh) -> String {
         let key = |w: usize| mesh.waypoints[w].key();
+        if let Some(w) = self.skipped_waypoint {
+            let why = match self.class {
+                SourceClass::Sidecar => "sidecar clients bypass waypoints",
+                SourceClass::Ingress => "ingress skips it without istio.io/ingress-use-waypoint",
+                _ => "a client outside the mesh bypasses waypoints",
+            };
+            return format!(
+                "the request does not cross the Service's waypoint {} ({why}): no waypoint applies its L7 policy on either network",
+                key(w)
+            );
+        }
         let Some(row) = self.row else {
             return match self.by_service {
                 true => {

@@ -187,13 +187,14 @@ impl<'a> Ctx<'a> {
 
 pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     let mesh = Mesh::build(snap);
-    let pods: Vec<usize> = (0..snap.pods.len())
+    // Istio's own pods are in scope but no destinations: named in the assumptions only.
+    let (components, pods): (Vec<usize>, Vec<usize>) = (0..snap.pods.len())
         .filter(|&i| {
             let m = &snap.pods[i].metadata;
             scope.ns_in(&m.namespace)
                 && scope.selector.as_ref().is_none_or(|s| s.matches(&m.labels))
         })
-        .collect();
+        .partition(|&i| matches!(mesh.pods[i].role, Role::Istio(_)));
     let narrowed = scope.selector.is_some();
     // `pods` is ascending (a filter of 0..n): membership by binary search.
     let services = (0..snap.services.len())
@@ -256,7 +257,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     let input_assumptions = assumptions::input_state(&mut ctx);
     assumptions::version_skew(&mut ctx);
     assumptions::host_network_eligible(&mut ctx);
-    network::findings(&mut ctx);
+    network::findings(&mut ctx, &policies);
     custom::findings(&mut ctx);
     let mut chains = paths::ChainNames::default();
     let paths = paths::build(&ctx, &mut chains);
@@ -277,6 +278,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
             let mut a = assumptions::assumptions(snap, &mesh.rules);
             a.extend(network::assumptions(&mesh));
             a.extend(input_assumptions);
+            a.extend(assumptions::istio_components(&mesh, &components));
             a
         },
         policies,

@@ -2,9 +2,9 @@
 //! other networks, marked as not analysed with the reason and the waypoint that applies L7
 //! policy (`enforce::network`, the rule `check` applies too), and AMB034.
 
-use super::report::{Assumption, Hop, PathReport};
+use super::report::{Assumption, Hop, PathReport, PolicyReport};
 use super::Ctx;
-use crate::enforce::hops::Addressed;
+use crate::enforce::hops::{Addressed, SourceClass};
 use crate::enforce::network::{between, ISSUES};
 use crate::findings::{self as f, Finding};
 use crate::mesh::network::shown;
@@ -37,7 +37,7 @@ pub(super) fn paths(
     let mut out = Vec::new();
     for from in networks.all() {
         for (via, to) in &addresses {
-            let Some(x) = between(ctx.mesh, from, &[d], *to) else {
+            let Some(x) = between(ctx.mesh, from, &[d], *to, SourceClass::Ambient) else {
                 continue;
             };
             let hop = |component: &str, name: Option<String>| Hop {
@@ -67,57 +67,64 @@ pub(super) fn paths(
     out
 }
 
-/// AMB034: on a mesh of several networks, every AuthorizationPolicy in scope, naming the
-/// networks whose requests to its namespace's workloads the report does not analyse.
-pub(super) fn findings(ctx: &mut Ctx) {
+/// AMB034: on a mesh of several networks, once per namespace whose in-scope workloads some
+/// AuthorizationPolicy applies to (as `policies`, the report, says: enforced on a target
+/// there), naming the networks whose requests to them the report does not analyse. A policy
+/// enforced on nothing raises nothing.
+pub(super) fn findings(ctx: &mut Ctx, policies: &[PolicyReport]) {
     let networks = &ctx.mesh.networks;
     if !networks.several() {
         return;
     }
     let all = networks.all();
-    let root = ctx.snap.mesh.root();
-    // The networks of the workloads in scope, per namespace and in all, gathered once.
+    // The networks of the workloads in scope, per namespace.
     let mut by_ns: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    let mut everywhere: BTreeSet<&str> = BTreeSet::new();
     for &i in &ctx.pods {
         if ctx.mesh.pods[i].role == Role::Workload {
-            let n = networks.of(i);
             by_ns
                 .entry(ctx.snap.pods[i].metadata.namespace.as_str())
                 .or_default()
-                .insert(n);
-            everywhere.insert(n);
+                .insert(networks.of(i));
         }
     }
-    for p in &ctx.snap.authorization_policies {
-        let ns = p.metadata.namespace.as_str();
-        if !(ctx.scope.ns_in(ns) || ns == root) {
-            continue;
+    // The policies enforced on something in each namespace (targets are `Kind/ns/name`).
+    let mut applied: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for p in policies.iter().filter(|p| p.kind == "AuthorizationPolicy") {
+        for t in p.enforcement.iter().flat_map(|e| &e.targets) {
+            if let Some(ns) = t.split('/').nth(1) {
+                if let Some((ns, _)) = by_ns.get_key_value(ns) {
+                    applied
+                        .entry(ns)
+                        .or_default()
+                        .insert(format!("{}/{}", p.namespace, p.name));
+                }
+            }
         }
-        // The networks of the workloads it can apply to in scope (its namespace's, or all
-        // of them for a mesh-wide policy); istiod's when there are none.
-        let mut own = match ns == root {
-            true => everywhere.clone(),
-            false => by_ns.get(ns).cloned().unwrap_or_default(),
-        };
-        if own.is_empty() {
-            own.insert(networks.local.as_str());
-        }
+    }
+    for (ns, names) in applied {
+        let own = &by_ns[ns];
         let others: Vec<String> = match own.len() {
-            1 => all.difference(&own).map(|n| shown(n)).collect(),
+            1 => all.difference(own).map(|n| shown(n)).collect(),
             _ => all.iter().map(|n| shown(n)).collect(),
         };
         if others.is_empty() {
             continue;
         }
         let own: Vec<String> = own.iter().map(|n| shown(n)).collect();
+        let names: Vec<String> = names.into_iter().collect();
+        let listed = match names.len() {
+            n if n > 3 => format!("{} and {} more", names[..3].join(", "), n - 3),
+            _ => names.join(", "),
+        };
         ctx.findings.push(Finding::new(
             &f::MULTI_NETWORK,
-            resource_key("AuthorizationPolicy", ns, &p.metadata.name),
+            resource_key("Namespace", "", ns),
             format!(
-                "the mesh spans several networks: requests from {} to the workloads this policy applies to (on {}) cross an east-west gateway in double HBONE, which the analysis does not model ({ISSUES}); its enforcement, paths and check verdicts hold for clients on the same network only",
+                "the mesh spans several networks: requests from {} to the workloads of {ns} (on {}) cross an east-west gateway in double HBONE, which the analysis does not model ({ISSUES}); what it says of the {} {} applying there ({listed}) holds for clients on the same network only",
                 others.join(", "),
-                own.join(", ")
+                own.join(", "),
+                names.len(),
+                if names.len() == 1 { "policy" } else { "policies" },
             ),
         ));
     }
