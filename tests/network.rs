@@ -326,6 +326,44 @@ fn matrix_keeps_clients_of_each_network_apart() {
         cell("deploy/shop/curl", "svc/shop/httpbin:8000")["verdict"],
         "allowed"
     );
+    // One destination: the row says why.
+    let o = run(&args(
+        &["check", "-n", "shop", "--to", "svc/shop/httpbin:8000"],
+        &i,
+        &[],
+    ));
+    let t = text(&o.stdout);
+    let row = t
+        .lines()
+        .find(|l| l.starts_with("Pod/shop/legacy"))
+        .unwrap_or_else(|| panic!("{t}"));
+    assert!(row.contains("unknown  other network: not analysed"), "{t}");
+    // The table marks the cell `?net` and says why, not "an attribute decides it".
+    let docs = [
+        istiod("1.28.0", &[]),
+        istio_ns("network1"),
+        pod(true, "network2", "10.8.1.7"),
+        service(false),
+    ];
+    let i = input("matrix-table", &docs);
+    let o = run(&args(&["check", "-n", "shop"], &i, &[]));
+    let t = text(&o.stdout);
+    let row = t
+        .lines()
+        .find(|l| l.starts_with("Pod/shop/legacy"))
+        .unwrap_or_else(|| panic!("{t}"));
+    assert!(row.contains("?net"), "{t}");
+    assert!(
+        t.contains("?net: the source and the destination are on different networks"),
+        "{t}"
+    );
+    // curl reaches httpbin on its own network (decided), legacy on network2 (not analysed).
+    let curl = t
+        .lines()
+        .find(|l| l.starts_with("Deployment/shop/curl"))
+        .unwrap();
+    let cells: Vec<&str> = curl.split_whitespace().skip(1).collect();
+    assert_eq!(cells, ["allow", "?net"], "{t}");
 }
 
 fn amb034(input: &[String]) -> (Vec<String>, Value) {

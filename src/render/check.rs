@@ -219,6 +219,7 @@ fn decided(c: &crate::check::matrix::CellResult) -> String {
         (None, "needs-attributes") => format!("{hop}: needs {}", c.needs.join(", ")),
         (None, "no-allow-matched") => format!("{hop}: no ALLOW matched"),
         (None, "no-policy-denies") => "no policy denies".into(),
+        (None, "cross-network") => "other network: not analysed".into(),
         (None, r) => format!("{hop}: {r}"),
     }
 }
@@ -326,14 +327,15 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
                 None => kind_form(d),
             })
             .collect();
-        // A cell is its primary waypoint's verdict, marked `*` when the canary's differs.
-        type Row = Vec<(Verdict, bool)>;
+        // A cell is its primary waypoint's verdict, marked `*` when the canary's differs;
+        // `?net` when the source and destination are on different networks.
+        type Row = Vec<(Verdict, bool, bool)>;
         let mut groups: Vec<(Vec<String>, Row)> = Vec::new();
         for s in 0..ns {
             let row: Row = (0..nd)
                 .map(|d| {
                     let c = &m.cell(s, d).result;
-                    (c.verdict, c.canary_differs())
+                    (c.verdict, c.canary_differs(), c.reason == "cross-network")
                 })
                 .collect();
             match groups.iter_mut().find(|g| g.1 == row) {
@@ -348,8 +350,9 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
             let srcs: Vec<String> = srcs.iter().map(|x| kind_form(x)).collect();
             rows.push(
                 std::iter::once(srcs[0].clone())
-                    .chain(row.iter().map(|&(v, differs)| {
-                        format!("{}{}", short(v), if differs { "*" } else { "" })
+                    .chain(row.iter().map(|&(v, differs, net)| {
+                        let net = if net { "net" } else { "" };
+                        format!("{}{net}{}", short(v), if differs { "*" } else { "" })
                     }))
                     .collect(),
             );
@@ -364,6 +367,13 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
             "{}",
             p.dim("allow: allowed, DENY: denied, ?: unknown (an attribute decides it); -o json lists every cell and its deciding policy")
         );
+        if groups.iter().any(|g| g.1.iter().any(|c| c.2)) {
+            let _ = writeln!(
+                out,
+                "{}",
+                p.dim(&format!("?net: the source and the destination are on different networks: the request crosses an east-west gateway, which is not analysed ({})", crate::enforce::network::ISSUES))
+            );
+        }
         if groups.iter().any(|g| g.1.iter().any(|c| c.1)) {
             let _ = writeln!(
                 out,
