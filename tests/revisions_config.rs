@@ -532,3 +532,42 @@ fn a_policy_for_another_revision_is_not_enforced_at_the_waypoint() {
         assert_eq!(c["verdict"], want, "{case}: {c}");
     }
 }
+
+/// ztunnel's XDS_ADDRESS names an istiod the input lacks (the canary's Deployment was not
+/// exported): the istiod read stands in for its version and says so, and AMB044 says the
+/// skew it reports is measured against another istiod. Near miss: with the canary's
+/// Deployment, its own version is used and nothing is assumed.
+#[test]
+fn ztunnels_istiod_missing_from_the_input_is_said() {
+    let setting = |v: &Value, name: &str| {
+        v["assumptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["setting"] == name)
+            .cloned()
+            .unwrap()
+    };
+    let docs = vec![
+        istiod("istiod", "default", "1.24.0"),
+        ztunnel("canary", "1.25.0"),
+    ];
+    let v = run("rev-missing", &docs);
+    let s = setting(&v, "istioVersion");
+    assert_eq!(s["value"], "1.24.0");
+    assert_eq!(
+        s["source"],
+        "Deployment istio-system/istiod, assumed: ztunnel's istiod istio-system/istiod-canary is not in the input"
+    );
+    let skew = found(&v, "AMB044");
+    assert_eq!(skew.len(), 1, "{skew:?}");
+    assert!(
+        skew[0].1.starts_with("with istiod 1.24.0 and ztunnel 1.25.0 (the version of another istiod: ztunnel's own, istio-system/istiod-canary, is not in the input and may differ)"),
+        "{}",
+        skew[0].1
+    );
+    let v = run("rev-present", &upgrade("1.25.0"));
+    let s = setting(&v, "istioVersion");
+    assert_eq!(s["value"], "1.25.0");
+    assert!(!s["source"].as_str().unwrap().contains("assumed"), "{s}");
+}

@@ -275,8 +275,15 @@ pub fn version_skew(ctx: &mut Ctx) {
         &f::SKEW_UNSUPPORTED,
         resource,
         format!(
-            "{}: {why}; {}",
+            "{}{}: {why}; {}",
             rules.versions_phrase(row),
+            ctx.snap
+                .mesh
+                .ztunnel_istiod_missing()
+                .map(|m| format!(
+                    " (the version of another istiod: ztunnel's own, {m}, is not in the input and may differ)"
+                ))
+                .unwrap_or_default(),
             row.info().applied
         ),
     );

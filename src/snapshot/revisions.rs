@@ -116,6 +116,13 @@ impl MeshSettings {
         };
         let d = chosen?;
         self.apply_istiod(d);
+        if let (Some(missing), Some(v)) = (self.ztunnel_istiod_missing(), &mut self.istio_version) {
+            // Another istiod serves ztunnel: its version is not known; this one's stands in.
+            v.source = format!(
+                "{}, assumed: ztunnel's istiod {missing} is not in the input",
+                v.source
+            );
+        }
         let rev = IstiodRevision::read(d);
         // With one istiod and no ztunnel in the input, that istiod serves ztunnel.
         let source = match how {
@@ -127,6 +134,19 @@ impl MeshSettings {
         };
         self.revision = Some(Setting::new(rev.name, &source));
         Some(d)
+    }
+
+    /// `ns/name` of the istiod ztunnel connects to, when istiods are in the input but not that
+    /// one (the versions and revision read are then another istiod's).
+    pub fn ztunnel_istiod_missing(&self) -> Option<String> {
+        let z = &self.ztunnel_istiod.as_ref()?.value;
+        let (ns, name) = (z.0.as_str(), z.1.as_str());
+        let found = self.revisions.iter().any(|r| {
+            r.deployment
+                .split_once('/')
+                .is_some_and(|(n, d)| d == name && (ns.is_empty() || n == ns))
+        });
+        (!found && !self.revisions.is_empty()).then(|| format!("{ns}/{name}"))
     }
 
     /// The istiod revision whose configuration ztunnel receives, when known.
