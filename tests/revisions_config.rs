@@ -140,12 +140,17 @@ spec:
 }
 
 fn run(dir: &str, docs: &[String]) -> Value {
+    run_with(dir, docs, &[])
+}
+
+fn run_with(dir: &str, docs: &[String], extra: &[&str]) -> Value {
     let d = scratch(dir);
     std::fs::write(d.join("in.yaml"), docs.join("---\n")).unwrap();
     let o: Output = Command::new(EXE)
         .current_dir(root())
         .args(["explain", "-o", "json", "-f", BASE, "-f"])
         .arg(d.join("in.yaml"))
+        .args(extra)
         .output()
         .expect("binary runs");
     assert!(o.status.success(), "{}", text(&o.stderr));
@@ -570,4 +575,35 @@ fn ztunnels_istiod_missing_from_the_input_is_said() {
     let s = setting(&v, "istioVersion");
     assert_eq!(s["value"], "1.25.0");
     assert!(!s["source"].as_str().unwrap().contains("assumed"), "{s}");
+}
+
+/// `--istio-version` states the version of the istiod ztunnel follows: the revisions row says
+/// the flag applies to that revision, not its image tag. Near miss: the other revision keeps
+/// its tag, and without the flag no revision mentions it.
+#[test]
+fn the_istio_version_flag_is_shown_on_the_revision_it_applies_to() {
+    let setting = |v: &Value, name: &str| -> String {
+        v["assumptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["setting"] == name)
+            .map(|a| a["value"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    let v = run_with(
+        "rev-flag",
+        &upgrade("1.25.0"),
+        &["--istio-version", "1.29.1"],
+    );
+    assert_eq!(setting(&v, "istioVersion"), "1.29.1");
+    assert_eq!(
+        setting(&v, "istiodRevisions"),
+        "default (1.24.0), canary (1.25.0; --istio-version 1.29.1 applies)"
+    );
+    let v = run("rev-noflag", &upgrade("1.25.0"));
+    assert_eq!(
+        setting(&v, "istiodRevisions"),
+        "default (1.24.0), canary (1.25.0)"
+    );
 }

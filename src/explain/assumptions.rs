@@ -40,7 +40,20 @@ pub fn assumptions(snap: &Snapshot, rules: &Rules) -> Vec<Assumption> {
             value: m
                 .revisions
                 .iter()
-                .map(|r| format!("{} ({})", r.name, r.version))
+                .map(|r| {
+                    // The flag states the version of the istiod ztunnel follows: that
+                    // revision's rules are the flag's, whatever its image tag says.
+                    let flagged = rules.istiod.source.starts_with("--istio-version")
+                        && m.ztunnel_revision() == Some(r.name.as_str());
+                    if flagged && rules.istiod.text != r.version {
+                        format!(
+                            "{} ({}; --istio-version {} applies)",
+                            r.name, r.version, rules.istiod.text
+                        )
+                    } else {
+                        format!("{} ({})", r.name, r.version)
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
             source: format!(
