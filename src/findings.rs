@@ -181,7 +181,7 @@ codes! {
         "Use one CUSTOM provider per workload and per waypoint Service, or on Istio 1.30+ set PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS=true on istiod.";
     CANARY_DENIED = "AMB049", Warning,
         "destination ztunnel admits the primary waypoint but denies the canary waypoint's share of the requests",
-        "Add an ALLOW at the destination ztunnel (selector or namespace policy) whose principals include the canary waypoint's identity (TRUST_DOMAIN/ns/NS/sa/CANARY_SA), or set istio.io/use-waypoint-canary-weight to 0 until it is admitted: PILOT_AUTO_ALLOW_WAYPOINT_POLICY allows the primary waypoint only.";
+        "Let the canary waypoint's identity through at the destination ztunnel where the primary's is (the principals of the ALLOW that admits the primary; with PILOT_AUTO_ALLOW_WAYPOINT_POLICY's implicit ALLOW, which names the primary only, a selector or namespace ALLOW of it), or set istio.io/use-waypoint-canary-weight to 0 until it is admitted. The fix line names the identity and the policies.";
     // AMB050-AMB059: Kubernetes NetworkPolicy under ambient.
     NETPOL_NO_HBONE_INGRESS = "AMB050", Error,
         "NetworkPolicy admits the application port but not 15008 (HBONE) into an ambient pod",

@@ -542,3 +542,96 @@ fn the_canary_refused_by_the_destination_ztunnel() {
         }
     }
 }
+
+/// AMB049's fix names the canary's identity and the policy that denies it, and speaks of
+/// PILOT_AUTO_ALLOW_WAYPOINT_POLICY only when its implicit ALLOW is what denies; the bypass
+/// guard that admits only the primary (AMB028) no longer says "nothing to do" when it denies
+/// the canary. Near miss: a guard that admits both waypoints keeps AMB028's plain advice.
+#[test]
+fn the_canary_denial_fix_names_the_identity_and_the_guard_agrees() {
+    let canary_id = "cluster.local/ns/shop/sa/waypoint-canary";
+    let of = |v: &Value, code: &str| -> Vec<(String, String)> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == code)
+            .map(|f| {
+                (
+                    f["message"].as_str().unwrap().to_string(),
+                    f["resolution"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let primary_only = ztunnel_allow("cluster.local/ns/shop/sa/waypoint");
+    let d = world(
+        "fix-written",
+        &[
+            &istiod("1.31.0", &[]),
+            CANARY_GENERATED,
+            &split_service("10"),
+            &primary_only,
+        ],
+    );
+    let v = explain(&d);
+    let denied = of(&v, "AMB049");
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    let fix = &denied[0].1;
+    assert!(fix.contains(canary_id), "{fix}");
+    assert!(
+        fix.contains("AuthorizationPolicy shop/httpbin-from-waypoints"),
+        "{fix}"
+    );
+    assert!(!fix.contains("PILOT_AUTO_ALLOW_WAYPOINT_POLICY"), "{fix}");
+    assert!(!fix.contains("TRUST_DOMAIN"), "{fix}");
+    let guard = of(&v, "AMB028");
+    assert_eq!(guard.len(), 1, "{guard:?}");
+    assert!(
+        guard[0].0.ends_with("but it also denies canary waypoint shop/waypoint-canary (cluster.local/ns/shop/sa/waypoint-canary), which takes 10% of the requests to Service shop/httpbin-split (AMB049)"),
+        "{}",
+        guard[0].0
+    );
+    assert!(!guard[0].1.starts_with("Nothing to do"), "{}", guard[0].1);
+    assert!(guard[0].1.contains(canary_id), "{}", guard[0].1);
+
+    let d = world(
+        "fix-auto",
+        &[
+            &istiod("1.31.0", AUTO),
+            CANARY_GENERATED,
+            &split_service("10"),
+        ],
+    );
+    let denied = of(&explain(&d), "AMB049");
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert!(
+        denied[0]
+            .1
+            .contains(&format!("from.source.principals [{canary_id}]")),
+        "{}",
+        denied[0].1
+    );
+    assert!(
+        denied[0].1.contains("PILOT_AUTO_ALLOW_WAYPOINT_POLICY"),
+        "{}",
+        denied[0].1
+    );
+
+    let both = ztunnel_allow(&format!("cluster.local/ns/shop/sa/waypoint, {canary_id}"));
+    let d = world(
+        "fix-both",
+        &[
+            &istiod("1.31.0", &[]),
+            CANARY_GENERATED,
+            &split_service("10"),
+            &both,
+        ],
+    );
+    let v = explain(&d);
+    assert!(of(&v, "AMB049").is_empty());
+    for (msg, fix) in of(&v, "AMB028") {
+        assert!(!msg.contains("also denies"), "{msg}");
+        assert!(fix.starts_with("Nothing to do"), "{fix}");
+    }
+}

@@ -198,10 +198,11 @@ pub(super) fn binding_findings(ctx: &mut Ctx) {
 /// the canary in `weightedWaypoints` only), and an ALLOW written to admit only the primary
 /// (AMB009's advice) does the same. A canary running as the primary's identity, or of
 /// weight 0, is not concerned.
-pub(super) fn denied_at_destination(ctx: &mut Ctx) {
+pub(super) fn denied_at_destination(ctx: &mut Ctx) -> Vec<CanaryDenial> {
     let (mesh, ix) = (ctx.mesh, ctx.ix);
     let auto = ctx.snap.mesh.feature("PILOT_AUTO_ALLOW_WAYPOINT_POLICY");
     let mut out = Vec::new();
+    let mut denials = Vec::new();
     for (key, info, _) in split(ctx) {
         let (Some(p), Some(c)) = (info.binding.waypoint, info.canary) else {
             continue;
@@ -237,32 +238,88 @@ pub(super) fn denied_at_destination(ctx: &mut Ctx) {
         }
         by.sort();
         by.dedup();
+        let canary_id = cid.trim_start_matches("spiffe://");
         let why = if implicit {
             let row = mesh.rules.implicit_allow_primary_only();
             format!(
-                "{}, with PILOT_AUTO_ALLOW_WAYPOINT_POLICY istiod attaches the implicit ALLOW of the Service's primary waypoint only, never its canary's, and no ALLOW there admits {}",
+                "{}, with PILOT_AUTO_ALLOW_WAYPOINT_POLICY istiod attaches the implicit ALLOW of the Service's primary waypoint only, never its canary's, and no ALLOW there admits {canary_id}",
                 mesh.rules.versions_phrase(row),
-                cid.trim_start_matches("spiffe://")
             )
         } else {
-            format!(
-                "its ALLOW policies admit the primary's identity but not {}",
-                cid.trim_start_matches("spiffe://")
-            )
+            format!("its policies let the primary's identity through but not {canary_id}")
         };
         let (kind, rest) = key.split_once(' ').unwrap_or(("Service", &key));
         let (ns, name) = rest.split_once('/').unwrap_or(("", rest));
-        out.push(Finding::new(
-            &f::CANARY_DENIED,
-            resource_key(kind, ns, name),
+        // Written policies are named by their resource key; istiod's implicit ALLOW is not.
+        let written: Vec<&str> = by
+            .iter()
+            .filter_map(|k| k.strip_prefix("AuthorizationPolicy/"))
+            .collect();
+        let weight0 = format!(
+            "or set istio.io/use-waypoint-canary-weight to \"0\" on {key} until it is admitted"
+        );
+        let fix = if written.is_empty() {
+            format!("Add a selector or namespace ALLOW at the destination ztunnel with from.source.principals [{canary_id}], {weight0}: PILOT_AUTO_ALLOW_WAYPOINT_POLICY allows the primary waypoint only.")
+        } else {
             format!(
-                "the {}% of the requests to {key} that go through canary waypoint {} are denied by the destination ztunnel of {}: {why} (denied by {})",
-                c.weight,
-                ctx.waypoint_key(c.waypoint),
-                super::short_names(&pods).join(", "),
-                by.join(", ")
-            ),
-        ));
+                "Let the canary waypoint's identity {canary_id} through where the primary's is (AuthorizationPolicy {}: principals of an ALLOW, notPrincipals of a DENY), {weight0}.",
+                written.join(", ")
+            )
+        };
+        out.push(
+            Finding::new(
+                &f::CANARY_DENIED,
+                resource_key(kind, ns, name),
+                format!(
+                    "the {}% of the requests to {key} that go through canary waypoint {} are denied by the destination ztunnel of {}: {why} (denied by {})",
+                    c.weight,
+                    ctx.waypoint_key(c.waypoint),
+                    super::short_names(&pods).join(", "),
+                    by.join(", ")
+                ),
+            )
+            .with_resolution(fix),
+        );
+        denials.push(CanaryDenial {
+            policies: by,
+            canary: ctx.waypoint_key(c.waypoint),
+            identity: canary_id.to_string(),
+            service: key.clone(),
+            weight: c.weight,
+        });
     }
     ctx.findings.extend(out);
+    denials
+}
+
+/// A canary waypoint's share denied at the destination ztunnel (AMB049), kept so that the
+/// policies denying it are not called harmless elsewhere (AMB028).
+pub(super) struct CanaryDenial {
+    /// Resource keys of the policies that deny it (`AuthorizationPolicy/ns/name`).
+    pub policies: Vec<String>,
+    pub canary: String,
+    pub identity: String,
+    pub service: String,
+    pub weight: u32,
+}
+
+/// AMB028 calls a guard that admits only the primary waypoint harmless; where that guard
+/// also denies a canary waypoint's share (AMB049), say so and fit the fix to it.
+pub(super) fn amend_guards(findings: &mut [Finding], denials: &[CanaryDenial]) {
+    for fd in findings
+        .iter_mut()
+        .filter(|f| f.code == f::BYPASS_GUARD.code)
+    {
+        let Some(d) = denials.iter().find(|d| d.policies.contains(&fd.resource)) else {
+            continue;
+        };
+        fd.message.push_str(&format!(
+            "; but it also denies canary waypoint {} ({}), which takes {}% of the requests to {} (AMB049)",
+            d.canary, d.identity, d.weight, d.service
+        ));
+        fd.resolution = format!(
+            "Let the canary waypoint's identity {} through too (principals of an ALLOW, notPrincipals of a DENY), so its share of the requests is not denied.",
+            d.identity
+        );
+    }
 }

@@ -262,9 +262,11 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     let mut chains = paths::ChainNames::default();
     let paths = paths::build(&ctx, &mut chains);
     let bypass = bypass::findings(&ctx, &mut chains);
-    canary::denied_at_destination(&mut ctx);
+    let denials = canary::denied_at_destination(&mut ctx);
     ctx.findings.extend(bypass);
-    ctx.findings.extend(identity::findings(&ctx));
+    let mut by_identity = identity::findings(&ctx);
+    canary::amend_guards(&mut by_identity, &denials);
+    ctx.findings.extend(by_identity);
     ctx.findings.extend(netpol::findings(&ctx));
 
     let mut findings = std::mem::take(&mut ctx.findings);
