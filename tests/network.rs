@@ -627,3 +627,65 @@ status: {phase: Running, podIP: 10.8.0.9}
     );
     assert_eq!((live_f, live_n), pick(&files));
 }
+
+/// istiod's namespace unlabelled: the network assumption says istiod is on the default
+/// network and why (no label, or the namespace absent), never that a label was read; diff
+/// names the default network `(default)`, not an empty name. Near miss: with the label, the
+/// label is the source.
+#[test]
+fn the_default_network_is_named_and_its_source_true() {
+    let network_row = |v: &Value| -> (String, String) {
+        let a = (v["assumptions"].as_array().unwrap().iter())
+            .find(|a| a["setting"] == "network")
+            .unwrap_or_else(|| panic!("no network row: {v}"));
+        (
+            a["value"].as_str().unwrap().into(),
+            a["source"].as_str().unwrap().into(),
+        )
+    };
+    let legacy = pod(true, "network2", "10.2.0.7");
+    let cases = [
+        (
+            "unlabelled",
+            Some(istio_ns("")),
+            "(default)",
+            "Namespace istio-system (istiod's) has no topology.istio.io/network label: the default network",
+        ),
+        (
+            "absent",
+            None,
+            "(default)",
+            "Namespace istio-system (istiod's) is not in the input: the default network assumed",
+        ),
+        (
+            "labelled",
+            Some(istio_ns("network1")),
+            "network1",
+            "Namespace istio-system label topology.istio.io/network: istiod's network",
+        ),
+    ];
+    for (case, ns, value, source) in cases {
+        let mut docs = vec![istiod("1.28.0", &[]), legacy.clone(), service(false)];
+        docs.extend(ns);
+        let i = input(&format!("default-{case}"), &docs);
+        let v = json_of(&run(&args(&["explain", "-o", "json"], &i, &[])));
+        assert_eq!(network_row(&v), (value.into(), source.into()), "{case}");
+    }
+    // diff: legacy on network2 gains paths from istiod's default network.
+    let i = input(
+        "default-diff",
+        &[istiod("1.28.0", &[]), istio_ns(""), legacy, service(false)],
+    );
+    let v = json_of(&run(&args(
+        &["diff", "--base", BASE, "-o", "json"],
+        &i,
+        &[],
+    )));
+    let sources: Vec<&str> = (v["paths"].as_array().unwrap().iter())
+        .filter_map(|p| p["source"].as_str())
+        .filter(|s| s.starts_with("other-network"))
+        .collect();
+    assert!(sources.contains(&"other-network:(default)"), "{v}");
+    assert!(sources.contains(&"other-network:network2"), "{v}");
+    assert!(!sources.iter().any(|s| s.ends_with(':')), "{v}");
+}

@@ -255,8 +255,10 @@ fn expand(paths: &[PathReport]) -> BTreeMap<PathKey, PathState> {
             }),
         };
         let pods: BTreeSet<&String> = std::iter::once(&p.destination).chain(&p.pods).collect();
-        // Paths from other networks are one per network (`other-network:NAME`).
+        // Paths from other networks are one per network (`other-network:NAME`; Istio's
+        // unnamed default network is `(default)`, as the assumptions show it).
         let source = match &p.network {
+            Some(n) if n.is_empty() => format!("{}:(default)", p.source),
             Some(n) => format!("{}:{n}", p.source),
             None => p.source.clone(),
         };

@@ -145,10 +145,7 @@ pub(super) fn assumptions(mesh: &crate::mesh::Mesh) -> Vec<Assumption> {
         } else {
             n.local.clone()
         },
-        source: format!(
-            "Namespace {} label topology.istio.io/network: istiod's network",
-            n.istio_namespace
-        ),
+        source: n.local_source.clone(),
     }];
     let others: Vec<&str> = all.into_iter().filter(|x| *x != n.local).collect();
     if !others.is_empty() {

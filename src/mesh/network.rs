@@ -33,6 +33,8 @@ pub struct Networks {
     /// The network of istiod's namespace ("" when unlabelled) and the namespace.
     pub local: String,
     pub istio_namespace: String,
+    /// Where `local` was read, as the assumptions say it.
+    pub local_source: String,
     /// Every network name met, `names[0]` the local one; pods point into it.
     names: Vec<String>,
     of_pod: Vec<u16>,
@@ -68,11 +70,20 @@ impl Networks {
                     .map(|(ns, _)| ns.to_string())
             })
             .unwrap_or_else(|| DEFAULT_ISTIO_NAMESPACE.to_string());
-        let local = snap
-            .namespace_labels(&istio_namespace)
+        let labels = snap.namespace_labels(&istio_namespace);
+        let local = labels
             .and_then(|l| l.get(NETWORK_LABEL))
             .cloned()
             .unwrap_or_default();
+        let local_source = match labels {
+            None => format!(
+                "Namespace {istio_namespace} (istiod's) is not in the input: the default network assumed"
+            ),
+            Some(_) if local.is_empty() => format!(
+                "Namespace {istio_namespace} (istiod's) has no {NETWORK_LABEL} label: the default network"
+            ),
+            Some(_) => format!("Namespace {istio_namespace} label {NETWORK_LABEL}: istiod's network"),
+        };
         let cluster = m
             .cluster_id
             .as_ref()
@@ -82,6 +93,7 @@ impl Networks {
             names: vec![local.clone()],
             local,
             istio_namespace,
+            local_source,
             declared: mesh_networks
                 .map(|mn| mn.networks.keys().cloned().collect())
                 .unwrap_or_default(),
