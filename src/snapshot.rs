@@ -61,6 +61,17 @@ pub struct InputNote {
     pub source: String,
 }
 
+/// A YAML error of a value embedded in an object (a ConfigMap's `mesh`): its first line
+/// (`line 3 column 18: unclosed bracket '{'`), without the snippet that follows.
+pub fn yaml_error(e: &serde_saphyr::Error) -> String {
+    let s = e.to_string();
+    let line = s.lines().next().unwrap_or_default();
+    line.strip_prefix("error: ")
+        .unwrap_or(line)
+        .trim()
+        .to_string()
+}
+
 /// `kubernetes.io/metadata.name`: every Namespace of a Snapshot carries it.
 pub use crate::model::labels::NAMESPACE_NAME_LABEL;
 
@@ -217,14 +228,30 @@ impl MeshSettings {
     }
 
     /// Applies `data.meshNetworks` of the `istio` ConfigMap (YAML); an empty `networks` (the
-    /// Helm chart's default) leaves it unset. `Err`: the text is not MeshNetworks.
-    pub fn apply_mesh_networks(&mut self, yaml: &str, source: &str) -> Result<(), String> {
+    /// Helm chart's default) leaves it unset. `Ok(Some(why))`: the text holds no `networks`
+    /// key but other keys (networks written one level too high), so nothing was read.
+    /// `Err`: the text is not MeshNetworks (the YAML error's first line).
+    pub fn apply_mesh_networks(
+        &mut self,
+        yaml: &str,
+        source: &str,
+    ) -> Result<Option<String>, String> {
         let mn: crate::model::MeshNetworks =
-            serde_saphyr::from_str(yaml).map_err(|e| e.to_string())?;
+            serde_saphyr::from_str(yaml).map_err(|e| yaml_error(&e))?;
         if !mn.networks.is_empty() {
             self.mesh_networks = Some(Setting::new(mn, source));
+            return Ok(None);
         }
-        Ok(())
+        // MeshNetworks has one field; other top-level keys are most likely network names.
+        let keys: Vec<String> = serde_saphyr::from_str::<BTreeMap<String, serde_json::Value>>(yaml)
+            .map(|m| m.into_keys().filter(|k| k != "networks").collect())
+            .unwrap_or_default();
+        Ok((!keys.is_empty()).then(|| {
+            format!(
+                "no networks read: the networks go under a top-level `networks:` key, found {}",
+                keys.join(", ")
+            )
+        }))
     }
 }
 

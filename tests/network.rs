@@ -544,29 +544,9 @@ fn diff_shows_other_network_paths_as_not_analysed() {
     }
 }
 
-/// Live: the `istio` ConfigMap's `meshNetworks` is read as from `-f`, so the same trap served
-/// by an API server gives the same AMB034 and the same networks among the assumptions (the
-/// base declares Deployments, which a live read takes from their pods: an httpbin pod is
-/// served, and given to `-f` too; paths differ).
-#[test]
-fn live_reads_mesh_networks_like_files() {
-    let pod_yaml = "apiVersion: v1
-kind: Pod
-metadata:
-  name: httpbin-7d9c-x2x4q
-  namespace: shop
-  labels: {app: httpbin}
-  annotations: {ambient.istio.io/redirection: enabled}
-spec:
-  serviceAccountName: httpbin
-  containers:
-  - {name: httpbin, image: kong/httpbin}
-status: {phase: Running, podIP: 10.8.0.9}
-";
-    let pod_file = scratch("network-live-pod").join("pod.yaml");
-    std::fs::write(&pod_file, pod_yaml).unwrap();
-    let pod: Value = serde_saphyr::from_str(pod_yaml).unwrap();
-    let objects: Vec<Value> = [BASE, TRAP]
+/// The objects of these files or directories (sorted), as an API server would serve them.
+fn objects_of(paths: &[&str]) -> Vec<Value> {
+    paths
         .iter()
         .flat_map(|p| {
             let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(p);
@@ -589,8 +569,33 @@ status: {phase: Running, podIP: 10.8.0.9}
                 .filter(|v| !v.is_null())
                 .collect::<Vec<_>>()
         })
-        .chain([pod])
-        .collect();
+        .collect()
+}
+
+/// Live: the `istio` ConfigMap's `meshNetworks` is read as from `-f`, so the same trap served
+/// by an API server gives the same AMB034 and the same networks among the assumptions (the
+/// base declares Deployments, which a live read takes from their pods: an httpbin pod is
+/// served, and given to `-f` too; paths differ).
+#[test]
+fn live_reads_mesh_networks_like_files() {
+    let pod_yaml = "apiVersion: v1
+kind: Pod
+metadata:
+  name: httpbin-7d9c-x2x4q
+  namespace: shop
+  labels: {app: httpbin}
+  annotations: {ambient.istio.io/redirection: enabled}
+spec:
+  serviceAccountName: httpbin
+  containers:
+  - {name: httpbin, image: kong/httpbin}
+status: {phase: Running, podIP: 10.8.0.9}
+";
+    let pod_file = scratch("network-live-pod").join("pod.yaml");
+    std::fs::write(&pod_file, pod_yaml).unwrap();
+    let pod: Value = serde_saphyr::from_str(pod_yaml).unwrap();
+    let mut objects = objects_of(&[BASE, TRAP]);
+    objects.push(pod);
     let w = support::cluster::World::start(
         "network-live",
         objects,
@@ -688,4 +693,98 @@ fn the_default_network_is_named_and_its_source_true() {
     assert!(sources.contains(&"other-network:(default)"), "{v}");
     assert!(sources.contains(&"other-network:network2"), "{v}");
     assert!(!sources.iter().any(|s| s.ends_with(':')), "{v}");
+}
+
+/// The `istio` ConfigMap with this `meshNetworks` text.
+fn mesh_networks_text(text: &str) -> String {
+    let indented: String = text.lines().map(|l| format!("    {l}\n")).collect();
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio\n  namespace: istio-system\ndata:\n  meshNetworks: |-\n{indented}"
+    )
+}
+
+/// meshNetworks that cannot be read: from `-f`, a malformed one is a one-line error (exit 2)
+/// naming the line, and networks written without the top-level `networks:` key are said to be
+/// ignored (never silently); live, both are ignored, as istiod keeps its defaults, and said.
+/// Near miss: the same networks under `networks:` are read (network2 is another network, no
+/// note).
+#[test]
+fn unreadable_mesh_networks_are_said() {
+    let misnested = "network1:\n  endpoints:\n  - fromRegistry: cluster1\nnetwork2:\n  endpoints:\n  - fromRegistry: cluster2\n";
+    let malformed = "networks:\n  network1:\n    endpoints: [ {fromRegistry: a\n";
+    let note = |v: &Value| -> Option<(String, String)> {
+        (v["assumptions"].as_array().unwrap().iter())
+            .find(|a| a["setting"] == "ConfigMap istio-system/istio meshNetworks")
+            .map(|a| {
+                (
+                    a["value"].as_str().unwrap().into(),
+                    a["source"].as_str().unwrap().into(),
+                )
+            })
+    };
+    let i = input(
+        "mn-malformed",
+        &[istio_ns("network1"), mesh_networks_text(malformed)],
+    );
+    let o = run(&args(&["explain"], &i, &[]));
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("data.meshNetworks is not valid MeshNetworks YAML: line 3 column"),
+        "{err}"
+    );
+    assert!(!err.contains("-->"), "{err}");
+
+    let i = input(
+        "mn-misnested",
+        &[istio_ns("network1"), mesh_networks_text(misnested)],
+    );
+    let v = json_of(&run(&args(&["explain", "-o", "json"], &i, &[])));
+    let (value, source) = note(&v).unwrap_or_else(|| panic!("no note: {v}"));
+    assert_eq!(value, "ignored");
+    assert!(
+        source.ends_with("no networks read: the networks go under a top-level `networks:` key, found network1, network2"),
+        "{source}"
+    );
+    let nested = format!(
+        "networks:\n{}",
+        misnested
+            .lines()
+            .map(|l| format!("  {l}\n"))
+            .collect::<String>()
+    );
+    let i = input(
+        "mn-nested",
+        &[istio_ns("network1"), mesh_networks_text(&nested)],
+    );
+    let v = json_of(&run(&args(&["explain", "-o", "json"], &i, &[])));
+    assert_eq!(note(&v), None);
+    assert!(
+        (v["assumptions"].as_array().unwrap().iter())
+            .any(|a| a["setting"] == "otherNetworks" && a["value"] == "network2"),
+        "{v}"
+    );
+
+    for (case, text_) in [("misnested", misnested), ("malformed", malformed)] {
+        let mut objects = objects_of(&[BASE]);
+        for doc in [istio_ns("network1"), mesh_networks_text(text_)] {
+            objects.push(serde_saphyr::from_str(&doc).unwrap());
+        }
+        let w = support::cluster::World::start(
+            &format!("network-live-mn-{case}"),
+            objects,
+            &[("mesh", None, support::apiserver::TOKEN)],
+        );
+        let o = w.run(&["explain", "-A", "-o", "json"]);
+        let v = json_of(&o);
+        let (value, source) = note(&v).unwrap_or_else(|| panic!("{case}: no note: {v}"));
+        assert_eq!(value, "ignored", "{case}");
+        let want = if case == "malformed" {
+            "not valid MeshNetworks YAML: line 3 column"
+        } else {
+            "no networks read"
+        };
+        assert!(source.contains(want), "{case}: {source}");
+    }
 }

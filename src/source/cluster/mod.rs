@@ -71,10 +71,19 @@ pub async fn load(
     if let Some(cm) = cm {
         // Like the `mesh` key: a value istiod could not read either leaves the defaults.
         if let Some(networks) = cm.data.get("meshNetworks") {
-            let _ = f
-                .snap
-                .mesh
-                .apply_mesh_networks(networks, &format!("ConfigMap {istio_ns}/istio"));
+            let why = match (f.snap.mesh)
+                .apply_mesh_networks(networks, &format!("ConfigMap {istio_ns}/istio"))
+            {
+                Ok(ignored) => ignored,
+                Err(e) => Some(format!("not valid MeshNetworks YAML: {e}")),
+            };
+            if let Some(why) = why {
+                f.snap.input_notes.push(crate::snapshot::InputNote {
+                    setting: format!("ConfigMap {istio_ns}/istio meshNetworks"),
+                    value: "ignored".into(),
+                    source: why,
+                });
+            }
         }
         if let Some(mesh) = cm.data.get("mesh") {
             if let Ok(mc) = serde_saphyr::from_str::<MeshConfig>(mesh) {

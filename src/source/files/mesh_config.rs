@@ -58,7 +58,8 @@ pub(super) fn apply(
         }
         if let Some(networks) = cm.data.get("meshNetworks") {
             let source = format!("ConfigMap {ns}/istio");
-            snap.mesh
+            let ignored = snap
+                .mesh
                 .apply_mesh_networks(networks, &source)
                 .map_err(|e| {
                     Error::Input(format!(
@@ -66,12 +67,19 @@ pub(super) fn apply(
                         one_line(&e)
                     ))
                 })?;
+            if let Some(why) = ignored {
+                snap.input_notes.push(InputNote {
+                    setting: format!("ConfigMap {ns}/istio meshNetworks"),
+                    value: "ignored".into(),
+                    source: format!("{file}: {why}"),
+                });
+            }
         }
         if let Some(mesh) = cm.data.get("mesh") {
             let mc: MeshConfig = serde_saphyr::from_str(mesh).map_err(|e| {
                 Error::Input(format!(
                     "{file}: ConfigMap {ns}/istio: data.mesh is not valid MeshConfig YAML: {}",
-                    one_line(&e.to_string())
+                    one_line(&crate::snapshot::yaml_error(&e))
                 ))
             })?;
             let source = format!("ConfigMap {ns}/istio");
