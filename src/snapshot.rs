@@ -349,6 +349,58 @@ impl Snapshot {
         self.namespace_labels_from_flag.insert(ns.to_string());
     }
 
+    /// Adds the objects and counts the file source read into `other` (a streamed List),
+    /// in order, after this one's. Every field is named, so that a new one is not forgotten.
+    pub fn append(&mut self, other: Snapshot) {
+        let Snapshot {
+            namespaces,
+            pods,
+            controllers,
+            controller_counts: _,
+            services,
+            service_entries,
+            gateways,
+            gateway_classes,
+            authorization_policies,
+            peer_authentications,
+            extensions,
+            routes,
+            network_policies,
+            network_policies_off: _,
+            live: _,
+            mesh: _,
+            skipped,
+            incomplete,
+            namespace_labels_from_flag: _,
+            non_kubernetes,
+            ignored_kinds,
+            input_notes,
+        } = other;
+        self.namespaces.extend(namespaces);
+        self.pods.extend(pods);
+        self.controllers.extend(controllers);
+        self.services.extend(services);
+        self.service_entries.extend(service_entries);
+        self.gateways.extend(gateways);
+        self.gateway_classes.extend(gateway_classes);
+        self.authorization_policies.extend(authorization_policies);
+        self.peer_authentications.extend(peer_authentications);
+        self.extensions.extend(extensions);
+        self.routes.extend(routes);
+        self.network_policies.extend(network_policies);
+        self.incomplete.extend(incomplete);
+        self.input_notes.extend(input_notes);
+        for (into, from) in [
+            (&mut self.skipped, skipped),
+            (&mut self.non_kubernetes, non_kubernetes),
+            (&mut self.ignored_kinds, ignored_kinds),
+        ] {
+            for (k, n) in from {
+                *into.entry(k).or_default() += n;
+            }
+        }
+    }
+
     pub fn namespace_labels(&self, ns: &str) -> Option<&crate::selector::Labels> {
         self.namespaces
             .iter()

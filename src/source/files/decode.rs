@@ -3,7 +3,8 @@
 //! Snapshot; kinds that are not modelled are counted, and documents that are not Kubernetes
 //! objects are errors where the file was named, skipped where a directory held them.
 
-use super::Input;
+use super::stream::{self, Stop};
+use super::{read, Input};
 use crate::error::{Error, Result};
 use crate::model::labels::NAMESPACE_NAME_LABEL;
 use crate::model::*;
@@ -37,7 +38,66 @@ impl<'a> Loader<'a> {
     }
 
     pub(super) fn add_input(&mut self, input: &Input) -> Result<()> {
-        let (file, text) = (input.name.as_str(), input.text.as_str());
+        if let Some(path) = &input.stream {
+            return self.add_stream(input, path);
+        }
+        self.add_text(input, &input.text)
+    }
+
+    /// A big JSON file: its List's items are decoded as they are read, into a Loader of
+    /// their own that joins this one once the List is complete. Anything else (not a List,
+    /// broken JSON, an item in error) is read again whole, for the same result and errors
+    /// as a file read whole.
+    fn add_stream(&mut self, input: &Input, path: &std::path::Path) -> Result<()> {
+        let file = input.name.as_str();
+        let mut part = Loader::new(self.default_namespace);
+        let streamed = stream::list_items(read::open_stream(file, path)?, |text, line| {
+            part.add_item(input, text, line)
+        });
+        match streamed {
+            Ok(head) if is_list(&head.api_version, &head.kind) => {
+                let Loader {
+                    snap,
+                    configmaps,
+                    istiods,
+                    ..
+                } = part;
+                self.snap.append(snap);
+                self.configmaps.extend(configmaps);
+                self.istiods.extend(istiods);
+                Ok(())
+            }
+            Err(Stop::Io(e)) => Err(Error::Input(format!(
+                "{file}: cannot read: {}",
+                read::io_reason(&e)
+            ))),
+            Err(Stop::Binary) => Err(Error::Input(format!(
+                "{file}: binary data (NUL bytes), not YAML or JSON"
+            ))),
+            Err(Stop::NotUtf8(line)) => Err(Error::Input(format!(
+                "{file}:{line}: not UTF-8 text (invalid byte)"
+            ))),
+            Ok(_) | Err(Stop::Fallback | Stop::Item(())) => {
+                drop(part);
+                let text = read::read_whole(file, path)?;
+                self.add_text(input, &text)
+            }
+        }
+    }
+
+    /// One item of a streamed List, as `Doc::add_items` adds it. `Err`: it is in error, or
+    /// not valid JSON (an item that is not decoded is checked on its own).
+    fn add_item(&mut self, input: &Input, text: &str, line: usize) -> std::result::Result<(), ()> {
+        let mut doc = self.doc(input, 1, line);
+        doc.add(Head::peek(text), text).map_err(|_| ())?;
+        if !doc.decoded.get() {
+            serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|_| ())?;
+        }
+        Ok(())
+    }
+
+    fn add_text(&mut self, input: &Input, text: &str) -> Result<()> {
+        let file = input.name.as_str();
         if file.ends_with(".json") || text.trim_start().starts_with('{') {
             let head = Head::scan(text).map_err(|e| {
                 let msg = if e.to_string().starts_with("recursion limit exceeded") {
@@ -104,6 +164,7 @@ impl<'a> Loader<'a> {
             }),
             lines: None,
             item_lines: Vec::new(),
+            decoded: std::cell::Cell::new(false),
             name: String::new(),
             bad_name: None,
             snap: &mut self.snap,
@@ -112,6 +173,16 @@ impl<'a> Loader<'a> {
             default_namespace: self.default_namespace,
         }
     }
+}
+
+/// Whether a document with this `apiVersion` and `kind` is a List whose items are objects
+/// (`List`, or a core `PodList` as the API server names one).
+fn is_list(api_version: &Option<Value>, kind: &Option<Value>) -> bool {
+    let (Some(Value::String(v)), Some(Value::String(k))) = (api_version, kind) else {
+        return false;
+    };
+    let group = v.rsplit_once('/').map_or("", |(g, _)| g);
+    !v.is_empty() && (k == "List" || k.ends_with("List") && group.is_empty())
 }
 
 /// The parser's message without its position (relative to the document, and given already
@@ -147,6 +218,8 @@ struct Doc<'a> {
     lines: Option<LineCounter<'a>>,
     /// Line numbers of the items of a YAML List, when a line scan found them.
     item_lines: Vec<usize>,
+    /// Whether an object was decoded (and so its text validated) since this was cleared.
+    decoded: std::cell::Cell<bool>,
     /// `metadata.name` of the object being added, for messages.
     name: String,
     /// A `metadata.name` that is not a string (YAML reads `name: off` as a boolean and
@@ -195,7 +268,7 @@ impl Doc<'_> {
             _ => return self.not_an_object(&format!("{kind} is missing `apiVersion`")),
         };
         let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
-        if kind == "List" || kind.ends_with("List") && group.is_empty() {
+        if is_list(&head.api_version, &head.kind) {
             return self.add_items(head, obj);
         }
         self.name = match &head.name {
@@ -383,6 +456,7 @@ impl Doc<'_> {
         // Most objects decode: without tracking the path (a quarter of the decoding's time
         // on a big mesh). The path is wanted only for the message, so a failure is decoded
         // again with it.
+        self.decoded.set(true);
         let mut de = serde_json::Deserializer::from_str(obj);
         if let Ok(v) = T::deserialize(&mut de) {
             return Ok(v);

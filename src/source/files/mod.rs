@@ -15,6 +15,7 @@ mod dedupe;
 mod kustomize;
 mod mesh_config;
 mod read;
+mod stream;
 
 pub use read::read_text;
 
@@ -70,6 +71,7 @@ pub fn from_texts(texts: &[(String, String)], default_namespace: &str) -> Result
             name: name.clone(),
             text: text.clone(),
             explicit: true,
+            stream: None,
         })
         .collect();
     build(inputs, default_namespace, DEFAULT_ISTIO_NAMESPACE)
@@ -82,6 +84,8 @@ struct Input {
     /// Named on the command line (or stdin, or kustomize output) rather than found in a
     /// directory: documents that are not Kubernetes objects are errors, not skipped.
     explicit: bool,
+    /// A big JSON file, read when decoded, as a stream (`text` is then empty).
+    stream: Option<std::path::PathBuf>,
 }
 
 /// Each input's text is dropped once its objects are decoded, before the analysis needs

@@ -118,24 +118,41 @@ impl Reader {
         if len > MAX_FILE_BYTES {
             return Err(too_big(&name));
         }
-        let bytes = read_limited(f, &name, len as usize)?;
         self.files += 1;
+        if len >= STREAM_MIN_BYTES && starts_json_object(&name, &f)? {
+            self.count(&name, len)?;
+            self.inputs.push(Input {
+                name,
+                text: String::new(),
+                explicit,
+                stream: Some(path.to_path_buf()),
+            });
+            return Ok(());
+        }
+        let bytes = read_limited(f, &name, len as usize)?;
         self.push(name, bytes, explicit)
     }
 
-    pub(super) fn push(&mut self, name: String, bytes: Vec<u8>, explicit: bool) -> Result<()> {
-        self.total += bytes.len() as u64;
+    /// Adds an input's size to the total, within its limit.
+    fn count(&mut self, name: &str, len: u64) -> Result<()> {
+        self.total += len;
         if self.total > MAX_TOTAL_BYTES {
             return Err(Error::Input(format!(
                 "{name}: the inputs together exceed {} MiB (limit)",
                 MAX_TOTAL_BYTES >> 20
             )));
         }
+        Ok(())
+    }
+
+    pub(super) fn push(&mut self, name: String, bytes: Vec<u8>, explicit: bool) -> Result<()> {
+        self.count(&name, bytes.len() as u64)?;
         let text = decode_text(&name, bytes)?;
         self.inputs.push(Input {
             name,
             text,
             explicit,
+            stream: None,
         });
         Ok(())
     }
@@ -175,6 +192,50 @@ fn read_limited(mut r: impl Read, name: &str, size: usize) -> Result<Vec<u8>> {
         return Err(too_big(name));
     }
     Ok(bytes)
+}
+
+/// JSON files from this size on are read as a stream when they hold a List (`stream`).
+const STREAM_MIN_BYTES: u64 = 4 << 20;
+
+/// Whether a file's text begins with `{` (after a BOM and white space), judged on its first
+/// block, which is checked for binary data as a whole read would. Rewinds the file.
+fn starts_json_object(name: &str, mut f: &std::fs::File) -> Result<bool> {
+    use std::io::{Seek, SeekFrom};
+    let cannot =
+        |e: std::io::Error| Error::Input(format!("{name}: cannot read: {}", io_reason(&e)));
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    (&mut f)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(cannot)?;
+    f.seek(SeekFrom::Start(0)).map_err(cannot)?;
+    check_not_binary(name, &head)?;
+    let body = head.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&head);
+    Ok(body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'))
+}
+
+/// Opens a streamed input past its BOM, if any.
+pub(super) fn open_stream(name: &str, path: &Path) -> Result<std::fs::File> {
+    use std::io::{Seek, SeekFrom};
+    let cannot =
+        |e: std::io::Error| Error::Input(format!("{name}: cannot read: {}", io_reason(&e)));
+    let mut f = std::fs::File::open(path).map_err(cannot)?;
+    let mut bom = [0u8; 3];
+    let n = (&mut f).take(3).read(&mut bom).map_err(cannot)?;
+    if n < 3 || bom != [0xEF, 0xBB, 0xBF] {
+        f.seek(SeekFrom::Start(0)).map_err(cannot)?;
+    }
+    Ok(f)
+}
+
+/// A streamed input read whole, when it is not a List the stream can take.
+pub(super) fn read_whole(name: &str, path: &Path) -> Result<String> {
+    let cannot =
+        |e: std::io::Error| Error::Input(format!("{name}: cannot read: {}", io_reason(&e)));
+    let f = std::fs::File::open(path).map_err(cannot)?;
+    let len = f.metadata().map_err(cannot)?.len();
+    let bytes = read_limited(f, name, len as usize)?;
+    decode_text(name, bytes)
 }
 
 /// How much of an input is looked at for binary data before reading the rest (as git does).
