@@ -117,47 +117,78 @@ impl<R: Read> Scanner<R> {
     /// Past the closing quote of a string whose opening quote was consumed. A raw control
     /// character is invalid JSON (and would throw the line count off).
     fn skip_string<E>(&mut self) -> Result<(), Stop<E>> {
+        self.skip_container(None)
+    }
+
+    /// Past the end of the string (`open`: `None`) or the object or array (`open`: its
+    /// bracket, consumed) the scan is in: brackets balanced, at most `MAX_JSON_DEPTH` deep.
+    /// A tight loop over what is buffered, refilled as it runs out.
+    fn skip_container<E>(&mut self, open: Option<u8>) -> Result<(), Stop<E>> {
+        let mut stack: Vec<u8> = open.into_iter().collect();
+        let (mut in_string, mut escaped) = (open.is_none(), false);
         loop {
-            match self.next()? {
-                b'"' => return Ok(()),
-                b'\\' => {
-                    self.next()?;
+            if self.pos == self.buf.len() && !self.fill()? {
+                return Err(Stop::Fallback);
+            }
+            let bytes = &self.buf[self.pos..];
+            let mut newlines = 0;
+            let mut end = None;
+            for (i, &b) in bytes.iter().enumerate() {
+                if in_string {
+                    if escaped {
+                        escaped = false;
+                    } else if b == b'\\' {
+                        escaped = true;
+                    } else if b == b'"' {
+                        in_string = false;
+                        if stack.is_empty() {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    } else if b < 0x20 {
+                        return Err(Stop::Fallback);
+                    }
+                    continue;
                 }
-                b if b < 0x20 => return Err(Stop::Fallback),
-                _ => {}
+                match b {
+                    b'"' => in_string = true,
+                    b'\n' => newlines += 1,
+                    b'{' | b'[' => {
+                        if stack.len() >= crate::source::limits::MAX_JSON_DEPTH {
+                            return Err(Stop::Fallback);
+                        }
+                        stack.push(b);
+                    }
+                    b'}' | b']' => {
+                        let top = stack.pop();
+                        if top != Some(if b == b'}' { b'{' } else { b'[' }) {
+                            return Err(Stop::Fallback);
+                        }
+                        if stack.is_empty() {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            self.newlines += newlines;
+            match end {
+                Some(n) => {
+                    self.pos += n;
+                    return Ok(());
+                }
+                None => self.pos = self.buf.len(),
             }
         }
     }
 
-    /// Past one value: a string, an object or array (brackets balanced, at most
-    /// `MAX_JSON_DEPTH` deep), or a scalar.
+    /// Past one value: a string, an object or array, or a scalar.
     fn skip_value<E>(&mut self) -> Result<(), Stop<E>> {
         self.skip_ws()?;
         match self.next()? {
             b'"' => self.skip_string(),
-            open @ (b'{' | b'[') => {
-                let mut stack = vec![open];
-                while let Some(&top) = stack.last() {
-                    match self.next()? {
-                        b'"' => self.skip_string()?,
-                        b'\n' => self.newlines += 1,
-                        b @ (b'{' | b'[') => {
-                            if stack.len() >= crate::source::limits::MAX_JSON_DEPTH {
-                                return Err(Stop::Fallback);
-                            }
-                            stack.push(b);
-                        }
-                        b @ (b'}' | b']') => {
-                            if (top, b) != (b'{', b'}') && (top, b) != (b'[', b']') {
-                                return Err(Stop::Fallback);
-                            }
-                            stack.pop();
-                        }
-                        _ => {}
-                    }
-                }
-                Ok(())
-            }
+            open @ (b'{' | b'[') => self.skip_container(Some(open)),
             b'}' | b']' | b',' | b':' => Err(Stop::Fallback),
             _ => {
                 while let Some(b) = self.peek()? {
