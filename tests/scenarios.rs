@@ -441,6 +441,18 @@ fn root_policy_does_not_ask_to_enrol_istio_components() {
         "{amb007:?}"
     );
     assert_eq!(workload_names(&v), ["legacy", "web"]);
+    // The gateway's Envoy enforces the root namespace's policy (istio/istio#58838).
+    let gateway: Vec<&Value> = v["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "mesh-allow-shop")
+        .flat_map(|p| p["enforcement"].as_array().unwrap())
+        .filter(|e| e["enforcedBy"] == "gateway")
+        .collect();
+    assert_eq!(gateway.len(), 1, "{gateway:?}");
+    assert_eq!(gateway[0]["waypoint"], "istio-system/istio-ingressgateway");
+    assert_eq!(gateway[0]["sourceIdentity"], "client");
     // Nor are they destinations of a path, or rows of check's matrix.
     let o = run(&[
         "check",
@@ -571,4 +583,66 @@ fn l4_policy_page_before_and_after_a_waypoint() {
         "AuthorizationPolicy/ambient-demo/allow-curl-to-httpbin"
     ));
     assert_eq!(v["waypoints"][0]["declared"], true);
+}
+
+/// An Istio ingress gateway (the `gateway` chart's Deployment, injected) is no workload, but
+/// its Envoy enforces the selector policy that selects it: explain names it as the enforcer
+/// (no AMB017), and check's ingress hop applies the same policy. Near miss: a selector that
+/// matches no gateway pod selects nothing (AMB017).
+#[test]
+fn an_istio_gateway_enforces_the_policies_that_select_it() {
+    let (_, v) = json(&[
+        "explain",
+        "-A",
+        "-f",
+        "tests/scenarios/traps/base",
+        "-f",
+        "tests/fixtures/istio-gateway",
+    ]);
+    let entries = |name: &str| -> Vec<Value> {
+        v["policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["name"] == name)
+            .flat_map(|p| p["enforcement"].as_array().unwrap().clone())
+            .collect()
+    };
+    let e = entries("ingress-block-admin");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0]["enforcedBy"], "gateway");
+    assert_eq!(e[0]["waypoint"], "istio-ingress/istio-ingressgateway");
+    assert_eq!(e[0]["effect"], "as-written");
+    assert_eq!(
+        e[0]["targets"][0],
+        "Deployment/istio-ingress/istio-ingressgateway"
+    );
+    let amb017: Vec<String> = findings(&v)
+        .into_iter()
+        .filter(|(c, _)| c == "AMB017")
+        .map(|(_, r)| r)
+        .collect();
+    assert_eq!(
+        amb017,
+        ["AuthorizationPolicy/istio-ingress/other-gateway"],
+        "{amb017:?}"
+    );
+    let o = run(&[
+        "check",
+        "-f",
+        "tests/scenarios/traps/base",
+        "-f",
+        "tests/fixtures/istio-gateway",
+        "--from",
+        "ingress/istio-ingress/istio-ingressgateway",
+        "--to",
+        "svc/shop/httpbin:8000",
+        "--path",
+        "/admin/x",
+        "-o",
+        "json",
+    ]);
+    let c: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(c["verdict"], "denied", "{c}");
+    assert!(c.to_string().contains("ingress-block-admin"), "{c}");
 }

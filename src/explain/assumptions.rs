@@ -266,7 +266,7 @@ pub fn istio_components(mesh: &crate::mesh::Mesh, pods: &[usize]) -> Option<Assu
     Some(Assumption {
         setting: "istioComponents".into(),
         value,
-        source: "Istio's own pods (by the labels of its charts): not workloads, left out of paths, matrix and findings".into(),
+        source: "Istio's own pods (by the labels of its charts): not workloads, left out of paths and matrix; an Istio gateway enforces the policies that select it (see POLICIES)".into(),
     })
 }
 

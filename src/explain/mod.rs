@@ -60,6 +60,9 @@ pub(crate) struct Ctx<'a> {
     pub service_entries: BTreeSet<usize>,
     /// Effective mTLS of every in-scope pod in the mesh.
     pub mtls: BTreeMap<usize, &'a MtlsOutcome>,
+    /// In-scope pods of Istio gateways (`mesh::component`): no destinations, but their Envoy
+    /// enforces the policies that select them and the root namespace's (istio/istio#58838).
+    pub istio_gateways: Vec<usize>,
     pub findings: Vec<Finding>,
 }
 
@@ -243,6 +246,13 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
         services,
         service_entries,
         mtls,
+        istio_gateways: components
+            .iter()
+            .copied()
+            .filter(|&p| {
+                mesh.pods[p].role == Role::Istio(crate::mesh::component::Component::Gateway)
+            })
+            .collect(),
         findings: vec![],
     };
 

@@ -223,6 +223,26 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
             _ => {}
         }
     }
+    // An Istio gateway's Envoy enforces the policies that select it, and the root
+    // namespace's, on the requests it receives (istio/istio#58838), whatever its dataplane.
+    if conv.action != Action::Invalid {
+        for &d in &ctx.istio_gateways {
+            let pod = &snap.pods[d];
+            if !sidecar_attaches(&p.metadata.namespace, sel, pod, root) {
+                continue;
+            }
+            let key = mesh.pod_key(d);
+            let name = key.split_once('/').map_or(key.as_str(), |(_, n)| n);
+            e.add(
+                "gateway",
+                Some(name.to_string()),
+                "ingress",
+                "client",
+                envoy_effect,
+                [key.clone()],
+            );
+        }
+    }
     (e, facts)
 }
 
