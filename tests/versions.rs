@@ -1486,3 +1486,63 @@ fn host_network_pods_eligible_on_1_27_to_1_30() {
     ]));
     assert!(!codes(&v).contains(&"AMB045".into()), "{:?}", codes(&v));
 }
+
+/// A waypoint policy refused on 1.24 (its only source is serviceAccounts) attaches nowhere:
+/// no waypoint lists it and no bypass warning (AMB009) is raised for it beside AMB043. On
+/// 1.25 it is in effect at the waypoint, and the bypass warning is its own.
+#[test]
+fn a_refused_waypoint_policy_attaches_nowhere() {
+    let doc = "apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: httpbin-from-curl, namespace: shop}
+spec:
+  targetRefs:
+  - {kind: Service, group: \"\", name: httpbin}
+  rules:
+  - from:
+    - source:
+        serviceAccounts: [curl]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: httpbin
+  namespace: shop
+  labels: {app: httpbin, istio.io/use-waypoint: waypoint}
+spec:
+  ports:
+  - {name: http, port: 8000, targetPort: 8080}
+  selector: {app: httpbin}
+";
+    let dir = files("versions-sa-refused-waypoint", &[("p.yaml", doc)]);
+    let d = dir.to_str().unwrap();
+    for (version, refused) in [("1.24.6", true), ("1.25.0", false)] {
+        let v = json_of(&run(&[
+            "explain",
+            "-f",
+            BASE,
+            "-f",
+            d,
+            "--istio-version",
+            version,
+            "-o",
+            "json",
+        ]));
+        let on = |code: &str| {
+            v["findings"].as_array().unwrap().iter().any(|f| {
+                f["code"] == code && f["resource"] == "AuthorizationPolicy/shop/httpbin-from-curl"
+            })
+        };
+        assert_eq!(on("AMB043"), refused, "{version}");
+        assert_eq!(on("AMB009"), !refused, "{version}");
+        let listed = v["paths"].as_array().unwrap().iter().any(|p| {
+            p["hops"].as_array().unwrap().iter().any(|h| {
+                h["policies"].as_array().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|x| x == "AuthorizationPolicy/shop/httpbin-from-curl")
+                })
+            })
+        });
+        assert_eq!(listed, !refused, "{version}");
+    }
+}

@@ -88,9 +88,13 @@ pub struct Index<'a> {
     dataplane: Option<DataplanePolicies>,
 }
 
-fn by_chain(refs: &[Vec<RefResolution>]) -> HashMap<(usize, Chain), Vec<usize>> {
+/// `in_effect`: whether policy `i` is held by istiod at all (a refused one attaches nowhere).
+fn by_chain(
+    refs: &[Vec<RefResolution>],
+    in_effect: impl Fn(usize) -> bool,
+) -> HashMap<(usize, Chain), Vec<usize>> {
     let mut m: HashMap<(usize, Chain), Vec<usize>> = HashMap::new();
-    for (i, res) in refs.iter().enumerate() {
+    for (i, res) in refs.iter().enumerate().filter(|(i, _)| in_effect(*i)) {
         for o in res.iter().flat_map(|r| &r.outcomes) {
             if let RefOutcome::Waypoint { waypoint, chain } = o {
                 let v = m.entry((*waypoint, *chain)).or_default();
@@ -208,6 +212,7 @@ impl<'a> Index<'a> {
             .map(|r| !r.as_ref().is_some_and(|r| r.2))
             .collect();
         let n = snap.pods.len();
+        let chain_aps = by_chain(&ap_refs, |i| !admitted[i].refused());
         Index {
             pa_revision,
             pa_taken,
@@ -215,8 +220,8 @@ impl<'a> Index<'a> {
             snap,
             admitted,
             conversions,
-            chain_aps: by_chain(&ap_refs),
-            chain_exts: by_chain(&ext_refs),
+            chain_aps,
+            chain_exts: by_chain(&ext_refs, |_| true),
             ap_refs,
             ap_other_revision,
             ext_refs,
