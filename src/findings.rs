@@ -95,7 +95,7 @@ codes! {
         "Trust the enforcement shown here; fix the reference so that status and behaviour agree.";
     FIELD_IGNORED = "AMB016", Warning,
         "attribute silently ignored by ztunnel",
-        "Enforce trustDomains at a waypoint (targetRefs); use numeric ports and valid IPs or CIDRs.";
+        "Use numeric ports and valid IPs or CIDRs, or enforce the condition at a waypoint (targetRefs).";
     SELECTS_NOTHING = "AMB017", Info,
         "policy selects no workload",
         "Check the selector labels and the namespace.";
@@ -162,8 +162,8 @@ codes! {
         "waypoints and sidecars match this value as an unescaped regex on the Istio release running",
         "Upgrade istiod to 1.28.7+, 1.29.3+ or 1.30+ (1.27.9 escapes serviceAccounts only), or write values without regex metacharacters (list exact service accounts and namespaces).";
     SERVICE_ACCOUNTS_UNKNOWN = "AMB043", Error,
-        "source.serviceAccounts is not a field before Istio 1.25: pruned, or the policy refused",
-        "Upgrade istiod and its CRDs to 1.25+, or write the service accounts as principals (TRUST_DOMAIN/ns/NS/sa/SA).";
+        "a source field the Istio release does not know (serviceAccounts before 1.25, trustDomains before 1.31): pruned, or the policy refused",
+        "Upgrade istiod and its CRDs to the release that added the field (1.25 for serviceAccounts, 1.31 for trustDomains), or write the service accounts as principals (TRUST_DOMAIN/ns/NS/sa/SA) and the trust domains as principals' prefixes (TD/*).";
     SKEW_UNSUPPORTED = "AMB044", Warning,
         "istiod and ztunnel versions are outside Istio's supported skew",
         "Upgrade istiod before ztunnel, one minor release at a time: ztunnel at istiod's minor release or one behind.";

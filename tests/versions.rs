@@ -730,7 +730,9 @@ fn diff_previews_an_upgrade() {
 }
 
 /// trustDomains: from 1.31 the field is dropped for ztunnel alone (AMB041, with what each rule
-/// becomes); before, it is one more attribute ztunnel ignores (AMB016), and no row applies.
+/// becomes); before, it is no field at all (it came in 1.31): pruned, and the policy whose
+/// rule 1 held only it is refused (AMB043, row `source-trust-domains`), never read as an
+/// attribute ztunnel ignores (AMB016).
 #[test]
 fn trust_domains_at_ztunnel_from_1_31() {
     let trap = "tests/scenarios/traps/AMB041-trust-domains.yaml";
@@ -789,10 +791,30 @@ fn trust_domains_at_ztunnel_from_1_31() {
     let old = at("1.30.2");
     let c = codes(&old);
     assert!(
-        c.contains(&"AMB016".into()) && !c.contains(&"AMB041".into()),
+        c.contains(&"AMB043".into())
+            && !c.contains(&"AMB016".into())
+            && !c.contains(&"AMB041".into()),
         "{c:?}"
     );
     assert!(rule_ranges(&old, "trust-domains-at-ztunnel").is_empty());
+    assert_eq!(
+        rule_ranges(&old, "source-trust-domains"),
+        vec!["istiod < 1.31"]
+    );
+    let msg = old["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "AMB043")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.contains("has no source.trustDomains or notTrustDomains (added in 1.31)")
+            && msg.contains("the policy is not in effect anywhere"),
+        "{msg}"
+    );
 }
 
 /// AMB042 fires where the release leaves a value with a regex metacharacter unescaped in the

@@ -468,16 +468,16 @@ fn version_notes(
         let said = match u.refused {
             Some(r) if near => format!(
                 "AuthorizationPolicy {}/{} is not in effect: {}, istiod ignores {} and refuses rule {}'s empty source",
-                m.namespace, m.name, ix.mesh.rules.versions_phrase(u.row), u.fields.join(", "), r + 1
+                m.namespace, m.name, ix.mesh.rules.versions_phrase(u.rows[0]), u.fields.join(", "), r + 1
             ),
             None if on_path(i) => format!(
                 "AuthorizationPolicy {}/{} is evaluated without {}: {}, istiod does not know them",
-                m.namespace, m.name, u.fields.join(", "), ix.mesh.rules.versions_phrase(u.row)
+                m.namespace, m.name, u.fields.join(", "), ix.mesh.rules.versions_phrase(u.rows[0])
             ),
             _ => continue,
         };
         notes.push(said);
-        rows.push(u.row);
+        rows.extend(u.rows.iter().copied());
     }
     // Labelled for another revision than ztunnel's istiod (`revision-filter-at-ztunnel`).
     for (i, c) in ix.conversions.iter().enumerate() {

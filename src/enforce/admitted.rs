@@ -10,8 +10,8 @@ use crate::versions::{Row, Rules};
 /// Fields of a policy the release does not know.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unknown {
-    /// The version row that says so.
-    pub row: Row,
+    /// The version rows that say so (`source-service-accounts`, `source-trust-domains`).
+    pub rows: Vec<Row>,
     /// `rule 1 serviceAccounts`, in rule order.
     pub fields: Vec<String>,
     /// The first rule (0-based) whose source entry holds nothing else: istiod's validation
@@ -44,24 +44,38 @@ impl Admitted {
     }
 }
 
-/// `source.serviceAccounts` / `notServiceAccounts` exist from 1.25 (istio/istio#54091).
+/// Source fields added after 1.24, with the release that added them: `serviceAccounts` /
+/// `notServiceAccounts` in 1.25 (istio/istio#54091), `trustDomains` / `notTrustDomains` in
+/// 1.31 (istio/api#3665).
 pub fn admit(p: &AuthorizationPolicy, rules: &Rules) -> Admitted {
-    let uses = |p: &AuthorizationPolicy| {
+    let sources = || {
         p.spec
             .rules
             .iter()
             .flatten()
             .flat_map(|r| &r.from)
-            .any(|f| {
-                !f.source.service_accounts.is_empty() || !f.source.not_service_accounts.is_empty()
-            })
+            .map(|f| &f.source)
     };
-    if !uses(p) {
+    let service_accounts =
+        sources().any(|s| !s.service_accounts.is_empty() || !s.not_service_accounts.is_empty());
+    let trust_domains =
+        sources().any(|s| !s.trust_domains.is_empty() || !s.not_trust_domains.is_empty());
+    let rows: Vec<Row> = [
+        service_accounts
+            .then(|| rules.service_accounts_unknown())
+            .flatten(),
+        trust_domains
+            .then(|| rules.trust_domains_unknown())
+            .flatten(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if rows.is_empty() {
         return Admitted::default();
     }
-    let Some(row) = rules.service_accounts_unknown() else {
-        return Admitted::default();
-    };
+    let prune_sa = rows.contains(&Row::ServiceAccountsUnknown);
+    let prune_td = rows.contains(&Row::TrustDomainsUnknown);
     let mut pruned = p.clone();
     let mut fields = Vec::new();
     let mut refused = None;
@@ -69,11 +83,13 @@ pub fn admit(p: &AuthorizationPolicy, rules: &Rules) -> Admitted {
         for from in &mut rule.from {
             let s = &mut from.source;
             let mut had = false;
-            for (name, v) in [
-                ("serviceAccounts", &mut s.service_accounts),
-                ("notServiceAccounts", &mut s.not_service_accounts),
+            for (name, v, prune) in [
+                ("serviceAccounts", &mut s.service_accounts, prune_sa),
+                ("notServiceAccounts", &mut s.not_service_accounts, prune_sa),
+                ("trustDomains", &mut s.trust_domains, prune_td),
+                ("notTrustDomains", &mut s.not_trust_domains, prune_td),
             ] {
-                if !v.is_empty() {
+                if prune && !v.is_empty() {
                     fields.push(format!("rule {} {name}", i + 1));
                     v.clear();
                     had = true;
@@ -88,7 +104,7 @@ pub fn admit(p: &AuthorizationPolicy, rules: &Rules) -> Admitted {
     Admitted {
         pruned: Some(pruned),
         unknown: Some(Unknown {
-            row,
+            rows,
             fields,
             refused,
         }),
@@ -113,7 +129,7 @@ mod tests {
     }
 
     #[test]
-    fn service_accounts_before_and_from_1_25() {
+    fn source_fields_before_their_release() {
         // (source entries, version, refused, pruned fields)
         let cases: &[(&str, &str, Option<bool>, &[&str])] = &[
             (
@@ -136,6 +152,36 @@ mod tests {
             ),
             ("{source: {serviceAccounts: [curl]}}", "1.25.0", None, &[]),
             ("{source: {principals: [a]}}", "1.24.6", None, &[]),
+            (
+                "{source: {trustDomains: [corp.example]}}",
+                "1.30.3",
+                Some(true),
+                &["rule 1 trustDomains"],
+            ),
+            (
+                "{source: {notTrustDomains: [x], namespaces: [a]}}",
+                "1.30.3",
+                Some(false),
+                &["rule 1 notTrustDomains"],
+            ),
+            (
+                "{source: {serviceAccounts: [a], trustDomains: [b]}}",
+                "1.24.6",
+                Some(true),
+                &["rule 1 serviceAccounts", "rule 1 trustDomains"],
+            ),
+            (
+                "{source: {serviceAccounts: [a], trustDomains: [b]}}",
+                "1.25.0",
+                Some(false),
+                &["rule 1 trustDomains"],
+            ),
+            (
+                "{source: {trustDomains: [corp.example]}}",
+                "1.31.0",
+                None,
+                &[],
+            ),
         ];
         for &(src, ver, refused, fields) in cases {
             let a = admit(&policy(src), &on(ver));
@@ -154,10 +200,16 @@ mod tests {
             let p = policy(src);
             match (refused, a.policy(&p)) {
                 (Some(true), None) => {}
-                (Some(false), Some(v)) => assert!(v.spec.rules.as_deref().unwrap()[0].from[0]
-                    .source
-                    .service_accounts
-                    .is_empty()),
+                (Some(false), Some(v)) => {
+                    let left = v.spec.rules.as_deref().unwrap()[0].from[0]
+                        .source
+                        .populated();
+                    for f in fields {
+                        let name = f.trim_start_matches("rule 1 ");
+                        assert!(!left.contains(&name), "{src} {ver}: {name} kept");
+                    }
+                    assert!(!left.is_empty(), "{src} {ver}");
+                }
                 (None, Some(v)) => assert!(std::ptr::eq(v, &p)),
                 other => panic!("{src} {ver}: {:?}", other.0),
             }

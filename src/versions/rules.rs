@@ -72,6 +72,9 @@ rows! {
     Layered: "layered-waypoint-authorization", "istiod >= 1.25",
         "ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES on: selector policies that select a waypoint's pods apply at that waypoint as L4 policy",
         "istio/istio#54833; pilot/pkg/features/ambient.go, buildHCMConnectTerminateChain (NewWaypointTerminationBuilder, BuildTCPRulesAsHTTPFilter) in pilot/pkg/networking/core/listener_waypoint.go at 1.25.0";
+    TrustDomainsUnknown: "source-trust-domains", "istiod < 1.31",
+        "source.trustDomains and notTrustDomains are not fields of AuthorizationPolicy: the API server prunes them (kubectl's strict validation refuses them) and istiod ignores them; a source left empty is refused by istiod's validation, so the policy is not in effect",
+        "Istio 1.31.0 release announcement (\"New trustDomains and notTrustDomains fields on Source\"); istio/api#3665, istio/istio#59358; `from.source` must not be empty in pkg/config/validation/validation.go";
     TrustDomainsDropped: "trust-domains-at-ztunnel", "istiod >= 1.31",
         "source.trustDomains and notTrustDomains are honoured by waypoints and sidecars but dropped by the conversion for ztunnel, without a status warning",
         "pilot/pkg/security/authz/model/model.go; handleRule in AMB/authorization.go at 1.31.0-rc.0; istio/api#3665, istio/istio#59358";
@@ -407,6 +410,12 @@ impl Rules {
     /// row that says istiod does not know them (before 1.25), or `None` when it does.
     pub fn service_accounts_unknown(&self) -> Option<Row> {
         (self.istiod.version < v(25, 0)).then(|| self.apply(Row::ServiceAccountsUnknown))
+    }
+
+    /// Asked for a policy with `trustDomains`: the row saying the release does not know the
+    /// field (before 1.31), recorded; `None` from 1.31.
+    pub fn trust_domains_unknown(&self) -> Option<Row> {
+        (self.istiod.version < v(31, 0)).then(|| self.apply(Row::TrustDomainsUnknown))
     }
 
     /// Asked for a ServiceEntry bound to a waypoint in another namespace while the mesh config

@@ -135,9 +135,18 @@ pub(super) fn unknown_fields(
         &p.metadata.namespace,
         &p.metadata.name,
     );
+    let missing: Vec<&str> = u
+        .rows
+        .iter()
+        .map(|r| match r {
+            Row::TrustDomainsUnknown => "source.trustDomains or notTrustDomains (added in 1.31)",
+            _ => "source.serviceAccounts or notServiceAccounts (added in 1.25)",
+        })
+        .collect();
     let what = format!(
-        "{}, AuthorizationPolicy has no source.serviceAccounts or notServiceAccounts (added in 1.25): the API server prunes {} (kubectl apply refuses them under strict field validation) and istiod ignores them",
-        rules.versions_phrase(u.row),
+        "{}, AuthorizationPolicy has no {}: the API server prunes {} (kubectl apply refuses them under strict field validation) and istiod ignores them",
+        rules.versions_phrase(u.rows[0]),
+        missing.join(", nor "),
         list(&u.fields)
     );
     let effect = match u.refused {
