@@ -67,6 +67,51 @@ pub(super) fn paths(
     out
 }
 
+/// Clients the analysis places on istiod's network (the ingress gateway, a client outside
+/// the mesh: `check` does the same) reach a pod on another network through the east-west
+/// gateway: their paths to it (`source` `ingress`, `out-of-mesh`) are not analysed, and say
+/// why, never allow or deny. `fronts`: the addresses that front the pod, by key.
+pub(super) fn from_istiods_network(
+    ctx: &Ctx,
+    d: usize,
+    fronts: &[(String, Addressed)],
+    paths: &mut [PathReport],
+) {
+    let mesh = ctx.mesh;
+    let local = mesh.networks.local.as_str();
+    if mesh.networks.of(d) == local {
+        return;
+    }
+    for p in paths {
+        let class = match p.source.as_str() {
+            "ingress" => SourceClass::Ingress,
+            "out-of-mesh" => SourceClass::Plaintext,
+            _ => continue,
+        };
+        let to = (p.via.as_ref())
+            .and_then(|v| fronts.iter().find(|(k, _)| k == v))
+            .map_or(Addressed::PodIp(d), |(_, a)| *a);
+        let Some(x) = between(mesh, local, &[d], to, class) else {
+            continue;
+        };
+        let client = p.hops.first().cloned();
+        p.hops = client
+            .into_iter()
+            .chain([Hop {
+                component: "east-west-gateway".into(),
+                name: None,
+                source_identity: "client".into(),
+                spiffe: None,
+                policies: vec![],
+                verdict: None,
+            }])
+            .collect();
+        p.note = Some(format!("not analysed: {}; {}", x.reason(), x.l7(mesh)));
+        p.network_policy = None;
+        p.network = Some(local.to_string());
+    }
+}
+
 /// AMB034: on a mesh of several networks, once per namespace whose in-scope workloads some
 /// AuthorizationPolicy applies to (as `policies`, the report, says: enforced on a target
 /// there), naming the networks whose requests to them the report does not analyse. A policy
@@ -103,14 +148,17 @@ pub(super) fn findings(ctx: &mut Ctx, policies: &[PolicyReport]) {
     }
     for (ns, names) in applied {
         let own = &by_ns[ns];
-        let others: Vec<String> = match own.len() {
-            1 => all.difference(own).map(|n| shown(n)).collect(),
-            _ => all.iter().map(|n| shown(n)).collect(),
+        let others: Vec<&str> = match own.len() {
+            1 => all.difference(own).copied().collect(),
+            _ => all.iter().copied().collect(),
         };
         if others.is_empty() {
             continue;
         }
-        let own: Vec<String> = own.iter().map(|n| shown(n)).collect();
+        let (others, own) = (
+            several(&others),
+            several(&own.iter().copied().collect::<Vec<_>>()),
+        );
         let names: Vec<String> = names.into_iter().collect();
         let listed = match names.len() {
             n if n > 3 => format!("{} and {} more", names[..3].join(", "), n - 3),
@@ -120,13 +168,27 @@ pub(super) fn findings(ctx: &mut Ctx, policies: &[PolicyReport]) {
             &f::MULTI_NETWORK,
             resource_key("Namespace", "", ns),
             format!(
-                "the mesh spans several networks: requests from {} to the workloads of {ns} (on {}) cross an east-west gateway in double HBONE, which the analysis does not model ({ISSUES}); what it says of the {} {} applying there ({listed}) holds for clients on the same network only",
-                others.join(", "),
-                own.join(", "),
+                "the mesh spans several networks: requests from {others} to the workloads of {ns} (on {own}) cross an east-west gateway in double HBONE, which the analysis does not model ({ISSUES}); what it says of the {} {} applying there ({listed}) holds for clients on the same network only",
                 names.len(),
                 if names.len() == 1 { "policy" } else { "policies" },
             ),
         ));
+    }
+}
+
+/// `network a`, or `networks a, b and c` (Istio's unnamed default network by its description).
+fn several(names: &[&str]) -> String {
+    let named: Vec<String> = names
+        .iter()
+        .map(|n| match *n {
+            "" => "the default network".to_string(),
+            n => n.to_string(),
+        })
+        .collect();
+    match named.as_slice() {
+        [_] => shown(names[0]),
+        [init @ .., last] => format!("networks {} and {last}", init.join(", ")),
+        [] => String::new(),
     }
 }
 

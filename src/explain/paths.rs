@@ -174,6 +174,7 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
         }
     }
     for (d, members, listed) in groups {
+        let first = out.len();
         let mut verdicts = Verdicts::new();
         let info = &mesh.pods[d];
         let dest = mesh.pod_key(d);
@@ -339,6 +340,7 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
             false,
         );
         out.push(path("out-of-mesh", None, hops, not_in_mesh));
+        super::network::from_istiods_network(ctx, d, &fronts, &mut out[first..]);
         out.extend(super::network::paths(ctx, d, &dest, &pods, &fronts));
     }
     out
