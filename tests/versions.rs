@@ -554,6 +554,46 @@ spec:
         rule_ranges(&new, "targetRefs-gatewayclass"),
         vec!["istiod >= 1.25"]
     );
+    // The view of a namespace with a waypoint holds the policy on either release (meant for
+    // its waypoint, enforced there or not), so diff across the upgrade says changed.
+    let shop = json_of(&run(&[
+        "explain",
+        "-n",
+        "shop",
+        "-f",
+        BASE,
+        "-f",
+        d,
+        "--istio-version",
+        "1.24.6",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(enforcers(&shop), ["none"]);
+    assert!(codes(&shop).contains(&"AMB005".to_string()));
+    let diff = json_of(&run(&[
+        "diff",
+        "-n",
+        "shop",
+        "--base",
+        BASE,
+        "--base",
+        d,
+        "-f",
+        BASE,
+        "-f",
+        d,
+        "--base-istio-version",
+        "1.24.6",
+        "--istio-version",
+        "1.25.0",
+        "-o",
+        "json",
+    ]));
+    let change = (diff["policies"].as_array().unwrap().iter())
+        .find(|p| p["namespace"] == "istio-system" && p["name"] == "all-waypoints")
+        .unwrap_or_else(|| panic!("{diff}"));
+    assert_eq!(change["change"], "changed", "{change}");
 }
 
 /// What the API server holds for the trap base, Istio's two objects and the dry-run DENY:

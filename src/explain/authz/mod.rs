@@ -48,7 +48,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
         let conv = ctx.ix.conversions[i].clone();
         let (entries, facts) = place(ctx, i, p, &conv);
         let enforcement = entries.finish();
-        if !relevant(ctx, &p.metadata.namespace, &enforcement) {
+        if !relevant(ctx, &p.metadata.namespace, &enforcement) && !meant_for_scope(ctx, p) {
             continue;
         }
         policy_findings(ctx, p, &conv, &facts, &enforcement);
@@ -244,6 +244,24 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
         }
     }
     (e, facts)
+}
+
+/// A root-namespace policy that targets GatewayClass `istio-waypoint` is meant for every
+/// waypoint of the class: in scope wherever one is, enforced there or not (before 1.25 it
+/// attaches to nothing, and the namespace's view must say so, so that `diff` across an
+/// upgrade shows it changed, not added).
+fn meant_for_scope(ctx: &Ctx, p: &AuthorizationPolicy) -> bool {
+    p.metadata.namespace == ctx.root()
+        && p.spec
+            .attachment
+            .target_refs()
+            .iter()
+            .any(|r| r.kind == "GatewayClass" && r.name == crate::model::labels::WAYPOINT_CLASS)
+        && ctx.mesh.waypoints.iter().any(|w| {
+            w.is_waypoint
+                && w.class == crate::model::labels::WAYPOINT_CLASS
+                && ctx.scope.ns_in(&w.namespace)
+        })
 }
 
 /// Up to four names, then how many more.
