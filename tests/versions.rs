@@ -243,7 +243,22 @@ fn dry_run_at_ztunnel_from_manifests() {
                 "{what}: {cv}"
             );
         } else {
-            assert!(cv["versionRules"].as_array().unwrap().is_empty(), "{what}");
+            // Not sent, or only logged: check says so, with the rule that decided it.
+            assert_eq!(
+                rule_ranges(&cv, "dry-run-at-ztunnel"),
+                vec![range],
+                "{what}"
+            );
+            assert!(
+                cv["notes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|n| n.as_str().unwrap().starts_with(
+                        "AuthorizationPolicy shop/deny-curl-trial is dry-run (istio.io/dry-run)"
+                    )),
+                "{what}: {cv}"
+            );
         }
     }
 }
@@ -1607,4 +1622,40 @@ spec:
         });
         assert_eq!(listed, !refused, "{version}");
     }
+}
+
+/// check says when its verdict rests on an assumed release (explain and diff say it in their
+/// assumptions): nothing in the input, istiod alone given, both given.
+#[test]
+fn check_says_which_versions_it_assumed() {
+    let versions = |v: &Value| -> Vec<String> {
+        (v["assumptions"].as_array().unwrap().iter())
+            .map(|a| a.as_str().unwrap().to_string())
+            .filter(|a| a.contains("Version "))
+            .collect()
+    };
+    let (_, v) = check_curl(&[]);
+    assert_eq!(
+        versions(&v),
+        ["istioVersion 1.31.0: not in the input; the newest release whose rules are known (give --istio-version); ztunnel's the same (give --ztunnel-version)"]
+    );
+    let (_, v) = check_curl(&["--istio-version", "1.28.3"]);
+    assert_eq!(
+        versions(&v),
+        ["ztunnelVersion 1.28.3: not in the input; istiod's version (give --ztunnel-version)"]
+    );
+    let (_, v) = check_curl(&["--istio-version", "1.28.3", "--ztunnel-version", "1.28.3"]);
+    assert!(versions(&v).is_empty(), "{v}");
+    // The matrix too.
+    let o = run(&[
+        "check",
+        "-f",
+        BASE,
+        "--to",
+        "svc/shop/httpbin:8000",
+        "-o",
+        "json",
+    ]);
+    let m = json_of(&o);
+    assert_eq!(versions(&m).len(), 1, "{m}");
 }

@@ -313,6 +313,7 @@ pub fn build(
         .collect();
     assumptions.sort();
     assumptions.dedup();
+    assumptions.splice(0..0, super::version_assumptions(ix));
     if rows.len() > 1 {
         assumptions.push(if ix.network_policies().any() {
             "sources are grouped by class, identity and what NetworkPolicies see of them (namespace, labels, address)".into()

@@ -172,3 +172,21 @@ fn answer(ix: &Index, ask: &Ask, q: &Query) -> Result<Answer> {
         )?)),
     })
 }
+
+/// The versions the rules were chosen for, when the input did not give them: a verdict that
+/// rests on an assumed release must say so (explain and diff say it in their assumptions).
+/// With neither known, one line says both (ztunnel's is taken to be istiod's).
+pub(crate) fn version_assumptions(ix: &Index) -> Vec<String> {
+    let (i, z) = (&ix.mesh.rules.istiod, &ix.mesh.rules.ztunnel);
+    match (i.known, z.known) {
+        (false, false) if i.version == z.version => vec![format!(
+            "istioVersion {}: {}; ztunnel's the same (give --ztunnel-version)",
+            i.version, i.source
+        )],
+        _ => [("istioVersion", i), ("ztunnelVersion", z)]
+            .into_iter()
+            .filter(|(_, r)| !r.known)
+            .map(|(setting, r)| format!("{setting} {}: {}", r.version, r.source))
+            .collect(),
+    }
+}

@@ -336,11 +336,9 @@ pub fn check(ix: &Index, client: &Client, target: &Target, q: &Query) -> CheckRe
             notes.retain(|n| !n.starts_with("this request does not cross waypoint"));
         }
     }
-    let assumptions: Vec<String> = client
-        .assumption
-        .iter()
-        .chain(&target.assumption)
+    let assumptions: Vec<String> = (client.assumption.iter().chain(&target.assumption))
         .cloned()
+        .chain(super::version_assumptions(ix))
         .collect();
     let mut hop_rows: Vec<Row> = hops.iter().flat_map(|h| h.rows.iter().copied()).collect();
     if let Some(x) = &cross {
@@ -457,6 +455,40 @@ fn version_notes(
             };
             notes.extend(said);
             rows.push(req.rule);
+        }
+    }
+    // Dry-run policies the destination ztunnel would hold (`dry-run-at-ztunnel`): what the
+    // release does with them decides whether they count, are logged or are not there.
+    if hops.last().is_some_and(|h| h.component == "ztunnel") {
+        let mut said = std::collections::BTreeSet::new();
+        for &d in &target.endpoints {
+            let pod = &ix.snap.pods[d];
+            for i in ix.candidate_aps(&pod.metadata.namespace) {
+                let (c, p) = (&ix.conversions[i], &ix.snap.authorization_policies[i]);
+                // Enforced: said below, with the policy's line at the hop.
+                let Some((what, row)) = c
+                    .dry_run_at_ztunnel
+                    .filter(|(w, _)| *w != DryRunAtZtunnel::Enforced)
+                else {
+                    continue;
+                };
+                if !crate::enforce::attach::ztunnel_attaches(p, c.scope, pod, ix.root())
+                    || !said.insert(i)
+                {
+                    continue;
+                }
+                let effect = match what {
+                    DryRunAtZtunnel::NotSent => "it is not sent to ztunnel: no effect there",
+                    _ => "ztunnel only logs what it matches",
+                };
+                notes.push(format!(
+                    "AuthorizationPolicy {}/{} is dry-run (istio.io/dry-run): {}, {effect}",
+                    p.metadata.namespace,
+                    p.metadata.name,
+                    ix.mesh.rules.versions_phrase(row)
+                ));
+                rows.push(row);
+            }
         }
     }
     for (i, a) in ix.admitted.iter().enumerate() {
