@@ -487,6 +487,20 @@ metadata:
             vec![range],
             "{version}"
         );
+        // check names the same rule, and the value that does not read true.
+        assert_eq!(
+            rule_ranges(&v, "ingress-use-waypoint"),
+            vec![range],
+            "check {version}: {v}"
+        );
+        let said = notes(&v).into_iter().any(|n| {
+            n.contains(&format!(
+                "istio.io/ingress-use-waypoint={:?}",
+                svc.or(*ns).unwrap()
+            ))
+        });
+        let literal_true = svc.or(*ns) == Some("true");
+        assert_eq!(said, !literal_true || !crosses, "check {version}: {v}");
     }
 }
 

@@ -98,11 +98,42 @@ fn hops_for(
             .map_or_else(|| hops::route(mesh, target.addressed, class), |(r, _)| r),
         false => hops::route(mesh, target.addressed, class),
     };
+    let mut label_rows = Vec::new();
     if let Some(w) = route.skipped {
+        // An ingress request skips it unless istio.io/ingress-use-waypoint reads true, as
+        // the release reads it: name the value written and the rule.
+        let written = ingress_label(ix, target.addressed);
+        let why = match written {
+            Some(v) if class == hops::SourceClass::Ingress => {
+                let (_, row) = mesh.rules.ingress_label_rule();
+                label_rows.push(row);
+                format!(
+                    " (istio.io/ingress-use-waypoint={v:?} does not read true {}: {})",
+                    mesh.rules.versions_phrase(row),
+                    row.info().applied
+                )
+            }
+            _ => String::new(),
+        };
         notes.push(format!(
-            "this request does not cross waypoint {}: its policies do not apply",
+            "this request does not cross waypoint {}{why}: its policies do not apply",
             mesh.waypoints[w].key()
         ));
+    } else if let (Some((w, _)), hops::SourceClass::Ingress) = (route.waypoint, class) {
+        // Crossed because the label reads true: a value other than `true` does only on
+        // some releases.
+        if let Some(v) = ingress_label(ix, target.addressed) {
+            let (_, row) = mesh.rules.ingress_label_rule();
+            label_rows.push(row);
+            if v != "true" {
+                notes.push(format!(
+                    "this request crosses waypoint {}: istio.io/ingress-use-waypoint={v:?} reads true {}: {}",
+                    mesh.waypoints[w].key(),
+                    mesh.rules.versions_phrase(row),
+                    row.info().applied
+                ));
+            }
+        }
     }
     // The wires the CNI sees: the client to the waypoint (or the destination), then the
     // waypoint to the destination, each through NetworkPolicy (`netpol`).
@@ -183,6 +214,9 @@ fn hops_for(
         notes.push(
             "no endpoint pod in the input: only the hops before the destination are shown".into(),
         );
+    }
+    if let Some(h) = hops.first_mut() {
+        h.rows.extend(label_rows);
     }
     (hops, notes)
 }
@@ -595,6 +629,26 @@ fn version_notes(
     rows.sort_unstable();
     rows.dedup();
     rows.into_iter().map(|r| *r.info()).collect()
+}
+
+/// `istio.io/ingress-use-waypoint` as written on the Service (or ServiceEntry), else on its
+/// namespace.
+fn ingress_label(ix: &Index, to: hops::Addressed) -> Option<String> {
+    let hops::Addressed::Service { entry, index } = to else {
+        return None;
+    };
+    let m = match entry {
+        true => &ix.snap.service_entries[index].metadata,
+        false => &ix.snap.services[index].metadata,
+    };
+    let key = crate::model::labels::INGRESS_USE_WAYPOINT;
+    m.label(key)
+        .or_else(|| {
+            (ix.snap.namespace_labels(&m.namespace))
+                .and_then(|l| l.get(key))
+                .map(String::as_str)
+        })
+        .map(str::to_string)
 }
 
 /// The request between two networks, when the client and some endpoint are on different

@@ -323,6 +323,11 @@ impl Rules {
 
     /// Asked only where a Service or its namespace carries the label.
     pub fn ingress_label_reading(&self) -> IngressLabelReading {
+        self.ingress_label_rule().0
+    }
+
+    /// `ingress_label_reading` with the row that decides it (recorded).
+    pub fn ingress_label_rule(&self) -> (IngressLabelReading, Row) {
         let (out, row) = if self.istiod.version < v(25, 0) {
             (
                 IngressLabelReading::ServiceExactTrue,
@@ -339,8 +344,7 @@ impl Rules {
                 Row::IngressWaypointBool,
             )
         };
-        self.apply(row);
-        out
+        (out, self.apply(row))
     }
 
     /// Asked only for a targetRef to GatewayClass `istio-waypoint`: whether it attaches.
