@@ -857,6 +857,19 @@ fn trust_domains_at_ztunnel_from_1_31() {
         "1.31.0",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    // check names the rule that dropped them, in a note and in versionRules.
+    let (_, cv) = check_curl(&["-f", trap, "--istio-version", "1.31.0"]);
+    assert_eq!(
+        rule_ranges(&cv, "trust-domains-at-ztunnel"),
+        vec!["istiod >= 1.31"],
+        "{cv}"
+    );
+    assert!(
+        notes(&cv)
+            .iter()
+            .any(|n| n.contains("holds trustDomains: on Istio 1.31.0")),
+        "{cv}"
+    );
     let old = at("1.30.2");
     let c = codes(&old);
     assert!(

@@ -615,6 +615,22 @@ fn version_notes(
         else {
             continue;
         };
+        // trustDomains (1.31+): the conversion for ztunnel drops them (`trust-domains-at-ztunnel`).
+        let td = ix.admitted_policy(i).is_some_and(|p| {
+            (p.spec.rules.iter().flatten().flat_map(|r| &r.from)).any(|f| {
+                !f.source.trust_domains.is_empty() || !f.source.not_trust_domains.is_empty()
+            })
+        });
+        if let Some(row) = td.then(|| ix.mesh.rules.trust_domains_dropped()).flatten() {
+            notes.push(format!(
+                "AuthorizationPolicy {}/{} holds trustDomains: {}, {}",
+                line.namespace,
+                line.name,
+                ix.mesh.rules.versions_phrase(row),
+                row.info().applied
+            ));
+            rows.push(row);
+        }
         if let Some((DryRunAtZtunnel::Enforced, row)) = ix.conversions[i].dry_run_at_ztunnel {
             notes.push(format!(
                 "AuthorizationPolicy {}/{} is dry-run, but {}, ztunnel enforces it: {}",

@@ -190,7 +190,7 @@ impl ZRule {
         // A clause made only of HTTP conditions is the reason a rule never fires: say so first.
         if !self.can_fire() {
             return Outcome::NoMatch(
-                "a condition ztunnel cannot evaluate (HTTP-only) never matches".into(),
+                "a condition ztunnel cannot evaluate (HTTP-only, or a field its conversion drops) never matches".into(),
             );
         }
         Outcome::all(self.clauses.iter().map(|cl| {
@@ -200,7 +200,7 @@ impl ZRule {
             let live: Vec<&Match> = cl.matches.iter().filter(|m| !m.is_empty()).collect();
             if live.is_empty() {
                 return Outcome::NoMatch(
-                    "a condition ztunnel cannot evaluate (HTTP-only) never matches".into(),
+                    "a condition ztunnel cannot evaluate (HTTP-only, or a field its conversion drops) never matches".into(),
                 );
             }
             Outcome::any(live.iter().map(|m| m.outcome(c)), |_| None)
