@@ -593,6 +593,12 @@ fn the_canary_denial_fix_names_the_identity_and_the_guard_agrees() {
         guard[0].0
     );
     assert!(!guard[0].1.starts_with("Nothing to do"), "{}", guard[0].1);
+    // AMB049 says it for the canary; AMB027 does not say it again.
+    let again: Vec<_> = of(&v, "AMB027")
+        .into_iter()
+        .filter(|(m, _)| m.contains("through waypoint shop/waypoint-canary is denied"))
+        .collect();
+    assert!(again.is_empty(), "{again:?}");
     assert!(guard[0].1.contains(canary_id), "{}", guard[0].1);
 
     let d = world(

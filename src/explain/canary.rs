@@ -304,8 +304,19 @@ pub(super) struct CanaryDenial {
 }
 
 /// AMB028 calls a guard that admits only the primary waypoint harmless; where that guard
-/// also denies a canary waypoint's share (AMB049), say so and fit the fix to it.
-pub(super) fn amend_guards(findings: &mut [Finding], denials: &[CanaryDenial]) {
+/// also denies a canary waypoint's share (AMB049), say so and fit the fix to it. AMB027 on
+/// the same policy for that canary alone says what AMB049 says, less precisely (all of the
+/// canary's clients, not its share of the requests): AMB049 stays.
+pub(super) fn amend_guards(findings: &mut Vec<Finding>, denials: &[CanaryDenial]) {
+    findings.retain(|fd| {
+        fd.code != f::WAYPOINT_NOT_ADMITTED.code
+            || !denials.iter().any(|d| {
+                d.policies.contains(&fd.resource)
+                    && fd
+                        .message
+                        .contains(&format!(" through waypoint {} is denied", d.canary))
+            })
+    });
     for fd in findings
         .iter_mut()
         .filter(|f| f.code == f::BYPASS_GUARD.code)
