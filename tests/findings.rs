@@ -571,3 +571,59 @@ fn spiffe_prefix_in_principals() {
     );
     assert!(fix.contains("\"cluster.local/ns/shop/sa/curl\""), "{fix}");
 }
+
+/// AMB024 on an istio.io/dry-run value that is not a boolean (the user means dry-run; istiod's
+/// webhook refuses it, and a policy in the cluster anyway is enforced). Near misses: the
+/// boolean spellings Go accepts.
+#[test]
+fn amb024_dry_run_value_not_a_boolean() {
+    let policy = |v: &str| {
+        format!(
+            "apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: trial
+  namespace: shop
+  annotations: {{istio.io/dry-run: \"{v}\"}}
+spec:
+  selector:
+    matchLabels: {{app: httpbin}}
+  action: DENY
+  rules:
+  - from:
+    - source:
+        namespaces: [shop]
+"
+        )
+    };
+    for (v, fires) in [
+        ("yes", true),
+        ("on", true),
+        ("true", false),
+        ("TRUE", false),
+        ("1", false),
+        ("f", false),
+    ] {
+        let f = findings_with(
+            &["-f", "tests/scenarios/traps/base", "-f", "-"],
+            Some(&policy(v)),
+        );
+        let got = with_code(&f, "AMB024");
+        assert_eq!(got.len(), usize::from(fires), "{v}: {got:?}");
+        if fires {
+            assert_eq!(got[0][2], "AuthorizationPolicy/shop/trial");
+            assert!(
+                got[0][3].starts_with(&format!(
+                    "annotation istio.io/dry-run: {v:?} is not a boolean"
+                )),
+                "{}",
+                got[0][3]
+            );
+            assert!(
+                got[0][4].contains("istio.io/dry-run: \"true\""),
+                "{}",
+                got[0][4]
+            );
+        }
+    }
+}

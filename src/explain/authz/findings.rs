@@ -239,6 +239,22 @@ pub(super) fn policy_findings(
         ));
     }
     status_findings(p, conv, targeted, &res, &mut add);
+    // istiod's validation refuses an istio.io/dry-run value strconv.ParseBool rejects
+    // (`checkDryRunAnnotation`, pkg/config/validation/validation.go), and where such a policy
+    // is in the cluster anyway (webhook off) reads it as false (`isDryRun`,
+    // pilot/pkg/security/authz/builder/builder.go; the ambient index likewise).
+    if let Some(v) = p
+        .metadata
+        .annotation(crate::enforce::ztunnel::DRY_RUN)
+        .filter(|v| crate::model::labels::parse_bool(v).is_none())
+    {
+        add(Finding::new(
+            &f::INVALID_POLICY,
+            &res,
+            format!("annotation istio.io/dry-run: {v:?} is not a boolean: istiod's validation webhook refuses the policy (kubectl apply fails), and where it is in the cluster anyway istiod reads it as false: the policy is enforced, not dry-run"),
+        )
+        .with_resolution("Write istio.io/dry-run: \"true\" (a boolean: 1, t, T, TRUE, true, True), or remove the annotation."));
+    }
     let a = &p.spec.attachment;
     if a.selector.is_some() && !a.target_refs().is_empty() {
         add(Finding::new(
