@@ -627,3 +627,42 @@ spec:
         }
     }
 }
+
+/// AMB017 on a selector for a waypoint's pods when the input holds the waypoint's Gateway (as
+/// `istioctl waypoint generate` prints it) but not the pods istiod deploys: it says so and how
+/// to add them. Near miss: a gateway name that is no waypoint gets the plain message.
+#[test]
+fn amb017_names_the_waypoint_whose_pods_are_missing() {
+    let policy = |gw: &str| {
+        format!(
+            "apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {{name: at-waypoint, namespace: shop}}
+spec:
+  selector:
+    matchLabels: {{gateway.networking.k8s.io/gateway-name: {gw}}}
+  action: DENY
+  rules:
+  - from:
+    - source:
+        notNamespaces: [shop]
+"
+        )
+    };
+    for (gw, named) in [("waypoint", true), ("edge", false)] {
+        let f = findings_with(
+            &["-f", "tests/scenarios/traps/base", "-f", "-"],
+            Some(&policy(gw)),
+        );
+        let got = with_code(&f, "AMB017");
+        assert_eq!(got.len(), 1, "{gw}: {f:?}");
+        assert_eq!(
+            got[0][3].contains(
+                "it selects the pods of waypoint shop/waypoint, which the input does not hold"
+            ),
+            named,
+            "{gw}: {}",
+            got[0][3]
+        );
+    }
+}

@@ -311,11 +311,24 @@ pub(super) fn policy_findings(
         && conv.not_sent.is_none()
         && a.target_refs().is_empty();
     if nothing {
-        add(Finding::new(
-            &f::SELECTS_NOTHING,
-            &res,
-            "no pod in scope matches this policy",
-        ));
+        // A selector on a waypoint's pods (the layered-authorization shape) where the input
+        // holds the waypoint's Gateway but not the pods istiod deploys for it.
+        let waypoint = (a.selector.as_ref())
+            .and_then(|s| s.match_labels.as_ref())
+            .and_then(|m| m.get(crate::model::labels::GATEWAY_NAME))
+            .filter(|name| {
+                ctx.mesh.waypoints.iter().any(|w| {
+                    w.is_waypoint && &w.name == *name && w.namespace == p.metadata.namespace
+                })
+            });
+        let msg = match waypoint {
+            Some(name) => format!(
+                "no pod in scope matches this policy: it selects the pods of waypoint {ns}/{name}, which the input does not hold (istiod deploys them from the Gateway); add its Deployment (kubectl get deployment {name} -n {ns} -o yaml) or read the cluster to see where it applies",
+                ns = p.metadata.namespace
+            ),
+            None => "no pod in scope matches this policy".into(),
+        };
+        add(Finding::new(&f::SELECTS_NOTHING, &res, msg));
     }
 }
 
