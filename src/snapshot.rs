@@ -258,9 +258,13 @@ impl MeshSettings {
 /// What an image says of its version: the tag, or the whole reference when it has none (a
 /// digest), so the report can say what it could not read.
 fn image_version(image: &str) -> String {
-    crate::versions::image_tag(image)
-        .unwrap_or(image.rsplit('/').next().unwrap_or(image))
-        .to_string()
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match crate::versions::image_tag(image) {
+        Some(tag) => tag.to_string(),
+        // No tag and no digest: the container runtime pulls `latest`.
+        None if !last.contains(['@', ':']) => format!("{last} (no tag: latest)"),
+        None => last.to_string(),
+    }
 }
 
 /// Whether a controller is ztunnel's DaemonSet (read for its version).

@@ -327,6 +327,7 @@ fn versions_detected_from_image_tags() {
         ("gcr.io/istio-release/pilot:1.26.2-distroless", "1.26.2", true),
         ("docker.io/istio/pilot:latest", "1.31.0 (assumed)", false),
         ("docker.io/istio/pilot@sha256:3b1e7a1ac5e4f1b8c0a3b6d2e9f8a7c6b5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0", "1.31.0 (assumed)", false),
+        ("registry.local:5000/istio/pilot", "1.31.0 (assumed)", false),
     ];
     for (i, (image, shown, known)) in cases.iter().enumerate() {
         let dir = files(
@@ -347,6 +348,12 @@ fn versions_detected_from_image_tags() {
         if !known {
             assert!(
                 source.contains("is no version") && source.contains("newest release"),
+                "{source}"
+            );
+        }
+        if !image.rsplit('/').next().unwrap().contains([':', '@']) {
+            assert!(
+                source.starts_with("\"pilot (no tag: latest)\" from Deployment"),
                 "{source}"
             );
         }

@@ -11,6 +11,7 @@ pub mod path;
 pub mod report;
 pub mod resolve;
 mod verdict;
+mod version_notes;
 
 use crate::enforce::Index;
 use crate::error::{Error, Result};
