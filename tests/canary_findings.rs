@@ -624,6 +624,23 @@ fn the_canary_denial_fix_names_the_identity_and_the_guard_agrees() {
         denied[0].1
     );
 
+    // At weight 0 (AMB049's other fix) the canary takes no request: nothing is said of it.
+    let d = world(
+        "fix-weight-0",
+        &[
+            &istiod("1.31.0", &[]),
+            CANARY_GENERATED,
+            &split_service("0"),
+            &primary_only,
+        ],
+    );
+    let v = explain(&d);
+    assert!(of(&v, "AMB049").is_empty());
+    let canary_said: Vec<_> = (v["findings"].as_array().unwrap().iter())
+        .filter(|f| f["message"].as_str().unwrap().contains("waypoint-canary"))
+        .collect();
+    assert!(canary_said.is_empty(), "{canary_said:?}");
+
     let both = ztunnel_allow(&format!("cluster.local/ns/shop/sa/waypoint, {canary_id}"));
     let d = world(
         "fix-both",

@@ -628,9 +628,10 @@ spec:
     }
 }
 
-/// AMB017 on a selector for a waypoint's pods when the input holds the waypoint's Gateway (as
-/// `istioctl waypoint generate` prints it) but not the pods istiod deploys: it says so and how
-/// to add them. Near miss: a gateway name that is no waypoint gets the plain message.
+/// A selector for a waypoint's pods when the input holds the waypoint's Gateway (as `istioctl
+/// waypoint generate` prints it) but not the pods istiod deploys: without the layered flag
+/// waypoints ignore it (AMB018, as with the pods); with it, AMB017 says the pods are missing
+/// and how to add them. Near miss: a gateway name that is no waypoint gets the plain AMB017.
 #[test]
 fn amb017_names_the_waypoint_whose_pods_are_missing() {
     let policy = |gw: &str| {
@@ -649,9 +650,33 @@ spec:
 "
         )
     };
+    // Without ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES, waypoints ignore it: AMB018.
+    let f = findings_with(
+        &["-f", "tests/scenarios/traps/base", "-f", "-"],
+        Some(&policy("waypoint")),
+    );
+    let got = with_code(&f, "AMB018");
+    assert_eq!(got.len(), 1, "{f:?}");
+    assert!(
+        got[0][3].starts_with(
+            "the selector matches the pods of waypoint shop/waypoint (istiod deploys them"
+        ),
+        "{}",
+        got[0][3]
+    );
+    assert!(with_code(&f, "AMB017").is_empty(), "{f:?}");
     for (gw, named) in [("waypoint", true), ("edge", false)] {
         let f = findings_with(
-            &["-f", "tests/scenarios/traps/base", "-f", "-"],
+            &[
+                "-f",
+                "tests/scenarios/traps/base",
+                "-f",
+                "-",
+                "--istio-version",
+                "1.25.2",
+                "--feature",
+                "ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES=true",
+            ],
             Some(&policy(gw)),
         );
         let got = with_code(&f, "AMB017");

@@ -1346,6 +1346,17 @@ spec:
             msg.contains("this DENY denies more clients than written"),
             "{msg}"
         );
+        // The effect says it too: enforced without the pruned field.
+        let p = (v["policies"].as_array().unwrap().iter())
+            .find(|p| p["name"] == "deny-ops")
+            .unwrap();
+        let effects: Vec<&str> = (p["enforcement"].as_array().unwrap().iter())
+            .map(|e| e["effect"].as_str().unwrap())
+            .collect();
+        assert!(
+            !effects.is_empty() && effects.iter().all(|e| *e == "fields-ignored"),
+            "{name}: {effects:?}"
+        );
     }
 }
 

@@ -431,12 +431,13 @@ impl<'a> Mesh<'a> {
     pub fn service_waypoints_of_pod(&self, i: usize) -> Vec<(usize, Vec<String>)> {
         let mut out: Vec<(usize, Vec<String>)> = Vec::new();
         let pi = &self.pods[i];
-        // The primary and, with a canary, the canary too.
+        // The primary and, with a canary that takes requests, the canary too (at weight 0
+        // it takes none: nothing reaches the pods through it).
         let both = |info: &ServiceInfo| {
             info.binding
                 .waypoint
                 .into_iter()
-                .chain(info.canary.map(|c| c.waypoint))
+                .chain(info.canary.filter(|c| c.weight > 0).map(|c| c.waypoint))
         };
         let bound = pi
             .services

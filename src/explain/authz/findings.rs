@@ -321,14 +321,25 @@ pub(super) fn policy_findings(
                     w.is_waypoint && &w.name == *name && w.namespace == p.metadata.namespace
                 })
             });
-        let msg = match waypoint {
-            Some(name) => format!(
-                "no pod in scope matches this policy: it selects the pods of waypoint {ns}/{name}, which the input does not hold (istiod deploys them from the Gateway); add its Deployment (kubectl get deployment {name} -n {ns} -o yaml) or read the cluster to see where it applies",
-                ns = p.metadata.namespace
-            ),
-            None => "no pod in scope matches this policy".into(),
-        };
-        add(Finding::new(&f::SELECTS_NOTHING, &res, msg));
+        let ns = &p.metadata.namespace;
+        match waypoint {
+            // Without the layered flag, waypoints ignore selector policies, pods or not.
+            Some(name) if !ctx.mesh.rules.layered_waypoint_policies() => add(Finding::new(
+                &f::SELECTOR_ON_GATEWAY,
+                &res,
+                format!("the selector matches the pods of waypoint {ns}/{name} (istiod deploys them; the input holds its Gateway only); waypoints ignore selector policies, so nothing enforces it there"),
+            )),
+            Some(name) => add(Finding::new(
+                &f::SELECTS_NOTHING,
+                &res,
+                format!("no pod in scope matches this policy: it selects the pods of waypoint {ns}/{name}, which the input does not hold (istiod deploys them from the Gateway); add its Deployment (kubectl get deployment {name} -n {ns} -o yaml) or read the cluster to see where it applies"),
+            )),
+            None => add(Finding::new(
+                &f::SELECTS_NOTHING,
+                &res,
+                "no pod in scope matches this policy",
+            )),
+        }
     }
 }
 

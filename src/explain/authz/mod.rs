@@ -95,9 +95,14 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
     if ctx.ix.admitted[i].refused() {
         return (e, facts);
     }
+    // Fields the release does not know are pruned before any enforcer sees the policy
+    // (AMB043): it is enforced without them, at every enforcer.
+    let pruned = ctx.ix.admitted[i].unknown.is_some();
     // Envoy-based enforcers honour dry-run themselves.
     let envoy_effect = if conv.dry_run {
         "dry-run"
+    } else if pruned {
+        "fields-ignored"
     } else {
         "as-written"
     };
@@ -117,6 +122,8 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
     }
     let zt_effect = if conv.ztunnel_logs_only() {
         "dry-run".to_string()
+    } else if pruned && conv.effect == crate::enforce::ztunnel::ZtEffect::AsWritten {
+        "fields-ignored".to_string()
     } else {
         conv.effect.as_str().to_string()
     };
