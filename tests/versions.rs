@@ -1271,6 +1271,23 @@ fn service_accounts_from_1_25() {
     // The version read from the trap's istiod Deployment (1.24.6).
     let (code, _) = check_curl(&["-f", trap]);
     assert_eq!(code, Some(0));
+    // The matrix lists the rules that decided something, as explain does.
+    let m = json_of(&run(&[
+        "check",
+        "-f",
+        BASE,
+        "-f",
+        trap,
+        "--to",
+        "svc/shop/httpbin:8000",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(
+        rule_ranges(&m, "source-service-accounts"),
+        vec!["istiod < 1.25"],
+        "{m}"
+    );
 
     // Pruned, not refused: the entry keeps its ipBlocks, so on 1.24 the DENY hits every
     // client of 10.0.0.0/8, curl included, at ztunnel and at a waypoint alike.

@@ -28,6 +28,8 @@ pub struct MatrixReport {
     /// One per source x destination, sources in order, then destinations.
     pub cells: Vec<Cell>,
     pub assumptions: Vec<String>,
+    /// The version rules that decided something in this matrix, as explain lists them.
+    pub version_rules: Vec<crate::versions::RuleRow>,
     /// Source x destination pairs actually evaluated (groups of sources alike times groups
     /// of destinations enforced alike); every other cell is a copy.
     pub evaluations: usize,
@@ -407,6 +409,7 @@ pub fn build(
         destinations: targets.into_iter().map(|t| t.label).collect(),
         cells,
         assumptions,
+        version_rules: ix.mesh.rules.applied().iter().map(|r| *r.info()).collect(),
         evaluations,
         dataplane: None,
     })
