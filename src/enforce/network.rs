@@ -48,7 +48,8 @@ pub fn waypoint_network<'m>(mesh: &'m Mesh, w: usize) -> &'m str {
 }
 
 /// A request of a `class` client from network `from` to `endpoints` (addressed as `to`), when
-/// some endpoint is on another network; `None` within one network.
+/// some endpoint, or the waypoint the request crosses, is on another network; `None` within
+/// one network.
 pub fn between(
     mesh: &Mesh,
     from: &str,
@@ -56,9 +57,21 @@ pub fn between(
     to: Addressed,
     class: SourceClass,
 ) -> Option<CrossNetwork> {
+    if !mesh.networks.several() {
+        return None;
+    }
+    // Only a waypoint the client's request crosses can apply L7 policy.
+    let route = match to {
+        Addressed::Service { .. } => hops::route(mesh, to, class),
+        Addressed::PodIp(_) => hops::Route::default(),
+    };
+    let waypoint = route.waypoint.map(|(w, _)| w);
+    // A waypoint on another network takes the request there and back, though the client and
+    // the endpoints share a network.
     let mut others: Vec<String> = endpoints
         .iter()
         .map(|&e| mesh.networks.of(e))
+        .chain(waypoint.map(|w| waypoint_network(mesh, w)))
         .filter(|n| *n != from)
         .map(str::to_string)
         .collect();
@@ -67,12 +80,6 @@ pub fn between(
     }
     others.sort();
     others.dedup();
-    // Only a waypoint the client's request crosses can apply L7 policy.
-    let route = match to {
-        Addressed::Service { .. } => hops::route(mesh, to, class),
-        Addressed::PodIp(_) => hops::Route::default(),
-    };
-    let waypoint = route.waypoint.map(|(w, _)| w);
     let (applies, row) = match waypoint {
         Some(_) => {
             let (applies, row) = mesh.rules.multi_network_waypoint();

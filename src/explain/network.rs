@@ -35,7 +35,10 @@ pub(super) fn paths(
         addresses.push((None, Addressed::PodIp(d)));
     }
     let mut out = Vec::new();
-    for from in networks.all() {
+    // Clients on the pod's own network have the ordinary paths (marked by `crossing` when a
+    // waypoint on another network takes them away).
+    let own = networks.of(d);
+    for from in networks.all().into_iter().filter(|n| *n != own) {
         for (via, to) in &addresses {
             let Some(x) = between(ctx.mesh, from, &[d], *to, SourceClass::Ambient) else {
                 continue;
@@ -67,31 +70,34 @@ pub(super) fn paths(
     out
 }
 
-/// Clients the analysis places on istiod's network (the ingress gateway, a client outside
-/// the mesh: `check` does the same) reach a pod on another network through the east-west
-/// gateway: their paths to it (`source` `ingress`, `out-of-mesh`) are not analysed, and say
-/// why, never allow or deny. `fronts`: the addresses that front the pod, by key.
-pub(super) fn from_istiods_network(
+/// Paths of pod `d` that cross networks though their clients are not on another network
+/// (`paths` gives those): clients the analysis places on istiod's network (the ingress
+/// gateway, a client outside the mesh: `check` does the same) to a pod on another network,
+/// and clients on the pod's network whose Service's waypoint runs on another. They cross an
+/// east-west gateway: not analysed, and said why, never allow or deny. `fronts`: the
+/// addresses that front the pod, by key.
+pub(super) fn crossing(
     ctx: &Ctx,
     d: usize,
     fronts: &[(String, Addressed)],
     paths: &mut [PathReport],
 ) {
     let mesh = ctx.mesh;
-    let local = mesh.networks.local.as_str();
-    if mesh.networks.of(d) == local {
+    if !mesh.networks.several() {
         return;
     }
+    let (local, own) = (mesh.networks.local.as_str(), mesh.networks.of(d));
     for p in paths {
-        let class = match p.source.as_str() {
-            "ingress" => SourceClass::Ingress,
-            "out-of-mesh" => SourceClass::Plaintext,
+        let (from, class) = match p.source.as_str() {
+            "ingress" => (local, SourceClass::Ingress),
+            "out-of-mesh" => (local, SourceClass::Plaintext),
+            "ambient-service" if p.weight.is_none() => (own, SourceClass::Ambient),
             _ => continue,
         };
         let to = (p.via.as_ref())
             .and_then(|v| fronts.iter().find(|(k, _)| k == v))
             .map_or(Addressed::PodIp(d), |(_, a)| *a);
-        let Some(x) = between(mesh, local, &[d], to, class) else {
+        let Some(x) = between(mesh, from, &[d], to, class) else {
             continue;
         };
         let client = p.hops.first().cloned();
@@ -108,7 +114,7 @@ pub(super) fn from_istiods_network(
             .collect();
         p.note = Some(format!("not analysed: {}; {}", x.reason(), x.l7(mesh)));
         p.network_policy = None;
-        p.network = Some(local.to_string());
+        p.network = Some(from.to_string());
     }
 }
 

@@ -340,7 +340,7 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
             false,
         );
         out.push(path("out-of-mesh", None, hops, not_in_mesh));
-        super::network::from_istiods_network(ctx, d, &fronts, &mut out[first..]);
+        super::network::crossing(ctx, d, &fronts, &mut out[first..]);
         out.extend(super::network::paths(ctx, d, &dest, &pods, &fronts));
     }
     out

@@ -69,9 +69,7 @@ pub fn because(r: &DecidedBy, hops: &[HopReport]) -> String {
         ),
         "no-policy-denies" => ": no policy on the path denies it".into(),
         "endpoints-differ" => ": the endpoint pods are enforced differently (see below)".into(),
-        "cross-network" => {
-            ": the source and the destination are on different networks (see the notes)".into()
-        }
+        "cross-network" => ": the request crosses networks (see the notes)".into(),
         _ => format!("{}: it depends on {}", at(r.hop), r.needs.join(", ")),
     }
 }
@@ -371,7 +369,7 @@ pub fn render_matrix(m: &MatrixReport, color: bool) -> String {
             let _ = writeln!(
                 out,
                 "{}",
-                p.dim(&format!("?net: the source and the destination are on different networks: the request crosses an east-west gateway, which is not analysed ({})", crate::enforce::network::ISSUES))
+                p.dim(&format!("?net: the request crosses networks (the destination or the Service's waypoint is on another): it crosses an east-west gateway, which is not analysed ({})", crate::enforce::network::ISSUES))
             );
         }
         if groups.iter().any(|g| g.1.iter().any(|c| c.1)) {
