@@ -303,6 +303,18 @@ fn canary_errors_fall_back_to_the_primary() {
             "{case}: {msg}"
         );
         assert_eq!(canary_rows(&v), vec!["istiod >= 1.31"], "{case}");
+        // The fix fits the error: a bad weight is fixed where it is written.
+        let fix = (v["findings"].as_array().unwrap().iter())
+            .find(|f| f["code"] == "AMB008")
+            .unwrap()["resolution"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            fix.starts_with("Set the annotation istio.io/use-waypoint-canary-weight"),
+            *error == "CanaryInvalidWeight",
+            "{case}: {fix}"
+        );
     }
 }
 

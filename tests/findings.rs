@@ -691,3 +691,36 @@ spec:
         );
     }
 }
+
+/// AMB001 for an ALLOW whose rules hold only attributes ztunnel drops (trustDomains on 1.31)
+/// asks to enforce them at a waypoint, not to remove HTTP conditions it does not have.
+#[test]
+fn amb001_fix_fits_dropped_attributes() {
+    let policy = "apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: our-td, namespace: shop}
+spec:
+  selector:
+    matchLabels: {app: httpbin}
+  action: ALLOW
+  rules:
+  - from:
+    - source:
+        trustDomains: [cluster.local]
+";
+    let f = findings_with(
+        &[
+            "-f",
+            "tests/scenarios/traps/base",
+            "-f",
+            "-",
+            "--istio-version",
+            "1.31.0",
+        ],
+        Some(policy),
+    );
+    let got = with_code(&f, "AMB001");
+    assert_eq!(got.len(), 1, "{f:?}");
+    assert!(got[0][4].contains("(from.source.trustDomains)"), "{}", got[0][4]);
+    assert!(!got[0][4].contains("HTTP"), "{}", got[0][4]);
+}

@@ -575,6 +575,13 @@ spec:
         amb005["message"].as_str().unwrap().contains("1.25"),
         "{amb005}"
     );
+    assert!(
+        amb005["resolution"]
+            .as_str()
+            .unwrap()
+            .starts_with("Upgrade istiod to 1.25 or later"),
+        "{amb005}"
+    );
     assert_eq!(
         rule_ranges(&old, "targetRefs-gatewayclass"),
         vec!["istiod < 1.25"]

@@ -184,7 +184,10 @@ pub(super) fn binding_findings(ctx: &mut Ctx) {
                 ),
             )
             .with_severity(Severity::Warning)
-            .with_resolution("Point istio.io/use-waypoint-canary at a ready waypoint other than the primary that admits this namespace and serves Service traffic, with istio.io/use-waypoint-canary-weight an integer from 0 to 100, or remove the canary labels."),
+            .with_resolution(match err {
+                CanaryError::CanaryInvalidWeight => "Set the annotation istio.io/use-waypoint-canary-weight to an integer from 0 to 100 (the share of the requests the canary takes).",
+                _ => "Point istio.io/use-waypoint-canary at a ready waypoint other than the primary that admits this namespace and serves Service traffic, with istio.io/use-waypoint-canary-weight an integer from 0 to 100, or remove the canary labels.",
+            }),
         );
     }
     ctx.findings.extend(out);

@@ -49,7 +49,12 @@ pub(super) fn policy_findings(
                 &f::L7_ALLOW_DENY_ALL,
                 &res,
                 format!("ztunnel denies all traffic to {who}: no rule of this ALLOW policy can match at L4 (rules whose source entries hold only ignored attributes never match)"),
-            )),
+            )
+            // No HTTP condition to remove: the attributes ztunnel drops are the cause.
+            .with_resolution(format!(
+                "Enforce the dropped attributes ({}) at a waypoint (targetRefs), or give each rule a condition ztunnel reads (principals, namespaces, ipBlocks, ports).",
+                conv.ignored_fields.iter().cloned().collect::<Vec<_>>().join(", ")
+            ))),
             ZtEffect::RulesDropped => add(Finding::new(
                 &f::L7_ALLOW_RULES_DROPPED,
                 &res,
@@ -228,6 +233,10 @@ pub(super) fn policy_findings(
         .with_severity(sev)
         .with_resolution(match misplaced {
             Some(wns) => format!("Create the policy in namespace {wns}, the waypoint's (a Gateway targetRef only matches there), or keep it in {} and target the Services with kind Service.", p.metadata.namespace),
+            // The release, not the binding, is what is missing (`targetRefs-gatewayclass`).
+            None if facts.unbound_refs.iter().any(|r| r.contains("supported from Istio 1.25")) => {
+                "Upgrade istiod to 1.25 or later, or target each waypoint's Gateway (kind Gateway, in its namespace) instead of the GatewayClass.".to_string()
+            }
             None => f::TARGET_NOT_BOUND.resolution.to_string(),
         }));
     }
