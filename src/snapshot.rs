@@ -194,6 +194,22 @@ impl MeshSettings {
                     }
                 }
             }
+            // istiod reads the dry-run flag only with its ambient index on
+            // (`features.EnableWdsDryRunAuthzPol` is registered with `registerAmbient`, read
+            // only when PILOT_ENABLE_AMBIENT=true; SEMANTICS.md 13): without it, it is off.
+            let ambient = c.env.iter().any(|e| {
+                e.name == "PILOT_ENABLE_AMBIENT"
+                    && e.value.as_deref().and_then(parse_bool) == Some(true)
+            });
+            let dry_run = "AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY";
+            if let Some(s) = self.features.get_mut(dry_run) {
+                if !ambient && s.value && s.source == source {
+                    *s = Setting::new(
+                        false,
+                        &format!("{source}: set, but istiod reads it only with PILOT_ENABLE_AMBIENT=true"),
+                    );
+                }
+            }
         }
     }
 

@@ -721,6 +721,10 @@ spec:
     );
     let got = with_code(&f, "AMB001");
     assert_eq!(got.len(), 1, "{f:?}");
-    assert!(got[0][4].contains("(from.source.trustDomains)"), "{}", got[0][4]);
+    assert!(
+        got[0][4].contains("(from.source.trustDomains)"),
+        "{}",
+        got[0][4]
+    );
     assert!(!got[0][4].contains("HTTP"), "{}", got[0][4]);
 }

@@ -1728,3 +1728,54 @@ fn check_says_which_versions_it_assumed() {
     let m = json_of(&o);
     assert_eq!(versions(&m).len(), 1, "{m}");
 }
+
+/// AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY is read only with PILOT_ENABLE_AMBIENT=true:
+/// on an istiod without it, the flag is off and the assumptions say why.
+#[test]
+fn the_dry_run_flag_needs_the_ambient_index() {
+    let istiod = |ambient: bool| {
+        format!(
+            "apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: istiod, namespace: istio-system, labels: {{app: istiod}}}}
+spec:
+  selector: {{matchLabels: {{app: istiod}}}}
+  template:
+    metadata: {{labels: {{app: istiod}}}}
+    spec:
+      containers:
+      - name: discovery
+        image: docker.io/istio/pilot:1.29.0
+        env:
+        - {{name: AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY, value: \"true\"}}
+{}",
+            if ambient {
+                "        - {name: PILOT_ENABLE_AMBIENT, value: \"true\"}\n"
+            } else {
+                ""
+            }
+        )
+    };
+    for ambient in [true, false] {
+        let dir = files(
+            &format!("versions-dry-run-flag-{ambient}"),
+            &[("istiod.yaml", &istiod(ambient))],
+        );
+        let v = json_of(&run(&[
+            "explain",
+            "-f",
+            BASE,
+            "-f",
+            dir.to_str().unwrap(),
+            "-o",
+            "json",
+        ]));
+        let (value, source) = assumption(&v, "AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY");
+        assert_eq!(value, if ambient { "true" } else { "false" }, "{source}");
+        assert_eq!(
+            source.ends_with("istiod reads it only with PILOT_ENABLE_AMBIENT=true"),
+            !ambient,
+            "{source}"
+        );
+    }
+}
