@@ -296,7 +296,7 @@ pub(super) fn denied_at_destination(ctx: &mut Ctx) -> Vec<CanaryDenial> {
 }
 
 /// A canary waypoint's share denied at the destination ztunnel (AMB049), kept so that the
-/// policies denying it are not called harmless elsewhere (AMB028).
+/// policies denying it are not called harmless (AMB028) nor said again (AMB027) elsewhere.
 pub(super) struct CanaryDenial {
     /// Resource keys of the policies that deny it (`AuthorizationPolicy/ns/name`).
     pub policies: Vec<String>,
@@ -307,19 +307,8 @@ pub(super) struct CanaryDenial {
 }
 
 /// AMB028 calls a guard that admits only the primary waypoint harmless; where that guard
-/// also denies a canary waypoint's share (AMB049), say so and fit the fix to it. AMB027 on
-/// the same policy for that canary alone says what AMB049 says, less precisely (all of the
-/// canary's clients, not its share of the requests): AMB049 stays.
-pub(super) fn amend_guards(findings: &mut Vec<Finding>, denials: &[CanaryDenial]) {
-    findings.retain(|fd| {
-        fd.code != f::WAYPOINT_NOT_ADMITTED.code
-            || !denials.iter().any(|d| {
-                d.policies.contains(&fd.resource)
-                    && fd
-                        .message
-                        .contains(&format!(" through waypoint {} is denied", d.canary))
-            })
-    });
+/// also denies a canary waypoint's share (AMB049), say so and fit the fix to it.
+pub(super) fn amend_guards(findings: &mut [Finding], denials: &[CanaryDenial]) {
     for fd in findings
         .iter_mut()
         .filter(|f| f.code == f::BYPASS_GUARD.code)

@@ -274,7 +274,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     let bypass = bypass::findings(&ctx, &mut chains);
     let denials = canary::denied_at_destination(&mut ctx);
     ctx.findings.extend(bypass);
-    let mut by_identity = identity::findings(&ctx);
+    let mut by_identity = identity::findings(&ctx, &denials);
     canary::amend_guards(&mut by_identity, &denials);
     ctx.findings.extend(by_identity);
     ctx.findings.extend(netpol::findings(&ctx));

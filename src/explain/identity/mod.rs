@@ -109,7 +109,9 @@ fn classify(
 /// (destination key, waypoint key, waypoint identity) per policy and class.
 type Seen = BTreeMap<(String, u8), BTreeSet<(String, String, String)>>;
 
-pub fn findings(ctx: &Ctx) -> Vec<Finding> {
+/// `denied_canaries`: canary waypoints AMB049 reports denied at the destination ztunnel, by
+/// the policies named there; AMB027 does not say it again for them.
+pub fn findings(ctx: &Ctx, denied_canaries: &[super::canary::CanaryDenial]) -> Vec<Finding> {
     let (snap, mesh, ix) = (ctx.snap, ctx.mesh, ctx.ix);
     let td = snap.mesh.trust_domain();
     let probe = probe(td);
@@ -129,6 +131,14 @@ pub fn findings(ctx: &Ctx) -> Vec<Finding> {
                 let Some(class) = classify(&key, h.action, rules, wid, &probe, &overall) else {
                     continue;
                 };
+                let said = || {
+                    denied_canaries
+                        .iter()
+                        .any(|c| c.canary == ctx.waypoint_key(w) && c.policies.contains(&key))
+                };
+                if class == Class::DeniesWaypoint && said() {
+                    continue;
+                }
                 actions.insert(key.clone(), h.action);
                 seen.entry((key, class as u8)).or_default().insert((
                     mesh.pod_key(d),
