@@ -218,11 +218,7 @@ pub(super) fn version_notes(
             continue;
         };
         // trustDomains (1.31+): the conversion for ztunnel drops them (`trust-domains-at-ztunnel`).
-        let td = ix.admitted_policy(i).is_some_and(|p| {
-            (p.spec.rules.iter().flatten().flat_map(|r| &r.from)).any(|f| {
-                !f.source.trust_domains.is_empty() || !f.source.not_trust_domains.is_empty()
-            })
-        });
+        let td = ix.conversions[i].drops_trust_domains();
         if let Some(row) = td.then(|| ix.mesh.rules.trust_domains_dropped()).flatten() {
             notes.push(format!(
                 "AuthorizationPolicy {}/{} holds trustDomains: {}, {}",

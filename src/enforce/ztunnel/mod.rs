@@ -206,7 +206,16 @@ pub struct Conversion {
 
 pub const DRY_RUN: &str = "istio.io/dry-run";
 
+/// The ignored fields that are trustDomains, which the conversion drops (`handleRule`).
+pub const TRUST_DOMAIN_FIELDS: &[&str] =
+    &["from.source.trustDomains", "from.source.notTrustDomains"];
+
 impl Conversion {
+    /// Whether the conversion dropped trustDomains (`trust-domains-at-ztunnel` from 1.31).
+    pub fn drops_trust_domains(&self) -> bool {
+        (self.ignored_fields.iter()).any(|f| TRUST_DOMAIN_FIELDS.contains(&f.as_str()))
+    }
+
     /// Sent to ztunnel, which only logs it: it never decides there.
     pub fn ztunnel_logs_only(&self) -> bool {
         matches!(self.dry_run_at_ztunnel, Some((DryRunAtZtunnel::Logged, _)))

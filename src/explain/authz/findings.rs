@@ -4,10 +4,9 @@
 
 use super::versioned::{
     dry_run_enforced, dry_run_not_sent, other_revision, trust_domains_dropped, unescaped_regex,
-    TRUST_DOMAIN_FIELDS,
 };
 use super::{list, Facts};
-use crate::enforce::ztunnel::{Action, Conversion, NotSent, Scope, ZtEffect};
+use crate::enforce::ztunnel::{Action, Conversion, NotSent, Scope, ZtEffect, TRUST_DOMAIN_FIELDS};
 use crate::explain::{short_names, Ctx};
 use crate::findings::{self as f, Finding, Severity};
 use crate::model::{resource_key, AuthorizationPolicy};
@@ -81,9 +80,7 @@ pub(super) fn policy_findings(
         // From 1.31 trustDomains are part of the API and dropped for ztunnel alone (AMB041).
         let is_td = |f: &String| TRUST_DOMAIN_FIELDS.contains(&f.as_str());
         let dropped = conv
-            .ignored_fields
-            .iter()
-            .any(is_td)
+            .drops_trust_domains()
             .then(|| rules.trust_domains_dropped())
             .flatten();
         let ignored: Vec<String> = conv
@@ -233,8 +230,9 @@ pub(super) fn policy_findings(
         .with_severity(sev)
         .with_resolution(match misplaced {
             Some(wns) => format!("Create the policy in namespace {wns}, the waypoint's (a Gateway targetRef only matches there), or keep it in {} and target the Services with kind Service.", p.metadata.namespace),
-            // The release, not the binding, is what is missing (`targetRefs-gatewayclass`).
-            None if facts.unbound_refs.iter().any(|r| r.contains("supported from Istio 1.25")) => {
+            // The release, not the binding, is what is missing (`targetRefs-gatewayclass`,
+            // asked only for such a ref: asking records the row).
+            None if super::targets_waypoint_class(p) && !ctx.mesh.rules.gateway_class_ref().0 => {
                 "Upgrade istiod to 1.25 or later, or target each waypoint's Gateway (kind Gateway, in its namespace) instead of the GatewayClass.".to_string()
             }
             None => f::TARGET_NOT_BOUND.resolution.to_string(),

@@ -259,16 +259,21 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
 /// upgrade shows it changed, not added).
 fn meant_for_scope(ctx: &Ctx, p: &AuthorizationPolicy) -> bool {
     p.metadata.namespace == ctx.root()
-        && p.spec
-            .attachment
-            .target_refs()
-            .iter()
-            .any(|r| r.kind == "GatewayClass" && r.name == crate::model::labels::WAYPOINT_CLASS)
+        && targets_waypoint_class(p)
         && ctx.mesh.waypoints.iter().any(|w| {
             w.is_waypoint
                 && w.class == crate::model::labels::WAYPOINT_CLASS
                 && ctx.scope.ns_in(&w.namespace)
         })
+}
+
+/// Whether a targetRef names GatewayClass `istio-waypoint` (every waypoint of the class).
+fn targets_waypoint_class(p: &AuthorizationPolicy) -> bool {
+    p.spec
+        .attachment
+        .target_refs()
+        .iter()
+        .any(|r| r.kind == "GatewayClass" && r.name == crate::model::labels::WAYPOINT_CLASS)
 }
 
 /// Up to four names, then how many more.

@@ -45,9 +45,6 @@ pub(super) fn dry_run_enforced(rules: &Rules, row: Row, who: &str, res: &str) ->
     }
 }
 
-pub(super) const TRUST_DOMAIN_FIELDS: &[&str] =
-    &["from.source.trustDomains", "from.source.notTrustDomains"];
-
 /// AMB041: what dropping trustDomains really does at ztunnel, rule by rule (SEMANTICS.md 13):
 /// a source entry left empty matches no client; one with other fields keeps them, for every
 /// trust domain.
