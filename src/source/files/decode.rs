@@ -79,7 +79,8 @@ impl<'a> Loader<'a> {
             ))),
             Ok(_) | Err(Stop::Fallback | Stop::Item(())) => {
                 drop(part);
-                let text = read::read_whole(file, path)?;
+                // The input's name is its path (`Reader::read_file`).
+                let text = read::read_text(file)?;
                 self.add_text(input, &text)
             }
         }

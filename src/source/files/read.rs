@@ -228,16 +228,6 @@ pub(super) fn open_stream(name: &str, path: &Path) -> Result<std::fs::File> {
     Ok(f)
 }
 
-/// A streamed input read whole, when it is not a List the stream can take.
-pub(super) fn read_whole(name: &str, path: &Path) -> Result<String> {
-    let cannot =
-        |e: std::io::Error| Error::Input(format!("{name}: cannot read: {}", io_reason(&e)));
-    let f = std::fs::File::open(path).map_err(cannot)?;
-    let len = f.metadata().map_err(cannot)?.len();
-    let bytes = read_limited(f, name, len as usize)?;
-    decode_text(name, bytes)
-}
-
 /// How much of an input is looked at for binary data before reading the rest (as git does).
 const SNIFF_BYTES: usize = 8192;
 
