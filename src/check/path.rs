@@ -417,14 +417,8 @@ fn ingress_label(ix: &Index, to: hops::Addressed) -> Option<String> {
         true => &ix.snap.service_entries[index].metadata,
         false => &ix.snap.services[index].metadata,
     };
-    let key = crate::model::labels::INGRESS_USE_WAYPOINT;
-    m.label(key)
-        .or_else(|| {
-            (ix.snap.namespace_labels(&m.namespace))
-                .and_then(|l| l.get(key))
-                .map(String::as_str)
-        })
-        .map(str::to_string)
+    let ns = ix.snap.namespace_labels(&m.namespace);
+    crate::mesh::waypoint::ingress_label_written(m, ns).map(str::to_string)
 }
 
 /// The request between two networks, when the client and some endpoint are on different

@@ -386,18 +386,24 @@ pub fn meant_namespace(
 /// `istio.io/ingress-use-waypoint`, read as istiod of the running version reads it
 /// (`Rules::ingress_label_reading`, SEMANTICS.md 13).
 pub fn ingress_use_waypoint(obj: &ObjectMeta, ns_labels: Option<&Labels>, rules: &Rules) -> bool {
-    let own = obj.label(INGRESS_USE_WAYPOINT);
-    let ns = ns_labels.and_then(|l| l.get(INGRESS_USE_WAYPOINT).map(String::as_str));
-    if own.is_none() && ns.is_none() {
+    let Some(written) = ingress_label_written(obj, ns_labels) else {
         return false;
-    }
+    };
+    let own = obj.label(INGRESS_USE_WAYPOINT);
     match rules.ingress_label_reading() {
         IngressLabelReading::ServiceExactTrue => own == Some("true"),
-        IngressLabelReading::FallbackTrueAnyCase => {
-            own.or(ns).is_some_and(|v| v.eq_ignore_ascii_case("true"))
-        }
-        IngressLabelReading::FallbackGoBool => own.or(ns).and_then(parse_bool).unwrap_or(false),
+        IngressLabelReading::FallbackTrueAnyCase => written.eq_ignore_ascii_case("true"),
+        IngressLabelReading::FallbackGoBool => parse_bool(written).unwrap_or(false),
     }
+}
+
+/// `istio.io/ingress-use-waypoint` as written on the object, else on its namespace.
+pub fn ingress_label_written<'a>(
+    obj: &'a ObjectMeta,
+    ns_labels: Option<&'a Labels>,
+) -> Option<&'a str> {
+    (obj.label(INGRESS_USE_WAYPOINT))
+        .or_else(|| ns_labels.and_then(|l| l.get(INGRESS_USE_WAYPOINT).map(String::as_str)))
 }
 
 #[cfg(test)]
