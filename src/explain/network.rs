@@ -43,14 +43,6 @@ pub(super) fn paths(
             let Some(x) = between(ctx.mesh, from, &[d], *to, SourceClass::Ambient) else {
                 continue;
             };
-            let hop = |component: &str, name: Option<String>| Hop {
-                component: component.into(),
-                name,
-                source_identity: "client".into(),
-                spiffe: None,
-                policies: vec![],
-                verdict: None,
-            };
             out.push(PathReport {
                 destination: dest.to_string(),
                 pods: pods.to_vec(),
@@ -60,7 +52,7 @@ pub(super) fn paths(
                     hop("client-ztunnel", Some(shown(from))),
                     hop("east-west-gateway", None),
                 ],
-                note: Some(format!("not analysed: {}; {}", x.reason(), x.l7(ctx.mesh))),
+                note: Some(not_analysed(&x, ctx.mesh)),
                 network_policy: None,
                 weight: None,
                 network: Some(from.to_string()),
@@ -100,22 +92,29 @@ pub(super) fn crossing(
         let Some(x) = between(mesh, from, &[d], to, class) else {
             continue;
         };
-        let client = p.hops.first().cloned();
-        p.hops = client
-            .into_iter()
-            .chain([Hop {
-                component: "east-west-gateway".into(),
-                name: None,
-                source_identity: "client".into(),
-                spiffe: None,
-                policies: vec![],
-                verdict: None,
-            }])
-            .collect();
-        p.note = Some(format!("not analysed: {}; {}", x.reason(), x.l7(mesh)));
+        p.hops.truncate(1);
+        p.hops.push(hop("east-west-gateway", None));
+        p.note = Some(not_analysed(&x, mesh));
         p.network_policy = None;
         p.network = Some(from.to_string());
     }
+}
+
+/// A hop of a path between networks: it sees the client, evaluates nothing.
+fn hop(component: &str, name: Option<String>) -> Hop {
+    Hop {
+        component: component.into(),
+        name,
+        source_identity: "client".into(),
+        spiffe: None,
+        policies: vec![],
+        verdict: None,
+    }
+}
+
+/// The note of a path between networks: why it is not analysed, and who applies L7 policy.
+fn not_analysed(x: &crate::enforce::network::CrossNetwork, mesh: &crate::mesh::Mesh) -> String {
+    format!("not analysed: {}; {}", x.reason(), x.l7(mesh))
 }
 
 /// AMB034: on a mesh of several networks, once per namespace whose in-scope workloads some
