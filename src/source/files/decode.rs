@@ -67,16 +67,9 @@ impl<'a> Loader<'a> {
                 self.istiods.extend(istiods);
                 Ok(())
             }
-            Err(Stop::Io(e)) => Err(Error::Input(format!(
-                "{file}: cannot read: {}",
-                read::io_reason(&e)
-            ))),
-            Err(Stop::Binary) => Err(Error::Input(format!(
-                "{file}: binary data (NUL bytes), not YAML or JSON"
-            ))),
-            Err(Stop::NotUtf8(line)) => Err(Error::Input(format!(
-                "{file}:{line}: not UTF-8 text (invalid byte)"
-            ))),
+            Err(Stop::Io(e)) => Err(read::cannot_read(file)(e)),
+            Err(Stop::Binary) => Err(read::binary(file)),
+            Err(Stop::NotUtf8(line)) => Err(read::not_utf8(file, line)),
             Ok(_) | Err(Stop::Fallback | Stop::Item(())) => {
                 drop(part);
                 // The input's name is its path (`Reader::read_file`).

@@ -28,8 +28,7 @@ impl Reader {
             return self.push("<stdin>".into(), bytes, true);
         }
         let path = Path::new(arg);
-        let meta = std::fs::metadata(path)
-            .map_err(|e| Error::Input(format!("{arg}: cannot read: {}", io_reason(&e))))?;
+        let meta = std::fs::metadata(path).map_err(cannot_read(arg))?;
         if !meta.is_dir() {
             return self.read_file(path, true);
         }
@@ -110,8 +109,7 @@ impl Reader {
 
     fn read_file(&mut self, path: &Path, explicit: bool) -> Result<()> {
         let name = path.display().to_string();
-        let cannot =
-            |e: std::io::Error| Error::Input(format!("{name}: cannot read: {}", io_reason(&e)));
+        let cannot = cannot_read(&name);
         let f = std::fs::File::open(path).map_err(cannot)?;
         // Refuse a big regular file before reading it; devices and pipes are cut at the limit.
         let len = f.metadata().map_err(cannot)?.len();
@@ -170,8 +168,7 @@ pub(super) fn too_big(name: &str) -> Error {
 /// is read. `size`: the expected size (a regular file's length, else 0), so that the text is
 /// held in one allocation of its size rather than in one grown by doubling.
 fn read_limited(mut r: impl Read, name: &str, size: usize) -> Result<Vec<u8>> {
-    let cannot =
-        |e: std::io::Error| Error::Input(format!("{name}: cannot read: {}", io_reason(&e)));
+    let cannot = cannot_read(name);
     let mut bytes = Vec::with_capacity(size.max(SNIFF_BYTES) + 1);
     bytes.resize(SNIFF_BYTES, 0);
     let mut n = 0;
@@ -201,8 +198,7 @@ const STREAM_MIN_BYTES: u64 = 4 << 20;
 /// block, which is checked for binary data as a whole read would. Rewinds the file.
 fn starts_json_object(name: &str, mut f: &std::fs::File) -> Result<bool> {
     use std::io::{Seek, SeekFrom};
-    let cannot =
-        |e: std::io::Error| Error::Input(format!("{name}: cannot read: {}", io_reason(&e)));
+    let cannot = cannot_read(name);
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     (&mut f)
         .take(SNIFF_BYTES as u64)
@@ -210,19 +206,18 @@ fn starts_json_object(name: &str, mut f: &std::fs::File) -> Result<bool> {
         .map_err(cannot)?;
     f.seek(SeekFrom::Start(0)).map_err(cannot)?;
     check_not_binary(name, &head)?;
-    let body = head.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&head);
+    let body = head.strip_prefix(&BOM).unwrap_or(&head);
     Ok(body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'))
 }
 
 /// Opens a streamed input past its BOM, if any.
 pub(super) fn open_stream(name: &str, path: &Path) -> Result<std::fs::File> {
     use std::io::{Seek, SeekFrom};
-    let cannot =
-        |e: std::io::Error| Error::Input(format!("{name}: cannot read: {}", io_reason(&e)));
+    let cannot = cannot_read(name);
     let mut f = std::fs::File::open(path).map_err(cannot)?;
     let mut bom = [0u8; 3];
     let n = (&mut f).take(3).read(&mut bom).map_err(cannot)?;
-    if n < 3 || bom != [0xEF, 0xBB, 0xBF] {
+    if n < 3 || bom != BOM {
         f.seek(SeekFrom::Start(0)).map_err(cannot)?;
     }
     Ok(f)
@@ -238,9 +233,7 @@ fn check_not_binary(name: &str, bytes: &[u8]) -> Result<()> {
         )));
     }
     if bytes.contains(&0) {
-        return Err(Error::Input(format!(
-            "{name}: binary data (NUL bytes), not YAML or JSON"
-        )));
+        return Err(binary(name));
     }
     Ok(())
 }
@@ -248,14 +241,30 @@ fn check_not_binary(name: &str, bytes: &[u8]) -> Result<()> {
 /// Manifests are UTF-8 text; say clearly what else a file is.
 fn decode_text(name: &str, mut bytes: Vec<u8>) -> Result<String> {
     check_not_binary(name, &bytes)?;
-    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+    if bytes.starts_with(&BOM) {
         bytes.drain(..3);
     }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-        Error::Input(format!("{name}:{line}: not UTF-8 text (invalid byte)"))
+        not_utf8(name, line)
     })
+}
+
+/// UTF-8's byte order mark, which some editors write first.
+const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
+/// `NAME: cannot read: REASON`, for `map_err`.
+pub(super) fn cannot_read(name: &str) -> impl Fn(std::io::Error) -> Error + Copy + '_ {
+    move |e| Error::Input(format!("{name}: cannot read: {}", io_reason(&e)))
+}
+
+pub(super) fn binary(name: &str) -> Error {
+    Error::Input(format!("{name}: binary data (NUL bytes), not YAML or JSON"))
+}
+
+pub(super) fn not_utf8(name: &str, line: usize) -> Error {
+    Error::Input(format!("{name}:{line}: not UTF-8 text (invalid byte)"))
 }
 
 pub(super) fn io_reason(e: &std::io::Error) -> String {
@@ -277,7 +286,7 @@ pub fn read_text(arg: &str) -> Result<String> {
         return decode_text("stdin", bytes);
     }
     let p = Path::new(arg);
-    let cannot = |e: std::io::Error| Error::Input(format!("{arg}: cannot read: {}", io_reason(&e)));
+    let cannot = cannot_read(arg);
     if p.is_dir() {
         return Err(Error::Input(format!(
             "{arg}: a directory; give one dump file per node"
