@@ -183,17 +183,6 @@ impl MeshSettings {
                 continue;
             }
             self.istio_version = Some(Setting::new(image_version(&c.image), &source));
-            for e in &c.env {
-                if let (true, Some(v)) = (e.name == "CLUSTER_ID", &e.value) {
-                    self.cluster_id = Some(Setting::new(v.clone(), &source));
-                }
-                if let (Some(s), Some(v)) = (self.features.get_mut(&e.name), &e.value) {
-                    // istiod parses booleans with strconv.ParseBool.
-                    if let Some(b) = parse_bool(v) {
-                        *s = Setting::new(b, &source);
-                    }
-                }
-            }
             // istiod reads the dry-run flag only with its ambient index on
             // (`features.EnableWdsDryRunAuthzPol` is registered with `registerAmbient`, read
             // only when PILOT_ENABLE_AMBIENT=true; SEMANTICS.md 13): without it, it is off.
@@ -201,13 +190,25 @@ impl MeshSettings {
                 e.name == "PILOT_ENABLE_AMBIENT"
                     && e.value.as_deref().and_then(parse_bool) == Some(true)
             });
-            let dry_run = "AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY";
-            if let Some(s) = self.features.get_mut(dry_run) {
-                if !ambient && s.value && s.source == source {
-                    *s = Setting::new(
-                        false,
-                        &format!("{source}: set, but istiod reads it only with PILOT_ENABLE_AMBIENT=true"),
-                    );
+            for e in &c.env {
+                if let (true, Some(v)) = (e.name == "CLUSTER_ID", &e.value) {
+                    self.cluster_id = Some(Setting::new(v.clone(), &source));
+                }
+                if let (Some(s), Some(v)) = (self.features.get_mut(&e.name), &e.value) {
+                    // istiod parses booleans with strconv.ParseBool.
+                    *s = match parse_bool(v) {
+                        Some(true)
+                            if !ambient
+                                && e.name == "AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY" =>
+                        {
+                            Setting::new(
+                                false,
+                                &format!("{source}: set, but istiod reads it only with PILOT_ENABLE_AMBIENT=true"),
+                            )
+                        }
+                        Some(b) => Setting::new(b, &source),
+                        None => continue,
+                    };
                 }
             }
         }
