@@ -5,7 +5,7 @@ use crate::cli::{
     ExplainOutput, FailOn, FindingsView, ReportArgs, VersionArgs, VersionOutput,
 };
 use crate::error::{Error, Result};
-use crate::explain::{explain, Scope};
+use crate::explain::{explain_then, Scope};
 use crate::findings::{Filter, Pattern, Severity};
 use crate::render;
 use crate::selector::LabelSelector;
@@ -104,61 +104,107 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
     let for_humans = matches!(args.output, ExplainOutput::Table | ExplainOutput::Wide);
     let (snap, namespace) = input.read(for_humans)?;
 
-    let mut explanation = if input.whole_input() {
+    let code = if input.whole_input() {
         let [report] = scope::explain_input([&snap], selector);
-        report
+        report_out(args, &filter, report, &snap, out)
     } else {
-        explain(
-            &snap,
-            &Scope {
-                namespace,
-                selector,
-            },
-        )
+        let scope = Scope {
+            namespace,
+            selector,
+        };
+        explain_then(&snap, &scope, |report, paths| match args.output {
+            // The paths written as they are built, or not at all: never held whole.
+            ExplainOutput::Json | ExplainOutput::Sarif | ExplainOutput::Github => {
+                streamed_out(args, &filter, report.with_paths(paths), &snap, out)
+            }
+            _ => report_out(
+                args,
+                &filter,
+                report.with_paths(paths.collect()),
+                &snap,
+                out,
+            ),
+        })
     };
-    // --only and --suppress apply to every output and to --fail-on alike.
-    let gone = explanation.filter_findings(&filter);
-    let suppressed = (!filter.suppress.is_empty()).then_some(gone.suppressed);
-    let not_only = (!filter.only.is_empty()).then_some(gone.not_only);
+    // The process ends with this command: freeing the input's objects one by one would be
+    // 5-6% of a big mesh's run, for memory the exit returns anyway.
+    std::mem::forget(snap);
+    code
+}
 
+/// The outputs that never hold the paths whole: JSON writes them as they come, SARIF and
+/// GitHub annotations show findings only. Applies `--only` and `--suppress`.
+fn streamed_out<P: serde::Serialize>(
+    args: &ExplainArgs,
+    filter: &Filter,
+    mut explanation: crate::explain::report::Explanation<P>,
+    snap: &crate::snapshot::Snapshot,
+    out: &mut dyn Write,
+) -> Result<u8> {
+    // --only and --suppress apply to every output and to --fail-on alike.
+    explanation.filter_findings(filter);
+    let origins = || render::origins::Origins::of(snap);
+    match args.output {
+        ExplainOutput::Sarif => write_out(
+            out,
+            &render::sarif::render(&explanation.findings, &origins()),
+        )?,
+        ExplainOutput::Github => write_out(
+            out,
+            &render::github::render(&explanation.findings, &origins()),
+        )?,
+        // Streamed: the JSON of a big mesh is large (64 KiB buffered at a time).
+        _ => written(render::write_json(&explanation, out))?,
+    }
+    let code = exit_code(&args.report, &explanation.findings);
+    // As for the input: the exit frees the report at once.
+    std::mem::forget(explanation);
+    Ok(code)
+}
+
+/// Every output of a report whose paths are held.
+fn report_out(
+    args: &ExplainArgs,
+    filter: &Filter,
+    mut explanation: crate::explain::report::Explanation,
+    snap: &crate::snapshot::Snapshot,
+    out: &mut dyn Write,
+) -> Result<u8> {
     let text = match args.output {
-        ExplainOutput::Json => {
-            // Streamed: the JSON of a big mesh is large (64 KiB buffered at a time).
-            written(render::write_json(&explanation, out))?;
-            let code = exit_code(&args.report, &explanation);
-            // The process ends with this command: freeing the input's and the report's
-            // objects one by one would be 5-6% of a big mesh's run, for memory the exit
-            // returns anyway. The peak was reached while both were built.
-            std::mem::forget((snap, explanation));
-            return Ok(code);
+        ExplainOutput::Json | ExplainOutput::Sarif | ExplainOutput::Github => {
+            return streamed_out(args, filter, explanation, snap, out)
         }
-        ExplainOutput::Yaml => render::yaml(&explanation).map_err(Error::Input)?,
-        ExplainOutput::Sarif => {
-            render::sarif::render(&explanation.findings, &render::origins::Origins::of(&snap))
+        ExplainOutput::Yaml => {
+            explanation.filter_findings(filter);
+            render::yaml(&explanation).map_err(Error::Input)?
         }
-        ExplainOutput::Github => {
-            render::github::render(&explanation.findings, &render::origins::Origins::of(&snap))
+        ExplainOutput::Mermaid | ExplainOutput::Dot => {
+            explanation.filter_findings(filter);
+            let format = if args.output == ExplainOutput::Mermaid {
+                render::diagram::Format::Mermaid
+            } else {
+                render::diagram::Format::Dot
+            };
+            render::diagram::explain(&explanation, format)
         }
-        ExplainOutput::Mermaid => {
-            render::diagram::explain(&explanation, render::diagram::Format::Mermaid)
+        ExplainOutput::Table | ExplainOutput::Wide => {
+            let gone = explanation.filter_findings(filter);
+            render::table::render_width(
+                &explanation,
+                &render::table::Options {
+                    wide: args.output == ExplainOutput::Wide,
+                    color: use_color(args.report.color),
+                    suppressed: (!filter.suppress.is_empty()).then_some(gone.suppressed),
+                    not_only: (!filter.only.is_empty()).then_some(gone.not_only),
+                    findings: listing(&args.report),
+                },
+                render::layout::terminal_width(),
+            )
         }
-        ExplainOutput::Dot => render::diagram::explain(&explanation, render::diagram::Format::Dot),
-        ExplainOutput::Table | ExplainOutput::Wide => render::table::render_width(
-            &explanation,
-            &render::table::Options {
-                wide: args.output == ExplainOutput::Wide,
-                color: use_color(args.report.color),
-                suppressed,
-                not_only,
-                findings: listing(&args.report),
-            },
-            render::layout::terminal_width(),
-        ),
     };
     write_out(out, &text)?;
-    let code = exit_code(&args.report, &explanation);
-    // As for JSON above: the exit frees this memory at once.
-    std::mem::forget((snap, explanation));
+    let code = exit_code(&args.report, &explanation.findings);
+    std::mem::forget(explanation);
     Ok(code)
 }
 
@@ -316,9 +362,9 @@ fn severity(f: FailOn) -> Severity {
 }
 
 /// 1 when a finding at or above `--fail-on` remains.
-fn exit_code(args: &ReportArgs, e: &crate::explain::report::Explanation) -> u8 {
+fn exit_code(args: &ReportArgs, findings: &[crate::findings::Finding]) -> u8 {
     let threshold = args.fail_on.map(severity);
-    u8::from(threshold.is_some_and(|t| e.findings.iter().any(|f| f.severity.at_least(t))))
+    u8::from(threshold.is_some_and(|t| findings.iter().any(|f| f.severity.at_least(t))))
 }
 
 /// `--color`, decided by the one rule of `render::style`.

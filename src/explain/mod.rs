@@ -15,6 +15,7 @@ mod inventory;
 mod netpol;
 mod network;
 mod paths;
+pub use paths::Paths;
 mod peer;
 pub mod report;
 mod revision;
@@ -189,6 +190,16 @@ impl<'a> Ctx<'a> {
 }
 
 pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
+    explain_then(snap, scope, |e, paths| e.with_paths(paths.collect()))
+}
+
+/// The Explanation, handed to `then` with its paths still to be built: a renderer that
+/// writes them as they come (JSON) or needs none (SARIF) never holds them all.
+pub fn explain_then<R>(
+    snap: &Snapshot,
+    scope: &Scope,
+    then: impl FnOnce(Explanation<()>, &Paths) -> R,
+) -> R {
     let mesh = Mesh::build(snap);
     // Istio's own pods are in scope but no destinations: named in the assumptions only.
     let (components, pods): (Vec<usize>, Vec<usize>) = (0..snap.pods.len())
@@ -270,7 +281,6 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     network::findings(&mut ctx, &policies);
     custom::findings(&mut ctx);
     let mut chains = paths::ChainNames::default();
-    let paths = paths::build(&ctx, &mut chains);
     let bypass = bypass::findings(&ctx, &mut chains);
     let denials = canary::denied_at_destination(&mut ctx);
     ctx.findings.extend(bypass);
@@ -282,7 +292,8 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
     let mut findings = std::mem::take(&mut ctx.findings);
     findings.sort();
     findings.dedup();
-    Explanation {
+    let paths = Paths::new(&ctx, chains);
+    let explanation = Explanation {
         api_version: API_VERSION,
         kind: "Explanation",
         namespace: scope.namespace.clone(),
@@ -299,11 +310,12 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
         workloads: inventory::workloads(&ctx),
         services: inventory::services(&ctx),
         waypoints: inventory::waypoints(&ctx),
-        paths,
+        paths: (),
         skipped: snap.skipped.clone(),
         incomplete: snap.incomplete.clone(),
         version_rules: mesh.rules.applied().iter().map(|r| *r.info()).collect(),
-    }
+    };
+    then(explanation, &paths)
 }
 
 /// `Kind/ns/name` keys shortened to their names, for messages.

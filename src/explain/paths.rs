@@ -12,6 +12,8 @@ use crate::enforce::hops::{self, Addressed, Enforcer, SourceClass};
 use crate::enforce::netpol::{self, Endpoint, Gate, Wire};
 use crate::mesh::{Dataplane, Role};
 use crate::model::resource_key;
+use serde::ser::{Serialize, SerializeSeq, Serializer};
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 fn client_hop(component: &str) -> Hop {
@@ -143,10 +145,78 @@ fn destination_hop(
     }
 }
 
-/// The paths of every destination in scope.
-pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
+/// The paths of every destination in scope, still to be built: a big mesh's paths are most
+/// of its report, so they are handed out one destination at a time (`each`, and JSON
+/// written as they come) rather than held, unless a renderer needs them all (`collect`).
+pub struct Paths<'a> {
+    ctx: &'a Ctx<'a>,
+    names: RefCell<ChainNames>,
+    /// Built before the report: on a mesh of several networks, a path can be what asks the
+    /// `multi-network-waypoint` rule, which the report's `versionRules` must list.
+    early: Option<Vec<PathReport>>,
+    /// How many version rules had decided something when the report was made: its
+    /// `versionRules` are written before the paths are built, so building them must add none.
+    rules_before: usize,
+}
+
+impl<'a> Paths<'a> {
+    /// `names`: the waypoint chains already named (by the bypass findings), shared. Call
+    /// it before reading the rules the report lists.
+    pub(super) fn new(ctx: &'a Ctx<'a>, mut names: ChainNames) -> Self {
+        let early = ctx.mesh.networks.several().then(|| {
+            let mut out = Vec::new();
+            build(ctx, &mut names, &mut |p| out.push(p));
+            out
+        });
+        Paths {
+            ctx,
+            names: RefCell::new(names),
+            early,
+            rules_before: ctx.mesh.rules.applied().len(),
+        }
+    }
+
+    /// Builds the paths in report order, handing each to `emit` as soon as its destination
+    /// is done.
+    pub fn each(&self, emit: &mut dyn FnMut(PathReport)) {
+        if let Some(early) = &self.early {
+            return early.iter().cloned().for_each(emit);
+        }
+        build(self.ctx, &mut self.names.borrow_mut(), emit);
+        debug_assert_eq!(
+            self.ctx.mesh.rules.applied().len(),
+            self.rules_before,
+            "a path asked a version rule the report did not"
+        );
+    }
+
+    pub fn collect(&self) -> Vec<PathReport> {
+        let mut out = Vec::new();
+        self.each(&mut |p| out.push(p));
+        out
+    }
+}
+
+/// A JSON (or YAML) sequence written path by path as they are built.
+impl Serialize for Paths<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        let mut failed = None;
+        self.each(&mut |p| {
+            if failed.is_none() {
+                failed = seq.serialize_element(&p).err();
+            }
+        });
+        match failed {
+            Some(e) => Err(e),
+            None => seq.end(),
+        }
+    }
+}
+
+/// The paths of every destination in scope, handed to `emit` destination by destination.
+fn build(ctx: &Ctx, names: &mut ChainNames, emit: &mut dyn FnMut(PathReport)) {
     let mesh = ctx.mesh;
-    let mut out = Vec::new();
     // Pods enforced alike (replicas of one workload) share their paths: computed once per
     // group, so paths grow with workloads, not pods.
     let mut groups: Vec<(usize, Vec<usize>, Listed)> = Vec::new();
@@ -174,7 +244,7 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
         }
     }
     for (d, members, listed) in groups {
-        let first = out.len();
+        let mut out = Vec::new();
         let mut verdicts = Verdicts::new();
         let info = &mesh.pods[d];
         let dest = mesh.pod_key(d);
@@ -340,10 +410,10 @@ pub fn build(ctx: &Ctx, names: &mut ChainNames) -> Vec<PathReport> {
             false,
         );
         out.push(path("out-of-mesh", None, hops, not_in_mesh));
-        super::network::crossing(ctx, d, &fronts, &mut out[first..]);
+        super::network::crossing(ctx, d, &fronts, &mut out);
         out.extend(super::network::paths(ctx, d, &dest, &pods, &fronts));
+        out.into_iter().for_each(&mut *emit);
     }
-    out
 }
 
 /// With a canary waypoint on the route of `class` to `to`: the last path pushed (through the

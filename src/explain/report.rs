@@ -21,9 +21,11 @@ pub enum Verdict {
     Depends,
 }
 
+/// `P`: the paths, held (`Vec<PathReport>`, the default) or still to be built
+/// (`explain::Paths`, written as they are built); `()` before they are added.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Explanation {
+pub struct Explanation<P = Vec<PathReport>> {
     pub api_version: &'static str,
     pub kind: &'static str,
     /// The namespace explained; `null` with `--all-namespaces`.
@@ -37,7 +39,7 @@ pub struct Explanation {
     pub workloads: Vec<WorkloadReport>,
     pub services: Vec<ServiceReport>,
     pub waypoints: Vec<WaypointReport>,
-    pub paths: Vec<PathReport>,
+    pub paths: P,
     /// Kinds in the input that are not modelled, with counts.
     pub skipped: BTreeMap<String, usize>,
     /// What could not be read (live cluster source).
@@ -47,7 +49,27 @@ pub struct Explanation {
     pub version_rules: Vec<RuleRow>,
 }
 
-impl Explanation {
+impl<P> Explanation<P> {
+    /// The same report with `paths` in place of its paths.
+    pub fn with_paths<Q>(self, paths: Q) -> Explanation<Q> {
+        Explanation {
+            api_version: self.api_version,
+            kind: self.kind,
+            namespace: self.namespace,
+            assumptions: self.assumptions,
+            policies: self.policies,
+            findings: self.findings,
+            summary: self.summary,
+            workloads: self.workloads,
+            services: self.services,
+            waypoints: self.waypoints,
+            paths,
+            skipped: self.skipped,
+            incomplete: self.incomplete,
+            version_rules: self.version_rules,
+        }
+    }
+
     /// Keeps the findings `filter` keeps (`--only`, `--suppress`) and counts the summary
     /// again; says how many went.
     pub fn filter_findings(&mut self, filter: &Filter) -> Filtered {

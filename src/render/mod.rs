@@ -22,7 +22,11 @@ pub fn principal(identity: &str) -> &str {
 }
 
 /// Streams the JSON to `w`: a big mesh gives tens of megabytes, so no intermediate string.
-pub fn write_json(e: &Explanation, w: &mut dyn Write) -> std::io::Result<()> {
+/// The paths (`P`) may be written as they are built (`explain::Paths`).
+pub fn write_json<P: serde::Serialize>(
+    e: &Explanation<P>,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
     let mut buf = std::io::BufWriter::with_capacity(1 << 16, w);
     serde_json::to_writer_pretty(&mut buf, e)?;
     buf.write_all(b"\n")?;
