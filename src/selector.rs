@@ -5,9 +5,9 @@
 //! kubectl's syntax nor matches label sets, and the crates that do are unmaintained.
 
 use serde::{Deserialize, Deserializer};
-use std::collections::BTreeMap;
 
-pub type Labels = BTreeMap<String, String>;
+mod labels;
+pub use labels::Labels;
 
 /// `null` (as `kubectl get -o yaml` prints for empty maps and lists) decodes like an absent
 /// field: the rule of `model::null_default`, kept here because the matcher sits below the

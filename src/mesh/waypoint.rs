@@ -309,14 +309,15 @@ pub fn resolve(
     waypoints: &ReadyWaypoints,
     kind: TargetKind,
 ) -> Binding {
-    let (labels, source) = if obj.labels.contains_key(USE_WAYPOINT) {
-        (&obj.labels, BindingSource::Object)
-    } else if let Some(nl) = ns_labels.filter(|l| l.contains_key(USE_WAYPOINT)) {
-        (nl, BindingSource::Namespace)
+    let (labels, name, source) = if let Some(name) = obj.labels.get(USE_WAYPOINT) {
+        (&obj.labels, name, BindingSource::Object)
+    } else if let Some((nl, name)) =
+        ns_labels.and_then(|l| l.get(USE_WAYPOINT).map(|name| (l, name)))
+    {
+        (nl, name, BindingSource::Namespace)
     } else {
         return Binding::default();
     };
-    let name = &labels[USE_WAYPOINT];
     let mut b = Binding {
         source: Some(source),
         ..Binding::default()

@@ -189,8 +189,9 @@ impl<'a> NetworkPolicies<'a> {
     /// The labels of a namespace, with the name label the API server always sets.
     pub(crate) fn ns_labels(&self, ns: &str) -> crate::selector::Labels {
         let mut l = self.mesh.ns_labels(ns).cloned().unwrap_or_default();
-        l.entry(NAMESPACE_NAME_LABEL.into())
-            .or_insert_with(|| ns.to_string());
+        if !l.contains_key(NAMESPACE_NAME_LABEL) {
+            l.insert(NAMESPACE_NAME_LABEL.into(), ns.to_string());
+        }
         l
     }
 

@@ -205,7 +205,7 @@ impl ServicePb {
             spec: ServiceSpec {
                 // An empty map and no map are the same on the wire, and the JSON form
                 // omits an empty selector too (`omitempty`): both select no pod.
-                selector: (!spec.selector.is_empty()).then_some(spec.selector),
+                selector: (!spec.selector.is_empty()).then(|| spec.selector.into_iter().collect()),
                 type_: spec.type_,
                 ports: spec
                     .ports

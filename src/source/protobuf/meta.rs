@@ -133,7 +133,7 @@ impl IntOrString {
 
 impl ObjectMetaPb {
     pub fn into_model(self) -> Result<ObjectMeta, String> {
-        let mut annotations = BTreeMap::new();
+        let mut annotations = crate::selector::Labels::new();
         for e in self.annotations {
             if crate::model::relevant_annotation(&e.key) {
                 let v = String::from_utf8(e.value.to_vec())
@@ -144,7 +144,7 @@ impl ObjectMetaPb {
         Ok(ObjectMeta {
             name: self.name,
             namespace: self.namespace,
-            labels: self.labels,
+            labels: self.labels.into_iter().collect(),
             annotations,
             creation_timestamp: match self.creation_timestamp {
                 Some(t) => rfc3339(t.seconds)?,
@@ -184,7 +184,7 @@ impl ConditionPb {
 impl LabelSelectorPb {
     pub fn into_model(self) -> Result<LabelSelector, String> {
         Ok(LabelSelector {
-            match_labels: self.match_labels,
+            match_labels: self.match_labels.into_iter().collect(),
             match_expressions: self
                 .match_expressions
                 .into_iter()
