@@ -73,9 +73,10 @@ fn row_entry(
         .find(|x| x.path == want_path)
         .unwrap_or_else(|| panic!("no {want_path} entry: {:#?}", p.enforcement));
     assert!(
-        en.targets.iter().any(|t| t == "Pod/app/server"
-            || t == "Service/app/server"
-            || t == "Gateway/app/waypoint"),
+        en.targets.iter().any(|t| matches!(
+            &**t,
+            "Pod/app/server" | "Service/app/server" | "Gateway/app/waypoint"
+        )),
         "{en:?}"
     );
     (

@@ -179,7 +179,8 @@ fn policies_from_other_namespaces() {
     assert!(
         at.enforcement[0]
             .targets
-            .contains(&"Service/app/s".to_string()),
+            .iter()
+            .any(|t| &**t == "Service/app/s"),
         "{:?}",
         at.enforcement
     );

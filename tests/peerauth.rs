@@ -116,7 +116,7 @@ fn oldest_policy_wins_at_a_level() {
     let loser = policy(&e, "PeerAuthentication", "app", "a-newer");
     assert_eq!(loser.enforcement[0].effect, "not-enforced");
     let winner = policy(&e, "PeerAuthentication", "app", "b-older");
-    assert_eq!(winner.enforcement[0].targets, vec!["Pod/app/p".to_string()]);
+    assert_eq!(winner.enforcement[0].targets, vec!["Pod/app/p".into()]);
 }
 
 #[test]

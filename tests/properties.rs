@@ -426,7 +426,7 @@ fn enforced_targets(e: &Explanation, ns: &str, name: &str) -> BTreeSet<String> {
         .filter(|p| p.kind == "AuthorizationPolicy" && p.namespace == ns && p.name == name)
         .flat_map(|p| &p.enforcement)
         .filter(|en| en.enforced_by != "none")
-        .flat_map(|en| en.targets.iter().cloned())
+        .flat_map(|en| en.targets.iter().map(|t| t.to_string()))
         .collect()
 }
 

@@ -154,7 +154,7 @@ fn pod_ip_chain_has_no_service_policies() {
         vec!["AuthorizationPolicy/app/gw-policy"]
     );
     let gw = policy(&e, "AuthorizationPolicy", "app", "gw-policy");
-    assert!(gw.enforcement[0].targets.contains(&"Pod/app/p".to_string()));
+    assert!(gw.enforcement[0].targets.contains(&"Pod/app/p".into()));
 }
 
 #[test]

@@ -297,7 +297,7 @@ pub(super) fn destination(
 ) -> Hop {
     let (snap, mesh) = (ix.snap, ix.mesh);
     let info = &mesh.pods[d];
-    let name = Some(mesh.pod_key(d));
+    let name = Some(mesh.pod_key(d).to_string());
     let plaintext = seen.peer.is_plaintext();
     let connection = if plaintext { "plaintext" } else { "mtls" };
     let identity = match &seen.peer {

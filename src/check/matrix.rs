@@ -258,7 +258,7 @@ fn dest_key(ix: &Index, t: &Target) -> String {
     };
     // A canary splits the requests: its waypoint, share and policies count too.
     let canary = canary_of(ix, t.addressed).map(|c| (c, ix.chain_policies(c.waypoint, chain)));
-    let mut sigs: Vec<(&str, &str)> = t
+    let mut sigs: Vec<(u32, &str)> = t
         .endpoints
         .iter()
         .map(|&d| (ix.signature(d), ix.mesh.networks.of(d)))

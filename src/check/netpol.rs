@@ -14,7 +14,7 @@ pub(super) const COMPONENT: &str = "network-policy";
 /// How an endpoint is named in a hop.
 pub(super) fn endpoint_name(ix: &Index, e: Endpoint) -> String {
     match e {
-        Endpoint::Pod(d) => ix.mesh.pod_key(d),
+        Endpoint::Pod(d) => ix.mesh.pod_key(d).to_string(),
         Endpoint::Waypoint(w) => format!("a pod of waypoint {}", ix.mesh.waypoints[w].key()),
         Endpoint::Address(Some(ip)) => ip.to_string(),
         Endpoint::Address(None) => "a client outside the cluster".into(),

@@ -60,7 +60,7 @@ fn hops_for(
     let client_name = Some(
         client
             .pod
-            .map_or_else(|| client.label.clone(), |p| mesh.pod_key(p)),
+            .map_or_else(|| client.label.clone(), |p| mesh.pod_key(p).to_string()),
     );
     match client.class {
         ClientClass::Ambient => {

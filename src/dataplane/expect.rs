@@ -230,7 +230,7 @@ pub fn expect(ix: &Index, ns: Option<&str>) -> Expected {
         let sa = &pod.spec.service_account_name;
         workloads.push(ExpWorkload {
             pod: d,
-            key: mesh.pod_key(d),
+            key: mesh.pod_key(d).to_string(),
             namespace: pm.namespace.clone(),
             name,
             declared,

@@ -358,7 +358,7 @@ mod tests {
             path: path.into(),
             source_identity: id.into(),
             effect: effect.into(),
-            targets: targets.iter().map(|t| t.to_string()).collect(),
+            targets: targets.iter().map(|&t| t.into()).collect(),
         }
     }
 

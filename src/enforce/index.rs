@@ -19,7 +19,7 @@ use super::ztunnel::{self, Action, Clause, Conversion, Match, Scope, StringMatch
 use crate::mesh::{Dataplane, Mesh};
 use crate::snapshot::Snapshot;
 use crate::versions::Row;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 
 /// Where an entry of a ztunnel's policy list comes from.
@@ -83,7 +83,9 @@ pub struct Index<'a> {
     mtls: Vec<OnceCell<PodMtls>>,
     /// The NetworkPolicies, indexed on first use.
     netpol: OnceCell<NetworkPolicies<'a>>,
-    sigs: Vec<OnceCell<String>>,
+    /// Per pod, its signature's number (`signature`); the signatures, each stored once.
+    sigs: Vec<OnceCell<u32>>,
+    sig_ids: RefCell<HashMap<String, u32>>,
     /// What ztunnel really holds, when deciding on a dump rather than on the model.
     dataplane: Option<DataplanePolicies>,
 }
@@ -233,6 +235,7 @@ impl<'a> Index<'a> {
             ztunnel: (0..n).map(|_| OnceCell::new()).collect(),
             mtls: (0..n).map(|_| OnceCell::new()).collect(),
             sigs: (0..n).map(|_| OnceCell::new()).collect(),
+            sig_ids: RefCell::default(),
             netpol: OnceCell::new(),
             dataplane: None,
         }
@@ -571,66 +574,74 @@ impl<'a> Index<'a> {
         Self::at_chain(&self.chain_exts, w, chain)
     }
 
-    /// Everything the destination hop of pod `d` depends on: pods with equal signatures are
-    /// enforced alike (replicas of one workload), so a question is asked once per group.
-    pub fn signature(&self, d: usize) -> &str {
-        self.sigs[d].get_or_init(|| {
-            let (snap, info) = (self.snap, &self.mesh.pods[d]);
-            let pod = &snap.pods[d];
-            let held: Vec<Origin> = self.ztunnel(d).iter().map(|h| h.origin).collect();
-            let sidecar = if info.dataplane == Dataplane::Sidecar {
-                self.sidecar_policies(d)
-            } else {
-                vec![]
-            };
-            let m = &self.mtls(d).outcome;
-            // The pod's own IP matters only to a `destination.ip` condition.
-            let by_ip = held
-                .iter()
-                .filter_map(|o| match o {
-                    Origin::Policy(i) => Some(*i),
-                    _ => None,
-                })
-                .chain(sidecar.iter().copied())
-                .any(|i| {
-                    snap.authorization_policies[i]
-                        .spec
-                        .rules
-                        .as_deref()
-                        .unwrap_or(&[])
-                        .iter()
-                        .any(|r| r.when.iter().any(|w| w.key == "destination.ip"))
-                });
-            // The CNI's gate in front of it: the NetworkPolicies isolating it for ingress, and
-            // its named ports they may name.
-            let np = self.network_policies();
-            let netpol = if np.any() {
-                format!(
-                    "{:?}{:?}",
-                    np.selecting(d, super::netpol::Direction::Ingress),
-                    pod.spec.named_ports
-                )
-            } else {
-                String::new()
-            };
-            format!(
-                "{}|{:?}|{}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}|{netpol}",
-                pod.metadata.namespace,
-                info.dataplane,
-                info.reason,
-                info.binding.waypoint,
-                held,
-                sidecar,
-                info.bypass_inbound,
-                m.describe(),
-                m.consulted,
-                if by_ip {
-                    pod.status.pod_ip.as_str()
-                } else {
-                    ""
-                },
-            )
+    /// Everything the destination hop of pod `d` depends on, numbered: pods with equal
+    /// signatures are enforced alike (replicas of one workload), so a question is asked once
+    /// per group. The text is kept once per distinct signature, not per pod.
+    pub fn signature(&self, d: usize) -> u32 {
+        *self.sigs[d].get_or_init(|| {
+            let text = self.signature_text(d);
+            let mut ids = self.sig_ids.borrow_mut();
+            let next = ids.len() as u32;
+            *ids.entry(text).or_insert(next)
         })
+    }
+
+    fn signature_text(&self, d: usize) -> String {
+        let (snap, info) = (self.snap, &self.mesh.pods[d]);
+        let pod = &snap.pods[d];
+        let held: Vec<Origin> = self.ztunnel(d).iter().map(|h| h.origin).collect();
+        let sidecar = if info.dataplane == Dataplane::Sidecar {
+            self.sidecar_policies(d)
+        } else {
+            vec![]
+        };
+        let m = &self.mtls(d).outcome;
+        // The pod's own IP matters only to a `destination.ip` condition.
+        let by_ip = held
+            .iter()
+            .filter_map(|o| match o {
+                Origin::Policy(i) => Some(*i),
+                _ => None,
+            })
+            .chain(sidecar.iter().copied())
+            .any(|i| {
+                snap.authorization_policies[i]
+                    .spec
+                    .rules
+                    .as_deref()
+                    .unwrap_or(&[])
+                    .iter()
+                    .any(|r| r.when.iter().any(|w| w.key == "destination.ip"))
+            });
+        // The CNI's gate in front of it: the NetworkPolicies isolating it for ingress, and
+        // its named ports they may name.
+        let np = self.network_policies();
+        let netpol = if np.any() {
+            format!(
+                "{:?}{:?}",
+                np.selecting(d, super::netpol::Direction::Ingress),
+                pod.spec.named_ports
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "{}|{:?}|{}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}|{netpol}",
+            pod.metadata.namespace,
+            info.dataplane,
+            info.reason,
+            info.binding.waypoint,
+            held,
+            sidecar,
+            info.bypass_inbound,
+            m.describe(),
+            m.consulted,
+            if by_ip {
+                pod.status.pod_ip.as_str()
+            } else {
+                ""
+            },
+        )
     }
 }
 

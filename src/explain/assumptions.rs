@@ -246,7 +246,7 @@ pub fn istio_components(mesh: &crate::mesh::Mesh, pods: &[usize]) -> Option<Assu
         Default::default();
     for &p in pods {
         if let Role::Istio(c) = mesh.pods[p].role {
-            by.entry(c).or_default().push(mesh.pod_key(p));
+            by.entry(c).or_default().push(mesh.pod_key(p).to_string());
         }
     }
     if by.is_empty() {

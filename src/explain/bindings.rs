@@ -155,7 +155,7 @@ pub fn findings(ctx: &mut Ctx) {
     for &p in &ctx.pods {
         let m = &snap.pods[p].metadata;
         check(
-            ctx.mesh.pod_key(p),
+            ctx.mesh.pod_key(p).to_string(),
             &m.name,
             &m.namespace,
             &mesh.pods[p].binding,

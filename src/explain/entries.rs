@@ -3,12 +3,13 @@
 
 use super::report::Enforcement;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// (enforced by, waypoint, path, identity, effect, the waypoint's share of the requests).
 type Key = (String, Option<String>, String, String, String, Option<u32>);
 
 #[derive(Default)]
-pub struct Entries(BTreeMap<Key, BTreeSet<String>>);
+pub struct Entries(BTreeMap<Key, BTreeSet<Arc<str>>>);
 
 impl Entries {
     pub fn add(
@@ -18,7 +19,7 @@ impl Entries {
         path: &str,
         identity: &str,
         effect: &str,
-        targets: impl IntoIterator<Item = String>,
+        targets: impl IntoIterator<Item = Arc<str>>,
     ) {
         self.0
             .entry((
@@ -40,7 +41,7 @@ impl Entries {
         key: String,
         share: Option<u32>,
         effect: &str,
-        targets: impl IntoIterator<Item = String>,
+        targets: impl IntoIterator<Item = Arc<str>>,
     ) {
         let k = (
             "waypoint".into(),
@@ -58,7 +59,7 @@ impl Entries {
         &mut self,
         key: String,
         effect: &str,
-        targets: impl IntoIterator<Item = String>,
+        targets: impl IntoIterator<Item = Arc<str>>,
     ) {
         self.add("waypoint", Some(key), "waypoint", "client", effect, targets);
     }

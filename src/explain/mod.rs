@@ -31,6 +31,7 @@ use crate::selector::Labels;
 use crate::snapshot::Snapshot;
 use report::*;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// What to explain: one namespace or all, optionally narrowed to pods matching `-l`.
 #[derive(Debug, Clone, Default)]
@@ -111,7 +112,7 @@ impl<'a> Ctx<'a> {
             match o {
                 RefOutcome::Waypoint { waypoint, chain } => {
                     // Beside a canary, a waypoint enforces for its share of the requests.
-                    let mut by_share: BTreeMap<Option<u32>, Vec<String>> = BTreeMap::new();
+                    let mut by_share: BTreeMap<Option<u32>, Vec<Arc<str>>> = BTreeMap::new();
                     for (t, share) in self.weighted_chain_targets(*waypoint, *chain) {
                         by_share.entry(share).or_default().push(t);
                     }
@@ -123,7 +124,14 @@ impl<'a> Ctx<'a> {
                     let w = &self.mesh.waypoints[*gateway];
                     if self.scope.ns_in(&w.namespace) {
                         let t = resource_key("Gateway", &w.namespace, &w.name);
-                        e.add("gateway", Some(w.key()), "ingress", "client", effect, [t]);
+                        e.add(
+                            "gateway",
+                            Some(w.key()),
+                            "ingress",
+                            "client",
+                            effect,
+                            [t.into()],
+                        );
                     }
                 }
                 RefOutcome::NotEnforced { reason } => not_enforced.push(reason.clone()),
@@ -133,7 +141,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Targets of a waypoint attachment that lie in scope (empty: out of scope).
-    pub fn chain_targets(&self, w: usize, chain: Chain) -> Vec<String> {
+    pub fn chain_targets(&self, w: usize, chain: Chain) -> Vec<Arc<str>> {
         self.weighted_chain_targets(w, chain)
             .into_iter()
             .map(|(t, _)| t)
@@ -142,17 +150,17 @@ impl<'a> Ctx<'a> {
 
     /// The same, each with waypoint `w`'s share of its requests when a canary splits them
     /// (`canary::share`).
-    pub fn weighted_chain_targets(&self, w: usize, chain: Chain) -> Vec<(String, Option<u32>)> {
+    pub fn weighted_chain_targets(&self, w: usize, chain: Chain) -> Vec<(Arc<str>, Option<u32>)> {
         let (mesh, entries) = (self.mesh, &self.service_entries);
         let svc = |s: usize| {
             (
-                mesh.service_key(s),
+                mesh.service_key(s).into(),
                 canary::share(mesh, &mesh.services[s], w),
             )
         };
         let entry = |s: usize| {
             (
-                mesh.service_entry_key(s),
+                mesh.service_entry_key(s).into(),
                 canary::share(mesh, &mesh.service_entries[s], w),
             )
         };
@@ -161,7 +169,7 @@ impl<'a> Ctx<'a> {
             Chain::ServiceEntry(s) if entries.contains(&s) => vec![entry(s)],
             Chain::All => {
                 let wp = &mesh.waypoints[w];
-                let mut t: Vec<(String, Option<u32>)> = self
+                let mut t: Vec<(Arc<str>, Option<u32>)> = self
                     .services
                     .iter()
                     .filter(|&&s| canary::serves(&mesh.services[s], w))
@@ -180,7 +188,13 @@ impl<'a> Ctx<'a> {
                     )
                     .collect();
                 if !t.is_empty() || self.scope.ns_in(&wp.namespace) {
-                    t.insert(0, (resource_key("Gateway", &wp.namespace, &wp.name), None));
+                    t.insert(
+                        0,
+                        (
+                            resource_key("Gateway", &wp.namespace, &wp.name).into(),
+                            None,
+                        ),
+                    );
                 }
                 t
             }
@@ -319,9 +333,12 @@ pub fn explain_then<R>(
 }
 
 /// `Kind/ns/name` keys shortened to their names, for messages.
-pub(crate) fn short_names(keys: &[String]) -> Vec<String> {
+pub(crate) fn short_names<K: AsRef<str>>(keys: &[K]) -> Vec<String> {
     keys.iter()
-        .map(|k| k.rsplit('/').next().unwrap_or(k).to_string())
+        .map(|k| {
+            let k = k.as_ref();
+            k.rsplit('/').next().unwrap_or(k).to_string()
+        })
         .collect()
 }
 

@@ -46,7 +46,7 @@ pub(super) fn findings(ctx: &Ctx) -> Vec<Finding> {
     };
     for &d in &ctx.pods {
         let info = &mesh.pods[d];
-        let who = mesh.pod_key(d);
+        let who = mesh.pod_key(d).to_string();
         match info.role {
             Role::Waypoint(w) => {
                 for h in infrastructure(np, Endpoint::Pod(d), w, ctx) {

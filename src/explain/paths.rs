@@ -110,7 +110,7 @@ fn destination_hop(
         (None, true) => ("none", None),
         (None, false) => ("client", None),
     };
-    let name = Some(mesh.pod_key(d));
+    let name = Some(mesh.pod_key(d).to_string());
     let hop = |component: &str, policies: Vec<String>, verdict| Hop {
         component: component.into(),
         name: name.clone(),
@@ -214,13 +214,17 @@ impl Serialize for Paths<'_> {
     }
 }
 
+/// What the paths of a pod depend on: its destination hop's signature, the Services and
+/// ServiceEntries that front it, its network. Pods alike share their paths.
+type Group<'a> = (u32, &'a [usize], &'a [usize], &'a str);
+
 /// The paths of every destination in scope, handed to `emit` destination by destination.
 fn build(ctx: &Ctx, names: &mut ChainNames, emit: &mut dyn FnMut(PathReport)) {
     let mesh = ctx.mesh;
     // Pods enforced alike (replicas of one workload) share their paths: computed once per
     // group, so paths grow with workloads, not pods.
-    let mut groups: Vec<(usize, Vec<usize>, Listed)> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut index: HashMap<Group, usize> = HashMap::new();
     for &d in &ctx.pods {
         if mesh.pods[d].role != Role::Workload {
             continue;
@@ -228,28 +232,32 @@ fn build(ctx: &Ctx, names: &mut ChainNames, emit: &mut dyn FnMut(PathReport)) {
         // What the destination hop depends on (the engine's signature), and the addresses
         // that front the pod, which give it its paths.
         let info = &mesh.pods[d];
-        let sig = format!(
-            "{}|{:?}|{:?}|{}",
+        let sig = (
             ctx.ix.signature(d),
-            info.services,
-            info.service_entries,
-            mesh.networks.of(d)
+            info.services.as_slice(),
+            info.service_entries.as_slice(),
+            mesh.networks.of(d),
         );
         match index.get(&sig) {
             Some(&g) => groups[g].1.push(d),
             None => {
                 index.insert(sig, groups.len());
-                groups.push((d, vec![d], listed(ctx, d)));
+                groups.push((d, vec![d]));
             }
         }
     }
-    for (d, members, listed) in groups {
+    drop(index);
+    for (d, members) in groups {
+        let listed = listed(ctx, d);
         let mut out = Vec::new();
         let mut verdicts = Verdicts::new();
         let info = &mesh.pods[d];
-        let dest = mesh.pod_key(d);
+        let dest = mesh.pod_key(d).to_string();
         let pods: Vec<String> = if members.len() > 1 {
-            members.iter().map(|&m| mesh.pod_key(m)).collect()
+            members
+                .iter()
+                .map(|&m| mesh.pod_key(m).to_string())
+                .collect()
         } else {
             vec![]
         };
@@ -489,7 +497,7 @@ fn network_gate(
     let waypoint_end = route.waypoint.map(|(w, _)| np.waypoint_end(w));
     let first = waypoint_end.unwrap_or(Endpoint::Pod(d));
     let name = |e: Endpoint| match e {
-        Endpoint::Pod(p) => mesh.pod_key(p),
+        Endpoint::Pod(p) => mesh.pod_key(p).to_string(),
         Endpoint::Waypoint(w) => format!("the pods of waypoint {}", ctx.waypoint_key(w)),
         Endpoint::Address(_) => String::new(),
     };

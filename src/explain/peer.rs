@@ -8,6 +8,7 @@ use crate::findings::{self as f, Finding};
 use crate::mesh::Dataplane;
 use crate::model::resource_key;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
     let (snap, mesh) = (ctx.snap, ctx.mesh);
@@ -73,7 +74,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
         if !meant_here && !relevant(ctx, &m.namespace, &enforcement) {
             continue;
         }
-        let names = |v: &[String]| short_names(v).join(", ");
+        let names = |v: &[Arc<str>]| short_names(v).join(", ");
         if m.namespace == root && selector.is_some() {
             ctx.findings.push(Finding::new(
                 &f::ROOT_SELECTOR_PEERAUTH,
@@ -84,7 +85,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
             ctx.findings.push(Finding::new(&f::MESH_WIDE, &res, format!("mesh-wide PeerAuthentication ({}): changing it changes mTLS for every namespace", pa_mode(mode))));
         }
         if matches!(mode, Mode::Permissive | Mode::Disable) && enforced && !open.is_empty() {
-            let keys = |f: &dyn Fn(Dataplane, bool) -> bool| -> Vec<String> {
+            let keys = |f: &dyn Fn(Dataplane, bool) -> bool| -> Vec<Arc<str>> {
                 open.iter()
                     .filter(|(_, dp, off)| f(*dp, *off))
                     .map(|(k, _, _)| k.clone())

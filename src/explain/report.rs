@@ -7,6 +7,7 @@ use crate::snapshot::Incomplete;
 use crate::versions::RuleRow;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub use crate::contract::API_VERSION;
 
@@ -123,7 +124,7 @@ pub struct Enforcement {
     /// as-written | deny-all | rules-dropped | l7-ignored | no-effect | not-enforced, and
     /// fields-ignored | dry-run | as-permissive
     pub effect: String,
-    pub targets: Vec<String>,
+    pub targets: Vec<Arc<str>>,
 }
 
 #[derive(Debug, Clone, Serialize)]

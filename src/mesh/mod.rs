@@ -19,6 +19,7 @@ use crate::selector::Labels;
 use crate::snapshot::{MeshSettings, Snapshot, REV_LABEL};
 use crate::versions::{Rules, Running};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use waypoint::{ingress_use_waypoint, resolve, ReadyWaypoints, TargetKind, GATEWAY_NAME};
 
 /// The versions running (or assumed) and the flags the version rules read.
@@ -127,7 +128,8 @@ pub struct Mesh<'a> {
     /// The network of every pod, and istiod's (`network`).
     pub networks: network::Networks,
     /// `Pod/ns/name` (or `Deployment/ns/name`, ...) of every workload, formatted once.
-    pub pod_keys: Vec<String>,
+    /// `Pod/ns/name` (or the controller's kind), shared by every report that names the pod.
+    pub pod_keys: Vec<Arc<str>>,
     /// Per waypoint: its first pod in the input, for `waypoint_pod`.
     waypoint_pods: Vec<Option<usize>>,
     /// Services and ServiceEntries by (namespace, name), for `find_service`.
@@ -361,7 +363,7 @@ impl<'a> Mesh<'a> {
         let pod_keys = snap
             .pods
             .iter()
-            .map(|p| resource_key(p.kind(), &p.metadata.namespace, &p.metadata.name))
+            .map(|p| resource_key(p.kind(), &p.metadata.namespace, &p.metadata.name).into())
             .collect();
         // The first of duplicates wins, as a scan would find it.
         let mut by_name = HashMap::new();
@@ -412,7 +414,7 @@ impl<'a> Mesh<'a> {
         self.by_name.get(&(entry, ns, name)).copied()
     }
 
-    pub fn pod_key(&self, i: usize) -> String {
+    pub fn pod_key(&self, i: usize) -> Arc<str> {
         self.pod_keys[i].clone()
     }
 

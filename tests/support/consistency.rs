@@ -141,8 +141,9 @@ fn paths_agree(snap: &Snapshot, e: &Explanation, t: &mut Tally, what: &str) {
     let mesh = Mesh::build(snap);
     let ix = Index::new(&mesh);
     let clients = clients(&mesh);
-    let key_of: HashMap<String, usize> =
-        (0..snap.pods.len()).map(|d| (mesh.pod_key(d), d)).collect();
+    let key_of: HashMap<String, usize> = (0..snap.pods.len())
+        .map(|d| (mesh.pod_key(d).to_string(), d))
+        .collect();
     let mut destinations = BTreeSet::new();
     for path in &e.paths {
         destinations.insert(path.destination.clone());
@@ -260,8 +261,9 @@ fn matrix_agrees(snap: &Snapshot, namespace: &str, t: &mut Tally, what: &str) {
 fn enforcers_agree(snap: &Snapshot, e: &Explanation, t: &mut Tally, what: &str) {
     let mesh = Mesh::build(snap);
     let ix = Index::new(&mesh);
-    let key_of: HashMap<String, usize> =
-        (0..snap.pods.len()).map(|d| (mesh.pod_key(d), d)).collect();
+    let key_of: HashMap<String, usize> = (0..snap.pods.len())
+        .map(|d| (mesh.pod_key(d).to_string(), d))
+        .collect();
     let probe = SourceSpec::ServiceAccount {
         ns: "consistency-probe".into(),
         name: "client".into(),
@@ -288,7 +290,7 @@ fn enforcers_agree(snap: &Snapshot, e: &Explanation, t: &mut Tally, what: &str) 
                 _ => continue,
             };
             for target in en.targets.iter().take(4) {
-                let (via, d) = match key_of.get(target) {
+                let (via, d) = match key_of.get(&**target) {
                     Some(&d) => (None, d),
                     None if target.starts_with("Service/") => {
                         let Some(&d) = snap
@@ -296,13 +298,13 @@ fn enforcers_agree(snap: &Snapshot, e: &Explanation, t: &mut Tally, what: &str) 
                             .iter()
                             .position(|s| {
                                 format!("Service/{}/{}", s.metadata.namespace, s.metadata.name)
-                                    == *target
+                                    == **target
                             })
                             .and_then(|s| mesh.services[s].pods.first())
                         else {
                             continue;
                         };
-                        (Some(target.as_str()), d)
+                        (Some(&**target), d)
                     }
                     None => continue,
                 };

@@ -29,10 +29,10 @@ pub fn attachment_name(p: &AuthorizationPolicy, root: &str) -> &'static str {
 /// Facts gathered while placing one policy, turned into findings afterwards.
 #[derive(Default)]
 struct Facts {
-    ztunnel_pods: Vec<String>,
-    out_of_mesh: Vec<String>,
-    waypoint_pods: Vec<String>,
-    not_sent_pods: Vec<String>,
+    ztunnel_pods: Vec<std::sync::Arc<str>>,
+    out_of_mesh: Vec<std::sync::Arc<str>>,
+    waypoint_pods: Vec<std::sync::Arc<str>>,
+    not_sent_pods: Vec<std::sync::Arc<str>>,
     unbound_refs: Vec<String>,
     status_traps: Vec<String>,
     /// Pods whose own ztunnel or sidecar enforces the policy: they match target ports.
@@ -239,7 +239,7 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
                 continue;
             }
             let key = mesh.pod_key(d);
-            let name = key.split_once('/').map_or(key.as_str(), |(_, n)| n);
+            let name = key.split_once('/').map_or(&*key, |(_, n)| n);
             e.add(
                 "gateway",
                 Some(name.to_string()),

@@ -107,7 +107,8 @@ fn classify(
 }
 
 /// (destination key, waypoint key, waypoint identity) per policy and class.
-type Seen = BTreeMap<(String, u8), BTreeSet<(String, String, String)>>;
+/// Per (policy, class): the (pod, waypoint, waypoint identity) met.
+type Seen = BTreeMap<(String, u8), BTreeSet<(std::sync::Arc<str>, String, String)>>;
 
 /// `denied_canaries`: canary waypoints AMB049 reports denied at the destination ztunnel, by
 /// the policies named there; AMB027 does not say it again for them.
@@ -150,8 +151,8 @@ pub fn findings(ctx: &Ctx, denied_canaries: &[super::canary::CanaryDenial]) -> V
     }
     let mut out = Vec::new();
     for ((key, class), hits) in seen {
-        let dests = names(hits.iter().map(|h| &h.0), true);
-        let wps = names(hits.iter().map(|h| &h.1), false);
+        let dests = names(hits.iter().map(|h| &*h.0), true);
+        let wps = names(hits.iter().map(|h| h.1.as_str()), false);
         let ids: BTreeSet<&str> = hits.iter().map(|h| h.2.as_str()).collect();
         let ids = ids.into_iter().collect::<Vec<_>>().join(", ");
         let allow = actions.get(&key) == Some(&Action::Allow);
@@ -271,7 +272,7 @@ fn guard_exceptions(ctx: &Ctx, key: &str, allow: bool, waypoints: &[&str]) -> Ve
 }
 
 /// A short list of keys, by name only when `short` (workloads; waypoints keep `ns/name`).
-fn names<'a>(keys: impl Iterator<Item = &'a String>, short: bool) -> String {
+fn names<'a>(keys: impl Iterator<Item = &'a str>, short: bool) -> String {
     let mut v: Vec<&str> = keys
         .map(|k| {
             if short {
