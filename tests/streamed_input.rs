@@ -131,6 +131,16 @@ fn what_the_stream_does_not_take_reads_as_the_whole_text() {
     let end = broken.iter().rposition(|&b| b == b'}').unwrap();
     broken.truncate(end);
     cases.push(("broken", broken));
+    // A raw control character inside a string, half-way down: the scanner skips through
+    // strings, and the decoder's error sends the file to the whole read.
+    let f = mesh(&dir, 1500, |items| {
+        let n = items.len() / 2;
+        items[n]["metadata"]["labels"]["note"] = Value::from("CONTROL");
+    });
+    let raw = std::fs::read_to_string(&f)
+        .unwrap()
+        .replace("CONTROL", "a\tb");
+    cases.push(("control", raw.into_bytes()));
     // A List whose kind comes after its items and is not a List: the items are no objects
     // of the input.
     let f = mesh(&dir, 1500, |_| {});
@@ -153,7 +163,7 @@ fn what_the_stream_does_not_take_reads_as_the_whole_text() {
             text(&streamed.stdout) == text(&whole.stdout).replace("<stdin>", name),
             "{case}: outputs differ"
         );
-        if case == "nameless" || case == "broken" {
+        if matches!(case, "nameless" | "broken" | "control") {
             assert_eq!(streamed.status.code(), Some(2), "{case}");
             assert_eq!(
                 text(&streamed.stderr).trim_end().lines().count(),

@@ -150,6 +150,9 @@ pub(super) fn findings(ctx: &Ctx, names: &mut ChainNames) -> Vec<Finding> {
 fn routes_to(ctx: &Ctx, probe: &str, s: usize, w: usize, pods: &[usize]) -> Vec<String> {
     let mesh = ctx.mesh;
     let mut routes = Vec::new();
+    // Pods enforced alike (one signature: dataplane, binding, capture, what ztunnel holds)
+    // have the same routes: asked once.
+    let mut asked = std::collections::HashSet::new();
     for &d in pods {
         let dp = mesh.pods[d].dataplane;
         if dp == Dataplane::None {
@@ -157,6 +160,9 @@ fn routes_to(ctx: &Ctx, probe: &str, s: usize, w: usize, pods: &[usize]) -> Vec<
                 "every client of {} (not in the mesh)",
                 mesh.pod_key(d)
             ));
+            continue;
+        }
+        if !asked.insert(ctx.ix.signature(d)) {
             continue;
         }
         let other = dp == Dataplane::Sidecar

@@ -26,7 +26,7 @@ use crate::enforce::ztunnel::{Action, Match, ZRule};
 use crate::findings::{self as f, Finding};
 use crate::mesh::Dataplane;
 use crate::model::resource_key;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// An identity no workload has: what "any other client" looks like.
 fn probe(td: &str) -> String {
@@ -81,6 +81,41 @@ enum Class {
 
 /// What one policy at a ztunnel makes of traffic arriving from `waypoint`.
 /// `overall`: the ztunnel's verdict for the waypoint's identity with all its policies.
+/// The policies pod `d`'s ztunnel holds that constrain identities, by (key, class), with
+/// their action, as seen through waypoint `w`; AMB049's canary denials left out.
+fn classes(
+    ctx: &Ctx,
+    d: usize,
+    w: usize,
+    probe: &str,
+    denied_canaries: &[super::canary::CanaryDenial],
+) -> Vec<Classified> {
+    let (ix, mesh) = (ctx.ix, ctx.mesh);
+    let wid = mesh.waypoint_identity(w).trim_start_matches("spiffe://");
+    let overall = destination::verdict(ix, d, Peer::known(wid));
+    let mut out = Vec::new();
+    for h in entries(ix, d)
+        .iter()
+        .filter(|h| matches!(h.origin, Origin::Policy(_)))
+    {
+        let key = destination::key(ix, h.origin);
+        let rules = ix.held_rules(d, h.origin);
+        let Some(class) = classify(&key, h.action, rules, wid, probe, &overall) else {
+            continue;
+        };
+        let said = || {
+            denied_canaries
+                .iter()
+                .any(|c| c.canary == ctx.waypoint_key(w) && c.policies.contains(&key))
+        };
+        if class == Class::DeniesWaypoint && said() {
+            continue;
+        }
+        out.push(((key, class as u8), h.action));
+    }
+    out
+}
+
 fn classify(
     key: &str,
     action: Action,
@@ -106,9 +141,11 @@ fn classify(
     }
 }
 
-/// (destination key, waypoint key, waypoint identity) per policy and class.
-/// Per (policy, class): the (pod, waypoint, waypoint identity) met.
-type Seen = BTreeMap<(String, u8), BTreeSet<(std::sync::Arc<str>, String, String)>>;
+/// A policy (key) classified (`Class as u8`) through a waypoint, with its action.
+type Classified = ((String, u8), Action);
+
+/// (destination key, waypoint) per policy and class.
+type Seen = BTreeMap<(String, u8), BTreeSet<(std::sync::Arc<str>, usize)>>;
 
 /// `denied_canaries`: canary waypoints AMB049 reports denied at the destination ztunnel, by
 /// the policies named there; AMB027 does not say it again for them.
@@ -118,42 +155,38 @@ pub fn findings(ctx: &Ctx, denied_canaries: &[super::canary::CanaryDenial]) -> V
     let probe = probe(td);
     let mut seen: Seen = BTreeMap::new();
     let mut actions: BTreeMap<String, Action> = BTreeMap::new();
+    // Pods enforced alike (one signature) behind one waypoint are classified alike: once
+    // per pair, not per pod.
+    let mut classified: HashMap<(u32, usize), Vec<Classified>> = HashMap::new();
     for &d in &ctx.pods {
         if mesh.pods[d].dataplane != Dataplane::Ambient {
             continue;
         }
-        let zt = entries(ix, d);
         for w in mesh.waypoints_in_front_of(d) {
-            let wid = mesh.waypoint_identity(w).trim_start_matches("spiffe://");
-            let overall = destination::verdict(ix, d, Peer::known(wid));
-            for h in zt.iter().filter(|h| matches!(h.origin, Origin::Policy(_))) {
-                let key = destination::key(ix, h.origin);
-                let rules = ix.held_rules(d, h.origin);
-                let Some(class) = classify(&key, h.action, rules, wid, &probe, &overall) else {
-                    continue;
-                };
-                let said = || {
-                    denied_canaries
-                        .iter()
-                        .any(|c| c.canary == ctx.waypoint_key(w) && c.policies.contains(&key))
-                };
-                if class == Class::DeniesWaypoint && said() {
-                    continue;
+            let classes = classified
+                .entry((ix.signature(d), w))
+                .or_insert_with(|| classes(ctx, d, w, &probe, denied_canaries));
+            for (k, action) in classes.iter() {
+                if !actions.contains_key(&k.0) {
+                    actions.insert(k.0.clone(), *action);
                 }
-                actions.insert(key.clone(), h.action);
-                seen.entry((key, class as u8)).or_default().insert((
-                    mesh.pod_key(d),
-                    ctx.waypoint_key(w),
-                    wid.to_string(),
-                ));
+                match seen.get_mut(k) {
+                    Some(hits) => hits.insert((mesh.pod_key(d), w)),
+                    None => seen
+                        .entry(k.clone())
+                        .or_default()
+                        .insert((mesh.pod_key(d), w)),
+                };
             }
         }
     }
     let mut out = Vec::new();
+    let identity = |w: usize| mesh.waypoint_identity(w).trim_start_matches("spiffe://");
     for ((key, class), hits) in seen {
         let dests = names(hits.iter().map(|h| &*h.0), true);
-        let wps = names(hits.iter().map(|h| h.1.as_str()), false);
-        let ids: BTreeSet<&str> = hits.iter().map(|h| h.2.as_str()).collect();
+        let waypoints: BTreeSet<String> = hits.iter().map(|h| ctx.waypoint_key(h.1)).collect();
+        let wps = names(waypoints.iter().map(String::as_str), false);
+        let ids: BTreeSet<&str> = hits.iter().map(|h| identity(h.1)).collect();
         let ids = ids.into_iter().collect::<Vec<_>>().join(", ");
         let allow = actions.get(&key) == Some(&Action::Allow);
         let (code, msg, fix) = match class {
@@ -182,7 +215,14 @@ pub fn findings(ctx: &Ctx, denied_canaries: &[super::canary::CanaryDenial]) -> V
                 None,
             ),
             _ => {
-                let wids: Vec<&str> = hits.iter().map(|h| h.2.as_str()).collect();
+                // Each waypoint once, not once per pod behind it.
+                let wids: Vec<&str> = hits
+                    .iter()
+                    .map(|h| h.1)
+                    .collect::<BTreeSet<usize>>()
+                    .into_iter()
+                    .map(identity)
+                    .collect();
                 let others = guard_exceptions(ctx, &key, allow, &wids);
                 let (plus, bypass) = if others.is_empty() {
                     (String::new(), String::new())

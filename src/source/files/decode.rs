@@ -51,9 +51,33 @@ impl<'a> Loader<'a> {
     fn add_stream(&mut self, input: &Input, path: &std::path::Path) -> Result<()> {
         let file = input.name.as_str();
         let mut part = Loader::new(self.default_namespace);
-        let streamed = stream::list_items(read::open_stream(file, path)?, |text, line| {
-            part.add_item(input, text, line)
+        let reader = read::open_stream(file, path)?;
+        // The scanner (reading, finding where items end, checking UTF-8) runs on a thread of
+        // its own beside the decoding, a bounded number of items ahead. An item in error
+        // stops it: the channel closes and its next send fails.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(String, usize)>(256);
+        let mut failed = false;
+        let streamed = std::thread::scope(|scope| {
+            let scanner = scope.spawn(move || {
+                stream::list_items(reader, |text, line| {
+                    tx.send((text.to_owned(), line)).map_err(|_| ())
+                })
+            });
+            for (text, line) in rx {
+                if part.add_item(input, &text, line).is_err() {
+                    failed = true;
+                    break;
+                }
+            }
+            scanner
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         });
+        let streamed = if failed {
+            Err(Stop::Item(()))
+        } else {
+            streamed
+        };
         match streamed {
             Ok(head) if is_list(&head.api_version, &head.kind) => {
                 let Loader {
