@@ -112,18 +112,12 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
             namespace,
             selector,
         };
-        explain_then(&snap, &scope, |report, paths| match args.output {
-            // The paths written as they are built, or not at all: never held whole.
+        explain_then(&snap, &scope, |report, late| match args.output {
+            // Paths and workloads written as they are built, or not at all: never held whole.
             ExplainOutput::Json | ExplainOutput::Sarif | ExplainOutput::Github => {
-                streamed_out(args, &filter, report.with_paths(paths), &snap, out)
+                streamed_out(args, &filter, late.streamed(report), &snap, out)
             }
-            _ => report_out(
-                args,
-                &filter,
-                report.with_paths(paths.collect()),
-                &snap,
-                out,
-            ),
+            _ => report_out(args, &filter, late.held(report), &snap, out),
         })
     };
     // The process ends with this command: freeing the input's objects one by one would be
@@ -134,10 +128,10 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
 
 /// The outputs that never hold the paths whole: JSON writes them as they come, SARIF and
 /// GitHub annotations show findings only. Applies `--only` and `--suppress`.
-fn streamed_out<P: serde::Serialize>(
+fn streamed_out<P: serde::Serialize, W: serde::Serialize>(
     args: &ExplainArgs,
     filter: &Filter,
-    mut explanation: crate::explain::report::Explanation<P>,
+    mut explanation: crate::explain::report::Explanation<P, W>,
     snap: &crate::snapshot::Snapshot,
     out: &mut dyn Write,
 ) -> Result<u8> {

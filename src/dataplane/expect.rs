@@ -196,7 +196,7 @@ pub fn expect(ix: &Index, ns: Option<&str>) -> Expected {
                         let wp = &mesh.waypoints[w];
                         policies.entry(key.clone()).or_insert_with(|| ExpPolicy {
                             namespace: wns.to_string(),
-                            name: name.clone(),
+                            name: name.to_string(),
                             scope: Scope::WorkloadSelector,
                             action: Action::Allow,
                             dry_run: false,

@@ -19,8 +19,10 @@ use super::ztunnel::{self, Action, Clause, Conversion, Match, Scope, StringMatch
 use crate::mesh::{Dataplane, Mesh};
 use crate::snapshot::Snapshot;
 use crate::versions::Row;
+use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// Where an entry of a ztunnel's policy list comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,7 +39,7 @@ pub enum Origin {
 }
 
 /// One policy a destination ztunnel holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Held {
     pub origin: Origin,
     pub action: Action,
@@ -78,8 +80,11 @@ pub struct Index<'a> {
     /// Per PeerAuthentication: whether ztunnel's istiod takes it.
     pa_taken: Vec<bool>,
     /// Per pod, computed on first use.
-    zt_attached: OnceCell<Vec<Vec<usize>>>,
-    ztunnel: Vec<OnceCell<Vec<Held>>>,
+    /// Per pod, the policies attached at its ztunnel, and what it holds: lists shared by
+    /// the pods that have the same (replicas), each stored once (`Interned`).
+    zt_attached: OnceCell<Vec<Rc<[usize]>>>,
+    ztunnel: Vec<OnceCell<Rc<[Held]>>>,
+    held_lists: Interned<Held>,
     mtls: Vec<OnceCell<PodMtls>>,
     /// The NetworkPolicies, indexed on first use.
     netpol: OnceCell<NetworkPolicies<'a>>,
@@ -232,6 +237,7 @@ impl<'a> Index<'a> {
             pods_by_label,
             implicit,
             zt_attached: OnceCell::new(),
+            held_lists: Interned::default(),
             ztunnel: (0..n).map(|_| OnceCell::new()).collect(),
             mtls: (0..n).map(|_| OnceCell::new()).collect(),
             sigs: (0..n).map(|_| OnceCell::new()).collect(),
@@ -301,7 +307,7 @@ impl<'a> Index<'a> {
     /// The AuthorizationPolicies istiod sends to each pod's ztunnel (SEMANTICS.md 4.1),
     /// found from the policies' side: each looks only at the pods its selector can match
     /// (asking every pod about every policy of its namespace would grow as their product).
-    fn zt_attached(&self) -> &[Vec<usize>] {
+    fn zt_attached(&self) -> &[Rc<[usize]>] {
         self.zt_attached.get_or_init(|| {
             let snap = self.snap;
             let mut out = vec![Vec::new(); snap.pods.len()];
@@ -325,7 +331,8 @@ impl<'a> Index<'a> {
                     }
                 }
             }
-            out
+            let lists = Interned::default();
+            out.into_iter().map(|l| lists.get(l)).collect()
         })
     }
 
@@ -368,49 +375,53 @@ impl<'a> Index<'a> {
     /// PeerAuthentication, and the implicit ALLOW of each waypoint in front of it when
     /// `PILOT_AUTO_ALLOW_WAYPOINT_POLICY` is on. Empty for a pod outside ambient.
     pub fn ztunnel(&self, d: usize) -> &[Held] {
-        self.ztunnel[d].get_or_init(|| {
-            if self.mesh.pods[d].dataplane != Dataplane::Ambient {
-                return Vec::new();
-            }
-            if let Some(dp) = &self.dataplane {
-                return self.dataplane_held(dp, d);
-            }
-            let mut out: Vec<Held> = self.zt_attached()[d]
-                .iter()
-                .map(|&i| Held {
-                    origin: Origin::Policy(i),
-                    action: self.conversions[i].action,
-                })
-                .collect();
-            if !self.mtls(d).deny_rules.is_empty() {
-                out.push(Held {
-                    origin: Origin::PeerAuthentication,
-                    action: Action::Deny,
-                });
-            }
-            if self.snap.mesh.feature("PILOT_AUTO_ALLOW_WAYPOINT_POLICY") {
-                out.extend(
-                    self.mesh
-                        .implicit_allow_waypoints(d)
-                        .into_iter()
-                        .map(|w| Held {
-                            origin: Origin::ImplicitWaypoint(w),
-                            action: Action::Allow,
-                        }),
-                );
-            }
-            // Istio's order: DENY (the PeerAuthentication first) before ALLOW, then by name.
-            out.sort_by_cached_key(|h| {
-                let (ns, name) = self.held_name(h.origin);
-                (
-                    h.action != Action::Deny,
-                    h.origin != Origin::PeerAuthentication,
-                    ns.to_string(),
-                    name,
-                )
+        self.ztunnel[d].get_or_init(|| self.held_lists.get(self.held_of(d)))
+    }
+
+    fn held_of(&self, d: usize) -> Vec<Held> {
+        if self.mesh.pods[d].dataplane != Dataplane::Ambient {
+            return Vec::new();
+        }
+        if let Some(dp) = &self.dataplane {
+            return self.dataplane_held(dp, d);
+        }
+        let mut out: Vec<Held> = self.zt_attached()[d]
+            .iter()
+            .map(|&i| Held {
+                origin: Origin::Policy(i),
+                action: self.conversions[i].action,
+            })
+            .collect();
+        if !self.mtls(d).deny_rules.is_empty() {
+            out.push(Held {
+                origin: Origin::PeerAuthentication,
+                action: Action::Deny,
             });
-            out
-        })
+        }
+        if self.snap.mesh.feature("PILOT_AUTO_ALLOW_WAYPOINT_POLICY") {
+            out.extend(
+                self.mesh
+                    .implicit_allow_waypoints(d)
+                    .into_iter()
+                    .map(|w| Held {
+                        origin: Origin::ImplicitWaypoint(w),
+                        action: Action::Allow,
+                    }),
+            );
+        }
+        // Istio's order: DENY (the PeerAuthentication first) before ALLOW, then by name.
+        // Names borrowed, not copied: this runs for every pod.
+        let order = |h: &Held| {
+            let (ns, name) = self.held_name(h.origin);
+            (
+                h.action != Action::Deny,
+                h.origin != Origin::PeerAuthentication,
+                ns,
+                name,
+            )
+        };
+        out.sort_by(|a, b| order(a).cmp(&order(b)));
+        out
     }
 
     /// The rules of one entry of pod `d`'s ztunnel.
@@ -427,23 +438,26 @@ impl<'a> Index<'a> {
     }
 
     /// (namespace, name) of an entry, as ztunnel names it.
-    pub fn held_name(&self, origin: Origin) -> (&str, String) {
+    pub fn held_name(&self, origin: Origin) -> (&str, Cow<'_, str>) {
         match origin {
             Origin::Policy(i) => {
                 let m = &self.snap.authorization_policies[i].metadata;
-                (&m.namespace, m.name.clone())
+                (&m.namespace, Cow::Borrowed(&m.name))
             }
-            Origin::PeerAuthentication => ("", "PeerAuthentication".into()),
+            Origin::PeerAuthentication => ("", Cow::Borrowed("PeerAuthentication")),
             Origin::ImplicitWaypoint(w) => {
                 let wp = &self.mesh.waypoints[w];
                 (
                     &wp.namespace,
-                    format!("istio_allow_waypoint_{}_{}", wp.namespace, wp.name),
+                    format!("istio_allow_waypoint_{}_{}", wp.namespace, wp.name).into(),
                 )
             }
             Origin::Dataplane(k) => match &self.dataplane {
-                Some(dp) => (&dp.policies[k].namespace, dp.policies[k].name.clone()),
-                None => ("", String::new()),
+                Some(dp) => (
+                    &dp.policies[k].namespace,
+                    Cow::Borrowed(&dp.policies[k].name),
+                ),
+                None => ("", Cow::Borrowed("")),
             },
         }
     }
@@ -573,76 +587,10 @@ impl<'a> Index<'a> {
     pub fn chain_extensions(&self, w: usize, chain: Option<Chain>) -> Vec<usize> {
         Self::at_chain(&self.chain_exts, w, chain)
     }
-
-    /// Everything the destination hop of pod `d` depends on, numbered: pods with equal
-    /// signatures are enforced alike (replicas of one workload), so a question is asked once
-    /// per group. The text is kept once per distinct signature, not per pod.
-    pub fn signature(&self, d: usize) -> u32 {
-        *self.sigs[d].get_or_init(|| {
-            let text = self.signature_text(d);
-            let mut ids = self.sig_ids.borrow_mut();
-            let next = ids.len() as u32;
-            *ids.entry(text).or_insert(next)
-        })
-    }
-
-    fn signature_text(&self, d: usize) -> String {
-        let (snap, info) = (self.snap, &self.mesh.pods[d]);
-        let pod = &snap.pods[d];
-        let held: Vec<Origin> = self.ztunnel(d).iter().map(|h| h.origin).collect();
-        let sidecar = if info.dataplane == Dataplane::Sidecar {
-            self.sidecar_policies(d)
-        } else {
-            vec![]
-        };
-        let m = &self.mtls(d).outcome;
-        // The pod's own IP matters only to a `destination.ip` condition.
-        let by_ip = held
-            .iter()
-            .filter_map(|o| match o {
-                Origin::Policy(i) => Some(*i),
-                _ => None,
-            })
-            .chain(sidecar.iter().copied())
-            .any(|i| {
-                snap.authorization_policies[i]
-                    .spec
-                    .rules
-                    .as_deref()
-                    .unwrap_or(&[])
-                    .iter()
-                    .any(|r| r.when.iter().any(|w| w.key == "destination.ip"))
-            });
-        // The CNI's gate in front of it: the NetworkPolicies isolating it for ingress, and
-        // its named ports they may name.
-        let np = self.network_policies();
-        let netpol = if np.any() {
-            format!(
-                "{:?}{:?}",
-                np.selecting(d, super::netpol::Direction::Ingress),
-                pod.spec.named_ports
-            )
-        } else {
-            String::new()
-        };
-        format!(
-            "{}|{:?}|{}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}|{netpol}",
-            pod.metadata.namespace,
-            info.dataplane,
-            info.reason,
-            info.binding.waypoint,
-            held,
-            sidecar,
-            info.bypass_inbound,
-            m.describe(),
-            m.consulted,
-            if by_ip {
-                pod.status.pod_ip.as_str()
-            } else {
-                ""
-            },
-        )
-    }
 }
 
 mod dataplane;
+mod interned;
+mod signature;
+
+use interned::Interned;

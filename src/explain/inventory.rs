@@ -12,32 +12,28 @@ fn waypoint_of(ctx: &Ctx, b: &Binding) -> (Option<String>, Option<String>) {
     )
 }
 
-pub fn workloads(ctx: &Ctx) -> Vec<WorkloadReport> {
-    ctx.pods
-        .iter()
-        .map(|&d| {
-            let (pod, info) = (&ctx.snap.pods[d], &ctx.mesh.pods[d]);
-            let (waypoint, waypoint_error) = waypoint_of(ctx, &info.binding);
-            WorkloadReport {
-                kind: pod.kind().into(),
-                namespace: pod.metadata.namespace.clone(),
-                name: pod.metadata.name.clone(),
-                identity: info.identity.clone(),
-                dataplane: info.dataplane.as_str().into(),
-                dataplane_reason: info.reason.clone(),
-                role: match info.role {
-                    Role::Workload => "workload",
-                    Role::Waypoint(_) => "waypoint",
-                    Role::Ingress(_) => "ingress-gateway",
-                    Role::Istio(c) => c.as_str(),
-                }
-                .into(),
-                waypoint,
-                waypoint_error,
-                mtls: ctx.mtls.get(&d).map(|o| o.describe()),
-            }
-        })
-        .collect()
+/// The report of in-scope pod `d` (`Ctx::pods`, in that order).
+pub fn workload(ctx: &Ctx, d: usize) -> WorkloadReport {
+    let (pod, info) = (&ctx.snap.pods[d], &ctx.mesh.pods[d]);
+    let (waypoint, waypoint_error) = waypoint_of(ctx, &info.binding);
+    WorkloadReport {
+        kind: pod.kind().into(),
+        namespace: pod.metadata.namespace.clone(),
+        name: pod.metadata.name.clone(),
+        identity: info.identity.clone(),
+        dataplane: info.dataplane.as_str().into(),
+        dataplane_reason: info.reason.clone(),
+        role: match info.role {
+            Role::Workload => "workload",
+            Role::Waypoint(_) => "waypoint",
+            Role::Ingress(_) => "ingress-gateway",
+            Role::Istio(c) => c.as_str(),
+        }
+        .into(),
+        waypoint,
+        waypoint_error,
+        mtls: ctx.mtls.get(&d).map(|o| o.describe()),
+    }
 }
 
 pub fn services(ctx: &Ctx) -> Vec<ServiceReport> {

@@ -12,9 +12,11 @@ mod entries;
 mod extensions;
 mod identity;
 mod inventory;
+mod late;
 mod netpol;
 mod network;
 mod paths;
+pub use late::{Late, Workloads};
 pub use paths::Paths;
 mod peer;
 pub mod report;
@@ -204,7 +206,7 @@ impl<'a> Ctx<'a> {
 }
 
 pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
-    explain_then(snap, scope, |e, paths| e.with_paths(paths.collect()))
+    explain_then(snap, scope, |e, late| late.held(e))
 }
 
 /// The Explanation, handed to `then` with its paths still to be built: a renderer that
@@ -212,7 +214,7 @@ pub fn explain(snap: &Snapshot, scope: &Scope) -> Explanation {
 pub fn explain_then<R>(
     snap: &Snapshot,
     scope: &Scope,
-    then: impl FnOnce(Explanation<()>, &Paths) -> R,
+    then: impl FnOnce(Explanation<(), ()>, &Late) -> R,
 ) -> R {
     let mesh = Mesh::build(snap);
     // Istio's own pods are in scope but no destinations: named in the assumptions only.
@@ -321,7 +323,7 @@ pub fn explain_then<R>(
         policies,
         summary: crate::findings::by_code(&findings),
         findings,
-        workloads: inventory::workloads(&ctx),
+        workloads: (),
         services: inventory::services(&ctx),
         waypoints: inventory::waypoints(&ctx),
         paths: (),
@@ -329,7 +331,11 @@ pub fn explain_then<R>(
         incomplete: snap.incomplete.clone(),
         version_rules: mesh.rules.applied().iter().map(|r| *r.info()).collect(),
     };
-    then(explanation, &paths)
+    let late = Late {
+        paths,
+        workloads: Workloads { ctx: &ctx },
+    };
+    then(explanation, &late)
 }
 
 /// `Kind/ns/name` keys shortened to their names, for messages.

@@ -22,11 +22,12 @@ pub enum Verdict {
     Depends,
 }
 
-/// `P`: the paths, held (`Vec<PathReport>`, the default) or still to be built
-/// (`explain::Paths`, written as they are built); `()` before they are added.
+/// `P` and `W`: the paths and the workloads, held (`Vec`s, the default) or still to be
+/// built (`explain::Late`, written as they are built); `()` before they are added. On a
+/// big mesh they are most of the report.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Explanation<P = Vec<PathReport>> {
+pub struct Explanation<P = Vec<PathReport>, W = Vec<WorkloadReport>> {
     pub api_version: &'static str,
     pub kind: &'static str,
     /// The namespace explained; `null` with `--all-namespaces`.
@@ -37,7 +38,7 @@ pub struct Explanation<P = Vec<PathReport>> {
     /// Per code and severity, the count of `findings` (recounted whenever they are
     /// filtered: `filter_findings`).
     pub summary: Vec<CodeSummary>,
-    pub workloads: Vec<WorkloadReport>,
+    pub workloads: W,
     pub services: Vec<ServiceReport>,
     pub waypoints: Vec<WaypointReport>,
     pub paths: P,
@@ -50,9 +51,9 @@ pub struct Explanation<P = Vec<PathReport>> {
     pub version_rules: Vec<RuleRow>,
 }
 
-impl<P> Explanation<P> {
-    /// The same report with `paths` in place of its paths.
-    pub fn with_paths<Q>(self, paths: Q) -> Explanation<Q> {
+impl<P, W> Explanation<P, W> {
+    /// The same report with these paths and workloads in place of its own.
+    pub fn with<Q, V>(self, paths: Q, workloads: V) -> Explanation<Q, V> {
         Explanation {
             api_version: self.api_version,
             kind: self.kind,
@@ -61,7 +62,7 @@ impl<P> Explanation<P> {
             policies: self.policies,
             findings: self.findings,
             summary: self.summary,
-            workloads: self.workloads,
+            workloads,
             services: self.services,
             waypoints: self.waypoints,
             paths,

@@ -22,9 +22,9 @@ pub fn principal(identity: &str) -> &str {
 }
 
 /// Streams the JSON to `w`: a big mesh gives tens of megabytes, so no intermediate string.
-/// The paths (`P`) may be written as they are built (`explain::Paths`).
-pub fn write_json<P: serde::Serialize>(
-    e: &Explanation<P>,
+/// The paths and workloads (`P`, `W`) may be written as they are built (`explain::Late`).
+pub fn write_json<P: serde::Serialize, W: serde::Serialize>(
+    e: &Explanation<P, W>,
     w: &mut dyn Write,
 ) -> std::io::Result<()> {
     let mut buf = std::io::BufWriter::with_capacity(1 << 16, w);

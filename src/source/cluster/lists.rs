@@ -163,6 +163,8 @@ async fn list_pages<T: Listed>(r: &Requester, path: &str) -> std::result::Result
         };
         items.extend(page);
         let Some(c) = cont.filter(|c| !c.is_empty()) else {
+            // The list grew by doubling: what it did not fill is given back.
+            items.shrink_to_fit();
             break Ok(std::mem::take(&mut items));
         };
         if seen.contains(&c) {

@@ -1,0 +1,76 @@
+//! Pods enforced alike: the signature of what a destination hop depends on.
+
+use super::{Index, Origin};
+use crate::mesh::Dataplane;
+
+impl Index<'_> {
+    /// Everything the destination hop of pod `d` depends on, numbered: pods with equal
+    /// signatures are enforced alike (replicas of one workload), so a question is asked once
+    /// per group. The text is kept once per distinct signature, not per pod.
+    pub fn signature(&self, d: usize) -> u32 {
+        *self.sigs[d].get_or_init(|| {
+            let text = self.signature_text(d);
+            let mut ids = self.sig_ids.borrow_mut();
+            let next = ids.len() as u32;
+            *ids.entry(text).or_insert(next)
+        })
+    }
+
+    fn signature_text(&self, d: usize) -> String {
+        let (snap, info) = (self.snap, &self.mesh.pods[d]);
+        let pod = &snap.pods[d];
+        let held: Vec<Origin> = self.ztunnel(d).iter().map(|h| h.origin).collect();
+        let sidecar = if info.dataplane == Dataplane::Sidecar {
+            self.sidecar_policies(d)
+        } else {
+            vec![]
+        };
+        let m = &self.mtls(d).outcome;
+        // The pod's own IP matters only to a `destination.ip` condition.
+        let by_ip = held
+            .iter()
+            .filter_map(|o| match o {
+                Origin::Policy(i) => Some(*i),
+                _ => None,
+            })
+            .chain(sidecar.iter().copied())
+            .any(|i| {
+                snap.authorization_policies[i]
+                    .spec
+                    .rules
+                    .as_deref()
+                    .unwrap_or(&[])
+                    .iter()
+                    .any(|r| r.when.iter().any(|w| w.key == "destination.ip"))
+            });
+        // The CNI's gate in front of it: the NetworkPolicies isolating it for ingress, and
+        // its named ports they may name.
+        let np = self.network_policies();
+        let netpol = if np.any() {
+            format!(
+                "{:?}{:?}",
+                np.selecting(d, crate::enforce::netpol::Direction::Ingress),
+                pod.spec.named_ports
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "{}|{:?}|{}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}|{netpol}",
+            pod.metadata.namespace,
+            info.dataplane,
+            info.reason,
+            info.binding.waypoint,
+            held,
+            sidecar,
+            info.bypass_inbound,
+            m.describe(),
+            m.consulted,
+            if by_ip {
+                pod.status.pod_ip.as_str()
+            } else {
+                ""
+            },
+        )
+    }
+}
