@@ -235,7 +235,7 @@ pub fn expect(ix: &Index, ns: Option<&str>) -> Expected {
             name,
             declared,
             dataplane: info.dataplane,
-            reason: info.reason.clone(),
+            reason: info.reason.to_string(),
             service_account: if sa.is_empty() {
                 "default".into()
             } else {

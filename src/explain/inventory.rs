@@ -20,9 +20,9 @@ pub fn workload(ctx: &Ctx, d: usize) -> WorkloadReport {
         kind: pod.kind().into(),
         namespace: pod.metadata.namespace.clone(),
         name: pod.metadata.name.clone(),
-        identity: info.identity.clone(),
+        identity: info.identity.to_string(),
         dataplane: info.dataplane.as_str().into(),
-        dataplane_reason: info.reason.clone(),
+        dataplane_reason: info.reason.to_string(),
         role: match info.role {
             Role::Workload => "workload",
             Role::Waypoint(_) => "waypoint",

@@ -84,10 +84,10 @@ pub enum Role {
 #[derive(Debug, Clone)]
 pub struct PodInfo {
     pub dataplane: Dataplane,
-    pub reason: String,
+    pub reason: Arc<str>,
     /// `ambient.istio.io/bypass-inbound-capture`: plaintext inbound skips ztunnel.
     pub bypass_inbound: bool,
-    pub identity: String,
+    pub identity: Arc<str>,
     pub role: Role,
     /// Waypoint for pod-IP-addressed traffic.
     pub binding: Binding,
@@ -322,12 +322,23 @@ impl<'a> Mesh<'a> {
             })
             .collect();
 
+        // A namespace's pods share their reasons and a service account's their identity.
+        let mut shared: HashMap<String, Arc<str>> = HashMap::new();
+        let mut share = |s: String| match shared.get(&s) {
+            Some(a) => a.clone(),
+            None => {
+                let a: Arc<str> = s.as_str().into();
+                shared.insert(s, a.clone());
+                a
+            }
+        };
         let mut pods: Vec<PodInfo> = snap
             .pods
             .iter()
             .map(|p| {
                 let nsl = ns_labels(&p.metadata.namespace);
                 let (dataplane, reason) = enrollment::enrollment(p, nsl, mesh);
+                let reason = share(reason);
                 let role = pod_role(p, &waypoints, &gateway_by_name);
                 // A waypoint's own pods never get a waypoint.
                 let binding = match role {
@@ -342,7 +353,11 @@ impl<'a> Mesh<'a> {
                         .annotation(BYPASS_INBOUND_CAPTURE)
                         .and_then(parse_bool)
                         .unwrap_or(false),
-                    identity: spiffe(td, &p.metadata.namespace, &p.spec.service_account_name),
+                    identity: share(spiffe(
+                        td,
+                        &p.metadata.namespace,
+                        &p.spec.service_account_name,
+                    )),
                     role,
                     binding,
                     services: vec![],

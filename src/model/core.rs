@@ -16,8 +16,9 @@ pub struct Pod {
     /// The controllers (kind, name; in the pod's namespace) this workload stands for: a
     /// live pod's owners up the chain, or a declared workload's own controller and the
     /// children it covers. Set by the workload expansion (`workloads::expand`); never decoded.
+    /// Shared by the replicas of one controller (a list per pod would repeat it).
     #[serde(skip)]
-    pub controllers: Vec<(String, String)>,
+    pub controllers: std::sync::Arc<[(String, String)]>,
     pub metadata: ObjectMeta,
     #[serde(default, deserialize_with = "null_default")]
     pub spec: PodSpec,

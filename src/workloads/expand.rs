@@ -101,7 +101,7 @@ pub fn expand(
         );
         pods.push(Pod {
             kind,
-            controllers: stands_for,
+            controllers: stands_for.into(),
             metadata: ObjectMeta {
                 name: metadata.name,
                 namespace: metadata.namespace,
@@ -116,6 +116,7 @@ pub fn expand(
             status: PodStatus::default(),
         });
     }
+    let mut lists: HashSet<std::sync::Arc<[(String, String)]>> = HashSet::new();
     for p in pods.iter_mut() {
         if p.spec.service_account_name.is_empty() && !p.spec.service_account.is_empty() {
             p.spec.service_account_name = p.spec.service_account.clone();
@@ -123,10 +124,16 @@ pub fn expand(
         // Of a workload's containers only named ports and probes matter (NetworkPolicy): the
         // rest, and their env, would be held through the analysis for nothing.
         p.spec.slim_containers();
-        // One or two entries each, in lists that grew to four: on a 10,000-pod mesh this
-        // slack was a few percent of the peak memory.
-        p.controllers.shrink_to_fit();
         p.metadata.owner_references.shrink_to_fit();
+        // The replicas of one controller share its list.
+        if !p.controllers.is_empty() {
+            match lists.get(&p.controllers) {
+                Some(shared) => p.controllers = shared.clone(),
+                None => {
+                    lists.insert(p.controllers.clone());
+                }
+            }
+        }
     }
 }
 

@@ -77,13 +77,17 @@ pub(super) fn owners(
 /// Adds `keys` to the controllers `p` stands for. A union: `expand` runs again after an
 /// overlay, when the controllers that told a ReplicaSet's parent are gone.
 pub(super) fn remember<'a>(p: &mut Pod, keys: impl Iterator<Item = &'a Key>) {
+    let mut all = p.controllers.to_vec();
     for (ns, kind, name) in keys {
         let k = (kind.clone(), name.clone());
-        if *ns == p.metadata.namespace && !p.controllers.contains(&k) {
-            p.controllers.push(k);
+        if *ns == p.metadata.namespace && !all.contains(&k) {
+            all.push(k);
         }
     }
-    p.controllers.sort();
+    all.sort();
+    if *all != *p.controllers {
+        p.controllers = all.into();
+    }
 }
 
 /// The workloads of an input, indexed as the analysis indexes them: a Snapshot's `pods`

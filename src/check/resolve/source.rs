@@ -56,7 +56,7 @@ fn pod_client(mesh: &Mesh, p: usize, label: String) -> Client {
     Client {
         label,
         class,
-        identity: (class != ClientClass::Plaintext).then(|| info.identity.clone()),
+        identity: (class != ClientClass::Plaintext).then(|| info.identity.to_string()),
         ip: pod_ip(mesh.snap, p),
         pod: Some(p),
         assumption: None,
@@ -164,7 +164,7 @@ fn resolve_ingress(mesh: &Mesh, named: Option<&(String, String)>) -> Result<Clie
         })?;
         let mut c = pod_client(mesh, p, format!("ingress/{ns}/{name}"));
         c.class = ClientClass::Ingress(None);
-        c.identity = Some(mesh.pods[p].identity.clone());
+        c.identity = Some(mesh.pods[p].identity.to_string());
         return Ok(c);
     }
     let gws = ingress_gateways(mesh);
@@ -175,7 +175,7 @@ fn resolve_ingress(mesh: &Mesh, named: Option<&(String, String)>) -> Result<Clie
         .collect();
     let mut classic_ids: Vec<&str> = classic
         .iter()
-        .map(|&p| mesh.pods[p].identity.as_str())
+        .map(|&p| mesh.pods[p].identity.as_ref())
         .collect();
     classic_ids.dedup();
     match gws.as_slice() {
@@ -185,7 +185,7 @@ fn resolve_ingress(mesh: &Mesh, named: Option<&(String, String)>) -> Result<Clie
             let m = &snap.pods[p].metadata;
             let mut c = pod_client(mesh, p, format!("ingress/{}/{}", m.namespace, m.name));
             c.class = ClientClass::Ingress(None);
-            c.identity = Some(mesh.pods[p].identity.clone());
+            c.identity = Some(mesh.pods[p].identity.to_string());
             Ok(c)
         }
         _ => {

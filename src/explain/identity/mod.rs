@@ -359,7 +359,7 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
     let mut known: BTreeSet<&str> = mesh
         .pods
         .iter()
-        .map(|p| p.identity.as_str())
+        .map(|p| p.identity.as_ref())
         .chain(
             mesh.waypoints
                 .iter()
