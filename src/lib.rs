@@ -9,6 +9,7 @@ pub mod enforce;
 pub mod error;
 pub mod explain;
 pub mod findings;
+pub mod interned;
 pub mod mesh;
 pub mod model;
 pub mod overlay;

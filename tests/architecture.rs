@@ -45,6 +45,7 @@ const RANKS: &[(&str, u8)] = &[
     ("error", 0),
     ("contract", 0),
     ("versions", 0),
+    ("interned", 0),
 ];
 
 /// Imports between two modules of the same rank: (from, to or a module above it, why).

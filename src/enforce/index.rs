@@ -16,13 +16,14 @@ use super::netpol::NetworkPolicies;
 use super::peerauth::{self, MtlsOutcome};
 use super::revision::drop_other_revision;
 use super::ztunnel::{self, Action, Clause, Conversion, Match, Scope, StringMatch, ZRule};
+use crate::interned::Interned;
 use crate::mesh::{Dataplane, Mesh};
 use crate::snapshot::Snapshot;
 use crate::versions::Row;
 use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// Where an entry of a ztunnel's policy list comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -79,12 +80,11 @@ pub struct Index<'a> {
     pub pa_revision: Vec<Option<(String, String, bool, Row)>>,
     /// Per PeerAuthentication: whether ztunnel's istiod takes it.
     pa_taken: Vec<bool>,
-    /// Per pod, computed on first use.
-    /// Per pod, the policies attached at its ztunnel, and what it holds: lists shared by
-    /// the pods that have the same (replicas), each stored once (`Interned`).
-    zt_attached: OnceCell<Vec<Rc<[usize]>>>,
-    ztunnel: Vec<OnceCell<Rc<[Held]>>>,
-    held_lists: Interned<Held>,
+    /// Per pod, computed on first use: the policies attached at its ztunnel, and what it
+    /// holds. Lists shared by the pods that have the same (replicas), each stored once.
+    zt_attached: OnceCell<Vec<Arc<[usize]>>>,
+    ztunnel: Vec<OnceCell<Arc<[Held]>>>,
+    held_lists: Interned<[Held]>,
     mtls: Vec<OnceCell<PodMtls>>,
     /// The NetworkPolicies, indexed on first use.
     netpol: OnceCell<NetworkPolicies<'a>>,
@@ -307,7 +307,7 @@ impl<'a> Index<'a> {
     /// The AuthorizationPolicies istiod sends to each pod's ztunnel (SEMANTICS.md 4.1),
     /// found from the policies' side: each looks only at the pods its selector can match
     /// (asking every pod about every policy of its namespace would grow as their product).
-    fn zt_attached(&self) -> &[Rc<[usize]>] {
+    fn zt_attached(&self) -> &[Arc<[usize]>] {
         self.zt_attached.get_or_init(|| {
             let snap = self.snap;
             let mut out = vec![Vec::new(); snap.pods.len()];
@@ -331,7 +331,7 @@ impl<'a> Index<'a> {
                     }
                 }
             }
-            let lists = Interned::default();
+            let lists: Interned<[usize]> = Interned::default();
             out.into_iter().map(|l| lists.get(l)).collect()
         })
     }
@@ -590,7 +590,4 @@ impl<'a> Index<'a> {
 }
 
 mod dataplane;
-mod interned;
 mod signature;
-
-use interned::Interned;

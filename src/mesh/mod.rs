@@ -13,6 +13,7 @@ pub use component::Component;
 pub use enrollment::{spiffe, Dataplane};
 pub use waypoint::{BindError, Binding, TrafficType, Waypoint};
 
+use crate::interned::Interned;
 use crate::model::labels::{parse_bool, BYPASS_INBOUND_CAPTURE, GATEWAY_MANAGED};
 use crate::model::{resource_key, Pod};
 use crate::selector::Labels;
@@ -127,8 +128,8 @@ pub struct Mesh<'a> {
     pub service_entries: Vec<ServiceInfo>,
     /// The network of every pod, and istiod's (`network`).
     pub networks: network::Networks,
-    /// `Pod/ns/name` (or `Deployment/ns/name`, ...) of every workload, formatted once.
-    /// `Pod/ns/name` (or the controller's kind), shared by every report that names the pod.
+    /// `Pod/ns/name` (or `Deployment/ns/name`, ...) of every workload, formatted once and
+    /// shared by every report that names it.
     pub pod_keys: Vec<Arc<str>>,
     /// Per waypoint: its first pod in the input, for `waypoint_pod`.
     waypoint_pods: Vec<Option<usize>>,
@@ -323,22 +324,14 @@ impl<'a> Mesh<'a> {
             .collect();
 
         // A namespace's pods share their reasons and a service account's their identity.
-        let mut shared: HashMap<String, Arc<str>> = HashMap::new();
-        let mut share = |s: String| match shared.get(&s) {
-            Some(a) => a.clone(),
-            None => {
-                let a: Arc<str> = s.as_str().into();
-                shared.insert(s, a.clone());
-                a
-            }
-        };
+        let shared: Interned<str> = Interned::default();
         let mut pods: Vec<PodInfo> = snap
             .pods
             .iter()
             .map(|p| {
                 let nsl = ns_labels(&p.metadata.namespace);
                 let (dataplane, reason) = enrollment::enrollment(p, nsl, mesh);
-                let reason = share(reason);
+                let reason = shared.get(reason);
                 let role = pod_role(p, &waypoints, &gateway_by_name);
                 // A waypoint's own pods never get a waypoint.
                 let binding = match role {
@@ -353,7 +346,7 @@ impl<'a> Mesh<'a> {
                         .annotation(BYPASS_INBOUND_CAPTURE)
                         .and_then(parse_bool)
                         .unwrap_or(false),
-                    identity: share(spiffe(
+                    identity: shared.get(spiffe(
                         td,
                         &p.metadata.namespace,
                         &p.spec.service_account_name,

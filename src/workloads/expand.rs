@@ -2,6 +2,7 @@
 //! for becomes one workload made from its pod template.
 
 use super::owners::{key, owners, remember, Key};
+use crate::interned::Interned;
 use crate::model::{Controller, ObjectMeta, Pod, PodStatus};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
@@ -116,7 +117,7 @@ pub fn expand(
             status: PodStatus::default(),
         });
     }
-    let mut lists: HashSet<std::sync::Arc<[(String, String)]>> = HashSet::new();
+    let lists: Interned<[(String, String)]> = Interned::default();
     for p in pods.iter_mut() {
         if p.spec.service_account_name.is_empty() && !p.spec.service_account.is_empty() {
             p.spec.service_account_name = p.spec.service_account.clone();
@@ -127,12 +128,7 @@ pub fn expand(
         p.metadata.owner_references.shrink_to_fit();
         // The replicas of one controller share its list.
         if !p.controllers.is_empty() {
-            match lists.get(&p.controllers) {
-                Some(shared) => p.controllers = shared.clone(),
-                None => {
-                    lists.insert(p.controllers.clone());
-                }
-            }
+            p.controllers = lists.get(p.controllers.clone());
         }
     }
 }
