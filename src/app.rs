@@ -164,37 +164,32 @@ fn report_out(
     snap: &crate::snapshot::Snapshot,
     out: &mut dyn Write,
 ) -> Result<u8> {
+    if matches!(
+        args.output,
+        ExplainOutput::Json | ExplainOutput::Sarif | ExplainOutput::Github
+    ) {
+        return streamed_out(args, filter, explanation, snap, out);
+    }
+    // --only and --suppress apply to every output and to --fail-on alike.
+    let gone = explanation.filter_findings(filter);
     let text = match args.output {
-        ExplainOutput::Json | ExplainOutput::Sarif | ExplainOutput::Github => {
-            return streamed_out(args, filter, explanation, snap, out)
+        ExplainOutput::Yaml => render::yaml(&explanation).map_err(Error::Input)?,
+        ExplainOutput::Mermaid => {
+            render::diagram::explain(&explanation, render::diagram::Format::Mermaid)
         }
-        ExplainOutput::Yaml => {
-            explanation.filter_findings(filter);
-            render::yaml(&explanation).map_err(Error::Input)?
-        }
-        ExplainOutput::Mermaid | ExplainOutput::Dot => {
-            explanation.filter_findings(filter);
-            let format = if args.output == ExplainOutput::Mermaid {
-                render::diagram::Format::Mermaid
-            } else {
-                render::diagram::Format::Dot
-            };
-            render::diagram::explain(&explanation, format)
-        }
-        ExplainOutput::Table | ExplainOutput::Wide => {
-            let gone = explanation.filter_findings(filter);
-            render::table::render_width(
-                &explanation,
-                &render::table::Options {
-                    wide: args.output == ExplainOutput::Wide,
-                    color: use_color(args.report.color),
-                    suppressed: (!filter.suppress.is_empty()).then_some(gone.suppressed),
-                    not_only: (!filter.only.is_empty()).then_some(gone.not_only),
-                    findings: listing(&args.report),
-                },
-                render::layout::terminal_width(),
-            )
-        }
+        ExplainOutput::Dot => render::diagram::explain(&explanation, render::diagram::Format::Dot),
+        // Table and Wide: the streamed outputs returned above.
+        _ => render::table::render_width(
+            &explanation,
+            &render::table::Options {
+                wide: args.output == ExplainOutput::Wide,
+                color: use_color(args.report.color),
+                suppressed: (!filter.suppress.is_empty()).then_some(gone.suppressed),
+                not_only: (!filter.only.is_empty()).then_some(gone.not_only),
+                findings: listing(&args.report),
+            },
+            render::layout::terminal_width(),
+        ),
     };
     write_out(out, &text)?;
     let code = exit_code(&args.report, &explanation.findings);

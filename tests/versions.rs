@@ -224,39 +224,27 @@ fn dry_run_at_ztunnel_from_manifests() {
             Some(if denied { 1 } else { 0 }),
             "{what}: {cv}"
         );
+        // Enforced, not sent, or only logged: check says so, with the rule that decided it.
+        assert_eq!(
+            rule_ranges(&cv, "dry-run-at-ztunnel"),
+            vec![range],
+            "{what}"
+        );
+        let notes = notes(&cv);
         if denied {
             assert_eq!(
                 cv["decidedBy"]["policy"]["name"], "deny-curl-trial",
                 "{what}"
             );
-            assert_eq!(
-                rule_ranges(&cv, "dry-run-at-ztunnel"),
-                vec![range],
-                "{what}"
-            );
             assert!(
-                cv["notes"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|n| n.as_str().unwrap().contains("is dry-run, but")),
+                notes.iter().any(|n| n.contains("is dry-run, but")),
                 "{what}: {cv}"
             );
         } else {
-            // Not sent, or only logged: check says so, with the rule that decided it.
-            assert_eq!(
-                rule_ranges(&cv, "dry-run-at-ztunnel"),
-                vec![range],
-                "{what}"
-            );
             assert!(
-                cv["notes"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|n| n.as_str().unwrap().starts_with(
-                        "AuthorizationPolicy shop/deny-curl-trial is dry-run (istio.io/dry-run)"
-                    )),
+                notes.iter().any(|n| n.starts_with(
+                    "AuthorizationPolicy shop/deny-curl-trial is dry-run (istio.io/dry-run)"
+                )),
                 "{what}: {cv}"
             );
         }

@@ -163,11 +163,14 @@ pub(super) fn version_notes(
         } else {
             continue;
         };
-        notes.push(format!(
-            "AuthorizationPolicy {}/{} is labelled istio.io/rev={label} and ztunnel is served by revision {rev}: {}, {said}",
-            m.namespace,
-            m.name,
-            ix.mesh.rules.versions_phrase(*row)
+        notes.push(other_revision(
+            ix,
+            "AuthorizationPolicy",
+            m,
+            label,
+            rev,
+            *row,
+            said,
         ));
         rows.push(*row);
     }
@@ -188,22 +191,29 @@ pub(super) fn version_notes(
         } else {
             "istiod takes it all the same: the destination ztunnel applies its mTLS mode"
         };
-        notes.push(format!(
-            "PeerAuthentication {}/{} is labelled istio.io/rev={label} and ztunnel is served by revision {rev}: {}, {said}",
-            m.namespace,
-            m.name,
-            ix.mesh.rules.versions_phrase(*row)
+        notes.push(other_revision(
+            ix,
+            "PeerAuthentication",
+            m,
+            label,
+            rev,
+            *row,
+            said,
         ));
         rows.push(*row);
     }
     if let crate::enforce::hops::Addressed::Service { entry: true, index } = target.addressed {
         if let Some((label, rev, true, row)) = &ix.mesh.service_entries[index].other_revision {
             let m = &ix.snap.service_entries[index].metadata;
-            notes.push(format!(
-                "ServiceEntry {}/{} is labelled istio.io/rev={label} and ztunnel is served by revision {rev}: {}, istiod does not take it: it is no ambient service and its traffic crosses no waypoint",
-                m.namespace,
-                m.name,
-                ix.mesh.rules.versions_phrase(*row)
+            let said = "istiod does not take it: it is no ambient service and its traffic crosses no waypoint";
+            notes.push(other_revision(
+                ix,
+                "ServiceEntry",
+                m,
+                label,
+                rev,
+                *row,
+                said,
             ));
             rows.push(*row);
         }
@@ -243,4 +253,23 @@ pub(super) fn version_notes(
     rows.sort_unstable();
     rows.dedup();
     rows.into_iter().map(|r| *r.info()).collect()
+}
+
+/// The note of an object labelled `istio.io/rev=label` while ztunnel is served by revision
+/// `rev`, with what the release makes of it (`row`) and what follows (`said`).
+fn other_revision(
+    ix: &Index,
+    kind: &str,
+    m: &crate::model::ObjectMeta,
+    label: &str,
+    rev: &str,
+    row: Row,
+    said: &str,
+) -> String {
+    format!(
+        "{kind} {}/{} is labelled istio.io/rev={label} and ztunnel is served by revision {rev}: {}, {said}",
+        m.namespace,
+        m.name,
+        ix.mesh.rules.versions_phrase(row)
+    )
 }

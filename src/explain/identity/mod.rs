@@ -79,8 +79,6 @@ enum Class {
     Guard,
 }
 
-/// What one policy at a ztunnel makes of traffic arriving from `waypoint`.
-/// `overall`: the ztunnel's verdict for the waypoint's identity with all its policies.
 /// The policies pod `d`'s ztunnel holds that constrain identities, by (key, class), with
 /// their action, as seen through waypoint `w`; AMB049's canary denials left out.
 fn classes(
@@ -116,6 +114,8 @@ fn classes(
     out
 }
 
+/// What one policy at a ztunnel makes of traffic arriving from `waypoint`.
+/// `overall`: the ztunnel's verdict for the waypoint's identity with all its policies.
 fn classify(
     key: &str,
     action: Action,
