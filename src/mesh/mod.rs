@@ -426,6 +426,11 @@ impl<'a> Mesh<'a> {
         self.pod_keys[i].clone()
     }
 
+    /// The key of pod `i`, borrowed.
+    pub fn pod_key_str(&self, i: usize) -> &str {
+        &self.pod_keys[i]
+    }
+
     pub fn service_key(&self, i: usize) -> String {
         let m = &self.snap.services[i].metadata;
         resource_key("Service", &m.namespace, &m.name)

@@ -25,7 +25,7 @@ use crate::enforce::index::Origin;
 use crate::enforce::ztunnel::{Action, Match, ZRule};
 use crate::findings::{self as f, Finding};
 use crate::mesh::Dataplane;
-use crate::model::resource_key;
+use crate::model::{resource_key, AuthorizationPolicy};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// An identity no workload has: what "any other client" looks like.
@@ -144,8 +144,9 @@ fn classify(
 /// A policy (key) classified (`Class as u8`) through a waypoint, with its action.
 type Classified = ((String, u8), Action);
 
-/// (destination key, waypoint) per policy and class.
-type Seen = BTreeMap<(String, u8), BTreeSet<(std::sync::Arc<str>, usize)>>;
+/// (destination pod, waypoint) per policy and class. Read only as sets (names are sorted
+/// where they are written), so kept in the order met.
+type Seen = BTreeMap<(String, u8), Vec<(usize, usize)>>;
 
 /// `denied_canaries`: canary waypoints AMB049 reports denied at the destination ztunnel, by
 /// the policies named there; AMB027 does not say it again for them.
@@ -171,19 +172,17 @@ pub fn findings(ctx: &Ctx, denied_canaries: &[super::canary::CanaryDenial]) -> V
                     actions.insert(k.0.clone(), *action);
                 }
                 match seen.get_mut(k) {
-                    Some(hits) => hits.insert((mesh.pod_key(d), w)),
-                    None => seen
-                        .entry(k.clone())
-                        .or_default()
-                        .insert((mesh.pod_key(d), w)),
+                    Some(hits) => hits.push((d, w)),
+                    None => seen.entry(k.clone()).or_default().push((d, w)),
                 };
             }
         }
     }
     let mut out = Vec::new();
+    let by_key = std::cell::OnceCell::new();
     let identity = |w: usize| mesh.waypoint_identity(w).trim_start_matches("spiffe://");
     for ((key, class), hits) in seen {
-        let dests = names(hits.iter().map(|h| &*h.0), true);
+        let dests = names(hits.iter().map(|h| mesh.pod_key_str(h.0)), true);
         let waypoints: BTreeSet<String> = hits.iter().map(|h| ctx.waypoint_key(h.1)).collect();
         let wps = names(waypoints.iter().map(String::as_str), false);
         let ids: BTreeSet<&str> = hits.iter().map(|h| identity(h.1)).collect();
@@ -223,7 +222,22 @@ pub fn findings(ctx: &Ctx, denied_canaries: &[super::canary::CanaryDenial]) -> V
                     .into_iter()
                     .map(identity)
                     .collect();
-                let others = guard_exceptions(ctx, &key, allow, &wids);
+                // The policies by key, made once for all the guards (a scan per finding
+                // was quadratic in a namespace of thousands of policies).
+                let by_key = by_key.get_or_init(|| {
+                    let mut m = HashMap::new();
+                    for (i, p) in snap.authorization_policies.iter().enumerate() {
+                        let k = resource_key(
+                            "AuthorizationPolicy",
+                            &p.metadata.namespace,
+                            &p.metadata.name,
+                        );
+                        m.entry(k).or_insert(i);
+                    }
+                    m
+                });
+                let policy = by_key.get(&key).map(|&i| &snap.authorization_policies[i]);
+                let others = guard_exceptions(policy, allow, &wids);
                 let (plus, bypass) = if others.is_empty() {
                     (String::new(), String::new())
                 } else {
@@ -260,14 +274,12 @@ pub fn findings(ctx: &Ctx, denied_canaries: &[super::canary::CanaryDenial]) -> V
 
 /// The source identities a bypass guard lets through besides the waypoint, as written: an
 /// ALLOW's principals, namespaces and serviceAccounts; a DENY's not-forms.
-fn guard_exceptions(ctx: &Ctx, key: &str, allow: bool, waypoints: &[&str]) -> Vec<String> {
-    let Some(p) = ctx.snap.authorization_policies.iter().find(|p| {
-        resource_key(
-            "AuthorizationPolicy",
-            &p.metadata.namespace,
-            &p.metadata.name,
-        ) == key
-    }) else {
+fn guard_exceptions(
+    p: Option<&AuthorizationPolicy>,
+    allow: bool,
+    waypoints: &[&str],
+) -> Vec<String> {
+    let Some(p) = p else {
         return vec![];
     };
     let is_waypoint = |pr: &str| {
