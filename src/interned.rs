@@ -4,7 +4,8 @@
 
 use std::borrow::Borrow;
 use std::cell::RefCell;
-use std::collections::HashSet;
+// foldhash: hashing is most of a lookup here, once per pod (issue 16).
+use foldhash::HashSet;
 use std::hash::Hash;
 use std::sync::Arc;
 

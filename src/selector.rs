@@ -67,9 +67,13 @@ impl Requirement {
     pub fn matches(&self, labels: &Labels) -> bool {
         let v = labels.get(&self.key);
         match self.operator {
-            Operator::In | Operator::Equals => v.is_some_and(|v| self.values.contains(v)),
+            Operator::In | Operator::Equals => {
+                v.is_some_and(|v| self.values.iter().any(|x| x == v))
+            }
             // Like Kubernetes: NotIn / != also match when the key is absent.
-            Operator::NotIn | Operator::NotEquals => !v.is_some_and(|v| self.values.contains(v)),
+            Operator::NotIn | Operator::NotEquals => {
+                !v.is_some_and(|v| self.values.iter().any(|x| x == v))
+            }
             Operator::Exists => v.is_some(),
             Operator::DoesNotExist => v.is_none(),
         }

@@ -498,7 +498,10 @@ mod tests {
     #[test]
     fn namespace_labels_flag() {
         let ok = |s: &str| {
-            parse_namespace_labels(s).map(|(n, l)| (n, l.into_iter().collect::<Vec<_>>()))
+            parse_namespace_labels(s).map(|(n, l)| {
+                let l = l.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+                (n, l.collect::<Vec<_>>())
+            })
         };
         let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
         assert_eq!(

@@ -22,7 +22,8 @@ use crate::snapshot::Snapshot;
 use crate::versions::Row;
 use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
-use std::collections::HashMap;
+// foldhash: these maps are read once or more per pod (issue 16).
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 /// Where an entry of a ztunnel's policy list comes from.
@@ -70,9 +71,6 @@ pub struct Index<'a> {
     /// (waypoint, chain) -> AuthorizationPolicy indices, and the same for extensions.
     chain_aps: HashMap<(usize, Chain), Vec<usize>>,
     chain_exts: HashMap<(usize, Chain), Vec<usize>>,
-    /// Pods by namespace and by (namespace, label, value), for placing selector policies.
-    pods_by_ns: HashMap<&'a str, Vec<usize>>,
-    pods_by_label: HashMap<(&'a str, &'a str, &'a str), Vec<usize>>,
     /// Per waypoint: the rules of its implicit ALLOW.
     implicit: Vec<Vec<ZRule>>,
     /// Per PeerAuthentication labelled `istio.io/rev` for another revision than ztunnel's
@@ -176,15 +174,6 @@ impl<'a> Index<'a> {
                 .or_default()
                 .push(i);
         }
-        let mut pods_by_ns: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut pods_by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
-        for (d, pod) in snap.pods.iter().enumerate() {
-            let ns = pod.metadata.namespace.as_str();
-            pods_by_ns.entry(ns).or_default().push(d);
-            for (k, v) in &pod.metadata.labels {
-                pods_by_label.entry((ns, k, v)).or_default().push(d);
-            }
-        }
         let implicit = mesh
             .waypoints
             .iter()
@@ -233,8 +222,6 @@ impl<'a> Index<'a> {
             ap_other_revision,
             ext_refs,
             aps_by_ns,
-            pods_by_ns,
-            pods_by_label,
             implicit,
             zt_attached: OnceCell::new(),
             held_lists: Interned::default(),
@@ -276,32 +263,18 @@ impl<'a> Index<'a> {
         let all = ns == self.root();
         match labels.filter(|l| !l.is_empty()) {
             Some(labels) if all => {
-                let mut v: Vec<usize> = self
-                    .pods_by_ns
-                    .keys()
-                    .flat_map(|&ns| self.rarest(ns, labels))
+                let pods = &self.mesh.candidates;
+                let mut v: Vec<usize> = (pods.namespaces())
+                    .flat_map(|ns| pods.rarest(ns, labels))
                     .copied()
                     .collect();
                 v.sort_unstable();
                 v
             }
-            Some(labels) => self.rarest(ns, labels).to_vec(),
+            Some(labels) => self.mesh.candidates.rarest(ns, labels).to_vec(),
             None if all => (0..self.snap.pods.len()).collect(),
-            None => self.pods_by_ns.get(ns).cloned().unwrap_or_default(),
+            None => self.mesh.candidates.in_ns(ns).to_vec(),
         }
-    }
-
-    /// The pods of `ns` that carry the rarest of `labels` there.
-    fn rarest<'s>(&'s self, ns: &'s str, labels: &'s crate::selector::Labels) -> &'s [usize] {
-        labels
-            .iter()
-            .map(|(k, v)| {
-                self.pods_by_label
-                    .get(&(ns, k.as_str(), v.as_str()))
-                    .map_or(&[][..], Vec::as_slice)
-            })
-            .min_by_key(|c| c.len())
-            .unwrap_or(&[])
     }
 
     /// The AuthorizationPolicies istiod sends to each pod's ztunnel (SEMANTICS.md 4.1),

@@ -272,9 +272,7 @@ pub fn findings(ctx: &mut Ctx) {
                     .metadata
                     .label(crate::mesh::enrollment::DATAPLANE_MODE)
                     == Some("ambient")
-                    || nsl
-                        .and_then(|l| l.get(crate::mesh::enrollment::DATAPLANE_MODE))
-                        .map(String::as_str)
+                    || nsl.and_then(|l| l.get(crate::mesh::enrollment::DATAPLANE_MODE))
                         == Some("ambient"))
         })
         .map(|&p| {

@@ -103,7 +103,7 @@ pub fn resolve(
     };
     let cns = labels
         .get(USE_WAYPOINT_CANARY_NS)
-        .map_or(obj.namespace.as_str(), String::as_str);
+        .unwrap_or(obj.namespace.as_str());
     let weight_written = obj
         .annotation(USE_WAYPOINT_CANARY_WEIGHT)
         .or_else(|| ns.and_then(|n| n.annotation(USE_WAYPOINT_CANARY_WEIGHT)));
@@ -120,7 +120,7 @@ pub fn resolve(
         return (None, Some(req));
     }
     let primary_wp = waypoints.waypoint(p);
-    let error = if primary_wp.namespace == cns && &primary_wp.name == name {
+    let error = if primary_wp.namespace == cns && primary_wp.name == name {
         Some(CanaryError::CanarySameAsPrimary)
     } else if parse_weight(weight_written).is_none() {
         Some(CanaryError::CanaryInvalidWeight)

@@ -81,7 +81,7 @@ pub fn enrollment(
         }
     }
     let pod_mode = m.label(DATAPLANE_MODE);
-    let ns_mode = ns_labels.get(DATAPLANE_MODE).map(String::as_str);
+    let ns_mode = ns_labels.get(DATAPLANE_MODE);
     let (dp, why) = match (pod_mode, ns_mode) {
         (Some("ambient"), _) => (
             Dataplane::Ambient,
@@ -117,7 +117,7 @@ fn predicted_injection(pod: &Pod, ns: &Labels) -> Option<String> {
     if inject_label == Some("false") {
         return None;
     }
-    let ns_injection = ns.get(INJECTION).map(String::as_str);
+    let ns_injection = ns.get(INJECTION);
     let ns_rev = ns.get(REV).filter(|r| !r.is_empty());
     match (ns_injection, ns_rev) {
         (Some("enabled"), _) => Some(format!("namespace label {INJECTION}=enabled")),

@@ -2,6 +2,7 @@
 //! A pure index over the Snapshot.
 
 pub mod canary;
+mod candidates;
 pub mod component;
 pub mod enrollment;
 pub mod network;
@@ -19,7 +20,9 @@ use crate::model::{resource_key, Pod};
 use crate::selector::Labels;
 use crate::snapshot::{MeshSettings, Snapshot, REV_LABEL};
 use crate::versions::{Rules, Running};
-use std::collections::{BTreeMap, HashMap};
+pub use candidates::Candidates;
+// foldhash: these maps are read once or more per pod (issue 16).
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 use waypoint::{ingress_use_waypoint, resolve, ReadyWaypoints, TargetKind, GATEWAY_NAME};
 
@@ -137,6 +140,8 @@ pub struct Mesh<'a> {
     by_name: HashMap<(bool, &'a str, &'a str), usize>,
     /// The labels of each Namespace object (the first of duplicates), for `ns_labels`.
     ns_labels: HashMap<&'a str, &'a Labels>,
+    /// The pods a selector can match, by namespace and label.
+    pub candidates: Candidates<'a>,
 }
 
 impl<'a> Mesh<'a> {
@@ -201,40 +206,9 @@ impl<'a> Mesh<'a> {
                 .or_insert(i);
         }
         let ready = ReadyWaypoints::new(&waypoints);
-        // Services select only pods of their own namespace: index pods by namespace so that
-        // matching stays linear in the mesh size.
-        let mut pods_by_ns: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (i, p) in snap.pods.iter().enumerate() {
-            pods_by_ns
-                .entry(p.metadata.namespace.as_str())
-                .or_default()
-                .push(i);
-        }
-        let in_ns = |ns: &str| pods_by_ns.get(ns).map_or(&[][..], Vec::as_slice);
-        // And by (namespace, label, value): a selector's candidates are the pods with its
-        // rarest label, so that N services do not each scan the namespace's pods (N^2).
-        let mut pods_by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
-        for (i, p) in snap.pods.iter().enumerate() {
-            let ns = p.metadata.namespace.as_str();
-            for (k, v) in &p.metadata.labels {
-                pods_by_label.entry((ns, k, v)).or_default().push(i);
-            }
-        }
-        fn candidates<'m, 'k>(
-            by_label: &'m HashMap<(&'k str, &'k str, &'k str), Vec<usize>>,
-            all: &'m [usize],
-            ns: &'k str,
-            sel: &'k Labels,
-        ) -> &'m [usize] {
-            sel.iter()
-                .map(|(k, v)| {
-                    by_label
-                        .get(&(ns, k.as_str(), v.as_str()))
-                        .map_or(&[][..], Vec::as_slice)
-                })
-                .min_by_key(|c| c.len())
-                .unwrap_or(all)
-        }
+        // Services select only pods of their own namespace, through the pods carrying a
+        // selector's rarest label there: N services do not each scan the namespace (N^2).
+        let candidates = Candidates::new(&snap.pods);
 
         // Services and ServiceEntries bind the same way; only how they select pods differs.
         let service_info = |m: &crate::model::ObjectMeta, pods: Vec<usize>| {
@@ -261,8 +235,7 @@ impl<'a> Mesh<'a> {
                 let sel = s.spec.selector.as_ref();
                 let pods = sel
                     .map_or(&[][..], |sel| {
-                        let ns = s.metadata.namespace.as_str();
-                        candidates(&pods_by_label, in_ns(ns), ns, sel)
+                        candidates.selected_by(&s.metadata.namespace, sel)
                     })
                     .iter()
                     .copied()
@@ -285,12 +258,8 @@ impl<'a> Mesh<'a> {
             .map(|se| {
                 let m = &se.metadata;
                 let pods = match &se.spec.workload_selector {
-                    Some(ws) if !ws.labels.is_empty() => candidates(
-                        &pods_by_label,
-                        in_ns(&m.namespace),
-                        &m.namespace,
-                        &ws.labels,
-                    )
+                    Some(ws) if !ws.labels.is_empty() => (candidates
+                        .rarest(&m.namespace, &ws.labels))
                     .iter()
                     .copied()
                     .filter(|&i| {
@@ -405,6 +374,7 @@ impl<'a> Mesh<'a> {
             waypoint_pods,
             by_name,
             ns_labels: ns_index,
+            candidates,
             pods,
             waypoints,
             services,
@@ -533,7 +503,7 @@ impl<'a> Mesh<'a> {
 /// A waypoint's (or east-west gateway's) own Service never gets a waypoint.
 fn is_gateway_managed_service(labels: &Labels) -> bool {
     matches!(
-        labels.get(GATEWAY_MANAGED).map(String::as_str),
+        labels.get(GATEWAY_MANAGED),
         Some("istio.io-mesh-controller" | "istio.io-eastwest-controller")
     )
 }

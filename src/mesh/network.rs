@@ -73,7 +73,7 @@ impl Networks {
         let labels = snap.namespace_labels(&istio_namespace);
         let local = labels
             .and_then(|l| l.get(NETWORK_LABEL))
-            .cloned()
+            .map(str::to_string)
             .unwrap_or_default();
         let local_source = match labels {
             None => format!(

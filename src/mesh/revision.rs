@@ -44,7 +44,7 @@ impl Mesh<'_> {
         let (name, from) = match gw.label(REV_LABEL) {
             Some(r) => (r.to_string(), RevisionFrom::Gateway),
             None => match self.ns_labels(&gw.namespace).and_then(|l| l.get(REV_LABEL)) {
-                Some(r) => (r.clone(), RevisionFrom::Namespace),
+                Some(r) => (r.to_string(), RevisionFrom::Namespace),
                 None => ("default".to_string(), RevisionFrom::Default),
             },
         };

@@ -329,7 +329,7 @@ pub fn resolve(
     // The -namespace label is read from the same object as use-waypoint.
     let ns = labels
         .get(USE_WAYPOINT_NS)
-        .map_or(obj.namespace.as_str(), String::as_str);
+        .unwrap_or(obj.namespace.as_str());
     b.requested = Some(format!("{ns}/{name}"));
     let Some((idx, wp)) = waypoints.get(ns, name) else {
         b.error = Some(BindError::WaypointIsNotReady);
@@ -371,11 +371,11 @@ pub fn meant_namespace(
     let name = obj.labels.get(USE_WAYPOINT)?;
     let elsewhere: Vec<&Waypoint> = waypoints
         .iter()
-        .filter(|w| w.is_waypoint && &w.name == name && w.namespace != obj.namespace)
+        .filter(|w| w.is_waypoint && w.name == name && w.namespace != obj.namespace)
         .collect();
     if let Some(ns) = ns_labels.and_then(|l| l.get(USE_WAYPOINT_NS)) {
         if *ns != obj.namespace {
-            return Some((ns.clone(), true));
+            return Some((ns.to_string(), true));
         }
     }
     match elsewhere.as_slice() {
@@ -404,7 +404,7 @@ pub fn ingress_label_written<'a>(
     ns_labels: Option<&'a Labels>,
 ) -> Option<&'a str> {
     (obj.label(INGRESS_USE_WAYPOINT))
-        .or_else(|| ns_labels.and_then(|l| l.get(INGRESS_USE_WAYPOINT).map(String::as_str)))
+        .or_else(|| ns_labels.and_then(|l| l.get(INGRESS_USE_WAYPOINT)))
 }
 
 #[cfg(test)]

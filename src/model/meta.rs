@@ -78,10 +78,10 @@ fn relevant_annotations<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Labels
 
 impl ObjectMeta {
     pub fn label(&self, k: &str) -> Option<&str> {
-        self.labels.get(k).map(String::as_str)
+        self.labels.get(k)
     }
     pub fn annotation(&self, k: &str) -> Option<&str> {
-        self.annotations.get(k).map(String::as_str)
+        self.annotations.get(k)
     }
 }
 
@@ -106,7 +106,7 @@ mod tests {
                 "checksum/config": "abc", "kubectl.kubernetes.io/last-applied-configuration": "{}"}}"#,
         )
         .unwrap();
-        let keys: Vec<&str> = m.annotations.keys().map(String::as_str).collect();
+        let keys: Vec<&str> = m.annotations.keys().collect();
         assert_eq!(
             keys,
             [

@@ -4,8 +4,9 @@
 use super::owners::{key, owners, remember, Key};
 use crate::interned::Interned;
 use crate::model::{Controller, ObjectMeta, Pod, PodStatus};
+use foldhash::{HashSet, HashSetExt};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// What `expand` did, for the report's assumptions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

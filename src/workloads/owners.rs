@@ -2,7 +2,8 @@
 //! controllers give their children, and the workloads that stand for a controller.
 
 use crate::model::{Controller, ObjectMeta, Pod};
-use std::collections::{BTreeMap, HashSet};
+use foldhash::{HashSet, HashSetExt};
+use std::collections::BTreeMap;
 
 /// `pod-template-hash` (Deployment) and `rollouts-pod-template-hash` (Argo Rollout): the
 /// suffix a ReplicaSet name carries after its parent's name.

@@ -325,7 +325,7 @@ pub(super) fn policy_findings(
             .and_then(|m| m.get(crate::model::labels::GATEWAY_NAME))
             .filter(|name| {
                 ctx.mesh.waypoints.iter().any(|w| {
-                    w.is_waypoint && &w.name == *name && w.namespace == p.metadata.namespace
+                    w.is_waypoint && w.name == *name && w.namespace == p.metadata.namespace
                 })
             });
         let ns = &p.metadata.namespace;

@@ -45,7 +45,7 @@ pub(super) fn dedupe(snap: &mut Snapshot) {
         for (k, earlier) in &dropped {
             let earlier: Vec<String> = earlier.iter().map(|&i| at(i)).collect();
             notes.push(InputNote {
-                setting: format!("duplicate {}", resource_key(&k.0, k.1, k.2)),
+                setting: format!("duplicate {}", resource_key(k.0, k.1, k.2)),
                 value: format!("kept {}", at(last[k])),
                 source: format!(
                     "also in {} (FILE:DOCUMENT); kubectl apply keeps the last one applied",
