@@ -10,6 +10,7 @@ use super::attach::{resolve_ref, sidecar_attaches, ztunnel_attaches, Chain, Cons
 use super::attach::{RefOutcome, RefResolution};
 use super::evaluate::envoy::{self, Request};
 use super::evaluate::l4::{self, Conn};
+use super::evaluate::peer::Peer;
 use super::evaluate::{HopDecision, Outcome};
 use super::held::DataplanePolicies;
 use super::netpol::NetworkPolicies;
@@ -89,6 +90,9 @@ pub struct Index<'a> {
     /// Per pod, its signature's number (`signature`); the signatures, each stored once.
     sigs: Vec<OnceCell<u32>>,
     sig_ids: RefCell<HashMap<String, u32>>,
+    /// The destination ztunnel's decisions for a peer, by held list (its interned address):
+    /// many pods hold the same list (a namespace's policies).
+    decisions: RefCell<HashMap<(usize, Peer), HopDecision>>,
     /// What ztunnel really holds, when deciding on a dump rather than on the model.
     dataplane: Option<DataplanePolicies>,
 }
@@ -229,6 +233,7 @@ impl<'a> Index<'a> {
             mtls: (0..n).map(|_| OnceCell::new()).collect(),
             sigs: (0..n).map(|_| OnceCell::new()).collect(),
             sig_ids: RefCell::default(),
+            decisions: RefCell::default(),
             netpol: OnceCell::new(),
             dataplane: None,
         }
@@ -444,6 +449,26 @@ impl<'a> Index<'a> {
             .map(|h| (h.action, self.held_rules(d, h.origin)))
             .collect();
         l4::decide(&held, c)
+    }
+
+    /// The destination ztunnel's decision for a connection to pod `d` from `peer`, nothing
+    /// else known. The rules of an entry do not depend on the pod, except those of its
+    /// PeerAuthentication: pods holding the same list (interned, so the same address) decide
+    /// alike, and the question is asked once per list.
+    pub fn ztunnel_decision(&self, d: usize, peer: &Peer) -> HopDecision {
+        let held = self.ztunnel(d);
+        let shared = !held.iter().any(|h| h.origin == Origin::PeerAuthentication);
+        let key = (held.as_ptr() as usize, peer.clone());
+        if shared {
+            if let Some(dec) = self.decisions.borrow().get(&key) {
+                return dec.clone();
+            }
+        }
+        let (_, dec) = self.decide_ztunnel(d, &Conn::from(peer.clone()));
+        if shared {
+            self.decisions.borrow_mut().insert(key, dec.clone());
+        }
+        dec
     }
 
     /// The action with which an Envoy-based proxy applies policy `i`: a dry-run policy is a

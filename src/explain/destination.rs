@@ -3,7 +3,6 @@
 //! engine's decision, summarised).
 
 use super::report::Verdict;
-use crate::enforce::evaluate::l4::Conn;
 use crate::enforce::evaluate::{Decision, Peer};
 use crate::enforce::index::{Held, Index, Origin};
 use crate::enforce::ztunnel::Action;
@@ -57,7 +56,7 @@ pub(super) fn entries(ix: &Index, d: usize) -> Vec<Held> {
 /// when no ALLOW admits the peer, by the ALLOW policies; `depends` when the peer's identity
 /// (or a port or address the path does not fix) decides.
 pub(super) fn verdict(ix: &Index, d: usize, peer: Peer) -> Verdict {
-    let (_, dec) = ix.decide_ztunnel(d, &Conn::from(peer));
+    let dec = ix.ztunnel_decision(d, &peer);
     let held = ix.ztunnel(d);
     match dec.decision {
         Decision::Allow => Verdict::Allow,

@@ -2,14 +2,16 @@
 //! and effect into one row with all their targets.
 
 use super::report::Enforcement;
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// (enforced by, waypoint, path, identity, effect, the waypoint's share of the requests).
 type Key = (String, Option<String>, String, String, String, Option<u32>);
 
+/// A policy has a handful of distinct rows but may add a target to one of them for every
+/// pod of a namespace: rows are found by comparing borrowed text (no key is allocated per
+/// target), and targets are pushed, then sorted and deduplicated once in `finish`.
 #[derive(Default)]
-pub struct Entries(BTreeMap<Key, BTreeSet<Arc<str>>>);
+pub struct Entries(Vec<(Key, Vec<Arc<str>>)>);
 
 impl Entries {
     pub fn add(
@@ -21,17 +23,41 @@ impl Entries {
         effect: &str,
         targets: impl IntoIterator<Item = Arc<str>>,
     ) {
-        self.0
-            .entry((
+        self.row(by, waypoint, path, identity, effect, None)
+            .extend(targets);
+    }
+
+    /// The targets of the row with this key, added if new.
+    fn row(
+        &mut self,
+        by: &str,
+        waypoint: Option<String>,
+        path: &str,
+        identity: &str,
+        effect: &str,
+        share: Option<u32>,
+    ) -> &mut Vec<Arc<str>> {
+        let found = self.0.iter().position(|(k, _)| {
+            k.0 == by
+                && k.1 == waypoint
+                && k.2 == path
+                && k.3 == identity
+                && k.4 == effect
+                && k.5 == share
+        });
+        let i = found.unwrap_or_else(|| {
+            let key = (
                 by.into(),
                 waypoint,
                 path.into(),
                 identity.into(),
                 effect.into(),
-                None,
-            ))
-            .or_default()
-            .extend(targets);
+                share,
+            );
+            self.0.push((key, Vec::new()));
+            self.0.len() - 1
+        });
+        &mut self.0[i].1
     }
 
     /// Enforced by waypoint `key` itself, which receives `share` percent of the requests to
@@ -43,15 +69,8 @@ impl Entries {
         effect: &str,
         targets: impl IntoIterator<Item = Arc<str>>,
     ) {
-        let k = (
-            "waypoint".into(),
-            Some(key),
-            "waypoint".into(),
-            "client".into(),
-            effect.into(),
-            share,
-        );
-        self.0.entry(k).or_default().extend(targets);
+        self.row("waypoint", Some(key), "waypoint", "client", effect, share)
+            .extend(targets);
     }
 
     /// Enforced by waypoint `key` itself, which sees the client's identity.
@@ -68,22 +87,28 @@ impl Entries {
         self.0.is_empty()
     }
 
-    /// The entries, or the single `none` / `not-enforced` entry when nothing enforces it.
-    pub fn finish(self) -> Vec<Enforcement> {
+    /// The entries in key order, each with its targets sorted and once, or the single
+    /// `none` / `not-enforced` entry when nothing enforces it.
+    pub fn finish(mut self) -> Vec<Enforcement> {
         if self.0.is_empty() {
             return vec![not_enforced()];
         }
+        self.0.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         self.0
             .into_iter()
             .map(
-                |((by, waypoint, path, ident, effect, weight), targets)| Enforcement {
-                    enforced_by: by,
-                    waypoint,
-                    weight,
-                    path,
-                    source_identity: ident,
-                    effect,
-                    targets: targets.into_iter().collect(),
+                |((by, waypoint, path, ident, effect, weight), mut targets)| {
+                    targets.sort_unstable();
+                    targets.dedup();
+                    Enforcement {
+                        enforced_by: by,
+                        waypoint,
+                        weight,
+                        path,
+                        source_identity: ident,
+                        effect,
+                        targets,
+                    }
                 },
             )
             .collect()

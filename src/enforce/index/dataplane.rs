@@ -13,6 +13,7 @@ impl<'a> Index<'a> {
     pub fn with_dataplane(mut self, dp: DataplanePolicies) -> Self {
         self.dataplane = Some(dp);
         self.ztunnel = (0..self.snap.pods.len()).map(|_| OnceCell::new()).collect();
+        self.decisions = Default::default();
         self
     }
 
