@@ -144,6 +144,14 @@ pub struct Mesh<'a> {
     pub candidates: Candidates<'a>,
 }
 
+/// The waypoints requests to a Service or ServiceEntry go through: its primary and, with
+/// a canary that takes requests, the canary too (at weight 0 it takes none: nothing
+/// reaches the pods through it).
+fn fronting(info: &ServiceInfo) -> impl Iterator<Item = usize> {
+    (info.binding.waypoint.into_iter())
+        .chain(info.canary.filter(|c| c.weight > 0).map(|c| c.waypoint))
+}
+
 impl<'a> Mesh<'a> {
     pub fn build(snap: &'a Snapshot) -> Self {
         let mesh = &snap.mesh;
@@ -416,20 +424,12 @@ impl<'a> Mesh<'a> {
     pub fn service_waypoints_of_pod(&self, i: usize) -> Vec<(usize, Vec<String>)> {
         let mut out: Vec<(usize, Vec<String>)> = Vec::new();
         let pi = &self.pods[i];
-        // The primary and, with a canary that takes requests, the canary too (at weight 0
-        // it takes none: nothing reaches the pods through it).
-        let both = |info: &ServiceInfo| {
-            info.binding
-                .waypoint
-                .into_iter()
-                .chain(info.canary.filter(|c| c.weight > 0).map(|c| c.waypoint))
-        };
         let bound = pi
             .services
             .iter()
-            .flat_map(|&s| both(&self.services[s]).map(move |w| (w, self.service_key(s))))
+            .flat_map(|&s| fronting(&self.services[s]).map(move |w| (w, self.service_key(s))))
             .chain(pi.service_entries.iter().flat_map(|&s| {
-                both(&self.service_entries[s]).map(move |w| (w, self.service_entry_key(s)))
+                fronting(&self.service_entries[s]).map(move |w| (w, self.service_entry_key(s)))
             }));
         for (w, key) in bound {
             match out.iter_mut().find(|(x, _)| *x == w) {
@@ -465,15 +465,15 @@ impl<'a> Mesh<'a> {
     /// Every waypoint that any traffic to pod `i` can cross: service waypoints (canaries
     /// included) and its own.
     pub fn waypoints_in_front_of(&self, i: usize) -> Vec<usize> {
-        let mut ws: Vec<usize> = self
-            .service_waypoints_of_pod(i)
-            .into_iter()
-            .map(|(w, _)| w)
+        // As `service_waypoints_of_pod`, without naming the Services: this runs per
+        // (policy, pod) pair.
+        let pi = &self.pods[i];
+        let mut ws: Vec<usize> = (pi.services.iter())
+            .flat_map(|&s| fronting(&self.services[s]))
+            .chain((pi.service_entries.iter()).flat_map(|&s| fronting(&self.service_entries[s])))
+            .chain(pi.binding.waypoint)
             .collect();
-        if let Some(w) = self.pods[i].binding.waypoint {
-            ws.push(w);
-        }
-        ws.sort();
+        ws.sort_unstable();
         ws.dedup();
         ws
     }

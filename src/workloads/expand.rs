@@ -59,7 +59,9 @@ pub fn expand(
         let mut mine = HashSet::new();
         owners(&p.metadata, &by_key, &mut mine);
         remember(p, mine.iter());
-        covered.extend(mine);
+        // Only a controller of the input can be covered: a set of every owner of every pod
+        // would grow with the pods, and outgrow the caches, for nothing (issue 16).
+        covered.extend(mine.into_iter().filter(|k| by_key.contains_key(k)));
     }
     // A declared parent also stands for the children it covers (`rs/NS/NAME` finds the
     // Deployment's workload when only the Deployment and its ReplicaSet are in the input).

@@ -19,7 +19,8 @@ impl Index<'_> {
     fn signature_text(&self, d: usize) -> String {
         let (snap, info) = (self.snap, &self.mesh.pods[d]);
         let pod = &snap.pods[d];
-        let held: Vec<Origin> = self.ztunnel(d).iter().map(|h| h.origin).collect();
+        // What its ztunnel holds, by the address of the interned list: equal lists are one.
+        let held = self.ztunnel(d);
         let sidecar = if info.dataplane == Dataplane::Sidecar {
             self.sidecar_policies(d)
         } else {
@@ -29,8 +30,8 @@ impl Index<'_> {
         // The pod's own IP matters only to a `destination.ip` condition.
         let by_ip = held
             .iter()
-            .filter_map(|o| match o {
-                Origin::Policy(i) => Some(*i),
+            .filter_map(|h| match h.origin {
+                Origin::Policy(i) => Some(i),
                 _ => None,
             })
             .chain(sidecar.iter().copied())
@@ -56,12 +57,12 @@ impl Index<'_> {
             String::new()
         };
         format!(
-            "{}|{:?}|{}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}|{netpol}",
+            "{}|{:?}|{}|{:?}|{:x}|{:?}|{}|{}|{:?}|{}|{netpol}",
             pod.metadata.namespace,
             info.dataplane,
             info.reason,
             info.binding.waypoint,
-            held,
+            held.as_ptr() as usize,
             sidecar,
             info.bypass_inbound,
             m.describe(),
