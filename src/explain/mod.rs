@@ -341,11 +341,13 @@ pub fn explain_then<R>(
 /// `Kind/ns/name` keys shortened to their names, for messages.
 pub(crate) fn short_names<K: AsRef<str>>(keys: &[K]) -> Vec<String> {
     keys.iter()
-        .map(|k| {
-            let k = k.as_ref();
-            k.rsplit('/').next().unwrap_or(k).to_string()
-        })
+        .map(|k| short_name(k.as_ref()).to_string())
         .collect()
+}
+
+/// A `Kind/ns/name` key's name.
+pub(crate) fn short_name(key: &str) -> &str {
+    key.rsplit('/').next().unwrap_or(key)
 }
 
 /// How a policy is attached, in the words of the output contract.

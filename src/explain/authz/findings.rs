@@ -5,9 +5,9 @@
 use super::versioned::{
     dry_run_enforced, dry_run_not_sent, other_revision, trust_domains_dropped, unescaped_regex,
 };
-use super::{list, Facts};
+use super::{list_names, Facts};
 use crate::enforce::ztunnel::{Action, Conversion, NotSent, Scope, ZtEffect, TRUST_DOMAIN_FIELDS};
-use crate::explain::{short_names, Ctx};
+use crate::explain::Ctx;
 use crate::findings::{self as f, Finding, Severity};
 use crate::model::{resource_key, AuthorizationPolicy};
 use crate::versions::rules::DryRunAtZtunnel;
@@ -35,9 +35,9 @@ pub(super) fn policy_findings(
         .cloned()
         .collect::<Vec<_>>()
         .join(", ");
-    let zt = short_names(&facts.ztunnel_pods);
+    let zt = &facts.ztunnel_pods;
     if !zt.is_empty() && !conv.ztunnel_logs_only() {
-        let who = list(&zt);
+        let who = list_names(zt);
         match conv.effect {
             ZtEffect::DenyAll if !conv.http_fields.is_empty() => add(Finding::new(
                 &f::L7_ALLOW_DENY_ALL,
@@ -115,7 +115,7 @@ pub(super) fn policy_findings(
     }
     if !zt.is_empty() && !conv.ztunnel_logs_only() {
         if let Some(fd) =
-            trust_domain_finding(ctx_snap_mesh.0.mesh.trust_domain(), p, conv, &zt, &res)
+            trust_domain_finding(ctx_snap_mesh.0.mesh.trust_domain(), p, conv, zt, &res)
         {
             add(fd);
         }
@@ -123,7 +123,7 @@ pub(super) fn policy_findings(
     if let (Some((DryRunAtZtunnel::Enforced, row)), false) =
         (conv.dry_run_at_ztunnel, zt.is_empty())
     {
-        add(dry_run_enforced(rules, row, &list(&zt), &res));
+        add(dry_run_enforced(rules, row, &list_names(zt), &res));
     }
     // AMB006 (source conditions behind a waypoint) is decided per hop in `identity.rs`.
     if !facts.out_of_mesh.is_empty() {
@@ -132,7 +132,7 @@ pub(super) fn policy_findings(
             &res,
             format!(
                 "{} {} not in the mesh: no ztunnel or sidecar enforces this policy for {}",
-                list(&short_names(&facts.out_of_mesh)),
+                list_names(&facts.out_of_mesh),
                 if facts.out_of_mesh.len() == 1 {
                     "is"
                 } else {
@@ -150,7 +150,7 @@ pub(super) fn policy_findings(
         add(Finding::new(
             &f::SELECTOR_ON_GATEWAY,
             &res,
-            format!("the selector matches waypoint pod(s) {}; waypoints ignore selector policies, so nothing enforces it there", list(&short_names(&facts.waypoint_pods))),
+            format!("the selector matches waypoint pod(s) {}; waypoints ignore selector policies, so nothing enforces it there", list_names(&facts.waypoint_pods)),
         ));
     }
     let revision_pods = if conv.not_sent.is_some() {
@@ -158,14 +158,14 @@ pub(super) fn policy_findings(
     } else {
         &facts.ztunnel_pods
     };
-    if let Some(fd) = other_revision(rules, conv, &list(&short_names(revision_pods)), &res) {
+    if let Some(fd) = other_revision(rules, conv, &list_names(revision_pods), &res) {
         add(fd);
     }
     match &conv.not_sent {
         Some(NotSent::UnsupportedAction(a)) if !facts.not_sent_pods.is_empty() => add(Finding::new(
             &f::NOT_SENT,
             &res,
-            format!("ztunnel does not support the {a} action: istiod does not send this policy, so it is not enforced for {} (status ZtunnelAccepted=False)", list(&short_names(&facts.not_sent_pods))),
+            format!("ztunnel does not support the {a} action: istiod does not send this policy, so it is not enforced for {} (status ZtunnelAccepted=False)", list_names(&facts.not_sent_pods)),
         )),
         Some(NotSent::DryRun) => add(dry_run_not_sent(rules, conv, &res)),
         Some(NotSent::InvalidAction(a)) => add(Finding::new(
@@ -541,7 +541,7 @@ fn trust_domain_finding(
     td: &str,
     p: &AuthorizationPolicy,
     conv: &Conversion,
-    at: &[String],
+    at: &[std::sync::Arc<str>],
     res: &str,
 ) -> Option<Finding> {
     const LOCAL: &str = "cluster.local/";
@@ -606,7 +606,7 @@ fn trust_domain_finding(
         res,
         format!(
             "at the ztunnel of {}, {} (the mesh's trust domain is {td}; waypoints and sidecars read cluster.local as the mesh's own, ztunnel compares principals as written); write \"{td}/{example}\" or \"*/{example}\"",
-            list(at),
+            list_names(at),
             effects.join("; ")
         ),
     );

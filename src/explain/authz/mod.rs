@@ -2,7 +2,7 @@
 
 use super::entries::Entries;
 use super::report::{PolicyReport, ZtunnelDetail};
-use super::{relevant, Ctx};
+use super::{relevant, short_name, Ctx};
 use crate::enforce::attach::{sidecar_attaches, ztunnel_attaches, RefOutcome};
 use crate::enforce::ztunnel::{Action, Conversion, Scope};
 use crate::mesh::{Dataplane, Role};
@@ -278,10 +278,20 @@ fn targets_waypoint_class(p: &AuthorizationPolicy) -> bool {
 
 /// Up to four names, then how many more.
 fn list(v: &[String]) -> String {
+    first_few(v.iter().map(String::as_str), v.len())
+}
+
+/// `Kind/ns/name` keys by their names, as `list`: only those shown are shortened (a policy
+/// of a namespace may be enforced at thousands of pods).
+fn list_names<K: AsRef<str>>(keys: &[K]) -> String {
+    first_few(keys.iter().map(|k| short_name(k.as_ref())), keys.len())
+}
+
+fn first_few<'a>(items: impl Iterator<Item = &'a str>, n: usize) -> String {
     const MAX: usize = 4;
-    let mut s = v.iter().take(MAX).cloned().collect::<Vec<_>>().join(", ");
-    if v.len() > MAX {
-        s.push_str(&format!(" and {} more", v.len() - MAX));
+    let mut s = items.take(MAX).collect::<Vec<_>>().join(", ");
+    if n > MAX {
+        s.push_str(&format!(" and {} more", n - MAX));
     }
     s
 }
