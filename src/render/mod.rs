@@ -7,6 +7,7 @@ pub mod findings;
 pub mod github;
 pub mod layout;
 pub mod origins;
+mod pretty;
 pub mod sarif;
 pub mod style;
 pub mod table;
@@ -28,7 +29,7 @@ pub fn write_json<P: serde::Serialize, W: serde::Serialize>(
     w: &mut dyn Write,
 ) -> std::io::Result<()> {
     let mut buf = std::io::BufWriter::with_capacity(1 << 16, w);
-    serde_json::to_writer_pretty(&mut buf, e)?;
+    pretty::to_writer(&mut buf, e)?;
     buf.write_all(b"\n")?;
     buf.flush()
 }
