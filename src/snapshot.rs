@@ -536,7 +536,7 @@ mod tests {
                 s
             }] {
                 let mut want = input.clone();
-                want.sort_by(|a, b| a.0.cmp(&b.0));
+                want.sort_by_key(|a| a.0);
                 let mut got = input;
                 sort_moving_once(&mut got, |a, b| a.0.cmp(&b.0));
                 assert_eq!(got, want, "n = {n}");
