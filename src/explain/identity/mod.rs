@@ -157,25 +157,26 @@ pub fn findings(ctx: &Ctx, denied_canaries: &[super::canary::CanaryDenial]) -> V
     let mut seen: Seen = BTreeMap::new();
     let mut actions: BTreeMap<String, Action> = BTreeMap::new();
     // Pods enforced alike (one signature) behind one waypoint are classified alike: once
-    // per pair, not per pod.
-    let mut classified: HashMap<(u32, usize), Vec<Classified>> = HashMap::new();
+    // per pair, not per pod, and the pair's pods are recorded per class at once. Groups in
+    // the order met.
+    let mut groups: Vec<(usize, Vec<Classified>, Vec<usize>)> = Vec::new();
+    let mut group_of: HashMap<(u32, usize), usize> = HashMap::new();
     for &d in &ctx.pods {
         if mesh.pods[d].dataplane != Dataplane::Ambient {
             continue;
         }
         for w in mesh.waypoints_in_front_of(d) {
-            let classes = classified
-                .entry((ix.signature(d), w))
-                .or_insert_with(|| classes(ctx, d, w, &probe, denied_canaries));
-            for (k, action) in classes.iter() {
-                if !actions.contains_key(&k.0) {
-                    actions.insert(k.0.clone(), *action);
-                }
-                match seen.get_mut(k) {
-                    Some(hits) => hits.push((d, w)),
-                    None => seen.entry(k.clone()).or_default().push((d, w)),
-                };
-            }
+            let g = *group_of.entry((ix.signature(d), w)).or_insert_with(|| {
+                groups.push((w, classes(ctx, d, w, &probe, denied_canaries), Vec::new()));
+                groups.len() - 1
+            });
+            groups[g].2.push(d);
+        }
+    }
+    for (w, classes, pods) in groups {
+        for (k, action) in classes {
+            actions.entry(k.0.clone()).or_insert(action);
+            (seen.entry(k).or_default()).extend(pods.iter().map(|&d| (d, w)));
         }
     }
     let mut out = Vec::new();
@@ -183,7 +184,8 @@ pub fn findings(ctx: &Ctx, denied_canaries: &[super::canary::CanaryDenial]) -> V
     let identity = |w: usize| mesh.waypoint_identity(w).trim_start_matches("spiffe://");
     for ((key, class), hits) in seen {
         let dests = names(hits.iter().map(|h| mesh.pod_key_str(h.0)), true);
-        let waypoints: BTreeSet<String> = hits.iter().map(|h| ctx.waypoint_key(h.1)).collect();
+        let waypoints: BTreeSet<usize> = hits.iter().map(|h| h.1).collect();
+        let waypoints: Vec<String> = waypoints.into_iter().map(|w| ctx.waypoint_key(w)).collect();
         let wps = names(waypoints.iter().map(String::as_str), false);
         let ids: BTreeSet<&str> = hits.iter().map(|h| identity(h.1)).collect();
         let ids = ids.into_iter().collect::<Vec<_>>().join(", ");
