@@ -453,8 +453,8 @@ impl Snapshot {
         }
         self.namespaces
             .sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));
-        // A pod is a big struct: sorted by moving each once (`sort_moving_once`), not once
-        // per level of a sort.
+        // A pod is a big struct: sorted by moving each at most twice (`sort_moving_once`),
+        // not once per level of a sort.
         sort_moving_once(&mut self.pods, |a, b| {
             (key(&a.metadata), &a.kind).cmp(&(key(&b.metadata), &b.kind))
         });

@@ -402,6 +402,12 @@ impl<'a> Index<'a> {
         out
     }
 
+    /// Which list pod `d`'s ztunnel holds: the interned list's address, equal for equal
+    /// lists (`held_lists` keeps each distinct list once, for the Index's life).
+    fn held_list_id(&self, d: usize) -> usize {
+        self.ztunnel(d).as_ptr() as usize
+    }
+
     /// The rules of one entry of pod `d`'s ztunnel.
     pub fn held_rules(&self, d: usize, origin: Origin) -> &[ZRule] {
         match origin {
@@ -458,7 +464,7 @@ impl<'a> Index<'a> {
     pub fn ztunnel_decision(&self, d: usize, peer: &Peer) -> HopDecision {
         let held = self.ztunnel(d);
         let shared = !held.iter().any(|h| h.origin == Origin::PeerAuthentication);
-        let key = (held.as_ptr() as usize, peer.clone());
+        let key = (self.held_list_id(d), peer.clone());
         if shared {
             if let Some(dec) = self.decisions.borrow().get(&key) {
                 return dec.clone();

@@ -19,7 +19,6 @@ impl Index<'_> {
     fn signature_text(&self, d: usize) -> String {
         let (snap, info) = (self.snap, &self.mesh.pods[d]);
         let pod = &snap.pods[d];
-        // What its ztunnel holds, by the address of the interned list: equal lists are one.
         let held = self.ztunnel(d);
         let sidecar = if info.dataplane == Dataplane::Sidecar {
             self.sidecar_policies(d)
@@ -62,7 +61,7 @@ impl Index<'_> {
             info.dataplane,
             info.reason,
             info.binding.waypoint,
-            held.as_ptr() as usize,
+            self.held_list_id(d),
             sidecar,
             info.bypass_inbound,
             m.describe(),
