@@ -302,6 +302,8 @@ impl<'a> Mesh<'a> {
 
         // A namespace's pods share their reasons and a service account's their identity.
         let shared: Interned<str> = Interned::default();
+        // A service account's identity, written once rather than once per pod.
+        let mut identities: HashMap<(&str, &str), Arc<str>> = HashMap::new();
         let mut pods: Vec<PodInfo> = snap
             .pods
             .iter()
@@ -323,11 +325,18 @@ impl<'a> Mesh<'a> {
                         .annotation(BYPASS_INBOUND_CAPTURE)
                         .and_then(parse_bool)
                         .unwrap_or(false),
-                    identity: shared.get(spiffe(
-                        td,
-                        &p.metadata.namespace,
-                        &p.spec.service_account_name,
-                    )),
+                    identity: (identities.entry((
+                        p.metadata.namespace.as_str(),
+                        p.spec.service_account_name.as_str(),
+                    )))
+                    .or_insert_with(|| {
+                        shared.get(spiffe(
+                            td,
+                            &p.metadata.namespace,
+                            &p.spec.service_account_name,
+                        ))
+                    })
+                    .clone(),
                     role,
                     binding,
                     services: vec![],

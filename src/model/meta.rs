@@ -87,11 +87,17 @@ impl ObjectMeta {
 
 /// `Kind/namespace/name`, the resource form used in findings and `--suppress`.
 pub fn resource_key(kind: &str, ns: &str, name: &str) -> String {
-    if ns.is_empty() {
-        format!("{kind}/{name}")
-    } else {
-        format!("{kind}/{ns}/{name}")
+    // Built by hand at its exact size: one key per pod of a big mesh, and `format!` was
+    // several times slower than the copies.
+    let mut key = String::with_capacity(kind.len() + ns.len() + name.len() + 2);
+    key.push_str(kind);
+    key.push('/');
+    if !ns.is_empty() {
+        key.push_str(ns);
+        key.push('/');
     }
+    key.push_str(name);
+    key
 }
 
 #[cfg(test)]
