@@ -373,6 +373,14 @@ impl Snapshot {
     /// Adds the objects and counts the file source read into `other` (a streamed List),
     /// in order, after this one's. Every field is named, so that a new one is not forgotten.
     pub fn append(&mut self, other: Snapshot) {
+        /// Moved whole into an empty list: a big List's pods are not copied again.
+        fn join<T>(into: &mut Vec<T>, from: Vec<T>) {
+            if into.is_empty() {
+                *into = from;
+            } else {
+                into.extend(from);
+            }
+        }
         let Snapshot {
             namespaces,
             pods,
@@ -397,20 +405,20 @@ impl Snapshot {
             ignored_kinds,
             input_notes,
         } = other;
-        self.namespaces.extend(namespaces);
-        self.pods.extend(pods);
-        self.controllers.extend(controllers);
-        self.services.extend(services);
-        self.service_entries.extend(service_entries);
-        self.gateways.extend(gateways);
-        self.gateway_classes.extend(gateway_classes);
-        self.authorization_policies.extend(authorization_policies);
-        self.peer_authentications.extend(peer_authentications);
-        self.extensions.extend(extensions);
-        self.routes.extend(routes);
-        self.network_policies.extend(network_policies);
-        self.incomplete.extend(incomplete);
-        self.input_notes.extend(input_notes);
+        join(&mut self.namespaces, namespaces);
+        join(&mut self.pods, pods);
+        join(&mut self.controllers, controllers);
+        join(&mut self.services, services);
+        join(&mut self.service_entries, service_entries);
+        join(&mut self.gateways, gateways);
+        join(&mut self.gateway_classes, gateway_classes);
+        join(&mut self.authorization_policies, authorization_policies);
+        join(&mut self.peer_authentications, peer_authentications);
+        join(&mut self.extensions, extensions);
+        join(&mut self.routes, routes);
+        join(&mut self.network_policies, network_policies);
+        join(&mut self.incomplete, incomplete);
+        join(&mut self.input_notes, input_notes);
         for (into, from) in [
             (&mut self.skipped, skipped),
             (&mut self.non_kubernetes, non_kubernetes),
@@ -542,6 +550,38 @@ mod tests {
                 assert_eq!(got, want, "n = {n}");
             }
         }
+    }
+
+    /// Appending into an empty Snapshot takes the lists as they are (moved, not copied);
+    /// into a filled one it adds them after what is there, in order.
+    #[test]
+    fn append_keeps_the_order_of_the_inputs() {
+        let pods = |names: &[&str]| -> Vec<Pod> {
+            (names.iter())
+                .map(|n| {
+                    let mut p = Pod::default();
+                    p.metadata.name = n.to_string();
+                    p
+                })
+                .collect()
+        };
+        let names = |s: &Snapshot| -> Vec<String> {
+            s.pods.iter().map(|p| p.metadata.name.clone()).collect()
+        };
+        let first = Snapshot {
+            pods: pods(&["a", "b"]),
+            ..Snapshot::default()
+        };
+        let moved = first.pods.as_ptr();
+        let mut all = Snapshot::default();
+        all.append(first);
+        assert_eq!(all.pods.as_ptr(), moved);
+        all.append(Snapshot {
+            pods: pods(&["c"]),
+            ..Snapshot::default()
+        });
+        all.append(Snapshot::default());
+        assert_eq!(names(&all), ["a", "b", "c"]);
     }
 
     #[test]
