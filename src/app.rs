@@ -139,10 +139,9 @@ fn streamed_out<P: serde::Serialize, W: serde::Serialize>(
     explanation.filter_findings(filter);
     let origins = || render::origins::Origins::of(snap);
     match args.output {
-        ExplainOutput::Sarif => write_out(
-            out,
-            &render::sarif::render(&explanation.findings, &origins()),
-        )?,
+        ExplainOutput::Sarif => {
+            written(render::sarif::write(&explanation.findings, &origins(), out))?
+        }
         ExplainOutput::Github => write_out(
             out,
             &render::github::render(&explanation.findings, &origins()),

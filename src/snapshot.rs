@@ -351,6 +351,16 @@ fn is_label_key(s: &str) -> bool {
     }
 }
 
+/// Adds a source's objects of one kind to a Snapshot's list: moved in whole when the list
+/// is empty (50,000 pods are 17 MB that a copy would hold twice), else after what is there.
+pub(crate) fn add<T>(to: &mut Vec<T>, objects: Vec<T>) {
+    if to.is_empty() {
+        *to = objects;
+    } else {
+        to.extend(objects);
+    }
+}
+
 impl Snapshot {
     /// Labels given on the command line for a namespace: they replace those of the input
     /// (the API server's own name label stays).
@@ -373,14 +383,6 @@ impl Snapshot {
     /// Adds the objects and counts the file source read into `other` (a streamed List),
     /// in order, after this one's. Every field is named, so that a new one is not forgotten.
     pub fn append(&mut self, other: Snapshot) {
-        /// Moved whole into an empty list: a big List's pods are not copied again.
-        fn join<T>(into: &mut Vec<T>, from: Vec<T>) {
-            if into.is_empty() {
-                *into = from;
-            } else {
-                into.extend(from);
-            }
-        }
         let Snapshot {
             namespaces,
             pods,
@@ -405,20 +407,20 @@ impl Snapshot {
             ignored_kinds,
             input_notes,
         } = other;
-        join(&mut self.namespaces, namespaces);
-        join(&mut self.pods, pods);
-        join(&mut self.controllers, controllers);
-        join(&mut self.services, services);
-        join(&mut self.service_entries, service_entries);
-        join(&mut self.gateways, gateways);
-        join(&mut self.gateway_classes, gateway_classes);
-        join(&mut self.authorization_policies, authorization_policies);
-        join(&mut self.peer_authentications, peer_authentications);
-        join(&mut self.extensions, extensions);
-        join(&mut self.routes, routes);
-        join(&mut self.network_policies, network_policies);
-        join(&mut self.incomplete, incomplete);
-        join(&mut self.input_notes, input_notes);
+        add(&mut self.namespaces, namespaces);
+        add(&mut self.pods, pods);
+        add(&mut self.controllers, controllers);
+        add(&mut self.services, services);
+        add(&mut self.service_entries, service_entries);
+        add(&mut self.gateways, gateways);
+        add(&mut self.gateway_classes, gateway_classes);
+        add(&mut self.authorization_policies, authorization_policies);
+        add(&mut self.peer_authentications, peer_authentications);
+        add(&mut self.extensions, extensions);
+        add(&mut self.routes, routes);
+        add(&mut self.network_policies, network_policies);
+        add(&mut self.incomplete, incomplete);
+        add(&mut self.input_notes, input_notes);
         for (into, from) in [
             (&mut self.skipped, skipped),
             (&mut self.non_kubernetes, non_kubernetes),

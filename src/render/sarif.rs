@@ -5,7 +5,10 @@
 
 use super::origins::Origins;
 use crate::findings::{Finding, Severity, CATALOGUE};
+use serde::ser::{SerializeSeq, Serializer};
+use serde::Serialize;
 use serde_json::{json, Value};
+use std::io::{self, Write};
 
 const SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -59,49 +62,166 @@ fn rules() -> Vec<Value> {
         .collect()
 }
 
-fn result(f: &Finding, origins: &Origins) -> Value {
-    let mut location = json!({
-        "logicalLocations": [{"fullyQualifiedName": f.resource, "kind": "resource"}],
-    });
-    if let Some(o) = origins.get(&f.resource) {
-        location["physicalLocation"] = json!({
-            "artifactLocation": {"uri": artifact_uri(&o.file)},
-            "region": {"startLine": o.line},
-        });
-    }
-    let mut r = json!({
-        "ruleId": f.code,
-        "level": level(f.severity),
-        "message": {"text": format!("{}: {}", f.resource, f.message)},
-        "locations": [location],
-        // Stable across runs and edits elsewhere in the file, so alerts are tracked, not
-        // re-raised.
-        "partialFingerprints": {"ambientPolicyFinding/v1": format!("{}:{}", f.code, f.resource)},
-    });
-    if let Some(i) = CATALOGUE.iter().position(|c| c.code == f.code) {
-        r["ruleIndex"] = json!(i);
-    }
-    r
+/// One result per finding, made as it is written: a big mesh's findings are never held
+/// as a JSON tree. The fields are in the order the log has always printed them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    rule_id: &'a str,
+    level: &'static str,
+    message: Text,
+    locations: [Location<'a>; 1],
+    /// Stable across runs and edits elsewhere in the file, so alerts are tracked, not
+    /// re-raised.
+    partial_fingerprints: Fingerprints,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
 }
 
-/// The SARIF log for `findings` (for `diff`: the introduced ones).
-pub fn render(findings: &[Finding], origins: &Origins) -> String {
-    let log = json!({
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "kubectl-ambient-policy",
-                "version": env!("CARGO_PKG_VERSION"),
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "rules": rules(),
-            }},
-            "results": findings.iter().map(|f| result(f, origins)).collect::<Vec<_>>(),
-        }],
+#[derive(Serialize)]
+struct Text {
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location<'a> {
+    logical_locations: [Logical<'a>; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    physical_location: Option<Physical>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Logical<'a> {
+    fully_qualified_name: &'a str,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Physical {
+    artifact_location: ArtifactLocation,
+    region: Region,
+}
+
+#[derive(Serialize)]
+struct ArtifactLocation {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: usize,
+}
+
+#[derive(Serialize)]
+struct Fingerprints {
+    #[serde(rename = "ambientPolicyFinding/v1")]
+    v1: String,
+}
+
+fn result<'a>(f: &'a Finding, origins: &Origins) -> SarifResult<'a> {
+    let physical_location = origins.get(&f.resource).map(|o| Physical {
+        artifact_location: ArtifactLocation {
+            uri: artifact_uri(&o.file),
+        },
+        region: Region { start_line: o.line },
     });
-    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
-    s.push('\n');
-    s
+    SarifResult {
+        rule_id: &f.code,
+        level: level(f.severity),
+        message: Text {
+            text: format!("{}: {}", f.resource, f.message),
+        },
+        locations: [Location {
+            logical_locations: [Logical {
+                fully_qualified_name: &f.resource,
+                kind: "resource",
+            }],
+            physical_location,
+        }],
+        partial_fingerprints: Fingerprints {
+            v1: format!("{}:{}", f.code, f.resource),
+        },
+        rule_index: CATALOGUE.iter().position(|c| c.code == f.code),
+    }
+}
+
+/// The results, each made when it is written.
+struct Results<'a> {
+    findings: &'a [Finding],
+    origins: &'a Origins,
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.findings.len()))?;
+        for f in self.findings {
+            seq.serialize_element(&result(f, self.origins))?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Run<'a> {
+    tool: Tool,
+    results: Results<'a>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    driver: Driver,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver {
+    name: &'static str,
+    version: &'static str,
+    semantic_version: &'static str,
+    rules: Vec<Value>,
+}
+
+/// Writes the SARIF log for `findings` (for `diff`: the introduced ones) to `out`.
+pub fn write(findings: &[Finding], origins: &Origins, out: &mut dyn Write) -> io::Result<()> {
+    let log = Log {
+        schema: SCHEMA,
+        version: "2.1.0",
+        runs: [Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "kubectl-ambient-policy",
+                    version: env!("CARGO_PKG_VERSION"),
+                    semantic_version: env!("CARGO_PKG_VERSION"),
+                    rules: rules(),
+                },
+            },
+            results: Results { findings, origins },
+        }],
+    };
+    let mut w = io::BufWriter::with_capacity(64 * 1024, out);
+    serde_json::to_writer_pretty(&mut w, &log)?;
+    w.write_all(b"\n")?;
+    w.flush()
+}
+
+/// The SARIF log as text (a diff's few findings).
+pub fn render(findings: &[Finding], origins: &Origins) -> String {
+    let mut out = Vec::new();
+    // Writing to memory fails only if a finding does not serialize, which none can.
+    let _ = write(findings, origins, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

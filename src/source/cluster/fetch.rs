@@ -7,7 +7,7 @@ use super::connection::Connection;
 use super::lists::{list_all, what};
 use crate::error::{Error, Result};
 use crate::model::*;
-use crate::snapshot::{Incomplete, Snapshot};
+use crate::snapshot::{add, Incomplete, Snapshot};
 use crate::source::discovery::Served;
 use crate::source::kinds::KindSpec;
 use crate::source::request::{Fail, Requester};
@@ -17,16 +17,6 @@ use serde::de::DeserializeOwned;
 use std::collections::BTreeSet;
 
 type Apply = Box<dyn FnOnce(&mut Snapshot) + Send>;
-
-/// Adds a kind's objects: moved in whole when the Snapshot has none of them yet (50,000
-/// pods are 17 MB that a copy would hold twice).
-fn add<T>(to: &mut Vec<T>, objects: Vec<T>) {
-    if to.is_empty() {
-        *to = objects;
-    } else {
-        to.extend(objects);
-    }
-}
 
 /// Lists one kind and returns how to add it to the Snapshot.
 async fn fetch(
