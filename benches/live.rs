@@ -170,7 +170,7 @@ async fn floor(protobuf: bool, addr: std::net::SocketAddr, ca_pem: &str) {
                 let body = read_response(&mut tls).await;
                 cont = if body.starts_with(b"k8s\0") {
                     let raw = ambient_policy::source::protobuf::unwrap_envelope(body.into()).unwrap();
-                    ambient_policy::source::protobuf::list_continue(&raw)
+                    ambient_policy::source::protobuf::list_head(&raw).cont
                 } else {
                     find_continue(&body)
                 };

@@ -225,6 +225,27 @@ fn many_pods() -> Vec<Value> {
     objects
 }
 
+/// The first page's `remainingItemCount` sizes the list: a count that is far too high or
+/// too low changes nothing in what is read, in either encoding.
+#[test]
+fn a_wrong_remaining_item_count_is_only_a_hint() {
+    let w = world("miscount", many_pods());
+    for json_only in [false, true] {
+        for miscount in [i64::MAX / 2, -1000, -100_000] {
+            w.fault(Faults {
+                miscount,
+                json_only,
+                ..Faults::default()
+            });
+            let o = w.run(&["explain", "-l", "app=filler", "-o", "json"]);
+            let case = format!("miscount {miscount}, JSON only {json_only}");
+            assert_eq!(o.status.code(), Some(0), "{case}: {}", text(&o.stderr));
+            let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+            assert_eq!(v["workloads"].as_array().unwrap().len(), 1234, "{case}");
+        }
+    }
+}
+
 #[test]
 fn an_expired_continue_token_restarts_the_list_once() {
     let w = world("gone", many_pods());

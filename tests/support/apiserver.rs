@@ -59,6 +59,9 @@ pub struct Faults {
     /// No protobuf: every answer is JSON whatever the client accepts (an aggregated API, a
     /// proxy that rewrites answers, an old server).
     pub json_only: bool,
+    /// Added to the `remainingItemCount` of every page that has one: a server whose count
+    /// is off (it is an estimate under some storage backends).
+    pub miscount: i64,
 }
 
 /// Which certificate the server presents.
@@ -544,7 +547,8 @@ fn list_body(st: &State, p: &Page, protobuf: bool) -> (Vec<u8>, &'static str) {
             .filter_map(|&i| encoded[i].protobuf.as_deref())
             .collect();
         let cont = p.meta["continue"].as_str();
-        let body = super::protobuf::encode_list(&p.api_version, &p.kind, cont, &items);
+        let remaining = p.meta["remainingItemCount"].as_i64();
+        let body = super::protobuf::encode_list(&p.api_version, &p.kind, cont, remaining, &items);
         return (body, super::protobuf::CONTENT_TYPE);
     }
     let mut out = format!(
@@ -783,7 +787,9 @@ fn respond(
     let mut page: Vec<usize> = items[start.min(end)..end].to_vec();
     let mut meta = json!({"resourceVersion": "1"});
     if end < items.len() {
+        // As the real one, which counts the items of a paginated list it has not sent.
         meta["continue"] = json!(format!("o{end}"));
+        meta["remainingItemCount"] = json!((items.len() - end) as i64 + faults.miscount);
     }
     let token = q.get("continue").copied().unwrap_or("");
     if faults.endless.contains(plural) {

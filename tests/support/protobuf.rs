@@ -327,10 +327,17 @@ pub fn encode_object(o: &Value) -> Option<Vec<u8>> {
 
 /// A list page from encoded items: `metadata` (ListMeta) = 1, `items` = 2, as every
 /// `*List` message has them (checked against k8s-pb's `PodList` in the tests).
-pub fn encode_list(api_version: &str, kind: &str, cont: Option<&str>, items: &[&[u8]]) -> Vec<u8> {
+pub fn encode_list(
+    api_version: &str,
+    kind: &str,
+    cont: Option<&str>,
+    remaining: Option<i64>,
+    items: &[&[u8]],
+) -> Vec<u8> {
     let list_meta = meta::ListMeta {
         resource_version: Some("1".into()),
         r#continue: cont.map(str::to_string),
+        remaining_item_count: remaining,
         ..Default::default()
     };
     let mut raw = Vec::new();

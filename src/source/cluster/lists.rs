@@ -2,7 +2,7 @@
 //! current one is decoded, and bounded against servers whose lists never end.
 
 use crate::source::kinds::KindSpec;
-use crate::source::protobuf::{self, Listed};
+use crate::source::protobuf::{self, Head, Listed};
 use crate::source::request::{Answer, Fail, Requester};
 use bytes::Bytes;
 use serde::Deserialize;
@@ -42,21 +42,39 @@ pub(super) fn query_escape(s: &str) -> String {
         .collect()
 }
 
-/// The continue token of a list body, read without parsing it: API servers write
-/// `metadata` before `items`, so only the part before `"items"` is searched. `None` when it
-/// cannot be found there (the full parse then decides).
-fn early_continue(body: &[u8]) -> Option<String> {
+/// The continue token and remaining item count of a list body, read without parsing it:
+/// API servers write `metadata` before `items`, so only the part before `"items"` is
+/// searched. What cannot be found there is `None` (the full parse then decides the token).
+fn early_head(body: &[u8]) -> Head {
     let head = &body[..body.len().min(64 << 10)];
     // The cut may split a character: keep the valid prefix.
     let body = match std::str::from_utf8(head) {
         Ok(s) => s,
-        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+        Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
     };
-    let head = &body[..body.find("\"items\"")?];
-    let start = head.find("\"continue\":\"")? + "\"continue\":\"".len();
-    let len = head[start..].find('"')?;
-    let token = &head[start..start + len];
-    (!token.is_empty() && !token.contains('\\')).then(|| token.to_string())
+    let Some(head) = body.find("\"items\"").map(|end| &body[..end]) else {
+        return Head::default();
+    };
+    let after = |key: &str| head.find(key).map(|i| &head[i + key.len()..]);
+    let cont = after("\"continue\":\"").and_then(|rest| {
+        let token = &rest[..rest.find('"')?];
+        (!token.is_empty() && !token.contains('\\')).then(|| token.to_string())
+    });
+    let remaining = after("\"remainingItemCount\":").and_then(|rest| {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        rest[..digits].parse().ok()
+    });
+    Head { cont, remaining }
+}
+
+/// The room to make for a whole list once its first page (`first` items) says how many
+/// are still to come: bounded by what the plugin would read at most, so a server that
+/// overstates the count cannot make it reserve more.
+fn room_for_list(first: usize, remaining: u64) -> usize {
+    let most = (MAX_PAGES * PAGE) as u64;
+    first.saturating_add(remaining.min(most) as usize)
 }
 
 fn page_url(path: &str, cont: Option<&str>) -> String {
@@ -107,28 +125,31 @@ pub(super) async fn list_all<T: Listed>(
     Err(last)
 }
 
-/// A page's items and continue token, from either encoding. The page's bytes are dropped
-/// here, before the next page is decoded.
+/// Adds a page's items to `items` and returns its continue token, from either encoding.
+/// The page's bytes are dropped here, before the next page is decoded.
 fn decode_page<T: Listed>(
     protobuf: bool,
     body: Bytes,
-) -> std::result::Result<(Vec<T>, Option<String>), String> {
+    items: &mut Vec<T>,
+) -> std::result::Result<Option<String>, String> {
     if protobuf {
-        return T::decode_list(protobuf::unwrap_envelope(body)?);
+        return T::decode_list(protobuf::unwrap_envelope(body)?, items);
     }
     let page: Page<T> =
         serde_json::from_slice(&body).map_err(|e| format!("invalid response ({e})"))?;
-    Ok((page.items, page.metadata.cont))
+    items.extend(page.items);
+    Ok(page.metadata.cont)
 }
 
-/// The continue token of a page, found before the page is decoded.
-fn early_token(protobuf: bool, body: &Bytes) -> Option<String> {
+/// The head of a page, read before the page is decoded.
+fn early(protobuf: bool, body: &Bytes) -> Head {
     if protobuf {
         // Slices of the page, no copy: the envelope, then the list's head.
-        let raw = protobuf::unwrap_envelope(body.clone()).ok()?;
-        return protobuf::list_continue(&raw);
+        return protobuf::unwrap_envelope(body.clone())
+            .map(|raw| protobuf::list_head(&raw))
+            .unwrap_or_default();
     }
-    early_continue(body)
+    early_head(body)
 }
 
 /// One list, page by page, the next page requested while the current one is decoded.
@@ -150,20 +171,28 @@ async fn list_pages<T: Listed>(r: &Requester, path: &str) -> std::result::Result
             Ok(a) => (a.protobuf, Bytes::from(a.body)),
             Err(f) => break Err(f),
         };
-        let prefetched = early_token(is_protobuf, &body).filter(|c| !seen.contains(c));
+        let head = early(is_protobuf, &body);
+        if seen.is_empty() {
+            // The first page says how long the list is: the pages that follow are decoded
+            // into their place, with no regrowing of the list as they come.
+            if let Some(n) = head.remaining {
+                items.reserve_exact(room_for_list(PAGE, n));
+            }
+        }
+        let prefetched = head.cont.filter(|c| !seen.contains(c));
         if let Some(c) = &prefetched {
             if seen.len() + 1 < MAX_PAGES {
                 let (r, url) = (r.clone(), page_url(path, Some(c)));
                 pending = Some(tokio::spawn(async move { r.get_as(&url, accept).await }));
             }
         }
-        let (page, cont) = match decode_page::<T>(is_protobuf, body) {
-            Ok(p) => p,
+        let cont = match decode_page::<T>(is_protobuf, body, &mut items) {
+            Ok(c) => c,
             Err(e) => break Err(Fail::Other(e)),
         };
-        items.extend(page);
         let Some(c) = cont.filter(|c| !c.is_empty()) else {
-            // The list grew by doubling: what it did not fill is given back.
+            // What the list did not fill (it grew by doubling, or the count was off) is
+            // given back.
             items.shrink_to_fit();
             break Ok(std::mem::take(&mut items));
         };
@@ -198,20 +227,27 @@ async fn list_pages<T: Listed>(r: &Requester, path: &str) -> std::result::Result
 
 #[cfg(test)]
 mod tests {
-    use super::early_continue;
+    use super::{early_head, room_for_list, MAX_PAGES, PAGE};
 
     #[test]
-    fn continue_token_before_items() {
-        let body =
-            r#"{"kind":"PodList","metadata":{"continue":"abc=","resourceVersion":"1"},"items":[]}"#;
-        assert_eq!(early_continue(body.as_bytes()).as_deref(), Some("abc="));
+    fn head_before_items() {
+        let head = |body: &str| early_head(body.as_bytes());
+        let body = r#"{"kind":"PodList","metadata":{"continue":"abc=","resourceVersion":"1","remainingItemCount":1500},"items":[]}"#;
+        assert_eq!(head(body).cont.as_deref(), Some("abc="));
+        assert_eq!(head(body).remaining, Some(1500));
         // Only metadata counts: a "continue" inside an item is ignored.
-        let body = r#"{"kind":"PodList","metadata":{},"items":[{"metadata":{"labels":{"continue":"x"}}}]}"#;
-        assert_eq!(early_continue(body.as_bytes()), None);
-        assert_eq!(
-            early_continue(br#"{"metadata":{"continue":""},"items":[]}"#),
-            None
-        );
-        assert_eq!(early_continue(b"{}"), None);
+        let body = r#"{"kind":"PodList","metadata":{},"items":[{"metadata":{"labels":{"continue":"x","remainingItemCount":3}}}]}"#;
+        assert_eq!(head(body), Default::default());
+        let body = r#"{"metadata":{"continue":"","remainingItemCount":-1},"items":[]}"#;
+        assert_eq!(head(body), Default::default());
+        assert_eq!(head("{}"), Default::default());
+    }
+
+    /// A count the server overstates reserves no more than the most the plugin reads.
+    #[test]
+    fn room_is_bounded() {
+        assert_eq!(room_for_list(PAGE, 49_500), 50_000);
+        assert_eq!(room_for_list(PAGE, u64::MAX), PAGE + MAX_PAGES * PAGE);
+        assert_eq!(room_for_list(3, 0), 3);
     }
 }

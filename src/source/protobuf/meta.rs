@@ -55,6 +55,8 @@ pub struct Time {
 pub struct ListMeta {
     #[prost(string, optional, tag = "3")]
     pub cont: Option<String>,
+    #[prost(int64, optional, tag = "4")]
+    pub remaining_item_count: Option<i64>,
 }
 
 /// The list's head only: its `metadata` (1); the items (2) are skipped unread.

@@ -47,13 +47,23 @@ pub fn unwrap_envelope(body: Bytes) -> Result<Bytes, String> {
     Ok(u.raw)
 }
 
-/// The continue token of an encoded list, read from its head without decoding the items.
-pub fn list_continue(raw: &Bytes) -> Option<String> {
-    meta::ListHead::decode(raw.clone())
-        .ok()?
-        .metadata?
-        .cont
-        .filter(|c| !c.is_empty())
+/// What a list page says of the list before its items: the continue token, and how many
+/// items the pages still to come hold (`remainingItemCount`, when the server counts them).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Head {
+    pub cont: Option<String>,
+    pub remaining: Option<u64>,
+}
+
+/// The head of an encoded list, read without decoding the items.
+pub fn list_head(raw: &Bytes) -> Head {
+    let Some(m) = (meta::ListHead::decode(raw.clone()).ok()).and_then(|h| h.metadata) else {
+        return Head::default();
+    };
+    Head {
+        cont: m.cont.filter(|c| !c.is_empty()),
+        remaining: m.remaining_item_count.and_then(|n| u64::try_from(n).ok()),
+    }
 }
 
 /// The message and `retryAfterSeconds` of a `metav1.Status` answer (an error answered in
@@ -69,8 +79,9 @@ pub trait Listed: DeserializeOwned + Send + 'static {
     /// Whether the API server may send this kind as protobuf.
     const PROTOBUF: bool = false;
 
-    /// The items and continue token of an encoded list page (the envelope's `raw`).
-    fn decode_list(_raw: Bytes) -> Result<(Vec<Self>, Option<String>), String> {
+    /// Adds the items of an encoded list page (the envelope's `raw`) to `into`, and returns
+    /// its continue token.
+    fn decode_list(_raw: Bytes, _into: &mut Vec<Self>) -> Result<Option<String>, String> {
         Err("this kind has no protobuf form".into())
     }
 }
@@ -79,11 +90,12 @@ pub trait Listed: DeserializeOwned + Send + 'static {
 /// the model's type before the next is read: no page of intermediate messages is held.
 fn decode_items<P: Message + Default, T>(
     mut raw: Bytes,
+    items: &mut Vec<T>,
     into_model: impl Fn(P) -> Result<T, String>,
-) -> Result<(Vec<T>, Option<String>), String> {
+) -> Result<Option<String>, String> {
     use prost::encoding::{decode_key, decode_varint, skip_field, DecodeContext, WireType};
     let invalid = |e: prost::DecodeError| format!("invalid protobuf ({e})");
-    let (mut items, mut cont) = (Vec::new(), None);
+    let mut cont = None;
     while !raw.is_empty() {
         let (tag, wire) = decode_key(&mut raw).map_err(invalid)?;
         if !matches!((tag, wire), (1 | 2, WireType::LengthDelimited)) {
@@ -101,7 +113,7 @@ fn decode_items<P: Message + Default, T>(
             items.push(into_model(P::decode(field).map_err(invalid)?)?);
         }
     }
-    Ok((items, cont.filter(|c| !c.is_empty())))
+    Ok(cont.filter(|c| !c.is_empty()))
 }
 
 macro_rules! protobuf_list {
@@ -109,8 +121,8 @@ macro_rules! protobuf_list {
         impl Listed for $model {
             const PROTOBUF: bool = true;
 
-            fn decode_list(raw: Bytes) -> Result<(Vec<Self>, Option<String>), String> {
-                decode_items(raw, <$item>::into_model)
+            fn decode_list(raw: Bytes, into: &mut Vec<Self>) -> Result<Option<String>, String> {
+                decode_items(raw, into, <$item>::into_model)
             }
         }
     )*};

@@ -16,14 +16,23 @@ fn both<T: Listed + std::fmt::Debug>(
 ) -> (String, String, Option<String>) {
     let mut from_json: T = serde_json::from_value(o.clone()).unwrap();
     let item = encode::encode_object(&o).expect("a built-in kind");
-    let page = encode::encode_list("v1", "List", Some("next-page"), &[&item]);
+    let page = encode::encode_list("v1", "List", Some("next-page"), Some(7), &[&item]);
     let raw = unwrap_envelope(Bytes::from(page)).unwrap();
-    assert_eq!(list_continue(&raw).as_deref(), Some("next-page"));
-    let (mut items, cont) = T::decode_list(raw).unwrap();
+    let head = list_head(&raw);
+    assert_eq!(head.cont.as_deref(), Some("next-page"));
+    assert_eq!(head.remaining, Some(7));
+    let (mut items, cont) = decoded::<T>(raw).unwrap();
     assert_eq!(items.len(), 1);
     normalise(&mut from_json);
     normalise(&mut items[0]);
     (format!("{from_json:?}"), format!("{:?}", items[0]), cont)
+}
+
+/// A page's items, decoded into a new list, and its continue token.
+fn decoded<T: Listed>(raw: Bytes) -> Result<(Vec<T>, Option<String>), String> {
+    let mut items = Vec::new();
+    let cont = T::decode_list(raw, &mut items)?;
+    Ok((items, cont))
 }
 
 fn meta() -> Value {
@@ -159,8 +168,9 @@ fn an_unknown_selector_operator_is_an_error() {
         "metadata": {"name": "x", "namespace": "a"},
         "spec": {"podSelector": {"matchExpressions": [{"key": "k", "operator": "Sometimes"}]}}});
     let item = encode::encode_object(&np).unwrap();
-    let raw = unwrap_envelope(encode::encode_list("v1", "List", None, &[&item]).into()).unwrap();
-    let e = NetworkPolicy::decode_list(raw).unwrap_err();
+    let raw =
+        unwrap_envelope(encode::encode_list("v1", "List", None, None, &[&item]).into()).unwrap();
+    let e = decoded::<NetworkPolicy>(raw).unwrap_err();
     assert!(e.contains("Sometimes"), "{e}");
 }
 
@@ -175,13 +185,13 @@ fn an_error_status_gives_its_message_and_retry() {
 fn broken_answers_are_errors_not_panics() {
     let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta()});
     let item = encode::encode_object(&pod).unwrap();
-    let page = encode::encode_list("v1", "PodList", None, &[&item, &item]);
+    let page = encode::encode_list("v1", "PodList", None, None, &[&item, &item]);
     // JSON, or anything without the magic.
     assert!(unwrap_envelope(Bytes::from_static(b"{\"items\": []}")).is_err());
     // Cut anywhere: the envelope or the list is incomplete.
     for cut in [5, 10, page.len() / 2, page.len() - 1] {
         let r = unwrap_envelope(Bytes::copy_from_slice(&page[..cut]))
-            .and_then(|raw| Pod::decode_list(raw).map(|_| ()));
+            .and_then(|raw| decoded::<Pod>(raw).map(|_| ()));
         assert!(r.is_err(), "cut at {cut} of {}", page.len());
     }
     // A compressed payload is not guessed at.
@@ -192,9 +202,9 @@ fn broken_answers_are_errors_not_panics() {
     // An item whose length runs past the end.
     let mut raw = vec![0x12, 0x7f];
     raw.extend([0u8; 4]);
-    assert!(Pod::decode_list(raw.into()).is_err());
+    assert!(decoded::<Pod>(raw.into()).is_err());
     // A custom resource has no protobuf form.
-    assert!(AuthorizationPolicy::decode_list(Bytes::new()).is_err());
+    assert!(decoded::<AuthorizationPolicy>(Bytes::new()).is_err());
 }
 
 proptest::proptest! {
@@ -204,12 +214,12 @@ proptest::proptest! {
         let mut with_magic = b"k8s\0".to_vec();
         with_magic.extend(&bytes);
         if let Ok(raw) = unwrap_envelope(with_magic.into()) {
-            let _ = list_continue(&raw);
-            let _ = Pod::decode_list(raw.clone());
-            let _ = Service::decode_list(raw.clone());
-            let _ = NetworkPolicy::decode_list(raw);
+            let _ = list_head(&raw);
+            let _ = decoded::<Pod>(raw.clone());
+            let _ = decoded::<Service>(raw.clone());
+            let _ = decoded::<NetworkPolicy>(raw);
         }
-        let _ = Pod::decode_list(bytes.clone().into());
-        let _ = NetworkPolicy::decode_list(bytes.into());
+        let _ = decoded::<Pod>(bytes.clone().into());
+        let _ = decoded::<NetworkPolicy>(bytes.into());
     }
 }
