@@ -104,22 +104,31 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
     let for_humans = matches!(args.output, ExplainOutput::Table | ExplainOutput::Wide);
     let (snap, namespace) = input.read(for_humans)?;
 
-    let code = if input.whole_input() {
-        let [report] = scope::explain_input([&snap], selector);
-        report_out(args, &filter, report, &snap, out)
+    let whole_input = input.whole_input();
+    let scope = if whole_input {
+        scope::whole(selector.clone())
     } else {
-        let scope = Scope {
+        Scope {
             namespace,
-            selector,
-        };
-        explain_then(&snap, &scope, |report, late| match args.output {
+            selector: selector.clone(),
+        }
+    };
+    let code = explain_then(&snap, &scope, |report, late| {
+        // Manifests over one namespace (and the root's): the report may be that
+        // namespace's, as with -n; deciding it needs the whole report held.
+        let root = snap.mesh.root();
+        if whole_input && !scope::spans_namespaces(&report, late.workloads.namespaces(), root) {
+            let [report] = scope::narrow([&snap], [late.held(report)], selector);
+            return report_out(args, &filter, report, &snap, out);
+        }
+        match args.output {
             // Paths and workloads written as they are built, or not at all: never held whole.
             ExplainOutput::Json | ExplainOutput::Sarif | ExplainOutput::Github => {
                 streamed_out(args, &filter, late.streamed(report), &snap, out)
             }
             _ => report_out(args, &filter, late.held(report), &snap, out),
-        })
-    };
+        }
+    });
     // The process ends with this command: freeing the input's objects one by one would be
     // 5-6% of a big mesh's run, for memory the exit returns anyway.
     std::mem::forget(snap);

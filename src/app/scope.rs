@@ -19,23 +19,40 @@ pub(super) fn explain_input<const N: usize>(
     snaps: [&Snapshot; N],
     selector: Option<LabelSelector>,
 ) -> [Explanation; N] {
-    let explain_in = |snap: &Snapshot, namespace: Option<String>| {
-        let scope = Scope {
-            namespace,
-            selector: selector.clone(),
-        };
-        explain(snap, &scope)
-    };
-    let whole = snaps.map(|s| explain_in(s, None));
+    let whole = snaps.map(|s| explain(s, &whole(selector.clone())));
+    narrow(snaps, whole, selector)
+}
+
+/// The scope of a whole input: every namespace.
+pub(super) fn whole(selector: Option<LabelSelector>) -> Scope {
+    Scope {
+        namespace: None,
+        selector,
+    }
+}
+
+/// The whole input's reports (`whole`), or the reports of its one namespace when those
+/// lose nothing on any side.
+pub(super) fn narrow<const N: usize>(
+    snaps: [&Snapshot; N],
+    whole: [Explanation; N],
+    selector: Option<LabelSelector>,
+) -> [Explanation; N] {
     let namespaces: BTreeSet<&str> = snaps
         .iter()
         .zip(&whole)
-        .flat_map(|(s, e)| own_namespaces(e, s.mesh.root()))
+        .flat_map(|(s, e)| own_namespaces(e, workload_namespaces(e), s.mesh.root()))
         .collect();
     let [ns] = namespaces.into_iter().collect::<Vec<_>>()[..] else {
         return whole;
     };
-    let one = snaps.map(|s| explain_in(s, Some(ns.to_string())));
+    let one = snaps.map(|s| {
+        let scope = Scope {
+            namespace: Some(ns.to_string()),
+            selector: selector.clone(),
+        };
+        explain(s, &scope)
+    });
     if one.iter().zip(&whole).all(|(o, w)| covers(o, w)) {
         one
     } else {
@@ -43,10 +60,33 @@ pub(super) fn explain_input<const N: usize>(
     }
 }
 
+/// Whether a whole input's report (its workloads' namespaces given apart, as they may not
+/// be built yet) is about more than one namespace: then it is the report shown, whole,
+/// and it can be written as it is built.
+pub(super) fn spans_namespaces<'w, P, W>(
+    e: &Explanation<P, W>,
+    mut workloads: impl Iterator<Item = &'w str>,
+    root: &str,
+) -> bool {
+    fn another<'s>(first: &mut Option<&'s str>, ns: &'s str) -> bool {
+        *first.get_or_insert(ns) != ns
+    }
+    let mut first = None;
+    workloads.any(|ns| another(&mut first, ns))
+        || own_namespaces(e, std::iter::empty(), root).any(|ns| another(&mut first, ns))
+}
+
+fn workload_namespaces(e: &Explanation) -> impl Iterator<Item = &str> {
+    e.workloads.iter().map(|w| w.namespace.as_str())
+}
+
 /// The namespaces of what the report is about: workloads, services, and policies except the
 /// root namespace's (mesh-wide: a namespace's report shows those that reach it).
-fn own_namespaces<'a>(e: &'a Explanation, root: &'a str) -> impl Iterator<Item = &'a str> {
-    let workloads = e.workloads.iter().map(|w| w.namespace.as_str());
+fn own_namespaces<'a, P, W>(
+    e: &'a Explanation<P, W>,
+    workloads: impl Iterator<Item = &'a str> + 'a,
+    root: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
     let services = e.services.iter().map(|s| s.namespace.as_str());
     let policies = e
         .policies

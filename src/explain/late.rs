@@ -33,7 +33,13 @@ pub struct Workloads<'a> {
     pub(super) ctx: &'a Ctx<'a>,
 }
 
-impl Workloads<'_> {
+impl<'a> Workloads<'a> {
+    /// The namespace of each workload, without building its report.
+    pub fn namespaces(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let ctx = self.ctx;
+        (ctx.pods.iter()).map(move |&d| ctx.snap.pods[d].metadata.namespace.as_str())
+    }
+
     pub fn collect(&self) -> Vec<WorkloadReport> {
         (self.ctx.pods.iter())
             .map(|&d| inventory::workload(self.ctx, d))
