@@ -113,22 +113,30 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
             selector: selector.clone(),
         }
     };
-    let code = explain_then(&snap, &scope, |report, late| {
+    let done = explain_then(&snap, &scope, |report, late| {
         // Manifests over one namespace (and the root's): the report may be that
         // namespace's, as with -n; deciding it needs the whole report held.
         let root = snap.mesh.root();
         if whole_input && !scope::spans_namespaces(&report, late.workloads.namespaces(), root) {
-            let [report] = scope::narrow([&snap], [late.held(report)], selector);
-            return report_out(args, &filter, report, &snap, out);
+            return Err(Box::new(late.held(report)));
         }
-        match args.output {
+        Ok(match args.output {
             // Paths and workloads written as they are built, or not at all: never held whole.
             ExplainOutput::Json | ExplainOutput::Sarif | ExplainOutput::Github => {
                 streamed_out(args, &filter, late.streamed(report), &snap, out)
             }
             _ => report_out(args, &filter, late.held(report), &snap, out),
-        }
+        })
     });
+    let code = match done {
+        Ok(code) => code,
+        // Compared with its namespace's once the whole input's Mesh is gone: two are
+        // never held at once.
+        Err(whole) => {
+            let [report] = scope::narrow([&snap], [*whole], selector);
+            report_out(args, &filter, report, &snap, out)
+        }
+    };
     // The process ends with this command: freeing the input's objects one by one would be
     // 5-6% of a big mesh's run, for memory the exit returns anyway.
     std::mem::forget(snap);

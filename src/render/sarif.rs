@@ -226,7 +226,78 @@ pub fn render(findings: &[Finding], origins: &Origins) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::artifact_uri;
+    use super::*;
+    use crate::model::{Origin, Pod};
+    use crate::snapshot::Snapshot;
+    use std::sync::Arc;
+
+    /// What the log printed when it was built as a `serde_json::Value` (key order is
+    /// insertion order): the typed records must print the same bytes.
+    fn as_a_tree(f: &Finding, origins: &Origins) -> Value {
+        let mut location = json!({
+            "logicalLocations": [{"fullyQualifiedName": f.resource, "kind": "resource"}],
+        });
+        if let Some(o) = origins.get(&f.resource) {
+            location["physicalLocation"] = json!({
+                "artifactLocation": {"uri": artifact_uri(&o.file)},
+                "region": {"startLine": o.line},
+            });
+        }
+        let mut r = json!({
+            "ruleId": f.code,
+            "level": level(f.severity),
+            "message": {"text": format!("{}: {}", f.resource, f.message)},
+            "locations": [location],
+            "partialFingerprints": {"ambientPolicyFinding/v1": format!("{}:{}", f.code, f.resource)},
+        });
+        if let Some(i) = CATALOGUE.iter().position(|c| c.code == f.code) {
+            r["ruleIndex"] = json!(i);
+        }
+        r
+    }
+
+    #[test]
+    fn results_print_as_the_tree_did() {
+        let mut pod = Pod::default();
+        pod.metadata.name = "web".into();
+        pod.metadata.namespace = "shop".into();
+        pod.metadata.origin = Some(Arc::new(Origin {
+            file: "k8s/web app.yaml".into(),
+            document: 2,
+            line: 14,
+        }));
+        let snap = Snapshot {
+            pods: vec![pod],
+            ..Snapshot::default()
+        };
+        let origins = Origins::of(&snap);
+        let finding = |code: &str, resource: &str| Finding {
+            severity: Severity::Warning,
+            code: code.into(),
+            resource: resource.into(),
+            message: "says \"why\"".into(),
+            resolution: String::new(),
+        };
+        let findings = [
+            // From a file: a physical location.
+            finding(CATALOGUE[0].code, "Pod/shop/web"),
+            // From the cluster: none.
+            finding(CATALOGUE[1].code, "Pod/shop/other"),
+            // A code the catalogue does not list: no rule index.
+            finding("AMB999", "Pod/shop/web"),
+        ];
+        let text = render(&findings, &origins);
+        let tree: Vec<Value> = findings.iter().map(|f| as_a_tree(f, &origins)).collect();
+        let results = serde_json::to_string_pretty(&json!({"results": tree})).unwrap();
+        // The results are the run's last member, indented two levels deeper.
+        let results = results.trim_start_matches("{\n").trim_end_matches("\n}");
+        let nested: String = results.lines().map(|l| format!("    {l}\n")).collect();
+        assert!(
+            text.ends_with(&format!("{nested}    }}\n  ]\n}}\n")),
+            "{text}"
+        );
+        assert!(text.contains("\"uri\": \"k8s/web%20app.yaml\""), "{text}");
+    }
 
     #[test]
     fn paths_become_uri_references() {

@@ -69,12 +69,14 @@ fn early_head(body: &[u8]) -> Head {
     Head { cont, remaining }
 }
 
+/// The most items the first page's count makes room for at once: Kubernetes' tested limit
+/// of pods per cluster. A longer list (or a count that overstates it) grows as it comes.
+const MOST_RESERVED: u64 = 150_000;
+
 /// The room to make for a whole list once its first page (`first` items) says how many
-/// are still to come: bounded by what the plugin would read at most, so a server that
-/// overstates the count cannot make it reserve more.
+/// are still to come (`remaining`, a hint: it can be wrong, and is bounded).
 fn room_for_list(first: usize, remaining: u64) -> usize {
-    let most = (MAX_PAGES * PAGE) as u64;
-    first.saturating_add(remaining.min(most) as usize)
+    first.saturating_add(remaining.min(MOST_RESERVED) as usize)
 }
 
 fn page_url(path: &str, cont: Option<&str>) -> String {
@@ -227,7 +229,7 @@ async fn list_pages<T: Listed>(r: &Requester, path: &str) -> std::result::Result
 
 #[cfg(test)]
 mod tests {
-    use super::{early_head, room_for_list, MAX_PAGES, PAGE};
+    use super::{early_head, room_for_list, MOST_RESERVED, PAGE};
 
     #[test]
     fn head_before_items() {
@@ -243,11 +245,11 @@ mod tests {
         assert_eq!(head("{}"), Default::default());
     }
 
-    /// A count the server overstates reserves no more than the most the plugin reads.
+    /// A count the server overstates reserves no more than a cluster's pods.
     #[test]
     fn room_is_bounded() {
         assert_eq!(room_for_list(PAGE, 49_500), 50_000);
-        assert_eq!(room_for_list(PAGE, u64::MAX), PAGE + MAX_PAGES * PAGE);
+        assert_eq!(room_for_list(PAGE, u64::MAX), PAGE + MOST_RESERVED as usize);
         assert_eq!(room_for_list(3, 0), 3);
     }
 }
