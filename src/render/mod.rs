@@ -22,14 +22,15 @@ pub fn principal(identity: &str) -> &str {
     identity.trim_start_matches("spiffe://")
 }
 
-/// Streams the JSON to `w`: a big mesh gives tens of megabytes, so no intermediate string.
-/// The paths and workloads (`P`, `W`) may be written as they are built (`explain::Late`).
-pub fn write_json<P: serde::Serialize, W: serde::Serialize>(
-    e: &Explanation<P, W>,
+/// Streams pretty JSON (a report, a SARIF log) to `w`: a big mesh gives tens of megabytes,
+/// so no intermediate string. A report's paths and workloads may be written as they are
+/// built (`explain::Late`).
+pub fn write_json<T: serde::Serialize + ?Sized>(
+    value: &T,
     w: &mut dyn Write,
 ) -> std::io::Result<()> {
     let mut buf = std::io::BufWriter::with_capacity(1 << 16, w);
-    pretty::to_writer(&mut buf, e)?;
+    pretty::to_writer(&mut buf, value)?;
     buf.write_all(b"\n")?;
     buf.flush()
 }

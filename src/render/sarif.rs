@@ -210,10 +210,7 @@ pub fn write(findings: &[Finding], origins: &Origins, out: &mut dyn Write) -> io
             results: Results { findings, origins },
         }],
     };
-    let mut w = io::BufWriter::with_capacity(64 * 1024, out);
-    serde_json::to_writer_pretty(&mut w, &log)?;
-    w.write_all(b"\n")?;
-    w.flush()
+    super::write_json(&log, out)
 }
 
 /// The SARIF log as text (a diff's few findings).
