@@ -104,8 +104,9 @@ impl<'a> Loader<'a> {
                     let next = spare.try_recv().unwrap_or_default();
                     tx.send(std::mem::replace(&mut batch, next)).map_err(|_| ())
                 });
-                if head.is_ok() && !batch.items.is_empty() {
-                    // The consumer may have stopped on an item in error: nothing to tell.
+                // What was read before the end (or before a stop) is decoded, as when each
+                // item went on its own. The consumer may have stopped on an item in error.
+                if !batch.items.is_empty() {
                     let _ = tx.send(batch);
                 }
                 head
