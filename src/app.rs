@@ -123,7 +123,12 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
         Ok(match args.output {
             // Paths and workloads written as they are built, or not at all: never held whole.
             ExplainOutput::Json | ExplainOutput::Sarif | ExplainOutput::Github => {
-                streamed_out(args, &filter, late.streamed(report), &snap, out)
+                let split = crate::parallel::Split::for_machine(render::sections::PER_PIECE);
+                let (workloads, paths) = (&late.workloads, &late.paths);
+                let json = |e: &_, out: &mut dyn Write| {
+                    render::report_json::write(e, workloads, paths, split, out)
+                };
+                streamed_out(args, &filter, report, json, &snap, out)
             }
             _ => report_out(args, &filter, late.held(report), &snap, out),
         })
@@ -145,10 +150,13 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
 
 /// The outputs that never hold the paths whole: JSON writes them as they come, SARIF and
 /// GitHub annotations show findings only. Applies `--only` and `--suppress`.
-fn streamed_out<P: serde::Serialize, W: serde::Serialize>(
+/// `json` writes the report as JSON: whole, or with its paths and workloads built as they
+/// are written.
+fn streamed_out<P, W>(
     args: &ExplainArgs,
     filter: &Filter,
     mut explanation: crate::explain::report::Explanation<P, W>,
+    json: impl FnOnce(&crate::explain::report::Explanation<P, W>, &mut dyn Write) -> std::io::Result<()>,
     snap: &crate::snapshot::Snapshot,
     out: &mut dyn Write,
 ) -> Result<u8> {
@@ -164,7 +172,7 @@ fn streamed_out<P: serde::Serialize, W: serde::Serialize>(
             &render::github::render(&explanation.findings, &origins()),
         )?,
         // Streamed: the JSON of a big mesh is large (64 KiB buffered at a time).
-        _ => written(render::write_json(&explanation, out))?,
+        _ => written(json(&explanation, out))?,
     }
     let code = exit_code(&args.report, &explanation.findings);
     // As for the input: the exit frees the report at once.
@@ -184,7 +192,8 @@ fn report_out(
         args.output,
         ExplainOutput::Json | ExplainOutput::Sarif | ExplainOutput::Github
     ) {
-        return streamed_out(args, filter, explanation, snap, out);
+        let json = |e: &_, out: &mut dyn Write| render::write_json(e, out);
+        return streamed_out(args, filter, explanation, json, snap, out);
     }
     // --only and --suppress apply to every output and to --fail-on alike.
     let gone = explanation.filter_findings(filter);

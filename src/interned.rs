@@ -3,24 +3,24 @@
 //! out as a shared pointer, so a big mesh holds one copy, not one per pod.
 
 use std::borrow::Borrow;
-use std::cell::RefCell;
 // foldhash: hashing is most of a lookup here, once per pod (issue 16).
 use foldhash::HashSet;
 use std::hash::Hash;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-pub struct Interned<T: ?Sized>(RefCell<HashSet<Arc<T>>>);
+/// Behind a lock: the Index's memos are shared by the threads building a report.
+pub struct Interned<T: ?Sized>(Mutex<HashSet<Arc<T>>>);
 
 impl<T: ?Sized> Default for Interned<T> {
     fn default() -> Self {
-        Interned(RefCell::default())
+        Interned(Mutex::default())
     }
 }
 
 impl<T: ?Sized + Eq + Hash> Interned<T> {
     /// The stored copy equal to `value`, or `value` itself, stored now.
     pub fn get<V: Borrow<T> + Into<Arc<T>>>(&self, value: V) -> Arc<T> {
-        let mut set = self.0.borrow_mut();
+        let mut set = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(shared) = set.get(value.borrow()) {
             return shared.clone();
         }

@@ -13,6 +13,7 @@ pub mod interned;
 pub mod mesh;
 pub mod model;
 pub mod overlay;
+pub mod parallel;
 pub mod render;
 pub mod selector;
 pub mod snapshot;

@@ -46,6 +46,7 @@ const RANKS: &[(&str, u8)] = &[
     ("contract", 0),
     ("versions", 0),
     ("interned", 0),
+    ("parallel", 0),
 ];
 
 /// Imports between two modules of the same rank: (from, to or a module above it, why).

@@ -611,7 +611,10 @@ proptest! {
             render::write_json(&e, &mut out).unwrap();
             let streamed = explain_then(&snap, &scope(ns), |e, late| {
                 let mut out = Vec::new();
-                render::write_json(&late.streamed(e), &mut out).map(|_| out)
+                // Three threads taking one destination at a time: the most interleaved.
+                let split = ambient_policy::parallel::Split { threads: 3, per_piece: 1 };
+                render::report_json::write(&e, &late.workloads, &late.paths, split, &mut out)
+                    .map(|_| out)
             });
             prop_assert!(streamed.as_ref().is_ok_and(|s| *s == out), "streamed JSON differs");
             let parsed: Value = serde_json::from_slice(&out).unwrap();

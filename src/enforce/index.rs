@@ -22,7 +22,8 @@ use crate::mesh::{Dataplane, Mesh};
 use crate::snapshot::Snapshot;
 use crate::versions::Row;
 use std::borrow::Cow;
-use std::cell::{OnceCell, RefCell};
+// Sync: the report's paths and workloads are built on every core (`render::sections`).
+use std::sync::{Mutex, OnceLock};
 // foldhash: these maps are read once or more per pod (issue 16).
 use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
@@ -81,20 +82,25 @@ pub struct Index<'a> {
     pa_taken: Vec<bool>,
     /// Per pod, computed on first use: the policies attached at its ztunnel, and what it
     /// holds. Lists shared by the pods that have the same (replicas), each stored once.
-    zt_attached: OnceCell<Vec<Arc<[usize]>>>,
-    ztunnel: Vec<OnceCell<Arc<[Held]>>>,
+    zt_attached: OnceLock<Vec<Arc<[usize]>>>,
+    ztunnel: Vec<OnceLock<Arc<[Held]>>>,
     held_lists: Interned<[Held]>,
-    mtls: Vec<OnceCell<PodMtls>>,
+    mtls: Vec<OnceLock<PodMtls>>,
     /// The NetworkPolicies, indexed on first use.
-    netpol: OnceCell<NetworkPolicies<'a>>,
+    netpol: OnceLock<NetworkPolicies<'a>>,
     /// Per pod, its signature's number (`signature`); the signatures, each stored once.
-    sigs: Vec<OnceCell<u32>>,
-    sig_ids: RefCell<HashMap<String, u32>>,
+    sigs: Vec<OnceLock<u32>>,
+    sig_ids: Mutex<HashMap<String, u32>>,
     /// The destination ztunnel's decisions for a peer, by held list (its interned address):
     /// many pods hold the same list (a namespace's policies).
-    decisions: RefCell<HashMap<(usize, Peer), HopDecision>>,
+    decisions: Mutex<HashMap<(usize, Peer), HopDecision>>,
     /// What ztunnel really holds, when deciding on a dump rather than on the model.
     dataplane: Option<DataplanePolicies>,
+}
+
+/// A memo's lock. Poisoned only by a panic on another thread, which its join re-raises.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// `in_effect`: whether policy `i` is held by istiod at all (a refused one attaches nowhere).
@@ -227,14 +233,14 @@ impl<'a> Index<'a> {
             ext_refs,
             aps_by_ns,
             implicit,
-            zt_attached: OnceCell::new(),
+            zt_attached: OnceLock::new(),
             held_lists: Interned::default(),
-            ztunnel: (0..n).map(|_| OnceCell::new()).collect(),
-            mtls: (0..n).map(|_| OnceCell::new()).collect(),
-            sigs: (0..n).map(|_| OnceCell::new()).collect(),
-            sig_ids: RefCell::default(),
-            decisions: RefCell::default(),
-            netpol: OnceCell::new(),
+            ztunnel: (0..n).map(|_| OnceLock::new()).collect(),
+            mtls: (0..n).map(|_| OnceLock::new()).collect(),
+            sigs: (0..n).map(|_| OnceLock::new()).collect(),
+            sig_ids: Mutex::default(),
+            decisions: Mutex::default(),
+            netpol: OnceLock::new(),
             dataplane: None,
         }
     }
@@ -466,13 +472,13 @@ impl<'a> Index<'a> {
         let shared = !held.iter().any(|h| h.origin == Origin::PeerAuthentication);
         let key = (self.held_list_id(d), peer.clone());
         if shared {
-            if let Some(dec) = self.decisions.borrow().get(&key) {
+            if let Some(dec) = lock(&self.decisions).get(&key) {
                 return dec.clone();
             }
         }
         let (_, dec) = self.decide_ztunnel(d, &Conn::from(peer.clone()));
         if shared {
-            self.decisions.borrow_mut().insert(key, dec.clone());
+            lock(&self.decisions).insert(key, dec.clone());
         }
         dec
     }

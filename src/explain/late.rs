@@ -1,12 +1,11 @@
 //! The sections of the report built last, when a renderer asks for them: the paths and the
-//! workloads, most of a big mesh's report. JSON writes them one by one as they are built;
-//! every other output collects them (`held`).
+//! workloads, most of a big mesh's report. JSON writes them as they are built, on every core
+//! (`render::report_json`); every other output collects them (`held`).
 
 use super::inventory;
 use super::paths::Paths;
-use super::report::{Explanation, WorkloadReport};
+use super::report::{Explanation, Section, WorkloadReport};
 use super::Ctx;
-use serde::ser::{Serialize, SerializeSeq, Serializer};
 
 pub struct Late<'a> {
     pub paths: Paths<'a>,
@@ -14,14 +13,6 @@ pub struct Late<'a> {
 }
 
 impl<'a> Late<'a> {
-    /// The report with these sections written as they are built.
-    pub fn streamed<'b>(
-        &'b self,
-        report: Explanation<(), ()>,
-    ) -> Explanation<&'b Paths<'a>, &'b Workloads<'a>> {
-        report.with(&self.paths, &self.workloads)
-    }
-
     /// The report with these sections built whole.
     pub fn held(&self, report: Explanation<(), ()>) -> Explanation {
         report.with(self.paths.collect(), self.workloads.collect())
@@ -47,12 +38,18 @@ impl<'a> Workloads<'a> {
     }
 }
 
-impl Serialize for Workloads<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.ctx.pods.len()))?;
-        for &d in &self.ctx.pods {
-            seq.serialize_element(&inventory::workload(self.ctx, d))?;
-        }
-        seq.end()
+impl Section for Workloads<'_> {
+    type Part = usize;
+    type State = ();
+    type Item = WorkloadReport;
+
+    fn parts(&self) -> Vec<usize> {
+        self.ctx.pods.clone()
+    }
+
+    fn state(&self) {}
+
+    fn build(&self, _: &mut (), &d: &usize, emit: &mut dyn FnMut(WorkloadReport)) {
+        emit(inventory::workload(self.ctx, d))
     }
 }

@@ -17,7 +17,7 @@ mod netpol;
 mod network;
 mod paths;
 pub use late::{Late, Workloads};
-pub use paths::Paths;
+pub use paths::{ChainNames, PathPart, Paths};
 mod peer;
 pub mod report;
 mod revision;

@@ -4,7 +4,7 @@
 //! ztunnel's verdict (`destination::verdict`).
 
 use super::destination::{self, entries};
-use super::report::{Hop, NetworkGate, PathReport};
+use super::report::{Hop, NetworkGate, PathReport, Section};
 use super::Ctx;
 use crate::enforce::attach::Chain;
 use crate::enforce::evaluate::Peer;
@@ -12,9 +12,9 @@ use crate::enforce::hops::{self, Addressed, Enforcer, SourceClass};
 use crate::enforce::netpol::{self, Endpoint, Gate, Wire};
 use crate::mesh::{Dataplane, Role};
 use crate::model::resource_key;
-use serde::ser::{Serialize, SerializeSeq, Serializer};
-use std::cell::RefCell;
-use std::collections::HashMap;
+// foldhash: the group index is asked once per pod (issue 16).
+use foldhash::{HashMap, HashMapExt};
+use std::sync::{Mutex, PoisonError};
 
 fn client_hop(component: &str) -> Hop {
     Hop {
@@ -27,9 +27,10 @@ fn client_hop(component: &str) -> Hop {
     }
 }
 
-/// Waypoint chains are shared by many pods: their policy lists are named once.
-#[derive(Default)]
-pub(super) struct ChainNames {
+/// Waypoint chains are shared by many pods: their policy lists are named once (per thread
+/// building paths).
+#[derive(Default, Clone)]
+pub struct ChainNames {
     memo: HashMap<(usize, Option<Chain>), Vec<String>>,
 }
 
@@ -150,7 +151,8 @@ fn destination_hop(
 /// written as they come) rather than held, unless a renderer needs them all (`collect`).
 pub struct Paths<'a> {
     ctx: &'a Ctx<'a>,
-    names: RefCell<ChainNames>,
+    /// The chains named so far; each thread building paths starts from a copy.
+    names: Mutex<ChainNames>,
     /// Built before the report: on a mesh of several networks, a path can be what asks the
     /// `multi-network-waypoint` rule, which the report's `versionRules` must list.
     early: Option<Vec<PathReport>>,
@@ -170,7 +172,7 @@ impl<'a> Paths<'a> {
         });
         Paths {
             ctx,
-            names: RefCell::new(names),
+            names: Mutex::new(names),
             early,
             rules_before: ctx.mesh.rules.applied().len(),
         }
@@ -182,12 +184,12 @@ impl<'a> Paths<'a> {
         if let Some(early) = &self.early {
             return early.iter().cloned().for_each(emit);
         }
-        build(self.ctx, &mut self.names.borrow_mut(), emit);
-        debug_assert_eq!(
-            self.ctx.mesh.rules.applied().len(),
-            self.rules_before,
-            "a path asked a version rule the report did not"
-        );
+        build(self.ctx, &mut self.names(), emit);
+        self.finish();
+    }
+
+    fn names(&self) -> std::sync::MutexGuard<'_, ChainNames> {
+        self.names.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub fn collect(&self) -> Vec<PathReport> {
@@ -197,20 +199,43 @@ impl<'a> Paths<'a> {
     }
 }
 
-/// A JSON (or YAML) sequence written path by path as they are built.
-impl Serialize for Paths<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(None)?;
-        let mut failed = None;
-        self.each(&mut |p| {
-            if failed.is_none() {
-                failed = seq.serialize_element(&p).err();
-            }
-        });
-        match failed {
-            Some(e) => Err(e),
-            None => seq.end(),
+/// A part of the paths: a group of pods alike, or all of them when they were built early.
+pub enum PathPart {
+    Group(usize, Vec<usize>),
+    Early,
+}
+
+impl Section for Paths<'_> {
+    type Part = PathPart;
+    type State = ChainNames;
+    type Item = PathReport;
+
+    fn parts(&self) -> Vec<PathPart> {
+        match self.early {
+            Some(_) => vec![PathPart::Early],
+            None => (groups(self.ctx).into_iter())
+                .map(|(d, members)| PathPart::Group(d, members))
+                .collect(),
         }
+    }
+
+    fn state(&self) -> ChainNames {
+        self.names().clone()
+    }
+
+    fn build(&self, names: &mut ChainNames, part: &PathPart, emit: &mut dyn FnMut(PathReport)) {
+        match part {
+            PathPart::Group(d, members) => build_group(self.ctx, names, *d, members, emit),
+            PathPart::Early => self.each(emit),
+        }
+    }
+
+    fn finish(&self) {
+        debug_assert_eq!(
+            self.ctx.mesh.rules.applied().len(),
+            self.rules_before,
+            "a path asked a version rule the report did not"
+        );
     }
 }
 
@@ -220,6 +245,14 @@ type Group<'a> = (u32, &'a [usize], &'a [usize], &'a str);
 
 /// The paths of every destination in scope, handed to `emit` destination by destination.
 fn build(ctx: &Ctx, names: &mut ChainNames, emit: &mut dyn FnMut(PathReport)) {
+    for (d, members) in groups(ctx) {
+        build_group(ctx, names, d, &members, emit);
+    }
+}
+
+/// The in-scope workloads grouped by what their paths depend on, in report order: each
+/// group's first pod, and all its pods.
+fn groups(ctx: &Ctx) -> Vec<(usize, Vec<usize>)> {
     let mesh = ctx.mesh;
     // Pods enforced alike (replicas of one workload) share their paths: computed once per
     // group, so paths grow with workloads, not pods.
@@ -246,182 +279,191 @@ fn build(ctx: &Ctx, names: &mut ChainNames, emit: &mut dyn FnMut(PathReport)) {
             }
         }
     }
-    drop(index);
-    for (d, members) in groups {
-        let listed = listed(ctx, d);
-        let mut out = Vec::new();
-        let mut verdicts = Verdicts::new();
-        let info = &mesh.pods[d];
-        let dest = mesh.pod_key(d).to_string();
-        let pods: Vec<String> = if members.len() > 1 {
-            members
-                .iter()
-                .map(|&m| mesh.pod_key(m).to_string())
-                .collect()
-        } else {
-            vec![]
-        };
-        let path = |source: &str,
-                    via: Option<String>,
-                    (hops, gate): (Vec<Hop>, Option<NetworkGate>),
-                    note: Option<String>| PathReport {
-            destination: dest.clone(),
-            pods: pods.clone(),
-            source: source.into(),
-            via,
-            hops,
-            note,
-            network_policy: gate,
-            weight: None,
-            network: None,
-        };
-        let not_in_mesh = (info.dataplane == Dataplane::None).then(|| {
-            format!(
-                "destination is not in the mesh ({}): no policy is enforced",
-                info.reason
-            )
-        });
-        // The hops of a class towards one address (`None`: a Service that does not exist):
-        // its client hop, the waypoint it crosses (if any), and the destination.
-        // `canary`: through the canary waypoint that takes a share of the requests.
-        let mut hops_to = |client: Hop, to: Option<Addressed>, class: SourceClass, canary: bool| {
-            let route = match to {
-                Some(to) if canary => hops::canary_route(mesh, to, class)
-                    .map_or_else(|| hops::route(mesh, to, class), |(r, _)| r),
-                Some(to) => hops::route(mesh, to, class),
-                None => hops::Route::default(),
-            };
-            let mut hops = vec![client];
-            if let Some((w, chain)) = route.waypoint {
-                hops.push(waypoint_hop(ctx, names, w, chain));
-            }
-            let plaintext = class == SourceClass::Plaintext;
-            let via = route.waypoint.map(|(w, _)| w);
-            hops.push(destination_hop(
-                ctx,
-                d,
-                &listed,
-                &mut verdicts,
-                via,
-                plaintext,
-            ));
-            let gate = network_gate(ctx, d, class, &route);
-            ((hops, gate), route)
-        };
-        // Services and ServiceEntries that address this pod.
-        let fronts: Vec<(String, Addressed)> = info
-            .services
-            .iter()
-            .map(|&s| {
-                (
-                    mesh.service_key(s),
-                    Addressed::Service {
-                        entry: false,
-                        index: s,
-                    },
-                )
-            })
-            .chain(info.service_entries.iter().map(|&s| {
-                (
-                    mesh.service_entry_key(s),
-                    Addressed::Service {
-                        entry: true,
-                        index: s,
-                    },
-                )
-            }))
-            .collect();
-        if fronts.is_empty() {
-            // No Service: the paths a Service would have, with no waypoint and a note.
-            let note = Some("no Service selects this pod".to_string());
-            let (hops, _) = hops_to(
-                client_hop("client-ztunnel"),
-                None,
-                SourceClass::Ambient,
-                false,
-            );
-            out.push(path("ambient-service", None, hops, note));
-            let (hops, _) = hops_to(
-                client_hop("ingress-gateway"),
-                None,
-                SourceClass::Ingress,
-                false,
-            );
-            out.push(path("ingress", None, hops, not_in_mesh.clone()));
-        }
-        for (svc, to) in &fronts {
-            let via = Some(svc.clone());
-            let (hops, _) = hops_to(
-                client_hop("client-ztunnel"),
-                Some(*to),
-                SourceClass::Ambient,
-                false,
-            );
-            out.push(path(
-                "ambient-service",
-                via.clone(),
-                hops,
-                not_in_mesh.clone(),
-            ));
-            canary_path(mesh, &mut out, *to, SourceClass::Ambient, &mut |c| {
-                let (hops, _) = hops_to(client_hop("client-ztunnel"), Some(*to), c, true);
-                path("ambient-service", via.clone(), hops, not_in_mesh.clone())
-            });
+    groups
+}
 
-            let (hops, route) = hops_to(
-                client_hop("ingress-gateway"),
-                Some(*to),
-                SourceClass::Ingress,
-                false,
-            );
-            let note = match route.skipped {
-                Some(w) => Some(format!(
-                    "ingress traffic skips waypoint {} (istio.io/ingress-use-waypoint is not true)",
-                    ctx.waypoint_key(w)
-                )),
-                None => not_in_mesh.clone(),
-            };
-            out.push(path("ingress", via.clone(), hops, note));
-            canary_path(mesh, &mut out, *to, SourceClass::Ingress, &mut |c| {
-                let (hops, _) = hops_to(client_hop("ingress-gateway"), Some(*to), c, true);
-                path("ingress", via.clone(), hops, not_in_mesh.clone())
-            });
+/// The paths of group `members`, built for its first pod `d`.
+fn build_group(
+    ctx: &Ctx,
+    names: &mut ChainNames,
+    d: usize,
+    members: &[usize],
+    emit: &mut dyn FnMut(PathReport),
+) {
+    let mesh = ctx.mesh;
+    let listed = listed(ctx, d);
+    let mut out = Vec::new();
+    let mut verdicts = Verdicts::new();
+    let info = &mesh.pods[d];
+    let dest = mesh.pod_key(d).to_string();
+    let pods: Vec<String> = if members.len() > 1 {
+        members
+            .iter()
+            .map(|&m| mesh.pod_key(m).to_string())
+            .collect()
+    } else {
+        vec![]
+    };
+    let path = |source: &str,
+                via: Option<String>,
+                (hops, gate): (Vec<Hop>, Option<NetworkGate>),
+                note: Option<String>| PathReport {
+        destination: dest.clone(),
+        pods: pods.clone(),
+        source: source.into(),
+        via,
+        hops,
+        note,
+        network_policy: gate,
+        weight: None,
+        network: None,
+    };
+    let not_in_mesh = (info.dataplane == Dataplane::None).then(|| {
+        format!(
+            "destination is not in the mesh ({}): no policy is enforced",
+            info.reason
+        )
+    });
+    // The hops of a class towards one address (`None`: a Service that does not exist):
+    // its client hop, the waypoint it crosses (if any), and the destination.
+    // `canary`: through the canary waypoint that takes a share of the requests.
+    let mut hops_to = |client: Hop, to: Option<Addressed>, class: SourceClass, canary: bool| {
+        let route = match to {
+            Some(to) if canary => hops::canary_route(mesh, to, class)
+                .map_or_else(|| hops::route(mesh, to, class), |(r, _)| r),
+            Some(to) => hops::route(mesh, to, class),
+            None => hops::Route::default(),
+        };
+        let mut hops = vec![client];
+        if let Some((w, chain)) = route.waypoint {
+            hops.push(waypoint_hop(ctx, names, w, chain));
         }
+        let plaintext = class == SourceClass::Plaintext;
+        let via = route.waypoint.map(|(w, _)| w);
+        hops.push(destination_hop(
+            ctx,
+            d,
+            &listed,
+            &mut verdicts,
+            via,
+            plaintext,
+        ));
+        let gate = network_gate(ctx, d, class, &route);
+        ((hops, gate), route)
+    };
+    // Services and ServiceEntries that address this pod.
+    let fronts: Vec<(String, Addressed)> = info
+        .services
+        .iter()
+        .map(|&s| {
+            (
+                mesh.service_key(s),
+                Addressed::Service {
+                    entry: false,
+                    index: s,
+                },
+            )
+        })
+        .chain(info.service_entries.iter().map(|&s| {
+            (
+                mesh.service_entry_key(s),
+                Addressed::Service {
+                    entry: true,
+                    index: s,
+                },
+            )
+        }))
+        .collect();
+    if fronts.is_empty() {
+        // No Service: the paths a Service would have, with no waypoint and a note.
+        let note = Some("no Service selects this pod".to_string());
         let (hops, _) = hops_to(
             client_hop("client-ztunnel"),
-            Some(Addressed::PodIp(d)),
+            None,
             SourceClass::Ambient,
             false,
         );
-        out.push(path("ambient-pod-ip", None, hops, not_in_mesh.clone()));
-
-        let any_waypoint = !mesh.waypoints_in_front_of(d).is_empty();
-        let note = if any_waypoint {
-            Some("sidecar clients bypass waypoints".to_string())
-        } else {
-            not_in_mesh.clone()
-        };
+        out.push(path("ambient-service", None, hops, note));
         let (hops, _) = hops_to(
-            client_hop("sidecar-client"),
-            Some(Addressed::PodIp(d)),
-            SourceClass::Sidecar,
+            client_hop("ingress-gateway"),
+            None,
+            SourceClass::Ingress,
             false,
         );
-        out.push(path("sidecar", None, hops, note));
-
-        let mut hop = client_hop("out-of-mesh-client");
-        hop.source_identity = "none".into();
-        let (hops, _) = hops_to(
-            hop,
-            Some(Addressed::PodIp(d)),
-            SourceClass::Plaintext,
-            false,
-        );
-        out.push(path("out-of-mesh", None, hops, not_in_mesh));
-        super::network::crossing(ctx, d, &fronts, &mut out);
-        out.extend(super::network::paths(ctx, d, &dest, &pods, &fronts));
-        out.into_iter().for_each(&mut *emit);
+        out.push(path("ingress", None, hops, not_in_mesh.clone()));
     }
+    for (svc, to) in &fronts {
+        let via = Some(svc.clone());
+        let (hops, _) = hops_to(
+            client_hop("client-ztunnel"),
+            Some(*to),
+            SourceClass::Ambient,
+            false,
+        );
+        out.push(path(
+            "ambient-service",
+            via.clone(),
+            hops,
+            not_in_mesh.clone(),
+        ));
+        canary_path(mesh, &mut out, *to, SourceClass::Ambient, &mut |c| {
+            let (hops, _) = hops_to(client_hop("client-ztunnel"), Some(*to), c, true);
+            path("ambient-service", via.clone(), hops, not_in_mesh.clone())
+        });
+
+        let (hops, route) = hops_to(
+            client_hop("ingress-gateway"),
+            Some(*to),
+            SourceClass::Ingress,
+            false,
+        );
+        let note = match route.skipped {
+            Some(w) => Some(format!(
+                "ingress traffic skips waypoint {} (istio.io/ingress-use-waypoint is not true)",
+                ctx.waypoint_key(w)
+            )),
+            None => not_in_mesh.clone(),
+        };
+        out.push(path("ingress", via.clone(), hops, note));
+        canary_path(mesh, &mut out, *to, SourceClass::Ingress, &mut |c| {
+            let (hops, _) = hops_to(client_hop("ingress-gateway"), Some(*to), c, true);
+            path("ingress", via.clone(), hops, not_in_mesh.clone())
+        });
+    }
+    let (hops, _) = hops_to(
+        client_hop("client-ztunnel"),
+        Some(Addressed::PodIp(d)),
+        SourceClass::Ambient,
+        false,
+    );
+    out.push(path("ambient-pod-ip", None, hops, not_in_mesh.clone()));
+
+    let any_waypoint = !mesh.waypoints_in_front_of(d).is_empty();
+    let note = if any_waypoint {
+        Some("sidecar clients bypass waypoints".to_string())
+    } else {
+        not_in_mesh.clone()
+    };
+    let (hops, _) = hops_to(
+        client_hop("sidecar-client"),
+        Some(Addressed::PodIp(d)),
+        SourceClass::Sidecar,
+        false,
+    );
+    out.push(path("sidecar", None, hops, note));
+
+    let mut hop = client_hop("out-of-mesh-client");
+    hop.source_identity = "none".into();
+    let (hops, _) = hops_to(
+        hop,
+        Some(Addressed::PodIp(d)),
+        SourceClass::Plaintext,
+        false,
+    );
+    out.push(path("out-of-mesh", None, hops, not_in_mesh));
+    super::network::crossing(ctx, d, &fronts, &mut out);
+    out.extend(super::network::paths(ctx, d, &dest, &pods, &fronts));
+    out.into_iter().for_each(&mut *emit);
 }
 
 /// With a canary waypoint on the route of `class` to `to`: the last path pushed (through the

@@ -22,6 +22,21 @@ pub enum Verdict {
     Depends,
 }
 
+/// A section of the report built element by element, in parts that can be built side by
+/// side on several threads (`render::sections`: JSON written as it is built), each thread with its own `State` (memos
+/// it would otherwise share), the elements of each part in order.
+pub trait Section: Sync {
+    type Part: Sync;
+    type State;
+    type Item: Serialize;
+    /// The parts, in report order.
+    fn parts(&self) -> Vec<Self::Part>;
+    fn state(&self) -> Self::State;
+    fn build(&self, state: &mut Self::State, part: &Self::Part, emit: &mut dyn FnMut(Self::Item));
+    /// Called once every part is built.
+    fn finish(&self) {}
+}
+
 /// `P` and `W`: the paths and the workloads, held (`Vec`s, the default) or still to be
 /// built (`explain::Late`, written as they are built); `()` before they are added. On a
 /// big mesh they are most of the report.

@@ -8,7 +8,9 @@ pub mod github;
 pub mod layout;
 pub mod origins;
 mod pretty;
+pub mod report_json;
 pub mod sarif;
+pub mod sections;
 pub mod style;
 pub mod table;
 pub mod verify;
@@ -23,8 +25,8 @@ pub fn principal(identity: &str) -> &str {
 }
 
 /// Streams pretty JSON (a report, a SARIF log) to `w`: a big mesh gives tens of megabytes,
-/// so no intermediate string. A report's paths and workloads may be written as they are
-/// built (`explain::Late`).
+/// so no intermediate string. A report whose paths and workloads are still to be built
+/// (`explain::Late`) is written by `report_json`.
 pub fn write_json<T: serde::Serialize + ?Sized>(
     value: &T,
     w: &mut dyn Write,

@@ -15,8 +15,17 @@ pub struct Pretty {
 }
 
 impl Pretty {
+    /// A formatter writing a value that starts on a line indented `depth` levels: a member
+    /// of an object or array written in pieces (`render::sections`).
+    pub fn at(depth: usize) -> Self {
+        Pretty {
+            depth,
+            has_value: false,
+        }
+    }
+
     /// A comma (unless `first`), a newline and the indentation of the current depth.
-    fn newline<W: ?Sized + Write>(&self, w: &mut W, first: bool) -> io::Result<()> {
+    pub fn newline<W: ?Sized + Write>(&self, w: &mut W, first: bool) -> io::Result<()> {
         let start = usize::from(first);
         let width = 2 * self.depth;
         match BREAK.get(start..2 + width) {
@@ -88,7 +97,16 @@ pub fn to_writer<W: Write, T: ?Sized + serde::Serialize>(
     w: W,
     value: &T,
 ) -> serde_json::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(w, Pretty::default());
+    to_writer_at(w, 0, value)
+}
+
+/// The same for a value starting on a line indented `depth` levels.
+pub fn to_writer_at<W: Write, T: ?Sized + serde::Serialize>(
+    w: W,
+    depth: usize,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(w, Pretty::at(depth));
     value.serialize(&mut ser)
 }
 

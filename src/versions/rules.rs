@@ -5,8 +5,8 @@
 
 use super::{Running, Version};
 use serde::Serialize;
-use std::collections::BTreeSet;
-use std::sync::Mutex;
+// Atomic: asked on every thread building a report's paths, read far more than written.
+use std::sync::atomic::{AtomicBool, Ordering};
 
 mod network;
 
@@ -24,6 +24,10 @@ macro_rules! rows {
         /// A row of `TABLE`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Row { $($name),* }
+        impl Row {
+            /// Every row, in table order.
+            pub const ALL: &[Row] = &[$(Row::$name),*];
+        }
         /// Every version-dependent rule, in one place.
         pub const TABLE: &[RuleRow] = &[
             $(RuleRow { rule: $rule, range: $range, applied: $applied, source: $source }),*
@@ -198,7 +202,8 @@ pub struct Rules {
     multiple_custom_flag: bool,
     /// AMBIENT_ENABLE_MULTI_NETWORK (`network`).
     multi_network_flag: bool,
-    used: Mutex<BTreeSet<Row>>,
+    /// Per row of `TABLE`: whether it decided something.
+    used: [AtomicBool; TABLE.len()],
 }
 
 const fn v(minor: u32, patch: u32) -> Version {
@@ -217,7 +222,7 @@ impl Rules {
             revision: None,
             multiple_custom_flag: false,
             multi_network_flag: false,
-            used: Mutex::new(BTreeSet::new()),
+            used: [const { AtomicBool::new(false) }; TABLE.len()],
         }
     }
 
@@ -274,17 +279,19 @@ impl Rules {
     }
 
     fn apply(&self, row: Row) -> Row {
-        self.used
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(row);
+        let used = &self.used[row as usize];
+        // Written once: a row asked on every path keeps its cache line shared.
+        if !used.load(Ordering::Relaxed) {
+            used.store(true, Ordering::Relaxed);
+        }
         row
     }
 
     /// The rows that decided something so far, in table order.
     pub fn applied(&self) -> Vec<Row> {
-        let used = self.used.lock().unwrap_or_else(|e| e.into_inner());
-        used.iter().copied().collect()
+        (Row::ALL.iter().copied())
+            .filter(|&r| self.used[r as usize].load(Ordering::Relaxed))
+            .collect()
     }
 
     /// `on Istio 1.25.1` / `with istiod 1.29.0 and ztunnel 1.28.3`: the versions a row

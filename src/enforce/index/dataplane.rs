@@ -5,14 +5,14 @@
 use super::{Held, Index, Origin};
 use crate::enforce::held::{self, DataplanePolicies};
 use crate::enforce::ztunnel::Action;
-use std::cell::OnceCell;
+use std::sync::OnceLock;
 
 impl<'a> Index<'a> {
     /// Destination ztunnels decide on the policies of `dp` (a config dump), not on the
     /// model's conversion; everything else stays the model's.
     pub fn with_dataplane(mut self, dp: DataplanePolicies) -> Self {
         self.dataplane = Some(dp);
-        self.ztunnel = (0..self.snap.pods.len()).map(|_| OnceCell::new()).collect();
+        self.ztunnel = (0..self.snap.pods.len()).map(|_| OnceLock::new()).collect();
         self.decisions = Default::default();
         self
     }

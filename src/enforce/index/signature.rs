@@ -10,7 +10,7 @@ impl Index<'_> {
     pub fn signature(&self, d: usize) -> u32 {
         *self.sigs[d].get_or_init(|| {
             let text = self.signature_text(d);
-            let mut ids = self.sig_ids.borrow_mut();
+            let mut ids = super::lock(&self.sig_ids);
             let next = ids.len() as u32;
             *ids.entry(text).or_insert(next)
         })
