@@ -63,20 +63,20 @@ pub(super) fn split<'c>(ctx: &Ctx<'c>) -> Vec<(String, &'c ServiceInfo, Chain)> 
 /// AMB046: AuthorizationPolicy `i` attaches at the primary or at the canary of a Service,
 /// not at both: it decides only that waypoint's share of the requests.
 pub(super) fn partial_policy(
-    ctx: &mut Ctx,
+    ctx: &Ctx,
     split: &[(String, &ServiceInfo, Chain)],
     i: usize,
     p: &AuthorizationPolicy,
-) {
+) -> Vec<Finding> {
+    let mut out = Vec::new();
     if split.is_empty()
         || p.spec.attachment.target_refs().is_empty()
         || ctx.ix.admitted[i].refused()
     {
-        return;
+        return out;
     }
     let mesh = ctx.mesh;
     let res = &ctx.ix.ap_refs[i];
-    let mut out = Vec::new();
     for (key, info, chain) in split {
         let (info, chain) = (*info, *chain);
         let weighted = mesh.weighted_waypoints(info);
@@ -108,7 +108,7 @@ pub(super) fn partial_policy(
             ),
         ));
     }
-    ctx.findings.extend(out);
+    out
 }
 
 fn reason(err: CanaryError, req: &str, weight: Option<&str>, ns: &str) -> String {

@@ -14,7 +14,8 @@ use crate::versions::rules::DryRunAtZtunnel;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) fn policy_findings(
-    ctx: &mut Ctx,
+    ctx: &Ctx,
+    found: &mut Vec<Finding>,
     p: &AuthorizationPolicy,
     conv: &Conversion,
     facts: &Facts,
@@ -28,7 +29,7 @@ pub(super) fn policy_findings(
     let root = ctx.root().to_string();
     let ctx_snap_mesh = (ctx.snap, ctx.mesh);
     let rules = &ctx.mesh.rules;
-    let mut add = |fd: Finding| ctx.findings.push(fd);
+    let mut add = |fd: Finding| found.push(fd);
     let http = conv
         .http_fields
         .iter()

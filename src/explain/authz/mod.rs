@@ -3,11 +3,16 @@
 use super::entries::Entries;
 use super::report::{PolicyReport, ZtunnelDetail};
 use super::{relevant, short_name, Ctx};
+use crate::enforce::attach::Chain;
 use crate::enforce::attach::{sidecar_attaches, ztunnel_attaches, RefOutcome};
 use crate::enforce::ztunnel::{Action, Conversion, Scope};
+use crate::findings::Finding;
+use crate::mesh::ServiceInfo;
 use crate::mesh::{Dataplane, Role};
 use crate::model::AuthorizationPolicy;
+use crate::parallel::{self, Split};
 use serde::Serialize;
+use std::convert::Infallible;
 
 fn enum_name<T: Serialize>(v: T) -> String {
     match serde_json::to_value(v) {
@@ -39,52 +44,82 @@ struct Facts {
     port_enforced: Vec<usize>,
 }
 
+/// Policies placed per piece of work: a namespace's policies mostly go to one thread.
+const PER_PIECE: usize = 16;
+
 pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
-    let snap = ctx.snap;
-    let mut out = Vec::new();
-    // The Services a canary splits, found once: per policy it was a scan of every Service.
-    let split = super::canary::split(ctx);
-    for (i, p) in snap.authorization_policies.iter().enumerate() {
-        let conv = ctx.ix.conversions[i].clone();
-        let (entries, facts) = place(ctx, i, p, &conv);
-        let enforcement = entries.finish();
-        if !relevant(ctx, &p.metadata.namespace, &enforcement) && !meant_for_scope(ctx, p) {
-            continue;
-        }
-        policy_findings(ctx, p, &conv, &facts, &enforcement);
-        super::canary::partial_policy(ctx, &split, i, p);
-        if let Some(u) = &ctx.ix.admitted[i].unknown {
-            let fd = versioned::unknown_fields(&ctx.mesh.rules, u, &conv, p);
-            ctx.findings.push(fd);
-        }
-        out.push(PolicyReport {
-            kind: "AuthorizationPolicy".into(),
-            namespace: p.metadata.namespace.clone(),
-            name: p.metadata.name.clone(),
-            action: Some(conv.action.as_str().into()),
-            attachment: attachment_name(p, ctx.root()).into(),
-            enforcement,
-            istiod_status: crate::model::conditions_of(
-                &p.status.conditions,
-                &["ZtunnelAccepted", "WaypointAccepted"],
-            ),
-            ztunnel: Some(ZtunnelDetail {
-                scope: match conv.scope {
-                    Scope::WorkloadSelector => "WORKLOAD_SELECTOR",
-                    Scope::Namespace => "NAMESPACE",
-                    Scope::Global => "GLOBAL",
-                }
-                .into(),
-                sent: conv.not_sent.is_none(),
-                not_sent_reason: conv.not_sent.as_ref().map(enum_name),
-                http_attributes: conv.http_fields.iter().cloned().collect(),
-                ignored_attributes: conv.ignored_fields.iter().cloned().collect(),
-                rules: conv.total_rules,
-                dead_rules: conv.dead_rules.iter().map(|r| r + 1).collect(),
-            }),
-        });
+    let (mut out, mut found) = (Vec::new(), Vec::new());
+    {
+        // Each policy is placed on its own, on every core (`parallel`).
+        let ctx: &Ctx = ctx;
+        // The Services a canary splits, found once: per policy it was a scan of every Service.
+        let split = super::canary::split(ctx);
+        let policies: Vec<usize> = (0..ctx.snap.authorization_policies.len()).collect();
+        let build = |_: &mut (), piece: &[usize]| {
+            (piece.iter())
+                .map(|&i| report(ctx, &split, i))
+                .collect::<Vec<_>>()
+        };
+        let take = |done: Vec<(Option<PolicyReport>, Vec<Finding>)>| {
+            for (report, findings) in done {
+                out.extend(report);
+                found.extend(findings);
+            }
+            Ok::<(), Infallible>(())
+        };
+        let Ok(()) =
+            parallel::in_order(&policies, Split::for_machine(PER_PIECE), || (), build, take);
     }
+    ctx.findings.extend(found);
     out
+}
+
+/// The report of policy `i`, unless it does not belong in this one, and its findings.
+fn report(
+    ctx: &Ctx,
+    split: &[(String, &ServiceInfo, Chain)],
+    i: usize,
+) -> (Option<PolicyReport>, Vec<Finding>) {
+    let p = &ctx.snap.authorization_policies[i];
+    let mut found = Vec::new();
+    let conv = ctx.ix.conversions[i].clone();
+    let (entries, facts) = place(ctx, i, p, &conv);
+    let enforcement = entries.finish();
+    if !relevant(ctx, &p.metadata.namespace, &enforcement) && !meant_for_scope(ctx, p) {
+        return (None, found);
+    }
+    policy_findings(ctx, &mut found, p, &conv, &facts, &enforcement);
+    found.extend(super::canary::partial_policy(ctx, split, i, p));
+    if let Some(u) = &ctx.ix.admitted[i].unknown {
+        found.push(versioned::unknown_fields(&ctx.mesh.rules, u, &conv, p));
+    }
+    let report = PolicyReport {
+        kind: "AuthorizationPolicy".into(),
+        namespace: p.metadata.namespace.clone(),
+        name: p.metadata.name.clone(),
+        action: Some(conv.action.as_str().into()),
+        attachment: attachment_name(p, ctx.root()).into(),
+        enforcement,
+        istiod_status: crate::model::conditions_of(
+            &p.status.conditions,
+            &["ZtunnelAccepted", "WaypointAccepted"],
+        ),
+        ztunnel: Some(ZtunnelDetail {
+            scope: match conv.scope {
+                Scope::WorkloadSelector => "WORKLOAD_SELECTOR",
+                Scope::Namespace => "NAMESPACE",
+                Scope::Global => "GLOBAL",
+            }
+            .into(),
+            sent: conv.not_sent.is_none(),
+            not_sent_reason: conv.not_sent.as_ref().map(enum_name),
+            http_attributes: conv.http_fields.iter().cloned().collect(),
+            ignored_attributes: conv.ignored_fields.iter().cloned().collect(),
+            rules: conv.total_rules,
+            dead_rules: conv.dead_rules.iter().map(|r| r + 1).collect(),
+        }),
+    };
+    (Some(report), found)
 }
 
 fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (Entries, Facts) {
