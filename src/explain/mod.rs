@@ -248,6 +248,13 @@ pub fn explain_then<R>(
         })
         .collect();
     let ix = Index::new(&mesh);
+    // What every analysis below asks of a workload, asked at once on every core: the paths
+    // group exactly these pods by it.
+    ix.warm(
+        &(pods.iter().copied())
+            .filter(|&p| mesh.pods[p].role == Role::Workload)
+            .collect::<Vec<_>>(),
+    );
     let mtls = pods
         .iter()
         .filter(|&&p| {

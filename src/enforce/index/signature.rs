@@ -2,6 +2,11 @@
 
 use super::{Index, Origin};
 use crate::mesh::Dataplane;
+use crate::parallel::{self, Split};
+use std::convert::Infallible;
+
+/// Pods whose signatures one thread asks at a time (`warm`).
+const PER_PIECE: usize = 256;
 
 impl Index<'_> {
     /// Everything the destination hop of pod `d` depends on, numbered: pods with equal
@@ -14,6 +19,14 @@ impl Index<'_> {
             let next = ids.len() as u32;
             *ids.entry(text).or_insert(next)
         })
+    }
+
+    /// Asks the signature of each of `pods` on every core, and with it what it depends on
+    /// (the pod's held list and mTLS), before the analyses ask them pod by pod.
+    pub fn warm(&self, pods: &[usize]) {
+        let build = |_: &mut (), piece: &[usize]| piece.iter().for_each(|&d| _ = self.signature(d));
+        let split = Split::for_machine(PER_PIECE);
+        let Ok(()) = parallel::in_order(pods, split, || (), build, |()| Ok::<_, Infallible>(()));
     }
 
     fn signature_text(&self, d: usize) -> String {
