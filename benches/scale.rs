@@ -73,31 +73,47 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut rows = Vec::new();
     let load_before = load_average();
-    for &(pods, workloads, shape) in &sizes {
-        let file = dir.join(format!("mesh-{pods}-{workloads:?}-{shape:?}.json"));
-        let out = std::fs::File::create(&file).unwrap();
-        synthetic::write_shaped(pods, workloads, shape, out).unwrap();
-        let path = file.to_str().unwrap();
-        let bytes = std::fs::metadata(&file).unwrap().len();
-        if !bench {
-            check_workloads(exe, path, pods, workloads);
-        }
-        // The doublings are the plugin's times, a median of 5 at every size (one run was
-        // several percent off on a quiet machine); json.load, the reference at 10k, takes
-        // seconds above 20k pods and runs once there.
-        let rounds = if bench { 5 } else { 1 };
-        let python_rounds = if !bench || pods > 20_000 { 1 } else { 5 };
-        // Warm the page cache for both readers.
-        let _ = std::fs::read(&file);
-        let (mut p, mut q) = (vec![], vec![]);
-        for round in 0..rounds {
-            p.push(python(&[
+    // Every mesh is written (and on disk, so that no write-back runs during the timings)
+    // before any is measured, and the sizes are measured in turn, round after round: a
+    // shared host's slow minutes then fall on every size alike, not on one doubling.
+    let meshes: Vec<(std::path::PathBuf, u64)> = (sizes.iter())
+        .map(|&(pods, workloads, shape)| {
+            let file = dir.join(format!("mesh-{pods}-{workloads:?}-{shape:?}.json"));
+            let mut out = std::fs::File::create(&file).unwrap();
+            synthetic::write_shaped(pods, workloads, shape, &mut out).unwrap();
+            out.sync_all().unwrap();
+            let path = file.to_str().unwrap();
+            if !bench {
+                check_workloads(exe, path, pods, workloads);
+            }
+            // Warm the page cache for both readers, through a small buffer: a child inherits
+            // this process's peak RSS as its own (Linux keeps it across exec), and json.load's
+            // is read from the child itself.
+            let mut read = std::fs::File::open(&file).unwrap();
+            let _ = std::io::copy(&mut read, &mut std::io::sink());
+            let bytes = std::fs::metadata(&file).unwrap().len();
+            (file, bytes)
+        })
+        .collect();
+    // The doublings are the plugin's times, a median of 9 at every size (a run takes
+    // about a second at most, and one was several percent off on a quiet machine);
+    // json.load, the reference at 10k, takes seconds above 20k pods and runs once there.
+    let rounds = if bench { 9 } else { 1 };
+    let python_rounds = |pods: usize| if !bench || pods > 20_000 { 1 } else { 5 };
+    let mut runs: Vec<(Vec<Measure>, Vec<Measure>)> =
+        sizes.iter().map(|_| (vec![], vec![])).collect();
+    for round in 0..rounds {
+        for (i, &(pods, ..)) in sizes.iter().enumerate() {
+            let path = meshes[i].0.to_str().unwrap();
+            runs[i].0.push(python(&[
                 "-c", RUN_CHILD, exe, "explain", "-A", "-f", path, "-o", "json",
             ]));
-            if round < python_rounds {
-                q.push(python(&["-c", JSON_LOAD, path]));
+            if round < python_rounds(pods) {
+                runs[i].1.push(python(&["-c", JSON_LOAD, path]));
             }
         }
+    }
+    for ((&(pods, workloads, shape), (p, q)), (file, bytes)) in sizes.iter().zip(runs).zip(meshes) {
         rows.push(Row {
             pods,
             workloads,
@@ -133,7 +149,7 @@ fn report(rows: &[Row], bench: bool) {
         }
         return;
     }
-    println!("offline explain -A -f mesh.json -o json vs CPython json.load (explain: median of 5; json.load: median of 5 up to 20k pods, else 1 run)");
+    println!("offline explain -A -f mesh.json -o json vs CPython json.load (explain: median of 9, the sizes in turn; json.load: median of 5 up to 20k pods, else 1 run)");
     println!("| workloads | input | explain | json.load | ratio | explain CPU | json.load CPU | explain peak RSS | RSS / input | json.load peak RSS |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
