@@ -1,7 +1,7 @@
 //! Independent pieces of work built on every core and handed over in their order: the parts
 //! of a big mesh's analysis and report that depend on nothing but the Index, each policy's
 //! placement, each destination's paths (issue 16). What crosses threads is each piece's
-//! result, whole; no lock is held while building.
+//! result, whole, once; handing pieces out takes no lock.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

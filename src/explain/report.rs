@@ -22,9 +22,9 @@ pub enum Verdict {
     Depends,
 }
 
-/// A section of the report built element by element, in parts that can be built side by
-/// side on several threads (`render::sections`: JSON written as it is built), each thread with its own `State` (memos
-/// it would otherwise share), the elements of each part in order.
+/// A section of the report built element by element, in parts that threads can build side
+/// by side (`render::sections`, JSON written as it is built): each thread with its own
+/// `State` (memos it would otherwise share), the elements of each part in order.
 pub trait Section: Sync {
     type Part: Sync;
     type State;
