@@ -3,7 +3,7 @@
 //! serialization, which a test holds this to byte for byte (tests/properties.rs).
 
 use super::pretty::{self, Pretty};
-use super::sections;
+use super::sections::{self, Held};
 use crate::explain::report::{Explanation, Section};
 use crate::parallel::Split;
 use serde::Serialize;
@@ -25,16 +25,25 @@ pub fn write(
         first: true,
     };
     let e = report;
+    // A policy's JSON can be megabytes (a root-namespace policy lists every pod it is
+    // enforced at): held sections go one element at a time, so that few wait in memory.
+    let one = Split {
+        per_piece: 1,
+        ..split
+    };
     o.value("apiVersion", &e.api_version)?;
     o.value("kind", &e.kind)?;
     o.value("namespace", &e.namespace)?;
     o.value("assumptions", &e.assumptions)?;
-    o.value("policies", &e.policies)?;
-    o.value("findings", &e.findings)?;
+    o.key("policies")?;
+    sections::write(o.w, 1, &Held(&e.policies), one)?;
+    o.key("findings")?;
+    sections::write(o.w, 1, &Held(&e.findings), one)?;
     o.value("summary", &e.summary)?;
     o.key("workloads")?;
     sections::write(o.w, 1, workloads, split)?;
-    o.value("services", &e.services)?;
+    o.key("services")?;
+    sections::write(o.w, 1, &Held(&e.services), one)?;
     o.value("waypoints", &e.waypoints)?;
     o.key("paths")?;
     sections::write(o.w, 1, paths, split)?;

@@ -14,6 +14,26 @@ use std::sync::{Mutex, PoisonError};
 /// Parts (destinations, workloads) per piece handed out.
 pub const PER_PIECE: usize = 32;
 
+/// A section already built (the policies, the findings): only its serialization is shared
+/// out, a few percent of a big mesh's run for the policies' targets alone.
+pub struct Held<'a, T>(pub &'a [T]);
+
+impl<'a, T: serde::Serialize + Sync> Section for Held<'a, T> {
+    type Part = usize;
+    type State = ();
+    type Item = &'a T;
+
+    fn parts(&self) -> Vec<usize> {
+        (0..self.0.len()).collect()
+    }
+
+    fn state(&self) {}
+
+    fn build(&self, _: &mut (), &i: &usize, emit: &mut dyn FnMut(&'a T)) {
+        emit(&self.0[i])
+    }
+}
+
 /// Writes `section` as a JSON array, pretty-printed as a member whose line is indented
 /// `depth` levels: the bytes `serde_json` would write for the `Vec` of its elements.
 pub fn write<S: Section>(
