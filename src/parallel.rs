@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex, MutexGuard, PoisonError};
 
 /// Threads at most: one thread taking the results in order keeps up with about this many.
 const MAX_THREADS: usize = 4;
@@ -92,6 +92,12 @@ pub fn in_order<T: Sync, S, R: Send, E>(
         next.store(pieces.len(), Ordering::Relaxed);
         result
     })
+}
+
+/// The lock of what threads share. Poisoned only by a panic on another thread, which its
+/// join re-raises.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Results waiting for those before them.

@@ -19,6 +19,7 @@ use super::revision::drop_other_revision;
 use super::ztunnel::{self, Action, Clause, Conversion, Match, Scope, StringMatch, ZRule};
 use crate::interned::Interned;
 use crate::mesh::{Dataplane, Mesh};
+use crate::parallel::lock;
 use crate::snapshot::Snapshot;
 use crate::versions::Row;
 use std::borrow::Cow;
@@ -96,11 +97,6 @@ pub struct Index<'a> {
     decisions: Mutex<HashMap<(usize, Peer), HopDecision>>,
     /// What ztunnel really holds, when deciding on a dump rather than on the model.
     dataplane: Option<DataplanePolicies>,
-}
-
-/// A memo's lock. Poisoned only by a panic on another thread, which its join re-raises.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// `in_effect`: whether policy `i` is held by istiod at all (a refused one attaches nowhere).

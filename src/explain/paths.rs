@@ -14,7 +14,6 @@ use crate::mesh::{Dataplane, Role};
 use crate::model::resource_key;
 // foldhash: the group index is asked once per pod (issue 16).
 use foldhash::{HashMap, HashMapExt};
-use std::sync::{Mutex, PoisonError};
 
 fn client_hop(component: &str) -> Hop {
     Hop {
@@ -151,8 +150,8 @@ fn destination_hop(
 /// written as they come) rather than held, unless a renderer needs them all (`collect`).
 pub struct Paths<'a> {
     ctx: &'a Ctx<'a>,
-    /// The chains named so far; each thread building paths starts from a copy.
-    names: Mutex<ChainNames>,
+    /// The chains named so far; each builder of paths starts from a copy (`state`).
+    names: ChainNames,
     /// Built before the report: on a mesh of several networks, a path can be what asks the
     /// `multi-network-waypoint` rule, which the report's `versionRules` must list.
     early: Option<Vec<PathReport>>,
@@ -172,7 +171,7 @@ impl<'a> Paths<'a> {
         });
         Paths {
             ctx,
-            names: Mutex::new(names),
+            names,
             early,
             rules_before: ctx.mesh.rules.applied().len(),
         }
@@ -184,12 +183,8 @@ impl<'a> Paths<'a> {
         if let Some(early) = &self.early {
             return early.iter().cloned().for_each(emit);
         }
-        build(self.ctx, &mut self.names(), emit);
+        build(self.ctx, &mut self.state(), emit);
         self.finish();
-    }
-
-    fn names(&self) -> std::sync::MutexGuard<'_, ChainNames> {
-        self.names.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub fn collect(&self) -> Vec<PathReport> {
@@ -220,7 +215,7 @@ impl Section for Paths<'_> {
     }
 
     fn state(&self) -> ChainNames {
-        self.names().clone()
+        self.names.clone()
     }
 
     fn build(&self, names: &mut ChainNames, part: &PathPart, emit: &mut dyn FnMut(PathReport)) {

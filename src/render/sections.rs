@@ -9,7 +9,7 @@ use super::pretty::{self, Pretty};
 use crate::explain::report::Section;
 use crate::parallel::{self, Split};
 use std::io::{self, Write};
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 /// Parts (destinations, workloads) per piece handed out.
 pub const PER_PIECE: usize = 32;
@@ -46,9 +46,8 @@ pub fn write<S: Section>(
     // Buffers written out, filled again: fresh ones of a few hundred KiB each would be
     // fresh pages to fault in, on every thread at once.
     let spare: Mutex<Vec<Vec<u8>>> = Mutex::default();
-    let lock = || spare.lock().unwrap_or_else(PoisonError::into_inner);
     let build = |state: &mut S::State, piece: &[S::Part]| {
-        let mut buf = lock().pop().unwrap_or_default();
+        let mut buf = parallel::lock(&spare).pop().unwrap_or_default();
         render(section, state, piece, depth + 1, &mut buf).map(|()| buf)
     };
     w.write_all(b"[")?;
@@ -62,7 +61,7 @@ pub fn write<S: Section>(
             w.write_all(&elements[comma..])?;
         }
         elements.clear();
-        lock().push(elements);
+        parallel::lock(&spare).push(elements);
         Ok(())
     };
     parallel::in_order(&parts, split, || section.state(), build, &mut put)?;

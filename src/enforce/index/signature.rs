@@ -15,7 +15,7 @@ impl Index<'_> {
     pub fn signature(&self, d: usize) -> u32 {
         *self.sigs[d].get_or_init(|| {
             let text = self.signature_text(d);
-            let mut ids = super::lock(&self.sig_ids);
+            let mut ids = parallel::lock(&self.sig_ids);
             let next = ids.len() as u32;
             *ids.entry(text).or_insert(next)
         })
