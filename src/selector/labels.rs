@@ -35,8 +35,9 @@ impl Labels {
 
     /// From entries sorted by key, each key once.
     fn packed<'a>(entries: impl ExactSizeIterator<Item = (&'a str, &'a str)> + Clone) -> Self {
+        let n = entries.len();
         let size: usize = entries.clone().map(|(k, v)| k.len() + v.len()).sum();
-        let mut packed = String::with_capacity(2 * END * entries.len() + size);
+        let mut packed = String::with_capacity(2 * END * n + size);
         let mut end = 0;
         for (k, v) in entries.clone() {
             end += k.len();
@@ -44,13 +45,13 @@ impl Labels {
             end += v.len();
             push_end(&mut packed, end);
         }
-        for (k, v) in entries.clone() {
+        for (k, v) in entries {
             packed.push_str(k);
             packed.push_str(v);
         }
         Labels {
             packed: packed.into_boxed_str(),
-            entries: u32::try_from(entries.len()).expect("a label map of fewer than 2^32 entries"),
+            entries: u32::try_from(n).expect("a label map of fewer than 2^32 entries"),
         }
     }
 

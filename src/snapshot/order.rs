@@ -18,12 +18,10 @@ pub(super) fn sort<T>(
     meta: impl Fn(&T) -> &ObjectMeta,
     then: impl Fn(&T, &T) -> Ordering,
 ) {
-    let cmp = |a: &T, b: &T| {
-        let (x, y) = (meta(a), meta(b));
-        (x.namespace.cmp(&y.namespace))
-            .then_with(|| x.name.cmp(&y.name))
-            .then_with(|| then(a, b))
-    };
+    // Within a namespace: what the keys below fall back on once their ranks are equal.
+    let by_name = |a: &T, b: &T| (meta(a).name.cmp(&meta(b).name)).then_with(|| then(a, b));
+    let cmp =
+        |a: &T, b: &T| (meta(a).namespace.cmp(&meta(b).namespace)).then_with(|| by_name(a, b));
     if v.windows(2).all(|w| cmp(&w[0], &w[1]).is_le()) {
         return;
     }
@@ -52,7 +50,7 @@ pub(super) fn sort<T>(
     keys.sort_unstable_by(|a, b| {
         (a.namespace.cmp(&b.namespace))
             .then(a.prefix.cmp(&b.prefix))
-            .then_with(|| cmp(&v[a.at as usize], &v[b.at as usize]))
+            .then_with(|| by_name(&v[a.at as usize], &v[b.at as usize]))
             .then(a.at.cmp(&b.at))
     });
     let mut order: Vec<u32> = keys.into_iter().map(|k| k.at).collect();
