@@ -1,12 +1,12 @@
 //! Expansion: each controller that no live pod (or parent controller) of the input stands
 //! for becomes one workload made from its pod template.
 
-use super::owners::{key, owners, remember, Key};
-use crate::interned::Interned;
+use super::owners::{owners, Key};
 use crate::model::{Controller, ObjectMeta, Pod, PodStatus};
-use foldhash::{HashSet, HashSetExt};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What `expand` did, for the report's assumptions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -46,38 +46,10 @@ pub fn expand(
     counts: &mut ControllerCounts,
 ) {
     let controllers = std::mem::take(controllers);
-    // Controllers that something else in the input stands for: live pods cover their
-    // owners; a parent controller covers its children (a Deployment its ReplicaSets).
-    // Pods remember their controller chain even when no controller is in the input (live
-    // pods: `check --from deploy/NS/NAME` finds them through it).
-    let by_key: BTreeMap<Key, &Controller> = controllers
-        .iter()
-        .map(|c| (key(&c.metadata.namespace, &c.kind, &c.metadata.name), c))
-        .collect();
-    let mut covered: HashSet<Key> = HashSet::new();
-    for p in pods.iter_mut() {
-        let mut mine = HashSet::new();
-        owners(&p.metadata, &by_key, &mut mine);
-        remember(p, mine.iter());
-        // Only a controller of the input can be covered: a set of every owner of every pod
-        // would grow with the pods, and outgrow the caches, for nothing (issue 16).
-        covered.extend(mine.into_iter().filter(|k| by_key.contains_key(k)));
-    }
-    // A declared parent also stands for the children it covers (`rs/NS/NAME` finds the
-    // Deployment's workload when only the Deployment and its ReplicaSet are in the input).
-    let mut children: BTreeMap<Key, Vec<Key>> = BTreeMap::new();
-    for c in &controllers {
-        let mut parents = HashSet::new();
-        owners(&c.metadata, &by_key, &mut parents);
-        let me = key(&c.metadata.namespace, &c.kind, &c.metadata.name);
-        for parent in parents.iter().filter(|k| by_key.contains_key(*k)) {
-            children.entry(parent.clone()).or_default().push(me.clone());
-            covered.insert(me.clone());
-        }
-    }
+    let (covered, children) = cover(pods, &controllers);
     // Each controller is consumed: its template becomes the workload, moved, not copied.
-    for c in controllers {
-        if covered.contains(&key(&c.metadata.namespace, &c.kind, &c.metadata.name)) {
+    for ((c, covered), children) in controllers.into_iter().zip(covered).zip(children) {
+        if covered {
             counts.covered += 1;
             continue;
         }
@@ -94,15 +66,8 @@ pub fn expand(
             continue;
         };
         *counts.from_templates.entry(kind.clone()).or_default() += 1;
-        let me = key(&metadata.namespace, &kind, &metadata.name);
         let mut stands_for = vec![(kind.clone(), metadata.name.clone())];
-        stands_for.extend(
-            children
-                .get(&me)
-                .into_iter()
-                .flatten()
-                .map(|(_, kind, name)| (kind.clone(), name.clone())),
-        );
+        stands_for.extend(children);
         pods.push(Pod {
             kind,
             controllers: stands_for.into(),
@@ -120,7 +85,6 @@ pub fn expand(
             status: PodStatus::default(),
         });
     }
-    let lists: Interned<[(String, String)]> = Interned::default();
     for p in pods.iter_mut() {
         if p.spec.service_account_name.is_empty() && !p.spec.service_account.is_empty() {
             p.spec.service_account_name = p.spec.service_account.clone();
@@ -129,11 +93,109 @@ pub fn expand(
         // rest, and their env, would be held through the analysis for nothing.
         p.spec.slim_containers();
         p.metadata.owner_references.shrink_to_fit();
-        // The replicas of one controller share its list.
-        if !p.controllers.is_empty() {
-            p.controllers = lists.get(p.controllers.clone());
+    }
+}
+
+/// A controller's (namespace, kind, name).
+fn of(c: &Controller) -> Key<'_> {
+    (&c.metadata.namespace, &c.kind, &c.metadata.name)
+}
+
+/// What a workload stands for: (kind, name) of controllers, sorted.
+type Chain = Arc<[(String, String)]>;
+
+/// Which `controllers` something else in the input stands for: live pods cover their
+/// owners; a parent controller covers its children (a Deployment its ReplicaSets). And,
+/// for each controller, the children (kind, name) it covers.
+fn cover<'c>(
+    pods: &mut [Pod],
+    controllers: &'c [Controller],
+) -> (Vec<bool>, Vec<Vec<(String, String)>>) {
+    let by_key: BTreeMap<Key<'c>, &'c Controller> =
+        controllers.iter().map(|c| (of(c), c)).collect();
+    // Only a controller of the input can be covered: a set of every owner of every pod
+    // would grow with the pods, and outgrow the caches, for nothing (issue 16).
+    let mut covered: HashSet<Key<'c>> = HashSet::new();
+    let chains = chains(pods, &by_key, &mut covered);
+    for (p, chain) in pods.iter_mut().zip(chains) {
+        if let Some(chain) = chain {
+            p.controllers = chain;
         }
     }
+    // A declared parent also stands for the children it covers (`rs/NS/NAME` finds the
+    // Deployment's workload when only the Deployment and its ReplicaSet are in the input).
+    let mut children: BTreeMap<Key<'c>, Vec<Key<'c>>> = BTreeMap::new();
+    let mut parents = Vec::new();
+    for c in controllers {
+        parents.clear();
+        owners(&c.metadata, &by_key, &mut parents);
+        for parent in parents.iter().filter(|k| by_key.contains_key(*k)) {
+            children.entry(*parent).or_default().push(of(c));
+            covered.insert(of(c));
+        }
+    }
+    let covers = (controllers.iter())
+        .map(|c| covered.contains(&of(c)))
+        .collect();
+    let children = (controllers.iter())
+        .map(|c| {
+            (children.get(&of(c)).into_iter().flatten())
+                .map(|&(_, kind, name)| (kind.to_string(), name.to_string()))
+                .collect()
+        })
+        .collect();
+    (covers, children)
+}
+
+/// Each pod's controller chain, where it changes (`None`: it does not): pods remember their
+/// chain even when no controller is in the input (live pods: `check --from deploy/NS/NAME`
+/// finds them through it). The replicas of one controller share one list. Adds to
+/// `covered` the controllers of the input the pods belong to.
+///
+/// Worked on borrowed names, and allocated only for a chain not seen before: a big mesh's
+/// pods each have two or three controllers (issue 16).
+fn chains<'c>(
+    pods: &[Pod],
+    by_key: &BTreeMap<Key<'c>, &'c Controller>,
+    covered: &mut HashSet<Key<'c>>,
+) -> Vec<Option<Chain>> {
+    let mut seen: HashMap<Vec<(&str, &str)>, Chain> = HashMap::new();
+    let (mut mine, mut all) = (Vec::new(), Vec::new());
+    let mut out = Vec::with_capacity(pods.len());
+    for p in pods {
+        mine.clear();
+        owners(&p.metadata, by_key, &mut mine);
+        covered.extend(mine.iter().filter_map(|k| by_key.get(k)).map(|c| of(c)));
+        // A union: `expand` runs again after an overlay, when the controllers that told a
+        // ReplicaSet's parent are gone.
+        all.clear();
+        all.extend(p.controllers.iter().map(|(k, n)| (k.as_str(), n.as_str())));
+        for &(ns, kind, name) in &mine {
+            if ns == p.metadata.namespace && !all.contains(&(kind, name)) {
+                all.push((kind, name));
+            }
+        }
+        all.sort_unstable();
+        out.push(match seen.get(all.as_slice()) {
+            Some(chain) => Some(chain.clone()),
+            None if all.is_empty() => None,
+            None => {
+                let chain: Chain = if (p.controllers.iter())
+                    .map(|(k, n)| (k.as_str(), n.as_str()))
+                    .eq(all.iter().copied())
+                {
+                    p.controllers.clone()
+                } else {
+                    (all.iter())
+                        .map(|&(k, n)| (k.to_string(), n.to_string()))
+                        .collect()
+                };
+                seen.insert(all.clone(), chain.clone());
+                Some(chain)
+            }
+        });
+    }
+    out
 }
 
 #[cfg(test)]

@@ -2,92 +2,92 @@
 //! controllers give their children, and the workloads that stand for a controller.
 
 use crate::model::{Controller, ObjectMeta, Pod};
-use foldhash::{HashSet, HashSetExt};
+use foldhash::HashSet;
 use std::collections::BTreeMap;
 
 /// `pod-template-hash` (Deployment) and `rollouts-pod-template-hash` (Argo Rollout): the
 /// suffix a ReplicaSet name carries after its parent's name.
 const TEMPLATE_HASH_LABELS: &[&str] = &["pod-template-hash", "rollouts-pod-template-hash"];
 
-pub(super) type Key = (String, String, String); // (namespace, kind, name)
-
-pub(super) fn key(ns: &str, kind: &str, name: &str) -> Key {
-    (ns.to_string(), kind.to_string(), name.to_string())
-}
+/// (namespace, kind, name), borrowed from the objects of the input: a big mesh's pods each
+/// have a chain of two or three controllers, and owned keys made ten allocations per pod
+/// (issue 16).
+pub(super) type Key<'a> = (&'a str, &'a str, &'a str);
 
 /// The controllers a live pod (or a controller) belongs to, walking up `ownerReferences`
 /// through the controllers of the input, and through names where the owner is not in the
 /// input (ReplicaSet `<deployment>-<pod-template-hash>`, Job `<cronjob>-<schedule time>`).
-pub(super) fn owners(
-    meta: &ObjectMeta,
-    by_key: &BTreeMap<Key, &Controller>,
-    out: &mut HashSet<Key>,
+/// Added to `out` once each, in the order found.
+pub(super) fn owners<'a>(
+    meta: &'a ObjectMeta,
+    by_key: &BTreeMap<Key<'a>, &'a Controller>,
+    out: &mut Vec<Key<'a>>,
 ) {
     let ns = meta.namespace.as_str();
-    let mut refs: Vec<(String, String)> = meta
-        .owner_references
-        .iter()
-        .map(|o| (o.kind.clone(), o.name.clone()))
-        .collect();
     // Hand-written or stripped pods: `<deployment>-<hash>-<suffix>` with the hash label.
-    if refs.is_empty() {
+    if meta.owner_references.is_empty() {
         for l in TEMPLATE_HASH_LABELS {
             if let Some(h) = meta.label(l).filter(|h| !h.is_empty()) {
                 if let Some(i) = meta.name.find(&format!("-{h}-")) {
-                    refs.push((
-                        "ReplicaSet".into(),
-                        meta.name[..i + 1 + h.len()].to_string(),
-                    ));
+                    let rs = &meta.name[..i + 1 + h.len()];
+                    owners_of(meta, ns, ("ReplicaSet", rs), by_key, out);
                 }
             }
         }
     }
-    for (kind, name) in refs {
-        let k = key(ns, &kind, &name);
-        if !out.insert(k.clone()) {
-            continue;
-        }
-        if let Some(c) = by_key.get(&k) {
-            owners(&c.metadata, by_key, out);
-        }
-        match kind.as_str() {
-            "ReplicaSet" => {
-                for l in TEMPLATE_HASH_LABELS {
-                    let hash = meta
-                        .label(l)
-                        .or_else(|| by_key.get(&k).and_then(|c| c.metadata.label(l)));
-                    if let Some(parent) = hash.and_then(|h| name.strip_suffix(&format!("-{h}"))) {
-                        out.insert(key(ns, "Deployment", parent));
-                        out.insert(key(ns, "Rollout", parent));
-                    }
-                }
-            }
-            "Job" => {
-                // CronJob jobs are named `<cronjob>-<minutes since epoch>`.
-                if let Some((parent, t)) = name.rsplit_once('-') {
-                    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
-                        out.insert(key(ns, "CronJob", parent));
-                    }
-                }
-            }
-            _ => {}
-        }
+    for o in &meta.owner_references {
+        owners_of(meta, ns, (&o.kind, &o.name), by_key, out);
     }
 }
 
-/// Adds `keys` to the controllers `p` stands for. A union: `expand` runs again after an
-/// overlay, when the controllers that told a ReplicaSet's parent are gone.
-pub(super) fn remember<'a>(p: &mut Pod, keys: impl Iterator<Item = &'a Key>) {
-    let mut all = p.controllers.to_vec();
-    for (ns, kind, name) in keys {
-        let k = (kind.clone(), name.clone());
-        if *ns == p.metadata.namespace && !all.contains(&k) {
-            all.push(k);
-        }
+/// Adds `k` to `out` unless there: whether it was new.
+fn add<'a>(out: &mut Vec<Key<'a>>, k: Key<'a>) -> bool {
+    let new = !out.contains(&k);
+    if new {
+        out.push(k);
     }
-    all.sort();
-    if *all != *p.controllers {
-        p.controllers = all.into();
+    new
+}
+
+/// `owners` for one owner `(kind, name)` of `meta`.
+fn owners_of<'a>(
+    meta: &'a ObjectMeta,
+    ns: &'a str,
+    (kind, name): (&'a str, &'a str),
+    by_key: &BTreeMap<Key<'a>, &'a Controller>,
+    out: &mut Vec<Key<'a>>,
+) {
+    let k = (ns, kind, name);
+    if !add(out, k) {
+        return;
+    }
+    let declared = by_key.get(&k);
+    if let Some(c) = declared {
+        owners(&c.metadata, by_key, out);
+    }
+    match kind {
+        "ReplicaSet" => {
+            for l in TEMPLATE_HASH_LABELS {
+                let hash = meta
+                    .label(l)
+                    .or_else(|| declared.and_then(|c| c.metadata.label(l)));
+                // `<parent>-<hash>`.
+                let parent = hash.and_then(|h| name.strip_suffix(h)?.strip_suffix('-'));
+                if let Some(parent) = parent {
+                    add(out, (ns, "Deployment", parent));
+                    add(out, (ns, "Rollout", parent));
+                }
+            }
+        }
+        "Job" => {
+            // CronJob jobs are named `<cronjob>-<minutes since epoch>`.
+            if let Some((parent, t)) = name.rsplit_once('-') {
+                if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+                    add(out, (ns, "CronJob", parent));
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -144,9 +144,11 @@ pub fn by_pod_name(input: &(impl Workloads + ?Sized), indexes: &mut [usize]) {
 /// `pod-template-hash`, Job -> CronJob): what `diff` drops when a proposal replaces or
 /// deletes one of them.
 pub fn controller_chain(meta: &ObjectMeta) -> HashSet<(String, String, String)> {
-    let mut out = HashSet::new();
+    let mut out = Vec::new();
     owners(meta, &BTreeMap::new(), &mut out);
-    out
+    (out.into_iter())
+        .map(|(ns, kind, name)| (ns.to_string(), kind.to_string(), name.to_string()))
+        .collect()
 }
 
 #[cfg(test)]
