@@ -480,6 +480,51 @@ fn root_policy_does_not_ask_to_enrol_istio_components() {
     }
 }
 
+/// The `gateway` chart's ingress (`istio: ingress`, not `ingressgateway`) is told by its only
+/// container, `istio-proxy`, which the analysis reads after the containers were dropped: an
+/// Istio gateway whose Envoy enforces the root policy, not a sidecar-injected application.
+#[test]
+fn gateway_chart_ingress_is_an_istio_gateway() {
+    let (_, v) = json(&[
+        "explain",
+        "-A",
+        "-f",
+        "tests/scenarios/gateway-chart",
+        "-f",
+        "tests/fixtures/istio-components",
+    ]);
+    assert_eq!(workload_names(&v), ["legacy", "web"]);
+    let enforcers: Vec<(&str, &str)> = v["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "mesh-allow-shop")
+        .flat_map(|p| p["enforcement"].as_array().unwrap())
+        .map(|e| {
+            let by = e["enforcedBy"].as_str().unwrap();
+            (by, e["waypoint"].as_str().unwrap_or("-"))
+        })
+        .collect();
+    assert!(
+        enforcers.contains(&("gateway", "istio-ingress/istio-ingress")),
+        "{enforcers:?}"
+    );
+    assert!(
+        !enforcers.iter().any(|(by, _)| *by == "sidecar"),
+        "{enforcers:?}"
+    );
+    let components = v["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["setting"] == "istioComponents")
+        .expect("istioComponents assumption");
+    assert_eq!(
+        components["value"],
+        "istio-gateway: Deployment/istio-ingress/istio-ingress"
+    );
+}
+
 /// AMB030 names only the namespace that exists nowhere, not the ones every cluster has.
 #[test]
 fn unknown_namespace_names_only_the_missing_one() {

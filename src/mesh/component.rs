@@ -47,7 +47,7 @@ pub fn component(p: &Pod) -> Option<Component> {
     if m.label("k8s-app") == Some("istio-cni-node") {
         return Some(Component::Cni);
     }
-    let only_proxy = matches!(p.spec.containers.as_slice(), [c] if c.name == "istio-proxy");
+    let only_proxy = p.spec.only_proxy();
     let classic_label = m
         .label("istio")
         .is_some_and(|v| v.ends_with("gateway") && v != "gateway");
@@ -109,6 +109,22 @@ mod tests {
             c(&[("app", "edge")], &["istio-proxy"]),
             Some(Component::Gateway)
         );
+        // Once the containers are dropped (`slim_containers`, at expansion), as the Mesh
+        // sees every pod.
+        for (labels, containers, want) in [
+            (
+                &[("app", "edge")][..],
+                &["istio-proxy"][..],
+                Some(Component::Gateway),
+            ),
+            (&[("app", "web")], &["web", "istio-proxy"], None),
+            (&[("app", "web")], &[], None),
+        ] {
+            let mut p = pod(labels, containers);
+            p.spec.slim_containers();
+            assert!(p.spec.containers.is_empty());
+            assert_eq!(component(&p), want, "{labels:?} {containers:?}");
+        }
     }
 
     #[test]

@@ -57,6 +57,10 @@ pub struct PodSpec {
     /// Whether kubelet probes a container over the network (`Container::network_probes`).
     #[serde(skip)]
     pub network_probes: bool,
+    /// Whether the only container is `istio-proxy` (`only_proxy`), kept when the containers
+    /// are dropped.
+    #[serde(skip)]
+    pub proxy_only: bool,
 }
 
 impl PodSpec {
@@ -80,7 +84,14 @@ impl PodSpec {
             .map(|p| (p.name.clone(), p.container_port))
             .collect();
         self.network_probes = self.containers.iter().any(Container::network_probes);
+        self.proxy_only = self.only_proxy();
         self.containers = Vec::new();
+    }
+
+    /// Whether the pod's only container is the `istio-proxy` Envoy (Istio's own gateways),
+    /// before or after `slim_containers`.
+    pub fn only_proxy(&self) -> bool {
+        self.proxy_only || matches!(self.containers.as_slice(), [c] if c.name == "istio-proxy")
     }
 }
 
