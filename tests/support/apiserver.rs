@@ -208,6 +208,14 @@ impl ApiServer {
                     .push(o);
             }
         }
+        // In the real one's order: by etcd key, `/registry/<plural>/<namespace>/<name>`.
+        for objects in index.values_mut() {
+            objects.sort_by_cached_key(|o| {
+                let m = &o["metadata"];
+                let (ns, name) = (m["namespace"].as_str(), m["name"].as_str());
+                format!("{}/{}", ns.unwrap_or_default(), name.unwrap_or_default())
+            });
+        }
         let encoded = index
             .iter()
             .map(|(k, objects)| {
