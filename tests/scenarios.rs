@@ -525,6 +525,97 @@ fn gateway_chart_ingress_is_an_istio_gateway() {
     );
 }
 
+/// `check` with the `gateway` chart's ingress: bare `ingress` is that gateway when it is the
+/// only one (the chart's pods carry `istio: ingress`, not `ingressgateway`), several are named
+/// as such; at the gateway `remote.ip` is the outside client's address, never the gateway
+/// pod's own; and the gateway's Service is no destination (its Envoy takes the request).
+#[test]
+fn check_through_the_gateway_charts_ingress() {
+    const CHART: &str = "tests/scenarios/gateway-chart";
+    const LIVE: &str = "tests/scenarios/gateway-chart-live";
+    const BACKEND: &str = "tests/scenarios/gateway-chart/backend.yaml";
+    const COMPONENTS: &str = "tests/fixtures/istio-components";
+    let check = |files: &[&str], extra: &[&str]| {
+        let mut a = vec!["check", "--from", "ingress", "--to", "svc/shop/web:80"];
+        for f in files {
+            a.extend(["-f", f]);
+        }
+        a.extend(extra);
+        json(&a).1
+    };
+    let gateway_hop = |v: &Value| -> (String, String) {
+        let hop = &v["hops"][0];
+        let allowlist = (hop["policies"].as_array().unwrap().iter())
+            .find(|p| p["name"] == "ingress-ip-allowlist")
+            .expect("the allowlist applies at the gateway");
+        (
+            hop["name"].as_str().unwrap().to_string(),
+            allowlist["result"].as_str().unwrap().to_string(),
+        )
+    };
+    // Declared, and read from a cluster (the pod has an address of its own).
+    for files in [&[CHART, COMPONENTS][..], &[LIVE, BACKEND, COMPONENTS]] {
+        let v = check(files, &[]);
+        assert_eq!(
+            v["request"]["source"], "ingress/istio-ingress/istio-ingress",
+            "{files:?}"
+        );
+        assert_eq!(
+            v["request"]["sourceIdentity"],
+            "spiffe://cluster.local/ns/istio-ingress/sa/istio-ingress"
+        );
+        assert_eq!(v["hops"][0]["component"], "ingress-gateway");
+        assert_eq!(
+            gateway_hop(&v),
+            ("istio-ingress/istio-ingress".into(), "unknown".into()),
+            "{files:?}"
+        );
+        let v = check(files, &["--source-ip", "198.51.100.7"]);
+        assert_eq!(gateway_hop(&v).1, "match", "{files:?}");
+        let v = check(files, &["--source-ip", "203.0.113.9"]);
+        assert_eq!(gateway_hop(&v).1, "no-match", "{files:?}");
+    }
+    // With istioctl's classic gateway beside it, bare `ingress` is neither.
+    let o = run(&[
+        "check",
+        "-f",
+        CHART,
+        "-f",
+        COMPONENTS,
+        "-f",
+        "tests/scenarios/istio-install",
+        "--from",
+        "ingress",
+        "--to",
+        "svc/shop/web:80",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("2 ingress gateways in the input; name one with ingress/NS/NAME"),
+        "{text}"
+    );
+    // The gateway's own Service: one line naming the way to check it, exit 2.
+    let o = run(&[
+        "check",
+        "-f",
+        CHART,
+        "-f",
+        COMPONENTS,
+        "--from",
+        "external",
+        "--to",
+        "svc/istio-ingress/istio-ingress:80",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("fronts ingress gateway istio-ingress/istio-ingress")
+            && err.contains("--from ingress/istio-ingress/istio-ingress"),
+        "{err}"
+    );
+}
+
 /// AMB030 names only the namespace that exists nowhere, not the ones every cluster has.
 #[test]
 fn unknown_namespace_names_only_the_missing_one() {

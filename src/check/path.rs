@@ -78,10 +78,14 @@ fn hops_for(
                 Some(g) => Some(mesh.waypoints[g].key()),
                 None => Some(client.label.trim_start_matches("ingress/").to_string()),
             };
-            // The request arrives from outside the mesh: no peer identity, listener port unknown.
+            // The request arrives from outside the mesh: no peer identity, listener port
+            // unknown, and the addresses are the outside client's (`--source-ip`), not the
+            // gateway pod's own.
             let req = Request {
                 peer: Peer::Plaintext,
                 port: None,
+                source_ip: q.source_ip,
+                remote_ip: q.source_ip,
                 ..base.clone()
             };
             let ps = ix.ingress_policies(g, client.pod);

@@ -1,7 +1,7 @@
 //! `--to`: the address a destination names, its ports and the pods that can receive it.
 
 use super::*;
-use crate::mesh::Mesh;
+use crate::mesh::{Component, Mesh, Role};
 
 /// What the client addresses.
 pub use crate::enforce::hops::Addressed;
@@ -41,6 +41,21 @@ fn target_port(mesh: &Mesh, s: usize, port: &crate::model::ServicePort) -> Optio
     }
 }
 
+/// `NS/NAME` of the ingress gateway whose pods are all Service `s` selects: an Istio gateway
+/// (its Deployment) or a Gateway API one.
+fn fronted_gateway(mesh: &Mesh, s: usize) -> Option<String> {
+    let pods = &mesh.services[s].pods;
+    let name = |p: usize| match mesh.pods[p].role {
+        Role::Ingress(g) => Some(mesh.waypoints[g].key()),
+        Role::Istio(Component::Gateway) => Some(istio_gateway(mesh.snap, p)),
+        _ => None,
+    };
+    let first = name(*pods.first()?)?;
+    pods.iter()
+        .all(|&p| name(p).as_ref() == Some(&first))
+        .then_some(first)
+}
+
 fn service_target(
     mesh: &Mesh,
     s: usize,
@@ -49,6 +64,12 @@ fn service_target(
 ) -> Result<Target> {
     let svc = &mesh.snap.services[s];
     let m = &svc.metadata;
+    if let Some(gateway) = fronted_gateway(mesh, s) {
+        return Err(usage(format!(
+            "service {}/{} fronts ingress gateway {gateway}, whose Envoy takes requests from outside the mesh: check what it lets through with --from ingress/{gateway} --to a Service behind it",
+            m.namespace, m.name
+        )));
+    }
     let ports = &svc.spec.ports;
     let listed = || {
         ports

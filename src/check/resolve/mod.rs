@@ -215,6 +215,15 @@ pub(super) fn find_pod(snap: &Snapshot, ns: &str, name: &str) -> Option<usize> {
         .position(|p| p.metadata.namespace == ns && p.metadata.name == name)
 }
 
+/// `NS/NAME` of the Deployment that runs Istio gateway pod `p` (the pod's name without one).
+pub(super) fn istio_gateway(snap: &Snapshot, p: usize) -> String {
+    let pod = &snap.pods[p];
+    let deployment = (pod.controllers.iter())
+        .find(|(kind, _)| kind == "Deployment")
+        .map_or(&pod.metadata.name, |(_, name)| name);
+    format!("{}/{deployment}", pod.metadata.namespace)
+}
+
 pub(super) fn not_found(what: String) -> Error {
     usage(format!("{what} was not found in the input"))
 }

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::enforce::hops::SourceClass;
-use crate::mesh::{spiffe, Dataplane, Mesh, Role};
+use crate::mesh::{spiffe, Component, Dataplane, Mesh, Role};
 use std::net::IpAddr;
 
 /// How the client reaches the mesh (SEMANTICS.md 3.5 source classes).
@@ -168,28 +168,26 @@ fn resolve_ingress(mesh: &Mesh, named: Option<&(String, String)>) -> Result<Clie
         return Ok(c);
     }
     let gws = ingress_gateways(mesh);
-    // Classic Istio ingress gateways (Helm `gateway` chart / istioctl): pods labelled
-    // `istio=ingressgateway`, counted when no Gateway API ingress is in the input.
-    let classic: Vec<usize> = (0..snap.pods.len())
-        .filter(|&p| snap.pods[p].metadata.label("istio") == Some("ingressgateway"))
+    // Istio's own ingress gateways (the `gateway` chart, istioctl's `istio-ingressgateway`):
+    // one per identity, egress gateways left out.
+    let mut classic: Vec<usize> = (0..snap.pods.len())
+        .filter(|&p| {
+            mesh.pods[p].role == Role::Istio(Component::Gateway)
+                && !(snap.pods[p].metadata.label("istio")).is_some_and(|v| v.contains("egress"))
+        })
         .collect();
-    let mut classic_ids: Vec<&str> = classic
-        .iter()
-        .map(|&p| mesh.pods[p].identity.as_ref())
-        .collect();
-    classic_ids.dedup();
-    match gws.as_slice() {
-        [g] => Ok(gateway_client(mesh, *g)),
-        [] if classic_ids.len() == 1 => {
-            let p = classic[0];
-            let m = &snap.pods[p].metadata;
-            let mut c = pod_client(mesh, p, format!("ingress/{}/{}", m.namespace, m.name));
+    classic.sort_by_key(|&p| &mesh.pods[p].identity);
+    classic.dedup_by_key(|p| &mesh.pods[*p].identity);
+    match (gws.as_slice(), classic.as_slice()) {
+        ([g], []) => Ok(gateway_client(mesh, *g)),
+        ([], [p]) => {
+            let mut c = pod_client(mesh, *p, format!("ingress/{}", istio_gateway(snap, *p)));
             c.class = ClientClass::Ingress(None);
-            c.identity = Some(mesh.pods[p].identity.to_string());
+            c.identity = Some(mesh.pods[*p].identity.to_string());
             Ok(c)
         }
         _ => {
-            let many = gws.len() > 1;
+            let many = gws.len() + classic.len() > 1;
             Ok(Client {
                 label: "ingress".into(),
                 class: ClientClass::Ingress(None),
@@ -203,7 +201,7 @@ fn resolve_ingress(mesh: &Mesh, named: Option<&(String, String)>) -> Result<Clie
                 assumption: Some(if many {
                     format!(
                         "{} ingress gateways in the input; name one with ingress/NS/NAME. Assumed Istio's default {DEFAULT_INGRESS_NS}/{DEFAULT_INGRESS_SA}",
-                        gws.len()
+                        gws.len() + classic.len()
                     )
                 } else {
                     format!("no ingress gateway in the input: assumed Istio's default identity {DEFAULT_INGRESS_NS}/{DEFAULT_INGRESS_SA}")
