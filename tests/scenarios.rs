@@ -616,6 +616,60 @@ fn check_through_the_gateway_charts_ingress() {
     );
 }
 
+/// A Gateway API ingress declared without its pods (manifests in git): its Envoy enforces the
+/// policies that select its pods as istiod labels them, and the root namespace's, in explain
+/// and in check alike.
+#[test]
+fn declared_gateway_api_ingress_enforces_selector_and_root_policies() {
+    const DIR: &str = "tests/scenarios/gateway-api-ingress";
+    let (_, v) = json(&["explain", "-A", "-f", DIR]);
+    let at_gateway = |name: &str| {
+        (v["policies"].as_array().unwrap().iter())
+            .filter(|p| p["name"] == name)
+            .flat_map(|p| p["enforcement"].as_array().unwrap())
+            .any(|e| e["enforcedBy"] == "gateway" && e["waypoint"] == "edge/public-gw")
+    };
+    assert!(at_gateway("public-gw-ipallow"), "{v}");
+    assert!(at_gateway("deny-from-quarantine"), "{v}");
+    let amb017: Vec<&Value> = (v["findings"].as_array().unwrap().iter())
+        .filter(|f| f["code"] == "AMB017")
+        .collect();
+    assert!(amb017.is_empty(), "{amb017:?}");
+    let gateway_hop = |extra: &[&str]| {
+        let mut a = vec![
+            "check",
+            "-f",
+            DIR,
+            "--from",
+            "ingress",
+            "--to",
+            "svc/shop/web:80",
+        ];
+        a.extend(extra);
+        let (_, v) = json(&a);
+        assert_eq!(v["request"]["source"], "ingress/edge/public-gw");
+        let hop = v["hops"][0].clone();
+        assert_eq!(hop["component"], "ingress-gateway");
+        (hop["policies"].as_array().unwrap().iter())
+            .map(|p| {
+                let name = p["name"].as_str().unwrap();
+                (name.to_string(), p["result"].as_str().unwrap().to_string())
+            })
+            .collect::<Vec<_>>()
+    };
+    let results = gateway_hop(&[]);
+    assert!(
+        results.contains(&("public-gw-ipallow".into(), "unknown".into()))
+            && results.iter().any(|(n, _)| n == "deny-from-quarantine"),
+        "{results:?}"
+    );
+    let results = gateway_hop(&["--source-ip", "198.51.100.7"]);
+    assert!(
+        results.contains(&("public-gw-ipallow".into(), "match".into())),
+        "{results:?}"
+    );
+}
+
 /// AMB030 names only the namespace that exists nowhere, not the ones every cluster has.
 #[test]
 fn unknown_namespace_names_only_the_missing_one() {

@@ -6,6 +6,7 @@ use crate::enforce::ztunnel::Scope;
 use crate::mesh::waypoint::{MESH_CONTROLLER, WAYPOINT_CLASS};
 use crate::mesh::Mesh;
 use crate::model::{AuthorizationPolicy, Pod, PolicyTargetRef, WorkloadSelector};
+use crate::selector::Labels;
 
 pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 pub const ISTIO_NETWORKING_GROUP: &str = "networking.istio.io";
@@ -258,10 +259,28 @@ pub fn sidecar_attaches(
     pod: &Pod,
     root: &str,
 ) -> bool {
-    (policy_ns == root || policy_ns == pod.metadata.namespace)
+    envoy_attaches(
+        policy_ns,
+        sel,
+        &pod.metadata.namespace,
+        &pod.metadata.labels,
+        root,
+    )
+}
+
+/// `sidecar_attaches` for a pod known by its namespace and labels only (an ingress Gateway's
+/// pods, which istiod deploys, predicted from the Gateway: `Waypoint::pod_labels`).
+pub fn envoy_attaches(
+    policy_ns: &str,
+    sel: Option<&WorkloadSelector>,
+    ns: &str,
+    labels: &Labels,
+    root: &str,
+) -> bool {
+    (policy_ns == root || policy_ns == ns)
         && sel.is_none_or(|s| {
             s.match_labels
                 .as_ref()
-                .is_none_or(|m| m.iter().all(|(k, v)| pod.metadata.labels.get(k) == Some(v)))
+                .is_none_or(|m| m.iter().all(|(k, v)| labels.get(k) == Some(v)))
         })
 }

@@ -6,7 +6,8 @@
 //! over them. `explain`, `check`, the matrix and `diff` ask here; no rule lives in them.
 
 use super::admitted::{self, Admitted};
-use super::attach::{resolve_ref, sidecar_attaches, ztunnel_attaches, Chain, Consumer};
+use super::attach::{envoy_attaches, resolve_ref, sidecar_attaches, ztunnel_attaches};
+use super::attach::{Chain, Consumer};
 use super::attach::{RefOutcome, RefResolution};
 use super::evaluate::envoy::{self, Request};
 use super::evaluate::l4::{self, Conn};
@@ -544,6 +545,10 @@ impl<'a> Index<'a> {
             || snap
                 .mesh
                 .feature("ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY");
+        // A Gateway whose pods the input lacks: seen as istiod labels them.
+        let predicted = g
+            .filter(|_| pod.is_none())
+            .map(|g| (&self.mesh.waypoints[g], self.mesh.waypoints[g].pod_labels()));
         (0..snap.authorization_policies.len())
             .filter(|&i| {
                 let p = &snap.authorization_policies[i];
@@ -553,16 +558,22 @@ impl<'a> Index<'a> {
                         .flat_map(|r| &r.outcomes)
                         .any(|o| *o == RefOutcome::Ingress { gateway: g })
                 });
-                let by_selector = selector_ok
-                    && p.spec.attachment.target_refs().is_empty()
-                    && pod.is_some_and(|d| {
-                        sidecar_attaches(
-                            &p.metadata.namespace,
-                            p.spec.attachment.selector.as_ref(),
-                            &snap.pods[d],
-                            self.root(),
-                        )
-                    });
+                let sel = p.spec.attachment.selector.as_ref();
+                let attaches = match (pod, &predicted) {
+                    (Some(d), _) => {
+                        sidecar_attaches(&p.metadata.namespace, sel, &snap.pods[d], self.root())
+                    }
+                    (None, Some((w, labels))) => envoy_attaches(
+                        &p.metadata.namespace,
+                        sel,
+                        &w.namespace,
+                        labels,
+                        self.root(),
+                    ),
+                    (None, None) => false,
+                };
+                let by_selector =
+                    selector_ok && p.spec.attachment.target_refs().is_empty() && attaches;
                 by_ref || by_selector
             })
             .collect()

@@ -50,6 +50,25 @@ impl Scope {
 }
 
 /// Everything the per-kind analyses share.
+/// `Ctx::podless_ingresses`: none when a label selector narrows the scope to pods.
+fn podless_ingresses(mesh: &Mesh, scope: &Scope) -> Vec<usize> {
+    if scope.selector.is_some() {
+        return vec![];
+    }
+    let mut with_pods = vec![false; mesh.waypoints.len()];
+    for p in &mesh.pods {
+        if let Role::Ingress(g) = p.role {
+            with_pods[g] = true;
+        }
+    }
+    (0..mesh.waypoints.len())
+        .filter(|&g| {
+            let w = &mesh.waypoints[g];
+            !w.is_waypoint && !with_pods[g] && scope.ns_in(&w.namespace)
+        })
+        .collect()
+}
+
 pub(crate) struct Ctx<'a> {
     /// The engine's index: conversions, targetRefs, what each enforcer holds.
     pub ix: &'a Index<'a>,
@@ -67,6 +86,10 @@ pub(crate) struct Ctx<'a> {
     /// In-scope pods of Istio gateways (`mesh::component`): no destinations, but their Envoy
     /// enforces the policies that select them and the root namespace's (istio/istio#58838).
     pub istio_gateways: Vec<usize>,
+    /// In-scope Gateway API ingress gateways whose pods the input lacks (manifests declare
+    /// the Gateway; istiod deploys the pods): their Envoy enforces the selector policies
+    /// that match the pods as istiod labels them (`Waypoint::pod_labels`).
+    pub podless_ingresses: Vec<usize>,
     pub findings: Vec<Finding>,
 }
 
@@ -287,6 +310,7 @@ pub fn explain_then<R>(
                 mesh.pods[p].role == Role::Istio(crate::mesh::component::Component::Gateway)
             })
             .collect(),
+        podless_ingresses: podless_ingresses(&mesh, scope),
         findings: vec![],
     };
 

@@ -128,6 +128,16 @@ impl Waypoint {
         format!("{}/{}", self.namespace, self.name)
     }
 
+    /// The labels istiod's deployment controller gives the pods it deploys for this Gateway
+    /// (`gateway.networking.k8s.io/gateway-name`): what selectors see of them when the input
+    /// holds the Gateway but not its pods.
+    pub fn pod_labels(&self) -> Labels {
+        Labels::from([(
+            crate::model::labels::GATEWAY_NAME.to_string(),
+            self.name.clone(),
+        )])
+    }
+
     pub fn admits(&self, ns: &str, ns_labels: Option<&Labels>) -> bool {
         match &self.allowed {
             AllowedNamespaces::Same => ns == self.namespace,

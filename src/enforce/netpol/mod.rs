@@ -170,13 +170,9 @@ impl<'a> NetworkPolicies<'a> {
             }
             Endpoint::Waypoint(w) => {
                 let wp = &self.mesh.waypoints[w];
-                let labels = crate::selector::Labels::from([(
-                    crate::model::labels::GATEWAY_NAME.to_string(),
-                    wp.name.clone(),
-                )]);
                 Some(Subject {
                     ns: &wp.namespace,
-                    labels: std::borrow::Cow::Owned(labels),
+                    labels: std::borrow::Cow::Owned(wp.pod_labels()),
                     ip: None,
                     named_ports: &[],
                     host_network: false,

@@ -4,11 +4,12 @@ use super::entries::Entries;
 use super::report::{PolicyReport, ZtunnelDetail};
 use super::{relevant, short_name, Ctx};
 use crate::enforce::attach::Chain;
-use crate::enforce::attach::{sidecar_attaches, ztunnel_attaches, RefOutcome};
+use crate::enforce::attach::{envoy_attaches, sidecar_attaches, ztunnel_attaches, RefOutcome};
 use crate::enforce::ztunnel::{Action, Conversion, Scope};
 use crate::findings::Finding;
 use crate::mesh::ServiceInfo;
 use crate::mesh::{Dataplane, Role};
+use crate::model::resource_key;
 use crate::model::AuthorizationPolicy;
 use crate::parallel::{self, Split};
 use serde::Serialize;
@@ -283,6 +284,24 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
                 envoy_effect,
                 [key.clone()],
             );
+        }
+    }
+    // A Gateway API ingress declared without its pods: as `Role::Ingress` pods above.
+    if gateway_selector && conv.action != Action::Invalid {
+        for &g in &ctx.podless_ingresses {
+            let w = &mesh.waypoints[g];
+            let ns = &p.metadata.namespace;
+            if envoy_attaches(ns, sel, &w.namespace, &w.pod_labels(), root) {
+                let t = resource_key("Gateway", &w.namespace, &w.name);
+                e.add(
+                    "gateway",
+                    Some(w.key()),
+                    "ingress",
+                    "client",
+                    envoy_effect,
+                    [t.into()],
+                );
+            }
         }
     }
     (e, facts)
