@@ -131,7 +131,7 @@ codes! {
         "Let the waypoint's identity through at ztunnel (in an ALLOW, a rule with from.source.principals of the waypoint's service account; in a DENY, exclude it with notPrincipals), and check the clients with a targetRefs policy at the waypoint.";
     BYPASS_GUARD = "AMB028", Info,
         "policy guards the waypoint against bypass",
-        "Nothing to do; clients that do not use the waypoint (sidecars, ingress gateways without istio.io/ingress-use-waypoint, pod-IP callers) are rejected, so add their principals to the exceptions while they migrate.";
+        "Nothing to do for clients that use the waypoint. Those that do not (sidecars, ingress gateways without istio.io/ingress-use-waypoint, pod-IP callers) are rejected: while they migrate, add their principals to the exceptions.";
     UNKNOWN_PRINCIPAL = "AMB029", Warning,
         "principal or service account matches no workload in the input",
         "Fix the name (the message suggests the closest identity in the input), or add the workload that runs under it to the input.";

@@ -253,13 +253,13 @@ pub fn findings(ctx: &Ctx, denied_canaries: &[super::canary::CanaryDenial]) -> V
                     (
                         &f::BYPASS_GUARD,
                         format!("at the ztunnel of {dests} this ALLOW admits only waypoint {wps} ({ids}){plus}: other clients cannot bypass the waypoint{bypass}; keep it a selector policy (with targetRefs the waypoint would match it against the clients' own identities and deny them)"),
-                        Some("Nothing to do; clients that do not use the waypoint (sidecars, ingress gateways without istio.io/ingress-use-waypoint, pod-IP callers) are denied, so add their principals to this ALLOW while they migrate.".to_string()),
+                        Some("Nothing to do for clients that use the waypoint. Those that do not (sidecars, ingress gateways without istio.io/ingress-use-waypoint, pod-IP callers) are denied: while they migrate, add their principals to this ALLOW.".to_string()),
                     )
                 } else {
                     (
                         &f::BYPASS_GUARD,
                         format!("at the ztunnel of {dests} this DENY rejects every in-mesh identity but waypoint {wps} ({ids}){plus}: other clients cannot bypass the waypoint{bypass}; keep it a selector policy (a targetRefs DENY would deny every client at the waypoint)"),
-                        Some("Nothing to do; clients that do not use the waypoint (sidecars, ingress gateways without istio.io/ingress-use-waypoint, pod-IP callers) are denied, so add their principals to notPrincipals while they migrate.".to_string()),
+                        Some("Nothing to do for clients that use the waypoint. Those that do not (sidecars, ingress gateways without istio.io/ingress-use-waypoint, pod-IP callers) are denied: while they migrate, add their principals to notPrincipals.".to_string()),
                     )
                 }
             }
