@@ -49,9 +49,8 @@ impl Scope {
     }
 }
 
-/// Everything the per-kind analyses share.
 /// `Ctx::podless_ingresses`: none when a label selector narrows the scope to pods.
-fn podless_ingresses(mesh: &Mesh, scope: &Scope) -> Vec<usize> {
+fn podless_ingresses(mesh: &Mesh, scope: &Scope) -> Vec<(usize, Labels)> {
     if scope.selector.is_some() {
         return vec![];
     }
@@ -66,9 +65,11 @@ fn podless_ingresses(mesh: &Mesh, scope: &Scope) -> Vec<usize> {
             let w = &mesh.waypoints[g];
             !w.is_waypoint && !with_pods[g] && scope.ns_in(&w.namespace)
         })
+        .map(|g| (g, mesh.waypoints[g].pod_labels()))
         .collect()
 }
 
+/// Everything the per-kind analyses share.
 pub(crate) struct Ctx<'a> {
     /// The engine's index: conversions, targetRefs, what each enforcer holds.
     pub ix: &'a Index<'a>,
@@ -88,8 +89,8 @@ pub(crate) struct Ctx<'a> {
     pub istio_gateways: Vec<usize>,
     /// In-scope Gateway API ingress gateways whose pods the input lacks (manifests declare
     /// the Gateway; istiod deploys the pods): their Envoy enforces the selector policies
-    /// that match the pods as istiod labels them (`Waypoint::pod_labels`).
-    pub podless_ingresses: Vec<usize>,
+    /// that match the pods as istiod labels them (`Waypoint::pod_labels`), given here.
+    pub podless_ingresses: Vec<(usize, Labels)>,
     pub findings: Vec<Finding>,
 }
 
@@ -124,6 +125,20 @@ impl<'a> Ctx<'a> {
         self.mesh.waypoints[w].key()
     }
 
+    /// Gateway `g`'s ingress Envoy enforces, on the requests it receives from its clients.
+    pub fn at_ingress(&self, e: &mut entries::Entries, g: usize, effect: &str) {
+        let w = &self.mesh.waypoints[g];
+        let t = resource_key("Gateway", &w.namespace, &w.name);
+        e.add(
+            "gateway",
+            Some(w.key()),
+            "ingress",
+            "client",
+            effect,
+            [t.into()],
+        );
+    }
+
     /// Adds the in-scope places where resolved targetRefs attach; returns why the others
     /// enforce nothing.
     pub fn place_refs(
@@ -146,17 +161,8 @@ impl<'a> Ctx<'a> {
                     }
                 }
                 RefOutcome::Ingress { gateway } => {
-                    let w = &self.mesh.waypoints[*gateway];
-                    if self.scope.ns_in(&w.namespace) {
-                        let t = resource_key("Gateway", &w.namespace, &w.name);
-                        e.add(
-                            "gateway",
-                            Some(w.key()),
-                            "ingress",
-                            "client",
-                            effect,
-                            [t.into()],
-                        );
+                    if self.scope.ns_in(&self.mesh.waypoints[*gateway].namespace) {
+                        self.at_ingress(e, *gateway, effect);
                     }
                 }
                 RefOutcome::NotEnforced { reason } => not_enforced.push(reason.clone()),

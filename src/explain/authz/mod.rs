@@ -9,7 +9,6 @@ use crate::enforce::ztunnel::{Action, Conversion, Scope};
 use crate::findings::Finding;
 use crate::mesh::ServiceInfo;
 use crate::mesh::{Dataplane, Role};
-use crate::model::resource_key;
 use crate::model::AuthorizationPolicy;
 use crate::parallel::{self, Split};
 use serde::Serialize;
@@ -288,19 +287,10 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
     }
     // A Gateway API ingress declared without its pods: as `Role::Ingress` pods above.
     if gateway_selector && conv.action != Action::Invalid {
-        for &g in &ctx.podless_ingresses {
-            let w = &mesh.waypoints[g];
-            let ns = &p.metadata.namespace;
-            if envoy_attaches(ns, sel, &w.namespace, &w.pod_labels(), root) {
-                let t = resource_key("Gateway", &w.namespace, &w.name);
-                e.add(
-                    "gateway",
-                    Some(w.key()),
-                    "ingress",
-                    "client",
-                    envoy_effect,
-                    [t.into()],
-                );
+        for (g, labels) in &ctx.podless_ingresses {
+            let gw_ns = &mesh.waypoints[*g].namespace;
+            if envoy_attaches(&p.metadata.namespace, sel, gw_ns, labels, root) {
+                ctx.at_ingress(&mut e, *g, envoy_effect);
             }
         }
     }
