@@ -31,6 +31,10 @@ pub struct Faults {
     pub errors: u32,
     /// Each response waits this long.
     pub delay: Duration,
+    /// Each list page waits this long per item it carries: a real server's answer costs in
+    /// proportion to what it reads from etcd and encodes, where this one's objects are
+    /// encoded once, at start.
+    pub per_item: Duration,
     /// List bodies are cut in half (with the full Content-Length announced).
     pub truncate: bool,
     /// The certificate presented to new connections.
@@ -458,6 +462,9 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             continue;
         }
         let (code, mut body, page) = respond(&st, &method, &target, &auth, cert_auth);
+        if let Some(p) = page.as_ref().filter(|_| !faults.per_item.is_zero()) {
+            tokio::time::sleep(faults.per_item * p.items.len() as u32).await;
+        }
         let mut extra = String::new();
         if code == 429 {
             body["details"] = json!({"retryAfterSeconds": faults.retry_after});
