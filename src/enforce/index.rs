@@ -87,6 +87,8 @@ pub struct Index<'a> {
     zt_attached: OnceLock<Vec<Arc<[usize]>>>,
     ztunnel: Vec<OnceLock<Arc<[Held]>>>,
     held_lists: Interned<[Held]>,
+    /// Per AuthorizationPolicy: its place in (namespace, name) order, equal for equal names.
+    name_rank: Vec<u32>,
     mtls: Vec<OnceLock<PodMtls>>,
     /// The NetworkPolicies, indexed on first use.
     netpol: OnceLock<NetworkPolicies<'a>>,
@@ -232,6 +234,7 @@ impl<'a> Index<'a> {
             implicit,
             zt_attached: OnceLock::new(),
             held_lists: Interned::default(),
+            name_rank: name_ranks(&snap.authorization_policies),
             ztunnel: (0..n).map(|_| OnceLock::new()).collect(),
             mtls: (0..n).map(|_| OnceLock::new()).collect(),
             sigs: (0..n).map(|_| OnceLock::new()).collect(),
@@ -391,7 +394,20 @@ impl<'a> Index<'a> {
             );
         }
         // Istio's order: DENY (the PeerAuthentication first) before ALLOW, then by name.
-        // Names borrowed, not copied: this runs for every pod.
+        // This runs for every pod: policies' names compare by their ranks, and others'
+        // borrowed, not copied.
+        let ranked = |h: &Held| match h.origin {
+            Origin::Policy(i) => Some(self.name_rank[i]),
+            Origin::PeerAuthentication => Some(0),
+            _ => None,
+        };
+        if out.iter().all(|h| ranked(h).is_some()) {
+            out.sort_by_key(|h| {
+                let pa = h.origin == Origin::PeerAuthentication;
+                (h.action != Action::Deny, !pa, ranked(h))
+            });
+            return out;
+        }
         let order = |h: &Held| {
             let (ns, name) = self.held_name(h.origin);
             (
@@ -608,3 +624,20 @@ impl<'a> Index<'a> {
 
 mod dataplane;
 mod signature;
+
+/// Each policy's place in (namespace, name) order, the same for equal names (a stable sort
+/// by rank then orders as one by name).
+fn name_ranks(policies: &[crate::model::AuthorizationPolicy]) -> Vec<u32> {
+    let name = |i: usize| {
+        let m = &policies[i].metadata;
+        (m.namespace.as_str(), m.name.as_str())
+    };
+    let mut order: Vec<usize> = (0..policies.len()).collect();
+    order.sort_by(|&a, &b| name(a).cmp(&name(b)));
+    let mut ranks = vec![0; policies.len()];
+    for (k, w) in order.windows(2).enumerate() {
+        let same = name(w[0]) == name(w[1]);
+        ranks[w[1]] = if same { ranks[w[0]] } else { k as u32 + 1 };
+    }
+    ranks
+}

@@ -120,6 +120,9 @@ pub fn findings(ctx: &mut Ctx) {
         }
         out.push(finding);
     };
+    // Only a label that names a waypoint and fails makes a finding: the rest, nearly every
+    // pod of a big mesh, are passed over before any name is built for them.
+    let fails = |b: &Binding| b.error.is_some() && b.requested.is_some();
     let meant = |m: &crate::model::ObjectMeta, b: &Binding| {
         crate::mesh::waypoint::meant_namespace(
             m,
@@ -128,7 +131,11 @@ pub fn findings(ctx: &mut Ctx) {
             b,
         )
     };
-    for &s in &ctx.services {
+    for &s in ctx
+        .services
+        .iter()
+        .filter(|&&s| fails(&mesh.services[s].binding))
+    {
         let m = &snap.services[s].metadata;
         check(
             resource_key("Service", &m.namespace, &m.name),
@@ -140,7 +147,7 @@ pub fn findings(ctx: &mut Ctx) {
             "Service",
         );
     }
-    for &s in &ctx.service_entries {
+    for &s in (ctx.service_entries.iter()).filter(|&&s| fails(&mesh.service_entries[s].binding)) {
         let m = &snap.service_entries[s].metadata;
         check(
             resource_key("ServiceEntry", &m.namespace, &m.name),
@@ -152,7 +159,7 @@ pub fn findings(ctx: &mut Ctx) {
             "ServiceEntry",
         );
     }
-    for &p in &ctx.pods {
+    for &p in ctx.pods.iter().filter(|&&p| fails(&mesh.pods[p].binding)) {
         let m = &snap.pods[p].metadata;
         check(
             ctx.mesh.pod_key(p).to_string(),

@@ -17,7 +17,7 @@ impl Entries {
     pub fn add(
         &mut self,
         by: &str,
-        waypoint: Option<String>,
+        waypoint: Option<&str>,
         path: &str,
         identity: &str,
         effect: &str,
@@ -31,7 +31,7 @@ impl Entries {
     fn row(
         &mut self,
         by: &str,
-        waypoint: Option<String>,
+        waypoint: Option<&str>,
         path: &str,
         identity: &str,
         effect: &str,
@@ -39,7 +39,7 @@ impl Entries {
     ) -> &mut Vec<Arc<str>> {
         let found = self.0.iter().position(|(k, _)| {
             k.0 == by
-                && k.1 == waypoint
+                && k.1.as_deref() == waypoint
                 && k.2 == path
                 && k.3 == identity
                 && k.4 == effect
@@ -48,7 +48,7 @@ impl Entries {
         let i = found.unwrap_or_else(|| {
             let key = (
                 by.into(),
-                waypoint,
+                waypoint.map(str::to_string),
                 path.into(),
                 identity.into(),
                 effect.into(),
@@ -64,7 +64,7 @@ impl Entries {
     /// the targets when a canary splits them with another waypoint (`None`: all of them).
     pub fn at_waypoint_share(
         &mut self,
-        key: String,
+        key: &str,
         share: Option<u32>,
         effect: &str,
         targets: impl IntoIterator<Item = Arc<str>>,
@@ -76,7 +76,7 @@ impl Entries {
     /// Enforced by waypoint `key` itself, which sees the client's identity.
     pub fn at_waypoint(
         &mut self,
-        key: String,
+        key: &str,
         effect: &str,
         targets: impl IntoIterator<Item = Arc<str>>,
     ) {

@@ -39,7 +39,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
                     (Role::Ingress(g), _) if gateway_selector => {
                         e.add(
                             "gateway",
-                            Some(ctx.waypoint_key(g)),
+                            Some(ctx.waypoint_name(g)),
                             "ingress",
                             "client",
                             "as-written",
@@ -69,7 +69,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
                     if m.namespace == root || wp.namespace == m.namespace || serves_ns {
                         let t = ctx.chain_targets(w, Chain::All);
                         if !t.is_empty() {
-                            e.at_waypoint(wp.key(), "as-written", t);
+                            e.at_waypoint(&wp.key(), "as-written", t);
                         }
                     }
                 }
@@ -175,7 +175,7 @@ pub fn route_reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
                             wp.key()
                         ));
                     } else if in_scope {
-                        e.at_waypoint(wp.key(), "as-written", ctx.chain_targets(w, chain));
+                        e.at_waypoint(&wp.key(), "as-written", ctx.chain_targets(w, chain));
                     }
                 }
                 Some((None, _, _)) => ignored.push(format!("{target} is not bound to a waypoint")),

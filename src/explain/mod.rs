@@ -91,6 +91,8 @@ pub(crate) struct Ctx<'a> {
     /// the Gateway; istiod deploys the pods): their Envoy enforces the selector policies
     /// that match the pods as istiod labels them (`Waypoint::pod_labels`), given here.
     pub podless_ingresses: Vec<(usize, Labels)>,
+    /// Each waypoint's `ns/name`, made once: placement names one per (policy, pod) pair.
+    pub waypoint_keys: Vec<String>,
     pub findings: Vec<Finding>,
 }
 
@@ -122,7 +124,12 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn waypoint_key(&self, w: usize) -> String {
-        self.mesh.waypoints[w].key()
+        self.waypoint_keys[w].clone()
+    }
+
+    /// `waypoint_key`, borrowed.
+    pub fn waypoint_name(&self, w: usize) -> &str {
+        &self.waypoint_keys[w]
     }
 
     /// Gateway `g`'s ingress Envoy enforces, on the requests it receives from its clients.
@@ -131,7 +138,7 @@ impl<'a> Ctx<'a> {
         let t = resource_key("Gateway", &w.namespace, &w.name);
         e.add(
             "gateway",
-            Some(w.key()),
+            Some(self.waypoint_name(g)),
             "ingress",
             "client",
             effect,
@@ -157,7 +164,7 @@ impl<'a> Ctx<'a> {
                         by_share.entry(share).or_default().push(t);
                     }
                     for (share, t) in by_share {
-                        e.at_waypoint_share(self.waypoint_key(*waypoint), share, effect, t);
+                        e.at_waypoint_share(self.waypoint_name(*waypoint), share, effect, t);
                     }
                 }
                 RefOutcome::Ingress { gateway } => {
@@ -317,6 +324,7 @@ pub fn explain_then<R>(
             })
             .collect(),
         podless_ingresses: podless_ingresses(&mesh, scope),
+        waypoint_keys: mesh.waypoints.iter().map(|w| w.key()).collect(),
         findings: vec![],
     };
 

@@ -63,7 +63,7 @@ pub(super) fn findings(ctx: &Ctx) -> Vec<Finding> {
             }
         }
         add_all(&mut add, ingress_without_hbone(np, d), &who);
-        for w in mesh.waypoints_in_front_of(d) {
+        for &w in mesh.waypoints_in_front_of(d) {
             add_all(&mut add, waypoint_not_admitted(ctx, np, d, w), &who);
         }
         add_all(&mut add, egress_without_hbone(np, d), &who);

@@ -142,6 +142,9 @@ pub struct Mesh<'a> {
     ns_labels: HashMap<&'a str, &'a Labels>,
     /// The pods a selector can match, by namespace and label.
     pub candidates: Candidates<'a>,
+    /// `waypoints_in_front_of` every pod: pod `i`'s are `in_front.1[in_front.0[i]..
+    /// in_front.0[i + 1]]`, made once (placement asks per (policy, pod) pair).
+    in_front: (Vec<u32>, Vec<usize>),
 }
 
 /// The waypoints requests to a Service or ServiceEntry go through: its primary and, with
@@ -150,6 +153,44 @@ pub struct Mesh<'a> {
 fn fronting(info: &ServiceInfo) -> impl Iterator<Item = usize> {
     (info.binding.waypoint.into_iter())
         .chain(info.canary.filter(|c| c.weight > 0).map(|c| c.waypoint))
+}
+
+/// The waypoints in front of each pod (`Mesh::waypoints_in_front_of`), as `Mesh::in_front`
+/// holds them: as `service_waypoints_of_pod`, without naming the Services.
+fn in_front(
+    pods: &[PodInfo],
+    services: &[ServiceInfo],
+    entries: &[ServiceInfo],
+) -> (Vec<u32>, Vec<usize>) {
+    let mut starts = Vec::with_capacity(pods.len() + 1);
+    let mut all = Vec::new();
+    starts.push(0);
+    for pi in pods {
+        let from = all.len();
+        all.extend(
+            (pi.services.iter())
+                .flat_map(|&s| fronting(&services[s]))
+                .chain((pi.service_entries.iter()).flat_map(|&s| fronting(&entries[s])))
+                .chain(pi.binding.waypoint),
+        );
+        all[from..].sort_unstable();
+        let kept = dedup_len(&mut all[from..]);
+        all.truncate(from + kept);
+        starts.push(u32::try_from(all.len()).expect("fewer than 2^32 (pod, waypoint) pairs"));
+    }
+    (starts, all)
+}
+
+/// `Vec::dedup` on a sorted slice: moves the distinct values to the front, returns how many.
+fn dedup_len(s: &mut [usize]) -> usize {
+    let mut kept = 0;
+    for i in 0..s.len() {
+        if kept == 0 || s[i] != s[kept - 1] {
+            s[kept] = s[i];
+            kept += 1;
+        }
+    }
+    kept
 }
 
 impl<'a> Mesh<'a> {
@@ -384,7 +425,9 @@ impl<'a> Mesh<'a> {
             }
         }
         let networks = network::Networks::build(snap, &pods, &rules);
+        let in_front = in_front(&pods, &services, &service_entries);
         Mesh {
+            in_front,
             networks,
             rules,
             snap,
@@ -473,18 +516,9 @@ impl<'a> Mesh<'a> {
 
     /// Every waypoint that any traffic to pod `i` can cross: service waypoints (canaries
     /// included) and its own.
-    pub fn waypoints_in_front_of(&self, i: usize) -> Vec<usize> {
-        // As `service_waypoints_of_pod`, without naming the Services: this runs per
-        // (policy, pod) pair.
-        let pi = &self.pods[i];
-        let mut ws: Vec<usize> = (pi.services.iter())
-            .flat_map(|&s| fronting(&self.services[s]))
-            .chain((pi.service_entries.iter()).flat_map(|&s| fronting(&self.service_entries[s])))
-            .chain(pi.binding.waypoint)
-            .collect();
-        ws.sort_unstable();
-        ws.dedup();
-        ws
+    pub fn waypoints_in_front_of(&self, i: usize) -> &[usize] {
+        let (starts, all) = &self.in_front;
+        &all[starts[i] as usize..starts[i + 1] as usize]
     }
 
     /// The primary identity of a waypoint, as the destination ztunnel sees it.

@@ -3,7 +3,9 @@
 use super::{Index, Origin};
 use crate::mesh::Dataplane;
 use crate::parallel::{self, Split};
+use foldhash::HashMap;
 use std::convert::Infallible;
+use std::fmt::Write;
 
 /// Pods whose signatures one thread asks at a time (`warm`).
 const PER_PIECE: usize = 256;
@@ -14,22 +16,41 @@ impl Index<'_> {
     /// per group. The text is kept once per distinct signature, not per pod.
     pub fn signature(&self, d: usize) -> u32 {
         *self.sigs[d].get_or_init(|| {
-            let text = self.signature_text(d);
-            let mut ids = parallel::lock(&self.sig_ids);
-            let next = ids.len() as u32;
-            *ids.entry(text).or_insert(next)
+            let mut text = String::new();
+            self.signature_text(d, &mut text);
+            number(&mut parallel::lock(&self.sig_ids), &text)
         })
     }
 
     /// Asks the signature of each of `pods` on every core, and with it what it depends on
     /// (the pod's held list and mTLS), before the analyses ask them pod by pod.
     pub fn warm(&self, pods: &[usize]) {
-        let build = |_: &mut (), piece: &[usize]| piece.iter().for_each(|&d| _ = self.signature(d));
+        // A piece's texts are made first and numbered under one lock: a lock per pod, taken
+        // by every thread in turn, cost more than the numbering.
+        // They are written one after the other into one buffer, kept for the thread's next
+        // piece: a text is copied only when it is new.
+        let build = |(texts, ends): &mut (String, Vec<(usize, usize)>), piece: &[usize]| {
+            for &d in piece.iter().filter(|&&d| self.sigs[d].get().is_none()) {
+                self.signature_text(d, texts);
+                ends.push((d, texts.len()));
+            }
+            let mut ids = parallel::lock(&self.sig_ids);
+            let mut start = 0;
+            for (d, end) in ends.drain(..) {
+                let id = number(&mut ids, &texts[start..end]);
+                start = end;
+                // Pieces are disjoint: no other thread sets this pod's.
+                let _ = self.sigs[d].set(id);
+            }
+            texts.clear();
+        };
         let split = Split::for_machine(PER_PIECE);
-        let Ok(()) = parallel::in_order(pods, split, || (), build, |()| Ok::<_, Infallible>(()));
+        let state = || (String::new(), Vec::new());
+        let Ok(()) = parallel::in_order(pods, split, state, build, |()| Ok::<_, Infallible>(()));
     }
 
-    fn signature_text(&self, d: usize) -> String {
+    /// Appends pod `d`'s signature to `out`.
+    fn signature_text(&self, d: usize, out: &mut String) {
         let (snap, info) = (self.snap, &self.mesh.pods[d]);
         let pod = &snap.pods[d];
         let held = self.ztunnel(d);
@@ -68,7 +89,9 @@ impl Index<'_> {
         } else {
             String::new()
         };
-        format!(
+        // Writing to a String does not fail.
+        let _ = write!(
+            out,
             "{}|{:?}|{}|{:?}|{:x}|{:?}|{}|{}|{:?}|{}|{netpol}",
             pod.metadata.namespace,
             info.dataplane,
@@ -84,6 +107,16 @@ impl Index<'_> {
             } else {
                 ""
             },
-        )
+        );
     }
+}
+
+/// The number of signature `text` in `ids`: stored (and copied) only the first time.
+fn number(ids: &mut HashMap<String, u32>, text: &str) -> u32 {
+    if let Some(&id) = ids.get(text) {
+        return id;
+    }
+    let next = ids.len() as u32;
+    ids.insert(text.to_string(), next);
+    next
 }

@@ -191,8 +191,7 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
                 // ENABLE_LAYERED_WAYPOINT_AUTHORIZATION_POLICIES: the waypoint's HBONE
                 // termination enforces the L4 parts of policies selecting its own pods.
                 if by_sidecar && ctx.ix.layered_at(i, d) {
-                    let wk = ctx.waypoint_key(w);
-                    e.at_waypoint(wk, &zt_effect, [key]);
+                    e.at_waypoint(ctx.waypoint_name(w), &zt_effect, [key]);
                 } else if by_sidecar && sel.is_some() {
                     facts.waypoint_pods.push(key);
                 }
@@ -201,7 +200,7 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
             Role::Ingress(g) if gateway_selector && by_sidecar => {
                 e.add(
                     "gateway",
-                    Some(ctx.waypoint_key(g)),
+                    Some(ctx.waypoint_name(g)),
                     "ingress",
                     "client",
                     envoy_effect,
@@ -226,11 +225,10 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
                     &zt_effect,
                     [key.clone()],
                 );
-                for w in mesh.waypoints_in_front_of(d) {
-                    let wk = ctx.waypoint_key(w);
+                for &w in mesh.waypoints_in_front_of(d) {
                     e.add(
                         "ztunnel",
-                        Some(wk),
+                        Some(ctx.waypoint_name(w)),
                         "waypoint",
                         "waypoint",
                         &zt_effect,
@@ -248,10 +246,10 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
                     envoy_effect,
                     [key.clone()],
                 );
-                for w in mesh.waypoints_in_front_of(d) {
+                for &w in mesh.waypoints_in_front_of(d) {
                     e.add(
                         "sidecar",
-                        Some(ctx.waypoint_key(w)),
+                        Some(ctx.waypoint_name(w)),
                         "waypoint",
                         "waypoint",
                         envoy_effect,
@@ -277,7 +275,7 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
             let name = key.split_once('/').map_or(&*key, |(_, n)| n);
             e.add(
                 "gateway",
-                Some(name.to_string()),
+                Some(name),
                 "ingress",
                 "client",
                 envoy_effect,

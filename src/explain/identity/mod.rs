@@ -165,7 +165,7 @@ pub fn findings(ctx: &Ctx, denied_canaries: &[super::canary::CanaryDenial]) -> V
         if mesh.pods[d].dataplane != Dataplane::Ambient {
             continue;
         }
-        for w in mesh.waypoints_in_front_of(d) {
+        for &w in mesh.waypoints_in_front_of(d) {
             let g = *group_of.entry((ix.signature(d), w)).or_insert_with(|| {
                 groups.push((w, classes(ctx, d, w, &probe, denied_canaries), Vec::new()));
                 groups.len() - 1
@@ -362,6 +362,13 @@ fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// `names` without the repeats of the name before: a big mesh's pods come sorted, so their
+/// namespaces and identities come in runs, and a set would hash or compare each again.
+fn new_runs<'a>(names: impl Iterator<Item = &'a str>) -> impl Iterator<Item = &'a str> {
+    let mut last = None;
+    names.filter(move |&n| last.replace(n) != Some(n))
+}
+
 /// AMB029 and AMB030: names in `from.source` that the input does not know. Only checked
 /// where the input describes the namespace (it holds a workload), so that a partial input
 /// does not flood the report.
@@ -370,10 +377,7 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
     // Known identities as `ns/<ns>/sa/<sa>` (trust domains vary; ztunnel's serviceAccounts
     // ignore them too).
     // Borrowed, and the namespace sets hashed: one entry per pod of the mesh, not sorted.
-    let mut known: BTreeSet<&str> = mesh
-        .pods
-        .iter()
-        .map(|p| p.identity.as_ref())
+    let mut known: BTreeSet<&str> = new_runs(mesh.pods.iter().map(|p| p.identity.as_ref()))
         .chain(
             mesh.waypoints
                 .iter()
@@ -397,19 +401,20 @@ fn reference_findings(ctx: &Ctx) -> Vec<Finding> {
         .map(|(ns, name)| format!("ns/{ns}/sa/{name}"))
         .collect();
     known.extend(implied.iter().map(String::as_str));
-    let described: HashSet<&str> = snap
-        .pods
-        .iter()
-        .map(|p| p.metadata.namespace.as_str())
-        .collect();
+    let described: HashSet<&str> =
+        new_runs(snap.pods.iter().map(|p| p.metadata.namespace.as_str())).collect();
     // Namespaces the input shows to exist: Namespace objects, those of any namespaced object,
     // and the ones every Istio cluster has (root, kube-system, istio-cni's exclusions).
     let namespaces: HashSet<&str> = snap
         .namespaces
         .iter()
         .map(|n| n.metadata.name.as_str())
-        .chain(snap.pods.iter().map(|p| p.metadata.namespace.as_str()))
-        .chain(snap.services.iter().map(|s| s.metadata.namespace.as_str()))
+        .chain(new_runs(
+            snap.pods.iter().map(|p| p.metadata.namespace.as_str()),
+        ))
+        .chain(new_runs(
+            snap.services.iter().map(|s| s.metadata.namespace.as_str()),
+        ))
         .chain(
             snap.service_entries
                 .iter()
