@@ -246,6 +246,35 @@ fn a_wrong_remaining_item_count_is_only_a_hint() {
     }
 }
 
+/// Pages are fetched ahead of their decoding by reading the next page's token from each
+/// page's head. A JSON list whose metadata comes after its items has no such head: it is
+/// read page by page all the same, every page requested once, in order.
+#[test]
+fn a_list_whose_token_comes_last_is_read_page_by_page() {
+    let w = world("metadata-last", many_pods());
+    w.fault(Faults {
+        json_only: true,
+        metadata_last: true,
+        ..Faults::default()
+    });
+    let o = w.run(&["explain", "-l", "app=filler", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["workloads"].as_array().unwrap().len(), 1234);
+    let pages: Vec<String> = (w.server.requests().into_iter())
+        .map(|(_, p)| p)
+        .filter(|p| p.contains("/namespaces/default/pods?"))
+        .collect();
+    assert_eq!(
+        pages,
+        [
+            "/api/v1/namespaces/default/pods?limit=500",
+            "/api/v1/namespaces/default/pods?limit=500&continue=o500",
+            "/api/v1/namespaces/default/pods?limit=500&continue=o1000",
+        ]
+    );
+}
+
 #[test]
 fn an_expired_continue_token_restarts_the_list_once() {
     let w = world("gone", many_pods());

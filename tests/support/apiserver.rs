@@ -63,6 +63,9 @@ pub struct Faults {
     /// No protobuf: every answer is JSON whatever the client accepts (an aggregated API, a
     /// proxy that rewrites answers, an old server).
     pub json_only: bool,
+    /// JSON lists carry their `metadata` after their items, as a proxy that re-encodes them
+    /// may write them: the continue token is then known only once the page is parsed.
+    pub metadata_last: bool,
     /// Added to the `remainingItemCount` of every page that has one: a server whose count
     /// is off (it is an estimate under some storage backends).
     pub miscount: i64,
@@ -480,7 +483,7 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             && group.is_some_and(super::protobuf::served_for);
         let is_list = page.is_some() && code == 200;
         let (mut text, content_type) = match (&page, protobuf) {
-            (Some(p), _) if code == 200 => list_body(&st, p, protobuf),
+            (Some(p), _) if code == 200 => list_body(&st, p, protobuf, faults.metadata_last),
             (_, true) if code == 200 => match super::protobuf::encode_object(&body) {
                 Some(raw) => (
                     super::protobuf::envelope(
@@ -552,7 +555,7 @@ fn resource_group(target: &str) -> Option<&str> {
 }
 
 /// A list page's body from the encoded objects: JSON, or protobuf (`k8s\0` envelope).
-fn list_body(st: &State, p: &Page, protobuf: bool) -> (Vec<u8>, &'static str) {
+fn list_body(st: &State, p: &Page, protobuf: bool, metadata_last: bool) -> (Vec<u8>, &'static str) {
     let none = Vec::new();
     let encoded = st.encoded.get(&p.key).unwrap_or(&none);
     if protobuf {
@@ -566,20 +569,30 @@ fn list_body(st: &State, p: &Page, protobuf: bool) -> (Vec<u8>, &'static str) {
         let body = super::protobuf::encode_list(&p.api_version, &p.kind, cont, remaining, &items);
         return (body, super::protobuf::CONTENT_TYPE);
     }
-    let mut out = format!(
-        r#"{{"apiVersion":{},"kind":{},"metadata":{},"items":["#,
+    let head = format!(
+        r#"{{"apiVersion":{},"kind":{},"#,
         json!(p.api_version),
-        json!(p.kind),
-        p.meta
-    )
-    .into_bytes();
+        json!(p.kind)
+    );
+    let mut out = head.into_bytes();
+    let meta = format!(r#""metadata":{}"#, p.meta);
+    if !metadata_last {
+        out.extend_from_slice(meta.as_bytes());
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"items\":[");
     for (n, &i) in p.items.iter().enumerate() {
         if n > 0 {
             out.push(b',');
         }
         out.extend_from_slice(&encoded[i].json);
     }
-    out.extend_from_slice(b"]}");
+    out.push(b']');
+    if metadata_last {
+        out.push(b',');
+        out.extend_from_slice(meta.as_bytes());
+    }
+    out.push(b'}');
     (out, "application/json")
 }
 
