@@ -160,11 +160,23 @@ fn chains<'c>(
     covered: &mut HashSet<Key<'c>>,
 ) -> Vec<Option<Chain>> {
     let mut seen: HashMap<Vec<(&str, &str)>, Chain> = HashMap::new();
-    let (mut mine, mut all) = (Vec::new(), Vec::new());
-    let mut out = Vec::with_capacity(pods.len());
-    for p in pods {
+    let (mut mine, mut before, mut all) = (Vec::new(), Vec::new(), Vec::new());
+    let mut out: Vec<Option<Chain>> = Vec::with_capacity(pods.len());
+    for (i, p) in pods.iter().enumerate() {
+        std::mem::swap(&mut mine, &mut before);
         mine.clear();
         owners(&p.metadata, by_key, &mut mine);
+        // Replicas come one after the other (a list is sorted by name): the same owners,
+        // controllers and namespace as the pod before make the same chain, already counted.
+        if let Some(q) = i.checked_sub(1).map(|q| &pods[q]) {
+            if mine == before
+                && p.controllers == q.controllers
+                && p.metadata.namespace == q.metadata.namespace
+            {
+                out.push(out[i - 1].clone());
+                continue;
+            }
+        }
         covered.extend(mine.iter().filter_map(|k| by_key.get(k)).map(|c| of(c)));
         // A union: `expand` runs again after an overlay, when the controllers that told a
         // ReplicaSet's parent are gone.
