@@ -154,88 +154,38 @@ fn early(protobuf: bool, body: &Bytes) -> Head {
     early_head(body)
 }
 
-/// Pages fetched ahead of the decoder: at most this many wait for it. Each page is requested
-/// as soon as the one before it has arrived (its head names the next), by the task that
-/// received it; handing each over to the decoder first cost a wake-up of two threads per
-/// page, about 1 ms of every 22 (issue 16). Two, not one: the fetcher needs a free place
-/// when it has just handed over a page the decoder has not taken yet.
-const AHEAD: usize = 2;
-
-/// A page as the fetcher hands it over: the continue token it was requested with, and the
-/// answer (whether it is protobuf, and its body).
-type Fetched = (Option<String>, std::result::Result<(bool, Bytes), Fail>);
-
-/// Fetches the pages of `path` from the one after `cont`, each as soon as the one before has
-/// arrived, and hands them over in order; stops at a page whose head names no next page
-/// (or one it has fetched), after `MAX_PAGES`, or when the decoder stops taking them.
-async fn fetch_ahead(
-    r: Requester,
-    path: String,
-    accept: Option<&'static str>,
-    mut cont: Option<String>,
-    out: tokio::sync::mpsc::Sender<Fetched>,
-) {
-    let mut seen: HashSet<String> = HashSet::new();
-    loop {
-        // A place first, then the request: the pages held stay bounded.
-        let Ok(place) = out.reserve().await else {
-            return;
-        };
-        let answer = (r.get_as(&page_url(&path, cont.as_deref()), accept).await)
-            .map(|a: Answer| (a.protobuf, Bytes::from(a.body)));
-        let next = match &answer {
-            Ok((protobuf, body)) => early(*protobuf, body).cont,
-            Err(_) => None,
-        };
-        place.send((cont, answer));
-        match next {
-            Some(c) if seen.len() + 1 < MAX_PAGES && seen.insert(c.clone()) => cont = Some(c),
-            _ => return,
-        }
-    }
-}
-
-/// One list, page by page, the next pages fetched while the current one is decoded
-/// (`fetch_ahead`). Bounded: at most `MAX_PAGES` pages, and a continue token seen before
-/// ends it at once.
+/// One list, page by page, the next page requested while the current one is decoded.
+/// Bounded: at most `MAX_PAGES` pages, and a continue token seen before ends it at once.
 async fn list_pages<T: Listed>(r: &Requester, path: &str) -> std::result::Result<Vec<T>, Fail> {
     let accept = T::PROTOBUF.then_some(protobuf::ACCEPT);
-    let start = |cont: Option<String>| {
-        let (tx, rx) = tokio::sync::mpsc::channel(AHEAD);
-        let task = tokio::spawn(fetch_ahead(r.clone(), path.to_string(), accept, cont, tx));
-        (task, rx)
-    };
     let mut items = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
-    let (mut fetcher, mut pages) = start(None);
-    let mut wanted: Option<String> = None;
+    let mut pending: Option<tokio::task::JoinHandle<std::result::Result<Answer, Fail>>> = None;
+    let mut answer = r.get_as(&page_url(path, None), accept).await;
+    if r.verbose {
+        if let Ok(a) = &answer {
+            let encoding = if a.protobuf { "protobuf" } else { "JSON" };
+            eprintln!("debug: {path} is read as {encoding}");
+        }
+    }
     let result = loop {
-        let answer = match pages.recv().await {
-            Some((cont, answer)) if cont == wanted => answer,
-            // The fetcher read another next page from a head than the decoder did, or
-            // stopped: fetching starts again from the page wanted.
-            _ => {
-                fetcher.abort();
-                (fetcher, pages) = start(wanted.clone());
-                match pages.recv().await {
-                    Some((_, answer)) => answer,
-                    None => break Err(Fail::Other("the page fetcher stopped".into())),
-                }
-            }
-        };
         let (is_protobuf, body) = match answer {
-            Ok(page) => page,
+            Ok(a) => (a.protobuf, Bytes::from(a.body)),
             Err(f) => break Err(f),
         };
+        let head = early(is_protobuf, &body);
         if seen.is_empty() {
-            if r.verbose && wanted.is_none() {
-                let encoding = if is_protobuf { "protobuf" } else { "JSON" };
-                eprintln!("debug: {path} is read as {encoding}");
-            }
             // The first page says how long the list is: the pages that follow are decoded
             // into their place, with no regrowing of the list as they come.
-            if let Some(n) = early(is_protobuf, &body).remaining {
+            if let Some(n) = head.remaining {
                 items.reserve_exact(room_for_list(PAGE, n));
+            }
+        }
+        let prefetched = head.cont.filter(|c| !seen.contains(c));
+        if let Some(c) = &prefetched {
+            if seen.len() + 1 < MAX_PAGES {
+                let (r, url) = (r.clone(), page_url(path, Some(c)));
+                pending = Some(tokio::spawn(async move { r.get_as(&url, accept).await }));
             }
         }
         let cont = match decode_page::<T>(is_protobuf, body, &mut items) {
@@ -259,9 +209,21 @@ async fn list_pages<T: Listed>(r: &Requester, path: &str) -> std::result::Result
             )));
         }
         seen.insert(c.clone());
-        wanted = Some(c);
+        answer = match pending.take() {
+            Some(next) if prefetched.as_deref() == Some(c.as_str()) => next
+                .await
+                .unwrap_or_else(|e| Err(Fail::Other(e.to_string()))),
+            other => {
+                if let Some(h) = other {
+                    h.abort();
+                }
+                r.get_as(&page_url(path, Some(&c)), accept).await
+            }
+        };
     };
-    fetcher.abort();
+    if let Some(h) = pending {
+        h.abort();
+    }
     result
 }
 
