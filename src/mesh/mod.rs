@@ -144,7 +144,7 @@ pub struct Mesh<'a> {
     pub candidates: Candidates<'a>,
     /// `waypoints_in_front_of` every pod: pod `i`'s are `in_front.1[in_front.0[i]..
     /// in_front.0[i + 1]]`, made once (placement asks per (policy, pod) pair).
-    in_front: (Vec<u32>, Vec<usize>),
+    in_front: (Vec<usize>, Vec<usize>),
 }
 
 /// The waypoints requests to a Service or ServiceEntry go through: its primary and, with
@@ -161,36 +161,23 @@ fn in_front(
     pods: &[PodInfo],
     services: &[ServiceInfo],
     entries: &[ServiceInfo],
-) -> (Vec<u32>, Vec<usize>) {
-    let mut starts = Vec::with_capacity(pods.len() + 1);
-    let mut all = Vec::new();
+) -> (Vec<usize>, Vec<usize>) {
+    let (mut starts, mut all, mut ws) = (Vec::with_capacity(pods.len() + 1), vec![], vec![]);
     starts.push(0);
     for pi in pods {
-        let from = all.len();
-        all.extend(
+        ws.clear();
+        ws.extend(
             (pi.services.iter())
                 .flat_map(|&s| fronting(&services[s]))
                 .chain((pi.service_entries.iter()).flat_map(|&s| fronting(&entries[s])))
                 .chain(pi.binding.waypoint),
         );
-        all[from..].sort_unstable();
-        let kept = dedup_len(&mut all[from..]);
-        all.truncate(from + kept);
-        starts.push(u32::try_from(all.len()).expect("fewer than 2^32 (pod, waypoint) pairs"));
+        ws.sort_unstable();
+        ws.dedup();
+        all.extend_from_slice(&ws);
+        starts.push(all.len());
     }
     (starts, all)
-}
-
-/// `Vec::dedup` on a sorted slice: moves the distinct values to the front, returns how many.
-fn dedup_len(s: &mut [usize]) -> usize {
-    let mut kept = 0;
-    for i in 0..s.len() {
-        if kept == 0 || s[i] != s[kept - 1] {
-            s[kept] = s[i];
-            kept += 1;
-        }
-    }
-    kept
 }
 
 impl<'a> Mesh<'a> {
@@ -518,7 +505,7 @@ impl<'a> Mesh<'a> {
     /// included) and its own.
     pub fn waypoints_in_front_of(&self, i: usize) -> &[usize] {
         let (starts, all) = &self.in_front;
-        &all[starts[i] as usize..starts[i + 1] as usize]
+        &all[starts[i]..starts[i + 1]]
     }
 
     /// The primary identity of a waypoint, as the destination ztunnel sees it.
