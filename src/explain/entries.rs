@@ -83,6 +83,16 @@ impl Entries {
         self.add("waypoint", Some(key), "waypoint", "client", effect, targets);
     }
 
+    /// Enforced by the Envoy of ingress gateway `name`, which sees the client's identity.
+    pub fn at_gateway(
+        &mut self,
+        name: &str,
+        effect: &str,
+        targets: impl IntoIterator<Item = Arc<str>>,
+    ) {
+        self.add("gateway", Some(name), "ingress", "client", effect, targets);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

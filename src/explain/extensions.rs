@@ -37,14 +37,7 @@ pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
                 let key = mesh.pod_key(d);
                 match (info.role, info.dataplane) {
                     (Role::Ingress(g), _) if gateway_selector => {
-                        e.add(
-                            "gateway",
-                            Some(ctx.waypoint_name(g)),
-                            "ingress",
-                            "client",
-                            "as-written",
-                            [key],
-                        );
+                        e.at_gateway(ctx.waypoint_name(g), "as-written", [key]);
                     }
                     (Role::Workload, Dataplane::Sidecar) => {
                         e.add("sidecar", None, "direct", "client", "as-written", [key])

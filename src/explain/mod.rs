@@ -136,14 +136,7 @@ impl<'a> Ctx<'a> {
     pub fn at_ingress(&self, e: &mut entries::Entries, g: usize, effect: &str) {
         let w = &self.mesh.waypoints[g];
         let t = resource_key("Gateway", &w.namespace, &w.name);
-        e.add(
-            "gateway",
-            Some(self.waypoint_name(g)),
-            "ingress",
-            "client",
-            effect,
-            [t.into()],
-        );
+        e.at_gateway(self.waypoint_name(g), effect, [t.into()]);
     }
 
     /// Adds the in-scope places where resolved targetRefs attach; returns why the others

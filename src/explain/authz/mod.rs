@@ -198,14 +198,7 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
                 continue;
             }
             Role::Ingress(g) if gateway_selector && by_sidecar => {
-                e.add(
-                    "gateway",
-                    Some(ctx.waypoint_name(g)),
-                    "ingress",
-                    "client",
-                    envoy_effect,
-                    [key.clone()],
-                );
+                e.at_gateway(ctx.waypoint_name(g), envoy_effect, [key.clone()]);
             }
             _ => {}
         }
@@ -273,14 +266,7 @@ fn place(ctx: &Ctx, i: usize, p: &AuthorizationPolicy, conv: &Conversion) -> (En
             }
             let key = mesh.pod_key(d);
             let name = key.split_once('/').map_or(&*key, |(_, n)| n);
-            e.add(
-                "gateway",
-                Some(name),
-                "ingress",
-                "client",
-                envoy_effect,
-                [key.clone()],
-            );
+            e.at_gateway(name, envoy_effect, [key.clone()]);
         }
     }
     // A Gateway API ingress declared without its pods: as `Role::Ingress` pods above.
