@@ -130,6 +130,10 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
                 };
                 streamed_out(args, &filter, report, json, &snap, out)
             }
+            // Paths drawn as they are built, never held whole.
+            ExplainOutput::Table | ExplainOutput::Wide => {
+                table_out(args, &filter, late.held_workloads(report), &late.paths, out)
+            }
             _ => report_out(args, &filter, late.held(report), &snap, out),
         })
     });
@@ -195,27 +199,56 @@ fn report_out(
         let json = |e: &_, out: &mut dyn Write| render::write_json(e, out);
         return streamed_out(args, filter, explanation, json, snap, out);
     }
+    if matches!(args.output, ExplainOutput::Table | ExplainOutput::Wide) {
+        let (paths, workloads) = (
+            std::mem::take(&mut explanation.paths),
+            std::mem::take(&mut explanation.workloads),
+        );
+        let head = explanation.with((), workloads);
+        return table_out(args, filter, head, &paths, out);
+    }
     // --only and --suppress apply to every output and to --fail-on alike.
-    let gone = explanation.filter_findings(filter);
+    explanation.filter_findings(filter);
     let text = match args.output {
         ExplainOutput::Yaml => render::yaml(&explanation).map_err(Error::Input)?,
         ExplainOutput::Mermaid => {
             render::diagram::explain(&explanation, render::diagram::Format::Mermaid)
         }
-        ExplainOutput::Dot => render::diagram::explain(&explanation, render::diagram::Format::Dot),
-        // Table and Wide: the streamed outputs returned above.
-        _ => render::table::render_width(
-            &explanation,
-            &render::table::Options {
-                wide: args.output == ExplainOutput::Wide,
-                color: use_color(args.report.color),
-                suppressed: (!filter.suppress.is_empty()).then_some(gone.suppressed),
-                not_only: (!filter.only.is_empty()).then_some(gone.not_only),
-                findings: listing(&args.report),
-            },
-            render::layout::terminal_width(),
-        ),
+        // Dot: every other output returned above.
+        _ => render::diagram::explain(&explanation, render::diagram::Format::Dot),
     };
+    write_out(out, &text)?;
+    let code = exit_code(&args.report, &explanation.findings);
+    std::mem::forget(explanation);
+    Ok(code)
+}
+
+/// The human report (`table`, `wide`), its paths drawn from `paths`: held, or built as they
+/// are drawn.
+fn table_out(
+    args: &ExplainArgs,
+    filter: &Filter,
+    mut explanation: crate::explain::report::Explanation<
+        (),
+        Vec<crate::explain::report::WorkloadReport>,
+    >,
+    paths: &dyn render::table::Paths,
+    out: &mut dyn Write,
+) -> Result<u8> {
+    // --only and --suppress apply to every output and to --fail-on alike.
+    let gone = explanation.filter_findings(filter);
+    let text = render::table::render_with(
+        &explanation,
+        paths,
+        &render::table::Options {
+            wide: args.output == ExplainOutput::Wide,
+            color: use_color(args.report.color),
+            suppressed: (!filter.suppress.is_empty()).then_some(gone.suppressed),
+            not_only: (!filter.only.is_empty()).then_some(gone.not_only),
+            findings: listing(&args.report),
+        },
+        render::layout::terminal_width(),
+    );
     write_out(out, &text)?;
     let code = exit_code(&args.report, &explanation.findings);
     std::mem::forget(explanation);

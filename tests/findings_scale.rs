@@ -479,3 +479,31 @@ fn small_reports_keep_their_shape() {
     // The same entries follow the summary.
     assert!(summary.ends_with(plain.strip_prefix("FINDINGS\n").unwrap()));
 }
+
+/// The table draws the paths as they are built, on every core, and never holds them whole
+/// (issue 16): byte for byte the table of the report held whole. The mesh has hundreds of
+/// destinations, so that they are drawn in many pieces.
+#[test]
+fn paths_drawn_as_they_are_built_read_as_the_held_reports() {
+    use ambient_policy::explain::{explain, Scope};
+    use ambient_policy::render::table::{render_width, Options};
+    let streamed = table(&["-A"]);
+    let texts: Vec<(String, String)> = ["mesh.json", TEAM_FILE]
+        .iter()
+        .map(|f| {
+            (
+                f.to_string(),
+                std::fs::read_to_string(mesh().join(f)).unwrap(),
+            )
+        })
+        .collect();
+    let snap = ambient_policy::source::files::from_texts(&texts, "default").unwrap();
+    let scope = Scope {
+        namespace: None,
+        selector: None,
+    };
+    let held = explain(&snap, &scope);
+    let destinations: BTreeSet<&str> = held.paths.iter().map(|p| &*p.destination).collect();
+    assert!(destinations.len() > 100, "{}", destinations.len());
+    assert_eq!(streamed, render_width(&held, &Options::default(), 100));
+}

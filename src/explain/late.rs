@@ -17,6 +17,15 @@ impl<'a> Late<'a> {
     pub fn held(&self, report: Explanation<(), ()>) -> Explanation {
         report.with(self.paths.collect(), self.workloads.collect())
     }
+
+    /// The report with its workloads built whole, its paths still to be built (the table
+    /// draws them as they come).
+    pub fn held_workloads(
+        &self,
+        report: Explanation<(), ()>,
+    ) -> Explanation<(), Vec<WorkloadReport>> {
+        report.with((), self.workloads.collect())
+    }
 }
 
 /// The in-scope workloads, reported one by one.

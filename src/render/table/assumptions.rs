@@ -6,7 +6,7 @@ use crate::render::layout;
 use std::fmt::Write;
 
 pub(super) fn section(out: &mut String, page: &Page) {
-    let Page { e, o, p, width } = *page;
+    let Page { e, o, p, width, .. } = *page;
     let _ = writeln!(out, "{}", p.heading("ASSUMPTIONS"));
     let rows = e
         .assumptions
@@ -86,7 +86,7 @@ pub(super) fn section(out: &mut String, page: &Page) {
 /// The version-dependent rules that decided something: named by default, with their
 /// behaviour and source under -o wide.
 fn version_rules(out: &mut String, page: &Page) {
-    let Page { e, o, p, width } = *page;
+    let Page { e, o, p, width, .. } = *page;
     if e.version_rules.is_empty() {
         return;
     }

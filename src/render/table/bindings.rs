@@ -7,7 +7,7 @@ use crate::render::style::Paint;
 use std::fmt::Write;
 
 pub(super) fn section(out: &mut String, page: &Page) {
-    let Page { e, o, p, width } = *page;
+    let Page { e, o, p, width, .. } = *page;
     let _ = writeln!(out, "{}", p.heading("BINDINGS"));
     let mut rows: Vec<Vec<String>> = e
         .services

@@ -42,7 +42,7 @@ impl Listing {
 }
 
 pub(super) fn section(out: &mut String, page: &Page) {
-    let Page { e, o, p, width } = *page;
+    let Page { e, o, p, width, .. } = *page;
     let _ = writeln!(out, "{}", p.heading("FINDINGS"));
     let listing = o.findings.resolve(e.findings.len());
     let summarised = !e.findings.is_empty()

@@ -12,10 +12,11 @@ mod waypoints;
 mod workloads;
 
 use super::style::Paint;
-use crate::explain::report::Explanation;
+use crate::explain::report::{Explanation, WorkloadReport};
 use std::fmt::Write;
 
 pub use findings::{Listing, PER_CODE, SCREENFUL};
+pub use paths::Source as Paths;
 
 // Where callers found them before the layout had its own module.
 pub use super::layout::{terminal_width, wrap, WIDTH};
@@ -39,6 +40,18 @@ pub fn render(e: &Explanation, o: &Options) -> String {
 
 /// The report for a terminal `width` columns wide.
 pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
+    let head = e.clone().with((), e.workloads.clone());
+    render_with(&head, &e.paths, o, width)
+}
+
+/// The report for a terminal `width` columns wide, its paths drawn from `paths` (held, or
+/// built as they are drawn: never held whole).
+pub fn render_with(
+    e: &Explanation<(), Vec<WorkloadReport>>,
+    paths: &dyn Paths,
+    o: &Options,
+    width: usize,
+) -> String {
     let width = width.max(super::layout::MIN_WIDTH);
     let p = Paint::new(o.color);
     let mut out = String::new();
@@ -62,7 +75,13 @@ pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
         paths::section,
         findings::section,
     ];
-    let page = Page { e, o, p, width };
+    let page = Page {
+        e,
+        paths,
+        o,
+        p,
+        width,
+    };
     for section in sections {
         section(&mut out, &page);
     }
@@ -70,8 +89,9 @@ pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
 }
 
 /// What every section is drawn with.
-struct Page<'a> {
-    e: &'a Explanation,
+pub struct Page<'a> {
+    e: &'a Explanation<(), Vec<WorkloadReport>>,
+    paths: &'a dyn Paths,
     o: &'a Options,
     p: Paint,
     width: usize,

@@ -2,34 +2,136 @@
 //! hop sees, the policies there and the destination ztunnel's verdict.
 
 use super::{counted, Page};
-use crate::explain::report::Hop;
+use crate::explain::report::{Hop, PathReport, Section};
+use crate::parallel::{self, Split};
 use crate::render::layout::wrap;
+use crate::render::sections::PER_PIECE;
 use crate::render::style::Paint;
+use std::borrow::Borrow;
 use std::fmt::Write;
+use std::ops::Range;
+
+/// The paths a report draws: held (`Vec<PathReport>`: a report narrowed to one namespace, or
+/// given whole) or built as they are drawn (`explain::Paths`). A big mesh's paths are most
+/// of its report; built as they are drawn, they are never held whole, only their text
+/// (issue 16).
+pub trait Source: Sync {
+    fn drawn(&self, page: &Page) -> Drawn;
+}
+
+impl Source for Vec<PathReport> {
+    fn drawn(&self, page: &Page) -> Drawn {
+        drawn(&Runs(self), page)
+    }
+}
+
+/// Paths built as they are drawn (`explain::Paths`).
+impl<S: Section> Source for S
+where
+    S::Item: Borrow<PathReport>,
+{
+    fn drawn(&self, page: &Page) -> Drawn {
+        drawn(self, page)
+    }
+}
+
+/// Held paths, handed out a destination at a time (as `explain::Paths` hands them out): a
+/// destination's name is drawn once, above its first path, so its paths are never split
+/// between two pieces.
+struct Runs<'a>(&'a [PathReport]);
+
+impl<'a> Section for Runs<'a> {
+    type Part = Range<usize>;
+    type State = ();
+    type Item = &'a PathReport;
+
+    fn parts(&self) -> Vec<Range<usize>> {
+        let mut runs: Vec<Range<usize>> = Vec::new();
+        for (i, path) in self.0.iter().enumerate() {
+            match runs.last_mut() {
+                Some(run) if self.0[run.start].destination == path.destination => run.end = i + 1,
+                _ => runs.push(i..i + 1),
+            }
+        }
+        runs
+    }
+
+    fn state(&self) {}
+
+    fn build(&self, _: &mut (), run: &Range<usize>, emit: &mut dyn FnMut(&'a PathReport)) {
+        self.0[run.clone()].iter().for_each(emit)
+    }
+}
+
+/// The text of some paths, and what the section's head says of them.
+#[derive(Default)]
+pub struct Drawn {
+    text: String,
+    /// Any path drawn.
+    any: bool,
+    /// A waypoint or sidecar on some path applies policies: it decides per request.
+    per_request: bool,
+}
+
+/// Draws `paths` on every core (`parallel::in_order`): each thread builds and draws whole
+/// destinations; only their text crosses threads.
+fn drawn<S: Section>(paths: &S, page: &Page) -> Drawn
+where
+    S::Item: Borrow<PathReport>,
+{
+    let build = |state: &mut S::State, piece: &[S::Part]| {
+        let mut d = Drawn::default();
+        let mut last = String::new();
+        for part in piece {
+            paths.build(state, part, &mut |path| {
+                d.path(path.borrow(), &mut last, page)
+            });
+        }
+        d
+    };
+    let mut all = Drawn::default();
+    let take = |d: Drawn| {
+        all.text.push_str(&d.text);
+        all.any |= d.any;
+        all.per_request |= d.per_request;
+        Ok::<(), std::convert::Infallible>(())
+    };
+    let split = Split::for_machine(PER_PIECE);
+    let Ok(()) = parallel::in_order(&paths.parts(), split, || paths.state(), build, take);
+    paths.finish();
+    all
+}
 
 pub(super) fn section(out: &mut String, page: &Page) {
-    let Page { e, o, p, width } = *page;
+    let Page { p, width, .. } = *page;
     let _ = writeln!(out, "{}", p.heading("PATHS"));
-    if e.paths.is_empty() {
+    let drawn = page.paths.drawn(page);
+    if !drawn.any {
         let _ = writeln!(out, "{}", p.dim("no destination workloads in scope"));
     }
-    let decided_per_request = e.paths.iter().any(|path| {
-        path.hops.iter().any(|h| {
-            matches!(h.component.as_str(), "waypoint" | "sidecar") && !h.policies.is_empty()
-        })
-    });
-    if decided_per_request {
+    if drawn.per_request {
         let line = "=> is the destination ztunnel's verdict; waypoints and sidecars decide per \
                     request (see check)";
         for l in wrap(line, width) {
             let _ = writeln!(out, "{}", p.dim(&l));
         }
     }
-    let mut last = "";
-    for path in &e.paths {
+    out.push_str(&drawn.text);
+    let _ = writeln!(out);
+}
+
+impl Drawn {
+    /// One path; `last` is the destination of the path drawn just before, if any.
+    fn path(&mut self, path: &PathReport, last: &mut String, page: &Page) {
+        let Page { o, p, width, .. } = *page;
+        let out = &mut self.text;
+        self.any = true;
+        self.per_request |= path.hops.iter().any(|h| {
+            matches!(h.component.as_str(), "waypoint" | "sidecar") && !h.policies.is_empty()
+        });
         let outside = path.hops.last().is_some_and(|h| h.component == "none");
-        if path.destination != last {
-            last = &path.destination;
+        if path.destination != *last {
+            last.clone_from(&path.destination);
             let _ = writeln!(out, "{}", path.destination);
             if path.pods.len() > 1 {
                 let others: Vec<&str> = path
@@ -54,7 +156,7 @@ pub(super) fn section(out: &mut String, page: &Page) {
             }
         }
         if outside {
-            continue;
+            return;
         }
         let hops = path
             .hops
@@ -108,7 +210,6 @@ pub(super) fn section(out: &mut String, page: &Page) {
             }
         }
     }
-    let _ = writeln!(out);
 }
 
 fn hop_text(p: &Paint, h: &Hop, wide: bool) -> String {

@@ -9,7 +9,7 @@ use crate::render::style::Paint;
 use std::fmt::Write;
 
 pub(super) fn section(out: &mut String, page: &Page) {
-    let Page { e, o, p, width } = *page;
+    let Page { e, o, p, width, .. } = *page;
     let _ = writeln!(out, "{}", p.heading("POLICIES"));
     if e.policies.is_empty() {
         let _ = writeln!(out, "{}", p.dim("no policy affects traffic in scope"));
@@ -52,7 +52,7 @@ pub(super) fn section(out: &mut String, page: &Page) {
 }
 
 /// Names are short where the namespace is the one explained.
-fn short_name(e: &Explanation, ns: &str, name: &str) -> String {
+fn short_name<P, W>(e: &Explanation<P, W>, ns: &str, name: &str) -> String {
     if e.namespace.as_deref() == Some(ns) {
         name.to_string()
     } else {
@@ -80,7 +80,12 @@ fn enforcement_cells(p: &Paint, en: &Enforcement) -> Vec<String> {
 }
 
 /// `-o wide`: one block per policy with its ztunnel conversion and every target.
-fn policy_block(p: &Paint, e: &Explanation, pol: &PolicyReport, width: usize) -> String {
+fn policy_block<P, W>(
+    p: &Paint,
+    e: &Explanation<P, W>,
+    pol: &PolicyReport,
+    width: usize,
+) -> String {
     let mut out = String::new();
     let action = pol
         .action

@@ -6,7 +6,7 @@ use crate::render::layout;
 use std::fmt::Write;
 
 pub(super) fn section(out: &mut String, page: &Page) {
-    let Page { e, o, p, width } = *page;
+    let Page { e, o, p, width, .. } = *page;
     let _ = writeln!(out, "{}", p.heading("WORKLOADS"));
     if e.workloads.is_empty() {
         let _ = writeln!(out, "{}", p.dim("no pods in scope"));
