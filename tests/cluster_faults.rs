@@ -275,6 +275,34 @@ fn a_list_whose_token_comes_last_is_read_page_by_page() {
     );
 }
 
+/// With every namespace asked for, the Pods (a big cluster's longest list) are listed with
+/// discovery, not after it: core kinds' versions never come from discovery (issue 16).
+#[test]
+fn the_pods_of_every_namespace_are_listed_without_waiting_for_discovery() {
+    let w = world("pods-first", example_objects());
+    w.fault(Faults {
+        discovery_after_pods: true,
+        ..Faults::default()
+    });
+    let o = w.run(&["explain", "-A", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(!v["workloads"].as_array().unwrap().is_empty());
+    let log: Vec<String> = (w.server.requests().into_iter()).map(|(_, p)| p).collect();
+    let at = |part: &str| log.iter().position(|p| p.contains(part));
+    // The policies' version comes from discovery: they are listed after it was answered.
+    let (pods, policies) = (at("/api/v1/pods?"), at("authorizationpolicies?"));
+    assert!(
+        pods.is_some() && policies.is_some() && pods < policies,
+        "{log:#?}"
+    );
+    assert_eq!(
+        at("/apis/security.istio.io/").map(|i| pods < Some(i)),
+        Some(true),
+        "{log:#?}"
+    );
+}
+
 #[test]
 fn an_expired_continue_token_restarts_the_list_once() {
     let w = world("gone", many_pods());

@@ -55,6 +55,9 @@ pub struct Faults {
     pub not_found: bool,
     /// Discovery (`/api`, `/apis...`) answers 403, as behind a restrictive proxy.
     pub discovery_forbidden: bool,
+    /// Discovery is answered only once the Pods of every namespace have been asked for
+    /// (or after 30 s): whether a client lists them without waiting for discovery.
+    pub discovery_after_pods: bool,
     /// Served versions per plural, overriding the kind table (e.g. tcproutes: ["v1"]).
     pub served: BTreeMap<String, Vec<String>>,
     /// Every request gets a 400 whose message quotes the bearer token it was sent, as a
@@ -433,6 +436,15 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
         if !faults.delay.is_zero() {
             tokio::time::sleep(faults.delay).await;
         }
+        if faults.discovery_after_pods && is_discovery(target.split('?').next().unwrap_or("")) {
+            for _ in 0..3000 {
+                let log = st.log.lock().unwrap().clone();
+                if log.iter().any(|(_, t)| t.starts_with("/api/v1/pods?")) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
         if faults.not_found {
             let text = "404 page not found\n";
             let head = format!("HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\r\n{text}", text.len());
@@ -544,6 +556,16 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
 }
 
 /// The API group of a resource path (`""` for `/api/v1/...`); `None` for discovery.
+/// Discovery, for kubectl and the plugin: `/api`, `/apis` and what is under them down to a
+/// group's version.
+fn is_discovery(path: &str) -> bool {
+    let seg: Vec<&str> = path.trim_matches('/').split('/').collect();
+    matches!(
+        seg.as_slice(),
+        ["api"] | ["apis"] | ["api", _] | ["apis", _] | ["apis", _, _]
+    )
+}
+
 fn resource_group(target: &str) -> Option<&str> {
     let path = target.split('?').next().unwrap_or("");
     let seg: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -680,12 +702,7 @@ fn respond(
     }
     let faults = st.faults.lock().unwrap().clone();
     let seg: Vec<&str> = path.trim_matches('/').split('/').collect();
-    // Discovery, for kubectl and the plugin.
-    let discovery = matches!(
-        seg.as_slice(),
-        ["api"] | ["apis"] | ["api", _] | ["apis", _] | ["apis", _, _]
-    );
-    if discovery && faults.discovery_forbidden {
+    if is_discovery(path) && faults.discovery_forbidden {
         let (c, b) = status(403, "Forbidden", "discovery is forbidden");
         return (c, b, None);
     }

@@ -17,6 +17,20 @@ use serde::de::DeserializeOwned;
 use std::collections::BTreeSet;
 
 type Apply = Box<dyn FnOnce(&mut Snapshot) + Send>;
+/// A kind to list, the versions to try, and the namespace (`None`: cluster-wide).
+pub(super) type Job = (&'static KindSpec, Vec<String>, Option<String>);
+/// A job and what it read.
+pub(super) type Listed = (Job, std::result::Result<Apply, Fail>);
+
+/// Lists every job concurrently.
+pub(super) async fn lists(r: &Requester, jobs: Vec<Job>) -> Vec<Listed> {
+    let results = join_all(
+        jobs.iter()
+            .map(|(s, versions, n)| fetch(r, s, versions, n.as_deref())),
+    )
+    .await;
+    jobs.into_iter().zip(results).collect()
+}
 
 /// Lists one kind and returns how to add it to the Snapshot.
 async fn fetch(
@@ -107,8 +121,7 @@ impl<'a> Fetcher<'a> {
         specs: &[&'static KindSpec],
         namespaces: &[Option<String>],
     ) {
-        let r = &self.conn.requester;
-        let jobs: Vec<(&'static KindSpec, Vec<String>, Option<String>)> = specs
+        let jobs: Vec<Job> = specs
             .iter()
             .flat_map(|s| {
                 let nss: Vec<Option<String>> = if s.namespaced {
@@ -120,12 +133,13 @@ impl<'a> Fetcher<'a> {
                 nss.into_iter().map(move |n| (*s, versions.clone(), n))
             })
             .collect();
-        let results = join_all(
-            jobs.iter()
-                .map(|(s, versions, n)| fetch(r, s, versions, n.as_deref())),
-        )
-        .await;
-        for ((spec, _, ns), r) in jobs.into_iter().zip(results) {
+        let listed = lists(&self.conn.requester, jobs).await;
+        self.record(listed);
+    }
+
+    /// Adds what `lists` read to the Snapshot, and records what it could not read.
+    pub(super) fn record(&mut self, listed: Vec<Listed>) {
+        for ((spec, _, ns), r) in listed {
             match r {
                 Ok(apply) => {
                     apply(&mut self.snap);

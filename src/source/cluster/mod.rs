@@ -36,10 +36,72 @@ pub async fn load(
     let started = std::time::Instant::now();
     let ctx = &conn.context;
     let r = &conn.requester;
+    // With every namespace asked for, the kinds whose versions never come from discovery
+    // (the core ones) are listed with discovery rather than after it: a big cluster's Pods
+    // are its longest list (issue 16). A failure that ends the read after discovery ends it
+    // as before, and drops these lists.
+    let (early, later): (Vec<&'static KindSpec>, Vec<&'static KindSpec>) = KINDS
+        .iter()
+        .partition(|k| namespace.is_none() && !discovery::discovered(k));
+    let jobs = (early.iter())
+        .map(|s| (*s, discovery::table_versions(s), None))
+        .collect();
+    let (early, mut f) = tokio::try_join!(
+        async { Ok(fetch::lists(r, jobs).await) },
+        settings_then_lists(conn, namespace, root_override, istio_ns, &later),
+    )?;
+    f.record(early);
+    f.stop_early(None)?;
+    if f.fetched == 0 && f.forbidden == 0 {
+        return Err(no_kubernetes(conn, "every list answered 404 Not Found"));
+    }
+    if f.fetched == 0 {
+        return Err(Error::Cluster(format!(
+            "context {ctx:?} may not list anything this plugin reads (403 on every kind); see examples/clusterrole.yaml for the permissions it needs"
+        )));
+    }
+    let istio_kinds = [
+        "AuthorizationPolicy",
+        "PeerAuthentication",
+        "RequestAuthentication",
+    ];
+    if istio_kinds.iter().all(|k| f.not_installed.contains(k)) {
+        return Err(Error::Cluster(format!(
+            "Istio is not installed in the cluster of context {ctx:?}: the {SECURITY} API is not served"
+        )));
+    }
+    let mut snap = f.snap;
+    snap.live = true;
+    snap.incomplete
+        .sort_by(|a, b| (&a.kind, &a.namespace).cmp(&(&b.kind, &b.namespace)));
+    snap.normalise();
+    if r.verbose {
+        eprintln!(
+            "debug: read {} namespaces, {} pods, {} services, {} policies in {} ms",
+            snap.namespaces.len(),
+            snap.pods.len(),
+            snap.services.len(),
+            snap.authorization_policies.len(),
+            started.elapsed().as_millis()
+        );
+    }
+    Ok(snap)
+}
+
+/// The mesh settings (after discovery), then the lists of `specs` in the namespaces asked
+/// for (and those of the waypoints they name).
+async fn settings_then_lists<'a>(
+    conn: &'a Connection,
+    namespace: Option<&str>,
+    root_override: Option<&str>,
+    istio_ns: &str,
+    later: &[&'static KindSpec],
+) -> Result<Fetcher<'a>> {
+    let r = &conn.requester;
     let all: Vec<&'static KindSpec> = KINDS.iter().collect();
     // Discovery and the mesh settings first, concurrently: the served versions and the
     // root namespace decide what else to read. An unreachable server, or one that is no
-    // Kubernetes API, shows here already: stop before issuing every list.
+    // Kubernetes API, shows here already: stop before issuing the other lists.
     let (served, cm, istiod, ztunnel) = tokio::join!(
         discovery::discover(r, &all),
         get_one::<ConfigMap>(r, &CONFIGMAP, istio_ns, "istio"),
@@ -126,12 +188,12 @@ pub async fn load(
     let root_ns = root_ns.as_str();
     let mut read: BTreeSet<String> = BTreeSet::new();
     match namespace {
-        None => f.round(&all, &[None]).await,
+        None => f.round(later, &[None]).await,
         Some(ns) => {
             read.insert(ns.to_string());
             read.insert(root_ns.to_string());
             let first: Vec<Option<String>> = read.iter().cloned().map(Some).collect();
-            f.round(&all, &first).await;
+            f.round(later, &first).await;
             // Second round: namespaces of waypoints the first round's bindings refer to.
             let extra: Vec<Option<String>> = waypoint_namespaces(&f.snap)
                 .into_iter()
@@ -145,41 +207,7 @@ pub async fn load(
             }
         }
     }
-    f.stop_early(None)?;
-    if f.fetched == 0 && f.forbidden == 0 {
-        return Err(no_kubernetes(conn, "every list answered 404 Not Found"));
-    }
-    if f.fetched == 0 {
-        return Err(Error::Cluster(format!(
-            "context {ctx:?} may not list anything this plugin reads (403 on every kind); see examples/clusterrole.yaml for the permissions it needs"
-        )));
-    }
-    let istio_kinds = [
-        "AuthorizationPolicy",
-        "PeerAuthentication",
-        "RequestAuthentication",
-    ];
-    if istio_kinds.iter().all(|k| f.not_installed.contains(k)) {
-        return Err(Error::Cluster(format!(
-            "Istio is not installed in the cluster of context {ctx:?}: the {SECURITY} API is not served"
-        )));
-    }
-    let mut snap = f.snap;
-    snap.live = true;
-    snap.incomplete
-        .sort_by(|a, b| (&a.kind, &a.namespace).cmp(&(&b.kind, &b.namespace)));
-    snap.normalise();
-    if r.verbose {
-        eprintln!(
-            "debug: read {} namespaces, {} pods, {} services, {} policies in {} ms",
-            snap.namespaces.len(),
-            snap.pods.len(),
-            snap.services.len(),
-            snap.authorization_policies.len(),
-            started.elapsed().as_millis()
-        );
-    }
-    Ok(snap)
+    Ok(f)
 }
 
 /// Labels naming a waypoint in another namespace.
