@@ -242,136 +242,103 @@ impl<'a> Mesh<'a> {
                 .or_insert(i);
         }
         let ready = ReadyWaypoints::new(&waypoints);
-        // Services select only pods of their own namespace, through the pods carrying a
-        // selector's rarest label there: N services do not each scan the namespace (N^2).
-        let candidates = Candidates::new(&snap.pods);
+        // The pods' own facts and keys are made on another core while the Services select
+        // their pods: neither reads the other (issue 16).
+        let built = std::thread::scope(|s| {
+            let own = s.spawn(|| {
+                let infos = pod_infos(snap, &ns_index, &waypoints, &gateway_by_name, &ready);
+                (infos, pod_keys(snap))
+            });
+            // Services select only pods of their own namespace, through the pods carrying a
+            // selector's rarest label there: N services do not each scan the namespace (N^2).
+            let candidates = Candidates::new(&snap.pods);
 
-        // Services and ServiceEntries bind the same way; only how they select pods differs.
-        let service_info = |m: &crate::model::ObjectMeta, pods: Vec<usize>| {
-            let nsl = ns_labels(&m.namespace);
-            let binding = if is_gateway_managed_service(&m.labels) {
-                Binding::default()
-            } else {
-                resolve(m, nsl, &ready, TargetKind::Service)
-            };
-            let iuw = ingress_use_waypoint(m, nsl, &rules);
-            ServiceInfo {
-                binding,
-                canary: None,
-                canary_request: None,
-                ingress_use_waypoint: iuw,
-                pods,
-                other_revision: None,
-            }
-        };
-        let services: Vec<ServiceInfo> = snap
-            .services
-            .iter()
-            .map(|s| {
-                let sel = s.spec.selector.as_ref();
-                let pods = sel
-                    .map_or(&[][..], |sel| {
-                        candidates.selected_by(&s.metadata.namespace, sel)
-                    })
-                    .iter()
-                    .copied()
-                    .filter(|&i| s.selects(&snap.pods[i]))
-                    .collect();
-                let mut info = service_info(&s.metadata, pods);
-                (info.canary, info.canary_request) = canary::resolve(
-                    &s.metadata,
-                    ns_meta(&s.metadata.namespace),
-                    &info.binding,
-                    &ready,
-                    &rules,
-                );
-                info
-            })
-            .collect();
-        let service_entries: Vec<ServiceInfo> = snap
-            .service_entries
-            .iter()
-            .map(|se| {
-                let m = &se.metadata;
-                let pods = match &se.spec.workload_selector {
-                    Some(ws) if !ws.labels.is_empty() => (candidates
-                        .rarest(&m.namespace, &ws.labels))
-                    .iter()
-                    .copied()
-                    .filter(|&i| {
-                        let p = &snap.pods[i].metadata;
-                        ws.labels.iter().all(|(k, v)| p.labels.get(k) == Some(v))
-                    })
-                    .collect(),
-                    _ => vec![],
+            // Services and ServiceEntries bind the same way; only how they select pods differs.
+            let service_info = |m: &crate::model::ObjectMeta, pods: Vec<usize>| {
+                let nsl = ns_labels(&m.namespace);
+                let binding = if is_gateway_managed_service(&m.labels) {
+                    Binding::default()
+                } else {
+                    resolve(m, nsl, &ready, TargetKind::Service)
                 };
-                let mut info = service_info(m, pods);
-                // The revision filter (`configFilter` on the ServiceEntry informer,
-                // AMB/ambientindex.go at 1.27.0): ztunnel's istiod never sees a ServiceEntry
-                // labelled for another revision, so ztunnel sends its traffic to no waypoint.
-                info.other_revision = rules.labelled_for_other(m.label(REV_LABEL));
-                if info.other_revision.as_ref().is_some_and(|o| o.2) {
-                    info.binding = Binding::default();
-                    return info;
-                }
-                forbid_cross_namespace(
-                    &mut info.binding,
-                    m,
-                    ns_labels(&m.namespace),
-                    &waypoints,
-                    mesh,
-                    &rules,
-                );
-                (info.canary, info.canary_request) =
-                    canary::resolve(m, ns_meta(&m.namespace), &info.binding, &ready, &rules);
-                info
-            })
-            .collect();
-
-        // A namespace's pods share their reasons and a service account's their identity.
-        let shared: Interned<str> = Interned::default();
-        // A service account's identity, written once rather than once per pod.
-        let mut identities: HashMap<(&str, &str), Arc<str>> = HashMap::new();
-        let mut pods: Vec<PodInfo> = snap
-            .pods
-            .iter()
-            .map(|p| {
-                let nsl = ns_labels(&p.metadata.namespace);
-                let (dataplane, reason) = enrollment::enrollment(p, nsl, mesh);
-                let reason = shared.get(reason);
-                let role = pod_role(p, &waypoints, &gateway_by_name);
-                // A waypoint's own pods never get a waypoint.
-                let binding = match role {
-                    Role::Waypoint(_) => Binding::default(),
-                    _ => resolve(&p.metadata, nsl, &ready, TargetKind::Workload),
-                };
-                PodInfo {
-                    dataplane,
-                    reason,
-                    bypass_inbound: p
-                        .metadata
-                        .annotation(BYPASS_INBOUND_CAPTURE)
-                        .and_then(parse_bool)
-                        .unwrap_or(false),
-                    identity: (identities.entry((
-                        p.metadata.namespace.as_str(),
-                        p.spec.service_account_name.as_str(),
-                    )))
-                    .or_insert_with(|| {
-                        shared.get(spiffe(
-                            td,
-                            &p.metadata.namespace,
-                            &p.spec.service_account_name,
-                        ))
-                    })
-                    .clone(),
-                    role,
+                let iuw = ingress_use_waypoint(m, nsl, &rules);
+                ServiceInfo {
                     binding,
-                    services: vec![],
-                    service_entries: vec![],
+                    canary: None,
+                    canary_request: None,
+                    ingress_use_waypoint: iuw,
+                    pods,
+                    other_revision: None,
                 }
-            })
-            .collect();
+            };
+            let services: Vec<ServiceInfo> = snap
+                .services
+                .iter()
+                .map(|s| {
+                    let sel = s.spec.selector.as_ref();
+                    let pods = sel
+                        .map_or(&[][..], |sel| {
+                            candidates.selected_by(&s.metadata.namespace, sel)
+                        })
+                        .iter()
+                        .copied()
+                        .filter(|&i| s.selects(&snap.pods[i]))
+                        .collect();
+                    let mut info = service_info(&s.metadata, pods);
+                    (info.canary, info.canary_request) = canary::resolve(
+                        &s.metadata,
+                        ns_meta(&s.metadata.namespace),
+                        &info.binding,
+                        &ready,
+                        &rules,
+                    );
+                    info
+                })
+                .collect();
+            let service_entries: Vec<ServiceInfo> = snap
+                .service_entries
+                .iter()
+                .map(|se| {
+                    let m = &se.metadata;
+                    let pods = match &se.spec.workload_selector {
+                        Some(ws) if !ws.labels.is_empty() => (candidates
+                            .rarest(&m.namespace, &ws.labels))
+                        .iter()
+                        .copied()
+                        .filter(|&i| {
+                            let p = &snap.pods[i].metadata;
+                            ws.labels.iter().all(|(k, v)| p.labels.get(k) == Some(v))
+                        })
+                        .collect(),
+                        _ => vec![],
+                    };
+                    let mut info = service_info(m, pods);
+                    // The revision filter (`configFilter` on the ServiceEntry informer,
+                    // AMB/ambientindex.go at 1.27.0): ztunnel's istiod never sees a ServiceEntry
+                    // labelled for another revision, so ztunnel sends its traffic to no waypoint.
+                    info.other_revision = rules.labelled_for_other(m.label(REV_LABEL));
+                    if info.other_revision.as_ref().is_some_and(|o| o.2) {
+                        info.binding = Binding::default();
+                        return info;
+                    }
+                    forbid_cross_namespace(
+                        &mut info.binding,
+                        m,
+                        ns_labels(&m.namespace),
+                        &waypoints,
+                        mesh,
+                        &rules,
+                    );
+                    (info.canary, info.canary_request) =
+                        canary::resolve(m, ns_meta(&m.namespace), &info.binding, &ready, &rules);
+                    info
+                })
+                .collect();
+            let (pods, keys) = own.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (pods, keys, candidates, services, service_entries)
+        });
+        let (mut pods, pod_keys, candidates, services, service_entries) = built;
+
         for (s, info) in services.iter().enumerate() {
             for &p in &info.pods {
                 pods[p].services.push(s);
@@ -382,11 +349,6 @@ impl<'a> Mesh<'a> {
                 pods[p].service_entries.push(s);
             }
         }
-        let pod_keys = snap
-            .pods
-            .iter()
-            .map(|p| resource_key(p.kind(), &p.metadata.namespace, &p.metadata.name).into())
-            .collect();
         // The first of duplicates wins, as a scan would find it.
         let mut by_name = HashMap::new();
         let metas = (snap
@@ -548,4 +510,66 @@ fn pod_role(p: &Pod, waypoints: &[Waypoint], by_name: &HashMap<(&str, &str), usi
         Some(i) => Role::Ingress(i),
         None => Role::Workload,
     }
+}
+/// Each pod's `Kind/namespace/name`.
+fn pod_keys(snap: &Snapshot) -> Vec<Arc<str>> {
+    (snap.pods.iter())
+        .map(|p| resource_key(p.kind(), &p.metadata.namespace, &p.metadata.name).into())
+        .collect()
+}
+
+/// Each pod's own facts: its dataplane and why, its role, its waypoint binding and its
+/// identity (its Services are added after).
+fn pod_infos(
+    snap: &Snapshot,
+    ns_index: &HashMap<&str, &Labels>,
+    waypoints: &[Waypoint],
+    gateway_by_name: &HashMap<(&str, &str), usize>,
+    ready: &ReadyWaypoints,
+) -> Vec<PodInfo> {
+    let (mesh, td) = (&snap.mesh, snap.mesh.trust_domain());
+    let ns_labels = |ns: &str| ns_index.get(ns).copied();
+    // A namespace's pods share their reasons and a service account's their identity.
+    let shared: Interned<str> = Interned::default();
+    // A service account's identity, written once rather than once per pod.
+    let mut identities: HashMap<(&str, &str), Arc<str>> = HashMap::new();
+    snap.pods
+        .iter()
+        .map(|p| {
+            let nsl = ns_labels(&p.metadata.namespace);
+            let (dataplane, reason) = enrollment::enrollment(p, nsl, mesh);
+            let reason = shared.get(reason);
+            let role = pod_role(p, waypoints, gateway_by_name);
+            // A waypoint's own pods never get a waypoint.
+            let binding = match role {
+                Role::Waypoint(_) => Binding::default(),
+                _ => resolve(&p.metadata, nsl, ready, TargetKind::Workload),
+            };
+            PodInfo {
+                dataplane,
+                reason,
+                bypass_inbound: p
+                    .metadata
+                    .annotation(BYPASS_INBOUND_CAPTURE)
+                    .and_then(parse_bool)
+                    .unwrap_or(false),
+                identity: (identities.entry((
+                    p.metadata.namespace.as_str(),
+                    p.spec.service_account_name.as_str(),
+                )))
+                .or_insert_with(|| {
+                    shared.get(spiffe(
+                        td,
+                        &p.metadata.namespace,
+                        &p.spec.service_account_name,
+                    ))
+                })
+                .clone(),
+                role,
+                binding,
+                services: vec![],
+                service_entries: vec![],
+            }
+        })
+        .collect()
 }
