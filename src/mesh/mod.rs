@@ -242,13 +242,11 @@ impl<'a> Mesh<'a> {
                 .or_insert(i);
         }
         let ready = ReadyWaypoints::new(&waypoints);
-        // The pods' own facts and keys are made on another core while the Services select
-        // their pods: neither reads the other (issue 16).
+        // The pods' own facts are made on another core while the Services select their pods
+        // and the pods' keys are made: neither reads the other (issue 16).
         let built = std::thread::scope(|s| {
-            let own = s.spawn(|| {
-                let infos = pod_infos(snap, &ns_index, &waypoints, &gateway_by_name, &ready);
-                (infos, pod_keys(snap))
-            });
+            let infos =
+                s.spawn(|| pod_infos(snap, &ns_index, &waypoints, &gateway_by_name, &ready));
             // Services select only pods of their own namespace, through the pods carrying a
             // selector's rarest label there: N services do not each scan the namespace (N^2).
             let candidates = Candidates::new(&snap.pods);
@@ -334,7 +332,10 @@ impl<'a> Mesh<'a> {
                     info
                 })
                 .collect();
-            let (pods, keys) = own.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            let keys = pod_keys(snap);
+            let pods = infos
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
             (pods, keys, candidates, services, service_entries)
         });
         let (mut pods, pod_keys, candidates, services, service_entries) = built;
