@@ -27,6 +27,19 @@ pub struct Pod {
 }
 
 impl Pod {
+    /// Keeps what the analysis reads of a pod, held to the end (idempotent): its service
+    /// account under its one name, its containers' named ports and probes, no slack in its
+    /// owners. Made as each page of a live list is decoded (while the next is in flight),
+    /// else with the workload expansion.
+    pub fn slim(&mut self) {
+        let spec = &mut self.spec;
+        if spec.service_account_name.is_empty() && !spec.service_account.is_empty() {
+            spec.service_account_name = std::mem::take(&mut spec.service_account);
+        }
+        spec.slim_containers();
+        self.metadata.owner_references.shrink_to_fit();
+    }
+
     /// `Pod`, or the kind of the controller that declares this workload.
     pub fn kind(&self) -> &str {
         if self.kind.is_empty() {

@@ -85,15 +85,9 @@ pub fn expand(
             status: PodStatus::default(),
         });
     }
-    for p in pods.iter_mut() {
-        if p.spec.service_account_name.is_empty() && !p.spec.service_account.is_empty() {
-            p.spec.service_account_name = p.spec.service_account.clone();
-        }
-        // Of a workload's containers only named ports and probes matter (NetworkPolicy): the
-        // rest, and their env, would be held through the analysis for nothing.
-        p.spec.slim_containers();
-        p.metadata.owner_references.shrink_to_fit();
-    }
+    // Of a workload's containers only named ports and probes matter (NetworkPolicy): the
+    // rest, and their env, would be held through the analysis for nothing.
+    pods.iter_mut().for_each(Pod::slim);
 }
 
 /// A controller's (namespace, kind, name).

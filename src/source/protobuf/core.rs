@@ -112,7 +112,7 @@ impl PodPb {
     pub fn into_model(self) -> Result<Pod, String> {
         let spec = self.spec.unwrap_or_default();
         let status = self.status.unwrap_or_default();
-        Ok(Pod {
+        let mut pod = Pod {
             metadata: meta(self.metadata)?,
             spec: PodSpec {
                 service_account_name: spec.service_account_name,
@@ -126,7 +126,10 @@ impl PodPb {
                 pod_ip: status.pod_ip,
             },
             ..Pod::default()
-        })
+        };
+        // Here, while the next page is in flight, rather than after the last (issue 16).
+        pod.slim();
+        Ok(pod)
     }
 }
 
