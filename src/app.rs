@@ -237,19 +237,18 @@ fn table_out(
 ) -> Result<u8> {
     // --only and --suppress apply to every output and to --fail-on alike.
     let gone = explanation.filter_findings(filter);
-    let text = render::table::render_with(
-        &explanation,
-        paths,
-        &render::table::Options {
-            wide: args.output == ExplainOutput::Wide,
-            color: use_color(args.report.color),
-            suppressed: (!filter.suppress.is_empty()).then_some(gone.suppressed),
-            not_only: (!filter.only.is_empty()).then_some(gone.not_only),
-            findings: listing(&args.report),
-        },
-        render::layout::terminal_width(),
-    );
-    write_out(out, &text)?;
+    let options = render::table::Options {
+        wide: args.output == ExplainOutput::Wide,
+        color: use_color(args.report.color),
+        suppressed: (!filter.suppress.is_empty()).then_some(gone.suppressed),
+        not_only: (!filter.only.is_empty()).then_some(gone.not_only),
+        findings: listing(&args.report),
+    };
+    let width = render::layout::terminal_width();
+    written(
+        render::table::write_with(&explanation, paths, &options, width, out)
+            .and_then(|()| out.flush()),
+    )?;
     let code = exit_code(&args.report, &explanation.findings);
     std::mem::forget(explanation);
     Ok(code)

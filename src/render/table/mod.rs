@@ -52,6 +52,21 @@ pub fn render_with(
     o: &Options,
     width: usize,
 ) -> String {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail, and what is written is text.
+    let _ = write_with(e, paths, o, width, &mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Writes the report as `render_with` draws it, section by section: a big mesh's report
+/// is never held whole, only its largest section (issue 16).
+pub fn write_with<W: std::io::Write + ?Sized>(
+    e: &Explanation<(), Vec<WorkloadReport>>,
+    paths: &dyn Paths,
+    o: &Options,
+    width: usize,
+    w: &mut W,
+) -> std::io::Result<()> {
     let width = width.max(super::layout::MIN_WIDTH);
     let p = Paint::new(o.color);
     let mut out = String::new();
@@ -84,8 +99,10 @@ pub fn render_with(
     };
     for section in sections {
         section(&mut out, &page);
+        w.write_all(out.as_bytes())?;
+        out.clear();
     }
-    out
+    Ok(())
 }
 
 /// What every section is drawn with.

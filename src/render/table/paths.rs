@@ -16,12 +16,13 @@ use std::ops::Range;
 /// of its report; built as they are drawn, they are never held whole, only their text
 /// (issue 16).
 pub trait Source: Sync {
-    fn drawn(&self, page: &Page) -> Drawn;
+    /// Appends the paths' text to `out`.
+    fn draw(&self, page: &Page, out: &mut String) -> Drawn;
 }
 
 impl Source for Vec<PathReport> {
-    fn drawn(&self, page: &Page) -> Drawn {
-        drawn(&Runs(self), page)
+    fn draw(&self, page: &Page, out: &mut String) -> Drawn {
+        draw(&Runs(self), page, out)
     }
 }
 
@@ -30,8 +31,8 @@ impl<S: Section> Source for S
 where
     S::Item: Borrow<PathReport>,
 {
-    fn drawn(&self, page: &Page) -> Drawn {
-        drawn(self, page)
+    fn draw(&self, page: &Page, out: &mut String) -> Drawn {
+        draw(self, page, out)
     }
 }
 
@@ -63,7 +64,8 @@ impl<'a> Section for Runs<'a> {
     }
 }
 
-/// The text of some paths, and what the section's head says of them.
+/// The text of some paths (a piece's: the whole section's is written where it goes), and
+/// what the section's head says of them.
 #[derive(Default)]
 pub struct Drawn {
     text: String,
@@ -73,9 +75,9 @@ pub struct Drawn {
     per_request: bool,
 }
 
-/// Draws `paths` on every core (`parallel::in_order`): each thread builds and draws whole
-/// destinations; only their text crosses threads.
-fn drawn<S: Section>(paths: &S, page: &Page) -> Drawn
+/// Draws `paths` on every core (`parallel::in_order`) into `out`: each thread builds and
+/// draws whole destinations; only their text crosses threads.
+fn draw<S: Section>(paths: &S, page: &Page, out: &mut String) -> Drawn
 where
     S::Item: Borrow<PathReport>,
 {
@@ -91,7 +93,7 @@ where
     };
     let mut all = Drawn::default();
     let take = |d: Drawn| {
-        all.text.push_str(&d.text);
+        out.push_str(&d.text);
         all.any |= d.any;
         all.per_request |= d.per_request;
         Ok::<(), std::convert::Infallible>(())
@@ -105,18 +107,21 @@ where
 pub(super) fn section(out: &mut String, page: &Page) {
     let Page { p, width, .. } = *page;
     let _ = writeln!(out, "{}", p.heading("PATHS"));
-    let drawn = page.paths.drawn(page);
+    let start = out.len();
+    let drawn = page.paths.draw(page, out);
     if !drawn.any {
         let _ = writeln!(out, "{}", p.dim("no destination workloads in scope"));
     }
+    // Said above the paths, once they are drawn.
     if drawn.per_request {
         let line = "=> is the destination ztunnel's verdict; waypoints and sidecars decide per \
                     request (see check)";
+        let mut head = String::new();
         for l in wrap(line, width) {
-            let _ = writeln!(out, "{}", p.dim(&l));
+            let _ = writeln!(head, "{}", p.dim(&l));
         }
+        out.insert_str(start, &head);
     }
-    out.push_str(&drawn.text);
     let _ = writeln!(out);
 }
 
