@@ -354,6 +354,19 @@ fn a_response_cut_in_the_middle() {
         3,
         &["\"bookinfo\"", "failed: the answer was cut off"],
     );
+    // Every list fails: the first kind of the table is the one named, whether the core kinds
+    // were listed with discovery (-A) or after it.
+    for args in [
+        &["explain", "-o", "json"][..],
+        &["explain", "-A", "-o", "json"],
+    ] {
+        let o = w.run(args);
+        assert!(
+            text(&o.stderr).contains("listing namespaces failed"),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
+    }
 }
 
 #[test]

@@ -555,7 +555,6 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     }
 }
 
-/// The API group of a resource path (`""` for `/api/v1/...`); `None` for discovery.
 /// Discovery, for kubectl and the plugin: `/api`, `/apis` and what is under them down to a
 /// group's version.
 fn is_discovery(path: &str) -> bool {
@@ -566,6 +565,7 @@ fn is_discovery(path: &str) -> bool {
     )
 }
 
+/// The API group of a resource path (`""` for `/api/v1/...`); `None` for discovery.
 fn resource_group(target: &str) -> Option<&str> {
     let path = target.split('?').next().unwrap_or("");
     let seg: Vec<&str> = path.trim_matches('/').split('/').collect();

@@ -115,13 +115,24 @@ impl<'a> Fetcher<'a> {
         }
     }
 
-    /// Lists `specs` in each of `namespaces` (`None` = cluster-wide), all concurrently.
+    /// Lists `specs` in each of `namespaces` (`None` = cluster-wide), all concurrently, and
+    /// records what they read.
     pub(super) async fn round(
         &mut self,
         specs: &[&'static KindSpec],
         namespaces: &[Option<String>],
     ) {
-        let jobs: Vec<Job> = specs
+        let listed = lists(&self.conn.requester, self.jobs(specs, namespaces)).await;
+        self.record(listed);
+    }
+
+    /// The lists of `specs` in each of `namespaces`, at the versions discovery found.
+    pub(super) fn jobs(
+        &self,
+        specs: &[&'static KindSpec],
+        namespaces: &[Option<String>],
+    ) -> Vec<Job> {
+        specs
             .iter()
             .flat_map(|s| {
                 let nss: Vec<Option<String>> = if s.namespaced {
@@ -132,9 +143,7 @@ impl<'a> Fetcher<'a> {
                 let versions = self.served.versions(s);
                 nss.into_iter().map(move |n| (*s, versions.clone(), n))
             })
-            .collect();
-        let listed = lists(&self.conn.requester, jobs).await;
-        self.record(listed);
+            .collect()
     }
 
     /// Adds what `lists` read to the Snapshot, and records what it could not read.

@@ -160,7 +160,7 @@ async fn list_pages<T: Listed>(r: &Requester, path: &str) -> std::result::Result
     let accept = T::PROTOBUF.then_some(protobuf::ACCEPT);
     let mut items = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
-    let mut pending: Option<tokio::task::JoinHandle<std::result::Result<Answer, Fail>>> = None;
+    let mut pending: Option<Prefetch> = None;
     let mut answer = r.get_as(&page_url(path, None), accept).await;
     if r.verbose {
         if let Ok(a) = &answer {
@@ -185,7 +185,9 @@ async fn list_pages<T: Listed>(r: &Requester, path: &str) -> std::result::Result
         if let Some(c) = &prefetched {
             if seen.len() + 1 < MAX_PAGES {
                 let (r, url) = (r.clone(), page_url(path, Some(c)));
-                pending = Some(tokio::spawn(async move { r.get_as(&url, accept).await }));
+                pending = Some(Prefetch(tokio::spawn(async move {
+                    r.get_as(&url, accept).await
+                })));
             }
         }
         let cont = match decode_page::<T>(is_protobuf, body, &mut items) {
@@ -210,21 +212,24 @@ async fn list_pages<T: Listed>(r: &Requester, path: &str) -> std::result::Result
         }
         seen.insert(c.clone());
         answer = match pending.take() {
-            Some(next) if prefetched.as_deref() == Some(c.as_str()) => next
+            Some(mut next) if prefetched.as_deref() == Some(c.as_str()) => (&mut next.0)
                 .await
                 .unwrap_or_else(|e| Err(Fail::Other(e.to_string()))),
-            other => {
-                if let Some(h) = other {
-                    h.abort();
-                }
-                r.get_as(&page_url(path, Some(&c)), accept).await
-            }
+            // Another page's (dropped: aborted).
+            _ => r.get_as(&page_url(path, Some(&c)), accept).await,
         };
     };
-    if let Some(h) = pending {
-        h.abort();
-    }
     result
+}
+
+/// The next page, requested while this one is decoded; aborted when dropped unawaited (the
+/// list failed, or the read was given up), so that no request outlives its list.
+struct Prefetch(tokio::task::JoinHandle<std::result::Result<Answer, Fail>>);
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 #[cfg(test)]

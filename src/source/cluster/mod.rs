@@ -46,11 +46,14 @@ pub async fn load(
     let jobs = (early.iter())
         .map(|s| (*s, discovery::table_versions(s), None))
         .collect();
-    let (early, mut f) = tokio::try_join!(
+    let (early, (mut f, later)) = tokio::try_join!(
         async { Ok(fetch::lists(r, jobs).await) },
         settings_then_lists(conn, namespace, root_override, istio_ns, &later),
     )?;
+    // In the kind table's order, as one round would have recorded them: the first failure
+    // is the one reported.
     f.record(early);
+    f.record(later);
     f.stop_early(None)?;
     if f.fetched == 0 && f.forbidden == 0 {
         return Err(no_kubernetes(conn, "every list answered 404 Not Found"));
@@ -88,15 +91,17 @@ pub async fn load(
     Ok(snap)
 }
 
-/// The mesh settings (after discovery), then the lists of `specs` in the namespaces asked
-/// for (and those of the waypoints they name).
+/// The mesh settings (after discovery), then the lists of `later` in the namespaces asked
+/// for (and those of the waypoints they name). With every namespace asked for, what they
+/// read is returned to be recorded after the early lists; else it is recorded here (the
+/// second round depends on the first).
 async fn settings_then_lists<'a>(
     conn: &'a Connection,
     namespace: Option<&str>,
     root_override: Option<&str>,
     istio_ns: &str,
     later: &[&'static KindSpec],
-) -> Result<Fetcher<'a>> {
+) -> Result<(Fetcher<'a>, Vec<fetch::Listed>)> {
     let r = &conn.requester;
     let all: Vec<&'static KindSpec> = KINDS.iter().collect();
     // Discovery and the mesh settings first, concurrently: the served versions and the
@@ -188,7 +193,10 @@ async fn settings_then_lists<'a>(
     let root_ns = root_ns.as_str();
     let mut read: BTreeSet<String> = BTreeSet::new();
     match namespace {
-        None => f.round(later, &[None]).await,
+        None => {
+            let jobs = f.jobs(later, &[None]);
+            return Ok((f, fetch::lists(r, jobs).await));
+        }
         Some(ns) => {
             read.insert(ns.to_string());
             read.insert(root_ns.to_string());
@@ -207,7 +215,7 @@ async fn settings_then_lists<'a>(
             }
         }
     }
-    Ok(f)
+    Ok((f, vec![]))
 }
 
 /// Labels naming a waypoint in another namespace.
