@@ -87,6 +87,29 @@ impl<P, W> Explanation<P, W> {
         }
     }
 
+    /// A copy of the report without its paths (a renderer draws them from the original).
+    pub fn head(&self) -> Explanation<(), W>
+    where
+        W: Clone,
+    {
+        Explanation {
+            api_version: self.api_version,
+            kind: self.kind,
+            namespace: self.namespace.clone(),
+            assumptions: self.assumptions.clone(),
+            policies: self.policies.clone(),
+            findings: self.findings.clone(),
+            summary: self.summary.clone(),
+            workloads: self.workloads.clone(),
+            services: self.services.clone(),
+            waypoints: self.waypoints.clone(),
+            paths: (),
+            skipped: self.skipped.clone(),
+            incomplete: self.incomplete.clone(),
+            version_rules: self.version_rules.clone(),
+        }
+    }
+
     /// Keeps the findings `filter` keeps (`--only`, `--suppress`) and counts the summary
     /// again; says how many went.
     pub fn filter_findings(&mut self, filter: &Filter) -> Filtered {

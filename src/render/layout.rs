@@ -22,19 +22,41 @@ pub fn terminal_width() -> usize {
         .unwrap_or(WIDTH)
 }
 
-/// Visible length: ANSI colour sequences take no room.
+/// Visible width: the columns a terminal gives the text (`unicode-width`: two for a wide
+/// CJK character, none for a combining mark), with ANSI escape sequences (colours, and any
+/// other CSI or OSC sequence) taking no room.
 pub fn visible_len(s: &str) -> usize {
+    use unicode_width::UnicodeWidthStr;
     let mut n = 0;
-    let mut esc = false;
-    for c in s.chars() {
-        match (esc, c) {
-            (false, '\x1b') => esc = true,
-            (true, 'm') => esc = false,
-            (true, _) => {}
-            (false, _) => n += 1,
-        }
+    let mut rest = s;
+    while let Some(i) = rest.find('\x1b') {
+        n += rest[..i].width();
+        rest = skip_escape(&rest[i + 1..]);
     }
-    n
+    n + rest.width()
+}
+
+/// What follows the escape sequence that `after` (the text after an ESC) opens.
+fn skip_escape(after: &str) -> &str {
+    let mut chars = after.char_indices();
+    match chars.next() {
+        // CSI: parameters and intermediates, then a final byte in `@`..=`~`.
+        Some((_, '[')) => match chars.find(|(_, c)| ('@'..='~').contains(c)) {
+            Some((i, c)) => &after[i + c.len_utf8()..],
+            None => "",
+        },
+        // OSC (a hyperlink, a title): up to BEL or ST (`ESC \`).
+        Some((_, ']')) => {
+            let end = after.find(['\x07', '\x1b']).unwrap_or(after.len());
+            let tail = &after[end..];
+            tail.strip_prefix('\x07')
+                .or_else(|| tail.strip_prefix("\x1b\\"))
+                .unwrap_or(tail)
+        }
+        // Any other: ESC and one character.
+        Some((_, c)) => &after[c.len_utf8()..],
+        None => "",
+    }
 }
 
 /// A space that never breaks: words joined with it wrap as one (a status condition,
@@ -53,7 +75,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut cur = String::new();
     let mut cur_len = 0;
     for w in words(text) {
-        let len = w.chars().count();
+        let len = visible_len(w);
         if !cur.is_empty() && cur_len + 1 + len > width {
             lines.push(std::mem::take(&mut cur));
             cur_len = 0;
@@ -347,7 +369,13 @@ mod tests {
     /// a painted cell has lines only where `wrap_cell` closed the colour on each).
     fn cell() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
-        let word = "[a-z/.:=-]{1,12}";
+        // Words as input can carry them too: wide CJK characters, combining marks, a
+        // zero-width space, an escape sequence other than a colour.
+        let word = prop_oneof![
+            4 => "[a-z/.:=-]{1,12}",
+            1 => prop::sample::select(vec!["日本語", "cafe\u{301}", "a\u{200b}b", "ü", "\x1b[2Kx"])
+                .prop_map(String::from),
+        ];
         let text = prop::collection::vec(
             (word, prop::sample::select(vec![" ", "  ", "\u{a0}", "\n"])),
             0..6,
@@ -394,5 +422,13 @@ mod tests {
         assert_eq!(columns(&rows), "A          VERDICT\nlong name  allow\n");
         assert_eq!(pad("\x1b[31mab\x1b[39m", 4), "\x1b[31mab\x1b[39m  ");
         assert_eq!(widths(&rows), vec![9, 7]);
+        // As a terminal draws them: wide characters, combining marks, any escape sequence.
+        assert_eq!(visible_len("日本語"), 6);
+        assert_eq!(visible_len("cafe\u{301}"), 4);
+        assert_eq!(
+            visible_len("\x1b]8;;https://istio.io\x1b\\link\x1b]8;;\x07"),
+            4
+        );
+        assert_eq!(visible_len("\x1b[2Kab\x1b[1;31mc"), 3);
     }
 }

@@ -40,8 +40,7 @@ pub fn render(e: &Explanation, o: &Options) -> String {
 
 /// The report for a terminal `width` columns wide.
 pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
-    let head = e.clone().with((), e.workloads.clone());
-    render_with(&head, &e.paths, o, width)
+    render_with(&e.head(), &e.paths, o, width)
 }
 
 /// The report for a terminal `width` columns wide, its paths drawn from `paths` (held, or

@@ -73,6 +73,11 @@ pub struct Drawn {
     any: bool,
     /// A waypoint or sidecar on some path applies policies: it decides per request.
     per_request: bool,
+    /// The destination of the piece's first path, and the length of the lines naming it:
+    /// they are left out where the piece before ended with the same destination.
+    first: Option<(String, usize)>,
+    /// The destination of the last path drawn (`None`: none yet in this piece).
+    last: Option<String>,
 }
 
 /// Draws `paths` on every core (`parallel::in_order`) into `out`: each thread builds and
@@ -83,19 +88,27 @@ where
 {
     let build = |state: &mut S::State, piece: &[S::Part]| {
         let mut d = Drawn::default();
-        let mut last = String::new();
         for part in piece {
-            paths.build(state, part, &mut |path| {
-                d.path(path.borrow(), &mut last, page)
-            });
+            paths.build(state, part, &mut |path| d.path(path.borrow(), page));
         }
         d
     };
-    let mut all = Drawn::default();
+    // No destination is named before the first path ("" as the one before).
+    let mut all = Drawn {
+        last: Some(String::new()),
+        ..Drawn::default()
+    };
     let take = |d: Drawn| {
-        out.push_str(&d.text);
+        let named = match (&d.first, &all.last) {
+            (Some((first, len)), Some(last)) if first == last => *len,
+            _ => 0,
+        };
+        out.push_str(&d.text[named..]);
         all.any |= d.any;
         all.per_request |= d.per_request;
+        if d.last.is_some() {
+            all.last = d.last;
+        }
         Ok::<(), std::convert::Infallible>(())
     };
     let split = Split::for_machine(PER_PIECE);
@@ -126,8 +139,8 @@ pub(super) fn section(out: &mut String, page: &Page) {
 }
 
 impl Drawn {
-    /// One path; `last` is the destination of the path drawn just before, if any.
-    fn path(&mut self, path: &PathReport, last: &mut String, page: &Page) {
+    /// One path, after the lines naming its destination where the path before had another.
+    fn path(&mut self, path: &PathReport, page: &Page) {
         let Page { o, p, width, .. } = *page;
         let out = &mut self.text;
         self.any = true;
@@ -135,8 +148,9 @@ impl Drawn {
             matches!(h.component.as_str(), "waypoint" | "sidecar") && !h.policies.is_empty()
         });
         let outside = path.hops.last().is_some_and(|h| h.component == "none");
-        if path.destination != *last {
-            last.clone_from(&path.destination);
+        if self.last.as_ref() != Some(&path.destination) {
+            self.last = Some(path.destination.clone());
+            let start = out.len();
             let _ = writeln!(out, "{}", path.destination);
             if path.pods.len() > 1 {
                 let others: Vec<&str> = path
@@ -158,6 +172,9 @@ impl Drawn {
                 for line in wrap(&format!("every path: {why}"), width - 2) {
                     let _ = writeln!(out, "  {}", p.warn(&line));
                 }
+            }
+            if start == 0 {
+                self.first = Some((path.destination.clone(), out.len()));
             }
         }
         if outside {
@@ -254,6 +271,70 @@ fn hop_text(p: &Paint, h: &Hop, wide: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Paths handed out one by one: a destination's can fall in two pieces.
+    struct OneByOne<'a>(&'a [PathReport]);
+
+    impl<'a> Section for OneByOne<'a> {
+        type Part = usize;
+        type State = ();
+        type Item = &'a PathReport;
+
+        fn parts(&self) -> Vec<usize> {
+            (0..self.0.len()).collect()
+        }
+
+        fn state(&self) {}
+
+        fn build(&self, _: &mut (), &i: &usize, emit: &mut dyn FnMut(&'a PathReport)) {
+            emit(&self.0[i])
+        }
+    }
+
+    #[test]
+    fn a_destination_whose_paths_fall_in_two_pieces_is_named_once() {
+        let snap = crate::snapshot::Snapshot::default();
+        let scope = crate::explain::Scope {
+            namespace: None,
+            selector: None,
+        };
+        let e = crate::explain::explain(&snap, &scope).with((), vec![]);
+        let o = crate::render::table::Options::default();
+        let paths = &Vec::<PathReport>::new();
+        let page = Page {
+            e: &e,
+            paths,
+            o: &o,
+            p: Paint::plain(),
+            width: 100,
+        };
+        let path = |d: &str, source: &str| PathReport {
+            destination: d.into(),
+            pods: vec![d.into(), format!("{d}-2")],
+            source: source.into(),
+            via: None,
+            hops: vec![],
+            note: None,
+            network_policy: None,
+            weight: None,
+            network: None,
+        };
+        // Three paths of one destination across the first piece's end.
+        let mut all: Vec<PathReport> = (0..PER_PIECE - 1)
+            .map(|i| path(&format!("Pod/a/p{i}"), "ambient-service"))
+            .collect();
+        all.extend(["ambient-service", "ambient-pod-ip", "sidecar"].map(|c| path("Pod/x/same", c)));
+        all.push(path("Pod/z/last", "sidecar"));
+        let (mut one_by_one, mut runs) = (String::new(), String::new());
+        draw(&OneByOne(&all), &page, &mut one_by_one);
+        draw(&Runs(&all), &page, &mut runs);
+        assert_eq!(
+            one_by_one.matches("\nPod/x/same\n").count(),
+            1,
+            "{one_by_one}"
+        );
+        assert_eq!(one_by_one, runs);
+    }
 
     #[test]
     fn a_hop_verdict_reads_as_the_hops_own() {
