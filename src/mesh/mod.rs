@@ -244,9 +244,13 @@ impl<'a> Mesh<'a> {
         let ready = ReadyWaypoints::new(&waypoints);
         // The pods' own facts are made on another core while the Services select their pods
         // and the pods' keys are made: neither reads the other (issue 16).
+        let own = || pod_infos(snap, &ns_index, &waypoints, &gateway_by_name, &ready);
+        let cores = crate::parallel::Split::for_machine(1).threads;
         let built = std::thread::scope(|s| {
-            let infos =
-                s.spawn(|| pod_infos(snap, &ns_index, &waypoints, &gateway_by_name, &ready));
+            // On one core, or where no thread can be started, made in turn.
+            let infos = (cores > 1)
+                .then(|| std::thread::Builder::new().spawn_scoped(s, own).ok())
+                .flatten();
             // Services select only pods of their own namespace, through the pods carrying a
             // selector's rarest label there: N services do not each scan the namespace (N^2).
             let candidates = Candidates::new(&snap.pods);
@@ -333,9 +337,12 @@ impl<'a> Mesh<'a> {
                 })
                 .collect();
             let keys = pod_keys(snap);
-            let pods = infos
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            let pods = match infos {
+                Some(infos) => infos
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                None => own(),
+            };
             (pods, keys, candidates, services, service_entries)
         });
         let (mut pods, pod_keys, candidates, services, service_entries) = built;
@@ -512,6 +519,7 @@ fn pod_role(p: &Pod, waypoints: &[Waypoint], by_name: &HashMap<(&str, &str), usi
         None => Role::Workload,
     }
 }
+
 /// Each pod's `Kind/namespace/name`.
 fn pod_keys(snap: &Snapshot) -> Vec<Arc<str>> {
     (snap.pods.iter())

@@ -61,7 +61,7 @@ pub struct PodSpec {
     #[serde(default, deserialize_with = "null_default")]
     pub host_network: bool,
     /// Read for istiod's Deployment (version and feature flags); a workload keeps only
-    /// `named_ports` and `network_probes` of them (`workloads::expand`).
+    /// `named_ports` and `network_probes` of them (`Pod::slim`).
     #[serde(default, deserialize_with = "null_default")]
     pub containers: Vec<Container>,
     /// The containers' named TCP ports (name, port), for NetworkPolicy ports by name.
