@@ -232,7 +232,7 @@ fn table_out(
         (),
         Vec<crate::explain::report::WorkloadReport>,
     >,
-    paths: &dyn render::table::Paths,
+    paths: &dyn render::table::PathSource,
     out: &mut dyn Write,
 ) -> Result<u8> {
     // --only and --suppress apply to every output and to --fail-on alike.

@@ -1,6 +1,6 @@
 //! The sections of the report built last, when a renderer asks for them: the paths and the
 //! workloads, most of a big mesh's report. JSON writes them as they are built, on every core
-//! (`render::report_json`), and the table draws the paths so (`render::table::Paths`);
+//! (`render::report_json`), and the table draws the paths so (`render::table::PathSource`);
 //! every other output collects them (`held`).
 
 use super::inventory;

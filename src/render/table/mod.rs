@@ -16,7 +16,7 @@ use crate::explain::report::{Explanation, WorkloadReport};
 use std::fmt::Write;
 
 pub use findings::{Listing, PER_CODE, SCREENFUL};
-pub use paths::Source as Paths;
+pub use paths::Source as PathSource;
 
 // Where callers found them before the layout had its own module.
 pub use super::layout::{terminal_width, wrap, WIDTH};
@@ -47,7 +47,7 @@ pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
 /// built as they are drawn: never held whole).
 pub fn render_with(
     e: &Explanation<(), Vec<WorkloadReport>>,
-    paths: &dyn Paths,
+    paths: &dyn PathSource,
     o: &Options,
     width: usize,
 ) -> String {
@@ -61,7 +61,7 @@ pub fn render_with(
 /// is never held whole, only its largest section (issue 16).
 pub fn write_with<W: std::io::Write + ?Sized>(
     e: &Explanation<(), Vec<WorkloadReport>>,
-    paths: &dyn Paths,
+    paths: &dyn PathSource,
     o: &Options,
     width: usize,
     w: &mut W,
@@ -107,7 +107,7 @@ pub fn write_with<W: std::io::Write + ?Sized>(
 /// What every section is drawn with.
 pub struct Page<'a> {
     e: &'a Explanation<(), Vec<WorkloadReport>>,
-    paths: &'a dyn Paths,
+    paths: &'a dyn PathSource,
     o: &'a Options,
     p: Paint,
     width: usize,
