@@ -27,6 +27,10 @@ pub fn terminal_width() -> usize {
 /// other CSI or OSC sequence) taking no room.
 pub fn visible_len(s: &str) -> usize {
     use unicode_width::UnicodeWidthStr;
+    // Most cells: printable ASCII, a column a byte.
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return s.len();
+    }
     let mut n = 0;
     let mut rest = s;
     while let Some(i) = rest.find('\x1b') {
