@@ -101,6 +101,13 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 /// cells wrapped to them, between words (words joined by `GLUE` stay on one line); two spaces
 /// after each column (three when it fits), no trailing spaces.
 pub fn table(header: &[&str], rows: Vec<Vec<String>>, width: usize) -> String {
+    let (cells, gap) = fitted(header, rows, width);
+    draw(&cells, gap)
+}
+
+/// The header and rows, their cells wrapped to the widths that fit `width`, and the gap
+/// between columns.
+fn fitted(header: &[&str], rows: Vec<Vec<String>>, width: usize) -> (Vec<Vec<String>>, usize) {
     let mut cells = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
     cells.extend(rows);
     let (widths, gap) = fit_widths(&cells, width);
@@ -111,7 +118,7 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>, width: usize) -> String {
             }
         }
     }
-    draw(&cells, gap)
+    (cells, gap)
 }
 
 /// Draws cells already wrapped: each column as wide as its widest line, `gap` spaces after
@@ -346,16 +353,7 @@ mod tests {
     /// The table as `tabled`'s blank style drew it before `draw` (issue 16).
     fn drawn_by_tabled(header: &[&str], rows: Vec<Vec<String>>, width: usize) -> String {
         use tabled::settings::{Padding, Style};
-        let mut cells = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
-        cells.extend(rows);
-        let (widths, gap) = fit_widths(&cells, width);
-        if let Some(widths) = widths {
-            for row in &mut cells {
-                for (c, w) in row.iter_mut().zip(&widths) {
-                    *c = wrap_cell(c, *w);
-                }
-            }
-        }
+        let (cells, gap) = fitted(header, rows, width);
         let mut b = tabled::builder::Builder::default();
         for r in cells {
             b.push_record(r);

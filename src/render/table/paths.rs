@@ -272,25 +272,6 @@ fn hop_text(p: &Paint, h: &Hop, wide: bool) -> String {
 mod tests {
     use super::*;
 
-    /// Paths handed out one by one: a destination's can fall in two pieces.
-    struct OneByOne<'a>(&'a [PathReport]);
-
-    impl<'a> Section for OneByOne<'a> {
-        type Part = usize;
-        type State = ();
-        type Item = &'a PathReport;
-
-        fn parts(&self) -> Vec<usize> {
-            (0..self.0.len()).collect()
-        }
-
-        fn state(&self) {}
-
-        fn build(&self, _: &mut (), &i: &usize, emit: &mut dyn FnMut(&'a PathReport)) {
-            emit(&self.0[i])
-        }
-    }
-
     #[test]
     fn a_destination_whose_paths_fall_in_two_pieces_is_named_once() {
         let snap = crate::snapshot::Snapshot::default();
@@ -326,7 +307,8 @@ mod tests {
         all.extend(["ambient-service", "ambient-pod-ip", "sidecar"].map(|c| path("Pod/x/same", c)));
         all.push(path("Pod/z/last", "sidecar"));
         let (mut one_by_one, mut runs) = (String::new(), String::new());
-        draw(&OneByOne(&all), &page, &mut one_by_one);
+        // Handed out one by one: the destination's paths fall in two pieces.
+        draw(&crate::render::sections::Held(&all), &page, &mut one_by_one);
         draw(&Runs(&all), &page, &mut runs);
         assert_eq!(
             one_by_one.matches("\nPod/x/same\n").count(),
