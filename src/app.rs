@@ -130,9 +130,9 @@ fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8> {
                 };
                 streamed_out(args, &filter, report, json, &snap, out)
             }
-            // Paths drawn as they are built, never held whole.
+            // Paths and workloads drawn as they are built, never held whole.
             ExplainOutput::Table | ExplainOutput::Wide => {
-                table_out(args, &filter, late.held_workloads(report), &late.paths, out)
+                table_out(args, &filter, report, &late.workloads, &late.paths, out)
             }
             _ => report_out(args, &filter, late.held(report), &snap, out),
         })
@@ -204,8 +204,8 @@ fn report_out(
             std::mem::take(&mut explanation.paths),
             std::mem::take(&mut explanation.workloads),
         );
-        let head = explanation.with((), workloads);
-        return table_out(args, filter, head, &paths, out);
+        let head = explanation.with((), ());
+        return table_out(args, filter, head, &workloads, &paths, out);
     }
     // --only and --suppress apply to every output and to --fail-on alike.
     explanation.filter_findings(filter);
@@ -228,10 +228,8 @@ fn report_out(
 fn table_out(
     args: &ExplainArgs,
     filter: &Filter,
-    mut explanation: crate::explain::report::Explanation<
-        (),
-        Vec<crate::explain::report::WorkloadReport>,
-    >,
+    mut explanation: crate::explain::report::Explanation<(), ()>,
+    workloads: &dyn render::table::WorkloadSource,
     paths: &dyn render::table::PathSource,
     out: &mut dyn Write,
 ) -> Result<u8> {
@@ -246,7 +244,7 @@ fn table_out(
     };
     let width = render::layout::terminal_width();
     written(
-        render::table::write_with(&explanation, paths, &options, width, out)
+        render::table::write_with(&explanation, workloads, paths, &options, width, out)
             .and_then(|()| out.flush()),
     )?;
     let code = exit_code(&args.report, &explanation.findings);

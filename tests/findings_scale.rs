@@ -480,14 +480,14 @@ fn small_reports_keep_their_shape() {
     assert!(summary.ends_with(plain.strip_prefix("FINDINGS\n").unwrap()));
 }
 
-/// The table draws the paths as they are built, on every core, and never holds them whole
-/// (issue 16): byte for byte the table of the report held whole. The mesh has hundreds of
-/// destinations, so that they are drawn in many pieces.
+/// The table draws the paths and the workloads as they are built, on every core, and never
+/// holds them whole (issue 16): byte for byte the table of the report held whole, plain and
+/// wide (where the WHY column wraps). The mesh has hundreds of destinations and workloads,
+/// so that they are drawn in many pieces.
 #[test]
-fn paths_drawn_as_they_are_built_read_as_the_held_reports() {
+fn paths_and_workloads_drawn_as_they_are_built_read_as_the_held_reports() {
     use ambient_policy::explain::{explain, Scope};
     use ambient_policy::render::table::{render_width, Options};
-    let streamed = table(&["-A"]);
     let texts: Vec<(String, String)> = ["mesh.json", TEAM_FILE]
         .iter()
         .map(|f| {
@@ -505,5 +505,15 @@ fn paths_drawn_as_they_are_built_read_as_the_held_reports() {
     let held = explain(&snap, &scope);
     let destinations: BTreeSet<&str> = held.paths.iter().map(|p| &*p.destination).collect();
     assert!(destinations.len() > 100, "{}", destinations.len());
-    assert_eq!(streamed, render_width(&held, &Options::default(), 100));
+    assert!(held.workloads.len() > 100, "{}", held.workloads.len());
+    for wide in [false, true] {
+        let streamed = table(&["-A", "-o", if wide { "wide" } else { "table" }]);
+        let o = Options {
+            wide,
+            ..Options::default()
+        };
+        let drawn = render_width(&held, &o, 100);
+        assert!(drawn.contains("WORKLOADS\nWORKLOAD "), "{drawn}");
+        assert_eq!(streamed, drawn, "wide: {wide}");
+    }
 }

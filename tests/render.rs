@@ -68,6 +68,35 @@ fn opted_out_service_is_listed_in_bindings() {
     assert_eq!(ratings["optedOut"], true);
 }
 
+/// A workload whose `use-waypoint` label binds nothing has a BINDINGS row with the reason,
+/// as its JSON says: in a report narrowed to one namespace (its workloads held) and in one
+/// over several (its workloads drawn as they are built).
+#[test]
+fn workloads_whose_waypoint_binds_nothing_are_listed_in_bindings() {
+    for dir in [bookinfo("opted-out"), findings_fixture("")] {
+        let v = json(&["-f", &dir]);
+        let want: Vec<(String, &str)> = (v["workloads"].as_array().unwrap().iter())
+            .filter_map(|w| {
+                let name = format!("{}/{}/{}", w["kind"], w["namespace"], w["name"]);
+                Some((name.replace('"', ""), w["waypointError"].as_str()?))
+            })
+            .collect();
+        assert!(!want.is_empty(), "{dir}");
+        let out = text("explain", &["-f", &dir]);
+        let bindings: Vec<&str> = (out.split("\nBINDINGS\n").nth(1))
+            .and_then(|s| s.split("\n\n").next())
+            .unwrap_or_else(|| panic!("{out}"))
+            .lines()
+            .filter(|l| !l.starts_with("Service/") && !l.starts_with("TARGET "))
+            .collect();
+        assert_eq!(bindings.len(), want.len(), "{dir}: {bindings:#?}");
+        for (row, (name, error)) in bindings.iter().zip(&want) {
+            let cells: Vec<&str> = row.split_whitespace().collect();
+            assert_eq!(cells, [name.as_str(), error, "-", "-"], "{dir}");
+        }
+    }
+}
+
 /// A `kubectl get -o yaml` dump beside manifests: every workload is `Kind/ns/name`, live pods
 /// `Pod/ns/name`, under one WORKLOAD header, as in PATHS and findings.
 #[test]

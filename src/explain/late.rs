@@ -1,7 +1,7 @@
 //! The sections of the report built last, when a renderer asks for them: the paths and the
 //! workloads, most of a big mesh's report. JSON writes them as they are built, on every core
-//! (`render::report_json`), and the table draws the paths so (`render::table::PathSource`);
-//! every other output collects them (`held`).
+//! (`render::report_json`), and the table draws them so (`render::table::PathSource`,
+//! `WorkloadSource`); every other output collects them (`held`).
 
 use super::inventory;
 use super::paths::Paths;
@@ -17,15 +17,6 @@ impl<'a> Late<'a> {
     /// The report with these sections built whole.
     pub fn held(&self, report: Explanation<(), ()>) -> Explanation {
         report.with(self.paths.collect(), self.workloads.collect())
-    }
-
-    /// The report with its workloads built whole, its paths still to be built (the table
-    /// draws them as they come).
-    pub fn held_workloads(
-        &self,
-        report: Explanation<(), ()>,
-    ) -> Explanation<(), Vec<WorkloadReport>> {
-        report.with((), self.workloads.collect())
     }
 }
 

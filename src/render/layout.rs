@@ -101,72 +101,128 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 /// cells wrapped to them, between words (words joined by `GLUE` stay on one line); two spaces
 /// after each column (three when it fits), no trailing spaces.
 pub fn table(header: &[&str], rows: Vec<Vec<String>>, width: usize) -> String {
-    let (cells, gap) = fitted(header, rows, width);
-    draw(&cells, gap)
-}
-
-/// The header and rows, their cells wrapped to the widths that fit `width`, and the gap
-/// between columns.
-fn fitted(header: &[&str], rows: Vec<Vec<String>>, width: usize) -> (Vec<Vec<String>>, usize) {
-    let mut cells = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
-    cells.extend(rows);
-    let (widths, gap) = fit_widths(&cells, width);
-    if let Some(widths) = widths {
-        for row in &mut cells {
-            for (c, w) in row.iter_mut().zip(&widths) {
-                *c = wrap_cell(c, *w);
-            }
-        }
-    }
-    (cells, gap)
-}
-
-/// Draws cells already wrapped: each column as wide as its widest line, `gap` spaces after
-/// it, a row as tall as its tallest cell, cells at the top left; `GLUE` printed as a space,
-/// no trailing spaces. It is what `tabled`'s blank style drew here before (a property test
-/// holds the two byte-identical), at a fraction of the time and memory for tens of thousands
-/// of rows (issue 16): `tabled` keeps every cell's lines and widths twice over.
-fn draw(cells: &[Vec<String>], gap: usize) -> String {
-    let cols = cells.iter().map(Vec::len).max().unwrap_or(0);
-    let mut widths = vec![0; cols];
-    for row in cells {
-        for (w, c) in widths.iter_mut().zip(row) {
-            for line in c.split('\n') {
-                *w = (*w).max(visible_len(line));
-            }
-        }
+    let mut cells = Cells::with_header(header);
+    for row in rows {
+        cells.push_row(row);
     }
     let mut out = String::new();
-    let mut line = String::new();
-    let mut parts: Vec<std::str::Split<'_, char>> = Vec::with_capacity(cols);
-    for row in cells {
-        parts.clear();
-        parts.extend(row.iter().map(|c| c.split('\n')));
-        let height = row
-            .iter()
-            .map(|c| c.matches('\n').count() + 1)
-            .max()
-            .unwrap_or(1);
-        for _ in 0..height {
-            line.clear();
-            for (i, w) in widths.iter().enumerate() {
-                let text = parts.get_mut(i).and_then(Iterator::next).unwrap_or("");
-                line.push_str(text);
-                if i + 1 < cols {
-                    let pad = w - visible_len(text) + gap;
-                    line.extend(std::iter::repeat_n(' ', pad));
+    cells.draw(width, &mut out);
+    out
+}
+
+/// A table's cells held compactly: the text of every cell in one buffer, with where each
+/// cell and each row ends. A table of tens of thousands of rows (a big mesh's WORKLOADS) is
+/// then a few allocations, not one per cell (issue 16).
+#[derive(Debug, Default, Clone)]
+pub struct Cells {
+    text: String,
+    /// Where each cell ends in `text`.
+    ends: Vec<usize>,
+    /// Where each row's cells end in `ends`.
+    rows: Vec<usize>,
+}
+
+impl Cells {
+    /// Cells whose first row is `header`.
+    pub fn with_header(header: &[&str]) -> Cells {
+        let mut cells = Cells::default();
+        cells.push_row(header);
+        cells
+    }
+
+    pub fn push_row<S: AsRef<str>>(&mut self, row: impl IntoIterator<Item = S>) {
+        for cell in row {
+            self.text.push_str(cell.as_ref());
+            self.ends.push(self.text.len());
+        }
+        self.rows.push(self.ends.len());
+    }
+
+    /// `other`'s rows after these.
+    pub fn append(&mut self, other: &Cells) {
+        let (text, cells) = (self.text.len(), self.ends.len());
+        self.text.push_str(&other.text);
+        self.ends.extend(other.ends.iter().map(|e| e + text));
+        self.rows.extend(other.rows.iter().map(|r| r + cells));
+    }
+
+    /// The number of rows (the header's among them).
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows, each its cells' text.
+    fn rows(&self) -> impl Iterator<Item = impl Iterator<Item = &str> + Clone> {
+        (0..self.rows.len()).map(move |r| {
+            let first = if r == 0 { 0 } else { self.rows[r - 1] };
+            (first..self.rows[r]).map(move |c| {
+                let start = if c == 0 { 0 } else { self.ends[c - 1] };
+                &self.text[start..self.ends[c]]
+            })
+        })
+    }
+
+    fn cols(&self) -> usize {
+        self.rows().map(Iterator::count).max().unwrap_or(0)
+    }
+
+    /// Appends the table to `out`: its columns narrowed to fit `width` (`fit_widths`), each
+    /// as wide as its widest line, `gap` spaces after it, a row as tall as its tallest cell,
+    /// cells at the top left; `GLUE` printed as a space, no trailing spaces. It is what
+    /// `tabled`'s blank style drew here before (a property test holds the two
+    /// byte-identical), at a fraction of the time and memory for tens of thousands of rows
+    /// (issue 16): `tabled` keeps every cell's lines and widths twice over.
+    pub fn draw(&self, width: usize, out: &mut String) {
+        let (fit, gap) = fit_widths(self, width);
+        // A cell wrapped to its column's fitted width: wrapped as it is measured, and again
+        // as it is drawn, rather than held wrapped.
+        let wrapped = |i: usize, c| match fit.as_ref().and_then(|f| f.get(i)) {
+            Some(&w) => wrap_cell(c, w),
+            None => c.into(),
+        };
+        let cols = self.cols();
+        let mut widths = vec![0; cols];
+        for row in self.rows() {
+            for ((w, c), i) in widths.iter_mut().zip(row).zip(0..) {
+                for line in wrapped(i, c).split('\n') {
+                    *w = (*w).max(visible_len(line));
                 }
             }
-            for (i, piece) in line.trim_end().split(GLUE).enumerate() {
-                if i > 0 {
-                    out.push(' ');
+        }
+        let mut line = String::new();
+        let mut row_cells = Vec::with_capacity(cols);
+        for row in self.rows() {
+            row_cells.clear();
+            row_cells.extend(row.enumerate().map(|(i, c)| wrapped(i, c)));
+            let mut parts: Vec<_> = row_cells.iter().map(|c| c.split('\n')).collect();
+            let height = (row_cells.iter())
+                .map(|c| c.matches('\n').count() + 1)
+                .max()
+                .unwrap_or(1);
+            for _ in 0..height {
+                line.clear();
+                for (i, w) in widths.iter().enumerate() {
+                    let text = parts.get_mut(i).and_then(Iterator::next).unwrap_or("");
+                    line.push_str(text);
+                    if i + 1 < cols {
+                        let pad = w - visible_len(text) + gap;
+                        line.extend(std::iter::repeat_n(' ', pad));
+                    }
                 }
-                out.push_str(piece);
+                for (i, piece) in line.trim_end().split(GLUE).enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    out.push_str(piece);
+                }
+                out.push('\n');
             }
-            out.push('\n');
         }
     }
-    out
 }
 
 /// Spaces between columns.
@@ -179,11 +235,11 @@ const TIGHT_GAP: usize = 2;
 /// word or a flag name; a table that fits only with two spaces between its columns gets
 /// them, one that fits not even so overflows. Widths are `None` when the table fits as it
 /// is.
-fn fit_widths(cells: &[Vec<String>], width: usize) -> (Option<Vec<usize>>, usize) {
-    let cols = cells.iter().map(Vec::len).max().unwrap_or(0);
+fn fit_widths(cells: &Cells, width: usize) -> (Option<Vec<usize>>, usize) {
+    let cols = cells.cols();
     let (mut natural, mut min) = (vec![0; cols], vec![0; cols]);
-    for row in cells {
-        for (i, c) in row.iter().enumerate() {
+    for row in cells.rows() {
+        for (i, c) in row.enumerate() {
             for line in c.lines() {
                 natural[i] = natural[i].max(visible_len(line));
                 for w in words(line) {
@@ -224,7 +280,7 @@ fn fit_widths(cells: &[Vec<String>], width: usize) -> (Option<Vec<usize>>, usize
 /// Word-wraps one cell to `width` visible columns. A cell is painted as a whole, so its colour
 /// codes are put around each line (a colour left open across lines would tint the next
 /// columns).
-fn wrap_cell(cell: &str, width: usize) -> String {
+fn wrap_cell(cell: &str, width: usize) -> std::borrow::Cow<'_, str> {
     let mut prefix = String::new();
     let mut inner = cell;
     while let Some(rest) = inner.strip_prefix("\x1b[") {
@@ -245,13 +301,13 @@ fn wrap_cell(cell: &str, width: usize) -> String {
         _ => (inner, ""),
     };
     if visible_len(inner) <= width {
-        return cell.to_string();
+        return cell.into();
     }
-    wrap(inner, width)
-        .iter()
+    (wrap(inner, width).iter())
         .map(|l| format!("{prefix}{l}{suffix}"))
         .collect::<Vec<_>>()
         .join("\n")
+        .into()
 }
 
 /// The visible width of each column: its widest cell.
@@ -300,6 +356,16 @@ mod tests {
             .collect()
     }
 
+    fn held(rows: &[Vec<String>]) -> Cells {
+        let mut cells = Cells::default();
+        rows.iter().for_each(|r| cells.push_row(r));
+        cells
+    }
+
+    fn fit(rows: &[Vec<String>], width: usize) -> (Option<Vec<usize>>, usize) {
+        fit_widths(&held(rows), width)
+    }
+
     #[test]
     fn widest_column_gives_way_but_never_below_its_longest_word() {
         let t = cells(&[
@@ -307,13 +373,13 @@ mod tests {
             &["web", "namespace label istio.io/dataplane-mode=ambient"],
         ]);
         // Fits: no wrapping at all.
-        assert_eq!(fit_widths(&t, 60), (None, 3));
+        assert_eq!(fit(&t, 60), (None, 3));
         // Three columns between them: the long column shrinks to 33.
-        assert_eq!(fit_widths(&t, 40), (Some(vec![4, 33]), 3));
+        assert_eq!(fit(&t, 40), (Some(vec![4, 33]), 3));
         // Never below its longest word (31): two spaces between columns where that fits,
         // else the table overflows.
-        assert_eq!(fit_widths(&t, 37), (Some(vec![4, 31]), 2));
-        assert_eq!(fit_widths(&t, 20), (Some(vec![4, 31]), 3));
+        assert_eq!(fit(&t, 37), (Some(vec![4, 31]), 2));
+        assert_eq!(fit(&t, 20), (Some(vec![4, 31]), 3));
         let s = table(&["NAME", "WHY"], t[1..].to_vec(), 40);
         assert!(s.lines().all(|l| visible_len(l) <= 40), "{s}");
         assert!(s.contains("istio.io/dataplane-mode=ambient"), "{s}");
@@ -327,7 +393,7 @@ mod tests {
         // Too narrow for one condition: it overflows rather than splits.
         assert_eq!(wrap(&cell, 5), ["Accepted: Pending,", "Programmed: False"]);
         let t = cells(&[&["NAME", "STATUS"], &["w", &cell]]);
-        assert_eq!(fit_widths(&t, 30), (Some(vec![4, 23]), 3));
+        assert_eq!(fit(&t, 30), (Some(vec![4, 23]), 3));
         let s = table(&["NAME", "STATUS"], t[1..].to_vec(), 30);
         assert_eq!(
             s,
@@ -335,7 +401,7 @@ mod tests {
         );
         // Two spaces apart, one more column fits without splitting a condition.
         let t = cells(&[&["NAME", "STATUS"], &["wide-name", &cell]]);
-        assert_eq!(fit_widths(&t, 29), (Some(vec![9, 18]), 2));
+        assert_eq!(fit(&t, 29), (Some(vec![9, 18]), 2));
         assert!(!s.contains(GLUE));
     }
 
@@ -350,10 +416,20 @@ mod tests {
         assert_eq!(wrap_cell("short", 30), "short");
     }
 
-    /// The table as `tabled`'s blank style drew it before `draw` (issue 16).
+    /// The table as `tabled`'s blank style drew it before `draw` (issue 16): every cell
+    /// wrapped first, then drawn.
     fn drawn_by_tabled(header: &[&str], rows: Vec<Vec<String>>, width: usize) -> String {
         use tabled::settings::{Padding, Style};
-        let (cells, gap) = fitted(header, rows, width);
+        let mut cells = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+        cells.extend(rows);
+        let (widths, gap) = fit(&cells, width);
+        if let Some(widths) = widths {
+            for row in &mut cells {
+                for (c, w) in row.iter_mut().zip(&widths) {
+                    *c = wrap_cell(c, *w).into_owned();
+                }
+            }
+        }
         let mut b = tabled::builder::Builder::default();
         for r in cells {
             b.push_record(r);
@@ -414,6 +490,33 @@ mod tests {
             proptest::prop_assert_eq!(
                 table(&header, rows.clone(), width),
                 drawn_by_tabled(&header, rows, width)
+            );
+        }
+    }
+
+    /// Rows built in pieces (on several threads) and appended draw the table of the rows
+    /// held whole.
+    #[test]
+    fn cells_appended_draw_as_held_whole() {
+        let rows = cells(&[
+            &["NAME", "WHY"],
+            &["web", "namespace label istio.io/dataplane-mode=ambient"],
+            &[],
+            &["", "x", "an extra cell"],
+            &["db\nprimary", "pod label"],
+        ]);
+        let mut pieces = Cells::with_header(&["NAME", "WHY"]);
+        for piece in rows[1..].chunks(2) {
+            pieces.append(&held(piece));
+        }
+        assert_eq!(pieces.len(), rows.len());
+        for width in [20, 40, 100] {
+            let mut drawn = String::new();
+            pieces.draw(width, &mut drawn);
+            assert_eq!(drawn, table(&["NAME", "WHY"], rows[1..].to_vec(), width));
+            assert_eq!(
+                drawn,
+                drawn_by_tabled(&["NAME", "WHY"], rows[1..].to_vec(), width)
             );
         }
     }

@@ -2,16 +2,15 @@
 //! binds nothing, and whether ingress traffic goes through it.
 
 use super::{conditions_text, Page};
-use crate::render::layout;
+use crate::explain::report::WorkloadReport;
+use crate::render::layout::Cells;
 use crate::render::style::Paint;
 use std::fmt::Write;
 
 pub(super) fn section(out: &mut String, page: &Page) {
     let Page { e, o, p, width, .. } = *page;
     let _ = writeln!(out, "{}", p.heading("BINDINGS"));
-    let mut rows: Vec<Vec<String>> = e
-        .services
-        .iter()
+    let services = (e.services.iter())
         .filter(|s| o.wide || s.waypoint.is_some() || s.waypoint_error.is_some() || s.opted_out)
         .map(|s| {
             vec![
@@ -36,31 +35,23 @@ pub(super) fn section(out: &mut String, page: &Page) {
                 },
                 conditions_text(&s.istiod_status),
             ]
-        })
-        .collect();
-    rows.extend(
-        e.workloads
-            .iter()
-            .filter(|w| w.waypoint.is_some() || w.waypoint_error.is_some())
-            .map(|w| {
-                vec![
-                    format!("{}/{}/{}", w.kind, w.namespace, w.name),
-                    binding_text(&p, &w.waypoint, &w.waypoint_error, &None),
-                    "-".into(),
-                    "-".into(),
-                ]
-            }),
-    );
-    if rows.is_empty() {
+        });
+    let mut rows = Cells::with_header(&["TARGET", "WAYPOINT", "INGRESS", "ISTIOD"]);
+    services.for_each(|row| rows.push_row(row));
+    rows.append(&page.workloads.bindings);
+    if rows.len() == 1 {
         let _ = writeln!(out, "{}", p.dim("nothing in scope uses a waypoint"));
     } else {
-        out.push_str(&layout::table(
-            &["TARGET", "WAYPOINT", "INGRESS", "ISTIOD"],
-            rows,
-            width,
-        ));
+        rows.draw(width, out);
     }
     let _ = writeln!(out);
+}
+
+/// The row of a workload bound to a waypoint, or whose binding failed; `name` its
+/// `Kind/ns/name`.
+pub(super) fn workload(p: &Paint, w: &WorkloadReport, name: String) -> [String; 4] {
+    let waypoint = binding_text(p, &w.waypoint, &w.waypoint_error, &None);
+    [name, waypoint, "-".into(), "-".into()]
 }
 
 fn binding_text(

@@ -106,7 +106,7 @@ pub(super) fn section(out: &mut String, page: &Page) {
         out,
         "{}, {}, {}: {}, {}, {} info{left_out}",
         counted(e.policies.len(), "policy", "policies"),
-        counted(e.workloads.len(), "workload", "workloads"),
+        counted(page.workloads.count, "workload", "workloads"),
         counted(e.findings.len(), "finding", "findings"),
         counted(count(Severity::Error), "error", "errors"),
         counted(count(Severity::Warning), "warning", "warnings"),

@@ -12,11 +12,12 @@ mod waypoints;
 mod workloads;
 
 use super::style::Paint;
-use crate::explain::report::{Explanation, WorkloadReport};
+use crate::explain::report::Explanation;
 use std::fmt::Write;
 
 pub use findings::{Listing, PER_CODE, SCREENFUL};
 pub use paths::Source as PathSource;
+pub use workloads::Source as WorkloadSource;
 
 // Where callers found them before the layout had its own module.
 pub use super::layout::{terminal_width, wrap, WIDTH};
@@ -40,27 +41,29 @@ pub fn render(e: &Explanation, o: &Options) -> String {
 
 /// The report for a terminal `width` columns wide.
 pub fn render_width(e: &Explanation, o: &Options, width: usize) -> String {
-    render_with(&e.head(), &e.paths, o, width)
+    render_with(&e.head(), &e.workloads, &e.paths, o, width)
 }
 
-/// The report for a terminal `width` columns wide, its paths drawn from `paths` (held, or
-/// built as they are drawn: never held whole).
+/// The report for a terminal `width` columns wide, its workloads and paths drawn from
+/// `workloads` and `paths` (held, or built as they are drawn: never held whole).
 pub fn render_with(
-    e: &Explanation<(), Vec<WorkloadReport>>,
+    e: &Explanation<(), ()>,
+    workloads: &dyn WorkloadSource,
     paths: &dyn PathSource,
     o: &Options,
     width: usize,
 ) -> String {
     let mut out = Vec::new();
     // Writing into a Vec cannot fail, and what is written is text.
-    let _ = write_with(e, paths, o, width, &mut out);
+    let _ = write_with(e, workloads, paths, o, width, &mut out);
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Writes the report as `render_with` draws it, section by section: a big mesh's report
 /// is never held whole, only its largest section (issue 16).
 pub fn write_with<W: std::io::Write + ?Sized>(
-    e: &Explanation<(), Vec<WorkloadReport>>,
+    e: &Explanation<(), ()>,
+    workloads: &dyn WorkloadSource,
     paths: &dyn PathSource,
     o: &Options,
     width: usize,
@@ -91,6 +94,7 @@ pub fn write_with<W: std::io::Write + ?Sized>(
     ];
     let page = Page {
         e,
+        workloads: workloads.rows(o.wide, p),
         paths,
         o,
         p,
@@ -106,7 +110,8 @@ pub fn write_with<W: std::io::Write + ?Sized>(
 
 /// What every section is drawn with.
 pub struct Page<'a> {
-    e: &'a Explanation<(), Vec<WorkloadReport>>,
+    e: &'a Explanation<(), ()>,
+    workloads: workloads::Rows,
     paths: &'a dyn PathSource,
     o: &'a Options,
     p: Paint,

@@ -279,11 +279,12 @@ mod tests {
             namespace: None,
             selector: None,
         };
-        let e = crate::explain::explain(&snap, &scope).with((), vec![]);
+        let e = crate::explain::explain(&snap, &scope).with((), ());
         let o = crate::render::table::Options::default();
         let paths = &Vec::<PathReport>::new();
         let page = Page {
             e: &e,
+            workloads: Default::default(),
             paths,
             o: &o,
             p: Paint::plain(),
