@@ -75,6 +75,15 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
 
 /// Greedy word wrap for prose.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    // Most text (a path's hops, a short note): one line as it is.
+    if one_line(text) && visible_len(text) <= width {
+        return vec![text.to_string()];
+    }
+    wrap_words(text, width)
+}
+
+/// `wrap`, word by word.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut cur = String::new();
     let mut cur_len = 0;
@@ -94,7 +103,24 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     if !cur.is_empty() {
         lines.push(cur);
     }
-    lines.into_iter().map(|l| l.replace(GLUE, " ")).collect()
+    for l in &mut lines {
+        if l.contains(GLUE) {
+            *l = l.replace(GLUE, " ");
+        }
+    }
+    lines
+}
+
+/// Whether `text` is words one space apart, none glued: wrapped to a width it fits, it is
+/// itself.
+fn one_line(text: &str) -> bool {
+    let b = text.as_bytes();
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return false;
+    };
+    // `GLUE` ends in 0xA0 (as some other characters do: they take the long way).
+    let odd = |c: u8| c.is_ascii_whitespace() && c != b' ' || c == 0xA0;
+    first != b' ' && last != b' ' && !b.iter().any(|&c| odd(c)) && !b.windows(2).any(|w| w == b"  ")
 }
 
 /// A table with a header row, its columns narrowed to fit `width` (`fit_widths`) and its
@@ -158,16 +184,54 @@ impl Cells {
     /// The rows, each its cells' text.
     fn rows(&self) -> impl Iterator<Item = impl Iterator<Item = &str> + Clone> {
         (0..self.rows.len()).map(move |r| {
-            let first = if r == 0 { 0 } else { self.rows[r - 1] };
-            (first..self.rows[r]).map(move |c| {
+            (self.first_cell(r)..self.rows[r]).map(move |c| {
                 let start = if c == 0 { 0 } else { self.ends[c - 1] };
                 &self.text[start..self.ends[c]]
             })
         })
     }
 
+    fn first_cell(&self, r: usize) -> usize {
+        if r == 0 {
+            0
+        } else {
+            self.rows[r - 1]
+        }
+    }
+
+    /// The text of row `r`'s cells, one after the other.
+    fn row_text(&self, r: usize) -> &str {
+        let end = |c: usize| if c == 0 { 0 } else { self.ends[c - 1] };
+        &self.text[end(self.first_cell(r))..end(self.rows[r])]
+    }
+
     fn cols(&self) -> usize {
         self.rows().map(Iterator::count).max().unwrap_or(0)
+    }
+
+    /// The visible width of each column's widest line: as `fit_widths` measures it
+    /// (`str::lines`), and as the column is drawn when nothing wraps (every line between
+    /// newlines).
+    fn measure(&self, cols: usize) -> (Vec<usize>, Vec<usize>) {
+        let (mut natural, mut drawn) = (vec![0; cols], vec![0; cols]);
+        for row in self.rows() {
+            for (i, c) in row.enumerate() {
+                // Most cells: one line, the same either way.
+                if !c.contains(['\n', '\r']) {
+                    let len = visible_len(c);
+                    natural[i] = natural[i].max(len);
+                    drawn[i] = drawn[i].max(len);
+                    continue;
+                }
+                for line in c.lines() {
+                    natural[i] = natural[i].max(visible_len(line));
+                }
+                for line in c.split('\n') {
+                    drawn[i] = drawn[i].max(visible_len(line));
+                }
+            }
+        }
+        (natural, drawn)
     }
 
     /// Appends the table to `out`: its columns narrowed to fit `width` (`fit_widths`), each
@@ -177,25 +241,39 @@ impl Cells {
     /// byte-identical), at a fraction of the time and memory for tens of thousands of rows
     /// (issue 16): `tabled` keeps every cell's lines and widths twice over.
     pub fn draw(&self, width: usize, out: &mut String) {
-        let (fit, gap) = fit_widths(self, width);
+        let cols = self.cols();
+        let (natural, mut widths) = self.measure(cols);
+        let (fit, gap) = fit_widths(self, &natural, width);
         // A cell wrapped to its column's fitted width: wrapped as it is measured, and again
         // as it is drawn, rather than held wrapped.
         let wrapped = |i: usize, c| match fit.as_ref().and_then(|f| f.get(i)) {
             Some(&w) => wrap_cell(c, w),
             None => c.into(),
         };
-        let cols = self.cols();
-        let mut widths = vec![0; cols];
-        for row in self.rows() {
-            for ((w, c), i) in widths.iter_mut().zip(row).zip(0..) {
-                for line in wrapped(i, c).split('\n') {
-                    *w = (*w).max(visible_len(line));
+        if fit.is_some() {
+            widths.fill(0);
+            for row in self.rows() {
+                for ((w, c), i) in widths.iter_mut().zip(row).zip(0..) {
+                    for line in wrapped(i, c).split('\n') {
+                        *w = (*w).max(visible_len(line));
+                    }
                 }
             }
         }
         let mut line = String::new();
         let mut row_cells = Vec::with_capacity(cols);
-        for row in self.rows() {
+        for (r, row) in self.rows().enumerate() {
+            // Most rows: nothing wrapped, one line.
+            if fit.is_none() && !self.row_text(r).contains('\n') {
+                line.clear();
+                let mut cells = row;
+                for (i, w) in widths.iter().enumerate() {
+                    let text = cells.next().unwrap_or("");
+                    cell_into(&mut line, text, (i + 1 < cols).then(|| w + gap));
+                }
+                push_line(out, &line);
+                continue;
+            }
             row_cells.clear();
             row_cells.extend(row.enumerate().map(|(i, c)| wrapped(i, c)));
             let mut parts: Vec<_> = row_cells.iter().map(|c| c.split('\n')).collect();
@@ -207,22 +285,32 @@ impl Cells {
                 line.clear();
                 for (i, w) in widths.iter().enumerate() {
                     let text = parts.get_mut(i).and_then(Iterator::next).unwrap_or("");
-                    line.push_str(text);
-                    if i + 1 < cols {
-                        let pad = w - visible_len(text) + gap;
-                        line.extend(std::iter::repeat_n(' ', pad));
-                    }
+                    cell_into(&mut line, text, (i + 1 < cols).then(|| w + gap));
                 }
-                for (i, piece) in line.trim_end().split(GLUE).enumerate() {
-                    if i > 0 {
-                        out.push(' ');
-                    }
-                    out.push_str(piece);
-                }
-                out.push('\n');
+                push_line(out, &line);
             }
         }
     }
+}
+
+/// Appends `text` to `line`, then spaces up to `to` visible columns (none after the last
+/// column).
+fn cell_into(line: &mut String, text: &str, to: Option<usize>) {
+    line.push_str(text);
+    if let Some(to) = to {
+        line.extend(std::iter::repeat_n(' ', to - visible_len(text)));
+    }
+}
+
+/// Appends `line` to `out` as drawn: without trailing spaces, `GLUE` as a space.
+fn push_line(out: &mut String, line: &str) {
+    let line = line.trim_end();
+    if line.contains(GLUE) {
+        out.push_str(&line.replace(GLUE, " "));
+    } else {
+        out.push_str(line);
+    }
+    out.push('\n');
 }
 
 /// Spaces between columns.
@@ -235,19 +323,21 @@ const TIGHT_GAP: usize = 2;
 /// word or a flag name; a table that fits only with two spaces between its columns gets
 /// them, one that fits not even so overflows. Widths are `None` when the table fits as it
 /// is.
-fn fit_widths(cells: &Cells, width: usize) -> (Option<Vec<usize>>, usize) {
-    let cols = cells.cols();
-    let (mut natural, mut min) = (vec![0; cols], vec![0; cols]);
-    for row in cells.rows() {
-        for (i, c) in row.enumerate() {
-            for line in c.lines() {
-                natural[i] = natural[i].max(visible_len(line));
-                for w in words(line) {
+fn fit_widths(cells: &Cells, natural: &[usize], width: usize) -> (Option<Vec<usize>>, usize) {
+    let cols = natural.len();
+    // Each column's longest word: asked only of a table too wide as it is.
+    let mut min = None;
+    let longest_words = || {
+        let mut min = vec![0; cols];
+        for row in cells.rows() {
+            for (i, c) in row.enumerate() {
+                for w in c.lines().flat_map(words) {
                     min[i] = min[i].max(visible_len(w));
                 }
             }
         }
-    }
+        min
+    };
     let mut narrowed = None;
     for gap in [GAP, TIGHT_GAP] {
         let avail = width.saturating_sub(gap * cols.saturating_sub(1));
@@ -256,7 +346,8 @@ fn fit_widths(cells: &Cells, width: usize) -> (Option<Vec<usize>>, usize) {
         }
         // Narrow the widest column first, one column at a time, never below its longest
         // word.
-        let mut widths = natural.clone();
+        let min: &Vec<usize> = min.get_or_insert_with(longest_words);
+        let mut widths = natural.to_vec();
         let mut excess = widths.iter().sum::<usize>() - avail;
         while excess > 0 {
             let Some(i) = (0..cols)
@@ -363,7 +454,8 @@ mod tests {
     }
 
     fn fit(rows: &[Vec<String>], width: usize) -> (Option<Vec<usize>>, usize) {
-        fit_widths(&held(rows), width)
+        let cells = held(rows);
+        fit_widths(&cells, &cells.measure(cells.cols()).0, width)
     }
 
     #[test]
@@ -479,6 +571,18 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Text wrapped as it is where it fits is wrapped as word by word.
+        #[test]
+        fn text_that_fits_wraps_as_word_by_word(
+            text in proptest::prop_oneof![
+                "([a-z]{1,3}| ){0,12}",
+                "([a-zé日 \t\n\u{a0}]|\x1b\\[31m){0,30}",
+            ],
+            width in 1usize..40,
+        ) {
+            proptest::prop_assert_eq!(wrap(&text, width), wrap_words(&text, width));
+        }
+
         #[test]
         fn drawn_as_tabled_drew_it(
             cols in 1usize..5,
