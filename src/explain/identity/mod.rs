@@ -28,6 +28,9 @@ use crate::mesh::Dataplane;
 use crate::model::{resource_key, AuthorizationPolicy};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+mod listing;
+use listing::names;
+
 /// An identity no workload has: what "any other client" looks like.
 fn probe(td: &str) -> String {
     format!("{td}/ns/ambient-policy-probe/sa/probe")
@@ -185,9 +188,10 @@ pub fn findings(ctx: &Ctx, denied_canaries: &[super::canary::CanaryDenial]) -> V
     for ((key, class), hits) in seen {
         let dests = names(hits.iter().map(|h| mesh.pod_key_str(h.0)), true);
         let waypoints: BTreeSet<usize> = hits.iter().map(|h| h.1).collect();
+        // The waypoints' identities: of the few waypoints, not of the many hits.
+        let ids: BTreeSet<&str> = waypoints.iter().map(|&w| identity(w)).collect();
         let waypoints: Vec<String> = waypoints.into_iter().map(|w| ctx.waypoint_key(w)).collect();
         let wps = names(waypoints.iter().map(String::as_str), false);
-        let ids: BTreeSet<&str> = hits.iter().map(|h| identity(h.1)).collect();
         let ids = ids.into_iter().collect::<Vec<_>>().join(", ");
         let allow = actions.get(&key) == Some(&Action::Allow);
         let (code, msg, fix) = match class {
@@ -323,27 +327,6 @@ fn guard_exceptions(
     v.sort();
     v.dedup();
     v
-}
-
-/// A short list of keys, by name only when `short` (workloads; waypoints keep `ns/name`).
-fn names<'a>(keys: impl Iterator<Item = &'a str>, short: bool) -> String {
-    let mut v: Vec<&str> = keys
-        .map(|k| {
-            if short {
-                k.rsplit('/').next().unwrap_or(k)
-            } else {
-                k
-            }
-        })
-        .collect();
-    v.sort();
-    v.dedup();
-    const MAX: usize = 4;
-    let mut s = v.iter().take(MAX).copied().collect::<Vec<_>>().join(", ");
-    if v.len() > MAX {
-        s.push_str(&format!(" and {} more", v.len() - MAX));
-    }
-    s
 }
 
 /// Levenshtein distance, for "did you mean". Bytewise: Kubernetes names are ASCII.
