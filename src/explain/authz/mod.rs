@@ -44,8 +44,11 @@ struct Facts {
     port_enforced: Vec<usize>,
 }
 
-/// Policies placed per piece of work: a namespace's policies mostly go to one thread.
-const PER_PIECE: usize = 16;
+/// Policies placed per piece of work, so that a namespace's policies mostly go to one
+/// thread: two threads placing policies of one namespace contend on the reference counts of
+/// the same shared pod names (`Arc<str>`). Placing the live bench's 5,000 policies (50 to a namespace of 500 pods)
+/// took 65 ms with 16, 49 ms with 64, on two cores (issue 16).
+const PER_PIECE: usize = 64;
 
 pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
     let (mut out, mut found) = (Vec::new(), Vec::new());
