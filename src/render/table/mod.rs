@@ -60,7 +60,8 @@ pub fn render_with(
 }
 
 /// Writes the report as `render_with` draws it, section by section: a big mesh's report
-/// is never held whole, only its largest section (issue 16).
+/// is never held whole (issue 16). What is held: the WORKLOADS and BINDINGS cells, built
+/// before the first section (compactly, `layout::Cells`), and the largest section's text.
 pub fn write_with<W: std::io::Write + ?Sized>(
     e: &Explanation<(), ()>,
     workloads: &dyn WorkloadSource,
