@@ -205,7 +205,10 @@ fn report_out(
             std::mem::take(&mut explanation.workloads),
         );
         let head = explanation.with((), ());
-        return table_out(args, filter, head, &workloads, &paths, out);
+        let code = table_out(args, filter, head, &workloads, &paths, out);
+        // As for the rest of the report: the exit frees them at once.
+        std::mem::forget((paths, workloads));
+        return code;
     }
     // --only and --suppress apply to every output and to --fail-on alike.
     explanation.filter_findings(filter);
@@ -223,8 +226,8 @@ fn report_out(
     Ok(code)
 }
 
-/// The human report (`table`, `wide`), its paths drawn from `paths`: held, or built as they
-/// are drawn.
+/// The human report (`table`, `wide`), its workloads and paths drawn from `workloads` and
+/// `paths`: held, or built as they are drawn.
 fn table_out(
     args: &ExplainArgs,
     filter: &Filter,
