@@ -68,17 +68,20 @@ fn opted_out_service_is_listed_in_bindings() {
     assert_eq!(ratings["optedOut"], true);
 }
 
-/// A workload whose `use-waypoint` label binds nothing has a BINDINGS row with the reason,
-/// as its JSON says: in a report narrowed to one namespace (its workloads held) and in one
-/// over several (its workloads drawn as they are built).
+/// A workload bound to a waypoint, or whose `use-waypoint` label binds nothing, has a
+/// BINDINGS row with the waypoint or the reason, as its JSON says: in a report narrowed to
+/// one namespace (its workloads held) and in one over several (its workloads drawn as they
+/// are built).
 #[test]
-fn workloads_whose_waypoint_binds_nothing_are_listed_in_bindings() {
-    for dir in [bookinfo("opted-out"), findings_fixture("")] {
+fn workloads_with_a_waypoint_binding_are_listed_in_bindings() {
+    let bound = "tests/fixtures/waypoints/workload-waypoint.yaml".to_string();
+    for dir in [bookinfo("opted-out"), findings_fixture(""), bound] {
         let v = json(&["-f", &dir]);
         let want: Vec<(String, &str)> = (v["workloads"].as_array().unwrap().iter())
             .filter_map(|w| {
                 let name = format!("{}/{}/{}", w["kind"], w["namespace"], w["name"]);
-                Some((name.replace('"', ""), w["waypointError"].as_str()?))
+                let binding = w["waypoint"].as_str().or(w["waypointError"].as_str())?;
+                Some((name.replace('"', ""), binding))
             })
             .collect();
         assert!(!want.is_empty(), "{dir}");
@@ -90,9 +93,12 @@ fn workloads_whose_waypoint_binds_nothing_are_listed_in_bindings() {
             .filter(|l| !l.starts_with("Service/") && !l.starts_with("TARGET "))
             .collect();
         assert_eq!(bindings.len(), want.len(), "{dir}: {bindings:#?}");
-        for (row, (name, error)) in bindings.iter().zip(&want) {
-            let cells: Vec<&str> = row.split_whitespace().collect();
-            assert_eq!(cells, [name.as_str(), error, "-", "-"], "{dir}");
+        for (row, (name, binding)) in bindings.iter().zip(&want) {
+            let (first, rest) = row.split_once(' ').unwrap_or((row, ""));
+            assert_eq!(first, name, "{dir}: {row}");
+            // The waypoint or the reason, then no ingress and no istiod status.
+            let rest: Vec<&str> = rest.split_whitespace().collect();
+            assert_eq!(rest.join(" "), format!("{binding} - -"), "{dir}: {row}");
         }
     }
 }

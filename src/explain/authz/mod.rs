@@ -45,9 +45,10 @@ struct Facts {
 }
 
 /// Policies placed per piece of work, so that a namespace's policies mostly go to one
-/// thread: two threads placing policies of one namespace contend on the reference counts of
-/// the same shared pod names (`Arc<str>`). Placing the live bench's 5,000 policies (50 to a namespace of 500 pods)
-/// took 65 ms with 16, 49 ms with 64, on two cores (issue 16).
+/// thread: two threads placing policies of one namespace contend on the reference counts
+/// of the same shared pod names (`Arc<str>`). Placing the live bench's 5,000 policies (50
+/// to a namespace of 500 pods) took 65 ms with 16, 49 ms with 64, on two cores (issue 16).
+/// A mesh of 64 policies or fewer is placed on one thread: that takes a few milliseconds.
 const PER_PIECE: usize = 64;
 
 pub fn reports(ctx: &mut Ctx) -> Vec<PolicyReport> {
