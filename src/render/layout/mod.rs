@@ -335,7 +335,6 @@ const TIGHT_GAP: usize = 2;
 fn fit_widths(cells: &Cells, natural: &[usize], width: usize) -> (Option<Vec<usize>>, usize) {
     let cols = natural.len();
     // Each column's longest word: asked only of a table too wide as it is.
-    let mut min = None;
     let longest_words = || {
         let mut min = vec![0; cols];
         for row in cells.rows() {
@@ -347,7 +346,17 @@ fn fit_widths(cells: &Cells, natural: &[usize], width: usize) -> (Option<Vec<usi
         }
         min
     };
-    let mut narrowed = None;
+    narrow(natural, longest_words, width)
+}
+
+/// `fit_widths` of columns `natural` wide whose longest words are `longest_words()`.
+fn narrow(
+    natural: &[usize],
+    longest_words: impl Fn() -> Vec<usize>,
+    width: usize,
+) -> (Option<Vec<usize>>, usize) {
+    let cols = natural.len();
+    let (mut min, mut narrowed) = (None, None);
     for gap in [GAP, TIGHT_GAP] {
         let avail = width.saturating_sub(gap * cols.saturating_sub(1));
         if natural.iter().sum::<usize>() <= avail {
@@ -355,7 +364,7 @@ fn fit_widths(cells: &Cells, natural: &[usize], width: usize) -> (Option<Vec<usi
         }
         // Narrow the widest column first, one column at a time, never below its longest
         // word.
-        let min: &Vec<usize> = min.get_or_insert_with(longest_words);
+        let min: &Vec<usize> = min.get_or_insert_with(&longest_words);
         let mut widths = natural.to_vec();
         let mut excess = widths.iter().sum::<usize>() - avail;
         while excess > 0 {

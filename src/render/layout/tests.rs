@@ -94,7 +94,8 @@ fn drawn_by_tabled(header: &[&str], rows: Vec<Vec<String>>, width: usize) -> Str
 }
 
 /// Column widths as they were fitted before `Cells` (issue 16): every cell measured, and its
-/// longest words, by `str::lines`. The reference of `fit_widths` with `Cells::measure`.
+/// longest words, by `str::lines`, then narrowed. The reference of `Cells::measure` and
+/// `fit_widths`.
 fn fit_as_before(cells: &[Vec<String>], width: usize) -> (Option<Vec<usize>>, usize) {
     let cols = cells.iter().map(Vec::len).max().unwrap_or(0);
     let (mut natural, mut min) = (vec![0; cols], vec![0; cols]);
@@ -108,30 +109,7 @@ fn fit_as_before(cells: &[Vec<String>], width: usize) -> (Option<Vec<usize>>, us
             }
         }
     }
-    let mut narrowed = None;
-    for gap in [GAP, TIGHT_GAP] {
-        let avail = width.saturating_sub(gap * cols.saturating_sub(1));
-        if natural.iter().sum::<usize>() <= avail {
-            return (narrowed.filter(|_| gap == GAP), gap);
-        }
-        let mut widths = natural.clone();
-        let mut excess = widths.iter().sum::<usize>() - avail;
-        while excess > 0 {
-            let Some(i) = (0..cols)
-                .filter(|i| widths[*i] > min[*i])
-                .max_by_key(|i| (widths[*i], std::cmp::Reverse(*i)))
-            else {
-                break;
-            };
-            widths[i] -= 1;
-            excess -= 1;
-        }
-        if excess == 0 {
-            return (Some(widths), gap);
-        }
-        narrowed.get_or_insert(widths);
-    }
-    (narrowed, GAP)
+    narrow(&natural, || min.clone(), width)
 }
 
 /// A cell: words of letters and punctuation, some glued, some on lines of their own,
