@@ -154,9 +154,12 @@ fn options(args: &InputArgs) -> crate::source::cluster::Options {
     }
 }
 
+/// One thread: the requests' work is moving bytes, and a long list's pages are decoded on
+/// another (`source::cluster::lists`). Between worker threads, each answer and request
+/// crossed threads, waiting for a sleeping worker to wake, or for a task queued behind a
+/// decoding (issue 16).
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Cluster(format!("cannot start the async runtime: {e}")))

@@ -190,7 +190,28 @@ async fn list_pages<T: Listed>(r: &Requester, path: &str) -> std::result::Result
                 })));
             }
         }
-        let cont = match decode_page::<T>(is_protobuf, body, &mut items) {
+        // With the next page in flight, decoded on another thread: the runtime's one
+        // thread only moves bytes, so the answer that comes during the decoding is taken,
+        // and the page after it asked for, at once (issue 16: with the decoding on the
+        // runtime, a page of pods began 0.9 ms after the one before ended, on average; off
+        // it, 0.15 ms).
+        let decoded = if pending.is_some() {
+            let mut into = std::mem::take(&mut items);
+            let decoding = tokio::task::spawn_blocking(move || {
+                let cont = decode_page::<T>(is_protobuf, body, &mut into);
+                (into, cont)
+            });
+            match decoding.await {
+                Ok((into, cont)) => {
+                    items = into;
+                    cont
+                }
+                Err(e) => Err(format!("decoding stopped: {e}")),
+            }
+        } else {
+            decode_page::<T>(is_protobuf, body, &mut items)
+        };
+        let cont = match decoded {
             Ok(c) => c,
             Err(e) => break Err(Fail::Other(e)),
         };
