@@ -12,7 +12,7 @@
 //! issue's real one (`REAL_SERVER_PER_OBJECT`), where the server's cost dominates.
 //! Run: `cargo bench --bench live` (add `-- --quick` for fewer rounds, `-- --serve` to only
 //! serve the mesh and print the kubeconfig path, for profiling by hand; `-- --serve --paced`
-//! serves it as slowly as the real server).
+//! serves it as slowly as the real server, `--json-only` without protobuf).
 
 #[path = "../tests/support/apiserver.rs"]
 mod apiserver;
@@ -306,13 +306,15 @@ fn main() {
     // Built by cargo with this target's profile: optimised under `cargo bench`.
     let exe = env!("CARGO_BIN_EXE_kubectl-ambient_policy");
     if args.iter().any(|a| a == "--serve") {
-        // For profiling by hand: keep serving until killed (`--paced`: as the server).
-        if args.iter().any(|a| a == "--paced") {
-            server.set_faults(apiserver::Faults {
-                per_item: REAL_SERVER_PER_OBJECT,
-                ..Default::default()
-            });
-        }
+        // For profiling by hand: keep serving until killed (`--paced`: as the server;
+        // `--json-only`: as a server without protobuf).
+        server.set_faults(apiserver::Faults {
+            per_item: (args.iter().any(|a| a == "--paced"))
+                .then_some(REAL_SERVER_PER_OBJECT)
+                .unwrap_or_default(),
+            json_only: args.iter().any(|a| a == "--json-only"),
+            ..Default::default()
+        });
         println!("{}", kubeconfig.display());
         std::thread::sleep(Duration::from_secs(600));
         return;
