@@ -309,9 +309,11 @@ fn main() {
         // For profiling by hand: keep serving until killed (`--paced`: as the server;
         // `--json-only`: as a server without protobuf).
         server.set_faults(apiserver::Faults {
-            per_item: (args.iter().any(|a| a == "--paced"))
-                .then_some(REAL_SERVER_PER_OBJECT)
-                .unwrap_or_default(),
+            per_item: if args.iter().any(|a| a == "--paced") {
+                REAL_SERVER_PER_OBJECT
+            } else {
+                Duration::ZERO
+            },
             json_only: args.iter().any(|a| a == "--json-only"),
             ..Default::default()
         });
