@@ -44,6 +44,10 @@ pub struct Answer {
     pub protobuf: bool,
 }
 
+/// Looks at a 2xx answer's body as it arrives: called with whether it is protobuf and what
+/// has come so far, after each part, until it returns true.
+pub type Peek<'a> = &'a mut (dyn FnMut(bool, &[u8]) -> bool + Send + 'static);
+
 /// How one attempt ended.
 enum Attempt {
     Done(Answer),
@@ -77,9 +81,19 @@ impl Requester {
 
     /// GET `url` with `accept` as the `Accept` header (none: the server's default, JSON).
     pub async fn get_as(&self, url: &str, accept: Option<&'static str>) -> Result<Answer, Fail> {
+        self.get_peeking(url, accept, None).await
+    }
+
+    /// `get_as`, with `peek` shown the body of the 2xx answer as it arrives.
+    pub async fn get_peeking(
+        &self,
+        url: &str,
+        accept: Option<&'static str>,
+        mut peek: Option<Peek<'_>>,
+    ) -> Result<Answer, Fail> {
         let mut attempt = 0;
         loop {
-            match self.attempt(url, accept).await {
+            match self.attempt(url, accept, peek.as_deref_mut()).await {
                 Attempt::Done(answer) => return Ok(answer),
                 Attempt::Failed(f) => return Err(f),
                 Attempt::Retry {
@@ -115,9 +129,14 @@ impl Requester {
         }
     }
 
-    async fn attempt(&self, url: &str, accept: Option<&'static str>) -> Attempt {
+    async fn attempt(
+        &self,
+        url: &str,
+        accept: Option<&'static str>,
+        peek: Option<Peek<'_>>,
+    ) -> Attempt {
         let started = Instant::now();
-        let result = self.exchange(url, accept, started).await;
+        let result = self.exchange(url, accept, started, peek).await;
         if self.verbose {
             let outcome = match &result {
                 Attempt::Done(a) => format!(
@@ -137,7 +156,13 @@ impl Requester {
         result
     }
 
-    async fn exchange(&self, url: &str, accept: Option<&'static str>, started: Instant) -> Attempt {
+    async fn exchange(
+        &self,
+        url: &str,
+        accept: Option<&'static str>,
+        started: Instant,
+        peek: Option<Peek<'_>>,
+    ) -> Attempt {
         let mut request = http::Request::get(url);
         if let Some(a) = accept {
             request = request.header(http::header::ACCEPT, a);
@@ -182,7 +207,11 @@ impl Requester {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<usize>().ok());
         let deadline = tokio::time::Instant::from_std(started + self.timeout);
-        let body = match read_body(response.into_body(), length, deadline).await {
+        // Only an answer's body is shown, not an error's.
+        let peek = peek
+            .filter(|_| status.is_success())
+            .map(|p| move |got: &[u8]| p(protobuf, got));
+        let body = match read_body(response.into_body(), length, deadline, peek).await {
             Err(Fail::Unreachable(_)) => {
                 return Attempt::Failed(Fail::Unreachable(format!(
                     "timed out: the answer was still arriving after {} (the server sends slower than {} KiB/s; --request-timeout)",
@@ -236,11 +265,13 @@ impl Requester {
 
 /// The whole body, at most `MAX_BODY` bytes, by `deadline` plus one second per `MIN_RATE`
 /// bytes received: a big page on a slow link completes, a server trickling bytes does not.
-/// `Fail::Unreachable` when the deadline passes.
+/// `Fail::Unreachable` when the deadline passes. `peek` sees what has come after each part,
+/// until it returns true.
 async fn read_body(
     mut body: kube::client::Body,
     length: Option<usize>,
     deadline: tokio::time::Instant,
+    mut peek: Option<impl FnMut(&[u8]) -> bool>,
 ) -> Result<Vec<u8>, Fail> {
     // Sized once when the server announces the length (a page is a few MB: no regrowing).
     let mut out = Vec::with_capacity(length.unwrap_or(0).min(MAX_BODY));
@@ -265,6 +296,9 @@ async fn read_body(
                 )));
             }
             out.extend_from_slice(data);
+            if peek.as_mut().is_some_and(|p| p(&out)) {
+                peek = None;
+            }
         }
     }
 }

@@ -72,6 +72,10 @@ pub struct Faults {
     /// Added to the `remainingItemCount` of every page that has one: a server whose count
     /// is off (it is an estimate under some storage backends).
     pub miscount: i64,
+    /// A list page with a next page sends its first part (its head), then holds the rest
+    /// until that next page is asked for (or 20 s pass), and logs `("EARLY", its target)`
+    /// when it was: whether a client asks for the next page before this one has come whole.
+    pub hold_until_next: bool,
 }
 
 /// Which certificate the server presents.
@@ -428,10 +432,12 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             buf.extend_from_slice(&chunk[..n]);
         }
         buf.drain(..body_len);
-        st.log
-            .lock()
-            .unwrap()
-            .push((method.clone(), target.clone()));
+        // Where this request is in the log: what comes after it was asked for after it.
+        let logged = {
+            let mut log = st.log.lock().unwrap();
+            log.push((method.clone(), target.clone()));
+            log.len()
+        };
         let faults = st.faults.lock().unwrap().clone();
         if !faults.delay.is_zero() {
             tokio::time::sleep(faults.delay).await;
@@ -538,7 +544,34 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
         };
         let head = format!("HTTP/1.1 {code} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {announced}\r\n{extra}\r\n");
         io.write_all(head.as_bytes()).await?;
-        if faults.drip.is_zero() {
+        // The path and the query ending of the next page, when this page is held for it.
+        let held = (page.as_ref())
+            .filter(|_| faults.hold_until_next && is_list)
+            .and_then(|p| p.meta["continue"].as_str())
+            .map(|t| {
+                let path = target.split('?').next().unwrap_or("");
+                (format!("{path}?"), format!("&continue={t}"))
+            });
+        if let Some((path, cont)) = held {
+            let cut = (text.len() / 2).min(4096);
+            io.write_all(&text[..cut]).await?;
+            io.flush().await?;
+            let asked = || {
+                let log = st.log.lock().unwrap();
+                (log[logged..].iter()).any(|(_, t)| t.starts_with(&path) && t.ends_with(&cont))
+            };
+            for _ in 0..2000 {
+                if asked() {
+                    st.log
+                        .lock()
+                        .unwrap()
+                        .push(("EARLY".into(), target.clone()));
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            io.write_all(&text[cut..]).await?;
+        } else if faults.drip.is_zero() {
             io.write_all(&text).await?;
         } else {
             io.flush().await?;

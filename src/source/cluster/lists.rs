@@ -1,8 +1,9 @@
-//! One kind listed page by page (`limit` and `continue`), the next page requested while the
-//! current one is decoded, and bounded against servers whose lists never end.
+//! One kind listed page by page (`limit` and `continue`), the next page requested as soon
+//! as the current one's head has come (while the rest of it arrives and is decoded), and
+//! bounded against servers whose lists never end.
 
 use crate::source::kinds::KindSpec;
-use crate::source::protobuf::{self, Head, Listed};
+use crate::source::protobuf::{self, Early, Head, Listed};
 use crate::source::request::{Answer, Fail, Requester};
 use bytes::Bytes;
 use serde::Deserialize;
@@ -42,18 +43,19 @@ pub(super) fn query_escape(s: &str) -> String {
         .collect()
 }
 
-/// The continue token and remaining item count of a list body, read without parsing it:
-/// API servers write `metadata` before `items`, so only the part before `"items"` is
-/// searched. What cannot be found there is `None` (the full parse then decides the token).
-fn early_head(body: &[u8]) -> Head {
-    let head = &body[..body.len().min(64 << 10)];
+/// The continue token and remaining item count of a JSON list page from its first bytes,
+/// read without parsing it: API servers write `metadata` before `items`, so only the part
+/// before `"items"` is searched, once it has come. What cannot be found there is `None`
+/// (the full parse then decides the token).
+fn early_json(prefix: &[u8]) -> Early {
+    let head = &prefix[..prefix.len().min(protobuf::EARLY_BYTES)];
     // The cut may split a character: keep the valid prefix.
     let body = match std::str::from_utf8(head) {
         Ok(s) => s,
         Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
     };
     let Some(head) = body.find("\"items\"").map(|end| &body[..end]) else {
-        return Head::default();
+        return protobuf::more(prefix.len());
     };
     let after = |key: &str| head.find(key).map(|i| &head[i + key.len()..]);
     let cont = after("\"continue\":\"").and_then(|rest| {
@@ -66,7 +68,15 @@ fn early_head(body: &[u8]) -> Head {
             .unwrap_or(rest.len());
         rest[..digits].parse().ok()
     });
-    Head { cont, remaining }
+    Early::Head(Head { cont, remaining })
+}
+
+/// The head of a whole JSON page (`Head::default()` where it cannot be read early).
+fn early_head(body: &[u8]) -> Head {
+    match early_json(body) {
+        Early::Head(h) => h,
+        Early::More | Early::Never => Head::default(),
+    }
 }
 
 /// The most items the first page's count makes room for at once: Kubernetes' tested limit
@@ -143,37 +153,36 @@ fn decode_page<T: Listed>(
     Ok(page.metadata.cont)
 }
 
-/// The head of a page, read before the page is decoded.
-fn early(protobuf: bool, body: &Bytes) -> Head {
-    if protobuf {
-        // Slices of the page, no copy: the envelope, then the list's head.
-        return protobuf::unwrap_envelope(body.clone())
-            .map(|raw| protobuf::list_head(&raw))
-            .unwrap_or_default();
-    }
-    early_head(body)
-}
-
-/// One list, page by page, the next page requested while the current one is decoded.
-/// Bounded: at most `MAX_PAGES` pages, and a continue token seen before ends it at once.
+/// One list, page by page, the next page requested as soon as the current one's head has
+/// come, while the rest of it arrives and is decoded. Bounded: at most `MAX_PAGES` pages,
+/// and a continue token seen before ends it at once.
 async fn list_pages<T: Listed>(r: &Requester, path: &str) -> std::result::Result<Vec<T>, Fail> {
-    let accept = T::PROTOBUF.then_some(protobuf::ACCEPT);
     let mut items = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
-    let mut pending: Option<Prefetch> = None;
-    let mut answer = r.get_as(&page_url(path, None), accept).await;
-    if r.verbose {
-        if let Ok(a) = &answer {
-            let encoding = if a.protobuf { "protobuf" } else { "JSON" };
-            eprintln!("debug: {path} is read as {encoding}");
-        }
-    }
+    let mut page = Asked::new::<T>(r, page_url(path, None));
     let result = loop {
+        // The next page is asked for as soon as this one's first bytes name it (issue 16:
+        // a page of 500 pods is half a megabyte, whose transfer the next request no longer
+        // waits for). Without an early head (JSON with its metadata last), once it is whole.
+        let early = (&mut page.head).await.ok();
+        let ask_next = |head: &Head, seen: &HashSet<String>| {
+            let c = head.cont.as_ref().filter(|c| !seen.contains(*c))?;
+            (seen.len() + 1 < MAX_PAGES)
+                .then(|| (c.clone(), Asked::new::<T>(r, page_url(path, Some(c)))))
+        };
+        let mut next = early.as_ref().and_then(|h| ask_next(h, &seen));
+        let answer = (&mut page.answer)
+            .await
+            .unwrap_or_else(|e| Err(Fail::Other(e.to_string())));
         let (is_protobuf, body) = match answer {
             Ok(a) => (a.protobuf, Bytes::from(a.body)),
             Err(f) => break Err(f),
         };
-        let head = early(is_protobuf, &body);
+        if seen.is_empty() && r.verbose {
+            let encoding = if is_protobuf { "protobuf" } else { "JSON" };
+            eprintln!("debug: {path} is read as {encoding}");
+        }
+        let head = early.unwrap_or_else(|| whole_head(is_protobuf, &body));
         if seen.is_empty() {
             // The first page says how long the list is: the pages that follow are decoded
             // into their place, with no regrowing of the list as they come.
@@ -181,21 +190,15 @@ async fn list_pages<T: Listed>(r: &Requester, path: &str) -> std::result::Result
                 items.reserve_exact(room_for_list(PAGE, n));
             }
         }
-        let prefetched = head.cont.filter(|c| !seen.contains(c));
-        if let Some(c) = &prefetched {
-            if seen.len() + 1 < MAX_PAGES {
-                let (r, url) = (r.clone(), page_url(path, Some(c)));
-                pending = Some(Prefetch(tokio::spawn(async move {
-                    r.get_as(&url, accept).await
-                })));
-            }
+        if next.is_none() {
+            next = ask_next(&head, &seen);
         }
         // With the next page in flight, decoded on another thread: the runtime's one
         // thread only moves bytes, so the answer that comes during the decoding is taken,
         // and the page after it asked for, at once (issue 16: with the decoding on the
         // runtime, a page of pods began 0.9 ms after the one before ended, on average; off
         // it, 0.15 ms).
-        let decoded = if pending.is_some() {
+        let decoded = if next.is_some() {
             let mut into = std::mem::take(&mut items);
             let decoding = tokio::task::spawn_blocking(move || {
                 let cont = decode_page::<T>(is_protobuf, body, &mut into);
@@ -232,30 +235,77 @@ async fn list_pages<T: Listed>(r: &Requester, path: &str) -> std::result::Result
             )));
         }
         seen.insert(c.clone());
-        answer = match pending.take() {
-            Some(mut next) if prefetched.as_deref() == Some(c.as_str()) => (&mut next.0)
-                .await
-                .unwrap_or_else(|e| Err(Fail::Other(e.to_string()))),
+        page = match next {
+            Some((asked_for, p)) if asked_for == c => p,
             // Another page's (dropped: aborted).
-            _ => r.get_as(&page_url(path, Some(&c)), accept).await,
+            _ => Asked::new::<T>(r, page_url(path, Some(&c))),
         };
     };
     result
 }
 
-/// The next page, requested while this one is decoded; aborted when dropped unawaited (the
-/// list failed, or the read was given up), so that no request outlives its list.
-struct Prefetch(tokio::task::JoinHandle<std::result::Result<Answer, Fail>>);
+/// The head of a whole page, read before the page is decoded.
+fn whole_head(protobuf: bool, body: &Bytes) -> Head {
+    if protobuf {
+        // Slices of the page, no copy: the envelope, then the list's head.
+        return protobuf::unwrap_envelope(body.clone())
+            .map(|raw| protobuf::list_head(&raw))
+            .unwrap_or_default();
+    }
+    early_head(body)
+}
 
-impl Drop for Prefetch {
+/// A page asked for: its head, as soon as its first bytes say it, then the whole answer.
+/// Aborted when dropped unawaited (the list failed, or the read was given up), so that no
+/// request outlives its list.
+struct Asked {
+    /// Dropped unsent when the first bytes do not say the head.
+    head: tokio::sync::oneshot::Receiver<Head>,
+    answer: tokio::task::JoinHandle<std::result::Result<Answer, Fail>>,
+}
+
+impl Asked {
+    fn new<T: Listed>(r: &Requester, url: String) -> Self {
+        let accept = T::PROTOBUF.then_some(protobuf::ACCEPT);
+        let (tx, head) = tokio::sync::oneshot::channel();
+        let r = r.clone();
+        let answer = tokio::spawn(async move {
+            let mut tx = Some(tx);
+            let mut peek = move |is_protobuf: bool, got: &[u8]| {
+                let early = if is_protobuf {
+                    protobuf::early_head(got)
+                } else {
+                    early_json(got)
+                };
+                match early {
+                    Early::More => false,
+                    Early::Head(h) => {
+                        if let Some(tx) = tx.take() {
+                            let _ = tx.send(h);
+                        }
+                        true
+                    }
+                    Early::Never => {
+                        tx = None;
+                        true
+                    }
+                }
+            };
+            r.get_peeking(&url, accept, Some(&mut peek)).await
+        });
+        Asked { head, answer }
+    }
+}
+
+impl Drop for Asked {
     fn drop(&mut self) {
-        self.0.abort();
+        self.answer.abort();
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{early_head, room_for_list, MOST_RESERVED, PAGE};
+    use super::{early_head, early_json, room_for_list, Early, MOST_RESERVED, PAGE};
 
     #[test]
     fn head_before_items() {
@@ -269,6 +319,28 @@ mod tests {
         let body = r#"{"metadata":{"continue":"","remainingItemCount":-1},"items":[]}"#;
         assert_eq!(head(body), Default::default());
         assert_eq!(head("{}"), Default::default());
+    }
+
+    /// As a JSON page arrives: not yet until `"items"` has come, then its head; never from
+    /// the first bytes when 64 KiB come without it (the whole page then decides).
+    #[test]
+    fn head_from_the_first_bytes() {
+        let body = r#"{"kind":"PodList","metadata":{"continue":"abc=","remainingItemCount":1500},"items":[{}]}"#;
+        let at = body.find("\"items\"").unwrap();
+        for n in 0..body.len() {
+            let early = early_json(&body.as_bytes()[..n]);
+            if n < at + "\"items\"".len() {
+                assert_eq!(early, Early::More, "cut at {n}");
+            } else {
+                assert_eq!(
+                    early,
+                    Early::Head(early_head(body.as_bytes())),
+                    "cut at {n}"
+                );
+            }
+        }
+        let long = format!(r#"{{"kind":"PodList","note":"{}""#, "x".repeat(64 << 10));
+        assert_eq!(early_json(long.as_bytes()), Early::Never);
     }
 
     /// A count the server overstates reserves no more than a cluster's pods.

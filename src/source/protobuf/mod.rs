@@ -49,7 +49,7 @@ pub fn unwrap_envelope(body: Bytes) -> Result<Bytes, String> {
 
 /// What a list page says of the list before its items: the continue token, and how many
 /// items the pages still to come hold (`remainingItemCount`, when the server counts them).
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Head {
     pub cont: Option<String>,
     pub remaining: Option<u64>,
@@ -57,13 +57,104 @@ pub struct Head {
 
 /// The head of an encoded list, read without decoding the items.
 pub fn list_head(raw: &Bytes) -> Head {
-    let Some(m) = (meta::ListHead::decode(raw.clone()).ok()).and_then(|h| h.metadata) else {
-        return Head::default();
-    };
+    (meta::ListHead::decode(raw.clone()).ok())
+        .and_then(|h| h.metadata)
+        .map_or_else(Head::default, head_of)
+}
+
+fn head_of(m: meta::ListMeta) -> Head {
     Head {
         cont: m.cont.filter(|c| !c.is_empty()),
         remaining: m.remaining_item_count.and_then(|n| u64::try_from(n).ok()),
     }
+}
+
+/// What the first bytes of a list page say of its head, while the rest still arrives.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Early {
+    /// The head is whole: the next page can be asked for already.
+    Head(Head),
+    /// Not yet: more bytes are needed.
+    More,
+    /// Not from the first bytes (the metadata is not first, or this is not a list page):
+    /// the whole page decides.
+    Never,
+}
+
+/// How far into a page its head is looked for: a list's metadata is a few hundred bytes.
+pub const EARLY_BYTES: usize = 64 << 10;
+
+/// `More`, or `Never` once `EARLY_BYTES` have come without the head.
+pub fn more(received: usize) -> Early {
+    if received >= EARLY_BYTES {
+        Early::Never
+    } else {
+        Early::More
+    }
+}
+
+/// The head of a protobuf list page from its first bytes: apimachinery writes the envelope's
+/// `typeMeta` (1) before `raw` (2), and a list's `metadata` (1) before its `items` (2), so
+/// the continue token is in the first hundred bytes or so of a page of megabytes.
+pub fn early_head(prefix: &[u8]) -> Early {
+    let Some(mut at) = prefix.strip_prefix(MAGIC) else {
+        return if MAGIC.starts_with(prefix) {
+            Early::More
+        } else {
+            Early::Never
+        };
+    };
+    let raw = loop {
+        match length_delimited(at) {
+            Wire::Field(2, len, raw) => break &raw[..raw.len().min(len)],
+            Wire::Field(_, len, rest) if len <= rest.len() => at = &rest[len..],
+            Wire::Field(..) | Wire::More => return more(prefix.len()),
+            Wire::Never => return Early::Never,
+        }
+    };
+    match length_delimited(raw) {
+        Wire::Field(1, len, m) if len <= m.len() => match meta::ListMeta::decode(&m[..len]) {
+            Ok(m) => Early::Head(head_of(m)),
+            Err(_) => Early::Never,
+        },
+        Wire::Field(1, ..) | Wire::More => more(prefix.len()),
+        Wire::Field(..) | Wire::Never => Early::Never,
+    }
+}
+
+/// The start of a length-delimited field: its tag, its length, and what follows the length.
+enum Wire<'a> {
+    Field(u64, usize, &'a [u8]),
+    More,
+    Never,
+}
+
+fn length_delimited(buf: &[u8]) -> Wire<'_> {
+    let (key, rest) = match varint(buf) {
+        Ok(v) => v,
+        Err(more) => return if more { Wire::More } else { Wire::Never },
+    };
+    if key & 7 != 2 {
+        return Wire::Never;
+    }
+    match varint(rest) {
+        Ok((len, rest)) => Wire::Field(key >> 3, usize::try_from(len).unwrap_or(usize::MAX), rest),
+        Err(true) => Wire::More,
+        Err(false) => Wire::Never,
+    }
+}
+
+/// A varint and what follows it; `Err(true)` when `buf` ends inside it, `Err(false)` when
+/// it is longer than a varint can be.
+fn varint(buf: &[u8]) -> Result<(u64, &[u8]), bool> {
+    let mut v = 0u64;
+    for (i, &b) in buf.iter().enumerate().take(10) {
+        v |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok((v, &buf[i + 1..]));
+        }
+    }
+    Err(buf.len() < 10)
 }
 
 /// The message and `retryAfterSeconds` of a `metav1.Status` answer (an error answered in

@@ -207,12 +207,51 @@ fn broken_answers_are_errors_not_panics() {
     assert!(decoded::<AuthorizationPolicy>(Bytes::new()).is_err());
 }
 
+/// A page's head is read from its first bytes as they come: not yet until its list's
+/// metadata is whole, then the same head as the whole page's, whatever follows.
+#[test]
+fn the_head_is_read_from_the_first_bytes() {
+    let pod = encode::encode_object(&json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": meta(), "spec": {}
+    }))
+    .unwrap();
+    let page = encode::encode_list("v1", "PodList", Some("o500"), Some(49_500), &[&pod, &pod]);
+    let whole = list_head(&unwrap_envelope(Bytes::from(page.clone())).unwrap());
+    assert_eq!(whole.cont.as_deref(), Some("o500"));
+    let first = (0..=page.len())
+        .find(|&n| early_head(&page[..n]) != Early::More)
+        .unwrap();
+    assert!(first < 64, "the head is whole after {first} bytes");
+    for n in first..=page.len() {
+        assert_eq!(
+            early_head(&page[..n]),
+            Early::Head(whole.clone()),
+            "cut at {n}"
+        );
+    }
+    // The last page: no token.
+    let last = encode::encode_list("v1", "PodList", None, None, &[&pod]);
+    assert_eq!(early_head(&last), Early::Head(Head::default()));
+    // Items before the metadata, JSON, or no head in the first 64 KiB: the whole page decides.
+    let mut items_first = encode::envelope("v1", "PodList", vec![0x12, 0]);
+    items_first.extend([0u8; 8]);
+    assert_eq!(early_head(&items_first), Early::Never);
+    assert_eq!(early_head(b"{\"kind\""), Early::Never);
+    assert_eq!(early_head(b"k8"), Early::More);
+    let mut long = b"k8s\0".to_vec();
+    long.extend([0x0a, 0xff, 0xff, 0x04]);
+    assert_eq!(early_head(&long), Early::More);
+    long.resize(EARLY_BYTES, b'x');
+    assert_eq!(early_head(&long), Early::Never);
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
     #[test]
     fn any_bytes_decode_or_fail_cleanly(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
         let mut with_magic = b"k8s\0".to_vec();
         with_magic.extend(&bytes);
+        let _ = early_head(&with_magic);
         if let Ok(raw) = unwrap_envelope(with_magic.into()) {
             let _ = list_head(&raw);
             let _ = decoded::<Pod>(raw.clone());
