@@ -76,6 +76,9 @@ pub struct Faults {
     /// until that next page is asked for (or 20 s pass), and logs `("EARLY", its target)`
     /// when it was: whether a client asks for the next page before this one has come whole.
     pub hold_until_next: bool,
+    /// Bytes per second of one link that every answer's body shares (0: unlimited), as
+    /// between a client and a remote API server: a page of 500 pods is half a megabyte.
+    pub link_rate: u64,
 }
 
 /// Which certificate the server presents.
@@ -117,6 +120,8 @@ struct State {
     admins: Mutex<BTreeMap<String, super::portforward::Admin>>,
     faults: Mutex<Faults>,
     log: Mutex<Vec<(String, String)>>,
+    /// When the shared link (`Faults::link_rate`) is free again.
+    link_free: Mutex<tokio::time::Instant>,
 }
 
 pub struct ApiServer {
@@ -248,6 +253,7 @@ impl ApiServer {
             encoded,
             faults: Mutex::new(Faults::default()),
             log: Mutex::new(vec![]),
+            link_free: Mutex::new(tokio::time::Instant::now()),
             admins: Mutex::new(BTreeMap::new()),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -571,6 +577,23 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             io.write_all(&text[cut..]).await?;
+        } else if faults.link_rate > 0 {
+            // In turns of 64 KiB with the other answers: each waits for the link to be free,
+            // then holds it for as long as its bytes take at the rate. A link idle for less
+            // than a turn is not idle: waking a timer is late by up to a millisecond, which
+            // a link sending without pause does not lose.
+            for part in text.chunks(64 << 10) {
+                let took = Duration::from_secs_f64(part.len() as f64 / faults.link_rate as f64);
+                let done = {
+                    let now = tokio::time::Instant::now();
+                    let mut free = st.link_free.lock().unwrap();
+                    let idle_since = now.checked_sub(took).unwrap_or(now);
+                    *free = (*free).max(idle_since) + took;
+                    *free
+                };
+                tokio::time::sleep_until(done).await;
+                io.write_all(part).await?;
+            }
         } else if faults.drip.is_zero() {
             io.write_all(&text).await?;
         } else {
