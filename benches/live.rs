@@ -390,34 +390,32 @@ fn main() {
     });
     let pj = median((0..rounds).map(|_| plugin()).collect());
     let read_json = read_phase(exe, &kc);
+    // The protobuf floor and the plugin in turn against the server with `faults`, medians.
+    let side_by_side = |faults: apiserver::Faults| {
+        server.set_faults(faults);
+        let (mut f, mut p) = (vec![], vec![]);
+        for _ in 0..rounds {
+            f.push(floor_pb());
+            p.push(plugin());
+        }
+        (median(f), median(p))
+    };
     // The same lists from a server as slow as the real one (its pages cost in
     // proportion to their items): the plugin decodes each page while the next is in flight,
     // so what it adds to this floor is its work after the last page.
-    server.set_faults(apiserver::Faults {
+    let paced = apiserver::Faults {
         per_item: REAL_SERVER_PER_OBJECT,
         ..Default::default()
-    });
-    let (mut fpp, mut pp) = (vec![], vec![]);
-    for _ in 0..rounds {
-        fpp.push(floor_pb());
-        pp.push(plugin());
-    }
-    let (fpp, pp) = (median(fpp), median(pp));
+    };
+    let (fpp, pp) = side_by_side(paced.clone());
     let read_paced = read_phase(exe, &kc);
     // The same, with every answer's body sharing one link to the client, as to a remote
     // server: the plugin asks for the next page once a page's head has come, where the
     // floor waits for its end.
-    server.set_faults(apiserver::Faults {
-        per_item: REAL_SERVER_PER_OBJECT,
+    let (fpl, pl) = side_by_side(apiserver::Faults {
         link_rate: LINK_RATE,
-        ..Default::default()
+        ..paced
     });
-    let (mut fpl, mut pl) = (vec![], vec![]);
-    for _ in 0..rounds {
-        fpl.push(floor_pb());
-        pl.push(plugin());
-    }
-    let (fpl, pl) = (median(fpl), median(pl));
     server.set_faults(apiserver::Faults::default());
     let load_after = load_average();
     if !bench {
