@@ -282,6 +282,8 @@ fn a_list_whose_token_comes_last_is_read_page_by_page() {
 fn the_next_page_is_asked_for_before_this_one_has_come_whole() {
     let w = world("head-first", many_pods());
     for json_only in [false, true] {
+        // Read whole first, as protobuf: the JSON-only pass also holds the two encodings to
+        // the same report.
         w.fault(Faults::default());
         let plain = w.run(&["explain", "-l", "app=filler", "-o", "json"]);
         let before = w.server.requests().len();

@@ -71,6 +71,15 @@ fn early_json(prefix: &[u8]) -> Early {
     Early::Head(Head { cont, remaining })
 }
 
+/// Whether `"items"` is in the first `EARLY_BYTES` of `got`, looked for only in what came
+/// after `searched`.
+fn json_items_in(got: &[u8], searched: usize) -> bool {
+    const ITEMS: &[u8] = b"\"items\"";
+    let end = got.len().min(protobuf::EARLY_BYTES);
+    let start = searched.saturating_sub(ITEMS.len() - 1).min(end);
+    got[start..end].windows(ITEMS.len()).any(|w| w == ITEMS)
+}
+
 /// The head of a whole JSON page (`Head::default()` where it cannot be read early).
 fn early_head(body: &[u8]) -> Head {
     match early_json(body) {
@@ -271,9 +280,15 @@ impl Asked {
         let r = r.clone();
         let answer = tokio::spawn(async move {
             let mut tx = Some(tx);
+            // How much of a JSON page was searched for `"items"` already: a server sending
+            // a few bytes at a time is not searched from the start each time.
+            let mut searched = 0;
             let mut peek = move |is_protobuf: bool, got: &[u8]| {
                 let early = if is_protobuf {
                     protobuf::early_head(got)
+                } else if !json_items_in(got, searched) {
+                    searched = got.len();
+                    protobuf::more(got.len())
                 } else {
                     early_json(got)
                 };
@@ -305,7 +320,7 @@ impl Drop for Asked {
 
 #[cfg(test)]
 mod tests {
-    use super::{early_head, early_json, room_for_list, Early, MOST_RESERVED, PAGE};
+    use super::{early_head, early_json, json_items_in, room_for_list, Early, MOST_RESERVED, PAGE};
 
     #[test]
     fn head_before_items() {
@@ -341,6 +356,11 @@ mod tests {
         }
         let long = format!(r#"{{"kind":"PodList","note":"{}""#, "x".repeat(64 << 10));
         assert_eq!(early_json(long.as_bytes()), Early::Never);
+        // Searched a byte at a time, `"items"` is found where it ends, even when it
+        // straddles what was searched before.
+        let found = (1..=body.len()).find(|&n| json_items_in(&body.as_bytes()[..n], n - 1));
+        assert_eq!(found, Some(at + "\"items\"".len()));
+        assert!(!json_items_in(long.as_bytes(), 0));
     }
 
     /// A count the server overstates reserves no more than a cluster's pods.
