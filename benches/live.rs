@@ -314,18 +314,15 @@ fn main() {
     if args.iter().any(|a| a == "--serve") {
         // For profiling by hand: keep serving until killed (`--paced`: as the server;
         // `--json-only`: as a server without protobuf; `--link`: over a 200 Mbit/s link).
+        let given = |flag: &str| args.iter().any(|a| a == flag);
         server.set_faults(apiserver::Faults {
-            per_item: if args.iter().any(|a| a == "--paced") {
+            per_item: if given("--paced") {
                 REAL_SERVER_PER_OBJECT
             } else {
                 Duration::ZERO
             },
-            json_only: args.iter().any(|a| a == "--json-only"),
-            link_rate: if args.iter().any(|a| a == "--link") {
-                LINK_RATE
-            } else {
-                0
-            },
+            json_only: given("--json-only"),
+            link_rate: if given("--link") { LINK_RATE } else { 0 },
             ..Default::default()
         });
         println!("{}", kubeconfig.display());

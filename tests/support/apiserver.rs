@@ -449,13 +449,7 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             tokio::time::sleep(faults.delay).await;
         }
         if faults.discovery_after_pods && is_discovery(target.split('?').next().unwrap_or("")) {
-            for _ in 0..3000 {
-                let log = st.log.lock().unwrap().clone();
-                if log.iter().any(|(_, t)| t.starts_with("/api/v1/pods?")) {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+            asked_for(&st, 0, 3000, |t| t.starts_with("/api/v1/pods?")).await;
         }
         if faults.not_found {
             let text = "404 page not found\n";
@@ -562,19 +556,9 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             let cut = (text.len() / 2).min(4096);
             io.write_all(&text[..cut]).await?;
             io.flush().await?;
-            let asked = || {
-                let log = st.log.lock().unwrap();
-                (log[logged..].iter()).any(|(_, t)| t.starts_with(&path) && t.ends_with(&cont))
-            };
-            for _ in 0..2000 {
-                if asked() {
-                    st.log
-                        .lock()
-                        .unwrap()
-                        .push(("EARLY".into(), target.clone()));
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
+            let next = |t: &str| t.starts_with(&path) && t.ends_with(&cont);
+            if asked_for(&st, logged, 2000, next).await {
+                (st.log.lock().unwrap()).push(("EARLY".into(), target.clone()));
             }
             io.write_all(&text[cut..]).await?;
         } else if faults.link_rate > 0 {
@@ -609,6 +593,18 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             return Ok(()); // drop the connection mid-body
         }
     }
+}
+
+/// Whether a request whose target passes `is` is in the log from `from` on, looked for every
+/// 10 ms, at most `tries` times.
+async fn asked_for(st: &State, from: usize, tries: u32, is: impl Fn(&str) -> bool) -> bool {
+    for _ in 0..tries {
+        if (st.log.lock().unwrap()[from..].iter()).any(|(_, t)| is(t)) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
 }
 
 /// Discovery, for kubectl and the plugin: `/api`, `/apis` and what is under them down to a

@@ -80,14 +80,6 @@ fn json_items_in(got: &[u8], searched: usize) -> bool {
     got[start..end].windows(ITEMS.len()).any(|w| w == ITEMS)
 }
 
-/// The head of a whole JSON page (`Head::default()` where it cannot be read early).
-fn early_head(body: &[u8]) -> Head {
-    match early_json(body) {
-        Early::Head(h) => h,
-        Early::More | Early::Never => Head::default(),
-    }
-}
-
 /// The most items the first page's count makes room for at once: Kubernetes' tested limit
 /// of pods per cluster. A longer list (or a count that overstates it) grows as it comes.
 const MOST_RESERVED: u64 = 150_000;
@@ -261,7 +253,10 @@ fn whole_head(protobuf: bool, body: &Bytes) -> Head {
             .map(|raw| protobuf::list_head(&raw))
             .unwrap_or_default();
     }
-    early_head(body)
+    match early_json(body) {
+        Early::Head(h) => h,
+        Early::More | Early::Never => Head::default(),
+    }
 }
 
 /// A page asked for: its head, as soon as its first bytes say it, then the whole answer.
@@ -320,7 +315,12 @@ impl Drop for Asked {
 
 #[cfg(test)]
 mod tests {
-    use super::{early_head, early_json, json_items_in, room_for_list, Early, MOST_RESERVED, PAGE};
+    use super::{early_json, json_items_in, room_for_list, whole_head, Early, MOST_RESERVED, PAGE};
+
+    /// The head of a whole JSON page.
+    fn early_head(body: &[u8]) -> super::Head {
+        whole_head(false, &bytes::Bytes::copy_from_slice(body))
+    }
 
     #[test]
     fn head_before_items() {

@@ -145,16 +145,14 @@ fn length_delimited(buf: &[u8]) -> Wire<'_> {
 }
 
 /// A varint and what follows it; `Err(true)` when `buf` ends inside it, `Err(false)` when
-/// it is longer than a varint can be.
+/// it is longer than a varint can be (prost's decoder fails on both; only a cut one is
+/// shorter than the longest varint, 10 bytes).
 fn varint(buf: &[u8]) -> Result<(u64, &[u8]), bool> {
-    let mut v = 0u64;
-    for (i, &b) in buf.iter().enumerate().take(10) {
-        v |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Ok((v, &buf[i + 1..]));
-        }
+    let mut rest = buf;
+    match prost::encoding::decode_varint(&mut rest) {
+        Ok(v) => Ok((v, rest)),
+        Err(_) => Err(buf.len() < 10),
     }
-    Err(buf.len() < 10)
 }
 
 /// The message and `retryAfterSeconds` of a `metav1.Status` answer (an error answered in
