@@ -1,3 +1,4 @@
+pub mod allocator;
 pub mod app;
 pub mod check;
 pub mod cli;

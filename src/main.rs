@@ -7,15 +7,8 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay` in mimalloc 2's `mi_option_e` (include/mimalloc.h), which
-/// libmimalloc-sys does not name: milliseconds before freed memory goes back to the OS.
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
 fn main() -> ExitCode {
-    // Return freed memory at once: the input's text (the size of the file) is freed once
-    // decoded, and would otherwise still count in the peak RSS of what follows.
-    // SAFETY: sets a process-wide option of the allocator; no pointer is involved.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    ambient_policy::allocator::return_freed_at_once();
     ambient_policy::source::secrets::install_panic_hook();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // kubectl's plugin completion runs the binary as `kubectl_complete-ambient_policy`.

@@ -47,6 +47,7 @@ const RANKS: &[(&str, u8)] = &[
     ("versions", 0),
     ("interned", 0),
     ("parallel", 0),
+    ("allocator", 0),
 ];
 
 /// Imports between two modules of the same rank: (from, to or a module above it, why).

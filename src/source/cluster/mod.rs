@@ -34,6 +34,9 @@ pub async fn load(
     istio_ns: &str,
 ) -> Result<Snapshot> {
     let started = std::time::Instant::now();
+    // The pages' buffers reused from one page to the next; the analysis after the read
+    // returns what it frees at once, as before.
+    let _reused = crate::allocator::KeepFreed::while_reading();
     let ctx = &conn.context;
     let r = &conn.requester;
     // With every namespace asked for, the kinds whose versions never come from discovery
