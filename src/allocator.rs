@@ -19,11 +19,12 @@ pub fn return_freed_at_once() {
     set(0);
 }
 
-/// While held, freed memory is kept a second before it goes back (issue 16). A list's
-/// pages come one after another, each half a megabyte, and each is freed once decoded:
-/// given back at once, every page's buffers were unmapped and faulted in again, on the
-/// thread that reads the next page (23.5 ms a page of pods, against 22.4 ms for the bare
-/// fetch; kept, 22.8 ms). The peak RSS comes later, in the analysis, and is unchanged.
+/// While held, freed memory is kept a second before it goes back (issue 16; whole segments
+/// freed go back to mimalloc's arena, which keeps them longer, until reused). A list's pages
+/// come one after another, each half a megabyte, and each is freed once decoded: given back
+/// at once, every page's buffers were purged (`madvise`) and faulted in again, on the thread
+/// that reads the next page. The peak RSS comes later, in the analysis, which reuses what is
+/// kept; BENCHMARKS.md has the figures.
 #[must_use = "freed memory is returned at once again when this is dropped"]
 pub struct KeepFreed(());
 

@@ -34,8 +34,8 @@ pub async fn load(
     istio_ns: &str,
 ) -> Result<Snapshot> {
     let started = std::time::Instant::now();
-    // The pages' buffers reused from one page to the next; the analysis after the read
-    // returns what it frees at once, as before.
+    // Keeps one page's buffers for the next; the analysis after the read returns what it
+    // frees at once, as before.
     let _reused = crate::allocator::KeepFreed::while_reading();
     let ctx = &conn.context;
     let r = &conn.requester;
