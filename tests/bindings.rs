@@ -133,7 +133,7 @@ fn pod_and_service_labels_are_independent() {
     let path = |src: &str| {
         e.paths
             .iter()
-            .find(|p| p.destination == "Pod/app/p" && p.source == src)
+            .find(|p| &*p.destination == "Pod/app/p" && p.source == src)
             .unwrap()
     };
     assert_eq!(

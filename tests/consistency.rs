@@ -137,7 +137,7 @@ fn explain_decides_where_no_client_identity_changes_the_answer() {
         let path = e
             .paths
             .iter()
-            .find(|p| p.destination == "Pod/shop/api" && p.source == "ambient-pod-ip")
+            .find(|p| &*p.destination == "Pod/shop/api" && p.source == "ambient-pod-ip")
             .unwrap_or_else(|| panic!("{what}: no path"));
         let got = path.hops.last().and_then(|h| h.verdict.as_ref());
         assert_eq!(got.and_then(decision_of), Some(*want), "{what}: {got:?}");

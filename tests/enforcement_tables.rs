@@ -155,7 +155,7 @@ fn http_enforcement_tables() {
         let server_paths: Vec<_> = e
             .paths
             .iter()
-            .filter(|p| p.destination == "Pod/app/server")
+            .filter(|p| &*p.destination == "Pod/app/server")
             .collect();
         for path in server_paths {
             let dest = path.hops.last().unwrap();

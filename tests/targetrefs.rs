@@ -143,14 +143,14 @@ fn pod_ip_chain_has_no_service_policies() {
     );
     let path = |src: &str| e.paths.iter().find(|p| p.source == src).unwrap();
     assert_eq!(
-        path("ambient-service").hops[1].policies,
+        path("ambient-service").hops[1].policies.to_vec(),
         vec![
             "AuthorizationPolicy/app/gw-policy",
             "AuthorizationPolicy/app/svc-policy"
         ]
     );
     assert_eq!(
-        path("ambient-pod-ip").hops[1].policies,
+        path("ambient-pod-ip").hops[1].policies.to_vec(),
         vec!["AuthorizationPolicy/app/gw-policy"]
     );
     let gw = policy(&e, "AuthorizationPolicy", "app", "gw-policy");

@@ -198,11 +198,11 @@ fn entries(before: &[Enforcement], after: &[Enforcement]) -> Vec<EntryChange> {
 fn route(hops: &[Hop]) -> String {
     hops.iter()
         .map(|h| {
-            let mut s = h.component.clone();
-            if let (Some(n), "waypoint" | "ingress-gateway") = (&h.name, h.component.as_str()) {
+            let mut s = h.component.to_string();
+            if let (Some(n), "waypoint" | "ingress-gateway") = (&h.name, h.component) {
                 s = format!("{s} {n}");
             }
-            if matches!(h.component.as_str(), "ztunnel" | "sidecar") {
+            if matches!(h.component, "ztunnel" | "sidecar") {
                 s = format!("{s} [{}]", h.source_identity);
             }
             s
@@ -254,16 +254,23 @@ fn expand(paths: &[PathReport]) -> BTreeMap<PathKey, PathState> {
                 format!("{what} {} ({})", g.wire, g.policies.join(", "))
             }),
         };
-        let pods: BTreeSet<&String> = std::iter::once(&p.destination).chain(&p.pods).collect();
+        let pods: BTreeSet<&str> = std::iter::once(&p.destination)
+            .chain(p.pods.iter())
+            .map(|p| &**p)
+            .collect();
         // Paths from other networks are one per network (`other-network:NAME`; Istio's
         // unnamed default network is `(default)`, as the assumptions show it).
         let source = match &p.network {
             Some(n) if n.is_empty() => format!("{}:(default)", p.source),
             Some(n) => format!("{}:{n}", p.source),
-            None => p.source.clone(),
+            None => p.source.to_string(),
         };
+        let via = p.via.as_deref().map(str::to_string);
         for pod in pods {
-            out.insert((pod.clone(), source.clone(), p.via.clone()), state.clone());
+            out.insert(
+                (pod.to_string(), source.clone(), via.clone()),
+                state.clone(),
+            );
         }
     }
     out
@@ -273,7 +280,7 @@ pub fn paths(before: &[PathReport], after: &[PathReport]) -> Vec<PathChange> {
     // Client classes in the order the explanation lists them.
     let mut order: Vec<&str> = Vec::new();
     for p in after.iter().chain(before) {
-        if !order.contains(&p.source.as_str()) {
+        if !order.contains(&p.source.as_ref()) {
             order.push(&p.source);
         }
     }
@@ -405,7 +412,7 @@ mod tests {
     fn path(dest: &str, pods: &[&str], hops: Vec<Hop>) -> PathReport {
         PathReport {
             destination: dest.into(),
-            pods: pods.iter().map(|p| p.to_string()).collect(),
+            pods: pods.iter().map(|&p| p.into()).collect(),
             source: "ambient-service".into(),
             via: Some("Service/default/web".into()),
             hops,
@@ -416,11 +423,11 @@ mod tests {
         }
     }
 
-    fn hop(component: &str, policies: &[&str], verdict: Option<Verdict>) -> Hop {
+    fn hop(component: &'static str, policies: &[&str], verdict: Option<Verdict>) -> Hop {
         Hop {
-            component: component.into(),
+            component,
             name: None,
-            source_identity: "waypoint".into(),
+            source_identity: "waypoint",
             spiffe: None,
             policies: policies.iter().map(|p| p.to_string()).collect(),
             verdict,
@@ -442,7 +449,7 @@ mod tests {
             vec![hop(
                 "ztunnel",
                 &["AuthorizationPolicy/default/b (as-written)"],
-                Some(Verdict::Deny(vec![])),
+                Some(Verdict::Deny(std::sync::Arc::new([]))),
             )]
         };
         let grouped = [path("p1", &["p1", "p2"], allow())];

@@ -233,7 +233,7 @@ pub(super) fn denied_at_destination(ctx: &mut Ctx) -> Vec<CanaryDenial> {
             if let Verdict::Deny(ps) = destination::verdict(ix, d, Peer::known(cid)) {
                 pods.push(mesh.pod_key(d));
                 implicit |= auto && mesh.implicit_allow_waypoints(d).contains(&p);
-                by.extend(ps);
+                by.extend(ps.iter().cloned());
             }
         }
         if pods.is_empty() {

@@ -92,7 +92,10 @@ pub(crate) struct Ctx<'a> {
     /// that match the pods as istiod labels them (`Waypoint::pod_labels`), given here.
     pub podless_ingresses: Vec<(usize, Labels)>,
     /// Each waypoint's `ns/name`, made once: placement names one per (policy, pod) pair.
-    pub waypoint_keys: Vec<String>,
+    pub waypoint_keys: Vec<Arc<str>>,
+    /// Each waypoint's SPIFFE identity (`Mesh::waypoint_identity`), shared by the paths
+    /// that cross it.
+    pub waypoint_identities: Vec<Arc<str>>,
     pub findings: Vec<Finding>,
 }
 
@@ -124,6 +127,11 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn waypoint_key(&self, w: usize) -> String {
+        self.waypoint_keys[w].to_string()
+    }
+
+    /// `waypoint_key`, shared.
+    pub fn waypoint_shared(&self, w: usize) -> Arc<str> {
         self.waypoint_keys[w].clone()
     }
 
@@ -317,7 +325,10 @@ pub fn explain_then<R>(
             })
             .collect(),
         podless_ingresses: podless_ingresses(&mesh, scope),
-        waypoint_keys: mesh.waypoints.iter().map(|w| w.key()).collect(),
+        waypoint_keys: mesh.waypoints.iter().map(|w| w.key().into()).collect(),
+        waypoint_identities: (0..mesh.waypoints.len())
+            .map(|w| mesh.waypoint_identity(w).into())
+            .collect(),
         findings: vec![],
     };
 

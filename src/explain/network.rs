@@ -11,6 +11,7 @@ use crate::mesh::network::shown;
 use crate::mesh::Role;
 use crate::model::resource_key;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// The `source` of a path from another network.
 pub const SOURCE: &str = "other-network";
@@ -21,15 +22,15 @@ pub const SOURCE: &str = "other-network";
 pub(super) fn paths(
     ctx: &Ctx,
     d: usize,
-    dest: &str,
-    pods: &[String],
-    fronts: &[(String, Addressed)],
+    dest: &Arc<str>,
+    pods: &Arc<[Arc<str>]>,
+    fronts: &[(Arc<str>, Addressed)],
 ) -> Vec<PathReport> {
     let networks = &ctx.mesh.networks;
     if !networks.several() {
         return vec![];
     }
-    let mut addresses: Vec<(Option<String>, Addressed)> =
+    let mut addresses: Vec<(Option<Arc<str>>, Addressed)> =
         fronts.iter().map(|(k, a)| (Some(k.clone()), *a)).collect();
     if addresses.is_empty() {
         addresses.push((None, Addressed::PodIp(d)));
@@ -44,12 +45,12 @@ pub(super) fn paths(
                 continue;
             };
             out.push(PathReport {
-                destination: dest.to_string(),
-                pods: pods.to_vec(),
+                destination: dest.clone(),
+                pods: pods.clone(),
                 source: SOURCE.into(),
                 via: via.clone(),
                 hops: vec![
-                    hop("client-ztunnel", Some(shown(from))),
+                    hop("client-ztunnel", Some(shown(from).into())),
                     hop("east-west-gateway", None),
                 ],
                 note: Some(not_analysed(&x, ctx.mesh)),
@@ -71,7 +72,7 @@ pub(super) fn paths(
 pub(super) fn crossing(
     ctx: &Ctx,
     d: usize,
-    fronts: &[(String, Addressed)],
+    fronts: &[(Arc<str>, Addressed)],
     paths: &mut [PathReport],
 ) {
     let mesh = ctx.mesh;
@@ -80,7 +81,7 @@ pub(super) fn crossing(
     }
     let (local, own) = (mesh.networks.local.as_str(), mesh.networks.of(d));
     for p in paths {
-        let (from, class) = match p.source.as_str() {
+        let (from, class) = match p.source.as_ref() {
             "ingress" => (local, SourceClass::Ingress),
             "out-of-mesh" => (local, SourceClass::Plaintext),
             "ambient-service" if p.weight.is_none() => (own, SourceClass::Ambient),
@@ -101,13 +102,13 @@ pub(super) fn crossing(
 }
 
 /// A hop of a path between networks: it sees the client, evaluates nothing.
-fn hop(component: &str, name: Option<String>) -> Hop {
+fn hop(component: &'static str, name: Option<Arc<str>>) -> Hop {
     Hop {
-        component: component.into(),
+        component,
         name,
-        source_identity: "client".into(),
+        source_identity: "client",
         spiffe: None,
-        policies: vec![],
+        policies: Arc::new([]),
         verdict: None,
     }
 }

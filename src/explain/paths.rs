@@ -14,14 +14,20 @@ use crate::mesh::{Dataplane, Role};
 use crate::model::resource_key;
 // foldhash: the group index is asked once per pod (issue 16).
 use foldhash::{HashMap, HashMapExt};
+use std::sync::Arc;
 
-fn client_hop(component: &str) -> Hop {
+/// The policies of a hop that evaluates none.
+fn no_policies() -> Arc<[String]> {
+    Arc::new([])
+}
+
+fn client_hop(component: &'static str) -> Hop {
     Hop {
-        component: component.into(),
+        component,
         name: None,
-        source_identity: "client".into(),
+        source_identity: "client",
         spiffe: None,
-        policies: vec![],
+        policies: no_policies(),
         verdict: None,
     }
 }
@@ -30,13 +36,13 @@ fn client_hop(component: &str) -> Hop {
 /// building paths).
 #[derive(Default, Clone)]
 pub struct ChainNames {
-    memo: HashMap<(usize, Option<Chain>), Vec<String>>,
+    memo: HashMap<(usize, Option<Chain>), Arc<[String]>>,
 }
 
 impl ChainNames {
     /// The policies attached at waypoint `w` for `chain`, in input order:
     /// AuthorizationPolicies, then extensions.
-    pub(super) fn policies(&mut self, ctx: &Ctx, w: usize, chain: Option<Chain>) -> &[String] {
+    pub(super) fn policies(&mut self, ctx: &Ctx, w: usize, chain: Option<Chain>) -> &Arc<[String]> {
         self.memo.entry((w, chain)).or_insert_with(|| {
             let (ix, snap) = (ctx.ix, ctx.snap);
             let aps = ix.chain_policies(w, chain).into_iter().map(|i| {
@@ -54,11 +60,11 @@ impl ChainNames {
 
 fn waypoint_hop(ctx: &Ctx, names: &mut ChainNames, w: usize, chain: Option<Chain>) -> Hop {
     Hop {
-        component: "waypoint".into(),
-        name: Some(ctx.waypoint_key(w)),
-        source_identity: "client".into(),
+        component: "waypoint",
+        name: Some(ctx.waypoint_shared(w)),
+        source_identity: "client",
         spiffe: None,
-        policies: names.policies(ctx, w, chain).to_vec(),
+        policies: names.policies(ctx, w, chain).clone(),
         verdict: None,
     }
 }
@@ -66,8 +72,8 @@ fn waypoint_hop(ctx: &Ctx, names: &mut ChainNames, w: usize, chain: Option<Chain
 /// What the destination hop of a pod lists, computed once per pod: the entries its ztunnel
 /// holds (as labels) and the policies its sidecar enforces.
 struct Listed {
-    ztunnel: Vec<String>,
-    sidecar: Vec<String>,
+    ztunnel: Arc<[String]>,
+    sidecar: Arc<[String]>,
 }
 
 fn listed(ctx: &Ctx, d: usize) -> Listed {
@@ -85,7 +91,7 @@ fn listed(ctx: &Ctx, d: usize) -> Listed {
             })
             .collect()
     } else {
-        vec![]
+        no_policies()
     };
     Listed { ztunnel, sidecar }
 }
@@ -106,15 +112,15 @@ fn destination_hop(
 ) -> Hop {
     let (ix, mesh) = (ctx.ix, ctx.mesh);
     let (source_identity, spiffe) = match (via, plaintext) {
-        (Some(w), _) => ("waypoint", Some(mesh.waypoint_identity(w).to_string())),
+        (Some(w), _) => ("waypoint", Some(ctx.waypoint_identities[w].clone())),
         (None, true) => ("none", None),
         (None, false) => ("client", None),
     };
-    let name = Some(mesh.pod_key(d).to_string());
-    let hop = |component: &str, policies: Vec<String>, verdict| Hop {
-        component: component.into(),
+    let name = Some(mesh.pod_key(d));
+    let hop = |component: &'static str, policies: Arc<[String]>, verdict| Hop {
+        component,
         name: name.clone(),
-        source_identity: source_identity.into(),
+        source_identity,
         spiffe: spiffe.clone(),
         policies,
         verdict,
@@ -122,10 +128,10 @@ fn destination_hop(
     match hops::destination(mesh, d, plaintext) {
         // SEMANTICS.md 2.1: plaintext inbound is not redirected, so no ztunnel policy applies.
         Enforcer::CaptureBypassed => Hop {
-            component: "app (capture bypassed)".into(),
-            source_identity: "none".into(),
+            component: "app (capture bypassed)",
+            source_identity: "none",
             spiffe: None,
-            ..hop("", vec![], Some(super::report::Verdict::Allow))
+            ..hop("", no_policies(), Some(super::report::Verdict::Allow))
         },
         Enforcer::Ztunnel => {
             let verdict = verdicts.entry((via, plaintext)).or_insert_with(|| {
@@ -141,7 +147,7 @@ fn destination_hop(
             hop("ztunnel", listed.ztunnel.clone(), Some(verdict.clone()))
         }
         Enforcer::Sidecar => hop("sidecar", listed.sidecar.clone(), None),
-        Enforcer::Nothing => hop("none", vec![], None),
+        Enforcer::Nothing => hop("none", no_policies(), None),
     }
 }
 
@@ -290,17 +296,14 @@ fn build_group(
     let mut out = Vec::new();
     let mut verdicts = Verdicts::new();
     let info = &mesh.pods[d];
-    let dest = mesh.pod_key(d).to_string();
-    let pods: Vec<String> = if members.len() > 1 {
-        members
-            .iter()
-            .map(|&m| mesh.pod_key(m).to_string())
-            .collect()
+    let dest = mesh.pod_key(d);
+    let pods: Arc<[Arc<str>]> = if members.len() > 1 {
+        members.iter().map(|&m| mesh.pod_key(m)).collect()
     } else {
-        vec![]
+        Arc::new([])
     };
-    let path = |source: &str,
-                via: Option<String>,
+    let path = |source: &'static str,
+                via: Option<Arc<str>>,
                 (hops, gate): (Vec<Hop>, Option<NetworkGate>),
                 note: Option<String>| PathReport {
         destination: dest.clone(),
@@ -347,12 +350,12 @@ fn build_group(
         ((hops, gate), route)
     };
     // Services and ServiceEntries that address this pod.
-    let fronts: Vec<(String, Addressed)> = info
+    let fronts: Vec<(Arc<str>, Addressed)> = info
         .services
         .iter()
         .map(|&s| {
             (
-                mesh.service_key(s),
+                mesh.service_key(s).into(),
                 Addressed::Service {
                     entry: false,
                     index: s,
@@ -361,7 +364,7 @@ fn build_group(
         })
         .chain(info.service_entries.iter().map(|&s| {
             (
-                mesh.service_entry_key(s),
+                mesh.service_entry_key(s).into(),
                 Addressed::Service {
                     entry: true,
                     index: s,
@@ -448,7 +451,7 @@ fn build_group(
     out.push(path("sidecar", None, hops, note));
 
     let mut hop = client_hop("out-of-mesh-client");
-    hop.source_identity = "none".into();
+    hop.source_identity = "none";
     let (hops, _) = hops_to(
         hop,
         Some(Addressed::PodIp(d)),
@@ -494,7 +497,7 @@ fn canary_path(
     }
     let mut p = through(class);
     // Its own class of path: the primary's keeps its name.
-    p.source = format!("{}-canary", p.source);
+    p.source = format!("{}-canary", p.source).into();
     let said = format!(
         "{weight}% of the requests go through canary waypoint {w} (istio.io/use-waypoint-canary)"
     );

@@ -6,6 +6,7 @@ use crate::model::Condition;
 use crate::snapshot::Incomplete;
 use crate::versions::RuleRow;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ pub use crate::contract::API_VERSION;
 pub enum Verdict {
     Allow,
     /// Denied, by these policies (`ExplicitlyDenied` or `NotAllowed`).
-    Deny(Vec<String>),
+    Deny(Arc<[String]>),
     /// Depends on attributes not known here (client identity, port, IP).
     Depends,
 }
@@ -269,19 +270,22 @@ pub struct WaypointRevisionReport {
     pub version: Option<String>,
 }
 
+/// A path's text is shared, not copied: a big mesh's paths are most of its report, built
+/// and freed as they are written, and each repeats its group's destination and pods, its
+/// Services' keys and its hops' policy lists (issue 16).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PathReport {
-    pub destination: String,
+    pub destination: Arc<str>,
     /// Every pod these paths stand for, when several pods are enforced alike (replicas of one
-    /// workload); empty when the destination is the only one.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub pods: Vec<String>,
+    /// workload); empty when the destination is the only one. Shared by the group's paths.
+    #[serde(skip_serializing_if = "is_empty")]
+    pub pods: Arc<[Arc<str>]>,
     /// ambient-service | ambient-pod-ip | sidecar | ingress | out-of-mesh, and
     /// ambient-service-canary | ingress-canary through a Service's canary waypoint
-    pub source: String,
+    pub source: Cow<'static, str>,
     /// The Service the client addresses, for service-addressed classes.
-    pub via: Option<String>,
+    pub via: Option<Arc<str>>,
     pub hops: Vec<Hop>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -296,6 +300,10 @@ pub struct PathReport {
     /// (`source: other-network`), which is not analysed ("" is Istio's unnamed default).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
+}
+
+fn is_empty<T>(list: &Arc<[T]>) -> bool {
+    list.is_empty()
 }
 
 /// The NetworkPolicy gate of a path, when it is not simply open.
@@ -313,14 +321,15 @@ pub struct NetworkGate {
 #[serde(rename_all = "camelCase")]
 pub struct Hop {
     /// client-ztunnel | sidecar-client | ingress-gateway | waypoint | ztunnel | sidecar | none
-    pub component: String,
-    pub name: Option<String>,
+    pub component: &'static str,
+    pub name: Option<Arc<str>>,
     /// client | waypoint | none: whose identity this hop sees.
-    pub source_identity: String,
+    pub source_identity: &'static str,
     /// The SPIFFE id seen, when it is known from the input.
-    pub spiffe: Option<String>,
-    /// Policies evaluated here, as `Kind/ns/name (effect)`.
-    pub policies: Vec<String>,
+    pub spiffe: Option<Arc<str>>,
+    /// Policies evaluated here, as `Kind/ns/name (effect)`: the same list at every hop of the
+    /// kind (a pod's ztunnel, a waypoint's chain), shared.
+    pub policies: Arc<[String]>,
     /// ztunnel's decision at this hop. For a client the path does not name, decided when no
     /// client identity could change it, else `depends`.
     #[serde(skip_serializing_if = "Option::is_none")]

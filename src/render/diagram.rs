@@ -279,7 +279,7 @@ pub fn explain(e: &Explanation, f: Format) -> String {
     };
     let mut by_dest: Vec<(String, Vec<String>)> = Vec::new();
     for p in &e.paths {
-        let dest_key = p.destination.clone();
+        let dest_key = p.destination.to_string();
         if !by_dest.iter().any(|d| d.0 == dest_key) {
             by_dest.push((dest_key.clone(), vec![]));
         }
@@ -306,7 +306,7 @@ pub fn explain(e: &Explanation, f: Format) -> String {
             let mut lines = if i == 0 {
                 vec![match &p.via {
                     Some(v) => format!("{} via {}", p.source, v.rsplit('/').next().unwrap_or(v)),
-                    None => p.source.clone(),
+                    None => p.source.to_string(),
                 }]
             } else {
                 vec![
@@ -334,7 +334,7 @@ pub fn explain(e: &Explanation, f: Format) -> String {
                 }
             }
             if let Some(prev) = &prev {
-                let label = match (h.spiffe.as_deref(), h.source_identity.as_str()) {
+                let label = match (h.spiffe.as_deref(), h.source_identity) {
                     (Some(s), _) => s.trim_start_matches("spiffe://").to_string(),
                     (None, who) => format!("{who} identity"),
                 };

@@ -156,7 +156,7 @@ fn paths_agree(snap: &Snapshot, e: &Explanation, t: &mut Tally, what: &str) {
         let Some(want) = hop.verdict.as_ref() else {
             continue;
         };
-        let Some(&d) = key_of.get(&path.destination) else {
+        let Some(&d) = key_of.get(&*path.destination) else {
             continue;
         };
         let via = path.via.as_deref();

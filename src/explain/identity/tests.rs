@@ -39,7 +39,7 @@ fn ports(p: u16) -> Match {
 #[test]
 #[allow(clippy::type_complexity)]
 fn classification() {
-    let deny_by = |k: &str| Verdict::Deny(vec![k.to_string()]);
+    let deny_by = |k: &str| Verdict::Deny([k.to_string()].into());
     let k = "AuthorizationPolicy/app/p";
     let cases: Vec<(&str, Action, Vec<ZRule>, Verdict, Option<Class>)> = vec![
         (

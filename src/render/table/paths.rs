@@ -144,12 +144,13 @@ impl Drawn {
         let Page { o, p, width, .. } = *page;
         let out = &mut self.text;
         self.any = true;
-        self.per_request |= path.hops.iter().any(|h| {
-            matches!(h.component.as_str(), "waypoint" | "sidecar") && !h.policies.is_empty()
-        });
+        self.per_request |= path
+            .hops
+            .iter()
+            .any(|h| matches!(h.component, "waypoint" | "sidecar") && !h.policies.is_empty());
         let outside = path.hops.last().is_some_and(|h| h.component == "none");
-        if self.last.as_ref() != Some(&path.destination) {
-            self.last = Some(path.destination.clone());
+        if self.last.as_deref() != Some(&*path.destination) {
+            self.last = Some(path.destination.to_string());
             let start = out.len();
             let _ = writeln!(out, "{}", path.destination);
             if path.pods.len() > 1 {
@@ -174,7 +175,7 @@ impl Drawn {
                 }
             }
             if start == 0 {
-                self.first = Some((path.destination.clone(), out.len()));
+                self.first = Some((path.destination.to_string(), out.len()));
             }
         }
         if outside {
@@ -235,11 +236,11 @@ impl Drawn {
 }
 
 fn hop_text(p: &Paint, h: &Hop, wide: bool) -> String {
-    let mut s = match (h.component.as_str(), &h.name) {
+    let mut s = match (h.component, &h.name) {
         ("waypoint", Some(n)) => format!("waypoint {n}"),
         (c, _) => c.to_string(),
     };
-    if matches!(h.component.as_str(), "ztunnel" | "sidecar") {
+    if matches!(h.component, "ztunnel" | "sidecar") {
         s.push_str(&format!(" [{}]", h.source_identity));
     }
     let n = h.policies.len();
@@ -292,8 +293,8 @@ mod tests {
         };
         let path = |d: &str, source: &str| PathReport {
             destination: d.into(),
-            pods: vec![d.into(), format!("{d}-2")],
-            source: source.into(),
+            pods: [d.into(), format!("{d}-2").into()].into(),
+            source: source.to_string().into(),
             via: None,
             hops: vec![],
             note: None,
@@ -324,11 +325,11 @@ mod tests {
         use crate::explain::report::Verdict;
         let p = Paint::plain();
         let hop = |verdict| Hop {
-            component: "ztunnel".into(),
+            component: "ztunnel",
             name: None,
-            source_identity: "client".into(),
+            source_identity: "client",
             spiffe: None,
-            policies: vec!["AuthorizationPolicy/ns/p".into()],
+            policies: ["AuthorizationPolicy/ns/p".to_string()].into(),
             verdict,
         };
         let text = |v| hop_text(&p, &hop(v), false);
@@ -337,7 +338,7 @@ mod tests {
             "ztunnel [client] (1 policy) => allow"
         );
         assert_eq!(
-            text(Some(Verdict::Deny(vec!["p".into()]))),
+            text(Some(Verdict::Deny(["p".to_string()].into()))),
             "ztunnel [client] (1 policy) => deny"
         );
         assert_eq!(
