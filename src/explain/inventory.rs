@@ -105,9 +105,10 @@ pub fn waypoints(ctx: &Ctx) -> Vec<WaypointReport> {
         .enumerate()
         .filter(|(i, w)| {
             (w.is_waypoint && ctx.scope.ns_in(&w.namespace))
-                || bindings
-                    .iter()
-                    .any(|b| b.waypoint == Some(*i) || b.requested.as_deref() == Some(&w.key()))
+                || bindings.iter().any(|b| {
+                    // Its key borrowed, not made again for each binding compared with it.
+                    b.waypoint == Some(*i) || b.requested.as_deref() == Some(ctx.waypoint_name(*i))
+                })
         })
         .map(|(i, w)| WaypointReport {
             revision: super::revision::report(ctx, i),
