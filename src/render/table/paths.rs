@@ -10,6 +10,7 @@ use crate::render::style::Paint;
 use std::borrow::Borrow;
 use std::fmt::Write;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// The paths a report draws: held (`Vec<PathReport>`: a report narrowed to one namespace, or
 /// given whole) or built as they are drawn (`explain::Paths`). A big mesh's paths are most
@@ -75,9 +76,9 @@ pub struct Drawn {
     per_request: bool,
     /// The destination of the piece's first path, and the length of the lines naming it:
     /// they are left out where the piece before ended with the same destination.
-    first: Option<(String, usize)>,
+    first: Option<(Arc<str>, usize)>,
     /// The destination of the last path drawn (`None`: none yet in this piece).
-    last: Option<String>,
+    last: Option<Arc<str>>,
 }
 
 /// Draws `paths` on every core (`parallel::in_order`) into `out`: each thread builds and
@@ -95,7 +96,7 @@ where
     };
     // No destination is named before the first path ("" as the one before).
     let mut all = Drawn {
-        last: Some(String::new()),
+        last: Some("".into()),
         ..Drawn::default()
     };
     let take = |d: Drawn| {
@@ -149,8 +150,8 @@ impl Drawn {
             .iter()
             .any(|h| matches!(h.component, "waypoint" | "sidecar") && !h.policies.is_empty());
         let outside = path.hops.last().is_some_and(|h| h.component == "none");
-        if self.last.as_deref() != Some(&*path.destination) {
-            self.last = Some(path.destination.to_string());
+        if self.last.as_ref() != Some(&path.destination) {
+            self.last = Some(path.destination.clone());
             let start = out.len();
             let _ = writeln!(out, "{}", path.destination);
             if path.pods.len() > 1 {
@@ -175,7 +176,7 @@ impl Drawn {
                 }
             }
             if start == 0 {
-                self.first = Some((path.destination.to_string(), out.len()));
+                self.first = Some((path.destination.clone(), out.len()));
             }
         }
         if outside {
