@@ -22,10 +22,12 @@ pub(super) fn findings(ctx: &Ctx, names: &mut ChainNames) -> Vec<Finding> {
         "{}/ns/ambient-policy-probe/sa/probe",
         snap.mesh.trust_domain()
     );
-    // (policy, waypoint) -> bypass route -> the Services it concerns, in input order.
+    // (policy, waypoint) -> bypass route -> the Services it concerns, in input order, with
+    // every Service the key concerns; found by key through `place` (a scan of `by_policy`
+    // per Service was quadratic in the targetRefs policies).
     type Routes = Vec<(String, Vec<String>)>;
-    let mut by_policy: Vec<((String, usize), Routes)> = Vec::new();
-    let mut services_of: HashMap<(String, usize), Vec<String>> = HashMap::new();
+    let mut by_policy: Vec<((String, usize), Routes, Vec<String>)> = Vec::new();
+    let mut place: HashMap<(String, usize), usize> = HashMap::new();
     // Keys whose policy also attaches at the Service's canary waypoint (with the same
     // routes), and keys at a waypoint that is the canary of the Services concerned.
     let mut with_canary: HashMap<(String, usize), usize> = HashMap::new();
@@ -80,17 +82,11 @@ pub(super) fn findings(ctx: &Ctx, names: &mut ChainNames) -> Vec<Finding> {
             if routes.is_empty() {
                 continue;
             }
-            services_of
-                .entry(key.clone())
-                .or_default()
-                .push(name.clone());
-            let i = match by_policy.iter().position(|(k, _)| *k == key) {
-                Some(i) => i,
-                None => {
-                    by_policy.push((key, Vec::new()));
-                    by_policy.len() - 1
-                }
-            };
+            let i = *place.entry(key).or_insert_with_key(|key| {
+                by_policy.push((key.clone(), Vec::new(), Vec::new()));
+                by_policy.len() - 1
+            });
+            by_policy[i].2.push(name.clone());
             for r in &routes {
                 let entry = &mut by_policy[i].1;
                 match entry.iter_mut().find(|(route, _)| route == r) {
@@ -102,8 +98,7 @@ pub(super) fn findings(ctx: &Ctx, names: &mut ChainNames) -> Vec<Finding> {
     }
     by_policy
         .into_iter()
-        .map(|((policy, w), mut routes)| {
-            let all = &services_of[&(policy.clone(), w)];
+        .map(|((policy, w), mut routes, all)| {
             routes.sort();
             let routes: Vec<String> = routes
                 .into_iter()
@@ -119,7 +114,7 @@ pub(super) fn findings(ctx: &Ctx, names: &mut ChainNames) -> Vec<Finding> {
             let (noun, names) = if all.len() == 1 {
                 ("Service", all[0].clone())
             } else {
-                ("Services", compact_list(all))
+                ("Services", compact_list(&all))
             };
             let key = (policy.clone(), w);
             let at = match with_canary.get(&key) {
