@@ -243,7 +243,7 @@ impl<'a> Mesh<'a> {
         }
         let ready = ReadyWaypoints::new(&waypoints);
         // The pods' own facts are made on another core while the Services select their pods
-        // and the pods' keys are made: neither reads the other (issue 16).
+        // and the pods' keys and networks are read: neither reads the other (issue 16).
         let own = || pod_infos(snap, &ns_index, &waypoints, &gateway_by_name, &ready);
         let cores = crate::parallel::Split::for_machine(1).threads;
         let built = std::thread::scope(|s| {
@@ -337,15 +337,16 @@ impl<'a> Mesh<'a> {
                 })
                 .collect();
             let keys = pod_keys(snap);
+            let networks = network::Networks::read(snap);
             let pods = match infos {
                 Some(infos) => infos
                     .join()
                     .unwrap_or_else(|p| std::panic::resume_unwind(p)),
                 None => own(),
             };
-            (pods, keys, candidates, services, service_entries)
+            (pods, keys, candidates, services, service_entries, networks)
         });
-        let (mut pods, pod_keys, candidates, services, service_entries) = built;
+        let (mut pods, pod_keys, candidates, services, service_entries, networks) = built;
 
         for (s, info) in services.iter().enumerate() {
             for &p in &info.pods {
@@ -381,7 +382,7 @@ impl<'a> Mesh<'a> {
                 waypoint_pods[w].get_or_insert(i);
             }
         }
-        let networks = network::Networks::build(snap, &pods, &rules);
+        let networks = networks.finish(&pods, &rules);
         let in_front = in_front(&pods, &services, &service_entries);
         Mesh {
             in_front,

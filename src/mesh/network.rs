@@ -56,8 +56,17 @@ pub fn shown(name: &str) -> String {
     }
 }
 
+/// Each pod's network as read from the pod (`Controller.Network`), before the version rules
+/// say whether it counts: the pass over every pod's labels, which needs none of the pods'
+/// facts and so is made on one core while another makes them (`Mesh::build`).
+pub struct Read {
+    networks: Networks,
+    of_pod: Vec<u16>,
+    differs: bool,
+}
+
 impl Networks {
-    pub fn build(snap: &Snapshot, pods: &[PodInfo], rules: &Rules) -> Self {
+    pub fn read(snap: &Snapshot) -> Read {
         let m = &snap.mesh;
         // istiod's namespace: the one ztunnel's istiod runs in, else the one of an istiod in
         // the input, else Istio's default.
@@ -99,34 +108,46 @@ impl Networks {
                 .unwrap_or_default(),
             ..Default::default()
         };
-        let mut differs = false;
         let local = n.local.clone();
-        n.of_pod = snap
-            .pods
-            .iter()
-            .zip(pods)
-            .map(|(p, info)| {
-                let read = from_pod(
+        let of_pod = (snap.pods.iter())
+            .map(|p| {
+                n.index(from_pod(
                     p.metadata.label(NETWORK_LABEL),
                     &local,
                     mesh_networks,
                     cluster,
                     &p.status.pod_ip,
-                );
-                if read != local {
-                    differs = true;
-                }
-                let name = match rules.pod_network_from_labels(info.dataplane == Dataplane::Sidecar)
-                {
-                    true => read,
-                    false => local.as_str(),
-                };
-                n.index(name)
+                ))
             })
-            .collect();
+            .collect::<Vec<_>>();
+        // `names[0]` is the local network: another index is a pod read on another.
+        let differs = of_pod.iter().any(|&i| i != 0);
+        Read {
+            networks: n,
+            of_pod,
+            differs,
+        }
+    }
+}
+
+impl Read {
+    /// The networks, each pod on the one it is read on where the version rules read it
+    /// there (`pod_network_from_labels`), else on the local one.
+    pub fn finish(self, pods: &[PodInfo], rules: &Rules) -> Networks {
+        let Read {
+            networks: mut n,
+            mut of_pod,
+            differs,
+        } = self;
         if differs {
+            for (i, info) in of_pod.iter_mut().zip(pods) {
+                if !rules.pod_network_from_labels(info.dataplane == Dataplane::Sidecar) {
+                    *i = 0;
+                }
+            }
             n.row = Some(rules.workload_network_row());
         }
+        n.of_pod = of_pod;
         let used: BTreeSet<u16> = n.of_pod.iter().copied().collect();
         let mut all: BTreeSet<String> = (used.iter())
             .map(|&i| n.names[i as usize].clone())
@@ -138,7 +159,9 @@ impl Networks {
         n.all = all;
         n
     }
+}
 
+impl Networks {
     fn index(&mut self, name: &str) -> u16 {
         match self.names.iter().position(|x| x == name) {
             Some(i) => i as u16,
