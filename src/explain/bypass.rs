@@ -120,14 +120,14 @@ pub(super) fn findings(ctx: &Ctx, names: &mut ChainNames) -> Vec<Finding> {
             let at = match with_canary.get(&key) {
                 Some(&c) => format!(
                     "waypoint {} and its canary {}",
-                    ctx.waypoint_key(w),
-                    ctx.waypoint_key(c)
+                    ctx.waypoint_name(w),
+                    ctx.waypoint_name(c)
                 ),
                 None if as_canary.contains(&key) => format!(
                     "canary waypoint {} (istio.io/use-waypoint-canary)",
-                    ctx.waypoint_key(w)
+                    ctx.waypoint_name(w)
                 ),
-                None => format!("waypoint {}", ctx.waypoint_key(w)),
+                None => format!("waypoint {}", ctx.waypoint_name(w)),
             };
             let text = format!(
                 "at {at} this policy sees only traffic addressed to {noun} {names}; \

@@ -102,9 +102,9 @@ pub(super) fn partial_policy(
             format!(
                 "applies to only {share}% of the requests to {key}: it attaches at its {} waypoint {} ({share}%) but not at its {} waypoint {} ({missed_share}%), which decides the other requests without it",
                 role(at),
-                ctx.waypoint_key(at),
+                ctx.waypoint_name(at),
                 role(missed),
-                ctx.waypoint_key(missed),
+                ctx.waypoint_name(missed),
             ),
         ));
     }
@@ -147,7 +147,7 @@ pub(super) fn binding_findings(ctx: &mut Ctx) {
         let (Some(req), Some(p)) = (&info.canary_request, info.binding.waypoint) else {
             continue;
         };
-        let primary = ctx.waypoint_key(p);
+        let primary = ctx.waypoint_name(p);
         let from = match req.source {
             crate::mesh::waypoint::BindingSource::Object => format!("the {kind}'s"),
             crate::mesh::waypoint::BindingSource::Namespace => "its namespace's".into(),
@@ -276,7 +276,7 @@ pub(super) fn denied_at_destination(ctx: &mut Ctx) -> Vec<CanaryDenial> {
                 format!(
                     "the {}% of the requests to {key} that go through canary waypoint {} are denied by the destination ztunnel of {}: {why} (denied by {})",
                     c.weight,
-                    ctx.waypoint_key(c.waypoint),
+                    ctx.waypoint_name(c.waypoint),
                     super::short_names(&pods).join(", "),
                     by.join(", ")
                 ),

@@ -418,7 +418,7 @@ fn build_group(
         let note = match route.skipped {
             Some(w) => Some(format!(
                 "ingress traffic skips waypoint {} (istio.io/ingress-use-waypoint is not true)",
-                ctx.waypoint_key(w)
+                ctx.waypoint_name(w)
             )),
             None => not_in_mesh.clone(),
         };
@@ -538,7 +538,7 @@ fn network_gate(
     let first = waypoint_end.unwrap_or(Endpoint::Pod(d));
     let name = |e: Endpoint| match e {
         Endpoint::Pod(p) => mesh.pod_key(p).to_string(),
-        Endpoint::Waypoint(w) => format!("the pods of waypoint {}", ctx.waypoint_key(w)),
+        Endpoint::Waypoint(w) => format!("the pods of waypoint {}", ctx.waypoint_name(w)),
         Endpoint::Address(_) => String::new(),
     };
     {

@@ -107,7 +107,7 @@ fn classes(
         let said = || {
             denied_canaries
                 .iter()
-                .any(|c| c.canary == ctx.waypoint_key(w) && c.policies.contains(&key))
+                .any(|c| c.canary == ctx.waypoint_name(w) && c.policies.contains(&key))
         };
         if class == Class::DeniesWaypoint && said() {
             continue;
@@ -190,8 +190,7 @@ pub fn findings(ctx: &Ctx, denied_canaries: &[super::canary::CanaryDenial]) -> V
         let waypoints: BTreeSet<usize> = hits.iter().map(|h| h.1).collect();
         // The waypoints' identities: of the few waypoints, not of the many hits.
         let ids: BTreeSet<&str> = waypoints.iter().map(|&w| identity(w)).collect();
-        let waypoints: Vec<String> = waypoints.into_iter().map(|w| ctx.waypoint_key(w)).collect();
-        let wps = names(waypoints.iter().map(String::as_str), false);
+        let wps = names(waypoints.into_iter().map(|w| ctx.waypoint_name(w)), false);
         let ids = ids.into_iter().collect::<Vec<_>>().join(", ");
         let allow = actions.get(&key) == Some(&Action::Allow);
         let (code, msg, fix) = match class {
